@@ -35,23 +35,102 @@ const samples: DnsRecord[] = [
     type: 'SOA',
     class: 'IN',
     ttl: 30,
-    data: { mname: 'ns.bind.test.', rname: 'hostmaster.example.test.', serial: 2026112201, refresh: 30, retry: 30, expire: 600, minimum: 30 },
+    data: {
+      mname: 'ns.bind.test.',
+      rname: 'hostmaster.example.test.',
+      serial: 2026112201,
+      refresh: 30,
+      retry: 30,
+      expire: 600,
+      minimum: 30,
+    },
   },
-  { name: 'example.test.', type: 'MX', class: 'IN', ttl: 30, data: { preference: 10, exchange: 'mail.example.test.' } },
+  {
+    name: 'example.test.',
+    type: 'MX',
+    class: 'IN',
+    ttl: 30,
+    data: { preference: 10, exchange: 'mail.example.test.' },
+  },
   { name: 'example.test.', type: 'TXT', class: 'IN', ttl: 30, data: ['hello', 'world'] },
-  { name: 'example.test.', type: 'DS', class: 'IN', ttl: 30, data: { keyTag: 12345, algorithm: 13, digestType: 2, digest: 'AB'.repeat(32) } },
-  { name: 'example.test.', type: 'CDS', class: 'IN', ttl: 30, data: { keyTag: 12345, algorithm: 13, digestType: 2, digest: 'CD'.repeat(32) } },
-  { name: 'example.test.', type: 'DNSKEY', class: 'IN', ttl: 30, data: { flags: 257, protocol: 3, algorithm: 13, publicKey: Buffer.alloc(64, 7).toString('base64') } },
-  { name: 'example.test.', type: 'CDNSKEY', class: 'IN', ttl: 30, data: { flags: 257, protocol: 3, algorithm: 13, publicKey: Buffer.alloc(64, 9).toString('base64') } },
-  { name: 'example.test.', type: 'CSYNC', class: 'IN', ttl: 30, data: { serial: 0, flags: 1, types: ['A', 'NS', 'AAAA'] } },
-  { name: 'example.test.', type: 'NSEC', class: 'IN', ttl: 30, data: { nextName: 'www.example.test.', types: ['NS', 'SOA', 'RRSIG', 'NSEC', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC', 'TYPE65534'] } },
-  { name: 'example.test.', type: 'NSEC3PARAM', class: 'IN', ttl: 0, data: { hashAlgorithm: 1, flags: 0, iterations: 0, salt: '' } },
+  {
+    name: 'example.test.',
+    type: 'DS',
+    class: 'IN',
+    ttl: 30,
+    data: { keyTag: 12345, algorithm: 13, digestType: 2, digest: 'AB'.repeat(32) },
+  },
+  {
+    name: 'example.test.',
+    type: 'CDS',
+    class: 'IN',
+    ttl: 30,
+    data: { keyTag: 12345, algorithm: 13, digestType: 2, digest: 'CD'.repeat(32) },
+  },
+  {
+    name: 'example.test.',
+    type: 'DNSKEY',
+    class: 'IN',
+    ttl: 30,
+    data: {
+      flags: 257,
+      protocol: 3,
+      algorithm: 13,
+      publicKey: Buffer.alloc(64, 7).toString('base64'),
+    },
+  },
+  {
+    name: 'example.test.',
+    type: 'CDNSKEY',
+    class: 'IN',
+    ttl: 30,
+    data: {
+      flags: 257,
+      protocol: 3,
+      algorithm: 13,
+      publicKey: Buffer.alloc(64, 9).toString('base64'),
+    },
+  },
+  {
+    name: 'example.test.',
+    type: 'CSYNC',
+    class: 'IN',
+    ttl: 30,
+    data: { serial: 0, flags: 1, types: ['A', 'NS', 'AAAA'] },
+  },
+  {
+    name: 'example.test.',
+    type: 'NSEC',
+    class: 'IN',
+    ttl: 30,
+    data: {
+      nextName: 'www.example.test.',
+      types: ['NS', 'SOA', 'RRSIG', 'NSEC', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC', 'TYPE65534'],
+    },
+  },
+  {
+    name: 'example.test.',
+    type: 'NSEC3PARAM',
+    class: 'IN',
+    ttl: 0,
+    data: { hashAlgorithm: 1, flags: 0, iterations: 0, salt: '' },
+  },
   {
     name: 'example.test.',
     type: 'RRSIG',
     class: 'IN',
     ttl: 30,
-    data: { typeCovered: 'CSYNC', algorithm: 13, labels: 2, originalTtl: 30, expiration: 1800000000, inception: 1700000000, keyTag: 4711, signerName: 'example.test.', signature: Buffer.alloc(64, 3).toString('base64') },
+    data: {
+      typeCovered: 'CSYNC',
+      algorithm: 13,
+      labels: 2,
+      originalTtl: 30,
+      expiration: 1800000000,
+      inception: 1700000000,
+      keyTag: 4711,
+      signerName: 'example.test.',
+      signature: Buffer.alloc(64, 3).toString('base64'),
+    },
   },
   { name: 'example.test.', type: 'TYPE65534', class: 'IN', ttl: 0, data: { rdata: '0D1234' } },
 ];
@@ -79,7 +158,9 @@ describe('wire codec', () => {
     const decoded = decodeMessage(encodeMessage(update.toMessage(7)));
     expect(decoded.opcode).toBe('UPDATE');
     expect(decoded.questions).toEqual([{ name: 'example.test.', type: 'SOA', class: 'IN' }]);
-    expect(decoded.answers).toEqual([{ name: 'example.test.', type: 'SOA', class: 'ANY', ttl: 0, data: null }]);
+    expect(decoded.answers).toEqual([
+      { name: 'example.test.', type: 'SOA', class: 'ANY', ttl: 0, data: null },
+    ]);
     expect(decoded.authorities).toEqual([
       { name: 'www.example.test.', type: 'A', class: 'ANY', ttl: 0, data: null },
       { name: 'example.test.', type: 'A', class: 'NONE', ttl: 0, data: '192.0.2.1' },
@@ -103,11 +184,28 @@ describe('wire codec', () => {
   it('refuses names that cannot exist on the wire', () => {
     const tooLong = `${'a'.repeat(64)}.example.test.`;
     expect(() => encodeMessage(message([{ ...samples[0]!, name: tooLong }]))).toThrow(/63 octets/);
-    expect(() => encodeMessage(message([{ ...samples[0]!, name: 'a..example.test.' }]))).toThrow(/empty label/);
+    expect(() => encodeMessage(message([{ ...samples[0]!, name: 'a..example.test.' }]))).toThrow(
+      /empty label/,
+    );
+  });
+
+  it('refuses an address that is not one', () => {
+    expect(() => encodeRecord({ ...samples[0]!, data: '192.0.2' } as DnsRecord)).toThrow(
+      /not an IPv4 address/,
+    );
+    expect(() => encodeRecord({ ...samples[1]!, data: '192.0.2.1' } as DnsRecord)).toThrow(
+      /not an IPv6 address/,
+    );
   });
 
   it('keeps escaped dots inside labels', () => {
-    const record: DnsRecord = { name: 'a\\.b.example.test.', type: 'A', class: 'IN', ttl: 1, data: '192.0.2.2' };
+    const record: DnsRecord = {
+      name: 'a\\.b.example.test.',
+      type: 'A',
+      class: 'IN',
+      ttl: 1,
+      data: '192.0.2.2',
+    };
     expect(decodeMessage(encodeMessage(message([record]))).answers).toEqual([record]);
   });
 
@@ -121,7 +219,12 @@ describe('wire codec', () => {
       rrsig,
     ]);
     expect(sets).toHaveLength(2);
-    expect(sets[0]).toMatchObject({ type: 'A', ttl: 30, records: ['192.0.2.1', '192.0.2.2'], signatures: [] });
+    expect(sets[0]).toMatchObject({
+      type: 'A',
+      ttl: 30,
+      records: ['192.0.2.1', '192.0.2.2'],
+      signatures: [],
+    });
     expect(sets[1]).toMatchObject({ type: 'CSYNC', signatures: [rrsig.data] });
   });
 

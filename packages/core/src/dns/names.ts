@@ -10,14 +10,15 @@ const MAX_NAME = 255;
 
 /** Splits a presentation name into raw label bytes. The root is `[]`. */
 export function nameToLabels(name: string): Buffer[] {
-  if (name === '' ) throw new InvalidNameError(name, 'empty name');
+  if (name === '') throw new InvalidNameError(name, 'empty name');
   if (name === '.') return [];
   const labels: Buffer[] = [];
   let current: number[] = [];
   let index = 0;
   const finish = () => {
     if (current.length === 0) throw new InvalidNameError(name, 'empty label');
-    if (current.length > MAX_LABEL) throw new InvalidNameError(name, `label longer than ${MAX_LABEL} octets`);
+    if (current.length > MAX_LABEL)
+      throw new InvalidNameError(name, `label longer than ${MAX_LABEL} octets`);
     labels.push(Buffer.from(current));
     current = [];
   };
@@ -48,14 +49,24 @@ export function nameToLabels(name: string): Buffer[] {
   }
   if (current.length > 0) finish();
   const wireLength = labels.reduce((sum, label) => sum + label.length + 1, 1);
-  if (wireLength > MAX_NAME) throw new InvalidNameError(name, `longer than ${MAX_NAME} octets on the wire`);
+  if (wireLength > MAX_NAME)
+    throw new InvalidNameError(name, `longer than ${MAX_NAME} octets on the wire`);
   return labels;
 }
 
 function escapeLabel(label: Buffer): string {
   let out = '';
   for (const byte of label) {
-    if (byte === 0x2e || byte === 0x5c || byte === 0x22 || byte === 0x28 || byte === 0x29 || byte === 0x3b || byte === 0x40 || byte === 0x24) {
+    if (
+      byte === 0x2e ||
+      byte === 0x5c ||
+      byte === 0x22 ||
+      byte === 0x28 ||
+      byte === 0x29 ||
+      byte === 0x3b ||
+      byte === 0x40 ||
+      byte === 0x24
+    ) {
       out += `\\${String.fromCharCode(byte)}`;
     } else if (byte <= 0x20 || byte >= 0x7f) {
       out += `\\${byte.toString().padStart(3, '0')}`;
@@ -74,7 +85,9 @@ export function labelsToName(labels: readonly Buffer[]): string {
 /** Validates a name and returns it absolute (trailing dot added when missing). */
 export function normalizeName(name: string): string {
   const trimmed = name.trim();
-  return labelsToName(nameToLabels(trimmed.endsWith('.') || trimmed === '' ? trimmed : `${trimmed}.`));
+  return labelsToName(
+    nameToLabels(trimmed.endsWith('.') || trimmed === '' ? trimmed : `${trimmed}.`),
+  );
 }
 
 /** Lower-cases ASCII letters only (RFC 4034 §6.1): the canonical form of a name. */
@@ -111,22 +124,26 @@ export function nameFromWire(buffer: Buffer, offset: number): { name: string; by
   let jumps = 0;
   let total = 1;
   for (;;) {
-    if (position >= buffer.length) throw new InvalidNameError('<wire>', 'name runs past the end of the message');
+    if (position >= buffer.length)
+      throw new InvalidNameError('<wire>', 'name runs past the end of the message');
     const length = buffer[position]!;
     if ((length & 0xc0) === 0xc0) {
-      if (position + 1 >= buffer.length) throw new InvalidNameError('<wire>', 'truncated compression pointer');
+      if (position + 1 >= buffer.length)
+        throw new InvalidNameError('<wire>', 'truncated compression pointer');
       if (bytes < 0) bytes = position + 2 - offset;
       jumps += 1;
       if (jumps > 64) throw new InvalidNameError('<wire>', 'compression pointer loop');
       position = ((length & 0x3f) << 8) | buffer[position + 1]!;
       continue;
     }
-    if ((length & 0xc0) !== 0) throw new InvalidNameError('<wire>', `unsupported label type 0x${length.toString(16)}`);
+    if ((length & 0xc0) !== 0)
+      throw new InvalidNameError('<wire>', `unsupported label type 0x${length.toString(16)}`);
     if (length === 0) {
       if (bytes < 0) bytes = position + 1 - offset;
       break;
     }
-    if (position + 1 + length > buffer.length) throw new InvalidNameError('<wire>', 'label runs past the end of the message');
+    if (position + 1 + length > buffer.length)
+      throw new InvalidNameError('<wire>', 'label runs past the end of the message');
     labels.push(buffer.subarray(position + 1, position + 1 + length));
     total += length + 1;
     if (total > MAX_NAME) throw new InvalidNameError('<wire>', `longer than ${MAX_NAME} octets`);
@@ -147,8 +164,12 @@ export function namesEqual(a: string, b: string): boolean {
 
 /** True when `name` is `zone` or below it. */
 export function isSubdomain(name: string, zone: string): boolean {
-  const nameLabels = nameToLabels(normalizeName(name)).map((l) => canonicalName(l.toString('latin1')));
-  const zoneLabels = nameToLabels(normalizeName(zone)).map((l) => canonicalName(l.toString('latin1')));
+  const nameLabels = nameToLabels(normalizeName(name)).map((l) =>
+    canonicalName(l.toString('latin1')),
+  );
+  const zoneLabels = nameToLabels(normalizeName(zone)).map((l) =>
+    canonicalName(l.toString('latin1')),
+  );
   if (zoneLabels.length > nameLabels.length) return false;
   const offset = nameLabels.length - zoneLabels.length;
   return zoneLabels.every((label, index) => nameLabels[offset + index] === label);

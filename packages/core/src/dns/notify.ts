@@ -14,7 +14,11 @@ export interface NotifyOptions extends ExchangeOptions {
   soa?: SoaData;
 }
 
-export function buildNotify(zone: string, type: NotifyType, soa?: SoaData): Omit<DnsMessage, 'tsig'> {
+export function buildNotify(
+  zone: string,
+  type: NotifyType,
+  soa?: SoaData,
+): Omit<DnsMessage, 'tsig'> {
   const name = normalizeName(zone);
   return {
     id: randomInt(0, 0x10000),
@@ -29,10 +33,22 @@ export function buildNotify(zone: string, type: NotifyType, soa?: SoaData): Omit
 }
 
 /** Sends a NOTIFY and requires a NOERROR acknowledgement (retried over UDP, RFC 1996 §3.6). */
-export async function sendNotify(server: NameServer, zone: string, type: NotifyType = 'SOA', options: NotifyOptions = {}): Promise<{ server: string; elapsedMs: number }> {
-  const result = await exchange(server, buildNotify(zone, type, options.soa), { retries: 3, ...options });
+export async function sendNotify(
+  server: NameServer,
+  zone: string,
+  type: NotifyType = 'SOA',
+  options: NotifyOptions = {},
+): Promise<{ server: string; elapsedMs: number }> {
+  const result = await exchange(server, buildNotify(zone, type, options.soa), {
+    retries: 3,
+    ...options,
+  });
   if (result.message.rcode !== 'NOERROR') {
-    throw new DnsResponseError({ server: describeServer(server), rcode: result.message.rcode, what: `NOTIFY(${type}) for ${normalizeName(zone)}` });
+    throw new DnsResponseError({
+      server: describeServer(server),
+      rcode: result.message.rcode,
+      what: `NOTIFY(${type}) for ${normalizeName(zone)}`,
+    });
   }
   return { server: result.server, elapsedMs: result.elapsedMs };
 }

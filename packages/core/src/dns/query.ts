@@ -3,7 +3,17 @@ import { AbortError, DnsTimeoutError, DnsWireError } from '../errors/dns-errors.
 import { canonicalName, normalizeName } from './names.js';
 import { describeServer, sendTcp, sendUdp } from './transport.js';
 import { signMessage, verifyResponse, type TsigKey } from './tsig.js';
-import type { DnsMessage, DnsRecord, EmptyRecord, HeaderFlags, NameServer, RecordType, RRset, Rcode, RrsigData } from './types.js';
+import type {
+  DnsMessage,
+  DnsRecord,
+  EmptyRecord,
+  HeaderFlags,
+  NameServer,
+  RecordType,
+  RRset,
+  Rcode,
+  RrsigData,
+} from './types.js';
 import { decodeMessage, encodeMessage, NO_FLAGS } from './wire.js';
 
 export interface ExchangeOptions {
@@ -33,10 +43,15 @@ function describeRequest(message: Omit<DnsMessage, 'tsig'>): string {
 
 /** Matches only datagrams that answer our ID with QR set; anything else is ignored as noise. */
 function acceptsAnswerTo(id: number) {
-  return (frame: Buffer) => frame.length >= 4 && frame.readUInt16BE(0) === id && (frame[2]! & 0x80) !== 0;
+  return (frame: Buffer) =>
+    frame.length >= 4 && frame.readUInt16BE(0) === id && (frame[2]! & 0x80) !== 0;
 }
 
-function checkQuestion(request: Omit<DnsMessage, 'tsig'>, response: DnsMessage, server: string): void {
+function checkQuestion(
+  request: Omit<DnsMessage, 'tsig'>,
+  response: DnsMessage,
+  server: string,
+): void {
   const asked = request.questions[0];
   const answered = response.questions[0];
   if (!asked || response.questions.length === 0) return;
@@ -46,7 +61,9 @@ function checkQuestion(request: Omit<DnsMessage, 'tsig'>, response: DnsMessage, 
     answered.type !== asked.type ||
     response.opcode !== request.opcode
   ) {
-    throw new DnsWireError(`${server} answered a different question (${answered?.name ?? '?'} ${answered?.type ?? '?'}) than ${asked.name} ${asked.type}`);
+    throw new DnsWireError(
+      `${server} answered a different question (${answered?.name ?? '?'} ${answered?.type ?? '?'}) than ${asked.name} ${asked.type}`,
+    );
   }
 }
 
@@ -54,7 +71,11 @@ function checkQuestion(request: Omit<DnsMessage, 'tsig'>, response: DnsMessage, 
  * Sends a message and returns the decoded answer: UDP with TCP fallback on TC, or TCP only;
  * retries after timeouts and network errors; honours `signal`; signs and verifies with TSIG.
  */
-export async function exchange(server: NameServer, request: Omit<DnsMessage, 'tsig'>, options: ExchangeOptions = {}): Promise<ExchangeResult> {
+export async function exchange(
+  server: NameServer,
+  request: Omit<DnsMessage, 'tsig'>,
+  options: ExchangeOptions = {},
+): Promise<ExchangeResult> {
   const timeoutMs = options.timeoutMs ?? 2000;
   const retries = options.retries ?? 2;
   const label = describeServer(server);
@@ -70,17 +91,26 @@ export async function exchange(server: NameServer, request: Omit<DnsMessage, 'ts
     const sendOptions = { timeoutMs, signal: options.signal, what, accept: acceptsAnswerTo(id) };
     try {
       let transport: 'udp' | 'tcp' = options.transport ?? 'udp';
-      let raw = transport === 'udp' ? await sendUdp(server, bytes, sendOptions) : await sendTcp(server, bytes, sendOptions);
+      let raw =
+        transport === 'udp'
+          ? await sendUdp(server, bytes, sendOptions)
+          : await sendTcp(server, bytes, sendOptions);
       if (transport === 'udp' && raw.length >= 4 && (raw[2]! & 0x02) !== 0) {
         transport = 'tcp';
         raw = await sendTcp(server, bytes, sendOptions);
       }
-      const message = signed && options.tsig ? verifyResponse(raw, options.tsig, signed.mac, { server: label }) : decodeMessage(raw);
+      const message =
+        signed && options.tsig
+          ? verifyResponse(raw, options.tsig, signed.mac, { server: label })
+          : decodeMessage(raw);
       checkQuestion(request, message, label);
       return { message, transport, server: label, elapsedMs: performance.now() - started };
     } catch (error) {
       lastError = error;
-      const retryable = error instanceof Error && 'isRetryable' in error && (error as { isRetryable: boolean }).isRetryable;
+      const retryable =
+        error instanceof Error &&
+        'isRetryable' in error &&
+        (error as { isRetryable: boolean }).isRetryable;
       const tsigProblem = (error as { name?: string }).name === 'Chorus_TsigError';
       if (!retryable || tsigProblem || AbortError.isInstance(error)) throw error;
     }
@@ -123,7 +153,8 @@ export interface QueryResponse {
 export function groupRRsets(records: readonly (DnsRecord | EmptyRecord)[]): RRset[] {
   const sets = new Map<string, RRset>();
   const order: string[] = [];
-  const keyOf = (name: string, type: string, dnsClass: string) => `${canonicalName(name)}|${type}|${dnsClass}`;
+  const keyOf = (name: string, type: string, dnsClass: string) =>
+    `${canonicalName(name)}|${type}|${dnsClass}`;
   const ensure = (name: string, type: RecordType, dnsClass: RRset['class'], ttl: number) => {
     const key = keyOf(name, type, dnsClass);
     let set = sets.get(key);
@@ -156,12 +187,21 @@ export function groupRRsets(records: readonly (DnsRecord | EmptyRecord)[]): RRse
  * const response = await query({ address: '127.53.0.2' }, 'example.test.', 'DNSKEY');
  * response.answers[0]?.records; // DnskeyData[]
  */
-export async function query(server: NameServer, name: string, type: RecordType, options: QueryOptions = {}): Promise<QueryResponse> {
+export async function query(
+  server: NameServer,
+  name: string,
+  type: RecordType,
+  options: QueryOptions = {},
+): Promise<QueryResponse> {
   const dnssecOk = options.dnssecOk ?? true;
   const request: Omit<DnsMessage, 'tsig'> = {
     id: randomInt(0, 0x10000),
     opcode: 'QUERY',
-    flags: { ...NO_FLAGS, rd: options.recursionDesired ?? false, cd: options.checkingDisabled ?? false },
+    flags: {
+      ...NO_FLAGS,
+      rd: options.recursionDesired ?? false,
+      cd: options.checkingDisabled ?? false,
+    },
     rcode: 'NOERROR',
     questions: [{ name: normalizeName(name), type, class: 'IN' }],
     answers: [],

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import packet from 'dns-packet';
 import { recordTypeName, recordTypeNumber } from './constants.js';
 import { nameFromWire, nameToWire } from './names.js';
@@ -25,7 +26,16 @@ const codecs = packet as unknown as {
 };
 
 /** Types whose embedded names are lower-cased in canonical form (RFC 4034 §6.2 as amended by RFC 6840 §5.1). */
-const CANONICAL_LOWERCASE_TYPES = new Set(['NS', 'CNAME', 'SOA', 'PTR', 'MX', 'SRV', 'DNAME', 'RRSIG']);
+const CANONICAL_LOWERCASE_TYPES = new Set([
+  'NS',
+  'CNAME',
+  'SOA',
+  'PTR',
+  'MX',
+  'SRV',
+  'DNAME',
+  'RRSIG',
+]);
 
 function u16(value: number): Buffer {
   const buffer = Buffer.alloc(2);
@@ -41,11 +51,15 @@ function u32(value: number): Buffer {
 
 /** RFC 4034 §4.1.2 type bitmap. */
 export function encodeTypeBitmap(types: readonly RecordType[]): Buffer {
-  const numbers = [...new Set(types.map((type) => {
-    const value = recordTypeNumber(type);
-    if (value === undefined) throw new DnsWireError(`unknown RR type ${type} in a type bitmap`);
-    return value;
-  }))].sort((a, b) => a - b);
+  const numbers = [
+    ...new Set(
+      types.map((type) => {
+        const value = recordTypeNumber(type);
+        if (value === undefined) throw new DnsWireError(`unknown RR type ${type} in a type bitmap`);
+        return value;
+      }),
+    ),
+  ].sort((a, b) => a - b);
   const windows = new Map<number, Buffer>();
   for (const value of numbers) {
     const window = value >> 8;
@@ -70,7 +84,8 @@ export function decodeTypeBitmap(buffer: Buffer): RecordType[] {
     if (offset + 2 > buffer.length) throw new DnsWireError('truncated type bitmap window');
     const window = buffer[offset]!;
     const length = buffer[offset + 1]!;
-    if (length < 1 || length > 32 || offset + 2 + length > buffer.length) throw new DnsWireError('malformed type bitmap window');
+    if (length < 1 || length > 32 || offset + 2 + length > buffer.length)
+      throw new DnsWireError('malformed type bitmap window');
     for (let i = 0; i < length; i += 1) {
       const byte = buffer[offset + 2 + i]!;
       for (let bit = 0; bit < 8; bit += 1) {
@@ -119,7 +134,8 @@ export function base32HexDecode(text: string): Buffer {
 
 function hexToBuffer(hex: string, what: string): Buffer {
   const clean = hex.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new DnsWireError(`${what} is not valid hex`);
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean))
+    throw new DnsWireError(`${what} is not valid hex`);
   return Buffer.from(clean, 'hex');
 }
 
@@ -135,14 +151,21 @@ interface Options {
 }
 
 /** Encodes the rdata of a record (without the RDLENGTH prefix). */
-export function encodeRdata(record: Pick<DnsRecord, 'type' | 'data'>, options: Options = {}): Buffer {
+export function encodeRdata(
+  record: Pick<DnsRecord, 'type' | 'data'>,
+  options: Options = {},
+): Buffer {
   const lower = options.lowercaseNames === true && CANONICAL_LOWERCASE_TYPES.has(record.type);
   const name = (value: string) => nameToWire(value, { lowercase: lower });
   const typed = record as TypedRecord;
   switch (typed.type) {
     case 'A':
+      if (!isIPv4(typed.data))
+        throw new DnsWireError(`A data ${JSON.stringify(typed.data)} is not an IPv4 address`);
       return codecs.a.encode(typed.data).subarray(2);
     case 'AAAA':
+      if (!isIPv6(typed.data))
+        throw new DnsWireError(`AAAA data ${JSON.stringify(typed.data)} is not an IPv6 address`);
       return codecs.aaaa.encode(typed.data).subarray(2);
     case 'NS':
     case 'CNAME':
@@ -151,7 +174,15 @@ export function encodeRdata(record: Pick<DnsRecord, 'type' | 'data'>, options: O
       return name(typed.data);
     case 'SOA': {
       const soa = typed.data;
-      return Buffer.concat([name(soa.mname), name(soa.rname), u32(soa.serial), u32(soa.refresh), u32(soa.retry), u32(soa.expire), u32(soa.minimum)]);
+      return Buffer.concat([
+        name(soa.mname),
+        name(soa.rname),
+        u32(soa.serial),
+        u32(soa.refresh),
+        u32(soa.retry),
+        u32(soa.expire),
+        u32(soa.minimum),
+      ]);
     }
     case 'MX':
       return Buffer.concat([u16(typed.data.preference), name(typed.data.exchange)]);
@@ -165,17 +196,29 @@ export function encodeRdata(record: Pick<DnsRecord, 'type' | 'data'>, options: O
     case 'DS':
     case 'CDS': {
       const ds = typed.data;
-      return codecs.ds.encode({ keyTag: ds.keyTag, algorithm: ds.algorithm, digestType: ds.digestType, digest: hexToBuffer(ds.digest, 'DS digest') }).subarray(2);
+      return codecs.ds
+        .encode({
+          keyTag: ds.keyTag,
+          algorithm: ds.algorithm,
+          digestType: ds.digestType,
+          digest: hexToBuffer(ds.digest, 'DS digest'),
+        })
+        .subarray(2);
     }
     case 'DNSKEY':
     case 'CDNSKEY': {
       const key = typed.data;
-      return Buffer.concat([u16(key.flags), Buffer.from([key.protocol, key.algorithm]), base64ToBuffer(key.publicKey, 'DNSKEY public key')]);
+      return Buffer.concat([
+        u16(key.flags),
+        Buffer.from([key.protocol, key.algorithm]),
+        base64ToBuffer(key.publicKey, 'DNSKEY public key'),
+      ]);
     }
     case 'RRSIG': {
       const sig = typed.data;
       const covered = recordTypeNumber(sig.typeCovered);
-      if (covered === undefined) throw new DnsWireError(`unknown RRSIG type covered ${sig.typeCovered}`);
+      if (covered === undefined)
+        throw new DnsWireError(`unknown RRSIG type covered ${sig.typeCovered}`);
       return Buffer.concat([
         u16(covered),
         Buffer.from([sig.algorithm, sig.labels]),
@@ -206,10 +249,19 @@ export function encodeRdata(record: Pick<DnsRecord, 'type' | 'data'>, options: O
     case 'NSEC3PARAM': {
       const param = typed.data;
       const salt = hexToBuffer(param.salt, 'NSEC3PARAM salt');
-      return Buffer.concat([Buffer.from([param.hashAlgorithm, param.flags]), u16(param.iterations), Buffer.from([salt.length]), salt]);
+      return Buffer.concat([
+        Buffer.from([param.hashAlgorithm, param.flags]),
+        u16(param.iterations),
+        Buffer.from([salt.length]),
+        salt,
+      ]);
     }
     case 'CSYNC':
-      return Buffer.concat([u32(typed.data.serial), u16(typed.data.flags), encodeTypeBitmap(typed.data.types)]);
+      return Buffer.concat([
+        u32(typed.data.serial),
+        u16(typed.data.flags),
+        encodeTypeBitmap(typed.data.types),
+      ]);
     default:
       return hexToBuffer((record.data as UnknownData).rdata, `${record.type} rdata`);
   }
@@ -219,7 +271,12 @@ export function encodeRdata(record: Pick<DnsRecord, 'type' | 'data'>, options: O
  * Decodes the rdata at `buffer[offset, offset+length)`. `buffer` is the whole message so that
  * compression pointers resolve. Throws DnsWireError when the rdata is not exactly `length` octets.
  */
-export function decodeRdata(type: string, buffer: Buffer, offset: number, length: number): DnsRecord['data'] {
+export function decodeRdata(
+  type: string,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+): DnsRecord['data'] {
   const end = offset + length;
   const rdata = buffer.subarray(offset, end);
   const need = (count: number) => {
@@ -227,11 +284,13 @@ export function decodeRdata(type: string, buffer: Buffer, offset: number, length
   };
   const nameAt = (position: number) => {
     const result = nameFromWire(buffer, position);
-    if (position + result.bytes > end) throw new DnsWireError(`${type} rdata name runs past RDLENGTH`);
+    if (position + result.bytes > end)
+      throw new DnsWireError(`${type} rdata name runs past RDLENGTH`);
     return result;
   };
   const exact = (used: number) => {
-    if (used !== length) throw new DnsWireError(`${type} rdata is ${length} octets but its fields use ${used}`);
+    if (used !== length)
+      throw new DnsWireError(`${type} rdata is ${length} octets but its fields use ${used}`);
   };
   switch (type) {
     case 'A':
@@ -273,7 +332,12 @@ export function decodeRdata(type: string, buffer: Buffer, offset: number, length
       need(7);
       const target = nameAt(offset + 6);
       exact(6 + target.bytes);
-      return { priority: rdata.readUInt16BE(0), weight: rdata.readUInt16BE(2), port: rdata.readUInt16BE(4), target: target.name };
+      return {
+        priority: rdata.readUInt16BE(0),
+        weight: rdata.readUInt16BE(2),
+        port: rdata.readUInt16BE(4),
+        target: target.name,
+      };
     }
     case 'TXT': {
       const strings: string[] = [];
@@ -289,11 +353,21 @@ export function decodeRdata(type: string, buffer: Buffer, offset: number, length
     case 'DS':
     case 'CDS':
       need(5);
-      return { keyTag: rdata.readUInt16BE(0), algorithm: rdata[2]!, digestType: rdata[3]!, digest: rdata.subarray(4).toString('hex').toUpperCase() };
+      return {
+        keyTag: rdata.readUInt16BE(0),
+        algorithm: rdata[2]!,
+        digestType: rdata[3]!,
+        digest: rdata.subarray(4).toString('hex').toUpperCase(),
+      };
     case 'DNSKEY':
     case 'CDNSKEY':
       need(4);
-      return { flags: rdata.readUInt16BE(0), protocol: rdata[2]!, algorithm: rdata[3]!, publicKey: rdata.subarray(4).toString('base64') };
+      return {
+        flags: rdata.readUInt16BE(0),
+        protocol: rdata[2]!,
+        algorithm: rdata[3]!,
+        publicKey: rdata.subarray(4).toString('base64'),
+      };
     case 'RRSIG': {
       need(19);
       const signer = nameAt(offset + 18);
@@ -323,8 +397,13 @@ export function decodeRdata(type: string, buffer: Buffer, offset: number, length
         hashAlgorithm: rdata[0]!,
         flags: rdata[1]!,
         iterations: rdata.readUInt16BE(2),
-        salt: rdata.subarray(5, 5 + saltLength).toString('hex').toUpperCase(),
-        nextHashedOwner: base32HexEncode(rdata.subarray(6 + saltLength, 6 + saltLength + hashLength)),
+        salt: rdata
+          .subarray(5, 5 + saltLength)
+          .toString('hex')
+          .toUpperCase(),
+        nextHashedOwner: base32HexEncode(
+          rdata.subarray(6 + saltLength, 6 + saltLength + hashLength),
+        ),
         types: decodeTypeBitmap(rdata.subarray(6 + saltLength + hashLength)),
       };
     }
@@ -332,11 +411,20 @@ export function decodeRdata(type: string, buffer: Buffer, offset: number, length
       need(5);
       const saltLength = rdata[4]!;
       exact(5 + saltLength);
-      return { hashAlgorithm: rdata[0]!, flags: rdata[1]!, iterations: rdata.readUInt16BE(2), salt: rdata.subarray(5).toString('hex').toUpperCase() };
+      return {
+        hashAlgorithm: rdata[0]!,
+        flags: rdata[1]!,
+        iterations: rdata.readUInt16BE(2),
+        salt: rdata.subarray(5).toString('hex').toUpperCase(),
+      };
     }
     case 'CSYNC':
       need(6);
-      return { serial: rdata.readUInt32BE(0), flags: rdata.readUInt16BE(4), types: decodeTypeBitmap(rdata.subarray(6)) };
+      return {
+        serial: rdata.readUInt32BE(0),
+        flags: rdata.readUInt16BE(4),
+        types: decodeTypeBitmap(rdata.subarray(6)),
+      };
     default:
       return { rdata: rdata.toString('hex').toUpperCase() };
   }

@@ -1,6 +1,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { AbortError, DnsNetworkError, DnsTimeoutError, DnsWireError } from '../errors/dns-errors.js';
+import {
+  AbortError,
+  DnsNetworkError,
+  DnsTimeoutError,
+  DnsWireError,
+} from '../errors/dns-errors.js';
 import { DEFAULT_DNS_PORT } from './constants.js';
 import type { NameServer } from './types.js';
 
@@ -23,12 +28,21 @@ export interface SendOptions {
 
 function validateAddress(server: NameServer, what: string): void {
   if (net.isIP(server.address) === 0) {
-    throw new DnsNetworkError({ server: server.address, code: 'EINVALIDADDRESS', what, cause: new Error('not an IP address literal') });
+    throw new DnsNetworkError({
+      server: server.address,
+      code: 'EINVALIDADDRESS',
+      what,
+      cause: new Error('not an IP address literal'),
+    });
   }
 }
 
 /** Sends one datagram and waits for a matching one. */
-export function sendUdp(server: NameServer, request: Buffer, options: SendOptions): Promise<Buffer> {
+export function sendUdp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions,
+): Promise<Buffer> {
   validateAddress(server, options.what);
   const label = describeServer(server);
   return new Promise<Buffer>((resolve, reject) => {
@@ -49,12 +63,22 @@ export function sendUdp(server: NameServer, request: Buffer, options: SendOption
     };
     const onAbort = () => finish(new AbortError(options.what, options.signal?.reason));
     const timer = setTimeout(
-      () => finish(new DnsTimeoutError({ server: label, timeoutMs: options.timeoutMs, attempts: 1, what: options.what })),
+      () =>
+        finish(
+          new DnsTimeoutError({
+            server: label,
+            timeoutMs: options.timeoutMs,
+            attempts: 1,
+            what: options.what,
+          }),
+        ),
       options.timeoutMs,
     );
     options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what })),
+      finish(
+        new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what }),
+      ),
     );
     socket.on('message', (datagram) => {
       if (options.accept && !options.accept(datagram)) return;
@@ -63,18 +87,32 @@ export function sendUdp(server: NameServer, request: Buffer, options: SendOption
     // connect() makes ICMP port-unreachable surface as ECONNREFUSED instead of a silent timeout.
     socket.connect(server.port ?? DEFAULT_DNS_PORT, server.address, () => {
       socket.send(request, (error) => {
-        if (error) finish(new DnsNetworkError({ server: label, code: (error as NodeJS.ErrnoException).code, cause: error, what: options.what }));
+        if (error)
+          finish(
+            new DnsNetworkError({
+              server: label,
+              code: (error as NodeJS.ErrnoException).code,
+              cause: error,
+              what: options.what,
+            }),
+          );
       });
     });
   });
 }
 
 /** Sends one message over a fresh TCP connection and reads one length-prefixed answer. */
-export function sendTcp(server: NameServer, request: Buffer, options: SendOptions): Promise<Buffer> {
+export function sendTcp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions,
+): Promise<Buffer> {
   validateAddress(server, options.what);
   const label = describeServer(server);
   if (request.length > MAX_TCP_MESSAGE) {
-    return Promise.reject(new DnsWireError(`message of ${request.length} octets is too large for TCP`));
+    return Promise.reject(
+      new DnsWireError(`message of ${request.length} octets is too large for TCP`),
+    );
   }
   return new Promise<Buffer>((resolve, reject) => {
     if (options.signal?.aborted) {
@@ -95,12 +133,22 @@ export function sendTcp(server: NameServer, request: Buffer, options: SendOption
     };
     const onAbort = () => finish(new AbortError(options.what, options.signal?.reason));
     const timer = setTimeout(
-      () => finish(new DnsTimeoutError({ server: label, timeoutMs: options.timeoutMs, attempts: 1, what: options.what })),
+      () =>
+        finish(
+          new DnsTimeoutError({
+            server: label,
+            timeoutMs: options.timeoutMs,
+            attempts: 1,
+            what: options.what,
+          }),
+        ),
       options.timeoutMs,
     );
     options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what })),
+      finish(
+        new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what }),
+      ),
     );
     socket.on('connect', () => {
       const prefix = Buffer.alloc(2);
@@ -121,7 +169,14 @@ export function sendTcp(server: NameServer, request: Buffer, options: SendOption
       }
     });
     socket.on('end', () =>
-      finish(new DnsNetworkError({ server: label, code: 'ECONNRESET', what: options.what, cause: new Error('connection closed before a complete answer') })),
+      finish(
+        new DnsNetworkError({
+          server: label,
+          code: 'ECONNRESET',
+          what: options.what,
+          cause: new Error('connection closed before a complete answer'),
+        }),
+      ),
     );
   });
 }

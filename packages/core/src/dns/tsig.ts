@@ -21,7 +21,10 @@ export interface TsigKey {
   secret: string;
 }
 
-const HASHES: Record<TsigAlgorithm, 'sha256' | 'sha512'> = { 'hmac-sha256': 'sha256', 'hmac-sha512': 'sha512' };
+const HASHES: Record<TsigAlgorithm, 'sha256' | 'sha512'> = {
+  'hmac-sha256': 'sha256',
+  'hmac-sha512': 'sha512',
+};
 const TSIG_ERRORS = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 /** Default allowed clock skew, seconds (RFC 8945 §10 recommends 300). */
 export const DEFAULT_TSIG_FUDGE = 300;
@@ -33,7 +36,9 @@ const keyError = (message: string) =>
 export function createTsigKey(input: { name: string; algorithm: string; secret: string }): TsigKey {
   const algorithm = input.algorithm.toLowerCase().replace(/\.$/, '');
   if (algorithm !== 'hmac-sha256' && algorithm !== 'hmac-sha512') {
-    throw keyError(`algorithm ${JSON.stringify(input.algorithm)} of key ${input.name} is not supported (use hmac-sha256 or hmac-sha512)`);
+    throw keyError(
+      `algorithm ${JSON.stringify(input.algorithm)} of key ${input.name} is not supported (use hmac-sha256 or hmac-sha512)`,
+    );
   }
   const secret = input.secret.trim();
   if (secret.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
@@ -62,7 +67,10 @@ export async function readTsigKeyFile(path: string): Promise<TsigKey> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ChorusError('Chorus_TsigKeyError', { message: `cannot read TSIG key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, cause: error });
+    throw new ChorusError('Chorus_TsigKeyError', {
+      message: `cannot read TSIG key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      cause: error,
+    });
   }
   return parseTsigKeyFile(text, path);
 }
@@ -91,7 +99,12 @@ function algorithmName(key: TsigKey): string {
   return `${key.algorithm}.`;
 }
 
-function computeMac(key: TsigKey, message: Buffer, variables: TsigVariables, requestMac?: Buffer): Buffer {
+function computeMac(
+  key: TsigKey,
+  message: Buffer,
+  variables: TsigVariables,
+  requestMac?: Buffer,
+): Buffer {
   const hmac = createHmac(HASHES[key.algorithm], Buffer.from(key.secret, 'base64'));
   if (requestMac) hmac.update(Buffer.concat([u16(requestMac.length), requestMac]));
   hmac.update(message);
@@ -114,7 +127,11 @@ export interface SignedMessage {
 }
 
 /** Appends a TSIG record to an encoded message (RFC 8945 §5.1). */
-export function signMessage(message: Buffer, key: TsigKey, options: { timeSigned?: number; fudge?: number; requestMac?: Buffer } = {}): SignedMessage {
+export function signMessage(
+  message: Buffer,
+  key: TsigKey,
+  options: { timeSigned?: number; fudge?: number; requestMac?: Buffer } = {},
+): SignedMessage {
   const variables: TsigVariables = {
     timeSigned: options.timeSigned ?? Math.floor(Date.now() / 1000),
     fudge: options.fudge ?? DEFAULT_TSIG_FUDGE,
@@ -147,35 +164,64 @@ export function signMessage(message: Buffer, key: TsigKey, options: { timeSigned
  * Throws TsigError when the server rejected our signature (BADKEY, BADSIG, BADTIME in its TSIG
  * error field), when the response is unsigned, or when its MAC or time does not verify.
  */
-export function verifyResponse(response: Buffer, key: TsigKey, requestMac: Buffer, options: { server: string; now?: number }): DnsMessage {
+export function verifyResponse(
+  response: Buffer,
+  key: TsigKey,
+  requestMac: Buffer,
+  options: { server: string; now?: number },
+): DnsMessage {
   const { message, tsigOffset } = decodeMessageDetailed(response);
   const fail = (failure: TsigError['failure'], side: TsigError['side'], detail?: string) =>
-    new TsigError({ failure, keyName: key.name, side, server: options.server, ...(detail ? { detail } : {}) });
+    new TsigError({
+      failure,
+      keyName: key.name,
+      side,
+      server: options.server,
+      ...(detail ? { detail } : {}),
+    });
   if (!message.tsig || tsigOffset === undefined) {
-    if (message.rcode === 'NOTAUTH') throw fail('BADKEY', 'server-rejected-request', 'answered NOTAUTH without a TSIG');
+    if (message.rcode === 'NOTAUTH')
+      throw fail('BADKEY', 'server-rejected-request', 'answered NOTAUTH without a TSIG');
     throw fail('UNSIGNED', 'response-verification', `response (${message.rcode}) carries no TSIG`);
   }
   const tsig = message.tsig;
   const serverError = tsig.data.error;
-  if (serverError === 'BADKEY' || serverError === 'BADSIG' || serverError === 'BADTIME' || serverError === 'BADTRUNC') {
+  if (
+    serverError === 'BADKEY' ||
+    serverError === 'BADSIG' ||
+    serverError === 'BADTIME' ||
+    serverError === 'BADTRUNC'
+  ) {
     throw fail(serverError, 'server-rejected-request');
   }
-  if (!namesEqual(tsig.keyName, key.name)) throw fail('BADKEY', 'response-verification', `response signed with key ${tsig.keyName}`);
-  if (!namesEqual(tsig.data.algorithm, algorithmName(key))) throw fail('BADKEY', 'response-verification', `response uses ${tsig.data.algorithm}`);
+  if (!namesEqual(tsig.keyName, key.name))
+    throw fail('BADKEY', 'response-verification', `response signed with key ${tsig.keyName}`);
+  if (!namesEqual(tsig.data.algorithm, algorithmName(key)))
+    throw fail('BADKEY', 'response-verification', `response uses ${tsig.data.algorithm}`);
   const unsigned = Buffer.from(response.subarray(0, tsigOffset));
   unsigned.writeUInt16BE(tsig.data.originalId, 0);
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
   const expected = computeMac(
     key,
     unsigned,
-    { timeSigned: tsig.data.timeSigned, fudge: tsig.data.fudge, error: TSIG_ERRORS[serverError as keyof typeof TSIG_ERRORS] ?? 0, otherData: Buffer.from(tsig.data.otherData, 'hex') },
+    {
+      timeSigned: tsig.data.timeSigned,
+      fudge: tsig.data.fudge,
+      error: TSIG_ERRORS[serverError as keyof typeof TSIG_ERRORS] ?? 0,
+      otherData: Buffer.from(tsig.data.otherData, 'hex'),
+    },
     requestMac,
   );
   const actual = Buffer.from(tsig.data.mac, 'base64');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw fail('BADSIG', 'response-verification');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw fail('BADSIG', 'response-verification');
   const now = options.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - tsig.data.timeSigned) > tsig.data.fudge) {
-    throw fail('BADTIME', 'response-verification', `signed at ${tsig.data.timeSigned}, now ${now}, fudge ${tsig.data.fudge}`);
+    throw fail(
+      'BADTIME',
+      'response-verification',
+      `signed at ${tsig.data.timeSigned}, now ${now}, fudge ${tsig.data.fudge}`,
+    );
   }
   return message;
 }

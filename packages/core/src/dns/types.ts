@@ -33,7 +33,7 @@ export type KnownRecordType = keyof RecordDataMap;
 
 /** Any RR type: a known mnemonic, another registered mnemonic, or RFC 3597 `TYPEnnn`. */
 // `string & {}` keeps editor completion for the known mnemonics.
- 
+
 export type RecordType = KnownRecordType | (string & {});
 
 export type DnsClass = 'IN' | 'CH' | 'HS' | 'NONE' | 'ANY';

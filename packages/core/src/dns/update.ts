@@ -43,7 +43,8 @@ export class UpdateBuilder {
 
   private inZone(name: string): string {
     const normalized = normalizeName(name);
-    if (!isSubdomain(normalized, this.zone)) throw new InvalidNameError(name, `not inside zone ${this.zone}`);
+    if (!isSubdomain(normalized, this.zone))
+      throw new InvalidNameError(name, `not inside zone ${this.zone}`);
     return normalized;
   }
 
@@ -81,7 +82,10 @@ export class UpdateBuilder {
 
   /** Deletes one RR (class NONE, RFC 2136 §2.5.4). */
   deleteRecord(record: Pick<DnsRecord, 'name' | 'type' | 'data'>): this {
-    this.operations.push({ kind: 'delete-record', record: { ...record, name: this.inZone(record.name) } });
+    this.operations.push({
+      kind: 'delete-record',
+      record: { ...record, name: this.inZone(record.name) },
+    });
     return this;
   }
 
@@ -102,21 +106,29 @@ export class UpdateBuilder {
   }
 
   toMessage(id: number = randomInt(0, 0x10000)): Omit<DnsMessage, 'tsig'> {
-    const empty = (name: string, type: RecordType, dnsClass: 'ANY' | 'NONE'): EmptyRecord => ({ name, type, class: dnsClass, ttl: 0, data: null });
-    const prerequisites: (DnsRecord | EmptyRecord)[] = this.prerequisites.flatMap((item): (DnsRecord | EmptyRecord)[] => {
-      switch (item.kind) {
-        case 'rrset-exists':
-          return [empty(item.name, item.type, 'ANY')];
-        case 'rrset-exists-with-value':
-          return item.records.map((record) => ({ ...record, class: 'IN', ttl: 0 }));
-        case 'rrset-absent':
-          return [empty(item.name, item.type, 'NONE')];
-        case 'name-in-use':
-          return [empty(item.name, 'ANY', 'ANY')];
-        case 'name-absent':
-          return [empty(item.name, 'ANY', 'NONE')];
-      }
+    const empty = (name: string, type: RecordType, dnsClass: 'ANY' | 'NONE'): EmptyRecord => ({
+      name,
+      type,
+      class: dnsClass,
+      ttl: 0,
+      data: null,
     });
+    const prerequisites: (DnsRecord | EmptyRecord)[] = this.prerequisites.flatMap(
+      (item): (DnsRecord | EmptyRecord)[] => {
+        switch (item.kind) {
+          case 'rrset-exists':
+            return [empty(item.name, item.type, 'ANY')];
+          case 'rrset-exists-with-value':
+            return item.records.map((record) => ({ ...record, class: 'IN', ttl: 0 }));
+          case 'rrset-absent':
+            return [empty(item.name, item.type, 'NONE')];
+          case 'name-in-use':
+            return [empty(item.name, 'ANY', 'ANY')];
+          case 'name-absent':
+            return [empty(item.name, 'ANY', 'NONE')];
+        }
+      },
+    );
     const updates = this.operations.map((operation): DnsRecord | EmptyRecord => {
       switch (operation.kind) {
         case 'add':
@@ -152,10 +164,22 @@ export interface UpdateResult {
  * Sends an UPDATE (over TCP by default) and requires NOERROR. Any other rcode becomes a
  * DnsResponseError (SERVFAIL retryable; REFUSED, NOTAUTH, YXRRSET… not); TSIG failures a TsigError.
  */
-export async function sendUpdate(server: NameServer, update: UpdateBuilder, options: ExchangeOptions = {}): Promise<UpdateResult> {
-  const result = await exchange(server, update.toMessage(), { transport: 'tcp', retries: 1, ...options });
+export async function sendUpdate(
+  server: NameServer,
+  update: UpdateBuilder,
+  options: ExchangeOptions = {},
+): Promise<UpdateResult> {
+  const result = await exchange(server, update.toMessage(), {
+    transport: 'tcp',
+    retries: 1,
+    ...options,
+  });
   if (result.message.rcode !== 'NOERROR') {
-    throw new DnsResponseError({ server: describeServer(server), rcode: result.message.rcode, what: `UPDATE of ${update.zone} (${update.operations.length} change(s))` });
+    throw new DnsResponseError({
+      server: describeServer(server),
+      rcode: result.message.rcode,
+      what: `UPDATE of ${update.zone} (${update.operations.length} change(s))`,
+    });
   }
   return { server: result.server, elapsedMs: result.elapsedMs, message: result.message };
 }

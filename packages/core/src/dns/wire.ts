@@ -38,7 +38,13 @@ function typeNumber(type: RecordType): number {
   return value;
 }
 
-function encodeRecordHeader(name: string, type: number, dnsClass: number, ttl: number, rdata: Buffer): Buffer {
+function encodeRecordHeader(
+  name: string,
+  type: number,
+  dnsClass: number,
+  ttl: number,
+  rdata: Buffer,
+): Buffer {
   const owner = nameToWire(name);
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(type, 0);
@@ -51,7 +57,13 @@ function encodeRecordHeader(name: string, type: number, dnsClass: number, ttl: n
 
 export function encodeRecord(record: DnsRecord | EmptyRecord): Buffer {
   const rdata = record.data === null ? Buffer.alloc(0) : encodeRdata(record);
-  return encodeRecordHeader(record.name, typeNumber(record.type), classNumber(record.class), record.ttl, rdata);
+  return encodeRecordHeader(
+    record.name,
+    typeNumber(record.type),
+    classNumber(record.class),
+    record.ttl,
+    rdata,
+  );
 }
 
 function encodeEdns(edns: Edns, rcode: number): Buffer {
@@ -64,7 +76,8 @@ function encodeEdns(edns: Edns, rcode: number): Buffer {
       return Buffer.concat([head, data]);
     }),
   );
-  const ttl = (((rcode >> 4) & 0xff) << 24) | ((edns.version & 0xff) << 16) | (edns.dnssecOk ? 0x8000 : 0);
+  const ttl =
+    (((rcode >> 4) & 0xff) << 24) | ((edns.version & 0xff) << 16) | (edns.dnssecOk ? 0x8000 : 0);
   return encodeRecordHeader('.', OPT_TYPE, edns.udpPayloadSize, ttl >>> 0, options);
 }
 
@@ -127,7 +140,8 @@ function readRawRecord(buffer: Buffer, offset: number): { record: RawRecord; nex
   if (position + 10 > buffer.length) throw new DnsWireError('truncated resource record header');
   const rdataLength = buffer.readUInt16BE(position + 8);
   const rdataOffset = position + 10;
-  if (rdataOffset + rdataLength > buffer.length) throw new DnsWireError('rdata runs past the end of the message');
+  if (rdataOffset + rdataLength > buffer.length)
+    throw new DnsWireError('rdata runs past the end of the message');
   return {
     record: {
       name: owner.name,
@@ -145,7 +159,8 @@ function readRawRecord(buffer: Buffer, offset: number): { record: RawRecord; nex
 function toRecord(buffer: Buffer, raw: RawRecord): DnsRecord | EmptyRecord {
   const type = recordTypeName(raw.type);
   const dnsClass = className(raw.dnsClass) ?? 'IN';
-  if (className(raw.dnsClass) === undefined) throw new DnsWireError(`unsupported class ${raw.dnsClass} for ${raw.name} ${type}`);
+  if (className(raw.dnsClass) === undefined)
+    throw new DnsWireError(`unsupported class ${raw.dnsClass} for ${raw.name} ${type}`);
   if (raw.rdataLength === 0 && (dnsClass === 'ANY' || dnsClass === 'NONE')) {
     return { name: raw.name, type, class: dnsClass, ttl: raw.ttl, data: null };
   }
@@ -174,7 +189,12 @@ function decodeTsig(buffer: Buffer, raw: RawRecord): TsigRecord {
   position += 6;
   need(otherLength);
   const otherData = buffer.subarray(position, position + otherLength);
-  const tsigErrors: Record<number, TsigData['error']> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
+  const tsigErrors: Record<number, TsigData['error']> = {
+    16: 'BADSIG',
+    17: 'BADKEY',
+    18: 'BADTIME',
+    22: 'BADTRUNC',
+  };
   return {
     keyName: raw.name,
     data: {
@@ -197,12 +217,20 @@ export interface DecodedMessage {
 
 /** Decodes a message. Throws DnsWireError on anything malformed. */
 export function decodeMessageDetailed(input: Uint8Array): DecodedMessage {
-  const buffer = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const buffer = Buffer.isBuffer(input)
+    ? input
+    : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   try {
-    if (buffer.length < 12) throw new DnsWireError(`message of ${buffer.length} octets is shorter than a header`);
+    if (buffer.length < 12)
+      throw new DnsWireError(`message of ${buffer.length} octets is shorter than a header`);
     const id = buffer.readUInt16BE(0);
     const bits = buffer.readUInt16BE(2);
-    const counts = [buffer.readUInt16BE(4), buffer.readUInt16BE(6), buffer.readUInt16BE(8), buffer.readUInt16BE(10)] as const;
+    const counts = [
+      buffer.readUInt16BE(4),
+      buffer.readUInt16BE(6),
+      buffer.readUInt16BE(8),
+      buffer.readUInt16BE(10),
+    ] as const;
     let offset = 12;
     const questions: Question[] = [];
     for (let i = 0; i < counts[0]; i += 1) {
@@ -210,7 +238,11 @@ export function decodeMessageDetailed(input: Uint8Array): DecodedMessage {
       offset += qname.bytes;
       if (offset + 4 > buffer.length) throw new DnsWireError('truncated question');
       const dnsClass = className(buffer.readUInt16BE(offset + 2));
-      questions.push({ name: qname.name, type: recordTypeName(buffer.readUInt16BE(offset)), class: (dnsClass ?? 'IN') });
+      questions.push({
+        name: qname.name,
+        type: recordTypeName(buffer.readUInt16BE(offset)),
+        class: dnsClass ?? 'IN',
+      });
       offset += 4;
     }
     const sections: (DnsRecord | EmptyRecord)[][] = [[], [], []];
@@ -232,10 +264,18 @@ export function decodeMessageDetailed(input: Uint8Array): DecodedMessage {
             const code = buffer.readUInt16BE(position);
             const size = buffer.readUInt16BE(position + 2);
             if (position + 4 + size > end) throw new DnsWireError('EDNS option runs past RDLENGTH');
-            options.push({ code, data: buffer.subarray(position + 4, position + 4 + size).toString('hex') });
+            options.push({
+              code,
+              data: buffer.subarray(position + 4, position + 4 + size).toString('hex'),
+            });
             position += 4 + size;
           }
-          edns = { udpPayloadSize: record.dnsClass, dnssecOk: (record.ttl & 0x8000) !== 0, version: (record.ttl >>> 16) & 0xff, options };
+          edns = {
+            udpPayloadSize: record.dnsClass,
+            dnssecOk: (record.ttl & 0x8000) !== 0,
+            version: (record.ttl >>> 16) & 0xff,
+            options,
+          };
           continue;
         }
         if (section === 2 && record.type === TSIG_TYPE) {
@@ -247,7 +287,8 @@ export function decodeMessageDetailed(input: Uint8Array): DecodedMessage {
         sections[section]!.push(toRecord(buffer, record));
       }
     }
-    if (offset !== buffer.length) throw new DnsWireError(`${buffer.length - offset} trailing octets after the last record`);
+    if (offset !== buffer.length)
+      throw new DnsWireError(`${buffer.length - offset} trailing octets after the last record`);
     const message: DnsMessage = {
       id,
       opcode: opcodeName((bits >> 11) & 0xf),
@@ -279,4 +320,12 @@ export function decodeMessage(input: Uint8Array): DnsMessage {
   return decodeMessageDetailed(input).message;
 }
 
-export const NO_FLAGS: HeaderFlags = { qr: false, aa: false, tc: false, rd: false, ra: false, ad: false, cd: false };
+export const NO_FLAGS: HeaderFlags = {
+  qr: false,
+  aa: false,
+  tc: false,
+  rd: false,
+  ra: false,
+  ad: false,
+  cd: false,
+};

@@ -29,7 +29,10 @@ export class ChorusError extends Error {
   protected static hasMarker(error: unknown, marker: string): boolean {
     const symbol = Symbol.for(marker);
     return (
-      error != null && typeof error === 'object' && symbol in error && (error as Record<symbol, unknown>)[symbol] === true
+      error != null &&
+      typeof error === 'object' &&
+      symbol in error &&
+      (error as Record<symbol, unknown>)[symbol] === true
     );
   }
 }

@@ -159,7 +159,9 @@ export class PresentationParseError extends ChorusError {
   readonly input: string;
 
   constructor(message: string, input: string) {
-    super(parse.name, { message: `${message}: ${input.length > 200 ? `${input.slice(0, 200)}…` : input}` });
+    super(parse.name, {
+      message: `${message}: ${input.length > 200 ? `${input.slice(0, 200)}…` : input}`,
+    });
     this.input = input;
   }
 

@@ -1,0 +1,102 @@
+export { ChorusError } from './errors/chorus-error.js';
+export {
+  AbortError,
+  DnsNetworkError,
+  DnsResponseError,
+  DnsTimeoutError,
+  DnsWireError,
+  InvalidNameError,
+  PresentationParseError,
+  TsigError,
+} from './errors/dns-errors.js';
+export type { TsigFailure } from './errors/dns-errors.js';
+export type {
+  CsyncData,
+  DnsClass,
+  DnsMessage,
+  DnsRecord,
+  DnskeyData,
+  DsData,
+  Edns,
+  EdnsOption,
+  EmptyRecord,
+  HeaderFlags,
+  KnownRecordType,
+  MxData,
+  NameServer,
+  Nsec3Data,
+  Nsec3ParamData,
+  NsecData,
+  Opcode,
+  Question,
+  Rcode,
+  RecordDataMap,
+  RecordType,
+  RRset,
+  RrsigData,
+  SoaData,
+  SrvData,
+  TsigData,
+  TsigRecord,
+  TypedRecord,
+  UnknownData,
+  UnknownRecord,
+} from './dns/types.js';
+export {
+  CSYNC_FLAG_IMMEDIATE,
+  CSYNC_FLAG_SOAMINIMUM,
+  DEFAULT_DNS_PORT,
+  DNSKEY_FLAG_REVOKE,
+  DNSKEY_FLAG_SEP,
+  DNSKEY_FLAG_ZONE,
+  DigestType,
+  DnssecAlgorithm,
+  recordTypeName,
+  recordTypeNumber,
+} from './dns/constants.js';
+export {
+  canonicalName,
+  isSubdomain,
+  labelCount,
+  nameFromWire,
+  nameToWire,
+  namesEqual,
+  normalizeName,
+} from './dns/names.js';
+export { isRecordOfType } from './dns/records.js';
+export { decodeRdata, decodeTypeBitmap, encodeRdata, encodeTypeBitmap } from './dns/rdata.js';
+export { decodeMessage, decodeMessageDetailed, encodeMessage, encodeRecord } from './dns/wire.js';
+export type { DecodedMessage } from './dns/wire.js';
+export { describeServer } from './dns/transport.js';
+export { exchange, groupRRsets, query } from './dns/query.js';
+export type { ExchangeOptions, ExchangeResult, QueryOptions, QueryResponse } from './dns/query.js';
+export {
+  DEFAULT_TSIG_FUDGE,
+  createTsigKey,
+  parseTsigKeyFile,
+  readTsigKeyFile,
+  signMessage,
+  verifyResponse,
+} from './dns/tsig.js';
+export type { SignedMessage, TsigAlgorithm, TsigKey } from './dns/tsig.js';
+export { UpdateBuilder, sendUpdate } from './dns/update.js';
+export type { UpdateOperation, UpdatePrerequisite, UpdateResult } from './dns/update.js';
+export { buildNotify, sendNotify } from './dns/notify.js';
+export type { NotifyOptions, NotifyType } from './dns/notify.js';
+
+// DNSSEC primitives and presentation format
+export { keyTag } from './dnssec/key-tag.js';
+export { computeDs, dsMatchesKey } from './dnssec/ds.js';
+export type { DsDigestType } from './dnssec/ds.js';
+export { canonicalRrsetSigningData, rrsigLabelCount, signedOwnerName } from './dnssec/canonical.js';
+export type { RecordData, SignedRrset } from './dnssec/canonical.js';
+export { verifyRrsig } from './dnssec/verify.js';
+export type { VerifyRrsigInput, VerifyRrsigResult } from './dnssec/verify.js';
+export {
+  formatRdata,
+  formatRecord,
+  parseRdata,
+  parseRecord,
+  parseZone,
+} from './dns/presentation.js';
+export type { ParseRecordOptions, ParseZoneOptions } from './dns/presentation.js';
