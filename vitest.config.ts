@@ -11,16 +11,19 @@ export default defineConfig({
         resolve,
         ssr,
         test: {
+          // No servers: codecs, planning, parsing, misbehaving sockets the test opens itself.
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
+          exclude: ['packages/*/test/lab/**'],
         },
       },
       {
         resolve,
         ssr,
         test: {
+          // Real BIND, PowerDNS, Knot and unbound: one lab for the whole run (test/global-setup.ts).
           name: 'integration',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'packages/*/test/lab/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

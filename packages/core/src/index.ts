@@ -100,3 +100,64 @@ export {
   parseZone,
 } from './dns/presentation.js';
 export type { ParseRecordOptions, ParseZoneOptions } from './dns/presentation.js';
+
+// Plugin specification: capabilities, signer, parent channel, observer, planning
+export {
+  ApiCallError,
+  ConfigError,
+  ConvergenceError,
+  SignerCommandError,
+  SignerConfigurationError,
+  UnsafePlanError,
+  UnsupportedCapabilityError,
+} from './errors/plugin-errors.js';
+export {
+  SIGNER_CAPABILITIES,
+  can,
+  cannot,
+  capabilityStatus,
+  capabilityTable,
+  unimplemented,
+} from './plugin/capabilities.js';
+export type {
+  CapabilityNote,
+  CapabilityStatus,
+  SignerCapabilities,
+  SignerCapability,
+} from './plugin/capabilities.js';
+export { defineSignerPlugin } from './plugin/signer.js';
+export type {
+  ApexSnapshot,
+  ApplyResult,
+  CallOptions,
+  ChangeRecordType,
+  DesiredSignerState,
+  KeyRole,
+  PluginDependencies,
+  Signer,
+  SignerChange,
+  SignerPlan,
+  SignerPluginDefinition,
+  SigningKey,
+  Warning,
+  ZoneName,
+} from './plugin/signer.js';
+export type {
+  Delegation,
+  ParentCapability,
+  ParentChannel,
+  ParentRequest,
+} from './plugin/parent-channel.js';
+export type { ChorusEventEnvelope, Observer } from './plugin/observer.js';
+export {
+  CAPABILITY_FOR_TYPE,
+  assertPlanAllowed,
+  csyncIdentity,
+  describeChange,
+  dnskeyIdentity,
+  dsIdentity,
+  planSignerChanges,
+  reconcileSigner,
+} from './plugin/plan.js';
+export type { ReconcileResult } from './plugin/plan.js';
+export { readApexFromServer } from './plugin/apex.js';

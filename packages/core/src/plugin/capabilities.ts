@@ -1,0 +1,68 @@
+/** Whether a plugin can do something. Unlisted capabilities count as `cannot`. */
+export type CapabilityStatus = 'can' | 'cannot' | 'unimplemented';
+
+/** A capability with the reason for its status, and optionally where to read more. */
+export interface CapabilityNote {
+  status: CapabilityStatus;
+  reason: string;
+  link?: string;
+}
+
+export function can(reason: string, link?: string): CapabilityNote {
+  return link === undefined ? { status: 'can', reason } : { status: 'can', reason, link };
+}
+
+export function cannot(reason: string, link?: string): CapabilityNote {
+  return link === undefined ? { status: 'cannot', reason } : { status: 'cannot', reason, link };
+}
+
+export function unimplemented(reason: string, link?: string): CapabilityNote {
+  return link === undefined
+    ? { status: 'unimplemented', reason }
+    : { status: 'unimplemented', reason, link };
+}
+
+/**
+ * What a signer can do. Keep this list sorted; each entry needs a conformance group that proves it.
+ */
+export const SIGNER_CAPABILITIES = [
+  /** Change the apex NS RRset (join and leave publish the group's NS set). */
+  'apex-ns-manage',
+  /** Publish CDS and CDNSKEY records for other signers' KSKs (RFC 8901 §8, automation draft §4.3 item 3). */
+  'cds-import-foreign',
+  /** Publish and withdraw a CSYNC record (RFC 7477). */
+  'csync-publish',
+  /** Publish other signers' DNSKEYs in this signer's DNSKEY RRset (RFC 8901 model 2). */
+  'dnskey-import-foreign',
+  /** List this signer's own keys with role, algorithm, key tag and state. */
+  'key-list',
+  /** The server publishes CDS/CDNSKEY for its own KSK by itself; Chorus mirrors them, never injects them. */
+  'own-cds-publish',
+] as const;
+
+export type SignerCapability = (typeof SIGNER_CAPABILITIES)[number];
+
+export type SignerCapabilities = Readonly<Partial<Record<SignerCapability, CapabilityNote>>>;
+
+/** The status of a capability; unlisted means `cannot`. */
+export function capabilityStatus(
+  capabilities: SignerCapabilities,
+  capability: SignerCapability,
+): CapabilityStatus {
+  return capabilities[capability]?.status ?? 'cannot';
+}
+
+/** A markdown table of a plugin's capabilities, for its README (kept in sync by a test). */
+export function capabilityTable(capabilities: SignerCapabilities): string {
+  const rows = SIGNER_CAPABILITIES.map((capability) => {
+    const note = capabilities[capability];
+    const status = note?.status ?? 'cannot';
+    const mark =
+      status === 'can' ? '✅ can' : status === 'unimplemented' ? '🚧 unimplemented' : '❌ cannot';
+    const reason = note
+      ? note.reason + (note.link ? ` ([link](${note.link}))` : '')
+      : 'not declared';
+    return `| \`${capability}\` | ${mark} | ${reason.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| capability | status | reason |', '| --- | --- | --- |', ...rows].join('\n');
+}
