@@ -26,7 +26,10 @@ export default tseslint.config(
   },
   {
     // Command wrappers: the only files allowed to spawn processes through execa.
-    files: ['packages/lab/src/commands.ts', 'packages/plugin-*/src/{rndc,nsupdate,knotc,keymgr,pdnsutil}.ts'],
+    files: [
+      'packages/lab/src/commands.ts',
+      'packages/plugin-*/src/{rndc,nsupdate,knotc,keymgr,pdnsutil}.ts',
+    ],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

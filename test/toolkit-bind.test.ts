@@ -10,6 +10,7 @@ import {
   sendUpdate,
   TsigError,
   UpdateBuilder,
+  type DnsRecord,
   type NameServer,
   type TsigKey,
 } from '@chorus/core';
@@ -22,8 +23,8 @@ const zone = lab.zones[0]!;
 const server: NameServer = { address: bind.address, port: bind.port };
 let key: TsigKey;
 
-function txtRecord(owner: string, text: string) {
-  return { name: owner, type: 'TXT', class: 'IN', ttl: lab.ttl, data: [text] } as const;
+function txtRecord(owner: string, text: string): DnsRecord {
+  return { name: owner, type: 'TXT', class: 'IN', ttl: lab.ttl, data: [text] };
 }
 
 beforeAll(async () => {

@@ -1,0 +1,60 @@
+/**
+ * The `chorus` command line: dispatch, usage errors (exit 2), other errors (exit 1) with the
+ * message only, unless CHORUS_DEBUG=1 asks for the stack.
+ */
+import { UsageError } from './args.js';
+import { demoCommand } from './commands/demo.js';
+import { labCommand } from './commands/lab.js';
+import { queryCommand } from './commands/query.js';
+import { MAIN_HELP } from './help.js';
+import { processIo, type CliIo } from './io.js';
+
+async function dispatch(args: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'lab':
+      return labCommand(rest, io);
+    case 'query':
+      return queryCommand(rest, io);
+    case 'demo':
+      return demoCommand(rest, io);
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout(MAIN_HELP);
+      return 0;
+    case undefined:
+      io.stderr(MAIN_HELP);
+      return 2;
+    default:
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)}; expected lab, query or demo`,
+      );
+  }
+}
+
+function describeError(error: unknown): string {
+  if (process.env.CHORUS_DEBUG === '1' && error instanceof Error && error.stack) {
+    const cause =
+      error.cause instanceof Error
+        ? `\ncaused by: ${error.cause.stack ?? error.cause.message}`
+        : '';
+    return `${error.stack}${cause}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs one command line; returns the exit code. Never throws. */
+export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  try {
+    return await dispatch(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const help = error.command ? `chorus ${error.command} --help` : 'chorus --help';
+      io.stderr(`chorus: ${error.message}\nSee "${help}".\n`);
+      return 2;
+    }
+    io.stderr(`chorus: ${describeError(error)}\n`);
+    return 1;
+  }
+}

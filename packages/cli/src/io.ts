@@ -1,0 +1,15 @@
+/** Where the CLI writes: results to stdout, progress and errors to stderr. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+/** A progress callback that prefixes each line, for the lab's `onProgress`. */
+export function progressTo(io: CliIo, prefix = '[lab]'): (line: string) => void {
+  return (line) => io.stderr(`${prefix} ${line}\n`);
+}

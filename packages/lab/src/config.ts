@@ -1,0 +1,151 @@
+/**
+ * Lab options, their defaults and validation, and the address plan derived from them.
+ */
+import path from 'node:path';
+import { LabError } from './errors.js';
+import type { ResolverId, ServerId, SignerId } from './types.js';
+
+export interface LabOptions {
+  /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
+  directory?: string;
+  /** First three octets of every lab address, e.g. `127.53.0`. */
+  addressPrefix?: string;
+  /** DNS port of every server and resolver. Default 53. */
+  port?: number;
+  /** TTL of every record, in seconds. Default 30. */
+  ttl?: number;
+  /** The signed zones, each directly under `test.`. Default `example.test`. */
+  zones?: readonly string[];
+}
+
+export const LAB_DEFAULTS = {
+  addressPrefix: '127.53.0',
+  port: 53,
+  ttl: 30,
+  zones: ['example.test.'],
+} as const;
+
+export const PARENT_ZONE = 'test.';
+export const BROKEN_ZONE = 'broken.test.';
+export const RNDC_PORT = 953;
+export const POWERDNS_API_PORT = 8081;
+export const SIGNER_IDS: readonly SignerId[] = ['bind', 'powerdns', 'knot'];
+export const SERVER_IDS: readonly ServerId[] = ['parent', ...SIGNER_IDS];
+export const RESOLVER_IDS: readonly ResolverId[] = [
+  'resolver-delegation',
+  'resolver-bind',
+  'resolver-powerdns',
+  'resolver-knot',
+];
+
+/** Last octet of each lab address. */
+const HOST_NUMBER: Record<ServerId | ResolverId, number> = {
+  parent: 1,
+  bind: 2,
+  powerdns: 3,
+  knot: 4,
+  'resolver-delegation': 50,
+  'resolver-bind': 51,
+  'resolver-powerdns': 52,
+  'resolver-knot': 53,
+};
+
+/** The name the parent zone maps to each server's address. */
+export const NAMESERVER_NAME: Record<ServerId, string> = {
+  parent: 'ns.test.',
+  bind: 'ns.bind.test.',
+  powerdns: 'ns.powerdns.test.',
+  knot: 'ns.knot.test.',
+};
+
+/** Labels under `test.` that the lab itself uses. */
+const RESERVED_LABELS = new Set(['ns', 'bind', 'powerdns', 'knot', 'broken']);
+
+export interface LabConfig {
+  directory: string;
+  addressPrefix: string;
+  port: number;
+  ttl: number;
+  zones: string[];
+  addresses: Record<ServerId | ResolverId, string>;
+}
+
+export function defaultLabDirectory(): string {
+  const fromEnvironment = process.env.CHORUS_LAB_DIR;
+  return path.resolve(fromEnvironment && fromEnvironment !== '' ? fromEnvironment : '.lab');
+}
+
+function validateAddressPrefix(prefix: string): string {
+  const match = /^127\.(\d{1,3})\.(\d{1,3})$/.exec(prefix.trim());
+  const octets = match ? [Number(match[1]), Number(match[2])] : [];
+  if (!match || octets.some((octet) => octet > 255)) {
+    throw new LabError(
+      `invalid address prefix ${JSON.stringify(prefix)}: expected three octets in 127.0.0.0/8, e.g. 127.53.0`,
+    );
+  }
+  if (octets[0] === 0 && octets[1] === 0) {
+    throw new LabError(
+      'address prefix 127.0.0 is left to the host’s own services; use e.g. 127.53.0',
+    );
+  }
+  return `127.${octets[0]}.${octets[1]}`;
+}
+
+function validateInteger(value: number, what: string, minimum: number, maximum: number): number {
+  if (!Number.isInteger(value) || value < minimum || value > maximum) {
+    throw new LabError(
+      `invalid ${what} ${String(value)}: expected an integer from ${minimum} to ${maximum}`,
+    );
+  }
+  return value;
+}
+
+function validatePort(port: number): number {
+  validateInteger(port, 'port', 1, 65535);
+  if (port === RNDC_PORT || port === POWERDNS_API_PORT) {
+    throw new LabError(
+      `invalid port ${port}: the lab uses it for rndc (${RNDC_PORT}) or the PowerDNS API (${POWERDNS_API_PORT})`,
+    );
+  }
+  return port;
+}
+
+/** Zones must be single labels under `test.` so the parent can delegate them directly. */
+export function validateZones(zones: readonly string[]): string[] {
+  if (zones.length === 0) throw new LabError('at least one zone is needed, e.g. example.test');
+  if (zones.length > 50)
+    throw new LabError(`too many zones (${zones.length}); the lab takes at most 50`);
+  const result: string[] = [];
+  for (const input of zones) {
+    const zone = input.trim().toLowerCase().replace(/\.?$/, '.');
+    const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.test\.$/.exec(zone);
+    if (!match) {
+      throw new LabError(
+        `invalid zone ${JSON.stringify(input)}: the lab's zones are single labels under test., e.g. example.test`,
+      );
+    }
+    if (RESERVED_LABELS.has(match[1]!)) {
+      throw new LabError(
+        `zone ${zone} is reserved by the lab (it uses ${[...RESERVED_LABELS].map((label) => `${label}.test.`).join(', ')})`,
+      );
+    }
+    if (result.includes(zone)) throw new LabError(`zone ${zone} is listed twice`);
+    result.push(zone);
+  }
+  return result;
+}
+
+export function resolveLabConfig(options: LabOptions = {}): LabConfig {
+  const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
+  const addresses = Object.fromEntries(
+    Object.entries(HOST_NUMBER).map(([id, host]) => [id, `${addressPrefix}.${host}`]),
+  ) as Record<ServerId | ResolverId, string>;
+  return {
+    directory: path.resolve(options.directory ?? defaultLabDirectory()),
+    addressPrefix,
+    port: validatePort(options.port ?? LAB_DEFAULTS.port),
+    ttl: validateInteger(options.ttl ?? LAB_DEFAULTS.ttl, 'TTL', 1, 86400),
+    zones: validateZones(options.zones ?? LAB_DEFAULTS.zones),
+    addresses,
+  };
+}

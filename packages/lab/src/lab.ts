@@ -1,0 +1,322 @@
+/**
+ * `lab up`, `lab status` and `lab down`: the orchestration. The layout is in plan.ts, the files
+ * in prepare.ts and the per-server modules; this file guards against a running lab, starts
+ * everything in parallel, waits until each server serves signed data and each resolver
+ * validates, records the state, and stops exactly what it started.
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkPrograms, LAB_PROGRAMS } from './commands.js';
+import {
+  BROKEN_ZONE,
+  defaultLabDirectory,
+  PARENT_ZONE,
+  resolveLabConfig,
+  type LabOptions,
+} from './config.js';
+import { LabError } from './errors.js';
+import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
+import { planLab, type Programs } from './plan.js';
+import { prepareLab } from './prepare.js';
+import { ensurePidFile, startDaemon, stopProcess, type StopOutcome } from './processes.js';
+import {
+  allOf,
+  answersDns,
+  controlCheck,
+  signedZonesCheck,
+  validatesCheck,
+  waitUntilReady,
+} from './readiness.js';
+import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
+import type { LabResolver, LabServer, LabStatus } from './types.js';
+
+const MARKER_FILE_NAME = '.chorus-lab';
+/** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+
+export interface UpOptions extends LabOptions {
+  /** Receives one human-readable line per step (the CLI writes them to stderr). */
+  onProgress?: (line: string) => void;
+  /** Where to look for the programs. Default PATH plus the sbin directories. */
+  searchPath?: string;
+  readyTimeoutMs?: number;
+}
+
+/** `up` deletes the directory's content, so it must be missing, empty or a lab directory. */
+async function checkDirectoryIsOurs(directory: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new LabError(`cannot use ${directory} as the lab directory`, { cause: error });
+  }
+  const isLabDirectory =
+    entries.includes(MARKER_FILE_NAME) || entries.includes(path.basename(stateFilePath(directory)));
+  if (entries.length > 0 && !isLabDirectory) {
+    throw new LabError(
+      `${directory} is not empty and is not a Chorus lab directory; \`lab up\` would delete its content, so choose another --dir`,
+    );
+  }
+}
+
+/** Empties the (checked) lab directory and marks it as ours. */
+async function prepareDirectory(directory: string): Promise<void> {
+  await checkDirectoryIsOurs(directory);
+  await mkdir(directory, { recursive: true });
+  const entries = await readdir(directory);
+  await Promise.all(
+    entries.map((entry) => rm(path.join(directory, entry), { recursive: true, force: true })),
+  );
+  await writeFile(
+    path.join(directory, MARKER_FILE_NAME),
+    'This directory belongs to `chorus lab`: every `chorus lab up` deletes and regenerates its content.\n',
+  );
+}
+
+function checkSocketPaths(status: LabStatus): void {
+  const sockets = [
+    ...status.servers.flatMap((server) =>
+      server.control.kind === 'knotc' ? [server.control.socket] : [],
+    ),
+    ...status.resolvers.map((resolver) => resolver.control.socket),
+  ];
+  const tooLong = sockets.find((socket) => Buffer.byteLength(socket) > MAX_SOCKET_PATH);
+  if (tooLong) {
+    throw new LabError(
+      `the lab directory path is too long for unix control sockets (${tooLong}); use a shorter --dir`,
+    );
+  }
+}
+
+function daemonArguments(entry: LabServer | LabResolver): string[] {
+  switch (entry.software) {
+    case 'bind':
+      return ['-g', '-c', entry.configFile];
+    case 'powerdns':
+      return [`--config-dir=${entry.directory}`];
+    case 'knot':
+      return ['-c', entry.configFile];
+    case 'unbound':
+      return ['-d', '-c', entry.configFile];
+  }
+}
+
+function describe(entry: LabServer | LabResolver): string {
+  return `${entry.id} (${entry.software} ${entry.version}) on ${entry.address}:${entry.port}`;
+}
+
+function seconds(milliseconds: number): string {
+  return `${(milliseconds / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Refuses to start over a live lab; cleans up a state file whose processes are all dead.
+ */
+async function refuseRunningLab(directory: string, programs: Programs): Promise<void> {
+  const previous = await readState(directory);
+  if (!previous) return;
+  await refreshLiveness(previous);
+  const processes = [...previous.servers, ...previous.resolvers];
+  const alive = processes.filter((entry) => entry.alive);
+  if (alive.length > 0) {
+    const list = alive.map((entry) => `${entry.id} pid ${entry.pid}`).join(', ');
+    throw new LabError(
+      `a lab is already running in ${directory} (${alive.length} of ${processes.length} processes alive: ${list}); stop it first with: chorus lab down --dir ${directory}`,
+    );
+  }
+  // A dead lab: drop its loopback aliases unless something answers there now.
+  const free: string[] = [];
+  for (const address of previous.loopbackAliases) {
+    if (!(await answersDns({ address, port: previous.port }))) free.push(address);
+  }
+  await removeLoopbackAliases(programs.ip, free);
+  await removeState(directory);
+}
+
+async function refuseBusyAddresses(status: LabStatus): Promise<void> {
+  const endpoints = [...status.servers, ...status.resolvers].map((entry) => ({
+    id: entry.id,
+    address: entry.address,
+    port: entry.port,
+  }));
+  const busy = (
+    await Promise.all(
+      endpoints.map(async (endpoint) => ((await answersDns(endpoint)) ? endpoint : undefined)),
+    )
+  ).filter((endpoint) => endpoint !== undefined);
+  if (busy.length > 0) {
+    const list = busy
+      .map((endpoint) => `${endpoint.address}:${endpoint.port} (planned for ${endpoint.id})`)
+      .join(', ');
+    throw new LabError(
+      `something already answers DNS on ${list}; another lab or server runs there. Stop it (chorus lab down --dir <its dir>) or use another --address-prefix`,
+    );
+  }
+}
+
+/** Stops everything in `entries` that is still ours; used by `down` and by a failed `up`. */
+async function stopAll(entries: readonly (LabServer | LabResolver)[]) {
+  return Promise.all(
+    entries.map(async (entry) => ({
+      id: entry.id,
+      pid: entry.pid,
+      outcome: entry.pid > 0 ? await stopProcess(entry.pid, entry.binary) : 'not-running',
+    })),
+  );
+}
+
+/**
+ * Starts the lab: BIND parent, BIND/PowerDNS/Knot signers and the unbound resolvers, each on its
+ * own loopback address, and returns its status once every server serves signed data and every
+ * resolver validates the parent from the trust anchor.
+ */
+export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
+  const startTime = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  const config = resolveLabConfig(options);
+  const programs = await checkPrograms(
+    LAB_PROGRAMS,
+    options.searchPath === undefined ? {} : { searchPath: options.searchPath },
+  );
+  const status = planLab(config, programs);
+  checkSocketPaths(status);
+  await checkDirectoryIsOurs(config.directory);
+  await refuseRunningLab(config.directory, programs);
+  await refuseBusyAddresses(status);
+
+  progress(
+    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s)`,
+  );
+  await prepareDirectory(config.directory);
+  // named listens only on addresses configured on an interface (see loopback.ts).
+  const namedAddresses = status.servers
+    .filter((server) => server.software === 'bind')
+    .map((server) => server.address);
+  status.loopbackAliases = await addLoopbackAliases(programs.ip, namedAddresses);
+  const startedProcesses: (LabServer | LabResolver)[] = [];
+  try {
+    await prepareLab(status, config, programs);
+
+    // Start everything at once; resolvers are only asked once the servers are ready.
+    const spawnedAt = performance.now();
+    const everything = [...status.servers, ...status.resolvers];
+    // allSettled: when one fails to spawn, the cleanup below must still see every other one.
+    const spawned = await Promise.allSettled(
+      everything.map(async (entry) => {
+        entry.pid = await startDaemon({
+          program: entry.binary,
+          args: daemonArguments(entry),
+          cwd: entry.directory,
+          logFile: entry.logFile,
+        });
+        entry.alive = true;
+        startedProcesses.push(entry);
+      }),
+    );
+    const spawnFailure = spawned.find((result) => result.status === 'rejected');
+    if (spawnFailure) throw spawnFailure.reason;
+    status.startedAt = new Date().toISOString();
+    await writeState(status);
+    progress(
+      `started ${everything.length} processes (${seconds(performance.now() - startTime)} after the start); waiting until they serve`,
+    );
+
+    const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const watch = (entry: LabServer | LabResolver) => ({
+      label: describe(entry),
+      pid: entry.pid,
+      program: entry.binary,
+      logFile: entry.logFile,
+    });
+    const controlPrograms = {
+      rndc: programs.rndc,
+      knotc: programs.knotc,
+      unboundControl: programs['unbound-control'],
+    };
+    await Promise.all(
+      status.servers.map(async (server) => {
+        const check = allOf(
+          signedZonesCheck(server, server.zones),
+          controlCheck(server.control, controlPrograms),
+        );
+        await waitUntilReady(watch(server), check, deadline);
+        progress(
+          `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+        );
+      }),
+    );
+    await Promise.all(
+      status.resolvers.map(async (resolver) => {
+        const check = allOf(
+          validatesCheck(resolver, PARENT_ZONE),
+          controlCheck(resolver.control, controlPrograms),
+        );
+        await waitUntilReady(watch(resolver), check, deadline);
+        progress(
+          `ready: ${describe(resolver)} validates ${PARENT_ZONE} (${resolver.mode}), after ${seconds(performance.now() - spawnedAt)}`,
+        );
+      }),
+    );
+  } catch (error) {
+    await stopAll(startedProcesses);
+    await removeLoopbackAliases(programs.ip, status.loopbackAliases);
+    await removeState(config.directory);
+    throw error;
+  }
+
+  await Promise.all(
+    [...status.servers, ...status.resolvers].map((entry) =>
+      ensurePidFile(entry.pidFile, entry.pid),
+    ),
+  );
+  status.startupMs = Math.round(performance.now() - startTime);
+  status.running = true;
+  await writeState(status);
+  progress(
+    `lab up in ${seconds(status.startupMs)}; stop it with: chorus lab down --dir ${config.directory}`,
+  );
+  return status;
+}
+
+/** The recorded lab with liveness re-checked, or undefined when the directory holds no lab. */
+export async function labStatus(
+  options: { directory?: string } = {},
+): Promise<LabStatus | undefined> {
+  const directory = path.resolve(options.directory ?? defaultLabDirectory());
+  const status = await readState(directory);
+  return status ? refreshLiveness(status) : undefined;
+}
+
+export interface DownReport {
+  directory: string;
+  /** False when the directory held no lab state: nothing to stop. */
+  found: boolean;
+  stopped: { id: string; pid: number; outcome: StopOutcome }[];
+  removedLoopbackAliases: string[];
+}
+
+/**
+ * Stops exactly the processes `up` recorded (each only if its PID still runs the expected
+ * program), removes the loopback aliases `up` added and the state file. Logs and configs stay.
+ */
+export async function labDown(
+  options: { directory?: string; searchPath?: string } = {},
+): Promise<DownReport> {
+  const directory = path.resolve(options.directory ?? defaultLabDirectory());
+  const status = await readState(directory);
+  if (!status) return { directory, found: false, stopped: [], removedLoopbackAliases: [] };
+  const stopped = await stopAll([...status.resolvers, ...status.servers]);
+  if (status.loopbackAliases.length > 0) {
+    const { ip } = await checkPrograms(
+      ['ip'],
+      options.searchPath === undefined
+        ? { files: [] }
+        : { searchPath: options.searchPath, files: [] },
+    );
+    await removeLoopbackAliases(ip, status.loopbackAliases);
+  }
+  await removeState(directory);
+  return { directory, found: true, stopped, removedLoopbackAliases: status.loopbackAliases };
+}

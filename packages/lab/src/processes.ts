@@ -1,0 +1,109 @@
+/**
+ * Daemon lifecycle by PID: start with a PID file and a log file, check that a PID still runs
+ * the expected program (PIDs get reused), stop with SIGTERM then SIGKILL.
+ */
+import { open, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnDaemon } from './commands.js';
+
+export interface DaemonSpec {
+  /** Absolute path of the program. */
+  program: string;
+  args: readonly string[];
+  cwd: string;
+  logFile: string;
+}
+
+/**
+ * Starts the daemon. Each daemon writes its own PID file (set in its config); writing it here
+ * first would race with Knot, which refuses to start when its PID file names a live process.
+ */
+export async function startDaemon(spec: DaemonSpec): Promise<number> {
+  return spawnDaemon(spec.program, spec.args, { cwd: spec.cwd, logFile: spec.logFile });
+}
+
+/** Writes `pid` to `pidFile` unless the daemon already did. */
+export async function ensurePidFile(pidFile: string, pid: number): Promise<void> {
+  try {
+    if ((await readFile(pidFile, 'utf8')).trim() === String(pid)) return;
+  } catch {
+    // missing: write it
+  }
+  await writeFile(pidFile, `${pid}\n`);
+}
+
+async function commandLine(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((part) => part !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `pid` exists and runs `program` (compared by file name, from /proc/<pid>/cmdline).
+ * A zombie has an empty command line and counts as gone.
+ */
+export async function isRunning(pid: number, program: string): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  const argv = await commandLine(pid);
+  const executable = argv?.[0];
+  return executable !== undefined && path.basename(executable) === path.basename(program);
+}
+
+async function waitForExit(pid: number, program: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await isRunning(pid, program))) return true;
+    await sleep(25);
+  }
+  return !(await isRunning(pid, program));
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+export type StopOutcome = 'not-running' | 'stopped' | 'killed';
+
+/**
+ * Stops `pid` if, and only if, it still runs `program`: SIGTERM, wait up to `graceMs`, then
+ * SIGKILL. Never signals a PID that now belongs to something else.
+ */
+export async function stopProcess(
+  pid: number,
+  program: string,
+  options: { graceMs?: number } = {},
+): Promise<StopOutcome> {
+  if (!(await isRunning(pid, program))) return 'not-running';
+  signal(pid, 'SIGTERM');
+  if (await waitForExit(pid, program, options.graceMs ?? 5000)) return 'stopped';
+  if (!(await isRunning(pid, program))) return 'stopped';
+  signal(pid, 'SIGKILL');
+  await waitForExit(pid, program, 2000);
+  return 'killed';
+}
+
+/** The last `lines` lines of a text file (reads at most the last 64 KiB); '' if unreadable. */
+export async function tailFile(file: string, lines = 15): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+}

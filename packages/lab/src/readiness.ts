@@ -1,0 +1,156 @@
+/**
+ * Start-up checks: over DNS with the core query client (is an address already taken, does a
+ * server serve its signed zones, does a resolver validate from the lab's trust anchor) and on
+ * each control endpoint.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { query, type NameServer } from '@chorus/core';
+import { runTool } from './commands.js';
+import { LabError } from './errors.js';
+import { isRunning, tailFile } from './processes.js';
+import type { ServerControl, UnboundControl } from './types.js';
+
+/** True if something answers DNS at `server`, whatever the rcode. */
+export async function answersDns(server: NameServer): Promise<boolean> {
+  try {
+    await query(server, 'test.', 'SOA', { timeoutMs: 300, retries: 0, dnssecOk: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface WatchedProcess {
+  label: string;
+  pid: number;
+  program: string;
+  logFile: string;
+}
+
+/** "Passed", or why not yet (shown if the deadline passes). */
+type CheckResult = { ready: true } | { ready: false; reason: string };
+
+async function failure(watched: WatchedProcess, reason: string): Promise<LabError> {
+  const tail = await tailFile(watched.logFile);
+  return new LabError(
+    `${watched.label} ${reason}\n--- last lines of ${watched.logFile} ---\n${tail || '(empty)'}`,
+  );
+}
+
+/** Repeats `check` until it passes, the process dies, or the deadline passes. */
+export async function waitUntilReady(
+  watched: WatchedProcess,
+  check: () => Promise<CheckResult>,
+  deadline: number,
+): Promise<void> {
+  let reason: string;
+  for (;;) {
+    try {
+      const result = await check();
+      if (result.ready) return;
+      reason = result.reason;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    if (!(await isRunning(watched.pid, watched.program))) {
+      throw await failure(watched, `exited during start-up (last check: ${reason})`);
+    }
+    if (Date.now() > deadline) throw await failure(watched, `was not ready in time: ${reason}`);
+    await sleep(40);
+  }
+}
+
+/** An authoritative server is ready when it answers SOA for each zone with AA and an RRSIG. */
+export function signedZonesCheck(server: NameServer, zones: readonly string[]) {
+  return async (): Promise<CheckResult> => {
+    for (const zone of zones) {
+      const response = await query(server, zone, 'SOA', { timeoutMs: 300, retries: 0 });
+      const soa = response.answers.find((rrset) => rrset.type === 'SOA');
+      if (response.rcode !== 'NOERROR' || !response.flags.aa) {
+        return { ready: false, reason: `${zone} SOA: ${response.rcode}, aa=${response.flags.aa}` };
+      }
+      if (!soa || soa.signatures.length === 0) {
+        return { ready: false, reason: `${zone} SOA is not signed yet` };
+      }
+    }
+    return { ready: true };
+  };
+}
+
+/** A resolver is ready when it answers the parent's SOA validated (AD) from the trust anchor. */
+export function validatesCheck(resolver: NameServer, zone: string) {
+  return async (): Promise<CheckResult> => {
+    const response = await query(resolver, zone, 'SOA', {
+      timeoutMs: 1000,
+      retries: 0,
+      recursionDesired: true,
+    });
+    if (response.rcode === 'NOERROR' && response.flags.ad) return { ready: true };
+    return { ready: false, reason: `${zone} SOA: ${response.rcode}, ad=${response.flags.ad}` };
+  };
+}
+
+/** Control tools: `rndc`, `knotc` and `unbound-control`, as absolute paths. */
+export interface ControlPrograms {
+  rndc: string;
+  knotc: string;
+  unboundControl: string;
+}
+
+async function toolSucceeds(program: string, args: string[]): Promise<CheckResult> {
+  const result = await runTool(program, args, { allowFailure: true, timeoutMs: 3000 });
+  if (result.exitCode === 0) return { ready: true };
+  const output = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
+  return { ready: false, reason: `${path.basename(program)} failed: ${output}` };
+}
+
+async function apiAnswers(url: string, apiKeyFile: string): Promise<CheckResult> {
+  const apiKey = (await readFile(apiKeyFile, 'utf8')).trim();
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { 'X-API-Key': apiKey },
+      signal: AbortSignal.timeout(1000),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ready: false, reason: `the API at ${url} does not answer (${reason})` };
+  }
+  await response.body?.cancel();
+  return response.ok
+    ? { ready: true }
+    : { ready: false, reason: `the API at ${url} answered HTTP ${response.status}` };
+}
+
+/**
+ * The control endpoint answers: rndc status, knotc status, unbound-control status, or an
+ * authenticated GET on the PowerDNS API. A busy port 953 or 8081 does not stop the daemons, so
+ * this is the only way to notice it.
+ */
+export function controlCheck(control: ServerControl | UnboundControl, programs: ControlPrograms) {
+  return (): Promise<CheckResult> => {
+    switch (control.kind) {
+      case 'rndc':
+        return toolSucceeds(programs.rndc, ['-c', control.configFile, 'status']);
+      case 'knotc':
+        return toolSucceeds(programs.knotc, ['-c', control.configFile, 'status']);
+      case 'unbound-control':
+        return toolSucceeds(programs.unboundControl, ['-c', control.configFile, 'status']);
+      case 'powerdns-api':
+        return apiAnswers(control.url, control.apiKeyFile);
+    }
+  };
+}
+
+/** Passes when every check passes, in order. */
+export function allOf(...checks: (() => Promise<CheckResult>)[]) {
+  return async (): Promise<CheckResult> => {
+    for (const check of checks) {
+      const result = await check();
+      if (!result.ready) return result;
+    }
+    return { ready: true };
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The lab state file (`<lab>/lab.json`): the LabStatus as `up` recorded it. Liveness is
+ * recomputed from /proc whenever it is read.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LabError } from './errors.js';
+import { isRunning } from './processes.js';
+import type { LabStatus } from './types.js';
+
+export const STATE_FILE_NAME = 'lab.json';
+
+export function stateFilePath(directory: string): string {
+  return path.join(directory, STATE_FILE_NAME);
+}
+
+export async function writeState(status: LabStatus): Promise<void> {
+  await writeFile(status.stateFile, `${JSON.stringify(status, null, 2)}\n`);
+}
+
+/** The recorded state, or undefined when the directory holds no lab. */
+export async function readState(directory: string): Promise<LabStatus | undefined> {
+  const file = stateFilePath(directory);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new LabError(`cannot read the lab state ${file}`, { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new LabError(`the lab state ${file} is not valid JSON; remove it or the directory`, {
+      cause: error,
+    });
+  }
+  const status = parsed as Partial<LabStatus> | null;
+  if (
+    status?.schemaVersion !== 1 ||
+    !Array.isArray(status.servers) ||
+    !Array.isArray(status.resolvers)
+  ) {
+    throw new LabError(
+      `the lab state ${file} has an unknown format (schemaVersion ${String(status?.schemaVersion)})`,
+    );
+  }
+  return status as LabStatus;
+}
+
+/** Re-checks every recorded PID against /proc and sets `alive` and `running`. */
+export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
+  const processes = [...status.servers, ...status.resolvers];
+  await Promise.all(
+    processes.map(async (entry) => {
+      entry.alive = await isRunning(entry.pid, entry.binary);
+    }),
+  );
+  status.running = processes.length > 0 && processes.every((entry) => entry.alive);
+  return status;
+}
+
+export async function removeState(directory: string): Promise<void> {
+  await rm(stateFilePath(directory), { force: true });
+}

@@ -1,0 +1,165 @@
+/**
+ * The lab's state as `chorus lab status --json` prints it and as `lab.json` stores it.
+ *
+ * Everything a script needs to reach a server is here: addresses, ports, config and log files,
+ * control endpoints and the paths of the secret files. Secret values themselves never appear.
+ * Domain names are absolute, with a trailing dot.
+ */
+
+export type ServerId = 'parent' | 'bind' | 'powerdns' | 'knot';
+export type SignerId = Exclude<ServerId, 'parent'>;
+export type ResolverId =
+  'resolver-delegation' | 'resolver-bind' | 'resolver-powerdns' | 'resolver-knot';
+export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
+
+/** `rndc -c <configFile> status` works as is; the key file holds the rndc secret. */
+export interface RndcControl {
+  kind: 'rndc';
+  address: string;
+  port: number;
+  keyFile: string;
+  /** An rndc.conf that includes the key and names the server, so `rndc -c` needs nothing else. */
+  configFile: string;
+}
+
+/** The PowerDNS HTTP API; send the content of `apiKeyFile` as the `X-API-Key` header. */
+export interface PowerDnsApiControl {
+  kind: 'powerdns-api';
+  /** Base URL, e.g. `http://127.53.0.3:8081/api/v1/servers/localhost`. */
+  url: string;
+  address: string;
+  port: number;
+  apiKeyFile: string;
+}
+
+/** `knotc -c <configFile>` (or `-s <socket>`); keymgr needs `-c <configFile>`. */
+export interface KnotcControl {
+  kind: 'knotc';
+  socket: string;
+  configFile: string;
+}
+
+/** `unbound-control -c <configFile>`; the control socket is a unix socket, no certificates. */
+export interface UnboundControl {
+  kind: 'unbound-control';
+  socket: string;
+  configFile: string;
+}
+
+export type ServerControl = RndcControl | PowerDnsApiControl | KnotcControl;
+
+/** A TSIG key in BIND format (`key "name" { algorithm …; secret "…"; };`), mode 0600. */
+export interface TsigKeyReference {
+  name: string;
+  algorithm: 'hmac-sha256';
+  keyFile: string;
+}
+
+/** Where a server keeps its DNSSEC private keys. */
+export interface KeyStore {
+  kind: 'key-directory' | 'sqlite-database' | 'kasp-database';
+  path: string;
+}
+
+interface ProcessStatus {
+  pid: number;
+  /** Computed when the status is read: the PID exists and runs the expected binary. */
+  alive: boolean;
+  pidFile: string;
+  directory: string;
+  configFile: string;
+  logFile: string;
+  /** Absolute path of the binary that was started (checked against /proc/<pid>/cmdline). */
+  binary: string;
+}
+
+export interface LabServer extends ProcessStatus {
+  id: ServerId;
+  role: 'parent' | 'signer';
+  software: Exclude<Software, 'unbound'>;
+  /** As reported by `named -v`, `pdns_server --version` or `knotd -V`. */
+  version: string;
+  /** The name that the parent zone maps to `address`; it is the apex NS of this server's zones. */
+  nameserverName: string;
+  address: string;
+  port: number;
+  /** Zones this server is authoritative for. */
+  zones: string[];
+  control: ServerControl;
+  /** The key allowed to send DNS UPDATE to this server's zones. */
+  tsig: TsigKeyReference;
+  keys: KeyStore;
+}
+
+export interface StubZone {
+  zone: string;
+  server: ServerId;
+  address: string;
+  port: number;
+}
+
+export interface LabResolver extends ProcessStatus {
+  id: ResolverId;
+  software: 'unbound';
+  version: string;
+  /**
+   * `delegation`: only knows the parent and follows NS/DS from there, like on the Internet.
+   * `forced-signer`: the lab zones are stub zones pointing at one signer only.
+   */
+  mode: 'delegation' | 'forced-signer';
+  address: string;
+  port: number;
+  /** The server this resolver is pinned to and the zones pinned there. */
+  target: { server: ServerId; zones: string[] };
+  /** Every stub zone in the resolver's config. */
+  stubZones: StubZone[];
+  control: UnboundControl;
+}
+
+export interface DsRecordStatus {
+  /** Presentation format, e.g. `test. 30 IN DS 12345 13 2 ABCD…`. */
+  text: string;
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  digest: string;
+}
+
+export interface LabTrustAnchor {
+  zone: string;
+  ds: DsRecordStatus[];
+  /** The unbound `trust-anchor-file` shared by every resolver: the only anchor they have. */
+  file: string;
+}
+
+export interface LabStatus {
+  schemaVersion: 1;
+  directory: string;
+  stateFile: string;
+  /** ISO 8601 time when `up` finished. */
+  startedAt: string;
+  /** Wall-clock time `up` took. */
+  startupMs: number;
+  /** True when every recorded process is alive (computed when read). */
+  running: boolean;
+  addressPrefix: string;
+  port: number;
+  /** Default TTL of every record the lab creates, in seconds. */
+  ttl: number;
+  parentZone: string;
+  /** The lab's signed zones, served identically by every signer. */
+  zones: string[];
+  /** Served by the BIND signer and delegated with a DS that matches none of its keys. */
+  brokenZone: string;
+  /**
+   * With port 53 the delegation resolver reaches the signers through NS and address records only.
+   * With another port it cannot (NS records carry no port), so it gets stub zones for the child
+   * zones and `followsDelegations` is false.
+   */
+  delegation: { followsDelegations: boolean; note: string };
+  /** Addresses that `up` added to the loopback interface (named listens only on configured addresses); `down` removes them. */
+  loopbackAliases: string[];
+  servers: LabServer[];
+  resolvers: LabResolver[];
+  trustAnchor: LabTrustAnchor;
+}

@@ -1,0 +1,68 @@
+/**
+ * Zone file content. Every signer serves the same records; only the SOA (primary name and
+ * serial as the server bumps it) and the apex NS (the signer's own name) differ.
+ */
+
+export interface ChildZoneOptions {
+  zone: string;
+  ttl: number;
+  /** The signer's own name: SOA MNAME and the only apex NS. */
+  nameserverName: string;
+}
+
+function soaLine(zone: string, primary: string, ttl: number): string {
+  // serial refresh retry expire minimum(negative TTL)
+  return `@ SOA ${primary} hostmaster.${zone} 1 3600 600 86400 ${ttl}`;
+}
+
+/** The lab's content for a signed child zone such as `example.test.`. */
+export function childZoneFile(options: ChildZoneOptions): string {
+  const { zone, ttl } = options;
+  return [
+    `$ORIGIN ${zone}`,
+    `$TTL ${ttl}`,
+    soaLine(zone, options.nameserverName, ttl),
+    `@ NS ${options.nameserverName}`,
+    `@ MX 10 mail.${zone}`,
+    `www A 192.0.2.80`,
+    `www AAAA 2001:db8::80`,
+    `mail A 192.0.2.25`,
+    `mail AAAA 2001:db8::25`,
+    `txt TXT "Chorus lab zone ${zone}"`,
+    '',
+  ].join('\n');
+}
+
+export interface Delegation {
+  zone: string;
+  nameserverName: string;
+  /** DS records in presentation rdata form: `keytag algorithm digesttype DIGEST`. */
+  ds: string[];
+}
+
+export interface ParentZoneOptions {
+  zone: string;
+  ttl: number;
+  nameserverName: string;
+  /** Address records of the nameserver names: the parent's own and each provider's. */
+  addresses: { name: string; address: string }[];
+  delegations: Delegation[];
+}
+
+/** The parent zone `test.`: nameserver addresses and delegations with DS. */
+export function parentZoneFile(options: ParentZoneOptions): string {
+  const { zone, ttl } = options;
+  const lines = [
+    `$ORIGIN ${zone}`,
+    `$TTL ${ttl}`,
+    soaLine(zone, options.nameserverName, ttl),
+    `@ NS ${options.nameserverName}`,
+  ];
+  for (const { name, address } of options.addresses) lines.push(`${name} A ${address}`);
+  for (const delegation of options.delegations) {
+    lines.push(`${delegation.zone} NS ${delegation.nameserverName}`);
+    for (const ds of delegation.ds) lines.push(`${delegation.zone} DS ${ds}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
