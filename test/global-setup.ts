@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { labDown, labUp, type LabStatus } from '@chorus/lab';
-import { TEST_LAB_PREFIX } from './helpers/lab.js';
+import { TEST_LAB_PREFIX, TEST_LAB_ZONES } from './helpers/lab.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -42,7 +42,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await writeFile(POINTER_FILE, `${directory}\n`);
   let status: LabStatus;
   try {
-    status = await labUp({ directory, addressPrefix: TEST_LAB_PREFIX, onProgress: log });
+    status = await labUp({
+      directory,
+      addressPrefix: TEST_LAB_PREFIX,
+      zones: TEST_LAB_ZONES,
+      onProgress: log,
+    });
   } catch (error) {
     // The LabError message carries the failing server's log tail; the directory stays for a look.
     const message = error instanceof Error ? error.message : String(error);

@@ -6,7 +6,12 @@ import type { NameServer } from '@chorus/core';
 import type { LabResolver, LabServer, LabStatus, ResolverId, ServerId } from '@chorus/lab';
 
 /** Address prefixes reserved for the integration tests (an operator's lab uses 127.53.0). */
-export const TEST_LAB_PREFIX = '127.54.0';
+// CHORUS_TEST_LAB_PREFIX lets several test runs share one machine without colliding.
+export const TEST_LAB_PREFIX = process.env.CHORUS_TEST_LAB_PREFIX ?? '127.54.0';
+/** The zones of the test lab: the demo zone, and a throwaway zone the conformance suite wipes. */
+export const TEST_LAB_ZONES = ['example.test.', 'conformance.test.'];
+/** The zone the signer conformance suite may wipe. */
+export const CONFORMANCE_ZONE = 'conformance.test.';
 export const LIFECYCLE_LAB_PREFIX = '127.55.0';
 
 export function labServer(lab: LabStatus, id: ServerId): LabServer {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildNotify,
   DnsWireError,
   decodeMessage,
   encodeMessage,
@@ -231,5 +232,28 @@ describe('wire codec', () => {
   it('survives a JSON round trip', () => {
     const decoded = decodeMessage(encodeMessage(message(samples)));
     expect(JSON.parse(JSON.stringify(decoded))).toEqual(decoded);
+  });
+
+  it('builds NOTIFY for SOA with the new SOA as a hint, and generalized NOTIFY for CDS and CSYNC', () => {
+    const soa = samples.find((record) => record.type === 'SOA')!.data;
+    const zoneNotify = decodeMessage(
+      encodeMessage(buildNotify('example.test', 'SOA', soa as never)),
+    );
+    expect(zoneNotify.opcode).toBe('NOTIFY');
+    expect(zoneNotify.flags.aa).toBe(true);
+    expect(zoneNotify.questions).toEqual([{ name: 'example.test.', type: 'SOA', class: 'IN' }]);
+    expect(zoneNotify.answers).toEqual([
+      { name: 'example.test.', type: 'SOA', class: 'IN', ttl: 0, data: soa },
+    ]);
+    for (const type of ['CDS', 'CSYNC'] as const) {
+      const generalized = decodeMessage(encodeMessage(buildNotify('example.test.', type)));
+      expect(generalized.opcode).toBe('NOTIFY');
+      expect(generalized.questions).toEqual([{ name: 'example.test.', type, class: 'IN' }]);
+      expect(generalized.answers).toEqual([]);
+    }
+    // The wire question type of a CSYNC NOTIFY is 62 (RFC 9859 §4.2 uses the RR type as qtype).
+    const wire = encodeMessage(buildNotify('example.test.', 'CSYNC'));
+    expect(wire.readUInt16BE(12 + 'example.test.'.length + 1)).toBe(62);
+    expect((wire.readUInt16BE(2) >> 11) & 0xf).toBe(4);
   });
 });
