@@ -28,7 +28,7 @@ export default tseslint.config(
     // Command wrappers: the only files allowed to spawn processes through execa.
     files: [
       'packages/lab/src/commands.ts',
-      'packages/plugin-*/src/{rndc,nsupdate,knotc,keymgr,pdnsutil}.ts',
+      'packages/plugin-*/src/{rndc,nsupdate,knotc,keymgr,pdnsutil,named-checkconf}.ts',
     ],
     rules: { 'no-restricted-imports': 'off' },
   },
