@@ -161,3 +161,5 @@ export {
 } from './plugin/plan.js';
 export type { ReconcileResult } from './plugin/plan.js';
 export { readApexFromServer } from './plugin/apex.js';
+export { desiredStatesForGroup } from './plugin/group.js';
+export type { GroupDesiredStateOptions, GroupMember } from './plugin/group.js';

@@ -12,6 +12,7 @@ const MAX_NAME = 255;
 export function nameToLabels(name: string): Buffer[] {
   if (name === '') throw new InvalidNameError(name, 'empty name');
   if (name === '.') return [];
+  if (!name.includes('\\')) return plainLabels(name);
   const labels: Buffer[] = [];
   let current: number[] = [];
   let index = 0;
@@ -49,6 +50,23 @@ export function nameToLabels(name: string): Buffer[] {
   }
   if (current.length > 0) finish();
   const wireLength = labels.reduce((sum, label) => sum + label.length + 1, 1);
+  if (wireLength > MAX_NAME)
+    throw new InvalidNameError(name, `longer than ${MAX_NAME} octets on the wire`);
+  return labels;
+}
+
+/** Fast path for the common case: no escapes, so labels are the dot-separated parts. */
+function plainLabels(name: string): Buffer[] {
+  const parts = name.endsWith('.') ? name.slice(0, -1).split('.') : name.split('.');
+  let wireLength = 1;
+  const labels = parts.map((part) => {
+    if (part.length === 0) throw new InvalidNameError(name, 'empty label');
+    const label = Buffer.from(part, 'utf8');
+    if (label.length > MAX_LABEL)
+      throw new InvalidNameError(name, `label longer than ${MAX_LABEL} octets`);
+    wireLength += label.length + 1;
+    return label;
+  });
   if (wireLength > MAX_NAME)
     throw new InvalidNameError(name, `longer than ${MAX_NAME} octets on the wire`);
   return labels;
