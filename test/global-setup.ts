@@ -1,6 +1,8 @@
 /**
  * Vitest globalSetup of the integration project: one lab for every integration test file, on
- * 127.54.0.x (port 53) in a fresh temporary directory, provided as `inject('lab')`.
+ * 127.54.0.x (or $CHORUS_TEST_LAB_PREFIX; port 53) in a fresh temporary directory, with the trap
+ * servers, provided as `inject('lab')`. Tests may restart servers (`labRestart`): PIDs in the
+ * injected status can then be stale, so read them with `labStatus`.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -46,6 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       directory,
       addressPrefix: TEST_LAB_PREFIX,
       zones: TEST_LAB_ZONES,
+      traps: true,
       onProgress: log,
     });
   } catch (error) {

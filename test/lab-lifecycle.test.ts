@@ -18,7 +18,10 @@ async function commandLine(pid: number): Promise<string> {
   }
 }
 
-describe('a second lab, up and down', () => {
+describe.each([
+  { traps: false, processCount: 8 },
+  { traps: true, processCount: 12 },
+])('a second lab (traps: $traps), up and down', ({ traps, processCount }) => {
   it('starts in under 15 s and leaves no process, address or answer behind', async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-lifecycle-lab-'));
     try {
@@ -27,15 +30,23 @@ describe('a second lab, up and down', () => {
         directory,
         addressPrefix: LIFECYCLE_LAB_PREFIX,
         zones: ['example.test', 'shop.test'],
+        traps,
       });
       const upMs = performance.now() - started;
       process.stderr.write(
-        `[lab-lifecycle] lab up took ${(upMs / 1000).toFixed(2)} s (recorded startupMs ${status.startupMs})\n`,
+        `[lab-lifecycle] lab up (traps: ${traps}) took ${(upMs / 1000).toFixed(2)} s (recorded startupMs ${status.startupMs})\n`,
       );
       expect(upMs).toBeLessThan(15_000);
+      expect(status.traps).toBe(traps);
 
       const processes = [...status.servers, ...status.resolvers];
-      expect(processes).toHaveLength(8);
+      expect(processes).toHaveLength(processCount);
+      // named listens only on configured addresses: every BIND server's (traps too) is on lo.
+      const bindAddresses = status.servers
+        .filter((server) => server.software === 'bind')
+        .map((server) => server.address);
+      expect(bindAddresses).toHaveLength(traps ? 3 : 2);
+      for (const address of bindAddresses) expect(loopbackAddresses()).toContain(address);
       for (const entry of processes)
         expect(await isRunning(entry.pid, entry.binary), entry.id).toBe(true);
       const validated = await query(

@@ -1,10 +1,42 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { dsMatchesKey, keyTag, query, type DnskeyData, type DsData } from '@chorus/core';
-import { isRunning, LabError, labStatus, labUp, type LabStatus } from '@chorus/lab';
-import { endpoint, labResolver, labServer, TEST_LAB_PREFIX } from './helpers/lab.js';
+import {
+  computeDs,
+  DigestType,
+  DnsResponseError,
+  dsMatchesKey,
+  keyTag,
+  query,
+  readTsigKeyFile,
+  sendUpdate,
+  UpdateBuilder,
+  type DnskeyData,
+  type DnsRecord,
+  type DsData,
+  type RRset,
+} from '@chorus/core';
+import {
+  isRunning,
+  LabError,
+  labRestart,
+  labStatus,
+  labUp,
+  type LabServer,
+  type LabStatus,
+  type ServerId,
+} from '@chorus/lab';
+import {
+  endpoint,
+  labResolver,
+  labServer,
+  SIGNERS,
+  TEST_LAB_PREFIX,
+  TRAPS,
+} from './helpers/lab.js';
 
 // The lab started by test/global-setup.ts, checked against the real servers.
 const lab = inject('lab');
@@ -12,6 +44,78 @@ const zone = lab.zones[0]!;
 
 function dnskeys(records: unknown[]): DnskeyData[] {
   return records as DnskeyData[];
+}
+
+/** The apex RRset of `type` that `server` serves authoritatively for `owner`. */
+async function apexRrset(
+  server: LabServer,
+  type: 'SOA' | 'DNSKEY' | 'CDS' | 'CDNSKEY',
+  owner = zone,
+): Promise<RRset> {
+  const response = await query(endpoint(server), owner, type);
+  expect(response.rcode, `${server.id} ${owner} ${type}`).toBe('NOERROR');
+  expect(response.flags.aa, `${server.id} ${owner} ${type}`).toBe(true);
+  const rrset = response.answers.find((set) => set.type === type);
+  if (!rrset) throw new Error(`${server.id} serves no ${type} at ${owner}`);
+  return rrset;
+}
+
+/** The server's own KSK: the SEP key whose tag signs the DNSKEY RRset. */
+function ownKsk(server: LabServer, rrset: RRset): DnskeyData {
+  const signers = rrset.signatures.map((signature) => signature.keyTag);
+  const ksks = dnskeys(rrset.records).filter(
+    (key) => key.flags === 257 && signers.includes(keyTag(key)),
+  );
+  expect(ksks, `${server.id}: the KSK that signs its DNSKEY RRset`).toHaveLength(1);
+  return ksks[0]!;
+}
+
+/** Key tags of the DNSKEY RRset, sorted. */
+function tagsOf(rrset: RRset): number[] {
+  return dnskeys(rrset.records)
+    .map((key) => keyTag(key))
+    .sort((a, b) => a - b);
+}
+
+/** A fresh ECDSA P-256 ZSK that no lab server has: the "foreign key" of another provider. */
+function foreignZsk(): DnskeyData {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const point = Buffer.concat([
+    Buffer.from(jwk.x ?? '', 'base64url'),
+    Buffer.from(jwk.y ?? '', 'base64url'),
+  ]);
+  return { flags: 256, protocol: 3, algorithm: 13, publicKey: point.toString('base64') };
+}
+
+function dnskeyRecord(key: DnskeyData): DnsRecord {
+  return { name: zone, type: 'DNSKEY', class: 'IN', ttl: lab.ttl, data: key };
+}
+
+/** Sends a TSIG-signed UPDATE adding `key` to the zone's apex DNSKEY RRset on `server`. */
+async function addDnskey(server: LabServer, key: DnskeyData): Promise<void> {
+  const tsig = await readTsigKeyFile(server.tsig.keyFile);
+  await sendUpdate(endpoint(server), new UpdateBuilder(zone).add(dnskeyRecord(key)), { tsig });
+}
+
+async function deleteDnskey(server: LabServer, key: DnskeyData): Promise<void> {
+  const tsig = await readTsigKeyFile(server.tsig.keyFile);
+  await sendUpdate(
+    endpoint(server),
+    new UpdateBuilder(zone).deleteRecord({ name: zone, type: 'DNSKEY', data: key }),
+    { tsig },
+  );
+}
+
+/** Whether `server` serves `key` in its DNSKEY RRset, waiting up to `waitMs` for it to appear. */
+async function servesKey(server: LabServer, key: DnskeyData, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const served = dnskeys((await apexRrset(server, 'DNSKEY')).records);
+    if (served.some((entry) => entry.publicKey === key.publicKey)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
 }
 
 /** Every secret value the lab wrote: TSIG and rndc secrets, and the PowerDNS API key. */
@@ -36,6 +140,7 @@ describe('lab status', () => {
     expect(status.schemaVersion).toBe(1);
     expect(status.running).toBe(true);
     expect(status.addressPrefix).toBe(TEST_LAB_PREFIX);
+    expect(status.traps).toBe(true);
     expect(
       status.servers.map((server) => `${server.id}/${server.role}/${server.software}`),
     ).toEqual([
@@ -43,6 +148,10 @@ describe('lab status', () => {
       'bind/signer/bind',
       'powerdns/signer/powerdns',
       'knot/signer/knot',
+      'bind-inline-signing/trap/bind',
+      'powerdns-no-direct-dnskey/trap/powerdns',
+      'knot-full-management/trap/knot',
+      'knot-zonefile-revert/trap/knot',
     ]);
     expect(status.resolvers.map((resolver) => `${resolver.id}/${resolver.mode}`)).toEqual([
       'resolver-delegation/delegation',
@@ -60,10 +169,11 @@ describe('lab status', () => {
       for (const file of [entry.configFile, entry.logFile, entry.directory]) await stat(file);
       expect((await readFile(entry.pidFile, 'utf8')).trim()).toBe(String(entry.pid));
     }
-    expect(addresses.size).toBe(8); // every process has its own address
+    expect(addresses.size).toBe(12); // every process has its own address
     for (const server of status.servers) {
       expect(server.zones.length).toBeGreaterThan(0);
       await stat(server.keys.path);
+      expect(server.trap === undefined, server.id).toBe(server.role !== 'trap');
     }
     expect(labServer(status, 'bind').zones).toContain(status.brokenZone);
     expect(status.trustAnchor.zone).toBe('test.');
@@ -75,7 +185,8 @@ describe('lab status', () => {
   it('keeps the secrets in 0600 files and never in the status or the state file', async () => {
     const status = (await labStatus({ directory: lab.directory }))!;
     const secrets = await secretValues(status);
-    expect(secrets).toHaveLength(4 + 2 + 1); // TSIG per server, rndc per BIND, PowerDNS API key
+    // TSIG per server (4 + 4 traps), rndc per BIND (3), API key per PowerDNS (2)
+    expect(secrets).toHaveLength(8 + 3 + 2);
     const json = JSON.stringify(status) + (await readFile(status.stateFile, 'utf8'));
     for (const { file, value } of secrets) {
       expect((await stat(file)).mode & 0o777, file).toBe(0o600);
@@ -141,6 +252,30 @@ describe('validation through the lab', () => {
     expect(new Set(allTags).size).toBe(6); // nobody shares keys yet
   });
 
+  it.each([...SIGNERS, ...TRAPS])(
+    '%s publishes CDS and CDNSKEY for its own KSK from the start',
+    async (id) => {
+      const server = labServer(lab, id);
+      const ksk = ownKsk(server, await apexRrset(server, 'DNSKEY'));
+      const cds = await apexRrset(server, 'CDS');
+      expect(cds.records, id).toContainEqual(computeDs(zone, ksk, DigestType.SHA256));
+      expect(
+        (cds.records as DsData[]).filter((record) => dsMatchesKey(zone, record, ksk)),
+        id,
+      ).toHaveLength(1);
+      expect(
+        cds.signatures.map((signature) => signature.keyTag),
+        id,
+      ).toContain(keyTag(ksk));
+      const cdnskey = await apexRrset(server, 'CDNSKEY');
+      expect(cdnskey.records, id).toContainEqual(ksk);
+      expect(
+        cdnskey.signatures.map((signature) => signature.keyTag),
+        id,
+      ).toContain(keyTag(ksk));
+    },
+  );
+
   it('follows the real delegation: the parent holds NS and a DS that matches BIND’s KSK', async () => {
     const parent = endpoint(labServer(lab, 'parent'));
     const bind = labServer(lab, 'bind');
@@ -204,5 +339,190 @@ describe('up refuses to start over a lab', () => {
     }
     // The running lab is untouched.
     expect((await labStatus({ directory: lab.directory }))?.running).toBe(true);
+  });
+});
+
+// The trap servers change one setting each; they must really run with it, and really trap.
+describe('trap servers', () => {
+  it('lists each trap with the setting that makes it one and what it breaks', () => {
+    expect(
+      lab.servers.filter((server) => server.role === 'trap').map((server) => server.id),
+    ).toEqual([...TRAPS]);
+    const settings = {
+      'bind-inline-signing': 'inline-signing yes',
+      'powerdns-no-direct-dnskey': 'direct-dnskey=no',
+      'knot-full-management': 'dnskey-management: full',
+      'knot-zonefile-revert': 'zonefile-sync: -1',
+    } as const;
+    for (const id of TRAPS) {
+      const trap = labServer(lab, id).trap;
+      expect(trap?.setting, id).toBe(settings[id]);
+      expect(trap?.problem.length, id).toBeGreaterThan(20);
+    }
+    for (const id of ['parent', ...SIGNERS] as const)
+      expect(labServer(lab, id).trap, id).toBeUndefined();
+  });
+
+  it.each(TRAPS)('%s has its setting in its config file, unlike the normal signer', async (id) => {
+    const trap = labServer(lab, id);
+    const normal = labServer(lab, trap.software === 'bind' ? 'bind' : trap.software);
+    // Config lines without indentation and BIND's trailing semicolon.
+    const lines = async (server: LabServer) =>
+      (await readFile(server.configFile, 'utf8'))
+        .split('\n')
+        .map((line) => line.trim().replace(/;$/, ''));
+    const trapLines = await lines(trap);
+    expect(trapLines).toContain(trap.trap!.setting);
+    expect(await lines(normal)).not.toContain(trap.trap!.setting);
+    const expectedTrapLines: Partial<Record<ServerId, string[]>> = {
+      'bind-inline-signing': [
+        'dnssec-policy "chorus"',
+        `allow-update { key "${trap.tsig.name}"; }`,
+      ],
+      'knot-full-management': ['zonefile-sync: 0'],
+      // The trap is the combination: incremental keys, but nothing written back to the file.
+      'knot-zonefile-revert': [
+        'dnskey-management: incremental',
+        'delete-delay: 1d',
+        'zonefile-load: difference-no-serial',
+      ],
+    };
+    for (const line of expectedTrapLines[id] ?? []) expect(trapLines, id).toContain(line);
+  });
+
+  it.each(TRAPS)(
+    '%s serves every lab zone authoritatively, signed with its own keys, undelegated',
+    async (id) => {
+      const trap = labServer(lab, id);
+      const parent = labServer(lab, 'parent');
+      expect(trap.zones).toEqual(lab.zones);
+      for (const owner of lab.zones) {
+        const soa = await apexRrset(trap, 'SOA', owner);
+        expect(soa.records[0], owner).toMatchObject({ mname: trap.nameserverName });
+        expect(soa.signatures.length, owner).toBeGreaterThan(0);
+        const dnskey = await apexRrset(trap, 'DNSKEY', owner);
+        expect(
+          dnskeys(dnskey.records)
+            .map((key) => key.flags)
+            .sort(),
+          owner,
+        ).toEqual([256, 257]);
+        const trapTags = tagsOf(dnskey);
+        for (const signer of SIGNERS) {
+          const signerTags = tagsOf(await apexRrset(labServer(lab, signer), 'DNSKEY', owner));
+          expect(
+            trapTags.filter((tag) => signerTags.includes(tag)),
+            `${owner} ${signer}`,
+          ).toEqual([]);
+        }
+        const referral = await query(endpoint(parent), `www.${owner}`, 'A');
+        const ns = referral.authorities.find((set) => set.type === 'NS');
+        expect(ns?.records, owner).not.toContain(trap.nameserverName);
+      }
+    },
+  );
+
+  it('bind-inline-signing fails a DNS UPDATE adding a foreign DNSKEY (SERVFAIL)', async () => {
+    const trap = labServer(lab, 'bind-inline-signing');
+    const before = tagsOf(await apexRrset(trap, 'DNSKEY'));
+    const attempt = addDnskey(trap, foreignZsk());
+    await expect(attempt).rejects.toSatisfy(
+      (error) => DnsResponseError.isInstance(error) && error.rcode === 'SERVFAIL',
+    );
+    expect(tagsOf(await apexRrset(trap, 'DNSKEY'))).toEqual(before);
+  });
+
+  it.each(['powerdns-no-direct-dnskey', 'knot-full-management'] as const)(
+    '%s accepts a foreign DNSKEY by DNS UPDATE but never serves it',
+    async (id) => {
+      const trap = labServer(lab, id);
+      const key = foreignZsk();
+      const before = tagsOf(await apexRrset(trap, 'DNSKEY'));
+      await addDnskey(trap, key); // NOERROR
+      try {
+        expect(await servesKey(trap, key, 1000)).toBe(false);
+        expect(tagsOf(await apexRrset(trap, 'DNSKEY'))).toEqual(before);
+      } finally {
+        await deleteDnskey(trap, key); // PowerDNS stored it in its backend
+      }
+    },
+  );
+
+  it('knot-zonefile-revert serves a foreign DNSKEY added by DNS UPDATE until a restart', async () => {
+    const trap = labServer(lab, 'knot-zonefile-revert');
+    const key = foreignZsk();
+    await addDnskey(trap, key);
+    expect(await servesKey(trap, key, 3000)).toBe(true);
+    const status = await labRestart({ directory: lab.directory, servers: [trap.id] });
+    const restarted = labServer(status, trap.id);
+    expect(restarted.pid).not.toBe(trap.pid);
+    expect(await servesKey(restarted, key, 0)).toBe(false);
+  });
+});
+
+// Late in the file: this restarts servers of the shared lab, which must stay usable afterwards.
+describe('lab restart', () => {
+  it('restarts the BIND signer and Knot on their existing files: new PIDs, same keys', async () => {
+    const restartedIds: ServerId[] = ['bind', 'knot'];
+    const before = (await labStatus({ directory: lab.directory }))!;
+    expect(before.running).toBe(true);
+    const keysBefore = new Map<string, number[]>();
+    for (const id of restartedIds) {
+      const server = labServer(before, id);
+      for (const owner of server.zones)
+        keysBefore.set(`${id} ${owner}`, tagsOf(await apexRrset(server, 'DNSKEY', owner)));
+    }
+
+    const progress: string[] = [];
+    const after = await labRestart({
+      directory: lab.directory,
+      servers: restartedIds,
+      onProgress: (line) => progress.push(line),
+    });
+    expect(after.running).toBe(true);
+    expect(progress.at(-1)).toMatch(/^restarted bind knot in /);
+    const recorded = (await labStatus({ directory: lab.directory }))!;
+    for (const server of after.servers) {
+      const old = labServer(before, server.id);
+      const restarted = restartedIds.includes(server.id);
+      expect(server.pid === old.pid, server.id).toBe(!restarted);
+      expect(labServer(recorded, server.id).pid, server.id).toBe(server.pid);
+      expect(await isRunning(server.pid, server.binary), server.id).toBe(true);
+      if (!restarted) continue;
+      expect(await isRunning(old.pid, old.binary), `${server.id} old pid`).toBe(false);
+      expect((await readFile(server.pidFile, 'utf8')).trim(), server.id).toBe(String(server.pid));
+      expect(Date.parse(server.restartedAt ?? ''), server.id).toBeGreaterThan(
+        Date.parse(before.startedAt),
+      );
+      for (const owner of server.zones) {
+        const soa = await apexRrset(server, 'SOA', owner);
+        expect(soa.signatures.length, `${server.id} ${owner}`).toBeGreaterThan(0);
+        expect(tagsOf(await apexRrset(server, 'DNSKEY', owner)), `${server.id} ${owner}`).toEqual(
+          keysBefore.get(`${server.id} ${owner}`),
+        );
+      }
+    }
+    // Still validates end to end through the restarted BIND signer.
+    const response = await query(
+      endpoint(labResolver(after, 'resolver-delegation')),
+      `www.${zone}`,
+      'A',
+      { recursionDesired: true },
+    );
+    expect(response.flags.ad).toBe(true);
+  });
+
+  it('names the servers it has when asked for one it does not, and needs a lab', async () => {
+    await expect(
+      labRestart({ directory: lab.directory, servers: ['nope' as ServerId] }),
+    ).rejects.toThrow(/has no server nope; its servers are parent, bind, powerdns, knot/);
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-no-lab-'));
+    try {
+      const attempt = labRestart({ directory });
+      await expect(attempt).rejects.toSatisfy((error) => LabError.isInstance(error));
+      await expect(attempt).rejects.toThrow(`no lab in ${directory}`);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

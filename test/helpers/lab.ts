@@ -3,7 +3,15 @@
  * (`inject('lab')`).
  */
 import type { NameServer } from '@chorus/core';
-import type { LabResolver, LabServer, LabStatus, ResolverId, ServerId } from '@chorus/lab';
+import type {
+  LabResolver,
+  LabServer,
+  LabStatus,
+  ResolverId,
+  ServerId,
+  SignerId,
+  TrapId,
+} from '@chorus/lab';
 
 /** Address prefixes reserved for the integration tests (an operator's lab uses 127.53.0). */
 // CHORUS_TEST_LAB_PREFIX lets several test runs share one machine without colliding.
@@ -12,7 +20,17 @@ export const TEST_LAB_PREFIX = process.env.CHORUS_TEST_LAB_PREFIX ?? '127.54.0';
 export const TEST_LAB_ZONES = ['example.test.', 'conformance.test.'];
 /** The zone the signer conformance suite may wipe. */
 export const CONFORMANCE_ZONE = 'conformance.test.';
-export const LIFECYCLE_LAB_PREFIX = '127.55.0';
+// CHORUS_TEST_LIFECYCLE_PREFIX does the same for the second lab of test/lab-lifecycle.test.ts.
+export const LIFECYCLE_LAB_PREFIX = process.env.CHORUS_TEST_LIFECYCLE_PREFIX ?? '127.55.0';
+
+/** The signers set up for model 2, and the deliberately misconfigured traps the test lab runs. */
+export const SIGNERS: readonly SignerId[] = ['bind', 'powerdns', 'knot'];
+export const TRAPS: readonly TrapId[] = [
+  'bind-inline-signing',
+  'powerdns-no-direct-dnskey',
+  'knot-full-management',
+  'knot-zonefile-revert',
+];
 
 export function labServer(lab: LabStatus, id: ServerId): LabServer {
   const server = lab.servers.find((entry) => entry.id === id);

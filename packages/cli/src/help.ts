@@ -6,8 +6,10 @@ Usage: chorus <command> [options]
 
 Commands:
   lab up       start the lab: a BIND parent (test.), BIND, PowerDNS and Knot signers and
-               validating unbound resolvers, all on loopback
+               validating unbound resolvers, all on loopback (--traps: also four
+               deliberately misconfigured signers)
   lab status   show the lab's servers, resolvers, files and control endpoints
+  lab restart  restart lab servers on their existing config, keys and data
   lab down     stop everything the lab started
   query        ask one DNS question (a small dig) and show whether the answer is validated
   demo         bring the lab up and show a validated answer
@@ -16,10 +18,11 @@ Run "chorus <command> --help" for the options of a command.
 Errors exit with 1, command-line mistakes with 2. Set CHORUS_DEBUG=1 to see stack traces.
 `;
 
-export const LAB_HELP = `Usage: chorus lab <up|status|down> [options]
+export const LAB_HELP = `Usage: chorus lab <up|status|restart|down> [options]
 
   up       start the lab (see "chorus lab up --help")
   status   show what runs where (see "chorus lab status --help")
+  restart  restart servers, keeping their data (see "chorus lab restart --help")
   down     stop it (see "chorus lab down --help")
 `;
 
@@ -34,7 +37,13 @@ Starts real nameservers on loopback, each with its own address, directory, PID f
   knot    Knot 3.2 signer (dnskey-management: incremental)                 <prefix>.4
   unbound resolvers trusting only the parent's DS: delegation-following   <prefix>.50
           and one pinned to each signer                                    <prefix>.51-.53
-Each signer serves every zone with its own keys; only BIND's zones are delegated with a DS.
+With --traps, also four deliberately misconfigured signers (role "trap"):
+  bind-inline-signing        BIND with inline-signing yes                  <prefix>.12
+  powerdns-no-direct-dnskey  PowerDNS with direct-dnskey=no                <prefix>.13
+  knot-full-management       Knot with dnskey-management: full             <prefix>.14
+  knot-zonefile-revert       Knot with zonefile-sync: -1 (restart reverts) <prefix>.15
+Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
+only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
 broken.test. is delegated with a wrong DS as a negative control (SERVFAIL).
 Refuses to start over a running lab or where something already answers DNS.
 Progress goes to stderr; the status to stdout.
@@ -46,6 +55,7 @@ ${DIRECTORY_OPTION}
                           stub zones, see the status' "delegation" note)
   --ttl S                 TTL of every record, in seconds (default: 30)
   --zones A,B             zones under test. (default: example.test)
+  --traps                 also start the four trap signers (default: off)
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -56,8 +66,9 @@ Example:
 export const LAB_STATUS_HELP = `Usage: chorus lab status [options]
 
 Shows every server and resolver of the lab (address, PID, alive, directory, config and log
-files, control endpoint, TSIG key file, key store) and the trust anchor. Secret values are
-never shown, only the files that hold them. Exits 1 when no lab state is found.
+files, control endpoint, TSIG key file, key store), the trust anchor, and for each trap the
+misconfigured setting and what it breaks. Secret values are never shown, only the files that
+hold them. Exits 1 when no lab state is found.
 
 Options:
 ${DIRECTORY_OPTION}
@@ -68,9 +79,31 @@ Example:
   chorus lab status --json | jq -r '.servers[] | select(.id=="powerdns") | .control.url'
 `;
 
+export const LAB_RESTART_HELP = `Usage: chorus lab restart [SERVER...] [options]
+
+Stops the given servers of a running lab by PID (SIGTERM, then SIGKILL after 5 s; only a PID
+that still runs the expected program) and starts them again with their existing config, keys
+and data: nothing is regenerated. Waits until each serves its zones signed and its control
+endpoint answers, records the new PIDs in the state file and prints the status. A server that
+had died is started again. Resolvers are not restarted.
+
+Arguments:
+  SERVER                  parent, bind, powerdns, knot, or a trap started with "up --traps"
+                          (bind-inline-signing, powerdns-no-direct-dnskey, knot-full-management,
+                          knot-zonefile-revert); default: every server of the lab
+
+Options:
+${DIRECTORY_OPTION}
+  --json                  print the status as JSON (schemaVersion 1)
+  -h, --help              show this help
+
+Example:
+  chorus lab restart bind knot
+`;
+
 export const LAB_DOWN_HELP = `Usage: chorus lab down [options]
 
-Stops exactly the processes "lab up" recorded (SIGTERM, then SIGKILL after 5 s), each only if
+Stops exactly the processes "lab up" (or "lab restart") recorded (SIGTERM, then SIGKILL after 5 s), each only if
 its PID still runs the expected program, and removes the loopback addresses it added. Logs
 and configs stay in the directory. Nothing to stop is not an error.
 

@@ -3,7 +3,8 @@
  * pre-created keys (reference/nameservers.md §2 and the "lab shortcut" of §5).
  *
  * Zones are dynamic (allow-update by TSIG) with `dnssec-policy` and no inline-signing: the only
- * 9.18 set-up in which foreign DNSKEYs can be added later (nameservers.md §2.2).
+ * 9.18 set-up in which foreign DNSKEYs can be added later (nameservers.md §2.2). The
+ * `bind-inline-signing` trap turns inline-signing on, and nothing else.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,9 @@ export interface BindConfigOptions {
   rndcPort: number;
   ttl: number;
   /** The parent's keys never roll in the lab, so its policy accepts any TTL. */
-  role: 'parent' | 'signer';
+  role: 'parent' | 'signer' | 'trap';
+  /** `inline-signing yes` (the trap) instead of `no`. */
+  inlineSigning: boolean;
   zones: BindZone[];
   keyDirectory: string;
   tsigKeyName: string;
@@ -50,7 +53,7 @@ export function namedConfig(options: BindConfigOptions): string {
       `  file ${quoted(zone.file)};`,
       `  key-directory ${quoted(options.keyDirectory)};`,
       `  dnssec-policy ${quoted(DNSSEC_POLICY_NAME)};`,
-      '  inline-signing no;',
+      `  inline-signing ${options.inlineSigning ? 'yes' : 'no'};`,
       `  allow-update { key ${quoted(options.tsigKeyName)}; };`,
       '};',
     ].join('\n'),

@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
-import type { ResolverId, ServerId, SignerId } from './types.js';
+import type { ResolverId, ServerId, SignerId, TrapId } from './types.js';
 
 export interface LabOptions {
   /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
@@ -16,6 +16,8 @@ export interface LabOptions {
   ttl?: number;
   /** The signed zones, each directly under `test.`. Default `example.test`. */
   zones?: readonly string[];
+  /** Also start the four misconfigured trap signers. Default false. */
+  traps?: boolean;
 }
 
 export const LAB_DEFAULTS = {
@@ -23,6 +25,7 @@ export const LAB_DEFAULTS = {
   port: 53,
   ttl: 30,
   zones: ['example.test.'],
+  traps: false,
 } as const;
 
 export const PARENT_ZONE = 'test.';
@@ -30,7 +33,13 @@ export const BROKEN_ZONE = 'broken.test.';
 export const RNDC_PORT = 953;
 export const POWERDNS_API_PORT = 8081;
 export const SIGNER_IDS: readonly SignerId[] = ['bind', 'powerdns', 'knot'];
-export const SERVER_IDS: readonly ServerId[] = ['parent', ...SIGNER_IDS];
+export const TRAP_IDS: readonly TrapId[] = [
+  'bind-inline-signing',
+  'powerdns-no-direct-dnskey',
+  'knot-full-management',
+  'knot-zonefile-revert',
+];
+export const SERVER_IDS: readonly ServerId[] = ['parent', ...SIGNER_IDS, ...TRAP_IDS];
 export const RESOLVER_IDS: readonly ResolverId[] = [
   'resolver-delegation',
   'resolver-bind',
@@ -44,6 +53,10 @@ const HOST_NUMBER: Record<ServerId | ResolverId, number> = {
   bind: 2,
   powerdns: 3,
   knot: 4,
+  'bind-inline-signing': 12,
+  'powerdns-no-direct-dnskey': 13,
+  'knot-full-management': 14,
+  'knot-zonefile-revert': 15,
   'resolver-delegation': 50,
   'resolver-bind': 51,
   'resolver-powerdns': 52,
@@ -56,10 +69,14 @@ export const NAMESERVER_NAME: Record<ServerId, string> = {
   bind: 'ns.bind.test.',
   powerdns: 'ns.powerdns.test.',
   knot: 'ns.knot.test.',
+  'bind-inline-signing': 'ns.bind-inline-signing.test.',
+  'powerdns-no-direct-dnskey': 'ns.powerdns-no-direct-dnskey.test.',
+  'knot-full-management': 'ns.knot-full-management.test.',
+  'knot-zonefile-revert': 'ns.knot-zonefile-revert.test.',
 };
 
-/** Labels under `test.` that the lab itself uses. */
-const RESERVED_LABELS = new Set(['ns', 'bind', 'powerdns', 'knot', 'broken']);
+/** Labels under `test.` that the lab itself uses (reserved whether or not traps run). */
+const RESERVED_LABELS = new Set(['ns', 'bind', 'powerdns', 'knot', 'broken', ...TRAP_IDS]);
 
 export interface LabConfig {
   directory: string;
@@ -67,6 +84,7 @@ export interface LabConfig {
   port: number;
   ttl: number;
   zones: string[];
+  traps: boolean;
   addresses: Record<ServerId | ResolverId, string>;
 }
 
@@ -146,6 +164,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     port: validatePort(options.port ?? LAB_DEFAULTS.port),
     ttl: validateInteger(options.ttl ?? LAB_DEFAULTS.ttl, 'TTL', 1, 86400),
     zones: validateZones(options.zones ?? LAB_DEFAULTS.zones),
+    traps: options.traps ?? LAB_DEFAULTS.traps,
     addresses,
   };
 }

@@ -1,9 +1,12 @@
-export { labDown, labStatus, labUp } from './lab.js';
-export type { DownReport, UpOptions } from './lab.js';
+export { labDown, labRestart, labStatus, labUp } from './lab.js';
+export type { DownReport, RestartOptions, UpOptions } from './lab.js';
 export {
   BROKEN_ZONE,
   LAB_DEFAULTS,
   PARENT_ZONE,
+  SERVER_IDS,
+  SIGNER_IDS,
+  TRAP_IDS,
   defaultLabDirectory,
   resolveLabConfig,
   validateZones,
@@ -12,6 +15,8 @@ export type { LabConfig, LabOptions } from './config.js';
 export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, checkPrograms, findProgram } from './commands.js';
 export { LabError } from './errors.js';
 export { isRunning } from './processes.js';
+export { TRAPS } from './traps.js';
+export type { TrapSpec } from './traps.js';
 export type {
   DsRecordStatus,
   KeyStore,
@@ -28,6 +33,8 @@ export type {
   SignerId,
   Software,
   StubZone,
+  TrapDescription,
+  TrapId,
   TsigKeyReference,
   UnboundControl,
 } from './types.js';

@@ -1,8 +1,9 @@
 /**
- * `lab up`, `lab status` and `lab down`: the orchestration. The layout is in plan.ts, the files
- * in prepare.ts and the per-server modules; this file guards against a running lab, starts
- * everything in parallel, waits until each server serves signed data and each resolver
- * validates, records the state, and stops exactly what it started.
+ * `lab up`, `lab status`, `lab restart` and `lab down`: the orchestration. The layout is in
+ * plan.ts, the files in prepare.ts and the per-server modules; this file guards against a
+ * running lab, starts everything in parallel, waits until each server serves signed data and
+ * each resolver validates, records the state, restarts servers on their existing files, and
+ * stops exactly what it started.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,13 @@ import { LabError } from './errors.js';
 import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
 import { planLab, type Programs } from './plan.js';
 import { prepareLab } from './prepare.js';
-import { ensurePidFile, startDaemon, stopProcess, type StopOutcome } from './processes.js';
+import {
+  ensurePidFile,
+  isRunning,
+  startDaemon,
+  stopProcess,
+  type StopOutcome,
+} from './processes.js';
 import {
   allOf,
   answersDns,
@@ -28,7 +35,7 @@ import {
   waitUntilReady,
 } from './readiness.js';
 import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
-import type { LabResolver, LabServer, LabStatus } from './types.js';
+import type { LabResolver, LabServer, LabStatus, ServerId } from './types.js';
 
 const MARKER_FILE_NAME = '.chorus-lab';
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
@@ -167,10 +174,56 @@ async function stopAll(entries: readonly (LabServer | LabResolver)[]) {
   );
 }
 
+function watch(entry: LabServer | LabResolver) {
+  return {
+    label: describe(entry),
+    pid: entry.pid,
+    program: entry.binary,
+    logFile: entry.logFile,
+  };
+}
+
+function controlPrograms(programs: Pick<Programs, 'rndc' | 'knotc' | 'unbound-control'>) {
+  return {
+    rndc: programs.rndc,
+    knotc: programs.knotc,
+    unboundControl: programs['unbound-control'],
+  };
+}
+
+/** Waits until each server answers its zones signed and its control endpoint works. */
+async function waitForServers(
+  servers: readonly LabServer[],
+  programs: Pick<Programs, 'rndc' | 'knotc' | 'unbound-control'>,
+  deadline: number,
+  report: (server: LabServer) => void,
+): Promise<void> {
+  await Promise.all(
+    servers.map(async (server) => {
+      const check = allOf(
+        signedZonesCheck(server, server.zones),
+        controlCheck(server.control, controlPrograms(programs)),
+      );
+      await waitUntilReady(watch(server), check, deadline);
+      report(server);
+    }),
+  );
+}
+
+function startEntry(entry: LabServer | LabResolver): Promise<number> {
+  return startDaemon({
+    program: entry.binary,
+    args: daemonArguments(entry),
+    cwd: entry.directory,
+    logFile: entry.logFile,
+  });
+}
+
 /**
- * Starts the lab: BIND parent, BIND/PowerDNS/Knot signers and the unbound resolvers, each on its
- * own loopback address, and returns its status once every server serves signed data and every
- * resolver validates the parent from the trust anchor.
+ * Starts the lab: BIND parent, BIND/PowerDNS/Knot signers (and with `traps` the four
+ * misconfigured trap signers) and the unbound resolvers, each on its own loopback address, and
+ * returns its status once every server serves signed data and every resolver validates the
+ * parent from the trust anchor.
  */
 export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   const startTime = performance.now();
@@ -186,8 +239,9 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   await refuseRunningLab(config.directory, programs);
   await refuseBusyAddresses(status);
 
+  const trapList = status.servers.filter((server) => server.role === 'trap');
   progress(
-    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s)`,
+    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
   );
   await prepareDirectory(config.directory);
   // named listens only on addresses configured on an interface (see loopback.ts).
@@ -205,12 +259,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     // allSettled: when one fails to spawn, the cleanup below must still see every other one.
     const spawned = await Promise.allSettled(
       everything.map(async (entry) => {
-        entry.pid = await startDaemon({
-          program: entry.binary,
-          args: daemonArguments(entry),
-          cwd: entry.directory,
-          logFile: entry.logFile,
-        });
+        entry.pid = await startEntry(entry);
         entry.alive = true;
         startedProcesses.push(entry);
       }),
@@ -224,34 +273,16 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     );
 
     const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
-    const watch = (entry: LabServer | LabResolver) => ({
-      label: describe(entry),
-      pid: entry.pid,
-      program: entry.binary,
-      logFile: entry.logFile,
-    });
-    const controlPrograms = {
-      rndc: programs.rndc,
-      knotc: programs.knotc,
-      unboundControl: programs['unbound-control'],
-    };
-    await Promise.all(
-      status.servers.map(async (server) => {
-        const check = allOf(
-          signedZonesCheck(server, server.zones),
-          controlCheck(server.control, controlPrograms),
-        );
-        await waitUntilReady(watch(server), check, deadline);
-        progress(
-          `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
-        );
-      }),
+    await waitForServers(status.servers, programs, deadline, (server) =>
+      progress(
+        `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+      ),
     );
     await Promise.all(
       status.resolvers.map(async (resolver) => {
         const check = allOf(
           validatesCheck(resolver, PARENT_ZONE),
-          controlCheck(resolver.control, controlPrograms),
+          controlCheck(resolver.control, controlPrograms(programs)),
         );
         await waitUntilReady(watch(resolver), check, deadline);
         progress(
@@ -275,7 +306,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   status.running = true;
   await writeState(status);
   progress(
-    `lab up in ${seconds(status.startupMs)}; stop it with: chorus lab down --dir ${config.directory}`,
+    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers); stop it with: chorus lab down --dir ${config.directory}`,
   );
   return status;
 }
@@ -287,6 +318,103 @@ export async function labStatus(
   const directory = path.resolve(options.directory ?? defaultLabDirectory());
   const status = await readState(directory);
   return status ? refreshLiveness(status) : undefined;
+}
+
+export interface RestartOptions {
+  /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
+  directory?: string;
+  /** The servers to restart (resolvers are not restarted). Default: every server of the lab. */
+  servers?: readonly ServerId[];
+  /** Receives one human-readable line per step. */
+  onProgress?: (line: string) => void;
+  /** Where to look for the control tools and `ip`. Default PATH plus the sbin directories. */
+  searchPath?: string;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Restarts servers of a running lab on their existing config, keys and data (nothing is
+ * regenerated): stops each by PID (only if it still runs the expected program), starts it again
+ * with the same command line, waits until it serves its zones signed and its control endpoint
+ * answers, and records the new PIDs. A server that had died is simply started again.
+ * Returns the lab's status with liveness re-checked.
+ */
+export async function labRestart(options: RestartOptions = {}): Promise<LabStatus> {
+  const startTime = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  const directory = path.resolve(options.directory ?? defaultLabDirectory());
+  const status = await readState(directory);
+  if (!status) {
+    throw new LabError(`no lab in ${directory}; start one with: chorus lab up --dir ${directory}`);
+  }
+  const known = status.servers.map((server) => server.id);
+  const wanted = [...new Set(options.servers ?? known)];
+  if (wanted.length === 0) throw new LabError('no server to restart');
+  const unknown = wanted.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new LabError(
+      `the lab in ${directory} has no server ${unknown.join(', ')}; its servers are ${known.join(', ')}`,
+    );
+  }
+  const programs = await checkPrograms(
+    ['rndc', 'knotc', 'unbound-control', 'ip'] as const,
+    options.searchPath === undefined
+      ? { files: [] }
+      : { searchPath: options.searchPath, files: [] },
+  );
+  const targets = status.servers.filter((server) => wanted.includes(server.id));
+
+  // named listens only on configured addresses: put back any alias that went missing.
+  const added = await addLoopbackAliases(
+    programs.ip,
+    targets.filter((server) => server.software === 'bind').map((server) => server.address),
+  );
+  status.loopbackAliases = [...new Set([...status.loopbackAliases, ...added])];
+
+  const previousPids = new Map(targets.map((server) => [server.id, server.pid]));
+  const restarted = await Promise.allSettled(
+    targets.map(async (server) => {
+      const outcome = server.pid > 0 ? await stopProcess(server.pid, server.binary) : 'not-running';
+      progress(`${server.id}: pid ${server.pid} ${outcome}`);
+      // BIND and Knot bind with SO_REUSEPORT: a survivor would share the traffic unnoticed.
+      if (await isRunning(server.pid, server.binary)) {
+        throw new LabError(
+          `${server.id} pid ${server.pid} did not stop; not starting a second one`,
+        );
+      }
+      server.pid = 0;
+      server.alive = false;
+      // A stale PID file could name a reused PID, which Knot would take for a running knotd.
+      await rm(server.pidFile, { force: true });
+      server.pid = await startEntry(server);
+      server.alive = true;
+    }),
+  );
+  // Record the new PIDs before waiting, so that `down` finds them even if a server fails.
+  await writeState(status);
+  const failed = restarted.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  const spawnedAt = performance.now();
+  const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+  await waitForServers(targets, programs, deadline, (server) =>
+    progress(
+      `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+    ),
+  );
+  const restartedAt = new Date().toISOString();
+  await Promise.all(
+    targets.map(async (server) => {
+      server.restartedAt = restartedAt;
+      await ensurePidFile(server.pidFile, server.pid);
+    }),
+  );
+  await refreshLiveness(status);
+  await writeState(status);
+  progress(
+    `restarted ${targets.map((server) => server.id).join(' ')} in ${seconds(performance.now() - startTime)}`,
+  );
+  return status;
 }
 
 export interface DownReport {

@@ -10,11 +10,13 @@ import {
   PARENT_ZONE,
   POWERDNS_API_PORT,
   RNDC_PORT,
+  TRAP_IDS,
   type LabConfig,
 } from './config.js';
 import { LabError } from './errors.js';
 import { TSIG_ALGORITHM } from './secrets.js';
 import { stateFilePath } from './state.js';
+import { isTrap, trapDescription, TRAPS } from './traps.js';
 import type {
   LabResolver,
   LabServer,
@@ -23,6 +25,7 @@ import type {
   ServerId,
   SignerId,
   StubZone,
+  TrapId,
 } from './types.js';
 
 /** Absolute path of each program, from `checkPrograms`. */
@@ -41,12 +44,19 @@ export function planLab(config: LabConfig, programs: Programs): LabStatus {
   const { directory, port, addresses } = config;
   const serverDirectory = (id: ServerId | ResolverId) => path.join(directory, id);
 
-  const bindLike = (id: 'parent' | 'bind', zones: string[]): LabServer => {
+  /** What every server shares: its address, directory, TSIG key and trap description. */
+  const common = (
+    id: ServerId,
+    zones: string[],
+  ): Omit<
+    LabServer,
+    'software' | 'binary' | 'configFile' | 'logFile' | 'pidFile' | 'control' | 'keys'
+  > => {
     const home = serverDirectory(id);
+    const role: LabServer['role'] = id === 'parent' ? 'parent' : isTrap(id) ? 'trap' : 'signer';
     return {
       id,
-      role: id === 'parent' ? 'parent' : 'signer',
-      software: 'bind',
+      role,
       version: 'unknown',
       nameserverName: NAMESERVER_NAME[id],
       address: addresses[id],
@@ -54,8 +64,22 @@ export function planLab(config: LabConfig, programs: Programs): LabStatus {
       zones,
       pid: 0,
       alive: false,
-      binary: programs.named,
       directory: home,
+      tsig: {
+        name: `chorus-${id}`,
+        algorithm: TSIG_ALGORITHM,
+        keyFile: path.join(home, 'tsig.key'),
+      },
+      ...(isTrap(id) ? { trap: trapDescription(id) } : {}),
+    };
+  };
+
+  const bindServer = (id: ServerId, zones: string[]): LabServer => {
+    const home = serverDirectory(id);
+    return {
+      ...common(id, zones),
+      software: 'bind',
+      binary: programs.named,
       configFile: path.join(home, 'named.conf'),
       logFile: path.join(home, 'named.log'),
       pidFile: path.join(home, 'named.pid'),
@@ -66,82 +90,65 @@ export function planLab(config: LabConfig, programs: Programs): LabStatus {
         keyFile: path.join(home, 'rndc.key'),
         configFile: path.join(home, 'rndc.conf'),
       },
-      tsig: {
-        name: `chorus-${id}`,
-        algorithm: TSIG_ALGORITHM,
-        keyFile: path.join(home, 'tsig.key'),
-      },
       keys: { kind: 'key-directory', path: path.join(home, 'keys') },
     };
   };
 
-  const powerdnsHome = serverDirectory('powerdns');
-  const powerdns: LabServer = {
-    id: 'powerdns',
-    role: 'signer',
-    software: 'powerdns',
-    version: 'unknown',
-    nameserverName: NAMESERVER_NAME.powerdns,
-    address: addresses.powerdns,
-    port,
-    zones: [...config.zones],
-    pid: 0,
-    alive: false,
-    binary: programs.pdns_server,
-    directory: powerdnsHome,
-    configFile: path.join(powerdnsHome, 'pdns.conf'),
-    logFile: path.join(powerdnsHome, 'pdns.log'),
-    pidFile: path.join(powerdnsHome, 'pdns.pid'),
-    control: {
-      kind: 'powerdns-api',
-      url: `http://${addresses.powerdns}:${POWERDNS_API_PORT}/api/v1/servers/localhost`,
-      address: addresses.powerdns,
-      port: POWERDNS_API_PORT,
-      apiKeyFile: path.join(powerdnsHome, 'api.key'),
-    },
-    tsig: {
-      name: 'chorus-powerdns',
-      algorithm: TSIG_ALGORITHM,
-      keyFile: path.join(powerdnsHome, 'tsig.key'),
-    },
-    keys: { kind: 'sqlite-database', path: path.join(powerdnsHome, 'pdns.sqlite3') },
+  const powerDnsServer = (id: ServerId): LabServer => {
+    const home = serverDirectory(id);
+    return {
+      ...common(id, [...config.zones]),
+      software: 'powerdns',
+      binary: programs.pdns_server,
+      configFile: path.join(home, 'pdns.conf'),
+      logFile: path.join(home, 'pdns.log'),
+      pidFile: path.join(home, 'pdns.pid'),
+      control: {
+        kind: 'powerdns-api',
+        url: `http://${addresses[id]}:${POWERDNS_API_PORT}/api/v1/servers/localhost`,
+        address: addresses[id],
+        port: POWERDNS_API_PORT,
+        apiKeyFile: path.join(home, 'api.key'),
+      },
+      keys: { kind: 'sqlite-database', path: path.join(home, 'pdns.sqlite3') },
+    };
   };
 
-  const knotHome = serverDirectory('knot');
-  const knot: LabServer = {
-    id: 'knot',
-    role: 'signer',
-    software: 'knot',
-    version: 'unknown',
-    nameserverName: NAMESERVER_NAME.knot,
-    address: addresses.knot,
-    port,
-    zones: [...config.zones],
-    pid: 0,
-    alive: false,
-    binary: programs.knotd,
-    directory: knotHome,
-    configFile: path.join(knotHome, 'knot.conf'),
-    logFile: path.join(knotHome, 'knotd.log'),
-    pidFile: path.join(knotHome, 'knot.pid'),
-    control: {
-      kind: 'knotc',
-      socket: path.join(knotHome, 'knot.sock'),
-      configFile: path.join(knotHome, 'knot.conf'),
-    },
-    tsig: {
-      name: 'chorus-knot',
-      algorithm: TSIG_ALGORITHM,
-      keyFile: path.join(knotHome, 'tsig.key'),
-    },
-    keys: { kind: 'kasp-database', path: path.join(knotHome, 'keys') },
+  const knotServer = (id: ServerId): LabServer => {
+    const home = serverDirectory(id);
+    return {
+      ...common(id, [...config.zones]),
+      software: 'knot',
+      binary: programs.knotd,
+      configFile: path.join(home, 'knot.conf'),
+      logFile: path.join(home, 'knotd.log'),
+      pidFile: path.join(home, 'knot.pid'),
+      control: {
+        kind: 'knotc',
+        socket: path.join(home, 'knot.sock'),
+        configFile: path.join(home, 'knot.conf'),
+      },
+      keys: { kind: 'kasp-database', path: path.join(home, 'keys') },
+    };
+  };
+
+  const trapServer = (id: TrapId): LabServer => {
+    switch (TRAPS[id].software) {
+      case 'bind':
+        return bindServer(id, [...config.zones]);
+      case 'powerdns':
+        return powerDnsServer(id);
+      case 'knot':
+        return knotServer(id);
+    }
   };
 
   const servers = [
-    bindLike('parent', [PARENT_ZONE]),
-    bindLike('bind', [...config.zones, BROKEN_ZONE]),
-    powerdns,
-    knot,
+    bindServer('parent', [PARENT_ZONE]),
+    bindServer('bind', [...config.zones, BROKEN_ZONE]),
+    powerDnsServer('powerdns'),
+    knotServer('knot'),
+    ...(config.traps ? TRAP_IDS.map(trapServer) : []),
   ];
   const stub = (zone: string, server: ServerId): StubZone => ({
     zone,
@@ -206,6 +213,7 @@ export function planLab(config: LabConfig, programs: Programs): LabStatus {
     addressPrefix: config.addressPrefix,
     port,
     ttl: config.ttl,
+    traps: config.traps,
     parentZone: PARENT_ZONE,
     zones: [...config.zones],
     brokenZone: BROKEN_ZONE,

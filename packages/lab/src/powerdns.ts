@@ -1,7 +1,8 @@
 /**
  * PowerDNS 4.7 with the gsqlite3 backend (reference/nameservers.md §3): pdns.conf and the
- * database, with every zone loaded, secured (KSK + ZSK, algorithm 13) and open to DNS UPDATE
- * signed with the lab's TSIG key.
+ * database, with every zone loaded, secured (KSK + ZSK, algorithm 13), publishing its own
+ * CDS (SHA-256) and CDNSKEY, and open to DNS UPDATE signed with the lab's TSIG key. The
+ * `powerdns-no-direct-dnskey` trap sets `direct-dnskey=no`, and nothing else.
  */
 import type * as NodeSqlite from 'node:sqlite';
 import { runTool } from './commands.js';
@@ -18,6 +19,8 @@ export interface PowerDnsConfigOptions {
   /** Goes into pdns.conf, which is therefore written with mode 0600. */
   apiKey: string;
   database: string;
+  /** `direct-dnskey=yes` serves backend DNSKEYs next to pdns's own; `no` (the trap) hides them. */
+  directDnskey: boolean;
 }
 
 /** pdns.conf. It contains the API key: write it with `writeSecretFile`. */
@@ -43,7 +46,7 @@ export function pdnsConfig(options: PowerDnsConfigOptions): string {
     `webserver-port=${options.apiPort}`,
     'webserver-allow-from=127.0.0.0/8',
     // Serve DNSKEY/CDS/CDNSKEY records from the backend next to pdns's own keys (§3.2).
-    'direct-dnskey=yes',
+    `direct-dnskey=${options.directDnskey ? 'yes' : 'no'}`,
     'dnsupdate=yes',
     'allow-dnsupdate-from=127.0.0.0/8',
     // Without a ZSK algorithm, secure-zone makes a single CSK (§3.1).
@@ -95,7 +98,9 @@ export interface PowerDnsZone {
 
 /**
  * Builds the database before pdns_server starts: schema, TSIG key, then per zone
- * `load-zone`, `secure-zone` (which also rectifies) and `TSIG-ALLOW-DNSUPDATE`.
+ * `load-zone`, `secure-zone` (which also rectifies), PUBLISH-CDS (digest type 2) and
+ * PUBLISH-CDNSKEY for pdns's own KSK (§3.3), and `TSIG-ALLOW-DNSUPDATE`. Metadata written
+ * before the server starts is seen at once (and pdns.conf turns the metadata cache off anyway).
  */
 export async function preparePowerDnsDatabase(options: {
   pdnsutil: string;
@@ -115,6 +120,8 @@ export async function preparePowerDnsDatabase(options: {
   for (const { zone, file } of options.zones) {
     await pdnsutil('load-zone', zone, file);
     await pdnsutil('secure-zone', zone);
+    await pdnsutil('set-publish-cds', zone, '2');
+    await pdnsutil('set-publish-cdnskey', zone);
     await pdnsutil('set-meta', zone, 'TSIG-ALLOW-DNSUPDATE', options.tsigKeyName);
   }
 }

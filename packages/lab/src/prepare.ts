@@ -20,6 +20,7 @@ import {
   writeSecretFile,
 } from './secrets.js';
 import type { DsRecordStatus, LabResolver, LabServer, LabStatus, ServerId } from './types.js';
+import { bindSettings, knotSettings, powerDnsSettings } from './traps.js';
 import { unboundConfig } from './unbound.js';
 import { childZoneFile, parentZoneFile } from './zones.js';
 
@@ -63,32 +64,44 @@ function bogusDs(realDs: string): string {
 /** Writes every secret file and returns the values the config generators need. */
 async function writeSecrets(status: LabStatus) {
   const tsigSecrets = new Map<ServerId, string>();
+  const apiKeys = new Map<ServerId, string>();
   const writes: Promise<void>[] = [];
   for (const server of status.servers) {
     const secret = newTsigSecret();
     tsigSecrets.set(server.id, secret);
     writes.push(writeSecretFile(server.tsig.keyFile, bindKeyStatement(server.tsig.name, secret)));
-    if (server.control.kind === 'rndc') {
-      writes.push(
-        writeSecretFile(
-          server.control.keyFile,
-          bindKeyStatement(rndcKeyName(server), newTsigSecret()),
-        ),
-      );
-    }
-    if (server.software === 'knot') {
-      writes.push(
-        writeSecretFile(knotKeySectionFile(server), knotKeySection(server.tsig.name, secret)),
-      );
+    switch (server.control.kind) {
+      case 'rndc':
+        writes.push(
+          writeSecretFile(
+            server.control.keyFile,
+            bindKeyStatement(rndcKeyName(server), newTsigSecret()),
+          ),
+        );
+        break;
+      case 'powerdns-api': {
+        const apiKey = newApiKey();
+        apiKeys.set(server.id, apiKey);
+        writes.push(writeSecretFile(server.control.apiKeyFile, `${apiKey}\n`));
+        break;
+      }
+      case 'knotc':
+        writes.push(
+          writeSecretFile(knotKeySectionFile(server), knotKeySection(server.tsig.name, secret)),
+        );
+        break;
     }
   }
-  const apiKey = newApiKey();
-  const powerdns = serverById(status, 'powerdns');
-  if (powerdns.control.kind === 'powerdns-api')
-    writes.push(writeSecretFile(powerdns.control.apiKeyFile, `${apiKey}\n`));
   await Promise.all(writes);
-  const tsigSecret = (id: ServerId) => tsigSecrets.get(id) ?? '';
-  return { tsigSecret, apiKey };
+  const lookup = (map: Map<ServerId, string>, id: ServerId) => {
+    const value = map.get(id);
+    if (value === undefined) throw new LabError(`internal: no secret for ${id}`);
+    return value;
+  };
+  return {
+    tsigSecret: (id: ServerId) => lookup(tsigSecrets, id),
+    apiKey: (id: ServerId) => lookup(apiKeys, id),
+  };
 }
 
 function rndcKeyName(server: LabServer): string {
@@ -121,6 +134,7 @@ async function writeBindConfig(server: LabServer, ttl: number): Promise<void> {
         ...options,
         ttl,
         role: server.role,
+        ...bindSettings(server.id),
         zones: server.zones.map((zone) => ({
           zone: stripDot(zone),
           file: bindZoneFile(server, zone),
@@ -135,7 +149,7 @@ async function writeBindConfig(server: LabServer, ttl: number): Promise<void> {
   ]);
 }
 
-/** BIND signer: zone files, then keys; returns each zone's keys (for the parent's DS). */
+/** BIND signer or trap: zone files, then keys; returns each zone's keys (for the parent's DS). */
 async function prepareBindSigner(
   server: LabServer,
   ttl: number,
@@ -192,6 +206,7 @@ async function preparePowerDns(
         apiPort: POWERDNS_API_PORT,
         apiKey: secrets.apiKey,
         database: server.keys.path,
+        ...powerDnsSettings(server.id),
       }),
     ),
     ...server.zones.map((zone, index) =>
@@ -229,6 +244,7 @@ async function prepareKnot(server: LabServer, ttl: number): Promise<void> {
         keyDirectory: server.keys.path,
         tsigKeyName: server.tsig.name,
         tsigKeySectionFile: knotKeySectionFile(server),
+        ...knotSettings(server.id),
       }),
     ),
     ...server.zones.map((zone) =>
@@ -312,6 +328,22 @@ export async function prepareLab(
   for (const resolver of status.resolvers) resolver.version = versions.unbound;
 
   const parent = serverById(status, 'parent');
+  const bind = serverById(status, 'bind');
+  /** Signers and traps alike; only the BIND signer's keys go into the parent. */
+  const prepareServer = async (server: LabServer): Promise<void> => {
+    switch (server.software) {
+      case 'bind':
+        await prepareBindSigner(server, config.ttl, programs);
+        return;
+      case 'powerdns':
+        return preparePowerDns(server, config, programs, {
+          apiKey: secrets.apiKey(server.id),
+          tsigSecret: secrets.tsigSecret(server.id),
+        });
+      case 'knot':
+        return prepareKnot(server, config.ttl);
+    }
+  };
   const [parentKeys, signerKeys] = await Promise.all([
     writeBindConfig(parent, config.ttl).then(() =>
       createBindZoneKeys(bindPrograms(programs), {
@@ -321,12 +353,10 @@ export async function prepareLab(
         publishCds: false,
       }),
     ),
-    prepareBindSigner(serverById(status, 'bind'), config.ttl, programs),
-    preparePowerDns(serverById(status, 'powerdns'), config, programs, {
-      apiKey: secrets.apiKey,
-      tsigSecret: secrets.tsigSecret('powerdns'),
-    }),
-    prepareKnot(serverById(status, 'knot'), config.ttl),
+    prepareBindSigner(bind, config.ttl, programs),
+    ...status.servers
+      .filter((server) => server.id !== 'parent' && server.id !== 'bind')
+      .map(prepareServer),
   ]);
   await writeParentZone(status, signerKeys);
 

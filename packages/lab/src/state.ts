@@ -46,6 +46,8 @@ export async function readState(directory: string): Promise<LabStatus | undefine
       `the lab state ${file} has an unknown format (schemaVersion ${String(status?.schemaVersion)})`,
     );
   }
+  // Written before traps existed: no traps.
+  status.traps ??= false;
   return status as LabStatus;
 }
 

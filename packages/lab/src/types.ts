@@ -6,8 +6,14 @@
  * Domain names are absolute, with a trailing dot.
  */
 
-export type ServerId = 'parent' | 'bind' | 'powerdns' | 'knot';
-export type SignerId = Exclude<ServerId, 'parent'>;
+export type SignerId = 'bind' | 'powerdns' | 'knot';
+/** Deliberately misconfigured signers (`up --traps`): each breaks multi-signer model 2 one way. */
+export type TrapId =
+  | 'bind-inline-signing'
+  | 'powerdns-no-direct-dnskey'
+  | 'knot-full-management'
+  | 'knot-zonefile-revert';
+export type ServerId = 'parent' | SignerId | TrapId;
 export type ResolverId =
   'resolver-delegation' | 'resolver-bind' | 'resolver-powerdns' | 'resolver-knot';
 export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
@@ -73,9 +79,21 @@ interface ProcessStatus {
   binary: string;
 }
 
+/** What is wrong with a trap server. */
+export interface TrapDescription {
+  /** The config setting that makes it a trap, as it appears in `configFile`, e.g. `direct-dnskey=no`. */
+  setting: string;
+  /** What goes wrong for a multi-signer sidecar because of it. */
+  problem: string;
+}
+
 export interface LabServer extends ProcessStatus {
   id: ServerId;
-  role: 'parent' | 'signer';
+  /**
+   * `signer`: set up for model 2. `trap`: a signer with one deliberate misconfiguration (see
+   * `trap`); it serves every lab zone with its own keys but no parent delegates to it.
+   */
+  role: 'parent' | 'signer' | 'trap';
   software: Exclude<Software, 'unbound'>;
   /** As reported by `named -v`, `pdns_server --version` or `knotd -V`. */
   version: string;
@@ -89,6 +107,10 @@ export interface LabServer extends ProcessStatus {
   /** The key allowed to send DNS UPDATE to this server's zones. */
   tsig: TsigKeyReference;
   keys: KeyStore;
+  /** Only on `role: 'trap'`: the misconfiguration and what it breaks. */
+  trap?: TrapDescription;
+  /** ISO 8601 time of the last `lab restart` of this server; absent if never restarted. */
+  restartedAt?: string;
 }
 
 export interface StubZone {
@@ -157,6 +179,8 @@ export interface LabStatus {
    * zones and `followsDelegations` is false.
    */
   delegation: { followsDelegations: boolean; note: string };
+  /** Whether `up` started the trap servers (`role: 'trap'` in `servers`). */
+  traps: boolean;
   /** Addresses that `up` added to the loopback interface (named listens only on configured addresses); `down` removes them. */
   loopbackAliases: string[];
   servers: LabServer[];

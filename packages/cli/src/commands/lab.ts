@@ -1,5 +1,14 @@
-/** `chorus lab up | status | down`. */
-import { defaultLabDirectory, labDown, labStatus, labUp } from '@chorus/lab';
+/** `chorus lab up | status | restart | down`. */
+import {
+  defaultLabDirectory,
+  labDown,
+  labRestart,
+  labStatus,
+  labUp,
+  SERVER_IDS,
+  type LabStatus,
+  type ServerId,
+} from '@chorus/lab';
 import {
   expectPositionals,
   integerOption,
@@ -8,11 +17,36 @@ import {
   UsageError,
 } from '../args.js';
 import { formatLabStatus } from '../format.js';
-import { LAB_DOWN_HELP, LAB_HELP, LAB_STATUS_HELP, LAB_UP_HELP } from '../help.js';
+import {
+  LAB_DOWN_HELP,
+  LAB_HELP,
+  LAB_RESTART_HELP,
+  LAB_STATUS_HELP,
+  LAB_UP_HELP,
+} from '../help.js';
 import { progressTo, type CliIo } from '../io.js';
 
 const HELP = { type: 'boolean', short: 'h' } as const;
 const DIRECTORY = { type: 'string' } as const;
+
+/** The status table, plus what is wrong with each trap server. */
+function formatStatus(status: LabStatus): string {
+  const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
+  if (traps.length === 0) return formatLabStatus(status);
+  const lines = [
+    '',
+    'traps (deliberately misconfigured signers; no parent delegates to them):',
+    ...traps.flatMap((server) => [
+      `  ${server.id}: ${server.trap?.setting ?? ''}`,
+      `    ${server.trap?.problem ?? ''}`,
+    ]),
+  ];
+  return `${formatLabStatus(status)}${lines.join('\n')}\n`;
+}
+
+function print(io: CliIo, status: LabStatus, json: boolean | undefined): void {
+  io.stdout(json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+}
 
 async function up(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('lab up', args, {
@@ -21,6 +55,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     port: { type: 'string' },
     ttl: { type: 'string' },
     zones: { type: 'string' },
+    traps: { type: 'boolean' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -35,9 +70,10 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('port', integerOption(values.port, 'port', 'lab up')),
     ...optional('ttl', integerOption(values.ttl, 'ttl', 'lab up')),
     ...optional('zones', listOption(values.zones)),
+    ...(values.traps ? { traps: true } : {}),
     onProgress: progressTo(io),
   });
-  io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatLabStatus(status));
+  print(io, status, values.json);
   return 0;
 }
 
@@ -62,7 +98,34 @@ async function status(args: string[], io: CliIo): Promise<number> {
     if (values.json) io.stdout('null\n');
     return 1;
   }
-  io.stdout(values.json ? `${JSON.stringify(current, null, 2)}\n` : formatLabStatus(current));
+  print(io, current, values.json);
+  return 0;
+}
+
+async function restart(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('lab restart', args, {
+    dir: DIRECTORY,
+    json: { type: 'boolean' },
+    help: HELP,
+  });
+  if (values.help) {
+    io.stdout(LAB_RESTART_HELP);
+    return 0;
+  }
+  const unknown = positionals.find((name) => !(SERVER_IDS as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      `unknown server ${JSON.stringify(unknown)}; the lab's servers are ${SERVER_IDS.join(', ')}`,
+      'lab restart',
+    );
+  }
+  // Whether this lab runs the server (traps) is checked by labRestart against its state.
+  const status = await labRestart({
+    ...(values.dir === undefined ? {} : { directory: values.dir }),
+    ...(positionals.length > 0 ? { servers: positionals as ServerId[] } : {}),
+    onProgress: progressTo(io),
+  });
+  print(io, status, values.json);
   return 0;
 }
 
@@ -98,6 +161,8 @@ export async function labCommand(args: string[], io: CliIo): Promise<number> {
       return up(rest, io);
     case 'status':
       return status(rest, io);
+    case 'restart':
+      return restart(rest, io);
     case 'down':
       return down(rest, io);
     case '-h':
@@ -110,7 +175,7 @@ export async function labCommand(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown lab command ${JSON.stringify(subcommand)}; expected up, status or down`,
+        `unknown lab command ${JSON.stringify(subcommand)}; expected up, status, restart or down`,
         'lab',
       );
   }
