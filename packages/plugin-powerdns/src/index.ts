@@ -1,1 +1,5 @@
-export const PLUGIN_KIND = 'powerdns';
+export { createPowerDnsSigner, powerdnsPlugin } from './powerdns-plugin.js';
+export { PowerDnsSigner } from './powerdns-signer.js';
+export { powerdnsCapabilities } from './capabilities.js';
+export { DEFAULT_REQUEST_TIMEOUT_MS, parseConfig } from './config.js';
+export type { PowerDnsConfig, ResolvedPowerDnsConfig } from './config.js';

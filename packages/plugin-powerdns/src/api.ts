@@ -1,0 +1,365 @@
+/**
+ * The PowerDNS Authoritative HTTP API (4.7), on fetch. The only file of this plugin that talks
+ * HTTP: every fetch failure leaves it as a typed error (AbortError, ApiCallError, ConfigError).
+ *
+ * The API key is read from the configured file at every call and sent as `X-API-Key`; it never
+ * appears in a log line, an error message or a URL.
+ */
+import { readFile } from 'node:fs/promises';
+import { AbortError, ApiCallError, ConfigError } from '@chorus/core';
+import type { Logger } from 'pino';
+
+/** One record of an rrset, as the API shows and takes it. */
+export interface PdnsRecord {
+  content: string;
+  disabled: boolean;
+}
+
+/** An rrset of a zone as the API shows it: only records stored in the backend. */
+export interface PdnsRrset {
+  name: string;
+  type: string;
+  ttl: number;
+  records: PdnsRecord[];
+}
+
+/** The fields of a zone this plugin reads. */
+export interface PdnsZone {
+  id: string;
+  name: string;
+  /** `Native`, `Master`, `Slave` (4.7 names; later versions also say Primary/Secondary). */
+  kind: string;
+  dnssec: boolean;
+  serial: number;
+  soaEditApi: string;
+  /** Present unless the zone was fetched with `rrsets=false`. */
+  rrsets: PdnsRrset[];
+}
+
+/** A key from `/zones/{zone}/cryptokeys`. */
+export interface PdnsCryptokey {
+  id: number;
+  keytype: 'ksk' | 'zsk' | 'csk';
+  active: boolean;
+  published: boolean;
+  /** `flags protocol algorithm base64`. */
+  dnskey: string;
+}
+
+/** A change in a PATCH of `/zones/{zone}`. */
+export type PdnsRrsetChange =
+  | { name: string; type: string; changetype: 'REPLACE'; ttl: number; records: PdnsRecord[] }
+  | { name: string; type: string; changetype: 'DELETE' };
+
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface PowerDnsApiOptions {
+  /** e.g. `http://127.0.0.1:8081/api/v1/servers/localhost`, without a trailing slash. */
+  url: string;
+  apiKeyFile: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A 2xx answer whose body is not what PowerDNS 4.7 sends. Not retryable. */
+function unexpected(method: string, url: string, status: number, what: string): ApiCallError {
+  return new ApiCallError({
+    url,
+    method,
+    statusCode: status,
+    responseBody: `unexpected response: ${what}`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response parsers. Pure; exported for the unit tests, which feed them recorded responses.
+
+/** Parses `GET /zones/{zone}`. */
+export function parseZoneResponse(body: unknown): PdnsZone {
+  if (!isObject(body) || typeof body.name !== 'string' || typeof body.id !== 'string')
+    throw new TypeError('a zone object with id and name');
+  const rrsets: PdnsRrset[] = [];
+  if (body.rrsets !== undefined) {
+    if (!Array.isArray(body.rrsets)) throw new TypeError('rrsets as an array');
+    for (const entry of body.rrsets as unknown[]) {
+      if (
+        !isObject(entry) ||
+        typeof entry.name !== 'string' ||
+        typeof entry.type !== 'string' ||
+        typeof entry.ttl !== 'number' ||
+        !Array.isArray(entry.records)
+      )
+        throw new TypeError('rrsets of { name, type, ttl, records }');
+      const records = (entry.records as unknown[]).map((record) => {
+        if (!isObject(record) || typeof record.content !== 'string')
+          throw new TypeError('records of { content, disabled }');
+        return { content: record.content, disabled: record.disabled === true };
+      });
+      rrsets.push({ name: entry.name, type: entry.type, ttl: entry.ttl, records });
+    }
+  }
+  return {
+    id: body.id,
+    name: body.name,
+    kind: typeof body.kind === 'string' ? body.kind : '',
+    dnssec: body.dnssec === true,
+    serial: typeof body.serial === 'number' ? body.serial : 0,
+    soaEditApi: typeof body.soa_edit_api === 'string' ? body.soa_edit_api : '',
+    rrsets,
+  };
+}
+
+/** Parses `GET /zones/{zone}/cryptokeys`. */
+export function parseCryptokeysResponse(body: unknown): PdnsCryptokey[] {
+  if (!Array.isArray(body)) throw new TypeError('an array of cryptokeys');
+  return (body as unknown[]).map((entry) => {
+    if (
+      !isObject(entry) ||
+      typeof entry.id !== 'number' ||
+      (entry.keytype !== 'ksk' && entry.keytype !== 'zsk' && entry.keytype !== 'csk') ||
+      typeof entry.dnskey !== 'string'
+    )
+      throw new TypeError('cryptokeys of { id, keytype: ksk|zsk|csk, dnskey }');
+    return {
+      id: entry.id,
+      keytype: entry.keytype,
+      active: entry.active === true,
+      published: entry.published !== false,
+      dnskey: entry.dnskey,
+    };
+  });
+}
+
+/** Parses `GET /zones/{zone}/metadata` into kind → values (kinds upper-cased). */
+export function parseMetadataResponse(body: unknown): Map<string, string[]> {
+  if (!Array.isArray(body)) throw new TypeError('an array of metadata');
+  const metadata = new Map<string, string[]>();
+  for (const entry of body as unknown[]) {
+    if (!isObject(entry) || typeof entry.kind !== 'string' || !Array.isArray(entry.metadata))
+      throw new TypeError('metadata of { kind, metadata: [] }');
+    metadata.set(
+      entry.kind.toUpperCase(),
+      (entry.metadata as unknown[]).filter((value): value is string => typeof value === 'string'),
+    );
+  }
+  return metadata;
+}
+
+/** Parses `GET /servers/{id}/config` into setting → value. Secrets come back as `***`. */
+export function parseConfigResponse(body: unknown): Map<string, string> {
+  if (!Array.isArray(body)) throw new TypeError('an array of config settings');
+  const settings = new Map<string, string>();
+  for (const entry of body as unknown[]) {
+    if (!isObject(entry) || typeof entry.name !== 'string' || typeof entry.value !== 'string')
+      throw new TypeError('config settings of { name, value }');
+    settings.set(entry.name, entry.value);
+  }
+  return settings;
+}
+
+/** The `{"error": "…"}` text of an error response, or the raw body. */
+export function errorText(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isObject(parsed) && typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: PowerDNS answers 401/404 in plain text
+  }
+  return body;
+}
+
+function retryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
+}
+
+/** Why a request produced no response, without anything secret: the cause's code and message. */
+function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean): string {
+  if (timedOut) return `no answer within ${timeoutMs} ms`;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === 'string' && !cause.message.includes(code)
+      ? `${code}: ${cause.message}`
+      : cause.message;
+  }
+  return String(cause);
+}
+
+/** A client of one PowerDNS server in the HTTP API. */
+export class PowerDnsApi {
+  readonly url: string;
+  readonly #apiKeyFile: string;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+
+  constructor(options: PowerDnsApiOptions) {
+    this.url = options.url;
+    this.#apiKeyFile = options.apiKeyFile;
+    this.#timeoutMs = options.timeoutMs;
+    this.#logger = options.logger;
+  }
+
+  /** `GET /config`: every setting of the running server. */
+  async getConfig(options: RequestOptions): Promise<Map<string, string>> {
+    return this.#json('GET', '/config', undefined, options, parseConfigResponse);
+  }
+
+  /**
+   * `GET /zones/{zone}`. `rrsetName` limits the rrsets to one owner name (4.7 supports the
+   * `rrset_name` filter); `rrsets: false` omits them.
+   */
+  async getZone(
+    zone: string,
+    query: { rrsetName?: string; rrsets?: boolean },
+    options: RequestOptions,
+  ): Promise<PdnsZone> {
+    const parameters = new URLSearchParams();
+    if (query.rrsets === false) parameters.set('rrsets', 'false');
+    if (query.rrsetName !== undefined) parameters.set('rrset_name', query.rrsetName);
+    const search = parameters.size > 0 ? `?${parameters.toString()}` : '';
+    return this.#json('GET', `${zonePath(zone)}${search}`, undefined, options, parseZoneResponse);
+  }
+
+  /** `GET /zones/{zone}/cryptokeys`: the server's own keys. */
+  async getCryptokeys(zone: string, options: RequestOptions): Promise<PdnsCryptokey[]> {
+    return this.#json(
+      'GET',
+      `${zonePath(zone)}/cryptokeys`,
+      undefined,
+      options,
+      parseCryptokeysResponse,
+    );
+  }
+
+  /** `GET /zones/{zone}/metadata`. */
+  async getMetadata(zone: string, options: RequestOptions): Promise<Map<string, string[]>> {
+    return this.#json(
+      'GET',
+      `${zonePath(zone)}/metadata`,
+      undefined,
+      options,
+      parseMetadataResponse,
+    );
+  }
+
+  /** `PATCH /zones/{zone}` with rrset changes; PowerDNS applies them in one transaction (204). */
+  async patchRrsets(
+    zone: string,
+    rrsets: PdnsRrsetChange[],
+    options: RequestOptions,
+  ): Promise<void> {
+    await this.#request('PATCH', zonePath(zone), { rrsets }, options);
+  }
+
+  async #apiKey(): Promise<string> {
+    let key: string;
+    try {
+      key = (await readFile(this.#apiKeyFile, 'utf8')).trim();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new ConfigError({
+        key: 'api.apiKeyFile',
+        problem: `cannot read ${this.#apiKeyFile}${typeof code === 'string' ? ` (${code})` : ''}`,
+        source: 'powerdns plugin configuration',
+      });
+    }
+    if (key === '' || /[\r\n]/.test(key))
+      throw new ConfigError({
+        key: 'api.apiKeyFile',
+        problem: `${this.#apiKeyFile} must hold the API key on one line`,
+        source: 'powerdns plugin configuration',
+      });
+    return key;
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    options: RequestOptions,
+    parse: (body: unknown) => T,
+  ): Promise<T> {
+    const { status, text, url } = await this.#request(method, path, body, options);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw unexpected(method, url, status, 'not JSON');
+    }
+    try {
+      return parse(parsed);
+    } catch (error) {
+      throw unexpected(
+        method,
+        url,
+        status,
+        `expected ${error instanceof TypeError ? error.message : 'another shape'}`,
+      );
+    }
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body: unknown,
+    options: RequestOptions,
+  ): Promise<{ status: number; text: string; url: string }> {
+    const url = `${this.url}${path}`;
+    const what = `${method} ${url}`;
+    const userSignal = options.signal;
+    if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
+    const apiKey = await this.#apiKey();
+    if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
+
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
+    const headers: Record<string, string> = { 'X-API-Key': apiKey, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const started = performance.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        signal,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
+      const detail = failureDetail(error, this.#timeoutMs, timeout.aborted);
+      this.#logger.debug({ method, url, detail }, 'PowerDNS API call failed');
+      throw new ApiCallError({ url, method, responseBody: detail, cause: error });
+    }
+    const ms = Math.round(performance.now() - started);
+    this.#logger.debug({ method, url, status: response.status, ms }, 'PowerDNS API call');
+    if (!response.ok) {
+      const retryAfterSeconds = retryAfter(response.headers.get('retry-after'));
+      throw new ApiCallError({
+        url,
+        method,
+        statusCode: response.status,
+        responseBody: errorText(text),
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
+    }
+    return { status: response.status, text, url };
+  }
+}
+
+/** The API path of a zone. Zone ids are the absolute name (`example.test.`). */
+function zonePath(zone: string): string {
+  const name = zone.endsWith('.') ? zone : `${zone}.`;
+  return `/zones/${encodeURIComponent(name)}`;
+}

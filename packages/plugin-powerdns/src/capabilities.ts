@@ -1,0 +1,38 @@
+import { can, type SignerCapabilities } from '@chorus/core';
+
+const VERIFIED = 'Last verified 2026-11-22 on pdns 4.7.3';
+const ZONE_API = 'https://doc.powerdns.com/authoritative/http-api/zone.html';
+const CRYPTOKEY_API = 'https://doc.powerdns.com/authoritative/http-api/cryptokey.html';
+const DIRECT_DNSKEY = 'https://doc.powerdns.com/authoritative/settings.html#direct-dnskey';
+const METADATA = 'https://doc.powerdns.com/authoritative/domainmetadata.html';
+
+/**
+ * What the PowerDNS plugin can do, with PowerDNS Authoritative 4.7 on a gsql backend
+ * (gsqlite3 in the lab), proven by the conformance suite and test/lab/powerdns-server.test.ts.
+ */
+export const powerdnsCapabilities: SignerCapabilities = {
+  'apex-ns-manage': can(
+    `API PATCH REPLACE of the apex NS rrset; a change that would leave it empty is refused before any call. ${VERIFIED}`,
+    ZONE_API,
+  ),
+  'cds-import-foreign': can(
+    `foreign CDS/CDNSKEY are backend records (API PATCH); with direct-dnskey=yes PowerDNS serves them together with the CDS/CDNSKEY it generates for its own KSK. ${VERIFIED}`,
+    DIRECT_DNSKEY,
+  ),
+  'csync-publish': can(
+    `API PATCH REPLACE/DELETE of the apex CSYNC rrset, signed by PowerDNS's ZSK. ${VERIFIED}`,
+    ZONE_API,
+  ),
+  'dnskey-import-foreign': can(
+    `API PATCH REPLACE of the backend DNSKEY rrset, which holds only foreign keys (own keys live in /cryptokeys); served and signed by PowerDNS's KSK only with direct-dnskey=yes, which checkZone requires (otherwise stored but never served). ${VERIFIED}`,
+    DIRECT_DNSKEY,
+  ),
+  'key-list': can(
+    'GET /zones/{zone}/cryptokeys: the published KSK/ZSK/CSK with their active/published state',
+    CRYPTOKEY_API,
+  ),
+  'own-cds-publish': can(
+    `PowerDNS generates CDS/CDNSKEY for its own KSK from the PUBLISH-CDS/PUBLISH-CDNSKEY zone metadata, which checkZone requires; Chorus never injects them. ${VERIFIED}`,
+    METADATA,
+  ),
+};
