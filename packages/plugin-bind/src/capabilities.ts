@@ -1,0 +1,37 @@
+import { can, type SignerCapabilities } from '@chorus/core';
+
+// The behaviour below was measured on BIND 9.18.49 (Debian 12) for the Chorus reference notes
+// (nameservers.md §2, "Last verified" dates in each reason) and again by this plugin's lab tests.
+const ARM_REFERENCE = 'https://bind9.readthedocs.io/en/v9.18.48/reference.html';
+const ARM_MANPAGES = 'https://bind9.readthedocs.io/en/v9.18.48/manpages.html';
+const ARM_DNSSEC_GUIDE = 'https://bind9.readthedocs.io/en/v9.18.48/dnssec-guide.html';
+
+/**
+ * What a BIND 9.18 signer can do, on a dynamic zone (allow-update/update-policy) with
+ * dnssec-policy and `inline-signing no`; `checkZone` refuses anything else.
+ */
+export const bindCapabilities: SignerCapabilities = {
+  'apex-ns-manage': can(
+    'DNS UPDATE (TSIG) adds and deletes single apex NS records. Last verified 2026-11-22 with BIND 9.18.49',
+  ),
+  'cds-import-foreign': can(
+    'DNS UPDATE (TSIG) of single CDS/CDNSKEY records; BIND signs them with its KSK and keeps them next to its own. BIND 9.18 only checks that each CDS/CDNSKEY algorithm has a DNSKEY of that algorithm, so a whole plan goes in one UPDATE (nameservers.md §2.4). Last verified 2026-11-22 with BIND 9.18.49',
+    ARM_DNSSEC_GUIDE,
+  ),
+  'csync-publish': can(
+    'DNS UPDATE (TSIG) of the CSYNC record; BIND signs it with its ZSK (nameservers.md §2.8). Last verified 2026-11-22 with BIND 9.18.49',
+    ARM_REFERENCE,
+  ),
+  'dnskey-import-foreign': can(
+    'DNS UPDATE (TSIG) adds and deletes single DNSKEY records on a dynamic zone without inline-signing; BIND signs the DNSKEY RRset with its own KSK and keeps the keys across restarts (journal). RRset-wide deletes are REFUSED and deletes of its own keys are silently ignored, so only single RRs are sent (nameservers.md §2.2, §2.3). Last verified 2026-11-22 with BIND 9.18.49',
+    ARM_MANPAGES,
+  ),
+  'key-list': can(
+    'own keys are the `K<zone>+<alg>+<tag>.key` files with a `.private` in the key-directory, cross-checked with `rndc dnssec -status`, which lists only own keys with their roles and states (nameservers.md §2.5, §2.6). Last verified 2026-11-22 with BIND 9.18.49',
+    ARM_MANPAGES,
+  ),
+  'own-cds-publish': can(
+    "dnssec-policy publishes CDS (SHA-256) and CDNSKEY for its own KSK once the KSK's DS state is rumoured, and deletes copies that others inject before that, so Chorus mirrors them and never injects them (nameservers.md §2.4). Last verified 2026-11-22 with BIND 9.18.49",
+    ARM_DNSSEC_GUIDE,
+  ),
+};

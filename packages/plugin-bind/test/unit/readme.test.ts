@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { capabilityTable } from '@chorus/core';
+import { bindCapabilities } from '../../src/index.js';
+
+describe('README', () => {
+  it('README capability table matches capabilityTable(bindCapabilities)', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const match = /<!-- capabilities:start -->\n([\s\S]*?)\n<!-- capabilities:end -->/.exec(readme);
+    expect(match, 'README.md needs the capabilities markers').not.toBeNull();
+    expect(match![1]!.trim()).toBe(capabilityTable(bindCapabilities));
+  });
+
+  it('gives every capability a reason, and dates the empirical ones', () => {
+    for (const note of Object.values(bindCapabilities)) {
+      expect(note.reason.length).toBeGreaterThan(20);
+      expect(note.reason).toMatch(/Last verified 2026-11-22/);
+    }
+  });
+});
