@@ -1,0 +1,274 @@
+/**
+ * The only file that runs knotc. Every failure becomes a SignerCommandError (or AbortError when
+ * the caller's signal fired); knotc sometimes prints `error: …` while exiting 0, so the output is
+ * checked as well as the exit code.
+ */
+import { AbortError, SignerCommandError, parseRecord, type DnsRecord } from '@chorus/core';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import type { KnotControl } from './config.js';
+
+export interface KnotcOptions {
+  binary: string;
+  control: KnotControl;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** One line of `knotc conf-read`: `section[id].item = value` or `section.item = value`. */
+export interface ConfEntry {
+  section: string;
+  /** The identifier in brackets (zone name, template id, policy id), if any. */
+  id: string | undefined;
+  item: string;
+  /** The value as knotc printed it (a list is space-separated). */
+  value: string;
+}
+
+/** What `knotc zone-ksk-submitted` answered. */
+export type KskSubmittedResult =
+  /** Knot confirmed the submission: the ready KSK became active. */
+  | 'submitted'
+  /** Knot had no KSK in the submission phase (for example, it was already confirmed). */
+  | 'no-key-ready';
+
+/** The `error: …` lines of knotc or keymgr output. */
+export function outputErrors(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^error:/i.test(line));
+}
+
+/** Parses `knotc conf-read` output. Lines that do not look like `key = value` are ignored. */
+export function parseConfRead(text: string): ConfEntry[] {
+  const entries: ConfEntry[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-z][a-z0-9-]*)(?:\[([^\]]*)\])?\.([a-z][a-z0-9-]*)\s*=\s?(.*)$/.exec(
+      line.trim(),
+    );
+    if (!match) continue;
+    entries.push({ section: match[1]!, id: match[2], item: match[3]!, value: match[4]!.trim() });
+  }
+  return entries;
+}
+
+/**
+ * Parses `knotc zone-read`/`zone-get` output: `[zone.] owner ttl TYPE rdata` per line.
+ * Lines of other shapes are ignored.
+ */
+export function parseZoneRead(text: string): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\[[^\]]+\]\s+(.+)$/.exec(line.trim());
+    if (!match) continue;
+    records.push(parseRecord(match[1]!));
+  }
+  return records;
+}
+
+/** Interprets `knotc zone-ksk-submitted` output. Throws for anything but OK or "no key ready". */
+export function interpretKskSubmitted(stdout: string, stderr: string): KskSubmittedResult {
+  const errors = outputErrors(`${stdout}\n${stderr}`);
+  if (errors.length === 0 && /^OK$/m.test(stdout.trim())) return 'submitted';
+  if (errors.length > 0 && errors.every((line) => /no key ready for submission/i.test(line)))
+    return 'no-key-ready';
+  throw new Error(errors.join('; ') || `unexpected output: ${`${stdout} ${stderr}`.trim()}`);
+}
+
+interface ExecaOutcome {
+  stdout: string;
+  stderr: string;
+  exitCode?: number | undefined;
+  failed: boolean;
+  timedOut: boolean;
+  isCanceled: boolean;
+  message?: string | undefined;
+  cause?: unknown;
+}
+
+/** Connection problems mean knotd is down or restarting: worth retrying. */
+function looksLikeServerDown(text: string): boolean {
+  return /failed to connect|connection refused|not exists|timed out|no such file/i.test(text);
+}
+
+export class Knotc {
+  readonly #options: KnotcOptions;
+
+  constructor(options: KnotcOptions) {
+    this.#options = options;
+  }
+
+  /** The argv prefix that selects the server (no secrets: knot.conf includes its key files). */
+  private baseArgs(): string[] {
+    const control = this.#options.control;
+    const timeoutSeconds = String(Math.max(1, Math.ceil(this.#options.timeoutMs / 1000)));
+    return 'configFile' in control
+      ? ['-x', '-t', timeoutSeconds, '-c', control.configFile]
+      : ['-x', '-t', timeoutSeconds, '-s', control.socket];
+  }
+
+  /** Runs knotc and returns stdout. Rejects on a non-zero exit, an `error:` line or a timeout. */
+  async run(args: string[], options: RunOptions = {}): Promise<string> {
+    const { stdout } = await this.runRaw(args, options, { allowErrors: false });
+    return stdout;
+  }
+
+  private async runRaw(
+    args: string[],
+    options: RunOptions,
+    { allowErrors }: { allowErrors: boolean },
+  ): Promise<{ stdout: string; stderr: string }> {
+    const argv = [this.#options.binary, ...this.baseArgs(), ...args];
+    const what = `knotc ${args.join(' ')}`;
+    if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
+    const started = performance.now();
+    let outcome: ExecaOutcome;
+    try {
+      const result = await execa(argv[0]!, argv.slice(1), {
+        reject: false,
+        timeout: this.#options.timeoutMs,
+        ...(options.signal ? { cancelSignal: options.signal } : {}),
+        stdin: 'ignore',
+        env: { LC_ALL: 'C' },
+      });
+      outcome = {
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+        exitCode: result.exitCode,
+        failed: result.failed,
+        timedOut: result.timedOut,
+        isCanceled: result.isCanceled,
+        message: result.failed ? result.shortMessage : undefined,
+        cause: result.failed ? result : undefined,
+      };
+    } catch (error) {
+      outcome = {
+        stdout: '',
+        stderr: error instanceof Error ? error.message : String(error),
+        failed: true,
+        timedOut: false,
+        isCanceled: false,
+        cause: error,
+      };
+    }
+    this.#options.logger.debug(
+      {
+        command: argv,
+        exitCode: outcome.exitCode,
+        elapsedMs: Math.round(performance.now() - started),
+      },
+      'knotc',
+    );
+    if (outcome.isCanceled || options.signal?.aborted)
+      throw new AbortError(what, options.signal?.reason);
+    const errors = outputErrors(`${outcome.stdout}\n${outcome.stderr}`);
+    const tolerated = allowErrors && errors.length > 0;
+    if (outcome.timedOut || (outcome.failed && !tolerated) || (errors.length > 0 && !allowErrors)) {
+      const text =
+        errors.length > 0
+          ? errors.join('\n')
+          : `${outcome.stderr}\n${outcome.stdout}`.trim() || (outcome.message ?? '');
+      throw new SignerCommandError({
+        command: argv,
+        ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+        stderr: text,
+        timedOut: outcome.timedOut,
+        retryable: outcome.timedOut || looksLikeServerDown(text),
+        cause: outcome.cause,
+      });
+    }
+    return { stdout: outcome.stdout, stderr: outcome.stderr };
+  }
+
+  /** `knotc conf-read <section>`: the running server's configuration, explicitly set items only. */
+  async confRead(section: string, options: RunOptions = {}): Promise<ConfEntry[]> {
+    return parseConfRead(await this.run(['conf-read', section], options));
+  }
+
+  /**
+   * `knotc zone-ksk-submitted <zone>`: tells Knot the DS of its ready KSK is at the parent.
+   * "no key ready for submission" is reported, not thrown, so the call is idempotent.
+   */
+  async kskSubmitted(zone: string, options: RunOptions = {}): Promise<KskSubmittedResult> {
+    const args = ['zone-ksk-submitted', zone];
+    const { stdout, stderr } = await this.runRaw(args, options, { allowErrors: true });
+    try {
+      return interpretKskSubmitted(stdout, stderr);
+    } catch (error) {
+      throw new SignerCommandError({
+        command: [this.#options.binary, ...this.baseArgs(), ...args],
+        stderr: (error as Error).message,
+      });
+    }
+  }
+
+  /** `knotc zone-read <zone> @ <type>`: what the server holds at the apex. */
+  async zoneRead(zone: string, type: string, options: RunOptions = {}): Promise<DnsRecord[]> {
+    return parseZoneRead(await this.run(['zone-read', zone, '@', type], options));
+  }
+
+  /**
+   * Runs `body` inside a zone transaction (`zone-begin` … `zone-commit`). On any failure, or
+   * when the signal fires, the transaction is aborted without the signal: an open transaction
+   * blocks every DNS UPDATE to the zone (measured on Knot 3.2.6).
+   */
+  async transaction<T>(
+    zone: string,
+    body: (transaction: KnotcTransaction) => Promise<T>,
+    options: RunOptions = {},
+  ): Promise<T> {
+    await this.run(['zone-begin', zone], options);
+    const transaction = new KnotcTransaction(this, zone, options);
+    try {
+      const result = await body(transaction);
+      await this.run(['zone-commit', zone], options);
+      return result;
+    } catch (error) {
+      await this.run(['zone-abort', zone], {}).catch((abortError: unknown) => {
+        this.#options.logger.warn(
+          { err: abortError, zone },
+          'knotc zone-abort failed; the zone transaction may still be open',
+        );
+      });
+      throw error;
+    }
+  }
+}
+
+/** The commands valid inside a knotc zone transaction. */
+export class KnotcTransaction {
+  readonly #knotc: Knotc;
+  readonly #zone: string;
+  readonly #options: RunOptions;
+
+  constructor(knotc: Knotc, zone: string, options: RunOptions) {
+    this.#knotc = knotc;
+    this.#zone = zone;
+    this.#options = options;
+  }
+
+  /** `zone-get`: the transaction's view of the records of one type at the apex. */
+  async get(type: string): Promise<DnsRecord[]> {
+    return parseZoneRead(await this.#knotc.run(['zone-get', this.#zone, '@', type], this.#options));
+  }
+
+  /** `zone-set @ <ttl> <type> <rdata>`. Fails (and Knot empties the transaction) if it exists. */
+  async set(ttl: number, type: string, rdata: string): Promise<void> {
+    await this.#knotc.run(['zone-set', this.#zone, '@', String(ttl), type, rdata], this.#options);
+  }
+
+  /** `zone-unset @ <type> <rdata>`. Fails (and Knot empties the transaction) if it is absent. */
+  async unset(type: string, rdata: string): Promise<void> {
+    await this.#knotc.run(['zone-unset', this.#zone, '@', type, rdata], this.#options);
+  }
+
+  /** `zone-diff`: the pending changes, one `[zone] +record` / `-record` per line. */
+  async diff(): Promise<string> {
+    return this.#knotc.run(['zone-diff', this.#zone], this.#options);
+  }
+}
