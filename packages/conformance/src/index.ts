@@ -1,4 +1,8 @@
-export { signerConformance } from './signer-conformance.js';
+export {
+  differencesOnTheWire,
+  reconcileOnTheWire,
+  signerConformance,
+} from './signer-conformance.js';
 export type { SignerConformanceOptions, SignerGroupName } from './signer-conformance.js';
 export { cdsFor, makeForeignKeys } from './test-keys.js';
 export type { ForeignKey } from './test-keys.js';

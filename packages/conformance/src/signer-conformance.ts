@@ -3,6 +3,7 @@ import {
   CAPABILITY_FOR_TYPE,
   capabilityStatus,
   ChorusError,
+  ConvergenceError,
   describeChange,
   keyTag,
   planSignerChanges,
@@ -13,6 +14,7 @@ import {
   type DesiredSignerState,
   type Signer,
   type SignerCapabilities,
+  type SignerChange,
   type SignerCapability,
   type SigningKey,
 } from '@chorus/core';
@@ -79,50 +81,71 @@ function emptyDesired(baseline: Baseline): DesiredSignerState {
   };
 }
 
+/** What each address of a signer still lacks, or still has too much of, compared with `desired`. */
+export async function differencesOnTheWire(
+  signer: Signer,
+  zone: string,
+  ownKeys: readonly SigningKey[],
+  desired: DesiredSignerState,
+): Promise<{ server: string; changes: SignerChange[] }[]> {
+  const snapshots: ApexSnapshot[] = await Promise.all(
+    signer.nameServers.map((server) => readApexFromServer(server, zone, { retries: 1 })),
+  );
+  return snapshots.map((served) => ({
+    server: served.server,
+    changes: planSignerChanges({ signerId: signer.id, ownKeys, served, desired }).changes,
+  }));
+}
+
+/**
+ * The suite's judge: applies `desired` through the plugin, then asks every address of the signer
+ * directly until none differs. Rejects with ConvergenceError naming what is left after
+ * `timeoutMs`. The plugin's own read path is never trusted.
+ */
+export async function reconcileOnTheWire(
+  signer: Signer,
+  zone: string,
+  ownKeys: readonly SigningKey[],
+  desired: DesiredSignerState,
+  options: { timeoutMs?: number } = {},
+): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const served = await signer.readApex(zone, {});
+  const plan = planSignerChanges({ signerId: signer.id, ownKeys, served, desired });
+  if (plan.changes.length > 0) await signer.applyChanges(plan, {});
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = (await differencesOnTheWire(signer, zone, ownKeys, desired)).filter(
+      (entry) => entry.changes.length > 0,
+    );
+    if (left.length === 0) return plan.changes.length;
+    if (Date.now() > deadline) {
+      const detail = left
+        .map((entry) => `${entry.server}: ${entry.changes.map(describeChange).join(', ')}`)
+        .join('; ');
+      throw new ConvergenceError({
+        zone,
+        signerId: signer.id,
+        remaining: left.reduce((sum, entry) => sum + entry.changes.length, 0),
+        detail: `the wire still differs from the desired state after ${timeoutMs} ms: ${detail}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Registers the conformance groups for one signer plugin. */
 export function signerConformance(options: SignerConformanceOptions): void {
   const { describe, test, expect, zone } = options;
   const timeoutMs = options.convergenceTimeoutMs ?? 10_000;
 
-  /** Reads every address of the signer from the wire and returns the changes that remain for each. */
-  async function remainingOnTheWire(
-    signer: Signer,
-    ownKeys: SigningKey[],
-    desired: DesiredSignerState,
-  ) {
-    const snapshots: ApexSnapshot[] = await Promise.all(
-      signer.nameServers.map((server) => readApexFromServer(server, zone, { retries: 1 })),
-    );
-    return snapshots.map((served) => ({
-      server: served.server,
-      changes: planSignerChanges({ signerId: signer.id, ownKeys, served, desired }).changes,
-    }));
+  /** Applies a desired state through the plugin, then waits until the wire shows it everywhere. */
+  function reconcile(signer: Signer, ownKeys: SigningKey[], desired: DesiredSignerState) {
+    return reconcileOnTheWire(signer, zone, ownKeys, desired, { timeoutMs });
   }
 
-  /** Applies a desired state through the plugin, then waits until the wire shows it everywhere. */
-  async function reconcile(
-    signer: Signer,
-    ownKeys: SigningKey[],
-    desired: DesiredSignerState,
-  ): Promise<number> {
-    const served = await signer.readApex(zone, {});
-    const plan = planSignerChanges({ signerId: signer.id, ownKeys, served, desired });
-    if (plan.changes.length > 0) await signer.applyChanges(plan, {});
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const remaining = await remainingOnTheWire(signer, ownKeys, desired);
-      const left = remaining.filter((entry) => entry.changes.length > 0);
-      if (left.length === 0) return plan.changes.length;
-      if (Date.now() > deadline) {
-        const detail = left
-          .map((entry) => `${entry.server}: ${entry.changes.map(describeChange).join(', ')}`)
-          .join('; ');
-        expect.fail(
-          `the wire still differs from the desired state after ${timeoutMs} ms: ${detail}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+  function remainingOnTheWire(signer: Signer, ownKeys: SigningKey[], desired: DesiredSignerState) {
+    return differencesOnTheWire(signer, zone, ownKeys, desired);
   }
 
   async function baselineOf(signer: Signer): Promise<Baseline> {
