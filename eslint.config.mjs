@@ -33,6 +33,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    files: ['bench/**/*.mjs'],
+    languageOptions: { globals: { Buffer: 'readonly', process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['**/*.mjs', '**/*.config.ts'],
     ...tseslint.configs.disableTypeChecked,
   },
