@@ -163,3 +163,57 @@ export type { ReconcileResult } from './plugin/plan.js';
 export { readApexFromServer } from './plugin/apex.js';
 export { desiredStatesForGroup } from './plugin/group.js';
 export type { GroupDesiredStateOptions, GroupMember } from './plugin/group.js';
+
+// Coordination: events, the zone fold, processes as data, waits, pre-flight checks, decisions
+export { EVENT_SCHEMA_VERSION, zoneStream } from './coordination/events.js';
+export type {
+  BlockReason,
+  DesiredRecipe,
+  EventSource,
+  GroupSelector,
+  ObservedTtls,
+  PostconditionSpec,
+  ProcessKind,
+  SignerReference,
+  StepDefinition,
+  TimingSettings,
+  WaitFormula,
+  ZoneEvent,
+  ZoneEventOf,
+  ZoneEventType,
+} from './coordination/events.js';
+export { ADD_SIGNER_STEPS, REMOVE_SIGNER_STEPS, stepsFor } from './coordination/processes.js';
+export {
+  DEFAULT_TIMING,
+  ZoneStreamError,
+  applyZoneEvent,
+  emptyZoneState,
+  foldZone,
+} from './coordination/state.js';
+export type {
+  ProcessState,
+  ProcessStatus,
+  SignerState,
+  StepState,
+  StepStatus,
+  ZoneState,
+} from './coordination/state.js';
+export { WaitInputError, computeWait } from './coordination/waits.js';
+export type { ComputedWait } from './coordination/waits.js';
+export {
+  GROUP_CSYNC,
+  desiredForRecipe,
+  expectedDsFor,
+  groupOf,
+  nameServersOf,
+} from './coordination/desired.js';
+export { preflightChecks } from './coordination/preflight.js';
+export type { PreflightInput, SignerObservation } from './coordination/preflight.js';
+export {
+  decide,
+  desiredInForce,
+  postconditionMet,
+  requestProcess,
+  signerReconciled,
+} from './coordination/decide.js';
+export type { DecideContext, Decision, PostconditionCheck } from './coordination/decide.js';
