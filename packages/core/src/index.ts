@@ -217,3 +217,10 @@ export {
   signerReconciled,
 } from './coordination/decide.js';
 export type { DecideContext, Decision, PostconditionCheck } from './coordination/decide.js';
+
+export {
+  observePostcondition,
+  observeSignerForPreflight,
+  walkNsecChain,
+} from './coordination/observe.js';
+export type { ObserveOptions, PostconditionResult } from './coordination/observe.js';

@@ -51,7 +51,14 @@ function definedZone(ttl = 30): ZoneState {
   const events: ZoneEvent[] = [
     event('zone-defined', {
       parentZone: 'test.',
-      signers: [{ id: 'bind', kind: 'bind', nameServerNames: ['ns.bind.test.'] }],
+      signers: [
+        {
+          id: 'bind',
+          kind: 'bind',
+          nameServerNames: ['ns.bind.test.'],
+          endpoints: [{ address: '127.0.0.2' }],
+        },
+      ],
       timing: {
         childPropagationSeconds: 2,
         parentPropagationSeconds: 3,
@@ -61,10 +68,20 @@ function definedZone(ttl = 30): ZoneState {
       recordTtlSeconds: ttl,
     }),
     event('signer-registered', {
-      signer: { id: 'powerdns', kind: 'powerdns', nameServerNames: ['ns.powerdns.test.'] },
+      signer: {
+        id: 'powerdns',
+        kind: 'powerdns',
+        nameServerNames: ['ns.powerdns.test.'],
+        endpoints: [{ address: '127.0.0.3' }],
+      },
     }),
     event('signer-registered', {
-      signer: { id: 'knot', kind: 'knot', nameServerNames: ['ns.knot.test.'] },
+      signer: {
+        id: 'knot',
+        kind: 'knot',
+        nameServerNames: ['ns.knot.test.'],
+        endpoints: [{ address: '127.0.0.4' }],
+      },
     }),
     ...Object.entries(keys).map(([signerId, own]) =>
       event('signer-keys-observed', { signerId, keys: own }),
@@ -341,7 +358,14 @@ function definedEvents(): ZoneEvent[] {
   return [
     event('zone-defined', {
       parentZone: 'test.',
-      signers: [{ id: 'bind', kind: 'bind', nameServerNames: ['ns.bind.test.'] }],
+      signers: [
+        {
+          id: 'bind',
+          kind: 'bind',
+          nameServerNames: ['ns.bind.test.'],
+          endpoints: [{ address: '127.0.0.2' }],
+        },
+      ],
       timing: {
         childPropagationSeconds: 2,
         parentPropagationSeconds: 3,
@@ -351,10 +375,20 @@ function definedEvents(): ZoneEvent[] {
       recordTtlSeconds: 30,
     }),
     event('signer-registered', {
-      signer: { id: 'powerdns', kind: 'powerdns', nameServerNames: ['ns.powerdns.test.'] },
+      signer: {
+        id: 'powerdns',
+        kind: 'powerdns',
+        nameServerNames: ['ns.powerdns.test.'],
+        endpoints: [{ address: '127.0.0.3' }],
+      },
     }),
     event('signer-registered', {
-      signer: { id: 'knot', kind: 'knot', nameServerNames: ['ns.knot.test.'] },
+      signer: {
+        id: 'knot',
+        kind: 'knot',
+        nameServerNames: ['ns.knot.test.'],
+        endpoints: [{ address: '127.0.0.4' }],
+      },
     }),
     ...Object.entries(keys).map(([signerId, own]) =>
       event('signer-keys-observed', { signerId, keys: own }),

@@ -1,3 +1,4 @@
+import type { NameServer } from '../dns/types.js';
 import type { DesiredSignerState, SigningKey } from '../plugin/signer.js';
 
 /**
@@ -32,6 +33,8 @@ export interface SignerReference {
   kind: string;
   /** The NS names this signer serves the zone under. */
   nameServerNames: string[];
+  /** Every address the signer answers on (what its NS names resolve to). Post-conditions ask each one. */
+  endpoints: NameServer[];
 }
 
 /** Timing inputs that are configuration, not observation (standards §1). Seconds. */

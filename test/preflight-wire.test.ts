@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  foldZone,
+  observeSignerForPreflight,
+  preflightChecks,
+  query,
+  readTsigKeyFile,
+  sendUpdate,
+  UpdateBuilder,
+  type DnsRecord,
+  type Signer,
+  type ZoneEvent,
+} from '@chorus/core';
+import type { LabServer } from '@chorus/lab';
+import { createBindSigner } from '@chorus/plugin-bind';
+import { createKnotSigner } from '@chorus/plugin-knot';
+import { createPowerDnsSigner } from '@chorus/plugin-powerdns';
+import { CONFORMANCE_ZONE, endpoint, labServer } from './helpers/lab.js';
+
+// The pre-flight checks (C0) on the real servers: the content check walks each provider's NSEC
+// chain, so a joiner serving one extra record is refused before any change.
+const lab = inject('lab');
+const zone = CONFORMANCE_ZONE;
+const ids = ['bind', 'powerdns', 'knot'] as const;
+
+function signerFor(server: LabServer): Signer {
+  const target = { address: server.address, port: server.port };
+  const control = server.control;
+  if (control.kind === 'rndc')
+    return createBindSigner({
+      id: server.id,
+      server: target,
+      tsigKeyFile: server.tsig.keyFile,
+      rndc: { configFile: control.configFile },
+      keyDirectory: server.keys.path,
+    });
+  if (control.kind === 'powerdns-api')
+    return createPowerDnsSigner({
+      id: server.id,
+      server: target,
+      api: { url: control.url, apiKeyFile: control.apiKeyFile },
+    });
+  return createKnotSigner({
+    id: server.id,
+    server: target,
+    tsigKeyFile: server.tsig.keyFile,
+    knotc: { configFile: control.configFile },
+  });
+}
+
+async function zoneWithBindAlone() {
+  const source = { kind: 'test', id: 'preflight' };
+  const occurredAt = new Date().toISOString();
+  const reference = (id: (typeof ids)[number]) => {
+    const server = labServer(lab, id);
+    return {
+      id,
+      kind: server.software,
+      nameServerNames: [server.nameserverName],
+      endpoints: [endpoint(server)],
+    };
+  };
+  const events: ZoneEvent[] = [
+    {
+      schemaVersion: 1,
+      type: 'zone-defined',
+      zone,
+      occurredAt,
+      source,
+      data: {
+        parentZone: 'test.',
+        signers: [reference('bind')],
+        timing: {
+          childPropagationSeconds: 1,
+          parentPropagationSeconds: 1,
+          safetyMarginSeconds: 1,
+          maxZoneTtlSeconds: lab.ttl,
+        },
+        recordTtlSeconds: lab.ttl,
+      },
+    },
+    ...ids
+      .slice(1)
+      .map((id): ZoneEvent => ({
+        schemaVersion: 1,
+        type: 'signer-registered',
+        zone,
+        occurredAt,
+        source,
+        data: { signer: reference(id) },
+      })),
+  ];
+  for (const id of ids) {
+    events.push({
+      schemaVersion: 1,
+      type: 'signer-keys-observed',
+      zone,
+      occurredAt,
+      source,
+      data: { signerId: id, keys: await signerFor(labServer(lab, id)).listOwnKeys(zone, {}) },
+    });
+  }
+  return foldZone(zone, events);
+}
+
+async function parentDs() {
+  const answer = await query(endpoint(labServer(lab, 'parent')), zone, 'DS');
+  return (answer.answers.find((set) => set.type === 'DS')?.records ?? []) as {
+    keyTag: number;
+    algorithm: number;
+  }[];
+}
+
+const extra: DnsRecord = {
+  name: `only-at-powerdns.${zone}`,
+  type: 'TXT',
+  class: 'IN',
+  ttl: 30,
+  data: ['content drift'],
+};
+let powerdnsKey: Awaited<ReturnType<typeof readTsigKeyFile>>;
+
+beforeAll(async () => {
+  powerdnsKey = await readTsigKeyFile(labServer(lab, 'powerdns').tsig.keyFile);
+});
+
+afterAll(async () => {
+  await sendUpdate(
+    endpoint(labServer(lab, 'powerdns')),
+    new UpdateBuilder(zone).deleteRRset(extra.name, 'TXT'),
+    { tsig: powerdnsKey },
+  ).catch(() => undefined);
+});
+
+describe('pre-flight checks against the lab', () => {
+  it('lets PowerDNS join a zone signed by BIND alone', async () => {
+    const state = await zoneWithBindAlone();
+    const observations = {
+      bind: await observeSignerForPreflight(state, 'bind'),
+      powerdns: await observeSignerForPreflight(state, 'powerdns'),
+    };
+    expect(observations.powerdns.denial).toEqual({ method: 'NSEC' });
+    expect(Object.keys(observations.bind.content ?? {}).length).toBeGreaterThan(3);
+    expect(observations.powerdns.content).toEqual(observations.bind.content);
+    const reasons = preflightChecks({
+      state,
+      kind: 'add-signer',
+      signerId: 'powerdns',
+      observations,
+      parentDs: await parentDs(),
+      now: Date.now() / 1000,
+    });
+    expect(reasons).toEqual([]);
+  });
+
+  it('refuses, before any change, a joiner whose zone content differs, naming the record', async () => {
+    await sendUpdate(endpoint(labServer(lab, 'powerdns')), new UpdateBuilder(zone).add(extra), {
+      tsig: powerdnsKey,
+    });
+    const state = await zoneWithBindAlone();
+    const observations = {
+      bind: await observeSignerForPreflight(state, 'bind'),
+      powerdns: await observeSignerForPreflight(state, 'powerdns'),
+    };
+    const reasons = preflightChecks({
+      state,
+      kind: 'add-signer',
+      signerId: 'powerdns',
+      observations,
+      parentDs: await parentDs(),
+      now: Date.now() / 1000,
+    });
+    expect(reasons.map((reason) => reason.code)).toEqual(['content-mismatch']);
+    expect(reasons[0]!.message).toContain(`only-at-powerdns.${zone} TXT`);
+  });
+
+  it('refuses removing the last signer', async () => {
+    const state = await zoneWithBindAlone();
+    const reasons = preflightChecks({
+      state,
+      kind: 'remove-signer',
+      signerId: 'bind',
+      observations: { bind: await observeSignerForPreflight(state, 'bind') },
+      parentDs: await parentDs(),
+      now: Date.now() / 1000,
+    });
+    expect(reasons.map((reason) => reason.code)).toEqual(['last-signer']);
+    expect(reasons[0]!.message).toMatch(/last signer/);
+  });
+});
