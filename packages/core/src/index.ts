@@ -218,9 +218,68 @@ export {
 } from './coordination/decide.js';
 export type { DecideContext, Decision, PostconditionCheck } from './coordination/decide.js';
 
+// Event log
+export {
+  EventLogError,
+  SecretInEventError,
+  WrongExpectedVersionError,
+} from './event-log/errors.js';
+export type { EventLogErrorKind } from './event-log/errors.js';
+export type {
+  AppendResult,
+  EventLog,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './event-log/types.js';
+export { assertNoSecrets, assertPlainJson } from './event-log/validate.js';
+export { createMemoryEventLog } from './event-log/memory-event-log.js';
+export type { MemoryEventLogOptions } from './event-log/memory-event-log.js';
+export {
+  SQLITE_EVENT_LOG_SCHEMA_VERSION,
+  createSqliteEventLog,
+} from './event-log/sqlite-event-log.js';
+export type { SqliteEventLogOptions } from './event-log/sqlite-event-log.js';
 export {
   observePostcondition,
   observeSignerForPreflight,
   walkNsecChain,
 } from './coordination/observe.js';
 export type { ObserveOptions, PostconditionResult } from './coordination/observe.js';
+
+// Parent channels
+export type { DelegationGlue, DelegationServerView } from './plugin/parent-channel.js';
+export { ParentAnswerError, ParentServerUnreachableError } from './parent/errors.js';
+export type { ParentAnswerProblem } from './parent/errors.js';
+export { createObserveOnlyParentChannel, observeDelegation } from './parent/observe-only.js';
+export type {
+  ObserveDelegationOptions,
+  ObserveOnlyParentChannelOptions,
+} from './parent/observe-only.js';
+export { observeChildServers } from './parent/observe-child.js';
+export type { ObserveChildOptions } from './parent/observe-child.js';
+export { decideParentUpdate, isDeleteCdnskey, isDeleteCds } from './parent/scanner.js';
+export type { CurrentDelegation } from './parent/scanner.js';
+export { dsReferencesKey, validateDnskeyRrset, validateRrset } from './parent/validation.js';
+export type { DnskeyValidation, RrsetValidationResult } from './parent/validation.js';
+export { buildParentUpdate } from './parent/update.js';
+export type { ParentUpdateInput } from './parent/update.js';
+export { scanDelegation } from './parent/scan.js';
+export type { ParentScanOptions, ParentScanResult } from './parent/scan.js';
+export type {
+  ChildObservations,
+  ChildServerData,
+  ChildServerObservation,
+  DsDecision,
+  GlueAddresses,
+  HostAddressObservation,
+  NsDecision,
+  ParentScanPolicy,
+  ParentUpdateDecision,
+  ScanReason,
+  ScanReasonCode,
+  ScanStatus,
+  UnresolvedNameserver,
+} from './parent/types.js';

@@ -519,7 +519,7 @@ describe('pre-flight checks (C0)', () => {
     csync: null,
     ns: {
       name: zone,
-      type: 'NS',
+      type: 'NS' as const,
       class: 'IN' as const,
       ttl: 30,
       records: ['ns.bind.test.'],
@@ -527,7 +527,7 @@ describe('pre-flight checks (C0)', () => {
     },
     dnskey: {
       name: zone,
-      type: 'DNSKEY',
+      type: 'DNSKEY' as const,
       class: 'IN' as const,
       ttl: 30,
       records: members.flatMap((id) => keys[id]!.map((k) => k.dnskey)),
@@ -640,6 +640,39 @@ describe('pre-flight checks (C0)', () => {
         (r) => r.code,
       ),
     ).toEqual(['not-steady']);
+  });
+
+  it('turns a request into a pre-flight decision, then into a started or blocked process', () => {
+    const requested = applyZoneEvent(
+      definedZone(),
+      event('process-requested', {
+        processId: 'p7',
+        kind: 'remove-signer',
+        signerId: 'bind',
+        requestedBy: 'operator',
+      }),
+    );
+    expect(decide(requested, { source, now: '2026-11-22T12:00:00.000Z' })).toEqual({
+      kind: 'preflight',
+      processId: 'p7',
+      processKind: 'remove-signer',
+      signerId: 'bind',
+    });
+    const blocked = applyZoneEvent(
+      requested,
+      requestProcess(
+        requested,
+        { source, now: '2026-11-22T12:00:01.000Z' },
+        {
+          processId: 'p7',
+          kind: 'remove-signer',
+          signerId: 'bind',
+          preflight: [{ code: 'last-signer', message: 'no' }],
+        },
+      ),
+    );
+    expect(blocked.pendingRequests).toEqual([]);
+    expect(decide(blocked, { source, now: '2026-11-22T12:00:02.000Z' })).toEqual({ kind: 'idle' });
   });
 
   it('records a refusal as process-blocked, before any change', () => {

@@ -33,6 +33,8 @@ export type Decision =
   | { kind: 'await-others'; processId: string; stepIndex: number; signerIds: string[] }
   /** Observe the post-condition on the wire; when it holds, append `postcondition-met`. */
   | { kind: 'observe'; processId: string; stepIndex: number; check: PostconditionCheck }
+  /** Run the pre-flight checks for the oldest request, then append `requestProcess(…)`'s event. */
+  | { kind: 'preflight'; processId: string; processKind: ProcessState['kind']; signerId: string }
   /** Nothing to do before this time. */
   | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
 
@@ -107,7 +109,16 @@ export function desiredInForce(
 
 export function decide(state: ZoneState, context: DecideContext): Decision {
   const process = state.activeProcess;
-  if (!process) return { kind: 'idle' };
+  if (!process) {
+    const request = state.pendingRequests[0];
+    if (!request) return { kind: 'idle' };
+    return {
+      kind: 'preflight',
+      processId: request.processId,
+      processKind: request.kind,
+      signerId: request.signerId,
+    };
+  }
   const stepIndex = process.currentStep;
   const common = { processId: process.id, stepIndex };
   if (stepIndex >= process.steps.length) {

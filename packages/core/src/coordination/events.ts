@@ -78,6 +78,10 @@ export type ZoneEvent =
   | Envelope<'signer-registered', { signer: SignerReference }>
   | Envelope<'signer-keys-observed', { signerId: string; keys: SigningKey[] }>
   | Envelope<
+      'process-requested',
+      { processId: string; kind: ProcessKind; signerId: string; requestedBy: string }
+    >
+  | Envelope<
       'process-blocked',
       { processId: string; kind: ProcessKind; signerId: string; reasons: BlockReason[] }
     >

@@ -23,7 +23,7 @@ export interface StepState {
   completedAt?: string;
 }
 
-export type ProcessStatus = 'running' | 'completed' | 'blocked' | 'failed';
+export type ProcessStatus = 'requested' | 'running' | 'completed' | 'blocked' | 'failed';
 
 export interface ProcessState {
   id: string;
@@ -62,6 +62,14 @@ export interface ZoneState {
   processes: ProcessState[];
   /** The process in flight, if any: one per zone at a time. */
   activeProcess: ProcessState | null;
+  /** Requests waiting for their pre-flight checks, oldest first. */
+  pendingRequests: {
+    processId: string;
+    kind: ProcessKind;
+    signerId: string;
+    requestedBy: string;
+    requestedAt: string;
+  }[];
 }
 
 export const DEFAULT_TIMING: TimingSettings = {
@@ -83,6 +91,7 @@ export function emptyZoneState(zone: string): ZoneState {
     members: [],
     processes: [],
     activeProcess: null,
+    pendingRequests: [],
   };
 }
 
@@ -149,7 +158,14 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       signer.keysObservedAt = event.occurredAt;
       return state;
     }
+    case 'process-requested': {
+      state.pendingRequests.push({ ...event.data, requestedAt: event.occurredAt });
+      return state;
+    }
     case 'process-blocked': {
+      state.pendingRequests = state.pendingRequests.filter(
+        (request) => request.processId !== event.data.processId,
+      );
       state.processes.push({
         id: event.data.processId,
         kind: event.data.kind,
@@ -172,6 +188,9 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
           `process ${event.data.processId} started while ${state.activeProcess.id} is in flight`,
         );
       }
+      state.pendingRequests = state.pendingRequests.filter(
+        (request) => request.processId !== event.data.processId,
+      );
       const process: ProcessState = {
         id: event.data.processId,
         kind: event.data.kind,
