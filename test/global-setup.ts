@@ -49,6 +49,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       addressPrefix: TEST_LAB_PREFIX,
       zones: TEST_LAB_ZONES,
       traps: true,
+      registryAgent: false, // it would act on other tests' CDS/CSYNC; tests scan explicitly
       onProgress: log,
     });
   } catch (error) {

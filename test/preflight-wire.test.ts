@@ -79,16 +79,14 @@ async function zoneWithBindAlone() {
         recordTtlSeconds: lab.ttl,
       },
     },
-    ...ids
-      .slice(1)
-      .map((id): ZoneEvent => ({
-        schemaVersion: 1,
-        type: 'signer-registered',
-        zone,
-        occurredAt,
-        source,
-        data: { signer: reference(id) },
-      })),
+    ...ids.slice(1).map((id): ZoneEvent => ({
+      schemaVersion: 1,
+      type: 'signer-registered',
+      zone,
+      occurredAt,
+      source,
+      data: { signer: reference(id) },
+    })),
   ];
   for (const id of ids) {
     events.push({

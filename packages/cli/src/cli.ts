@@ -3,6 +3,7 @@
  * message only, unless CHORUS_DEBUG=1 asks for the stack.
  */
 import { UsageError } from './args.js';
+import { coordinationCommand } from './commands/coordination.js';
 import { demoCommand } from './commands/demo.js';
 import { labCommand } from './commands/lab.js';
 import { queryCommand } from './commands/query.js';
@@ -18,6 +19,13 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return queryCommand(rest, io);
     case 'demo':
       return demoCommand(rest, io);
+    case 'sidecar':
+    case 'zone':
+    case 'signer':
+    case 'migrate':
+    case 'status':
+    case 'events':
+      return coordinationCommand(command, rest, io);
     case '-h':
     case '--help':
     case 'help':
@@ -28,7 +36,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query or demo`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, sidecar, zone, signer, migrate, status or events`,
       );
   }
 }

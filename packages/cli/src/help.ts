@@ -11,19 +11,30 @@ Commands:
   lab status   show the lab's servers, resolvers, files and control endpoints
   lab restart  restart lab servers on their existing config, keys and data
   lab down     stop everything the lab started
+  lab registry-agent
+               run the lab parent's registry agent (CDS/CDNSKEY and CSYNC scanner that
+               updates test.); "lab up" starts it as a lab process
   query        ask one DNS question (a small dig) and show whether the answer is validated
   demo         bring the lab up and show a validated answer
+  sidecar      run the sidecar of one signer (--config FILE)
+  zone define  record the group that signs a zone now
+  signer       add or remove a signer of a zone (ADD-SIGNER / REMOVE-SIGNER)
+  migrate      move a zone between signers without going insecure
+  status       each process, its step, and what it waits for and until when
+  events       a zone's event stream
 
 Run "chorus <command> --help" for the options of a command.
 Errors exit with 1, command-line mistakes with 2. Set CHORUS_DEBUG=1 to see stack traces.
 `;
 
-export const LAB_HELP = `Usage: chorus lab <up|status|restart|down> [options]
+export const LAB_HELP = `Usage: chorus lab <up|status|restart|down|registry-agent> [options]
 
-  up       start the lab (see "chorus lab up --help")
-  status   show what runs where (see "chorus lab status --help")
-  restart  restart servers, keeping their data (see "chorus lab restart --help")
-  down     stop it (see "chorus lab down --help")
+  up              start the lab (see "chorus lab up --help")
+  status          show what runs where (see "chorus lab status --help")
+  restart         restart servers, keeping their data (see "chorus lab restart --help")
+  down            stop it (see "chorus lab down --help")
+  registry-agent  the parent's CDS/CSYNC scanner, as "lab up" runs it
+                  (see "chorus lab registry-agent --help")
 `;
 
 const DIRECTORY_OPTION = `  --dir DIR               lab directory (default: $CHORUS_LAB_DIR, else ./.lab)`;
@@ -45,6 +56,8 @@ With --traps, also four deliberately misconfigured signers (role "trap"):
 Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
 only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
 broken.test. is delegated with a wrong DS as a negative control (SERVFAIL).
+The registry agent (a Node process, NOTIFY on <prefix>.60) scans CDS/CDNSKEY and CSYNC at
+every delegated nameserver each second and updates test. when they all agree and validate.
 Refuses to start over a running lab or where something already answers DNS.
 Progress goes to stderr; the status to stdout.
 
@@ -56,6 +69,10 @@ ${DIRECTORY_OPTION}
   --ttl S                 TTL of every record, in seconds (default: 30)
   --zones A,B             zones under test. (default: example.test)
   --traps                 also start the four trap signers (default: off)
+  --no-registry-agent     do not start the registry agent (the parent then changes only
+                          by hand, e.g. nsupdate with the parent's TSIG key)
+  --registry-interval-ms N
+                          time between two scans of a zone by the agent (default: 1000)
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -90,7 +107,8 @@ had died is started again. Resolvers are not restarted.
 Arguments:
   SERVER                  parent, bind, powerdns, knot, or a trap started with "up --traps"
                           (bind-inline-signing, powerdns-no-direct-dnskey, knot-full-management,
-                          knot-zonefile-revert); default: every server of the lab
+                          knot-zonefile-revert), or registry-agent; default: every server of
+                          the lab and the registry agent
 
 Options:
 ${DIRECTORY_OPTION}
@@ -115,6 +133,30 @@ Example:
   chorus lab down --dir /tmp/lab
 `;
 
+export const LAB_REGISTRY_AGENT_HELP = `Usage: chorus lab registry-agent [options]
+
+The lab parent's registry agent, in the foreground: what "chorus lab up" starts as a lab
+process (its PID, log and config are in "chorus lab status"). For every lab zone, every
+second, it asks every address of every nameserver in the delegation from test. for CDS,
+CDNSKEY, CSYNC, NS and DNSKEY (RD=0, DO=1, TCP), applies draft-ietf-dnsop-cds-consistency
+(all servers agree, CDS and CDNSKEY agree, everything validates under the current DS, the new
+DS still authenticates every delegated server, CSYNC immediate and type bitmap equal,
+NS/A/AAAA equal) and then replaces the DS RRset, or the NS RRset and in-bailiwick glue, by
+TSIG UPDATE of test. Any disagreement, unreachable server or validation failure: no change,
+and the reason is logged. NOTIFY(CDS) or NOTIFY(CSYNC) to its address triggers a scan at once.
+Each event is one JSON line on stdout. Stops on SIGTERM or Ctrl-C.
+
+Options:
+${DIRECTORY_OPTION}
+  --config FILE           the agent's configuration (default: <dir>/registry-agent/agent.json,
+                          written by "lab up")
+  --interval-ms N         time between two scans of a zone (default: from the configuration)
+  -h, --help              show this help
+
+Example:
+  chorus lab up --no-registry-agent && chorus lab registry-agent | jq -c 'select(.event!="notify")'
+`;
+
 export const QUERY_HELP = `Usage: chorus query NAME [TYPE] [options]
 
 Asks one question and prints the rcode, the header flags and the RRsets. The DO bit is always
@@ -137,16 +179,56 @@ Examples:
 
 export const DEMO_HELP = `Usage: chorus demo [options]
 
-Brings the lab up (or reuses the one running in the directory), prints its status, then asks
-the delegation resolver for www.<first zone> A and shows that the answer is validated (AD).
-The lab keeps running afterwards; stop it with "chorus lab down".
+The migration demo. Brings the lab up (a fresh one: a lab running in the directory is stopped
+first), starts one sidecar process per signer on an embedded event log, and migrates
+example.test from BIND alone to PowerDNS + Knot: add PowerDNS, add Knot, remove BIND. Meanwhile
+validating resolvers query every provider reachable through the delegation 8 times a second.
+Each step is printed as it happens; the summary shows the steps, the time spent in mandated
+waits against the total, and the validation failures seen (there must be none).
 
 Options:
-${DIRECTORY_OPTION}
-  --address-prefix P      first three octets of the addresses (default: 127.53.0)
-  --port N                DNS port (default: 53)
-  -h, --help              show this help
+  --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
+  --address-prefix P      first three octets of the lab addresses (default 127.53.0)
+  -h, --help              this text
+
+Exit status: 0 when the migration completed with no validation failure and the parent holds
+exactly PowerDNS's and Knot's DS and NS; 1 otherwise.
 
 Example:
-  chorus demo && chorus lab down
+  chorus demo && chorus status --log .lab/demo/events.sqlite
+`;
+
+const DEFAULT_TIMING_TEXT = { child: 2, parent: 2, safety: 2, maxTtl: 3600 };
+
+export const COORDINATION_HELP = `Coordinating a zone's signers through the shared event log
+
+  chorus sidecar --config FILE
+      Run the sidecar of one signer: follows each zone's stream, changes only its own server,
+      observes the public DNS, and records what it does. Stop with SIGTERM or Ctrl-C.
+
+  chorus zone define ZONE --signer ID [--signer ID…] [options]
+      Record the group that signs ZONE now (the signers' sidecars must have registered).
+        --parent-zone Z          default: ZONE minus its first label
+        --record-ttl S           TTL of records Chorus adds (default 3600)
+        --child-propagation S    DprpC (default ${DEFAULT_TIMING_TEXT.child})
+        --parent-propagation S   DprpP (default ${DEFAULT_TIMING_TEXT.parent})
+        --safety-margin S        S, added to every wait (default ${DEFAULT_TIMING_TEXT.safety})
+        --max-zone-ttl S         TTLsig, the largest TTL in the zone (default ${DEFAULT_TIMING_TEXT.maxTtl})
+
+  chorus signer add ZONE SIGNER     run ADD-SIGNER (RFC 8901 model 2) and follow it
+  chorus signer remove ZONE SIGNER  run REMOVE-SIGNER and follow it
+      --detach returns once the sidecars accepted or refused the request.
+
+  chorus migrate ZONE --to B[,C] [--from A[,…]]
+      Add every --to signer, then remove every --from signer, one process at a time.
+
+  chorus status [ZONE]   each process, its step, and what it waits for and until when
+  chorus events ZONE     the zone's stream, one line per event
+
+Common options:
+  --log FILE   the event log (SQLite); default $CHORUS_EVENT_LOG
+  --json       machine-readable output on stdout (progress stays on stderr)
+
+A request that would break validation (removing the last signer, a joiner with another
+algorithm or different zone content, …) is refused before any change, with the reason.
 `;

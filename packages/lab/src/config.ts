@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
-import type { ResolverId, ServerId, SignerId, TrapId } from './types.js';
+import type { RegistryAgentId, ResolverId, ServerId, SignerId, TrapId } from './types.js';
 
 export interface LabOptions {
   /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
@@ -18,6 +18,11 @@ export interface LabOptions {
   zones?: readonly string[];
   /** Also start the four misconfigured trap signers. Default false. */
   traps?: boolean;
+  /**
+   * Run the parent's registry agent (CDS/CDNSKEY and CSYNC scanner that updates `test.`).
+   * Default true; `{ intervalMs }` sets the time between scans (default 1000 ms).
+   */
+  registryAgent?: boolean | { intervalMs?: number };
 }
 
 export const LAB_DEFAULTS = {
@@ -26,6 +31,8 @@ export const LAB_DEFAULTS = {
   ttl: 30,
   zones: ['example.test.'],
   traps: false,
+  registryAgent: true,
+  registryAgentIntervalMs: 1000,
 } as const;
 
 export const PARENT_ZONE = 'test.';
@@ -48,7 +55,7 @@ export const RESOLVER_IDS: readonly ResolverId[] = [
 ];
 
 /** Last octet of each lab address. */
-const HOST_NUMBER: Record<ServerId | ResolverId, number> = {
+const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
   parent: 1,
   bind: 2,
   powerdns: 3,
@@ -61,6 +68,7 @@ const HOST_NUMBER: Record<ServerId | ResolverId, number> = {
   'resolver-bind': 51,
   'resolver-powerdns': 52,
   'resolver-knot': 53,
+  'registry-agent': 60,
 };
 
 /** The name the parent zone maps to each server's address. */
@@ -85,7 +93,9 @@ export interface LabConfig {
   ttl: number;
   zones: string[];
   traps: boolean;
-  addresses: Record<ServerId | ResolverId, string>;
+  /** null: no registry agent. */
+  registryAgent: { intervalMs: number } | null;
+  addresses: Record<ServerId | ResolverId | RegistryAgentId, string>;
 }
 
 export function defaultLabDirectory(): string {
@@ -157,7 +167,8 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
   const addresses = Object.fromEntries(
     Object.entries(HOST_NUMBER).map(([id, host]) => [id, `${addressPrefix}.${host}`]),
-  ) as Record<ServerId | ResolverId, string>;
+  ) as Record<ServerId | ResolverId | RegistryAgentId, string>;
+  const agent = options.registryAgent ?? LAB_DEFAULTS.registryAgent;
   return {
     directory: path.resolve(options.directory ?? defaultLabDirectory()),
     addressPrefix,
@@ -165,6 +176,18 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     ttl: validateInteger(options.ttl ?? LAB_DEFAULTS.ttl, 'TTL', 1, 86400),
     zones: validateZones(options.zones ?? LAB_DEFAULTS.zones),
     traps: options.traps ?? LAB_DEFAULTS.traps,
+    registryAgent:
+      agent === false
+        ? null
+        : {
+            intervalMs: validateInteger(
+              (agent === true ? undefined : agent.intervalMs) ??
+                LAB_DEFAULTS.registryAgentIntervalMs,
+              'registry agent interval (ms)',
+              50,
+              3_600_000,
+            ),
+          },
     addresses,
   };
 }

@@ -16,16 +16,44 @@ export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, checkPrograms, findProgram } from './c
 export { LabError } from './errors.js';
 export { isRunning } from './processes.js';
 export { TRAPS } from './traps.js';
+export {
+  readRegistryAgentConfig,
+  registryAgentConfigFromStatus,
+  runRegistryAgent,
+  runRegistryScanOnce,
+} from './registry-agent.js';
+export type {
+  ErrorSummary,
+  RegistryAgentConfig,
+  RegistryAgentLogEntry,
+  RegistryAgentOptions,
+  RegistryScanOptions,
+  RegistryScanResult,
+} from './registry-agent.js';
+export {
+  cliRegistryAgentCommand,
+  defaultRegistryAgentCommand,
+  isRegistryAgentRunning,
+  registryAgentConfigFile,
+  runRegistryAgentProcess,
+  startRegistryAgent,
+  stopRegistryAgent,
+} from './registry-agent-process.js';
+export type { RegistryAgentProcessOptions } from './registry-agent-process.js';
+export { listenForNotify } from './registry-agent-notify.js';
+export type { NotifyListener, NotifyNotice } from './registry-agent-notify.js';
 export type { TrapSpec } from './traps.js';
 export type {
   DsRecordStatus,
   KeyStore,
   KnotcControl,
+  LabRegistryAgent,
   LabResolver,
   LabServer,
   LabStatus,
   LabTrustAnchor,
   PowerDnsApiControl,
+  RegistryAgentId,
   ResolverId,
   RndcControl,
   ServerControl,

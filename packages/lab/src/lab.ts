@@ -34,8 +34,13 @@ import {
   validatesCheck,
   waitUntilReady,
 } from './readiness.js';
+import {
+  isRegistryAgentRunning,
+  startRegistryAgent,
+  stopRegistryAgent,
+} from './registry-agent-process.js';
 import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
-import type { LabResolver, LabServer, LabStatus, ServerId } from './types.js';
+import type { LabRegistryAgent, LabResolver, LabServer, LabStatus, ServerId } from './types.js';
 
 const MARKER_FILE_NAME = '.chorus-lab';
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
@@ -48,6 +53,12 @@ export interface UpOptions extends LabOptions {
   /** Where to look for the programs. Default PATH plus the sbin directories. */
   searchPath?: string;
   readyTimeoutMs?: number;
+  /**
+   * The command that runs the registry agent; `--dir <lab>` is appended. Default: this Node
+   * binary with the lab package's `dist/registry-agent-main.js`. The CLI passes its own
+   * `chorus lab registry-agent`.
+   */
+  registryAgentCommand?: readonly string[];
 }
 
 /** `up` deletes the directory's content, so it must be missing, empty or a lab directory. */
@@ -125,7 +136,11 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
   const previous = await readState(directory);
   if (!previous) return;
   await refreshLiveness(previous);
-  const processes = [...previous.servers, ...previous.resolvers];
+  const processes = [
+    ...previous.servers,
+    ...previous.resolvers,
+    ...(previous.registryAgent ? [previous.registryAgent] : []),
+  ];
   const alive = processes.filter((entry) => entry.alive);
   if (alive.length > 0) {
     const list = alive.map((entry) => `${entry.id} pid ${entry.pid}`).join(', ');
@@ -143,7 +158,11 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
 }
 
 async function refuseBusyAddresses(status: LabStatus): Promise<void> {
-  const endpoints = [...status.servers, ...status.resolvers].map((entry) => ({
+  const endpoints = [
+    ...status.servers,
+    ...status.resolvers,
+    ...(status.registryAgent ? [status.registryAgent] : []),
+  ].map((entry) => ({
     id: entry.id,
     address: entry.address,
     port: entry.port,
@@ -210,6 +229,30 @@ async function waitForServers(
   );
 }
 
+/** Starts the registry agent and records its PID (so that `down` finds it whatever happens next). */
+async function spawnAgent(agent: LabRegistryAgent, status: LabStatus): Promise<void> {
+  agent.pid = await startRegistryAgent(agent);
+  agent.alive = true;
+  await writeState(status);
+}
+
+/** Waits until the registry agent answers on its NOTIFY address. */
+async function waitForAgent(agent: LabRegistryAgent, deadline: number): Promise<void> {
+  await waitUntilReady(
+    {
+      label: `registry-agent (node) on ${agent.address}:${agent.port}`,
+      pid: agent.pid,
+      program: agent.binary,
+      logFile: agent.logFile,
+    },
+    async () =>
+      (await answersDns({ address: agent.address, port: agent.port }))
+        ? { ready: true }
+        : { ready: false, reason: 'it does not answer on its NOTIFY address yet' },
+    deadline,
+  );
+}
+
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
   return startDaemon({
     program: entry.binary,
@@ -233,7 +276,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     LAB_PROGRAMS,
     options.searchPath === undefined ? {} : { searchPath: options.searchPath },
   );
-  const status = planLab(config, programs);
+  const status = planLab(config, programs, options.registryAgentCommand);
   checkSocketPaths(status);
   await checkDirectoryIsOurs(config.directory);
   await refuseRunningLab(config.directory, programs);
@@ -278,8 +321,11 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
       ),
     );
-    await Promise.all(
-      status.resolvers.map(async (resolver) => {
+    // The agent acts on the parent and the signers, so it starts once they serve.
+    const agent = status.registryAgent;
+    if (agent) await spawnAgent(agent, status);
+    await Promise.all([
+      ...status.resolvers.map(async (resolver) => {
         const check = allOf(
           validatesCheck(resolver, PARENT_ZONE),
           controlCheck(resolver.control, controlPrograms(programs)),
@@ -289,8 +335,20 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
           `ready: ${describe(resolver)} validates ${PARENT_ZONE} (${resolver.mode}), after ${seconds(performance.now() - spawnedAt)}`,
         );
       }),
-    );
+      ...(agent
+        ? [
+            waitForAgent(agent, deadline).then(() =>
+              progress(
+                `ready: registry-agent pid ${agent.pid} scans ${agent.zones.join(' ')} every ${agent.intervalMs} ms, NOTIFY on ${agent.address}:${agent.port}, after ${seconds(performance.now() - spawnedAt)}`,
+              ),
+            ),
+          ]
+        : []),
+    ]);
   } catch (error) {
+    if (status.registryAgent && status.registryAgent.pid > 0) {
+      await stopRegistryAgent(status.registryAgent);
+    }
     await stopAll(startedProcesses);
     await removeLoopbackAliases(programs.ip, status.loopbackAliases);
     await removeState(config.directory);
@@ -298,15 +356,17 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   }
 
   await Promise.all(
-    [...status.servers, ...status.resolvers].map((entry) =>
-      ensurePidFile(entry.pidFile, entry.pid),
-    ),
+    [
+      ...status.servers,
+      ...status.resolvers,
+      ...(status.registryAgent ? [status.registryAgent] : []),
+    ].map((entry) => ensurePidFile(entry.pidFile, entry.pid)),
   );
   status.startupMs = Math.round(performance.now() - startTime);
   status.running = true;
   await writeState(status);
   progress(
-    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers); stop it with: chorus lab down --dir ${config.directory}`,
+    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}); stop it with: chorus lab down --dir ${config.directory}`,
   );
   return status;
 }
@@ -325,6 +385,11 @@ export interface RestartOptions {
   directory?: string;
   /** The servers to restart (resolvers are not restarted). Default: every server of the lab. */
   servers?: readonly ServerId[];
+  /**
+   * Also restart the registry agent (when the lab has one). Default: true when `servers` is not
+   * given (everything restarts), false otherwise.
+   */
+  registryAgent?: boolean;
   /** Receives one human-readable line per step. */
   onProgress?: (line: string) => void;
   /** Where to look for the control tools and `ip`. Default PATH plus the sbin directories. */
@@ -349,7 +414,12 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   }
   const known = status.servers.map((server) => server.id);
   const wanted = [...new Set(options.servers ?? known)];
-  if (wanted.length === 0) throw new LabError('no server to restart');
+  const agent = status.registryAgent;
+  const restartAgent = (options.registryAgent ?? options.servers === undefined) && agent !== null;
+  if (options.registryAgent && !agent) {
+    throw new LabError(`the lab in ${directory} runs no registry agent`);
+  }
+  if (wanted.length === 0 && !restartAgent) throw new LabError('no server to restart');
   const unknown = wanted.filter((id) => !known.includes(id));
   if (unknown.length > 0) {
     throw new LabError(
@@ -402,6 +472,22 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
       `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
     ),
   );
+  if (restartAgent && agent) {
+    const previousPid = agent.pid;
+    const outcome = agent.pid > 0 ? await stopRegistryAgent(agent) : 'not-running';
+    progress(`registry-agent: pid ${agent.pid} ${outcome}`);
+    if (isRegistryAgentRunning(agent)) {
+      throw new LabError(`registry-agent pid ${agent.pid} did not stop; not starting a second one`);
+    }
+    agent.pid = 0;
+    agent.alive = false;
+    await rm(agent.pidFile, { force: true });
+    await spawnAgent(agent, status);
+    await waitForAgent(agent, deadline);
+    agent.restartedAt = new Date().toISOString();
+    await ensurePidFile(agent.pidFile, agent.pid);
+    progress(`ready: registry-agent pid ${agent.pid} (was ${previousPid})`);
+  }
   const restartedAt = new Date().toISOString();
   await Promise.all(
     targets.map(async (server) => {
@@ -412,7 +498,7 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   await refreshLiveness(status);
   await writeState(status);
   progress(
-    `restarted ${targets.map((server) => server.id).join(' ')} in ${seconds(performance.now() - startTime)}`,
+    `restarted ${[...targets.map((server) => server.id), ...(restartAgent ? ['registry-agent'] : [])].join(' ')} in ${seconds(performance.now() - startTime)}`,
   );
   return status;
 }
@@ -422,6 +508,8 @@ export interface DownReport {
   /** False when the directory held no lab state: nothing to stop. */
   found: boolean;
   stopped: { id: string; pid: number; outcome: StopOutcome }[];
+  /** The registry agent, when the lab had one (stopped before the servers). */
+  registryAgent: { pid: number; outcome: StopOutcome } | null;
   removedLoopbackAliases: string[];
 }
 
@@ -434,7 +522,23 @@ export async function labDown(
 ): Promise<DownReport> {
   const directory = path.resolve(options.directory ?? defaultLabDirectory());
   const status = await readState(directory);
-  if (!status) return { directory, found: false, stopped: [], removedLoopbackAliases: [] };
+  if (!status) {
+    return {
+      directory,
+      found: false,
+      stopped: [],
+      registryAgent: null,
+      removedLoopbackAliases: [],
+    };
+  }
+  // The agent first: it would only log the servers disappearing.
+  const agent = status.registryAgent;
+  const registryAgent = agent
+    ? {
+        pid: agent.pid,
+        outcome: agent.pid > 0 ? await stopRegistryAgent(agent) : ('not-running' as const),
+      }
+    : null;
   const stopped = await stopAll([...status.resolvers, ...status.servers]);
   if (status.loopbackAliases.length > 0) {
     const { ip } = await checkPrograms(
@@ -446,5 +550,11 @@ export async function labDown(
     await removeLoopbackAliases(ip, status.loopbackAliases);
   }
   await removeState(directory);
-  return { directory, found: true, stopped, removedLoopbackAliases: status.loopbackAliases };
+  return {
+    directory,
+    found: true,
+    stopped,
+    registryAgent,
+    removedLoopbackAliases: status.loopbackAliases,
+  };
 }

@@ -17,7 +17,9 @@ import { LabError } from './errors.js';
 import { TSIG_ALGORITHM } from './secrets.js';
 import { stateFilePath } from './state.js';
 import { isTrap, trapDescription, TRAPS } from './traps.js';
+import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import type {
+  LabRegistryAgent,
   LabResolver,
   LabServer,
   LabStatus,
@@ -39,8 +41,43 @@ export function stripDot(zone: string): string {
   return zone.replace(/\.$/, '');
 }
 
-/** The lab's layout and endpoints, before anything runs (PIDs 0, versions unknown). */
-export function planLab(config: LabConfig, programs: Programs): LabStatus {
+/**
+ * The registry agent's entry: its own directory, config, log and PID file, and its command line
+ * (`command` plus `--dir <lab>`). Null when the lab runs without one.
+ */
+function planRegistryAgent(config: LabConfig, command: readonly string[]): LabRegistryAgent | null {
+  if (!config.registryAgent) return null;
+  const [binary, ...leading] = command;
+  if (binary === undefined) throw new LabError('the registry agent command is empty');
+  const home = path.join(config.directory, REGISTRY_AGENT_ID);
+  return {
+    id: REGISTRY_AGENT_ID,
+    software: 'node',
+    pid: 0,
+    alive: false,
+    binary,
+    arguments: [...leading, '--dir', config.directory],
+    directory: home,
+    configFile: path.join(home, 'agent.json'),
+    logFile: path.join(home, 'agent.log'),
+    pidFile: path.join(home, 'agent.pid'),
+    address: config.addresses[REGISTRY_AGENT_ID],
+    port: config.port,
+    intervalMs: config.registryAgent.intervalMs,
+    parentZone: PARENT_ZONE,
+    zones: [...config.zones],
+  };
+}
+
+/**
+ * The lab's layout and endpoints, before anything runs (PIDs 0, versions unknown).
+ * `registryAgentCommand` runs the agent (default: this Node with the lab's own entry point).
+ */
+export function planLab(
+  config: LabConfig,
+  programs: Programs,
+  registryAgentCommand: readonly string[] = defaultRegistryAgentCommand(),
+): LabStatus {
   const { directory, port, addresses } = config;
   const serverDirectory = (id: ServerId | ResolverId) => path.join(directory, id);
 
@@ -229,6 +266,7 @@ export function planLab(config: LabConfig, programs: Programs): LabStatus {
     loopbackAliases: [],
     servers,
     resolvers,
+    registryAgent: planRegistryAgent(config, registryAgentCommand),
     trustAnchor: { zone: PARENT_ZONE, ds: [], file: path.join(directory, 'trust-anchor.ds') },
   };
 }

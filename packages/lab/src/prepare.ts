@@ -10,6 +10,7 @@ import { runTool } from './commands.js';
 import { BROKEN_ZONE, PARENT_ZONE, POWERDNS_API_PORT, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { knotConfig } from './knot.js';
+import { writeRegistryAgentConfig } from './registry-agent-process.js';
 import { serverById, stripDot, zoneFileName, type Programs } from './plan.js';
 import { pdnsConfig, POWERDNS_SCHEMA_FILE, preparePowerDnsDatabase } from './powerdns.js';
 import {
@@ -365,5 +366,8 @@ export async function prepareLab(
     status.trustAnchor.file,
     status.trustAnchor.ds.map((ds) => `${ds.text}\n`).join(''),
   );
-  await Promise.all(status.resolvers.map((resolver) => writeResolverConfig(resolver, status)));
+  await Promise.all([
+    ...status.resolvers.map((resolver) => writeResolverConfig(resolver, status)),
+    writeRegistryAgentConfig(status),
+  ]);
 }

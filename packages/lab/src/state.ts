@@ -6,6 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from './errors.js';
 import { isRunning } from './processes.js';
+import { isRegistryAgentRunning } from './registry-agent-process.js';
 import type { LabStatus } from './types.js';
 
 export const STATE_FILE_NAME = 'lab.json';
@@ -46,12 +47,13 @@ export async function readState(directory: string): Promise<LabStatus | undefine
       `the lab state ${file} has an unknown format (schemaVersion ${String(status?.schemaVersion)})`,
     );
   }
-  // Written before traps existed: no traps.
+  // Written before traps existed: no traps. Before the registry agent: no agent.
   status.traps ??= false;
+  status.registryAgent ??= null;
   return status as LabStatus;
 }
 
-/** Re-checks every recorded PID against /proc and sets `alive` and `running`. */
+/** Re-checks every recorded PID (the registry agent's too) against /proc; sets `alive` and `running`. */
 export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
   const processes = [...status.servers, ...status.resolvers];
   await Promise.all(
@@ -59,7 +61,13 @@ export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
       entry.alive = await isRunning(entry.pid, entry.binary);
     }),
   );
-  status.running = processes.length > 0 && processes.every((entry) => entry.alive);
+  if (status.registryAgent) {
+    status.registryAgent.alive = isRegistryAgentRunning(status.registryAgent);
+  }
+  status.running =
+    processes.length > 0 &&
+    processes.every((entry) => entry.alive) &&
+    (status.registryAgent?.alive ?? true);
   return status;
 }
 

@@ -14,6 +14,8 @@ export type TrapId =
   | 'knot-full-management'
   | 'knot-zonefile-revert';
 export type ServerId = 'parent' | SignerId | TrapId;
+/** The lab parent's registry agent (a Node process, not a nameserver). */
+export type RegistryAgentId = 'registry-agent';
 export type ResolverId =
   'resolver-delegation' | 'resolver-bind' | 'resolver-powerdns' | 'resolver-knot';
 export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
@@ -154,6 +156,29 @@ export interface LabTrustAnchor {
   file: string;
 }
 
+/**
+ * The lab parent's registry agent: a Node process that scans CDS/CDNSKEY and CSYNC of every lab
+ * zone at the delegated nameservers (draft-ietf-dnsop-cds-consistency) and updates the parent
+ * `test.` by TSIG UPDATE. `logFile` holds one JSON object per line; `configFile` is its
+ * `agent.json` (no secrets: it names the parent's TSIG key file).
+ */
+export interface LabRegistryAgent extends ProcessStatus {
+  id: RegistryAgentId;
+  software: 'node';
+  /** The command line after `binary`, exactly as started (liveness compares it). */
+  arguments: string[];
+  /** Where it accepts NOTIFY(CDS) and NOTIFY(CSYNC) (RFC 9859), over UDP. */
+  address: string;
+  port: number;
+  /** Time between two scans of a zone. */
+  intervalMs: number;
+  parentZone: string;
+  /** The delegations it maintains. */
+  zones: string[];
+  /** ISO 8601 time of the last `lab restart` of the agent; absent if never restarted. */
+  restartedAt?: string;
+}
+
 export interface LabStatus {
   schemaVersion: 1;
   directory: string;
@@ -185,5 +210,7 @@ export interface LabStatus {
   loopbackAliases: string[];
   servers: LabServer[];
   resolvers: LabResolver[];
+  /** The registry agent, or null when the lab runs without one (`registryAgent: false`). */
+  registryAgent: LabRegistryAgent | null;
   trustAnchor: LabTrustAnchor;
 }

@@ -1,10 +1,15 @@
-/** `chorus lab up | status | restart | down`. */
+/** `chorus lab up | status | restart | down | registry-agent`. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
+  cliRegistryAgentCommand,
   defaultLabDirectory,
   labDown,
   labRestart,
   labStatus,
   labUp,
+  registryAgentConfigFile,
+  runRegistryAgentProcess,
   SERVER_IDS,
   type LabStatus,
   type ServerId,
@@ -20,6 +25,7 @@ import { formatLabStatus } from '../format.js';
 import {
   LAB_DOWN_HELP,
   LAB_HELP,
+  LAB_REGISTRY_AGENT_HELP,
   LAB_RESTART_HELP,
   LAB_STATUS_HELP,
   LAB_UP_HELP,
@@ -29,18 +35,41 @@ import { progressTo, type CliIo } from '../io.js';
 const HELP = { type: 'boolean', short: 'h' } as const;
 const DIRECTORY = { type: 'string' } as const;
 
-/** The status table, plus what is wrong with each trap server. */
+/** This CLI's entry point, `dist/main.js` (also when the CLI runs from its sources). */
+function cliMainFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts')
+    ? path.join(path.dirname(here), '..', '..', 'dist', 'main.js')
+    : path.join(path.dirname(here), '..', 'main.js');
+}
+
+/** The registry agent's lines of the status: process, endpoints and files. */
+function formatRegistryAgent(status: LabStatus): string[] {
+  const agent = status.registryAgent;
+  if (!agent) return ['', 'registry agent: not running (lab up --no-registry-agent)'];
+  return [
+    '',
+    `registry agent (scans CDS/CDNSKEY and CSYNC of ${agent.zones.join(' ')} every ${agent.intervalMs} ms, updates ${agent.parentZone}):`,
+    `  registry-agent  node  pid ${agent.pid}  ${agent.alive ? 'alive' : 'DEAD'}  NOTIFY(CDS/CSYNC) on ${agent.address}:${agent.port}/udp`,
+    `  directory ${agent.directory}`,
+    `  config ${agent.configFile}  log ${agent.logFile} (JSON lines)  pid file ${agent.pidFile}`,
+  ];
+}
+
+/** The status table, plus the registry agent and what is wrong with each trap server. */
 function formatStatus(status: LabStatus): string {
   const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
-  if (traps.length === 0) return formatLabStatus(status);
-  const lines = [
-    '',
-    'traps (deliberately misconfigured signers; no parent delegates to them):',
-    ...traps.flatMap((server) => [
-      `  ${server.id}: ${server.trap?.setting ?? ''}`,
-      `    ${server.trap?.problem ?? ''}`,
-    ]),
-  ];
+  const lines = formatRegistryAgent(status);
+  if (traps.length > 0) {
+    lines.push(
+      '',
+      'traps (deliberately misconfigured signers; no parent delegates to them):',
+      ...traps.flatMap((server) => [
+        `  ${server.id}: ${server.trap?.setting ?? ''}`,
+        `    ${server.trap?.problem ?? ''}`,
+      ]),
+    );
+  }
   return `${formatLabStatus(status)}${lines.join('\n')}\n`;
 }
 
@@ -56,6 +85,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ttl: { type: 'string' },
     zones: { type: 'string' },
     traps: { type: 'boolean' },
+    'no-registry-agent': { type: 'boolean' },
+    'registry-interval-ms': { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -64,6 +95,14 @@ async function up(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   expectPositionals(positionals, 0, 'lab up');
+  const intervalMs = integerOption(
+    values['registry-interval-ms'],
+    'registry-interval-ms',
+    'lab up',
+  );
+  if (values['no-registry-agent'] && intervalMs !== undefined) {
+    throw new UsageError('--registry-interval-ms needs the registry agent', 'lab up');
+  }
   const status = await labUp({
     ...(values.dir === undefined ? {} : { directory: values.dir }),
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
@@ -71,6 +110,13 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('ttl', integerOption(values.ttl, 'ttl', 'lab up')),
     ...optional('zones', listOption(values.zones)),
     ...(values.traps ? { traps: true } : {}),
+    registryAgent: values['no-registry-agent']
+      ? false
+      : intervalMs === undefined
+        ? true
+        : { intervalMs },
+    // The agent runs as "chorus lab registry-agent", with this Node binary and this CLI.
+    registryAgentCommand: cliRegistryAgentCommand(cliMainFile()),
     onProgress: progressTo(io),
   });
   print(io, status, values.json);
@@ -112,17 +158,21 @@ async function restart(args: string[], io: CliIo): Promise<number> {
     io.stdout(LAB_RESTART_HELP);
     return 0;
   }
-  const unknown = positionals.find((name) => !(SERVER_IDS as readonly string[]).includes(name));
+  const AGENT = 'registry-agent';
+  const unknown = positionals.find(
+    (name) => name !== AGENT && !(SERVER_IDS as readonly string[]).includes(name),
+  );
   if (unknown !== undefined) {
     throw new UsageError(
-      `unknown server ${JSON.stringify(unknown)}; the lab's servers are ${SERVER_IDS.join(', ')}`,
+      `unknown server ${JSON.stringify(unknown)}; the lab's servers are ${SERVER_IDS.join(', ')} (and ${AGENT})`,
       'lab restart',
     );
   }
-  // Whether this lab runs the server (traps) is checked by labRestart against its state.
+  const servers = positionals.filter((name) => name !== AGENT) as ServerId[];
+  // Whether this lab runs the server (traps, agent) is checked by labRestart against its state.
   const status = await labRestart({
     ...(values.dir === undefined ? {} : { directory: values.dir }),
-    ...(positionals.length > 0 ? { servers: positionals as ServerId[] } : {}),
+    ...(positionals.length > 0 ? { servers, registryAgent: positionals.includes(AGENT) } : {}),
     onProgress: progressTo(io),
   });
   print(io, status, values.json);
@@ -147,11 +197,41 @@ async function down(args: string[], io: CliIo): Promise<number> {
   for (const entry of report.stopped) {
     io.stderr(`[lab] ${entry.id} pid ${entry.pid}: ${entry.outcome}\n`);
   }
+  if (report.registryAgent) {
+    io.stderr(
+      `[lab] registry-agent pid ${report.registryAgent.pid}: ${report.registryAgent.outcome}\n`,
+    );
+  }
   if (report.removedLoopbackAliases.length > 0) {
     io.stderr(`[lab] removed loopback addresses ${report.removedLoopbackAliases.join(' ')}\n`);
   }
   io.stdout(`lab in ${report.directory} is down\n`);
   return 0;
+}
+
+/** `chorus lab registry-agent`: the agent in the foreground, JSON lines on stdout. */
+async function registryAgent(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('lab registry-agent', args, {
+    dir: DIRECTORY,
+    config: { type: 'string' },
+    'interval-ms': { type: 'string' },
+    help: HELP,
+  });
+  if (values.help) {
+    io.stdout(LAB_REGISTRY_AGENT_HELP);
+    return 0;
+  }
+  expectPositionals(positionals, 0, 'lab registry-agent');
+  const intervalMs = integerOption(values['interval-ms'], 'interval-ms', 'lab registry-agent');
+  if (intervalMs !== undefined && intervalMs < 50) {
+    throw new UsageError('--interval-ms must be at least 50', 'lab registry-agent');
+  }
+  const configFile = values.config ?? registryAgentConfigFile(values.dir ?? defaultLabDirectory());
+  return runRegistryAgentProcess({
+    configFile,
+    write: (line) => io.stdout(line),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+  });
 }
 
 export async function labCommand(args: string[], io: CliIo): Promise<number> {
@@ -165,6 +245,8 @@ export async function labCommand(args: string[], io: CliIo): Promise<number> {
       return restart(rest, io);
     case 'down':
       return down(rest, io);
+    case 'registry-agent':
+      return registryAgent(rest, io);
     case '-h':
     case '--help':
     case 'help':
@@ -175,7 +257,7 @@ export async function labCommand(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown lab command ${JSON.stringify(subcommand)}; expected up, status, restart or down`,
+        `unknown lab command ${JSON.stringify(subcommand)}; expected up, status, restart, down or registry-agent`,
         'lab',
       );
   }

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabServer, LabStatus } from '@chorus/lab';
+
+/** The sidecar configuration for one lab signer, as an operator would write it. */
+export function sidecarConfigFor(
+  status: LabStatus,
+  server: LabServer,
+  eventLogPath: string,
+  zone: string,
+) {
+  const parent = status.servers.find((entry) => entry.id === 'parent')!;
+  const target = { address: server.address, port: server.port };
+  const control = server.control;
+  const signer =
+    control.kind === 'rndc'
+      ? {
+          plugin: '@chorus/plugin-bind',
+          config: {
+            id: server.id,
+            server: target,
+            tsigKeyFile: server.tsig.keyFile,
+            rndc: { configFile: control.configFile },
+            keyDirectory: server.keys.path,
+          },
+        }
+      : control.kind === 'powerdns-api'
+        ? {
+            plugin: '@chorus/plugin-powerdns',
+            config: {
+              id: server.id,
+              server: target,
+              api: { url: control.url, apiKeyFile: control.apiKeyFile },
+            },
+          }
+        : {
+            plugin: '@chorus/plugin-knot',
+            config: {
+              id: server.id,
+              server: target,
+              tsigKeyFile: server.tsig.keyFile,
+              knotc: { configFile: control.configFile },
+            },
+          };
+  return {
+    id: server.id,
+    eventLog: { kind: 'sqlite', path: eventLogPath },
+    signer,
+    zones: [zone],
+    nameServerNames: [server.nameserverName],
+    parent: { zone: status.parentZone, servers: [{ address: parent.address, port: parent.port }] },
+    logLevel: 'info',
+  };
+}
+
+export interface RunningSidecar {
+  id: string;
+  pid: number;
+  logFile: string;
+  configFile: string;
+}
+
+const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+
+/** Starts `chorus sidecar --config FILE` as its own process, output to a log file. */
+export async function startSidecarProcess(
+  directory: string,
+  config: ReturnType<typeof sidecarConfigFor>,
+): Promise<RunningSidecar> {
+  await mkdir(directory, { recursive: true });
+  const configFile = path.join(directory, `sidecar-${config.id}.json`);
+  const logFile = path.join(directory, `sidecar-${config.id}.log`);
+  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const output = await open(logFile, 'a');
+  const child = spawn(process.execPath, [CLI_MAIN, 'sidecar', '--config', configFile], {
+    stdio: ['ignore', output.fd, output.fd],
+    detached: true,
+  });
+  child.unref();
+  await output.close();
+  if (child.pid === undefined) throw new Error(`could not start the sidecar of ${config.id}`);
+  return { id: config.id, pid: child.pid, logFile, configFile };
+}
+
+/** Stops a sidecar by its PID (SIGTERM, then SIGKILL after 5 s). */
+export async function stopSidecarProcess(sidecar: RunningSidecar): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(sidecar.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(sidecar.pid, 'SIGTERM');
+  for (let waited = 0; waited < 5000 && alive(); waited += 100)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  if (alive()) process.kill(sidecar.pid, 'SIGKILL');
+}

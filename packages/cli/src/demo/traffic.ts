@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { canonicalName, query, type NameServer } from '@chorus/core';
+
+/**
+ * Validating lab resolvers asking about the zone several times a second while the migration
+ * runs. A failure is an answer a validating resolver could not authenticate (SERVFAIL, or no AD)
+ * from a resolver that real clients could be using at that moment.
+ */
+export interface TrafficResolver {
+  id: string;
+  endpoint: NameServer;
+  /** For a resolver pinned to one provider: the NS names of that provider. */
+  providerNameServers?: string[];
+}
+
+export interface TrafficFailure {
+  at: string;
+  resolver: string;
+  name: string;
+  rcode: string;
+  authenticated: boolean;
+}
+
+export interface TrafficReport {
+  queries: number;
+  /** Queries per resolver while it counted. */
+  perResolver: Record<string, { queries: number; failures: number }>;
+  failures: TrafficFailure[];
+  /** Seconds the probes ran. */
+  seconds: number;
+}
+
+export interface TrafficOptions {
+  zone: string;
+  resolvers: TrafficResolver[];
+  /** Queries per second per resolver (half positive, half NXDOMAIN). Default 8. */
+  ratePerSecond?: number;
+  /** The parent's current NS set (lower-case); a pinned resolver counts while its provider is in it, plus `lingerSeconds`. */
+  parentNs: () => readonly string[];
+  lingerSeconds: number;
+}
+
+export class TrafficMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly started = Date.now();
+  private readonly lastDelegated = new Map<string, number>();
+  private readonly report: TrafficReport = {
+    queries: 0,
+    perResolver: {},
+    failures: [],
+    seconds: 0,
+  };
+  private readonly inFlight = new Set<Promise<void>>();
+  private turn = 0;
+
+  constructor(private readonly options: TrafficOptions) {}
+
+  /** Whether real clients could be reaching this resolver's provider now. */
+  private counts(resolver: TrafficResolver, now: number): boolean {
+    if (!resolver.providerNameServers) return true;
+    const parent = new Set(this.options.parentNs().map(canonicalName));
+    if (resolver.providerNameServers.some((name) => parent.has(canonicalName(name)))) {
+      this.lastDelegated.set(resolver.id, now);
+      return true;
+    }
+    const last = this.lastDelegated.get(resolver.id);
+    return last !== undefined && now - last <= this.options.lingerSeconds * 1000;
+  }
+
+  start(): void {
+    const interval = 1000 / ((this.options.ratePerSecond ?? 8) / 1);
+    this.timer = setInterval(() => this.tick(), interval);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.turn += 1;
+    const positive = this.turn % 2 === 0;
+    for (const resolver of this.options.resolvers) {
+      if (!this.counts(resolver, now)) continue;
+      const name = positive
+        ? `www.${this.options.zone}`
+        : `nx-${randomBytes(4).toString('hex')}.${this.options.zone}`;
+      const probe = this.probe(resolver, name, positive).finally(() => this.inFlight.delete(probe));
+      this.inFlight.add(probe);
+    }
+  }
+
+  private async probe(resolver: TrafficResolver, name: string, positive: boolean): Promise<void> {
+    const entry = (this.report.perResolver[resolver.id] ??= { queries: 0, failures: 0 });
+    entry.queries += 1;
+    this.report.queries += 1;
+    let rcode = 'TIMEOUT';
+    let authenticated = false;
+    try {
+      const response = await query(resolver.endpoint, name, 'A', {
+        recursionDesired: true,
+        timeoutMs: 3000,
+        retries: 0,
+      });
+      rcode = response.rcode;
+      authenticated = response.flags.ad;
+    } catch {
+      // A timeout counts as a failure: a client got no answer.
+    }
+    const expected = positive ? 'NOERROR' : 'NXDOMAIN';
+    if (rcode !== expected || !authenticated) {
+      entry.failures += 1;
+      this.report.failures.push({
+        at: new Date().toISOString(),
+        resolver: resolver.id,
+        name,
+        rcode,
+        authenticated,
+      });
+    }
+  }
+
+  async stop(): Promise<TrafficReport> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+    this.report.seconds = (Date.now() - this.started) / 1000;
+    return this.report;
+  }
+}

@@ -1,0 +1,8 @@
+export { loadSidecarConfig, parseSidecarConfig } from './config.js';
+export type { SidecarConfig } from './config.js';
+export { loadSignerPlugin } from './plugin-loader.js';
+export type { ModuleImporter } from './plugin-loader.js';
+export { SidecarRuntime } from './runtime.js';
+export type { SidecarRuntimeOptions } from './runtime.js';
+export { REDACTED_PATHS, composeSidecar, createRootLogger } from './sidecar.js';
+export { TOKENS } from './tokens.js';

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { pino, type Logger } from 'pino';
+import {
+  createObserveOnlyParentChannel,
+  createSqliteEventLog,
+  type EventLog,
+  type ParentChannel,
+  type Signer,
+  type ZoneEvent,
+} from '@chorus/core';
+import type { SidecarConfig } from './config.js';
+import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
+import { SidecarRuntime } from './runtime.js';
+import { TOKENS } from './tokens.js';
+
+/** pino fields that must never be printed. */
+export const REDACTED_PATHS = [
+  '*.secret',
+  '*.apiKey',
+  '*.token',
+  '*.tsigSecret',
+  '*.password',
+  'headers.authorization',
+];
+
+export function createRootLogger(
+  level: SidecarConfig['logLevel'] = 'info',
+  destination?: NodeJS.WritableStream,
+): Logger {
+  return pino(
+    {
+      level: level ?? 'info',
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'chorus-sidecar' },
+    },
+    destination as pino.DestinationStream | undefined,
+  );
+}
+
+/**
+ * The composition root: the only place that touches the tsyringe container, builds the root
+ * logger and picks the implementations. Registers everything by explicit token (esbuild-based
+ * runners emit no decorator metadata).
+ */
+export async function composeSidecar(
+  config: SidecarConfig,
+  options: {
+    logger?: Logger;
+    parent?: ParentChannel;
+    eventLog?: EventLog<ZoneEvent>;
+    importModule?: ModuleImporter;
+  } = {},
+): Promise<{ runtime: SidecarRuntime; container: DependencyContainer }> {
+  const container = rootContainer.createChildContainer();
+  const logger = (options.logger ?? createRootLogger(config.logLevel)).child({
+    sidecar: config.id,
+  });
+  const plugin = await loadSignerPlugin(config.signer.plugin, options.importModule);
+  const signer: Signer = plugin.create(plugin.parseConfig(config.signer.config), {
+    logger: logger.child({ plugin: plugin.kind, signerId: config.id }),
+  });
+  if (signer.id !== config.id)
+    logger.warn(
+      { signerId: signer.id, sidecarId: config.id },
+      'the plugin config id differs from the sidecar id; the sidecar id is used in the event log',
+    );
+  const eventLog =
+    options.eventLog ??
+    createSqliteEventLog<ZoneEvent>({
+      path: config.eventLog.path,
+      logger: logger.child({ component: 'event-log' }),
+    });
+  const parent =
+    options.parent ??
+    createObserveOnlyParentChannel({
+      id: `${config.id}-parent`,
+      parentZone: config.parent.zone,
+      parentServers: config.parent.servers,
+    });
+  container.register(TOKENS.config, { useValue: config });
+  container.register(TOKENS.logger, { useValue: logger });
+  container.register(TOKENS.eventLog, { useValue: eventLog });
+  container.register(TOKENS.signer, { useValue: signer });
+  container.register(TOKENS.parentChannel, { useValue: parent });
+  const runtime = new SidecarRuntime({
+    id: config.id,
+    zones: config.zones,
+    nameServerNames: config.nameServerNames,
+    log: container.resolve<EventLog<ZoneEvent>>(TOKENS.eventLog),
+    signer: container.resolve<Signer>(TOKENS.signer),
+    parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
+    logger,
+  });
+  return { runtime, container };
+}
