@@ -17,7 +17,9 @@ import type {
 // CHORUS_TEST_LAB_PREFIX lets several test runs share one machine without colliding.
 export const TEST_LAB_PREFIX = process.env.CHORUS_TEST_LAB_PREFIX ?? '127.54.0';
 /** The zones of the test lab: the demo zone, and a throwaway zone the conformance suite wipes. */
-export const TEST_LAB_ZONES = ['example.test.', 'conformance.test.'];
+export const TEST_LAB_ZONES = ['example.test.', 'conformance.test.', 'crash.test.'];
+/** The zone the crash-safety test migrates (its group changes for good). */
+export const CRASH_ZONE = 'crash.test.';
 /** The zone the signer conformance suite may wipe. */
 export const CONFORMANCE_ZONE = 'conformance.test.';
 // CHORUS_TEST_LIFECYCLE_PREFIX does the same for the second lab of test/lab-lifecycle.test.ts.

@@ -68,16 +68,21 @@ const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 export async function startSidecarProcess(
   directory: string,
   config: ReturnType<typeof sidecarConfigFor>,
+  options: { cliMain?: string } = {},
 ): Promise<RunningSidecar> {
   await mkdir(directory, { recursive: true });
   const configFile = path.join(directory, `sidecar-${config.id}.json`);
   const logFile = path.join(directory, `sidecar-${config.id}.log`);
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const output = await open(logFile, 'a');
-  const child = spawn(process.execPath, [CLI_MAIN, 'sidecar', '--config', configFile], {
-    stdio: ['ignore', output.fd, output.fd],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [options.cliMain ?? CLI_MAIN, 'sidecar', '--config', configFile],
+    {
+      stdio: ['ignore', output.fd, output.fd],
+      detached: true,
+    },
+  );
   child.unref();
   await output.close();
   if (child.pid === undefined) throw new Error(`could not start the sidecar of ${config.id}`);
