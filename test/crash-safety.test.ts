@@ -16,6 +16,7 @@ import {
 } from '@chorus/core';
 import { registryAgentConfigFromStatus, runRegistryAgent } from '@chorus/lab';
 import {
+  runCli,
   sidecarConfigFor,
   startSidecarProcess,
   stopSidecarProcess,
@@ -129,6 +130,29 @@ afterAll(async () => {
   await agent.catch(() => undefined);
   await log.close();
   await rm(directory, { recursive: true, force: true });
+});
+
+describe('a request that would break validation', () => {
+  it('is refused before any change, through the CLI and the sidecars, naming the problem', async () => {
+    const before = await zoneState();
+    let stderr = '';
+    const code = await runCli(
+      ['signer', 'remove', zone, 'bind', '--log', path.join(directory, 'events.sqlite')],
+      {
+        stdout: () => undefined,
+        stderr: (text: string) => {
+          stderr += text;
+        },
+      },
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/remove-signer bind refused before any change/);
+    expect(stderr).toMatch(/\[last-signer\] bind is the last signer of crash\.test\./);
+    const after = await zoneState();
+    expect(after.members).toEqual(before.members);
+    expect(after.processes.at(-1)?.status).toBe('blocked');
+    expect(after.processes.at(-1)?.stepStates).toEqual([]);
+  });
 });
 
 describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {

@@ -1,0 +1,82 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@chorus/core';
+import { loadSidecarConfig, parseSidecarConfig } from '@chorus/sidecar';
+
+const valid = {
+  id: 'bind',
+  eventLog: { kind: 'sqlite', path: 'events.sqlite' },
+  signer: { plugin: '@chorus/plugin-bind', config: { tsigKeyFile: '/etc/chorus/bind.key' } },
+  zones: ['example.test'],
+  nameServerNames: ['ns.bind.test'],
+  parent: { zone: 'test', servers: [{ address: '127.53.0.1' }] },
+};
+
+function problem(raw: unknown): string {
+  try {
+    parseSidecarConfig(raw, 'sidecar.json', '/srv');
+  } catch (error) {
+    expect(ConfigError.isInstance(error)).toBe(true);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('sidecar configuration', () => {
+  it('normalises names and resolves the event log next to the file', () => {
+    const config = parseSidecarConfig(valid, 'sidecar.json', '/srv');
+    expect(config.zones).toEqual(['example.test.']);
+    expect(config.parent).toEqual({
+      zone: 'test.',
+      servers: [{ address: '127.53.0.1', port: 53 }],
+    });
+    expect(config.eventLog.path).toBe('/srv/events.sqlite');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('names the key of every problem', () => {
+    expect(problem({ ...valid, id: 'Bind Server' })).toMatch(/^sidecar.json: id: use lower-case/);
+    expect(problem({ ...valid, zones: [] })).toMatch(/zones: must be a non-empty list/);
+    expect(problem({ ...valid, zones: ['a..b'] })).toMatch(/zones\[0\]: invalid domain name/);
+    expect(problem({ ...valid, eventLog: { kind: 'nats' } })).toMatch(
+      /eventLog.kind: only "sqlite"/,
+    );
+    expect(problem({ ...valid, parent: { zone: 'test', servers: [] } })).toMatch(/parent.servers/);
+    expect(
+      problem({
+        ...valid,
+        parent: { zone: 'test', servers: [{ address: '127.0.0.1', port: 70000 }] },
+      }),
+    ).toMatch(/parent.servers\[0\].port/);
+    expect(problem({ ...valid, logLevel: 'loud' })).toMatch(/logLevel/);
+    expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: unknown setting/);
+  });
+
+  it('expands ${env:NAME} and never prints the value when something is wrong', () => {
+    process.env.CHORUS_TEST_LOG_PATH = '/var/lib/chorus/events.sqlite';
+    const config = parseSidecarConfig({
+      ...valid,
+      eventLog: { kind: 'sqlite', path: '${env:CHORUS_TEST_LOG_PATH}' },
+    });
+    expect(config.eventLog.path).toBe('/var/lib/chorus/events.sqlite');
+    delete process.env.CHORUS_TEST_MISSING;
+    expect(
+      problem({
+        ...valid,
+        signer: { plugin: 'x', config: { apiKey: '${env:CHORUS_TEST_MISSING}' } },
+      }),
+    ).toMatch(/signer.config.apiKey: environment variable CHORUS_TEST_MISSING is not set/);
+  });
+
+  it('reports an unreadable or malformed file clearly', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-config-'));
+    await expect(loadSidecarConfig(path.join(directory, 'missing.json'))).rejects.toThrow(
+      /cannot read .*missing.json: ENOENT/,
+    );
+    const broken = path.join(directory, 'broken.json');
+    await writeFile(broken, '{ "id": ');
+    await expect(loadSidecarConfig(broken)).rejects.toThrow(/broken.json is not valid JSON/);
+  });
+});
