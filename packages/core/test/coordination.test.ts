@@ -95,6 +95,8 @@ interface Run {
   events: ZoneEvent[];
   /** Every decision each sidecar took, for assertions. */
   reconciled: string[];
+  /** The pre-conditions checked on the wire, as `step:kind`. */
+  preconditions: string[];
 }
 
 /**
@@ -111,6 +113,7 @@ function drive(
   let clock = start;
   const events: ZoneEvent[] = [];
   const reconciled: string[] = [];
+  const preconditions: string[] = [];
   const append = (next: ZoneEvent) => {
     state = applyZoneEvent(state, next);
     events.push(next);
@@ -139,7 +142,10 @@ function drive(
         );
       } else if (decision.kind === 'observe')
         append(postconditionMet(state, context, decision.processId, decision.stepIndex, ttls));
-      else continue;
+      else if (decision.kind === 'check-precondition') {
+        preconditions.push(`${decision.stepIndex}:${decision.check.kind}`);
+        append(decision.event);
+      } else continue;
       progressed = true;
       clock += 100;
     }
@@ -149,7 +155,7 @@ function drive(
       clock = Date.parse(sleeping.until);
     }
   }
-  return { state, events, reconciled };
+  return { state, events, reconciled, preconditions };
 }
 
 const typesOf = (events: ZoneEvent[], type: ZoneEvent['type']) =>
@@ -186,6 +192,8 @@ describe('ADD-SIGNER, model 2', () => {
     // Each participant reconciles each action step exactly once: no step is executed twice.
     expect(new Set(run.reconciled).size).toBe(run.reconciled.length);
     expect(run.reconciled).toHaveLength(5 * 2);
+    // Before the joiner's NS goes out, the parent's DS must (still) cover every KSK.
+    expect(run.preconditions).toEqual(['3:parent-ds-matches']);
     // The stream is a fold: replaying it gives the same state.
     expect(foldZone(zone, [...definedEvents(), start, ...run.events]).members).toEqual([
       'bind',

@@ -6,3 +6,5 @@ export { SidecarRuntime } from './runtime.js';
 export type { SidecarRuntimeOptions } from './runtime.js';
 export { REDACTED_PATHS, composeSidecar, createRootLogger } from './sidecar.js';
 export { TOKENS } from './tokens.js';
+export { configureTelemetry } from './telemetry.js';
+export type { Telemetry } from './telemetry.js';

@@ -252,6 +252,18 @@ export class SidecarRuntime {
         );
         return 0;
       }
+      case 'check-precondition': {
+        const result = await observePostcondition(state, decision.check, { parent, signal });
+        if (!result.met) {
+          logger.info(
+            { zone, step: decision.stepIndex, pending: result.pending },
+            'pre-condition does not hold yet',
+          );
+          return this.options.observeIntervalMs ?? 500;
+        }
+        await this.append(zone, state, decision.event);
+        return 0;
+      }
       case 'observe': {
         const result = await observePostcondition(state, decision.check, { parent, signal });
         if (!result.met) {

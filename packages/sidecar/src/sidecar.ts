@@ -12,6 +12,7 @@ import {
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { SidecarRuntime } from './runtime.js';
+import { configureTelemetry, type Telemetry } from './telemetry.js';
 import { TOKENS } from './tokens.js';
 
 /** pino fields that must never be printed. */
@@ -51,11 +52,12 @@ export async function composeSidecar(
     eventLog?: EventLog<ZoneEvent>;
     importModule?: ModuleImporter;
   } = {},
-): Promise<{ runtime: SidecarRuntime; container: DependencyContainer }> {
+): Promise<{ runtime: SidecarRuntime; container: DependencyContainer; telemetry: Telemetry }> {
   const container = rootContainer.createChildContainer();
   const logger = (options.logger ?? createRootLogger(config.logLevel)).child({
     sidecar: config.id,
   });
+  const telemetry = configureTelemetry(process.env, logger);
   const plugin = await loadSignerPlugin(config.signer.plugin, options.importModule);
   const signer: Signer = plugin.create(plugin.parseConfig(config.signer.config), {
     logger: logger.child({ plugin: plugin.kind, signerId: config.id }),
@@ -92,5 +94,5 @@ export async function composeSidecar(
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
     logger,
   });
-  return { runtime, container };
+  return { runtime, container, telemetry };
 }

@@ -222,7 +222,7 @@ export async function coordinationCommand(
       throw new UsageError('give the sidecar configuration with --config FILE', command);
     const config = await loadSidecarConfig(values.config);
     // Plugin packages resolve from the CLI, which depends on every plugin shipped with Chorus.
-    const { runtime } = await composeSidecar(config, {
+    const { runtime, telemetry } = await composeSidecar(config, {
       importModule: (specifier: string) => import(specifier),
     });
     await runtime.start();
@@ -235,6 +235,7 @@ export async function coordinationCommand(
       process.once('SIGINT', stop);
     });
     await runtime.stop();
+    await telemetry.shutdown();
     return 0;
   }
 

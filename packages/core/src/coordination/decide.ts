@@ -31,6 +31,14 @@ export type Decision =
     }
   /** Other signers still have to reconcile. */
   | { kind: 'await-others'; processId: string; stepIndex: number; signerIds: string[] }
+  /** Observe the step's pre-condition on the wire; when it holds, append `event` (its `step-started`). */
+  | {
+      kind: 'check-precondition';
+      processId: string;
+      stepIndex: number;
+      check: PostconditionCheck;
+      event: ZoneEvent;
+    }
   /** Observe the post-condition on the wire; when it holds, append `postcondition-met`. */
   | { kind: 'observe'; processId: string; stepIndex: number; check: PostconditionCheck }
   /** Run the pre-flight checks for the oldest request, then append `requestProcess(…)`'s event. */
@@ -136,10 +144,17 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
   switch (step.status) {
     case 'pending': {
       const desired = definition.action ? desiredForRecipe(state, process, definition.action) : {};
-      return {
-        kind: 'append',
-        event: envelope(state, context, 'step-started', { ...common, desired }),
-      };
+      const event = envelope(state, context, 'step-started', { ...common, desired });
+      if (definition.precondition && definition.precondition.kind !== 'none') {
+        const check = resolveCheck(
+          state,
+          process,
+          definition.precondition,
+          desiredInForce(process, stepIndex),
+        );
+        return { kind: 'check-precondition', ...common, check, event };
+      }
+      return { kind: 'append', event };
     }
     case 'started': {
       const desired = step.desired ?? {};

@@ -160,6 +160,11 @@ export type WaitFormula = 'ds-and-dnskey' | 'ns' | 'signatures' | 'ds';
 export interface StepDefinition {
   name: string;
   description: string;
+  /**
+   * Checked on the wire before the step starts (level-triggered: the world may have moved since
+   * the previous step). Absent in streams recorded before pre-conditions existed: treated as none.
+   */
+  precondition?: PostconditionSpec;
   /** Null when the step only observes (the parent acts, or a marker). */
   action: DesiredRecipe | null;
   postcondition: PostconditionSpec;

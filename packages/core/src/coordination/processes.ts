@@ -2,8 +2,9 @@ import type { DesiredRecipe, ProcessKind, StepDefinition } from './events.js';
 
 /**
  * RFC 8901 model 2 processes as data, after draft-ietf-dnsop-dnssec-automation §5.3/§5.4 and the
- * reference algorithms in standards §7.1 and §7.2. Each step: an action (a desired state per
- * participant), a post-condition observed on the wire, and the wait that must follow it.
+ * reference algorithms in standards §7.1 and §7.2. Each step: a pre-condition checked on the wire
+ * (besides the previous step being done), an action (a desired state per participant), a
+ * post-condition observed on the wire, and the wait that must follow it.
  *
  * Group selectors: `before` = the group before the process, `after` = after it, `union` = both.
  * ADD-SIGNER(N): before = G, after = union = G ∪ {N}. REMOVE-SIGNER(L): before = union = G, after = R.
@@ -51,6 +52,7 @@ export const ADD_SIGNER_STEPS: readonly StepDefinition[] = [
   },
   {
     name: 'sync-ns',
+    precondition: { kind: 'parent-ds-matches', group: 'union' },
     description:
       "Every signer serves the union NS set, the joiner's names included (§7.1 step 7). From here resolvers may reach the joiner; the steps before made that safe.",
     action: recipe({
@@ -156,6 +158,7 @@ export const REMOVE_SIGNER_STEPS: readonly StepDefinition[] = [
   },
   {
     name: 'retire-leaving-signer',
+    precondition: { kind: 'parent-ns-matches', group: 'after' },
     description:
       'The leaving signer is out of every NS set and every cache: it may stop serving (§7.2 step 7). Its signatures may still be cached, so wait t_stop + DprpC + TTLsig + S before its keys go (RFC 7583 Iret, the conservative reading of step 9).',
     action: null,
@@ -177,6 +180,7 @@ export const REMOVE_SIGNER_STEPS: readonly StepDefinition[] = [
   },
   {
     name: 'remove-leaving-keys',
+    precondition: { kind: 'parent-ns-matches', group: 'after' },
     description: "The remaining signers drop the leaving signer's keys (§7.2 step 9).",
     action: recipe({
       participants: 'after',
