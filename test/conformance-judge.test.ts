@@ -1,8 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { ConvergenceError, type Signer, type SignerPlan } from '@chorus/core';
 import { makeForeignKeys, reconcileOnTheWire } from '@chorus/conformance';
-import { createBindSigner } from '@chorus/plugin-bind';
 import { CONFORMANCE_ZONE, labServer } from './helpers/lab.js';
+import { signerForLabServer } from './helpers/signers.js';
 
 // Negative control for the conformance suite itself: a plugin that reports success but drops
 // what it was asked to publish must fail the suite's wire check, while the honest plugin passes.
@@ -10,14 +10,7 @@ const lab = inject('lab');
 const bind = labServer(lab, 'bind');
 
 function honestBind(): Signer {
-  if (bind.control.kind !== 'rndc') throw new Error('bind without rndc');
-  return createBindSigner({
-    id: 'bind',
-    server: { address: bind.address, port: bind.port },
-    tsigKeyFile: bind.tsig.keyFile,
-    rndc: { configFile: bind.control.configFile },
-    keyDirectory: bind.keys.path,
-  });
+  return signerForLabServer(lab, bind);
 }
 
 /** Claims every change was applied, but silently drops DNSKEY additions. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   computeDs,
   createSqliteEventLog,
+  defineZone,
   dsIdentity,
   foldZone,
   query,
@@ -96,22 +97,12 @@ beforeAll(async () => {
   });
   const state = await zoneState();
   await log.append(zoneStream(zone), state.version, [
-    {
-      schemaVersion: 1,
-      type: 'zone-defined',
-      zone,
-      occurredAt: new Date().toISOString(),
-      source: { kind: 'test', id: 'crash-safety' },
-      data: {
+    defineZone(
+      state,
+      { source: { kind: 'test', id: 'crash-safety' }, now: new Date().toISOString() },
+      {
         parentZone: lab.parentZone,
-        signers: [
-          {
-            id: 'bind',
-            kind: 'bind',
-            nameServerNames: state.signers.bind!.nameServerNames,
-            endpoints: state.signers.bind!.endpoints,
-          },
-        ],
+        signerIds: ['bind'],
         timing: {
           childPropagationSeconds: 1,
           parentPropagationSeconds: 1,
@@ -120,7 +111,7 @@ beforeAll(async () => {
         },
         recordTtlSeconds: lab.ttl,
       },
-    },
+    ),
   ]);
 });
 

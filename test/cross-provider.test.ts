@@ -23,11 +23,9 @@ import {
   type Signer,
   type SigningKey,
 } from '@chorus/core';
-import { labRestart, type LabServer } from '@chorus/lab';
-import { createBindSigner } from '@chorus/plugin-bind';
-import { createKnotSigner } from '@chorus/plugin-knot';
-import { createPowerDnsSigner } from '@chorus/plugin-powerdns';
+import { labRestart } from '@chorus/lab';
 import { endpoint, labResolver, labServer } from './helpers/lab.js';
+import { signerForLabServer } from './helpers/signers.js';
 
 // RFC 8901 model 2 across three different servers, done only through the plugins: each signer
 // imports the other two's keys and the common CDS/CDNSKEY; then every provider, asked alone,
@@ -36,36 +34,6 @@ const run = promisify(execFile);
 let lab = inject('lab');
 const zone = 'example.test.';
 const ids = ['bind', 'powerdns', 'knot'] as const;
-
-function createSigner(server: LabServer): Signer {
-  const target = { address: server.address, port: server.port };
-  const control = server.control;
-  if (server.id === 'bind' && control.kind === 'rndc') {
-    return createBindSigner({
-      id: 'bind',
-      server: target,
-      tsigKeyFile: server.tsig.keyFile,
-      rndc: { configFile: control.configFile },
-      keyDirectory: server.keys.path,
-    });
-  }
-  if (server.id === 'powerdns' && control.kind === 'powerdns-api') {
-    return createPowerDnsSigner({
-      id: 'powerdns',
-      server: target,
-      api: { url: control.url, apiKeyFile: control.apiKeyFile },
-    });
-  }
-  if (server.id === 'knot' && control.kind === 'knotc') {
-    return createKnotSigner({
-      id: 'knot',
-      server: target,
-      tsigKeyFile: server.tsig.keyFile,
-      knotc: { configFile: control.configFile },
-    });
-  }
-  throw new Error(`no plugin for lab server ${server.id} (${control.kind})`);
-}
 
 const signers = new Map<string, Signer>();
 const ownKeys = new Map<string, SigningKey[]>();
@@ -99,7 +67,7 @@ function desiredFor(): ReturnType<typeof desiredStatesForGroup> {
 
 beforeAll(async () => {
   for (const id of ids) {
-    const signer = createSigner(labServer(lab, id));
+    const signer = signerForLabServer(lab, labServer(lab, id));
     await signer.checkZone(zone, {});
     signers.set(id, signer);
     ownKeys.set(id, await signer.listOwnKeys(zone, {}));

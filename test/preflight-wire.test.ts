@@ -8,45 +8,16 @@ import {
   sendUpdate,
   UpdateBuilder,
   type DnsRecord,
-  type Signer,
   type ZoneEvent,
 } from '@chorus/core';
-import type { LabServer } from '@chorus/lab';
-import { createBindSigner } from '@chorus/plugin-bind';
-import { createKnotSigner } from '@chorus/plugin-knot';
-import { createPowerDnsSigner } from '@chorus/plugin-powerdns';
 import { CONFORMANCE_ZONE, endpoint, labServer } from './helpers/lab.js';
+import { signerForLabServer } from './helpers/signers.js';
 
 // The pre-flight checks (C0) on the real servers: the content check walks each provider's NSEC
 // chain, so a joiner serving one extra record is refused before any change.
 const lab = inject('lab');
 const zone = CONFORMANCE_ZONE;
 const ids = ['bind', 'powerdns', 'knot'] as const;
-
-function signerFor(server: LabServer): Signer {
-  const target = { address: server.address, port: server.port };
-  const control = server.control;
-  if (control.kind === 'rndc')
-    return createBindSigner({
-      id: server.id,
-      server: target,
-      tsigKeyFile: server.tsig.keyFile,
-      rndc: { configFile: control.configFile },
-      keyDirectory: server.keys.path,
-    });
-  if (control.kind === 'powerdns-api')
-    return createPowerDnsSigner({
-      id: server.id,
-      server: target,
-      api: { url: control.url, apiKeyFile: control.apiKeyFile },
-    });
-  return createKnotSigner({
-    id: server.id,
-    server: target,
-    tsigKeyFile: server.tsig.keyFile,
-    knotc: { configFile: control.configFile },
-  });
-}
 
 async function zoneWithBindAlone() {
   const source = { kind: 'test', id: 'preflight' };
@@ -95,7 +66,10 @@ async function zoneWithBindAlone() {
       zone,
       occurredAt,
       source,
-      data: { signerId: id, keys: await signerFor(labServer(lab, id)).listOwnKeys(zone, {}) },
+      data: {
+        signerId: id,
+        keys: await signerForLabServer(lab, labServer(lab, id)).listOwnKeys(zone, {}),
+      },
     });
   }
   return foldZone(zone, events);

@@ -211,6 +211,7 @@ export { preflightChecks } from './coordination/preflight.js';
 export type { PreflightInput, SignerObservation } from './coordination/preflight.js';
 export {
   decide,
+  defineZone,
   desiredInForce,
   postconditionMet,
   requestProcess,

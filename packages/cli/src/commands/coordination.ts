@@ -4,6 +4,7 @@ import {
   ChorusError,
   createSqliteEventLog,
   DEFAULT_TIMING,
+  defineZone,
   foldZone,
   normalizeName,
   zoneStream,
@@ -257,29 +258,17 @@ export async function coordinationCommand(
           throw new ChorusError('Chorus_ZoneDefinedError', {
             message: `${zone} is already defined (group: ${state.members.join(', ')})`,
           });
-        const missing = signers.filter((id) => !state.signers[id]);
-        if (missing.length > 0)
-          throw new ChorusError('Chorus_UnknownSignerError', {
-            message: `signer(s) ${missing.join(', ')} not registered for ${zone}: start their sidecars first (they register themselves)`,
-          });
         const seconds = (name: string, fallback: number) =>
-          integerOption(values[name as 'record-ttl'], name, 'zone') ?? fallback;
-        const event: ZoneEvent = {
-          schemaVersion: 1,
-          type: 'zone-defined',
-          zone,
-          occurredAt: new Date().toISOString(),
-          source: OPERATOR,
-          data: {
+          integerOption(values[name as 'record-ttl'], name, 'zone') ??
+          fallback;
+        const event = defineZone(
+          state,
+          { source: OPERATOR, now: new Date().toISOString() },
+          {
             parentZone: normalizeName(
-              (values['parent-zone'] ?? zone.split('.').slice(1).join('.')) || '.',
+              values['parent-zone'] ?? (zone.split('.').slice(1).join('.') || '.'),
             ),
-            signers: signers.map((id) => ({
-              id,
-              kind: state.signers[id]!.kind,
-              nameServerNames: state.signers[id]!.nameServerNames,
-              endpoints: state.signers[id]!.endpoints,
-            })),
+            signerIds: signers,
             timing: {
               childPropagationSeconds: seconds(
                 'child-propagation',
@@ -294,7 +283,7 @@ export async function coordinationCommand(
             },
             recordTtlSeconds: seconds('record-ttl', 3600),
           },
-        };
+        );
         await log.append(zoneStream(zone), state.version, [event]);
         io.stdout(json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`);
         return 0;

@@ -11,6 +11,7 @@ import {
   computeDs,
   createObserveOnlyParentChannel,
   createSqliteEventLog,
+  defineZone,
   dsIdentity,
   zoneStream,
   type ZoneEvent,
@@ -114,22 +115,12 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     // 3. The group today: BIND alone. Waits come from the lab's TTLs and the agent's 1 s scans.
     const defined = await readZone(events, zone);
     await events.append(zoneStream(zone), defined.version, [
-      {
-        schemaVersion: 1,
-        type: 'zone-defined',
-        zone,
-        occurredAt: new Date().toISOString(),
-        source: { kind: 'cli', id: 'demo' },
-        data: {
+      defineZone(
+        defined,
+        { source: { kind: 'cli', id: 'demo' }, now: new Date().toISOString() },
+        {
           parentZone: status.parentZone,
-          signers: [
-            {
-              id: 'bind',
-              kind: 'bind',
-              nameServerNames: defined.signers.bind!.nameServerNames,
-              endpoints: defined.signers.bind!.endpoints,
-            },
-          ],
+          signerIds: ['bind'],
           timing: {
             childPropagationSeconds: 1,
             parentPropagationSeconds: 2,
@@ -138,7 +129,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
           },
           recordTtlSeconds: status.ttl,
         },
-      },
+      ),
     ]);
     say(`${zone} defined with bind as its only signer`);
 

@@ -5,10 +5,11 @@ import type {
   EventSource,
   ObservedTtls,
   PostconditionSpec,
+  TimingSettings,
   ZoneEvent,
 } from './events.js';
 import { EVENT_SCHEMA_VERSION } from './events.js';
-import type { ProcessState, ZoneState } from './state.js';
+import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
 import { computeWait } from './waits.js';
 
@@ -268,5 +269,36 @@ export function requestProcess(
     steps: [...stepsFor(kind)],
     groupBefore,
     groupAfter,
+  });
+}
+
+/**
+ * The `zone-defined` event: the group that signs the zone now, taken from the signers that
+ * registered themselves (their kinds, NS names and endpoints). Throws when one has not registered.
+ */
+export function defineZone(
+  state: ZoneState,
+  context: Pick<DecideContext, 'source' | 'now'>,
+  definition: {
+    parentZone: string;
+    signerIds: readonly string[];
+    timing: TimingSettings;
+    recordTtlSeconds: number;
+  },
+): ZoneEvent {
+  const missing = definition.signerIds.filter((id) => !state.signers[id]);
+  if (missing.length > 0) {
+    throw new ZoneStreamError(
+      `signer(s) ${missing.join(', ')} not registered for ${state.zone}: start their sidecars first (they register themselves)`,
+    );
+  }
+  return envelope(state, { ...context }, 'zone-defined', {
+    parentZone: definition.parentZone,
+    signers: definition.signerIds.map((id) => {
+      const { kind, nameServerNames, endpoints } = state.signers[id]!;
+      return { id, kind, nameServerNames, endpoints };
+    }),
+    timing: definition.timing,
+    recordTtlSeconds: definition.recordTtlSeconds,
   });
 }
