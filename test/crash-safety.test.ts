@@ -7,6 +7,8 @@ import {
   computeDs,
   createSqliteEventLog,
   defineZone,
+  newTraceparent,
+  traceIdOf,
   dsIdentity,
   foldZone,
   query,
@@ -161,10 +163,12 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
       });
       traffic.start();
       const before = await zoneState();
+      const requestTrace = newTraceparent();
       await log.append(zoneStream(zone), before.version, [
         {
           schemaVersion: 1,
           type: 'process-requested',
+          traceparent: requestTrace,
           zone,
           occurredAt: new Date().toISOString(),
           source: { kind: 'test', id: 'crash-safety' },
@@ -217,6 +221,17 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
       once(
         'signer-reconciled',
         (event) => `${step(event)}/${(event.data as { signerId: string }).signerId}`,
+      );
+
+      // Every event of the process, from every sidecar and across the crash, is in the request's trace.
+      const processEvents = events.filter(
+        (event) => 'processId' in event.data && event.data.processId === 'crash-1',
+      );
+      expect(new Set(processEvents.map((event) => traceIdOf(event.traceparent)))).toEqual(
+        new Set([traceIdOf(requestTrace)]),
+      );
+      expect(new Set(processEvents.map((event) => event.source.id))).toEqual(
+        new Set(['crash-safety', 'bind', 'powerdns']),
       );
 
       // The parent now holds both KSKs, and validating resolvers never failed.

@@ -284,3 +284,4 @@ export type {
   ScanStatus,
   UnresolvedNameserver,
 } from './parent/types.js';
+export { childTraceparent, newTraceparent, traceIdOf } from './coordination/trace.js';

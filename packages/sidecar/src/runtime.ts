@@ -3,6 +3,7 @@ import {
   decide,
   foldZone,
   applyZoneEvent,
+  childTraceparent,
   observePostcondition,
   observeSignerForPreflight,
   postconditionMet,
@@ -65,12 +66,15 @@ export class SidecarRuntime {
     return this.options.now?.() ?? new Date();
   }
 
+  /** The decision context; events about a process carry a traceparent in the process's trace. */
   private context(zone: string): DecideContext {
-    void zone;
+    const state = this.states.get(zone);
+    const trace = state?.activeProcess?.traceparent ?? state?.pendingRequests[0]?.traceparent;
     return {
       selfSignerId: this.options.id,
       source: { kind: 'sidecar', id: this.options.id },
       now: this.now().toISOString(),
+      ...(trace ? { traceparent: childTraceparent(trace) } : {}),
     };
   }
 

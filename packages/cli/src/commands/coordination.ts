@@ -5,6 +5,7 @@ import {
   createSqliteEventLog,
   DEFAULT_TIMING,
   defineZone,
+  newTraceparent,
   foldZone,
   normalizeName,
   zoneStream,
@@ -164,6 +165,7 @@ export async function requestAndFollow(
   const event: ZoneEvent = {
     schemaVersion: 1,
     type: 'process-requested',
+    traceparent: newTraceparent(),
     zone,
     occurredAt: new Date().toISOString(),
     source: OPERATOR,
@@ -259,8 +261,7 @@ export async function coordinationCommand(
             message: `${zone} is already defined (group: ${state.members.join(', ')})`,
           });
         const seconds = (name: string, fallback: number) =>
-          integerOption(values[name as 'record-ttl'], name, 'zone') ??
-          fallback;
+          integerOption(values[name as 'record-ttl'], name, 'zone') ?? fallback;
         const event = defineZone(
           state,
           { source: OPERATOR, now: new Date().toISOString() },

@@ -36,6 +36,8 @@ export interface ProcessState {
   currentStep: number;
   groupBefore: string[];
   groupAfter: string[];
+  /** The W3C traceparent of the request: every event of the process belongs to its trace. */
+  traceparent?: string;
   startedAt: string;
   endedAt?: string;
   reasons?: BlockReason[];
@@ -69,6 +71,7 @@ export interface ZoneState {
     signerId: string;
     requestedBy: string;
     requestedAt: string;
+    traceparent?: string;
   }[];
 }
 
@@ -159,7 +162,11 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'process-requested': {
-      state.pendingRequests.push({ ...event.data, requestedAt: event.occurredAt });
+      state.pendingRequests.push({
+        ...event.data,
+        requestedAt: event.occurredAt,
+        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+      });
       return state;
     }
     case 'process-blocked': {
@@ -201,6 +208,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         currentStep: 0,
         groupBefore: event.data.groupBefore,
         groupAfter: event.data.groupAfter,
+        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
         startedAt: event.occurredAt,
       };
       state.processes.push(process);
