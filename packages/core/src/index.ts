@@ -285,3 +285,11 @@ export type {
   UnresolvedNameserver,
 } from './parent/types.js';
 export { childTraceparent, newTraceparent, traceIdOf } from './coordination/trace.js';
+
+// Observer pipeline
+export { createObserverPipeline } from './observers/pipeline.js';
+export type {
+  ObserverPipeline,
+  ObserverPipelineOptions,
+  ObserverStats,
+} from './observers/pipeline.js';

@@ -13,6 +13,9 @@ import {
   signerReconciled,
   zoneStream,
   type DecideContext,
+  createObserverPipeline,
+  type Observer,
+  type ObserverPipeline,
   type Decision,
   type EventLog,
   type ParentChannel,
@@ -33,6 +36,8 @@ export interface SidecarRuntimeOptions {
   signer: Signer;
   parent: ParentChannel;
   logger: Logger;
+  /** Observers that see every event of the sidecar's zones, isolated by core's observer pipeline. */
+  observers?: readonly Observer<ZoneEvent>[];
   /** How often to look again while a post-condition does not hold yet. Default 500 ms. */
   observeIntervalMs?: number;
   now?: () => Date;
@@ -55,8 +60,11 @@ export class SidecarRuntime {
   /** Changes applied per step, across attempts: an append that lost a race is retried with an idempotent re-apply of 0 changes. */
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
+  private readonly observers: ObserverPipeline<ZoneEvent>;
 
-  constructor(private readonly options: SidecarRuntimeOptions) {}
+  constructor(private readonly options: SidecarRuntimeOptions) {
+    this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
+  }
 
   private get log() {
     return this.options.log;
@@ -89,7 +97,10 @@ export class SidecarRuntime {
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
       afterPosition: seen.at(-1)?.position ?? 0,
-      onEvent: (recorded) => this.wakers.get(recorded.stream)?.(),
+      onEvent: (recorded) => {
+        this.observers.publish(recorded.event);
+        this.wakers.get(recorded.stream)?.();
+      },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
     });
     for (const zone of this.options.zones) this.loops.push(this.run(zone));
@@ -104,6 +115,7 @@ export class SidecarRuntime {
     for (const wake of this.wakers.values()) wake();
     await Promise.allSettled(this.loops);
     await this.subscription?.close();
+    await this.observers.shutdown();
     await this.options.signer.close?.();
   }
 
