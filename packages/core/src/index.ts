@@ -293,3 +293,22 @@ export type {
   ObserverPipelineOptions,
   ObserverStats,
 } from './observers/pipeline.js';
+
+// Validation observer
+export { validateViaProvider } from './observers/validator.js';
+export type {
+  ValidateViaProviderOptions,
+  ValidatorResolve,
+  ValidatorResponse,
+  Verdict,
+} from './observers/validator.js';
+export { createValidationObserver } from './observers/validation-observer.js';
+export type {
+  ProbeName,
+  ProbeReport,
+  ProviderVerdict,
+  ResolverAnswer,
+  ValidationFinding,
+  ValidationObserver,
+  ValidationObserverOptions,
+} from './observers/validation-observer.js';
