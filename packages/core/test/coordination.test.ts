@@ -46,9 +46,9 @@ function event<T extends ZoneEvent['type']>(
   return { schemaVersion: 1, type, zone, occurredAt, source, data } as ZoneEvent;
 }
 
-/** A zone signed by BIND alone, with PowerDNS and Knot registered and their keys observed. */
-function definedZone(ttl = 30): ZoneState {
-  const events: ZoneEvent[] = [
+/** The stream of a zone signed by BIND alone, with PowerDNS and Knot registered and their keys observed. */
+function definedEvents(ttl = 30): ZoneEvent[] {
+  return [
     event('zone-defined', {
       parentZone: 'test.',
       signers: [
@@ -87,7 +87,10 @@ function definedZone(ttl = 30): ZoneState {
       event('signer-keys-observed', { signerId, keys: own }),
     ),
   ];
-  return foldZone(zone, events);
+}
+
+function definedZone(ttl = 30): ZoneState {
+  return foldZone(zone, definedEvents(ttl));
 }
 
 interface Run {
@@ -361,48 +364,6 @@ describe('ADD-SIGNER, model 2', () => {
     expect(log.filter((entry) => entry.event.type === 'step-completed')).toHaveLength(1);
   });
 });
-
-function definedEvents(): ZoneEvent[] {
-  return [
-    event('zone-defined', {
-      parentZone: 'test.',
-      signers: [
-        {
-          id: 'bind',
-          kind: 'bind',
-          nameServerNames: ['ns.bind.test.'],
-          endpoints: [{ address: '127.0.0.2' }],
-        },
-      ],
-      timing: {
-        childPropagationSeconds: 2,
-        parentPropagationSeconds: 3,
-        safetyMarginSeconds: 1,
-        maxZoneTtlSeconds: 30,
-      },
-      recordTtlSeconds: 30,
-    }),
-    event('signer-registered', {
-      signer: {
-        id: 'powerdns',
-        kind: 'powerdns',
-        nameServerNames: ['ns.powerdns.test.'],
-        endpoints: [{ address: '127.0.0.3' }],
-      },
-    }),
-    event('signer-registered', {
-      signer: {
-        id: 'knot',
-        kind: 'knot',
-        nameServerNames: ['ns.knot.test.'],
-        endpoints: [{ address: '127.0.0.4' }],
-      },
-    }),
-    ...Object.entries(keys).map(([signerId, own]) =>
-      event('signer-keys-observed', { signerId, keys: own }),
-    ),
-  ];
-}
 
 describe('REMOVE-SIGNER, model 2', () => {
   it('migrates BIND → PowerDNS + Knot: add, add, remove, and ends with exactly the new group', () => {
