@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  createObserveOnlyParentChannel,
+  expectedDsFor,
   foldZone,
+  observePostcondition,
   observeSignerForPreflight,
   preflightChecks,
   query,
@@ -158,5 +161,27 @@ describe('pre-flight checks against the lab', () => {
     });
     expect(reasons.map((reason) => reason.code)).toEqual(['last-signer']);
     expect(reasons[0]!.message).toMatch(/last signer/);
+  });
+
+  it('holds a step back while its parent pre-condition is false on the wire (negative control)', async () => {
+    const state = await zoneWithBindAlone();
+    const parent = createObserveOnlyParentChannel({
+      id: 'lab-parent',
+      parentZone: 'test.',
+      parentServers: [endpoint(labServer(lab, 'parent'))],
+    });
+    const onlyBind = await observePostcondition(
+      state,
+      { kind: 'parent-ds-matches', expectedDs: expectedDsFor(state, ['bind']) },
+      { parent },
+    );
+    expect(onlyBind.met).toBe(true);
+    const withPowerdns = await observePostcondition(
+      state,
+      { kind: 'parent-ds-matches', expectedDs: expectedDsFor(state, ['bind', 'powerdns']) },
+      { parent },
+    );
+    expect(withPowerdns.met).toBe(false);
+    expect(withPowerdns.pending.join(' ')).toMatch(/waiting for/);
   });
 });
