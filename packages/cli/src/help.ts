@@ -189,6 +189,8 @@ waits against the total, and the validation failures seen (there must be none).
 Options:
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
+  --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
+                          scale with it: --ttl 5 runs the whole migration in about a minute.
   -h, --help              this text
 
 Exit status: 0 when the migration completed with no validation failure and the parent holds

@@ -17,7 +17,7 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { labDown, labStatus, labUp, LabError, type LabStatus } from '@chorus/lab';
-import { expectPositionals, parseCommandArgs } from '../args.js';
+import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { DEMO_HELP } from '../help.js';
 import { progressTo, type CliIo } from '../io.js';
 import { readZone, requestAndFollow } from './coordination.js';
@@ -47,10 +47,20 @@ async function waitFor<T>(
   }
 }
 
+function parseTtl(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 2 || value > 3600)
+    throw new UsageError(
+      `--ttl must be a whole number of seconds from 2 to 3600, not ${JSON.stringify(text)}`,
+    );
+  return value;
+}
+
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('demo', args, {
     dir: { type: 'string' },
     'address-prefix': { type: 'string' },
+    ttl: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -58,6 +68,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   expectPositionals(positionals, 0, 'demo');
+  const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
   const directoryOption = values.dir === undefined ? {} : { directory: values.dir };
   const say = (line: string) => io.stderr(`[demo] ${line}\n`);
   const began = new Date();
@@ -72,6 +83,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const status: LabStatus = await labUp({
     ...directoryOption,
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
+    ...(ttl === undefined ? {} : { ttl }),
     onProgress: progressTo(io),
   });
   const zone = status.zones[0]!;
