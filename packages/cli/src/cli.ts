@@ -7,6 +7,7 @@ import { coordinationCommand } from './commands/coordination.js';
 import { demoCommand } from './commands/demo.js';
 import { labCommand } from './commands/lab.js';
 import { queryCommand } from './commands/query.js';
+import { reportCommand } from './commands/report.js';
 import { MAIN_HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -19,6 +20,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return queryCommand(rest, io);
     case 'demo':
       return demoCommand(rest, io);
+    case 'report':
+      return reportCommand(rest, io);
     case 'sidecar':
     case 'zone':
     case 'signer':
@@ -36,7 +39,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, sidecar, zone, signer, migrate, status or events`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, status or events`,
       );
   }
 }

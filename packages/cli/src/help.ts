@@ -22,6 +22,7 @@ Commands:
   migrate      move a zone between signers without going insecure
   status       each process, its step, and what it waits for and until when
   events       a zone's event stream
+  report       the timeline report of a zone: an HTML page and an SVG per process
 
 Run "chorus <command> --help" for the options of a command.
 Errors exit with 1, command-line mistakes with 2. Set CHORUS_DEBUG=1 to see stack traces.
@@ -233,4 +234,29 @@ Common options:
 
 A request that would break validation (removing the last signer, a joiner with another
 algorithm or different zone content, …) is refused before any change, with the reason.
+`;
+
+export const REPORT_HELP = `Usage: chorus report ZONE [options]
+
+Writes the timeline report of ZONE from the event log into a directory:
+  report.html                          one self-contained page (inline CSS and SVG, nothing
+                                       fetched): processes, steps with durations and wait
+                                       formulas, glitches with invariant ids, observer totals
+  process-<n>-<kind>-<signer>.svg      one picture per process: a lane for the parent's DS and
+                                       NS and one per provider (DNSKEY set versions, keys by tag
+                                       and role, coloured by owner), step boundaries, waits
+                                       (skipped ones in red), glitches as red markers
+  timeline.json                        the model behind both
+Prints the path of report.html on stdout, progress on stderr. Exits 1 when the log has no
+event for ZONE or cannot be read.
+
+Options:
+  --log FILE              the event log (SQLite); default $CHORUS_EVENT_LOG, else the demo's
+                          log ($CHORUS_LAB_DIR or ./.lab, then demo/events.sqlite)
+  --out DIR               where to write (default: ./chorus-report-<zone>)
+  --json                  print the paths and the glitch count as JSON
+  -h, --help              show this help
+
+Example:
+  chorus report example.test --log .lab/demo/events.sqlite --out /tmp/report
 `;

@@ -1,4 +1,5 @@
 export { runCli } from './cli.js';
+export { demoCommand } from './commands/demo.js';
 export type { CliIo } from './io.js';
 export { UsageError } from './args.js';
 export { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from './demo/sidecars.js';

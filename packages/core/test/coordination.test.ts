@@ -658,3 +658,77 @@ describe('pre-flight checks (C0)', () => {
     expect(decide(state, { source, now: '2026-11-22T12:00:00.000Z' })).toEqual({ kind: 'idle' });
   });
 });
+
+describe('--unsafe-skip-wait (negative controls only)', () => {
+  const requested = (skips: string[]) =>
+    applyZoneEvent(
+      definedZone(),
+      event('process-requested', {
+        processId: 'p-skip',
+        kind: 'add-signer',
+        signerId: 'powerdns',
+        requestedBy: 'operator',
+        unsafeSkipWaits: skips,
+      }),
+    );
+
+  it('schedules the named wait to end at once, marked SKIPPED with the mandated time kept', () => {
+    const ttls = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+    const state = requested(['await-parent-ds']);
+    const started = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    expect(started.type).toBe('process-started');
+    const run = drive(applyZoneEvent(state, started), ['bind', 'powerdns'], ttls);
+    const waits = typesOf(run.events, 'wait-scheduled').map(
+      (candidate) => (candidate as Extract<ZoneEvent, { type: 'wait-scheduled' }>).data,
+    );
+    const skipped = waits.find((wait) => wait.formula.startsWith('SKIPPED'))!;
+    expect(skipped.formula).toContain('max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S');
+    expect(skipped.terms.mandatedNotBefore).toBeDefined();
+    const scheduledAt = run.events.find(
+      (candidate) => candidate.type === 'wait-scheduled' && candidate.data === skipped,
+    )!.occurredAt;
+    expect(skipped.notBefore).toBe(scheduledAt);
+    expect(Date.parse(skipped.terms.mandatedNotBefore as string)).toBeGreaterThan(
+      Date.parse(skipped.notBefore) + 30_000,
+    );
+    // The other wait (the NS wait) is untouched.
+    expect(waits.filter((wait) => !wait.formula.startsWith('SKIPPED'))).toHaveLength(1);
+    expect(run.state.processes[0]!.status).toBe('completed');
+  });
+
+  it('without a skip, no wait is skipped (the control)', () => {
+    const state = requested([]);
+    const started = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const run = drive(applyZoneEvent(state, started), ['bind', 'powerdns'], {
+      dnskey: 30,
+      ds: 30,
+      parentNs: 30,
+      childNs: 30,
+    });
+    const formulas = typesOf(run.events, 'wait-scheduled').map(
+      (candidate) => (candidate as Extract<ZoneEvent, { type: 'wait-scheduled' }>).data.formula,
+    );
+    expect(formulas).toHaveLength(2);
+    expect(formulas.some((formula) => formula.startsWith('SKIPPED'))).toBe(false);
+  });
+
+  it('refuses, before any change, a skip naming a step that has no wait', () => {
+    const state = requested(['sync-ns']);
+    const blocked = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    expect(blocked.type).toBe('process-blocked');
+    expect(JSON.stringify(blocked.data)).toContain('unknown-skip-wait');
+    expect(JSON.stringify(blocked.data)).toContain('await-parent-ds');
+  });
+});

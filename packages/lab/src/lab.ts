@@ -503,6 +503,30 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   return status;
 }
 
+/**
+ * Stops one server of a running lab by its PID (only if it still runs the expected program), as a
+ * provider that stops serving a zone would. The rest of the lab keeps running; `labRestart`
+ * starts it again and `labDown` still cleans up. Returns the updated status.
+ */
+export async function labStopServer(options: {
+  directory?: string;
+  server: string;
+}): Promise<LabStatus> {
+  const directory = path.resolve(options.directory ?? defaultLabDirectory());
+  const status = await readState(directory);
+  if (!status) throw new LabError(`no lab in ${directory}`);
+  const server = status.servers.find((entry) => entry.id === options.server);
+  if (!server) {
+    throw new LabError(
+      `the lab in ${directory} has no server ${options.server}; its servers are ${status.servers.map((entry) => entry.id).join(', ')}`,
+    );
+  }
+  if (server.pid > 0) await stopProcess(server.pid, server.binary);
+  server.alive = false;
+  await writeState(status);
+  return status;
+}
+
 export interface DownReport {
   directory: string;
   /** False when the directory held no lab state: nothing to stop. */

@@ -9,6 +9,8 @@ import {
   foldZone,
   normalizeName,
   zoneStream,
+  contextFromTraceparent,
+  withSpan,
   type EventLog,
   type ProcessKind,
   type ProcessState,
@@ -154,7 +156,7 @@ export async function requestAndFollow(
   kind: ProcessKind,
   signerId: string,
   io: CliIo,
-  options: { json: boolean; detach: boolean },
+  options: { json: boolean; detach: boolean; unsafeSkipWaits?: string[] },
 ): Promise<ProcessState> {
   const state = await readZone(log, zone);
   if (!state.defined)
@@ -169,15 +171,30 @@ export async function requestAndFollow(
     zone,
     occurredAt: new Date().toISOString(),
     source: OPERATOR,
-    data: { processId, kind, signerId, requestedBy: OPERATOR.id },
+    data: {
+      processId,
+      kind,
+      signerId,
+      requestedBy: OPERATOR.id,
+      ...(options.unsafeSkipWaits?.length ? { unsafeSkipWaits: options.unsafeSkipWaits } : {}),
+    },
   };
-  await log.append(zoneStream(zone), state.version, [event]);
   const done = (current: ZoneState) => {
     const process = current.processes.find((candidate) => candidate.id === processId);
     if (!process) return false;
     return options.detach ? true : process.status !== 'running';
   };
-  const final = await follow(log, zone, io, options.json, state.version, done);
+  // A span in the process's trace (whose root span a sidecar emits when the process ends).
+  const spanAttributes = { 'chorus.process.id': processId, 'chorus.process.kind': kind };
+  const final = await withSpan(
+    `request ${kind} ${signerId}`,
+    spanAttributes,
+    contextFromTraceparent(event.traceparent),
+    async () => {
+      await log.append(zoneStream(zone), state.version, [event]);
+      return follow(log, zone, io, options.json, state.version, done);
+    },
+  );
   const process = final.processes.find((candidate) => candidate.id === processId)!;
   if (process.status === 'blocked') {
     throw new ChorusError('Chorus_ProcessBlockedError', {

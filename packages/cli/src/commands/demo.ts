@@ -13,10 +13,15 @@ import {
   createSqliteEventLog,
   defineZone,
   dsIdentity,
+  REMOVE_SIGNER_STEPS,
+  stepsFor,
   zoneStream,
+  type Observer,
+  type ProcessKind,
   type ZoneEvent,
 } from '@chorus/core';
-import { labDown, labStatus, labUp, LabError, type LabStatus } from '@chorus/lab';
+import { writeReport } from '@chorus/report';
+import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { DEMO_HELP } from '../help.js';
 import { progressTo, type CliIo } from '../io.js';
@@ -29,6 +34,7 @@ import {
 } from '../demo/sidecars.js';
 import { summarizeZone } from '../demo/summary.js';
 import { TrafficMonitor } from '../demo/traffic.js';
+import { startDemoObservers, type DemoObservers } from '../demo/observers.js';
 
 const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
 
@@ -47,6 +53,26 @@ async function waitFor<T>(
   }
 }
 
+/** `KIND/STEP` values of --unsafe-skip-wait, checked against the steps that have waits. */
+function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
+  const skips: Record<ProcessKind, string[]> = { 'add-signer': [], 'remove-signer': [] };
+  const valid = (['add-signer', 'remove-signer'] as const).flatMap((kind) =>
+    stepsFor(kind)
+      .filter((step) => step.wait !== null)
+      .map((step) => `${kind}/${step.name}`),
+  );
+  for (const value of values) {
+    if (!valid.includes(value))
+      throw new UsageError(
+        `--unsafe-skip-wait takes KIND/STEP naming a step that has a wait, one of: ${valid.join(', ')}; not ${JSON.stringify(value)}`,
+        'demo',
+      );
+    const [kind, step] = value.split('/') as [ProcessKind, string];
+    skips[kind].push(step);
+  }
+  return skips;
+}
+
 function parseTtl(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 2 || value > 3600)
@@ -56,11 +82,20 @@ function parseTtl(text: string): number {
   return value;
 }
 
-export async function demoCommand(args: string[], io: CliIo): Promise<number> {
+/** Step 5 of REMOVE-SIGNER (0-based 4): the leaving signer may stop serving. */
+const RETIRE_STEP = REMOVE_SIGNER_STEPS.findIndex((step) => step.name === 'retire-leaving-signer');
+
+export async function demoCommand(
+  args: string[],
+  io: CliIo,
+  options: { extraObservers?: Observer<ZoneEvent>[] } = {},
+): Promise<number> {
   const { values, positionals } = parseCommandArgs('demo', args, {
     dir: { type: 'string' },
     'address-prefix': { type: 'string' },
     ttl: { type: 'string' },
+    'unsafe-skip-wait': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -69,6 +104,8 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   }
   expectPositionals(positionals, 0, 'demo');
   const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+  const skips = parseSkips(values['unsafe-skip-wait'] ?? []);
+  const json = values.json === true;
   const directoryOption = values.dir === undefined ? {} : { directory: values.dir };
   const say = (line: string) => io.stderr(`[demo] ${line}\n`);
   const began = new Date();
@@ -95,7 +132,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   // 2. One sidecar process per signer, each with only its own server's credentials.
   const sidecars: RunningSidecar[] = [];
   let traffic: TrafficMonitor | undefined;
-  let parentPoll: NodeJS.Timeout | undefined;
+  let observers: DemoObservers | undefined;
   const log = () => createSqliteEventLog<ZoneEvent>({ path: eventLogPath });
   try {
     for (const id of SIGNERS) {
@@ -145,25 +182,44 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     ]);
     say(`${zone} defined with bind as its only signer`);
 
-    // 4. Independent validating resolvers ask every provider reachable through the delegation.
+    // 4. Independent observers, and validating resolvers asking every provider clients could reach.
+    const margins = { childSeconds: 1, parentSeconds: 2 };
     const parentChannel = createObserveOnlyParentChannel({
       id: 'demo-parent',
       parentZone: status.parentZone,
       parentServers: [{ address: server('parent').address, port: server('parent').port }],
     });
-    let parentNs: string[] = [server('bind').nameserverName];
-    parentPoll = setInterval(() => {
-      parentChannel.getDelegation(zone, {}).then(
-        (delegation) => (parentNs = (delegation.ns?.records ?? []).map(canonicalName)),
-        () => undefined,
-      );
-    }, 500);
+    let stopping: Promise<unknown> | undefined;
+    let current: { kind: ProcessKind; signerId: string } | undefined;
+    observers = await startDemoObservers({
+      status,
+      zone,
+      state: await readZone(events, zone),
+      eventLogPath,
+      zoneLog: events,
+      margins,
+      ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
+      onZoneEvent: (event) => {
+        // The leaving provider switches its servers off as soon as Chorus says it may (§7.2 step 7).
+        if (
+          event.type === 'step-started' &&
+          current?.kind === 'remove-signer' &&
+          event.data.stepIndex === RETIRE_STEP
+        ) {
+          const leaving = current.signerId;
+          say(`${leaving} may stop serving ${zone} now: stopping its server`);
+          stopping = labStopServer({ directory: status.directory, server: leaving }).catch(
+            (error: unknown) => say(`could not stop ${leaving}: ${String(error)}`),
+          );
+        }
+      },
+    });
     const resolver = (id: string) => status.resolvers.find((entry) => entry.id === id)!;
+    const watching = observers;
     traffic = new TrafficMonitor({
       zone,
       ratePerSecond: 8,
-      lingerSeconds: status.ttl * 2,
-      parentNs: () => parentNs,
+      reachable: () => watching.reachable(),
       resolvers: [
         {
           id: 'resolver-delegation',
@@ -178,14 +234,19 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
             address: resolver(`resolver-${id}`).address,
             port: resolver(`resolver-${id}`).port,
           },
-          providerNameServers: [server(id).nameserverName],
+          provider: id,
         })),
       ],
     });
     traffic.start();
     say(
-      'resolvers query www and a missing name 8 times a second each, through every provider in the delegation',
+      'observers sample every server each second; resolvers query www and a missing name 8 times a second each, through every provider clients could reach',
     );
+    for (const [kind, steps] of Object.entries(skips))
+      if (steps.length > 0)
+        say(
+          `UNSAFE: skipping the wait after ${steps.join(', ')} in every ${kind}: resolvers may fail, and the observers must say so`,
+        );
 
     // 5. The migration: add PowerDNS, add Knot, remove BIND, one process at a time.
     for (const [kind, id] of [
@@ -194,12 +255,25 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       ['remove-signer', 'bind'],
     ] as const) {
       say(`${kind} ${id}`);
-      await requestAndFollow(events, zone, kind, id, io, { json: false, detach: false });
+      current = { kind, signerId: id };
+      await requestAndFollow(events, zone, kind, id, io, {
+        json: false,
+        detach: false,
+        unsafeSkipWaits: skips[kind],
+      });
     }
+    current = undefined;
+    await stopping;
+    // Caches of the last changes run out before the verdict: the observers keep watching.
+    const tail = (ttl ?? 30) + margins.parentSeconds + 1;
+    say(`watching ${tail} s more, until every cache of the last change has run out`);
+    await new Promise((resolve) => setTimeout(resolve, tail * 1000));
     const report = await traffic.stop();
     traffic = undefined;
+    const observed = await observers.stop();
+    observers = undefined;
 
-    // 6. The summary.
+    // 6. The summary, and the timeline report.
     const final = await readZone(events, zone);
     const processes = summarizeZone(final, began.toISOString());
     const delegation = await parentChannel.getDelegation(zone, {});
@@ -215,54 +289,113 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
     const expectedNs = ['powerdns', 'knot']
       .map((id) => canonicalName(server(id).nameserverName))
       .sort();
+    say('writing the timeline report');
+    const written = await writeReport({
+      log: events as unknown as Parameters<typeof writeReport>[0]['log'],
+      zone,
+      outDir: path.join(demoDirectory, 'report'),
+    });
     const total = processes.reduce((sum, process) => sum + process.seconds, 0);
     const waits = processes.reduce((sum, process) => sum + process.mandatedWaitSeconds, 0);
     const parent = processes.reduce((sum, process) => sum + process.parentSeconds, 0);
-    io.stdout('\nMigration of example.test from BIND to PowerDNS + Knot\n');
+    const out = (line: string) => (json ? io.stderr(line) : io.stdout(line));
+    out('\nMigration of example.test from BIND to PowerDNS + Knot\n');
     for (const process of processes) {
-      io.stdout(
+      out(
         `  ${process.kind} ${process.signerId}: ${process.seconds.toFixed(1)} s, of which ${process.mandatedWaitSeconds.toFixed(1)} s mandated waits\n`,
       );
       for (const step of process.steps)
-        io.stdout(
+        out(
           `    ${step.name.padEnd(22)} ${step.seconds.toFixed(1).padStart(6)} s${step.wait ? `   wait ${step.wait}` : ''}\n`,
         );
     }
-    io.stdout(
+    out(
       `\n  total ${total.toFixed(1)} s: mandated waits ${waits.toFixed(1)} s (${((waits / total) * 100).toFixed(0)} %), waiting for the parent ${parent.toFixed(1)} s, everything else ${(total - waits - parent).toFixed(1)} s\n`,
     );
-    io.stdout(
+    out(
       `  validating resolvers: ${report.queries} queries in ${report.seconds.toFixed(0)} s (${Object.entries(
         report.perResolver,
       )
         .map(([id, entry]) => `${id} ${entry.queries}`)
         .join(', ')})\n`,
     );
-    io.stdout(`  validation failures: ${report.failures.length}\n`);
+    out(`  resolver failures while clients could reach the provider: ${report.failures.length}\n`);
     for (const failure of report.failures.slice(0, 10))
-      io.stdout(
+      out(
         `    ${failure.at} ${failure.resolver} ${failure.name} ${failure.rcode}${failure.authenticated ? '' : ' (not authenticated)'}\n`,
       );
-    io.stdout(
+    const byInvariant = countBy(observed.violations.map((violation) => violation.invariant));
+    out(
+      `  consistency observer: ${observed.consistency.checks} checks of I1–I9, ${observed.violations.length} violation(s)${
+        observed.violations.length > 0
+          ? ` (${Object.entries(byInvariant)
+              .map(([id, count]) => `${id} ×${count}`)
+              .join(', ')})`
+          : ''
+      }\n`,
+    );
+    for (const violation of observed.violations.slice(0, 10))
+      out(`    ${violation.at} ${violation.invariant} ${violation.detail}\n`);
+    out(
+      `  validation observer: ${observed.validation.probes} probes, ${observed.validation.verdicts} verdicts, ${observed.validation.resolverAnswers} resolver answers; ${observed.validationFailures.length} failure(s), ${observed.disagreements.length} disagreement(s) with unbound\n`,
+    );
+    for (const failure of observed.validationFailures.slice(0, 10))
+      out(`    ${failure.at} ${failure.provider ?? failure.resolver ?? ''} ${failure.detail}\n`);
+    for (const disagreement of observed.disagreements.slice(0, 10))
+      out(`    ${disagreement.at} ${disagreement.resolver ?? ''} ${disagreement.detail}\n`);
+    const failedObservers = Object.entries(observed.pipeline).filter(
+      ([, entry]) => entry.failures + entry.timeouts > 0,
+    );
+    for (const [name, entry] of failedObservers)
+      out(
+        `  observer ${name} failed ${entry.failures + entry.timeouts} time(s) (${entry.lastError ?? ''}); the pipeline went on\n`,
+      );
+    out(
       `  parent DS: ${servedDs.length} record(s) ${JSON.stringify(servedDs) === JSON.stringify(expectedDs) ? '= the KSKs of PowerDNS and Knot' : '≠ expected!'}\n`,
     );
-    io.stdout(`  parent NS: ${servedNs.join(' ')}\n`);
-    io.stdout(
-      `\nThe event log is ${eventLogPath} ("chorus events ${zone} --log ${eventLogPath}"). The lab keeps running; stop it with: chorus lab down${values.dir === undefined ? '' : ` --dir ${values.dir}`}\n`,
+    out(`  parent NS: ${servedNs.join(' ')}\n`);
+    out(`\nTimeline report: ${written.html}\n`);
+    out(
+      `The event log is ${eventLogPath} ("chorus events ${zone} --log ${eventLogPath}"). The lab keeps running; stop it with: chorus lab down${values.dir === undefined ? '' : ` --dir ${values.dir}`}\n`,
     );
     await events.close();
-    const ok =
-      report.failures.length === 0 &&
+    const glitches =
+      report.failures.length + observed.violations.length + observed.validationFailures.length;
+    const parentRight =
       JSON.stringify(servedDs) === JSON.stringify(expectedDs) &&
       JSON.stringify(servedNs) === JSON.stringify(expectedNs);
+    const ok = glitches === 0 && observed.disagreements.length === 0 && parentRight;
+    if (json)
+      io.stdout(
+        `${JSON.stringify(
+          {
+            ok,
+            unsafeSkipWaits: skips,
+            processes,
+            traffic: report,
+            observers: observed,
+            parent: { ds: servedDs, ns: servedNs, asExpected: parentRight },
+            report: written.html,
+            eventLog: eventLogPath,
+          },
+          null,
+          2,
+        )}\n`,
+      );
     if (!ok)
       io.stderr(
-        '[demo] FAILED: validation failures were seen, or the parent does not hold exactly the new group\n',
+        `[demo] FAILED: ${glitches} glitch(es), ${observed.disagreements.length} disagreement(s) with unbound${parentRight ? '' : ', and the parent does not hold exactly the new group'}\n`,
       );
     return ok ? 0 : 1;
   } finally {
-    if (parentPoll) clearInterval(parentPoll);
     await traffic?.stop();
+    await observers?.stop().catch(() => undefined);
     for (const sidecar of sidecars) await stopSidecarProcess(sidecar);
   }
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { canonicalName, query, type NameServer } from '@chorus/core';
+import { query, type NameServer } from '@chorus/core';
 
 /**
  * Validating lab resolvers asking about the zone several times a second while the migration
@@ -9,8 +9,8 @@ import { canonicalName, query, type NameServer } from '@chorus/core';
 export interface TrafficResolver {
   id: string;
   endpoint: NameServer;
-  /** For a resolver pinned to one provider: the NS names of that provider. */
-  providerNameServers?: string[];
+  /** For a resolver pinned to one provider: that provider's id. */
+  provider?: string;
 }
 
 export interface TrafficFailure {
@@ -35,15 +35,17 @@ export interface TrafficOptions {
   resolvers: TrafficResolver[];
   /** Queries per second per resolver (half positive, half NXDOMAIN). Default 8. */
   ratePerSecond?: number;
-  /** The parent's current NS set (lower-case); a pinned resolver counts while its provider is in it, plus `lingerSeconds`. */
-  parentNs: () => readonly string[];
-  lingerSeconds: number;
+  /**
+   * The providers a resolver could be sent to now: named in an NS set (the parent's or a reachable
+   * provider's apex) that may still be cached (standards §8.1). A pinned resolver counts while its
+   * provider is in it.
+   */
+  reachable: () => ReadonlySet<string>;
 }
 
 export class TrafficMonitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly started = Date.now();
-  private readonly lastDelegated = new Map<string, number>();
   private readonly report: TrafficReport = {
     queries: 0,
     perResolver: {},
@@ -56,15 +58,8 @@ export class TrafficMonitor {
   constructor(private readonly options: TrafficOptions) {}
 
   /** Whether real clients could be reaching this resolver's provider now. */
-  private counts(resolver: TrafficResolver, now: number): boolean {
-    if (!resolver.providerNameServers) return true;
-    const parent = new Set(this.options.parentNs().map(canonicalName));
-    if (resolver.providerNameServers.some((name) => parent.has(canonicalName(name)))) {
-      this.lastDelegated.set(resolver.id, now);
-      return true;
-    }
-    const last = this.lastDelegated.get(resolver.id);
-    return last !== undefined && now - last <= this.options.lingerSeconds * 1000;
+  private counts(resolver: TrafficResolver): boolean {
+    return resolver.provider === undefined || this.options.reachable().has(resolver.provider);
   }
 
   start(): void {
@@ -73,11 +68,10 @@ export class TrafficMonitor {
   }
 
   private tick(): void {
-    const now = Date.now();
     this.turn += 1;
     const positive = this.turn % 2 === 0;
     for (const resolver of this.options.resolvers) {
-      if (!this.counts(resolver, now)) continue;
+      if (!this.counts(resolver)) continue;
       const name = positive
         ? `www.${this.options.zone}`
         : `nx-${randomBytes(4).toString('hex')}.${this.options.zone}`;

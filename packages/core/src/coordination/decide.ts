@@ -189,6 +189,17 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
         state.timing,
         step.postconditionMetAt ?? context.now,
       );
+      if (process.unsafeSkipWaits?.includes(definition.name)) {
+        return {
+          kind: 'append',
+          event: envelope(state, context, 'wait-scheduled', {
+            ...common,
+            notBefore: context.now,
+            formula: `SKIPPED (unsafe, requested with --unsafe-skip-wait): ${wait.formula}`,
+            terms: { ...wait.terms, mandatedNotBefore: wait.notBefore },
+          }),
+        };
+      }
       return {
         kind: 'append',
         event: envelope(state, context, 'wait-scheduled', { ...common, ...wait }),
@@ -257,6 +268,29 @@ export function requestProcess(
       reasons: request.preflight,
     });
   }
+  const skips = state.pendingRequests.find(
+    (pending) => pending.processId === processId,
+  )?.unsafeSkipWaits;
+  const steps = [...stepsFor(kind)];
+  const unknown = (skips ?? []).filter(
+    (name) => !steps.some((step) => step.name === name && step.wait !== null),
+  );
+  if (unknown.length > 0) {
+    return envelope(state, context, 'process-blocked', {
+      processId,
+      kind,
+      signerId,
+      reasons: [
+        {
+          code: 'unknown-skip-wait',
+          message: `${kind} has no step with a wait named ${unknown.join(', ')}; steps with waits: ${steps
+            .filter((step) => step.wait !== null)
+            .map((step) => step.name)
+            .join(', ')}`,
+        },
+      ],
+    });
+  }
   const groupBefore = [...state.members];
   const groupAfter =
     kind === 'add-signer'
@@ -266,9 +300,10 @@ export function requestProcess(
     processId,
     kind,
     signerId,
-    steps: [...stepsFor(kind)],
+    steps,
     groupBefore,
     groupAfter,
+    ...(skips && skips.length > 0 ? { unsafeSkipWaits: [...skips] } : {}),
   });
 }
 

@@ -79,7 +79,14 @@ export type ZoneEvent =
   | Envelope<'signer-keys-observed', { signerId: string; keys: SigningKey[] }>
   | Envelope<
       'process-requested',
-      { processId: string; kind: ProcessKind; signerId: string; requestedBy: string }
+      {
+        processId: string;
+        kind: ProcessKind;
+        signerId: string;
+        requestedBy: string;
+        /** Names of steps whose wait is skipped. UNSAFE: only for negative controls (`chorus demo --unsafe-skip-wait`). */
+        unsafeSkipWaits?: string[];
+      }
     >
   | Envelope<
       'process-blocked',
@@ -94,6 +101,8 @@ export type ZoneEvent =
         steps: StepDefinition[];
         groupBefore: string[];
         groupAfter: string[];
+        /** Copied from the request: steps whose wait is skipped (unsafe). */
+        unsafeSkipWaits?: string[];
       }
     >
   | Envelope<

@@ -38,6 +38,8 @@ export interface ProcessState {
   groupAfter: string[];
   /** The W3C traceparent of the request: every event of the process belongs to its trace. */
   traceparent?: string;
+  /** Steps whose wait is skipped: UNSAFE, for negative controls only. */
+  unsafeSkipWaits?: string[];
   startedAt: string;
   endedAt?: string;
   reasons?: BlockReason[];
@@ -72,6 +74,7 @@ export interface ZoneState {
     requestedBy: string;
     requestedAt: string;
     traceparent?: string;
+    unsafeSkipWaits?: string[];
   }[];
 }
 
@@ -209,6 +212,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         groupBefore: event.data.groupBefore,
         groupAfter: event.data.groupAfter,
         ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        ...(event.data.unsafeSkipWaits ? { unsafeSkipWaits: event.data.unsafeSkipWaits } : {}),
         startedAt: event.occurredAt,
       };
       state.processes.push(process);

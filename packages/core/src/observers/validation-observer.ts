@@ -6,10 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { normalizeName } from '../dns/names.js';
 import { query } from '../dns/query.js';
-import type { DsData, NameServer, RecordType } from '../dns/types.js';
+import type { DnskeyData, DsData, NameServer, RecordType } from '../dns/types.js';
+import { keyTag } from '../dnssec/key-tag.js';
 import type { ChorusEventEnvelope, Observer } from '../plugin/observer.js';
+import type { InvariantId } from './observation-events.js';
 import { validateViaProvider } from './validator.js';
 import type { ValidatorResolve, Verdict } from './validator.js';
+import {
+  WireHistory,
+  reachableProviders,
+  serverLabel,
+  type CacheMargins,
+  type ObservedProvider,
+  type ObservedVersion,
+} from './wire-history.js';
 
 /** A problem the observer saw; plain JSON. */
 export interface ValidationFinding {
@@ -21,6 +31,8 @@ export interface ValidationFinding {
   name: string;
   type: RecordType;
   detail: string;
+  /** The §8.2 invariant a failure is an instance of: I1 unreachable, I2 DS→DNSKEY, I3 DNSKEY→data. */
+  invariant?: InvariantId;
 }
 
 export interface ProbeName {
@@ -45,6 +57,10 @@ export interface ProviderVerdict {
   name: string;
   type: RecordType;
   verdict: Verdict;
+  /** Verdicts for resolvers holding possibly-cached DS and DNSKEY versions (with a history). */
+  cached?: { ds: string; dnskey: string; strict: boolean; verdict: Verdict }[];
+  /** Whether a resolver could reach the provider now (with a history); absent without one. */
+  reachable?: boolean;
 }
 
 /** The result of one {@link ValidationObserver.probeOnce}; plain JSON. */
@@ -87,10 +103,31 @@ export interface ValidationObserverOptions {
   ) => Promise<{ rcode: string; ad: boolean }>;
   /** Per-query timeout for the resolvers. Default 3000 ms. */
   resolverTimeoutMs?: number;
+  /**
+   * What observers saw on the wire (shared with the consistency observer, which fills it). With
+   * it, only providers a resolver could reach count, and every possibly-cached combination of DS
+   * and DNSKEY versions is validated too, as resolvers with warm caches would (standards §8.1).
+   */
+  wire?: { history: WireHistory; providers: readonly ObservedProvider[]; margins: CacheMargins };
+  /**
+   * How long a resolver may keep answering SERVFAIL from its cache of bogus verdicts (unbound's
+   * val-bogus-ttl; the lab sets 5 s). Such answers are explained, not reported. Default 5.
+   */
+  badCacheSeconds?: number;
+}
+
+export interface ValidationObserverStats {
+  probes: number;
+  /** Provider verdicts, fresh and cached combinations. */
+  verdicts: number;
+  resolverAnswers: number;
+  disagreements: number;
+  validationFailures: number;
 }
 
 export interface ValidationObserver extends Observer {
   probeOnce(): Promise<ProbeReport>;
+  stats(): ValidationObserverStats;
 }
 
 /** The resolver outcome our verdict predicts, or null when there is nothing to compare. */
@@ -112,6 +149,13 @@ function disagreement(verdict: Verdict, answer: ResolverAnswer): string | null {
   return null;
 }
 
+/** Null when some verdict a resolver could have reached explains its answer; else the first mismatch. */
+function unexplained(verdicts: readonly Verdict[], answer: ResolverAnswer): string | null {
+  if (verdicts.length === 0) return null;
+  const texts = verdicts.map((verdict) => disagreement(verdict, answer));
+  return texts.includes(null) ? null : texts[0]!;
+}
+
 /** For a resolver not pinned to one provider: only unanimous verdicts predict its answer. */
 function unpinnedDisagreement(verdicts: readonly Verdict[], answer: ResolverAnswer): string | null {
   if (verdicts.length === 0) return null;
@@ -122,6 +166,105 @@ function unpinnedDisagreement(verdicts: readonly Verdict[], answer: ResolverAnsw
   }
   const text = disagreement(first, answer);
   return text === null ? null : `every provider validates the same way: ${text}`;
+}
+
+type ValidateCached = NonNullable<Parameters<typeof validateViaProvider>[0]['cached']>;
+
+/** Within one probe, each distinct question goes to each server once. */
+function memoized(resolve: ValidatorResolve | undefined): ValidatorResolve {
+  const base: ValidatorResolve =
+    resolve ??
+    ((server, name, type, call) =>
+      query(server, name, type, {
+        dnssecOk: true,
+        recursionDesired: false,
+        ...(call.signal ? { signal: call.signal } : {}),
+      }));
+  const answers = new Map<string, ReturnType<ValidatorResolve>>();
+  return (server, name, type, call) => {
+    const key = `${server.address}#${server.port ?? 53}|${normalizeName(name)}|${type}`;
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = base(server, name, type, call);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
+const timeText = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 19);
+
+function distinct(versions: ObservedVersion[]): ObservedVersion[] {
+  const seen = new Map<string, ObservedVersion>();
+  for (const version of versions) {
+    const known = seen.get(version.id);
+    if (!known || known.lastSeen < version.lastSeen) seen.set(version.id, version);
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Every pairing of a possibly-cached DS version with a possibly-cached DNSKEY version of one of
+ * `keyProviders`. `strict` marks pairs a resolver may hold by the TTLs alone; the others are only
+ * within `extraSeconds` more (a resolver's cache of bogus verdicts) and explain, never accuse.
+ */
+function cachedCombinations(
+  wire: NonNullable<ValidationObserverOptions['wire']>,
+  zone: string,
+  keyProviders: readonly string[],
+  t: number,
+  extraSeconds: number,
+): { cached: ValidateCached; dsLabel: string; dnskeyLabel: string; strict: boolean }[] {
+  const isStrict = (version: ObservedVersion, margin: number) =>
+    WireHistory.servedUntil(version, t) >= t - ((version.answer.rrset?.ttl ?? 0) + margin);
+  const dsVersions = distinct(
+    wire.history.possiblyCached(
+      { provider: 'parent', owner: zone, type: 'DS' },
+      t,
+      wire.margins.parentSeconds + extraSeconds,
+    ),
+  ).filter((version) => version.answer.rrset);
+  const keyVersions = keyProviders.flatMap((provider) =>
+    distinct(
+      wire.history.possiblyCached(
+        { provider, owner: zone, type: 'DNSKEY' },
+        t,
+        wire.margins.childSeconds + extraSeconds,
+      ),
+    ).filter((version) => version.answer.rrset),
+  );
+  const combinations = [];
+  for (const ds of dsVersions)
+    for (const dnskey of keyVersions) {
+      const dsTags = (ds.answer.rrset!.records as DsData[]).map((record) => record.keyTag);
+      const keyTags = (dnskey.answer.rrset!.records as DnskeyData[]).map(keyTag);
+      combinations.push({
+        cached: {
+          ds: ds.answer.rrset as ValidateCached['ds'] & object,
+          dnskey: dnskey.answer.rrset as ValidateCached['dnskey'] & object,
+          dnskeyFrom: `${dnskey.server.provider} (${serverLabel(dnskey.server)})`,
+        },
+        dsLabel: `the parent's DS set for keys ${dsTags.join(', ')} (served until ${timeText(WireHistory.servedUntil(ds, t))})`,
+        dnskeyLabel: `${dnskey.server.provider}'s DNSKEY set of keys ${keyTags.join(', ')} (served until ${timeText(WireHistory.servedUntil(dnskey, t))})`,
+        strict:
+          isStrict(ds, wire.margins.parentSeconds) && isStrict(dnskey, wire.margins.childSeconds),
+      });
+    }
+  return combinations;
+}
+
+/** Which link of the chain failed: before the zone's DNSKEY RRset validated (I2), or after (I3). */
+function linkInvariant(verdict: Verdict): InvariantId {
+  return verdict.chain.length >= 3 ? 'I3' : 'I2';
+}
+
+/** Whether some server of the provider currently answers authoritatively for the zone. */
+function providerAnswers(history: WireHistory, provider: string): boolean {
+  const answers = history.current({ provider, type: 'SOA' });
+  if (answers.length === 0) return true; // not sampled yet: no evidence either way
+  return answers.some(
+    (version) => version.answer.authoritative && version.answer.rcode === 'NOERROR',
+  );
 }
 
 /**
@@ -192,37 +335,96 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     };
     const verdicts: ProviderVerdict[] = [];
     const answers: ResolverAnswer[] = [];
+    const t = options.now?.() ?? Date.now() / 1000;
+    const wire = options.wire;
+    const reachable = wire
+      ? reachableProviders(wire.history, zone, wire.providers, t, wire.margins)
+      : undefined;
+    const resolve = memoized(options.resolve);
+    const validate = (
+      probeName: ProbeName,
+      provider: ValidationObserverOptions['providers'][number],
+      cached?: ValidateCached,
+    ) =>
+      validateViaProvider({
+        name: probeName.name,
+        type: probeName.type,
+        zone,
+        parentZone: options.parentZone,
+        trustAnchorDs: options.trustAnchorDs,
+        parentServers: options.parentServers,
+        provider: provider.server,
+        signal: controller.signal,
+        resolve,
+        ...(options.now ? { now: options.now() } : {}),
+        ...(cached ? { cached } : {}),
+      });
     for (const probeName of probes) {
-      const results = await Promise.all(
-        options.providers.map(async (provider) => ({
-          provider: provider.id,
-          name: probeName.name,
-          type: probeName.type,
-          verdict: await validateViaProvider({
+      const results: ProviderVerdict[] = await Promise.all(
+        options.providers.map(async (provider) => {
+          const verdict = await validate(probeName, provider);
+          const base = {
+            provider: provider.id,
             name: probeName.name,
             type: probeName.type,
+            verdict,
+          };
+          if (!wire || !reachable) return base;
+          // A resolver pinned to this provider caches its keys; one following the delegation, any reachable provider's.
+          const keyProviders = [...new Set([...reachable, provider.id])];
+          const cached = [];
+          for (const combination of cachedCombinations(
+            wire,
             zone,
-            parentZone: options.parentZone,
-            trustAnchorDs: options.trustAnchorDs,
-            parentServers: options.parentServers,
-            provider: provider.server,
-            signal: controller.signal,
-            ...(options.now ? { now: options.now() } : {}),
-            ...(options.resolve ? { resolve: options.resolve } : {}),
-          }),
-        })),
+            keyProviders,
+            t,
+            options.badCacheSeconds ?? 5,
+          ))
+            cached.push({
+              ds: combination.dsLabel,
+              dnskey: combination.dnskeyLabel,
+              strict: combination.strict,
+              verdict: await validate(probeName, provider, combination.cached),
+            });
+          return { ...base, reachable: reachable.has(provider.id), cached };
+        }),
       );
       verdicts.push(...results);
       for (const result of results) {
-        if (result.verdict.status !== 'bogus') continue;
-        report({
-          kind: 'validation-failure',
-          at,
-          provider: result.provider,
-          name: probeName.name,
-          type: probeName.type,
-          detail: result.verdict.reason,
-        });
+        if (result.reachable === false) continue;
+        if (result.verdict.status === 'bogus') {
+          report({
+            kind: 'validation-failure',
+            at,
+            provider: result.provider,
+            name: probeName.name,
+            type: probeName.type,
+            detail: result.verdict.reason,
+            invariant: linkInvariant(result.verdict),
+          });
+        } else if (wire && !providerAnswers(wire.history, result.provider)) {
+          report({
+            kind: 'validation-failure',
+            at,
+            provider: result.provider,
+            name: probeName.name,
+            type: probeName.type,
+            detail: `no server of ${result.provider} answers for ${zone}, yet resolvers may still be sent there by a possibly-cached NS set: ${result.verdict.reason}`,
+            invariant: 'I1',
+          });
+        }
+        for (const combination of result.cached ?? []) {
+          if (combination.verdict.status !== 'bogus' || !combination.strict) continue;
+          report({
+            kind: 'validation-failure',
+            at,
+            provider: result.provider,
+            name: probeName.name,
+            type: probeName.type,
+            detail: `a resolver holding ${combination.ds} and ${combination.dnskey}: ${combination.verdict.reason}`,
+            invariant: linkInvariant(combination.verdict),
+          });
+        }
       }
       const resolverAnswers = await Promise.all(
         options.resolvers.map((resolver) => askResolver(resolver, probeName)),
@@ -231,11 +433,41 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
       for (const answer of resolverAnswers) {
         let detail: string | null;
         let provider: string | undefined;
+        const outcomes = (result: ProviderVerdict) => [
+          result.verdict,
+          ...(result.cached ?? []).map((combination) => combination.verdict),
+        ];
         if (answer.pinnedTo !== undefined) {
           const pinned = results.find((result) => result.provider === answer.pinnedTo);
           if (!pinned) continue;
           provider = pinned.provider;
-          detail = disagreement(pinned.verdict, answer);
+          detail = unexplained(outcomes(pinned), answer);
+          // A pinned resolver failing while real resolvers could be sent to its provider is a glitch.
+          if (pinned.reachable === true && (answer.rcode === 'SERVFAIL' || answer.rcode === null)) {
+            report({
+              kind: 'validation-failure',
+              at,
+              provider: pinned.provider,
+              resolver: answer.resolver,
+              name: probeName.name,
+              type: probeName.type,
+              detail: `resolver ${answer.resolver}, pinned to ${pinned.provider}, answered ${answer.rcode ?? `nothing (${answer.error ?? 'no response'})`}`,
+            });
+          }
+        } else if (wire) {
+          detail = unexplained(
+            results.filter((result) => result.reachable === true).flatMap(outcomes),
+            answer,
+          );
+          if (answer.rcode === 'SERVFAIL' || answer.rcode === null)
+            report({
+              kind: 'validation-failure',
+              at,
+              resolver: answer.resolver,
+              name: probeName.name,
+              type: probeName.type,
+              detail: `resolver ${answer.resolver} answered ${answer.rcode ?? `nothing (${answer.error ?? 'no response'})`}`,
+            });
         } else {
           detail = unpinnedDisagreement(
             results.map((result) => result.verdict),
@@ -265,11 +497,31 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     };
   };
 
+  const stats: ValidationObserverStats = {
+    probes: 0,
+    verdicts: 0,
+    resolverAnswers: 0,
+    disagreements: 0,
+    validationFailures: 0,
+  };
   const probeOnce = (): Promise<ProbeReport> => {
     // One probe at a time: an overlapping call shares the running one.
-    running ??= probe().finally(() => {
-      running = undefined;
-    });
+    running ??= probe()
+      .then((result) => {
+        stats.probes += 1;
+        stats.verdicts += result.verdicts.reduce(
+          (sum, verdict) => sum + 1 + (verdict.cached?.length ?? 0),
+          0,
+        );
+        stats.resolverAnswers += result.resolvers.length;
+        for (const finding of result.findings)
+          if (finding.kind === 'disagreement') stats.disagreements += 1;
+          else stats.validationFailures += 1;
+        return result;
+      })
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
 
@@ -288,6 +540,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
       }
     },
     probeOnce,
+    stats: () => ({ ...stats }),
     async shutdown(): Promise<void> {
       stopped = true;
       if (timer) clearInterval(timer);

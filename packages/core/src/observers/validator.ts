@@ -77,6 +77,12 @@ export interface ValidateViaProviderOptions {
   now?: number;
   signal?: AbortSignal;
   resolve?: ValidatorResolve;
+  /**
+   * Validate as a resolver that still holds these RRsets in its cache: the DS RRset from the
+   * parent and/or a DNSKEY RRset (possibly fetched from another provider). Their signatures are
+   * checked as if fetched; only the answer itself comes from `provider`.
+   */
+  cached?: { ds?: RRset<'DS'>; dnskey?: RRset<'DNSKEY'>; dnskeyFrom?: string };
 }
 
 const defaultResolve: ValidatorResolve = (server, name, type, options) =>
@@ -467,7 +473,9 @@ export async function validateViaProvider(options: ValidateViaProviderOptions): 
     );
 
     // 2. The zone's DS RRset at the parent, signed by the parent's keys.
-    const parentDs = await askParent(zone, 'DS');
+    const parentDs = options.cached?.ds
+      ? { label: 'a cached copy', response: { rcode: 'NOERROR', answers: [options.cached.ds] } }
+      : await askParent(zone, 'DS');
     const ds = findRrset(parentDs.response.answers, zone, 'DS');
     if (!ds || ds.records.length === 0) {
       throw new Stop(
@@ -488,12 +496,17 @@ export async function validateViaProvider(options: ValidateViaProviderOptions): 
     );
 
     // 3. The provider's DNSKEY RRset, authenticated by a DS.
-    const providerKeys = await ask(options.provider, zone, 'DNSKEY');
+    const providerKeys = options.cached?.dnskey
+      ? { rcode: 'NOERROR', answers: [options.cached.dnskey] }
+      : await ask(options.provider, zone, 'DNSKEY');
+    const cachedFrom = options.cached?.dnskey
+      ? `cached from ${options.cached.dnskeyFrom ?? 'another server'}`
+      : undefined;
     const dnskey = findRrset(providerKeys.answers, zone, 'DNSKEY');
     if (providerKeys.rcode !== 'NOERROR' || !dnskey) {
       throw new Stop(
         'bogus',
-        `no DNSKEY RRset for ${zone} at ns ${providerLabel} (${providerKeys.rcode})`,
+        `no DNSKEY RRset for ${zone} ${cachedFrom ?? `at ns ${providerLabel}`} (${providerKeys.rcode})`,
       );
     }
     const child = requireDnskeyRrset(
@@ -501,11 +514,11 @@ export async function validateViaProvider(options: ValidateViaProviderOptions): 
       dnskey,
       ds.records,
       now,
-      `DNSKEY RRset of ns ${providerLabel}`,
+      `DNSKEY RRset ${cachedFrom ?? `of ns ${providerLabel}`}`,
       'at the parent',
     );
     chain.push(
-      `${zone} DNSKEY at ns ${providerLabel} (tags ${tagsOf(child.keys)}) validated by DS for key ${child.anchor}`,
+      `${zone} DNSKEY ${cachedFrom ?? `at ns ${providerLabel}`} (tags ${tagsOf(child.keys)}) validated by DS for key ${child.anchor}`,
     );
 
     // 4. The answer, or its denial.

@@ -1,0 +1,26 @@
+export { buildTimeline, providerLaneId } from './timeline.js';
+export type { BuildTimelineOptions } from './timeline.js';
+export { renderProcessSvg } from './svg.js';
+export { renderReportHtml } from './html.js';
+export { svgFileName, writeReport } from './write.js';
+export type { WriteReportOptions, WrittenReport, WrittenSvg } from './write.js';
+export { ReportError } from './errors.js';
+export { escapeXml } from './xml.js';
+export { TIMELINE_SCHEMA_VERSION } from './model.js';
+export type {
+  Glitch,
+  GlitchType,
+  Lane,
+  LaneKind,
+  LaneSegment,
+  ObserverReport,
+  ObserverTotals,
+  ProcessStatus,
+  ProcessTimeline,
+  ProviderInfo,
+  StepTimeline,
+  TimelineKey,
+  TimelineModel,
+  TimelineSummary,
+  WaitSpan,
+} from './model.js';

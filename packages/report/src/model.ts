@@ -1,0 +1,197 @@
+/** The timeline model: everything the report draws, as plain JSON (also written as timeline.json). */
+import type { BlockReason, InvariantId, ProcessKind } from '@chorus/core';
+
+export const TIMELINE_SCHEMA_VERSION = 1;
+
+/** A DNSKEY in a lane segment. `owner` is the signer whose own key it is, when known. */
+export interface TimelineKey {
+  keyTag: number;
+  algorithm: number;
+  role: 'KSK' | 'ZSK';
+  owner?: string;
+}
+
+/** One version of one RRset at one server, from its first sighting to the next version's. */
+export interface LaneSegment {
+  /** `address#port`. */
+  server: string;
+  /** ISO 8601: first seen. */
+  from: string;
+  /** ISO 8601: when the server's next version was first seen; null while still current. */
+  to: string | null;
+  version: string;
+  /** Null when the server did not answer. */
+  rcode: string | null;
+  ttl: number;
+  /** What the segment shows, e.g. `KSK 12345 / ZSK 2345`, `DS 12345`, `ns1.a.test.`. */
+  label: string;
+  /** DNSKEY lanes: the keys, KSKs first. */
+  keys?: TimelineKey[];
+  /** Parent DS lane: the key tags of the DS records. */
+  dsKeyTags?: number[];
+  /** Parent NS lane: the NS names. */
+  names?: string[];
+}
+
+export type LaneKind = 'parent-ds' | 'parent-ns' | 'provider' | 'unattributed';
+
+export interface Lane {
+  /** `parent-ds`, `parent-ns`, `provider/<id>` or `unattributed`. */
+  id: string;
+  kind: LaneKind;
+  /** What the picture prints at the left: `parent DS`, `parent NS`, or the provider id. */
+  label: string;
+  /** `parent` for the parent's lanes, else the provider id (empty for `unattributed`). */
+  provider: string;
+  /** The servers with segments, sorted: one row each. */
+  servers: string[];
+  segments: LaneSegment[];
+}
+
+export interface WaitSpan {
+  /** ISO: when the post-condition held (the wait's start). */
+  from: string;
+  notBefore: string;
+  seconds: number;
+  formula: string;
+  terms: Record<string, number | string>;
+  /** The formula starts with `SKIPPED`: the wait was skipped, unsafely. */
+  skipped: boolean;
+  /** A skipped wait: when it should have ended (the `mandatedNotBefore` term), when recorded. */
+  mandatedNotBefore?: string;
+}
+
+export interface StepTimeline {
+  /** 0-based, as in the events. */
+  index: number;
+  /** 1-based, as people count. */
+  number: number;
+  name: string;
+  description: string;
+  startedAt?: string;
+  postconditionMetAt?: string;
+  completedAt?: string;
+  /** Started → completed, when both are known. */
+  seconds?: number;
+  reconciled: { signerId: string; at: string; applied: number }[];
+  wait?: WaitSpan;
+}
+
+export type ProcessStatus = 'requested' | 'blocked' | 'running' | 'completed' | 'failed';
+
+export interface ProcessTimeline {
+  id: string;
+  /** 1-based, in order of request. */
+  number: number;
+  kind: ProcessKind;
+  signerId: string;
+  status: ProcessStatus;
+  requestedAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+  seconds?: number;
+  /** Sum of the waits from post-condition to notBefore. */
+  mandatedWaitSeconds: number;
+  groupBefore: string[];
+  groupAfter: string[];
+  reasons: BlockReason[];
+  steps: StepTimeline[];
+  /** Time zero of the picture (start, else request). */
+  t0: string;
+  /** What the picture shows: the process with a margin either side. */
+  window: { from: string; to: string };
+  /** Lanes shown, top to bottom. */
+  laneIds: string[];
+  /** Glitches that overlap the window. */
+  glitchIds: string[];
+}
+
+export type GlitchType = 'invariant-violated' | 'validation-failed' | 'validator-disagreed';
+
+export interface Glitch {
+  /** `G1`, `G2`, … in order of time. */
+  id: string;
+  type: GlitchType;
+  /** Short text for the marker: the invariant id, or what failed. */
+  label: string;
+  invariant?: InvariantId;
+  /** The violation's key (invariant-violated). */
+  key?: string;
+  from: string;
+  /** Restored at; equal to `from` for a point event; null while a violation is still open. */
+  to: string | null;
+  providers: string[];
+  laneIds: string[];
+  resolver?: string;
+  name?: string;
+  rrtype?: string;
+  detail: string;
+  records: string[];
+  /** As recorded, else the process running at `from`. */
+  processId?: string;
+}
+
+export interface ObserverReport {
+  observer: string;
+  since: string;
+  at: string;
+  probes: number;
+  resolverAnswers: number;
+  disagreements: number;
+  validationFailures: number;
+  invariantChecks: number;
+  violations: number;
+}
+
+export interface ObserverTotals {
+  probes: number;
+  resolverAnswers: number;
+  disagreements: number;
+  validationFailures: number;
+  invariantChecks: number;
+  violations: number;
+}
+
+export interface TimelineSummary {
+  processes: number;
+  completed: number;
+  failed: number;
+  blocked: number;
+  running: number;
+  steps: number;
+  waits: number;
+  skippedWaits: number;
+  mandatedWaitSeconds: number;
+  glitches: number;
+  invariantViolations: number;
+  openViolations: number;
+  validationFailures: number;
+  disagreements: number;
+  wireVersions: number;
+  /** Sum of each observer's latest summary; null when no observer reported. */
+  observerTotals: ObserverTotals | null;
+  /** Each observer's latest summary, by observer name. */
+  observers: ObserverReport[];
+}
+
+export interface ProviderInfo {
+  id: string;
+  kind?: string;
+  nameServerNames: string[];
+  /** The keys its sidecar last reported as its own. */
+  keys: TimelineKey[];
+  /** Colour of its keys and lane label. */
+  colour: string;
+}
+
+export interface TimelineModel {
+  schemaVersion: typeof TIMELINE_SCHEMA_VERSION;
+  zone: string;
+  parentZone?: string;
+  generatedAt: string;
+  providers: ProviderInfo[];
+  lanes: Lane[];
+  processes: ProcessTimeline[];
+  glitches: Glitch[];
+  summary: TimelineSummary;
+}
