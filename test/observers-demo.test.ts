@@ -136,7 +136,10 @@ describe('the migration demo, watched', () => {
   it(
     'negative control (b): skipping the NS wait before the leaving signer stops in REMOVE-SIGNER is caught as I1 by both observers',
     async () => {
-      const { code, result } = await runDemo(['--unsafe-skip-wait', 'remove-signer/await-parent-ns']);
+      const { code, result } = await runDemo([
+        '--unsafe-skip-wait',
+        'remove-signer/await-parent-ns',
+      ]);
       expect(code).toBe(1);
       const unreachable = result.observers.violations.filter(
         (violation) => violation.invariant === 'I1' && violation.providers.includes('bind'),

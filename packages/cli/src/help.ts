@@ -182,23 +182,39 @@ export const DEMO_HELP = `Usage: chorus demo [options]
 
 The migration demo. Brings the lab up (a fresh one: a lab running in the directory is stopped
 first), starts one sidecar process per signer on an embedded event log, and migrates
-example.test from BIND alone to PowerDNS + Knot: add PowerDNS, add Knot, remove BIND. Meanwhile
-validating resolvers query every provider reachable through the delegation 8 times a second.
-Each step is printed as it happens; the summary shows the steps, the time spent in mandated
-waits against the total, and the validation failures seen (there must be none).
+example.test from BIND alone to PowerDNS + Knot: add PowerDNS, add Knot, remove BIND; BIND's
+server is switched off as soon as Chorus says it may stop serving. Meanwhile, independent
+observers watch: the consistency observer samples every server each second and checks the
+invariants I1–I9, the validation observer validates every provider (with every DS and DNSKEY
+version a resolver may still hold in its cache) and cross-checks unbound, and validating
+resolvers query every provider clients could reach 8 times a second. Each step is printed as it
+happens; the summary shows the steps, the time spent in mandated waits, and every glitch and
+disagreement seen (there must be none). The timeline report is written to
+DIR/demo/report/report.html.
 
 Options:
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
-                          scale with it: --ttl 5 runs the whole migration in about a minute.
+                          scale with it: --ttl 10 runs the whole migration in about 2 minutes.
+  --json                  print the summary as JSON on stdout (the human summary goes to stderr)
+  --unsafe-skip-wait KIND/STEP
+                          UNSAFE, for negative controls: skip the mandated wait after STEP in
+                          every KIND process, to show the observers catching the glitch that
+                          follows. One of add-signer/await-parent-ds (the DS and DNSKEY wait
+                          before NS publication), add-signer/await-parent-ns,
+                          remove-signer/await-parent-ns (the NS wait before the leaving signer
+                          stops), remove-signer/retire-leaving-signer, remove-signer/await-parent-ds.
+                          Repeatable. Never available outside the demo.
   -h, --help              this text
 
-Exit status: 0 when the migration completed with no validation failure and the parent holds
-exactly PowerDNS's and Knot's DS and NS; 1 otherwise.
+Exit status: 0 when the migration completed with no glitch (no resolver failure, no invariant
+violation, no validation failure) and no disagreement with unbound, and the parent holds exactly
+PowerDNS's and Knot's DS and NS; 1 otherwise (a negative control exits 1 by design).
 
-Example:
+Examples:
   chorus demo && chorus status --log .lab/demo/events.sqlite
+  chorus demo --ttl 10 --unsafe-skip-wait add-signer/await-parent-ds
 `;
 
 const DEFAULT_TIMING_TEXT = { child: 2, parent: 2, safety: 2, maxTtl: 3600 };

@@ -312,3 +312,75 @@ export type {
   ValidationObserver,
   ValidationObserverOptions,
 } from './observers/validation-observer.js';
+
+export type { ValidationObserverStats } from './observers/validation-observer.js';
+export {
+  WireHistory,
+  cachedWhileReachable,
+  reachableProviders,
+  serverLabel,
+  versionId,
+} from './observers/wire-history.js';
+export type {
+  CacheMargins,
+  ObservedProvider,
+  ObservedServer,
+  ObservedVersion,
+  ServedAnswer,
+} from './observers/wire-history.js';
+export {
+  APEX_TYPES,
+  askServed,
+  defaultProbes,
+  probeNxName,
+  sampleWire,
+} from './observers/sampler.js';
+export type { SampleTargets } from './observers/sampler.js';
+export { evaluateInvariants } from './observers/invariants.js';
+export type { InvariantInput, InvariantViolation } from './observers/invariants.js';
+export { createConsistencyObserver } from './observers/consistency-observer.js';
+export type {
+  ConsistencyObserver,
+  ConsistencyObserverOptions,
+  ConsistencyProvider,
+  ConsistencyRound,
+  ConsistencyStats,
+} from './observers/consistency-observer.js';
+export { createObservationRecorder } from './observers/observation-recorder.js';
+export type { ObservationRecorder } from './observers/observation-recorder.js';
+export { observationStream } from './observers/observation-events.js';
+export type {
+  InvariantId,
+  ObservationEvent,
+  ObservationEventType,
+  ObservedKey,
+} from './observers/observation-events.js';
+
+// telemetry (helper)
+export {
+  TRACER_NAME,
+  activeTraceparent,
+  contextFromTraceparent,
+  instrumentParentChannel,
+  instrumentSigner,
+  METER_NAME,
+  recordError,
+  recordPluginCall,
+  recordProcess,
+  recordStep,
+  recordValidationCheck,
+  recordValidationFailure,
+  recordWait,
+  spanContextFromTraceparent,
+  traceparentOf,
+  tracer,
+  withSpan,
+} from './telemetry/index.js';
+export type {
+  CallOutcome,
+  InstrumentOptions,
+  ProcessOutcome,
+  ValidationVerdict,
+  WithSpanOptions,
+} from './telemetry/index.js';
+// end telemetry (helper)

@@ -461,6 +461,8 @@ describe('createValidationObserver cross-checks', () => {
         detail: expect.stringContaining(
           'DNSKEY RRset of ns 127.0.0.3:53 not signed by any key with a DS at the parent',
         ),
+        // The DS → DNSKEY link failed.
+        invariant: 'I2',
       },
     ]);
   });

@@ -6,5 +6,13 @@ export { SidecarRuntime } from './runtime.js';
 export type { SidecarRuntimeOptions } from './runtime.js';
 export { REDACTED_PATHS, composeSidecar, createRootLogger } from './sidecar.js';
 export { TOKENS } from './tokens.js';
-export { configureTelemetry } from './telemetry.js';
-export type { Telemetry } from './telemetry.js';
+export {
+  canChooseSpanIds,
+  configureTelemetry,
+  describeEndpoint,
+  otlpSettingsFromEnvironment,
+  startSpanWithIds,
+  traceLogFields,
+} from './telemetry.js';
+export type { OtlpSettings, Telemetry, TelemetryOptions } from './telemetry.js';
+export { ProcessTracer, stepSpanId } from './process-trace.js';

@@ -23,8 +23,18 @@ import {
   type SignerObservation,
   type ZoneEvent,
   type ZoneState,
+  activeTraceparent,
+  instrumentParentChannel,
+  instrumentSigner,
+  recordProcess,
+  recordStep,
+  recordWait,
+  traceIdOf,
+  withSpan,
 } from '@chorus/core';
+import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { ProcessTracer } from './process-trace.js';
 
 export interface SidecarRuntimeOptions {
   /** This sidecar's signer id. */
@@ -61,9 +71,16 @@ export class SidecarRuntime {
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
+  /** The signer and parent channel, traced and timed per call. */
+  private readonly signer: Signer;
+  private readonly parent: ParentChannel;
+  private readonly processTrace: ProcessTracer;
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
+    this.signer = instrumentSigner(options.signer);
+    this.parent = instrumentParentChannel(options.parent);
+    this.processTrace = new ProcessTracer(options.id);
   }
 
   private get log() {
@@ -88,11 +105,19 @@ export class SidecarRuntime {
 
   /** Checks the signer, registers it in every zone, and starts following the streams. */
   async start(): Promise<void> {
-    const { signer, logger } = this.options;
-    for (const zone of this.options.zones) {
-      await signer.checkZone(zone, { signal: this.abort.signal });
-      await this.register(zone);
-    }
+    const { logger } = this.options;
+    const signer = this.signer;
+    await withSpan(
+      'sidecar start',
+      { 'chorus.sidecar.id': this.options.id, 'chorus.zones': [...this.options.zones] },
+      ROOT_CONTEXT,
+      async () => {
+        for (const zone of this.options.zones) {
+          await signer.checkZone(zone, { signal: this.abort.signal });
+          await this.register(zone);
+        }
+      },
+    );
     const seen = await this.log.readAll({ streamPrefix: 'zone/' });
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
@@ -116,7 +141,7 @@ export class SidecarRuntime {
     await Promise.allSettled(this.loops);
     await this.subscription?.close();
     await this.observers.shutdown();
-    await this.options.signer.close?.();
+    await this.signer.close?.();
   }
 
   /** Reads the stream from where the cached fold stopped. */
@@ -124,31 +149,191 @@ export class SidecarRuntime {
     const stream = zoneStream(zone);
     let state = this.states.get(zone) ?? foldZone(zone, []);
     const fresh = await this.log.readStream(stream, { fromVersion: state.version + 1 });
-    for (const recorded of fresh) state = applyZoneEvent(state, recorded.event);
+    for (const recorded of fresh) {
+      state = applyZoneEvent(state, recorded.event);
+      this.processTrace.note(recorded.event);
+    }
     this.states.set(zone, state);
     return state;
   }
 
+  /** Appends one event; false when another sidecar appended first (re-read and decide again). */
   private async append(zone: string, state: ZoneState, event: ZoneEvent): Promise<boolean> {
+    // Inside a recorded span of the same trace, the event names that span: the log then points
+    // at the exact span that wrote each event.
+    const spanTraceparent = activeTraceparent();
+    const stamped =
+      spanTraceparent &&
+      event.traceparent &&
+      traceIdOf(spanTraceparent) === traceIdOf(event.traceparent)
+        ? { ...event, traceparent: spanTraceparent }
+        : event;
     try {
-      await this.log.append(zoneStream(zone), state.version, [event]);
-      this.options.logger.info(
-        {
-          zone,
-          event: event.type,
-          ...('stepIndex' in event.data ? { step: event.data.stepIndex } : {}),
-        },
-        'event appended',
-      );
-      return true;
+      await this.log.append(zoneStream(zone), state.version, [stamped]);
     } catch (error) {
-      if (isWrongVersion(error)) return true; // another sidecar was first: re-read and decide again
+      if (isWrongVersion(error)) return false;
       throw error;
+    }
+    this.options.logger.info(
+      {
+        zone,
+        event: event.type,
+        ...('stepIndex' in event.data ? { step: event.data.stepIndex } : {}),
+      },
+      'event appended',
+    );
+    this.recorded(zone, state, event);
+    return true;
+  }
+
+  /** Metrics and the step and process spans for an event this sidecar recorded. */
+  private recorded(zone: string, state: ZoneState, event: ZoneEvent): void {
+    const processOf = (id: string) => state.processes.find((process) => process.id === id);
+    switch (event.type) {
+      case 'process-started':
+        recordProcess(event.data.kind, 'started');
+        return;
+      case 'process-blocked': {
+        recordProcess(event.data.kind, 'blocked');
+        const request = state.pendingRequests.find(
+          (pending) => pending.processId === event.data.processId,
+        );
+        this.processTrace.emitProcess(
+          zone,
+          {
+            id: event.data.processId,
+            kind: event.data.kind,
+            signerId: event.data.signerId,
+            ...(request?.traceparent ? { traceparent: request.traceparent } : {}),
+          },
+          'blocked',
+          event.data.reasons,
+        );
+        return;
+      }
+      case 'process-completed':
+      case 'process-failed': {
+        const process = processOf(event.data.processId);
+        if (!process) return;
+        const outcome = event.type === 'process-completed' ? 'completed' : 'failed';
+        recordProcess(process.kind, outcome);
+        this.processTrace.emitProcess(
+          zone,
+          {
+            id: process.id,
+            kind: process.kind,
+            signerId: process.signerId,
+            ...(process.traceparent ? { traceparent: process.traceparent } : {}),
+            startedAt: process.startedAt,
+            steps: process.steps.length,
+            groupBefore: process.groupBefore,
+            groupAfter:
+              event.type === 'process-completed' ? event.data.groupAfter : process.groupAfter,
+          },
+          outcome,
+          event.type === 'process-failed' ? [event.data.reason] : [],
+        );
+        return;
+      }
+      case 'wait-scheduled': {
+        const process = processOf(event.data.processId);
+        const step = process?.stepStates[event.data.stepIndex];
+        const from = Date.parse(step?.postconditionMetAt ?? event.occurredAt);
+        recordWait(
+          (Date.parse(event.data.notBefore) - from) / 1000,
+          process?.steps[event.data.stepIndex]?.wait ?? 'unknown',
+        );
+        return;
+      }
+      case 'step-completed': {
+        const process = processOf(event.data.processId);
+        if (!process) return;
+        recordStep(process.kind, process.steps[event.data.stepIndex]?.name ?? 'unknown');
+        this.processTrace.emitStep(zone, process, event.data.stepIndex);
+        return;
+      }
+      case 'zone-defined':
+      case 'signer-registered':
+      case 'signer-keys-observed':
+      case 'process-requested':
+      case 'step-started':
+      case 'signer-reconciled':
+      case 'postcondition-met':
+        return;
     }
   }
 
+  /** The span an action runs in, and its parent: the step's span, or the process's root span. */
+  private actionSpan(
+    zone: string,
+    state: ZoneState,
+    decision: Decision,
+  ): { name: string; parent: Context; attributes: Attributes } | undefined {
+    const attributes: Attributes = {
+      'chorus.sidecar.id': this.options.id,
+      'chorus.zone': zone,
+      'chorus.decision': decision.kind,
+    };
+    if (decision.kind === 'preflight') {
+      return {
+        name: 'preflight',
+        parent: this.processTrace.requestContext(decision.processId, state),
+        attributes: {
+          ...attributes,
+          'chorus.process.id': decision.processId,
+          'chorus.process.kind': decision.processKind,
+          'chorus.process.signer': decision.signerId,
+        },
+      };
+    }
+    const process = state.activeProcess;
+    if (!process) return undefined;
+    let name: string;
+    let stepIndex: number | undefined;
+    let inStep = true;
+    switch (decision.kind) {
+      case 'append':
+        name = `append ${decision.event.type}`;
+        attributes['chorus.event.type'] = decision.event.type;
+        stepIndex = 'stepIndex' in decision.event.data ? decision.event.data.stepIndex : undefined;
+        break;
+      case 'reconcile':
+      case 'observe':
+        name = decision.kind;
+        stepIndex = decision.stepIndex;
+        break;
+      case 'check-precondition':
+        // Before the step starts: a child of the process, not of the step.
+        name = decision.kind;
+        stepIndex = decision.stepIndex;
+        inStep = false;
+        break;
+      case 'idle':
+      case 'await-others':
+      case 'sleep-until':
+        return undefined;
+    }
+    const definition = stepIndex === undefined ? undefined : process.steps[stepIndex];
+    return {
+      name,
+      parent:
+        stepIndex !== undefined && inStep
+          ? this.processTrace.stepContext(process, stepIndex)
+          : this.processTrace.rootContext(process),
+      attributes: {
+        ...attributes,
+        'chorus.process.id': process.id,
+        'chorus.process.kind': process.kind,
+        'chorus.process.signer': process.signerId,
+        ...(stepIndex === undefined ? {} : { 'chorus.step.index': stepIndex }),
+        ...(definition ? { 'chorus.step.name': definition.name } : {}),
+      },
+    };
+  }
+
   private async register(zone: string): Promise<void> {
-    const { signer, id } = this.options;
+    const { id } = this.options;
+    const signer = this.signer;
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const state = await this.refresh(zone);
       const reference = {
@@ -197,14 +382,18 @@ export class SidecarRuntime {
   /** Resolves on the next event of the zone, or after `ms`, or when stopping. */
   private sleep(zone: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const signal = this.abort.signal;
       const timer = setTimeout(done, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
       const stream = zoneStream(zone);
       function done() {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
       }
       this.wakers.set(stream, done);
-      this.abort.signal.addEventListener('abort', done, { once: true });
+      // An abort that came while deciding would never fire the listener: do not sleep then.
+      if (signal.aborted) done();
+      else signal.addEventListener('abort', done, { once: true });
     });
   }
 
@@ -215,7 +404,12 @@ export class SidecarRuntime {
       try {
         const state = await this.refresh(zone);
         const decision = decide(state, this.context(zone));
-        const pause = await this.act(zone, state, decision);
+        const span = this.actionSpan(zone, state, decision);
+        const pause = span
+          ? await withSpan(span.name, span.attributes, span.parent, () =>
+              this.act(zone, state, decision),
+            )
+          : await this.act(zone, state, decision);
         failures = 0;
         if (pause > 0) await this.sleep(zone, pause);
       } catch (error) {
@@ -233,7 +427,8 @@ export class SidecarRuntime {
 
   /** Carries out one decision. Returns how long to pause before deciding again (0 = at once). */
   private async act(zone: string, state: ZoneState, decision: Decision): Promise<number> {
-    const { signer, parent, logger } = this.options;
+    const { logger } = this.options;
+    const { signer, parent } = this;
     const signal = this.abort.signal;
     const context = this.context(zone);
     switch (decision.kind) {

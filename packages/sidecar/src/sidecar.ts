@@ -12,7 +12,7 @@ import {
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { SidecarRuntime } from './runtime.js';
-import { configureTelemetry, type Telemetry } from './telemetry.js';
+import { configureTelemetry, traceLogFields, type Telemetry } from './telemetry.js';
 import { TOKENS } from './tokens.js';
 
 /** pino fields that must never be printed. */
@@ -34,6 +34,8 @@ export function createRootLogger(
       level: level ?? 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'chorus-sidecar' },
+      // trace_id and span_id of the active span: lines logged inside a span name their trace.
+      mixin: traceLogFields,
     },
     destination as pino.DestinationStream | undefined,
   );
@@ -51,13 +53,38 @@ export async function composeSidecar(
     parent?: ParentChannel;
     eventLog?: EventLog<ZoneEvent>;
     importModule?: ModuleImporter;
+    /** Where the `OTEL_` variables are read; default `process.env`. */
+    environment?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<{ runtime: SidecarRuntime; container: DependencyContainer; telemetry: Telemetry }> {
   const container = rootContainer.createChildContainer();
   const logger = (options.logger ?? createRootLogger(config.logLevel)).child({
     sidecar: config.id,
   });
-  const telemetry = configureTelemetry(process.env, logger);
+  const telemetry = configureTelemetry(options.environment ?? process.env, logger, {
+    serviceName: 'chorus-sidecar',
+    serviceInstanceId: config.id,
+    attributes: { 'chorus.component': 'sidecar', 'chorus.sidecar.id': config.id },
+  });
+  try {
+    const runtime = await composeRuntime(config, container, logger, options);
+    return { runtime, container, telemetry };
+  } catch (error) {
+    await telemetry.shutdown();
+    throw error;
+  }
+}
+
+async function composeRuntime(
+  config: SidecarConfig,
+  container: DependencyContainer,
+  logger: Logger,
+  options: {
+    parent?: ParentChannel;
+    eventLog?: EventLog<ZoneEvent>;
+    importModule?: ModuleImporter;
+  },
+): Promise<SidecarRuntime> {
   const plugin = await loadSignerPlugin(config.signer.plugin, options.importModule);
   const signer: Signer = plugin.create(plugin.parseConfig(config.signer.config), {
     logger: logger.child({ plugin: plugin.kind, signerId: config.id }),
@@ -85,7 +112,7 @@ export async function composeSidecar(
   container.register(TOKENS.eventLog, { useValue: eventLog });
   container.register(TOKENS.signer, { useValue: signer });
   container.register(TOKENS.parentChannel, { useValue: parent });
-  const runtime = new SidecarRuntime({
+  return new SidecarRuntime({
     id: config.id,
     zones: config.zones,
     nameServerNames: config.nameServerNames,
@@ -94,5 +121,4 @@ export async function composeSidecar(
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
     logger,
   });
-  return { runtime, container, telemetry };
 }

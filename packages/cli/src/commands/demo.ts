@@ -291,7 +291,7 @@ export async function demoCommand(
       .sort();
     say('writing the timeline report');
     const written = await writeReport({
-      log: events as unknown as Parameters<typeof writeReport>[0]['log'],
+      log: events,
       zone,
       outDir: path.join(demoDirectory, 'report'),
     });

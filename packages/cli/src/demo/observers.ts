@@ -79,6 +79,7 @@ export async function startDemoObservers(options: {
     'consistency' | 'validation' | 'pipeline' | 'recorderErrors'
   > = { violations: [], validationFailures: [], disagreements: [] };
   let processId: string | undefined;
+  const lastRecorded = new Map<string, number>();
   const since = new Date().toISOString();
 
   const consistency = createConsistencyObserver({
@@ -134,7 +135,21 @@ export async function startDemoObservers(options: {
     wire: { history, providers, margins },
     intervalMs: 1000,
     onFinding: (finding) => {
-      recorder.finding(finding, processId);
+      // The event log gets one event per finding per 10 s; the totals count every one.
+      const key = [
+        finding.kind,
+        finding.provider,
+        finding.resolver,
+        finding.invariant,
+        finding.detail,
+      ]
+        .join('|')
+        .replace(/(chorus-)?nx-[0-9a-f]+/g, 'nx');
+      const now = Date.now();
+      if (now - (lastRecorded.get(key) ?? 0) >= 10_000) {
+        lastRecorded.set(key, now);
+        recorder.finding(finding, processId);
+      }
       if (finding.kind === 'disagreement')
         report.disagreements.push({
           ...(finding.resolver ? { resolver: finding.resolver } : {}),
@@ -161,10 +176,12 @@ export async function startDemoObservers(options: {
   };
   const pipeline = createObserverPipeline<ZoneEvent>([
     tracker,
-    consistency as Observer<ZoneEvent>,
-    validation as Observer<ZoneEvent>,
+    consistency,
+    validation,
     ...(options.extraObservers ?? []),
   ]);
+  // The history knows only what it saw: one full round before anything changes.
+  await consistency.checkOnce();
   const subscription = options.zoneLog.subscribe({
     streamPrefix: 'zone/',
     afterPosition: 0,

@@ -51,6 +51,8 @@ export interface ConsistencyObserverOptions {
     at: number,
   ) => void;
   now?: () => number;
+  /** The invariant evaluator; tests inject a scripted one. Default `evaluateInvariants`. */
+  evaluate?: typeof evaluateInvariants;
 }
 
 export interface ConsistencyRound {
@@ -118,7 +120,7 @@ export function createConsistencyObserver(
     );
     for (const version of changes) options.onVersion?.(version);
     const at = now();
-    const violations = evaluateInvariants({
+    const violations = (options.evaluate ?? evaluateInvariants)({
       zone,
       parentZone: options.parentZone,
       history,
@@ -169,6 +171,7 @@ export function createConsistencyObserver(
   const start = () => {
     stopAt = undefined;
     if (timer || stopped) return;
+    checkOnce().catch(() => undefined);
     timer = setInterval(() => {
       if (stopAt !== undefined && now() >= stopAt) {
         clearInterval(timer);
@@ -190,28 +193,20 @@ export function createConsistencyObserver(
     onEvent(envelope: ChorusEventEnvelope): void {
       const event = envelope as ZoneEvent;
       if (canonicalName(event.zone) !== canonicalName(zone)) return;
-      switch (event.type) {
-        case 'signer-registered': {
-          const signer = event.data.signer;
-          providers.set(signer.id, {
-            id: signer.id,
-            nameServerNames: signer.nameServerNames,
-            servers: signer.endpoints,
-          });
-          return;
-        }
-        case 'process-started':
-          processId = event.data.processId;
-          start();
-          return;
-        case 'process-completed':
-        case 'process-failed':
-          processId = undefined;
-          if ((options.mode ?? 'during-process') === 'during-process')
-            stopAt = now() + (options.tailSeconds ?? 60);
-          return;
-        default:
-          return;
+      if (event.type === 'signer-registered') {
+        const signer = event.data.signer;
+        providers.set(signer.id, {
+          id: signer.id,
+          nameServerNames: signer.nameServerNames,
+          servers: signer.endpoints,
+        });
+      } else if (event.type === 'process-started') {
+        processId = event.data.processId;
+        start();
+      } else if (event.type === 'process-completed' || event.type === 'process-failed') {
+        processId = undefined;
+        if ((options.mode ?? 'during-process') === 'during-process')
+          stopAt = now() + (options.tailSeconds ?? 60);
       }
     },
     async shutdown(): Promise<void> {

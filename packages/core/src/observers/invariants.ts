@@ -23,7 +23,12 @@ import { verifyRrsig } from '../dnssec/verify.js';
 import { isDeleteCdnskey, isDeleteCds } from '../parent/scanner.js';
 import { dnskeyIdentity, dsIdentity } from '../plugin/plan.js';
 import type { InvariantId } from './observation-events.js';
-import { WireHistory, reachableProviders, serverLabel } from './wire-history.js';
+import {
+  WireHistory,
+  cachedWhileReachable,
+  reachableProviders,
+  serverLabel,
+} from './wire-history.js';
 import type { CacheMargins, ObservedProvider, ObservedVersion } from './wire-history.js';
 
 export interface InvariantViolation {
@@ -236,8 +241,27 @@ function cachedAt(
     .filter(
       (version) =>
         version.firstSeen <= t &&
-        WireHistory.servedUntil(version, t) >= t - (cacheTtl(version) + marginSeconds),
+        WireHistory.servedUntil(version, t) >= t - (cacheTtl(version) + marginSeconds) &&
+        wasCacheable(evaluation, version, marginSeconds),
     );
+}
+
+/** Served while its provider was reachable (always so for the parent); see `cachedWhileReachable`. */
+function wasCacheable(
+  evaluation: Evaluation,
+  version: ObservedVersion,
+  marginSeconds: number,
+): boolean {
+  if (version.server.provider === 'parent') return true;
+  return cachedWhileReachable(
+    evaluation.history,
+    evaluation.zone,
+    evaluation.providers,
+    evaluation.margins,
+    version,
+    evaluation.t,
+    marginSeconds + Math.max(0, cacheTtl(version) - (version.answer.rrset?.ttl ?? 0)),
+  );
 }
 
 /** One version per distinct (provider, id); the first seen wins. */
@@ -447,7 +471,11 @@ function dnskeyVersions(
   const cached = includeCached
     ? evaluation.history
         .possiblyCached(filter, evaluation.t, evaluation.margins.childSeconds)
-        .filter((version) => version.answer.rcode === 'NOERROR')
+        .filter(
+          (version) =>
+            version.answer.rcode === 'NOERROR' &&
+            wasCacheable(evaluation, version, evaluation.margins.childSeconds),
+        )
     : [];
   return distinct([...current, ...cached]).map((version) => ({
     version,
@@ -505,7 +533,12 @@ function checkDnskeyToData(evaluation: Evaluation): void {
           evaluation.t,
           evaluation.margins.childSeconds,
         )
-        .filter((version) => version.answer.rcode === 'NOERROR' && version.answer.rrset),
+        .filter(
+          (version) =>
+            version.answer.rcode === 'NOERROR' &&
+            version.answer.rrset &&
+            wasCacheable(evaluation, version, evaluation.margins.childSeconds),
+        ),
     ),
   );
   const data = dataSets(evaluation);
@@ -656,9 +689,10 @@ function contentOf(version: ObservedVersion, ignoreSerial = false): string {
       if (rrset.type === 'CDS') return dsIdentity(data as DsData);
       if (rrset.type === 'CDNSKEY') return dnskeyIdentity(data as DnskeyData);
       if (rrset.type === 'SOA' && ignoreSerial) {
+        // Each provider names its own primary and keeps its own serial (RFC 8901 §2.1, model 2).
         const soa = data as SoaData;
         return canonicalName(
-          `${soa.mname} ${soa.rname} * ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`,
+          `* ${soa.rname} * ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`,
         );
       }
       return rdataText(rrset.type, data);
@@ -874,8 +908,8 @@ function zoneSigningKeys(evaluation: Evaluation, id: string): Map<string, Dnskey
   const keys = new Map<string, DnskeyData>();
   for (const version of current.filter(atApex(evaluation, 'DNSKEY')))
     for (const key of zoneKeys(version.answer.rrset))
-      if (!isSep(key) || dataSigners.has(`${key.algorithm}/${safeTag(key)}`))
-        keys.set(dnskeyIdentity(key), key);
+      // The keys that sign the provider's data: its RRset also holds the other providers' ZSKs.
+      if (dataSigners.has(`${key.algorithm}/${safeTag(key)}`)) keys.set(dnskeyIdentity(key), key);
   return keys;
 }
 

@@ -3,7 +3,7 @@
  * observation stream. One writer per stream is expected; a lost race is re-read and retried.
  */
 import { formatRdata } from '../dns/presentation.js';
-import type { DnskeyData, RecordType } from '../dns/types.js';
+import type { DnskeyData } from '../dns/types.js';
 import { DNSKEY_FLAG_SEP } from '../dns/constants.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { EventLog } from '../event-log/types.js';
@@ -67,9 +67,7 @@ export function createObservationRecorder(
     version(version) {
       const rrset = version.answer.rrset;
       const type = version.answer.type;
-      const records = rrset
-        ? rrset.records.map((data) => formatRdata({ type: type as RecordType, data } as never))
-        : [];
+      const records = rrset ? rrset.records.map((data) => formatRdata({ type: type, data })) : [];
       const keys =
         type === 'DNSKEY' && rrset
           ? (rrset.records as DnskeyData[]).map((key) => {

@@ -14,6 +14,7 @@ import { validateViaProvider } from './validator.js';
 import type { ValidatorResolve, Verdict } from './validator.js';
 import {
   WireHistory,
+  cachedWhileReachable,
   reachableProviders,
   serverLabel,
   type CacheMargins,
@@ -231,7 +232,19 @@ function cachedCombinations(
         t,
         wire.margins.childSeconds + extraSeconds,
       ),
-    ).filter((version) => version.answer.rrset),
+    ).filter(
+      (version) =>
+        version.answer.rrset &&
+        cachedWhileReachable(
+          wire.history,
+          zone,
+          wire.providers,
+          wire.margins,
+          version,
+          t,
+          wire.margins.childSeconds + extraSeconds,
+        ),
+    ),
   );
   const combinations = [];
   for (const ds of dsVersions)
@@ -311,6 +324,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
       });
       return { ...base, ...pinned, rcode: response.rcode, ad: response.ad };
     } catch (error) {
+      if (controller.signal.aborted) throw error; // shutting down: no answer is not a failure
       return {
         ...base,
         ...pinned,
@@ -345,6 +359,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
       probeName: ProbeName,
       provider: ValidationObserverOptions['providers'][number],
       cached?: ValidateCached,
+      ask: ValidatorResolve = resolve,
     ) =>
       validateViaProvider({
         name: probeName.name,
@@ -355,7 +370,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         parentServers: options.parentServers,
         provider: provider.server,
         signal: controller.signal,
-        resolve,
+        resolve: ask,
         ...(options.now ? { now: options.now() } : {}),
         ...(cached ? { cached } : {}),
       });
@@ -426,8 +441,14 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           });
         }
       }
+      // A resolver pinned to a provider stands for one the delegation sends there: asked only while
+      // clients could be sent there, so that its cache holds only what such a resolver could hold.
+      const asked = options.resolvers.filter(
+        (resolver) =>
+          resolver.pinnedTo === undefined || !reachable || reachable.has(resolver.pinnedTo),
+      );
       const resolverAnswers = await Promise.all(
-        options.resolvers.map((resolver) => askResolver(resolver, probeName)),
+        asked.map((resolver) => askResolver(resolver, probeName)),
       );
       answers.push(...resolverAnswers);
       for (const answer of resolverAnswers) {
@@ -475,6 +496,17 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           );
         }
         if (detail === null) continue;
+        // The resolver may have asked after the world changed: look again, afresh, before accusing.
+        const again = await Promise.all(
+          options.providers
+            .filter((entry) =>
+              answer.pinnedTo !== undefined
+                ? entry.id === answer.pinnedTo
+                : !reachable || reachable.has(entry.id),
+            )
+            .map((entry) => validate(probeName, entry, undefined, memoized(options.resolve))),
+        );
+        if (unexplained(again, answer) === null) continue;
         report({
           kind: 'disagreement',
           at,

@@ -55,7 +55,7 @@ export function versionId(answer: ServedAnswer): string {
   const rrset = answer.rrset;
   const records = rrset
     ? rrset.records
-        .map((data) => formatRdata({ type: rrset.type, data } as never))
+        .map((data) => formatRdata({ type: rrset.type, data }))
         .sort()
         .join('\n')
     : '';
@@ -220,4 +220,35 @@ export function reachableProviders(
         grew = true;
   }
   return reachable;
+}
+
+/**
+ * Whether a resolver could have cached `version` (of a provider's answer) and still hold it at
+ * `t`: it was served while the provider was reachable, within its TTL + `marginSeconds` of `t`.
+ * A version served only while nobody could be sent to its provider was never cached anywhere.
+ */
+export function cachedWhileReachable(
+  history: WireHistory,
+  zone: string,
+  providers: readonly ObservedProvider[],
+  margins: CacheMargins,
+  version: ObservedVersion,
+  t: number,
+  marginSeconds: number,
+): boolean {
+  const ttl = version.answer.rrset?.ttl ?? 0;
+  const from = Math.max(version.firstSeen, t - (ttl + marginSeconds));
+  const to = Math.min(WireHistory.servedUntil(version, t), t);
+  if (from > to) return false;
+  // Reachability changes only when an NS version appears or runs out of caches.
+  const moments = new Set([from, to]);
+  for (const ns of history.versions({ type: 'NS' })) {
+    const nsTtl = ns.answer.rrset?.ttl ?? 0;
+    const margin = ns.server.provider === 'parent' ? margins.parentSeconds : margins.childSeconds;
+    for (const moment of [ns.firstSeen, WireHistory.servedUntil(ns, t) + nsTtl + margin])
+      if (moment > from && moment < to) moments.add(moment);
+  }
+  return [...moments].some((moment) =>
+    reachableProviders(history, zone, providers, moment, margins).has(version.server.provider),
+  );
 }
