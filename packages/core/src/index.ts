@@ -354,6 +354,7 @@ export type {
   ObservationEvent,
   ObservationEventType,
   ObservedKey,
+  ObserverTotals,
 } from './observers/observation-events.js';
 
 // telemetry (helper)

@@ -1,5 +1,5 @@
 /** The timeline model: everything the report draws, as plain JSON (also written as timeline.json). */
-import type { BlockReason, InvariantId, ProcessKind } from '@chorus/core';
+import type { BlockReason, InvariantId, ObserverTotals, ProcessKind } from '@chorus/core';
 
 export const TIMELINE_SCHEMA_VERSION = 1;
 
@@ -131,26 +131,13 @@ export interface Glitch {
   processId?: string;
 }
 
-export interface ObserverReport {
+export interface ObserverReport extends ObserverTotals {
   observer: string;
   since: string;
   at: string;
-  probes: number;
-  resolverAnswers: number;
-  disagreements: number;
-  validationFailures: number;
-  invariantChecks: number;
-  violations: number;
 }
 
-export interface ObserverTotals {
-  probes: number;
-  resolverAnswers: number;
-  disagreements: number;
-  validationFailures: number;
-  invariantChecks: number;
-  violations: number;
-}
+export type { ObserverTotals };
 
 export interface TimelineSummary {
   processes: number;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -62,7 +63,11 @@ export interface RunningSidecar {
   configFile: string;
 }
 
-const CLI_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+/** The built CLI entry: next to this module in dist/, or dist/ itself when running from src/. */
+const CLI_MAIN = [
+  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.js'),
+  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'main.js'),
+].find((candidate) => existsSync(candidate));
 
 /** Starts `chorus sidecar --config FILE` as its own process, output to a log file. */
 export async function startSidecarProcess(
@@ -75,14 +80,12 @@ export async function startSidecarProcess(
   const logFile = path.join(directory, `sidecar-${config.id}.log`);
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const output = await open(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [options.cliMain ?? CLI_MAIN, 'sidecar', '--config', configFile],
-    {
-      stdio: ['ignore', output.fd, output.fd],
-      detached: true,
-    },
-  );
+  const main = options.cliMain ?? CLI_MAIN;
+  if (!main) throw new Error('the chorus CLI is not built: run pnpm build first');
+  const child = spawn(process.execPath, [main, 'sidecar', '--config', configFile], {
+    stdio: ['ignore', output.fd, output.fd],
+    detached: true,
+  });
   child.unref();
   await output.close();
   if (child.pid === undefined) throw new Error(`could not start the sidecar of ${config.id}`);

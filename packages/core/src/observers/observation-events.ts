@@ -98,19 +98,17 @@ export type ObservationEvent =
       }
     >
   /** Totals, appended when an observer stops (and periodically while it runs). */
-  | ObservationEnvelope<
-      'observer-summary',
-      {
-        observer: string;
-        since: string;
-        probes: number;
-        resolverAnswers: number;
-        disagreements: number;
-        validationFailures: number;
-        invariantChecks: number;
-        violations: number;
-      }
-    >;
+  | ObservationEnvelope<'observer-summary', ObserverTotals & { observer: string; since: string }>;
+
+/** What an observer counted: `observer-summary` events carry these. */
+export interface ObserverTotals {
+  probes: number;
+  resolverAnswers: number;
+  disagreements: number;
+  validationFailures: number;
+  invariantChecks: number;
+  violations: number;
+}
 
 export type ObservationEventType = ObservationEvent['type'];
 

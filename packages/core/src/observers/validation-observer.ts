@@ -405,37 +405,35 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         }),
       );
       verdicts.push(...results);
+      const fail = (
+        fields: Pick<ValidationFinding, 'provider' | 'resolver' | 'detail' | 'invariant'>,
+      ) =>
+        report({
+          kind: 'validation-failure',
+          at,
+          name: probeName.name,
+          type: probeName.type,
+          ...fields,
+        });
       for (const result of results) {
         if (result.reachable === false) continue;
         if (result.verdict.status === 'bogus') {
-          report({
-            kind: 'validation-failure',
-            at,
+          fail({
             provider: result.provider,
-            name: probeName.name,
-            type: probeName.type,
             detail: result.verdict.reason,
             invariant: linkInvariant(result.verdict),
           });
         } else if (wire && !providerAnswers(wire.history, result.provider)) {
-          report({
-            kind: 'validation-failure',
-            at,
+          fail({
             provider: result.provider,
-            name: probeName.name,
-            type: probeName.type,
             detail: `no server of ${result.provider} answers for ${zone}, yet resolvers may still be sent there by a possibly-cached NS set: ${result.verdict.reason}`,
             invariant: 'I1',
           });
         }
         for (const combination of result.cached ?? []) {
           if (combination.verdict.status !== 'bogus' || !combination.strict) continue;
-          report({
-            kind: 'validation-failure',
-            at,
+          fail({
             provider: result.provider,
-            name: probeName.name,
-            type: probeName.type,
             detail: `a resolver holding ${combination.ds} and ${combination.dnskey}: ${combination.verdict.reason}`,
             invariant: linkInvariant(combination.verdict),
           });
@@ -465,13 +463,9 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           detail = unexplained(outcomes(pinned), answer);
           // A pinned resolver failing while real resolvers could be sent to its provider is a glitch.
           if (pinned.reachable === true && (answer.rcode === 'SERVFAIL' || answer.rcode === null)) {
-            report({
-              kind: 'validation-failure',
-              at,
+            fail({
               provider: pinned.provider,
               resolver: answer.resolver,
-              name: probeName.name,
-              type: probeName.type,
               detail: `resolver ${answer.resolver}, pinned to ${pinned.provider}, answered ${answer.rcode ?? `nothing (${answer.error ?? 'no response'})`}`,
             });
           }
@@ -481,12 +475,8 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
             answer,
           );
           if (answer.rcode === 'SERVFAIL' || answer.rcode === null)
-            report({
-              kind: 'validation-failure',
-              at,
+            fail({
               resolver: answer.resolver,
-              name: probeName.name,
-              type: probeName.type,
               detail: `resolver ${answer.resolver} answered ${answer.rcode ?? `nothing (${answer.error ?? 'no response'})`}`,
             });
         } else {
