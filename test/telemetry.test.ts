@@ -230,6 +230,8 @@ describe('telemetry across the demo', () => {
       'chorus.steps',
       'chorus.waits.duration',
       'chorus.plugin.call.duration',
+      // From the demo's validation observer, in the CLI process.
+      'chorus.validation.checks',
     ])
       expect(names, name).toContain(name);
     const outcomes = metrics

@@ -9,6 +9,7 @@ import { query } from '../dns/query.js';
 import type { DnskeyData, DsData, NameServer, RecordType } from '../dns/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { ChorusEventEnvelope, Observer } from '../plugin/observer.js';
+import { recordValidationCheck, recordValidationFailure } from '../telemetry/metrics.js';
 import type { InvariantId } from './observation-events.js';
 import { validateViaProvider } from './validator.js';
 import type { ValidatorResolve, Verdict } from './validator.js';
@@ -341,6 +342,10 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     const findings: ValidationFinding[] = [];
     const report = (finding: ValidationFinding) => {
       findings.push(finding);
+      recordValidationFailure(finding.kind, {
+        ...(finding.provider ? { provider: finding.provider } : {}),
+        ...(finding.invariant ? { invariant: finding.invariant } : {}),
+      });
       try {
         options.onFinding?.(finding);
       } catch {
@@ -405,6 +410,11 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         }),
       );
       verdicts.push(...results);
+      for (const result of results) {
+        recordValidationCheck(result.provider, result.verdict.status);
+        for (const combination of result.cached ?? [])
+          recordValidationCheck(result.provider, combination.verdict.status);
+      }
       const fail = (
         fields: Pick<ValidationFinding, 'provider' | 'resolver' | 'detail' | 'invariant'>,
       ) =>
