@@ -4,7 +4,7 @@
  * the two negative controls, each skipping one mandated wait, where the consistency observer and
  * the validation observer must both catch and name the glitch, and the timeline must show it.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,16 @@ afterAll(async () => {
     await rm(directory, { recursive: true, force: true });
   }
 });
+
+/** Glitch markers drawn in the timeline's SVG pictures, by file name. */
+async function glitchMarkers(reportHtml: string): Promise<Record<string, number>> {
+  const directory = path.dirname(reportHtml);
+  const markers: Record<string, number> = {};
+  for (const file of (await readdir(directory)).filter((name) => name.endsWith('.svg')))
+    markers[file] =
+      (await readFile(path.join(directory, file), 'utf8')).split('data-glitch=').length - 1;
+  return markers;
+}
 
 async function runDemo(
   extra: string[],
@@ -101,6 +111,9 @@ describe('the migration demo, watched', () => {
       const html = await readFile(result.report, 'utf8');
       expect(html).toContain('add-signer');
       expect(html).toContain('remove-signer');
+      const markers = await glitchMarkers(result.report);
+      expect(Object.keys(markers)).toHaveLength(3);
+      expect(Object.values(markers)).toEqual([0, 0, 0]);
     },
     DEMO_TIMEOUT_MS,
   );
@@ -129,6 +142,9 @@ describe('the migration demo, watched', () => {
       const html = await readFile(result.report, 'utf8');
       expect(html).toContain('SKIPPED');
       expect(html).toContain('I3');
+      const markers = await glitchMarkers(result.report);
+      expect(markers['process-1-add-signer-powerdns.svg']).toBeGreaterThan(0);
+      expect(markers['process-2-add-signer-knot.svg']).toBeGreaterThan(0);
     },
     DEMO_TIMEOUT_MS,
   );
@@ -157,6 +173,8 @@ describe('the migration demo, watched', () => {
       const html = await readFile(result.report, 'utf8');
       expect(html).toContain('SKIPPED');
       expect(html).toContain('I1');
+      const markers = await glitchMarkers(result.report);
+      expect(markers['process-3-remove-signer-bind.svg']).toBeGreaterThan(0);
     },
     DEMO_TIMEOUT_MS,
   );
