@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, normalizeName, type NameServer } from '@chorus/core';
+import { ConfigError, normalizeName, parseRdata, type DsData, type NameServer } from '@chorus/core';
 
 /**
  * The sidecar's configuration file (JSON). Secrets never appear in it: plugins take key files,
@@ -21,6 +21,27 @@ export interface SidecarConfig {
   parent: { zone: string; servers: NameServer[] };
   /** pino level; default `info`. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Observers this sidecar runs for each of its zones, recording what they find in the event
+   * log's observation stream. One sidecar of a group is enough.
+   */
+  observers?: SidecarObserversConfig;
+}
+
+export interface SidecarObserversConfig {
+  /**
+   * The invariants I1–I9, sampled every `intervalMs`: all the time (`always`, the default), or
+   * during each process and a minute after (`during-process`).
+   */
+  consistency?: { intervalMs: number; mode: 'always' | 'during-process' };
+  /** Our own validator against every signer, cross-checked against the resolvers given. */
+  validation?: {
+    /** DS records of the parent zone's KSK: the trust anchor, e.g. `12345 13 2 ABCD…`. */
+    trustAnchor: DsData[];
+    /** Validating resolvers to cross-check; `pinnedTo` names the signer a resolver only asks. */
+    resolvers: { id: string; server: NameServer; pinnedTo?: string }[];
+    intervalMs: number;
+  };
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -86,6 +107,7 @@ export function parseSidecarConfig(
     'nameServerNames',
     'parent',
     'logLevel',
+    'observers',
   ]);
   for (const key of Object.keys(root))
     if (!known.has(key))
@@ -116,17 +138,9 @@ export function parseSidecarConfig(
       problem: 'list every parent nameserver address',
       source,
     });
-  const servers = parent.servers.map((server, index) => {
-    const entry = record(server, `parent.servers[${index}]`, source);
-    const port = entry.port === undefined ? 53 : entry.port;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
-      throw new ConfigError({
-        key: `parent.servers[${index}].port`,
-        problem: 'must be a port number',
-        source,
-      });
-    return { address: text(entry.address, `parent.servers[${index}].address`, source), port };
-  });
+  const servers = parent.servers.map((server, index) =>
+    nameServer(server, `parent.servers[${index}]`, source),
+  );
   const logLevel = root.logLevel ?? 'info';
   if (!LEVELS.includes(logLevel as (typeof LEVELS)[number]))
     throw new ConfigError({
@@ -145,7 +159,97 @@ export function parseSidecarConfig(
     nameServerNames: names(root.nameServerNames, 'nameServerNames', source),
     parent: { zone: names([parent.zone], 'parent.zone', source)[0]!, servers },
     logLevel: logLevel as SidecarConfig['logLevel'] & string,
+    ...(root.observers === undefined ? {} : { observers: parseObservers(root.observers, source) }),
   };
+}
+
+function nameServer(value: unknown, key: string, source: string): NameServer {
+  const entry = record(value, key, source);
+  const port = entry.port === undefined ? 53 : entry.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError({ key: `${key}.port`, problem: 'must be a port number', source });
+  return { address: text(entry.address, `${key}.address`, source), port };
+}
+
+function interval(value: unknown, key: string, source: string): number {
+  const ms = value === undefined ? 1000 : value;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 200 || ms > 3_600_000)
+    throw new ConfigError({ key, problem: 'must be milliseconds from 200 to 3600000', source });
+  return ms;
+}
+
+function only(entry: Record<string, unknown>, keys: string[], key: string, source: string): void {
+  for (const name of Object.keys(entry))
+    if (!keys.includes(name))
+      throw new ConfigError({
+        key: `${key}.${name}`,
+        problem: `unknown setting (known: ${keys.join(', ')})`,
+        source,
+      });
+}
+
+function parseObservers(value: unknown, source: string): SidecarObserversConfig {
+  const observers = record(value, 'observers', source);
+  only(observers, ['consistency', 'validation'], 'observers', source);
+  const result: SidecarObserversConfig = {};
+  if (observers.consistency !== undefined) {
+    const consistency = record(observers.consistency, 'observers.consistency', source);
+    only(consistency, ['intervalMs', 'mode'], 'observers.consistency', source);
+    const mode = consistency.mode ?? 'always';
+    if (mode !== 'always' && mode !== 'during-process')
+      throw new ConfigError({
+        key: 'observers.consistency.mode',
+        problem: 'must be "always" or "during-process"',
+        source,
+      });
+    result.consistency = {
+      intervalMs: interval(consistency.intervalMs, 'observers.consistency.intervalMs', source),
+      mode,
+    };
+  }
+  if (observers.validation !== undefined) {
+    const key = 'observers.validation';
+    const validation = record(observers.validation, key, source);
+    only(validation, ['trustAnchor', 'resolvers', 'intervalMs'], key, source);
+    if (!Array.isArray(validation.trustAnchor) || validation.trustAnchor.length === 0)
+      throw new ConfigError({
+        key: `${key}.trustAnchor`,
+        problem: 'list the DS records of the parent zone, e.g. "12345 13 2 ABCD…"',
+        source,
+      });
+    const trustAnchor = validation.trustAnchor.map((item, index) => {
+      try {
+        return parseRdata('DS', text(item, `${key}.trustAnchor[${index}]`, source)) as DsData;
+      } catch (error) {
+        if (ConfigError.isInstance(error)) throw error;
+        throw new ConfigError({
+          key: `${key}.trustAnchor[${index}]`,
+          problem: `not a DS record: ${(error as Error).message}`,
+          source,
+        });
+      }
+    });
+    const resolvers = (validation.resolvers ?? []) as unknown;
+    if (!Array.isArray(resolvers))
+      throw new ConfigError({ key: `${key}.resolvers`, problem: 'must be a list', source });
+    result.validation = {
+      trustAnchor,
+      resolvers: resolvers.map((item, index) => {
+        const at = `${key}.resolvers[${index}]`;
+        const entry = record(item, at, source);
+        only(entry, ['id', 'address', 'port', 'pinnedTo'], at, source);
+        return {
+          id: text(entry.id, `${at}.id`, source),
+          server: nameServer({ address: entry.address, port: entry.port }, at, source),
+          ...(entry.pinnedTo === undefined
+            ? {}
+            : { pinnedTo: text(entry.pinnedTo, `${at}.pinnedTo`, source) }),
+        };
+      }),
+      intervalMs: interval(validation.intervalMs, `${key}.intervalMs`, source),
+    };
+  }
+  return result;
 }
 
 export async function loadSidecarConfig(file: string): Promise<SidecarConfig> {

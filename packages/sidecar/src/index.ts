@@ -1,5 +1,7 @@
 export { loadSidecarConfig, parseSidecarConfig } from './config.js';
-export type { SidecarConfig } from './config.js';
+export type { SidecarConfig, SidecarObserversConfig } from './config.js';
+export { createSidecarObservers } from './observers.js';
+export type { SidecarObservers } from './observers.js';
 export { loadSignerPlugin } from './plugin-loader.js';
 export type { ModuleImporter } from './plugin-loader.js';
 export { SidecarRuntime } from './runtime.js';

@@ -119,6 +119,10 @@ export class SidecarRuntime {
       },
     );
     const seen = await this.log.readAll({ streamPrefix: 'zone/' });
+    // Observers learn the group (signers, timing) from the history, then follow what comes.
+    const mine = new Set(this.options.zones.map(zoneStream));
+    for (const recorded of seen)
+      if (mine.has(recorded.stream)) this.observers.publish(recorded.event);
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
       afterPosition: seen.at(-1)?.position ?? 0,

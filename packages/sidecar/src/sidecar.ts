@@ -11,6 +11,7 @@ import {
 } from '@chorus/core';
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
+import { createSidecarObservers } from './observers.js';
 import { SidecarRuntime } from './runtime.js';
 import { configureTelemetry, traceLogFields, type Telemetry } from './telemetry.js';
 import { TOKENS } from './tokens.js';
@@ -120,5 +121,7 @@ async function composeRuntime(
     signer: container.resolve<Signer>(TOKENS.signer),
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
     logger,
+    observers: createSidecarObservers(config, eventLog, logger.child({ component: 'observers' }))
+      .observers,
   });
 }

@@ -80,3 +80,75 @@ describe('sidecar configuration', () => {
     await expect(loadSidecarConfig(broken)).rejects.toThrow(/broken.json is not valid JSON/);
   });
 });
+
+describe('sidecar observers', () => {
+  const trustAnchor = ['12345 13 2 ' + 'ab'.repeat(32)];
+  const withObservers = (observers: unknown) => ({ ...valid, observers });
+
+  it('parses the consistency and validation observers, with defaults', () => {
+    const config = parseSidecarConfig(
+      withObservers({
+        consistency: {},
+        validation: {
+          trustAnchor,
+          resolvers: [
+            { id: 'r1', address: '127.53.0.50' },
+            { id: 'r2', address: '127.53.0.51', port: 5300, pinnedTo: 'bind' },
+          ],
+        },
+      }),
+    );
+    expect(config.observers?.consistency).toEqual({ intervalMs: 1000, mode: 'always' });
+    expect(config.observers?.validation?.trustAnchor).toEqual([
+      { keyTag: 12345, algorithm: 13, digestType: 2, digest: 'AB'.repeat(32) },
+    ]);
+    expect(config.observers?.validation?.resolvers).toEqual([
+      { id: 'r1', server: { address: '127.53.0.50', port: 53 } },
+      { id: 'r2', server: { address: '127.53.0.51', port: 5300 }, pinnedTo: 'bind' },
+    ]);
+    expect(parseSidecarConfig(valid).observers).toBeUndefined();
+  });
+
+  it('names the key of every observer problem', () => {
+    expect(problem(withObservers({ tracing: {} }))).toMatch(/observers.tracing: unknown setting/);
+    expect(problem(withObservers({ consistency: { intervalMs: 5 } }))).toMatch(
+      /observers.consistency.intervalMs: must be milliseconds/,
+    );
+    expect(problem(withObservers({ consistency: { mode: 'sometimes' } }))).toMatch(
+      /observers.consistency.mode: must be "always" or "during-process"/,
+    );
+    expect(problem(withObservers({ validation: {} }))).toMatch(
+      /observers.validation.trustAnchor: list the DS records/,
+    );
+    expect(problem(withObservers({ validation: { trustAnchor: ['not a ds'] } }))).toMatch(
+      /observers.validation.trustAnchor\[0\]: not a DS record/,
+    );
+    expect(
+      problem(withObservers({ validation: { trustAnchor, resolvers: [{ id: 'r1' }] } })),
+    ).toMatch(/observers.validation.resolvers\[0\].address/);
+  });
+
+  it('builds one set of observers per zone, recording to the event log, and none when not asked', async () => {
+    const { createSidecarObservers } = await import('@chorus/sidecar');
+    const { createMemoryEventLog } = await import('@chorus/core');
+    const { pino } = await import('pino');
+    const log = createMemoryEventLog<never>();
+    const logger = pino({ level: 'silent' });
+    const config = parseSidecarConfig({
+      ...withObservers({ consistency: { intervalMs: 1000 }, validation: { trustAnchor } }),
+      zones: ['a.test', 'b.test'],
+    });
+    const built = createSidecarObservers(config, log, logger);
+    expect(built.observers.map((observer) => observer.name)).toEqual([
+      'process-tracker:a.test.',
+      'consistency-observer:a.test.',
+      'validation-observer:a.test.',
+      'process-tracker:b.test.',
+      'consistency-observer:b.test.',
+      'validation-observer:b.test.',
+      'observation-recorder',
+    ]);
+    for (const observer of built.observers) await observer.shutdown?.();
+    expect(createSidecarObservers(parseSidecarConfig(valid), log, logger).observers).toEqual([]);
+  });
+});

@@ -30,7 +30,8 @@ export interface ConsistencyObserverOptions {
   /** Δ, the sampling interval. Default 1000 ms. */
   intervalMs?: number;
   /**
-   * `always`: sample from `start()` until shutdown. `during-process` (default): from each
+   * `always`: sample from creation (or from the first `signer-registered` when no provider is
+   * given) until shutdown. `during-process` (default): from each
    * `process-started` until `tailSeconds` after the process ends, when caches have caught up.
    */
   mode?: 'always' | 'during-process';
@@ -92,6 +93,7 @@ export function createConsistencyObserver(
   const history = options.history ?? new WireHistory();
   const now = options.now ?? (() => Date.now() / 1000);
   const providers = new Map(options.providers.map((provider) => [provider.id, provider]));
+  let margins = options.margins;
   const open = new Map<
     string,
     { violation: InvariantViolation & { processId?: string }; at: number }
@@ -126,7 +128,7 @@ export function createConsistencyObserver(
       history,
       providers: list,
       t: at,
-      margins: options.margins,
+      margins,
       ...(options.skewSeconds === undefined ? {} : { skewSeconds: options.skewSeconds }),
     });
     stats.rounds += 1;
@@ -182,7 +184,9 @@ export function createConsistencyObserver(
     }, options.intervalMs ?? 1000);
   };
 
-  if ((options.mode ?? 'during-process') === 'always') start();
+  const always = (options.mode ?? 'during-process') === 'always';
+  // With no provider known yet, every NS name would be a stranger: wait for the group.
+  if (always && providers.size > 0) start();
 
   return {
     name: `consistency-observer:${zone}`,
@@ -193,13 +197,20 @@ export function createConsistencyObserver(
     onEvent(envelope: ChorusEventEnvelope): void {
       const event = envelope as ZoneEvent;
       if (canonicalName(event.zone) !== canonicalName(zone)) return;
-      if (event.type === 'signer-registered') {
+      if (event.type === 'zone-defined') {
+        // The zone's propagation delays are the cache margins (standards §8.1).
+        margins = {
+          childSeconds: event.data.timing.childPropagationSeconds,
+          parentSeconds: event.data.timing.parentPropagationSeconds,
+        };
+      } else if (event.type === 'signer-registered') {
         const signer = event.data.signer;
         providers.set(signer.id, {
           id: signer.id,
           nameServerNames: signer.nameServerNames,
           servers: signer.endpoints,
         });
+        if (always) start();
       } else if (event.type === 'process-started') {
         processId = event.data.processId;
         start();

@@ -8,6 +8,7 @@ import { normalizeName } from '../dns/names.js';
 import { query } from '../dns/query.js';
 import type { DnskeyData, DsData, NameServer, RecordType } from '../dns/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
+import type { ZoneEventOf } from '../coordination/events.js';
 import type { ChorusEventEnvelope, Observer } from '../plugin/observer.js';
 import { recordValidationCheck, recordValidationFailure } from '../telemetry/metrics.js';
 import type { InvariantId } from './observation-events.js';
@@ -287,6 +288,11 @@ function providerAnswers(history: WireHistory, provider: string): boolean {
  */
 export function createValidationObserver(options: ValidationObserverOptions): ValidationObserver {
   const zone = normalizeName(options.zone);
+  // Signers that register later (`signer-registered`) join both lists.
+  const providers = [...options.providers];
+  const wire = options.wire
+    ? { ...options.wire, providers: [...options.wire.providers] }
+    : undefined;
   let lastStep: ProbeReport['lastStep'];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<ProbeReport> | undefined;
@@ -355,7 +361,6 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     const verdicts: ProviderVerdict[] = [];
     const answers: ResolverAnswer[] = [];
     const t = options.now?.() ?? Date.now() / 1000;
-    const wire = options.wire;
     const reachable = wire
       ? reachableProviders(wire.history, zone, wire.providers, t, wire.margins)
       : undefined;
@@ -381,7 +386,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
       });
     for (const probeName of probes) {
       const results: ProviderVerdict[] = await Promise.all(
-        options.providers.map(async (provider) => {
+        providers.map(async (provider) => {
           const verdict = await validate(probeName, provider);
           const base = {
             provider: provider.id,
@@ -498,7 +503,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         if (detail === null) continue;
         // The resolver may have asked after the world changed: look again, afresh, before accusing.
         const again = await Promise.all(
-          options.providers
+          providers
             .filter((entry) =>
               answer.pinnedTo !== undefined
                 ? entry.id === answer.pinnedTo
@@ -569,6 +574,33 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     onEvent(event: ChorusEventEnvelope): void {
       if (event.type === 'step-started' || event.type === 'step-completed') {
         lastStep = { type: event.type, occurredAt: event.occurredAt };
+      }
+      if (event.type === 'zone-defined' && wire && normalizeName(event.zone) === zone) {
+        // The zone's propagation delays are the cache margins (standards §8.1).
+        const timing = (event as ZoneEventOf<'zone-defined'>).data.timing;
+        wire.margins = {
+          childSeconds: timing.childPropagationSeconds,
+          parentSeconds: timing.parentPropagationSeconds,
+        };
+      }
+      const registered = event as Partial<ZoneEventOf<'signer-registered'>>;
+      if (event.type === 'signer-registered' && normalizeName(event.zone) === zone) {
+        const signer = registered.data!.signer;
+        const server = signer.endpoints[0];
+        if (server) {
+          const index = providers.findIndex((entry) => entry.id === signer.id);
+          providers.splice(index < 0 ? providers.length : index, index < 0 ? 0 : 1, {
+            id: signer.id,
+            server,
+          });
+        }
+        if (wire) {
+          const index = wire.providers.findIndex((entry) => entry.id === signer.id);
+          wire.providers.splice(index < 0 ? wire.providers.length : index, index < 0 ? 0 : 1, {
+            id: signer.id,
+            nameServerNames: signer.nameServerNames,
+          });
+        }
       }
     },
     probeOnce,

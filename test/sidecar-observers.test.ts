@@ -1,0 +1,126 @@
+/**
+ * Observers configured in a real `chorus sidecar` process (docs/sidecar.md) against the lab's
+ * example.test. in its steady state (BIND alone, delegated and with its DS at the parent): they
+ * sample, validate and record into the observation stream, and find nothing wrong. The negative
+ * control gives the validator a trust anchor that matches nothing: every verdict is bogus, and
+ * the recorded stream must say so, and name the disagreement with unbound.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import {
+  DEFAULT_TIMING,
+  createSqliteEventLog,
+  defineZone,
+  foldZone,
+  observationStream,
+  zoneStream,
+  type ObservationEvent,
+  type ZoneEvent,
+} from '@chorus/core';
+import { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from '@chorus/cli';
+import { endpoint, labResolver, labServer } from './helpers/lab.js';
+
+const lab = inject('lab');
+const zone = 'example.test.';
+const directories: string[] = [];
+
+afterAll(async () => {
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+const trustAnchorText = (digest?: string) =>
+  lab.trustAnchor.ds.map(
+    (ds) => `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${digest ?? ds.digest}`,
+  );
+
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Runs a BIND sidecar with observers until its validator has probed a few times; returns the observation stream. */
+async function observe(trustAnchor: string[]): Promise<ObservationEvent[]> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-sidecar-observers-'));
+  directories.push(directory);
+  const eventLogPath = path.join(directory, 'events.sqlite');
+  const resolver = endpoint(labResolver(lab, 'resolver-delegation'));
+  const config = {
+    ...sidecarConfigFor(lab, labServer(lab, 'bind'), eventLogPath, zone),
+    observers: {
+      consistency: { intervalMs: 500 },
+      validation: {
+        trustAnchor,
+        resolvers: [{ id: 'resolver-delegation', address: resolver.address, port: resolver.port }],
+        intervalMs: 500,
+      },
+    },
+  };
+  const sidecar = await startSidecarProcess(directory, config);
+  const log = createSqliteEventLog<ZoneEvent>({ path: eventLogPath });
+  try {
+    await until('the sidecar to register', async () => {
+      const state = foldZone(
+        zone,
+        (await log.readStream(zoneStream(zone))).map((recorded) => recorded.event),
+      );
+      if ((state.signers.bind?.keys.length ?? 0) === 0) return undefined;
+      if (!state.defined)
+        await log.append(zoneStream(zone), state.version, [
+          defineZone(
+            state,
+            { source: { kind: 'test', id: 'sidecar-observers' }, now: new Date().toISOString() },
+            {
+              parentZone: lab.parentZone,
+              signerIds: ['bind'],
+              timing: DEFAULT_TIMING,
+              recordTtlSeconds: lab.ttl,
+            },
+          ),
+        ]);
+      return true;
+    });
+    // Several rounds of sampling and probing after the group is known.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  } finally {
+    await stopSidecarProcess(sidecar);
+  }
+  const events = (await log.readStream(observationStream(zone))).map(
+    (recorded) => recorded.event as unknown as ObservationEvent,
+  );
+  await log.close();
+  return events;
+}
+
+describe('observers in a sidecar', () => {
+  it('sample, validate and record the steady state, and find nothing wrong', async () => {
+    const events = await observe(trustAnchorText());
+    const versions = events.filter((event) => event.type === 'wire-version-observed');
+    const seen = new Set(versions.map((event) => `${event.data.provider} ${event.data.rrtype}`));
+    expect(seen).toContain('parent DS');
+    expect(seen).toContain('parent NS');
+    expect(seen).toContain('bind DNSKEY');
+    const dnskey = versions.find(
+      (event) => event.data.provider === 'bind' && event.data.rrtype === 'DNSKEY',
+    )!;
+    expect(dnskey.data.keys?.map((key) => key.role).sort()).toEqual(['KSK', 'ZSK']);
+    expect(events.filter((event) => event.type === 'invariant-violated')).toEqual([]);
+    expect(events.filter((event) => event.type === 'validation-failed')).toEqual([]);
+    expect(events.filter((event) => event.type === 'validator-disagreed')).toEqual([]);
+  }, 60_000);
+
+  it('negative control: a trust anchor that matches nothing is recorded as failures and a disagreement', async () => {
+    const events = await observe(trustAnchorText('00'.repeat(32)));
+    const failures = events.filter((event) => event.type === 'validation-failed');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]!.data).toMatchObject({ provider: 'bind', invariant: 'I2' });
+    expect(failures[0]!.data.detail).toContain(`DNSKEY RRset of ${lab.parentZone}`);
+    expect(events.some((event) => event.type === 'validator-disagreed')).toBe(true);
+  }, 60_000);
+});
