@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   computeDs,
@@ -26,21 +25,13 @@ import {
   TrafficMonitor,
   type RunningSidecar,
 } from '@chorus/cli';
-import { CRASH_ZONE, endpoint, labServer } from './helpers/lab.js';
+import { CLI_MAIN, CRASH_ZONE, endpoint, labServer } from './helpers/lab.js';
 
 // Crash safety: ADD-SIGNER of PowerDNS to crash.test. with real sidecar processes; the joining
 // signer's sidecar is killed with SIGKILL at a random step and started again. The process must
 // complete, no step may be recorded twice, and validating resolvers must see no failure.
 const lab = inject('lab');
 const zone = CRASH_ZONE;
-const cliMain = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'packages',
-  'cli',
-  'dist',
-  'main.js',
-);
 const killAtStep =
   process.env.CHORUS_CRASH_STEP === undefined
     ? Math.floor(Math.random() * 7)
@@ -78,7 +69,7 @@ async function startSidecar(id: 'bind' | 'powerdns') {
     ...sidecarConfigFor(lab, labServer(lab, id), path.join(directory, 'events.sqlite'), zone),
     logLevel: 'debug',
   };
-  sidecars.set(id, await startSidecarProcess(directory, config, { cliMain }));
+  sidecars.set(id, await startSidecarProcess(directory, config, { cliMain: CLI_MAIN }));
 }
 
 beforeAll(async () => {

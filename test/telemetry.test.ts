@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_MAIN } from './helpers/lab.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSqliteEventLog,
@@ -21,14 +21,6 @@ import {
 // Telemetry end to end: the real demo (three sidecar processes and the CLI) exports OTLP/HTTP JSON
 // to a stand-in collector on loopback. Each process must be exactly one trace with one root span,
 // one span per step and spans from every sidecar; without OTEL_ settings nothing is sent.
-const cliMain = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'packages',
-  'cli',
-  'dist',
-  'main.js',
-);
 const PREFIX = process.env.CHORUS_TEST_TELEMETRY_PREFIX ?? '127.56.0';
 const SIDECARS = ['bind', 'powerdns', 'knot'];
 
@@ -43,7 +35,7 @@ interface Finished {
 }
 
 function startNode(args: string[], environment: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [cliMain, ...args], {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
     env: environment,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

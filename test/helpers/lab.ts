@@ -2,6 +2,8 @@
  * Small helpers for integration tests that use the lab started by test/global-setup.ts
  * (`inject('lab')`).
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NameServer } from '@chorus/core';
 import type {
   LabResolver,
@@ -12,6 +14,17 @@ import type {
   SignerId,
   TrapId,
 } from '@chorus/lab';
+
+/** The built CLI entry point (`pnpm build`), for tests that start sidecars or the demo as processes. */
+export const CLI_MAIN = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'packages',
+  'cli',
+  'dist',
+  'main.js',
+);
 
 /** Address prefixes reserved for the integration tests (an operator's lab uses 127.53.0). */
 // CHORUS_TEST_LAB_PREFIX lets several test runs share one machine without colliding.

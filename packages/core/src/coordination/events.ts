@@ -15,7 +15,8 @@ export interface EventSource {
   id: string;
 }
 
-interface Envelope<Type extends string, Data> {
+/** The shape every Chorus event shares: versioned, typed, sourced, timed and traced. */
+export interface Envelope<Type extends string, Data> {
   schemaVersion: typeof EVENT_SCHEMA_VERSION;
   type: Type;
   zone: string;

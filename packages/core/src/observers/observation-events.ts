@@ -1,4 +1,4 @@
-import type { EventSource } from '../coordination/events.js';
+import type { Envelope } from '../coordination/events.js';
 
 /**
  * The event catalogue of a zone's observation stream (`observations/<zone>`): what the observers
@@ -6,16 +6,7 @@ import type { EventSource } from '../coordination/events.js';
  * zone stream so that observers never race the sidecars for a stream version.
  */
 
-interface ObservationEnvelope<Type extends string, Data> {
-  schemaVersion: 1;
-  type: Type;
-  zone: string;
-  /** ISO 8601. */
-  occurredAt: string;
-  source: EventSource;
-  traceparent?: string;
-  data: Data;
-}
+type ObservationEnvelope<Type extends string, Data> = Envelope<Type, Data>;
 
 /** A DNSKEY as the timeline shows it. */
 export interface ObservedKey {
