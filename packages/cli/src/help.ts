@@ -224,6 +224,8 @@ export const COORDINATION_HELP = `Coordinating a zone's signers through the shar
   chorus sidecar --config FILE
       Run the sidecar of one signer: follows each zone's stream, changes only its own server,
       observes the public DNS, and records what it does. Stop with SIGTERM or Ctrl-C.
+      The config file (signer plugin, zones, parent, optional observers) is described in
+      docs/sidecar.md.
 
   chorus zone define ZONE --signer ID [--signer ID…] [options]
       Record the group that signs ZONE now (the signers' sidecars must have registered).

@@ -11,6 +11,7 @@ import {
   type KeyRole,
 } from '@chorus/core';
 import { execa } from 'execa';
+import { outputErrors } from './knotc.js';
 import type { Logger } from 'pino';
 
 export interface KeymgrOptions {
@@ -177,10 +178,7 @@ export class Keymgr {
       throw new AbortError(what, options.signal?.reason);
     const stdout = String(result.stdout ?? '');
     const stderr = String(result.stderr ?? '');
-    const errors = `${stdout}\n${stderr}`
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => /^error:/i.test(line));
+    const errors = outputErrors(`${stdout}\n${stderr}`);
     if (result.failed || errors.length > 0) {
       const text = errors.length > 0 ? errors.join('\n') : stderr.trim() || result.shortMessage;
       throw new SignerCommandError({

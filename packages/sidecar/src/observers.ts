@@ -44,17 +44,7 @@ export function createSidecarObservers(
     });
     recorders.push(recorder);
     const history = new WireHistory();
-    let processId: string | undefined;
-    const tracker: Observer<ZoneEvent> = {
-      name: `process-tracker:${zone}`,
-      onEvent(event) {
-        if (event.zone !== zone) return;
-        if (event.type === 'process-started') processId = event.data.processId;
-        if (event.type === 'process-completed' || event.type === 'process-failed')
-          processId = undefined;
-      },
-    };
-    const zoneObservers: Observer<ZoneEvent>[] = [tracker];
+    const zoneObservers: Observer<ZoneEvent>[] = [];
     if (wanted.consistency)
       zoneObservers.push(
         createConsistencyObserver({
@@ -94,7 +84,7 @@ export function createSidecarObservers(
               { zone, finding: finding.kind, provider: finding.provider },
               finding.detail,
             );
-            recorder.finding(finding, processId);
+            recorder.finding(finding);
           },
         }),
       );

@@ -140,10 +140,8 @@ describe('sidecar observers', () => {
     });
     const built = createSidecarObservers(config, log, logger);
     expect(built.observers.map((observer) => observer.name)).toEqual([
-      'process-tracker:a.test.',
       'consistency-observer:a.test.',
       'validation-observer:a.test.',
-      'process-tracker:b.test.',
       'consistency-observer:b.test.',
       'validation-observer:b.test.',
       'observation-recorder',

@@ -78,7 +78,6 @@ export async function startDemoObservers(options: {
     DemoObserverReport,
     'consistency' | 'validation' | 'pipeline' | 'recorderErrors'
   > = { violations: [], validationFailures: [], disagreements: [] };
-  let processId: string | undefined;
   const lastRecorded = new Map<string, number>();
   const since = new Date().toISOString();
 
@@ -148,7 +147,7 @@ export async function startDemoObservers(options: {
       const now = Date.now();
       if (now - (lastRecorded.get(key) ?? 0) >= 10_000) {
         lastRecorded.set(key, now);
-        recorder.finding(finding, processId);
+        recorder.finding(finding);
       }
       if (finding.kind === 'disagreement')
         report.disagreements.push({
@@ -165,17 +164,13 @@ export async function startDemoObservers(options: {
         });
     },
   });
-  const tracker: Observer<ZoneEvent> = {
-    name: 'demo-process-tracker',
-    onEvent(event) {
-      if (event.type === 'process-started') processId = event.data.processId;
-      if (event.type === 'process-completed' || event.type === 'process-failed')
-        processId = undefined;
-      options.onZoneEvent?.(event);
-    },
+  // The demo's own reaction to the process (switching the leaving server off) rides the pipeline too.
+  const operator: Observer<ZoneEvent> = {
+    name: 'demo-operator',
+    onEvent: (event) => options.onZoneEvent?.(event),
   };
   const pipeline = createObserverPipeline<ZoneEvent>([
-    tracker,
+    operator,
     consistency,
     validation,
     ...(options.extraObservers ?? []),

@@ -21,7 +21,7 @@ export interface ObservationRecorder {
     violatedAt: number,
     at: number,
   ): void;
-  finding(finding: ValidationFinding, processId?: string): void;
+  finding(finding: ValidationFinding): void;
   summary(data: Extract<ObservationEvent, { type: 'observer-summary' }>['data']): void;
   /** Resolves once everything recorded so far is in the log. */
   flush(): Promise<void>;
@@ -124,13 +124,13 @@ export function createObservationRecorder(
         iso(at),
       );
     },
-    finding(finding, processId) {
+    finding(finding) {
       const common = {
         name: finding.name,
         rrtype: finding.type,
         detail: finding.detail,
         ...(finding.provider ? { provider: finding.provider } : {}),
-        ...(processId ? { processId } : {}),
+        ...(finding.processId ? { processId: finding.processId } : {}),
       };
       if (finding.kind === 'disagreement')
         append('validator-disagreed', { ...common, resolver: finding.resolver ?? '' }, finding.at);

@@ -36,6 +36,8 @@ export interface ValidationFinding {
   detail: string;
   /** The §8.2 invariant a failure is an instance of: I1 unreachable, I2 DS→DNSKEY, I3 DNSKEY→data. */
   invariant?: InvariantId;
+  /** The process in flight when it was seen, if any. */
+  processId?: string;
 }
 
 export interface ProbeName {
@@ -294,6 +296,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     ? { ...options.wire, providers: [...options.wire.providers] }
     : undefined;
   let lastStep: ProbeReport['lastStep'];
+  let processId: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<ProbeReport> | undefined;
   let stopped = false;
@@ -346,7 +349,8 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     const at = new Date().toISOString();
     const probes = probeNames();
     const findings: ValidationFinding[] = [];
-    const report = (finding: ValidationFinding) => {
+    const report = (found: ValidationFinding) => {
+      const finding = processId ? { ...found, processId } : found;
       findings.push(finding);
       recordValidationFailure(finding.kind, {
         ...(finding.provider ? { provider: finding.provider } : {}),
@@ -574,6 +578,12 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     onEvent(event: ChorusEventEnvelope): void {
       if (event.type === 'step-started' || event.type === 'step-completed') {
         lastStep = { type: event.type, occurredAt: event.occurredAt };
+      }
+      if (normalizeName(event.zone) === zone) {
+        const data = (event as { data?: { processId?: string } }).data;
+        if (event.type === 'process-started') processId = data?.processId;
+        if (event.type === 'process-completed' || event.type === 'process-failed')
+          processId = undefined;
       }
       if (event.type === 'zone-defined' && wire && normalizeName(event.zone) === zone) {
         // The zone's propagation delays are the cache margins (standards §8.1).

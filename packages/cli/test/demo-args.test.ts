@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '@chorus/cli';
+
+// `chorus demo` checks its options before it touches the lab: a wrong value starts nothing.
+function capture(): { io: CliIo; out: () => string; err: () => string } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
+    out: () => stdout,
+    err: () => stderr,
+  };
+}
+
+describe('chorus demo options', () => {
+  it('refuses --unsafe-skip-wait naming a step without a wait, listing the ones that have one', async () => {
+    const run = capture();
+    expect(await runCli(['demo', '--unsafe-skip-wait', 'add-signer/sync-ns'], run.io)).toBe(2);
+    expect(run.err()).toContain('--unsafe-skip-wait takes KIND/STEP');
+    expect(run.err()).toContain('add-signer/await-parent-ds');
+    expect(run.err()).toContain('remove-signer/await-parent-ns');
+    expect(run.err()).not.toContain('[lab]');
+  });
+
+  it('refuses a TTL out of range', async () => {
+    const run = capture();
+    expect(await runCli(['demo', '--ttl', '1'], run.io)).toBe(2);
+    expect(run.err()).toContain('--ttl must be a whole number of seconds from 2 to 3600');
+  });
+
+  it('documents the unsafe option in --help (the control: help runs nothing)', async () => {
+    const run = capture();
+    expect(await runCli(['demo', '--help'], run.io)).toBe(0);
+    expect(run.out()).toContain('--unsafe-skip-wait KIND/STEP');
+    expect(run.out()).toContain('UNSAFE');
+  });
+});
