@@ -10,7 +10,7 @@ import {
   keyTag,
   planSignerChanges,
   verifyRrsig,
-} from '../packages/core/dist/index.js';
+} from '../packages/dns/dist/index.js';
 
 const zone = 'example.test.';
 

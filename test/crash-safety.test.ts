@@ -2,20 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  computeDs,
-  createSqliteEventLog,
-  defineZone,
-  newTraceparent,
-  traceIdOf,
-  dsIdentity,
-  foldZone,
-  query,
-  zoneStream,
-  type EventLog,
-  type ZoneEvent,
-  type ZoneState,
-} from '@chorus/core';
+import { computeDs, dsIdentity, query } from '@chorus/dns';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { defineZone, foldZone, type ZoneState } from '@chorus/engine';
+import { newTraceparent, traceIdOf, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
 import { registryAgentConfigFromStatus, runRegistryAgent } from '@chorus/lab';
 import {
   runCli,

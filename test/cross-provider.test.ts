@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   computeDs,
-  desiredStatesForGroup,
   dnskeyIdentity,
   dsIdentity,
   keyTag,
@@ -17,12 +16,9 @@ import {
   sendUpdate,
   UpdateBuilder,
   verifyRrsig,
-  type DnskeyData,
-  type NameServer,
-  type RRset,
-  type Signer,
-  type SigningKey,
-} from '@chorus/core';
+} from '@chorus/dns';
+import { desiredStatesForGroup } from '@chorus/engine';
+import type { DnskeyData, NameServer, RRset, Signer, SigningKey } from '@chorus/core';
 import { labRestart } from '@chorus/lab';
 import { endpoint, labResolver, labServer } from './helpers/lab.js';
 import { signerForLabServer } from './helpers/signers.js';

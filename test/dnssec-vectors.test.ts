@@ -12,15 +12,9 @@ import {
   parseRecord,
   parseZone,
   verifyRrsig,
-} from '@chorus/core';
-import type {
-  DnskeyData,
-  DnsRecord,
-  DsData,
-  Nsec3Data,
-  RrsigData,
-  SignedRrset,
-} from '@chorus/core';
+} from '@chorus/dns';
+import type { DnskeyData, DnsRecord, DsData, Nsec3Data, RrsigData } from '@chorus/core';
+import type { SignedRrset } from '@chorus/dns';
 
 /**
  * DNSSEC vectors generated at test time by the real BIND and ldns tools (dnssec-keygen,

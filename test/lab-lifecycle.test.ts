@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { query } from '@chorus/core';
+import { query } from '@chorus/dns';
 import { checkPrograms, isRunning, LabError, labDown, labStatus, labUp } from '@chorus/lab';
 import { endpoint, labResolver, LIFECYCLE_LAB_PREFIX } from './helpers/lab.js';
 

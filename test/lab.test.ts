@@ -6,8 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import {
   computeDs,
-  DigestType,
-  DnsResponseError,
   dsMatchesKey,
   dnskeyIdentity,
   keyTag,
@@ -15,6 +13,10 @@ import {
   readTsigKeyFile,
   sendUpdate,
   UpdateBuilder,
+} from '@chorus/dns';
+import {
+  DigestType,
+  DnsResponseError,
   type DnskeyData,
   type DnsRecord,
   type DsData,

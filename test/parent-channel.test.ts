@@ -6,13 +6,10 @@ import { describe, expect, inject, it } from 'vitest';
 import {
   createObserveOnlyParentChannel,
   decideParentUpdate,
-  dsMatchesKey,
   observeChildServers,
-  ParentAnswerError,
-  ParentServerUnreachableError,
-  query,
-  type DnskeyData,
-} from '@chorus/core';
+} from '@chorus/parent';
+import { dsMatchesKey, query } from '@chorus/dns';
+import { ParentAnswerError, ParentServerUnreachableError, type DnskeyData } from '@chorus/core';
 import { endpoint, labServer } from './helpers/lab.js';
 
 const lab = inject('lab');

@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createObserveOnlyParentChannel } from '@chorus/parent';
 import {
-  createObserveOnlyParentChannel,
   expectedDsFor,
   foldZone,
   observePostcondition,
   observeSignerForPreflight,
   preflightChecks,
-  query,
-  readTsigKeyFile,
-  sendUpdate,
-  UpdateBuilder,
-  type DnsRecord,
-  type ZoneEvent,
-} from '@chorus/core';
+} from '@chorus/engine';
+import { query, readTsigKeyFile, sendUpdate, UpdateBuilder } from '@chorus/dns';
+import type { DnsRecord, ZoneEvent } from '@chorus/core';
 import { CONFORMANCE_ZONE, endpoint, labServer } from './helpers/lab.js';
 import { signerForLabServer } from './helpers/signers.js';
 

@@ -21,20 +21,14 @@ import {
   dsIdentity,
   encodeMessage,
   exchange,
-  observeDelegation,
   query,
   readTsigKeyFile,
   sendUpdate,
   UpdateBuilder,
-  type CsyncData,
-  type DnskeyData,
-  type DnsRecord,
-  type DsData,
-  type NameServer,
-  type RRset,
-  type ScanReasonCode,
   type TsigKey,
-} from '@chorus/core';
+} from '@chorus/dns';
+import { observeDelegation, type ScanReasonCode } from '@chorus/parent';
+import type { CsyncData, DnskeyData, DnsRecord, DsData, NameServer, RRset } from '@chorus/core';
 import {
   isRegistryAgentRunning,
   registryAgentConfigFromStatus,

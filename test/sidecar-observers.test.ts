@@ -9,16 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  DEFAULT_TIMING,
-  createSqliteEventLog,
-  defineZone,
-  foldZone,
-  observationStream,
-  zoneStream,
-  type ObservationEvent,
-  type ZoneEvent,
-} from '@chorus/core';
+import { DEFAULT_TIMING, defineZone, foldZone } from '@chorus/engine';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { observationStream, zoneStream, type ObservationEvent, type ZoneEvent } from '@chorus/core';
 import { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from '@chorus/cli';
 import { endpoint, labResolver, labServer } from './helpers/lab.js';
 

@@ -4,12 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLI_MAIN } from './helpers/lab.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSqliteEventLog,
-  spanContextFromTraceparent,
-  zoneStream,
-  type ZoneEvent,
-} from '@chorus/core';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { spanContextFromTraceparent, zoneStream, type ZoneEvent } from '@chorus/core';
 import { labStatus } from '@chorus/lab';
 import { sidecarConfigFor } from '@chorus/cli';
 import {

@@ -3,17 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createTsigKey,
-  DnsResponseError,
   query,
   readTsigKeyFile,
   sendNotify,
   sendUpdate,
-  TsigError,
   UpdateBuilder,
-  type DnsRecord,
-  type NameServer,
   type TsigKey,
-} from '@chorus/core';
+} from '@chorus/dns';
+import { DnsResponseError, TsigError, type DnsRecord, type NameServer } from '@chorus/core';
 
 // The toolkit against the lab's real BIND signer: a TSIG-signed UPDATE changes the zone, the
 // query client reads the change back, and every TSIG failure is a typed error.

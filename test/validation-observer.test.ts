@@ -2,10 +2,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   createValidationObserver,
   validateViaProvider,
-  type DsData,
   type ProbeReport,
   type ValidationFinding,
-} from '@chorus/core';
+} from '@chorus/observers';
+import type { DsData } from '@chorus/core';
 import { endpoint, labResolver, labServer } from './helpers/lab.js';
 
 // The validation observer against the real lab, as it is in the steady state: only BIND's KSK has

@@ -1,11 +1,6 @@
 /** Human-readable output: the lab status table and query answers. */
-import {
-  formatRecord,
-  type DnsRecord,
-  type EmptyRecord,
-  type HeaderFlags,
-  type QueryResponse,
-} from '@chorus/core';
+import { formatRecord, type QueryResponse } from '@chorus/dns';
+import type { DnsRecord, EmptyRecord, HeaderFlags } from '@chorus/core';
 import type { LabResolver, LabServer, LabStatus } from '@chorus/lab';
 
 function table(header: string[], rows: string[][]): string {

@@ -2,14 +2,9 @@ import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADD_SIGNER_STEPS,
-  createSqliteEventLog,
-  observationStream,
-  zoneStream,
-  type ObservationEvent,
-  type ZoneEvent,
-} from '@chorus/core';
+import { ADD_SIGNER_STEPS } from '@chorus/engine';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { observationStream, zoneStream, type ObservationEvent, type ZoneEvent } from '@chorus/core';
 import { runCli, type CliIo } from '@chorus/cli';
 
 const ZONE = 'example.test.';

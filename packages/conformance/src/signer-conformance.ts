@@ -1,13 +1,8 @@
 import {
   AbortError,
-  CAPABILITY_FOR_TYPE,
   capabilityStatus,
   ChorusError,
   ConvergenceError,
-  describeChange,
-  keyTag,
-  planSignerChanges,
-  readApexFromServer,
   UnsupportedCapabilityError,
   type ApexSnapshot,
   type ChangeRecordType,
@@ -18,6 +13,13 @@ import {
   type SignerCapability,
   type SigningKey,
 } from '@chorus/core';
+import {
+  CAPABILITY_FOR_TYPE,
+  describeChange,
+  keyTag,
+  planSignerChanges,
+  readApexFromServer,
+} from '@chorus/dns';
 import type {
   describe as vitestDescribe,
   expect as vitestExpect,

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { computeDs, keyTag, type DnskeyData, type DsData } from '@chorus/core';
+import { computeDs, keyTag } from '@chorus/dns';
+import type { DnskeyData, DsData } from '@chorus/core';
 
 /** A DNSKEY of another signer, made up for a test: a real P-256 public key (algorithm 13). */
 export interface ForeignKey {

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { query, type NameServer } from '@chorus/core';
+import { query } from '@chorus/dns';
+import type { NameServer } from '@chorus/core';
 import { runTool } from './commands.js';
 import { LabError } from './errors.js';
 import { isRunning, tailFile } from './processes.js';

@@ -6,15 +6,8 @@
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import {
-  decodeMessage,
-  DEFAULT_DNS_PORT,
-  encodeMessage,
-  normalizeName,
-  type DnsMessage,
-  type NameServer,
-  type Rcode,
-} from '@chorus/core';
+import { decodeMessage, encodeMessage, normalizeName } from '@chorus/dns';
+import { DEFAULT_DNS_PORT, type DnsMessage, type NameServer, type Rcode } from '@chorus/core';
 import { LabError } from './errors.js';
 
 export interface NotifyNotice {

@@ -11,19 +11,13 @@
 import { readFile } from 'node:fs/promises';
 import {
   buildParentUpdate,
-  ChorusError,
-  formatRdata,
-  normalizeName,
-  readTsigKeyFile,
   scanDelegation,
-  sendUpdate,
-  type Delegation,
-  type NameServer,
   type ParentScanPolicy,
   type ParentUpdateDecision,
   type ScanReason,
-  type TsigKey,
-} from '@chorus/core';
+} from '@chorus/parent';
+import { ChorusError, type Delegation, type NameServer } from '@chorus/core';
+import { formatRdata, normalizeName, readTsigKeyFile, sendUpdate, type TsigKey } from '@chorus/dns';
 import { LabError } from './errors.js';
 import { listenForNotify, type NotifyListener } from './registry-agent-notify.js';
 import type { LabStatus } from './types.js';

@@ -5,17 +5,6 @@ import {
   SignerCommandError,
   SignerConfigurationError,
   UnsafePlanError,
-  UpdateBuilder,
-  assertPlanAllowed,
-  canonicalName,
-  describeChange,
-  dnskeyIdentity,
-  dsIdentity,
-  keyTag,
-  normalizeName,
-  readApexFromServer,
-  readTsigKeyFile,
-  sendUpdate,
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
@@ -28,10 +17,23 @@ import {
   type SignerChange,
   type SignerPlan,
   type SigningKey,
-  type TsigKey,
   type Warning,
   type ZoneName,
 } from '@chorus/core';
+import {
+  UpdateBuilder,
+  assertPlanAllowed,
+  canonicalName,
+  describeChange,
+  dnskeyIdentity,
+  dsIdentity,
+  keyTag,
+  normalizeName,
+  readApexFromServer,
+  readTsigKeyFile,
+  sendUpdate,
+  type TsigKey,
+} from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
 import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
 import { readZoneKeyFiles, type BindKeyFile } from './key-files.js';

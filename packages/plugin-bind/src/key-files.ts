@@ -4,17 +4,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  AbortError,
-  SignerCommandError,
-  canonicalName,
-  isRecordOfType,
-  keyTag,
-  normalizeName,
-  parseZone,
-  type CallOptions,
-  type DnskeyData,
-} from '@chorus/core';
+import { AbortError, SignerCommandError, type CallOptions, type DnskeyData } from '@chorus/core';
+import { canonicalName, isRecordOfType, keyTag, normalizeName, parseZone } from '@chorus/dns';
 
 export interface BindKeyFile {
   /** e.g. `Kexample.test.+013+24582` */

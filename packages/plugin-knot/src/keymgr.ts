@@ -2,14 +2,8 @@
  * The only file that runs keymgr. It reads Knot's KASP database (own keys) and never writes to it.
  * Every failure becomes a SignerCommandError, or AbortError when the caller's signal fired.
  */
-import {
-  AbortError,
-  SignerCommandError,
-  keyTag,
-  parseRecord,
-  type DnskeyData,
-  type KeyRole,
-} from '@chorus/core';
+import { AbortError, SignerCommandError, type DnskeyData, type KeyRole } from '@chorus/core';
+import { keyTag, parseRecord } from '@chorus/dns';
 import { execa } from 'execa';
 import { outputErrors } from './knotc.js';
 import type { Logger } from 'pino';

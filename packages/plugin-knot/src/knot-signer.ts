@@ -2,6 +2,20 @@ import {
   AbortError,
   SignerConfigurationError,
   UnsafePlanError,
+  type ApexSnapshot,
+  type ApplyResult,
+  type CallOptions,
+  type DnsRecord,
+  type NameServer,
+  type Signer,
+  type SignerCapabilities,
+  type SignerChange,
+  type SignerPlan,
+  type SigningKey,
+  type Warning,
+  type ZoneName,
+} from '@chorus/core';
+import {
   UpdateBuilder,
   assertPlanAllowed,
   canonicalName,
@@ -16,19 +30,7 @@ import {
   readApexFromServer,
   readTsigKeyFile,
   sendUpdate,
-  type ApexSnapshot,
-  type ApplyResult,
-  type CallOptions,
-  type DnsRecord,
-  type NameServer,
-  type Signer,
-  type SignerCapabilities,
-  type SignerChange,
-  type SignerPlan,
-  type SigningKey,
-  type Warning,
-  type ZoneName,
-} from '@chorus/core';
+} from '@chorus/dns';
 import type { Logger } from 'pino';
 import { knotCapabilities } from './capabilities.js';
 import type { KnotSignerConfig } from './config.js';

@@ -3,7 +3,8 @@
  * the caller's signal fired); knotc sometimes prints `error: …` while exiting 0, so the output is
  * checked as well as the exit code.
  */
-import { AbortError, SignerCommandError, parseRecord, type DnsRecord } from '@chorus/core';
+import { AbortError, SignerCommandError, type DnsRecord } from '@chorus/core';
+import { parseRecord } from '@chorus/dns';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { KnotControl } from './config.js';

@@ -5,7 +5,7 @@
  * default. Policy items come from the policy named by the zone's `dnssec-policy`, else from
  * Knot's built-in policy ("an imaginary policy with all default values").
  */
-import { canonicalName } from '@chorus/core';
+import { canonicalName } from '@chorus/dns';
 import type { ConfEntry } from './knotc.js';
 
 /** Knot 3.2 built-in defaults of the items Chorus checks (knot.conf(5) of 3.2.6). */

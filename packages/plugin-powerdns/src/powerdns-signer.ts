@@ -1,11 +1,6 @@
 import {
   AbortError,
   ApiCallError,
-  assertPlanAllowed,
-  keyTag,
-  normalizeName,
-  parseRdata,
-  readApexFromServer,
   SignerConfigurationError,
   type ApexSnapshot,
   type ApplyResult,
@@ -20,6 +15,13 @@ import {
   type SigningKey,
   type ZoneName,
 } from '@chorus/core';
+import {
+  assertPlanAllowed,
+  keyTag,
+  normalizeName,
+  parseRdata,
+  readApexFromServer,
+} from '@chorus/dns';
 import type { Logger } from 'pino';
 import { PowerDnsApi, type PdnsCryptokey } from './api.js';
 import { powerdnsCapabilities } from './capabilities.js';

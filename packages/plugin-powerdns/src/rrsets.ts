@@ -14,6 +14,8 @@ import {
   formatRdata,
   normalizeName,
   parseRdata,
+} from '@chorus/dns';
+import {
   UnsafePlanError,
   type ChangeRecordType,
   type CsyncData,

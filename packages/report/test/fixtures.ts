@@ -3,7 +3,8 @@
  * wait), DNSKEY sets changing at both providers in step 1, the parent's DS and NS changing, one
  * invariant violation (violated, then restored) and one validation failure.
  */
-import { ADD_SIGNER_STEPS, type ObservationEvent, type ZoneEvent } from '@chorus/core';
+import { ADD_SIGNER_STEPS } from '@chorus/engine';
+import type { ObservationEvent, ZoneEvent } from '@chorus/core';
 
 export const ZONE = 'example.test.';
 export const PROCESS_ID = 'p-add-powerdns';

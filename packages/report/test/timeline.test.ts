@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryEventLog, observationStream, zoneStream } from '@chorus/core';
+import { createMemoryEventLog } from '@chorus/event-log-sqlite';
+import { observationStream, zoneStream } from '@chorus/core';
 import {
   buildTimeline,
   renderProcessSvg,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, normalizeName, parseRdata, type DsData, type NameServer } from '@chorus/core';
+import { ConfigError, type DsData, type NameServer } from '@chorus/core';
+import { normalizeName, parseRdata } from '@chorus/dns';
 
 /**
  * The sidecar's configuration file (JSON). Secrets never appear in it: plugins take key files,

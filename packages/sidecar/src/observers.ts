@@ -1,14 +1,11 @@
+import { DEFAULT_TIMING } from '@chorus/engine';
 import {
-  DEFAULT_TIMING,
   WireHistory,
   createConsistencyObserver,
   createObservationRecorder,
   createValidationObserver,
-  type EventLog,
-  type ObservationEvent,
-  type Observer,
-  type ZoneEvent,
-} from '@chorus/core';
+} from '@chorus/observers';
+import type { EventLog, ObservationEvent, Observer, ZoneEvent } from '@chorus/core';
 import type { Logger } from 'pino';
 import type { SidecarConfig } from './config.js';
 

@@ -13,10 +13,9 @@ import {
   tracer,
   type BlockReason,
   type ProcessKind,
-  type ProcessState,
   type ZoneEvent,
-  type ZoneState,
 } from '@chorus/core';
+import type { ProcessState, ZoneState } from '@chorus/engine';
 import { canChooseSpanIds, startSpanWithIds } from './telemetry.js';
 
 /**

@@ -1,37 +1,38 @@
 import {
   ChorusError,
+  childTraceparent,
+  zoneStream,
+  type Observer,
+  type EventLog,
+  type ParentChannel,
+  type Signer,
+  type ZoneEvent,
+  activeTraceparent,
+  traceIdOf,
+  withSpan,
+} from '@chorus/core';
+import {
   decide,
   foldZone,
   applyZoneEvent,
-  childTraceparent,
   observePostcondition,
   observeSignerForPreflight,
   postconditionMet,
   preflightChecks,
-  reconcileSigner,
   requestProcess,
   signerReconciled,
-  zoneStream,
   type DecideContext,
-  createObserverPipeline,
-  type Observer,
-  type ObserverPipeline,
   type Decision,
-  type EventLog,
-  type ParentChannel,
-  type Signer,
   type SignerObservation,
-  type ZoneEvent,
   type ZoneState,
-  activeTraceparent,
   instrumentParentChannel,
   instrumentSigner,
   recordProcess,
   recordStep,
   recordWait,
-  traceIdOf,
-  withSpan,
-} from '@chorus/core';
+} from '@chorus/engine';
+import { reconcileSigner } from '@chorus/dns';
+import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { ProcessTracer } from './process-trace.js';

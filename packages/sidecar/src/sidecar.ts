@@ -1,14 +1,9 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { pino, type Logger } from 'pino';
-import {
-  createObserveOnlyParentChannel,
-  createSqliteEventLog,
-  type EventLog,
-  type ParentChannel,
-  type Signer,
-  type ZoneEvent,
-} from '@chorus/core';
+import { createObserveOnlyParentChannel } from '@chorus/parent';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import type { EventLog, ParentChannel, Signer, ZoneEvent } from '@chorus/core';
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { createSidecarObservers } from './observers.js';

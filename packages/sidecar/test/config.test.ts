@@ -130,7 +130,7 @@ describe('sidecar observers', () => {
 
   it('builds one set of observers per zone, recording to the event log, and none when not asked', async () => {
     const { createSidecarObservers } = await import('@chorus/sidecar');
-    const { createMemoryEventLog } = await import('@chorus/core');
+    const { createMemoryEventLog } = await import('@chorus/event-log-sqlite');
     const { pino } = await import('pino');
     const log = createMemoryEventLog<never>();
     const logger = pino({ level: 'silent' });

@@ -1,19 +1,18 @@
 import { Writable } from 'node:stream';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryEventLog } from '@chorus/event-log-sqlite';
 import {
-  createMemoryEventLog,
   defineSignerPlugin,
   newTraceparent,
-  recordProcess,
   spanContextFromTraceparent,
   tracer,
   withSpan,
   type ParentChannel,
-  type ProcessState,
   type Signer,
   type ZoneEvent,
 } from '@chorus/core';
+import { recordProcess, type ProcessState } from '@chorus/engine';
 import {
   composeSidecar,
   configureTelemetry,

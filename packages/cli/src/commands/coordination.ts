@@ -2,22 +2,24 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChorusError,
-  createSqliteEventLog,
-  DEFAULT_TIMING,
-  defineZone,
   newTraceparent,
-  foldZone,
-  normalizeName,
   zoneStream,
   contextFromTraceparent,
   withSpan,
   type EventLog,
   type ProcessKind,
-  type ProcessState,
   type RecordedEvent,
   type ZoneEvent,
-  type ZoneState,
 } from '@chorus/core';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import {
+  DEFAULT_TIMING,
+  defineZone,
+  foldZone,
+  type ProcessState,
+  type ZoneState,
+} from '@chorus/engine';
+import { normalizeName } from '@chorus/dns';
 import { composeSidecar, loadSidecarConfig } from '@chorus/sidecar';
 import {
   expectPositionals,

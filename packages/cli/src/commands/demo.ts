@@ -6,20 +6,11 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  canonicalName,
-  computeDs,
-  createObserveOnlyParentChannel,
-  createSqliteEventLog,
-  defineZone,
-  dsIdentity,
-  REMOVE_SIGNER_STEPS,
-  stepsFor,
-  zoneStream,
-  type Observer,
-  type ProcessKind,
-  type ZoneEvent,
-} from '@chorus/core';
+import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
+import { createObserveOnlyParentChannel } from '@chorus/parent';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { defineZone, REMOVE_SIGNER_STEPS, stepsFor } from '@chorus/engine';
+import { zoneStream, type Observer, type ProcessKind, type ZoneEvent } from '@chorus/core';
 import { writeReport } from '@chorus/report';
 import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';

@@ -1,6 +1,7 @@
 /** `chorus query NAME [TYPE]`: one question, the answer with its flags, notably AD. */
 import net from 'node:net';
-import { normalizeName, query, recordTypeNumber, type NameServer } from '@chorus/core';
+import { normalizeName, query } from '@chorus/dns';
+import { recordTypeNumber, type NameServer } from '@chorus/core';
 import { labStatus, LabError } from '@chorus/lab';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { formatQueryResponse } from '../format.js';

@@ -5,7 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ChorusError, createSqliteEventLog, normalizeName, type EventLog } from '@chorus/core';
+import { ChorusError, type EventLog } from '@chorus/core';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { normalizeName } from '@chorus/dns';
 import { ReportError, writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { REPORT_HELP } from '../help.js';

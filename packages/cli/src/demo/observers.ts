@@ -9,20 +9,16 @@ import {
   createConsistencyObserver,
   createObservationRecorder,
   createObserverPipeline,
-  createSqliteEventLog,
   createValidationObserver,
   reachableProviders,
   type CacheMargins,
   type ConsistencyStats,
-  type DsData,
-  type EventLog,
-  type ObservationEvent,
-  type Observer,
   type ObserverStats,
   type ValidationObserverStats,
-  type ZoneEvent,
-  type ZoneState,
-} from '@chorus/core';
+} from '@chorus/observers';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import type { DsData, EventLog, ObservationEvent, Observer, ZoneEvent } from '@chorus/core';
+import type { ZoneState } from '@chorus/engine';
 import type { LabStatus } from '@chorus/lab';
 
 export interface DemoObserverReport {

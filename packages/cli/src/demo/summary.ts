@@ -1,4 +1,4 @@
-import type { ProcessState, ZoneState } from '@chorus/core';
+import type { ProcessState, ZoneState } from '@chorus/engine';
 
 export interface ProcessSummary {
   kind: string;

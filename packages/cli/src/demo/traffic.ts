@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { query, type NameServer } from '@chorus/core';
+import { query } from '@chorus/dns';
+import type { NameServer } from '@chorus/core';
 
 /**
  * Validating lab resolvers asking about the zone several times a second while the migration

@@ -1,4 +1,4 @@
-import { EventLogError, SecretInEventError } from './errors.js';
+import { EventLogError, SecretInEventError } from '../errors/event-log-errors.js';
 
 /**
  * Fragments that make an object key look like a secret. Keys are compared lower-cased with `_`,

@@ -6,6 +6,13 @@ import {
   SignerConfigurationError,
   TsigError,
   UnsafePlanError,
+  type ApexSnapshot,
+  type DesiredSignerState,
+  type DnskeyData,
+  type SignerPlan,
+  type SigningKey,
+} from '@chorus/core';
+import {
   UpdateBuilder,
   computeDs,
   dnskeyIdentity,
@@ -15,12 +22,7 @@ import {
   readTsigKeyFile,
   sendUpdate,
   verifyRrsig,
-  type ApexSnapshot,
-  type DesiredSignerState,
-  type DnskeyData,
-  type SignerPlan,
-  type SigningKey,
-} from '@chorus/core';
+} from '@chorus/dns';
 import { cdsFor, makeForeignKeys } from '@chorus/conformance';
 import { labRestart, type LabStatus } from '@chorus/lab';
 import { CONFORMANCE_ZONE, endpoint, labServer } from '../../../../test/helpers/lab.js';

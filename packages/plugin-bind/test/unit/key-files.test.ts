@@ -2,7 +2,8 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, SignerCommandError, keyTag } from '@chorus/core';
+import { AbortError, SignerCommandError } from '@chorus/core';
+import { keyTag } from '@chorus/dns';
 import { parseKeyFileName, parseStateFile, readZoneKeyFiles } from '../../src/key-files.js';
 
 // Real key files written by dnssec-keygen/dnssec-settime and named (BIND 9.18.49); the private

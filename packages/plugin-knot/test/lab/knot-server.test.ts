@@ -12,6 +12,12 @@ import {
   SignerCommandError,
   SignerConfigurationError,
   UnsafePlanError,
+  type ApexSnapshot,
+  type DesiredSignerState,
+  type DnskeyData,
+  type SigningKey,
+} from '@chorus/core';
+import {
   UpdateBuilder,
   keyTag,
   planSignerChanges,
@@ -20,11 +26,7 @@ import {
   reconcileSigner,
   sendUpdate,
   verifyRrsig,
-  type ApexSnapshot,
-  type DesiredSignerState,
-  type DnskeyData,
-  type SigningKey,
-} from '@chorus/core';
+} from '@chorus/dns';
 import { labRestart, labStatus, type ServerId } from '@chorus/lab';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, test } from 'vitest';

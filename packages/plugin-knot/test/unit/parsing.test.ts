@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { keyTag } from '@chorus/core';
+import { keyTag } from '@chorus/dns';
 import { describe, expect, test } from 'vitest';
 import {
   parseKeymgrDnskey,

@@ -11,6 +11,13 @@ import path from 'node:path';
 import { cdsFor, makeForeignKeys } from '@chorus/conformance';
 import {
   ApiCallError,
+  SignerConfigurationError,
+  type ApexSnapshot,
+  type DesiredSignerState,
+  type RRset,
+  type SigningKey,
+} from '@chorus/core';
+import {
   computeDs,
   dnskeyIdentity,
   dsIdentity,
@@ -18,13 +25,8 @@ import {
   planSignerChanges,
   readApexFromServer,
   reconcileSigner,
-  SignerConfigurationError,
   verifyRrsig,
-  type ApexSnapshot,
-  type DesiredSignerState,
-  type RRset,
-  type SigningKey,
-} from '@chorus/core';
+} from '@chorus/dns';
 import { labRestart, type LabStatus } from '@chorus/lab';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';

@@ -1,4 +1,4 @@
-import { computeDs, keyTag } from '@chorus/core';
+import { computeDs, keyTag } from '@chorus/dns';
 import { describe, expect, test } from 'vitest';
 import {
   errorText,

@@ -1,0 +1,51 @@
+export { canonicalRrsetSigningData, rrsigLabelCount, signedOwnerName } from './dnssec/canonical.js';
+export type { RecordData, SignedRrset } from './dnssec/canonical.js';
+export { computeDs, dsMatchesKey } from './dnssec/ds.js';
+export type { DsDigestType } from './dnssec/ds.js';
+export { dnskeyRdata, keyTag } from './dnssec/key-tag.js';
+export { verifyRrsig } from './dnssec/verify.js';
+export type { VerifyRrsigInput, VerifyRrsigResult } from './dnssec/verify.js';
+export { readApexFromServer } from './kit/apex.js';
+export {
+  CAPABILITY_FOR_TYPE,
+  assertPlanAllowed,
+  csyncIdentity,
+  describeChange,
+  dnskeyIdentity,
+  dsIdentity,
+  planSignerChanges,
+  reconcileSigner,
+} from './kit/plan.js';
+export type { ReconcileResult } from './kit/plan.js';
+export {
+  canonicalName,
+  isSubdomain,
+  labelCount,
+  nameFromWire,
+  nameToLabels,
+  nameToWire,
+  namesEqual,
+  normalizeName,
+} from './names.js';
+export { buildNotify, sendNotify } from './notify.js';
+export type { NotifyOptions, NotifyType } from './notify.js';
+export { formatRdata, formatRecord, parseRdata, parseRecord, parseZone } from './presentation.js';
+export type { ParseRecordOptions, ParseZoneOptions } from './presentation.js';
+export { exchange, groupRRsets, query } from './query.js';
+export type { ExchangeOptions, ExchangeResult, QueryOptions, QueryResponse } from './query.js';
+export { decodeRdata, decodeTypeBitmap, encodeRdata, encodeTypeBitmap } from './rdata.js';
+export { isRecordOfType } from './records.js';
+export { describeServer } from './transport.js';
+export {
+  DEFAULT_TSIG_FUDGE,
+  createTsigKey,
+  parseTsigKeyFile,
+  readTsigKeyFile,
+  signMessage,
+  verifyResponse,
+} from './tsig.js';
+export type { SignedMessage, TsigAlgorithm, TsigKey } from './tsig.js';
+export { UpdateBuilder, sendUpdate } from './update.js';
+export type { UpdateOperation, UpdatePrerequisite, UpdateResult } from './update.js';
+export { decodeMessage, decodeMessageDetailed, encodeMessage, encodeRecord } from './wire.js';
+export type { DecodedMessage } from './wire.js';

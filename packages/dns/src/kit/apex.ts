@@ -1,0 +1,44 @@
+import { query, type QueryOptions } from '../query.js';
+import { normalizeName } from '../names.js';
+import { describeServer } from '../transport.js';
+import type { NameServer, RecordType, RRset } from '@chorus/core';
+import { DnsResponseError } from '@chorus/core';
+import type { ApexSnapshot, CallOptions, ZoneName } from '@chorus/core';
+
+const APEX_TYPES = ['SOA', 'NS', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC'] as const;
+
+/**
+ * Reads the apex RRsets a server serves, directly (RD=0, DO=1, over TCP so nothing is truncated).
+ * Requires an authoritative NOERROR for every type; anything else is a DnsResponseError.
+ */
+export async function readApexFromServer(
+  server: NameServer,
+  zone: ZoneName,
+  options: CallOptions & Pick<QueryOptions, 'timeoutMs' | 'retries'> = {},
+): Promise<ApexSnapshot> {
+  const name = normalizeName(zone);
+  const answers = await Promise.all(
+    APEX_TYPES.map(async (type) => {
+      const response = await query(server, name, type, { transport: 'tcp', ...options });
+      if (response.rcode !== 'NOERROR' || !response.flags.aa) {
+        throw new DnsResponseError({
+          server: describeServer(server),
+          rcode: response.rcode === 'NOERROR' ? 'REFUSED' : response.rcode,
+          what: `${name} ${type} (not authoritative for the zone)`,
+        });
+      }
+      return response.answers.find((set) => set.type === type && set.records.length > 0) ?? null;
+    }),
+  );
+  const pick = <T extends RecordType>(index: number) => (answers[index] ?? null) as RRset<T> | null;
+  return {
+    zone: name,
+    server: describeServer(server),
+    soa: pick<'SOA'>(0),
+    ns: pick<'NS'>(1),
+    dnskey: pick<'DNSKEY'>(2),
+    cds: pick<'CDS'>(3),
+    cdnskey: pick<'CDNSKEY'>(4),
+    csync: pick<'CSYNC'>(5),
+  };
+}

@@ -1,0 +1,234 @@
+import { computeDs } from '../dnssec/ds.js';
+import { canonicalName } from '../names.js';
+import type { CsyncData, DnskeyData, DsData } from '@chorus/core';
+import { ConvergenceError, UnsafePlanError, UnsupportedCapabilityError } from '@chorus/core';
+import { capabilityStatus, type SignerCapability } from '@chorus/core';
+import type {
+  ApexSnapshot,
+  ApplyResult,
+  CallOptions,
+  ChangeRecordType,
+  DesiredSignerState,
+  Signer,
+  SignerChange,
+  SignerPlan,
+  SigningKey,
+  ZoneName,
+} from '@chorus/core';
+
+/** Identity of rdata, ignoring presentation differences (case of hex, base64 padding/spacing). */
+export function dnskeyIdentity(key: DnskeyData): string {
+  return `${key.flags} ${key.protocol} ${key.algorithm} ${Buffer.from(key.publicKey, 'base64').toString('base64')}`;
+}
+
+export function dsIdentity(ds: DsData): string {
+  return `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`;
+}
+
+export function csyncIdentity(csync: CsyncData): string {
+  return `${csync.serial} ${csync.flags} ${[...csync.types]
+    .map((type) => type.toUpperCase())
+    .sort()
+    .join(' ')}`;
+}
+
+/** Which capability each record type needs. */
+export const CAPABILITY_FOR_TYPE: Readonly<Record<ChangeRecordType, SignerCapability>> = {
+  DNSKEY: 'dnskey-import-foreign',
+  CDS: 'cds-import-foreign',
+  CDNSKEY: 'cds-import-foreign',
+  CSYNC: 'csync-publish',
+  NS: 'apex-ns-manage',
+};
+
+function identityOf(change: SignerChange): string {
+  switch (change.type) {
+    case 'DNSKEY':
+    case 'CDNSKEY':
+      return dnskeyIdentity(change.data);
+    case 'CDS':
+      return dsIdentity(change.data);
+    case 'CSYNC':
+      return csyncIdentity(change.data);
+    case 'NS':
+      return canonicalName(change.data);
+  }
+}
+
+function diff<T>(
+  type: ChangeRecordType,
+  served: readonly T[],
+  desired: readonly T[],
+  deletable: (item: T) => boolean,
+  identity: (item: T) => string,
+  ttl: number,
+): SignerChange[] {
+  const servedIds = new Set(served.map(identity));
+  const desiredIds = new Set(desired.map(identity));
+  const changes: SignerChange[] = [];
+  const seen = new Set<string>();
+  for (const item of desired) {
+    const id = identity(item);
+    if (!servedIds.has(id) && !seen.has(id))
+      changes.push({ action: 'add', type, data: item, ttl } as SignerChange);
+    seen.add(id);
+  }
+  for (const item of served) {
+    if (!desiredIds.has(identity(item)) && deletable(item))
+      changes.push({ action: 'delete', type, data: item, ttl } as SignerChange);
+  }
+  return changes;
+}
+
+const TYPE_ORDER: readonly ChangeRecordType[] = ['DNSKEY', 'CDS', 'CDNSKEY', 'NS', 'CSYNC'];
+
+/**
+ * Computes the changes that take a signer from what it serves to `desired`. Pure.
+ * Own keys and the CDS/CDNSKEY of own KSKs are never deleted; TTL differences are ignored
+ * (servers normalise TTLs: PowerDNS serves DNSKEY with the SOA minimum, Knot its own CDS with 0).
+ */
+export function planSignerChanges(input: {
+  signerId: string;
+  ownKeys: readonly SigningKey[];
+  served: ApexSnapshot;
+  desired: DesiredSignerState;
+}): SignerPlan {
+  const { served, desired, ownKeys } = input;
+  const zone = served.zone;
+  const ownKeyIds = new Set(ownKeys.map((key) => dnskeyIdentity(key.dnskey)));
+  const ownKskIds = new Set(
+    ownKeys.filter((key) => key.role !== 'ZSK').map((key) => dnskeyIdentity(key.dnskey)),
+  );
+  const ownCdsIds = new Set(
+    ownKeys
+      .filter((key) => key.role !== 'ZSK')
+      .flatMap((key) =>
+        ([2, 4] as const).map((digestType) => dsIdentity(computeDs(zone, key.dnskey, digestType))),
+      ),
+  );
+  const foreignOnly = <T>(items: readonly T[], identity: (item: T) => string, own: Set<string>) =>
+    items.filter((item) => !own.has(identity(item)));
+  const ttl = desired.ttl;
+  const changes: SignerChange[] = [
+    ...diff(
+      'DNSKEY',
+      served.dnskey?.records ?? [],
+      foreignOnly(desired.foreignDnskeys, dnskeyIdentity, ownKeyIds),
+      (key) => !ownKeyIds.has(dnskeyIdentity(key)),
+      dnskeyIdentity,
+      ttl,
+    ),
+    ...diff(
+      'CDS',
+      served.cds?.records ?? [],
+      foreignOnly(desired.foreignCds, dsIdentity, ownCdsIds),
+      (ds) => !ownCdsIds.has(dsIdentity(ds)),
+      dsIdentity,
+      ttl,
+    ),
+    ...diff(
+      'CDNSKEY',
+      served.cdnskey?.records ?? [],
+      foreignOnly(desired.foreignCdnskeys, dnskeyIdentity, ownKskIds),
+      (key) => !ownKskIds.has(dnskeyIdentity(key)),
+      dnskeyIdentity,
+      ttl,
+    ),
+    ...diff(
+      'CSYNC',
+      served.csync?.records ?? [],
+      desired.csync ? [desired.csync] : [],
+      () => true,
+      csyncIdentity,
+      ttl,
+    ),
+  ];
+  if (desired.apexNs !== undefined) {
+    if (desired.apexNs.length === 0)
+      throw new UnsafePlanError(`an empty apex NS set for ${zone} would make the zone unreachable`);
+    changes.push(
+      ...diff(
+        'NS',
+        served.ns?.records ?? [],
+        desired.apexNs.map(canonicalName),
+        () => true,
+        canonicalName,
+        ttl,
+      ),
+    );
+  }
+  changes.sort((a, b) => {
+    if (a.action !== b.action) return a.action === 'add' ? -1 : 1;
+    const byType = TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type);
+    if (byType !== 0) return byType;
+    return identityOf(a) < identityOf(b) ? -1 : identityOf(a) > identityOf(b) ? 1 : 0;
+  });
+  return { zone, signerId: input.signerId, changes };
+}
+
+/** Rejects with UnsupportedCapabilityError when a plan holds a change the signer cannot make. For plugins' `applyChanges`. */
+export function assertPlanAllowed(
+  signer: Pick<Signer, 'id' | 'capabilities'>,
+  plan: SignerPlan,
+): void {
+  for (const change of plan.changes) {
+    const capability = CAPABILITY_FOR_TYPE[change.type];
+    if (capabilityStatus(signer.capabilities, capability) !== 'can') {
+      const note = signer.capabilities[capability];
+      throw new UnsupportedCapabilityError({
+        capability,
+        signerId: signer.id,
+        ...(note ? { reason: note.reason } : {}),
+      });
+    }
+  }
+}
+
+/** A short human description of a change, for logs and errors. */
+export function describeChange(change: SignerChange): string {
+  return `${change.action} ${change.type} ${identityOf(change)}`;
+}
+
+export interface ReconcileResult {
+  plan: SignerPlan;
+  apply: ApplyResult;
+  /** What the signer serves after the apply. */
+  served: ApexSnapshot;
+}
+
+/**
+ * Reads, plans, applies, then reads again from the wire and requires zero remaining changes.
+ * Idempotent: a second call with the same desired state plans nothing.
+ */
+export async function reconcileSigner(
+  signer: Signer,
+  zone: ZoneName,
+  desired: DesiredSignerState,
+  options: CallOptions = {},
+): Promise<ReconcileResult> {
+  const [ownKeys, served] = await Promise.all([
+    signer.listOwnKeys(zone, options),
+    signer.readApex(zone, options),
+  ]);
+  const plan = planSignerChanges({ signerId: signer.id, ownKeys, served, desired });
+  const apply =
+    plan.changes.length === 0
+      ? { applied: 0, warnings: [] }
+      : await signer.applyChanges(plan, options);
+  const after = await signer.readApex(zone, options);
+  const remaining = planSignerChanges({
+    signerId: signer.id,
+    ownKeys,
+    served: after,
+    desired,
+  }).changes;
+  if (remaining.length > 0) {
+    throw new ConvergenceError({
+      zone,
+      signerId: signer.id,
+      remaining: remaining.length,
+      detail: remaining.slice(0, 3).map(describeChange).join('; '),
+    });
+  }
+  return { plan, apply, served: after };
+}

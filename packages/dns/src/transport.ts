@@ -1,0 +1,177 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { AbortError, DnsNetworkError, DnsTimeoutError, DnsWireError } from '@chorus/core';
+import { DEFAULT_DNS_PORT } from '@chorus/core';
+import type { NameServer } from '@chorus/core';
+
+/** Largest DNS message over TCP (two-octet length prefix). */
+const MAX_TCP_MESSAGE = 0xffff;
+
+export function describeServer(server: NameServer): string {
+  const port = server.port ?? DEFAULT_DNS_PORT;
+  return net.isIPv6(server.address) ? `[${server.address}]:${port}` : `${server.address}:${port}`;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Used in error messages, e.g. "www.example.test. A". */
+  what: string;
+  /** Accepts a datagram as the answer to our request (ID and QR checks). Others are ignored. */
+  accept?: (datagram: Buffer) => boolean;
+}
+
+function validateAddress(server: NameServer, what: string): void {
+  if (net.isIP(server.address) === 0) {
+    throw new DnsNetworkError({
+      server: server.address,
+      code: 'EINVALIDADDRESS',
+      what,
+      cause: new Error('not an IP address literal'),
+    });
+  }
+}
+
+/** Sends one datagram and waits for a matching one. */
+export function sendUdp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions,
+): Promise<Buffer> {
+  validateAddress(server, options.what);
+  const label = describeServer(server);
+  return new Promise<Buffer>((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new AbortError(options.what, options.signal.reason));
+      return;
+    }
+    const socket = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4');
+    let settled = false;
+    const finish = (error: Error | null, value?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.close();
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const onAbort = () => finish(new AbortError(options.what, options.signal?.reason));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DnsTimeoutError({
+            server: label,
+            timeoutMs: options.timeoutMs,
+            attempts: 1,
+            what: options.what,
+          }),
+        ),
+      options.timeoutMs,
+    );
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what }),
+      ),
+    );
+    socket.on('message', (datagram) => {
+      if (options.accept && !options.accept(datagram)) return;
+      finish(null, datagram);
+    });
+    // connect() makes ICMP port-unreachable surface as ECONNREFUSED instead of a silent timeout.
+    socket.connect(server.port ?? DEFAULT_DNS_PORT, server.address, () => {
+      socket.send(request, (error) => {
+        if (error)
+          finish(
+            new DnsNetworkError({
+              server: label,
+              code: (error as NodeJS.ErrnoException).code,
+              cause: error,
+              what: options.what,
+            }),
+          );
+      });
+    });
+  });
+}
+
+/** Sends one message over a fresh TCP connection and reads one length-prefixed answer. */
+export function sendTcp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions,
+): Promise<Buffer> {
+  validateAddress(server, options.what);
+  const label = describeServer(server);
+  if (request.length > MAX_TCP_MESSAGE) {
+    return Promise.reject(
+      new DnsWireError(`message of ${request.length} octets is too large for TCP`),
+    );
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new AbortError(options.what, options.signal.reason));
+      return;
+    }
+    const socket = net.connect({ host: server.address, port: server.port ?? DEFAULT_DNS_PORT });
+    let settled = false;
+    let received = Buffer.alloc(0);
+    const finish = (error: Error | null, value?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const onAbort = () => finish(new AbortError(options.what, options.signal?.reason));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DnsTimeoutError({
+            server: label,
+            timeoutMs: options.timeoutMs,
+            attempts: 1,
+            what: options.what,
+          }),
+        ),
+      options.timeoutMs,
+    );
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what }),
+      ),
+    );
+    socket.on('connect', () => {
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(request.length);
+      socket.write(Buffer.concat([prefix, request]));
+    });
+    socket.on('data', (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.length >= 2) {
+        const length = received.readUInt16BE(0);
+        if (received.length < 2 + length) return;
+        const frame = received.subarray(2, 2 + length);
+        received = received.subarray(2 + length);
+        if (!options.accept || options.accept(frame)) {
+          finish(null, Buffer.from(frame));
+          return;
+        }
+      }
+    });
+    socket.on('end', () =>
+      finish(
+        new DnsNetworkError({
+          server: label,
+          code: 'ECONNRESET',
+          what: options.what,
+          cause: new Error('connection closed before a complete answer'),
+        }),
+      ),
+    );
+  });
+}

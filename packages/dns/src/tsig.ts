@@ -1,0 +1,227 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ChorusError } from '@chorus/core';
+import { TsigError } from '@chorus/core';
+import { nameToWire, normalizeName, namesEqual } from './names.js';
+import { decodeMessageDetailed } from './wire.js';
+import type { DnsMessage } from '@chorus/core';
+
+/**
+ * TSIG (RFC 8945) with hmac-sha256 and hmac-sha512. A `TsigKey` holds a secret: never log it,
+ * never put it in an event or an error message. Errors name the key, never its secret.
+ */
+
+export type TsigAlgorithm = 'hmac-sha256' | 'hmac-sha512';
+
+export interface TsigKey {
+  /** Key name as configured on the server, e.g. `ddns.` */
+  name: string;
+  algorithm: TsigAlgorithm;
+  /** Base64 shared secret. */
+  secret: string;
+}
+
+const HASHES: Record<TsigAlgorithm, 'sha256' | 'sha512'> = {
+  'hmac-sha256': 'sha256',
+  'hmac-sha512': 'sha512',
+};
+const TSIG_ERRORS = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
+/** Default allowed clock skew, seconds (RFC 8945 §10 recommends 300). */
+export const DEFAULT_TSIG_FUDGE = 300;
+
+const keyError = (message: string) =>
+  new ChorusError('Chorus_TsigKeyError', { message: `TSIG key: ${message}`, isRetryable: false });
+
+/** Validates a key and returns it with a normalised name. Throws without echoing the secret. */
+export function createTsigKey(input: { name: string; algorithm: string; secret: string }): TsigKey {
+  const algorithm = input.algorithm.toLowerCase().replace(/\.$/, '');
+  if (algorithm !== 'hmac-sha256' && algorithm !== 'hmac-sha512') {
+    throw keyError(
+      `algorithm ${JSON.stringify(input.algorithm)} of key ${input.name} is not supported (use hmac-sha256 or hmac-sha512)`,
+    );
+  }
+  const secret = input.secret.trim();
+  if (secret.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+    throw keyError(`the secret of key ${input.name} is not valid base64`);
+  }
+  return { name: normalizeName(input.name), algorithm, secret };
+}
+
+/**
+ * Parses a BIND `key "name" { algorithm …; secret "…"; };` clause, as printed by tsig-keygen.
+ * The first key clause in the text is used.
+ */
+export function parseTsigKeyFile(text: string, source = 'key file'): TsigKey {
+  const clause = /key\s+"?([^"\s{]+)"?\s*\{([^}]*)\}/m.exec(text);
+  if (!clause) throw keyError(`${source} contains no key clause`);
+  const body = clause[2]!;
+  const algorithm = /algorithm\s+"?([\w.-]+)"?\s*;/.exec(body)?.[1];
+  const secret = /secret\s+"([^"]+)"\s*;/.exec(body)?.[1];
+  if (!algorithm) throw keyError(`${source}: key ${clause[1]} has no algorithm`);
+  if (!secret) throw keyError(`${source}: key ${clause[1]} has no secret`);
+  return createTsigKey({ name: clause[1]!, algorithm, secret });
+}
+
+export async function readTsigKeyFile(path: string): Promise<TsigKey> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ChorusError('Chorus_TsigKeyError', {
+      message: `cannot read TSIG key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      cause: error,
+    });
+  }
+  return parseTsigKeyFile(text, path);
+}
+
+function u16(value: number): Buffer {
+  const buffer = Buffer.alloc(2);
+  buffer.writeUInt16BE(value);
+  return buffer;
+}
+
+function u48(value: number): Buffer {
+  const buffer = Buffer.alloc(6);
+  buffer.writeUInt16BE(Math.floor(value / 2 ** 32), 0);
+  buffer.writeUInt32BE(value % 2 ** 32, 2);
+  return buffer;
+}
+
+interface TsigVariables {
+  timeSigned: number;
+  fudge: number;
+  error: number;
+  otherData: Buffer;
+}
+
+function algorithmName(key: TsigKey): string {
+  return `${key.algorithm}.`;
+}
+
+function computeMac(
+  key: TsigKey,
+  message: Buffer,
+  variables: TsigVariables,
+  requestMac?: Buffer,
+): Buffer {
+  const hmac = createHmac(HASHES[key.algorithm], Buffer.from(key.secret, 'base64'));
+  if (requestMac) hmac.update(Buffer.concat([u16(requestMac.length), requestMac]));
+  hmac.update(message);
+  hmac.update(nameToWire(key.name, { lowercase: true }));
+  hmac.update(u16(255)); // class ANY
+  hmac.update(Buffer.alloc(4)); // TTL 0
+  hmac.update(nameToWire(algorithmName(key), { lowercase: true }));
+  hmac.update(u48(variables.timeSigned));
+  hmac.update(u16(variables.fudge));
+  hmac.update(u16(variables.error));
+  hmac.update(u16(variables.otherData.length));
+  hmac.update(variables.otherData);
+  return hmac.digest();
+}
+
+export interface SignedMessage {
+  bytes: Buffer;
+  /** The request MAC, needed to verify the response. */
+  mac: Buffer;
+}
+
+/** Appends a TSIG record to an encoded message (RFC 8945 §5.1). */
+export function signMessage(
+  message: Buffer,
+  key: TsigKey,
+  options: { timeSigned?: number; fudge?: number; requestMac?: Buffer } = {},
+): SignedMessage {
+  const variables: TsigVariables = {
+    timeSigned: options.timeSigned ?? Math.floor(Date.now() / 1000),
+    fudge: options.fudge ?? DEFAULT_TSIG_FUDGE,
+    error: 0,
+    otherData: Buffer.alloc(0),
+  };
+  const mac = computeMac(key, message, variables, options.requestMac);
+  const rdata = Buffer.concat([
+    nameToWire(algorithmName(key)),
+    u48(variables.timeSigned),
+    u16(variables.fudge),
+    u16(mac.length),
+    mac,
+    message.subarray(0, 2), // original ID
+    u16(variables.error),
+    u16(0),
+  ]);
+  const fixed = Buffer.alloc(10);
+  fixed.writeUInt16BE(250, 0);
+  fixed.writeUInt16BE(255, 2);
+  fixed.writeUInt32BE(0, 4);
+  fixed.writeUInt16BE(rdata.length, 8);
+  const signed = Buffer.concat([message, nameToWire(key.name), fixed, rdata]);
+  signed.writeUInt16BE(message.readUInt16BE(10) + 1, 10);
+  return { bytes: signed, mac };
+}
+
+/**
+ * Verifies the TSIG of a response to a request signed with `requestMac`.
+ * Throws TsigError when the server rejected our signature (BADKEY, BADSIG, BADTIME in its TSIG
+ * error field), when the response is unsigned, or when its MAC or time does not verify.
+ */
+export function verifyResponse(
+  response: Buffer,
+  key: TsigKey,
+  requestMac: Buffer,
+  options: { server: string; now?: number },
+): DnsMessage {
+  const { message, tsigOffset } = decodeMessageDetailed(response);
+  const fail = (failure: TsigError['failure'], side: TsigError['side'], detail?: string) =>
+    new TsigError({
+      failure,
+      keyName: key.name,
+      side,
+      server: options.server,
+      ...(detail ? { detail } : {}),
+    });
+  if (!message.tsig || tsigOffset === undefined) {
+    if (message.rcode === 'NOTAUTH')
+      throw fail('BADKEY', 'server-rejected-request', 'answered NOTAUTH without a TSIG');
+    throw fail('UNSIGNED', 'response-verification', `response (${message.rcode}) carries no TSIG`);
+  }
+  const tsig = message.tsig;
+  const serverError = tsig.data.error;
+  if (
+    serverError === 'BADKEY' ||
+    serverError === 'BADSIG' ||
+    serverError === 'BADTIME' ||
+    serverError === 'BADTRUNC'
+  ) {
+    throw fail(serverError, 'server-rejected-request');
+  }
+  if (!namesEqual(tsig.keyName, key.name))
+    throw fail('BADKEY', 'response-verification', `response signed with key ${tsig.keyName}`);
+  if (!namesEqual(tsig.data.algorithm, algorithmName(key)))
+    throw fail('BADKEY', 'response-verification', `response uses ${tsig.data.algorithm}`);
+  const unsigned = Buffer.from(response.subarray(0, tsigOffset));
+  unsigned.writeUInt16BE(tsig.data.originalId, 0);
+  unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
+  const expected = computeMac(
+    key,
+    unsigned,
+    {
+      timeSigned: tsig.data.timeSigned,
+      fudge: tsig.data.fudge,
+      error: TSIG_ERRORS[serverError as keyof typeof TSIG_ERRORS] ?? 0,
+      otherData: Buffer.from(tsig.data.otherData, 'hex'),
+    },
+    requestMac,
+  );
+  const actual = Buffer.from(tsig.data.mac, 'base64');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw fail('BADSIG', 'response-verification');
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - tsig.data.timeSigned) > tsig.data.fudge) {
+    throw fail(
+      'BADTIME',
+      'response-verification',
+      `signed at ${tsig.data.timeSigned}, now ${now}, fudge ${tsig.data.fudge}`,
+    );
+  }
+  return message;
+}

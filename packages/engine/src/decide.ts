@@ -1,0 +1,339 @@
+import type { DesiredSignerState } from '@chorus/core';
+import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
+import type {
+  BlockReason,
+  EventSource,
+  ObservedTtls,
+  PostconditionSpec,
+  TimingSettings,
+  ZoneEvent,
+} from '@chorus/core';
+import { EVENT_SCHEMA_VERSION } from '@chorus/core';
+import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
+import { stepsFor } from './processes.js';
+import { computeWait } from './waits.js';
+
+/**
+ * What a sidecar should do next for a zone. Pure: the same fold and time give the same answer
+ * in every sidecar. Events are appended with the fold's version as the expected version, so when
+ * two sidecars race, exactly one append wins and the other re-reads and decides again.
+ */
+export type Decision =
+  | { kind: 'idle' }
+  /** Append this event (expected version = state.version). */
+  | { kind: 'append'; event: ZoneEvent }
+  /** Reconcile your own signer to `desired`, then append `signer-reconciled`. */
+  | {
+      kind: 'reconcile';
+      processId: string;
+      stepIndex: number;
+      signerId: string;
+      desired: DesiredSignerState;
+    }
+  /** Other signers still have to reconcile. */
+  | { kind: 'await-others'; processId: string; stepIndex: number; signerIds: string[] }
+  /** Observe the step's pre-condition on the wire; when it holds, append `event` (its `step-started`). */
+  | {
+      kind: 'check-precondition';
+      processId: string;
+      stepIndex: number;
+      check: PostconditionCheck;
+      event: ZoneEvent;
+    }
+  /** Observe the post-condition on the wire; when it holds, append `postcondition-met`. */
+  | { kind: 'observe'; processId: string; stepIndex: number; check: PostconditionCheck }
+  /** Run the pre-flight checks for the oldest request, then append `requestProcess(…)`'s event. */
+  | { kind: 'preflight'; processId: string; processKind: ProcessState['kind']; signerId: string }
+  /** Nothing to do before this time. */
+  | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
+
+/** A post-condition resolved to concrete expectations. Plain data. */
+export type PostconditionCheck =
+  | { kind: 'desired-state-served'; desired: Record<string, DesiredSignerState> }
+  | { kind: 'parent-ds-matches'; expectedDs: ReturnType<typeof expectedDsFor> }
+  | { kind: 'parent-ns-matches'; expectedNs: string[] }
+  | { kind: 'none' };
+
+export interface DecideContext {
+  /** The signer this sidecar owns, if any (a CLI or observer owns none). */
+  selfSignerId?: string;
+  source: EventSource;
+  /** ISO 8601. */
+  now: string;
+  traceparent?: string;
+}
+
+function envelope<T extends ZoneEvent['type']>(
+  state: ZoneState,
+  context: DecideContext,
+  type: T,
+  data: Extract<ZoneEvent, { type: T }>['data'],
+): ZoneEvent {
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    type,
+    zone: state.zone,
+    occurredAt: context.now,
+    source: context.source,
+    ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+    data,
+  } as ZoneEvent;
+}
+
+function resolveCheck(
+  state: ZoneState,
+  process: ProcessState,
+  spec: PostconditionSpec,
+  desired: Record<string, DesiredSignerState>,
+): PostconditionCheck {
+  switch (spec.kind) {
+    case 'desired-state-served':
+      return { kind: 'desired-state-served', desired };
+    case 'parent-ds-matches':
+      return {
+        kind: 'parent-ds-matches',
+        expectedDs: expectedDsFor(state, groupOf(process, spec.group)),
+      };
+    case 'parent-ns-matches':
+      return {
+        kind: 'parent-ns-matches',
+        expectedNs: nameServersOf(state, groupOf(process, spec.group)),
+      };
+    case 'none':
+      return { kind: 'none' };
+  }
+}
+
+/** The desired states in force at a step: its own action, or the last action before it. */
+export function desiredInForce(
+  process: ProcessState,
+  stepIndex: number,
+): Record<string, DesiredSignerState> {
+  for (let index = stepIndex; index >= 0; index -= 1) {
+    const desired = process.stepStates[index]?.desired;
+    if (desired && process.steps[index]?.action) return desired;
+  }
+  return {};
+}
+
+export function decide(state: ZoneState, context: DecideContext): Decision {
+  const process = state.activeProcess;
+  if (!process) {
+    const request = state.pendingRequests[0];
+    if (!request) return { kind: 'idle' };
+    return {
+      kind: 'preflight',
+      processId: request.processId,
+      processKind: request.kind,
+      signerId: request.signerId,
+    };
+  }
+  const stepIndex = process.currentStep;
+  const common = { processId: process.id, stepIndex };
+  if (stepIndex >= process.steps.length) {
+    return {
+      kind: 'append',
+      event: envelope(state, context, 'process-completed', {
+        processId: process.id,
+        groupAfter: process.groupAfter,
+      }),
+    };
+  }
+  const definition = process.steps[stepIndex]!;
+  const step = process.stepStates[stepIndex]!;
+
+  switch (step.status) {
+    case 'pending': {
+      const desired = definition.action ? desiredForRecipe(state, process, definition.action) : {};
+      const event = envelope(state, context, 'step-started', { ...common, desired });
+      if (definition.precondition && definition.precondition.kind !== 'none') {
+        const check = resolveCheck(
+          state,
+          process,
+          definition.precondition,
+          desiredInForce(process, stepIndex),
+        );
+        return { kind: 'check-precondition', ...common, check, event };
+      }
+      return { kind: 'append', event };
+    }
+    case 'started': {
+      const desired = step.desired ?? {};
+      const waitingFor = Object.keys(desired).filter((id) => !step.reconciled[id]);
+      if (context.selfSignerId && waitingFor.includes(context.selfSignerId)) {
+        return {
+          kind: 'reconcile',
+          ...common,
+          signerId: context.selfSignerId,
+          desired: desired[context.selfSignerId]!,
+        };
+      }
+      if (waitingFor.length > 0) return { kind: 'await-others', ...common, signerIds: waitingFor };
+      return {
+        kind: 'observe',
+        ...common,
+        check: resolveCheck(
+          state,
+          process,
+          definition.postcondition,
+          desiredInForce(process, stepIndex),
+        ),
+      };
+    }
+    case 'postcondition-met': {
+      if (!definition.wait)
+        return { kind: 'append', event: envelope(state, context, 'step-completed', common) };
+      const wait = computeWait(
+        definition.wait,
+        process,
+        state.timing,
+        step.postconditionMetAt ?? context.now,
+      );
+      if (process.unsafeSkipWaits?.includes(definition.name)) {
+        return {
+          kind: 'append',
+          event: envelope(state, context, 'wait-scheduled', {
+            ...common,
+            notBefore: context.now,
+            formula: `SKIPPED (unsafe, requested with --unsafe-skip-wait): ${wait.formula}`,
+            terms: { ...wait.terms, mandatedNotBefore: wait.notBefore },
+          }),
+        };
+      }
+      return {
+        kind: 'append',
+        event: envelope(state, context, 'wait-scheduled', { ...common, ...wait }),
+      };
+    }
+    case 'waiting': {
+      const until = step.wait!.notBefore;
+      if (Date.parse(context.now) < Date.parse(until))
+        return { kind: 'sleep-until', ...common, until };
+      return { kind: 'append', event: envelope(state, context, 'step-completed', common) };
+    }
+    case 'completed':
+      // Unreachable: completing a step advances currentStep.
+      return { kind: 'idle' };
+  }
+}
+
+/** The event to append once a post-condition has been observed to hold. */
+export function postconditionMet(
+  state: ZoneState,
+  context: DecideContext,
+  processId: string,
+  stepIndex: number,
+  ttls: ObservedTtls,
+): ZoneEvent {
+  return envelope(state, context, 'postcondition-met', {
+    processId,
+    stepIndex,
+    observedAt: context.now,
+    ttls,
+  });
+}
+
+/** The event to append once this sidecar has reconciled its signer. */
+export function signerReconciled(
+  state: ZoneState,
+  context: DecideContext,
+  processId: string,
+  stepIndex: number,
+  signerId: string,
+  applied: number,
+): ZoneEvent {
+  return envelope(state, context, 'signer-reconciled', { processId, stepIndex, signerId, applied });
+}
+
+/**
+ * The first event of a process: `process-started` with its steps as data, or `process-blocked`
+ * with the pre-flight reasons (from `preflightChecks`) when anything would break validation.
+ */
+export function requestProcess(
+  state: ZoneState,
+  context: DecideContext,
+  request: {
+    processId: string;
+    kind: ProcessState['kind'];
+    signerId: string;
+    preflight: BlockReason[];
+  },
+): ZoneEvent {
+  const { processId, kind, signerId } = request;
+  if (request.preflight.length > 0) {
+    return envelope(state, context, 'process-blocked', {
+      processId,
+      kind,
+      signerId,
+      reasons: request.preflight,
+    });
+  }
+  const skips = state.pendingRequests.find(
+    (pending) => pending.processId === processId,
+  )?.unsafeSkipWaits;
+  const steps = [...stepsFor(kind)];
+  const unknown = (skips ?? []).filter(
+    (name) => !steps.some((step) => step.name === name && step.wait !== null),
+  );
+  if (unknown.length > 0) {
+    return envelope(state, context, 'process-blocked', {
+      processId,
+      kind,
+      signerId,
+      reasons: [
+        {
+          code: 'unknown-skip-wait',
+          message: `${kind} has no step with a wait named ${unknown.join(', ')}; steps with waits: ${steps
+            .filter((step) => step.wait !== null)
+            .map((step) => step.name)
+            .join(', ')}`,
+        },
+      ],
+    });
+  }
+  const groupBefore = [...state.members];
+  const groupAfter =
+    kind === 'add-signer'
+      ? [...groupBefore, signerId]
+      : groupBefore.filter((id) => id !== signerId);
+  return envelope(state, context, 'process-started', {
+    processId,
+    kind,
+    signerId,
+    steps,
+    groupBefore,
+    groupAfter,
+    ...(skips && skips.length > 0 ? { unsafeSkipWaits: [...skips] } : {}),
+  });
+}
+
+/**
+ * The `zone-defined` event: the group that signs the zone now, taken from the signers that
+ * registered themselves (their kinds, NS names and endpoints). Throws when one has not registered.
+ */
+export function defineZone(
+  state: ZoneState,
+  context: Pick<DecideContext, 'source' | 'now'>,
+  definition: {
+    parentZone: string;
+    signerIds: readonly string[];
+    timing: TimingSettings;
+    recordTtlSeconds: number;
+  },
+): ZoneEvent {
+  const missing = definition.signerIds.filter((id) => !state.signers[id]);
+  if (missing.length > 0) {
+    throw new ZoneStreamError(
+      `signer(s) ${missing.join(', ')} not registered for ${state.zone}: start their sidecars first (they register themselves)`,
+    );
+  }
+  return envelope(state, { ...context }, 'zone-defined', {
+    parentZone: definition.parentZone,
+    signers: definition.signerIds.map((id) => {
+      const { kind, nameServerNames, endpoints } = state.signers[id]!;
+      return { id, kind, nameServerNames, endpoints };
+    }),
+    timing: definition.timing,
+    recordTtlSeconds: definition.recordTtlSeconds,
+  });
+}

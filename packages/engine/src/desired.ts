@@ -1,0 +1,71 @@
+import { computeDs } from '@chorus/dns';
+import { canonicalName } from '@chorus/dns';
+import type { CsyncData } from '@chorus/core';
+import type { DesiredSignerState } from '@chorus/core';
+import type { DesiredRecipe, GroupSelector } from '@chorus/core';
+import type { ProcessState, ZoneState } from './state.js';
+
+/** The CSYNC every signer publishes: immediate, no soaminimum (SOA serials differ per signer), NS and glue. */
+export const GROUP_CSYNC: CsyncData = { serial: 0, flags: 1, types: ['A', 'NS', 'AAAA'] };
+
+export function groupOf(
+  process: Pick<ProcessState, 'groupBefore' | 'groupAfter'>,
+  selector: GroupSelector,
+): string[] {
+  if (selector === 'before') return [...process.groupBefore];
+  if (selector === 'after') return [...process.groupAfter];
+  return [...new Set([...process.groupBefore, ...process.groupAfter])];
+}
+
+/** The NS names of a set of signers, lower-case, sorted, without duplicates. */
+export function nameServersOf(state: ZoneState, signerIds: readonly string[]): string[] {
+  return [
+    ...new Set(
+      signerIds.flatMap((id) => state.signers[id]?.nameServerNames ?? []).map(canonicalName),
+    ),
+  ].sort();
+}
+
+/**
+ * Each participant's desired state for a step. Deterministic: every sidecar computes the same
+ * result from the same fold, and the result is persisted in `step-started` anyway.
+ */
+export function desiredForRecipe(
+  state: ZoneState,
+  process: ProcessState,
+  recipe: DesiredRecipe,
+): Record<string, DesiredSignerState> {
+  const keysFrom = groupOf(process, recipe.keysFrom);
+  const cdsFor = groupOf(process, recipe.cdsFor);
+  const apexNs =
+    recipe.apexNs === 'unchanged'
+      ? undefined
+      : nameServersOf(state, groupOf(process, recipe.apexNs));
+  const desired: Record<string, DesiredSignerState> = {};
+  for (const participant of groupOf(process, recipe.participants)) {
+    const keys = keysFrom
+      .filter((id) => id !== participant)
+      .flatMap((id) => state.signers[id]?.keys ?? []);
+    const ksks = cdsFor
+      .filter((id) => id !== participant)
+      .flatMap((id) => (state.signers[id]?.keys ?? []).filter((key) => key.role !== 'ZSK'));
+    desired[participant] = {
+      foreignDnskeys: keys.map((key) => key.dnskey),
+      foreignCds: ksks.map((key) => computeDs(state.zone, key.dnskey, 2)),
+      foreignCdnskeys: ksks.map((key) => key.dnskey),
+      csync: recipe.csync ? GROUP_CSYNC : null,
+      ...(apexNs ? { apexNs } : {}),
+      ttl: state.recordTtlSeconds,
+    };
+  }
+  return desired;
+}
+
+/** The DS records the parent should hold for a group: SHA-256 of every KSK/CSK (standards §6). */
+export function expectedDsFor(state: ZoneState, signerIds: readonly string[]) {
+  return signerIds.flatMap((id) =>
+    (state.signers[id]?.keys ?? [])
+      .filter((key) => key.role !== 'ZSK')
+      .map((key) => computeDs(state.zone, key.dnskey, 2)),
+  );
+}

@@ -1,0 +1,46 @@
+export {
+  decide,
+  defineZone,
+  desiredInForce,
+  postconditionMet,
+  requestProcess,
+  signerReconciled,
+} from './decide.js';
+export type { DecideContext, Decision, PostconditionCheck } from './decide.js';
+export { GROUP_CSYNC, desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
+export { desiredStatesForGroup } from './group.js';
+export type { GroupDesiredStateOptions, GroupMember } from './group.js';
+export { observePostcondition, observeSignerForPreflight, walkNsecChain } from './observe.js';
+export type { ObserveOptions, PostconditionResult } from './observe.js';
+export { preflightChecks } from './preflight.js';
+export type { PreflightInput, SignerObservation } from './preflight.js';
+export { ADD_SIGNER_STEPS, REMOVE_SIGNER_STEPS, stepsFor } from './processes.js';
+export {
+  DEFAULT_TIMING,
+  ZoneStreamError,
+  applyZoneEvent,
+  emptyZoneState,
+  foldZone,
+} from './state.js';
+export type {
+  ProcessState,
+  ProcessStatus,
+  SignerState,
+  StepState,
+  StepStatus,
+  ZoneState,
+} from './state.js';
+export { instrumentParentChannel, instrumentSigner } from './telemetry/instrument.js';
+export type { InstrumentOptions } from './telemetry/instrument.js';
+export {
+  METER_NAME,
+  recordPluginCall,
+  recordProcess,
+  recordStep,
+  recordValidationCheck,
+  recordValidationFailure,
+  recordWait,
+} from './telemetry/metrics.js';
+export type { CallOutcome, ProcessOutcome, ValidationVerdict } from './telemetry/metrics.js';
+export { WaitInputError, computeWait } from './waits.js';
+export type { ComputedWait } from './waits.js';

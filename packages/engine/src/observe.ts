@@ -1,0 +1,208 @@
+import { canonicalName } from '@chorus/dns';
+import { query } from '@chorus/dns';
+import type { NameServer } from '@chorus/core';
+import type { ParentChannel } from '@chorus/core';
+import { readApexFromServer } from '@chorus/dns';
+import { describeChange, dsIdentity, planSignerChanges } from '@chorus/dns';
+import type { ApexSnapshot, CallOptions } from '@chorus/core';
+import type { PostconditionCheck } from './decide.js';
+import type { ObservedTtls } from '@chorus/core';
+import type { SignerObservation } from './preflight.js';
+import type { ZoneState } from './state.js';
+
+/**
+ * Post-conditions observed on the public DNS: every address of every participant asked
+ * directly (RD=0, DO=1, TCP), and the parent through its ParentChannel. A plugin's own API is
+ * never the judge (design brief, decision 3).
+ */
+
+export interface PostconditionResult {
+  met: boolean;
+  /** The TTLs seen, which the waits use. */
+  ttls: ObservedTtls;
+  /** Why it does not hold yet (empty when met). */
+  pending: string[];
+}
+
+export interface ObserveOptions extends CallOptions {
+  parent: ParentChannel;
+  timeoutMs?: number;
+}
+
+function endpointsOf(state: ZoneState, signerId: string): NameServer[] {
+  const endpoints = state.signers[signerId]?.endpoints ?? [];
+  if (endpoints.length === 0) throw new Error(`signer ${signerId} has no known endpoints`);
+  return endpoints;
+}
+
+export async function observePostcondition(
+  state: ZoneState,
+  check: PostconditionCheck,
+  options: ObserveOptions,
+): Promise<PostconditionResult> {
+  const queryOptions = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    timeoutMs: options.timeoutMs ?? 3000,
+    retries: 1,
+  };
+  switch (check.kind) {
+    case 'none':
+      return { met: true, ttls: {}, pending: [] };
+    case 'desired-state-served': {
+      const pending: string[] = [];
+      let dnskeyTtl = 0;
+      let nsTtl = 0;
+      for (const [signerId, desired] of Object.entries(check.desired)) {
+        const ownKeys = state.signers[signerId]?.keys ?? [];
+        for (const endpoint of endpointsOf(state, signerId)) {
+          const served = await readApexFromServer(endpoint, state.zone, queryOptions);
+          dnskeyTtl = Math.max(dnskeyTtl, served.dnskey?.ttl ?? 0);
+          nsTtl = Math.max(nsTtl, served.ns?.ttl ?? 0);
+          const changes = planSignerChanges({ signerId, ownKeys, served, desired }).changes;
+          if (changes.length > 0)
+            pending.push(
+              `${signerId} at ${served.server}: ${changes.map(describeChange).join(', ')}`,
+            );
+        }
+      }
+      return { met: pending.length === 0, ttls: { dnskey: dnskeyTtl, childNs: nsTtl }, pending };
+    }
+    case 'parent-ds-matches': {
+      const delegation = await options.parent.getDelegation(state.zone, options);
+      const inconsistent = delegation.servers
+        .filter((server) => !server.consistent)
+        .map((server) => server.server);
+      const served = (delegation.ds?.records ?? []).map(dsIdentity).sort();
+      const expected = check.expectedDs.map(dsIdentity).sort();
+      const pending: string[] = [];
+      if (inconsistent.length > 0)
+        pending.push(`parent servers disagree: ${inconsistent.join(', ')}`);
+      if (JSON.stringify(served) !== JSON.stringify(expected))
+        pending.push(`parent DS is {${served.join('; ')}}, waiting for {${expected.join('; ')}}`);
+      return {
+        met: pending.length === 0,
+        ttls: delegation.ds ? { ds: delegation.ds.ttl } : {},
+        pending,
+      };
+    }
+    case 'parent-ns-matches': {
+      const delegation = await options.parent.getDelegation(state.zone, options);
+      const inconsistent = delegation.servers
+        .filter((server) => !server.consistent)
+        .map((server) => server.server);
+      const served = (delegation.ns?.records ?? []).map(canonicalName).sort();
+      const pending: string[] = [];
+      if (inconsistent.length > 0)
+        pending.push(`parent servers disagree: ${inconsistent.join(', ')}`);
+      if (JSON.stringify(served) !== JSON.stringify(check.expectedNs))
+        pending.push(
+          `parent NS is {${served.join(' ')}}, waiting for {${check.expectedNs.join(' ')}}`,
+        );
+      return {
+        met: pending.length === 0,
+        ttls: delegation.ns ? { parentNs: delegation.ns.ttl } : {},
+        pending,
+      };
+    }
+  }
+}
+
+/** Walks the NSEC chain of one server: the zone's names and types, without AXFR or plugin help. */
+export async function walkNsecChain(
+  server: NameServer,
+  zone: string,
+  options: CallOptions & { maxNames?: number } = {},
+): Promise<Map<string, string[]> | undefined> {
+  const names = new Map<string, string[]>();
+  let owner = canonicalName(zone);
+  const limit = options.maxNames ?? 10_000;
+  for (let count = 0; count < limit; count += 1) {
+    const response = await query(server, owner, 'NSEC', {
+      transport: 'tcp',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const nsec = response.answers.find((set) => set.type === 'NSEC');
+    const record = nsec?.records[0] as { nextName: string; types: string[] } | undefined;
+    if (!record) return undefined; // NSEC3 or no denial records: the chain cannot be walked
+    names.set(owner, record.types);
+    owner = canonicalName(record.nextName);
+    if (owner === canonicalName(zone)) return names;
+  }
+  return undefined;
+}
+
+const IGNORED_TYPES = new Set([
+  'RRSIG',
+  'NSEC',
+  'NSEC3',
+  'NSEC3PARAM',
+  'DNSKEY',
+  'CDS',
+  'CDNSKEY',
+  'CSYNC',
+  'TYPE65534',
+]);
+
+/**
+ * What the pre-flight checks need to know about one signer, read on the wire from every endpoint:
+ * apex RRsets, denial method, content (by walking the NSEC chain of the first endpoint and
+ * comparing every RRset but DNSSEC records, SOA and apex NS), and the earliest apex signature expiration.
+ */
+export async function observeSignerForPreflight(
+  state: ZoneState,
+  signerId: string,
+  options: CallOptions = {},
+): Promise<SignerObservation> {
+  const endpoints = endpointsOf(state, signerId);
+  const signal = options.signal ? { signal: options.signal } : {};
+  const apex: ApexSnapshot[] = [];
+  for (const endpoint of endpoints)
+    apex.push(await readApexFromServer(endpoint, state.zone, signal));
+  const first = endpoints[0]!;
+  const param = (
+    await query(first, state.zone, 'NSEC3PARAM', { transport: 'tcp', ...signal })
+  ).answers.find((set) => set.type === 'NSEC3PARAM');
+  const parameters = param?.records[0] as
+    { hashAlgorithm: number; flags: number; iterations: number; salt: string } | undefined;
+  const denial: SignerObservation['denial'] = parameters
+    ? {
+        method: 'NSEC3',
+        parameters: `${parameters.hashAlgorithm} ${parameters.flags} ${parameters.iterations} ${parameters.salt || '-'}`,
+      }
+    : { method: 'NSEC' };
+  let content: Record<string, string[]> | undefined;
+  const chain =
+    denial.method === 'NSEC' ? await walkNsecChain(first, state.zone, signal) : undefined;
+  if (chain) {
+    content = {};
+    for (const [owner, types] of chain) {
+      for (const type of types) {
+        if (
+          IGNORED_TYPES.has(type) ||
+          type === 'SOA' ||
+          (type === 'NS' && owner === canonicalName(state.zone))
+        )
+          continue;
+        const answer = await query(first, owner, type, { transport: 'tcp', ...signal });
+        const set = answer.answers.find(
+          (candidate) => candidate.type === type && canonicalName(candidate.name) === owner,
+        );
+        content[`${owner} ${type}`] = (set?.records ?? [])
+          .map((data) => JSON.stringify(data))
+          .sort();
+      }
+    }
+  }
+  const expirations = apex.flatMap((snapshot) =>
+    [snapshot.soa, snapshot.ns, snapshot.dnskey].flatMap((set) =>
+      (set?.signatures ?? []).map((signature) => signature.expiration),
+    ),
+  );
+  return {
+    keys: state.signers[signerId]?.keys ?? [],
+    apex,
+    denial,
+    ...(content ? { content } : {}),
+    ...(expirations.length > 0 ? { earliestSignatureExpiration: Math.min(...expirations) } : {}),
+  };
+}

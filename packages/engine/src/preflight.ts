@@ -1,0 +1,216 @@
+import { canonicalName } from '@chorus/dns';
+import type { ApexSnapshot, SigningKey } from '@chorus/core';
+import { dnskeyIdentity } from '@chorus/dns';
+import type { BlockReason, ProcessKind } from '@chorus/core';
+import type { ZoneState } from './state.js';
+
+/** What one signer serves, as the pre-flight checks need it. Gathered on the wire. */
+export interface SignerObservation {
+  keys: SigningKey[];
+  /** One snapshot per address the signer answers on. */
+  apex: ApexSnapshot[];
+  /** `NSEC`, `NSEC3` or unknown; with NSEC3, its parameters as `alg flags iterations salt`. */
+  denial: { method: 'NSEC' | 'NSEC3' | 'unknown'; parameters?: string };
+  /**
+   * The zone's content without DNSSEC records, SOA and apex NS: `owner type` → sorted rdata,
+   * e.g. from walking the NSEC chain. Absent when it could not be read.
+   */
+  content?: Record<string, string[]>;
+  /** Earliest RRSIG expiration served at the apex, epoch seconds. */
+  earliestSignatureExpiration?: number;
+}
+
+export interface PreflightInput {
+  state: ZoneState;
+  kind: ProcessKind;
+  signerId: string;
+  observations: Record<string, SignerObservation>;
+  /** DS records at the parent (every parent server agreed on these). */
+  parentDs: { keyTag: number; algorithm: number }[];
+  /** Epoch seconds. */
+  now: number;
+}
+
+const block = (code: string, message: string): BlockReason => ({ code, message });
+
+function algorithmsOf(keys: readonly SigningKey[]): string {
+  return [...new Set(keys.map((key) => key.algorithm))].sort((a, b) => a - b).join(',');
+}
+
+/**
+ * The global pre-conditions C0 (standards §7) plus the joining signer's prerequisites (§7.1
+ * step 1) or the remove rules (§7.2 step 1). A non-empty result blocks the process before any
+ * change, each reason naming the problem.
+ */
+export function preflightChecks(input: PreflightInput): BlockReason[] {
+  const { state, kind, signerId, observations } = input;
+  const reasons: BlockReason[] = [];
+  if (!state.defined)
+    return [
+      block('zone-undefined', `zone ${state.zone} is not defined; run "chorus zone define" first`),
+    ];
+  if (state.activeProcess) {
+    reasons.push(
+      block(
+        'process-in-flight',
+        `${state.activeProcess.kind} of ${state.activeProcess.signerId} (process ${state.activeProcess.id}) is still running for ${state.zone}; one process per zone at a time`,
+      ),
+    );
+  }
+  if (!state.signers[signerId]) {
+    return [
+      ...reasons,
+      block(
+        'unknown-signer',
+        `signer ${signerId} is not registered for ${state.zone}; start its sidecar first`,
+      ),
+    ];
+  }
+  const members = state.members;
+  if (kind === 'add-signer' && members.includes(signerId))
+    reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
+  if (kind === 'remove-signer') {
+    if (!members.includes(signerId))
+      reasons.push(block('not-a-member', `${signerId} does not sign ${state.zone}`));
+    else if (members.length === 1)
+      reasons.push(
+        block(
+          'last-signer',
+          `${signerId} is the last signer of ${state.zone}; removing it would leave the zone unsigned and unserved`,
+        ),
+      );
+  }
+  const group = kind === 'add-signer' ? [...members, signerId] : members;
+  for (const id of group) {
+    if (!observations[id])
+      reasons.push(block('not-observed', `${id} could not be observed on the wire`));
+  }
+  if (reasons.length > 0) return reasons;
+
+  // Same algorithm set everywhere (RFC 8901 §4).
+  const reference = members[0] ?? signerId;
+  const expectedAlgorithms = algorithmsOf(observations[reference]!.keys);
+  for (const id of group) {
+    const algorithms = algorithmsOf(observations[id]!.keys);
+    if (algorithms !== expectedAlgorithms) {
+      reasons.push(
+        block(
+          'algorithm-mismatch',
+          `${id} signs with algorithm ${algorithms || 'none'} but ${reference} uses ${expectedAlgorithms}; a group needs one common algorithm (RFC 8901 §4)`,
+        ),
+      );
+    }
+  }
+
+  // Unique key tags across the group.
+  const owners = new Map<number, string>();
+  for (const id of group) {
+    for (const key of observations[id]!.keys) {
+      const other = owners.get(key.keyTag);
+      if (other !== undefined && other !== id)
+        reasons.push(
+          block(
+            'key-tag-collision',
+            `key tag ${key.keyTag} is used by both ${other} and ${id}; roll one of the keys first`,
+          ),
+        );
+      owners.set(key.keyTag, id);
+    }
+  }
+
+  // One denial method and identical NSEC3 parameters (RFC 8901 §5).
+  const denial = (id: string) =>
+    `${observations[id]!.denial.method}${observations[id]!.denial.parameters ? ` ${observations[id]!.denial.parameters}` : ''}`;
+  for (const id of group) {
+    if (denial(id) !== denial(reference))
+      reasons.push(
+        block(
+          'denial-mismatch',
+          `${id} uses ${denial(id)} but ${reference} uses ${denial(reference)}; use one denial method with identical parameters`,
+        ),
+      );
+  }
+
+  // Identical content.
+  const referenceContent = observations[reference]!.content;
+  for (const id of group) {
+    const content = observations[id]!.content;
+    if (!content || !referenceContent) {
+      reasons.push(
+        block(
+          'content-unknown',
+          `the content of ${id === reference ? reference : id} could not be read to compare`,
+        ),
+      );
+      continue;
+    }
+    const differences = [...new Set([...Object.keys(content), ...Object.keys(referenceContent)])]
+      .filter(
+        (key) => JSON.stringify(content[key] ?? []) !== JSON.stringify(referenceContent[key] ?? []),
+      )
+      .sort();
+    if (differences.length > 0) {
+      reasons.push(
+        block(
+          'content-mismatch',
+          `${id} serves different zone content than ${reference} at ${differences.slice(0, 5).join(', ')}${differences.length > 5 ? ` and ${differences.length - 5} more` : ''}`,
+        ),
+      );
+    }
+  }
+
+  // Steady state: every member serves every member's keys on every address; NS identical; DS for every member.
+  const memberKeys = members.flatMap((id) =>
+    observations[id]!.keys.map((key) => dnskeyIdentity(key.dnskey)),
+  );
+  for (const id of members) {
+    for (const snapshot of observations[id]!.apex) {
+      const served = new Set((snapshot.dnskey?.records ?? []).map(dnskeyIdentity));
+      const missing = memberKeys.filter((key) => !served.has(key));
+      if (missing.length > 0)
+        reasons.push(
+          block(
+            'not-steady',
+            `${id} at ${snapshot.server} does not serve ${missing.length} key(s) of the group; finish or repair the previous process first`,
+          ),
+        );
+    }
+  }
+  const nsSets = members.flatMap((id) =>
+    observations[id]!.apex.map((snapshot) =>
+      (snapshot.ns?.records ?? []).map(canonicalName).sort().join(' '),
+    ),
+  );
+  if (new Set(nsSets).size > 1)
+    reasons.push(
+      block(
+        'not-steady',
+        `the signers of ${state.zone} serve different NS sets: ${[...new Set(nsSets)].join(' | ')}`,
+      ),
+    );
+  for (const id of members) {
+    const ksks = observations[id]!.keys.filter((key) => key.role !== 'ZSK');
+    if (
+      !ksks.some((key) =>
+        input.parentDs.some((ds) => ds.keyTag === key.keyTag && ds.algorithm === key.algorithm),
+      )
+    ) {
+      reasons.push(block('not-steady', `the parent holds no DS for any KSK of ${id}`));
+    }
+  }
+
+  // Signatures must outlive any cached copy (standards §7 C0 item 6).
+  const margin = state.timing.maxZoneTtlSeconds + state.timing.safetyMarginSeconds;
+  for (const id of group) {
+    const expiration = observations[id]!.earliestSignatureExpiration;
+    if (expiration !== undefined && expiration < input.now + margin) {
+      reasons.push(
+        block(
+          'signatures-expiring',
+          `${id} serves signatures expiring at ${new Date(expiration * 1000).toISOString()}, within the max zone TTL plus margin`,
+        ),
+      );
+    }
+  }
+  return reasons;
+}

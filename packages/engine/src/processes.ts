@@ -1,0 +1,207 @@
+import type { DesiredRecipe, ProcessKind, StepDefinition } from '@chorus/core';
+
+/**
+ * RFC 8901 model 2 processes as data, after draft-ietf-dnsop-dnssec-automation §5.3/§5.4 and the
+ * reference algorithms in standards §7.1 and §7.2. Each step: a pre-condition checked on the wire
+ * (besides the previous step being done), an action (a desired state per participant), a
+ * post-condition observed on the wire, and the wait that must follow it.
+ *
+ * Group selectors: `before` = the group before the process, `after` = after it, `union` = both.
+ * ADD-SIGNER(N): before = G, after = union = G ∪ {N}. REMOVE-SIGNER(L): before = union = G, after = R.
+ */
+
+const recipe = (value: DesiredRecipe): DesiredRecipe => value;
+
+/** ADD-SIGNER, model 2 (standards §7.1). CDS/CDNSKEY stay published after the join: CDS = DS is a steady state the parent ignores. */
+export const ADD_SIGNER_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'sync-dnskeys',
+    description:
+      "Every signer, the joining one included, publishes every other signer's keys (§7.1 step 2). Pre: C0 holds, the joiner meets the prerequisites. Post: every IP of every signer serves them. Safe: nobody reaches the joiner yet.",
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'before',
+      csync: false,
+      apexNs: 'unchanged',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-cds',
+    description:
+      'Every signer publishes the identical CDS/CDNSKEY pair for all KSKs of the new group (§7.1 step 3). Post: every delegated IP serves it, so the parent sees one consistent request.',
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'unchanged',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent to publish DS for every KSK of the new group (§7.1 step 4; unbounded). Then wait max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S (step 6) before the joiner's NS can appear.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'union' },
+    wait: 'ds-and-dnskey',
+  },
+  {
+    name: 'sync-ns',
+    precondition: { kind: 'parent-ds-matches', group: 'union' },
+    description:
+      "Every signer serves the union NS set, the joiner's names included (§7.1 step 7). From here resolvers may reach the joiner; the steps before made that safe.",
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'union',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-csync',
+    description:
+      'Every signer publishes CSYNC 0 1 A NS AAAA so the parent copies the NS set (§7.1 step 8).',
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: true,
+      apexNs: 'union',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ns',
+    description:
+      'Wait for the parent to delegate to the union NS set (§7.1 step 9), then max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S (step 11) before any dependent operation.',
+    action: null,
+    postcondition: { kind: 'parent-ns-matches', group: 'union' },
+    wait: 'ns',
+  },
+  {
+    name: 'remove-csync',
+    description: 'Every signer withdraws the CSYNC (§7.1 step 10).',
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'union',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+];
+
+/**
+ * REMOVE-SIGNER, model 2 (standards §7.2). The leaving signer L cooperates: it takes part in the
+ * NS and CSYNC steps (it is still delegated, so the parent asks it too) and keeps every key
+ * until it is unreachable.
+ */
+export const REMOVE_SIGNER_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'sync-ns',
+    description:
+      "Every signer, the leaving one included, serves the NS set without the leaving signer's names (§7.2 step 2). Pre: C0 holds and at least one signer remains.",
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-csync',
+    description: 'Every still-delegated signer publishes CSYNC 0 1 A NS AAAA (§7.2 step 3).',
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: true,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ns',
+    description:
+      'Wait for the parent to drop the leaving NS (§7.2 step 4), then NS-Wait-Time: max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S (step 6).',
+    action: null,
+    postcondition: { kind: 'parent-ns-matches', group: 'after' },
+    wait: 'ns',
+  },
+  {
+    name: 'remove-csync',
+    description: 'Every signer withdraws the CSYNC (§7.2 step 5).',
+    action: recipe({
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'retire-leaving-signer',
+    precondition: { kind: 'parent-ns-matches', group: 'after' },
+    description:
+      'The leaving signer is out of every NS set and every cache: it may stop serving (§7.2 step 7). Its signatures may still be cached, so wait t_stop + DprpC + TTLsig + S before its keys go (RFC 7583 Iret, the conservative reading of step 9).',
+    action: null,
+    postcondition: { kind: 'none' },
+    wait: 'signatures',
+  },
+  {
+    name: 'publish-cds',
+    description: 'The remaining signers publish CDS/CDNSKEY for their own KSKs only (§7.2 step 8).',
+    action: recipe({
+      participants: 'after',
+      keysFrom: 'union',
+      cdsFor: 'after',
+      csync: false,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'remove-leaving-keys',
+    precondition: { kind: 'parent-ns-matches', group: 'after' },
+    description: "The remaining signers drop the leaving signer's keys (§7.2 step 9).",
+    action: recipe({
+      participants: 'after',
+      keysFrom: 'after',
+      cdsFor: 'after',
+      csync: false,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent to drop the leaving signer's DS (§7.2 step 10), then DS-Wait-Time t_ds + DprpP + TTLds + S before the next DS-dependent operation.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'after' },
+    wait: 'ds',
+  },
+];
+
+export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
+  return kind === 'add-signer' ? ADD_SIGNER_STEPS : REMOVE_SIGNER_STEPS;
+}

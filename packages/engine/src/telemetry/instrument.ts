@@ -1,0 +1,148 @@
+import { SpanKind, type Attributes } from '@opentelemetry/api';
+import type { DsData } from '@chorus/core';
+import type { ParentChannel } from '@chorus/core';
+import type { CallOptions, Signer } from '@chorus/core';
+import { recordPluginCall, type CallOutcome } from './metrics.js';
+import { activeTraceparent, withSpan } from '@chorus/core';
+
+/**
+ * Wraps plugins so that every call into one is a CLIENT span (`signer.<method>`,
+ * `parent.<method>`) in the caller's trace, and its duration is recorded in
+ * `chorus.plugin.call.duration`. The plugin gets the span's traceparent in `CallOptions`, for
+ * plugins that start spans of their own. Only ids, kinds, zones and counts become attributes.
+ */
+
+async function instrumentedCall<T>(
+  spanName: string,
+  attributes: Attributes,
+  plugin: string,
+  method: string,
+  options: CallOptions,
+  call: (options: CallOptions) => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  let outcome: CallOutcome = 'ok';
+  try {
+    return await withSpan(
+      spanName,
+      { ...attributes, 'chorus.plugin': plugin, 'chorus.plugin.method': method },
+      undefined,
+      () => {
+        const traceparent = activeTraceparent();
+        return call(traceparent ? { ...options, traceparent } : options);
+      },
+      { kind: SpanKind.CLIENT },
+    );
+  } catch (error) {
+    outcome = 'error';
+    throw error;
+  } finally {
+    recordPluginCall(plugin, method, outcome, (performance.now() - started) / 1000);
+  }
+}
+
+export interface InstrumentOptions {
+  /** The plugin name used in attributes; default the plugin's `kind`. */
+  pluginKind?: string;
+}
+
+/** A Signer that traces and times every call into `signer`; everything else is passed through. */
+export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}): Signer {
+  const plugin = options.pluginKind ?? signer.kind;
+  const call = <T>(
+    method: string,
+    zone: string,
+    callOptions: CallOptions,
+    fn: (callOptions: CallOptions) => Promise<T>,
+    extra: Attributes = {},
+  ) =>
+    instrumentedCall(
+      `signer.${method}`,
+      { 'chorus.signer.id': signer.id, 'chorus.zone': zone, ...extra },
+      plugin,
+      method,
+      callOptions,
+      fn,
+    );
+  const close = signer.close?.bind(signer);
+  return {
+    get specificationVersion() {
+      return signer.specificationVersion;
+    },
+    get kind() {
+      return signer.kind;
+    },
+    get id() {
+      return signer.id;
+    },
+    get capabilities() {
+      return signer.capabilities;
+    },
+    get nameServers() {
+      return signer.nameServers;
+    },
+    checkZone: (zone, callOptions) =>
+      call('checkZone', zone, callOptions, (o) => signer.checkZone(zone, o)),
+    listOwnKeys: (zone, callOptions) =>
+      call('listOwnKeys', zone, callOptions, (o) => signer.listOwnKeys(zone, o)),
+    readApex: (zone, callOptions) =>
+      call('readApex', zone, callOptions, (o) => signer.readApex(zone, o)),
+    applyChanges: (plan, callOptions) =>
+      call('applyChanges', plan.zone, callOptions, (o) => signer.applyChanges(plan, o), {
+        'chorus.changes': plan.changes.length,
+      }),
+    ...(close ? { close } : {}),
+  };
+}
+
+/** A ParentChannel that traces and times every call into `parent`. */
+export function instrumentParentChannel(
+  parent: ParentChannel,
+  options: InstrumentOptions = {},
+): ParentChannel {
+  const plugin = options.pluginKind ?? parent.kind;
+  const call = <T>(
+    method: string,
+    zone: string,
+    callOptions: CallOptions,
+    fn: (callOptions: CallOptions) => Promise<T>,
+  ) =>
+    instrumentedCall(
+      `parent.${method}`,
+      { 'chorus.parent.id': parent.id, 'chorus.zone': zone },
+      plugin,
+      method,
+      callOptions,
+      fn,
+    );
+  const requestDsUpdate = parent.requestDsUpdate?.bind(parent);
+  const requestNsUpdate = parent.requestNsUpdate?.bind(parent);
+  return {
+    get specificationVersion() {
+      return parent.specificationVersion;
+    },
+    get kind() {
+      return parent.kind;
+    },
+    get id() {
+      return parent.id;
+    },
+    get capabilities() {
+      return parent.capabilities;
+    },
+    getDelegation: (zone, callOptions) =>
+      call('getDelegation', zone, callOptions, (o) => parent.getDelegation(zone, o)),
+    ...(requestDsUpdate
+      ? {
+          requestDsUpdate: (zone: string, desired: DsData[], o: CallOptions) =>
+            call('requestDsUpdate', zone, o, (inner) => requestDsUpdate(zone, desired, inner)),
+        }
+      : {}),
+    ...(requestNsUpdate
+      ? {
+          requestNsUpdate: (zone: string, desired: string[], o: CallOptions) =>
+            call('requestNsUpdate', zone, o, (inner) => requestNsUpdate(zone, desired, inner)),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,728 @@
+import { describe, expect, it } from 'vitest';
+import { applyZoneEvent } from '../src/state.js';
+import { decide } from '../src/decide.js';
+import { emptyZoneState } from '../src/state.js';
+import { foldZone } from '../src/state.js';
+import { postconditionMet } from '../src/decide.js';
+import { preflightChecks } from '../src/preflight.js';
+import { requestProcess } from '../src/decide.js';
+import { signerReconciled } from '../src/decide.js';
+import { ZoneStreamError } from '../src/state.js';
+import { type SignerObservation } from '../src/preflight.js';
+import { type ZoneState } from '../src/state.js';
+import { computeDs, keyTag } from '@chorus/dns';
+import type { DnskeyData, ObservedTtls, SigningKey, ZoneEvent } from '@chorus/core';
+
+const zone = 'example.test.';
+const source = { kind: 'test', id: 'driver' };
+
+function key(flags: 256 | 257, fill: number, algorithm = 13): SigningKey {
+  const dnskey: DnskeyData = {
+    flags,
+    protocol: 3,
+    algorithm,
+    publicKey: Buffer.alloc(64, fill).toString('base64'),
+  };
+  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm, keyTag: keyTag(dnskey), dnskey };
+}
+
+const keys: Record<string, SigningKey[]> = {
+  bind: [key(257, 1), key(256, 2)],
+  powerdns: [key(257, 3), key(256, 4)],
+  knot: [key(257, 5), key(256, 6)],
+};
+
+function event<T extends ZoneEvent['type']>(
+  type: T,
+  data: Extract<ZoneEvent, { type: T }>['data'],
+  occurredAt = '2026-11-22T12:00:00.000Z',
+): ZoneEvent {
+  return { schemaVersion: 1, type, zone, occurredAt, source, data } as ZoneEvent;
+}
+
+/** The stream of a zone signed by BIND alone, with PowerDNS and Knot registered and their keys observed. */
+function definedEvents(ttl = 30): ZoneEvent[] {
+  return [
+    event('zone-defined', {
+      parentZone: 'test.',
+      signers: [
+        {
+          id: 'bind',
+          kind: 'bind',
+          nameServerNames: ['ns.bind.test.'],
+          endpoints: [{ address: '127.0.0.2' }],
+        },
+      ],
+      timing: {
+        childPropagationSeconds: 2,
+        parentPropagationSeconds: 3,
+        safetyMarginSeconds: 1,
+        maxZoneTtlSeconds: ttl,
+      },
+      recordTtlSeconds: ttl,
+    }),
+    event('signer-registered', {
+      signer: {
+        id: 'powerdns',
+        kind: 'powerdns',
+        nameServerNames: ['ns.powerdns.test.'],
+        endpoints: [{ address: '127.0.0.3' }],
+      },
+    }),
+    event('signer-registered', {
+      signer: {
+        id: 'knot',
+        kind: 'knot',
+        nameServerNames: ['ns.knot.test.'],
+        endpoints: [{ address: '127.0.0.4' }],
+      },
+    }),
+    ...Object.entries(keys).map(([signerId, own]) =>
+      event('signer-keys-observed', { signerId, keys: own }),
+    ),
+  ];
+}
+
+function definedZone(ttl = 30): ZoneState {
+  return foldZone(zone, definedEvents(ttl));
+}
+
+interface Run {
+  state: ZoneState;
+  events: ZoneEvent[];
+  /** Every decision each sidecar took, for assertions. */
+  reconciled: string[];
+  /** The pre-conditions checked on the wire, as `step:kind`. */
+  preconditions: string[];
+}
+
+/**
+ * Plays the sidecars: each decides on the same fold in turn; observations succeed with the TTLs
+ * given; sleeping advances a simulated clock. Returns the whole stream.
+ */
+function drive(
+  initial: ZoneState,
+  sidecars: string[],
+  ttls: ObservedTtls,
+  start = Date.parse('2026-11-22T12:00:00Z'),
+): Run {
+  let state = initial;
+  let clock = start;
+  const events: ZoneEvent[] = [];
+  const reconciled: string[] = [];
+  const preconditions: string[] = [];
+  const append = (next: ZoneEvent) => {
+    state = applyZoneEvent(state, next);
+    events.push(next);
+  };
+  for (let turn = 0; turn < 500 && state.activeProcess; turn += 1) {
+    let progressed = false;
+    for (const sidecar of sidecars) {
+      const context = {
+        selfSignerId: sidecar,
+        source: { kind: 'sidecar', id: sidecar },
+        now: new Date(clock).toISOString(),
+      };
+      const decision = decide(state, context);
+      if (decision.kind === 'append') append(decision.event);
+      else if (decision.kind === 'reconcile') {
+        reconciled.push(`${decision.stepIndex}:${decision.signerId}`);
+        append(
+          signerReconciled(
+            state,
+            context,
+            decision.processId,
+            decision.stepIndex,
+            decision.signerId,
+            1,
+          ),
+        );
+      } else if (decision.kind === 'observe')
+        append(postconditionMet(state, context, decision.processId, decision.stepIndex, ttls));
+      else if (decision.kind === 'check-precondition') {
+        preconditions.push(`${decision.stepIndex}:${decision.check.kind}`);
+        append(decision.event);
+      } else continue;
+      progressed = true;
+      clock += 100;
+    }
+    if (!progressed) {
+      const sleeping = decide(state, { source, now: new Date(clock).toISOString() });
+      if (sleeping.kind !== 'sleep-until') throw new Error(`stuck: ${JSON.stringify(sleeping)}`);
+      clock = Date.parse(sleeping.until);
+    }
+  }
+  return { state, events, reconciled, preconditions };
+}
+
+const typesOf = (events: ZoneEvent[], type: ZoneEvent['type']) =>
+  events.filter((candidate) => candidate.type === type);
+
+describe('ADD-SIGNER, model 2', () => {
+  it('runs every step once, in order, and ends with the joiner in the group', () => {
+    const start = requestProcess(
+      definedZone(),
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const run = drive(applyZoneEvent(definedZone(), start), ['bind', 'powerdns'], {
+      dnskey: 30,
+      ds: 30,
+      parentNs: 30,
+      childNs: 30,
+    });
+    const steps = run.state.processes[0]!.steps.map((step) => step.name);
+    expect(steps).toEqual([
+      'sync-dnskeys',
+      'publish-cds',
+      'await-parent-ds',
+      'sync-ns',
+      'publish-csync',
+      'await-parent-ns',
+      'remove-csync',
+    ]);
+    expect(typesOf(run.events, 'step-started')).toHaveLength(7);
+    expect(typesOf(run.events, 'step-completed')).toHaveLength(7);
+    expect(typesOf(run.events, 'process-completed')).toHaveLength(1);
+    expect(run.state.members).toEqual(['bind', 'powerdns']);
+    expect(run.state.activeProcess).toBeNull();
+    // Each participant reconciles each action step exactly once: no step is executed twice.
+    expect(new Set(run.reconciled).size).toBe(run.reconciled.length);
+    expect(run.reconciled).toHaveLength(5 * 2);
+    // Before the joiner's NS goes out, the parent's DS must (still) cover every KSK.
+    expect(run.preconditions).toEqual(['3:parent-ds-matches']);
+    // The stream is a fold: replaying it gives the same state.
+    expect(foldZone(zone, [...definedEvents(), start, ...run.events]).members).toEqual([
+      'bind',
+      'powerdns',
+    ]);
+  });
+
+  it('asks each signer for the right desired state at each step', () => {
+    const start = requestProcess(
+      definedZone(),
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const run = drive(applyZoneEvent(definedZone(), start), ['bind', 'powerdns'], {
+      dnskey: 30,
+      ds: 30,
+      parentNs: 30,
+      childNs: 30,
+    });
+    const started = typesOf(run.events, 'step-started').map(
+      (candidate) => (candidate as Extract<ZoneEvent, { type: 'step-started' }>).data.desired,
+    );
+    const [syncDnskeys, publishCds, , syncNs, publishCsync] = started;
+    expect(syncDnskeys!.bind!.foreignDnskeys).toEqual(keys.powerdns!.map((k) => k.dnskey));
+    expect(syncDnskeys!.powerdns!.foreignDnskeys).toEqual(keys.bind!.map((k) => k.dnskey));
+    expect(syncDnskeys!.bind!.foreignCds).toEqual([]); // CDS still only the group before: BIND's own
+    expect(syncDnskeys!.bind!.apexNs).toBeUndefined();
+    expect(publishCds!.bind!.foreignCds).toEqual([computeDs(zone, keys.powerdns![0]!.dnskey, 2)]);
+    expect(publishCds!.powerdns!.foreignCds).toEqual([computeDs(zone, keys.bind![0]!.dnskey, 2)]);
+    expect(syncNs!.powerdns!.apexNs).toEqual(['ns.bind.test.', 'ns.powerdns.test.']);
+    expect(publishCsync!.bind!.csync).toEqual({ serial: 0, flags: 1, types: ['A', 'NS', 'AAAA'] });
+    expect(JSON.parse(JSON.stringify(run.events))).toEqual(run.events);
+  });
+
+  it('persists waits that follow the formulas with the observed TTLs, not a constant', () => {
+    const notBeforeWith = (ttl: number) => {
+      const start = requestProcess(
+        definedZone(),
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+      );
+      const run = drive(applyZoneEvent(definedZone(), start), ['bind', 'powerdns'], {
+        dnskey: ttl,
+        ds: ttl * 2,
+        parentNs: ttl * 3,
+        childNs: ttl,
+      });
+      return typesOf(run.events, 'wait-scheduled').map(
+        (candidate) => (candidate as Extract<ZoneEvent, { type: 'wait-scheduled' }>).data,
+      );
+    };
+    for (const ttl of [30, 300]) {
+      const [dsWait, nsWait] = notBeforeWith(ttl);
+      // max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S
+      const expectedDs =
+        Math.max(
+          Date.parse(dsWait!.terms.t_ds as string) / 1000 + 3 + ttl * 2,
+          Date.parse(dsWait!.terms.t_dnskey as string) / 1000 + 2 + ttl,
+        ) + 1;
+      expect(Date.parse(dsWait!.notBefore) / 1000).toBe(Math.ceil(expectedDs));
+      expect(dsWait!.terms).toMatchObject({
+        TTLds: ttl * 2,
+        TTLkey: ttl,
+        DprpP: 3,
+        DprpC: 2,
+        S: 1,
+      });
+      // max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S
+      const expectedNs =
+        Math.max(
+          Date.parse(nsWait!.terms.t_pns as string) / 1000 + 3 + ttl * 3,
+          Date.parse(nsWait!.terms.t_ns as string) / 1000 + 2 + ttl,
+        ) + 1;
+      expect(Date.parse(nsWait!.notBefore) / 1000).toBe(Math.ceil(expectedNs));
+    }
+    const short = notBeforeWith(30)[0]!;
+    const long = notBeforeWith(300)[0]!;
+    const length = (wait: typeof short) =>
+      Date.parse(wait.notBefore) - Date.parse(wait.terms.t_ds as string);
+    expect(length(long) - length(short)).toBe((600 - 60) * 1000);
+  });
+
+  it('when two sidecars race to complete a step, exactly one step-completed is appended', () => {
+    const start = requestProcess(
+      definedZone(),
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    let state = applyZoneEvent(definedZone(), start);
+    // Play until the first step's post-condition is met.
+    for (;;) {
+      const decision = decide(state, {
+        selfSignerId: 'bind',
+        source,
+        now: '2026-11-22T12:00:01.000Z',
+      });
+      if (decision.kind === 'append') state = applyZoneEvent(state, decision.event);
+      else if (decision.kind === 'reconcile')
+        state = applyZoneEvent(
+          state,
+          signerReconciled(
+            state,
+            { source, now: '2026-11-22T12:00:01.000Z' },
+            decision.processId,
+            decision.stepIndex,
+            decision.signerId,
+            1,
+          ),
+        );
+      else if (decision.kind === 'await-others')
+        state = applyZoneEvent(
+          state,
+          signerReconciled(
+            state,
+            { source, now: '2026-11-22T12:00:01.000Z' },
+            decision.processId,
+            decision.stepIndex,
+            decision.signerIds[0]!,
+            1,
+          ),
+        );
+      else if (decision.kind === 'observe') {
+        state = applyZoneEvent(
+          state,
+          postconditionMet(
+            state,
+            { source, now: '2026-11-22T12:00:02.000Z' },
+            decision.processId,
+            decision.stepIndex,
+            { dnskey: 30 },
+          ),
+        );
+        break;
+      }
+    }
+    // Both sidecars see the same fold and both decide to complete the step.
+    const log: { version: number; event: ZoneEvent }[] = [];
+    const appendIfAt = (expectedVersion: number, next: ZoneEvent) => {
+      if (expectedVersion !== state.version + log.length) return false; // optimistic concurrency
+      log.push({ version: expectedVersion + 1, event: next });
+      return true;
+    };
+    const first = decide(state, {
+      selfSignerId: 'bind',
+      source: { kind: 'sidecar', id: 'bind' },
+      now: '2026-11-22T12:00:03.000Z',
+    });
+    const second = decide(state, {
+      selfSignerId: 'powerdns',
+      source: { kind: 'sidecar', id: 'powerdns' },
+      now: '2026-11-22T12:00:03.000Z',
+    });
+    expect(first.kind === 'append' && first.event.type).toBe('step-completed');
+    expect(second.kind === 'append' && second.event.type).toBe('step-completed');
+    expect(appendIfAt(state.version, (first as { event: ZoneEvent }).event)).toBe(true);
+    expect(appendIfAt(state.version, (second as { event: ZoneEvent }).event)).toBe(false);
+    // The loser re-reads: its new decision moves on to the next step instead of completing again.
+    const after = applyZoneEvent(state, log[0]!.event);
+    const retry = decide(after, {
+      selfSignerId: 'powerdns',
+      source,
+      now: '2026-11-22T12:00:03.000Z',
+    });
+    expect(retry.kind === 'append' && retry.event.type).toBe('step-started');
+    expect(log.filter((entry) => entry.event.type === 'step-completed')).toHaveLength(1);
+  });
+});
+
+describe('REMOVE-SIGNER, model 2', () => {
+  it('migrates BIND → PowerDNS + Knot: add, add, remove, and ends with exactly the new group', () => {
+    let state = definedZone();
+    const ttls = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+    for (const [index, [kind, signerId]] of (
+      [
+        ['add-signer', 'powerdns'],
+        ['add-signer', 'knot'],
+        ['remove-signer', 'bind'],
+      ] as const
+    ).entries()) {
+      const sidecars = ['bind', 'powerdns', 'knot'];
+      state = applyZoneEvent(
+        state,
+        requestProcess(
+          state,
+          { source, now: '2026-11-22T12:00:00.000Z' },
+          { processId: `p${index}`, kind, signerId, preflight: [] },
+        ),
+      );
+      state = drive(state, sidecars, ttls).state;
+    }
+    expect(state.members).toEqual(['powerdns', 'knot']);
+    const removal = state.processes[2]!;
+    expect(removal.steps.map((step) => step.name)).toEqual([
+      'sync-ns',
+      'publish-csync',
+      'await-parent-ns',
+      'remove-csync',
+      'retire-leaving-signer',
+      'publish-cds',
+      'remove-leaving-keys',
+      'await-parent-ds',
+    ]);
+    const desiredAt = (name: string) =>
+      removal.stepStates[removal.steps.findIndex((step) => step.name === name)]!.desired!;
+    // BIND takes part in the NS change (it is still delegated), but not after it is retired.
+    expect(Object.keys(desiredAt('sync-ns')).sort()).toEqual(['bind', 'knot', 'powerdns']);
+    expect(desiredAt('sync-ns').bind!.apexNs).toEqual(['ns.knot.test.', 'ns.powerdns.test.']);
+    expect(Object.keys(desiredAt('remove-leaving-keys')).sort()).toEqual(['knot', 'powerdns']);
+    expect(desiredAt('remove-leaving-keys').knot!.foreignDnskeys).toEqual(
+      keys.powerdns!.map((k) => k.dnskey),
+    );
+    expect(desiredAt('publish-cds').knot!.foreignCds).toEqual([
+      computeDs(zone, keys.powerdns![0]!.dnskey, 2),
+    ]);
+    const retire = removal.stepStates[4]!;
+    expect(retire.wait!.formula).toBe('t_stop + DprpC + TTLsig + S');
+    const tStop = Date.parse(retire.postconditionMetAt!) / 1000;
+    // Rounded up to a whole second.
+    expect(Date.parse(retire.wait!.notBefore) / 1000).toBe(Math.ceil(tStop + 2 + 30 + 1));
+  });
+});
+
+describe('the zone fold', () => {
+  it('refuses impossible sequences instead of guessing', () => {
+    const state = definedZone();
+    const started = applyZoneEvent(
+      state,
+      requestProcess(
+        state,
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+      ),
+    );
+    expect(() =>
+      applyZoneEvent(started, event('step-completed', { processId: 'p1', stepIndex: 0 })),
+    ).toThrow(ZoneStreamError);
+    expect(() =>
+      applyZoneEvent(
+        started,
+        event('step-started', { processId: 'p1', stepIndex: 3, desired: {} }),
+      ),
+    ).toThrow(/step 3 while step 0/);
+    expect(() =>
+      applyZoneEvent(
+        started,
+        event('step-started', { processId: 'nope', stepIndex: 0, desired: {} }),
+      ),
+    ).toThrow(/unknown process/);
+    expect(() =>
+      applyZoneEvent(
+        started,
+        requestProcess(
+          started,
+          { source, now: '2026-11-22T12:00:00.000Z' },
+          { processId: 'p2', kind: 'add-signer', signerId: 'knot', preflight: [] },
+        ),
+      ),
+    ).toThrow(/in flight/);
+    expect(() =>
+      applyZoneEvent(
+        emptyZoneState(zone),
+        event('signer-keys-observed', { signerId: 'x', keys: [] }),
+      ),
+    ).toThrow(/unregistered/);
+  });
+
+  it('does not mutate the state it is given', () => {
+    const state = definedZone();
+    const copy = structuredClone(state);
+    applyZoneEvent(
+      state,
+      requestProcess(
+        state,
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+      ),
+    );
+    expect(state).toEqual(copy);
+  });
+});
+
+describe('pre-flight checks (C0)', () => {
+  const apexFor = (members: string[]) => ({
+    zone,
+    server: 'x',
+    soa: null,
+    cds: null,
+    cdnskey: null,
+    csync: null,
+    ns: {
+      name: zone,
+      type: 'NS' as const,
+      class: 'IN' as const,
+      ttl: 30,
+      records: ['ns.bind.test.'],
+      signatures: [],
+    },
+    dnskey: {
+      name: zone,
+      type: 'DNSKEY' as const,
+      class: 'IN' as const,
+      ttl: 30,
+      records: members.flatMap((id) => keys[id]!.map((k) => k.dnskey)),
+      signatures: [],
+    },
+  });
+  const observation = (
+    id: string,
+    overrides: Partial<SignerObservation> = {},
+  ): SignerObservation => ({
+    keys: keys[id]!,
+    apex: [apexFor(['bind'].includes(id) ? ['bind'] : [id])],
+    denial: { method: 'NSEC' },
+    content: { 'www.example.test. A': ['192.0.2.80'] },
+    ...overrides,
+  });
+  const parentDs = [{ keyTag: keys.bind![0]!.keyTag, algorithm: 13 }];
+  const check = (
+    kind: 'add-signer' | 'remove-signer',
+    signerId: string,
+    observations: Record<string, SignerObservation>,
+    state = definedZone(),
+  ) =>
+    preflightChecks({
+      state,
+      kind,
+      signerId,
+      observations,
+      parentDs,
+      now: Date.parse('2026-11-22T12:00:00Z') / 1000,
+    });
+
+  it('passes a clean join', () => {
+    expect(
+      check('add-signer', 'powerdns', {
+        bind: observation('bind'),
+        powerdns: observation('powerdns'),
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses removing the last signer', () => {
+    expect(
+      check('remove-signer', 'bind', { bind: observation('bind') }).map((reason) => reason.code),
+    ).toEqual(['last-signer']);
+  });
+
+  it('refuses a joiner with a different algorithm, naming both', () => {
+    const rsa = [key(257, 7, 8), key(256, 8, 8)];
+    const reasons = check('add-signer', 'powerdns', {
+      bind: observation('bind'),
+      powerdns: observation('powerdns', { keys: rsa }),
+    });
+    expect(reasons.map((reason) => reason.code)).toEqual(['algorithm-mismatch']);
+    expect(reasons[0]!.message).toMatch(/powerdns signs with algorithm 8 but bind uses 13/);
+  });
+
+  it('refuses a joiner whose zone content differs, naming the records', () => {
+    const reasons = check('add-signer', 'powerdns', {
+      bind: observation('bind'),
+      powerdns: observation('powerdns', { content: { 'www.example.test. A': ['192.0.2.81'] } }),
+    });
+    expect(reasons.map((reason) => reason.code)).toEqual(['content-mismatch']);
+    expect(reasons[0]!.message).toContain('www.example.test. A');
+  });
+
+  it('refuses key-tag collisions, mixed denial, a process in flight and a group that is not steady', () => {
+    const colliding = [
+      { ...keys.powerdns![0]!, keyTag: keys.bind![0]!.keyTag },
+      keys.powerdns![1]!,
+    ];
+    expect(
+      check('add-signer', 'powerdns', {
+        bind: observation('bind'),
+        powerdns: observation('powerdns', { keys: colliding }),
+      }).map((r) => r.code),
+    ).toContain('key-tag-collision');
+    expect(
+      check('add-signer', 'powerdns', {
+        bind: observation('bind'),
+        powerdns: observation('powerdns', { denial: { method: 'NSEC3', parameters: '1 0 0 -' } }),
+      }).map((r) => r.code),
+    ).toEqual(['denial-mismatch']);
+    const busy = applyZoneEvent(
+      definedZone(),
+      requestProcess(
+        definedZone(),
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { processId: 'p1', kind: 'add-signer', signerId: 'knot', preflight: [] },
+      ),
+    );
+    expect(
+      check(
+        'add-signer',
+        'powerdns',
+        { bind: observation('bind'), powerdns: observation('powerdns') },
+        busy,
+      ).map((r) => r.code),
+    ).toEqual(['process-in-flight']);
+    const stale = observation('bind', {
+      apex: [
+        {
+          ...apexFor(['bind']),
+          dnskey: { ...apexFor(['bind']).dnskey, records: [keys.bind![0]!.dnskey] },
+        },
+      ],
+    });
+    expect(
+      check('add-signer', 'powerdns', { bind: stale, powerdns: observation('powerdns') }).map(
+        (r) => r.code,
+      ),
+    ).toEqual(['not-steady']);
+  });
+
+  it('turns a request into a pre-flight decision, then into a started or blocked process', () => {
+    const requested = applyZoneEvent(
+      definedZone(),
+      event('process-requested', {
+        processId: 'p7',
+        kind: 'remove-signer',
+        signerId: 'bind',
+        requestedBy: 'operator',
+      }),
+    );
+    expect(decide(requested, { source, now: '2026-11-22T12:00:00.000Z' })).toEqual({
+      kind: 'preflight',
+      processId: 'p7',
+      processKind: 'remove-signer',
+      signerId: 'bind',
+    });
+    const blocked = applyZoneEvent(
+      requested,
+      requestProcess(
+        requested,
+        { source, now: '2026-11-22T12:00:01.000Z' },
+        {
+          processId: 'p7',
+          kind: 'remove-signer',
+          signerId: 'bind',
+          preflight: [{ code: 'last-signer', message: 'no' }],
+        },
+      ),
+    );
+    expect(blocked.pendingRequests).toEqual([]);
+    expect(decide(blocked, { source, now: '2026-11-22T12:00:02.000Z' })).toEqual({ kind: 'idle' });
+  });
+
+  it('records a refusal as process-blocked, before any change', () => {
+    const reasons = check('remove-signer', 'bind', { bind: observation('bind') });
+    const blocked = requestProcess(
+      definedZone(),
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p9', kind: 'remove-signer', signerId: 'bind', preflight: reasons },
+    );
+    expect(blocked.type).toBe('process-blocked');
+    const state = applyZoneEvent(definedZone(), blocked);
+    expect(state.activeProcess).toBeNull();
+    expect(state.processes[0]!.reasons![0]!.code).toBe('last-signer');
+    expect(decide(state, { source, now: '2026-11-22T12:00:00.000Z' })).toEqual({ kind: 'idle' });
+  });
+});
+
+describe('--unsafe-skip-wait (negative controls only)', () => {
+  const requested = (skips: string[]) =>
+    applyZoneEvent(
+      definedZone(),
+      event('process-requested', {
+        processId: 'p-skip',
+        kind: 'add-signer',
+        signerId: 'powerdns',
+        requestedBy: 'operator',
+        unsafeSkipWaits: skips,
+      }),
+    );
+
+  it('schedules the named wait to end at once, marked SKIPPED with the mandated time kept', () => {
+    const ttls = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+    const state = requested(['await-parent-ds']);
+    const started = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    expect(started.type).toBe('process-started');
+    const run = drive(applyZoneEvent(state, started), ['bind', 'powerdns'], ttls);
+    const waits = typesOf(run.events, 'wait-scheduled').map(
+      (candidate) => (candidate as Extract<ZoneEvent, { type: 'wait-scheduled' }>).data,
+    );
+    const skipped = waits.find((wait) => wait.formula.startsWith('SKIPPED'))!;
+    expect(skipped.formula).toContain('max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S');
+    expect(skipped.terms.mandatedNotBefore).toBeDefined();
+    const scheduledAt = run.events.find(
+      (candidate) => candidate.type === 'wait-scheduled' && candidate.data === skipped,
+    )!.occurredAt;
+    expect(skipped.notBefore).toBe(scheduledAt);
+    expect(Date.parse(skipped.terms.mandatedNotBefore as string)).toBeGreaterThan(
+      Date.parse(skipped.notBefore) + 30_000,
+    );
+    // The other wait (the NS wait) is untouched.
+    expect(waits.filter((wait) => !wait.formula.startsWith('SKIPPED'))).toHaveLength(1);
+    expect(run.state.processes[0]!.status).toBe('completed');
+  });
+
+  it('without a skip, no wait is skipped (the control)', () => {
+    const state = requested([]);
+    const started = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const run = drive(applyZoneEvent(state, started), ['bind', 'powerdns'], {
+      dnskey: 30,
+      ds: 30,
+      parentNs: 30,
+      childNs: 30,
+    });
+    const formulas = typesOf(run.events, 'wait-scheduled').map(
+      (candidate) => (candidate as Extract<ZoneEvent, { type: 'wait-scheduled' }>).data.formula,
+    );
+    expect(formulas).toHaveLength(2);
+    expect(formulas.some((formula) => formula.startsWith('SKIPPED'))).toBe(false);
+  });
+
+  it('refuses, before any change, a skip naming a step that has no wait', () => {
+    const state = requested(['sync-ns']);
+    const blocked = requestProcess(
+      state,
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p-skip', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    expect(blocked.type).toBe('process-blocked');
+    expect(JSON.stringify(blocked.data)).toContain('unknown-skip-wait');
+    expect(JSON.stringify(blocked.data)).toContain('await-parent-ds');
+  });
+});

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { applyZoneEvent } from '../src/state.js';
+import { computeWait } from '../src/waits.js';
+import { decide } from '../src/decide.js';
+import { emptyZoneState } from '../src/state.js';
+import { foldZone } from '../src/state.js';
+import type { ZoneEvent } from '@chorus/core';
+
+// A stream recorded from a real `chorus demo` run against the lab (BIND, PowerDNS and Knot,
+// three sidecar processes, the registry agent): example.test migrated from BIND to PowerDNS + Knot.
+const events = JSON.parse(
+  readFileSync(new URL('./fixtures/coordination/demo-migration.json', import.meta.url), 'utf8'),
+) as ZoneEvent[];
+
+describe('the fold of a recorded migration', () => {
+  const state = foldZone('example.test.', events);
+
+  it('ends with exactly the new group and three completed processes', () => {
+    expect(state.members).toEqual(['powerdns', 'knot']);
+    expect(
+      state.processes.map((process) => `${process.kind} ${process.signerId} ${process.status}`),
+    ).toEqual([
+      'add-signer powerdns completed',
+      'add-signer knot completed',
+      'remove-signer bind completed',
+    ]);
+    expect(state.activeProcess).toBeNull();
+    expect(
+      decide(state, { source: { kind: 'test', id: 'replay' }, now: new Date().toISOString() }),
+    ).toEqual({ kind: 'idle' });
+  });
+
+  it('records every step once, each with every participant reconciled once', () => {
+    for (const process of state.processes) {
+      const mine = events.filter(
+        (event) => 'processId' in event.data && event.data.processId === process.id,
+      );
+      const count = (type: ZoneEvent['type']) => mine.filter((event) => event.type === type).length;
+      expect(count('step-started')).toBe(process.steps.length);
+      expect(count('step-completed')).toBe(process.steps.length);
+      for (const [index, step] of process.stepStates.entries()) {
+        expect(Object.keys(step.reconciled).sort()).toEqual(Object.keys(step.desired ?? {}).sort());
+        expect(step.status, `${process.kind} step ${index}`).toBe('completed');
+      }
+    }
+  });
+
+  it('persisted waits that the formulas reproduce from the recorded observations', () => {
+    let replay = emptyZoneState('example.test.');
+    let checked = 0;
+    for (const event of events) {
+      if (event.type === 'wait-scheduled') {
+        const process = replay.activeProcess!;
+        const formula = process.steps[event.data.stepIndex]!.wait!;
+        const step = process.stepStates[event.data.stepIndex]!;
+        const recomputed = computeWait(formula, process, replay.timing, step.postconditionMetAt!);
+        expect(recomputed.notBefore).toBe(event.data.notBefore);
+        expect(recomputed.terms).toEqual(event.data.terms);
+        checked += 1;
+      }
+      replay = applyZoneEvent(replay, event);
+    }
+    expect(checked).toBe(2 + 2 + 3);
+  });
+
+  it('never waited less than a TTL after the parent or the signers changed', () => {
+    for (const event of events.filter((candidate) => candidate.type === 'wait-scheduled')) {
+      const data = event.data as { notBefore: string; terms: Record<string, number | string> };
+      const observed = ['t_ds', 't_pns', 't_stop']
+        .map((key) => data.terms[key])
+        .find((value) => typeof value === 'string') as string;
+      const ttl = Math.max(
+        ...['TTLds', 'TTLnsP', 'TTLsig'].map((key) => Number(data.terms[key] ?? 0)),
+      );
+      expect(Date.parse(data.notBefore) - Date.parse(observed)).toBeGreaterThanOrEqual(ttl * 1000);
+    }
+  });
+});

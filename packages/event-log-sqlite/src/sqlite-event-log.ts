@@ -1,0 +1,541 @@
+/**
+ * The embedded event-log backend: one SQLite file shared by several processes on one host,
+ * through Node's built-in `node:sqlite` (no native build; needs Node ≥ 22.13, where the module
+ * no longer needs a flag). WAL journal, `synchronous=FULL` (every commit is fsynced before
+ * `append` resolves), `busy_timeout` for writers that meet each other. Appends run in
+ * `BEGIN IMMEDIATE` transactions, so writers are serialised and commit order is position order.
+ *
+ * Subscribers wake at once for appends made through the same log object; appends by other
+ * processes (or other log objects) are noticed through `fs.watch` on the database's directory and
+ * `PRAGMA data_version`, with a safety poll (1 s by default) in case a watch event is missed.
+ *
+ * @module
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import type * as NodeSqlite from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { Logger } from 'pino';
+import { ChorusError } from '@chorus/core';
+import { EventLogError, WrongExpectedVersionError } from '@chorus/core';
+import { LiveSubscription, type SubscriptionSource } from './subscription.js';
+import type {
+  AppendResult,
+  EventLog,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '@chorus/core';
+import {
+  assertInteger,
+  assertName,
+  normalizeFromVersion,
+  normalizeReadAll,
+  serializeEvents,
+} from '@chorus/core';
+
+/** The schema version this code writes. A database with a newer one is refused at open. */
+export const SQLITE_EVENT_LOG_SCHEMA_VERSION = 1;
+
+/** Options of {@link createSqliteEventLog}. */
+export interface SqliteEventLogOptions {
+  /** Path of the database file; created (with its tables) if missing. Its directory must exist. */
+  path: string;
+  /** Receives open/close details, watch failures and errors of subscriptions without `onError`. */
+  logger?: Logger;
+  /** How long a writer waits for another process's write lock before `busy` (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Safety poll for appends by other processes, in ms (default 1000, at most 60000). */
+  pollIntervalMs?: number;
+  /** Watch the database directory to notice other processes' appends at once (default true). */
+  watch?: boolean;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_POLL_INTERVAL_MS = 1000;
+/**
+ * Delays of the re-checks after a watch event: every millisecond while a commit is most likely
+ * in flight, then backing off; about 1 s in all, after which the safety poll takes over.
+ */
+const RECHECK_DELAYS_MS = [...Array<number>(16).fill(1), 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/** SQLite primary result codes (the low byte of an extended code). */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+/** Extended codes for a UNIQUE or PRIMARY KEY violation. */
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+
+function sqliteCode(error: unknown): number | undefined {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Wraps a SQLite (or other) failure into an EventLogError; Chorus errors pass through. */
+function storageError(what: string, error: unknown): ChorusError {
+  if (ChorusError.isInstance(error)) return error;
+  const code = sqliteCode(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  const primary = code === undefined ? undefined : code & 0xff;
+  if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED)
+    return new EventLogError(
+      'busy',
+      `${what}: the database is locked by another writer (${detail})`,
+      {
+        cause: error,
+      },
+    );
+  if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB)
+    return new EventLogError('corrupt', `${what}: ${detail}`, { cause: error });
+  return new EventLogError('storage', `${what}: ${detail}`, { cause: error });
+}
+
+type SqliteModule = typeof NodeSqlite;
+
+function loadSqlite(): SqliteModule {
+  // Loaded lazily so that importing @chorus/core works on Node versions without node:sqlite.
+  // (process.getBuiltinModule itself appeared in Node 22.3.)
+  let sqlite: SqliteModule | undefined;
+  try {
+    sqlite =
+      typeof process.getBuiltinModule === 'function'
+        ? process.getBuiltinModule('node:sqlite')
+        : undefined;
+  } catch {
+    sqlite = undefined;
+  }
+  if (sqlite === undefined)
+    throw new EventLogError(
+      'storage',
+      `node:sqlite is not available in Node ${process.versions.node}: the SQLite event log needs Node ≥ 22.13`,
+    );
+  return sqlite;
+}
+
+const SCHEMA_V1 = `
+  CREATE TABLE meta (schema_version INTEGER NOT NULL);
+  CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    stream_version INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (stream, stream_version)
+  );
+  CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+`;
+
+/** Runs `fn` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. */
+function immediate<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // No transaction left to roll back (SQLite already ended it).
+    }
+    throw error;
+  }
+}
+
+/** Creates the schema, or checks the one found. */
+function migrate(db: DatabaseSync, path: string): number {
+  return immediate(db, () => {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all()
+      .map((row) => row.name);
+    if (!tables.includes('meta')) {
+      if (tables.length > 0)
+        throw new EventLogError(
+          'schema',
+          `${path} is a SQLite database but not a Chorus event log (tables: ${tables.join(', ')})`,
+        );
+      db.exec(SCHEMA_V1);
+      db.prepare('INSERT INTO meta (schema_version) VALUES (?)').run(
+        SQLITE_EVENT_LOG_SCHEMA_VERSION,
+      );
+      return SQLITE_EVENT_LOG_SCHEMA_VERSION;
+    }
+    const rows = db.prepare('SELECT schema_version FROM meta').all();
+    const found = rows[0]?.schema_version;
+    if (rows.length !== 1 || typeof found !== 'number' || !Number.isSafeInteger(found) || found < 1)
+      throw new EventLogError(
+        'corrupt',
+        `${path}: the meta table does not hold one schema version`,
+      );
+    if (found > SQLITE_EVENT_LOG_SCHEMA_VERSION)
+      throw new EventLogError(
+        'schema',
+        `${path} has event-log schema version ${found}, newer than the ${SQLITE_EVENT_LOG_SCHEMA_VERSION} this version of @chorus/core understands: upgrade Chorus`,
+      );
+    // Only version 1 exists so far; older versions would be migrated here.
+    return found;
+  });
+}
+
+/**
+ * Opens (creating if needed) the SQLite event log at `options.path`. Several processes on one
+ * host may open the same file; appends from all of them are totally ordered and checked against
+ * the stream's expected version. Throws EventLogError when the file cannot be opened, is not an
+ * event log, or has a newer schema. Needs Node ≥ 22.13 (`node:sqlite`); not for network
+ * filesystems (WAL needs shared memory on one host).
+ */
+export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLog<E> {
+  if (typeof options !== 'object' || options === null)
+    throw new EventLogError('invalid-argument', 'createSqliteEventLog needs an options object');
+  if (typeof options.path !== 'string' || options.path === '' || options.path === ':memory:')
+    throw new EventLogError(
+      'invalid-argument',
+      'path must name a database file (use createMemoryEventLog for an in-memory log)',
+    );
+  const busyTimeoutMs =
+    options.busyTimeoutMs === undefined
+      ? DEFAULT_BUSY_TIMEOUT_MS
+      : assertInteger(options.busyTimeoutMs, 'busyTimeoutMs', 0);
+  const pollIntervalMs =
+    options.pollIntervalMs === undefined
+      ? DEFAULT_POLL_INTERVAL_MS
+      : assertInteger(options.pollIntervalMs, 'pollIntervalMs', 1);
+  if (pollIntervalMs > 60_000)
+    throw new EventLogError('invalid-argument', 'pollIntervalMs must be at most 60000');
+  const path = resolvePath(options.path);
+  const logger = options.logger?.child({ component: 'event-log', backend: 'sqlite', path });
+
+  const { DatabaseSync } = loadSqlite();
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw storageError(`cannot open the event log ${path}`, error);
+  }
+  let schemaVersion: number;
+  try {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.journal_mode;
+    if (mode !== 'wal')
+      throw new EventLogError(
+        'storage',
+        `${path}: cannot use the WAL journal (got ${String(mode)}); is it on a network filesystem?`,
+      );
+    db.exec('PRAGMA synchronous = FULL');
+    schemaVersion = migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw storageError(`cannot open the event log ${path}`, error);
+  }
+
+  const columns = 'position, stream, stream_version, recorded_at, body';
+  const statements = {
+    version: db.prepare(
+      'SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream = ?',
+    ),
+    insert: db.prepare(
+      'INSERT INTO events (stream, stream_version, recorded_at, body) VALUES (?, ?, ?, ?)',
+    ),
+    readStream: db.prepare(
+      `SELECT ${columns} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version`,
+    ),
+    readAll: db.prepare(
+      `SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    ),
+    readPrefix: db.prepare(
+      `SELECT ${columns} FROM events WHERE position > ? AND substr(stream, 1, length(?)) = ? ORDER BY position LIMIT ?`,
+    ),
+    head: db.prepare('SELECT coalesce(max(position), 0) AS head FROM events'),
+    consumer: db.prepare('SELECT position FROM consumers WHERE name = ?'),
+    commitConsumer: db.prepare(
+      'INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    ),
+    dataVersion: db.prepare('PRAGMA data_version'),
+  } satisfies Record<string, StatementSync>;
+  logger?.debug({ schemaVersion, busyTimeoutMs, pollIntervalMs }, 'event log opened');
+
+  let closed = false;
+  const subscriptions = new Set<LiveSubscription<E>>();
+
+  const ensureOpen = (): void => {
+    if (closed) throw new EventLogError('closed', `the event log ${path} is closed`);
+  };
+  /** Runs a storage call, turning SQLite failures into EventLogError. */
+  const guard = <T>(what: string, fn: () => T): T => {
+    ensureOpen();
+    try {
+      return fn();
+    } catch (error) {
+      throw storageError(what, error);
+    }
+  };
+  const integer = (row: Record<string, unknown> | undefined, column: string): number => {
+    const value = row?.[column];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value))
+      throw new EventLogError('corrupt', `${path}: ${column} is not an integer`);
+    return value;
+  };
+  const toRecorded = (row: Record<string, unknown>): RecordedEvent<E> => {
+    const position = integer(row, 'position');
+    const { stream, recorded_at: recordedAt, body } = row;
+    if (typeof stream !== 'string' || typeof recordedAt !== 'string' || typeof body !== 'string')
+      throw new EventLogError('corrupt', `${path}: event at position ${position} has a bad row`);
+    let event: E;
+    try {
+      event = JSON.parse(body) as E;
+    } catch (error) {
+      throw new EventLogError(
+        'corrupt',
+        `${path}: event at position ${position} is not valid JSON`,
+        { cause: error },
+      );
+    }
+    return { position, stream, streamVersion: integer(row, 'stream_version'), recordedAt, event };
+  };
+  const readAfter = (
+    afterPosition: number,
+    streamPrefix: string | undefined,
+    limit: number | undefined,
+  ): RecordedEvent<E>[] => {
+    const max = limit ?? -1; // a negative LIMIT means no limit
+    const rows =
+      streamPrefix === undefined
+        ? statements.readAll.all(afterPosition, max)
+        : statements.readPrefix.all(afterPosition, streamPrefix, streamPrefix, max);
+    return rows.map(toRecorded);
+  };
+  const versionOf = (stream: string): number => integer(statements.version.get(stream), 'version');
+  const commit = (consumer: string, position: number): void => {
+    assertName(consumer, 'consumer');
+    assertInteger(position, 'position', 0);
+    guard(`cannot commit consumer ${JSON.stringify(consumer)}`, () =>
+      immediate(db, () => {
+        const head = integer(statements.head.get(), 'head');
+        if (position > head)
+          throw new EventLogError(
+            'invalid-argument',
+            `position ${position} is past the end of the log (${head})`,
+          );
+        statements.commitConsumer.run(consumer, position);
+      }),
+    );
+  };
+  const wakeAll = (): void => {
+    for (const subscription of subscriptions) subscription.wake();
+  };
+
+  // Noticing other processes' commits: PRAGMA data_version changes whenever another connection
+  // commits. A watch event comes when a writer writes its WAL frames, which is BEFORE its commit
+  // is visible (the fsync and the shared-memory index update that follow raise no event), so a
+  // watch event starts a short series of re-checks (at once, then every millisecond, then backing
+  // off) that ends at the first change. The safety poll covers watch events that never come.
+  let lastDataVersion = -1;
+  let watcher: FSWatcher | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  let recheck: NodeJS.Timeout | undefined;
+  let recheckStep = 0;
+  let immediatePending = false;
+  /** Wakes the subscribers if another connection committed since the last check. */
+  const checkForeignCommits = (): boolean => {
+    if (closed || subscriptions.size === 0) return false;
+    let version: number;
+    try {
+      version = integer(statements.dataVersion.get(), 'data_version');
+    } catch (error) {
+      logger?.warn({ err: error }, 'cannot read data_version');
+      return false;
+    }
+    if (version === lastDataVersion) return false;
+    lastDataVersion = version;
+    wakeAll();
+    return true;
+  };
+  const stopRechecks = (): void => {
+    clearTimeout(recheck);
+    recheck = undefined;
+  };
+  const armRecheck = (): void => {
+    if (closed || subscriptions.size === 0 || recheckStep >= RECHECK_DELAYS_MS.length) {
+      recheck = undefined;
+      return;
+    }
+    recheck = setTimeout(() => {
+      if (checkForeignCommits()) recheck = undefined;
+      else armRecheck();
+    }, RECHECK_DELAYS_MS[recheckStep++]);
+  };
+  const onWatchEvent = (): void => {
+    recheckStep = 0;
+    if (immediatePending) return;
+    immediatePending = true;
+    setImmediate(() => {
+      immediatePending = false;
+      // A commit made by this process is already visible; another process's may still be in flight.
+      if (checkForeignCommits()) stopRechecks();
+      else if (recheck === undefined) armRecheck();
+    });
+  };
+  const startNoticing = (): void => {
+    try {
+      lastDataVersion = integer(statements.dataVersion.get(), 'data_version');
+    } catch (error) {
+      throw storageError('cannot start a subscription', error);
+    }
+    poll = setInterval(checkForeignCommits, pollIntervalMs);
+    if (options.watch === false) return;
+    const file = basename(path);
+    try {
+      watcher = watch(dirname(path), (_event, filename) => {
+        // Any change to the database file or its WAL (or an unnamed event).
+        if (filename === null || filename.startsWith(file)) onWatchEvent();
+      });
+      watcher.on('error', (error) => {
+        logger?.warn({ err: error }, 'watch failed; falling back to the safety poll');
+        watcher?.close();
+        watcher = undefined;
+      });
+    } catch (error) {
+      logger?.warn({ err: error }, 'cannot watch the database directory; using the safety poll');
+    }
+  };
+  const stopNoticing = (): void => {
+    clearInterval(poll);
+    poll = undefined;
+    stopRechecks();
+    watcher?.close();
+    watcher = undefined;
+  };
+
+  const source: SubscriptionSource<E> = {
+    read: (afterPosition, streamPrefix, limit) =>
+      Promise.resolve(
+        guard('cannot read events', () => readAfter(afterPosition, streamPrefix, limit)),
+      ),
+    consumerPosition: (consumer) =>
+      Promise.resolve(
+        guard('cannot read a consumer position', () =>
+          integer(statements.consumer.get(consumer) ?? { position: 0 }, 'position'),
+        ),
+      ),
+    commitConsumer: (consumer, position) => Promise.resolve(commit(consumer, position)),
+    reportUnhandled: (error, consumer) => {
+      logger?.error({ err: error, consumer }, 'event-log subscription stopped');
+    },
+    stopped: (subscription) => {
+      subscriptions.delete(subscription);
+      if (subscriptions.size === 0) stopNoticing();
+    },
+  };
+
+  // Every method runs synchronously inside a promise executor, so a throw becomes a rejection.
+  const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
+
+  return {
+    append: (stream, expectedVersion, events) =>
+      run(() => {
+        ensureOpen();
+        assertName(stream, 'stream');
+        assertInteger(expectedVersion, 'expectedVersion', 0);
+        const bodies = serializeEvents(events);
+        let result: AppendResult;
+        try {
+          result = guard(`cannot append to ${JSON.stringify(stream)}`, () =>
+            immediate(db, () => {
+              const actual = versionOf(stream);
+              if (actual !== expectedVersion)
+                throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
+              const recordedAt = new Date().toISOString();
+              const positions = bodies.map((body, index) => {
+                const parameters: SQLInputValue[] = [
+                  stream,
+                  expectedVersion + index + 1,
+                  recordedAt,
+                  body,
+                ];
+                return Number(statements.insert.run(...parameters).lastInsertRowid);
+              });
+              return { streamVersion: expectedVersion + bodies.length, positions };
+            }),
+          );
+        } catch (error) {
+          // The UNIQUE (stream, stream_version) constraint is the last line of defence.
+          const code = sqliteCode((error as { cause?: unknown }).cause);
+          if (code === SQLITE_CONSTRAINT_UNIQUE || code === SQLITE_CONSTRAINT_PRIMARYKEY)
+            throw new WrongExpectedVersionError({
+              stream,
+              expected: expectedVersion,
+              actual: guard('cannot read a stream version', () => versionOf(stream)),
+            });
+          throw error;
+        }
+        wakeAll();
+        return result;
+      }),
+
+    readStream: (stream: string, readOptions?: ReadStreamOptions) =>
+      run(() => {
+        ensureOpen();
+        assertName(stream, 'stream');
+        const fromVersion = normalizeFromVersion(readOptions);
+        return guard(`cannot read ${JSON.stringify(stream)}`, () =>
+          statements.readStream.all(stream, fromVersion).map(toRecorded),
+        );
+      }),
+
+    readAll: (readOptions?: ReadAllOptions) =>
+      run(() => {
+        ensureOpen();
+        const { afterPosition, limit, streamPrefix } = normalizeReadAll(readOptions);
+        return guard('cannot read events', () => readAfter(afterPosition, streamPrefix, limit));
+      }),
+
+    streamVersion: (stream: string) =>
+      run(() => {
+        ensureOpen();
+        assertName(stream, 'stream');
+        return guard(`cannot read ${JSON.stringify(stream)}`, () => versionOf(stream));
+      }),
+
+    subscribe: (subscribeOptions: SubscribeOptions<E>): Subscription => {
+      ensureOpen();
+      const subscription = new LiveSubscription(subscribeOptions, source);
+      if (subscriptions.size === 0) startNoticing();
+      subscriptions.add(subscription);
+      subscription.begin();
+      return subscription;
+    },
+
+    consumerPosition: (consumer: string) =>
+      run(() => {
+        ensureOpen();
+        assertName(consumer, 'consumer');
+        return guard('cannot read a consumer position', () =>
+          integer(statements.consumer.get(consumer) ?? { position: 0 }, 'position'),
+        );
+      }),
+
+    commitConsumer: (consumer: string, position: number) =>
+      run(() => {
+        ensureOpen();
+        commit(consumer, position);
+      }),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      stopNoticing();
+      try {
+        db.close();
+      } catch (error) {
+        throw storageError(`cannot close the event log ${path}`, error);
+      }
+      logger?.debug('event log closed');
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Turns what observers report into observation events and appends them, in order, to the zone's
+ * observation stream. One writer per stream is expected; a lost race is re-read and retried.
+ */
+import { formatRdata } from '@chorus/dns';
+import type { DnskeyData } from '@chorus/core';
+import { DNSKEY_FLAG_SEP } from '@chorus/core';
+import { keyTag } from '@chorus/dns';
+import type { EventLog } from '@chorus/core';
+import type { EventSource } from '@chorus/core';
+import type { InvariantViolation } from './invariants.js';
+import { observationStream, type ObservationEvent } from '@chorus/core';
+import type { ValidationFinding } from './validation-observer.js';
+import { serverLabel, type ObservedVersion } from './wire-history.js';
+
+export interface ObservationRecorder {
+  version(version: ObservedVersion): void;
+  violated(violation: InvariantViolation & { processId?: string }, at: number): void;
+  restored(
+    violation: InvariantViolation & { processId?: string },
+    violatedAt: number,
+    at: number,
+  ): void;
+  finding(finding: ValidationFinding): void;
+  summary(data: Extract<ObservationEvent, { type: 'observer-summary' }>['data']): void;
+  /** Resolves once everything recorded so far is in the log. */
+  flush(): Promise<void>;
+  /** Events that could not be appended (logged by the caller). */
+  readonly errors: unknown[];
+}
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+export function createObservationRecorder(
+  log: EventLog<ObservationEvent>,
+  zone: string,
+  source: EventSource,
+  options: { keyOwner?: (tag: number) => string | undefined } = {},
+): ObservationRecorder {
+  const stream = observationStream(zone);
+  const errors: unknown[] = [];
+  let tail: Promise<void> = Promise.resolve();
+  let expected: number | undefined;
+
+  const append = (type: ObservationEvent['type'], data: unknown, occurredAt: string) => {
+    const event = { schemaVersion: 1, type, zone, occurredAt, source, data } as ObservationEvent;
+    tail = tail.then(async () => {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        try {
+          if (expected === undefined) expected = await log.streamVersion(stream);
+          const result = await log.append(stream, expected, [event]);
+          expected = result.streamVersion;
+          return;
+        } catch (error) {
+          expected = undefined;
+          if ((error as { name?: string }).name !== 'Chorus_WrongExpectedVersionError') {
+            errors.push(error);
+            return;
+          }
+        }
+      }
+    });
+  };
+
+  return {
+    errors,
+    version(version) {
+      const rrset = version.answer.rrset;
+      const type = version.answer.type;
+      const records = rrset ? rrset.records.map((data) => formatRdata({ type: type, data })) : [];
+      const keys =
+        type === 'DNSKEY' && rrset
+          ? (rrset.records as DnskeyData[]).map((key) => {
+              const tag = keyTag(key);
+              const owner = options.keyOwner?.(tag);
+              return {
+                keyTag: tag,
+                algorithm: key.algorithm,
+                role: (key.flags & DNSKEY_FLAG_SEP) !== 0 ? ('KSK' as const) : ('ZSK' as const),
+                ...(owner ? { owner } : {}),
+              };
+            })
+          : undefined;
+      append(
+        'wire-version-observed',
+        {
+          provider: version.server.provider,
+          server: serverLabel(version.server),
+          owner: version.answer.owner,
+          rrtype: type,
+          version: version.id,
+          rcode: version.answer.rcode,
+          ttl: rrset?.ttl ?? 0,
+          records,
+          signedBy: rrset ? [...new Set(rrset.signatures.map((sig) => sig.keyTag))] : [],
+          ...(keys ? { keys } : {}),
+        },
+        iso(version.firstSeen),
+      );
+    },
+    violated(violation, at) {
+      append(
+        'invariant-violated',
+        {
+          invariant: violation.invariant,
+          key: violation.key,
+          providers: violation.providers,
+          records: violation.records,
+          detail: violation.detail,
+          ...(violation.processId ? { processId: violation.processId } : {}),
+        },
+        iso(at),
+      );
+    },
+    restored(violation, violatedAt, at) {
+      append(
+        'invariant-restored',
+        {
+          invariant: violation.invariant,
+          key: violation.key,
+          violatedAt: iso(violatedAt),
+          ...(violation.processId ? { processId: violation.processId } : {}),
+        },
+        iso(at),
+      );
+    },
+    finding(finding) {
+      const common = {
+        name: finding.name,
+        rrtype: finding.type,
+        detail: finding.detail,
+        ...(finding.provider ? { provider: finding.provider } : {}),
+        ...(finding.processId ? { processId: finding.processId } : {}),
+      };
+      if (finding.kind === 'disagreement')
+        append('validator-disagreed', { ...common, resolver: finding.resolver ?? '' }, finding.at);
+      else
+        append(
+          'validation-failed',
+          {
+            ...common,
+            ...(finding.resolver ? { resolver: finding.resolver } : {}),
+            ...(finding.invariant ? { invariant: finding.invariant } : {}),
+          },
+          finding.at,
+        );
+    },
+    summary(data) {
+      append('observer-summary', data, new Date().toISOString());
+    },
+    flush: () => tail,
+  };
+}

@@ -1,0 +1,27 @@
+export { observeChildServers } from './observe-child.js';
+export type { ObserveChildOptions } from './observe-child.js';
+export { createObserveOnlyParentChannel, observeDelegation } from './observe-only.js';
+export type { ObserveDelegationOptions, ObserveOnlyParentChannelOptions } from './observe-only.js';
+export { scanDelegation } from './scan.js';
+export type { ParentScanOptions, ParentScanResult } from './scan.js';
+export { decideParentUpdate, isDeleteCdnskey, isDeleteCds } from './scanner.js';
+export type { CurrentDelegation } from './scanner.js';
+export type {
+  ChildObservations,
+  ChildServerData,
+  ChildServerObservation,
+  DsDecision,
+  GlueAddresses,
+  HostAddressObservation,
+  NsDecision,
+  ParentScanPolicy,
+  ParentUpdateDecision,
+  ScanReason,
+  ScanReasonCode,
+  ScanStatus,
+  UnresolvedNameserver,
+} from './types.js';
+export { buildParentUpdate } from './update.js';
+export type { ParentUpdateInput } from './update.js';
+export { dsReferencesKey, validateDnskeyRrset, validateRrset } from './validation.js';
+export type { DnskeyValidation, RrsetValidationResult } from './validation.js';

@@ -1,0 +1,322 @@
+/**
+ * Collects the scanner's input: every address of every nameserver in the current delegation
+ * (glue included) is asked directly (RD=0, DO=1, TCP) for SOA, DNSKEY, CDS, CDNSKEY, CSYNC and
+ * NS at the apex, then A/AAAA of the in-bailiwick NS names, then SOA again
+ * (draft-ietf-dnsop-cds-consistency §3, RFC 7477 §3.1). Nameservers that the child proposes in a
+ * CSYNC-requested NS set are observed too (marked `inDelegation: false`), so that the scanner
+ * can check that the change would not break the delegation.
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_DNS_PORT } from '@chorus/core';
+import { canonicalName, isSubdomain, normalizeName } from '@chorus/dns';
+import { query, type QueryOptions } from '@chorus/dns';
+import { describeServer } from '@chorus/dns';
+import type { NameServer, RecordType, RRset } from '@chorus/core';
+import { AbortError, DnsNetworkError, DnsTimeoutError } from '@chorus/core';
+import type { Delegation } from '@chorus/core';
+import type {
+  ChildObservations,
+  ChildServerData,
+  ChildServerObservation,
+  HostAddressObservation,
+  UnresolvedNameserver,
+} from './types.js';
+
+export interface ObserveChildOptions {
+  zone: string;
+  /** The current delegation: its NS names and glue say whom to ask. */
+  delegation: Pick<Delegation, 'ns' | 'glue'>;
+  /** DNS port of the child's nameservers (NS records carry none). Default 53. */
+  port?: number;
+  /** Per-query timeout. Default 2000 ms. */
+  timeoutMs?: number;
+  /** Extra attempts after a timeout or network error. Default 1. */
+  retries?: number;
+  signal?: AbortSignal;
+  /**
+   * Addresses of an NS name the referral carried no glue for. Default: ask `parentServers`
+   * directly for its A and AAAA (works for names in the parent zone, such as sibling names).
+   * In production, pass a lookup through a validating resolver (the draft asks for one).
+   */
+  resolveAddresses?: (name: string, signal?: AbortSignal) => Promise<string[]>;
+  /** Used by the default `resolveAddresses`. */
+  parentServers?: readonly NameServer[];
+  /** Observe nameservers proposed by a CSYNC-requested NS set. Default true. */
+  observeCandidates?: boolean;
+}
+
+class BadResponse extends Error {}
+
+const APEX_TYPES = ['SOA', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC', 'NS'] as const;
+
+function canonical(name: string): string {
+  return canonicalName(normalizeName(name));
+}
+
+/** One question to one server: the RRset, null for NODATA; throws BadResponse or a DNS error. */
+async function ask<T extends RecordType>(
+  server: NameServer,
+  name: string,
+  type: T,
+  options: QueryOptions,
+  allowNxdomain = false,
+): Promise<RRset<T> | null> {
+  const response = await query(server, name, type, options);
+  const nxdomain = response.rcode === 'NXDOMAIN' && allowNxdomain;
+  if ((response.rcode !== 'NOERROR' && !nxdomain) || !response.flags.aa) {
+    throw new BadResponse(
+      `${name} ${type}: ${response.rcode}${response.flags.aa ? '' : ' without AA (not authoritative)'}`,
+    );
+  }
+  const found = response.answers.find(
+    (set) => set.type === type && canonical(set.name) === canonical(name) && set.records.length > 0,
+  );
+  return (found as RRset<T> | undefined) ?? null;
+}
+
+type Failure = { status: 'unreachable' | 'bad-response'; error: string };
+
+function classify(error: unknown): Failure {
+  if (AbortError.isInstance(error)) throw error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (DnsTimeoutError.isInstance(error) || DnsNetworkError.isInstance(error)) {
+    return { status: 'unreachable', error: message };
+  }
+  return { status: 'bad-response', error: message };
+}
+
+interface Target {
+  nameserver: string;
+  address: string;
+  inDelegation: boolean;
+}
+
+async function observeApex(
+  target: Target,
+  zone: string,
+  port: number,
+  options: QueryOptions,
+): Promise<
+  | { ok: true; endpoint: NameServer; apex: Omit<ChildServerData, 'hosts' | 'soaAfter'> }
+  | ({ ok: false } & Failure)
+> {
+  const endpoint = { address: target.address, port };
+  try {
+    const [soa, dnskey, cds, cdnskey, csync, ns] = await Promise.all(
+      APEX_TYPES.map((type) => ask(endpoint, zone, type, options)),
+    );
+    return {
+      ok: true,
+      endpoint,
+      apex: {
+        soa: soa as RRset<'SOA'> | null,
+        dnskey: dnskey as RRset<'DNSKEY'> | null,
+        cds: cds as RRset<'CDS'> | null,
+        cdnskey: cdnskey as RRset<'CDNSKEY'> | null,
+        csync: csync as RRset<'CSYNC'> | null,
+        ns: ns as RRset<'NS'> | null,
+      },
+    };
+  } catch (error) {
+    return { ok: false, ...classify(error) };
+  }
+}
+
+async function observeHosts(
+  endpoint: NameServer,
+  names: readonly string[],
+  options: QueryOptions,
+): Promise<HostAddressObservation[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const [a, aaaa] = await Promise.all([
+        ask(endpoint, name, 'A', options, true),
+        ask(endpoint, name, 'AAAA', options, true),
+      ]);
+      return { name, a, aaaa };
+    }),
+  );
+}
+
+/** Asks the parent servers directly for A and AAAA of `name` (the union of what they serve). */
+function parentLookup(parentServers: readonly NameServer[], options: QueryOptions) {
+  return async (name: string): Promise<string[]> => {
+    const addresses = new Set<string>();
+    for (const server of parentServers) {
+      for (const type of ['A', 'AAAA'] as const) {
+        const response = await query(server, name, type, options);
+        if (response.rcode !== 'NOERROR' && response.rcode !== 'NXDOMAIN') {
+          throw new BadResponse(
+            `${describeServer(server)} answered ${response.rcode} to ${name} ${type}`,
+          );
+        }
+        for (const set of response.answers) {
+          if (set.type === type && canonical(set.name) === canonical(name)) {
+            for (const address of set.records as string[]) addresses.add(address);
+          }
+        }
+      }
+    }
+    return [...addresses].sort();
+  };
+}
+
+/** Addresses for each NS name: glue first, then the lookup. */
+async function resolveTargets(
+  names: readonly string[],
+  inDelegation: boolean,
+  known: ReadonlyMap<string, string[]>,
+  lookup: ((name: string, signal?: AbortSignal) => Promise<string[]>) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ targets: Target[]; unresolved: UnresolvedNameserver[] }> {
+  const targets: Target[] = [];
+  const unresolved: UnresolvedNameserver[] = [];
+  await Promise.all(
+    names.map(async (nameserver) => {
+      let addresses = known.get(nameserver) ?? [];
+      let error = 'no glue and no address lookup configured';
+      if (addresses.length === 0 && lookup) {
+        try {
+          addresses = (await lookup(nameserver, signal)).filter((address) => isIP(address) !== 0);
+          error = 'no A or AAAA record';
+        } catch (caught) {
+          if (AbortError.isInstance(caught)) throw caught;
+          error = caught instanceof Error ? caught.message : String(caught);
+        }
+      }
+      if (addresses.length === 0) unresolved.push({ nameserver, inDelegation, error });
+      for (const address of addresses) targets.push({ nameserver, address, inDelegation });
+    }),
+  );
+  const order = (left: Target, right: Target) =>
+    left.nameserver.localeCompare(right.nameserver) || left.address.localeCompare(right.address);
+  return {
+    targets: targets.sort(order),
+    unresolved: unresolved.sort((left, right) => left.nameserver.localeCompare(right.nameserver)),
+  };
+}
+
+/**
+ * Observes every address of every nameserver of the current delegation. Never throws for a
+ * server that fails: it is recorded as `unreachable` or `bad-response` (only an abort throws).
+ */
+export async function observeChildServers(
+  options: ObserveChildOptions,
+): Promise<ChildObservations> {
+  const zone = normalizeName(options.zone);
+  const port = options.port ?? DEFAULT_DNS_PORT;
+  const queryOptions: QueryOptions = {
+    transport: 'tcp',
+    dnssecOk: true,
+    recursionDesired: false,
+    timeoutMs: options.timeoutMs ?? 2000,
+    retries: options.retries ?? 1,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const lookup =
+    options.resolveAddresses ??
+    (options.parentServers && options.parentServers.length > 0
+      ? parentLookup(options.parentServers, queryOptions)
+      : undefined);
+
+  const glue = new Map<string, string[]>(
+    options.delegation.glue.map((entry) => [canonical(entry.name), entry.addresses]),
+  );
+  const delegatedNames = [
+    ...new Set((options.delegation.ns?.records ?? []).map((name) => canonical(name))),
+  ].sort();
+  const resolved = await resolveTargets(delegatedNames, true, glue, lookup, options.signal);
+
+  // Phase 1: the apex RRsets at every delegated address.
+  const apex = await Promise.all(
+    resolved.targets.map(async (target) => ({
+      target,
+      result: await observeApex(target, zone, port, queryOptions),
+    })),
+  );
+
+  // Phase 2: A/AAAA of every in-bailiwick NS name (delegated or proposed), then SOA again.
+  const inBailiwick = new Set(delegatedNames.filter((name) => isSubdomain(name, zone)));
+  for (const { result } of apex) {
+    if (!result.ok) continue;
+    for (const name of result.apex.ns?.records ?? []) {
+      if (isSubdomain(name, zone)) inBailiwick.add(canonical(name));
+    }
+  }
+  const hostNames = [...inBailiwick].sort();
+  const servers: ChildServerObservation[] = await Promise.all(
+    apex.map(async ({ target, result }): Promise<ChildServerObservation> => {
+      const identity = {
+        nameserver: target.nameserver,
+        address: target.address,
+        server: describeServer({ address: target.address, port }),
+        inDelegation: true,
+      };
+      if (!result.ok) return { ...identity, status: result.status, error: result.error };
+      try {
+        const hosts = await observeHosts(result.endpoint, hostNames, queryOptions);
+        const soaAfter = await ask(result.endpoint, zone, 'SOA', queryOptions);
+        return { ...identity, status: 'answered', data: { ...result.apex, soaAfter, hosts } };
+      } catch (error) {
+        return { ...identity, ...classify(error) };
+      }
+    }),
+  );
+
+  // Phase 3: nameservers a CSYNC-requested NS set would add.
+  const unresolved = [...resolved.unresolved];
+  const wantsNs = servers.some(
+    (entry) =>
+      entry.status === 'answered' &&
+      (entry.data.csync?.records ?? []).some((csync) =>
+        csync.types.some((type) => type.toUpperCase() === 'NS'),
+      ),
+  );
+  if (wantsNs && options.observeCandidates !== false) {
+    const delegated = new Set(delegatedNames);
+    const proposed = new Set<string>();
+    const childAddresses = new Map<string, string[]>();
+    for (const entry of servers) {
+      if (entry.status !== 'answered') continue;
+      for (const name of entry.data.ns?.records ?? []) {
+        if (!delegated.has(canonical(name))) proposed.add(canonical(name));
+      }
+      for (const host of entry.data.hosts) {
+        const addresses = [...(host.a?.records ?? []), ...(host.aaaa?.records ?? [])];
+        if (addresses.length > 0) {
+          childAddresses.set(host.name, [
+            ...new Set([...(childAddresses.get(host.name) ?? []), ...addresses]),
+          ]);
+        }
+      }
+    }
+    const candidates = await resolveTargets(
+      [...proposed].sort(),
+      false,
+      childAddresses,
+      lookup,
+      options.signal,
+    );
+    unresolved.push(...candidates.unresolved);
+    const observed = await Promise.all(
+      candidates.targets.map(async (target): Promise<ChildServerObservation> => {
+        const identity = {
+          nameserver: target.nameserver,
+          address: target.address,
+          server: describeServer({ address: target.address, port }),
+          inDelegation: false,
+        };
+        const result = await observeApex(target, zone, port, queryOptions);
+        if (!result.ok) return { ...identity, status: result.status, error: result.error };
+        return {
+          ...identity,
+          status: 'answered',
+          data: { ...result.apex, soaAfter: result.apex.soa, hosts: [] },
+        };
+      }),
+    );
+    servers.push(...observed);
+  }
+
+  return { zone, observedAt: new Date().toISOString(), servers, unresolved };
+}
