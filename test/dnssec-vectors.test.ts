@@ -12,9 +12,9 @@ import {
   parseRecord,
   parseZone,
   verifyRrsig,
+  type SignedRrset,
 } from '@chorus/dns';
 import type { DnskeyData, DnsRecord, DsData, Nsec3Data, RrsigData } from '@chorus/core';
-import type { SignedRrset } from '@chorus/dns';
 
 /**
  * DNSSEC vectors generated at test time by the real BIND and ldns tools (dnssec-keygen,

@@ -172,3 +172,5 @@ export {
   withSpan,
 } from './telemetry/tracing.js';
 export type { WithSpanOptions } from './telemetry/tracing.js';
+export { observationEvent, zoneEvent } from './events/build.js';
+export type { ChorusEvent, EventFields, ObservationEventOf } from './events/build.js';

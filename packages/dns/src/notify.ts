@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { DnsResponseError } from '@chorus/core';
+import { DnsResponseError, type DnsMessage, type NameServer, type SoaData } from '@chorus/core';
 import { normalizeName } from './names.js';
 import { exchange, type ExchangeOptions } from './query.js';
 import { describeServer } from './transport.js';
-import type { DnsMessage, NameServer, SoaData } from '@chorus/core';
 import { NO_FLAGS } from './wire.js';
 
 /** SOA for zone change (RFC 1996); CDS and CSYNC for generalized NOTIFY to a parent (RFC 9859). */

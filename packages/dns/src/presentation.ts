@@ -1,17 +1,19 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { className, recordTypeName, recordTypeNumber } from '@chorus/core';
+import {
+  ChorusError,
+  className,
+  PresentationParseError,
+  recordTypeName,
+  recordTypeNumber,
+  type DnsClass,
+  type DnsRecord,
+  type KnownRecordType,
+  type RecordType,
+  type TypedRecord,
+  type UnknownData,
+} from '@chorus/core';
 import { normalizeName } from './names.js';
 import { base32HexDecode, decodeRdata, encodeRdata } from './rdata.js';
-import type {
-  DnsClass,
-  DnsRecord,
-  KnownRecordType,
-  RecordType,
-  TypedRecord,
-  UnknownData,
-} from '@chorus/core';
-import { ChorusError } from '@chorus/core';
-import { PresentationParseError } from '@chorus/core';
 
 /**
  * Presentation (zone-file) format, RFC 1035 §5 with the DNSSEC forms of RFC 4034 and the

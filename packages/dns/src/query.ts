@@ -1,19 +1,21 @@
 import { randomInt } from 'node:crypto';
-import { AbortError, DnsTimeoutError, DnsWireError } from '@chorus/core';
+import {
+  AbortError,
+  DnsTimeoutError,
+  DnsWireError,
+  type DnsMessage,
+  type DnsRecord,
+  type EmptyRecord,
+  type HeaderFlags,
+  type NameServer,
+  type Rcode,
+  type RecordType,
+  type RRset,
+  type RrsigData,
+} from '@chorus/core';
 import { canonicalName, normalizeName } from './names.js';
 import { describeServer, sendTcp, sendUdp } from './transport.js';
 import { signMessage, verifyResponse, type TsigKey } from './tsig.js';
-import type {
-  DnsMessage,
-  DnsRecord,
-  EmptyRecord,
-  HeaderFlags,
-  NameServer,
-  RecordType,
-  RRset,
-  Rcode,
-  RrsigData,
-} from '@chorus/core';
 import { decodeMessage, encodeMessage, NO_FLAGS } from './wire.js';
 
 export interface ExchangeOptions {

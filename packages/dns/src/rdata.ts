@@ -1,9 +1,15 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import packet from 'dns-packet';
-import { recordTypeName, recordTypeNumber } from '@chorus/core';
+import {
+  DnsWireError,
+  recordTypeName,
+  recordTypeNumber,
+  type DnsRecord,
+  type RecordType,
+  type TypedRecord,
+  type UnknownData,
+} from '@chorus/core';
 import { nameFromWire, nameToWire } from './names.js';
-import type { DnsRecord, RecordType, TypedRecord, UnknownData } from '@chorus/core';
-import { DnsWireError } from '@chorus/core';
 
 /**
  * Rdata codecs. dns-packet's codecs are used where they are exact (A, AAAA, TXT, DS, DNSKEY);

@@ -1,8 +1,13 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { AbortError, DnsNetworkError, DnsTimeoutError, DnsWireError } from '@chorus/core';
-import { DEFAULT_DNS_PORT } from '@chorus/core';
-import type { NameServer } from '@chorus/core';
+import {
+  AbortError,
+  DEFAULT_DNS_PORT,
+  DnsNetworkError,
+  DnsTimeoutError,
+  DnsWireError,
+  type NameServer,
+} from '@chorus/core';
 
 /** Largest DNS message over TCP (two-octet length prefix). */
 const MAX_TCP_MESSAGE = 0xffff;

@@ -1,10 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ChorusError } from '@chorus/core';
-import { TsigError } from '@chorus/core';
+import { ChorusError, TsigError, type DnsMessage } from '@chorus/core';
 import { nameToWire, normalizeName, namesEqual } from './names.js';
 import { decodeMessageDetailed } from './wire.js';
-import type { DnsMessage } from '@chorus/core';
 
 /**
  * TSIG (RFC 8945) with hmac-sha256 and hmac-sha512. A `TsigKey` holds a secret: never log it,

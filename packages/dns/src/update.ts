@@ -1,11 +1,17 @@
 import { randomInt } from 'node:crypto';
-import { DnsResponseError } from '@chorus/core';
+import {
+  DnsResponseError,
+  InvalidNameError,
+  type DnsMessage,
+  type DnsRecord,
+  type EmptyRecord,
+  type NameServer,
+  type RecordType,
+} from '@chorus/core';
 import { isSubdomain, normalizeName } from './names.js';
 import { exchange, type ExchangeOptions } from './query.js';
-import type { DnsMessage, DnsRecord, EmptyRecord, NameServer, RecordType } from '@chorus/core';
 import { describeServer } from './transport.js';
 import { NO_FLAGS } from './wire.js';
-import { InvalidNameError } from '@chorus/core';
 
 /** One RFC 2136 prerequisite, as plain data. */
 export type UpdatePrerequisite =

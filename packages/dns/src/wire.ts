@@ -1,27 +1,25 @@
 import {
-  classNumber,
   className,
+  classNumber,
+  DnsWireError,
   opcodeName,
   opcodeNumber,
   rcodeName,
   rcodeNumber,
   recordTypeName,
   recordTypeNumber,
+  type DnsMessage,
+  type DnsRecord,
+  type Edns,
+  type EmptyRecord,
+  type HeaderFlags,
+  type Question,
+  type RecordType,
+  type TsigData,
+  type TsigRecord,
 } from '@chorus/core';
 import { nameFromWire, nameToWire } from './names.js';
 import { decodeRdata, encodeRdata } from './rdata.js';
-import type {
-  DnsMessage,
-  DnsRecord,
-  Edns,
-  EmptyRecord,
-  HeaderFlags,
-  Question,
-  RecordType,
-  TsigData,
-  TsigRecord,
-} from '@chorus/core';
-import { DnsWireError } from '@chorus/core';
 
 /**
  * DNS message framing (RFC 1035 §4). Names are written uncompressed, which every server accepts

@@ -1,19 +1,22 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DnsWireError } from '@chorus/core';
-import { canonicalRrsetSigningData } from '../src/dnssec/canonical.js';
-import { computeDs } from '../src/dnssec/ds.js';
-import { dsMatchesKey } from '../src/dnssec/ds.js';
+import {
+  DnsWireError,
+  type DnskeyData,
+  type DnsRecord,
+  type DsData,
+  type RrsigData,
+} from '@chorus/core';
+import {
+  canonicalRrsetSigningData,
+  rrsigLabelCount,
+  signedOwnerName,
+  type SignedRrset,
+} from '../src/dnssec/canonical.js';
+import { computeDs, dsMatchesKey } from '../src/dnssec/ds.js';
 import { keyTag } from '../src/dnssec/key-tag.js';
-import { parseRecord } from '../src/presentation.js';
-import { parseZone } from '../src/presentation.js';
-import { rrsigLabelCount } from '../src/dnssec/canonical.js';
-import { signedOwnerName } from '../src/dnssec/canonical.js';
-import { verifyRrsig } from '../src/dnssec/verify.js';
-import type { DnskeyData, DnsRecord, DsData, RrsigData } from '@chorus/core';
-import type { SignedRrset } from '../src/dnssec/canonical.js';
-import type { VerifyRrsigResult } from '../src/dnssec/verify.js';
+import { parseRecord, parseZone } from '../src/presentation.js';
+import { verifyRrsig, type VerifyRrsigResult } from '../src/dnssec/verify.js';
 
 /**
  * Test vectors produced with BIND 9.18.49: `dnssec-keygen -a ALG -f KSK`, `dnssec-signzone -z -S

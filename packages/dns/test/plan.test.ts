@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertPlanAllowed } from '../src/kit/plan.js';
+import { assertPlanAllowed, planSignerChanges } from '../src/kit/plan.js';
 import { computeDs } from '../src/dnssec/ds.js';
-import { planSignerChanges } from '../src/kit/plan.js';
 import {
   can,
   capabilityTable,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { PresentationParseError } from '@chorus/core';
+import { PresentationParseError, type DnsRecord } from '@chorus/core';
 import { encodeRdata } from '../src/rdata.js';
-import { formatRdata } from '../src/presentation.js';
-import { formatRecord } from '../src/presentation.js';
-import { parseRdata } from '../src/presentation.js';
-import { parseRecord } from '../src/presentation.js';
-import { parseZone } from '../src/presentation.js';
-import type { DnsRecord } from '@chorus/core';
+import {
+  formatRdata,
+  formatRecord,
+  parseRdata,
+  parseRecord,
+  parseZone,
+} from '../src/presentation.js';
 
 /**
  * Fixtures below are tool output captured from BIND 9.18.49 (`named` serving a test zone,

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createTsigKey } from '../src/tsig.js';
-import { decodeMessage } from '../src/wire.js';
-import { encodeMessage } from '../src/wire.js';
-import { parseTsigKeyFile } from '../src/tsig.js';
-import { signMessage } from '../src/tsig.js';
+import { createTsigKey, parseTsigKeyFile, signMessage, verifyResponse } from '../src/tsig.js';
+import { decodeMessage, encodeMessage } from '../src/wire.js';
 import { UpdateBuilder } from '../src/update.js';
-import { verifyResponse } from '../src/tsig.js';
 import { TsigError } from '@chorus/core';
 
 const secret = Buffer.alloc(32, 0x5a).toString('base64');

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildNotify } from '../src/notify.js';
-import { decodeMessage } from '../src/wire.js';
-import { encodeMessage } from '../src/wire.js';
-import { encodeRecord } from '../src/wire.js';
+import { decodeMessage, encodeMessage, encodeRecord } from '../src/wire.js';
 import { groupRRsets } from '../src/query.js';
 import { UpdateBuilder } from '../src/update.js';
 import { DnsWireError, type DnsMessage, type DnsRecord } from '@chorus/core';

@@ -1,14 +1,16 @@
-import type { DesiredSignerState } from '@chorus/core';
-import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
-import type {
-  BlockReason,
-  EventSource,
-  ObservedTtls,
-  PostconditionSpec,
-  TimingSettings,
-  ZoneEvent,
+import {
+  zoneEvent,
+  type BlockReason,
+  type DesiredSignerState,
+  type EventSource,
+  type ObservedTtls,
+  type PostconditionSpec,
+  type TimingSettings,
+  type ZoneEvent,
+  type ZoneEventOf,
+  type ZoneEventType,
 } from '@chorus/core';
-import { EVENT_SCHEMA_VERSION } from '@chorus/core';
+import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
 import { computeWait } from './waits.js';
@@ -63,21 +65,14 @@ export interface DecideContext {
   traceparent?: string;
 }
 
-function envelope<T extends ZoneEvent['type']>(
+function envelope<T extends ZoneEventType>(
   state: ZoneState,
   context: DecideContext,
   type: T,
-  data: Extract<ZoneEvent, { type: T }>['data'],
+  data: ZoneEventOf<T>['data'],
 ): ZoneEvent {
-  return {
-    schemaVersion: EVENT_SCHEMA_VERSION,
-    type,
-    zone: state.zone,
-    occurredAt: context.now,
-    source: context.source,
-    ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-    data,
-  } as ZoneEvent;
+  const { now: occurredAt, source, traceparent } = context;
+  return zoneEvent<T>(type, { zone: state.zone, occurredAt, source, traceparent }, data);
 }
 
 function resolveCheck(

@@ -1,8 +1,5 @@
-import { computeDs } from '@chorus/dns';
-import { canonicalName } from '@chorus/dns';
-import type { CsyncData } from '@chorus/core';
-import type { DesiredSignerState } from '@chorus/core';
-import type { DesiredRecipe, GroupSelector } from '@chorus/core';
+import { canonicalName, computeDs } from '@chorus/dns';
+import type { CsyncData, DesiredRecipe, DesiredSignerState, GroupSelector } from '@chorus/core';
 import type { ProcessState, ZoneState } from './state.js';
 
 /** The CSYNC every signer publishes: immediate, no soaminimum (SOA serials differ per signer), NS and glue. */

@@ -1,6 +1,5 @@
 import { computeDs } from '@chorus/dns';
-import type { CsyncData } from '@chorus/core';
-import type { DesiredSignerState, SigningKey } from '@chorus/core';
+import type { CsyncData, DesiredSignerState, SigningKey } from '@chorus/core';
 
 export interface GroupMember {
   signerId: string;

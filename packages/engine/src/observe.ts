@@ -1,12 +1,19 @@
-import { canonicalName } from '@chorus/dns';
-import { query } from '@chorus/dns';
-import type { NameServer } from '@chorus/core';
-import type { ParentChannel } from '@chorus/core';
-import { readApexFromServer } from '@chorus/dns';
-import { describeChange, dsIdentity, planSignerChanges } from '@chorus/dns';
-import type { ApexSnapshot, CallOptions } from '@chorus/core';
+import {
+  canonicalName,
+  describeChange,
+  dsIdentity,
+  planSignerChanges,
+  query,
+  readApexFromServer,
+} from '@chorus/dns';
+import type {
+  ApexSnapshot,
+  CallOptions,
+  NameServer,
+  ObservedTtls,
+  ParentChannel,
+} from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
-import type { ObservedTtls } from '@chorus/core';
 import type { SignerObservation } from './preflight.js';
 import type { ZoneState } from './state.js';
 

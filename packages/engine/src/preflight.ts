@@ -1,7 +1,5 @@
-import { canonicalName } from '@chorus/dns';
-import type { ApexSnapshot, SigningKey } from '@chorus/core';
-import { dnskeyIdentity } from '@chorus/dns';
-import type { BlockReason, ProcessKind } from '@chorus/core';
+import { canonicalName, dnskeyIdentity } from '@chorus/dns';
+import type { ApexSnapshot, BlockReason, ProcessKind, SigningKey } from '@chorus/core';
 import type { ZoneState } from './state.js';
 
 /** What one signer serves, as the pre-flight checks need it. Gathered on the wire. */

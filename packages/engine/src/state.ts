@@ -1,9 +1,10 @@
-import type { DesiredSignerState, SigningKey } from '@chorus/core';
 import type {
   BlockReason,
+  DesiredSignerState,
   ObservedTtls,
   ProcessKind,
   SignerReference,
+  SigningKey,
   StepDefinition,
   TimingSettings,
   ZoneEvent,

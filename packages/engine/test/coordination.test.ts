@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { applyZoneEvent } from '../src/state.js';
-import { decide } from '../src/decide.js';
-import { emptyZoneState } from '../src/state.js';
-import { foldZone } from '../src/state.js';
-import { postconditionMet } from '../src/decide.js';
-import { preflightChecks } from '../src/preflight.js';
-import { requestProcess } from '../src/decide.js';
-import { signerReconciled } from '../src/decide.js';
-import { ZoneStreamError } from '../src/state.js';
-import { type SignerObservation } from '../src/preflight.js';
-import { type ZoneState } from '../src/state.js';
+import {
+  applyZoneEvent,
+  emptyZoneState,
+  foldZone,
+  ZoneStreamError,
+  type ZoneState,
+} from '../src/state.js';
+import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
+import { preflightChecks, type SignerObservation } from '../src/preflight.js';
 import { computeDs, keyTag } from '@chorus/dns';
 import type { DnskeyData, ObservedTtls, SigningKey, ZoneEvent } from '@chorus/core';
 

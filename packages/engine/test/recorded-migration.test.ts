@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { applyZoneEvent } from '../src/state.js';
+import { applyZoneEvent, emptyZoneState, foldZone } from '../src/state.js';
 import { computeWait } from '../src/waits.js';
 import { decide } from '../src/decide.js';
-import { emptyZoneState } from '../src/state.js';
-import { foldZone } from '../src/state.js';
 import type { ZoneEvent } from '@chorus/core';
 
 // A stream recorded from a real `chorus demo` run against the lab (BIND, PowerDNS and Knot,

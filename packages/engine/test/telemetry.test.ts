@@ -26,11 +26,8 @@ import {
   type ParentChannel,
   type Signer,
 } from '@chorus/core';
-import { instrumentParentChannel } from '../src/telemetry/instrument.js';
-import { instrumentSigner } from '../src/telemetry/instrument.js';
-import { recordPluginCall } from '../src/telemetry/metrics.js';
-import { recordProcess } from '../src/telemetry/metrics.js';
-import { recordWait } from '../src/telemetry/metrics.js';
+import { instrumentParentChannel, instrumentSigner } from '../src/telemetry/instrument.js';
+import { recordPluginCall, recordProcess, recordWait } from '../src/telemetry/metrics.js';
 
 // Core uses @opentelemetry/api only; these fakes stand in for an SDK to observe what it records.
 interface FakeSpan {

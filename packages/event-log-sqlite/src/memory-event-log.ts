@@ -1,22 +1,21 @@
 import type { Logger } from 'pino';
-import { EventLogError, WrongExpectedVersionError } from '@chorus/core';
-import { LiveSubscription, type SubscriptionSource } from './subscription.js';
-import type {
-  AppendResult,
-  EventLog,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  SubscribeOptions,
-  Subscription,
-} from '@chorus/core';
 import {
   assertInteger,
   assertName,
+  EventLogError,
   normalizeFromVersion,
   normalizeReadAll,
   serializeEvents,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventLog,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
 } from '@chorus/core';
+import { LiveSubscription, type SubscriptionSource } from './subscription.js';
 
 /** Options of {@link createMemoryEventLog}. */
 export interface MemoryEventLogOptions {

@@ -16,25 +16,24 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Logger } from 'pino';
-import { ChorusError } from '@chorus/core';
-import { EventLogError, WrongExpectedVersionError } from '@chorus/core';
-import { LiveSubscription, type SubscriptionSource } from './subscription.js';
-import type {
-  AppendResult,
-  EventLog,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  SubscribeOptions,
-  Subscription,
-} from '@chorus/core';
 import {
   assertInteger,
   assertName,
+  ChorusError,
+  EventLogError,
   normalizeFromVersion,
   normalizeReadAll,
   serializeEvents,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type EventLog,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
 } from '@chorus/core';
+import { LiveSubscription, type SubscriptionSource } from './subscription.js';
 
 /** The schema version this code writes. A database with a newer one is refused at open. */
 export const SQLITE_EVENT_LOG_SCHEMA_VERSION = 1;

@@ -1,6 +1,11 @@
-import { EventLogError } from '@chorus/core';
-import type { RecordedEvent, SubscribeOptions, Subscription } from '@chorus/core';
-import { assertInteger, assertName } from '@chorus/core';
+import {
+  assertInteger,
+  assertName,
+  EventLogError,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '@chorus/core';
 
 /** What a subscription needs from its backend. */
 export interface SubscriptionSource<E> {

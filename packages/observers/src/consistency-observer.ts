@@ -4,9 +4,7 @@
  * when it appears (keyed, so a lasting fault is one report) and once when it clears.
  */
 import { canonicalName, normalizeName } from '@chorus/dns';
-import type { NameServer } from '@chorus/core';
-import type { ZoneEvent } from '@chorus/core';
-import type { ChorusEventEnvelope, Observer } from '@chorus/core';
+import type { ChorusEventEnvelope, NameServer, Observer, ZoneEvent } from '@chorus/core';
 import { evaluateInvariants, type InvariantViolation } from './invariants.js';
 import { sampleWire } from './sampler.js';
 import { WireHistory, type CacheMargins, type ObservedVersion } from './wire-history.js';

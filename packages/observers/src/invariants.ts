@@ -5,31 +5,41 @@
  * missing RRset where one is required is a violation, a server that does not answer is I1.
  */
 import { createHash } from 'node:crypto';
-import { DNSKEY_FLAG_REVOKE, DNSKEY_FLAG_SEP, DNSKEY_FLAG_ZONE } from '@chorus/core';
-import { canonicalName, isSubdomain, namesEqual, normalizeName } from '@chorus/dns';
-import { formatRdata } from '@chorus/dns';
-import type {
-  CsyncData,
-  DnskeyData,
-  DsData,
-  RecordType,
-  RRset,
-  RrsigData,
-  SoaData,
-} from '@chorus/core';
-import { dsMatchesKey } from '@chorus/dns';
-import { keyTag } from '@chorus/dns';
-import { verifyRrsig } from '@chorus/dns';
-import { isDeleteCdnskey, isDeleteCds } from '@chorus/parent';
-import { dnskeyIdentity, dsIdentity } from '@chorus/dns';
-import type { InvariantId } from '@chorus/core';
 import {
-  WireHistory,
+  DNSKEY_FLAG_REVOKE,
+  DNSKEY_FLAG_SEP,
+  DNSKEY_FLAG_ZONE,
+  type CsyncData,
+  type DnskeyData,
+  type DsData,
+  type InvariantId,
+  type RecordType,
+  type RRset,
+  type RrsigData,
+  type SoaData,
+} from '@chorus/core';
+import {
+  canonicalName,
+  dnskeyIdentity,
+  dsIdentity,
+  dsMatchesKey,
+  formatRdata,
+  isSubdomain,
+  keyTag,
+  namesEqual,
+  normalizeName,
+  verifyRrsig,
+} from '@chorus/dns';
+import { isDeleteCdnskey, isDeleteCds } from '@chorus/parent';
+import {
   cachedWhileReachable,
   reachableProviders,
   serverLabel,
+  WireHistory,
+  type CacheMargins,
+  type ObservedProvider,
+  type ObservedVersion,
 } from './wire-history.js';
-import type { CacheMargins, ObservedProvider, ObservedVersion } from './wire-history.js';
 
 export interface InvariantViolation {
   invariant: InvariantId;

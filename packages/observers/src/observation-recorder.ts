@@ -2,14 +2,19 @@
  * Turns what observers report into observation events and appends them, in order, to the zone's
  * observation stream. One writer per stream is expected; a lost race is re-read and retried.
  */
-import { formatRdata } from '@chorus/dns';
-import type { DnskeyData } from '@chorus/core';
-import { DNSKEY_FLAG_SEP } from '@chorus/core';
-import { keyTag } from '@chorus/dns';
-import type { EventLog } from '@chorus/core';
-import type { EventSource } from '@chorus/core';
+import { formatRdata, keyTag } from '@chorus/dns';
+import {
+  DNSKEY_FLAG_SEP,
+  observationEvent,
+  observationStream,
+  type DnskeyData,
+  type EventLog,
+  type EventSource,
+  type ObservationEvent,
+  type ObservationEventOf,
+  type ObservationEventType,
+} from '@chorus/core';
 import type { InvariantViolation } from './invariants.js';
-import { observationStream, type ObservationEvent } from '@chorus/core';
 import type { ValidationFinding } from './validation-observer.js';
 import { serverLabel, type ObservedVersion } from './wire-history.js';
 
@@ -42,8 +47,12 @@ export function createObservationRecorder(
   let tail: Promise<void> = Promise.resolve();
   let expected: number | undefined;
 
-  const append = (type: ObservationEvent['type'], data: unknown, occurredAt: string) => {
-    const event = { schemaVersion: 1, type, zone, occurredAt, source, data } as ObservationEvent;
+  const append = <Type extends ObservationEventType>(
+    type: Type,
+    data: ObservationEventOf<Type>['data'],
+    occurredAt: string,
+  ) => {
+    const event = observationEvent(type, { zone, occurredAt, source }, data);
     tail = tail.then(async () => {
       for (let attempt = 0; attempt < 5; attempt += 1) {
         try {

@@ -3,8 +3,7 @@
  * every IP of every provider for the apex sets and a small probe set, directly (RD=0, DO=1), and
  * records each answer in the wire history.
  */
-import { namesEqual, normalizeName } from '@chorus/dns';
-import { query } from '@chorus/dns';
+import { namesEqual, normalizeName, query } from '@chorus/dns';
 import type { NameServer, RecordType, RRset } from '@chorus/core';
 import type { ObservedServer, ObservedVersion, ServedAnswer, WireHistory } from './wire-history.js';
 

@@ -4,16 +4,19 @@
  * disagreement between our verdict and a resolver pinned to a provider.
  */
 import { randomBytes } from 'node:crypto';
-import { normalizeName } from '@chorus/dns';
-import { query } from '@chorus/dns';
-import type { DnskeyData, DsData, NameServer, RecordType } from '@chorus/core';
-import { keyTag } from '@chorus/dns';
-import type { ZoneEventOf } from '@chorus/core';
-import type { ChorusEventEnvelope, Observer } from '@chorus/core';
+import { keyTag, normalizeName, query } from '@chorus/dns';
+import type {
+  ChorusEventEnvelope,
+  DnskeyData,
+  DsData,
+  InvariantId,
+  NameServer,
+  Observer,
+  RecordType,
+  ZoneEventOf,
+} from '@chorus/core';
 import { recordValidationCheck, recordValidationFailure } from '@chorus/engine';
-import type { InvariantId } from '@chorus/core';
-import { validateViaProvider } from './validator.js';
-import type { ValidatorResolve, Verdict } from './validator.js';
+import { validateViaProvider, type ValidatorResolve, type Verdict } from './validator.js';
 import {
   WireHistory,
   cachedWhileReachable,

@@ -4,24 +4,30 @@
  * DS → parent DNSKEY RRset → the zone's DS RRset at the parent → the provider's DNSKEY RRset → the
  * answer (or the NSEC records that deny it). NSEC3 denial is reported as indeterminate.
  */
-import { DNSKEY_FLAG_REVOKE } from '@chorus/core';
-import { canonicalName, isSubdomain, nameToLabels, namesEqual, normalizeName } from '@chorus/dns';
-import { query } from '@chorus/dns';
-import { describeServer } from '@chorus/dns';
-import type {
-  DnskeyData,
-  DsData,
-  NameServer,
-  NsecData,
-  RecordType,
-  RRset,
-  Rcode,
-  RrsigData,
+import {
+  DNSKEY_FLAG_REVOKE,
+  type DnskeyData,
+  type DsData,
+  type NameServer,
+  type NsecData,
+  type Rcode,
+  type RecordType,
+  type RRset,
+  type RrsigData,
 } from '@chorus/core';
-import { rrsigLabelCount } from '@chorus/dns';
-import { dsMatchesKey } from '@chorus/dns';
-import { keyTag } from '@chorus/dns';
-import { verifyRrsig } from '@chorus/dns';
+import {
+  canonicalName,
+  describeServer,
+  dsMatchesKey,
+  isSubdomain,
+  keyTag,
+  namesEqual,
+  nameToLabels,
+  normalizeName,
+  query,
+  rrsigLabelCount,
+  verifyRrsig,
+} from '@chorus/dns';
 
 /** The outcome of {@link validateViaProvider}. */
 export interface Verdict {

@@ -6,8 +6,7 @@
  * fetch now (fetchable). Pure data and arithmetic; `sampleWire` fills it from the network.
  */
 import { createHash } from 'node:crypto';
-import { canonicalName } from '@chorus/dns';
-import { formatRdata } from '@chorus/dns';
+import { canonicalName, formatRdata } from '@chorus/dns';
 import type { RecordType, RRset } from '@chorus/core';
 
 /** A server an observer asks: `parent` for the parent zone's servers, else a signer id. */

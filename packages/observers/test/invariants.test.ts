@@ -1,16 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { CsyncData, DnskeyData, RRset } from '@chorus/core';
-import { evaluateInvariants } from '../src/invariants.js';
-import type { InvariantInput, InvariantViolation } from '../src/invariants.js';
-import { WireHistory, reachableProviders } from '../src/wire-history.js';
-import type {
-  CacheMargins,
-  ObservedProvider,
-  ObservedServer,
-  ServedAnswer,
+import {
+  evaluateInvariants,
+  type InvariantInput,
+  type InvariantViolation,
+} from '../src/invariants.js';
+import {
+  reachableProviders,
+  WireHistory,
+  type CacheMargins,
+  type ObservedProvider,
+  type ObservedServer,
+  type ServedAnswer,
 } from '../src/wire-history.js';
-import { KSK_FLAGS, ZSK_FLAGS, dsOf, makeKey, signedRrset } from './helpers/signing.js';
-import type { SignOptions, TestKey } from './helpers/signing.js';
+import {
+  dsOf,
+  KSK_FLAGS,
+  makeKey,
+  signedRrset,
+  ZSK_FLAGS,
+  type SignOptions,
+  type TestKey,
+} from './helpers/signing.js';
 
 // A parent (test.) and two model-2 providers a and b of example.test., each with its own KSK and
 // ZSK, observed second by second. Every signature is real (ECDSA P-256) and checked by core.

@@ -1,14 +1,21 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DnsTimeoutError } from '@chorus/core';
+import {
+  DnsTimeoutError,
+  type DnskeyData,
+  type DsData,
+  type NameServer,
+  type RecordType,
+  type RRset,
+  type RrsigData,
+} from '@chorus/core';
 import { canonicalRrsetSigningData, computeDs, keyTag, rrsigLabelCount } from '@chorus/dns';
-import { createValidationObserver } from '../src/validation-observer.js';
-import { validateViaProvider } from '../src/validator.js';
-import type { DnskeyData, DsData, NameServer, RecordType, RRset, RrsigData } from '@chorus/core';
-import type { ValidationFinding } from '../src/validation-observer.js';
-import type { ValidatorResolve } from '../src/validator.js';
-import type { ValidatorResponse } from '../src/validator.js';
+import { createValidationObserver, type ValidationFinding } from '../src/validation-observer.js';
+import {
+  validateViaProvider,
+  type ValidatorResolve,
+  type ValidatorResponse,
+} from '../src/validator.js';
 
 // A two-level chain (test. → example.test.) built in-process with ECDSA P-256 keys (algorithm
 // 13), served through the validator's injectable `resolve`.

@@ -7,13 +7,24 @@
  * can check that the change would not break the delegation.
  */
 import { isIP } from 'node:net';
-import { DEFAULT_DNS_PORT } from '@chorus/core';
-import { canonicalName, isSubdomain, normalizeName } from '@chorus/dns';
-import { query, type QueryOptions } from '@chorus/dns';
-import { describeServer } from '@chorus/dns';
-import type { NameServer, RecordType, RRset } from '@chorus/core';
-import { AbortError, DnsNetworkError, DnsTimeoutError } from '@chorus/core';
-import type { Delegation } from '@chorus/core';
+import {
+  AbortError,
+  DEFAULT_DNS_PORT,
+  DnsNetworkError,
+  DnsTimeoutError,
+  type Delegation,
+  type NameServer,
+  type RecordType,
+  type RRset,
+} from '@chorus/core';
+import {
+  canonicalName,
+  describeServer,
+  isSubdomain,
+  normalizeName,
+  query,
+  type QueryOptions,
+} from '@chorus/dns';
 import type {
   ChildObservations,
   ChildServerData,

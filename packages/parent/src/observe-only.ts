@@ -4,17 +4,34 @@
  * nameserver address directly (RD=0, DO=1, TCP) for the zone's DS (an authoritative answer) and
  * NS (the referral's authority section, with glue from the additional section).
  */
-import { canonicalName, isSubdomain, namesEqual, normalizeName } from '@chorus/dns';
-import { query, type QueryResponse } from '@chorus/dns';
-import { describeServer } from '@chorus/dns';
-import type { NameServer, RRset } from '@chorus/core';
-import { AbortError, DnsNetworkError, DnsTimeoutError, DnsWireError } from '@chorus/core';
-import { ConfigError } from '@chorus/core';
-import { dsIdentity } from '@chorus/dns';
-import { cannot } from '@chorus/core';
-import type { Delegation, DelegationGlue, DelegationServerView, ParentChannel } from '@chorus/core';
-import type { CallOptions, ZoneName } from '@chorus/core';
-import { ParentAnswerError, ParentServerUnreachableError } from '@chorus/core';
+import {
+  canonicalName,
+  describeServer,
+  dsIdentity,
+  isSubdomain,
+  namesEqual,
+  normalizeName,
+  query,
+  type QueryResponse,
+} from '@chorus/dns';
+import {
+  AbortError,
+  cannot,
+  ConfigError,
+  DnsNetworkError,
+  DnsTimeoutError,
+  DnsWireError,
+  ParentAnswerError,
+  ParentServerUnreachableError,
+  type CallOptions,
+  type Delegation,
+  type DelegationGlue,
+  type DelegationServerView,
+  type NameServer,
+  type ParentChannel,
+  type RRset,
+  type ZoneName,
+} from '@chorus/core';
 
 export interface ObserveOnlyParentChannelOptions {
   /** Instance id from configuration, e.g. `registry-ch`. */

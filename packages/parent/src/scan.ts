@@ -3,8 +3,7 @@
  * server, observe every child nameserver it names, decide. No change is made here; applying the
  * decision is the caller's (e.g. `buildParentUpdate` and `sendUpdate`).
  */
-import type { NameServer } from '@chorus/core';
-import type { Delegation } from '@chorus/core';
+import type { Delegation, NameServer } from '@chorus/core';
 import { observeChildServers, type ObserveChildOptions } from './observe-child.js';
 import { observeDelegation } from './observe-only.js';
 import { decideParentUpdate } from './scanner.js';

@@ -6,13 +6,17 @@
  * (CSYNC flags, bitmap, soaminimum, NS and glue). All or nothing per RRset: any inconsistency,
  * unreachable server or validation failure means no change, with typed reasons.
  */
-import { computeDs } from '@chorus/dns';
-import { keyTag } from '@chorus/dns';
-import { canonicalName, isSubdomain, normalizeName } from '@chorus/dns';
-import { formatRdata } from '@chorus/dns';
-import type { DnskeyData, DsData, RecordType, RRset } from '@chorus/core';
-import { dnskeyIdentity, dsIdentity } from '@chorus/dns';
-import type { Delegation } from '@chorus/core';
+import {
+  canonicalName,
+  computeDs,
+  dnskeyIdentity,
+  dsIdentity,
+  formatRdata,
+  isSubdomain,
+  keyTag,
+  normalizeName,
+} from '@chorus/dns';
+import type { Delegation, DnskeyData, DsData, RecordType, RRset } from '@chorus/core';
 import type {
   ChildObservations,
   ChildServerData,

@@ -5,10 +5,8 @@
  * (NXRRSET/YXRRSET) instead of being overwritten.
  */
 import { isIPv6 } from 'node:net';
-import { canonicalName, isSubdomain, normalizeName } from '@chorus/dns';
-import type { DnsRecord } from '@chorus/core';
-import { UpdateBuilder } from '@chorus/dns';
-import type { Delegation } from '@chorus/core';
+import { canonicalName, isSubdomain, normalizeName, UpdateBuilder } from '@chorus/dns';
+import type { Delegation, DnsRecord } from '@chorus/core';
 import type { ParentUpdateDecision } from './types.js';
 
 export interface ParentUpdateInput {

@@ -5,12 +5,15 @@
  * "Continuity").
  */
 import { createHash } from 'node:crypto';
-import { DNSKEY_FLAG_REVOKE } from '@chorus/core';
-import { nameToWire, namesEqual } from '@chorus/dns';
-import type { DnskeyData, DsData, RRset } from '@chorus/core';
-import { dsMatchesKey } from '@chorus/dns';
-import { dnskeyRdata, keyTag } from '@chorus/dns';
-import { verifyRrsig } from '@chorus/dns';
+import { DNSKEY_FLAG_REVOKE, type DnskeyData, type DsData, type RRset } from '@chorus/core';
+import {
+  dnskeyRdata,
+  dsMatchesKey,
+  keyTag,
+  namesEqual,
+  nameToWire,
+  verifyRrsig,
+} from '@chorus/dns';
 
 export type RrsetValidationResult = { ok: true } | { ok: false; reason: string };
 

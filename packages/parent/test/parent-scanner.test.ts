@@ -6,16 +6,20 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildParentUpdate } from '../src/update.js';
-import { decideParentUpdate } from '../src/scanner.js';
+import {
+  decideParentUpdate,
+  isDeleteCdnskey,
+  isDeleteCds,
+  type CurrentDelegation,
+} from '../src/scanner.js';
 import { dsReferencesKey } from '../src/validation.js';
-import { isDeleteCdnskey } from '../src/scanner.js';
-import { isDeleteCds } from '../src/scanner.js';
-import { type ChildObservations } from '../src/types.js';
-import { type ChildServerData } from '../src/types.js';
-import { type ChildServerObservation } from '../src/types.js';
-import { type CurrentDelegation } from '../src/scanner.js';
-import { type ParentScanPolicy } from '../src/types.js';
-import { type ScanReasonCode } from '../src/types.js';
+import type {
+  ChildObservations,
+  ChildServerData,
+  ChildServerObservation,
+  ParentScanPolicy,
+  ScanReasonCode,
+} from '../src/types.js';
 import { canonicalRrsetSigningData, computeDs, keyTag, type RecordData } from '@chorus/dns';
 import type { CsyncData, DnskeyData, DsData, RecordType, RRset, RrsigData } from '@chorus/core';
 

@@ -1,6 +1,7 @@
 import {
   ChorusError,
   childTraceparent,
+  zoneEvent,
   zoneStream,
   type Observer,
   type EventLog,
@@ -358,26 +359,28 @@ export class SidecarRuntime {
           endpoints: known.endpoints,
         }) !== JSON.stringify(reference)
       ) {
-        await this.append(zone, state, {
-          schemaVersion: 1,
-          type: 'signer-registered',
+        await this.append(
           zone,
-          occurredAt: context.now,
-          source: context.source,
-          data: { signer: reference },
-        });
+          state,
+          zoneEvent(
+            'signer-registered',
+            { zone, occurredAt: context.now, source: context.source },
+            { signer: reference },
+          ),
+        );
         continue;
       }
       const keys = await signer.listOwnKeys(zone, { signal: this.abort.signal });
       if (JSON.stringify(known.keys) !== JSON.stringify(keys)) {
-        await this.append(zone, state, {
-          schemaVersion: 1,
-          type: 'signer-keys-observed',
+        await this.append(
           zone,
-          occurredAt: context.now,
-          source: context.source,
-          data: { signerId: id, keys },
-        });
+          state,
+          zoneEvent(
+            'signer-keys-observed',
+            { zone, occurredAt: context.now, source: context.source },
+            { signerId: id, keys },
+          ),
+        );
         continue;
       }
       return;

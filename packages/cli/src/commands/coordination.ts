@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ChorusError,
   newTraceparent,
+  zoneEvent,
   zoneStream,
   contextFromTraceparent,
   withSpan,
@@ -166,21 +167,17 @@ export async function requestAndFollow(
       message: `zone ${zone} is not defined; run "chorus zone define ${zone} --signer ID" first`,
     });
   const processId = randomUUID();
-  const event: ZoneEvent = {
-    schemaVersion: 1,
-    type: 'process-requested',
-    traceparent: newTraceparent(),
-    zone,
-    occurredAt: new Date().toISOString(),
-    source: OPERATOR,
-    data: {
+  const event = zoneEvent(
+    'process-requested',
+    { zone, source: OPERATOR, traceparent: newTraceparent() },
+    {
       processId,
       kind,
       signerId,
       requestedBy: OPERATOR.id,
       ...(options.unsafeSkipWaits?.length ? { unsafeSkipWaits: options.unsafeSkipWaits } : {}),
     },
-  };
+  );
   const done = (current: ZoneState) => {
     const process = current.processes.find((candidate) => candidate.id === processId);
     if (!process) return false;

@@ -7,7 +7,7 @@ import type { DesiredSignerState, SigningKey } from '../plugin/signer.js';
  * Events carry public DNS data and facts only, never secrets.
  */
 
-export const EVENT_SCHEMA_VERSION = 1;
+export const EVENT_SCHEMA_VERSION = 1 as const;
 
 export interface EventSource {
   /** `sidecar`, `cli`, `registry`, `observer`. */

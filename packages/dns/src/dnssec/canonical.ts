@@ -1,8 +1,14 @@
-import { classNumber, recordTypeNumber } from '@chorus/core';
+import {
+  classNumber,
+  DnsWireError,
+  recordTypeNumber,
+  type DnsClass,
+  type DnsRecord,
+  type RecordType,
+  type RrsigData,
+} from '@chorus/core';
 import { labelsToName, nameToLabels, nameToWire } from '../names.js';
 import { encodeRdata } from '../rdata.js';
-import type { DnsClass, DnsRecord, RecordType, RrsigData } from '@chorus/core';
-import { DnsWireError } from '@chorus/core';
 
 /** The rdata of any record: a typed shape for the known types, raw hex otherwise. */
 export type RecordData = DnsRecord['data'];

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DigestType } from '@chorus/core';
+import { DigestType, type DnskeyData, type DsData } from '@chorus/core';
 import { nameToWire } from '../names.js';
-import type { DnskeyData, DsData } from '@chorus/core';
 import { dnskeyRdata, keyTag } from './key-tag.js';
 
 /** DS digest types Chorus computes: 2 = SHA-256, 4 = SHA-384. */

@@ -1,9 +1,17 @@
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { DNSKEY_FLAG_ZONE, DnssecAlgorithm, recordTypeNumber } from '@chorus/core';
-import type { DnskeyData, RrsigData } from '@chorus/core';
-import { canonicalRrsetSigningData, rrsigLabelCount } from './canonical.js';
-import type { SignedRrset } from './canonical.js';
+import {
+  createPublicKey,
+  verify as cryptoVerify,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  DNSKEY_FLAG_ZONE,
+  DnssecAlgorithm,
+  recordTypeNumber,
+  type DnskeyData,
+  type RrsigData,
+} from '@chorus/core';
+import { canonicalRrsetSigningData, rrsigLabelCount, type SignedRrset } from './canonical.js';
 import { keyTag } from './key-tag.js';
 
 /** What {@link verifyRrsig} checks. */

@@ -1,9 +1,15 @@
 import { query, type QueryOptions } from '../query.js';
 import { normalizeName } from '../names.js';
 import { describeServer } from '../transport.js';
-import type { NameServer, RecordType, RRset } from '@chorus/core';
-import { DnsResponseError } from '@chorus/core';
-import type { ApexSnapshot, CallOptions, ZoneName } from '@chorus/core';
+import {
+  DnsResponseError,
+  type ApexSnapshot,
+  type CallOptions,
+  type NameServer,
+  type RecordType,
+  type RRset,
+  type ZoneName,
+} from '@chorus/core';
 
 const APEX_TYPES = ['SOA', 'NS', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC'] as const;
 

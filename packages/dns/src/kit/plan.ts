@@ -1,19 +1,24 @@
 import { computeDs } from '../dnssec/ds.js';
 import { canonicalName } from '../names.js';
-import type { CsyncData, DnskeyData, DsData } from '@chorus/core';
-import { ConvergenceError, UnsafePlanError, UnsupportedCapabilityError } from '@chorus/core';
-import { capabilityStatus, type SignerCapability } from '@chorus/core';
-import type {
-  ApexSnapshot,
-  ApplyResult,
-  CallOptions,
-  ChangeRecordType,
-  DesiredSignerState,
-  Signer,
-  SignerChange,
-  SignerPlan,
-  SigningKey,
-  ZoneName,
+import {
+  capabilityStatus,
+  ConvergenceError,
+  UnsafePlanError,
+  UnsupportedCapabilityError,
+  type ApexSnapshot,
+  type ApplyResult,
+  type CallOptions,
+  type ChangeRecordType,
+  type CsyncData,
+  type DesiredSignerState,
+  type DnskeyData,
+  type DsData,
+  type Signer,
+  type SignerCapability,
+  type SignerChange,
+  type SignerPlan,
+  type SigningKey,
+  type ZoneName,
 } from '@chorus/core';
 
 /** Identity of rdata, ignoring presentation differences (case of hex, base64 padding/spacing). */

@@ -1,9 +1,13 @@
 import { SpanKind, type Attributes } from '@opentelemetry/api';
-import type { DsData } from '@chorus/core';
-import type { ParentChannel } from '@chorus/core';
-import type { CallOptions, Signer } from '@chorus/core';
+import {
+  activeTraceparent,
+  withSpan,
+  type CallOptions,
+  type DsData,
+  type ParentChannel,
+  type Signer,
+} from '@chorus/core';
 import { recordPluginCall, type CallOutcome } from './metrics.js';
-import { activeTraceparent, withSpan } from '@chorus/core';
 
 /**
  * Wraps plugins so that every call into one is a CLIENT span (`signer.<method>`,

@@ -3,12 +3,14 @@
  * made with node:crypto, RRsets signed over core's canonical signing data so that core's
  * `verifyRrsig` accepts them.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
-import { computeDs } from '@chorus/dns';
-import { canonicalRrsetSigningData, rrsigLabelCount } from '@chorus/dns';
-import type { SignedRrset } from '@chorus/dns';
-import { keyTag } from '@chorus/dns';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import {
+  canonicalRrsetSigningData,
+  computeDs,
+  keyTag,
+  rrsigLabelCount,
+  type SignedRrset,
+} from '@chorus/dns';
 import type { DnskeyData, DsData, RecordType, RRset, RrsigData } from '@chorus/core';
 
 export const ZSK_FLAGS = 256;

@@ -1,0 +1,60 @@
+import type { ObservationEvent, ObservationEventType } from './observation-events.js';
+import {
+  EVENT_SCHEMA_VERSION,
+  type EventSource,
+  type ZoneEvent,
+  type ZoneEventOf,
+  type ZoneEventType,
+} from './zone-events.js';
+
+/** Every event in the log: the zone stream's and the observation stream's. */
+export type ChorusEvent = ZoneEvent | ObservationEvent;
+
+export type ObservationEventOf<Type extends ObservationEventType> = Extract<
+  ObservationEvent,
+  { type: Type }
+>;
+
+/** The envelope fields a builder needs besides the type and the data. */
+export interface EventFields {
+  zone: string;
+  source: EventSource;
+  /** ISO 8601; the current time when absent. */
+  occurredAt?: string;
+  traceparent?: string;
+}
+
+function envelope<Type extends string, Data>(type: Type, fields: EventFields, data: Data) {
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    type,
+    zone: fields.zone,
+    occurredAt: fields.occurredAt ?? new Date().toISOString(),
+    source: fields.source,
+    ...(fields.traceparent ? { traceparent: fields.traceparent } : {}),
+    data,
+  };
+}
+
+/**
+ * Builds a zone-stream event of `type`: the data is checked against the catalogue at compile time.
+ *
+ * @example
+ * zoneEvent('signer-registered', { zone, source }, { signer });
+ */
+export function zoneEvent<Type extends ZoneEventType>(
+  type: Type,
+  fields: EventFields,
+  data: ZoneEventOf<Type>['data'],
+): ZoneEventOf<Type> {
+  return envelope(type, fields, data) as ZoneEvent as ZoneEventOf<Type>;
+}
+
+/** Builds an observation-stream event of `type` (see {@link zoneEvent}). */
+export function observationEvent<Type extends ObservationEventType>(
+  type: Type,
+  fields: EventFields,
+  data: ObservationEventOf<Type>['data'],
+): ObservationEventOf<Type> {
+  return envelope(type, fields, data) as ObservationEvent as ObservationEventOf<Type>;
+}
