@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { ConvergenceError, type Signer, type SignerPlan } from '@chorus/core';
 import { makeForeignKeys, reconcileOnTheWire } from '@chorus/conformance';
-import { CONFORMANCE_ZONE, labServer } from './helpers/lab.js';
+import { CONFORMANCE_ZONE, labServer } from '@chorus/lab/testing';
 import { signerForLabServer } from './helpers/signers.js';
 
 // Negative control for the conformance suite itself: a plugin that reports success but drops

@@ -15,7 +15,8 @@ import {
   TrafficMonitor,
   type RunningSidecar,
 } from '@chorus/cli';
-import { CLI_MAIN, CRASH_ZONE, endpoint, labServer } from './helpers/lab.js';
+import { CRASH_ZONE, endpoint, labServer } from '@chorus/lab/testing';
+import { CLI_MAIN } from './helpers/cli.js';
 
 // Crash safety: ADD-SIGNER of PowerDNS to crash.test. with real sidecar processes; the joining
 // signer's sidecar is killed with SIGKILL at a random step and started again. The process must

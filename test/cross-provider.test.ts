@@ -20,7 +20,7 @@ import {
 import { desiredStatesForGroup } from '@chorus/engine';
 import type { DnskeyData, NameServer, RRset, Signer, SigningKey } from '@chorus/core';
 import { labRestart } from '@chorus/lab';
-import { endpoint, labResolver, labServer } from './helpers/lab.js';
+import { endpoint, labResolver, labServer } from '@chorus/lab/testing';
 import { signerForLabServer } from './helpers/signers.js';
 
 // RFC 8901 model 2 across three different servers, done only through the plugins: each signer

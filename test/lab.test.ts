@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import {
   computeDs,
@@ -23,23 +25,25 @@ import {
   type RRset,
 } from '@chorus/core';
 import {
+  findProgram,
   isRunning,
   LabError,
   labRestart,
   labStatus,
   labUp,
+  SIGNER_IDS,
+  TRAP_IDS,
   type LabServer,
   type LabStatus,
   type ServerId,
 } from '@chorus/lab';
-import {
-  endpoint,
-  labResolver,
-  labServer,
-  SIGNERS,
-  TEST_LAB_PREFIX,
-  TRAPS,
-} from './helpers/lab.js';
+import { endpoint, labResolver, labServer, TEST_LAB_PREFIX } from '@chorus/lab/testing';
+import { CLI_MAIN } from './helpers/cli.js';
+
+const SIGNERS = SIGNER_IDS;
+const TRAPS = TRAP_IDS;
+
+const execFileAsync = promisify(execFile);
 
 // The lab started by test/global-setup.ts, checked against the real servers.
 const lab = inject('lab');
@@ -183,6 +187,10 @@ describe('lab status', () => {
     expect(status.trustAnchor.ds).toHaveLength(1);
     const anchorFile = await readFile(status.trustAnchor.file, 'utf8');
     expect(anchorFile.trim()).toBe(status.trustAnchor.ds[0]!.text);
+    const { keyTag, digest } = status.trustAnchor.ds[0]!;
+    expect(await readFile(status.trustAnchor.delvFile, 'utf8')).toBe(
+      `trust-anchors {\n  test. static-ds ${keyTag} 13 2 "${digest}";\n};\n`,
+    );
   });
 
   it('keeps the secrets in 0600 files and never in the status or the state file', async () => {
@@ -195,6 +203,112 @@ describe('lab status', () => {
       expect((await stat(file)).mode & 0o777, file).toBe(0o600);
       expect(value.length, file).toBeGreaterThanOrEqual(32);
       expect(json.includes(value), `${file}'s secret is in the status`).toBe(false);
+    }
+  });
+});
+
+/** Every file under `directory`, recursively, with its mode bits. */
+async function modesUnder(directory: string): Promise<{ file: string; mode: number }[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return Promise.all(
+    entries.map(async (entry) => {
+      const file = path.join(entry.parentPath, entry.name);
+      return { file, mode: (await stat(file)).mode & 0o777 };
+    }),
+  );
+}
+
+describe('chorus lab status', () => {
+  const run = async (...args: string[]) =>
+    (
+      await execFileAsync(process.execPath, [
+        CLI_MAIN,
+        'lab',
+        'status',
+        '--dir',
+        lab.directory,
+        ...args,
+      ])
+    ).stdout;
+
+  it('shows the delv trust-anchor file and how to use it', async () => {
+    const text = await run();
+    expect(text).toContain(
+      `delv -a ${lab.trustAnchor.delvFile} +root=${lab.parentZone} @<resolver> <name>`,
+    );
+    const json = JSON.parse(await run('--json')) as LabStatus;
+    expect(json.trustAnchor.delvFile).toBe(path.join(lab.directory, 'trust-anchor.delv.conf'));
+    expect(json.trustAnchor.file).toBe(lab.trustAnchor.file);
+  });
+});
+
+describe('lab file modes', () => {
+  it('keeps every server directory 0700: TSIG keys, control keys and private keys stay private', async () => {
+    for (const server of lab.servers) {
+      expect((await stat(server.directory)).mode & 0o777, server.directory).toBe(0o700);
+    }
+  });
+
+  it('keeps the PowerDNS database and its -wal/-shm 0600, and each key store owner-only', async () => {
+    for (const id of ['powerdns', 'powerdns-no-direct-dnskey'] as const) {
+      const database = labServer(lab, id).keys.path;
+      const files = (await modesUnder(path.dirname(database))).filter((entry) =>
+        entry.file.startsWith(database),
+      );
+      expect(files.length, id).toBeGreaterThan(0);
+      for (const { file, mode } of files) expect(mode, file).toBe(0o600);
+    }
+    for (const server of lab.servers) {
+      const mode = (await stat(server.keys.path)).mode & 0o777;
+      expect(mode, server.keys.path).toBe(server.keys.kind === 'sqlite-database' ? 0o600 : 0o700);
+    }
+  });
+});
+
+/** `delv @resolver -a <anchors> +root=test. <name> A`: its output, whatever its exit code. */
+async function delv(anchorFile: string, name: string): Promise<string> {
+  const program = await findProgram('delv', `${process.env.PATH ?? ''}:/usr/bin:/usr/sbin`);
+  if (!program) throw new Error('delv is missing: install the Debian package bind9-dnsutils');
+  const resolver = labResolver(lab, 'resolver-delegation');
+  const args = [`@${resolver.address}`, '-p', String(resolver.port), '-a', anchorFile];
+  try {
+    const { stdout, stderr } = await execFileAsync(
+      program,
+      [...args, `+root=${lab.parentZone}`, name, 'A'],
+      { timeout: 20_000 },
+    );
+    return stdout + stderr;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    return (failed.stdout ?? '') + (failed.stderr ?? '');
+  }
+}
+
+describe('delv with the lab’s trust-anchor file', () => {
+  it(`fully validates www.${zone} A from the lab parent’s anchor alone`, async () => {
+    const output = await delv(lab.trustAnchor.delvFile, `www.${zone}`);
+    expect(output).toContain('; fully validated');
+    expect(output).toMatch(
+      new RegExp(
+        `^www\\.${zone.replaceAll('.', '\\.')}\\s+\\d+\\s+IN\\s+A\\s+192\\.0\\.2\\.80$`,
+        'm',
+      ),
+    );
+  });
+
+  it('does not validate with a wrong anchor (negative control)', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-wrong-anchor-'));
+    try {
+      const wrong = path.join(directory, 'wrong.conf');
+      const text = await readFile(lab.trustAnchor.delvFile, 'utf8');
+      const digest = lab.trustAnchor.ds[0]!.digest;
+      const flipped = `${digest[0] === '0' ? '1' : '0'}${digest.slice(1)}`;
+      await writeFile(wrong, text.replace(digest, flipped));
+      const output = await delv(wrong, `www.${zone}`);
+      expect(output).not.toContain('fully validated');
+      expect(output).toMatch(/resolution failed|broken trust chain/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
     }
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '@chorus/parent';
 import { dsMatchesKey, query } from '@chorus/dns';
 import { ParentAnswerError, ParentServerUnreachableError, type DnskeyData } from '@chorus/core';
-import { endpoint, labServer } from './helpers/lab.js';
+import { endpoint, labServer } from '@chorus/lab/testing';
 
 const lab = inject('lab');
 const parent = labServer(lab, 'parent');

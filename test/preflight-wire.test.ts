@@ -9,7 +9,7 @@ import {
 } from '@chorus/engine';
 import { query, readTsigKeyFile, sendUpdate, UpdateBuilder } from '@chorus/dns';
 import type { DnsRecord, ZoneEvent } from '@chorus/core';
-import { CONFORMANCE_ZONE, endpoint, labServer } from './helpers/lab.js';
+import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { signerForLabServer } from './helpers/signers.js';
 
 // The pre-flight checks (C0) on the real servers: the content check walks each provider's NSEC

@@ -38,7 +38,7 @@ import {
   type LabRegistryAgent,
   type RegistryAgentLogEntry,
 } from '@chorus/lab';
-import { CONFORMANCE_ZONE, endpoint, labServer } from './helpers/lab.js';
+import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 
 const lab = inject('lab');
 const ZONE = CONFORMANCE_ZONE;

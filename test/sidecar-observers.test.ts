@@ -1,7 +1,9 @@
 /**
  * Observers configured in a real `chorus sidecar` process (docs/sidecar.md) against the lab's
  * example.test. in its steady state (BIND alone, delegated and with its DS at the parent): they
- * sample, validate and record into the observation stream, and find nothing wrong. The negative
+ * sample, validate and record into the observation stream, and find nothing wrong, also when the
+ * observing sidecar starts against a zone already defined, whose stream registers another signer
+ * first (the group comes from the fold: no false I1 at start-up). The negative
  * control gives the validator a trust anchor that matches nothing: every verdict is bogus, and
  * the recorded stream must say so, and name the disagreement with unbound.
  */
@@ -11,9 +13,18 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_TIMING, defineZone, foldZone } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { observationStream, zoneStream, type ObservationEvent, type ZoneEvent } from '@chorus/core';
+import {
+  isObservationEvent,
+  isZoneEvent,
+  observationStream,
+  zoneEvent,
+  zoneStream,
+  type ChorusEvent,
+  type EventLog,
+  type ObservationEvent,
+} from '@chorus/core';
 import { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from '@chorus/cli';
-import { endpoint, labResolver, labServer } from './helpers/lab.js';
+import { endpoint, labResolver, labServer } from '@chorus/lab/testing';
 
 const lab = inject('lab');
 const zone = 'example.test.';
@@ -38,14 +49,51 @@ async function until<T>(what: string, check: () => Promise<T | undefined>): Prom
   }
 }
 
-/** Runs a BIND sidecar with observers until its validator has probed a few times; returns the observation stream. */
-async function observe(trustAnchor: string[]): Promise<ObservationEvent[]> {
+/** Reads the zone's stream from the log and folds it. */
+async function readState(log: EventLog<ChorusEvent>) {
+  const events = (await log.readStream(zoneStream(zone))).map((recorded) => recorded.event);
+  return foldZone(zone, events.filter(isZoneEvent));
+}
+
+/** Waits until BIND's sidecar has registered with its keys, then defines the zone with BIND alone. */
+async function defineWithBind(log: EventLog<ChorusEvent>): Promise<void> {
+  await until('the sidecar to register', async () => {
+    const state = await readState(log);
+    if ((state.signers.bind?.keys.length ?? 0) === 0) return undefined;
+    if (!state.defined)
+      await log.append(zoneStream(zone), state.version, [
+        defineZone(
+          state,
+          { source: { kind: 'test', id: 'sidecar-observers' }, now: new Date().toISOString() },
+          {
+            parentZone: lab.parentZone,
+            signerIds: ['bind'],
+            timing: DEFAULT_TIMING,
+            recordTtlSeconds: lab.ttl,
+          },
+        ),
+      ]);
+    return true;
+  });
+}
+
+/**
+ * Runs a BIND sidecar with observers until its validator has probed a few times; returns the
+ * observation stream. With `restart`, the zone is first defined by a sidecar without observers
+ * (Knot registered before BIND, as a candidate that is no member), and the observing sidecar
+ * starts against that steady zone.
+ */
+async function observe(
+  trustAnchor: string[],
+  options: { restart?: boolean } = {},
+): Promise<ObservationEvent[]> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-sidecar-observers-'));
   directories.push(directory);
   const eventLogPath = path.join(directory, 'events.sqlite');
   const resolver = endpoint(labResolver(lab, 'resolver-delegation'));
+  const plain = sidecarConfigFor(lab, labServer(lab, 'bind'), eventLogPath, zone);
   const config = {
-    ...sidecarConfigFor(lab, labServer(lab, 'bind'), eventLogPath, zone),
+    ...plain,
     observers: {
       consistency: { intervalMs: 500 },
       validation: {
@@ -55,38 +103,41 @@ async function observe(trustAnchor: string[]): Promise<ObservationEvent[]> {
       },
     },
   };
+  const log = createSqliteEventLog<ChorusEvent>({ path: eventLogPath });
+  if (options.restart) {
+    const knot = labServer(lab, 'knot');
+    await log.append(zoneStream(zone), 0, [
+      zoneEvent(
+        'signer-registered',
+        { zone, source: { kind: 'test', id: 'sidecar-observers' } },
+        {
+          signer: {
+            id: 'knot',
+            kind: 'knot',
+            nameServerNames: [knot.nameserverName],
+            endpoints: [endpoint(knot)],
+          },
+        },
+      ),
+    ]);
+    const first = await startSidecarProcess(path.join(directory, 'first'), plain);
+    try {
+      await defineWithBind(log);
+    } finally {
+      await stopSidecarProcess(first);
+    }
+  }
   const sidecar = await startSidecarProcess(directory, config);
-  const log = createSqliteEventLog<ZoneEvent>({ path: eventLogPath });
   try {
-    await until('the sidecar to register', async () => {
-      const state = foldZone(
-        zone,
-        (await log.readStream(zoneStream(zone))).map((recorded) => recorded.event),
-      );
-      if ((state.signers.bind?.keys.length ?? 0) === 0) return undefined;
-      if (!state.defined)
-        await log.append(zoneStream(zone), state.version, [
-          defineZone(
-            state,
-            { source: { kind: 'test', id: 'sidecar-observers' }, now: new Date().toISOString() },
-            {
-              parentZone: lab.parentZone,
-              signerIds: ['bind'],
-              timing: DEFAULT_TIMING,
-              recordTtlSeconds: lab.ttl,
-            },
-          ),
-        ]);
-      return true;
-    });
+    await defineWithBind(log);
     // Several rounds of sampling and probing after the group is known.
     await new Promise((resolve) => setTimeout(resolve, 5000));
   } finally {
     await stopSidecarProcess(sidecar);
   }
-  const events = (await log.readStream(observationStream(zone))).map(
-    (recorded) => recorded.event as unknown as ObservationEvent,
-  );
+  const events = (await log.readStream(observationStream(zone)))
+    .map((recorded) => recorded.event)
+    .filter(isObservationEvent);
   await log.close();
   return events;
 }
@@ -107,6 +158,20 @@ describe('observers in a sidecar', () => {
     expect(events.filter((event) => event.type === 'validation-failed')).toEqual([]);
     expect(events.filter((event) => event.type === 'validator-disagreed')).toEqual([]);
   }, 60_000);
+
+  it('started against a steady zone, learn the whole group before the first round: no false I1', async () => {
+    // The zone's stream registers Knot (a candidate, not a member) before BIND. An observer that
+    // sampled at the first registration saw BIND's NS name at the parent as a stranger (I1).
+    const events = await observe(trustAnchorText(), { restart: true });
+    const versions = events.filter((event) => event.type === 'wire-version-observed');
+    const providers = new Set(versions.map((event) => event.data.provider));
+    expect([...providers].sort()).toEqual(['bind', 'knot', 'parent']);
+    expect(events.filter((event) => event.type === 'invariant-violated')).toEqual([]);
+    expect(events.filter((event) => event.type === 'validation-failed')).toEqual([]);
+    const summary = events.find((event) => event.type === 'observer-summary');
+    expect(summary?.data).toMatchObject({ observer: 'bind', violations: 0, validationFailures: 0 });
+    expect(summary!.data.invariantChecks).toBeGreaterThan(0);
+  }, 90_000);
 
   it('negative control: a trust anchor that matches nothing is recorded as failures and a disagreement', async () => {
     const events = await observe(trustAnchorText('00'.repeat(32)));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_MAIN } from './helpers/lab.js';
+import { CLI_MAIN } from './helpers/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { spanContextFromTraceparent, zoneStream, type ZoneEvent } from '@chorus/core';

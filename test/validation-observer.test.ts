@@ -6,7 +6,7 @@ import {
   type ValidationFinding,
 } from '@chorus/observers';
 import type { DsData } from '@chorus/core';
-import { endpoint, labResolver, labServer } from './helpers/lab.js';
+import { endpoint, labResolver, labServer } from '@chorus/lab/testing';
 
 // The validation observer against the real lab, as it is in the steady state: only BIND's KSK has
 // a DS at the parent, so only BIND validates; unbound pinned to each signer must agree with us.

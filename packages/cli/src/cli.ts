@@ -3,11 +3,16 @@
  * message only, unless CHORUS_DEBUG=1 asks for the stack.
  */
 import { UsageError } from './args.js';
-import { coordinationCommand } from './commands/coordination.js';
 import { demoCommand } from './commands/demo.js';
+import { eventsCommand } from './commands/events.js';
 import { labCommand } from './commands/lab.js';
+import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
+import { sidecarCommand } from './commands/sidecar.js';
+import { signerCommand } from './commands/signer.js';
+import { statusCommand } from './commands/status.js';
+import { zoneCommand } from './commands/zone-define.js';
 import { MAIN_HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -23,12 +28,17 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
     case 'report':
       return reportCommand(rest, io);
     case 'sidecar':
+      return sidecarCommand(rest, io);
     case 'zone':
+      return zoneCommand(rest, io);
     case 'signer':
+      return signerCommand(rest, io);
     case 'migrate':
+      return migrateCommand(rest, io);
     case 'status':
+      return statusCommand(rest, io);
     case 'events':
-      return coordinationCommand(command, rest, io);
+      return eventsCommand(rest, io);
     case '-h':
     case '--help':
     case 'help':

@@ -42,6 +42,7 @@ export function formatLabStatus(status: LabStatus): string {
     `zones ${status.zones.join(' ')}  negative control ${status.brokenZone}  parent ${status.parentZone}  TTL ${status.ttl} s  port ${status.port}`,
     `trust anchor (only one, in ${status.trustAnchor.file}):`,
     ...status.trustAnchor.ds.map((ds) => `  ${ds.text}`),
+    `  for delv: delv -a ${status.trustAnchor.delvFile} +root=${status.parentZone} @<resolver> <name>`,
     `delegation: ${status.delegation.note}`,
   ];
   if (status.loopbackAliases.length > 0) {

@@ -15,16 +15,21 @@ Commands:
                run the lab parent's registry agent (CDS/CDNSKEY and CSYNC scanner that
                updates test.); "lab up" starts it as a lab process
   query        ask one DNS question (a small dig) and show whether the answer is validated
-  demo         bring the lab up and show a validated answer
+  demo         the migration demo on the lab: BIND → PowerDNS + Knot, watched by observers
+               and validating resolvers, with a summary and the timeline report
   sidecar      run the sidecar of one signer (--config FILE)
-  zone define  record the group that signs a zone now
-  signer       add or remove a signer of a zone (ADD-SIGNER / REMOVE-SIGNER)
-  migrate      move a zone between signers without going insecure
-  status       each process, its step, and what it waits for and until when
-  events       a zone's event stream
+  zone define  record the group that signs a zone now, and its timing
+  signer add   add a signer to a zone's group (ADD-SIGNER) and follow the process
+  signer remove
+               remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
+               stop serving
+  migrate      move a zone between signers without going insecure (adds, then removes)
+  status       each zone's group, process, step, what it waits for, failing signers,
+               pending requests and changed registrations
+  events       a zone's event stream, one line per event
   report       the timeline report of a zone: an HTML page and an SVG per process
 
-Run "chorus <command> --help" for the options of a command.
+Run "chorus <command> --help" (e.g. "chorus signer add --help") for a command's options.
 Errors exit with 1, command-line mistakes with 2. Set CHORUS_DEBUG=1 to see stack traces.
 `;
 
@@ -217,41 +222,169 @@ Examples:
   chorus demo --ttl 10 --unsafe-skip-wait add-signer/await-parent-ds
 `;
 
-const DEFAULT_TIMING_TEXT = { child: 2, parent: 2, safety: 2, maxTtl: 3600 };
+const LOG_OPTION = `  --log FILE              the event log (SQLite) the sidecars share; default
+                          $CHORUS_EVENT_LOG. It must exist: the sidecars create it.`;
+const JSON_OPTION = `  --json                  machine-readable output on stdout (progress stays on stderr)`;
+const HELP_OPTION = `  -h, --help              show this help`;
 
-export const COORDINATION_HELP = `Coordinating a zone's signers through the shared event log
+export const SIDECAR_HELP = `Usage: chorus sidecar --config FILE
 
-  chorus sidecar --config FILE
-      Run the sidecar of one signer: follows each zone's stream, changes only its own server,
-      observes the public DNS, and records what it does. Stop with SIGTERM or Ctrl-C.
-      The config file (signer plugin, zones, parent, optional observers) is described in
-      docs/sidecar.md.
+Runs the sidecar of one signer in the foreground: it registers the signer and its keys in each
+zone's stream, follows the stream, changes only its own server, observes the public DNS, and
+records what it does. Stop it with SIGTERM or Ctrl-C. The config file (signer plugin, zones,
+event log, parent, optional observers) is described in docs/sidecar.md.
 
-  chorus zone define ZONE --signer ID [--signer ID…] [options]
-      Record the group that signs ZONE now (the signers' sidecars must have registered).
-        --parent-zone Z          default: ZONE minus its first label
-        --record-ttl S           TTL of records Chorus adds (default 3600)
-        --child-propagation S    DprpC (default ${DEFAULT_TIMING_TEXT.child})
-        --parent-propagation S   DprpP (default ${DEFAULT_TIMING_TEXT.parent})
-        --safety-margin S        S, added to every wait (default ${DEFAULT_TIMING_TEXT.safety})
-        --max-zone-ttl S         TTLsig, the largest TTL in the zone (default ${DEFAULT_TIMING_TEXT.maxTtl})
+Options:
+  --config FILE           the sidecar configuration (JSON)
+${HELP_OPTION}
 
-  chorus signer add ZONE SIGNER     run ADD-SIGNER (RFC 8901 model 2) and follow it
-  chorus signer remove ZONE SIGNER  run REMOVE-SIGNER and follow it
-      --detach returns once the sidecars accepted or refused the request.
+Example:
+  chorus sidecar --config /etc/chorus/bind.json
+`;
 
-  chorus migrate ZONE --to B[,C] [--from A[,…]]
-      Add every --to signer, then remove every --from signer, one process at a time.
+export const ZONE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
 
-  chorus status [ZONE]   each process, its step, and what it waits for and until when
-  chorus events ZONE     the zone's stream, one line per event
+  define   record the group that signs ZONE now (see "chorus zone define --help")
+`;
 
-Common options:
-  --log FILE   the event log (SQLite); default $CHORUS_EVENT_LOG
-  --json       machine-readable output on stdout (progress stays on stderr)
+export const ZONE_DEFINE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
 
-A request that would break validation (removing the last signer, a joiner with another
-algorithm or different zone content, …) is refused before any change, with the reason.
+Records the group that signs ZONE now. Each signer's sidecar must have registered first (start
+the sidecars; they create the log). A zone is defined once.
+
+Timing: Chorus waits before each step that could break validation for a cache still holding
+the old data. Most waits use TTLs observed on the wire when the step's change was seen (the DS
+and NS TTLs at the parent, the DNSKEY and NS TTLs at the signers, the larger of old and new), so
+they follow the zone's real TTLs. Two things are yours to declare:
+  --max-zone-ttl is TTLsig, the largest TTL any answer from the zone can carry: every RRset,
+    and negative answers (the smaller of the SOA TTL and the SOA MINIMUM). Chorus cannot observe
+    it. After a REMOVE-SIGNER's leaving signer stops serving, its keys stay published for
+    DprpC + TTLsig + S, so caches can drop what it signed. Too small and resolvers may fail to
+    validate after a removal; too large only makes that wait longer. The pre-flight checks also
+    refuse a change when a member's signatures expire within TTLsig + S.
+  --record-ttl is the TTL Chorus gives the records it adds to each signer: the other signers'
+    DNSKEYs, CDS/CDNSKEY, CSYNC and the apex NS. The waits after those changes observe it on the
+    wire, so a smaller value makes processes quicker. Keep it at most --max-zone-ttl.
+The propagation delays are how long a change takes to reach every server that answers:
+  --child-propagation DprpC, every server of every signer (secondaries, anycast nodes);
+  --parent-propagation DprpP, every server of the parent.
+
+Options:
+  --signer ID             a signer that serves the zone now (repeatable; at least one)
+  --parent-zone Z         the parent zone (default: ZONE minus its first label)
+  --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
+  --max-zone-ttl S        TTLsig, the largest TTL in the zone, seconds (default 3600)
+  --child-propagation S   DprpC, seconds (default 2)
+  --parent-propagation S  DprpP, seconds (default 2)
+  --safety-margin S       S, added to every wait, seconds (default 2)
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus zone define example.com --signer bind --max-zone-ttl 86400 --record-ttl 3600 --log events.sqlite
+`;
+
+const REFUSAL_NOTE = `A request that would break validation (removing the last signer, a joiner with another
+algorithm or different zone content, adding a member twice, …) is refused before any change,
+with the reason, and the command exits 1. So does a process that fails or holds for the
+operator (a signer error that retrying cannot fix, such as a wrong TSIG key).`;
+
+export const SIGNER_HELP = `Usage: chorus signer add|remove ZONE SIGNER [options]
+
+  add      run ADD-SIGNER and follow it (see "chorus signer add --help")
+  remove   run REMOVE-SIGNER and follow it (see "chorus signer remove --help")
+`;
+
+const SIGNER_OPTIONS = `Options:
+  --detach                return once the sidecars accepted or refused the request
+${LOG_OPTION}
+  --json                  each event as one JSON line on stdout (progress stays on stderr)
+${HELP_OPTION}`;
+
+export const SIGNER_ADD_HELP = `Usage: chorus signer add ZONE SIGNER [options]
+
+Requests ADD-SIGNER (RFC 8901 model 2): SIGNER joins the group that signs ZONE. Its sidecar
+must be running and registered. The sidecars check the request, then run the steps: exchange
+DNSKEYs, publish CDS/CDNSKEY, wait for the parent's DS, wait for caches, publish NS and CSYNC,
+wait for the parent's NS. Every event is printed as it happens; the command ends with the
+process. If no sidecar answers within 15 s it says so; the request stays pending.
+
+${REFUSAL_NOTE}
+
+${SIGNER_OPTIONS}
+
+Example:
+  chorus signer add example.com knot --log events.sqlite
+`;
+
+export const SIGNER_REMOVE_HELP = `Usage: chorus signer remove ZONE SIGNER [options]
+
+Requests REMOVE-SIGNER: SIGNER leaves the group that signs ZONE. Every signer withdraws its NS
+and the parent drops it; once no cache can still send a resolver to it, Chorus says so plainly:
+">>> SIGNER may stop serving now" on stderr, and with --json a line {"notice":"leaving-signer",
+…,"mayStopServingNow":true}. Keep the leaving server answering until then; from then on, stop
+it serving ZONE. It still holds the other signers' DNSKEYs and NS, so never let it answer for
+ZONE again. The process then waits until caches dropped what the leaving keys signed
+(DprpC + TTLsig + S), has the parent drop its DS, and removes its keys from the others.
+
+${REFUSAL_NOTE}
+
+${SIGNER_OPTIONS}
+
+Example:
+  chorus signer remove example.com bind --log events.sqlite
+`;
+
+export const MIGRATE_HELP = `Usage: chorus migrate ZONE --to B[,C] [--from A[,…]] [options]
+
+Moves ZONE between signers without going insecure: ADD-SIGNER for every --to signer, then
+REMOVE-SIGNER for every --from signer, one process at a time, each followed as by "chorus
+signer add|remove". Stops at the first refusal or failure (exit 1); what completed stays done.
+
+${REFUSAL_NOTE}
+
+Options:
+  --to B[,C]              the signers to add (at least one)
+  --from A[,…]            the signers to remove afterwards
+${LOG_OPTION}
+  --json                  each event as one JSON line on stdout
+${HELP_OPTION}
+
+Example:
+  chorus migrate example.com --to powerdns,knot --from bind --log events.sqlite
+`;
+
+export const STATUS_HELP = `Usage: chorus status [ZONE] [options]
+
+For each zone (or ZONE only): the group, the process in flight with its step and what it
+waits for and until when, a signer failing to apply a step (its last error, how many attempts,
+whether it retries), a process that holds for the operator, pending requests no sidecar has
+started yet, registrations that changed a signer's endpoints or names, when a leaving signer
+may stop serving, and the last few processes. Exits 1 for an unknown zone or a log with none.
+
+Options:
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus status example.com --log events.sqlite
+`;
+
+export const EVENTS_HELP = `Usage: chorus events ZONE [options]
+
+Prints ZONE's stream: one line per event with its version, time and what happened (with
+--json, each recorded event as one JSON line). Exits 1 when the log has no such zone, listing
+the zones it has. The observers' findings are in "chorus report".
+
+Options:
+${LOG_OPTION}
+  --json                  each recorded event as one JSON line on stdout
+${HELP_OPTION}
+
+Example:
+  chorus events example.com --log events.sqlite --json | jq -r .event.type
 `;
 
 export const REPORT_HELP = `Usage: chorus report ZONE [options]

@@ -13,3 +13,14 @@ export const processIo: CliIo = {
 export function progressTo(io: CliIo, prefix = '[lab]'): (line: string) => void {
   return (line) => io.stderr(`${prefix} ${line}\n`);
 }
+
+/**
+ * `chorus status | head`: once the reader has gone (EPIPE), nothing more can be said, so exit
+ * quietly with the code so far instead of crashing on the unhandled stream error.
+ */
+export function exitQuietlyOnClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { configureTelemetry, createRootLogger } from '@chorus/sidecar';
 import { runCli } from './cli.js';
+import { exitQuietlyOnClosedOutput } from './io.js';
 
+exitQuietlyOnClosedOutput(process.stdout);
+exitQuietlyOnClosedOutput(process.stderr);
 const args = process.argv.slice(2);
 // OpenTelemetry export when the OTEL_ variables ask for it (nothing is registered otherwise). A
 // sidecar sets up its own, with its id as the service instance (composeSidecar).

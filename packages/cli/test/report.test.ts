@@ -4,7 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADD_SIGNER_STEPS } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { observationStream, zoneStream, type ObservationEvent, type ZoneEvent } from '@chorus/core';
+import {
+  observationStream,
+  zoneStream,
+  type ChorusEvent,
+  type ObservationEvent,
+  type ZoneEvent,
+} from '@chorus/core';
 import { runCli, type CliIo } from '@chorus/cli';
 
 const ZONE = 'example.test.';
@@ -88,7 +94,7 @@ describe('chorus report', () => {
   beforeAll(async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-cli-report-'));
     logFile = path.join(directory, 'events.sqlite');
-    const log = createSqliteEventLog<unknown>({ path: logFile });
+    const log = createSqliteEventLog<ChorusEvent>({ path: logFile });
     await log.append(zoneStream(ZONE), 0, zoneEvents);
     await log.append(observationStream(ZONE), 0, observations);
     await log.close();

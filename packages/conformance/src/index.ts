@@ -1,3 +1,5 @@
+export { eventLogConformance } from './event-log-conformance.js';
+export type { ConformanceEvent, EventLogConformanceOptions } from './event-log-conformance.js';
 export {
   differencesOnTheWire,
   reconcileOnTheWire,

@@ -54,7 +54,10 @@ export interface SignerConformanceOptions {
   create: () => Promise<Signer> | Signer;
   /** A throwaway zone: the suite removes every foreign record, CSYNC and extra NS from it. */
   zone: string;
-  /** The same signer with a wrong secret (TSIG key, API key…). Its calls must fail, not retryable. */
+  /**
+   * The same signer with a wrong secret (TSIG key, API key…). Its calls must fail, not retryable,
+   * and checkZone (what the sidecar runs at start-up) must already fail.
+   */
   createWithBadCredentials?: () => Promise<Signer> | Signer;
   /** The same signer pointed at a server that is not running. Its calls must fail, retryable. */
   createUnreachable?: () => Promise<Signer> | Signer;
@@ -439,6 +442,13 @@ export function signerConformance(options: SignerConformanceOptions): void {
         if (!options.createWithBadCredentials) skip('no createWithBadCredentials given');
         const signer = await options.createWithBadCredentials!();
         const served = await signer.readApex(zone, {}).catch(() => undefined);
+        // Credentials are checked at start-up: checkZone fails before any plan is applied.
+        const startUp = await signer.checkZone(zone, {}).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(ChorusError.isInstance(startUp)).toBe(true);
+        expect((startUp as ChorusError).isRetryable).toBe(false);
         const [foreign] = makeForeignKeys(1, 256);
         const plan = {
           zone,

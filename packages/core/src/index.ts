@@ -105,6 +105,7 @@ export type {
 } from './events/observation-events.js';
 export { EVENT_SCHEMA_VERSION, zoneStream } from './events/zone-events.js';
 export type {
+  ApplyError,
   BlockReason,
   DesiredRecipe,
   EventSource,
@@ -172,5 +173,5 @@ export {
   withSpan,
 } from './telemetry/tracing.js';
 export type { WithSpanOptions } from './telemetry/tracing.js';
-export { observationEvent, zoneEvent } from './events/build.js';
+export { isObservationEvent, isZoneEvent, observationEvent, zoneEvent } from './events/build.js';
 export type { ChorusEvent, EventFields, ObservationEventOf } from './events/build.js';

@@ -6,6 +6,41 @@ export { dnskeyRdata, keyTag } from './dnssec/key-tag.js';
 export { verifyRrsig } from './dnssec/verify.js';
 export type { VerifyRrsigInput, VerifyRrsigResult } from './dnssec/verify.js';
 export { readApexFromServer } from './kit/apex.js';
+export { signalOption, throwIfAborted, withTimeout } from './kit/abort.js';
+export type { BoundedSignal } from './kit/abort.js';
+export { runCommand } from './kit/command.js';
+export type { CommandLogger, CommandOptions, CommandResult } from './kit/command.js';
+export {
+  configParser,
+  describeValue,
+  dnsName,
+  endpoint,
+  failConfig,
+  filePath,
+  integer,
+  ipAddress,
+  isPlainObject,
+  list,
+  object,
+  oneOf,
+  optional,
+  port,
+  signerId,
+  text,
+  validateConfig,
+  withDefault,
+} from './kit/config.js';
+export type {
+  ConfigOf,
+  ConfigParser,
+  ConfigScope,
+  Field,
+  ObjectOptions,
+  OptionalField,
+} from './kit/config.js';
+export { HttpClient, parseRetryAfter, safeUrl } from './kit/http.js';
+export { probeUpdateAccess } from './kit/update-probe.js';
+export type { HttpClientOptions, HttpRequest, HttpResponse } from './kit/http.js';
 export {
   CAPABILITY_FOR_TYPE,
   assertPlanAllowed,
@@ -26,6 +61,7 @@ export {
   nameToWire,
   namesEqual,
   normalizeName,
+  parseZoneName,
 } from './names.js';
 export { buildNotify, sendNotify } from './notify.js';
 export type { NotifyOptions, NotifyType } from './notify.js';

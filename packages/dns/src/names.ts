@@ -108,6 +108,28 @@ export function normalizeName(name: string): string {
   );
 }
 
+const ZONE_NAME = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\.)$/;
+
+/**
+ * A zone name as a person types it (a command-line argument, a config value), made absolute.
+ * Stricter than {@link normalizeName}: only letters, digits, `-` and `_` in dot-separated labels,
+ * so `'example.test. extra'`, `a;b.test` or an escaped name is refused, never escaped.
+ */
+export function parseZoneName(input: string): string {
+  const trimmed = input.trim();
+  if (trimmed === '') throw new InvalidNameError(input, 'empty zone name');
+  if (!ZONE_NAME.test(trimmed)) {
+    const odd = [...trimmed].find((char) => !/[A-Za-z0-9_.-]/.test(char));
+    throw new InvalidNameError(
+      input,
+      odd === undefined
+        ? 'a zone name has no empty labels'
+        : `a zone name has only letters, digits, "-" and "_" in dot-separated labels, not ${JSON.stringify(odd)}`,
+    );
+  }
+  return normalizeName(trimmed);
+}
+
 /** Lower-cases ASCII letters only (RFC 4034 §6.1): the canonical form of a name. */
 export function canonicalName(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => letter.toLowerCase());

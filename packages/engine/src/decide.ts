@@ -13,6 +13,7 @@ import {
 import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
+import { processInFlight } from './preflight.js';
 import { computeWait } from './waits.js';
 
 /**
@@ -113,14 +114,26 @@ export function desiredInForce(
 
 export function decide(state: ZoneState, context: DecideContext): Decision {
   const process = state.activeProcess;
+  const request = state.pendingRequests[0];
   if (!process) {
-    const request = state.pendingRequests[0];
     if (!request) return { kind: 'idle' };
     return {
       kind: 'preflight',
       processId: request.processId,
       processKind: request.kind,
       signerId: request.signerId,
+    };
+  }
+  // A request never waits silently behind the process in flight: it is refused at once.
+  if (request) {
+    return {
+      kind: 'append',
+      event: requestProcess(state, context, {
+        processId: request.processId,
+        kind: request.kind,
+        signerId: request.signerId,
+        preflight: [processInFlight(state, process)],
+      }),
     };
   }
   const stepIndex = process.currentStep;
@@ -238,6 +251,15 @@ export function signerReconciled(
   applied: number,
 ): ZoneEvent {
   return envelope(state, context, 'signer-reconciled', { processId, stepIndex, signerId, applied });
+}
+
+/** The event to append when this sidecar's signer failed to apply a step (see `ApplyError`). */
+export function signerApplyFailed(
+  state: ZoneState,
+  context: DecideContext,
+  failure: ZoneEventOf<'signer-apply-failed'>['data'],
+): ZoneEvent {
+  return envelope(state, context, 'signer-apply-failed', failure);
 }
 
 /**

@@ -4,15 +4,21 @@ export {
   desiredInForce,
   postconditionMet,
   requestProcess,
+  signerApplyFailed,
   signerReconciled,
 } from './decide.js';
 export type { DecideContext, Decision, PostconditionCheck } from './decide.js';
 export { GROUP_CSYNC, desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 export { desiredStatesForGroup } from './group.js';
 export type { GroupDesiredStateOptions, GroupMember } from './group.js';
-export { observePostcondition, observeSignerForPreflight, walkNsecChain } from './observe.js';
-export type { ObserveOptions, PostconditionResult } from './observe.js';
-export { preflightChecks } from './preflight.js';
+export {
+  observeForPreflight,
+  observePostcondition,
+  observeSignerForPreflight,
+  walkNsecChain,
+} from './observe.js';
+export type { ObserveOptions, PostconditionResult, PreflightObservations } from './observe.js';
+export { preflightChecks, processInFlight } from './preflight.js';
 export type { PreflightInput, SignerObservation } from './preflight.js';
 export { ADD_SIGNER_STEPS, REMOVE_SIGNER_STEPS, stepsFor } from './processes.js';
 export {
@@ -23,8 +29,12 @@ export {
   foldZone,
 } from './state.js';
 export type {
+  LeavingSigner,
   ProcessState,
   ProcessStatus,
+  RegistrationChange,
+  SignerFacts,
+  SignerFailure,
   SignerState,
   StepState,
   StepStatus,

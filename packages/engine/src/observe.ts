@@ -14,7 +14,7 @@ import type {
   ParentChannel,
 } from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
-import type { SignerObservation } from './preflight.js';
+import type { PreflightInput, SignerObservation } from './preflight.js';
 import type { ZoneState } from './state.js';
 
 /**
@@ -158,10 +158,14 @@ const IGNORED_TYPES = new Set([
 export async function observeSignerForPreflight(
   state: ZoneState,
   signerId: string,
-  options: CallOptions = {},
+  options: CallOptions & { timeoutMs?: number; retries?: number } = {},
 ): Promise<SignerObservation> {
   const endpoints = endpointsOf(state, signerId);
-  const signal = options.signal ? { signal: options.signal } : {};
+  const signal = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+  };
   const apex: ApexSnapshot[] = [];
   for (const endpoint of endpoints)
     apex.push(await readApexFromServer(endpoint, state.zone, signal));
@@ -212,4 +216,48 @@ export async function observeSignerForPreflight(
     ...(content ? { content } : {}),
     ...(expirations.length > 0 ? { earliestSignatureExpiration: Math.min(...expirations) } : {}),
   };
+}
+
+/** What the pre-flight checks read on the wire; what could not be read is named, never thrown. */
+export type PreflightObservations = Pick<
+  PreflightInput,
+  'observations' | 'unobserved' | 'parentDs' | 'parentUnobserved'
+>;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Observes every signer of the group a request would form, and the parent's DS, with short
+ * timeouts. A dead endpoint or parent becomes a named failure, so a request always ends in
+ * `process-started` or `process-blocked` instead of being retried forever.
+ */
+export async function observeForPreflight(
+  state: ZoneState,
+  request: Pick<PreflightInput, 'kind' | 'signerId'>,
+  options: ObserveOptions,
+): Promise<PreflightObservations> {
+  const bounded = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    timeoutMs: options.timeoutMs ?? 2000,
+    retries: 1,
+  };
+  const group =
+    request.kind === 'add-signer' ? [...state.members, request.signerId] : state.members;
+  const result: PreflightObservations = { observations: {}, unobserved: {}, parentDs: [] };
+  for (const id of group.filter((candidate) => state.signers[candidate])) {
+    try {
+      result.observations[id] = await observeSignerForPreflight(state, id, bounded);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      result.unobserved![id] = messageOf(error);
+    }
+  }
+  try {
+    const delegation = await options.parent.getDelegation(state.zone, bounded);
+    result.parentDs = delegation.ds?.records ?? [];
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    result.parentUnobserved = messageOf(error);
+  }
+  return result;
 }

@@ -1,6 +1,6 @@
 import { canonicalName, dnskeyIdentity } from '@chorus/dns';
 import type { ApexSnapshot, BlockReason, ProcessKind, SigningKey } from '@chorus/core';
-import type { ZoneState } from './state.js';
+import type { ProcessState, ZoneState } from './state.js';
 
 /** What one signer serves, as the pre-flight checks need it. Gathered on the wire. */
 export interface SignerObservation {
@@ -23,13 +23,26 @@ export interface PreflightInput {
   kind: ProcessKind;
   signerId: string;
   observations: Record<string, SignerObservation>;
+  /** Signers that could not be observed, with why (e.g. an endpoint that does not answer). */
+  unobserved?: Record<string, string>;
   /** DS records at the parent (every parent server agreed on these). */
   parentDs: { keyTag: number; algorithm: number }[];
+  /** Why the parent could not be read, when it could not. */
+  parentUnobserved?: string;
   /** Epoch seconds. */
   now: number;
 }
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
+
+/** Why a request cannot start while another process holds the zone. */
+export function processInFlight(state: ZoneState, active: ProcessState): BlockReason {
+  const held = active.status === 'needs-operator' ? ' and needs the operator' : '';
+  return block(
+    'process-in-flight',
+    `${active.kind} of ${active.signerId} (process ${active.id}) is still in flight for ${state.zone}${held}; one process per zone at a time`,
+  );
+}
 
 function algorithmsOf(keys: readonly SigningKey[]): string {
   return [...new Set(keys.map((key) => key.algorithm))].sort((a, b) => a - b).join(',');
@@ -47,14 +60,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     return [
       block('zone-undefined', `zone ${state.zone} is not defined; run "chorus zone define" first`),
     ];
-  if (state.activeProcess) {
-    reasons.push(
-      block(
-        'process-in-flight',
-        `${state.activeProcess.kind} of ${state.activeProcess.signerId} (process ${state.activeProcess.id}) is still running for ${state.zone}; one process per zone at a time`,
-      ),
-    );
-  }
+  if (state.activeProcess) reasons.push(processInFlight(state, state.activeProcess));
   if (!state.signers[signerId]) {
     return [
       ...reasons,
@@ -80,9 +86,19 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   }
   const group = kind === 'add-signer' ? [...members, signerId] : members;
   for (const id of group) {
+    const why = input.unobserved?.[id];
     if (!observations[id])
-      reasons.push(block('not-observed', `${id} could not be observed on the wire`));
+      reasons.push(
+        block('not-observed', `${id} could not be observed on the wire${why ? `: ${why}` : ''}`),
+      );
   }
+  if (input.parentUnobserved !== undefined)
+    reasons.push(
+      block(
+        'parent-not-observed',
+        `the delegation of ${state.zone} could not be read at the parent: ${input.parentUnobserved}`,
+      ),
+    );
   if (reasons.length > 0) return reasons;
 
   // Same algorithm set everywhere (RFC 8901 §4).

@@ -24,7 +24,50 @@ export interface StepState {
   completedAt?: string;
 }
 
-export type ProcessStatus = 'requested' | 'running' | 'completed' | 'blocked' | 'failed';
+/**
+ * `needs-operator`: a participant hit an error retrying cannot fix (BADSIG, BADKEY, 401/403, a
+ * refused configuration); the process holds until the operator acts.
+ */
+export type ProcessStatus =
+  'requested' | 'running' | 'completed' | 'blocked' | 'failed' | 'needs-operator';
+
+/** Why one signer has not applied the current step yet (cleared once it reconciles the step). */
+export interface SignerFailure {
+  stepIndex: number;
+  errorName: string;
+  /** Never holds secrets: the sidecar scrubs it before appending. */
+  message: string;
+  retryable: boolean;
+  attempts: number;
+  firstAt: string;
+  lastAt: string;
+}
+
+/** REMOVE-SIGNER: when the leaving signer may be switched off. */
+export interface LeavingSigner {
+  signerId: string;
+  /** ISO 8601: when the leaving signer may stop serving (an estimate until the retire step starts). */
+  mayStopServingAt?: string;
+  /** True once the retire step has started: the leaving signer may stop serving now. */
+  mayStopServingNow?: boolean;
+}
+
+/** What the group knows of a signer at one moment: its registration and its key tags. */
+export type SignerFacts = SignerReference & { keyTags: number[] };
+
+/** A registration that changed a known signer's kind, NS names, endpoints or keys. */
+export interface RegistrationChange {
+  signerId: string;
+  at: string;
+  /** The source id that recorded it (a sidecar id). */
+  by: string;
+  /** Which facts changed: `kind`, `nameServerNames`, `endpoints`, `keys`. */
+  changed: string[];
+  /** True when the signer was in the group, or in the process in flight, when it changed. */
+  member: boolean;
+  before: SignerFacts;
+  after: SignerFacts;
+}
 
 export interface ProcessState {
   id: string;
@@ -44,6 +87,10 @@ export interface ProcessState {
   startedAt: string;
   endedAt?: string;
   reasons?: BlockReason[];
+  /** Signers that failed to apply the current step, by signer id. */
+  signerFailures?: Record<string, SignerFailure>;
+  /** REMOVE-SIGNER only. */
+  leavingSigner?: LeavingSigner;
 }
 
 export interface SignerState extends SignerReference {
@@ -77,6 +124,8 @@ export interface ZoneState {
     traceparent?: string;
     unsafeSkipWaits?: string[];
   }[];
+  /** Registrations that changed a known signer, oldest first. */
+  registrationChanges?: RegistrationChange[];
 }
 
 export const DEFAULT_TIMING: TimingSettings = {
@@ -131,6 +180,107 @@ function stepOf(process: ProcessState, stepIndex: number): StepState {
   return step;
 }
 
+/** Running, or held for the operator: either way the zone's one process in flight. */
+function isInFlight(process: ProcessState): boolean {
+  return process.status === 'running' || process.status === 'needs-operator';
+}
+
+/** The REMOVE-SIGNER step whose start means the leaving signer may stop serving. */
+const RETIRE_STEP = 'retire-leaving-signer';
+
+function factsOf(signer: SignerState): SignerFacts {
+  const { id, kind, nameServerNames, endpoints } = signer;
+  return { id, kind, nameServerNames, endpoints, keyTags: signer.keys.map((key) => key.keyTag) };
+}
+
+/** Records a registration or key observation that changed what the group knew of a signer. */
+function noteRegistrationChange(
+  state: ZoneState,
+  before: SignerState,
+  after: SignerState,
+  event: ZoneEvent,
+): void {
+  const facts = { before: factsOf(before), after: factsOf(after) };
+  const changed = (['kind', 'nameServerNames', 'endpoints', 'keys'] as const).filter((fact) => {
+    const pick = (side: SignerState) =>
+      fact === 'keys' ? side.keys.map((key) => key.dnskey) : side[fact];
+    return JSON.stringify(pick(before)) !== JSON.stringify(pick(after));
+  });
+  if (changed.length === 0) return;
+  const member =
+    state.members.includes(after.id) ||
+    state.processes.some(
+      (process) =>
+        isInFlight(process) &&
+        (process.groupBefore.includes(after.id) || process.groupAfter.includes(after.id)),
+    );
+  (state.registrationChanges ??= []).push({
+    signerId: after.id,
+    at: event.occurredAt,
+    by: event.source.id,
+    changed,
+    member,
+    ...facts,
+  });
+}
+
+function noteSignerFailure(
+  process: ProcessState,
+  event: Extract<ZoneEvent, { type: 'signer-apply-failed' }>,
+): void {
+  const { signerId, stepIndex, attempt, error } = event.data;
+  const failures = (process.signerFailures ??= {});
+  const previous = failures[signerId]?.stepIndex === stepIndex ? failures[signerId] : undefined;
+  failures[signerId] = {
+    stepIndex,
+    errorName: error.name,
+    message: error.message,
+    retryable: error.retryable,
+    attempts: Math.max(attempt, previous?.attempts ?? 0),
+    firstAt: previous?.firstAt ?? event.occurredAt,
+    lastAt: event.occurredAt,
+  };
+  settleOperatorHold(process);
+}
+
+/** A signer applied the step: its failure is over, and so is the hold if it was the last one. */
+function clearSignerFailure(process: ProcessState, signerId: string): void {
+  if (!process.signerFailures?.[signerId]) return;
+  delete process.signerFailures[signerId];
+  if (Object.keys(process.signerFailures).length === 0) delete process.signerFailures;
+  settleOperatorHold(process);
+}
+
+/** `needs-operator` while any signer's failure is not retryable, naming each; `running` after. */
+function settleOperatorHold(process: ProcessState): void {
+  const fatal = Object.entries(process.signerFailures ?? {}).filter(
+    ([, failure]) => !failure.retryable,
+  );
+  if (fatal.length > 0) {
+    process.status = 'needs-operator';
+    process.reasons = fatal.map(([signerId, failure]) => ({
+      code: 'signer-apply-failed',
+      message: `${signerId} cannot apply step ${failure.stepIndex + 1} (${process.steps[failure.stepIndex]?.name ?? '?'}): ${failure.message}`,
+    }));
+  } else if (process.status === 'needs-operator') {
+    process.status = 'running';
+    delete process.reasons;
+  }
+}
+
+/** Before the retire step starts, the NS wait's end is the earliest the leaving signer may stop. */
+function estimateLeavingSignerStop(
+  process: ProcessState,
+  stepIndex: number,
+  notBefore: string,
+): void {
+  const leaving = process.leavingSigner;
+  if (!leaving || leaving.mayStopServingNow) return;
+  const retireIndex = process.steps.findIndex((step) => step.name === RETIRE_STEP);
+  if (process.steps[stepIndex]?.wait === 'ns' && stepIndex < retireIndex)
+    process.leavingSigner = { ...leaving, mayStopServingAt: notBefore };
+}
+
 /** Applies one event. Pure: returns a new state and never mutates its input. */
 export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState {
   const state = clone(previous);
@@ -148,21 +298,23 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     }
     case 'signer-registered': {
       const signer = event.data.signer;
+      const known = state.signers[signer.id];
       state.signers[signer.id] = {
         ...signer,
-        keys: state.signers[signer.id]?.keys ?? [],
-        ...(state.signers[signer.id]?.keysObservedAt
-          ? { keysObservedAt: state.signers[signer.id]!.keysObservedAt! }
-          : {}),
+        keys: known?.keys ?? [],
+        ...(known?.keysObservedAt ? { keysObservedAt: known.keysObservedAt } : {}),
       };
+      if (known) noteRegistrationChange(state, known, state.signers[signer.id]!, event);
       return state;
     }
     case 'signer-keys-observed': {
       const signer = state.signers[event.data.signerId];
       if (!signer)
         throw new ZoneStreamError(`keys observed for unregistered signer ${event.data.signerId}`);
+      const before = clone(signer);
       signer.keys = event.data.keys;
       signer.keysObservedAt = event.occurredAt;
+      if (before.keysObservedAt) noteRegistrationChange(state, before, signer, event);
       return state;
     }
     case 'process-requested': {
@@ -215,6 +367,9 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         ...(event.traceparent ? { traceparent: event.traceparent } : {}),
         ...(event.data.unsafeSkipWaits ? { unsafeSkipWaits: event.data.unsafeSkipWaits } : {}),
         startedAt: event.occurredAt,
+        ...(event.data.kind === 'remove-signer'
+          ? { leavingSigner: { signerId: event.data.signerId } }
+          : {}),
       };
       state.processes.push(process);
       state.activeProcess = process;
@@ -228,11 +383,25 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       step.status = 'started';
       step.startedAt = event.occurredAt;
       step.desired = event.data.desired;
+      if (process.leavingSigner && process.steps[event.data.stepIndex]?.name === RETIRE_STEP)
+        process.leavingSigner = {
+          ...process.leavingSigner,
+          mayStopServingAt: event.occurredAt,
+          mayStopServingNow: true,
+        };
       break;
     }
     case 'signer-reconciled': {
-      const step = stepOf(processOf(state, event.data.processId), event.data.stepIndex);
+      const process = processOf(state, event.data.processId);
+      const step = stepOf(process, event.data.stepIndex);
       step.reconciled[event.data.signerId] = { applied: event.data.applied, at: event.occurredAt };
+      clearSignerFailure(process, event.data.signerId);
+      break;
+    }
+    case 'signer-apply-failed': {
+      const process = processOf(state, event.data.processId);
+      stepOf(process, event.data.stepIndex);
+      noteSignerFailure(process, event);
       break;
     }
     case 'postcondition-met': {
@@ -247,7 +416,8 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       break;
     }
     case 'wait-scheduled': {
-      const step = stepOf(processOf(state, event.data.processId), event.data.stepIndex);
+      const process = processOf(state, event.data.processId);
+      const step = stepOf(process, event.data.stepIndex);
       if (step.status !== 'postcondition-met')
         throw new ZoneStreamError(
           `wait scheduled for step ${event.data.stepIndex} in status ${step.status}`,
@@ -258,6 +428,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         formula: event.data.formula,
         terms: event.data.terms,
       };
+      estimateLeavingSignerStop(process, event.data.stepIndex, event.data.notBefore);
       break;
     }
     case 'step-completed': {
@@ -271,6 +442,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       step.status = 'completed';
       step.completedAt = event.occurredAt;
       process.currentStep += 1;
+      delete process.signerFailures;
       break;
     }
     case 'process-completed': {
@@ -288,7 +460,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       break;
     }
   }
-  state.activeProcess = state.processes.find((process) => process.status === 'running') ?? null;
+  state.activeProcess = state.processes.find(isInFlight) ?? null;
   return state;
 }
 

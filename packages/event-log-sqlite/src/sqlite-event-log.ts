@@ -11,8 +11,7 @@
  *
  * @module
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Logger } from 'pino';
@@ -33,6 +32,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@chorus/core';
+import { CommitWatcher } from './sqlite-commit-watcher.js';
 import { LiveSubscription, type SubscriptionSource } from './subscription.js';
 
 /** The schema version this code writes. A database with a newer one is refused at open. */
@@ -54,11 +54,6 @@ export interface SqliteEventLogOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_POLL_INTERVAL_MS = 1000;
-/**
- * Delays of the re-checks after a watch event: every millisecond while a commit is most likely
- * in flight, then backing off; about 1 s in all, after which the safety poll takes over.
- */
-const RECHECK_DELAYS_MS = [...Array<number>(16).fill(1), 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /** SQLite primary result codes (the low byte of an extended code). */
 const SQLITE_BUSY = 5;
@@ -181,14 +176,15 @@ function migrate(db: DatabaseSync, path: string): number {
   });
 }
 
-/**
- * Opens (creating if needed) the SQLite event log at `options.path`. Several processes on one
- * host may open the same file; appends from all of them are totally ordered and checked against
- * the stream's expected version. Throws EventLogError when the file cannot be opened, is not an
- * event log, or has a newer schema. Needs Node ≥ 22.13 (`node:sqlite`); not for network
- * filesystems (WAL needs shared memory on one host).
- */
-export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLog<E> {
+interface Settings {
+  path: string;
+  busyTimeoutMs: number;
+  pollIntervalMs: number;
+  logger: Logger | undefined;
+}
+
+/** Checks the options and fills in the defaults. */
+function settingsOf(options: SqliteEventLogOptions): Settings {
   if (typeof options !== 'object' || options === null)
     throw new EventLogError('invalid-argument', 'createSqliteEventLog needs an options object');
   if (typeof options.path !== 'string' || options.path === '' || options.path === ':memory:')
@@ -208,7 +204,11 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
     throw new EventLogError('invalid-argument', 'pollIntervalMs must be at most 60000');
   const path = resolvePath(options.path);
   const logger = options.logger?.child({ component: 'event-log', backend: 'sqlite', path });
+  return { path, busyTimeoutMs, pollIntervalMs, logger };
+}
 
+/** Opens the file with the WAL journal and fsync per commit, and creates or checks the schema. */
+function openDatabase({ path, busyTimeoutMs }: Settings) {
   const { DatabaseSync } = loadSqlite();
   let db: DatabaseSync;
   try {
@@ -216,7 +216,6 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   } catch (error) {
     throw storageError(`cannot open the event log ${path}`, error);
   }
-  let schemaVersion: number;
   try {
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.journal_mode;
@@ -226,14 +225,17 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
         `${path}: cannot use the WAL journal (got ${String(mode)}); is it on a network filesystem?`,
       );
     db.exec('PRAGMA synchronous = FULL');
-    schemaVersion = migrate(db, path);
+    return { db, schemaVersion: migrate(db, path) };
   } catch (error) {
     db.close();
     throw storageError(`cannot open the event log ${path}`, error);
   }
+}
 
-  const columns = 'position, stream, stream_version, recorded_at, body';
-  const statements = {
+const COLUMNS = 'position, stream, stream_version, recorded_at, body';
+
+function prepareStatements(db: DatabaseSync) {
+  return {
     version: db.prepare(
       'SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream = ?',
     ),
@@ -241,13 +243,13 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       'INSERT INTO events (stream, stream_version, recorded_at, body) VALUES (?, ?, ?, ?)',
     ),
     readStream: db.prepare(
-      `SELECT ${columns} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version`,
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version`,
     ),
     readAll: db.prepare(
-      `SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
     ),
     readPrefix: db.prepare(
-      `SELECT ${columns} FROM events WHERE position > ? AND substr(stream, 1, length(?)) = ? ORDER BY position LIMIT ?`,
+      `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream, 1, length(?)) = ? ORDER BY position LIMIT ?`,
     ),
     head: db.prepare('SELECT coalesce(max(position), 0) AS head FROM events'),
     consumer: db.prepare('SELECT position FROM consumers WHERE name = ?'),
@@ -256,6 +258,79 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
     ),
     dataVersion: db.prepare('PRAGMA data_version'),
   } satisfies Record<string, StatementSync>;
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Reads an integer column, or reports the row as corrupt. */
+function integer(path: string, row: Record<string, unknown> | undefined, column: string): number {
+  const value = row?.[column];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new EventLogError('corrupt', `${path}: ${column} is not an integer`);
+  return value;
+}
+
+/** Decodes one row of `events`, or reports it as corrupt. */
+function toRecorded<E>(path: string, row: Record<string, unknown>): RecordedEvent<E> {
+  const position = integer(path, row, 'position');
+  const { stream, recorded_at: recordedAt, body } = row;
+  if (typeof stream !== 'string' || typeof recordedAt !== 'string' || typeof body !== 'string')
+    throw new EventLogError('corrupt', `${path}: event at position ${position} has a bad row`);
+  let event: E;
+  try {
+    event = JSON.parse(body) as E;
+  } catch (error) {
+    throw new EventLogError('corrupt', `${path}: event at position ${position} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  return {
+    position,
+    stream,
+    streamVersion: integer(path, row, 'stream_version'),
+    recordedAt,
+    event,
+  };
+}
+
+/** Inserts `bodies` at the stream's next versions iff it is at `expectedVersion` (in a transaction). */
+function insertEvents(
+  path: string,
+  statements: Statements,
+  stream: string,
+  expectedVersion: number,
+  bodies: readonly string[],
+): AppendResult {
+  const actual = integer(path, statements.version.get(stream), 'version');
+  if (actual !== expectedVersion)
+    throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
+  const recordedAt = new Date().toISOString();
+  const positions = bodies.map((body, index) => {
+    const parameters: SQLInputValue[] = [stream, expectedVersion + index + 1, recordedAt, body];
+    return Number(statements.insert.run(...parameters).lastInsertRowid);
+  });
+  return { streamVersion: expectedVersion + bodies.length, positions };
+}
+
+/** True when a failed append hit the UNIQUE (stream, stream_version) constraint. */
+function isVersionConflict(error: unknown): boolean {
+  const code = sqliteCode((error as { cause?: unknown }).cause);
+  return code === SQLITE_CONSTRAINT_UNIQUE || code === SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+/**
+ * Opens (creating if needed) the SQLite event log at `options.path`. Several processes on one
+ * host may open the same file; appends from all of them are totally ordered and checked against
+ * the stream's expected version. Throws EventLogError when the file cannot be opened, is not an
+ * event log, or has a newer schema. Needs Node ≥ 22.13 (`node:sqlite`); not for network
+ * filesystems (WAL needs shared memory on one host).
+ */
+export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLog<E> {
+  const settings = settingsOf(options);
+  const { path, logger } = settings;
+  const { db, schemaVersion } = openDatabase(settings);
+  const statements = prepareStatements(db);
+  const { busyTimeoutMs, pollIntervalMs } = settings;
   logger?.debug({ schemaVersion, busyTimeoutMs, pollIntervalMs }, 'event log opened');
 
   let closed = false;
@@ -273,29 +348,6 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       throw storageError(what, error);
     }
   };
-  const integer = (row: Record<string, unknown> | undefined, column: string): number => {
-    const value = row?.[column];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value))
-      throw new EventLogError('corrupt', `${path}: ${column} is not an integer`);
-    return value;
-  };
-  const toRecorded = (row: Record<string, unknown>): RecordedEvent<E> => {
-    const position = integer(row, 'position');
-    const { stream, recorded_at: recordedAt, body } = row;
-    if (typeof stream !== 'string' || typeof recordedAt !== 'string' || typeof body !== 'string')
-      throw new EventLogError('corrupt', `${path}: event at position ${position} has a bad row`);
-    let event: E;
-    try {
-      event = JSON.parse(body) as E;
-    } catch (error) {
-      throw new EventLogError(
-        'corrupt',
-        `${path}: event at position ${position} is not valid JSON`,
-        { cause: error },
-      );
-    }
-    return { position, stream, streamVersion: integer(row, 'stream_version'), recordedAt, event };
-  };
   const readAfter = (
     afterPosition: number,
     streamPrefix: string | undefined,
@@ -306,15 +358,20 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       streamPrefix === undefined
         ? statements.readAll.all(afterPosition, max)
         : statements.readPrefix.all(afterPosition, streamPrefix, streamPrefix, max);
-    return rows.map(toRecorded);
+    return rows.map((row) => toRecorded<E>(path, row));
   };
-  const versionOf = (stream: string): number => integer(statements.version.get(stream), 'version');
+  const versionOf = (stream: string): number =>
+    integer(path, statements.version.get(stream), 'version');
+  const consumerPositionOf = (consumer: string): number =>
+    guard('cannot read a consumer position', () =>
+      integer(path, statements.consumer.get(consumer) ?? { position: 0 }, 'position'),
+    );
   const commit = (consumer: string, position: number): void => {
     assertName(consumer, 'consumer');
     assertInteger(position, 'position', 0);
     guard(`cannot commit consumer ${JSON.stringify(consumer)}`, () =>
       immediate(db, () => {
-        const head = integer(statements.head.get(), 'head');
+        const head = integer(path, statements.head.get(), 'head');
         if (position > head)
           throw new EventLogError(
             'invalid-argument',
@@ -327,87 +384,41 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const wakeAll = (): void => {
     for (const subscription of subscriptions) subscription.wake();
   };
-
-  // Noticing other processes' commits: PRAGMA data_version changes whenever another connection
-  // commits. A watch event comes when a writer writes its WAL frames, which is BEFORE its commit
-  // is visible (the fsync and the shared-memory index update that follow raise no event), so a
-  // watch event starts a short series of re-checks (at once, then every millisecond, then backing
-  // off) that ends at the first change. The safety poll covers watch events that never come.
-  let lastDataVersion = -1;
-  let watcher: FSWatcher | undefined;
-  let poll: NodeJS.Timeout | undefined;
-  let recheck: NodeJS.Timeout | undefined;
-  let recheckStep = 0;
-  let immediatePending = false;
-  /** Wakes the subscribers if another connection committed since the last check. */
-  const checkForeignCommits = (): boolean => {
-    if (closed || subscriptions.size === 0) return false;
-    let version: number;
+  const append = (stream: string, expectedVersion: number, events: readonly E[]): AppendResult => {
+    ensureOpen();
+    assertName(stream, 'stream');
+    assertInteger(expectedVersion, 'expectedVersion', 0);
+    const bodies = serializeEvents(events);
+    let result: AppendResult;
     try {
-      version = integer(statements.dataVersion.get(), 'data_version');
+      result = guard(`cannot append to ${JSON.stringify(stream)}`, () =>
+        immediate(db, () => insertEvents(path, statements, stream, expectedVersion, bodies)),
+      );
     } catch (error) {
-      logger?.warn({ err: error }, 'cannot read data_version');
-      return false;
+      // The UNIQUE (stream, stream_version) constraint is the last line of defence.
+      if (!isVersionConflict(error)) throw error;
+      const actual = guard('cannot read a stream version', () => versionOf(stream));
+      throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
     }
-    if (version === lastDataVersion) return false;
-    lastDataVersion = version;
     wakeAll();
-    return true;
+    return result;
   };
-  const stopRechecks = (): void => {
-    clearTimeout(recheck);
-    recheck = undefined;
-  };
-  const armRecheck = (): void => {
-    if (closed || subscriptions.size === 0 || recheckStep >= RECHECK_DELAYS_MS.length) {
-      recheck = undefined;
-      return;
-    }
-    recheck = setTimeout(() => {
-      if (checkForeignCommits()) recheck = undefined;
-      else armRecheck();
-    }, RECHECK_DELAYS_MS[recheckStep++]);
-  };
-  const onWatchEvent = (): void => {
-    recheckStep = 0;
-    if (immediatePending) return;
-    immediatePending = true;
-    setImmediate(() => {
-      immediatePending = false;
-      // A commit made by this process is already visible; another process's may still be in flight.
-      if (checkForeignCommits()) stopRechecks();
-      else if (recheck === undefined) armRecheck();
-    });
-  };
-  const startNoticing = (): void => {
+
+  const commits = new CommitWatcher({
+    path,
+    dataVersion: () => integer(path, statements.dataVersion.get(), 'data_version'),
+    wake: wakeAll,
+    active: () => !closed && subscriptions.size > 0,
+    pollIntervalMs,
+    watch: options.watch !== false,
+    logger,
+  });
+  const startWatching = (): void => {
     try {
-      lastDataVersion = integer(statements.dataVersion.get(), 'data_version');
+      commits.start();
     } catch (error) {
       throw storageError('cannot start a subscription', error);
     }
-    poll = setInterval(checkForeignCommits, pollIntervalMs);
-    if (options.watch === false) return;
-    const file = basename(path);
-    try {
-      watcher = watch(dirname(path), (_event, filename) => {
-        // Any change to the database file or its WAL (or an unnamed event).
-        if (filename === null || filename.startsWith(file)) onWatchEvent();
-      });
-      watcher.on('error', (error) => {
-        logger?.warn({ err: error }, 'watch failed; falling back to the safety poll');
-        watcher?.close();
-        watcher = undefined;
-      });
-    } catch (error) {
-      logger?.warn({ err: error }, 'cannot watch the database directory; using the safety poll');
-    }
-  };
-  const stopNoticing = (): void => {
-    clearInterval(poll);
-    poll = undefined;
-    stopRechecks();
-    watcher?.close();
-    watcher = undefined;
   };
 
   const source: SubscriptionSource<E> = {
@@ -415,19 +426,14 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       Promise.resolve(
         guard('cannot read events', () => readAfter(afterPosition, streamPrefix, limit)),
       ),
-    consumerPosition: (consumer) =>
-      Promise.resolve(
-        guard('cannot read a consumer position', () =>
-          integer(statements.consumer.get(consumer) ?? { position: 0 }, 'position'),
-        ),
-      ),
+    consumerPosition: (consumer) => Promise.resolve(consumerPositionOf(consumer)),
     commitConsumer: (consumer, position) => Promise.resolve(commit(consumer, position)),
     reportUnhandled: (error, consumer) => {
       logger?.error({ err: error, consumer }, 'event-log subscription stopped');
     },
     stopped: (subscription) => {
       subscriptions.delete(subscription);
-      if (subscriptions.size === 0) stopNoticing();
+      if (subscriptions.size === 0) commits.stop();
     },
   };
 
@@ -435,46 +441,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
-    append: (stream, expectedVersion, events) =>
-      run(() => {
-        ensureOpen();
-        assertName(stream, 'stream');
-        assertInteger(expectedVersion, 'expectedVersion', 0);
-        const bodies = serializeEvents(events);
-        let result: AppendResult;
-        try {
-          result = guard(`cannot append to ${JSON.stringify(stream)}`, () =>
-            immediate(db, () => {
-              const actual = versionOf(stream);
-              if (actual !== expectedVersion)
-                throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
-              const recordedAt = new Date().toISOString();
-              const positions = bodies.map((body, index) => {
-                const parameters: SQLInputValue[] = [
-                  stream,
-                  expectedVersion + index + 1,
-                  recordedAt,
-                  body,
-                ];
-                return Number(statements.insert.run(...parameters).lastInsertRowid);
-              });
-              return { streamVersion: expectedVersion + bodies.length, positions };
-            }),
-          );
-        } catch (error) {
-          // The UNIQUE (stream, stream_version) constraint is the last line of defence.
-          const code = sqliteCode((error as { cause?: unknown }).cause);
-          if (code === SQLITE_CONSTRAINT_UNIQUE || code === SQLITE_CONSTRAINT_PRIMARYKEY)
-            throw new WrongExpectedVersionError({
-              stream,
-              expected: expectedVersion,
-              actual: guard('cannot read a stream version', () => versionOf(stream)),
-            });
-          throw error;
-        }
-        wakeAll();
-        return result;
-      }),
+    append: (stream, expectedVersion, events) => run(() => append(stream, expectedVersion, events)),
 
     readStream: (stream: string, readOptions?: ReadStreamOptions) =>
       run(() => {
@@ -482,7 +449,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
         assertName(stream, 'stream');
         const fromVersion = normalizeFromVersion(readOptions);
         return guard(`cannot read ${JSON.stringify(stream)}`, () =>
-          statements.readStream.all(stream, fromVersion).map(toRecorded),
+          statements.readStream.all(stream, fromVersion).map((row) => toRecorded<E>(path, row)),
         );
       }),
 
@@ -503,7 +470,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
     subscribe: (subscribeOptions: SubscribeOptions<E>): Subscription => {
       ensureOpen();
       const subscription = new LiveSubscription(subscribeOptions, source);
-      if (subscriptions.size === 0) startNoticing();
+      if (subscriptions.size === 0) startWatching();
       subscriptions.add(subscription);
       subscription.begin();
       return subscription;
@@ -513,9 +480,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       run(() => {
         ensureOpen();
         assertName(consumer, 'consumer');
-        return guard('cannot read a consumer position', () =>
-          integer(statements.consumer.get(consumer) ?? { position: 0 }, 'position'),
-        );
+        return consumerPositionOf(consumer);
       }),
 
     commitConsumer: (consumer: string, position: number) =>
@@ -528,7 +493,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
-      stopNoticing();
+      commits.stop();
       try {
         db.close();
       } catch (error) {

@@ -1,17 +1,28 @@
 /**
- * BIND 9.18 for the parent and for the BIND signer: named.conf, rndc.conf, and the
- * pre-created keys (reference/nameservers.md §2 and the "lab shortcut" of §5).
+ * BIND 9.18 for the parent, the BIND signer and the inline-signing trap: named.conf, rndc.conf
+ * and the server kind (reference/nameservers.md §2; the keys are made in bind-keys.ts).
  *
  * Zones are dynamic (allow-update by TSIG) with `dnssec-policy` and no inline-signing: the only
  * 9.18 set-up in which foreign DNSKEYs can be added later (nameservers.md §2.2). The
  * `bind-inline-signing` trap turns inline-signing on, and nothing else.
  */
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runTool } from './commands.js';
+import { createBindZoneKeys, DNSSEC_POLICY_NAME, type BindPrograms } from './bind-keys.js';
+import { reportedVersion } from './commands.js';
+import { RNDC_PORT } from './config.js';
 import { LabError } from './errors.js';
-
-export const DNSSEC_POLICY_NAME = 'chorus';
+import { toolSucceeds } from './readiness.js';
+import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
+import {
+  programPath,
+  type LabServerKind,
+  type PrepareContext,
+  type Programs,
+} from './server-kind.js';
+import { bindSettings } from './traps.js';
+import type { LabServer } from './types.js';
+import { childZoneFile, stripDot, zoneFileName } from './zones.js';
 
 export interface BindZone {
   zone: string;
@@ -119,79 +130,124 @@ export function rndcConfig(options: {
   ].join('\n');
 }
 
-export interface BindKey {
-  /** Key file base name, e.g. `Kexample.test.+013+12345`. */
-  baseName: string;
-  keyTag: number;
-  isKeySigningKey: boolean;
+function rndcKeyName(server: LabServer): string {
+  return `chorus-rndc-${server.id}`;
 }
 
-export interface BindZoneKeys {
-  zone: string;
-  ksk: BindKey;
-  zsk: BindKey;
-  /** DS of the KSK as `dnssec-dsfromkey -2` prints it, rdata only: `tag 13 2 HEX`. */
-  ds: string;
+/** Where a BIND server keeps the zone file of `zone`. */
+export function bindZoneFile(server: LabServer, zone: string): string {
+  return path.join(server.directory, zoneFileName(zone, 'db'));
 }
 
-export interface BindPrograms {
-  dnssecKeygen: string;
-  dnssecSettime: string;
-  dnssecDsfromkey: string;
+function rndcControl(server: LabServer) {
+  if (server.control.kind !== 'rndc') throw new LabError(`internal: ${server.id} is not BIND`);
+  return server.control;
 }
 
-async function readKey(keyDirectory: string, baseName: string): Promise<BindKey> {
-  const match = /\+\d{3}\+(\d{1,5})$/.exec(baseName);
-  if (!match) throw new LabError(`unexpected key file name from dnssec-keygen: ${baseName}`);
-  const state = await readFile(path.join(keyDirectory, `${baseName}.state`), 'utf8');
-  return { baseName, keyTag: Number(match[1]), isKeySigningKey: /^KSK:\s*yes/m.test(state) };
+/** named.conf, rndc.conf and the rndc key; the key directory, 0700 (it holds private keys). */
+async function writeBindConfig(server: LabServer, ttl: number): Promise<void> {
+  const control = rndcControl(server);
+  await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
+  await chmod(server.keys.path, 0o700);
+  const options = {
+    directory: server.directory,
+    address: server.address,
+    port: server.port,
+    rndcPort: control.port,
+    rndcKeyName: rndcKeyName(server),
+    rndcKeyFile: control.keyFile,
+  };
+  await Promise.all([
+    writeSecretFile(control.keyFile, bindKeyStatement(rndcKeyName(server), newTsigSecret())),
+    writeFile(
+      server.configFile,
+      namedConfig({
+        ...options,
+        ttl,
+        role: server.role,
+        ...bindSettings(server.id),
+        zones: server.zones.map((zone) => ({
+          zone: stripDot(zone),
+          file: bindZoneFile(server, zone),
+        })),
+        keyDirectory: server.keys.path,
+        tsigKeyName: server.tsig.name,
+        tsigKeyFile: server.tsig.keyFile,
+        pidFile: server.pidFile,
+      }),
+    ),
+    writeFile(control.configFile, rndcConfig(options)),
+  ]);
+}
+
+function bindPrograms(programs: Programs): BindPrograms {
+  return {
+    dnssecKeygen: programPath(programs, 'dnssec-keygen'),
+    dnssecSettime: programPath(programs, 'dnssec-settime'),
+    dnssecDsfromkey: programPath(programs, 'dnssec-dsfromkey'),
+  };
 }
 
 /**
- * Creates a zone's KSK and ZSK with the policy from named.conf, then marks them as already
- * published and signing, so that named signs at once and (`publishCds`) publishes its own
- * CDS/CDNSKEY at once instead of after hours (nameservers.md §5, "lab shortcut").
+ * Config, then zone files (a signer's; the parent's zone file needs every DS, so the lab writes
+ * it later), then keys. The parent publishes no CDS.
  */
-export async function createBindZoneKeys(
-  programs: BindPrograms,
-  options: { zone: string; keyDirectory: string; configFile: string; publishCds: boolean },
-): Promise<BindZoneKeys> {
-  const { keyDirectory, zone } = options;
-  const generated = await runTool(
-    programs.dnssecKeygen,
-    ['-q', '-K', keyDirectory, '-k', DNSSEC_POLICY_NAME, '-l', options.configFile, zone],
-    { cwd: keyDirectory },
-  );
-  const baseNames = generated.stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  const keys = await Promise.all(baseNames.map((baseName) => readKey(keyDirectory, baseName)));
-  const ksk = keys.find((key) => key.isKeySigningKey);
-  const zsk = keys.find((key) => !key.isKeySigningKey);
-  if (!ksk || !zsk || keys.length !== 2) {
-    throw new LabError(
-      `dnssec-keygen made ${keys.length} key(s) for ${zone}; expected one KSK and one ZSK`,
+async function prepareBind(server: LabServer, { config, programs }: PrepareContext) {
+  await writeBindConfig(server, config.ttl);
+  const isParent = server.role === 'parent';
+  if (!isParent) {
+    await Promise.all(
+      server.zones.map((zone) =>
+        writeFile(
+          bindZoneFile(server, zone),
+          childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
+        ),
+      ),
     );
   }
-  const kskStates = ['-g', 'OMNIPRESENT', '-k', 'OMNIPRESENT', '-1d', '-r', 'OMNIPRESENT', '-1d'];
-  const cdsStates = options.publishCds ? ['-d', 'RUMOURED', '-1d', '-P', 'sync', '-1d'] : [];
-  const zskStates = ['-g', 'OMNIPRESENT', '-k', 'OMNIPRESENT', '-1d', '-z', 'OMNIPRESENT', '-1d'];
-  const [, , ds] = await Promise.all([
-    runTool(programs.dnssecSettime, [
-      '-s',
-      ...kskStates,
-      ...cdsStates,
-      '-K',
-      keyDirectory,
-      ksk.baseName,
-    ]),
-    runTool(programs.dnssecSettime, ['-s', ...zskStates, '-K', keyDirectory, zsk.baseName]),
-    runTool(programs.dnssecDsfromkey, ['-2', path.join(keyDirectory, `${ksk.baseName}.key`)]),
-  ]);
-  // "example.test. IN DS 12345 13 2 HEX"
-  const dsMatch = /\sDS\s+(\d+\s+\d+\s+\d+\s+[0-9A-Fa-f]+)\s*$/m.exec(ds.stdout);
-  if (!dsMatch)
-    throw new LabError(`unexpected dnssec-dsfromkey output for ${zone}: ${ds.stdout.trim()}`);
-  return { zone, ksk, zsk, ds: dsMatch[1]!.toUpperCase() };
+  const keys = await Promise.all(
+    server.zones.map((zone) =>
+      createBindZoneKeys(bindPrograms(programs), {
+        zone: stripDot(zone),
+        keyDirectory: server.keys.path,
+        configFile: server.configFile,
+        publishCds: !isParent,
+      }),
+    ),
+  );
+  return keys.map((entry) => ({ zone: `${entry.zone}.`, ds: entry.ds }));
 }
+
+/** BIND 9.18: the parent, the BIND signer and the inline-signing trap. */
+export const bindKind: LabServerKind = {
+  software: 'bind',
+  programs: {
+    named: 'bind9',
+    rndc: 'bind9-utils',
+    'dnssec-keygen': 'bind9-utils',
+    'dnssec-settime': 'bind9-utils',
+    'dnssec-dsfromkey': 'bind9-utils',
+  },
+  needsLoopbackAlias: true,
+  version: (programs) => reportedVersion(programPath(programs, 'named'), ['-v'], /BIND\s+(\S+)/),
+  layout: (home, address, programs) => ({
+    software: 'bind',
+    binary: programPath(programs, 'named'),
+    configFile: path.join(home, 'named.conf'),
+    logFile: path.join(home, 'named.log'),
+    pidFile: path.join(home, 'named.pid'),
+    control: {
+      kind: 'rndc',
+      address,
+      port: RNDC_PORT,
+      keyFile: path.join(home, 'rndc.key'),
+      configFile: path.join(home, 'rndc.conf'),
+    },
+    keys: { kind: 'key-directory', path: path.join(home, 'keys') },
+  }),
+  prepare: prepareBind,
+  daemonArguments: (server) => ['-g', '-c', server.configFile],
+  sockets: () => [],
+  controlCheck: (server, programs) => () =>
+    toolSucceeds(programPath(programs, 'rndc'), ['-c', rndcControl(server).configFile, 'status']),
+};

@@ -1,6 +1,6 @@
 /**
  * The only module that runs programs: short-lived tools (dnssec-keygen, pdnsutil, ip…) and the
- * long-running daemons. It also maps every program to the Debian package that ships it.
+ * long-running daemons.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -9,54 +9,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { LabError } from './errors.js';
 
-/** Which Debian package ships each program the lab uses (checked with `dpkg -S` on Debian 12). */
-export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
-  named: 'bind9',
-  'tsig-keygen': 'bind9',
-  rndc: 'bind9-utils',
-  'dnssec-keygen': 'bind9-utils',
-  'dnssec-settime': 'bind9-utils',
-  'dnssec-dsfromkey': 'bind9-utils',
-  dig: 'bind9-dnsutils',
-  delv: 'bind9-dnsutils',
-  pdns_server: 'pdns-server',
-  pdnsutil: 'pdns-server',
-  knotd: 'knot',
-  knotc: 'knot',
-  keymgr: 'knot',
-  kdig: 'knot-dnsutils',
-  unbound: 'unbound',
-  'unbound-control': 'unbound',
-  ip: 'iproute2',
-};
-
-/** Data files the lab needs, with their Debian package. */
-export const REQUIRED_FILES: readonly { path: string; what: string; debianPackage: string }[] = [
-  {
-    path: '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql',
-    what: 'the PowerDNS gsqlite3 backend',
-    debianPackage: 'pdns-backend-sqlite3',
-  },
-];
-
-/** The programs `chorus lab up` runs, plus the control tools its status points to. */
-export const LAB_PROGRAMS = [
-  'named',
-  'rndc',
-  'dnssec-keygen',
-  'dnssec-settime',
-  'dnssec-dsfromkey',
-  'pdns_server',
-  'pdnsutil',
-  'knotd',
-  'knotc',
-  'keymgr',
-  'unbound',
-  'unbound-control',
-  'ip',
-] as const;
-
-export type LabProgram = (typeof LAB_PROGRAMS)[number];
+/** A data file the lab needs, and the Debian package that ships it. */
+export interface RequiredFile {
+  path: string;
+  what: string;
+  debianPackage: string;
+}
 
 /** The default search path: PATH plus the sbin directories, where Debian puts the daemons. */
 export function defaultSearchPath(): string {
@@ -66,15 +24,6 @@ export function defaultSearchPath(): string {
 async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function isReadable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.R_OK);
     return true;
   } catch {
     return false;
@@ -92,40 +41,6 @@ export async function findProgram(
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
-}
-
-/**
- * Finds every program and required file, or throws one LabError that names each missing
- * program and the Debian package to install.
- */
-export async function checkPrograms<P extends string>(
-  programs: readonly P[],
-  options: { searchPath?: string; files?: typeof REQUIRED_FILES } = {},
-): Promise<Record<P, string>> {
-  const searchPath = options.searchPath ?? defaultSearchPath();
-  const found = {} as Record<P, string>;
-  const missing: { what: string; debianPackage: string }[] = [];
-  const locations = await Promise.all(programs.map((program) => findProgram(program, searchPath)));
-  programs.forEach((program, index) => {
-    const location = locations[index];
-    if (location) found[program] = location;
-    else missing.push({ what: program, debianPackage: DEBIAN_PACKAGE_OF[program] ?? 'unknown' });
-  });
-  for (const file of options.files ?? REQUIRED_FILES) {
-    if (!(await isReadable(file.path))) {
-      missing.push({ what: `${file.what} (${file.path})`, debianPackage: file.debianPackage });
-    }
-  }
-  if (missing.length > 0) {
-    const packages = [...new Set(missing.map((entry) => entry.debianPackage))].sort();
-    const list = missing
-      .map((entry) => `${entry.what} (Debian package ${entry.debianPackage})`)
-      .join(', ');
-    throw new LabError(`missing ${list}; install with: apt-get install ${packages.join(' ')}`, {
-      debianPackage: packages.join(' '),
-    });
-  }
-  return found;
 }
 
 export interface ToolResult {
@@ -160,6 +75,16 @@ export async function runTool(
     );
   }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };
+}
+
+/** The version a program reports (`named -v`, `knotd -V`…): the first match of `pattern`, or 'unknown'. */
+export async function reportedVersion(
+  program: string,
+  args: readonly string[],
+  pattern: RegExp,
+): Promise<string> {
+  const result = await runTool(program, args, { allowFailure: true });
+  return pattern.exec(result.stdout + result.stderr)?.[1] ?? 'unknown';
 }
 
 /**

@@ -12,7 +12,18 @@ export {
   validateZones,
 } from './config.js';
 export type { LabConfig, LabOptions } from './config.js';
-export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, checkPrograms, findProgram } from './commands.js';
+export { findProgram } from './commands.js';
+export { checkPrograms } from './programs.js';
+export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, SERVER_KINDS } from './server-kinds.js';
+export type {
+  LabDaemonKind,
+  LabServerKind,
+  PrepareContext,
+  Programs,
+  ServerLayout,
+  ZoneDs,
+} from './server-kind.js';
+export type { LabResolverKind } from './unbound.js';
 export { LabError } from './errors.js';
 export { isRunning } from './processes.js';
 export { TRAPS } from './traps.js';

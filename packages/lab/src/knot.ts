@@ -4,6 +4,16 @@
  * and keeps DDNS changes across restarts (`zonefile-sync: 0`). The traps change one of the two:
  * `dnskey-management: full` (the default) or `zonefile-sync: -1`.
  */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { reportedVersion } from './commands.js';
+import { LabError } from './errors.js';
+import { toolSucceeds } from './readiness.js';
+import { knotKeySection, writeSecretFile } from './secrets.js';
+import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
+import { knotSettings } from './traps.js';
+import type { LabServer } from './types.js';
+import { childZoneFile, zoneFileName } from './zones.js';
 
 export interface KnotConfigOptions {
   directory: string;
@@ -84,3 +94,70 @@ export function knotConfig(options: KnotConfigOptions): string {
     '',
   ].join('\n');
 }
+
+function knotcControl(server: LabServer) {
+  if (server.control.kind !== 'knotc') throw new LabError(`internal: ${server.id} is not Knot`);
+  return server.control;
+}
+
+function knotKeySectionFile(server: LabServer): string {
+  return path.join(server.directory, 'tsig.knot.conf');
+}
+
+/** The TSIG key section (0600), knot.conf, the zone files and the KASP directory (0700). */
+async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareContext) {
+  await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
+  await chmod(server.keys.path, 0o700);
+  await Promise.all([
+    writeSecretFile(knotKeySectionFile(server), knotKeySection(server.tsig.name, tsigSecret)),
+    writeFile(
+      server.configFile,
+      knotConfig({
+        directory: server.directory,
+        address: server.address,
+        port: server.port,
+        ttl: config.ttl,
+        zones: server.zones,
+        controlSocket: knotcControl(server).socket,
+        pidFile: server.pidFile,
+        keyDirectory: server.keys.path,
+        tsigKeyName: server.tsig.name,
+        tsigKeySectionFile: knotKeySectionFile(server),
+        ...knotSettings(server.id),
+      }),
+    ),
+    ...server.zones.map((zone) =>
+      writeFile(
+        path.join(server.directory, zoneFileName(zone, 'zone')),
+        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
+      ),
+    ),
+  ]);
+  return [];
+}
+
+/** Knot 3.2: the Knot signer and its two traps. */
+export const knotKind: LabServerKind = {
+  software: 'knot',
+  programs: { knotd: 'knot', knotc: 'knot', keymgr: 'knot' },
+  needsLoopbackAlias: false,
+  version: (programs) => reportedVersion(programPath(programs, 'knotd'), ['-V'], /version\s+(\S+)/),
+  layout: (home, _address, programs) => ({
+    software: 'knot',
+    binary: programPath(programs, 'knotd'),
+    configFile: path.join(home, 'knot.conf'),
+    logFile: path.join(home, 'knotd.log'),
+    pidFile: path.join(home, 'knot.pid'),
+    control: {
+      kind: 'knotc',
+      socket: path.join(home, 'knot.sock'),
+      configFile: path.join(home, 'knot.conf'),
+    },
+    keys: { kind: 'kasp-database', path: path.join(home, 'keys') },
+  }),
+  prepare: prepareKnot,
+  daemonArguments: (server) => ['-c', server.configFile],
+  sockets: (server) => [knotcControl(server).socket],
+  controlCheck: (server, programs) => () =>
+    toolSucceeds(programPath(programs, 'knotc'), ['-c', knotcControl(server).configFile, 'status']),
+};

@@ -7,7 +7,6 @@
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkPrograms, LAB_PROGRAMS } from './commands.js';
 import {
   BROKEN_ZONE,
   defaultLabDirectory,
@@ -17,8 +16,9 @@ import {
 } from './config.js';
 import { LabError } from './errors.js';
 import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
-import { planLab, type Programs } from './plan.js';
+import { planLab } from './plan.js';
 import { prepareLab } from './prepare.js';
+import { checkPrograms } from './programs.js';
 import {
   ensurePidFile,
   isRunning,
@@ -29,7 +29,6 @@ import {
 import {
   allOf,
   answersDns,
-  controlCheck,
   signedZonesCheck,
   validatesCheck,
   waitUntilReady,
@@ -39,6 +38,14 @@ import {
   startRegistryAgent,
   stopRegistryAgent,
 } from './registry-agent-process.js';
+import { programPath, type Programs } from './server-kind.js';
+import {
+  controlCheck,
+  controlSockets,
+  daemonArguments,
+  LAB_PROGRAMS,
+  serverKind,
+} from './server-kinds.js';
 import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
 import type { LabRegistryAgent, LabResolver, LabServer, LabStatus, ServerId } from './types.js';
 
@@ -94,12 +101,7 @@ async function prepareDirectory(directory: string): Promise<void> {
 }
 
 function checkSocketPaths(status: LabStatus): void {
-  const sockets = [
-    ...status.servers.flatMap((server) =>
-      server.control.kind === 'knotc' ? [server.control.socket] : [],
-    ),
-    ...status.resolvers.map((resolver) => resolver.control.socket),
-  ];
+  const sockets = [...status.servers, ...status.resolvers].flatMap(controlSockets);
   const tooLong = sockets.find((socket) => Buffer.byteLength(socket) > MAX_SOCKET_PATH);
   if (tooLong) {
     throw new LabError(
@@ -108,17 +110,11 @@ function checkSocketPaths(status: LabStatus): void {
   }
 }
 
-function daemonArguments(entry: LabServer | LabResolver): string[] {
-  switch (entry.software) {
-    case 'bind':
-      return ['-g', '-c', entry.configFile];
-    case 'powerdns':
-      return [`--config-dir=${entry.directory}`];
-    case 'knot':
-      return ['-c', entry.configFile];
-    case 'unbound':
-      return ['-d', '-c', entry.configFile];
-  }
+/** Addresses that need a loopback alias (named listens only on configured addresses). */
+function aliasedAddresses(servers: readonly LabServer[]): string[] {
+  return servers
+    .filter((server) => serverKind(server).needsLoopbackAlias)
+    .map((server) => server.address);
 }
 
 function describe(entry: LabServer | LabResolver): string {
@@ -153,7 +149,7 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
   for (const address of previous.loopbackAliases) {
     if (!(await answersDns({ address, port: previous.port }))) free.push(address);
   }
-  await removeLoopbackAliases(programs.ip, free);
+  await removeLoopbackAliases(programPath(programs, 'ip'), free);
   await removeState(directory);
 }
 
@@ -202,27 +198,16 @@ function watch(entry: LabServer | LabResolver) {
   };
 }
 
-function controlPrograms(programs: Pick<Programs, 'rndc' | 'knotc' | 'unbound-control'>) {
-  return {
-    rndc: programs.rndc,
-    knotc: programs.knotc,
-    unboundControl: programs['unbound-control'],
-  };
-}
-
 /** Waits until each server answers its zones signed and its control endpoint works. */
 async function waitForServers(
   servers: readonly LabServer[],
-  programs: Pick<Programs, 'rndc' | 'knotc' | 'unbound-control'>,
+  programs: Programs,
   deadline: number,
   report: (server: LabServer) => void,
 ): Promise<void> {
   await Promise.all(
     servers.map(async (server) => {
-      const check = allOf(
-        signedZonesCheck(server, server.zones),
-        controlCheck(server.control, controlPrograms(programs)),
-      );
+      const check = allOf(signedZonesCheck(server, server.zones), controlCheck(server, programs));
       await waitUntilReady(watch(server), check, deadline);
       report(server);
     }),
@@ -287,11 +272,8 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
   );
   await prepareDirectory(config.directory);
-  // named listens only on addresses configured on an interface (see loopback.ts).
-  const namedAddresses = status.servers
-    .filter((server) => server.software === 'bind')
-    .map((server) => server.address);
-  status.loopbackAliases = await addLoopbackAliases(programs.ip, namedAddresses);
+  const namedAddresses = aliasedAddresses(status.servers);
+  status.loopbackAliases = await addLoopbackAliases(programPath(programs, 'ip'), namedAddresses);
   const startedProcesses: (LabServer | LabResolver)[] = [];
   try {
     await prepareLab(status, config, programs);
@@ -328,7 +310,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       ...status.resolvers.map(async (resolver) => {
         const check = allOf(
           validatesCheck(resolver, PARENT_ZONE),
-          controlCheck(resolver.control, controlPrograms(programs)),
+          controlCheck(resolver, programs),
         );
         await waitUntilReady(watch(resolver), check, deadline);
         progress(
@@ -350,7 +332,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       await stopRegistryAgent(status.registryAgent);
     }
     await stopAll(startedProcesses);
-    await removeLoopbackAliases(programs.ip, status.loopbackAliases);
+    await removeLoopbackAliases(programPath(programs, 'ip'), status.loopbackAliases);
     await removeState(config.directory);
     throw error;
   }
@@ -427,7 +409,7 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
     );
   }
   const programs = await checkPrograms(
-    ['rndc', 'knotc', 'unbound-control', 'ip'] as const,
+    LAB_PROGRAMS,
     options.searchPath === undefined
       ? { files: [] }
       : { searchPath: options.searchPath, files: [] },
@@ -435,10 +417,7 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   const targets = status.servers.filter((server) => wanted.includes(server.id));
 
   // named listens only on configured addresses: put back any alias that went missing.
-  const added = await addLoopbackAliases(
-    programs.ip,
-    targets.filter((server) => server.software === 'bind').map((server) => server.address),
-  );
+  const added = await addLoopbackAliases(programPath(programs, 'ip'), aliasedAddresses(targets));
   status.loopbackAliases = [...new Set([...status.loopbackAliases, ...added])];
 
   const previousPids = new Map(targets.map((server) => [server.id, server.pid]));

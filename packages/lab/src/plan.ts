@@ -3,21 +3,22 @@
  * computed from the config before anything runs.
  */
 import path from 'node:path';
-import type { LabProgram } from './commands.js';
 import {
   BROKEN_ZONE,
   NAMESERVER_NAME,
   PARENT_ZONE,
-  POWERDNS_API_PORT,
-  RNDC_PORT,
+  SIGNER_IDS,
   TRAP_IDS,
   type LabConfig,
 } from './config.js';
 import { LabError } from './errors.js';
+import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import { TSIG_ALGORITHM } from './secrets.js';
+import type { Programs } from './server-kind.js';
+import { SERVER_KINDS } from './server-kinds.js';
 import { stateFilePath } from './state.js';
 import { isTrap, trapDescription, TRAPS } from './traps.js';
-import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
+import { unboundKind } from './unbound.js';
 import type {
   LabRegistryAgent,
   LabResolver,
@@ -27,18 +28,48 @@ import type {
   ServerId,
   SignerId,
   StubZone,
-  TrapId,
 } from './types.js';
 
-/** Absolute path of each program, from `checkPrograms`. */
-export type Programs = Record<LabProgram, string>;
-
-export function zoneFileName(zone: string, extension: string): string {
-  return `${zone.replace(/\.$/, '')}.${extension}`;
+/** The software each server runs: the parent is BIND, a signer its namesake, a trap as listed. */
+function softwareOf(id: ServerId): LabServer['software'] {
+  if (id === 'parent') return 'bind';
+  return isTrap(id) ? TRAPS[id].software : id;
 }
 
-export function stripDot(zone: string): string {
-  return zone.replace(/\.$/, '');
+function roleOf(id: ServerId): LabServer['role'] {
+  if (id === 'parent') return 'parent';
+  return isTrap(id) ? 'trap' : 'signer';
+}
+
+/** The zones each server serves: the parent `test.`, the BIND signer also the broken zone. */
+function zonesOf(id: ServerId, config: LabConfig): string[] {
+  if (id === 'parent') return [PARENT_ZONE];
+  return id === 'bind' ? [...config.zones, BROKEN_ZONE] : [...config.zones];
+}
+
+/** A server's entry: what every server shares, plus its kind's files, control and key store. */
+function planServer(id: ServerId, config: LabConfig, programs: Programs): LabServer {
+  const home = path.join(config.directory, id);
+  const address = config.addresses[id];
+  return {
+    id,
+    role: roleOf(id),
+    version: 'unknown',
+    nameserverName: NAMESERVER_NAME[id],
+    address,
+    port: config.port,
+    zones: zonesOf(id, config),
+    pid: 0,
+    alive: false,
+    directory: home,
+    tsig: {
+      name: `chorus-${id}`,
+      algorithm: TSIG_ALGORITHM,
+      keyFile: path.join(home, 'tsig.key'),
+    },
+    ...(isTrap(id) ? { trap: trapDescription(id) } : {}),
+    ...SERVER_KINDS[softwareOf(id)].layout(home, address, programs),
+  };
 }
 
 /**
@@ -79,114 +110,8 @@ export function planLab(
   registryAgentCommand: readonly string[] = defaultRegistryAgentCommand(),
 ): LabStatus {
   const { directory, port, addresses } = config;
-  const serverDirectory = (id: ServerId | ResolverId) => path.join(directory, id);
-
-  /** What every server shares: its address, directory, TSIG key and trap description. */
-  const common = (
-    id: ServerId,
-    zones: string[],
-  ): Omit<
-    LabServer,
-    'software' | 'binary' | 'configFile' | 'logFile' | 'pidFile' | 'control' | 'keys'
-  > => {
-    const home = serverDirectory(id);
-    const role: LabServer['role'] = id === 'parent' ? 'parent' : isTrap(id) ? 'trap' : 'signer';
-    return {
-      id,
-      role,
-      version: 'unknown',
-      nameserverName: NAMESERVER_NAME[id],
-      address: addresses[id],
-      port,
-      zones,
-      pid: 0,
-      alive: false,
-      directory: home,
-      tsig: {
-        name: `chorus-${id}`,
-        algorithm: TSIG_ALGORITHM,
-        keyFile: path.join(home, 'tsig.key'),
-      },
-      ...(isTrap(id) ? { trap: trapDescription(id) } : {}),
-    };
-  };
-
-  const bindServer = (id: ServerId, zones: string[]): LabServer => {
-    const home = serverDirectory(id);
-    return {
-      ...common(id, zones),
-      software: 'bind',
-      binary: programs.named,
-      configFile: path.join(home, 'named.conf'),
-      logFile: path.join(home, 'named.log'),
-      pidFile: path.join(home, 'named.pid'),
-      control: {
-        kind: 'rndc',
-        address: addresses[id],
-        port: RNDC_PORT,
-        keyFile: path.join(home, 'rndc.key'),
-        configFile: path.join(home, 'rndc.conf'),
-      },
-      keys: { kind: 'key-directory', path: path.join(home, 'keys') },
-    };
-  };
-
-  const powerDnsServer = (id: ServerId): LabServer => {
-    const home = serverDirectory(id);
-    return {
-      ...common(id, [...config.zones]),
-      software: 'powerdns',
-      binary: programs.pdns_server,
-      configFile: path.join(home, 'pdns.conf'),
-      logFile: path.join(home, 'pdns.log'),
-      pidFile: path.join(home, 'pdns.pid'),
-      control: {
-        kind: 'powerdns-api',
-        url: `http://${addresses[id]}:${POWERDNS_API_PORT}/api/v1/servers/localhost`,
-        address: addresses[id],
-        port: POWERDNS_API_PORT,
-        apiKeyFile: path.join(home, 'api.key'),
-      },
-      keys: { kind: 'sqlite-database', path: path.join(home, 'pdns.sqlite3') },
-    };
-  };
-
-  const knotServer = (id: ServerId): LabServer => {
-    const home = serverDirectory(id);
-    return {
-      ...common(id, [...config.zones]),
-      software: 'knot',
-      binary: programs.knotd,
-      configFile: path.join(home, 'knot.conf'),
-      logFile: path.join(home, 'knotd.log'),
-      pidFile: path.join(home, 'knot.pid'),
-      control: {
-        kind: 'knotc',
-        socket: path.join(home, 'knot.sock'),
-        configFile: path.join(home, 'knot.conf'),
-      },
-      keys: { kind: 'kasp-database', path: path.join(home, 'keys') },
-    };
-  };
-
-  const trapServer = (id: TrapId): LabServer => {
-    switch (TRAPS[id].software) {
-      case 'bind':
-        return bindServer(id, [...config.zones]);
-      case 'powerdns':
-        return powerDnsServer(id);
-      case 'knot':
-        return knotServer(id);
-    }
-  };
-
-  const servers = [
-    bindServer('parent', [PARENT_ZONE]),
-    bindServer('bind', [...config.zones, BROKEN_ZONE]),
-    powerDnsServer('powerdns'),
-    knotServer('knot'),
-    ...(config.traps ? TRAP_IDS.map(trapServer) : []),
-  ];
+  const serverIds: ServerId[] = ['parent', ...SIGNER_IDS, ...(config.traps ? TRAP_IDS : [])];
+  const servers = serverIds.map((id) => planServer(id, config, programs));
   const stub = (zone: string, server: ServerId): StubZone => ({
     zone,
     server,
@@ -196,31 +121,22 @@ export function planLab(
   const followsDelegations = port === 53;
 
   const resolver = (id: ResolverId, target: ServerId, stubZones: StubZone[]): LabResolver => {
-    const home = serverDirectory(id);
+    const home = path.join(directory, id);
     return {
       id,
-      software: 'unbound',
       version: 'unknown',
       mode: target === 'parent' ? 'delegation' : 'forced-signer',
       address: addresses[id],
       port,
       pid: 0,
       alive: false,
-      binary: programs.unbound,
       directory: home,
-      configFile: path.join(home, 'unbound.conf'),
-      logFile: path.join(home, 'unbound.log'),
-      pidFile: path.join(home, 'unbound.pid'),
       target: {
         server: target,
         zones: stubZones.filter((entry) => entry.server === target).map((entry) => entry.zone),
       },
       stubZones,
-      control: {
-        kind: 'unbound-control',
-        socket: path.join(home, 'control.sock'),
-        configFile: path.join(home, 'unbound.conf'),
-      },
+      ...unboundKind.layout(home, programs),
     };
   };
   const parentStub = stub(PARENT_ZONE, 'parent');
@@ -235,9 +151,7 @@ export function planLab(
     ]);
   const resolvers = [
     resolver('resolver-delegation', 'parent', [parentStub, ...childStubs]),
-    forced('bind'),
-    forced('powerdns'),
-    forced('knot'),
+    ...SIGNER_IDS.map(forced),
   ];
 
   return {
@@ -267,7 +181,12 @@ export function planLab(
     servers,
     resolvers,
     registryAgent: planRegistryAgent(config, registryAgentCommand),
-    trustAnchor: { zone: PARENT_ZONE, ds: [], file: path.join(directory, 'trust-anchor.ds') },
+    trustAnchor: {
+      zone: PARENT_ZONE,
+      ds: [],
+      file: path.join(directory, 'trust-anchor.ds'),
+      delvFile: path.join(directory, 'trust-anchor.delv.conf'),
+    },
   };
 }
 

@@ -4,10 +4,18 @@
  * CDS (SHA-256) and CDNSKEY, and open to DNS UPDATE signed with the lab's TSIG key. The
  * `powerdns-no-direct-dnskey` trap sets `direct-dnskey=no`, and nothing else.
  */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
-import { runTool } from './commands.js';
+import { reportedVersion, runTool } from './commands.js';
+import { POWERDNS_API_PORT } from './config.js';
 import { LabError } from './errors.js';
-import { TSIG_ALGORITHM } from './secrets.js';
+import type { CheckResult } from './readiness.js';
+import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
+import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
+import { powerDnsSettings } from './traps.js';
+import type { LabServer } from './types.js';
+import { childZoneFile, stripDot, zoneFileName } from './zones.js';
 
 export const POWERDNS_SCHEMA_FILE = '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql';
 
@@ -72,7 +80,11 @@ async function loadSqlite(): Promise<typeof NodeSqlite> {
   }
 }
 
-/** Creates the gsqlite3 schema and stores the TSIG key (by SQL, so the secret is never an argument). */
+/**
+ * Creates the gsqlite3 schema and stores the TSIG key (by SQL, so the secret is never an
+ * argument). The file is made 0600 first: it holds the TSIG secret and the private keys, and
+ * SQLite gives its -wal and -shm files the database's mode.
+ */
 async function createDatabase(options: {
   database: string;
   schema: string;
@@ -80,6 +92,7 @@ async function createDatabase(options: {
   tsigSecret: string;
 }): Promise<void> {
   const { DatabaseSync } = await loadSqlite();
+  await writeSecretFile(options.database, '');
   const database = new DatabaseSync(options.database);
   try {
     database.exec(options.schema);
@@ -125,3 +138,116 @@ export async function preparePowerDnsDatabase(options: {
     await pdnsutil('set-meta', zone, 'TSIG-ALLOW-DNSUPDATE', options.tsigKeyName);
   }
 }
+
+function apiControl(server: LabServer) {
+  if (server.control.kind !== 'powerdns-api') {
+    throw new LabError(`internal: ${server.id} is not PowerDNS`);
+  }
+  return server.control;
+}
+
+/** An authenticated GET on the API answers 2xx. */
+async function apiAnswers(server: LabServer): Promise<CheckResult> {
+  const { url, apiKeyFile } = apiControl(server);
+  const apiKey = (await readFile(apiKeyFile, 'utf8')).trim();
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { 'X-API-Key': apiKey },
+      signal: AbortSignal.timeout(1000),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ready: false, reason: `the API at ${url} does not answer (${reason})` };
+  }
+  await response.body?.cancel();
+  return response.ok
+    ? { ready: true }
+    : { ready: false, reason: `the API at ${url} answered HTTP ${response.status}` };
+}
+
+/** The API key (0600), pdns.conf (0600: it holds the key), zone files, then the database. */
+async function preparePowerDns(
+  server: LabServer,
+  { config, programs, tsigSecret }: PrepareContext,
+) {
+  const control = apiControl(server);
+  const apiKey = newApiKey();
+  const zonesDirectory = path.join(server.directory, 'zones');
+  await mkdir(zonesDirectory, { recursive: true });
+  const zones = server.zones.map((zone) => ({
+    zone: stripDot(zone),
+    file: path.join(zonesDirectory, zoneFileName(zone, 'zone')),
+  }));
+  await Promise.all([
+    writeSecretFile(control.apiKeyFile, `${apiKey}\n`),
+    writeSecretFile(
+      server.configFile,
+      pdnsConfig({
+        directory: server.directory,
+        address: server.address,
+        port: server.port,
+        apiPort: control.port,
+        apiKey,
+        database: server.keys.path,
+        ...powerDnsSettings(server.id),
+      }),
+    ),
+    ...server.zones.map((zone, index) =>
+      writeFile(
+        zones[index]!.file,
+        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
+      ),
+    ),
+  ]);
+  await preparePowerDnsDatabase({
+    pdnsutil: programPath(programs, 'pdnsutil'),
+    configDirectory: server.directory,
+    database: server.keys.path,
+    schema: await readFile(POWERDNS_SCHEMA_FILE, 'utf8'),
+    zones,
+    tsigKeyName: server.tsig.name,
+    tsigSecret,
+  });
+  await chmod(server.keys.path, 0o600);
+  return [];
+}
+
+/** PowerDNS 4.7 with gsqlite3: the PowerDNS signer and the no-direct-dnskey trap. */
+export const powerDnsKind: LabServerKind = {
+  software: 'powerdns',
+  programs: { pdns_server: 'pdns-server', pdnsutil: 'pdns-server' },
+  requiredFiles: [
+    {
+      path: POWERDNS_SCHEMA_FILE,
+      what: 'the PowerDNS gsqlite3 backend',
+      debianPackage: 'pdns-backend-sqlite3',
+    },
+  ],
+  needsLoopbackAlias: false,
+  version: (programs) =>
+    reportedVersion(
+      programPath(programs, 'pdns_server'),
+      ['--version'],
+      /PowerDNS Authoritative Server\s+(\S+)/,
+    ),
+  layout: (home, address, programs) => ({
+    software: 'powerdns',
+    binary: programPath(programs, 'pdns_server'),
+    configFile: path.join(home, 'pdns.conf'),
+    logFile: path.join(home, 'pdns.log'),
+    pidFile: path.join(home, 'pdns.pid'),
+    control: {
+      kind: 'powerdns-api',
+      url: `http://${address}:${POWERDNS_API_PORT}/api/v1/servers/localhost`,
+      address,
+      port: POWERDNS_API_PORT,
+      apiKeyFile: path.join(home, 'api.key'),
+    },
+    keys: { kind: 'sqlite-database', path: path.join(home, 'pdns.sqlite3') },
+  }),
+  prepare: preparePowerDns,
+  daemonArguments: (server) => [`--config-dir=${server.directory}`],
+  sockets: () => [],
+  controlCheck: (server) => () => apiAnswers(server),
+};

@@ -3,7 +3,6 @@
  * server serve its signed zones, does a resolver validate from the lab's trust anchor) and on
  * each control endpoint.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { query } from '@chorus/dns';
@@ -11,7 +10,6 @@ import type { NameServer } from '@chorus/core';
 import { runTool } from './commands.js';
 import { LabError } from './errors.js';
 import { isRunning, tailFile } from './processes.js';
-import type { ServerControl, UnboundControl } from './types.js';
 
 /** True if something answers DNS at `server`, whatever the rcode. */
 export async function answersDns(server: NameServer): Promise<boolean> {
@@ -31,7 +29,7 @@ export interface WatchedProcess {
 }
 
 /** "Passed", or why not yet (shown if the deadline passes). */
-type CheckResult = { ready: true } | { ready: false; reason: string };
+export type CheckResult = { ready: true } | { ready: false; reason: string };
 
 async function failure(watched: WatchedProcess, reason: string): Promise<LabError> {
   const tail = await tailFile(watched.logFile);
@@ -93,56 +91,12 @@ export function validatesCheck(resolver: NameServer, zone: string) {
   };
 }
 
-/** Control tools: `rndc`, `knotc` and `unbound-control`, as absolute paths. */
-export interface ControlPrograms {
-  rndc: string;
-  knotc: string;
-  unboundControl: string;
-}
-
-async function toolSucceeds(program: string, args: string[]): Promise<CheckResult> {
+/** Passes when `program args…` exits 0; else its last output lines are the reason. */
+export async function toolSucceeds(program: string, args: string[]): Promise<CheckResult> {
   const result = await runTool(program, args, { allowFailure: true, timeoutMs: 3000 });
   if (result.exitCode === 0) return { ready: true };
   const output = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ');
   return { ready: false, reason: `${path.basename(program)} failed: ${output}` };
-}
-
-async function apiAnswers(url: string, apiKeyFile: string): Promise<CheckResult> {
-  const apiKey = (await readFile(apiKeyFile, 'utf8')).trim();
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      headers: { 'X-API-Key': apiKey },
-      signal: AbortSignal.timeout(1000),
-    });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ready: false, reason: `the API at ${url} does not answer (${reason})` };
-  }
-  await response.body?.cancel();
-  return response.ok
-    ? { ready: true }
-    : { ready: false, reason: `the API at ${url} answered HTTP ${response.status}` };
-}
-
-/**
- * The control endpoint answers: rndc status, knotc status, unbound-control status, or an
- * authenticated GET on the PowerDNS API. A busy port 953 or 8081 does not stop the daemons, so
- * this is the only way to notice it.
- */
-export function controlCheck(control: ServerControl | UnboundControl, programs: ControlPrograms) {
-  return (): Promise<CheckResult> => {
-    switch (control.kind) {
-      case 'rndc':
-        return toolSucceeds(programs.rndc, ['-c', control.configFile, 'status']);
-      case 'knotc':
-        return toolSucceeds(programs.knotc, ['-c', control.configFile, 'status']);
-      case 'unbound-control':
-        return toolSucceeds(programs.unboundControl, ['-c', control.configFile, 'status']);
-      case 'powerdns-api':
-        return apiAnswers(control.url, control.apiKeyFile);
-    }
-  };
 }
 
 /** Passes when every check passes, in order. */

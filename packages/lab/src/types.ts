@@ -154,6 +154,11 @@ export interface LabTrustAnchor {
   ds: DsRecordStatus[];
   /** The unbound `trust-anchor-file` shared by every resolver: the only anchor they have. */
   file: string;
+  /**
+   * The same anchor for `delv -a <delvFile> +root=<zone>`: a `trust-anchors { … static-ds … };`
+   * clause.
+   */
+  delvFile: string;
 }
 
 /**

@@ -2,7 +2,12 @@
  * unbound validating resolvers whose only trust anchor is the lab parent's DS
  * (reference/nameservers.md §5 and §6.15).
  */
-import type { StubZone } from './types.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { reportedVersion } from './commands.js';
+import { toolSucceeds } from './readiness.js';
+import { programPath, type LabDaemonKind, type Programs } from './server-kind.js';
+import type { LabResolver, LabStatus, StubZone } from './types.js';
 
 export interface UnboundConfigOptions {
   directory: string;
@@ -64,3 +69,53 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     ...stubZones,
   ].join('\n');
 }
+
+/** What a resolver kind adds to the shared hooks: its files and its config. */
+export interface LabResolverKind extends LabDaemonKind<LabResolver> {
+  layout(
+    home: string,
+    programs: Programs,
+  ): Pick<LabResolver, 'software' | 'binary' | 'configFile' | 'logFile' | 'pidFile' | 'control'>;
+  prepare(resolver: LabResolver, status: LabStatus): Promise<void>;
+}
+
+/** unbound: every lab resolver. */
+export const unboundKind: LabResolverKind = {
+  programs: { unbound: 'unbound', 'unbound-control': 'unbound' },
+  version: (programs) =>
+    reportedVersion(programPath(programs, 'unbound'), ['-V'], /Version\s+(\S+)/),
+  layout: (home, programs) => ({
+    software: 'unbound',
+    binary: programPath(programs, 'unbound'),
+    configFile: path.join(home, 'unbound.conf'),
+    logFile: path.join(home, 'unbound.log'),
+    pidFile: path.join(home, 'unbound.pid'),
+    control: {
+      kind: 'unbound-control',
+      socket: path.join(home, 'control.sock'),
+      configFile: path.join(home, 'unbound.conf'),
+    },
+  }),
+  prepare: (resolver, status) =>
+    writeFile(
+      resolver.configFile,
+      unboundConfig({
+        directory: resolver.directory,
+        address: resolver.address,
+        port: resolver.port,
+        ttl: status.ttl,
+        pidFile: resolver.pidFile,
+        controlSocket: resolver.control.socket,
+        trustAnchorFile: status.trustAnchor.file,
+        stubZones: resolver.stubZones,
+      }),
+    ),
+  daemonArguments: (resolver) => ['-d', '-c', resolver.configFile],
+  sockets: (resolver) => [resolver.control.socket],
+  controlCheck: (resolver, programs) => () =>
+    toolSucceeds(programPath(programs, 'unbound-control'), [
+      '-c',
+      resolver.control.configFile,
+      'status',
+    ]),
+};

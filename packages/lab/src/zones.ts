@@ -3,6 +3,15 @@
  * serial as the server bumps it) and the apex NS (the signer's own name) differ.
  */
 
+/** `example.test.` → `example.test.<extension>`. */
+export function zoneFileName(zone: string, extension: string): string {
+  return `${stripDot(zone)}.${extension}`;
+}
+
+export function stripDot(zone: string): string {
+  return zone.replace(/\.$/, '');
+}
+
 export interface ChildZoneOptions {
   zone: string;
   ttl: number;

@@ -19,7 +19,7 @@ export interface ConsistencyObserverOptions {
   zone: string;
   parentZone: string;
   parentServers: readonly NameServer[];
-  /** Every provider that is, was or may become a signer; `signer-registered` events add more. */
+  /** Every provider that is, was or may become a signer; {@link ConsistencyObserver.learn} adds more. */
   providers: readonly ConsistencyProvider[];
   /** DprpC and DprpP: the propagation slack added to TTLs for what may be cached. */
   margins: CacheMargins;
@@ -28,8 +28,8 @@ export interface ConsistencyObserverOptions {
   /** Δ, the sampling interval. Default 1000 ms. */
   intervalMs?: number;
   /**
-   * `always`: sample from creation (or from the first `signer-registered` when no provider is
-   * given) until shutdown. `during-process` (default): from each
+   * `always`: sample from creation (or, when no provider is given, from the first
+   * {@link ConsistencyObserver.learn} that names one) until shutdown. `during-process` (default): from each
    * `process-started` until `tailSeconds` after the process ends, when caches have caught up.
    */
   mode?: 'always' | 'during-process';
@@ -52,6 +52,12 @@ export interface ConsistencyObserverOptions {
   now?: () => number;
   /** The invariant evaluator; tests inject a scripted one. Default `evaluateInvariants`. */
   evaluate?: typeof evaluateInvariants;
+}
+
+/** What the observers know of a zone's group: every provider it ever had, and the cache margins. */
+export interface ZoneGroup {
+  providers: readonly ConsistencyProvider[];
+  margins: CacheMargins;
 }
 
 export interface ConsistencyRound {
@@ -78,6 +84,11 @@ export interface ConsistencyObserver extends Observer {
   checkOnce(): Promise<ConsistencyRound>;
   /** Starts sampling every Δ (what `always` mode does at creation, and a process start does otherwise). */
   start(): void;
+  /**
+   * Takes the zone's group (from the fold of its stream): providers join, none leaves (a former
+   * signer's NS may still be cached), and the margins replace the old ones.
+   */
+  learn(group: ZoneGroup): void;
   stats(): ConsistencyStats;
 }
 
@@ -192,24 +203,15 @@ export function createConsistencyObserver(
     checkOnce,
     start,
     stats: () => ({ ...stats, open: open.size }),
+    learn(group: ZoneGroup): void {
+      for (const provider of group.providers) providers.set(provider.id, provider);
+      margins = group.margins;
+      if (always && providers.size > 0) start();
+    },
     onEvent(envelope: ChorusEventEnvelope): void {
       const event = envelope as ZoneEvent;
       if (canonicalName(event.zone) !== canonicalName(zone)) return;
-      if (event.type === 'zone-defined') {
-        // The zone's propagation delays are the cache margins (standards §8.1).
-        margins = {
-          childSeconds: event.data.timing.childPropagationSeconds,
-          parentSeconds: event.data.timing.parentPropagationSeconds,
-        };
-      } else if (event.type === 'signer-registered') {
-        const signer = event.data.signer;
-        providers.set(signer.id, {
-          id: signer.id,
-          nameServerNames: signer.nameServerNames,
-          servers: signer.endpoints,
-        });
-        if (always) start();
-      } else if (event.type === 'process-started') {
+      if (event.type === 'process-started') {
         processId = event.data.processId;
         start();
       } else if (event.type === 'process-completed' || event.type === 'process-failed') {

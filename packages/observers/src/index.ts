@@ -5,11 +5,12 @@ export type {
   ConsistencyProvider,
   ConsistencyRound,
   ConsistencyStats,
+  ZoneGroup,
 } from './consistency-observer.js';
 export { evaluateInvariants } from './invariants.js';
 export type { InvariantInput, InvariantViolation } from './invariants.js';
 export { createObservationRecorder } from './observation-recorder.js';
-export type { ObservationRecorder } from './observation-recorder.js';
+export type { ObservationLog, ObservationRecorder } from './observation-recorder.js';
 export { createObserverPipeline } from './pipeline.js';
 export type { ObserverPipeline, ObserverPipelineOptions, ObserverStats } from './pipeline.js';
 export { APEX_TYPES, askServed, defaultProbes, probeNxName, sampleWire } from './sampler.js';
@@ -46,3 +47,10 @@ export type {
   ObservedVersion,
   ServedAnswer,
 } from './wire-history.js';
+export { createZoneObservers, zoneGroup } from './zone-observers.js';
+export type {
+  ZoneObserverStats,
+  ZoneObservers,
+  ZoneObserversLog,
+  ZoneObserversOptions,
+} from './zone-observers.js';

@@ -36,8 +36,11 @@ export interface ObservationRecorder {
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
+/** What the recorder needs of the log: a log of both families (`EventLog<ChorusEvent>`) will do. */
+export type ObservationLog = Pick<EventLog<ObservationEvent>, 'append' | 'streamVersion'>;
+
 export function createObservationRecorder(
-  log: EventLog<ObservationEvent>,
+  log: ObservationLog,
   zone: string,
   source: EventSource,
   options: { keyOwner?: (tag: number) => string | undefined } = {},

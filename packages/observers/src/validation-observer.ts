@@ -13,9 +13,9 @@ import type {
   NameServer,
   Observer,
   RecordType,
-  ZoneEventOf,
 } from '@chorus/core';
 import { recordValidationCheck, recordValidationFailure } from '@chorus/engine';
+import type { ZoneGroup } from './consistency-observer.js';
 import { validateViaProvider, type ValidatorResolve, type Verdict } from './validator.js';
 import {
   WireHistory,
@@ -135,6 +135,8 @@ export interface ValidationObserverStats {
 
 export interface ValidationObserver extends Observer {
   probeOnce(): Promise<ProbeReport>;
+  /** Takes the zone's group (from the fold of its stream): providers join, margins replace. */
+  learn(group: ZoneGroup): void;
   stats(): ValidationObserverStats;
 }
 
@@ -278,6 +280,13 @@ function linkInvariant(verdict: Verdict): InvariantId {
   return verdict.chain.length >= 3 ? 'I3' : 'I2';
 }
 
+/** Replaces the entry with the same id, or appends one. */
+function upsert<Entry extends { id: string }>(list: Entry[], entry: Entry): void {
+  const index = list.findIndex((known) => known.id === entry.id);
+  if (index < 0) list.push(entry);
+  else list[index] = entry;
+}
+
 /** Whether some server of the provider currently answers authoritatively for the zone. */
 function providerAnswers(history: WireHistory, provider: string): boolean {
   const answers = history.current({ provider, type: 'SOA' });
@@ -293,7 +302,7 @@ function providerAnswers(history: WireHistory, provider: string): boolean {
  */
 export function createValidationObserver(options: ValidationObserverOptions): ValidationObserver {
   const zone = normalizeName(options.zone);
-  // Signers that register later (`signer-registered`) join both lists.
+  // Providers learned later (`learn`) join both lists.
   const providers = [...options.providers];
   const wire = options.wire
     ? { ...options.wire, providers: [...options.wire.providers] }
@@ -588,33 +597,16 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         if (event.type === 'process-completed' || event.type === 'process-failed')
           processId = undefined;
       }
-      if (event.type === 'zone-defined' && wire && normalizeName(event.zone) === zone) {
-        // The zone's propagation delays are the cache margins (standards §8.1).
-        const timing = (event as ZoneEventOf<'zone-defined'>).data.timing;
-        wire.margins = {
-          childSeconds: timing.childPropagationSeconds,
-          parentSeconds: timing.parentPropagationSeconds,
-        };
+    },
+    learn(group) {
+      // Signers that register later join both lists; none leaves (its NS may still be cached).
+      for (const provider of group.providers) {
+        const server = provider.servers[0];
+        if (server) upsert(providers, { id: provider.id, server });
+        if (wire)
+          upsert(wire.providers, { id: provider.id, nameServerNames: provider.nameServerNames });
       }
-      const registered = event as Partial<ZoneEventOf<'signer-registered'>>;
-      if (event.type === 'signer-registered' && normalizeName(event.zone) === zone) {
-        const signer = registered.data!.signer;
-        const server = signer.endpoints[0];
-        if (server) {
-          const index = providers.findIndex((entry) => entry.id === signer.id);
-          providers.splice(index < 0 ? providers.length : index, index < 0 ? 0 : 1, {
-            id: signer.id,
-            server,
-          });
-        }
-        if (wire) {
-          const index = wire.providers.findIndex((entry) => entry.id === signer.id);
-          wire.providers.splice(index < 0 ? wire.providers.length : index, index < 0 ? 0 : 1, {
-            id: signer.id,
-            nameServerNames: signer.nameServerNames,
-          });
-        }
-      }
+      if (wire) wire.margins = group.margins;
     },
     probeOnce,
     stats: () => ({ ...stats }),

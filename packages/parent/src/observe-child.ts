@@ -207,15 +207,16 @@ async function resolveTargets(
   };
 }
 
-/**
- * Observes every address of every nameserver of the current delegation. Never throws for a
- * server that fails: it is recorded as `unreachable` or `bad-response` (only an abort throws).
- */
-export async function observeChildServers(
-  options: ObserveChildOptions,
-): Promise<ChildObservations> {
-  const zone = normalizeName(options.zone);
-  const port = options.port ?? DEFAULT_DNS_PORT;
+/** What every phase of an observation needs. */
+interface Run {
+  zone: string;
+  port: number;
+  queryOptions: QueryOptions;
+  lookup: ((name: string, signal?: AbortSignal) => Promise<string[]>) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function runOf(options: ObserveChildOptions): Run {
   const queryOptions: QueryOptions = {
     transport: 'tcp',
     dnssecOk: true,
@@ -229,40 +230,62 @@ export async function observeChildServers(
     (options.parentServers && options.parentServers.length > 0
       ? parentLookup(options.parentServers, queryOptions)
       : undefined);
+  return {
+    zone: normalizeName(options.zone),
+    port: options.port ?? DEFAULT_DNS_PORT,
+    queryOptions,
+    lookup,
+    signal: options.signal,
+  };
+}
 
-  const glue = new Map<string, string[]>(
-    options.delegation.glue.map((entry) => [canonical(entry.name), entry.addresses]),
-  );
-  const delegatedNames = [
-    ...new Set((options.delegation.ns?.records ?? []).map((name) => canonical(name))),
-  ].sort();
-  const resolved = await resolveTargets(delegatedNames, true, glue, lookup, options.signal);
+function identityOf(target: Target, port: number) {
+  return {
+    nameserver: target.nameserver,
+    address: target.address,
+    server: describeServer({ address: target.address, port }),
+    inDelegation: target.inDelegation,
+  };
+}
 
-  // Phase 1: the apex RRsets at every delegated address.
+type ApexResult = Awaited<ReturnType<typeof observeApex>>;
+
+/** The in-bailiwick NS names, delegated or served at the apex by a server that answered. */
+function inBailiwickNames(
+  zone: string,
+  delegatedNames: readonly string[],
+  apex: readonly { result: ApexResult }[],
+): string[] {
+  const names = new Set(delegatedNames.filter((name) => isSubdomain(name, zone)));
+  for (const { result } of apex) {
+    if (!result.ok) continue;
+    for (const name of result.apex.ns?.records ?? []) {
+      if (isSubdomain(name, zone)) names.add(canonical(name));
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * Phase 1: the apex RRsets at every delegated address. Phase 2: A/AAAA of every in-bailiwick NS
+ * name (delegated or proposed), then SOA again.
+ */
+async function observeDelegated(
+  run: Run,
+  delegatedNames: readonly string[],
+  targets: readonly Target[],
+): Promise<ChildServerObservation[]> {
+  const { zone, port, queryOptions } = run;
   const apex = await Promise.all(
-    resolved.targets.map(async (target) => ({
+    targets.map(async (target) => ({
       target,
       result: await observeApex(target, zone, port, queryOptions),
     })),
   );
-
-  // Phase 2: A/AAAA of every in-bailiwick NS name (delegated or proposed), then SOA again.
-  const inBailiwick = new Set(delegatedNames.filter((name) => isSubdomain(name, zone)));
-  for (const { result } of apex) {
-    if (!result.ok) continue;
-    for (const name of result.apex.ns?.records ?? []) {
-      if (isSubdomain(name, zone)) inBailiwick.add(canonical(name));
-    }
-  }
-  const hostNames = [...inBailiwick].sort();
-  const servers: ChildServerObservation[] = await Promise.all(
+  const hostNames = inBailiwickNames(zone, delegatedNames, apex);
+  return Promise.all(
     apex.map(async ({ target, result }): Promise<ChildServerObservation> => {
-      const identity = {
-        nameserver: target.nameserver,
-        address: target.address,
-        server: describeServer({ address: target.address, port }),
-        inDelegation: true,
-      };
+      const identity = identityOf(target, port);
       if (!result.ok) return { ...identity, status: result.status, error: result.error };
       try {
         const hosts = await observeHosts(result.endpoint, hostNames, queryOptions);
@@ -273,61 +296,88 @@ export async function observeChildServers(
       }
     }),
   );
+}
 
-  // Phase 3: nameservers a CSYNC-requested NS set would add.
-  const unresolved = [...resolved.unresolved];
-  const wantsNs = servers.some(
+/** True when some server's CSYNC asks for the NS RRset to be synchronised. */
+function csyncWantsNs(servers: readonly ChildServerObservation[]): boolean {
+  return servers.some(
     (entry) =>
       entry.status === 'answered' &&
       (entry.data.csync?.records ?? []).some((csync) =>
         csync.types.some((type) => type.toUpperCase() === 'NS'),
       ),
   );
-  if (wantsNs && options.observeCandidates !== false) {
-    const delegated = new Set(delegatedNames);
-    const proposed = new Set<string>();
-    const childAddresses = new Map<string, string[]>();
-    for (const entry of servers) {
-      if (entry.status !== 'answered') continue;
-      for (const name of entry.data.ns?.records ?? []) {
-        if (!delegated.has(canonical(name))) proposed.add(canonical(name));
-      }
-      for (const host of entry.data.hosts) {
-        const addresses = [...(host.a?.records ?? []), ...(host.aaaa?.records ?? [])];
-        if (addresses.length > 0) {
-          childAddresses.set(host.name, [
-            ...new Set([...(childAddresses.get(host.name) ?? []), ...addresses]),
-          ]);
-        }
+}
+
+/** NS names the child serves that are not delegated, and the addresses the child gives them. */
+function proposedNameservers(
+  servers: readonly ChildServerObservation[],
+  delegatedNames: readonly string[],
+) {
+  const delegated = new Set(delegatedNames);
+  const proposed = new Set<string>();
+  const childAddresses = new Map<string, string[]>();
+  for (const entry of servers) {
+    if (entry.status !== 'answered') continue;
+    for (const name of entry.data.ns?.records ?? []) {
+      if (!delegated.has(canonical(name))) proposed.add(canonical(name));
+    }
+    for (const host of entry.data.hosts) {
+      const addresses = [...(host.a?.records ?? []), ...(host.aaaa?.records ?? [])];
+      if (addresses.length > 0) {
+        childAddresses.set(host.name, [
+          ...new Set([...(childAddresses.get(host.name) ?? []), ...addresses]),
+        ]);
       }
     }
-    const candidates = await resolveTargets(
-      [...proposed].sort(),
-      false,
-      childAddresses,
-      lookup,
-      options.signal,
-    );
-    unresolved.push(...candidates.unresolved);
-    const observed = await Promise.all(
-      candidates.targets.map(async (target): Promise<ChildServerObservation> => {
-        const identity = {
-          nameserver: target.nameserver,
-          address: target.address,
-          server: describeServer({ address: target.address, port }),
-          inDelegation: false,
-        };
-        const result = await observeApex(target, zone, port, queryOptions);
-        if (!result.ok) return { ...identity, status: result.status, error: result.error };
-        return {
-          ...identity,
-          status: 'answered',
-          data: { ...result.apex, soaAfter: result.apex.soa, hosts: [] },
-        };
-      }),
-    );
-    servers.push(...observed);
   }
+  return { names: [...proposed].sort(), childAddresses };
+}
 
-  return { zone, observedAt: new Date().toISOString(), servers, unresolved };
+/** Phase 3: nameservers a CSYNC-requested NS set would add (apex only, `inDelegation: false`). */
+async function observeCandidates(
+  run: Run,
+  servers: readonly ChildServerObservation[],
+  delegatedNames: readonly string[],
+): Promise<{ servers: ChildServerObservation[]; unresolved: UnresolvedNameserver[] }> {
+  const { names, childAddresses } = proposedNameservers(servers, delegatedNames);
+  const candidates = await resolveTargets(names, false, childAddresses, run.lookup, run.signal);
+  const observed = await Promise.all(
+    candidates.targets.map(async (target): Promise<ChildServerObservation> => {
+      const identity = identityOf(target, run.port);
+      const result = await observeApex(target, run.zone, run.port, run.queryOptions);
+      if (!result.ok) return { ...identity, status: result.status, error: result.error };
+      return {
+        ...identity,
+        status: 'answered',
+        data: { ...result.apex, soaAfter: result.apex.soa, hosts: [] },
+      };
+    }),
+  );
+  return { servers: observed, unresolved: candidates.unresolved };
+}
+
+/**
+ * Observes every address of every nameserver of the current delegation. Never throws for a
+ * server that fails: it is recorded as `unreachable` or `bad-response` (only an abort throws).
+ */
+export async function observeChildServers(
+  options: ObserveChildOptions,
+): Promise<ChildObservations> {
+  const run = runOf(options);
+  const glue = new Map<string, string[]>(
+    options.delegation.glue.map((entry) => [canonical(entry.name), entry.addresses]),
+  );
+  const delegatedNames = [
+    ...new Set((options.delegation.ns?.records ?? []).map((name) => canonical(name))),
+  ].sort();
+  const resolved = await resolveTargets(delegatedNames, true, glue, run.lookup, run.signal);
+  const servers = await observeDelegated(run, delegatedNames, resolved.targets);
+  const unresolved = [...resolved.unresolved];
+  if (csyncWantsNs(servers) && options.observeCandidates !== false) {
+    const candidates = await observeCandidates(run, servers, delegatedNames);
+    servers.push(...candidates.servers);
+    unresolved.push(...candidates.unresolved);
+  }
+  return { zone: run.zone, observedAt: new Date().toISOString(), servers, unresolved };
 }

@@ -5,16 +5,19 @@ import { bindCapabilities } from './capabilities.js';
 import { parseBindConfig, type BindConfig } from './config.js';
 
 /**
- * Creates a BIND signer from a validated configuration. Without a logger, logs go nowhere.
+ * Creates a BIND signer from raw (JSON) configuration: validates it, checks that the TSIG and
+ * rndc key files are readable (ConfigError naming the key otherwise), and builds the signer.
+ * Without a logger, logs go nowhere.
  *
  * @example
- * const signer = createBindSigner(parseBindConfig(json), { logger });
+ * const signer = createBindSigner(json, { logger });
  * await signer.checkZone('example.test.', {});
  */
 export function createBindSigner(
-  config: BindConfig,
+  rawConfig: unknown,
   dependencies: Partial<PluginDependencies> = {},
 ): BindSigner {
+  const config = parseBindConfig(rawConfig, { checkFiles: true });
   const logger = (dependencies.logger ?? pino({ level: 'silent' })).child({
     plugin: BIND_PLUGIN_KIND,
     signerId: config.id,
@@ -28,5 +31,5 @@ export const bindPlugin = defineSignerPlugin<BindConfig>({
   kind: BIND_PLUGIN_KIND,
   capabilities: bindCapabilities,
   parseConfig: parseBindConfig,
-  create: (config, dependencies) => createBindSigner(config, dependencies),
+  create: createBindSigner,
 });

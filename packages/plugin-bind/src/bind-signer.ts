@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import {
-  AbortError,
   DnsResponseError,
   SignerCommandError,
   SignerConfigurationError,
@@ -29,9 +28,12 @@ import {
   dsIdentity,
   keyTag,
   normalizeName,
+  probeUpdateAccess,
   readApexFromServer,
   readTsigKeyFile,
   sendUpdate,
+  signalOption,
+  throwIfAborted,
   type TsigKey,
 } from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
@@ -67,10 +69,6 @@ const SERVED_DNSKEY_STATES = new Set(['rumoured', 'omnipresent']);
 interface OwnKey {
   file: BindKeyFile;
   status: DnssecStatusKey;
-}
-
-function abortIfNeeded(what: string, options: CallOptions): void {
-  if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
 }
 
 function endpoint(entry: { address: string; port?: number }): NameServer {
@@ -127,7 +125,7 @@ export class BindSigner implements Signer {
    */
   async checkZone(zone: ZoneName, options: CallOptions): Promise<void> {
     const name = normalizeName(zone);
-    abortIfNeeded(`checkZone ${name}`, options);
+    throwIfAborted(options.signal, `checkZone ${name}`);
     const configError = (setting: string, problem: string, fix: string) =>
       new SignerConfigurationError({ signerId: this.id, zone: name, setting, problem, fix });
 
@@ -180,10 +178,7 @@ export class BindSigner implements Signer {
   ): Promise<void> {
     const tsig = await this.#tsigKey();
     try {
-      await sendUpdate(this.#server, new UpdateBuilder(zone).requireRRsetExists(zone, 'SOA'), {
-        tsig,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      await probeUpdateAccess(this.#server, zone, tsig, options);
     } catch (error) {
       if (DnsResponseError.isInstance(error) && error.rcode === 'REFUSED')
         throw configError(
@@ -236,7 +231,7 @@ export class BindSigner implements Signer {
   /** BIND's own keys that it publishes (DNSKEY state rumoured or omnipresent), with their states. */
   async listOwnKeys(zone: ZoneName, options: CallOptions): Promise<SigningKey[]> {
     const name = normalizeName(zone);
-    abortIfNeeded(`listOwnKeys ${name}`, options);
+    throwIfAborted(options.signal, `listOwnKeys ${name}`);
     const { keys } = await this.#ownKeys(name, options);
     return keys
       .filter(({ status }) => {
@@ -256,9 +251,9 @@ export class BindSigner implements Signer {
   }
 
   async readApex(zone: ZoneName, options: CallOptions): Promise<ApexSnapshot> {
-    abortIfNeeded(`readApex ${zone}`, options);
+    throwIfAborted(options.signal, `readApex ${zone}`);
     return readApexFromServer(this.#server, zone, {
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signalOption(options.signal),
     });
   }
 
@@ -269,7 +264,7 @@ export class BindSigner implements Signer {
    */
   async applyChanges(plan: SignerPlan, options: CallOptions): Promise<ApplyResult> {
     const zone = normalizeName(plan.zone);
-    abortIfNeeded(`applyChanges ${zone}`, options);
+    throwIfAborted(options.signal, `applyChanges ${zone}`);
     assertPlanAllowed(this, plan);
     if (plan.signerId !== this.id)
       throw new UnsafePlanError(`the plan is for signer ${plan.signerId}, this is ${this.id}`);
@@ -282,10 +277,10 @@ export class BindSigner implements Signer {
     ]);
     this.#refuseUnsafe(zone, plan, keys, files, served);
     const { update, warnings } = this.#buildUpdate(zone, plan, served);
-    abortIfNeeded(`applyChanges ${zone}`, options);
+    throwIfAborted(options.signal, `applyChanges ${zone}`);
     const result = await sendUpdate(this.#server, update, {
       tsig,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signalOption(options.signal),
     });
     const adds = plan.changes.filter((change) => change.action === 'add').length;
     this.#logger.info(
@@ -414,7 +409,7 @@ export class BindSigner implements Signer {
     options: CallOptions = {},
   ): Promise<CheckDsResult> {
     const name = normalizeName(zone);
-    abortIfNeeded(`checkDs ${name}`, options);
+    throwIfAborted(options.signal, `checkDs ${name}`);
     const output = await this.#rndc.checkDs(name, input, options);
     this.#logger.info(
       { zone: name, keyTag: input.keyTag, state: input.state, since: output.since },

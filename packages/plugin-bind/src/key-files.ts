@@ -4,8 +4,15 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AbortError, SignerCommandError, type CallOptions, type DnskeyData } from '@chorus/core';
-import { canonicalName, isRecordOfType, keyTag, normalizeName, parseZone } from '@chorus/dns';
+import { SignerCommandError, type CallOptions, type DnskeyData } from '@chorus/core';
+import {
+  canonicalName,
+  isRecordOfType,
+  keyTag,
+  normalizeName,
+  parseZone,
+  throwIfAborted,
+} from '@chorus/dns';
 
 export interface BindKeyFile {
   /** e.g. `Kexample.test.+013+24582` */
@@ -134,7 +141,7 @@ export async function readZoneKeyFiles(
   zone: string,
   options: CallOptions = {},
 ): Promise<BindKeyFile[]> {
-  if (options.signal?.aborted) throw new AbortError(`reading ${directory}`, options.signal.reason);
+  throwIfAborted(options.signal, `reading ${directory}`);
   let entries: string[];
   try {
     entries = await readdir(directory);
@@ -157,7 +164,7 @@ export async function readZoneKeyFiles(
       }
     }),
   );
-  if (options.signal?.aborted) throw new AbortError(`reading ${directory}`, options.signal.reason);
+  throwIfAborted(options.signal, `reading ${directory}`);
   return files
     .filter((file): file is BindKeyFile => file !== undefined)
     .sort((a, b) => a.keyTag - b.keyTag);

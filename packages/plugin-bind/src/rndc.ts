@@ -1,13 +1,13 @@
 /**
- * The only file that runs `rndc` (through execa), and the parsers of its output.
+ * The rndc client (through the kit's command runner), and the parsers of its output.
  *
  * rndc exits 0 on several errors ("Error executing checkds command: no matching key found",
  * "Zone does not have dnssec-policy"), so every answer is parsed and anything unexpected becomes
  * a SignerCommandError. The rndc secret stays in its file: argv holds only paths.
  */
-import { execa, ExecaError } from 'execa';
 import type { Logger } from 'pino';
-import { AbortError, SignerCommandError, type CallOptions } from '@chorus/core';
+import { SignerCommandError, type CallOptions } from '@chorus/core';
+import { runCommand } from '@chorus/dns';
 import { DEFAULT_RNDC_PORT, DEFAULT_RNDC_TIMEOUT_MS, type BindRndcConfig } from './config.js';
 
 /** What `rndc zonestatus ZONE` says about a zone (the lines this plugin relies on). */
@@ -215,28 +215,20 @@ export class Rndc {
     args: string[],
     options: CallOptions = {},
   ): Promise<{ stdout: string; command: string[] }> {
-    const binary = this.#config.binary ?? 'rndc';
-    const argv = [...this.connectionArguments, ...args];
-    const command = [binary, ...argv];
-    if (options.signal?.aborted) throw new AbortError(command.join(' '), options.signal.reason);
-    const started = performance.now();
-    try {
-      const result = await execa(binary, argv, {
-        timeout: this.#config.timeoutMs ?? DEFAULT_RNDC_TIMEOUT_MS,
-        stdin: 'ignore',
-        ...(options.signal ? { cancelSignal: options.signal } : {}),
-        env: { LC_ALL: 'C' },
-        extendEnv: true,
-      });
-      const elapsedMs = Math.round(performance.now() - started);
-      this.#logger.debug({ command, elapsedMs }, 'rndc');
-      // A few errors are printed on stdout with exit status 0; callers parse the text.
-      return { stdout: `${result.stdout}${result.stderr ? `\n${result.stderr}` : ''}`, command };
-    } catch (error) {
-      const elapsedMs = Math.round(performance.now() - started);
-      this.#logger.debug({ command, elapsedMs, failed: true }, 'rndc');
-      throw wrapExecaError(error, command, options);
-    }
+    const result = await runCommand(
+      this.#config.binary ?? 'rndc',
+      [...this.connectionArguments, ...args],
+      {
+        timeoutMs: this.#config.timeoutMs ?? DEFAULT_RNDC_TIMEOUT_MS,
+        signal: options.signal,
+        isRetryable: (output) => UNREACHABLE.test(output),
+        missingHint: 'install bind9-utils or set rndc.binary',
+        logger: this.#logger,
+      },
+    );
+    // A few errors are printed on stdout with exit status 0; callers parse the text.
+    const { stdout, stderr, command } = result;
+    return { stdout: `${stdout}${stderr ? `\n${stderr}` : ''}`, command };
   }
 
   async zoneStatus(zone: string, options: CallOptions = {}): Promise<ZoneStatus> {
@@ -267,34 +259,4 @@ export class Rndc {
     const { stdout, command } = await this.run(args, options);
     return parseCheckDs(stdout, command);
   }
-}
-
-function wrapExecaError(error: unknown, command: string[], options: CallOptions): Error {
-  if (!(error instanceof ExecaError)) {
-    return new SignerCommandError({ command, stderr: String(error), cause: error });
-  }
-  if (error.isCanceled || options.signal?.aborted) {
-    return new AbortError(command.join(' '), options.signal?.reason ?? error);
-  }
-  const output = [error.stderr, error.stdout]
-    .map((part: unknown) => (typeof part === 'string' ? part.trim() : ''))
-    .filter((part) => part !== '')
-    .join('\n');
-  if (error.timedOut) {
-    return new SignerCommandError({ command, stderr: output, timedOut: true, cause: error });
-  }
-  if (error.code === 'ENOENT') {
-    return new SignerCommandError({
-      command,
-      stderr: `${command[0]} was not found (install bind9-utils or set rndc.binary)`,
-      cause: error,
-    });
-  }
-  return new SignerCommandError({
-    command,
-    ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-    stderr: output || error.shortMessage,
-    retryable: UNREACHABLE.test(output),
-    cause: error,
-  });
 }

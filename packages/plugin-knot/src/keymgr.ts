@@ -1,10 +1,9 @@
 /**
- * The only file that runs keymgr. It reads Knot's KASP database (own keys) and never writes to it.
+ * The keymgr client, on the kit's command runner. It reads Knot's KASP database (own keys) and never writes to it.
  * Every failure becomes a SignerCommandError, or AbortError when the caller's signal fired.
  */
-import { AbortError, SignerCommandError, type DnskeyData, type KeyRole } from '@chorus/core';
-import { keyTag, parseRecord } from '@chorus/dns';
-import { execa } from 'execa';
+import { SignerCommandError, type DnskeyData, type KeyRole } from '@chorus/core';
+import { keyTag, parseRecord, runCommand } from '@chorus/dns';
 import { outputErrors } from './knotc.js';
 import type { Logger } from 'pino';
 
@@ -149,42 +148,14 @@ export class Keymgr {
 
   /** Runs keymgr read-only and returns stdout. */
   async run(args: string[], options: RunOptions = {}): Promise<string> {
-    const argv = [this.#options.binary, ...this.baseArgs(), ...args];
-    const what = `keymgr ${args.join(' ')}`;
-    if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
-    const started = performance.now();
-    const result = await execa(argv[0]!, argv.slice(1), {
-      reject: false,
-      timeout: this.#options.timeoutMs,
-      ...(options.signal ? { cancelSignal: options.signal } : {}),
-      stdin: 'ignore',
-      env: { LC_ALL: 'C' },
+    const { stdout } = await runCommand(this.#options.binary, [...this.baseArgs(), ...args], {
+      timeoutMs: this.#options.timeoutMs,
+      signal: options.signal,
+      outputError: (out, err) => outputErrors(`${out}\n${err}`).join('\n') || undefined,
+      // The KASP database is an LMDB that knotd holds open; a busy lock clears by itself.
+      isRetryable: (output) => /busy|resource temporarily unavailable/i.test(output),
+      logger: this.#options.logger,
     });
-    this.#options.logger.debug(
-      {
-        command: argv,
-        exitCode: result.exitCode,
-        elapsedMs: Math.round(performance.now() - started),
-      },
-      'keymgr',
-    );
-    if (result.isCanceled || options.signal?.aborted)
-      throw new AbortError(what, options.signal?.reason);
-    const stdout = String(result.stdout ?? '');
-    const stderr = String(result.stderr ?? '');
-    const errors = outputErrors(`${stdout}\n${stderr}`);
-    if (result.failed || errors.length > 0) {
-      const text = errors.length > 0 ? errors.join('\n') : stderr.trim() || result.shortMessage;
-      throw new SignerCommandError({
-        command: argv,
-        ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-        stderr: text ?? '',
-        timedOut: result.timedOut,
-        // The KASP database is an LMDB that knotd holds open; a busy lock clears by itself.
-        retryable: result.timedOut || /busy|resource temporarily unavailable/i.test(text ?? ''),
-        cause: result.failed ? result : undefined,
-      });
-    }
     return stdout;
   }
 

@@ -14,7 +14,9 @@ export interface KnotSignerDependencies extends Partial<PluginDependencies> {
 }
 
 /**
- * Creates a Knot signer from raw or parsed configuration. The logger defaults to a silent pino.
+ * Creates a Knot signer from raw (JSON) configuration: validates it, checks that the TSIG key
+ * file is readable (ConfigError naming the key otherwise), and builds the signer. The logger
+ * defaults to a silent pino.
  *
  * @example
  * const signer = createKnotSigner({
@@ -23,10 +25,10 @@ export interface KnotSignerDependencies extends Partial<PluginDependencies> {
  * });
  */
 export function createKnotSigner(
-  config: unknown,
+  rawConfig: unknown,
   dependencies: KnotSignerDependencies = {},
 ): KnotSigner {
-  const parsed = parseKnotConfig(config);
+  const parsed = parseKnotConfig(rawConfig, { checkFiles: true });
   return new KnotSigner(parsed, {
     logger: dependencies.logger ?? pino({ level: 'silent' }),
     ...(dependencies.unsafeSkipZoneCheck ? { unsafeSkipZoneCheck: true } : {}),
@@ -38,5 +40,5 @@ export const knotPlugin = defineSignerPlugin<KnotSignerConfig>({
   kind: 'knot',
   capabilities: knotCapabilities,
   parseConfig: parseKnotConfig,
-  create: (config, dependencies) => new KnotSigner(config, { logger: dependencies.logger }),
+  create: (config, dependencies) => createKnotSigner(config, { logger: dependencies.logger }),
 });

@@ -1,5 +1,5 @@
 import {
-  AbortError,
+  DnsResponseError,
   SignerConfigurationError,
   UnsafePlanError,
   type ApexSnapshot,
@@ -27,9 +27,12 @@ import {
   formatRdata,
   keyTag,
   normalizeName,
+  probeUpdateAccess,
   readApexFromServer,
   readTsigKeyFile,
   sendUpdate,
+  signalOption,
+  throwIfAborted,
 } from '@chorus/dns';
 import type { Logger } from 'pino';
 import { knotCapabilities } from './capabilities.js';
@@ -53,10 +56,6 @@ export interface KnotSignerOptions {
 
 /** Default location of the KASP database when knot.conf sets neither kasp-db nor storage. */
 const DEFAULT_STORAGE = '/var/lib/knot';
-
-function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AbortError(what, signal.reason);
-}
 
 function identityOf(type: string, data: unknown): string {
   switch (type) {
@@ -160,7 +159,16 @@ export class KnotSigner implements Signer {
     return resolveZoneConfig(sections.flat(), normalizeName(zone));
   }
 
+  /**
+   * Refuses a zone Knot cannot run model 2 for (see findMisconfigurations), and, with
+   * updateMethod dns-update, a TSIG key knotd rejects (TsigError BADSIG/BADKEY, not retryable) or
+   * does not allow to update the zone: the same start-up check as the BIND plugin's.
+   */
   async checkZone(zone: ZoneName, options: CallOptions = {}): Promise<void> {
+    await Promise.all([this.#checkZoneConfig(zone, options), this.#probeUpdate(zone, options)]);
+  }
+
+  async #checkZoneConfig(zone: ZoneName, options: CallOptions): Promise<void> {
     const config = await this.readZoneConfig(zone, options);
     const [problem, ...others] = findMisconfigurations(config);
     if (problem) {
@@ -176,6 +184,30 @@ export class KnotSigner implements Signer {
         problem: problem.problem,
         fix: problem.fix,
       });
+    }
+  }
+
+  /** An UPDATE with only a prerequisite: proves the TSIG key and the update ACL, changes nothing. */
+  async #probeUpdate(zone: ZoneName, options: CallOptions): Promise<void> {
+    if (this.#config.updateMethod !== 'dns-update' || this.#config.tsigKeyFile === undefined)
+      return;
+    const name = normalizeName(zone);
+    const tsig = await readTsigKeyFile(this.#config.tsigKeyFile);
+    try {
+      await probeUpdateAccess(this.#config.server, name, tsig, {
+        signal: options.signal,
+        timeoutMs: this.#config.timeoutMs,
+      });
+    } catch (error) {
+      if (DnsResponseError.isInstance(error) && ['REFUSED', 'NOTAUTH'].includes(error.rcode))
+        throw new SignerConfigurationError({
+          signerId: this.id,
+          zone: name,
+          setting: 'acl',
+          problem: `knotd answers ${error.rcode} to DNS UPDATE signed with TSIG key ${tsig.name}`,
+          fix: `allow key ${tsig.name.replace(/\.$/, '')} to update the zone: an acl with action: update, and the zone's acl list naming it`,
+        });
+      throw error;
     }
   }
 
@@ -214,7 +246,7 @@ export class KnotSigner implements Signer {
 
   async readApex(zone: ZoneName, options: CallOptions = {}): Promise<ApexSnapshot> {
     return readApexFromServer(this.#config.server, zone, {
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signalOption(options.signal),
     });
   }
 
@@ -224,7 +256,7 @@ export class KnotSigner implements Signer {
     assertPlanAllowed(this, plan);
     if (plan.changes.length === 0) return { applied: 0, warnings: [] };
     const started = performance.now();
-    if (!this.#skipZoneCheck) await this.checkZone(zone, options);
+    if (!this.#skipZoneCheck) await this.#checkZoneConfig(zone, options);
     const warnings = await this.guardOwnKeys(zone, plan.changes, options);
     throwIfAborted(options.signal, `applying ${plan.changes.length} change(s) to ${zone}`);
     const changed =
@@ -327,7 +359,7 @@ export class KnotSigner implements Signer {
     const result = await sendUpdate(this.#config.server, update, {
       tsig,
       timeoutMs: this.#config.timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signalOption(options.signal),
     });
     this.#logger.debug({ zone, elapsedMs: result.elapsedMs }, 'DNS UPDATE answered NOERROR');
     return changes.length;

@@ -1,11 +1,10 @@
 /**
- * The only file that runs knotc. Every failure becomes a SignerCommandError (or AbortError when
- * the caller's signal fired); knotc sometimes prints `error: …` while exiting 0, so the output is
- * checked as well as the exit code.
+ * The knotc client, on the kit's command runner. Every failure becomes a SignerCommandError (or
+ * AbortError when the caller's signal fired); knotc sometimes prints `error: …` while exiting 0,
+ * so the output is checked as well as the exit code.
  */
-import { AbortError, SignerCommandError, type DnsRecord } from '@chorus/core';
-import { parseRecord } from '@chorus/dns';
-import { execa } from 'execa';
+import { SignerCommandError, type DnsRecord } from '@chorus/core';
+import { parseRecord, runCommand } from '@chorus/dns';
 import type { Logger } from 'pino';
 import type { KnotControl } from './config.js';
 
@@ -81,17 +80,6 @@ export function interpretKskSubmitted(stdout: string, stderr: string): KskSubmit
   throw new Error(errors.join('; ') || `unexpected output: ${`${stdout} ${stderr}`.trim()}`);
 }
 
-interface ExecaOutcome {
-  stdout: string;
-  stderr: string;
-  exitCode?: number | undefined;
-  failed: boolean;
-  timedOut: boolean;
-  isCanceled: boolean;
-  message?: string | undefined;
-  cause?: unknown;
-}
-
 /** Connection problems mean knotd is down or restarting: worth retrying. */
 function looksLikeServerDown(text: string): boolean {
   return /failed to connect|connection refused|not exists|timed out|no such file/i.test(text);
@@ -124,66 +112,30 @@ export class Knotc {
     options: RunOptions,
     { allowErrors }: { allowErrors: boolean },
   ): Promise<{ stdout: string; stderr: string }> {
-    const argv = [this.#options.binary, ...this.baseArgs(), ...args];
-    const what = `knotc ${args.join(' ')}`;
-    if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
-    const started = performance.now();
-    let outcome: ExecaOutcome;
-    try {
-      const result = await execa(argv[0]!, argv.slice(1), {
-        reject: false,
-        timeout: this.#options.timeoutMs,
-        ...(options.signal ? { cancelSignal: options.signal } : {}),
-        stdin: 'ignore',
-        env: { LC_ALL: 'C' },
-      });
-      outcome = {
-        stdout: String(result.stdout ?? ''),
-        stderr: String(result.stderr ?? ''),
-        exitCode: result.exitCode,
-        failed: result.failed,
-        timedOut: result.timedOut,
-        isCanceled: result.isCanceled,
-        message: result.failed ? result.shortMessage : undefined,
-        cause: result.failed ? result : undefined,
-      };
-    } catch (error) {
-      outcome = {
-        stdout: '',
-        stderr: error instanceof Error ? error.message : String(error),
-        failed: true,
-        timedOut: false,
-        isCanceled: false,
-        cause: error,
-      };
-    }
-    this.#options.logger.debug(
-      {
-        command: argv,
-        exitCode: outcome.exitCode,
-        elapsedMs: Math.round(performance.now() - started),
+    const errorLines = (stdout: string, stderr: string) => outputErrors(`${stdout}\n${stderr}`);
+    const result = await runCommand(this.#options.binary, [...this.baseArgs(), ...args], {
+      timeoutMs: this.#options.timeoutMs,
+      signal: options.signal,
+      allowFailure: allowErrors,
+      outputError: (stdout, stderr) => {
+        const errors = errorLines(stdout, stderr);
+        return errors.length > 0 && !allowErrors ? errors.join('\n') : undefined;
       },
-      'knotc',
-    );
-    if (outcome.isCanceled || options.signal?.aborted)
-      throw new AbortError(what, options.signal?.reason);
-    const errors = outputErrors(`${outcome.stdout}\n${outcome.stderr}`);
-    const tolerated = allowErrors && errors.length > 0;
-    if (outcome.timedOut || (outcome.failed && !tolerated) || (errors.length > 0 && !allowErrors)) {
-      const text =
-        errors.length > 0
-          ? errors.join('\n')
-          : `${outcome.stderr}\n${outcome.stdout}`.trim() || (outcome.message ?? '');
+      isRetryable: looksLikeServerDown,
+      logger: this.#options.logger,
+    });
+    const { stdout, stderr, exitCode, command } = result;
+    // With allowErrors, a failure is tolerated only when knotc said why in an `error:` line.
+    if (exitCode !== 0 && errorLines(stdout, stderr).length === 0) {
+      const text = `${stderr}\n${stdout}`.trim();
       throw new SignerCommandError({
-        command: argv,
-        ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+        command,
+        ...(exitCode === undefined ? {} : { exitCode }),
         stderr: text,
-        timedOut: outcome.timedOut,
-        retryable: outcome.timedOut || looksLikeServerDown(text),
-        cause: outcome.cause,
+        retryable: looksLikeServerDown(text),
       });
     }
-    return { stdout: outcome.stdout, stderr: outcome.stderr };
+    return { stdout, stderr };
   }
 
   /** `knotc conf-read <section>`: the running server's configuration, explicitly set items only. */

@@ -1,12 +1,14 @@
 /**
- * The PowerDNS Authoritative HTTP API (4.7), on fetch. The only file of this plugin that talks
- * HTTP: every fetch failure leaves it as a typed error (AbortError, ApiCallError, ConfigError).
+ * The PowerDNS Authoritative HTTP API (4.7), on the kit's HTTP client. The only file of this
+ * plugin that talks HTTP: every failure leaves it as a typed error (AbortError, ApiCallError,
+ * ConfigError).
  *
  * The API key is read from the configured file at every call and sent as `X-API-Key`; it never
  * appears in a log line, an error message or a URL.
  */
 import { readFile } from 'node:fs/promises';
-import { AbortError, ApiCallError, ConfigError } from '@chorus/core';
+import { ConfigError } from '@chorus/core';
+import { HttpClient, type HttpRequest } from '@chorus/dns';
 import type { Logger } from 'pino';
 
 /** One record of an rrset, as the API shows and takes it. */
@@ -65,16 +67,6 @@ export interface PowerDnsApiOptions {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A 2xx answer whose body is not what PowerDNS 4.7 sends. Not retryable. */
-function unexpected(method: string, url: string, status: number, what: string): ApiCallError {
-  return new ApiCallError({
-    url,
-    method,
-    statusCode: status,
-    responseBody: `unexpected response: ${what}`,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,39 +166,22 @@ export function errorText(body: string): string {
   return body;
 }
 
-function retryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
-}
-
-/** Why a request produced no response, without anything secret: the cause's code and message. */
-function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean): string {
-  if (timedOut) return `no answer within ${timeoutMs} ms`;
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' && !cause.message.includes(code)
-      ? `${code}: ${cause.message}`
-      : cause.message;
-  }
-  return String(cause);
-}
-
 /** A client of one PowerDNS server in the HTTP API. */
 export class PowerDnsApi {
   readonly url: string;
   readonly #apiKeyFile: string;
-  readonly #timeoutMs: number;
-  readonly #logger: Logger;
+  readonly #http: HttpClient;
 
   constructor(options: PowerDnsApiOptions) {
     this.url = options.url;
     this.#apiKeyFile = options.apiKeyFile;
-    this.#timeoutMs = options.timeoutMs;
-    this.#logger = options.logger;
+    this.#http = new HttpClient({
+      baseUrl: options.url,
+      timeoutMs: options.timeoutMs,
+      headers: async () => ({ 'X-API-Key': await this.#apiKey() }),
+      errorText,
+      logger: options.logger,
+    });
   }
 
   /** `GET /config`: every setting of the running server. */
@@ -223,11 +198,13 @@ export class PowerDnsApi {
     query: { rrsetName?: string; rrsets?: boolean },
     options: RequestOptions,
   ): Promise<PdnsZone> {
-    const parameters = new URLSearchParams();
-    if (query.rrsets === false) parameters.set('rrsets', 'false');
-    if (query.rrsetName !== undefined) parameters.set('rrset_name', query.rrsetName);
-    const search = parameters.size > 0 ? `?${parameters.toString()}` : '';
-    return this.#json('GET', `${zonePath(zone)}${search}`, undefined, options, parseZoneResponse);
+    const parameters: Record<string, string> = {};
+    if (query.rrsets === false) parameters.rrsets = 'false';
+    if (query.rrsetName !== undefined) parameters.rrset_name = query.rrsetName;
+    return this.#http.json(
+      { method: 'GET', path: zonePath(zone), query: parameters, signal: options.signal },
+      parseZoneResponse,
+    );
   }
 
   /** `GET /zones/{zone}/cryptokeys`: the server's own keys. */
@@ -283,78 +260,22 @@ export class PowerDnsApi {
   }
 
   async #json<T>(
-    method: string,
+    method: HttpRequest['method'],
     path: string,
     body: unknown,
     options: RequestOptions,
     parse: (body: unknown) => T,
   ): Promise<T> {
-    const { status, text, url } = await this.#request(method, path, body, options);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw unexpected(method, url, status, 'not JSON');
-    }
-    try {
-      return parse(parsed);
-    } catch (error) {
-      throw unexpected(
-        method,
-        url,
-        status,
-        `expected ${error instanceof TypeError ? error.message : 'another shape'}`,
-      );
-    }
+    return this.#http.json({ method, path, body, signal: options.signal }, parse);
   }
 
   async #request(
-    method: string,
+    method: HttpRequest['method'],
     path: string,
     body: unknown,
     options: RequestOptions,
-  ): Promise<{ status: number; text: string; url: string }> {
-    const url = `${this.url}${path}`;
-    const what = `${method} ${url}`;
-    const userSignal = options.signal;
-    if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
-    const apiKey = await this.#apiKey();
-    if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
-
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
-    const headers: Record<string, string> = { 'X-API-Key': apiKey, Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const started = performance.now();
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        signal,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      text = await response.text();
-    } catch (error) {
-      if (userSignal?.aborted) throw new AbortError(what, userSignal.reason);
-      const detail = failureDetail(error, this.#timeoutMs, timeout.aborted);
-      this.#logger.debug({ method, url, detail }, 'PowerDNS API call failed');
-      throw new ApiCallError({ url, method, responseBody: detail, cause: error });
-    }
-    const ms = Math.round(performance.now() - started);
-    this.#logger.debug({ method, url, status: response.status, ms }, 'PowerDNS API call');
-    if (!response.ok) {
-      const retryAfterSeconds = retryAfter(response.headers.get('retry-after'));
-      throw new ApiCallError({
-        url,
-        method,
-        statusCode: response.status,
-        responseBody: errorText(text),
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      });
-    }
-    return { status: response.status, text, url };
+  ): Promise<void> {
+    await this.#http.request({ method, path, body, signal: options.signal });
   }
 }
 

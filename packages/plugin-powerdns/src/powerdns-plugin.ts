@@ -1,20 +1,13 @@
 import { defineSignerPlugin, type PluginDependencies } from '@chorus/core';
 import { pino } from 'pino';
 import { powerdnsCapabilities } from './capabilities.js';
-import { parseConfig, type PowerDnsConfig, type ResolvedPowerDnsConfig } from './config.js';
+import { parseConfig, type ResolvedPowerDnsConfig } from './config.js';
 import { PowerDnsSigner } from './powerdns-signer.js';
 
-export const powerdnsPlugin = defineSignerPlugin<ResolvedPowerDnsConfig>({
-  specificationVersion: 'v1',
-  kind: 'powerdns',
-  capabilities: powerdnsCapabilities,
-  parseConfig,
-  create: (config, dependencies) => new PowerDnsSigner(config, dependencies),
-});
-
 /**
- * Creates a PowerDNS signer from a configuration object (validated here: ConfigError on bad
- * input). Without a logger, logs nowhere.
+ * Creates a PowerDNS signer from raw (JSON) configuration: validates it, checks that the API key
+ * file is readable (ConfigError naming the key otherwise), and builds the signer. Without a
+ * logger, logs nowhere.
  *
  * @example
  * const signer = createPowerDnsSigner({
@@ -25,10 +18,19 @@ export const powerdnsPlugin = defineSignerPlugin<ResolvedPowerDnsConfig>({
  * await signer.checkZone('example.test.', {});
  */
 export function createPowerDnsSigner(
-  config: PowerDnsConfig,
+  rawConfig: unknown,
   dependencies: Partial<PluginDependencies> = {},
 ): PowerDnsSigner {
-  return new PowerDnsSigner(parseConfig(config), {
+  return new PowerDnsSigner(parseConfig(rawConfig, { checkFiles: true }), {
     logger: dependencies.logger ?? pino({ level: 'silent' }),
   });
 }
+
+/** The PowerDNS Authoritative 4.7 signer plugin, driven through the HTTP API. */
+export const powerdnsPlugin = defineSignerPlugin<ResolvedPowerDnsConfig>({
+  specificationVersion: 'v1',
+  kind: 'powerdns',
+  capabilities: powerdnsCapabilities,
+  parseConfig,
+  create: createPowerDnsSigner,
+});

@@ -1,5 +1,4 @@
 import {
-  AbortError,
   ApiCallError,
   SignerConfigurationError,
   type ApexSnapshot,
@@ -21,6 +20,8 @@ import {
   normalizeName,
   parseRdata,
   readApexFromServer,
+  signalOption,
+  throwIfAborted,
 } from '@chorus/dns';
 import type { Logger } from 'pino';
 import { PowerDnsApi, type PdnsCryptokey } from './api.js';
@@ -39,10 +40,6 @@ const RESTART_FIX = 'and restart pdns_server';
 
 function isOn(value: string | undefined): boolean {
   return value !== undefined && ['yes', 'true', 'on', '1'].includes(value.trim().toLowerCase());
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new AbortError(what, signal.reason);
 }
 
 function roleOf(key: PdnsCryptokey): KeyRole {
@@ -220,7 +217,7 @@ export class PowerDnsSigner implements Signer {
     throwIfAborted(options.signal, `readApex ${zone}`);
     return readApexFromServer(this.#config.server, zone, {
       timeoutMs: this.#config.requestTimeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signalOption(options.signal),
     });
   }
 

@@ -1,9 +1,17 @@
 /**
  * `buildTimeline`: folds a zone's stream and its observation stream into the timeline model.
- * Pure and deterministic: the same events give the same model. Tolerant: an event that does not
- * fit (unknown process, missing step) is skipped rather than refused, so a partial log still draws.
+ * Pure and deterministic: the same events give the same model. The zone stream is folded by the
+ * engine's own fold; an event that does not fit (unknown process, a step out of order) is
+ * skipped rather than refused, so a partial log still draws.
  */
-import type { ObservationEvent, ZoneEvent } from '@chorus/core';
+import type { ObservationEvent, StepDefinition, ZoneEvent } from '@chorus/core';
+import {
+  applyZoneEvent,
+  foldZone,
+  ZoneStreamError,
+  type ProcessState,
+  type StepState,
+} from '@chorus/engine';
 import {
   TIMELINE_SCHEMA_VERSION,
   type Glitch,
@@ -83,187 +91,160 @@ function answerLabel(rcode: string | null, empty: boolean, positive: () => strin
 
 type ProcessDraft = Omit<ProcessTimeline, 't0' | 'window' | 'laneIds' | 'glitchIds'>;
 
-/** Processes, providers and key owners from the zone stream. */
-function foldZoneEvents(events: readonly ZoneEvent[]) {
-  let parentZone: string | undefined;
-  const providers = new Map<
-    string,
-    { kind?: string; nameServerNames: string[]; keys: TimelineKey[] }
-  >();
-  const owners = new Map<string, Set<string>>();
-  const processes = new Map<string, ProcessDraft>();
-  const provider = (id: string) => {
-    let entry = providers.get(id);
-    if (!entry) providers.set(id, (entry = { nameServerNames: [], keys: [] }));
-    return entry;
-  };
-  const process = (id: string, at: string, kind?: ProcessDraft['kind'], signerId?: string) => {
-    let draft = processes.get(id);
-    if (!draft && kind !== undefined && signerId !== undefined) {
-      draft = {
-        id,
-        number: processes.size + 1,
-        kind,
-        signerId,
-        status: 'requested',
-        requestedAt: at,
-        mandatedWaitSeconds: 0,
-        groupBefore: [],
-        groupAfter: [],
-        reasons: [],
-        steps: [],
-      };
-      processes.set(id, draft);
-    }
-    return draft;
-  };
-  const step = (draft: ProcessDraft | undefined, index: number): StepTimeline | undefined => {
-    if (!draft || !Number.isInteger(index) || index < 0) return undefined;
-    while (draft.steps.length <= index) {
-      const number = draft.steps.length + 1;
-      draft.steps.push({
-        index: number - 1,
-        number,
-        name: `step ${number}`,
-        description: '',
-        reconciled: [],
-      });
-    }
-    return draft.steps[index];
-  };
+/** The report's status of a process as the engine's fold has it (one held for the operator is still in flight). */
+const reportStatus = (status: ProcessState['status']): ProcessDraft['status'] =>
+  status === 'needs-operator' ? 'running' : status;
 
+/** One step of a folded process, as the timeline shows it. */
+function stepTimeline(definition: StepDefinition, index: number, state?: StepState): StepTimeline {
+  const wait = state?.wait;
+  const from = state?.postconditionMetAt;
+  const skipped = wait?.formula.trimStart().toUpperCase().startsWith('SKIPPED') ?? false;
+  const mandated = wait?.terms.mandatedNotBefore;
+  return {
+    index,
+    number: index + 1,
+    name: definition.name,
+    description: definition.description,
+    ...(state?.startedAt === undefined ? {} : { startedAt: state.startedAt }),
+    ...(from === undefined ? {} : { postconditionMetAt: from }),
+    ...(state?.completedAt === undefined
+      ? {}
+      : {
+          completedAt: state.completedAt,
+          ...(seconds(state.startedAt, state.completedAt) === undefined
+            ? {}
+            : { seconds: seconds(state.startedAt, state.completedAt)! }),
+        }),
+    reconciled: Object.entries(state?.reconciled ?? {})
+      .map(([signerId, entry]) => ({ signerId, at: entry.at, applied: entry.applied }))
+      .sort((a, b) => compare(a.at, b.at)),
+    ...(wait && from !== undefined
+      ? {
+          wait: {
+            from,
+            notBefore: wait.notBefore,
+            seconds: seconds(from, wait.notBefore) ?? 0,
+            formula: wait.formula,
+            terms: { ...wait.terms },
+            skipped,
+            ...(skipped && typeof mandated === 'string' && Number.isFinite(time(mandated))
+              ? { mandatedNotBefore: mandated }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Processes, providers and key owners from the zone stream, by the engine's own fold. An event the
+ * fold refuses (unknown process, a step out of order) is skipped, so a partial log still draws.
+ * Besides the fold, the report keeps when each process was requested and every key each signer
+ * ever reported (for owners of keys that have since gone).
+ */
+function foldZoneEvents(zone: string, events: readonly ZoneEvent[]) {
+  let state = foldZone(zone, []);
+  const requestedAt = new Map<string, string>();
+  /** Process ids in order of first appearance: their numbers. */
+  const order: string[] = [];
+  const owners = new Map<string, Set<string>>();
   for (const event of events) {
-    const at = event.occurredAt;
-    switch (event.type) {
-      case 'zone-defined':
-        parentZone = event.data.parentZone;
-        for (const signer of event.data.signers) {
-          const entry = provider(signer.id);
-          entry.kind = signer.kind;
-          entry.nameServerNames = [...signer.nameServerNames];
-        }
-        break;
-      case 'signer-registered': {
-        const entry = provider(event.data.signer.id);
-        entry.kind = event.data.signer.kind;
-        entry.nameServerNames = [...event.data.signer.nameServerNames];
-        break;
-      }
-      case 'signer-keys-observed': {
-        const keys = event.data.keys.map((key) => ({
-          keyTag: key.keyTag,
-          algorithm: key.algorithm,
-          role: key.role === 'ZSK' ? ('ZSK' as const) : ('KSK' as const),
-          owner: event.data.signerId,
-        }));
-        provider(event.data.signerId).keys = sortKeys(keys);
-        for (const key of keys) {
-          const id = `${key.algorithm}/${key.keyTag}`;
-          const set = owners.get(id) ?? new Set<string>();
-          set.add(event.data.signerId);
-          owners.set(id, set);
-        }
-        break;
-      }
-      case 'process-requested':
-        process(event.data.processId, at, event.data.kind, event.data.signerId);
-        break;
-      case 'process-blocked': {
-        const draft = process(event.data.processId, at, event.data.kind, event.data.signerId);
-        if (!draft) break;
-        draft.status = 'blocked';
-        draft.reasons = event.data.reasons.map((reason) => ({ ...reason }));
-        draft.endedAt = at;
-        break;
-      }
-      case 'process-started': {
-        const draft = process(event.data.processId, at, event.data.kind, event.data.signerId);
-        if (!draft) break;
-        draft.status = 'running';
-        draft.startedAt ??= at;
-        draft.groupBefore = [...event.data.groupBefore];
-        draft.groupAfter = [...event.data.groupAfter];
-        draft.steps = event.data.steps.map((definition, index) => ({
-          index,
-          number: index + 1,
-          name: definition.name,
-          description: definition.description,
-          reconciled: [],
-        }));
-        break;
-      }
-      case 'step-started': {
-        const entry = step(processes.get(event.data.processId), event.data.stepIndex);
-        if (entry) entry.startedAt ??= at;
-        break;
-      }
-      case 'signer-reconciled': {
-        const entry = step(processes.get(event.data.processId), event.data.stepIndex);
-        entry?.reconciled.push({ signerId: event.data.signerId, at, applied: event.data.applied });
-        break;
-      }
-      case 'postcondition-met': {
-        const entry = step(processes.get(event.data.processId), event.data.stepIndex);
-        if (entry) entry.postconditionMetAt ??= event.data.observedAt;
-        break;
-      }
-      case 'wait-scheduled': {
-        const entry = step(processes.get(event.data.processId), event.data.stepIndex);
-        if (!entry) break;
-        const from = entry.postconditionMetAt ?? at;
-        const skipped = event.data.formula.trimStart().toUpperCase().startsWith('SKIPPED');
-        const mandated = event.data.terms.mandatedNotBefore;
-        entry.wait = {
-          from,
-          notBefore: event.data.notBefore,
-          seconds: seconds(from, event.data.notBefore) ?? 0,
-          formula: event.data.formula,
-          terms: { ...event.data.terms },
-          skipped,
-          ...(skipped && typeof mandated === 'string' && Number.isFinite(time(mandated))
-            ? { mandatedNotBefore: mandated }
-            : {}),
-        };
-        break;
-      }
-      case 'step-completed': {
-        const entry = step(processes.get(event.data.processId), event.data.stepIndex);
-        if (!entry) break;
-        entry.completedAt ??= at;
-        entry.seconds = seconds(entry.startedAt, entry.completedAt);
-        break;
-      }
-      case 'process-completed': {
-        const draft = processes.get(event.data.processId);
-        if (!draft) break;
-        draft.status = 'completed';
-        draft.endedAt = at;
-        draft.groupAfter = [...event.data.groupAfter];
-        break;
-      }
-      case 'process-failed': {
-        const draft = processes.get(event.data.processId);
-        if (!draft) break;
-        draft.status = 'failed';
-        draft.endedAt = at;
-        draft.reasons = [{ ...event.data.reason }];
-        break;
-      }
+    try {
+      state = applyZoneEvent(state, event);
+    } catch (error) {
+      if (error instanceof ZoneStreamError) continue;
+      throw error;
     }
+    if (
+      event.type === 'process-requested' ||
+      event.type === 'process-blocked' ||
+      event.type === 'process-started'
+    ) {
+      if (!order.includes(event.data.processId)) order.push(event.data.processId);
+      if (!requestedAt.has(event.data.processId))
+        requestedAt.set(event.data.processId, event.occurredAt);
+    } else if (event.type === 'signer-keys-observed')
+      for (const key of event.data.keys) {
+        const id = `${key.algorithm}/${key.keyTag}`;
+        owners.set(id, (owners.get(id) ?? new Set<string>()).add(event.data.signerId));
+      }
   }
-  for (const draft of processes.values()) {
-    draft.seconds = seconds(draft.startedAt ?? draft.requestedAt, draft.endedAt);
+
+  const providers = new Map(
+    Object.values(state.signers).map((signer) => [
+      signer.id,
+      {
+        kind: signer.kind,
+        nameServerNames: [...signer.nameServerNames],
+        keys: sortKeys(
+          signer.keys.map((key) => ({
+            keyTag: key.keyTag,
+            algorithm: key.algorithm,
+            role: key.role === 'ZSK' ? ('ZSK' as const) : ('KSK' as const),
+            owner: signer.id,
+          })),
+        ),
+      },
+    ]),
+  );
+  const drafts: ProcessDraft[] = [
+    ...state.processes.map((process): ProcessDraft => {
+      const blocked = process.status === 'blocked';
+      return {
+        id: process.id,
+        number: 0,
+        kind: process.kind,
+        signerId: process.signerId,
+        status: reportStatus(process.status),
+        requestedAt: requestedAt.get(process.id) ?? process.startedAt,
+        // A blocked request never started: the fold's start is when it was refused.
+        ...(blocked ? {} : { startedAt: process.startedAt }),
+        ...(process.endedAt === undefined ? {} : { endedAt: process.endedAt }),
+        mandatedWaitSeconds: 0,
+        groupBefore: blocked ? [] : [...process.groupBefore],
+        groupAfter: blocked ? [] : [...process.groupAfter],
+        reasons: (process.reasons ?? []).map((reason) => ({ ...reason })),
+        steps: process.steps.map((definition, index) =>
+          stepTimeline(definition, index, process.stepStates[index]),
+        ),
+      };
+    }),
+    ...state.pendingRequests.map((request): ProcessDraft => ({
+      id: request.processId,
+      number: 0,
+      kind: request.kind,
+      signerId: request.signerId,
+      status: 'requested',
+      requestedAt: request.requestedAt,
+      mandatedWaitSeconds: 0,
+      groupBefore: [],
+      groupAfter: [],
+      reasons: [],
+      steps: [],
+    })),
+  ];
+  for (const draft of drafts) {
+    draft.number = order.indexOf(draft.id) + 1;
+    const span = seconds(draft.startedAt ?? draft.requestedAt, draft.endedAt);
+    if (span !== undefined) draft.seconds = span;
     draft.mandatedWaitSeconds = draft.steps.reduce(
       (sum, entry) => sum + (entry.wait && !entry.wait.skipped ? entry.wait.seconds : 0),
       0,
     );
   }
+  drafts.sort((a, b) => a.number - b.number);
   // A key tag claimed by exactly one signer names its owner.
   const ownerOf = (algorithm: number, keyTag: number): string | undefined => {
     const set = owners.get(`${algorithm}/${keyTag}`);
     return set?.size === 1 ? [...set][0] : undefined;
   };
-  return { parentZone, providers, processes: [...processes.values()], ownerOf };
+  return {
+    parentZone: state.defined ? state.parentZone : undefined,
+    providers,
+    processes: drafts,
+    ownerOf,
+  };
 }
 
 type WireEvent = Extract<ObservationEvent, { type: 'wire-version-observed' }>;
@@ -486,9 +467,10 @@ export function buildTimeline(
   observations: readonly ObservationEvent[],
   options: BuildTimelineOptions = {},
 ): TimelineModel {
+  // The fold takes the stream in its own order; only the picture is by time.
   const zoneSorted = byTime(zoneEvents);
   const observed = byTime(observations);
-  const folded = foldZoneEvents(zoneSorted);
+  const folded = foldZoneEvents(zone, zoneEvents);
   const wire = observed.filter(
     (event): event is WireEvent => event.type === 'wire-version-observed',
   );

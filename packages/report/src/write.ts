@@ -5,11 +5,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  isObservationEvent,
+  isZoneEvent,
   observationStream,
   zoneStream,
+  type ChorusEvent,
   type EventLog,
-  type ObservationEvent,
-  type ZoneEvent,
 } from '@chorus/core';
 import { ReportError } from './errors.js';
 import { renderReportHtml } from './html.js';
@@ -19,9 +20,8 @@ import { buildTimeline } from './timeline.js';
 import { safeFileName } from './xml.js';
 
 export interface WriteReportOptions {
-  // The log holds both streams, so its event type is left open.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  log: EventLog<any>;
+  /** The log holding the zone's stream and its observation stream. */
+  log: Pick<EventLog<ChorusEvent>, 'readStream'>;
   zone: string;
   outDir: string;
   /** The report's time. Default: now. */
@@ -52,12 +52,12 @@ export function svgFileName(process: { number: number; kind: string; signerId: s
 
 /** Writes the report of `zone`. Rejects with ReportError when the log holds no event of the zone. */
 export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
-  const zoneEvents = (await options.log.readStream(zoneStream(options.zone))).map(
-    (recorded) => recorded.event as ZoneEvent,
-  );
-  const observations = (await options.log.readStream(observationStream(options.zone))).map(
-    (recorded) => recorded.event as ObservationEvent,
-  );
+  const zoneEvents = (await options.log.readStream(zoneStream(options.zone)))
+    .map((recorded) => recorded.event)
+    .filter(isZoneEvent);
+  const observations = (await options.log.readStream(observationStream(options.zone)))
+    .map((recorded) => recorded.event)
+    .filter(isObservationEvent);
   if (zoneEvents.length === 0 && observations.length === 0)
     throw new ReportError(
       `the event log has no events for zone ${options.zone} (streams ${zoneStream(options.zone)} and ${observationStream(options.zone)} are empty)`,

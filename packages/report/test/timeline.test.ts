@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryEventLog } from '@chorus/event-log-sqlite';
-import { observationStream, zoneStream } from '@chorus/core';
+import { observationStream, zoneStream, type ChorusEvent } from '@chorus/core';
 import {
   buildTimeline,
   renderProcessSvg,
@@ -329,7 +329,7 @@ describe('writeReport', () => {
   });
 
   it('writes report.html, one SVG per process and timeline.json', async () => {
-    const log = createMemoryEventLog<unknown>();
+    const log = createMemoryEventLog<ChorusEvent>();
     await log.append(zoneStream(ZONE), 0, zoneEvents());
     await log.append(observationStream(ZONE), 0, observations());
     const outDir = await mkdtemp(path.join(os.tmpdir(), 'chorus-report-'));
@@ -359,7 +359,7 @@ describe('writeReport', () => {
   });
 
   it('refuses a zone without events', async () => {
-    const log = createMemoryEventLog<unknown>();
+    const log = createMemoryEventLog<ChorusEvent>();
     await expect(writeReport({ log, zone: 'missing.test.', outDir: os.tmpdir() })).rejects.toThrow(
       /no events for zone missing\.test\./,
     );

@@ -1,7 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type DsData, type NameServer } from '@chorus/core';
-import { normalizeName, parseRdata } from '@chorus/dns';
+import {
+  canonicalName,
+  dnsName,
+  endpoint,
+  failConfig,
+  integer,
+  ipAddress,
+  list,
+  normalizeName,
+  object,
+  oneOf,
+  optional,
+  parseRdata,
+  parseRecord,
+  port,
+  signerId,
+  text,
+  validateConfig,
+  withDefault,
+  type ConfigScope,
+  type Field,
+} from '@chorus/dns';
 
 /**
  * The sidecar's configuration file (JSON). Secrets never appear in it: plugins take key files,
@@ -37,7 +58,10 @@ export interface SidecarObserversConfig {
   consistency?: { intervalMs: number; mode: 'always' | 'during-process' };
   /** Our own validator against every signer, cross-checked against the resolvers given. */
   validation?: {
-    /** DS records of the parent zone's KSK: the trust anchor, e.g. `12345 13 2 ABCD…`. */
+    /**
+     * DS records of the parent zone's KSK: the trust anchor, as the bare rdata
+     * (`12345 13 2 ABCD…`) or the whole line `lab status` prints (`test. 10 IN DS 12345 13 2 ABCD…`).
+     */
     trustAnchor: DsData[];
     /** Validating resolvers to cross-check; `pinnedTo` names the signer a resolver only asks. */
     resolvers: { id: string; server: NameServer; pinnedTo?: string }[];
@@ -47,27 +71,80 @@ export interface SidecarObserversConfig {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-function record(value: unknown, key: string, source: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new ConfigError({ key, problem: 'must be an object', source });
-  return value as Record<string, unknown>;
-}
+/** Any value: the plugin validates its own configuration. */
+const pluginConfig: Field<unknown> = (value) => value;
 
-function text(value: unknown, key: string, source: string): string {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new ConfigError({ key, problem: 'must be a non-empty string', source });
+const eventLogKind: Field<'sqlite'> = (value, scope) => {
+  if (value !== 'sqlite') failConfig(scope, 'only "sqlite" is supported so far');
   return value;
+};
+
+const rootSchema = object({
+  id: signerId({ lowerCaseOnly: true }),
+  eventLog: object({ kind: eventLogKind, path: text() }),
+  signer: object({ plugin: text(), config: pluginConfig }),
+  zones: list(dnsName(), { hint: 'domain names' }),
+  nameServerNames: list(dnsName(), { hint: 'domain names' }),
+  parent: object({
+    zone: dnsName(),
+    servers: list(endpoint({ defaultPort: 53 }), { hint: 'every parent nameserver address' }),
+  }),
+  logLevel: withDefault(oneOf(LEVELS), 'info'),
+  observers: optional(pluginConfig),
+});
+
+const intervalMs = withDefault(integer({ min: 200, max: 3_600_000, unit: 'milliseconds' }), 1000);
+
+/**
+ * A DS record of the trust anchor, in either form `lab status` and zone files use: the whole
+ * presentation line (`test. 10 IN DS 12345 13 2 ABCD…`, owner = the parent zone) or the bare
+ * rdata (`12345 13 2 ABCD…`).
+ */
+function trustAnchorEntry(parentZone: string): Field<DsData> {
+  return (value, scope) => {
+    const line = text()(value, scope);
+    const isRecordLine = /(^|\s)DS(\s|$)/i.test(line);
+    let record: { name: string; data: DsData };
+    try {
+      record = isRecordLine
+        ? (parseRecord(line, { defaultTtl: 0 }) as { name: string; data: DsData })
+        : { name: parentZone, data: parseRdata('DS', line) as DsData };
+    } catch (error) {
+      return failConfig(scope, `not a DS record: ${(error as Error).message}`);
+    }
+    if (isRecordLine && canonicalName(normalizeName(record.name)) !== canonicalName(parentZone))
+      failConfig(scope, `is the DS of ${record.name}, but parent.zone is ${parentZone}`);
+    return record.data;
+  };
 }
 
-function names(value: unknown, key: string, source: string): string[] {
-  if (!Array.isArray(value) || value.length === 0)
-    throw new ConfigError({ key, problem: 'must be a non-empty list of domain names', source });
-  return value.map((item, index) => {
-    try {
-      return normalizeName(text(item, `${key}[${index}]`, source));
-    } catch (error) {
-      throw new ConfigError({ key: `${key}[${index}]`, problem: (error as Error).message, source });
-    }
+const resolver = object({
+  id: text(),
+  address: ipAddress(),
+  port: withDefault(port(), 53),
+  pinnedTo: optional(text()),
+});
+
+type Resolver = ReturnType<typeof resolver>;
+
+/** Resolvers to cross-check; an empty list is allowed (our validator alone). */
+const resolvers: Field<Resolver[]> = (value, scope) =>
+  Array.isArray(value) && value.length === 0 ? [] : list(resolver)(value, scope);
+
+function observersSchema(parentZone: string) {
+  return object({
+    consistency: optional(
+      object({ intervalMs, mode: withDefault(oneOf(['always', 'during-process']), 'always') }),
+    ),
+    validation: optional(
+      object({
+        trustAnchor: list(trustAnchorEntry(parentZone), {
+          hint: 'DS records of the parent zone, e.g. "12345 13 2 ABCD…"',
+        }),
+        resolvers: withDefault(resolvers, []),
+        intervalMs,
+      }),
+    ),
   });
 }
 
@@ -99,158 +176,44 @@ export function parseSidecarConfig(
   source = 'sidecar config',
   baseDirectory = process.cwd(),
 ): SidecarConfig {
-  const root = record(expandEnvironment(raw, '', source), '(root)', source);
-  const known = new Set([
-    'id',
-    'eventLog',
-    'signer',
-    'zones',
-    'nameServerNames',
-    'parent',
-    'logLevel',
-    'observers',
-  ]);
-  for (const key of Object.keys(root))
-    if (!known.has(key))
-      throw new ConfigError({
-        key,
-        problem: `unknown setting (known: ${[...known].join(', ')})`,
-        source,
-      });
-  const id = text(root.id, 'id', source);
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(id))
-    throw new ConfigError({
-      key: 'id',
-      problem: 'use lower-case letters, digits and dashes',
-      source,
-    });
-  const eventLog = record(root.eventLog, 'eventLog', source);
-  if (eventLog.kind !== 'sqlite')
-    throw new ConfigError({
-      key: 'eventLog.kind',
-      problem: 'only "sqlite" is supported so far',
-      source,
-    });
-  const signer = record(root.signer, 'signer', source);
-  const parent = record(root.parent, 'parent', source);
-  if (!Array.isArray(parent.servers) || parent.servers.length === 0)
-    throw new ConfigError({
-      key: 'parent.servers',
-      problem: 'list every parent nameserver address',
-      source,
-    });
-  const servers = parent.servers.map((server, index) =>
-    nameServer(server, `parent.servers[${index}]`, source),
-  );
-  const logLevel = root.logLevel ?? 'info';
-  if (!LEVELS.includes(logLevel as (typeof LEVELS)[number]))
-    throw new ConfigError({
-      key: 'logLevel',
-      problem: `must be one of ${LEVELS.join(', ')}`,
-      source,
-    });
-  return {
-    id,
-    eventLog: {
-      kind: 'sqlite',
-      path: path.resolve(baseDirectory, text(eventLog.path, 'eventLog.path', source)),
-    },
-    signer: { plugin: text(signer.plugin, 'signer.plugin', source), config: signer.config },
-    zones: names(root.zones, 'zones', source),
-    nameServerNames: names(root.nameServerNames, 'nameServerNames', source),
-    parent: { zone: names([parent.zone], 'parent.zone', source)[0]!, servers },
-    logLevel: logLevel as SidecarConfig['logLevel'] & string,
-    ...(root.observers === undefined ? {} : { observers: parseObservers(root.observers, source) }),
+  const expanded = expandEnvironment(raw, '', source);
+  const root = validateConfig(rootSchema, expanded, { source });
+  const config: SidecarConfig = {
+    id: root.id,
+    zones: root.zones,
+    nameServerNames: root.nameServerNames,
+    parent: root.parent,
+    logLevel: root.logLevel,
+    eventLog: { kind: 'sqlite', path: path.resolve(baseDirectory, root.eventLog.path) },
+    signer: { plugin: root.signer.plugin, config: root.signer.config },
   };
+  if (root.observers === undefined) return config;
+  const scope = { source, key: 'observers', checkFiles: false };
+  return { ...config, observers: parseObservers(root.observers, root.parent.zone, scope) };
 }
 
-function nameServer(value: unknown, key: string, source: string): NameServer {
-  const entry = record(value, key, source);
-  const port = entry.port === undefined ? 53 : entry.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ConfigError({ key: `${key}.port`, problem: 'must be a port number', source });
-  return { address: text(entry.address, `${key}.address`, source), port };
-}
-
-function interval(value: unknown, key: string, source: string): number {
-  const ms = value === undefined ? 1000 : value;
-  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 200 || ms > 3_600_000)
-    throw new ConfigError({ key, problem: 'must be milliseconds from 200 to 3600000', source });
-  return ms;
-}
-
-function only(entry: Record<string, unknown>, keys: string[], key: string, source: string): void {
-  for (const name of Object.keys(entry))
-    if (!keys.includes(name))
-      throw new ConfigError({
-        key: `${key}.${name}`,
-        problem: `unknown setting (known: ${keys.join(', ')})`,
-        source,
-      });
-}
-
-function parseObservers(value: unknown, source: string): SidecarObserversConfig {
-  const observers = record(value, 'observers', source);
-  only(observers, ['consistency', 'validation'], 'observers', source);
-  const result: SidecarObserversConfig = {};
-  if (observers.consistency !== undefined) {
-    const consistency = record(observers.consistency, 'observers.consistency', source);
-    only(consistency, ['intervalMs', 'mode'], 'observers.consistency', source);
-    const mode = consistency.mode ?? 'always';
-    if (mode !== 'always' && mode !== 'during-process')
-      throw new ConfigError({
-        key: 'observers.consistency.mode',
-        problem: 'must be "always" or "during-process"',
-        source,
-      });
-    result.consistency = {
-      intervalMs: interval(consistency.intervalMs, 'observers.consistency.intervalMs', source),
-      mode,
-    };
-  }
-  if (observers.validation !== undefined) {
-    const key = 'observers.validation';
-    const validation = record(observers.validation, key, source);
-    only(validation, ['trustAnchor', 'resolvers', 'intervalMs'], key, source);
-    if (!Array.isArray(validation.trustAnchor) || validation.trustAnchor.length === 0)
-      throw new ConfigError({
-        key: `${key}.trustAnchor`,
-        problem: 'list the DS records of the parent zone, e.g. "12345 13 2 ABCD…"',
-        source,
-      });
-    const trustAnchor = validation.trustAnchor.map((item, index) => {
-      try {
-        return parseRdata('DS', text(item, `${key}.trustAnchor[${index}]`, source)) as DsData;
-      } catch (error) {
-        if (ConfigError.isInstance(error)) throw error;
-        throw new ConfigError({
-          key: `${key}.trustAnchor[${index}]`,
-          problem: `not a DS record: ${(error as Error).message}`,
-          source,
-        });
-      }
-    });
-    const resolvers = (validation.resolvers ?? []) as unknown;
-    if (!Array.isArray(resolvers))
-      throw new ConfigError({ key: `${key}.resolvers`, problem: 'must be a list', source });
-    result.validation = {
-      trustAnchor,
-      resolvers: resolvers.map((item, index) => {
-        const at = `${key}.resolvers[${index}]`;
-        const entry = record(item, at, source);
-        only(entry, ['id', 'address', 'port', 'pinnedTo'], at, source);
-        return {
-          id: text(entry.id, `${at}.id`, source),
-          server: nameServer({ address: entry.address, port: entry.port }, at, source),
-          ...(entry.pinnedTo === undefined
-            ? {}
-            : { pinnedTo: text(entry.pinnedTo, `${at}.pinnedTo`, source) }),
-        };
-      }),
-      intervalMs: interval(validation.intervalMs, `${key}.intervalMs`, source),
-    };
-  }
-  return result;
+function parseObservers(
+  raw: unknown,
+  parentZone: string,
+  scope: ConfigScope,
+): SidecarObserversConfig {
+  const { consistency, validation } = observersSchema(parentZone)(raw, scope);
+  return {
+    ...(consistency ? { consistency } : {}),
+    ...(validation
+      ? {
+          validation: {
+            trustAnchor: validation.trustAnchor,
+            resolvers: validation.resolvers.map(({ id, address, port, pinnedTo }) => ({
+              id,
+              server: { address, port },
+              ...(pinnedTo === undefined ? {} : { pinnedTo }),
+            })),
+            intervalMs: validation.intervalMs,
+          },
+        }
+      : {}),
+  };
 }
 
 export async function loadSidecarConfig(file: string): Promise<SidecarConfig> {

@@ -7,6 +7,7 @@ import {
   type EventLog,
   type ParentChannel,
   type Signer,
+  type SignerReference,
   type ZoneEvent,
   activeTraceparent,
   traceIdOf,
@@ -16,15 +17,15 @@ import {
   decide,
   foldZone,
   applyZoneEvent,
+  observeForPreflight,
   observePostcondition,
-  observeSignerForPreflight,
   postconditionMet,
   preflightChecks,
   requestProcess,
+  signerApplyFailed,
   signerReconciled,
   type DecideContext,
   type Decision,
-  type SignerObservation,
   type ZoneState,
   instrumentParentChannel,
   instrumentSigner,
@@ -36,6 +37,8 @@ import { reconcileSigner } from '@chorus/dns';
 import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { ApplyFailures, type ApplyFailureVerdict } from './apply-failures.js';
+import { probeEndpoints } from './endpoint-probe.js';
 import { ProcessTracer } from './process-trace.js';
 
 export interface SidecarRuntimeOptions {
@@ -77,6 +80,7 @@ export class SidecarRuntime {
   private readonly signer: Signer;
   private readonly parent: ParentChannel;
   private readonly processTrace: ProcessTracer;
+  private readonly applyFailures = new ApplyFailures();
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
@@ -96,7 +100,8 @@ export class SidecarRuntime {
   /** The decision context; events about a process carry a traceparent in the process's trace. */
   private context(zone: string): DecideContext {
     const state = this.states.get(zone);
-    const trace = state?.activeProcess?.traceparent ?? state?.pendingRequests[0]?.traceparent;
+    // A pending request is answered first (decide), so its trace comes first.
+    const trace = state?.pendingRequests[0]?.traceparent ?? state?.activeProcess?.traceparent;
     return {
       selfSignerId: this.options.id,
       source: { kind: 'sidecar', id: this.options.id },
@@ -115,6 +120,7 @@ export class SidecarRuntime {
       ROOT_CONTEXT,
       async () => {
         for (const zone of this.options.zones) {
+          await probeEndpoints(signer, zone, { signal: this.abort.signal });
           await signer.checkZone(zone, { signal: this.abort.signal });
           await this.register(zone);
         }
@@ -264,6 +270,7 @@ export class SidecarRuntime {
       case 'process-requested':
       case 'step-started':
       case 'signer-reconciled':
+      case 'signer-apply-failed':
       case 'postcondition-met':
         return;
     }
@@ -337,36 +344,39 @@ export class SidecarRuntime {
     };
   }
 
+  /**
+   * Registers this signer (kind, NS names, endpoints) and its keys in the zone's stream. A
+   * registration that changes what the group knew says what it replaces (`before`), and the
+   * fold lists it in `registrationChanges`.
+   */
   private async register(zone: string): Promise<void> {
-    const { id } = this.options;
+    const { id, logger } = this.options;
     const signer = this.signer;
+    const reference: SignerReference = {
+      id,
+      kind: signer.kind,
+      nameServerNames: [...this.options.nameServerNames],
+      endpoints: [...signer.nameServers],
+    };
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const state = await this.refresh(zone);
-      const reference = {
-        id,
-        kind: signer.kind,
-        nameServerNames: [...this.options.nameServerNames],
-        endpoints: [...signer.nameServers],
-      };
       const known = state.signers[id];
       const context = this.context(zone);
-      if (
-        !known ||
-        JSON.stringify({
-          id: known.id,
-          kind: known.kind,
-          nameServerNames: known.nameServerNames,
-          endpoints: known.endpoints,
-        }) !== JSON.stringify(reference)
-      ) {
+      const fields = { zone, occurredAt: context.now, source: context.source };
+      const before = known && referenceOf(known);
+      if (!before || JSON.stringify(before) !== JSON.stringify(reference)) {
+        if (before && state.members.includes(id))
+          logger.warn(
+            { zone, before, after: reference },
+            'this registration changes a current member of the group',
+          );
         await this.append(
           zone,
           state,
-          zoneEvent(
-            'signer-registered',
-            { zone, occurredAt: context.now, source: context.source },
-            { signer: reference },
-          ),
+          zoneEvent('signer-registered', fields, {
+            signer: reference,
+            ...(before ? { before } : {}),
+          }),
         );
         continue;
       }
@@ -375,11 +385,7 @@ export class SidecarRuntime {
         await this.append(
           zone,
           state,
-          zoneEvent(
-            'signer-keys-observed',
-            { zone, occurredAt: context.now, source: context.source },
-            { signerId: id, keys },
-          ),
+          zoneEvent('signer-keys-observed', fields, { signerId: id, keys }),
         );
         continue;
       }
@@ -433,6 +439,64 @@ export class SidecarRuntime {
     }
   }
 
+  /**
+   * Records a failed reconcile in the log (throttled, see ApplyFailures). Rethrows a retryable
+   * error, so the run loop backs off and tries again; returns undefined after a non-retryable
+   * one: the process then needs the operator, and this sidecar stops trying until restarted.
+   */
+  private async applyFailed(
+    zone: string,
+    state: ZoneState,
+    decision: Extract<Decision, { kind: 'reconcile' }>,
+    error: unknown,
+  ): Promise<undefined> {
+    const { processId, stepIndex, signerId } = decision;
+    const logged = state.activeProcess?.signerFailures?.[signerId];
+    const verdict = this.applyFailures.failed(
+      processId,
+      stepIndex,
+      error,
+      logged?.stepIndex === stepIndex ? logged.attempts : 0,
+    );
+    if (!verdict) throw error;
+    if (verdict.record && (await this.recordApplyFailure(zone, state, decision, verdict)))
+      this.applyFailures.recorded(processId, stepIndex, verdict);
+    if (!verdict.giveUp) throw error;
+    this.options.logger.error(
+      { err: error, zone, step: stepIndex, attempt: verdict.attempt },
+      'the signer cannot apply the step and retrying will not help: the process needs the operator (fix the cause, then restart this sidecar)',
+    );
+    return undefined;
+  }
+
+  /**
+   * Appends `signer-apply-failed`; when another sidecar appended first (they keep working while
+   * this one fails), re-reads and tries again while the step is still current.
+   */
+  private async recordApplyFailure(
+    zone: string,
+    decided: ZoneState,
+    decision: Extract<Decision, { kind: 'reconcile' }>,
+    verdict: ApplyFailureVerdict,
+  ): Promise<boolean> {
+    const { processId, stepIndex, signerId } = decision;
+    let state = decided;
+    for (let race = 0; race < 10; race += 1) {
+      const process = state.activeProcess;
+      if (process?.id !== processId || process.currentStep !== stepIndex) return false;
+      const event = signerApplyFailed(state, this.context(zone), {
+        processId,
+        stepIndex,
+        signerId,
+        attempt: verdict.attempt,
+        error: verdict.error,
+      });
+      if (await this.append(zone, state, event)) return true;
+      state = await this.refresh(zone);
+    }
+    return false;
+  }
+
   /** Carries out one decision. Returns how long to pause before deciding again (0 = at once). */
   private async act(zone: string, state: ZoneState, decision: Decision): Promise<number> {
     const { logger } = this.options;
@@ -449,7 +513,12 @@ export class SidecarRuntime {
         await this.append(zone, state, decision.event);
         return 0;
       case 'reconcile': {
-        const result = await reconcileSigner(signer, zone, decision.desired, { signal });
+        if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
+        const result = await reconcileSigner(signer, zone, decision.desired, { signal }).catch(
+          (error: unknown) => this.applyFailed(zone, state, decision, error),
+        );
+        if (!result) return 60_000;
+        this.applyFailures.succeeded(decision.processId, decision.stepIndex);
         const key = `${decision.processId}/${decision.stepIndex}`;
         const applied = (this.appliedInStep.get(key) ?? 0) + result.plan.changes.length;
         this.appliedInStep.set(key, applied);
@@ -506,22 +575,12 @@ export class SidecarRuntime {
         return 0;
       }
       case 'preflight': {
-        const group =
-          decision.processKind === 'add-signer'
-            ? [...state.members, decision.signerId]
-            : state.members;
-        const observations: Record<string, SignerObservation> = {};
-        for (const id of group) {
-          if (state.signers[id])
-            observations[id] = await observeSignerForPreflight(state, id, { signal });
-        }
-        const delegation = await parent.getDelegation(zone, { signal });
+        const request = { kind: decision.processKind, signerId: decision.signerId };
+        const observed = await observeForPreflight(state, request, { parent, signal });
         const reasons = preflightChecks({
           state,
-          kind: decision.processKind,
-          signerId: decision.signerId,
-          observations,
-          parentDs: delegation.ds?.records ?? [],
+          ...request,
+          ...observed,
           now: this.now().getTime() / 1000,
         });
         logger.info(
@@ -533,8 +592,7 @@ export class SidecarRuntime {
           state,
           requestProcess(state, context, {
             processId: decision.processId,
-            kind: decision.processKind,
-            signerId: decision.signerId,
+            ...request,
             preflight: reasons,
           }),
         );
@@ -542,4 +600,9 @@ export class SidecarRuntime {
       }
     }
   }
+}
+
+function referenceOf(signer: SignerReference): SignerReference {
+  const { id, kind, nameServerNames, endpoints } = signer;
+  return { id, kind, nameServerNames, endpoints };
 }

@@ -37,7 +37,9 @@ describe('sidecar configuration', () => {
   });
 
   it('names the key of every problem', () => {
-    expect(problem({ ...valid, id: 'Bind Server' })).toMatch(/^sidecar.json: id: use lower-case/);
+    expect(problem({ ...valid, id: 'Bind Server' })).toMatch(
+      /^sidecar.json: id: must be lower-case/,
+    );
     expect(problem({ ...valid, zones: [] })).toMatch(/zones: must be a non-empty list/);
     expect(problem({ ...valid, zones: ['a..b'] })).toMatch(/zones\[0\]: invalid domain name/);
     expect(problem({ ...valid, eventLog: { kind: 'nats' } })).toMatch(
@@ -51,7 +53,7 @@ describe('sidecar configuration', () => {
       }),
     ).toMatch(/parent.servers\[0\].port/);
     expect(problem({ ...valid, logLevel: 'loud' })).toMatch(/logLevel/);
-    expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: unknown setting/);
+    expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: is not a known setting/);
   });
 
   it('expands ${env:NAME} and never prints the value when something is wrong', () => {
@@ -109,16 +111,50 @@ describe('sidecar observers', () => {
     expect(parseSidecarConfig(valid).observers).toBeUndefined();
   });
 
+  it('takes the trust anchor as bare rdata or as the DS line `lab status` prints', () => {
+    const digest = 'ab'.repeat(32);
+    const expected = { keyTag: 12345, algorithm: 13, digestType: 2, digest: digest.toUpperCase() };
+    for (const entry of [
+      `12345 13 2 ${digest}`,
+      `test. 10 IN DS 12345 13 2 ${digest}`,
+      `test. IN DS 12345 13 2 ${digest}`,
+      `TEST. 3600 DS 12345 13 2 ${digest}`,
+    ]) {
+      const config = parseSidecarConfig(withObservers({ validation: { trustAnchor: [entry] } }));
+      expect(config.observers?.validation?.trustAnchor).toEqual([expected]);
+    }
+  });
+
+  it('refuses a malformed trust anchor, or the DS of another zone, naming the entry', () => {
+    const digest = 'ab'.repeat(32);
+    for (const entry of [
+      `test. 10 IN DS 12345 13 2`,
+      `test. 10 IN DS 12345 13 two ${digest}`,
+      `12345 13 2`,
+      `test. 10 IN DNSKEY 257 3 13 AAAA`,
+    ])
+      expect(problem(withObservers({ validation: { trustAnchor: [entry] } }))).toMatch(
+        /observers.validation.trustAnchor\[0\]: not a DS record/,
+      );
+    expect(
+      problem(
+        withObservers({ validation: { trustAnchor: [`other. 10 IN DS 12345 13 2 ${digest}`] } }),
+      ),
+    ).toMatch(/trustAnchor\[0\]: is the DS of other\., but parent.zone is test\./);
+  });
+
   it('names the key of every observer problem', () => {
-    expect(problem(withObservers({ tracing: {} }))).toMatch(/observers.tracing: unknown setting/);
+    expect(problem(withObservers({ tracing: {} }))).toMatch(
+      /observers.tracing: is not a known setting/,
+    );
     expect(problem(withObservers({ consistency: { intervalMs: 5 } }))).toMatch(
-      /observers.consistency.intervalMs: must be milliseconds/,
+      /observers.consistency.intervalMs: must be an integer of milliseconds/,
     );
     expect(problem(withObservers({ consistency: { mode: 'sometimes' } }))).toMatch(
       /observers.consistency.mode: must be "always" or "during-process"/,
     );
     expect(problem(withObservers({ validation: {} }))).toMatch(
-      /observers.validation.trustAnchor: list the DS records/,
+      /observers.validation.trustAnchor: must be a non-empty list of DS records/,
     );
     expect(problem(withObservers({ validation: { trustAnchor: ['not a ds'] } }))).toMatch(
       /observers.validation.trustAnchor\[0\]: not a DS record/,
@@ -140,11 +176,8 @@ describe('sidecar observers', () => {
     });
     const built = createSidecarObservers(config, log, logger);
     expect(built.observers.map((observer) => observer.name)).toEqual([
-      'consistency-observer:a.test.',
-      'validation-observer:a.test.',
-      'consistency-observer:b.test.',
-      'validation-observer:b.test.',
-      'observation-recorder',
+      'zone-observers:a.test.',
+      'zone-observers:b.test.',
     ]);
     for (const observer of built.observers) await observer.shutdown?.();
     expect(createSidecarObservers(parseSidecarConfig(valid), log, logger).observers).toEqual([]);

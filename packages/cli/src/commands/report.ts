@@ -5,13 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ChorusError, type EventLog } from '@chorus/core';
+import { ChorusError, type ChorusEvent, type EventLog } from '@chorus/core';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { normalizeName } from '@chorus/dns';
 import { ReportError, writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { REPORT_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
+import { zoneArgument } from '../coordination/zone-argument.js';
 
 /** The log `chorus demo` writes: `<lab dir>/demo/events.sqlite`. */
 const demoLogPath = () =>
@@ -42,7 +42,7 @@ async function findLog(value: string | undefined): Promise<string> {
 }
 
 /** Opens an existing log; a missing file or one that is not an event log is a clear error. */
-async function openExistingLog(file: string): Promise<EventLog<unknown>> {
+async function openExistingLog(file: string): Promise<EventLog<ChorusEvent>> {
   let info;
   try {
     info = await stat(file);
@@ -54,7 +54,7 @@ async function openExistingLog(file: string): Promise<EventLog<unknown>> {
   }
   if (!info.isFile()) throw new ReportError(`cannot read the event log ${file}: not a file`);
   try {
-    return createSqliteEventLog<unknown>({ path: file });
+    return createSqliteEventLog<ChorusEvent>({ path: file });
   } catch (error) {
     throw new ReportError(
       `cannot read the event log ${file}: ${error instanceof Error ? error.message : String(error)}`,
@@ -75,17 +75,7 @@ export async function reportCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   expectPositionals(positionals, 1, 'report');
-  const name = positionals[0]?.trim();
-  if (!name) throw new UsageError('name the zone: chorus report ZONE', 'report');
-  let zone: string;
-  try {
-    zone = normalizeName(name);
-  } catch (error) {
-    throw new UsageError(
-      `${JSON.stringify(name)} is not a zone name: ${error instanceof Error ? error.message : String(error)}`,
-      'report',
-    );
-  }
+  const zone = zoneArgument(positionals[0], 'report', 'chorus report ZONE');
   const logFile = await findLog(values.log);
   const outDir = path.resolve(
     values.out ?? `chorus-report-${zone.replace(/\.$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')}`,

@@ -10,6 +10,26 @@ import {
 /** Every event in the log: the zone stream's and the observation stream's. */
 export type ChorusEvent = ZoneEvent | ObservationEvent;
 
+/** Every observation event type, once: the compiler insists on each. */
+const OBSERVATION_EVENT_TYPES: Record<ObservationEventType, true> = {
+  'wire-version-observed': true,
+  'invariant-violated': true,
+  'invariant-restored': true,
+  'validation-failed': true,
+  'validator-disagreed': true,
+  'observer-summary': true,
+};
+
+/** True for an event of the observation catalogue (`observations/<zone>` streams). */
+export function isObservationEvent(event: ChorusEvent): event is ObservationEvent {
+  return Object.hasOwn(OBSERVATION_EVENT_TYPES, event.type);
+}
+
+/** True for an event of the zone catalogue (`zone/<zone>` streams). */
+export function isZoneEvent(event: ChorusEvent): event is ZoneEvent {
+  return !isObservationEvent(event);
+}
+
 export type ObservationEventOf<Type extends ObservationEventType> = Extract<
   ObservationEvent,
   { type: Type }

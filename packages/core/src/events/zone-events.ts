@@ -60,6 +60,15 @@ export interface ObservedTtls {
   childNs?: number;
 }
 
+/** Why a signer could not apply a step, as recorded: no secrets, at most a few hundred characters. */
+export interface ApplyError {
+  /** The error class, e.g. `Chorus_TsigError`. */
+  name: string;
+  message: string;
+  /** False for faults only the operator can fix (BADSIG, BADKEY, 401/403, a refused configuration). */
+  retryable: boolean;
+}
+
 export interface BlockReason {
   /** Machine-readable, e.g. `last-signer`, `algorithm-mismatch`. */
   code: string;
@@ -76,7 +85,14 @@ export type ZoneEvent =
         recordTtlSeconds: number;
       }
     >
-  | Envelope<'signer-registered', { signer: SignerReference }>
+  | Envelope<
+      'signer-registered',
+      {
+        signer: SignerReference;
+        /** The registration this one replaces, when the signer was known with other facts. */
+        before?: SignerReference;
+      }
+    >
   | Envelope<'signer-keys-observed', { signerId: string; keys: SigningKey[] }>
   | Envelope<
       'process-requested',
@@ -113,6 +129,18 @@ export type ZoneEvent =
   | Envelope<
       'signer-reconciled',
       { processId: string; stepIndex: number; signerId: string; applied: number }
+    >
+  | Envelope<
+      'signer-apply-failed',
+      {
+        processId: string;
+        stepIndex: number;
+        signerId: string;
+        /** Attempts so far at this step (throttled: not every attempt is recorded). */
+        attempt: number;
+        /** Not retryable: the signer stops trying and the process needs the operator. */
+        error: ApplyError;
+      }
     >
   | Envelope<
       'postcondition-met',

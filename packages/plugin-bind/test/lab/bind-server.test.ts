@@ -25,7 +25,7 @@ import {
 } from '@chorus/dns';
 import { cdsFor, makeForeignKeys } from '@chorus/conformance';
 import { labRestart, type LabStatus } from '@chorus/lab';
-import { CONFORMANCE_ZONE, endpoint, labServer } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { createBindSigner, type BindSigner } from '../../src/index.js';
 import { bindConfigFor, rndcKeyFile, wrongKeyFile } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { signerConformance } from '@chorus/conformance';
 import { describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
 import { bindCapabilities } from '../../src/capabilities.js';
 import { createBindSigner } from '../../src/index.js';
 import { bindConfigFor, rndcKeyFile, wrongKeyFile } from './helpers.js';

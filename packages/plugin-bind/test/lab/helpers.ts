@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabServer, LabStatus, ServerId } from '@chorus/lab';
-import { labServer } from '../../../../test/helpers/lab.js';
+import { labServer } from '@chorus/lab/testing';
 import type { BindConfig } from '../../src/index.js';
 
 /** The plugin configuration for one of the lab's BIND servers ('bind' or the trap). */

@@ -32,10 +32,13 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await chmod(binary, 0o755);
+  // The factory checks that the key file is readable; no test here gets as far as using it.
+  const tsigKeyFile = path.join(directory, 'unused.key');
+  await writeFile(tsigKeyFile, 'key "unused" { algorithm hmac-sha256; secret "AAAA"; };\n');
   signer = createBindSigner({
     id: 'bind-unit',
     server: { address: '127.0.0.1', port: 9 },
-    tsigKeyFile: path.join(directory, 'absent.key'),
+    tsigKeyFile,
     rndc: { configFile: path.join(directory, 'rndc.conf'), binary },
     keyDirectory: directory,
   });

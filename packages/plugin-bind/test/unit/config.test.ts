@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@chorus/core';
-import { bindPlugin, parseBindConfig } from '../../src/index.js';
+import { bindPlugin, createBindSigner, parseBindConfig } from '../../src/index.js';
 
 const valid = {
   id: 'bind-ams',
@@ -58,7 +58,7 @@ describe('parseBindConfig', () => {
       'a port out of range',
       { ...valid, server: { address: '127.0.0.1', port: 70000 } },
       'server.port',
-      /between 1 and 65535/,
+      /from 1 to 65535/,
     ],
     [
       'a port as a string',
@@ -66,7 +66,7 @@ describe('parseBindConfig', () => {
       'server.port',
       /integer port/,
     ],
-    ['an empty nameServers list', { ...valid, nameServers: [] }, 'nameServers', /non-empty array/],
+    ['an empty nameServers list', { ...valid, nameServers: [] }, 'nameServers', /non-empty list/],
     [
       'a bad name server',
       { ...valid, nameServers: [{ address: 'x' }] },
@@ -102,7 +102,7 @@ describe('parseBindConfig', () => {
       'a zero rndc timeout',
       { ...valid, rndc: { configFile: '/a', timeoutMs: 0 } },
       'rndc.timeoutMs',
-      /positive integer/,
+      /integer of milliseconds from 1/,
     ],
     [
       'a typo',
@@ -123,5 +123,23 @@ describe('parseBindConfig', () => {
     expect(error.key).toBe('tsigSecret');
     expect(error.message).toMatch(/only as file paths/);
     expect(error.message).not.toContain('c2VjcmV0');
+  });
+
+  it('refuses at start-up (the factory) a key file that cannot be read, naming the key', () => {
+    const missing = (raw: unknown) => {
+      try {
+        createBindSigner(raw);
+      } catch (error) {
+        expect(ConfigError.isInstance(error)).toBe(true);
+        return error as ConfigError;
+      }
+      throw new Error('createBindSigner accepted a missing key file');
+    };
+    expect(missing(valid).key).toBe('tsigKeyFile');
+    expect(missing(valid).message).toMatch(/cannot read \/etc\/chorus\/ddns.key \(ENOENT\)/);
+    const rndcByKey = { address: '127.0.0.1', keyFile: '/nonexistent/rndc.key' };
+    expect(missing({ ...valid, tsigKeyFile: '/dev/null', rndc: rndcByKey }).key).toBe(
+      'rndc.keyFile',
+    );
   });
 });

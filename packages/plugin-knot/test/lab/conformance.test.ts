@@ -1,6 +1,6 @@
 import { signerConformance } from '@chorus/conformance';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
 import { knotCapabilities } from '../../src/capabilities.js';
 import { createKnotSigner } from '../../src/index.js';
 import { knotConfigFor, removeTemporaryFiles, wrongTsigKeyFile } from './helpers.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { KnotcControl, LabStatus, ServerId } from '@chorus/lab';
-import { endpoint, labServer } from '../../../../test/helpers/lab.js';
+import { endpoint, labServer } from '@chorus/lab/testing';
 import type { KnotUpdateMethod } from '../../src/config.js';
 
 export function knotConfigFor(

@@ -30,7 +30,7 @@ import {
 import { labRestart, labStatus, type ServerId } from '@chorus/lab';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, endpoint, labServer } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { Keymgr } from '../../src/keymgr.js';
 import { Knotc } from '../../src/knotc.js';
 import { createKnotSigner, type KnotSigner } from '../../src/index.js';

@@ -1,6 +1,7 @@
 import { ConfigError } from '@chorus/core';
 import { describe, expect, test } from 'vitest';
 import { parseKnotConfig } from '../../src/config.js';
+import { createKnotSigner } from '../../src/index.js';
 
 const valid = {
   id: 'knot',
@@ -66,25 +67,36 @@ describe('parseKnotConfig', () => {
     [{ ...valid, server: undefined }, 'server', /must be an object/],
     [{ ...valid, server: { address: 'localhost' } }, 'server.address', /IPv4 or IPv6/],
     [{ ...valid, server: { address: '127.0.0.1', port: 0 } }, 'server.port', /1 to 65535/],
-    [{ ...valid, server: { address: '127.0.0.1', host: 'x' } }, 'server.host', /not a known key/],
-    [{ ...valid, nameServers: [] }, 'nameServers', /non-empty array/],
+    [
+      { ...valid, server: { address: '127.0.0.1', host: 'x' } },
+      'server.host',
+      /not a known setting/,
+    ],
+    [{ ...valid, nameServers: [] }, 'nameServers', /non-empty list/],
     [{ ...valid, nameServers: [{ address: '300.1.1.1' }] }, 'nameServers[0].address', /IPv4/],
-    [{ ...valid, tsigKeyFile: 'relative.key' }, 'tsigKeyFile', /absolute path/],
+    [{ ...valid, tsigKeyFile: 'relative.key' }, 'tsigKeyFile', /absolute file path/],
     [{ ...valid, knotc: undefined }, 'knotc', /configFile.*socket/],
     [{ ...valid, knotc: {} }, 'knotc', /exactly one of configFile/],
     [{ ...valid, knotc: { configFile: '/a', socket: '/b' } }, 'knotc', /exactly one of configFile/],
-    [{ ...valid, knotc: { configFile: 'knot.conf' } }, 'knotc.configFile', /absolute path/],
+    [{ ...valid, knotc: { configFile: 'knot.conf' } }, 'knotc.configFile', /absolute file path/],
     [{ ...valid, knotc: { configFile: '/a', kaspDb: '/b' } }, 'knotc.kaspDb', /not allowed/],
-    [{ ...valid, knotc: { socket: '/a', password: 'x' } }, 'knotc.password', /not a known key/],
+    [{ ...valid, knotc: { socket: '/a', password: 'x' } }, 'knotc.password', /not a known setting/],
     [{ ...valid, updateMethod: 'nsupdate' }, 'updateMethod', /"dns-update" or "knotc"/],
-    [{ ...valid, binaries: { kdig: '/usr/bin/kdig' } }, 'binaries.kdig', /not a known key/],
+    [{ ...valid, binaries: { kdig: '/usr/bin/kdig' } }, 'binaries.kdig', /not a known setting/],
     [{ ...valid, timeoutMs: 5 }, 'timeoutMs', /100 to 600000/],
-    [{ ...valid, tsigSecret: 'abc' }, 'tsigSecret', /not a known key/],
+    [{ ...valid, tsigSecret: 'abc' }, 'tsigSecret', /not a known setting/],
   ])('rejects %j naming %s', (raw, key, problem) => {
     const error = configError(raw);
     expect(error.key).toBe(key);
     expect(error.message).toMatch(problem);
     expect(error.message).toContain(key);
     expect(error.isRetryable).toBe(false);
+  });
+
+  test('the factory refuses a TSIG key file that cannot be read, naming the key', () => {
+    expect(() => createKnotSigner(valid)).toThrow(
+      /tsigKeyFile: cannot read \/etc\/knot\/chorus.key/,
+    );
+    expect(() => createKnotSigner({ ...valid, tsigKeyFile: '/dev/null' })).not.toThrow();
   });
 });

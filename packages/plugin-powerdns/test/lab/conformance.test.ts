@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signerConformance } from '@chorus/conformance';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE } from '@chorus/lab/testing';
 import { createPowerDnsSigner, powerdnsCapabilities } from '../../src/index.js';
 import { labConfig } from './helpers.js';
 

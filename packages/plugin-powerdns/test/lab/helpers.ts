@@ -1,5 +1,5 @@
 import type { LabStatus, PowerDnsApiControl } from '@chorus/lab';
-import { endpoint, labServer } from '../../../../test/helpers/lab.js';
+import { endpoint, labServer } from '@chorus/lab/testing';
 import type { PowerDnsConfig } from '../../src/index.js';
 
 /** The lab server's PowerDNS API control endpoint. */

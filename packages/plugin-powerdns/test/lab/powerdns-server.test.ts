@@ -30,7 +30,7 @@ import {
 import { labRestart, type LabStatus } from '@chorus/lab';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, endpoint, labServer } from '../../../../test/helpers/lab.js';
+import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { PowerDnsApi } from '../../src/api.js';
 import { createPowerDnsSigner, type PowerDnsSigner } from '../../src/index.js';
 import { labConfig } from './helpers.js';

@@ -1,6 +1,6 @@
 import { ConfigError } from '@chorus/core';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_REQUEST_TIMEOUT_MS, parseConfig } from '../../src/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, createPowerDnsSigner, parseConfig } from '../../src/index.js';
 
 const valid = {
   id: 'powerdns-ams',
@@ -72,7 +72,7 @@ describe('parseConfig', () => {
       'server.port',
       /integer/,
     ],
-    ['empty nameServers', { ...valid, nameServers: [] }, 'nameServers', /non-empty array/],
+    ['empty nameServers', { ...valid, nameServers: [] }, 'nameServers', /non-empty list/],
     [
       'a bad name server',
       { ...valid, nameServers: [{ address: 'x' }] },
@@ -103,7 +103,7 @@ describe('parseConfig', () => {
       'a missing key file',
       { ...valid, api: { url: valid.api.url } },
       'api.apiKeyFile',
-      /path of the file/,
+      /non-empty string/,
     ],
     [
       'an inline API key',
@@ -111,7 +111,12 @@ describe('parseConfig', () => {
       'api.apiKey',
       /never inline/,
     ],
-    ['an unknown top-level key', { ...valid, zone: 'example.test.' }, 'zone', /unknown key/],
+    [
+      'an unknown top-level key',
+      { ...valid, zone: 'example.test.' },
+      'zone',
+      /not a known setting/,
+    ],
     ['a tiny timeout', { ...valid, requestTimeoutMs: 5 }, 'requestTimeoutMs', /100 to 600000/],
   ])('rejects %s with a ConfigError naming the key', (_name, raw, key, message) => {
     const error = errorOf(raw);
@@ -124,5 +129,13 @@ describe('parseConfig', () => {
   test('never echoes an inline secret', () => {
     const error = errorOf({ ...valid, api: { ...valid.api, apiKey: 'labsecret' } });
     expect(error.message).not.toContain('labsecret');
+  });
+
+  test('the factory refuses an API key file that cannot be read, naming the key', () => {
+    expect(() => createPowerDnsSigner(valid)).toThrow(
+      /api.apiKeyFile: cannot read \/etc\/chorus\/powerdns-api.key/,
+    );
+    const readable = { ...valid, api: { ...valid.api, apiKeyFile: '/dev/null' } };
+    expect(() => createPowerDnsSigner(readable)).not.toThrow();
   });
 });

@@ -1,0 +1,138 @@
+/** `chorus status [ZONE]`: each process, its step, what it waits for, and what needs attention. */
+import type { NameServer } from '@chorus/core';
+import type { ProcessState, RegistrationChange, ZoneState } from '@chorus/engine';
+import { expectPositionals, parseCommandArgs } from '../args.js';
+import {
+  describeLeaving,
+  describeProcess,
+  describeSignerFailure,
+} from '../coordination/describe.js';
+import { knownZones, readKnownZone, readZone, withEventLog } from '../coordination/event-log.js';
+import { zoneArgument } from '../coordination/zone-argument.js';
+import { ChorusError } from '@chorus/core';
+import { STATUS_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+
+const EARLIER_SHOWN = 5;
+
+/** Processes that have not ended: the one in flight, and any that holds for the operator. */
+function openProcesses(state: ZoneState): ProcessState[] {
+  return state.processes.filter(
+    (process) => process.status === 'running' || process.status === 'needs-operator',
+  );
+}
+
+function processLines(process: ProcessState, now: Date): string[] {
+  const failures = Object.entries(process.signerFailures ?? {}).map(
+    ([id, failure]) => `    ${describeSignerFailure(id, failure)}`,
+  );
+  const leaving = describeLeaving(process);
+  return [
+    `  ${describeProcess(process, now)}`,
+    ...failures,
+    ...(leaving ? [`    ${leaving}`] : []),
+  ];
+}
+
+const endpointsText = (endpoints: readonly NameServer[]) =>
+  endpoints.map((endpoint) => `${endpoint.address}#${endpoint.port ?? 53}`).join(' ');
+
+/** One changed fact, before → after. */
+function factChange(change: RegistrationChange, fact: string): string {
+  const { before, after } = change;
+  switch (fact) {
+    case 'kind':
+      return `kind ${before.kind} → ${after.kind}`;
+    case 'nameServerNames':
+      return `NS ${before.nameServerNames.join(' ')} → ${after.nameServerNames.join(' ')}`;
+    case 'endpoints':
+      return `endpoints ${endpointsText(before.endpoints)} → ${endpointsText(after.endpoints)}`;
+    case 'keys':
+      return `keys ${before.keyTags.join(' ')} → ${after.keyTags.join(' ')}`;
+    default:
+      return fact;
+  }
+}
+
+/** What a registration changed, fact by fact, and whether it hit a member of the group. */
+export function describeRegistrationChange(change: RegistrationChange): string {
+  const who = change.member ? `member ${change.signerId}` : `signer ${change.signerId}`;
+  const what = change.changed.map((fact) => factChange(change, fact)).join('; ');
+  return `registration of ${who} CHANGED at ${change.at} by ${change.by}: ${what}`;
+}
+
+/** The human status of one zone. */
+export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
+  const open = openProcesses(state);
+  const lines = [`${state.zone}  group: ${state.members.join(', ') || '(undefined)'}`];
+  if (!state.defined)
+    lines.push(`  not defined yet: run "chorus zone define ${state.zone} --signer ID"`);
+  for (const process of open) lines.push(...processLines(process, now));
+  for (const request of state.pendingRequests)
+    lines.push(
+      `  pending: ${request.kind} ${request.signerId} requested by ${request.requestedBy} at ${request.requestedAt}, waiting for the sidecars' pre-flight checks`,
+    );
+  if (open.length === 0 && state.pendingRequests.length === 0) lines.push('  no process in flight');
+  for (const change of state.registrationChanges ?? [])
+    lines.push(`  ${describeRegistrationChange(change)}`);
+  const earlier = state.processes.filter((process) => !open.includes(process));
+  for (const process of earlier.slice(-EARLIER_SHOWN))
+    lines.push(`  earlier: ${describeProcess(process, now)}`);
+  return lines;
+}
+
+function processJson(process: ProcessState) {
+  return {
+    id: process.id,
+    kind: process.kind,
+    signerId: process.signerId,
+    status: process.status,
+    currentStep: process.currentStep,
+    steps: process.steps.map((step) => step.name),
+    ...(process.reasons ? { reasons: process.reasons } : {}),
+    ...(process.signerFailures ? { signerFailures: process.signerFailures } : {}),
+    ...(process.leavingSigner ? { leavingSigner: process.leavingSigner } : {}),
+  };
+}
+
+/** The machine-readable status of one zone. */
+export function zoneStatusJson(state: ZoneState) {
+  return {
+    zone: state.zone,
+    defined: state.defined,
+    members: state.members,
+    activeProcess: state.activeProcess ? processJson(state.activeProcess) : null,
+    pendingRequests: state.pendingRequests,
+    registrationChanges: state.registrationChanges ?? [],
+    processes: state.processes.map(processJson),
+  };
+}
+
+export async function statusCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('status', args, {
+    log: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(STATUS_HELP);
+    return 0;
+  }
+  expectPositionals(positionals, 1, 'status');
+  const zone =
+    positionals[0] === undefined
+      ? undefined
+      : zoneArgument(positionals[0], 'status', 'chorus status [ZONE]');
+  const states = await withEventLog(values.log, 'status', async (log, path) => {
+    if (zone) return [await readKnownZone(log, zone, path)];
+    const zones = await knownZones(log);
+    if (zones.length === 0)
+      throw new ChorusError('Chorus_UnknownZoneError', {
+        message: `no zone in ${path} yet: the sidecars register their zones when they start; then run "chorus zone define ZONE --signer ID"`,
+      });
+    return Promise.all(zones.map((name) => readZone(log, name)));
+  });
+  if (values.json) io.stdout(`${JSON.stringify(states.map(zoneStatusJson), null, 2)}\n`);
+  else io.stdout(`${states.flatMap((state) => zoneStatusLines(state)).join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,112 @@
+/** Events, processes and zones in words, for people. */
+import type { ZoneEvent, ZoneEventOf, ZoneEventType } from '@chorus/core';
+import type { ProcessState, SignerFailure, ZoneState } from '@chorus/engine';
+
+const clock = (iso: string) => iso.slice(11, 19);
+
+/** `step 2 sync-dnskeys`: the 1-based number, and the name when the state or catalogue knows it. */
+function stepLabel(state: ZoneState | undefined, processId: string, index: number): string {
+  const process = state?.processes.find((candidate) => candidate.id === processId);
+  const name = process?.steps[index]?.name;
+  return name ? `step ${index + 1} ${name}` : `step ${index + 1}`;
+}
+
+function signersOf(desired: Record<string, unknown>): string {
+  const ids = Object.keys(desired);
+  return ids.length > 0 ? ` (signers: ${ids.join(', ')})` : '';
+}
+
+type Describers = {
+  [Type in ZoneEventType]: (event: ZoneEventOf<Type>, state: ZoneState | undefined) => string;
+};
+
+/** One describer per event type: a new type in the catalogue fails to compile until it has one. */
+const DESCRIBERS: Describers = {
+  'zone-defined': (event) =>
+    `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})`,
+  'signer-registered': ({ data }) =>
+    `signer ${data.signer.id} (${data.signer.kind}) ${data.before ? 're-registered with CHANGED facts' : 'registered'}, NS ${data.signer.nameServerNames.join(' ')}`,
+  'signer-keys-observed': ({ data }) =>
+    `${data.signerId} keys: ${data.keys.map((key) => `${key.role} ${key.keyTag}`).join(', ')}`,
+  'process-requested': ({ data }) =>
+    `${data.kind} ${data.signerId} requested by ${data.requestedBy}`,
+  'process-blocked': ({ data }) =>
+    `${data.kind} ${data.signerId} REFUSED before any change: ${data.reasons.map((reason) => `[${reason.code}] ${reason.message}`).join('; ')}`,
+  'process-started': ({ data }) =>
+    `${data.kind} ${data.signerId} started: ${data.steps.map((step) => step.name).join(' → ')}`,
+  'step-started': (event, state) =>
+    `  ${stepLabel(state, event.data.processId, event.data.stepIndex)} started${signersOf(event.data.desired)} [${event.source.kind}:${event.source.id}]`,
+  'signer-reconciled': ({ data }) => `    ${data.signerId} applied ${data.applied} change(s)`,
+  'signer-apply-failed': ({ data }) =>
+    `    ${data.signerId} FAILED to apply (attempt ${data.attempt}): [${data.error.name}] ${data.error.message}${data.error.retryable ? '; retrying' : '; not retryable, the process needs the operator'}`,
+  'postcondition-met': ({ data }) =>
+    `    post-condition seen on the wire${Object.keys(data.ttls).length > 0 ? ` (TTLs ${JSON.stringify(data.ttls)})` : ''}`,
+  'wait-scheduled': ({ data }) => `    waiting until ${clock(data.notBefore)}: ${data.formula}`,
+  'step-completed': ({ data }, state) =>
+    `  ${stepLabel(state, data.processId, data.stepIndex)} completed`,
+  'process-completed': ({ data }) =>
+    `process completed; the group is now ${data.groupAfter.join(', ')}`,
+  'process-failed': ({ data }) => `process FAILED: [${data.reason.code}] ${data.reason.message}`,
+};
+
+/** One line per event. `state` (the zone after the event) names the steps. */
+export function describeEvent(event: ZoneEvent, state?: ZoneState): string {
+  const describe = DESCRIBERS[event.type] as (event: ZoneEvent, state?: ZoneState) => string;
+  return `${clock(event.occurredAt)} ${describe(event, state)}`;
+}
+
+function describeWaiting(process: ProcessState, now: Date): string {
+  const step = process.stepStates[process.currentStep];
+  switch (step?.status) {
+    case 'pending':
+      return 'about to start';
+    case 'started': {
+      const missing = Object.keys(step.desired ?? {}).filter((id) => !step.reconciled[id]);
+      return missing.length > 0
+        ? `waiting for ${missing.join(', ')} to apply its changes`
+        : 'waiting to see the post-condition on the wire';
+    }
+    case 'postcondition-met':
+      return 'scheduling its wait';
+    case 'waiting': {
+      const left = Math.max(
+        0,
+        Math.round((Date.parse(step.wait!.notBefore) - now.getTime()) / 1000),
+      );
+      return `waiting until ${step.wait!.notBefore} (${left} s left): ${step.wait!.formula}`;
+    }
+    case 'completed':
+    case undefined:
+      return 'finishing';
+  }
+}
+
+/** What a process waits for right now, in words. */
+export function describeProcess(process: ProcessState, now = new Date()): string {
+  const total = process.steps.length;
+  const index = process.currentStep;
+  const where = `step ${Math.min(index + 1, total)}/${total} ${process.steps[index]?.name ?? 'finishing'}`;
+  if (process.status === 'needs-operator')
+    return `${process.kind} ${process.signerId}: NEEDS THE OPERATOR at ${where}`;
+  if (process.status !== 'running') return `${process.kind} ${process.signerId}: ${process.status}`;
+  return `${process.kind} ${process.signerId}: ${where}, ${describeWaiting(process, now)}`;
+}
+
+/** One line per failing signer: its last error, how often it tried, whether it retries. */
+export function describeSignerFailure(signerId: string, failure: SignerFailure): string {
+  const retry = failure.retryable
+    ? 'retrying'
+    : 'not retryable: fix the signer or its sidecar configuration';
+  return `${signerId} failing at step ${failure.stepIndex + 1}: [${failure.errorName}] ${failure.message} (${failure.attempts} attempt(s) ${clock(failure.firstAt)}–${clock(failure.lastAt)}; ${retry})`;
+}
+
+/** When the leaving signer of a REMOVE-SIGNER may be switched off, in words; undefined if unknown. */
+export function describeLeaving(process: ProcessState): string | undefined {
+  const leaving = process.leavingSigner;
+  if (!leaving) return undefined;
+  if (leaving.mayStopServingNow)
+    return `${leaving.signerId} may stop serving now${leaving.mayStopServingAt ? ` (since ${leaving.mayStopServingAt})` : ''}`;
+  if (leaving.mayStopServingAt)
+    return `${leaving.signerId} may stop serving at ${leaving.mayStopServingAt} (estimate), not before`;
+  return `${leaving.signerId} must keep serving until Chorus says it may stop`;
+}

@@ -1,0 +1,219 @@
+/** Requesting a process and following the zone's stream until it ends (or is accepted). */
+import { randomUUID } from 'node:crypto';
+import {
+  ChorusError,
+  contextFromTraceparent,
+  newTraceparent,
+  withSpan,
+  zoneEvent,
+  zoneStream,
+  type EventLog,
+  type ProcessKind,
+  type RecordedEvent,
+  type ZoneEvent,
+} from '@chorus/core';
+import { applyZoneEvent, emptyZoneState, type ProcessState, type ZoneState } from '@chorus/engine';
+import type { CliIo } from '../io.js';
+import { describeEvent, describeLeaving, describeSignerFailure } from './describe.js';
+import { readZone } from './event-log.js';
+
+export const OPERATOR = { kind: 'cli', id: process.env.USER ?? 'operator' };
+
+/** How long a request may stay unanswered before the CLI says that no sidecar has taken it. */
+const UNANSWERED_NOTICE_MS = 15_000;
+
+export interface FollowOptions {
+  json: boolean;
+  /** Print the stream's events after this version. */
+  afterVersion: number;
+  /** Stop once this holds. */
+  until: (state: ZoneState) => boolean;
+  /** Called with each new state, e.g. to print what changed. */
+  onState?: (state: ZoneState) => void;
+}
+
+function printer(io: CliIo, json: boolean) {
+  return (recorded: RecordedEvent<ZoneEvent>, state: ZoneState) => {
+    if (json) io.stdout(`${JSON.stringify(recorded)}\n`);
+    else io.stderr(`${describeEvent(recorded.event, state)}\n`);
+  };
+}
+
+/**
+ * Prints the zone's events after `afterVersion` as they arrive until `until` holds. The state and
+ * the history come from one read, and the subscription starts exactly after it: an event that
+ * lands in between is delivered, never lost.
+ */
+export async function follow(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  io: CliIo,
+  options: FollowOptions,
+): Promise<ZoneState> {
+  const stream = zoneStream(zone);
+  const print = printer(io, options.json);
+  const history = await log.readStream(stream);
+  let state = emptyZoneState(zone);
+  for (const recorded of history) {
+    state = applyZoneEvent(state, recorded.event);
+    if (recorded.streamVersion > options.afterVersion) print(recorded, state);
+  }
+  options.onState?.(state);
+  if (options.until(state)) return state;
+  return new Promise<ZoneState>((resolve, reject) => {
+    const subscription = log.subscribe({
+      afterPosition: history.at(-1)?.position ?? 0,
+      streamPrefix: stream,
+      onEvent: (recorded) => {
+        if (recorded.stream !== stream || recorded.streamVersion <= state.version) return;
+        state = applyZoneEvent(state, recorded.event);
+        print(recorded, state);
+        options.onState?.(state);
+        if (!options.until(state)) return;
+        resolve(state);
+        void subscription.close();
+      },
+      onError: (error) => reject(error instanceof Error ? error : new Error(String(error))),
+    });
+  });
+}
+
+/** Says, once each time it changes, when the leaving signer of a REMOVE-SIGNER may stop serving. */
+function leavingNotices(io: CliIo, json: boolean, processId: string) {
+  let last = '';
+  return (state: ZoneState) => {
+    const process = state.processes.find((candidate) => candidate.id === processId);
+    const leaving = process?.leavingSigner;
+    if (!process || !leaving || JSON.stringify(leaving) === last) return;
+    last = JSON.stringify(leaving);
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ notice: 'leaving-signer', zone: state.zone, processId, ...leaving })}\n`,
+      );
+    else io.stderr(`>>> ${describeLeaving(process)}\n`);
+  };
+}
+
+/** Says once when no sidecar has answered the request for a while: it may not be running. */
+function unansweredNotice(io: CliIo, zone: string, processId: string) {
+  let state: ZoneState | undefined;
+  const timer = setTimeout(() => {
+    if (!state?.pendingRequests.some((request) => request.processId === processId)) return;
+    io.stderr(
+      `no sidecar has answered the request yet; is a sidecar of ${state.members.join(', ') || 'the group'} running for ${zone} on this log? The request stays pending until one does.\n`,
+    );
+  }, UNANSWERED_NOTICE_MS);
+  timer.unref();
+  return { update: (next: ZoneState) => void (state = next), stop: () => clearTimeout(timer) };
+}
+
+/** The error for a process that ended without completing; undefined when it completed or runs. */
+export function processEndError(process: ProcessState, zone: string): ChorusError | undefined {
+  const what = `${process.kind} ${process.signerId}`;
+  const reasons = (process.reasons ?? []).map((reason) => `  - [${reason.code}] ${reason.message}`);
+  switch (process.status) {
+    case 'blocked':
+      return new ChorusError('Chorus_ProcessBlockedError', {
+        message: `${what} refused before any change:\n${reasons.join('\n')}`,
+      });
+    case 'failed':
+      return new ChorusError('Chorus_ProcessFailedError', {
+        message: `${what} failed: ${process.reasons?.[0]?.message ?? 'unknown reason'}`,
+      });
+    case 'needs-operator': {
+      const failures = Object.entries(process.signerFailures ?? {}).map(
+        ([id, failure]) => `  - ${describeSignerFailure(id, failure)}`,
+      );
+      return new ChorusError('Chorus_ProcessNeedsOperatorError', {
+        message: `${what} holds and needs the operator:\n${failures.join('\n')}\nFix the fault (for example the TSIG key or credentials in that signer's sidecar configuration) and restart its sidecar: it retries the step and the process goes on. Watch it with "chorus status ${zone}".`,
+      });
+    }
+    case 'requested':
+    case 'running':
+    case 'completed':
+      return undefined;
+  }
+}
+
+function requestEvent(
+  zone: string,
+  kind: ProcessKind,
+  signerId: string,
+  unsafeSkipWaits: string[] | undefined,
+) {
+  return zoneEvent(
+    'process-requested',
+    { zone, source: OPERATOR, traceparent: newTraceparent() },
+    {
+      processId: randomUUID(),
+      kind,
+      signerId,
+      requestedBy: OPERATOR.id,
+      ...(unsafeSkipWaits?.length ? { unsafeSkipWaits } : {}),
+    },
+  );
+}
+
+/** Appends the request at the stream's current version; re-reads when a sidecar wrote first. */
+async function appendRequest(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  event: ZoneEvent,
+): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const state = await readZone(log, zone);
+    if (!state.defined)
+      throw new ChorusError('Chorus_ZoneUndefinedError', {
+        message: `zone ${zone} is not defined; run "chorus zone define ${zone} --signer ID" first`,
+      });
+    try {
+      await log.append(zoneStream(zone), state.version, [event]);
+      return state.version;
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof ChorusError) || !error.isRetryable) throw error;
+    }
+  }
+}
+
+export interface RequestOptions {
+  json: boolean;
+  /** Return once the sidecars accepted or refused the request. */
+  detach: boolean;
+  unsafeSkipWaits?: string[];
+}
+
+/** Requests a process, prints its events as they come, and returns it once it ended (or started). */
+export async function requestAndFollow(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  kind: ProcessKind,
+  signerId: string,
+  io: CliIo,
+  options: RequestOptions,
+): Promise<ProcessState> {
+  const event = requestEvent(zone, kind, signerId, options.unsafeSkipWaits);
+  const { processId } = event.data;
+  const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);
+  const until = (state: ZoneState) => {
+    const process = find(state);
+    return process !== undefined && (options.detach || process.status !== 'running');
+  };
+  const notice = unansweredNotice(io, zone, processId);
+  const leaving = leavingNotices(io, options.json, processId);
+  const onState = (state: ZoneState) => (notice.update(state), leaving(state));
+  // A span in the process's trace (whose root span a sidecar emits when the process ends).
+  const attributes = { 'chorus.process.id': processId, 'chorus.process.kind': kind };
+  const final = await withSpan(
+    `request ${kind} ${signerId}`,
+    attributes,
+    contextFromTraceparent(event.traceparent),
+    async () => {
+      const afterVersion = await appendRequest(log, zone, event);
+      return follow(log, zone, io, { json: options.json, afterVersion, until, onState });
+    },
+  ).finally(() => notice.stop());
+  const process = find(final)!;
+  const error = processEndError(process, zone);
+  if (error) throw error;
+  return process;
+}

@@ -1,0 +1,277 @@
+/**
+ * The phases of `chorus demo`, in order: a fresh lab, one sidecar per signer, the zone defined
+ * with BIND alone, observers and resolver traffic, the migration, and the parent's final state.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { EventLog, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
+import { zoneStream } from '@chorus/core';
+import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
+import { defineZone, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
+import { createObserveOnlyParentChannel } from '@chorus/parent';
+import { readZone } from '../coordination/event-log.js';
+import { requestAndFollow } from '../coordination/follow.js';
+import { progressTo, type CliIo } from '../io.js';
+import { startDemoObservers, type DemoObservers } from './observers.js';
+import { sidecarConfigFor, startSidecarProcess, type RunningSidecar } from './sidecars.js';
+import { TrafficMonitor } from './traffic.js';
+
+export const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
+
+/** The migration: add PowerDNS, add Knot, remove BIND, one process at a time. */
+const MIGRATION = [
+  ['add-signer', 'powerdns'],
+  ['add-signer', 'knot'],
+  ['remove-signer', 'bind'],
+] as const;
+
+/** The group after the migration. */
+export const NEW_GROUP = ['powerdns', 'knot'] as const;
+
+/** Propagation delays declared for the lab: loopback servers, a registry agent scanning each second. */
+const MARGINS = { childSeconds: 1, parentSeconds: 2, safetySeconds: 1 };
+
+/** Step 5 of REMOVE-SIGNER (0-based 4): the leaving signer may stop serving. */
+const RETIRE_STEP = REMOVE_SIGNER_STEPS.findIndex((step) => step.name === 'retire-leaving-signer');
+
+export type Say = (line: string) => void;
+
+export interface DemoLab {
+  status: LabStatus;
+  zone: string;
+  directory: string;
+  eventLogPath: string;
+}
+
+const serverOf = (status: LabStatus, id: string) =>
+  status.servers.find((entry) => entry.id === id)!;
+const resolverOf = (status: LabStatus, id: string) => {
+  const entry = status.resolvers.find((candidate) => candidate.id === id)!;
+  return { address: entry.address, port: entry.port };
+};
+
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new LabError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** 1. A fresh lab: the demo starts from example.test signed by BIND alone. */
+export async function freshLab(
+  options: { directory?: string; addressPrefix?: string; ttl?: number },
+  io: CliIo,
+  say: Say,
+): Promise<DemoLab> {
+  const directoryOption = options.directory === undefined ? {} : { directory: options.directory };
+  const existing = await labStatus(directoryOption);
+  if (existing) {
+    say(`stopping the lab in ${existing.directory} to start the demo from a clean zone`);
+    await labDown(directoryOption);
+  }
+  say('bringing the lab up');
+  const status = await labUp({
+    ...directoryOption,
+    ...(options.addressPrefix === undefined ? {} : { addressPrefix: options.addressPrefix }),
+    ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    onProgress: progressTo(io),
+  });
+  const directory = path.join(status.directory, 'demo');
+  await rm(directory, { recursive: true, force: true });
+  const eventLogPath = path.join(directory, 'events.sqlite');
+  return { status, zone: status.zones[0]!, directory, eventLogPath };
+}
+
+/** 2. One sidecar process per signer, each with only its own server's credentials. */
+export async function startSidecars(
+  lab: DemoLab,
+  sidecars: RunningSidecar[],
+  say: Say,
+): Promise<void> {
+  for (const id of SIGNERS) {
+    const config = sidecarConfigFor(
+      lab.status,
+      serverOf(lab.status, id),
+      lab.eventLogPath,
+      lab.zone,
+    );
+    const sidecar = await startSidecarProcess(lab.directory, config);
+    sidecars.push(sidecar);
+    say(`sidecar ${id} started, pid ${sidecar.pid}, log ${sidecar.logFile}`);
+  }
+}
+
+function expectAlive(sidecars: readonly RunningSidecar[]): void {
+  for (const sidecar of sidecars) {
+    try {
+      process.kill(sidecar.pid, 0);
+    } catch {
+      throw new LabError(`the sidecar of ${sidecar.id} exited; see ${sidecar.logFile}`);
+    }
+  }
+}
+
+/** The event log, once every sidecar has registered its signer and keys. */
+export function openWhenRegistered(
+  lab: DemoLab,
+  sidecars: readonly RunningSidecar[],
+): Promise<EventLog<ZoneEvent>> {
+  return waitFor('the three sidecars to register', 30_000, async () => {
+    expectAlive(sidecars);
+    try {
+      const opened = createSqliteEventLog<ZoneEvent>({ path: lab.eventLogPath });
+      const state = await readZone(opened, lab.zone);
+      const ready = SIGNERS.every((id) => (state.signers[id]?.keys.length ?? 0) > 0);
+      return ready ? opened : (await opened.close(), undefined);
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** 3. The group today: BIND alone. Waits come from the lab's TTLs and the agent's 1 s scans. */
+export async function defineDemoZone(log: EventLog<ZoneEvent>, lab: DemoLab, say: Say) {
+  const state = await readZone(log, lab.zone);
+  const event = defineZone(
+    state,
+    { source: { kind: 'cli', id: 'demo' }, now: new Date().toISOString() },
+    {
+      parentZone: lab.status.parentZone,
+      signerIds: ['bind'],
+      timing: {
+        childPropagationSeconds: MARGINS.childSeconds,
+        parentPropagationSeconds: MARGINS.parentSeconds,
+        safetyMarginSeconds: MARGINS.safetySeconds,
+        maxZoneTtlSeconds: lab.status.ttl,
+      },
+      recordTtlSeconds: lab.status.ttl,
+    },
+  );
+  await log.append(zoneStream(lab.zone), state.version, [event]);
+  say(`${lab.zone} defined with bind as its only signer`);
+}
+
+/** The process in flight, which tells the watchers when the leaving provider may switch off. */
+export interface Retirement {
+  current?: { kind: ProcessKind; signerId: string };
+  stopping?: Promise<unknown>;
+}
+
+/** The leaving provider switches its servers off as soon as Chorus says it may (§7.2 step 7). */
+function retireOnCue(lab: DemoLab, retirement: Retirement, say: Say) {
+  return (event: ZoneEvent) => {
+    const current = retirement.current;
+    if (event.type !== 'step-started' || current?.kind !== 'remove-signer') return;
+    if (event.data.stepIndex !== RETIRE_STEP) return;
+    say(`${current.signerId} may stop serving ${lab.zone} now: stopping its server`);
+    retirement.stopping = labStopServer({
+      directory: lab.status.directory,
+      server: current.signerId,
+    }).catch((error: unknown) => say(`could not stop ${current.signerId}: ${String(error)}`));
+  };
+}
+
+/** 4. Independent observers. */
+export function startObservers(
+  lab: DemoLab,
+  log: EventLog<ZoneEvent>,
+  retirement: Retirement,
+  options: { extraObservers?: Observer<ZoneEvent>[]; say: Say },
+): Promise<DemoObservers> {
+  return startDemoObservers({
+    status: lab.status,
+    zone: lab.zone,
+    signerIds: SIGNERS,
+    eventLogPath: lab.eventLogPath,
+    zoneLog: log,
+    ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
+    onZoneEvent: retireOnCue(lab, retirement, options.say),
+  });
+}
+
+/** 4. Validating resolvers asking every provider clients could reach, 8 times a second. */
+export function startTraffic(lab: DemoLab, observers: DemoObservers): TrafficMonitor {
+  const traffic = new TrafficMonitor({
+    zone: lab.zone,
+    ratePerSecond: 8,
+    reachable: () => observers.reachable(),
+    resolvers: [
+      { id: 'resolver-delegation', endpoint: resolverOf(lab.status, 'resolver-delegation') },
+      ...SIGNERS.map((id) => ({
+        id: `resolver-${id}`,
+        endpoint: resolverOf(lab.status, `resolver-${id}`),
+        provider: id,
+      })),
+    ],
+  });
+  traffic.start();
+  return traffic;
+}
+
+/** 5. The migration, one process at a time; then the caches of the last change run out. */
+export async function migrate(
+  log: EventLog<ZoneEvent>,
+  lab: DemoLab,
+  retirement: Retirement,
+  options: { skips: Record<ProcessKind, string[]>; io: CliIo; say: Say },
+): Promise<void> {
+  for (const [kind, id] of MIGRATION) {
+    options.say(`${kind} ${id}`);
+    retirement.current = { kind, signerId: id };
+    await requestAndFollow(log, lab.zone, kind, id, options.io, {
+      json: false,
+      detach: false,
+      unsafeSkipWaits: options.skips[kind],
+    });
+  }
+  retirement.current = undefined;
+  await retirement.stopping;
+  const tail = lab.status.ttl + MARGINS.parentSeconds + 1;
+  options.say(`watching ${tail} s more, until every cache of the last change has run out`);
+  await new Promise((resolve) => setTimeout(resolve, tail * 1000));
+}
+
+export interface ParentCheck {
+  ds: string[];
+  ns: string[];
+  dsAsExpected: boolean;
+  asExpected: boolean;
+}
+
+/** 6. Does the parent hold exactly the new group's DS and NS? */
+export async function checkParent(lab: DemoLab, final: ZoneState): Promise<ParentCheck> {
+  const parent = serverOf(lab.status, 'parent');
+  const channel = createObserveOnlyParentChannel({
+    id: 'demo-parent',
+    parentZone: lab.status.parentZone,
+    parentServers: [{ address: parent.address, port: parent.port }],
+  });
+  const delegation = await channel.getDelegation(lab.zone, {});
+  const expectedDs = NEW_GROUP.flatMap((id) =>
+    final.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) =>
+      dsIdentity(computeDs(lab.zone, key.dnskey, 2)),
+    ),
+  ).sort();
+  const ds = (delegation.ds?.records ?? []).map(dsIdentity).sort();
+  const ns = (delegation.ns?.records ?? []).map(canonicalName).sort();
+  const expectedNs = NEW_GROUP.map((id) =>
+    canonicalName(serverOf(lab.status, id).nameserverName),
+  ).sort();
+  const dsAsExpected = JSON.stringify(ds) === JSON.stringify(expectedDs);
+  return {
+    ds,
+    ns,
+    dsAsExpected,
+    asExpected: dsAsExpected && JSON.stringify(ns) === JSON.stringify(expectedNs),
+  };
+}

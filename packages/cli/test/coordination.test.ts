@@ -1,0 +1,392 @@
+import { spawn } from 'node:child_process';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryEventLog, createSqliteEventLog } from '@chorus/event-log-sqlite';
+import {
+  zoneEvent,
+  zoneStream,
+  type EventLog,
+  type ProcessKind,
+  type ZoneEvent,
+} from '@chorus/core';
+import { stepsFor } from '@chorus/engine';
+import { runCli, type CliIo } from '@chorus/cli';
+import { describeEvent } from '../src/coordination/describe.js';
+import { readZone } from '../src/coordination/event-log.js';
+import { requestAndFollow } from '../src/coordination/follow.js';
+import { zoneStatusLines } from '../src/commands/status.js';
+
+const ZONE = 'example.test.';
+const source = { kind: 'sidecar', id: 'bind' };
+const at = '2026-01-01T10:00:00.000Z';
+
+function capture(): { io: CliIo; out: () => string; err: () => string } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
+    out: () => stdout,
+    err: () => stderr,
+  };
+}
+
+/** A zone with bind registered and defined as its only signer. */
+function definedZone(zone = ZONE): ZoneEvent[] {
+  const signer = {
+    id: 'bind',
+    kind: 'bind',
+    nameServerNames: ['ns1.example.test.'],
+    endpoints: [{ address: '127.0.0.2', port: 53 }],
+  };
+  return [
+    zoneEvent('signer-registered', { zone, source, occurredAt: at }, { signer }),
+    zoneEvent(
+      'zone-defined',
+      { zone, source: { kind: 'cli', id: 'test' }, occurredAt: at },
+      {
+        parentZone: 'test.',
+        signers: [signer],
+        timing: {
+          childPropagationSeconds: 1,
+          parentPropagationSeconds: 1,
+          safetyMarginSeconds: 1,
+          maxZoneTtlSeconds: 30,
+        },
+        recordTtlSeconds: 30,
+      },
+    ),
+  ];
+}
+
+/**
+ * A log whose sidecar refuses each request right after the CLI's first read that follows it: the
+ * refusal lands between two reads of a CLI that reads the zone state and its history separately.
+ */
+function refusingRightAfterRead(inner: EventLog<ZoneEvent>): EventLog<ZoneEvent> {
+  let requested: ZoneEvent | undefined;
+  return {
+    ...inner,
+    append: async (stream, expected, events) => {
+      const result = await inner.append(stream, expected, events);
+      requested = events.find((event) => event.type === 'process-requested') ?? requested;
+      return result;
+    },
+    readStream: async (stream, options) => {
+      const read = await inner.readStream(stream, options);
+      if (requested?.type === 'process-requested') {
+        const { processId, kind, signerId } = requested.data;
+        requested = undefined;
+        await inner.append(stream, await inner.streamVersion(stream), [
+          zoneEvent(
+            'process-blocked',
+            { zone: ZONE, source },
+            {
+              processId,
+              kind,
+              signerId,
+              reasons: [{ code: 'already-member', message: 'bind is already a member' }],
+            },
+          ),
+        ]);
+      }
+      return read;
+    },
+    subscribe: (options) => inner.subscribe(options),
+  };
+}
+
+describe('following a request', () => {
+  it('ends with the refusal even when it lands between two reads (no hang)', async () => {
+    const inner = createMemoryEventLog<ZoneEvent>();
+    await inner.append(zoneStream(ZONE), 0, definedZone());
+    const run = capture();
+    const following = requestAndFollow(
+      refusingRightAfterRead(inner),
+      ZONE,
+      'add-signer',
+      'bind',
+      run.io,
+      { json: false, detach: false },
+    );
+    await expect(following).rejects.toThrow(/refused before any change/);
+    expect(run.err()).toContain('REFUSED');
+    await inner.close();
+  }, 10_000);
+});
+
+/** A fake sidecar: answers each request with the events `respond` gives, in one append. */
+function answerRequests(
+  log: EventLog<ZoneEvent>,
+  respond: (request: { processId: string; kind: ProcessKind; signerId: string }) => ZoneEvent[],
+) {
+  return log.subscribe({
+    streamPrefix: zoneStream(ZONE),
+    onEvent: async ({ event, streamVersion }) => {
+      if (event.type !== 'process-requested') return;
+      await log.append(zoneStream(ZONE), streamVersion, respond(event.data));
+    },
+  });
+}
+
+const step = (type: 'step-started' | 'step-completed', processId: string, stepIndex: number) =>
+  type === 'step-started'
+    ? zoneEvent(type, { zone: ZONE, source }, { processId, stepIndex, desired: {} })
+    : zoneEvent(type, { zone: ZONE, source }, { processId, stepIndex });
+
+function started(processId: string, kind: ProcessKind, signerId: string): ZoneEvent {
+  return zoneEvent(
+    'process-started',
+    { zone: ZONE, source },
+    {
+      processId,
+      kind,
+      signerId,
+      steps: [...stepsFor(kind)],
+      groupBefore: ['bind'],
+      groupAfter: kind === 'add-signer' ? ['bind', signerId] : [],
+    },
+  );
+}
+
+describe('following a process to its end', () => {
+  it('ends, naming the signer and its error, when the process needs the operator', async () => {
+    const log = createMemoryEventLog<ZoneEvent>();
+    await log.append(zoneStream(ZONE), 0, definedZone());
+    const sidecar = answerRequests(log, ({ processId, kind, signerId }) => [
+      started(processId, kind, signerId),
+      step('step-started', processId, 0),
+      zoneEvent(
+        'signer-apply-failed',
+        { zone: ZONE, source: { kind: 'sidecar', id: 'knot' } },
+        {
+          processId,
+          stepIndex: 0,
+          signerId: 'knot',
+          attempt: 3,
+          error: { name: 'Chorus_TsigError', message: 'BADSIG from 127.0.0.4', retryable: false },
+        },
+      ),
+    ]);
+    const run = capture();
+    await expect(
+      requestAndFollow(log, ZONE, 'add-signer', 'knot', run.io, { json: false, detach: false }),
+    ).rejects.toThrow(/needs the operator:\n.*knot failing at step 1: \[Chorus_TsigError\] BADSIG/);
+    expect(run.err()).toContain('knot FAILED to apply (attempt 3)');
+    const status = capture();
+    expect(await statusOf(log, status.io)).toContain('NEEDS THE OPERATOR');
+    await sidecar.close();
+    await log.close();
+  }, 10_000);
+
+  it('says plainly, and in the JSON stream, when the leaving signer may stop serving', async () => {
+    const log = createMemoryEventLog<ZoneEvent>();
+    await log.append(zoneStream(ZONE), 0, definedZone());
+    const retire = stepsFor('remove-signer').findIndex((s) => s.name === 'retire-leaving-signer');
+    const sidecar = answerRequests(log, ({ processId, kind, signerId }) => [
+      started(processId, kind, signerId),
+      ...Array.from({ length: retire }, (_, index) => [
+        step('step-started', processId, index),
+        step('step-completed', processId, index),
+      ]).flat(),
+      step('step-started', processId, retire),
+      zoneEvent(
+        'process-failed',
+        { zone: ZONE, source },
+        { processId, reason: { code: 'test', message: 'stop here' } },
+      ),
+    ]);
+    const plain = capture();
+    await expect(
+      requestAndFollow(log, ZONE, 'remove-signer', 'bind', plain.io, {
+        json: false,
+        detach: false,
+      }),
+    ).rejects.toThrow(/failed/);
+    expect(plain.err()).toContain('>>> bind may stop serving now');
+    const json = capture();
+    await expect(
+      requestAndFollow(log, ZONE, 'remove-signer', 'bind', json.io, { json: true, detach: false }),
+    ).rejects.toThrow(/failed/);
+    const notices = json
+      .out()
+      .split('\n')
+      .filter((line) => line.includes('"notice"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(notices.at(-1)).toMatchObject({
+      notice: 'leaving-signer',
+      signerId: 'bind',
+      mayStopServingNow: true,
+    });
+    await sidecar.close();
+    await log.close();
+  }, 10_000);
+});
+
+/** The status lines of the example zone, from a memory log. */
+async function statusOf(log: EventLog<ZoneEvent>, io: CliIo): Promise<string> {
+  const state = await readZone(log, ZONE);
+  io.stdout(zoneStatusLines(state).join('\n'));
+  return zoneStatusLines(state).join('\n');
+}
+
+describe('the status of a zone', () => {
+  it('shows a pending request, a failing signer and a changed registration', async () => {
+    const log = createMemoryEventLog<ZoneEvent>();
+    const [registered, defined] = definedZone();
+    await log.append(zoneStream(ZONE), 0, [registered!, defined!]);
+    const moved = {
+      id: 'bind',
+      kind: 'bind',
+      nameServerNames: ['ns1.example.test.'],
+      endpoints: [{ address: '127.0.0.99', port: 53 }],
+    };
+    await log.append(zoneStream(ZONE), 2, [
+      zoneEvent('signer-registered', { zone: ZONE, source }, { signer: moved }),
+      zoneEvent(
+        'process-requested',
+        { zone: ZONE, source: { kind: 'cli', id: 'alice' } },
+        { processId: 'p1', kind: 'add-signer', signerId: 'knot', requestedBy: 'alice' },
+      ),
+    ]);
+    const pending = await statusOf(log, capture().io);
+    expect(pending).toContain('pending: add-signer knot requested by alice');
+    expect(pending).toContain('127.0.0.2#53 → 127.0.0.99#53');
+    await log.append(zoneStream(ZONE), 4, [
+      started('p1', 'add-signer', 'knot'),
+      step('step-started', 'p1', 0),
+      zoneEvent(
+        'signer-apply-failed',
+        { zone: ZONE, source: { kind: 'sidecar', id: 'knot' } },
+        {
+          processId: 'p1',
+          stepIndex: 0,
+          signerId: 'knot',
+          attempt: 7,
+          error: { name: 'Chorus_SignerCommandError', message: 'timed out', retryable: true },
+        },
+      ),
+    ]);
+    const failing = await statusOf(log, capture().io);
+    expect(failing).toContain('add-signer knot: step 1/');
+    expect(failing).toMatch(
+      /knot failing at step 1: \[Chorus_SignerCommandError\] timed out \(7 attempt\(s\).*retrying\)/,
+    );
+    await log.close();
+  });
+});
+
+describe('describing events', () => {
+  it('names a step once, even without the state that knows its name', () => {
+    const line = describeEvent(
+      zoneEvent(
+        'step-started',
+        { zone: ZONE, source, occurredAt: at },
+        { processId: 'p', stepIndex: 0, desired: {} },
+      ),
+    );
+    expect(line).toContain('step 1 started');
+    expect(line).not.toMatch(/step 1 step/);
+  });
+});
+
+describe('coordination commands on a log', () => {
+  let directory: string;
+  let logFile: string;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-cli-coordination-'));
+    logFile = path.join(directory, 'events.sqlite');
+    const log = createSqliteEventLog<ZoneEvent>({ path: logFile });
+    await log.append(zoneStream(ZONE), 0, definedZone());
+    await log.close();
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['zone', 'define', 'example.test. extra', '--signer', 'bind'],
+    ['zone', 'define', 'exa;mple.test.', '--signer', 'bind'],
+    ['events', 'example .test.'],
+    ['status', 'example.test. extra'],
+    ['signer', 'add', 'example.test. extra', 'knot'],
+    ['migrate', 'example.test. extra', '--to', 'knot'],
+    ['report', 'example.test. extra'],
+  ])('refuses a zone name with spaces, ";" or trailing words: %s %s %s', async (...args) => {
+    const run = capture();
+    expect(await runCli([...args, '--log', logFile], run.io)).toBe(2);
+    expect(run.err()).toMatch(/invalid zone name/);
+  });
+
+  it('says which zones exist when asked for events of an unknown zone', async () => {
+    const run = capture();
+    expect(await runCli(['events', 'nosuch.test.', '--log', logFile], run.io)).toBe(1);
+    expect(run.err()).toContain('no zone nosuch.test.');
+    expect(run.err()).toContain('example.test.');
+  });
+
+  it('refuses a stream name where a zone is expected, listing the zones', async () => {
+    const run = capture();
+    expect(await runCli(['events', `observations/${ZONE}`, '--log', logFile], run.io)).toBe(2);
+    expect(run.err()).toContain('example.test.');
+  });
+
+  it('says which zones exist when asked for the status of an unknown zone', async () => {
+    const run = capture();
+    expect(await runCli(['status', 'nosuch.test.', '--log', logFile], run.io)).toBe(1);
+    expect(run.err()).toContain('example.test.');
+  });
+
+  it('says the log holds no zone, and exits 1, on an empty log', async () => {
+    const empty = path.join(directory, 'empty.sqlite');
+    await createSqliteEventLog<ZoneEvent>({ path: empty }).close();
+    const run = capture();
+    expect(await runCli(['status', '--log', empty], run.io)).toBe(1);
+    expect(run.err()).toContain('no zone');
+  });
+
+  it('leaves no file behind when the log does not exist', async () => {
+    const missing = path.join(directory, 'missing.sqlite');
+    const run = capture();
+    expect(
+      await runCli(['zone', 'define', 'shop.test.', '--signer', 'bind', '--log', missing], run.io),
+    ).toBe(1);
+    expect(run.err()).toContain('no event log');
+    await expect(access(missing)).rejects.toThrow();
+  });
+
+  it('gives the status as JSON with pending requests and registration changes', async () => {
+    const run = capture();
+    expect(await runCli(['status', ZONE, '--json', '--log', logFile], run.io)).toBe(0);
+    const [zone] = JSON.parse(run.out()) as Record<string, unknown>[];
+    expect(zone).toMatchObject({
+      zone: ZONE,
+      members: ['bind'],
+      pendingRequests: [],
+      registrationChanges: [],
+    });
+  });
+
+  it('shows the status of a known zone (the control)', async () => {
+    const run = capture();
+    expect(await runCli(['status', '--log', logFile], run.io)).toBe(0);
+    expect(run.out()).toContain('example.test.  group: bind');
+  });
+});
+
+describe('the built CLI', () => {
+  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+  it('exits quietly when its reader goes away (EPIPE, as in "chorus --help | head -0")', async () => {
+    const child = spawn(process.execPath, [main, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 30_000);
+});

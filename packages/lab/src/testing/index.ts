@@ -1,0 +1,24 @@
+/** `@chorus/lab/testing`: helpers for tests against the lab and fakes of REST APIs. */
+export { endpoint, labResolver, labServer } from './lab-entries.js';
+export {
+  CONFORMANCE_ZONE,
+  CRASH_ZONE,
+  LIFECYCLE_LAB_PREFIX,
+  STUCK_ZONE,
+  startTestLab,
+  TEST_LAB_PREFIX,
+  TEST_LAB_ZONES,
+} from './test-lab.js';
+export type { TestLab } from './test-lab.js';
+export { startFakeHttpServer } from './fake-http-server.js';
+export type {
+  FakeAuth,
+  FakeHandler,
+  FakeHttpServer,
+  FakeHttpServerOptions,
+  FakeRateLimit,
+  FakeRequest,
+  FakeResponse,
+  FakeRoute,
+  RecordedRequest,
+} from './fake-http-server.js';

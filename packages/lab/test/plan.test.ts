@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { resolveLabConfig } from '../src/config.js';
+import { planLab } from '../src/plan.js';
+import { delvTrustAnchors } from '../src/prepare.js';
+import { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, REQUIRED_FILES } from '../src/server-kinds.js';
+import { controlSockets, daemonArguments, serverKind } from '../src/server-kinds.js';
+
+// No servers: the plan is computed from the config and the program paths alone.
+const programs = Object.fromEntries(LAB_PROGRAMS.map((name) => [name, `/usr/sbin/${name}`]));
+const config = resolveLabConfig({
+  directory: '/tmp/chorus-plan',
+  addressPrefix: '127.66.0',
+  traps: true,
+});
+const status = planLab(config, programs, ['node', 'agent.js']);
+
+describe('the lab plan, per server kind', () => {
+  it('gives each server the files, control endpoint and key store of its kind', () => {
+    expect(
+      status.servers.map((server) => [
+        server.id,
+        server.software,
+        server.control.kind,
+        server.keys.kind,
+      ]),
+    ).toEqual([
+      ['parent', 'bind', 'rndc', 'key-directory'],
+      ['bind', 'bind', 'rndc', 'key-directory'],
+      ['powerdns', 'powerdns', 'powerdns-api', 'sqlite-database'],
+      ['knot', 'knot', 'knotc', 'kasp-database'],
+      ['bind-inline-signing', 'bind', 'rndc', 'key-directory'],
+      ['powerdns-no-direct-dnskey', 'powerdns', 'powerdns-api', 'sqlite-database'],
+      ['knot-full-management', 'knot', 'knotc', 'kasp-database'],
+      ['knot-zonefile-revert', 'knot', 'knotc', 'kasp-database'],
+    ]);
+    const powerdns = status.servers.find((server) => server.id === 'powerdns')!;
+    expect(powerdns).toMatchObject({
+      binary: '/usr/sbin/pdns_server',
+      configFile: '/tmp/chorus-plan/powerdns/pdns.conf',
+      keys: { path: '/tmp/chorus-plan/powerdns/pdns.sqlite3' },
+      control: {
+        url: 'http://127.66.0.3:8081/api/v1/servers/localhost',
+        apiKeyFile: '/tmp/chorus-plan/powerdns/api.key',
+      },
+      tsig: { name: 'chorus-powerdns', keyFile: '/tmp/chorus-plan/powerdns/tsig.key' },
+    });
+  });
+
+  it('starts each daemon with its kind’s command line and knows its unix sockets', () => {
+    const byId = new Map(
+      [...status.servers, ...status.resolvers].map((entry) => [entry.id, entry]),
+    );
+    expect(daemonArguments(byId.get('bind')!)).toEqual([
+      '-g',
+      '-c',
+      '/tmp/chorus-plan/bind/named.conf',
+    ]);
+    expect(daemonArguments(byId.get('powerdns')!)).toEqual([
+      '--config-dir=/tmp/chorus-plan/powerdns',
+    ]);
+    expect(daemonArguments(byId.get('knot')!)).toEqual(['-c', '/tmp/chorus-plan/knot/knot.conf']);
+    expect(daemonArguments(byId.get('resolver-bind')!)).toEqual([
+      '-d',
+      '-c',
+      '/tmp/chorus-plan/resolver-bind/unbound.conf',
+    ]);
+    expect(controlSockets(byId.get('knot')!)).toEqual(['/tmp/chorus-plan/knot/knot.sock']);
+    expect(controlSockets(byId.get('bind')!)).toEqual([]);
+    expect(controlSockets(byId.get('resolver-bind')!)).toEqual([
+      '/tmp/chorus-plan/resolver-bind/control.sock',
+    ]);
+    expect(
+      status.servers
+        .filter((server) => serverKind(server).needsLoopbackAlias)
+        .map((server) => server.id),
+    ).toEqual(['parent', 'bind', 'bind-inline-signing']);
+  });
+
+  it('derives the program list and their Debian packages from the kinds', () => {
+    expect([...LAB_PROGRAMS].sort()).toEqual(
+      [
+        'named',
+        'rndc',
+        'dnssec-keygen',
+        'dnssec-settime',
+        'dnssec-dsfromkey',
+        'pdns_server',
+        'pdnsutil',
+        'knotd',
+        'knotc',
+        'keymgr',
+        'unbound',
+        'unbound-control',
+        'ip',
+      ].sort(),
+    );
+    expect(DEBIAN_PACKAGE_OF).toMatchObject({
+      named: 'bind9',
+      'dnssec-keygen': 'bind9-utils',
+      pdnsutil: 'pdns-server',
+      keymgr: 'knot',
+      'unbound-control': 'unbound',
+      ip: 'iproute2',
+      delv: 'bind9-dnsutils',
+    });
+    expect(REQUIRED_FILES.map((file) => file.debianPackage)).toEqual(['pdns-backend-sqlite3']);
+  });
+
+  it('puts the delv trust-anchor file next to the unbound one', () => {
+    expect(status.trustAnchor).toMatchObject({
+      file: '/tmp/chorus-plan/trust-anchor.ds',
+      delvFile: '/tmp/chorus-plan/trust-anchor.delv.conf',
+    });
+  });
+});
+
+describe('delvTrustAnchors', () => {
+  it('writes a static-ds clause per DS, digest quoted', () => {
+    const ds = { text: '', keyTag: 12345, algorithm: 13, digestType: 2, digest: 'ABCDEF' };
+    expect(delvTrustAnchors({ zone: 'test.', ds: [ds, { ...ds, keyTag: 7 }] })).toBe(
+      'trust-anchors {\n  test. static-ds 12345 13 2 "ABCDEF";\n  test. static-ds 7 13 2 "ABCDEF";\n};\n',
+    );
+  });
+});
