@@ -11,6 +11,7 @@ import {
   ZoneStreamError,
   type ProcessState,
   type StepState,
+  type ZoneState,
 } from '@chorus/engine';
 import {
   TIMELINE_SCHEMA_VERSION,
@@ -137,41 +138,32 @@ function stepTimeline(definition: StepDefinition, index: number, state?: StepSta
   };
 }
 
-/**
- * Processes, providers and key owners from the zone stream, by the engine's own fold. An event the
- * fold refuses (unknown process, a step out of order) is skipped, so a partial log still draws.
- * Besides the fold, the report keeps when each process was requested and every key each signer
- * ever reported (for owners of keys that have since gone).
- */
-function foldZoneEvents(zone: string, events: readonly ZoneEvent[]) {
-  let state = foldZone(zone, []);
-  const requestedAt = new Map<string, string>();
+/** What the report keeps besides the fold: request times, process order and every key owner. */
+interface StreamExtras {
+  requestedAt: Map<string, string>;
   /** Process ids in order of first appearance: their numbers. */
-  const order: string[] = [];
-  const owners = new Map<string, Set<string>>();
-  for (const event of events) {
-    try {
-      state = applyZoneEvent(state, event);
-    } catch (error) {
-      if (error instanceof ZoneStreamError) continue;
-      throw error;
-    }
-    if (
-      event.type === 'process-requested' ||
-      event.type === 'process-blocked' ||
-      event.type === 'process-started'
-    ) {
-      if (!order.includes(event.data.processId)) order.push(event.data.processId);
-      if (!requestedAt.has(event.data.processId))
-        requestedAt.set(event.data.processId, event.occurredAt);
-    } else if (event.type === 'signer-keys-observed')
-      for (const key of event.data.keys) {
-        const id = `${key.algorithm}/${key.keyTag}`;
-        owners.set(id, (owners.get(id) ?? new Set<string>()).add(event.data.signerId));
-      }
-  }
+  order: string[];
+  owners: Map<string, Set<string>>;
+}
 
-  const providers = new Map(
+function noteExtras(extras: StreamExtras, event: ZoneEvent): void {
+  if (
+    event.type === 'process-requested' ||
+    event.type === 'process-blocked' ||
+    event.type === 'process-started'
+  ) {
+    const id = event.data.processId;
+    if (!extras.order.includes(id)) extras.order.push(id);
+    if (!extras.requestedAt.has(id)) extras.requestedAt.set(id, event.occurredAt);
+  } else if (event.type === 'signer-keys-observed')
+    for (const key of event.data.keys) {
+      const id = `${key.algorithm}/${key.keyTag}`;
+      extras.owners.set(id, (extras.owners.get(id) ?? new Set<string>()).add(event.data.signerId));
+    }
+}
+
+function providersOf(state: ZoneState) {
+  return new Map(
     Object.values(state.signers).map((signer) => [
       signer.id,
       {
@@ -188,42 +180,47 @@ function foldZoneEvents(zone: string, events: readonly ZoneEvent[]) {
       },
     ]),
   );
-  const drafts: ProcessDraft[] = [
-    ...state.processes.map((process): ProcessDraft => {
-      const blocked = process.status === 'blocked';
-      return {
-        id: process.id,
-        number: 0,
-        kind: process.kind,
-        signerId: process.signerId,
-        status: reportStatus(process.status),
-        requestedAt: requestedAt.get(process.id) ?? process.startedAt,
-        // A blocked request never started: the fold's start is when it was refused.
-        ...(blocked ? {} : { startedAt: process.startedAt }),
-        ...(process.endedAt === undefined ? {} : { endedAt: process.endedAt }),
-        mandatedWaitSeconds: 0,
-        groupBefore: blocked ? [] : [...process.groupBefore],
-        groupAfter: blocked ? [] : [...process.groupAfter],
-        reasons: (process.reasons ?? []).map((reason) => ({ ...reason })),
-        steps: process.steps.map((definition, index) =>
-          stepTimeline(definition, index, process.stepStates[index]),
-        ),
-      };
-    }),
-    ...state.pendingRequests.map((request): ProcessDraft => ({
-      id: request.processId,
-      number: 0,
-      kind: request.kind,
-      signerId: request.signerId,
-      status: 'requested',
-      requestedAt: request.requestedAt,
-      mandatedWaitSeconds: 0,
-      groupBefore: [],
-      groupAfter: [],
-      reasons: [],
-      steps: [],
-    })),
-  ];
+}
+
+function processDraft(process: ProcessState, requestedAt: string | undefined): ProcessDraft {
+  const blocked = process.status === 'blocked';
+  return {
+    id: process.id,
+    number: 0,
+    kind: process.kind,
+    signerId: process.signerId,
+    status: reportStatus(process.status),
+    requestedAt: requestedAt ?? process.startedAt,
+    // A blocked request never started: the fold's start is when it was refused.
+    ...(blocked ? {} : { startedAt: process.startedAt }),
+    ...(process.endedAt === undefined ? {} : { endedAt: process.endedAt }),
+    mandatedWaitSeconds: 0,
+    groupBefore: blocked ? [] : [...process.groupBefore],
+    groupAfter: blocked ? [] : [...process.groupAfter],
+    reasons: (process.reasons ?? []).map((reason) => ({ ...reason })),
+    steps: process.steps.map((definition, index) =>
+      stepTimeline(definition, index, process.stepStates[index]),
+    ),
+  };
+}
+
+function requestDraft(request: ZoneState['pendingRequests'][number]): ProcessDraft {
+  return {
+    id: request.processId,
+    number: 0,
+    kind: request.kind,
+    signerId: request.signerId,
+    status: 'requested',
+    requestedAt: request.requestedAt,
+    mandatedWaitSeconds: 0,
+    groupBefore: [],
+    groupAfter: [],
+    reasons: [],
+    steps: [],
+  };
+}
+
+function numberAndMeasure(drafts: ProcessDraft[], order: readonly string[]): ProcessDraft[] {
   for (const draft of drafts) {
     draft.number = order.indexOf(draft.id) + 1;
     const span = seconds(draft.startedAt ?? draft.requestedAt, draft.endedAt);
@@ -233,16 +230,38 @@ function foldZoneEvents(zone: string, events: readonly ZoneEvent[]) {
       0,
     );
   }
-  drafts.sort((a, b) => a.number - b.number);
+  return drafts.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * Processes, providers and key owners from the zone stream, by the engine's own fold. An event the
+ * fold refuses (unknown process, a step out of order) is skipped, so a partial log still draws.
+ */
+function foldZoneEvents(zone: string, events: readonly ZoneEvent[]) {
+  let state = foldZone(zone, []);
+  const extras: StreamExtras = { requestedAt: new Map(), order: [], owners: new Map() };
+  for (const event of events) {
+    try {
+      state = applyZoneEvent(state, event);
+    } catch (error) {
+      if (error instanceof ZoneStreamError) continue;
+      throw error;
+    }
+    noteExtras(extras, event);
+  }
+  const drafts = [
+    ...state.processes.map((process) => processDraft(process, extras.requestedAt.get(process.id))),
+    ...state.pendingRequests.map(requestDraft),
+  ];
   // A key tag claimed by exactly one signer names its owner.
   const ownerOf = (algorithm: number, keyTag: number): string | undefined => {
-    const set = owners.get(`${algorithm}/${keyTag}`);
+    const set = extras.owners.get(`${algorithm}/${keyTag}`);
     return set?.size === 1 ? [...set][0] : undefined;
   };
   return {
     parentZone: state.defined ? state.parentZone : undefined,
-    providers,
-    processes: drafts,
+    providers: providersOf(state),
+    processes: numberAndMeasure(drafts, extras.order),
     ownerOf,
   };
 }
