@@ -165,7 +165,9 @@ export class KnotSigner implements Signer {
    * does not allow to update the zone: the same start-up check as the BIND plugin's.
    */
   async checkZone(zone: ZoneName, options: CallOptions = {}): Promise<void> {
-    await Promise.all([this.#checkZoneConfig(zone, options), this.#probeUpdate(zone, options)]);
+    // In this order: a zone knotd does not serve is reported as such, not as an ACL refusal.
+    await this.#checkZoneConfig(zone, options);
+    await this.#probeUpdate(zone, options);
   }
 
   async #checkZoneConfig(zone: ZoneName, options: CallOptions): Promise<void> {

@@ -102,8 +102,9 @@ export type TsigFailure = 'BADKEY' | 'BADSIG' | 'BADTIME' | 'BADTRUNC' | 'UNSIGN
 
 /**
  * TSIG (RFC 8945) failed: the server rejected our signature (BADKEY, BADSIG, BADTIME), or its
- * response carried no TSIG or one that does not verify. Never retryable except BADTIME, which
- * may clear once clocks agree. The message never contains the secret.
+ * response carried no TSIG or one that does not verify. Never retryable, BADTIME included: clock
+ * skew does not clear by retrying, so the operator must be told. The message never contains the
+ * secret.
  */
 export class TsigError extends ChorusError {
   readonly [tsig.symbol] = true;
@@ -124,7 +125,7 @@ export class TsigError extends ChorusError {
         : `the TSIG of the response from ${options.server} (key ${options.keyName}) is not valid`;
     super(tsig.name, {
       message: `TSIG ${options.failure}: ${who}${options.detail ? ` (${options.detail})` : ''}`,
-      isRetryable: options.failure === 'BADTIME',
+      isRetryable: false,
     });
     this.failure = options.failure;
     this.keyName = options.keyName;

@@ -104,7 +104,8 @@ function failureOf(
 ): SignerCommandError | undefined {
   const { command } = outcome;
   const output = joinOutput(outcome.stderr, outcome.stdout);
-  const cause = result instanceof ExecaError ? result : undefined;
+  // execa's error holds the raw argv and output: kept as the cause only when nothing is secret.
+  const cause = result instanceof ExecaError && !options.secrets?.length ? result : undefined;
   if (result.timedOut)
     return new SignerCommandError({ command, stderr: output, timedOut: true, cause });
   if ((result as { code?: unknown }).code === 'ENOENT')

@@ -63,6 +63,7 @@ describe('runCommand', () => {
     expect(failure.command).toEqual([tool, 'fail', '***']);
     expect(failure.stderr).toBe('refused with ***');
     expect(failure.message).not.toContain('hunter2');
+    expect(failure.cause).toBeUndefined();
     expect(failure.isRetryable).toBe(false);
   });
 
