@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { computeDs, dsIdentity, query } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { defineZone, foldZone, type ZoneState } from '@chorus/engine';
-import { newTraceparent, traceIdOf, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
+import {
+  newTraceparent,
+  traceIdOf,
+  zoneEvent,
+  zoneStream,
+  type EventLog,
+  type ZoneEvent,
+} from '@chorus/core';
 import { registryAgentConfigFromStatus, runRegistryAgent } from '@chorus/lab';
 import {
   runCli,
@@ -147,20 +154,11 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
       const before = await zoneState();
       const requestTrace = newTraceparent();
       await log.append(zoneStream(zone), before.version, [
-        {
-          schemaVersion: 1,
-          type: 'process-requested',
-          traceparent: requestTrace,
-          zone,
-          occurredAt: new Date().toISOString(),
-          source: { kind: 'test', id: 'crash-safety' },
-          data: {
-            processId: 'crash-1',
-            kind: 'add-signer',
-            signerId: 'powerdns',
-            requestedBy: 'test',
-          },
-        },
+        zoneEvent(
+          'process-requested',
+          { zone, traceparent: requestTrace, source: { kind: 'test', id: 'crash-safety' } },
+          { processId: 'crash-1', kind: 'add-signer', signerId: 'powerdns', requestedBy: 'test' },
+        ),
       ]);
 
       // Kill the joining signer's sidecar as soon as the chosen step starts, then start it again.

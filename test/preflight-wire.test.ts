@@ -8,7 +8,7 @@ import {
   preflightChecks,
 } from '@chorus/engine';
 import { query, readTsigKeyFile, sendUpdate, UpdateBuilder } from '@chorus/dns';
-import type { DnsRecord, ZoneEvent } from '@chorus/core';
+import { zoneEvent, type DnsRecord, type ZoneEvent } from '@chorus/core';
 import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { signerForLabServer } from './helpers/signers.js';
 
@@ -31,13 +31,10 @@ async function zoneWithBindAlone() {
     };
   };
   const events: ZoneEvent[] = [
-    {
-      schemaVersion: 1,
-      type: 'zone-defined',
-      zone,
-      occurredAt,
-      source,
-      data: {
+    zoneEvent(
+      'zone-defined',
+      { zone, occurredAt, source },
+      {
         parentZone: 'test.',
         signers: [reference('bind')],
         timing: {
@@ -48,28 +45,18 @@ async function zoneWithBindAlone() {
         },
         recordTtlSeconds: lab.ttl,
       },
-    },
-    ...ids.slice(1).map((id): ZoneEvent => ({
-      schemaVersion: 1,
-      type: 'signer-registered',
-      zone,
-      occurredAt,
-      source,
-      data: { signer: reference(id) },
-    })),
+    ),
+    ...ids
+      .slice(1)
+      .map((id) =>
+        zoneEvent('signer-registered', { zone, occurredAt, source }, { signer: reference(id) }),
+      ),
   ];
   for (const id of ids) {
-    events.push({
-      schemaVersion: 1,
-      type: 'signer-keys-observed',
-      zone,
-      occurredAt,
-      source,
-      data: {
-        signerId: id,
-        keys: await signerForLabServer(lab, labServer(lab, id)).listOwnKeys(zone, {}),
-      },
-    });
+    const keys = await signerForLabServer(lab, labServer(lab, id)).listOwnKeys(zone, {});
+    events.push(
+      zoneEvent('signer-keys-observed', { zone, occurredAt, source }, { signerId: id, keys }),
+    );
   }
   return foldZone(zone, events);
 }

@@ -9,7 +9,15 @@ import {
 import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
 import { preflightChecks, type SignerObservation } from '../src/preflight.js';
 import { computeDs, keyTag } from '@chorus/dns';
-import type { DnskeyData, ObservedTtls, SigningKey, ZoneEvent } from '@chorus/core';
+import {
+  zoneEvent,
+  type DnskeyData,
+  type ObservedTtls,
+  type SigningKey,
+  type ZoneEvent,
+  type ZoneEventOf,
+  type ZoneEventType,
+} from '@chorus/core';
 
 const zone = 'example.test.';
 const source = { kind: 'test', id: 'driver' };
@@ -30,12 +38,12 @@ const keys: Record<string, SigningKey[]> = {
   knot: [key(257, 5), key(256, 6)],
 };
 
-function event<T extends ZoneEvent['type']>(
+function event<T extends ZoneEventType>(
   type: T,
-  data: Extract<ZoneEvent, { type: T }>['data'],
+  data: ZoneEventOf<T>['data'],
   occurredAt = '2026-11-22T12:00:00.000Z',
 ): ZoneEvent {
-  return { schemaVersion: 1, type, zone, occurredAt, source, data } as ZoneEvent;
+  return zoneEvent<T>(type, { zone, occurredAt, source }, data);
 }
 
 /** The stream of a zone signed by BIND alone, with PowerDNS and Knot registered and their keys observed. */
