@@ -22,7 +22,7 @@ import {
   TrafficMonitor,
   type RunningSidecar,
 } from '@chorus/cli';
-import { CRASH_ZONE, endpoint, labServer } from '@chorus/lab/testing';
+import { CRASH_ZONE, endpoint, labServer, waitUntil } from '@chorus/lab/testing';
 import { CLI_MAIN } from './helpers/cli.js';
 
 // Crash safety: ADD-SIGNER of PowerDNS to crash.test. with real sidecar processes; the joining
@@ -48,20 +48,6 @@ async function zoneState(): Promise<ZoneState> {
   );
 }
 
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function startSidecar(id: 'bind' | 'powerdns') {
   const config = {
     ...sidecarConfigFor(lab, labServer(lab, id), path.join(directory, 'events.sqlite'), zone),
@@ -80,12 +66,16 @@ beforeAll(async () => {
   );
   await startSidecar('bind');
   await startSidecar('powerdns');
-  await until('both sidecars to register', 30_000, async () => {
-    const state = await zoneState().catch(() => undefined);
-    return state && state.signers.bind?.keys.length && state.signers.powerdns?.keys.length
-      ? true
-      : undefined;
-  });
+  await waitUntil(
+    'both sidecars to register',
+    async () => {
+      const state = await zoneState().catch(() => undefined);
+      return state && state.signers.bind?.keys.length && state.signers.powerdns?.keys.length
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
   const state = await zoneState();
   await log.append(zoneStream(zone), state.version, [
     defineZone(
@@ -162,25 +152,33 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
       ]);
 
       // Kill the joining signer's sidecar as soon as the chosen step starts, then start it again.
-      await until(`step ${killAtStep + 1} to start`, 120_000, async () => {
-        const state = await zoneState();
-        const migration = state.processes.find((candidate) => candidate.id === 'crash-1');
-        if (migration?.status === 'blocked')
-          throw new Error(`blocked: ${JSON.stringify(migration.reasons)}`);
-        return migration && migration.stepStates[killAtStep]?.status !== 'pending'
-          ? true
-          : undefined;
-      });
+      await waitUntil(
+        `step ${killAtStep + 1} to start`,
+        async () => {
+          const state = await zoneState();
+          const migration = state.processes.find((candidate) => candidate.id === 'crash-1');
+          if (migration?.status === 'blocked')
+            throw new Error(`blocked: ${JSON.stringify(migration.reasons)}`);
+          return migration && migration.stepStates[killAtStep]?.status !== 'pending'
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
       const victim = sidecars.get('powerdns')!;
       process.kill(victim.pid, 'SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await startSidecar('powerdns');
 
-      const final = await until('the process to end', 200_000, async () => {
-        const state = await zoneState();
-        const migration = state.processes.find((candidate) => candidate.id === 'crash-1');
-        return migration && migration.status !== 'running' ? state : undefined;
-      });
+      const final = await waitUntil(
+        'the process to end',
+        async () => {
+          const state = await zoneState();
+          const migration = state.processes.find((candidate) => candidate.id === 'crash-1');
+          return migration && migration.status !== 'running' ? state : undefined;
+        },
+        { timeoutMs: 200_000 },
+      );
       const report = await traffic.stop();
       const migration = final.processes.find((candidate) => candidate.id === 'crash-1')!;
       expect(migration.status).toBe('completed');

@@ -11,7 +11,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -38,7 +37,7 @@ import {
   type LabRegistryAgent,
   type RegistryAgentLogEntry,
 } from '@chorus/lab';
-import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
+import { CONFORMANCE_ZONE, endpoint, labServer, waitUntil } from '@chorus/lab/testing';
 
 const lab = inject('lab');
 const ZONE = CONFORMANCE_ZONE;
@@ -170,16 +169,6 @@ function codes(reasons: { code: ScanReasonCode }[]): ScanReasonCode[] {
   return reasons.map((reason) => reason.code);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('the registry agent as a process (NOTIFY-triggered)', () => {
   let directory: string;
   let agent: LabRegistryAgent;
@@ -230,7 +219,7 @@ describe('the registry agent as a process (NOTIFY-triggered)', () => {
       zones: [ZONE],
     };
     agent.pid = await startRegistryAgent(agent);
-    await waitFor('the agent’s first decision', async () =>
+    await waitUntil('the agent’s first decision', async () =>
       (await logEntries()).find((entry) => entry.event === 'decision'),
     );
   });
@@ -261,7 +250,7 @@ describe('the registry agent as a process (NOTIFY-triggered)', () => {
       timeoutMs: 1000,
     });
     expect(other.message.rcode).toBe('REFUSED');
-    await waitFor('the notify log lines', async () => {
+    await waitUntil('the notify log lines', async () => {
       const notices = (await logEntries()).filter((entry) => entry.event === 'notify');
       return notices.length >= 2 ? notices : undefined;
     });
@@ -275,7 +264,7 @@ describe('the registry agent as a process (NOTIFY-triggered)', () => {
     const published = (await rrset(endpoint(bind), 'CDS'))!.records;
     expect(published).toHaveLength(2);
     expect((await notify('CDS')).rcode).toBe('NOERROR');
-    const updated = await waitFor('the parent DS to follow the CDS', async () => {
+    const updated = await waitUntil('the parent DS to follow the CDS', async () => {
       const current = await delegation();
       return JSON.stringify(dsSet(current.ds?.records ?? [])) === JSON.stringify(dsSet(published))
         ? current
@@ -296,7 +285,7 @@ describe('the registry agent as a process (NOTIFY-triggered)', () => {
     const knotKsk = await ownKsk(endpoint(knot));
     await updateBind((update) => update.add(record('CDS', knotKsk.cds)));
     expect((await notify('CDS')).rcode).toBe('NOERROR');
-    const refusal = await waitFor('the refusal in the log', async () =>
+    const refusal = await waitUntil('the refusal in the log', async () =>
       (await logEntries()).find(
         (entry) =>
           entry.event === 'decision' &&

@@ -20,7 +20,7 @@ import {
   stopSidecarProcess,
   type RunningSidecar,
 } from '@chorus/cli';
-import { STUCK_ZONE, endpoint, labServer } from '@chorus/lab/testing';
+import { STUCK_ZONE, endpoint, labServer, waitUntil } from '@chorus/lab/testing';
 import { CLI_MAIN } from './helpers/cli.js';
 
 const lab = inject('lab');
@@ -66,7 +66,7 @@ async function scenario(name: string) {
     return sidecar;
   };
   const registered = (...ids: string[]) =>
-    until(`${ids.join(', ')} to register`, async () => {
+    waitUntil(`${ids.join(', ')} to register`, async () => {
       const current = await state();
       return ids.every((id) => (current.signers[id]?.keys.length ?? 0) > 0) ? current : undefined;
     });
@@ -105,30 +105,16 @@ async function scenario(name: string) {
     done: (status: string) => boolean,
     timeoutMs?: number,
   ) =>
-    until(
+    waitUntil(
       `process ${processId} ${what}`,
       async () => {
         const current = await state();
         const process = current.processes.find((candidate) => candidate.id === processId);
         return process && done(process.status) ? { state: current, process } : undefined;
       },
-      timeoutMs,
+      { timeoutMs },
     );
   return { directory, log, events, state, start, registered, define, request, processNamed };
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const isAlive = (pid: number) => {
@@ -245,7 +231,7 @@ describe('a signer whose TSIG secret is wrong', () => {
       'to run again',
       (status) => status === 'running',
     );
-    await until('knot to reconcile step 1', async () => {
+    await waitUntil('knot to reconcile step 1', async () => {
       const current = (await world.state()).processes.find(
         (candidate) => candidate.id === 'stuck-1',
       )!;
@@ -269,10 +255,10 @@ describe('a sidecar whose server address does not serve the zone', () => {
       const sidecar = await world.start('knot', (config) => {
         (config.signer.config as { server: { address: string } }).server.address = deadAddress;
       });
-      await until(
+      await waitUntil(
         'the sidecar to exit',
         () => Promise.resolve(isAlive(sidecar.pid) ? undefined : true),
-        30_000,
+        { timeoutMs: 30_000 },
       );
       const output = await readFile(sidecar.logFile, 'utf8');
       expect(output).toContain(
@@ -305,7 +291,7 @@ describe('a registration that changes a member of the group', () => {
       },
       path.join(world.directory, 'restarted'),
     );
-    const state = await until('the new registration', async () => {
+    const state = await waitUntil('the new registration', async () => {
       const current = await world.state();
       return current.registrationChanges?.length ? current : undefined;
     });

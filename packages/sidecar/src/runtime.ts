@@ -1,9 +1,11 @@
 import {
   ChorusError,
   childTraceparent,
+  isZoneEvent,
   zoneEvent,
   zoneStream,
   type Observer,
+  type ChorusEvent,
   type EventLog,
   type ParentChannel,
   type Signer,
@@ -47,7 +49,7 @@ export interface SidecarRuntimeOptions {
   zones: readonly string[];
   /** The NS names the signer serves the zones under. */
   nameServerNames: readonly string[];
-  log: EventLog<ZoneEvent>;
+  log: EventLog<ChorusEvent>;
   signer: Signer;
   parent: ParentChannel;
   logger: Logger;
@@ -130,12 +132,13 @@ export class SidecarRuntime {
     // Observers learn the group (signers, timing) from the history, then follow what comes.
     const mine = new Set(this.options.zones.map(zoneStream));
     for (const recorded of seen)
-      if (mine.has(recorded.stream)) this.observers.publish(recorded.event);
+      if (mine.has(recorded.stream) && isZoneEvent(recorded.event))
+        this.observers.publish(recorded.event);
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
       afterPosition: seen.at(-1)?.position ?? 0,
       onEvent: (recorded) => {
-        this.observers.publish(recorded.event);
+        if (isZoneEvent(recorded.event)) this.observers.publish(recorded.event);
         this.wakers.get(recorded.stream)?.();
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
@@ -162,6 +165,7 @@ export class SidecarRuntime {
     let state = this.states.get(zone) ?? foldZone(zone, []);
     const fresh = await this.log.readStream(stream, { fromVersion: state.version + 1 });
     for (const recorded of fresh) {
+      if (!isZoneEvent(recorded.event)) continue;
       state = applyZoneEvent(state, recorded.event);
       this.processTrace.note(recorded.event);
     }

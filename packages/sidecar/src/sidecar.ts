@@ -3,7 +3,7 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { pino, type Logger } from 'pino';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import type { EventLog, ParentChannel, Signer, ZoneEvent } from '@chorus/core';
+import type { ChorusEvent, EventLog, ParentChannel, Signer } from '@chorus/core';
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { createSidecarObservers } from './observers.js';
@@ -47,7 +47,7 @@ export async function composeSidecar(
   options: {
     logger?: Logger;
     parent?: ParentChannel;
-    eventLog?: EventLog<ZoneEvent>;
+    eventLog?: EventLog<ChorusEvent>;
     importModule?: ModuleImporter;
     /** Where the `OTEL_` variables are read; default `process.env`. */
     environment?: NodeJS.ProcessEnv;
@@ -77,7 +77,7 @@ async function composeRuntime(
   logger: Logger,
   options: {
     parent?: ParentChannel;
-    eventLog?: EventLog<ZoneEvent>;
+    eventLog?: EventLog<ChorusEvent>;
     importModule?: ModuleImporter;
   },
 ): Promise<SidecarRuntime> {
@@ -92,7 +92,7 @@ async function composeRuntime(
     );
   const eventLog =
     options.eventLog ??
-    createSqliteEventLog<ZoneEvent>({
+    createSqliteEventLog<ChorusEvent>({
       path: config.eventLog.path,
       logger: logger.child({ component: 'event-log' }),
     });
@@ -112,7 +112,7 @@ async function composeRuntime(
     id: config.id,
     zones: config.zones,
     nameServerNames: config.nameServerNames,
-    log: container.resolve<EventLog<ZoneEvent>>(TOKENS.eventLog),
+    log: container.resolve<EventLog<ChorusEvent>>(TOKENS.eventLog),
     signer: container.resolve<Signer>(TOKENS.signer),
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
     logger,

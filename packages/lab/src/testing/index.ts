@@ -11,6 +11,7 @@ export {
 } from './test-lab.js';
 export type { TestLab } from './test-lab.js';
 export { startFakeHttpServer } from './fake-http-server.js';
+export { waitUntil } from './wait-until.js';
 export type {
   FakeAuth,
   FakeHandler,
