@@ -12,7 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { ConfigError } from '@chorus/core';
-import { normalizeName } from '../names.js';
+import { parseZoneName } from '../names.js';
 
 /** Where a value sits: the configuration's source, its key path, and whether files are checked. */
 export interface ConfigScope {
@@ -240,13 +240,8 @@ export function endpoint(
 export function dnsName(): Field<string> {
   return (value, scope) => {
     const name = text()(value, scope);
-    if (/[\s;()"\\]/.test(name))
-      failConfig(
-        scope,
-        `invalid domain name ${JSON.stringify(name)}: spaces, ';', quotes and brackets are not allowed`,
-      );
     try {
-      return normalizeName(name);
+      return parseZoneName(name);
     } catch (error) {
       return failConfig(scope, (error as Error).message);
     }
