@@ -170,7 +170,8 @@ set, so a validating resolver reports AD ("authenticated data") for a validated 
 
 Options:
   TYPE                    record type (default: A)
-  --server ADDR[:PORT]    ask this server (port default 53)
+  --server ADDR[:PORT]    ask this server directly, without recursion (RD=0; port default 53)
+  --recurse               with --server: set RD, for a server that is a resolver
   --resolver              ask the lab's delegation resolver (the default)
 ${DIRECTORY_OPTION.replace('lab directory', 'lab directory for --resolver')}
   --dnssec                also print RRSIG records

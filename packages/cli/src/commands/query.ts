@@ -54,6 +54,7 @@ export async function queryCommand(args: string[], io: CliIo): Promise<number> {
     dir: { type: 'string' },
     dnssec: { type: 'boolean' },
     tcp: { type: 'boolean' },
+    recurse: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -76,8 +77,10 @@ export async function queryCommand(args: string[], io: CliIo): Promise<number> {
   const server =
     values.server === undefined ? await labResolver(values.dir) : parseServer(values.server);
   const via = values.server === undefined ? 'the lab delegation resolver' : 'the server';
+  // A resolver is asked to recurse; a server given by --server is asked directly (RD=0), as the
+  // post-conditions ask, unless --recurse says it is a resolver.
   const response = await query(server, name, type, {
-    recursionDesired: true,
+    recursionDesired: values.server === undefined || values.recurse === true,
     dnssecOk: true,
     transport: values.tcp ? 'tcp' : 'udp',
   });
