@@ -6,6 +6,9 @@
  * - a registration that changes a member's endpoints is recorded with before and after;
  * - a request whose group has a dead endpoint is refused, naming it, instead of waiting forever.
  */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -114,7 +117,18 @@ async function scenario(name: string) {
       },
       { timeoutMs },
     );
-  return { directory, log, events, state, start, registered, define, request, processNamed };
+  return {
+    directory,
+    eventLogPath,
+    log,
+    events,
+    state,
+    start,
+    registered,
+    define,
+    request,
+    processNamed,
+  };
 }
 
 const isAlive = (pid: number) => {
@@ -267,6 +281,43 @@ describe('a sidecar whose server address does not serve the zone', () => {
       expect(await world.events()).toEqual([]);
     },
   );
+});
+
+describe('a stop during start-up', () => {
+  it('is a clean exit (0), not a death by signal', { timeout: 60_000 }, async () => {
+    const world = await scenario('stop-during-start');
+    // An address that takes queries and never answers: the start-up probe waits for it.
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, deadAddress, resolve));
+    const silentTcp = createServer(() => undefined);
+    await new Promise<void>((resolve) =>
+      silentTcp.listen(silent.address().port, deadAddress, resolve),
+    );
+    const config = sidecarConfigFor(lab, labServer(lab, 'knot'), world.eventLogPath, zone);
+    (config.signer.config as { server: { address: string; port: number } }).server = {
+      address: deadAddress,
+      port: silent.address().port,
+    };
+    const configFile = path.join(world.directory, 'stop-during-start.json');
+    await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
+    const child = spawn(process.execPath, [CLI_MAIN, 'sidecar', '--config', configFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const finished = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+    // The probe of the dead address takes seconds: stop while it is under way.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGTERM');
+    const { code, signal } = await finished;
+    silent.close();
+    silentTcp.close();
+    expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+    expect(output).not.toContain('following');
+    expect(await world.events()).toEqual([]);
+  });
 });
 
 describe('a registration that changes a member of the group', () => {

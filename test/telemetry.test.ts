@@ -27,6 +27,8 @@ const plainEnvironment = Object.fromEntries(
 
 interface Finished {
   code: number | null;
+  /** The signal that ended the process, when one did. */
+  signal: NodeJS.Signals | null;
   output: string;
 }
 
@@ -39,7 +41,7 @@ function startNode(args: string[], environment: NodeJS.ProcessEnv) {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const finished = new Promise<Finished>((resolve) =>
-    child.on('close', (code) => resolve({ code, output })),
+    child.on('close', (code, signal) => resolve({ code, signal, output })),
   );
   return { child, finished, output: () => output };
 }
@@ -284,7 +286,7 @@ describe('telemetry across the demo', () => {
         },
       ]) {
         const run = await runSidecar(environment);
-        expect(run.code, tail(run.output)).toBe(0);
+        expect(run.code, `signal ${run.signal}\n${tail(run.output)}`).toBe(0);
         expect(run.output).not.toContain('OpenTelemetry export enabled');
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -293,7 +295,7 @@ describe('telemetry across the demo', () => {
 
       // Positive control: the same sidecar with an endpoint exports its start-up spans.
       const run = await runSidecar({ ...plainEnvironment, OTEL_EXPORTER_OTLP_ENDPOINT: fresh.url });
-      expect(run.code, tail(run.output)).toBe(0);
+      expect(run.code, `signal ${run.signal}\n${tail(run.output)}`).toBe(0);
       const names = new Set(fresh.spans().map((span) => span.name));
       expect(names).toContain('sidecar start');
       expect(names).toContain('signer.checkZone');

@@ -74,6 +74,7 @@ export class SidecarRuntime {
   private readonly wakers = new Map<string, () => void>();
   private readonly loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
+  private stopping?: Promise<void>;
   /** Changes applied per step, across attempts: an append that lost a race is retried with an idempotent re-apply of 0 changes. */
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
@@ -128,12 +129,14 @@ export class SidecarRuntime {
         }
       },
     );
+    this.abort.signal.throwIfAborted();
     const seen = await this.log.readAll({ streamPrefix: 'zone/' });
     // Observers learn the group (signers, timing) from the history, then follow what comes.
     const mine = new Set(this.options.zones.map(zoneStream));
     for (const recorded of seen)
       if (mine.has(recorded.stream) && isZoneEvent(recorded.event))
         this.observers.publish(recorded.event);
+    this.abort.signal.throwIfAborted();
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
       afterPosition: seen.at(-1)?.position ?? 0,
@@ -150,7 +153,13 @@ export class SidecarRuntime {
     );
   }
 
-  async stop(): Promise<void> {
+  /** Stops following and releases everything. Idempotent; safe during `start()`, which then rejects. */
+  stop(): Promise<void> {
+    this.stopping ??= this.release();
+    return this.stopping;
+  }
+
+  private async release(): Promise<void> {
     this.abort.abort();
     for (const wake of this.wakers.values()) wake();
     await Promise.allSettled(this.loops);

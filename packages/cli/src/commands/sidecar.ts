@@ -4,11 +4,18 @@ import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { SIDECAR_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
 
-function untilStopped(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
+/** Resolves on the first SIGTERM or SIGINT. Installed before start-up, so that a stop during start-up is clean too. */
+function stopRequested(): { requested: Promise<void>; isRequested: () => boolean } {
+  let requested = false;
+  const promise = new Promise<void>((resolve) => {
+    const stop = () => {
+      requested = true;
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
+  return { requested: promise, isRequested: () => requested };
 }
 
 export async function sidecarCommand(args: string[], io: CliIo): Promise<number> {
@@ -23,16 +30,24 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   expectPositionals(positionals, 0, 'sidecar');
   if (!values.config)
     throw new UsageError('give the sidecar configuration with --config FILE', 'sidecar');
+  const stop = stopRequested();
   const config = await loadSidecarConfig(values.config);
   // Plugin packages resolve from the CLI, which depends on every plugin shipped with Chorus.
   const { runtime, telemetry } = await composeSidecar(config, {
     importModule: (specifier: string) => import(specifier),
   });
-  await runtime.start();
-  io.stderr(
-    `[sidecar ${config.id}] following ${config.zones.join(', ')} in ${config.eventLog.path}\n`,
-  );
-  await untilStopped();
+  // A stop during start-up aborts the start-up's calls; that is a clean stop, not a failure.
+  void stop.requested.then(() => runtime.stop());
+  try {
+    await runtime.start();
+  } catch (error) {
+    if (!stop.isRequested()) throw error;
+  }
+  if (!stop.isRequested())
+    io.stderr(
+      `[sidecar ${config.id}] following ${config.zones.join(', ')} in ${config.eventLog.path}\n`,
+    );
+  await stop.requested;
   await runtime.stop();
   await telemetry.shutdown();
   return 0;
