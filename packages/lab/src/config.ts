@@ -95,6 +95,11 @@ export interface LabConfig {
   traps: boolean;
   /** null: no registry agent. */
   registryAgent: { intervalMs: number } | null;
+  /**
+   * Automatic key lifetimes for the servers that roll on their own (BIND dnssec-policy, Knot
+   * policy), in seconds; absent: unlimited (no server-initiated rolls).
+   */
+  keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
   addresses: Record<ServerId | ResolverId | RegistryAgentId, string>;
 }
 

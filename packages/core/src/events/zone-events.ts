@@ -1,5 +1,5 @@
 import type { NameServer } from '../dns/types.js';
-import type { DesiredSignerState, SigningKey } from '../plugin/signer.js';
+import type { DesiredSignerState, KeyRole, SigningKey } from '../plugin/signer.js';
 
 /**
  * The event catalogue of a zone's stream. Every event is versioned plain JSON with its source,
@@ -36,6 +36,23 @@ export interface SignerReference {
   nameServerNames: string[];
   /** Every address the signer answers on (what its NS names resolve to). Post-conditions ask each one. */
   endpoints: NameServer[];
+  /** How the signer's server rolls its keys; absent for plugins that cannot roll (or older streams). */
+  rollover?: RolloverTiming;
+}
+
+/**
+ * How a signer's server times a key roll, as registered. `held`: a new key stays published and
+ * inactive until Chorus activates it. `server-timed`: the server activates it after its own
+ * pre-publication interval, which must cover the group's DNSKEY wait.
+ */
+export interface RolloverTiming {
+  mode: 'held' | 'server-timed';
+  /** server-timed: seconds from a successor's publication to its first signatures. */
+  prePublicationSeconds?: number;
+  /** The server settings that make up the interval, e.g. `dnskey-ttl 30 + publish-safety 40 + zone-propagation-delay 5`. */
+  settings?: string;
+  /** The setting to raise when the interval is too short, e.g. `publish-safety` in BIND's dnssec-policy. */
+  settingToRaise?: string;
 }
 
 /** Timing inputs that are configuration, not observation (standards §1). Seconds. */
@@ -50,7 +67,28 @@ export interface TimingSettings {
   maxZoneTtlSeconds: number;
 }
 
-export type ProcessKind = 'add-signer' | 'remove-signer';
+export type ProcessKind = 'add-signer' | 'remove-signer' | 'roll-zsk' | 'roll-ksk' | 'roll-algorithm';
+
+/** The roll a roll process performs: which of the rolling signer's keys it replaces. */
+export interface RollSubject {
+  role: KeyRole;
+  /** Key tags of the keys being replaced (the rolling signer's keys of `role` when the process started). */
+  predecessorTags: number[];
+  /** Set when the successor already existed at the start (a roll the server began, followed). */
+  successorTag?: number;
+  /** Who times the roll (from the signer's registration). */
+  mode: RolloverTiming['mode'];
+}
+
+/** One change of a signer's own keys, as its key watch saw it. */
+export interface KeyChange {
+  keyTag: number;
+  role: KeyRole;
+  change: 'appeared' | 'state-changed' | 'disappeared';
+  /** The server's own word for the state before and after (absent when not reported). */
+  from?: string;
+  to?: string;
+}
 
 /** TTLs observed on the wire when a post-condition first held. Seconds; absent when not relevant. */
 export interface ObservedTtls {
@@ -93,7 +131,15 @@ export type ZoneEvent =
         before?: SignerReference;
       }
     >
-  | Envelope<'signer-keys-observed', { signerId: string; keys: SigningKey[] }>
+  | Envelope<
+      'signer-keys-observed',
+      {
+        signerId: string;
+        keys: SigningKey[];
+        /** What changed since the previous observation (absent on the first, and in older streams). */
+        changes?: KeyChange[];
+      }
+    >
   | Envelope<
       'process-requested',
       {
@@ -101,6 +147,10 @@ export type ZoneEvent =
         kind: ProcessKind;
         signerId: string;
         requestedBy: string;
+        /** Roll processes: the key role to roll (roll-zsk: ZSK; roll-ksk: KSK or CSK). */
+        role?: KeyRole;
+        /** A roll the server began: the successor's key tag (the process follows it). */
+        successorTag?: number;
         /** Names of steps whose wait is skipped. UNSAFE: only for negative controls (`chorus demo --unsafe-skip-wait`). */
         unsafeSkipWaits?: string[];
       }
@@ -118,6 +168,8 @@ export type ZoneEvent =
         steps: StepDefinition[];
         groupBefore: string[];
         groupAfter: string[];
+        /** Roll processes: the keys being replaced and who times the roll. */
+        roll?: RollSubject;
         /** Copied from the request: steps whose wait is skipped (unsafe). */
         unsafeSkipWaits?: string[];
       }
@@ -190,10 +242,23 @@ export type PostconditionSpec =
   /** Every parent NS IP delegates with NS = the NS names of `group`. */
   | { kind: 'parent-ns-matches'; group: GroupSelector }
   /** Nothing to observe (a marker step, e.g. the leaving signer retired). */
-  | { kind: 'none' };
+  | { kind: 'none' }
+  /** Roll: the rolling signer lists a successor key and serves it in its DNSKEY RRset at every IP. */
+  | { kind: 'successor-published' }
+  /** Roll: no RRSIG by a predecessor key is served at any IP of the rolling signer (sampled names). */
+  | { kind: 'predecessor-not-signing' }
+  /** Roll: the rolling signer no longer lists or serves the predecessor keys. */
+  | { kind: 'predecessor-removed' };
 
-/** Wait formulas of standards §7 (names refer to `computeWait`). */
-export type WaitFormula = 'ds-and-dnskey' | 'ns' | 'signatures' | 'ds';
+/** Wait formulas of standards §7 (names refer to `computeWait`). `dnskey`: DprpC + TTLkey + S (Ipub). */
+export type WaitFormula = 'ds-and-dnskey' | 'ns' | 'signatures' | 'ds' | 'dnskey';
+
+/**
+ * What the rolling signer's own server does in a roll step (its sidecar calls its plugin's
+ * `KeyRoller`). In a server-timed roll, only `start-roll` is a call; the server does the rest and
+ * the post-condition observes it.
+ */
+export type RollAction = 'start-roll' | 'activate-successor' | 'remove-predecessor';
 
 export interface StepDefinition {
   name: string;
@@ -205,6 +270,8 @@ export interface StepDefinition {
   precondition?: PostconditionSpec;
   /** Null when the step only observes (the parent acts, or a marker). */
   action: DesiredRecipe | null;
+  /** Roll processes: what the rolling signer's server does in this step (before any recipe). */
+  rollAction?: RollAction;
   postcondition: PostconditionSpec;
   /** The wait that must elapse after the post-condition before the next step. */
   wait: WaitFormula | null;

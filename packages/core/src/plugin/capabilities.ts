@@ -34,8 +34,14 @@ export const SIGNER_CAPABILITIES = [
   'csync-publish',
   /** Publish other signers' DNSKEYs in this signer's DNSKEY RRset (RFC 8901 model 2). */
   'dnskey-import-foreign',
+  /** Roll the group to a new algorithm (standards §7.6): every signer must declare it. */
+  'algorithm-roll',
+  /** Hold a new key published but not signing until Chorus activates it (KeyRoller `held` mode). */
+  'key-hold-published',
   /** List this signer's own keys with role, algorithm, key tag and state. */
   'key-list',
+  /** Start a roll of its own ZSK or KSK on request (`Signer.keyRoller`). */
+  'key-roll',
   /** The server publishes CDS/CDNSKEY for its own KSK by itself; Chorus mirrors them, never injects them. */
   'own-cds-publish',
 ] as const;

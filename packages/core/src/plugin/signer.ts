@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CsyncData, DnskeyData, DsData, NameServer, RRset } from '../dns/types.js';
+import type { RolloverTiming } from '../events/zone-events.js';
 import type { SignerCapabilities } from './capabilities.js';
 
 /** Absolute zone name with a trailing dot, e.g. `example.test.` */
@@ -130,6 +131,37 @@ export interface Signer {
 
   /** Releases connections. Optional. */
   close?(): Promise<void>;
+
+  /** Present when the plugin can roll the signer's own keys (capability `key-roll`). */
+  readonly keyRoller?: KeyRoller;
+}
+
+/**
+ * Rolls a signer's own keys on Chorus's request. In `held` mode Chorus drives every step; in
+ * `server-timed` mode the server runs the roll once started and Chorus follows it on the wire.
+ */
+export interface KeyRoller {
+  /** How this server times rolls of the zone's keys, read from the server's configuration. */
+  rolloverTiming(zone: ZoneName, options: CallOptions): Promise<RolloverTiming>;
+  /**
+   * Introduces a successor for the predecessor keys of `role`: published (in DNSKEY), not yet
+   * signing data in `held` mode. Idempotent for a roll in progress: when a successor exists, returns it.
+   */
+  startRoll(
+    zone: ZoneName,
+    role: KeyRole,
+    predecessorTags: readonly number[],
+    options: CallOptions,
+  ): Promise<SigningKey>;
+  /** `held` only: the successor signs from now on, and the predecessors stop making signatures. */
+  activateSuccessor(
+    zone: ZoneName,
+    successorTag: number,
+    predecessorTags: readonly number[],
+    options: CallOptions,
+  ): Promise<void>;
+  /** `held` only: removes the predecessor keys from the server's DNSKEY RRset. Idempotent. */
+  removeKeys(zone: ZoneName, keyTags: readonly number[], options: CallOptions): Promise<void>;
 }
 
 /** What core hands a plugin's factory. Only the sidecar creates the root logger; plugins get a child. */

@@ -18,11 +18,17 @@ export const TEST_LAB_ZONES: readonly string[] = [
   'conformance.test.',
   'crash.test.',
   'stuck.test.',
+  'roll.test.',
+  'rollover.test.',
 ];
 /** The zone the crash-safety test migrates (its group changes for good). */
 export const CRASH_ZONE = 'crash.test.';
 /** The zone test/stuck-step.test.ts leaves with a process held half-way. */
 export const STUCK_ZONE = 'stuck.test.';
+/** The zone whose keys each plugin's own roll tests roll (at its own server only). */
+export const ROLL_ZONE = 'roll.test.';
+/** The zone the end-to-end roll processes run in (a group of all three signers). */
+export const ROLLOVER_ZONE = 'rollover.test.';
 /** The zone the signer conformance suite may wipe. */
 export const CONFORMANCE_ZONE = 'conformance.test.';
 /** Address prefix of a second, short-lived lab (lifecycle tests); CHORUS_TEST_LIFECYCLE_PREFIX overrides it. */
