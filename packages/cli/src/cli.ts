@@ -10,6 +10,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
 import { sidecarCommand } from './commands/sidecar.js';
+import { rollCommand } from './commands/roll.js';
 import { signerCommand } from './commands/signer.js';
 import { statusCommand } from './commands/status.js';
 import { zoneCommand } from './commands/zone-define.js';
@@ -35,6 +36,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return signerCommand(rest, io);
     case 'migrate':
       return migrateCommand(rest, io);
+    case 'roll':
+      return rollCommand(rest, io);
     case 'status':
       return statusCommand(rest, io);
     case 'events':
@@ -49,7 +52,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, status or events`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, roll, status or events`,
       );
   }
 }

@@ -7,6 +7,7 @@ const COMMANDS = [
   ['signer', 'add'],
   ['signer', 'remove'],
   ['migrate'],
+  ['roll'],
   ['status'],
   ['events'],
   ['report'],

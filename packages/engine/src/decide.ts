@@ -5,6 +5,9 @@ import {
   type EventSource,
   type ObservedTtls,
   type PostconditionSpec,
+  type RollAction,
+  type RollSubject,
+  type SigningKey,
   type TimingSettings,
   type ZoneEvent,
   type ZoneEventOf,
@@ -33,6 +36,17 @@ export type Decision =
       signerId: string;
       desired: DesiredSignerState;
     }
+  /** Your signer is the rolling one: perform the step's roll action, then append `signer-reconciled`. */
+  | {
+      kind: 'roll-action';
+      processId: string;
+      stepIndex: number;
+      signerId: string;
+      action: RollAction;
+      roll: RollSubject;
+      /** The successor as the fold knows it (absent before the key watch saw it). */
+      successor?: SigningKey;
+    }
   /** Other signers still have to reconcile. */
   | { kind: 'await-others'; processId: string; stepIndex: number; signerIds: string[] }
   /** Observe the step's pre-condition on the wire; when it holds, append `event` (its `step-started`). */
@@ -46,7 +60,14 @@ export type Decision =
   /** Observe the post-condition on the wire; when it holds, append `postcondition-met`. */
   | { kind: 'observe'; processId: string; stepIndex: number; check: PostconditionCheck }
   /** Run the pre-flight checks for the oldest request, then append `requestProcess(…)`'s event. */
-  | { kind: 'preflight'; processId: string; processKind: ProcessState['kind']; signerId: string }
+  | {
+      kind: 'preflight';
+      processId: string;
+      processKind: ProcessState['kind'];
+      signerId: string;
+      /** A followed roll: the successor the server introduced. */
+      successorTag?: number;
+    }
   /** Nothing to do before this time. */
   | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
 
@@ -55,7 +76,18 @@ export type PostconditionCheck =
   | { kind: 'desired-state-served'; desired: Record<string, DesiredSignerState> }
   | { kind: 'parent-ds-matches'; expectedDs: ReturnType<typeof expectedDsFor> }
   | { kind: 'parent-ns-matches'; expectedNs: string[] }
-  | { kind: 'none' };
+  | { kind: 'none' }
+  /** The rolling signer's key watch lists `successor` and every IP of the signer serves it. */
+  | { kind: 'successor-published'; signerId: string; successor: SigningKey | null }
+  /** No RRSIG by a predecessor at any IP of the rolling signer. */
+  | { kind: 'predecessor-not-signing'; signerId: string; predecessorTags: number[] }
+  /** The rolling signer neither lists (`stillListed` empty) nor serves the predecessors. */
+  | {
+      kind: 'predecessor-removed';
+      signerId: string;
+      predecessorTags: number[];
+      stillListed: number[];
+    };
 
 export interface DecideContext {
   /** The signer this sidecar owns, if any (a CLI or observer owns none). */
@@ -97,7 +129,45 @@ function resolveCheck(
       };
     case 'none':
       return { kind: 'none' };
+    case 'successor-published':
+      return {
+        kind: 'successor-published',
+        signerId: process.signerId,
+        successor: successorOf(state, process) ?? null,
+      };
+    case 'predecessor-not-signing':
+      return {
+        kind: 'predecessor-not-signing',
+        signerId: process.signerId,
+        predecessorTags: process.roll?.predecessorTags ?? [],
+      };
+    case 'predecessor-removed': {
+      const predecessorTags = process.roll?.predecessorTags ?? [];
+      const listed = state.signers[process.signerId]?.keys ?? [];
+      return {
+        kind: 'predecessor-removed',
+        signerId: process.signerId,
+        predecessorTags,
+        stillListed: listed
+          .filter((key) => predecessorTags.includes(key.keyTag))
+          .map((key) => key.keyTag),
+      };
+    }
   }
+}
+
+/** The successor key of a roll, as the rolling signer's key watch last listed it. */
+export function successorOf(state: ZoneState, process: ProcessState): SigningKey | undefined {
+  const roll = process.roll;
+  if (!roll) return undefined;
+  const keys = state.signers[process.signerId]?.keys ?? [];
+  if (roll.successorTag !== undefined) return keys.find((key) => key.keyTag === roll.successorTag);
+  return keys.find((key) => key.role === roll.role && !roll.predecessorTags.includes(key.keyTag));
+}
+
+/** Requests from a signer's key watch (a roll its server began) wait for the process in flight. */
+function waitsForProcessInFlight(request: ZoneState['pendingRequests'][number]): boolean {
+  return request.requestedBy.startsWith('key-watch');
 }
 
 /** The desired states in force at a step: its own action, or the last action before it. */
@@ -122,16 +192,19 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
       processId: request.processId,
       processKind: request.kind,
       signerId: request.signerId,
+      ...(request.successorTag !== undefined ? { successorTag: request.successorTag } : {}),
     };
   }
-  // A request never waits silently behind the process in flight: it is refused at once.
-  if (request) {
+  // An operator's request never waits silently behind the process in flight: it is refused at
+  // once. A key watch's request (a roll the server began) is queued instead.
+  const refused = state.pendingRequests.find((pending) => !waitsForProcessInFlight(pending));
+  if (refused) {
     return {
       kind: 'append',
       event: requestProcess(state, context, {
-        processId: request.processId,
-        kind: request.kind,
-        signerId: request.signerId,
+        processId: refused.processId,
+        kind: refused.kind,
+        signerId: refused.signerId,
         preflight: [processInFlight(state, process)],
       }),
     };
@@ -166,6 +239,21 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
       return { kind: 'append', event };
     }
     case 'started': {
+      if (definition.rollAction && process.roll) {
+        if (step.reconciled[process.signerId] === undefined) {
+          if (context.selfSignerId !== process.signerId)
+            return { kind: 'await-others', ...common, signerIds: [process.signerId] };
+          const successor = successorOf(state, process);
+          return {
+            kind: 'roll-action',
+            ...common,
+            signerId: process.signerId,
+            action: definition.rollAction,
+            roll: process.roll,
+            ...(successor ? { successor } : {}),
+          };
+        }
+      }
       const desired = step.desired ?? {};
       const waitingFor = Object.keys(desired).filter((id) => !step.reconciled[id]);
       if (context.selfSignerId && waitingFor.includes(context.selfSignerId)) {
@@ -312,7 +400,10 @@ export function requestProcess(
   const groupAfter =
     kind === 'add-signer'
       ? [...groupBefore, signerId]
-      : groupBefore.filter((id) => id !== signerId);
+      : kind === 'remove-signer'
+        ? groupBefore.filter((id) => id !== signerId)
+        : [...groupBefore];
+  const roll = rollSubjectFor(state, kind, signerId, processId);
   return envelope(state, context, 'process-started', {
     processId,
     kind,
@@ -320,8 +411,35 @@ export function requestProcess(
     steps,
     groupBefore,
     groupAfter,
+    ...(roll ? { roll } : {}),
     ...(skips && skips.length > 0 ? { unsafeSkipWaits: [...skips] } : {}),
   });
+}
+
+/**
+ * What a roll replaces: the rolling signer's keys of the role when the process starts, minus a
+ * successor the server already introduced (a followed roll).
+ */
+function rollSubjectFor(
+  state: ZoneState,
+  kind: ProcessState['kind'],
+  signerId: string,
+  processId: string,
+): RollSubject | undefined {
+  if (kind !== 'roll-zsk' && kind !== 'roll-ksk') return undefined;
+  const request = state.pendingRequests.find((pending) => pending.processId === processId);
+  const role = request?.role ?? (kind === 'roll-zsk' ? 'ZSK' : 'KSK');
+  const signer = state.signers[signerId];
+  const successorTag = request?.successorTag;
+  const predecessorTags = (signer?.keys ?? [])
+    .filter((key) => key.role === role && key.keyTag !== successorTag)
+    .map((key) => key.keyTag);
+  return {
+    role,
+    predecessorTags,
+    mode: signer?.rollover?.mode ?? 'held',
+    ...(successorTag !== undefined ? { successorTag } : {}),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ export {
   decide,
   defineZone,
   desiredInForce,
+  successorOf,
   postconditionMet,
   requestProcess,
   signerApplyFailed,
@@ -19,6 +20,11 @@ export {
 } from './observe.js';
 export type { ObserveOptions, PostconditionResult, PreflightObservations } from './observe.js';
 export { preflightChecks, processInFlight } from './preflight.js';
+export {
+  prePublicationShortfall,
+  requiredPrePublicationSeconds,
+  rollChecks,
+} from './preflight-rolls.js';
 export type { PreflightInput, SignerObservation } from './preflight.js';
 export { ADD_SIGNER_STEPS, REMOVE_SIGNER_STEPS, stepsFor } from './processes.js';
 export {

@@ -1,7 +1,9 @@
 import {
   canonicalName,
   describeChange,
+  dnskeyIdentity,
   dsIdentity,
+  keyTag,
   planSignerChanges,
   query,
   readApexFromServer,
@@ -12,6 +14,7 @@ import type {
   NameServer,
   ObservedTtls,
   ParentChannel,
+  RRset,
 } from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
 import type { PreflightInput, SignerObservation } from './preflight.js';
@@ -92,6 +95,10 @@ export async function observePostcondition(
         pending,
       };
     }
+    case 'successor-published':
+    case 'predecessor-not-signing':
+    case 'predecessor-removed':
+      return observeRollCondition(state, check, queryOptions);
     case 'parent-ns-matches': {
       const delegation = await options.parent.getDelegation(state.zone, options);
       const inconsistent = delegation.servers
@@ -112,6 +119,78 @@ export async function observePostcondition(
       };
     }
   }
+}
+
+type RollCheck = Extract<
+  PostconditionCheck,
+  { kind: 'successor-published' | 'predecessor-not-signing' | 'predecessor-removed' }
+>;
+type QueryBounds = { signal?: AbortSignal; timeoutMs: number; retries: number };
+
+/** The key tags that sign what a server answers: the apex SOA and NS, and a denial of existence. */
+async function signingKeyTags(
+  endpoint: NameServer,
+  zone: string,
+  options: QueryBounds,
+): Promise<{ tags: Set<number>; server: string }> {
+  const apex = await readApexFromServer(endpoint, zone, options);
+  const absent = `chorus-probe-${Math.random().toString(36).slice(2, 10)}.${canonicalName(zone)}`;
+  const denial = await query(endpoint, absent, 'A', { transport: 'tcp', ...options });
+  const sets: (RRset | null)[] = [apex.soa, apex.ns, ...denial.authorities];
+  const tags = new Set(
+    sets.flatMap((set) =>
+      (set?.signatures ?? [])
+        .filter((signature) => signature.typeCovered !== 'DNSKEY')
+        .map((signature) => signature.keyTag),
+    ),
+  );
+  return { tags, server: apex.server };
+}
+
+/** The roll post-conditions, asked at every IP of the rolling signer. */
+async function observeRollCondition(
+  state: ZoneState,
+  check: RollCheck,
+  options: QueryBounds,
+): Promise<PostconditionResult> {
+  const pending: string[] = [];
+  let dnskeyTtl = 0;
+  if (check.kind === 'successor-published' && !check.successor)
+    return {
+      met: false,
+      ttls: {},
+      pending: [`${check.signerId}'s key watch has not listed a successor key yet`],
+    };
+  if (check.kind === 'predecessor-removed' && check.stillListed.length > 0)
+    pending.push(`${check.signerId} still lists key(s) ${check.stillListed.join(', ')}`);
+  for (const endpoint of endpointsOf(state, check.signerId)) {
+    if (check.kind === 'predecessor-not-signing') {
+      const { tags, server } = await signingKeyTags(endpoint, state.zone, options);
+      const still = check.predecessorTags.filter((tag) => tags.has(tag));
+      if (still.length > 0)
+        pending.push(`${check.signerId} at ${server} still signs with key(s) ${still.join(', ')}`);
+      continue;
+    }
+    const served = await readApexFromServer(endpoint, state.zone, options);
+    dnskeyTtl = Math.max(dnskeyTtl, served.dnskey?.ttl ?? 0);
+    const identities = new Set((served.dnskey?.records ?? []).map(dnskeyIdentity));
+    if (check.kind === 'successor-published') {
+      if (!identities.has(dnskeyIdentity(check.successor!.dnskey)))
+        pending.push(
+          `${check.signerId} at ${served.server} does not serve successor ${check.successor!.keyTag} yet`,
+        );
+      continue;
+    }
+    const tags = new Set((served.dnskey?.records ?? []).map((record) => keyTag(record)));
+    const still = check.predecessorTags.filter((tag) => tags.has(tag));
+    if (still.length > 0)
+      pending.push(`${check.signerId} at ${served.server} still serves key(s) ${still.join(', ')}`);
+  }
+  return {
+    met: pending.length === 0,
+    ttls: dnskeyTtl > 0 ? { dnskey: dnskeyTtl } : {},
+    pending,
+  };
 }
 
 /** Walks the NSEC chain of one server: the zone's names and types, without AXFR or plugin help. */

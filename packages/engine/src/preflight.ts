@@ -1,5 +1,6 @@
 import { canonicalName, dnskeyIdentity } from '@chorus/dns';
 import type { ApexSnapshot, BlockReason, ProcessKind, SigningKey } from '@chorus/core';
+import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 
 /** What one signer serves, as the pre-flight checks need it. Gathered on the wire. */
@@ -31,9 +32,21 @@ export interface PreflightInput {
   parentUnobserved?: string;
   /** Epoch seconds. */
   now: number;
+  /** A followed roll: the successor the server already introduced (not yet at the other signers). */
+  successorTag?: number;
 }
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
+
+/** The largest DNSKEY TTL any observed signer serves (0 when none was observed). */
+function largestDnskeyTtl(observations: Record<string, SignerObservation>): number {
+  return Math.max(
+    0,
+    ...Object.values(observations).flatMap((observation) =>
+      observation.apex.map((snapshot) => snapshot.dnskey?.ttl ?? 0),
+    ),
+  );
+}
 
 /** Why a request cannot start while another process holds the zone. */
 export function processInFlight(state: ZoneState, active: ProcessState): BlockReason {
@@ -71,6 +84,8 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     ];
   }
   const members = state.members;
+  if (kind === 'roll-zsk' || kind === 'roll-ksk' || kind === 'roll-algorithm')
+    reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations)));
   if (kind === 'add-signer' && members.includes(signerId))
     reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
   if (kind === 'remove-signer') {
@@ -175,7 +190,9 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
 
   // Steady state: every member serves every member's keys on every address; NS identical; DS for every member.
   const memberKeys = members.flatMap((id) =>
-    observations[id]!.keys.map((key) => dnskeyIdentity(key.dnskey)),
+    observations[id]!.keys.filter(
+      (key) => !(id === signerId && key.keyTag === input.successorTag),
+    ).map((key) => dnskeyIdentity(key.dnskey)),
   );
   for (const id of members) {
     for (const snapshot of observations[id]!.apex) {

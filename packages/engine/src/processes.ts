@@ -202,6 +202,77 @@ export const REMOVE_SIGNER_STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/** Every member publishes every member's keys, CDS unchanged: the recipe of a roll's sync steps. */
+const SYNC_GROUP_KEYS = recipe({
+  participants: 'union',
+  keysFrom: 'union',
+  cdsFor: 'union',
+  csync: false,
+  apexNs: 'unchanged',
+});
+
+/**
+ * ZSK roll by one signer S, pre-publish (standards §7.3, draft §5.5). The roll subject (S's
+ * predecessor ZSKs, and the mode) is fixed when the process starts. In a server-timed roll the
+ * server activates and removes keys on its own schedule; the post-conditions observe it.
+ */
+export const ROLL_ZSK_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'introduce-successor',
+    description:
+      "S introduces a successor ZSK in its own DNSKEY RRset, not yet signing (§7.3 step 1). Post: S's key watch lists it and every IP of S serves it.",
+    action: null,
+    rollAction: 'start-roll',
+    postcondition: { kind: 'successor-published' },
+    wait: null,
+  },
+  {
+    name: 'sync-dnskeys',
+    description:
+      'Every other signer publishes the successor (§7.3 step 1). Post: every IP of every signer serves it. Then DNSKEY-Wait-Time t_pub + DprpC + TTLkey + S (step 2) before it may sign.',
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: 'dnskey',
+  },
+  {
+    name: 'activate-successor',
+    description:
+      'S signs with the successor and stops signing with the predecessor (§7.3 step 3; server-timed: the server does it). Post: no RRSIG by the predecessor at any IP of S. Then t_sig + DprpC + TTLsig + S (step 4, RFC 7583 Iret).',
+    action: null,
+    rollAction: 'activate-successor',
+    postcondition: { kind: 'predecessor-not-signing' },
+    wait: 'signatures',
+  },
+  {
+    name: 'remove-predecessor',
+    description:
+      'S removes the predecessor from its own DNSKEY RRset (§7.3 step 5; server-timed: the server does it). Post: S neither lists nor serves it.',
+    action: null,
+    rollAction: 'remove-predecessor',
+    postcondition: { kind: 'predecessor-removed' },
+    wait: null,
+  },
+  {
+    name: 'drop-predecessor',
+    description:
+      'Every other signer drops the predecessor (§7.3 step 5). Post: it is gone everywhere.',
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+];
+
 export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
-  return kind === 'add-signer' ? ADD_SIGNER_STEPS : REMOVE_SIGNER_STEPS;
+  switch (kind) {
+    case 'add-signer':
+      return ADD_SIGNER_STEPS;
+    case 'remove-signer':
+      return REMOVE_SIGNER_STEPS;
+    case 'roll-zsk':
+      return ROLL_ZSK_STEPS;
+    case 'roll-ksk':
+    case 'roll-algorithm':
+      // Refused at pre-flight with the missing capability named (see preflight.ts).
+      return [];
+  }
 }

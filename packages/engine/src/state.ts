@@ -1,8 +1,10 @@
 import type {
   BlockReason,
   DesiredSignerState,
+  KeyChange,
   ObservedTtls,
   ProcessKind,
+  RollSubject,
   SignerReference,
   SigningKey,
   StepDefinition,
@@ -91,6 +93,17 @@ export interface ProcessState {
   signerFailures?: Record<string, SignerFailure>;
   /** REMOVE-SIGNER only. */
   leavingSigner?: LeavingSigner;
+  /** Roll processes: the keys being replaced and who times the roll. */
+  roll?: RollSubject;
+}
+
+/** A key that left a member's DNSKEY RRset without a roll of that signer in flight. */
+export interface KeyFinding {
+  signerId: string;
+  keyTag: number;
+  role: KeyChange['role'];
+  at: string;
+  message: string;
 }
 
 export interface SignerState extends SignerReference {
@@ -123,9 +136,13 @@ export interface ZoneState {
     requestedAt: string;
     traceparent?: string;
     unsafeSkipWaits?: string[];
+    role?: KeyChange['role'];
+    successorTag?: number;
   }[];
   /** Registrations that changed a known signer, oldest first. */
   registrationChanges?: RegistrationChange[];
+  /** Keys that vanished unannounced, oldest first. */
+  keyFindings?: KeyFinding[];
 }
 
 export const DEFAULT_TIMING: TimingSettings = {
@@ -268,6 +285,32 @@ function settleOperatorHold(process: ProcessState): void {
   }
 }
 
+/**
+ * A member's key that disappeared is a finding, unless a roll of that signer in flight expected
+ * it (a predecessor). A roll's own removal is announced by its process; anything else is not.
+ */
+function noteVanishedKeys(
+  state: ZoneState,
+  event: Extract<ZoneEvent, { type: 'signer-keys-observed' }>,
+): void {
+  const { signerId, changes = [] } = event.data;
+  if (!state.members.includes(signerId)) return;
+  const rolling = state.processes.find(
+    (process) => isInFlight(process) && process.roll && process.signerId === signerId,
+  );
+  for (const change of changes) {
+    if (change.change !== 'disappeared') continue;
+    if (rolling?.roll?.predecessorTags.includes(change.keyTag)) continue;
+    (state.keyFindings ??= []).push({
+      signerId,
+      keyTag: change.keyTag,
+      role: change.role,
+      at: event.occurredAt,
+      message: `${change.role} ${change.keyTag} of ${signerId} left its DNSKEY RRset without a roll in flight; resolvers holding data it signed may fail until their caches expire`,
+    });
+  }
+}
+
 /** Before the retire step starts, the NS wait's end is the earliest the leaving signer may stop. */
 function estimateLeavingSignerStop(
   process: ProcessState,
@@ -314,7 +357,9 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       const before = clone(signer);
       signer.keys = event.data.keys;
       signer.keysObservedAt = event.occurredAt;
-      if (before.keysObservedAt) noteRegistrationChange(state, before, signer, event);
+      if (before.keysObservedAt && !event.data.changes)
+        noteRegistrationChange(state, before, signer, event);
+      noteVanishedKeys(state, event);
       return state;
     }
     case 'process-requested': {
@@ -370,6 +415,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         ...(event.data.kind === 'remove-signer'
           ? { leavingSigner: { signerId: event.data.signerId } }
           : {}),
+        ...(event.data.roll ? { roll: event.data.roll } : {}),
       };
       state.processes.push(process);
       state.activeProcess = process;

@@ -94,11 +94,22 @@ export function computeWait(
       };
     }
     case 'signatures': {
+      // Remove: from the leaving signer's stop. Roll: from the last predecessor signature seen.
       const TTLsig = timing.maxZoneTtlSeconds;
+      const t = process.kind === 'remove-signer' ? 't_stop' : 't_sig';
       return {
         notBefore: at(seconds(now) + DprpC + TTLsig + S),
-        formula: 't_stop + DprpC + TTLsig + S',
-        terms: { t_stop: now, DprpC, TTLsig, S },
+        formula: `${t} + DprpC + TTLsig + S`,
+        terms: { [t]: now, DprpC, TTLsig, S },
+      };
+    }
+    case 'dnskey': {
+      // Ipub (standards §7.3 step 2): every cached DNSKEY RRset without the successor has expired.
+      const TTLkey = maxTtl(process, 'dnskey');
+      return {
+        notBefore: at(seconds(now) + DprpC + TTLkey + S),
+        formula: 't_pub + DprpC + TTLkey + S',
+        terms: { t_pub: now, DprpC, TTLkey, S },
       };
     }
     case 'ds': {

@@ -44,6 +44,11 @@ export interface SidecarConfig {
   /** pino level; default `info`. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
+   * How often the key watch reads the server's own keys, in seconds (default 30). A server-timed
+   * roll must pre-publish for longer than this plus the group's DNSKEY wait.
+   */
+  keyWatchSeconds?: number;
+  /**
    * Observers this sidecar runs for each of its zones, recording what they find in the event
    * log's observation stream. One sidecar of a group is enough.
    */
@@ -90,6 +95,7 @@ const rootSchema = object({
     servers: list(endpoint({ defaultPort: 53 }), { hint: 'every parent nameserver address' }),
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
+  keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
   observers: optional(pluginConfig),
 });
 
@@ -184,6 +190,7 @@ export function parseSidecarConfig(
     nameServerNames: root.nameServerNames,
     parent: root.parent,
     logLevel: root.logLevel,
+    keyWatchSeconds: root.keyWatchSeconds,
     eventLog: { kind: 'sqlite', path: path.resolve(baseDirectory, root.eventLog.path) },
     signer: { plugin: root.signer.plugin, config: root.signer.config },
   };

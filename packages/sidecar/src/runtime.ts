@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
   ChorusError,
+  SignerConfigurationError,
   childTraceparent,
   isZoneEvent,
   zoneEvent,
@@ -17,6 +19,7 @@ import {
 } from '@chorus/core';
 import {
   decide,
+  prePublicationShortfall,
   foldZone,
   applyZoneEvent,
   observeForPreflight,
@@ -42,6 +45,8 @@ import type { Logger } from 'pino';
 import { ApplyFailures, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
 import { ProcessTracer } from './process-trace.js';
+import { keyChanges, keyWatchRequester, rollsToFollow } from './key-watch.js';
+import { performRollAction } from './roll-actions.js';
 
 export interface SidecarRuntimeOptions {
   /** This sidecar's signer id. */
@@ -57,6 +62,8 @@ export interface SidecarRuntimeOptions {
   observers?: readonly Observer<ZoneEvent>[];
   /** How often to look again while a post-condition does not hold yet. Default 500 ms. */
   observeIntervalMs?: number;
+  /** How often the key watch reads the server's own keys. Default 30 s. */
+  keyWatchSeconds?: number;
   now?: () => Date;
 }
 
@@ -126,6 +133,7 @@ export class SidecarRuntime {
           await probeEndpoints(signer, zone, { signal: this.abort.signal });
           await signer.checkZone(zone, { signal: this.abort.signal });
           await this.register(zone);
+          await this.refuseShortPrePublication(zone);
         }
       },
     );
@@ -146,7 +154,7 @@ export class SidecarRuntime {
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
     });
-    for (const zone of this.options.zones) this.loops.push(this.run(zone));
+    for (const zone of this.options.zones) this.loops.push(this.run(zone), this.watchKeys(zone));
     logger.info(
       { zones: this.options.zones, signer: signer.id, kind: signer.kind },
       'sidecar started',
@@ -325,6 +333,7 @@ export class SidecarRuntime {
         break;
       case 'reconcile':
       case 'observe':
+      case 'roll-action':
         name = decision.kind;
         stepIndex = decision.stepIndex;
         break;
@@ -365,11 +374,14 @@ export class SidecarRuntime {
   private async register(zone: string): Promise<void> {
     const { id, logger } = this.options;
     const signer = this.signer;
+    const rollover = await signer.keyRoller?.rolloverTiming(zone, { signal: this.abort.signal });
     const reference: SignerReference = {
       id,
       kind: signer.kind,
       nameServerNames: [...this.options.nameServerNames],
       endpoints: [...signer.nameServers],
+      ...(rollover ? { rollover } : {}),
+      keyWatchSeconds: this.keyWatchSeconds,
     };
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const state = await this.refresh(zone);
@@ -404,6 +416,157 @@ export class SidecarRuntime {
       }
       return;
     }
+  }
+
+  /**
+   * In a defined zone, a server that times its own rolls must pre-publish a new key for longer
+   * than the group's DNSKEY wait; otherwise the sidecar refuses to start, naming the setting.
+   */
+  private async refuseShortPrePublication(zone: string): Promise<void> {
+    const state = await this.refresh(zone);
+    const registered = state.signers[this.options.id];
+    if (!state.defined || registered?.rollover?.mode !== 'server-timed') return;
+    const served = await this.signer.readApex(zone, { signal: this.abort.signal });
+    const dnskeyTtl = Math.max(served.dnskey?.ttl ?? 0, state.recordTtlSeconds);
+    const shortfall = prePublicationShortfall(registered, state.timing, dnskeyTtl);
+    if (!shortfall) return;
+    throw new SignerConfigurationError({
+      signerId: this.options.id,
+      zone,
+      setting: registered.rollover.settingToRaise ?? 'pre-publication interval',
+      problem: shortfall.message,
+      fix: `raise ${registered.rollover.settingToRaise ?? 'the pre-publication interval'} in the server's configuration, then start the sidecar again`,
+    });
+  }
+
+  private get keyWatchSeconds(): number {
+    return this.options.keyWatchSeconds ?? 30;
+  }
+
+  /** The key watch of one zone: reads the server's keys every `keyWatchSeconds` until stopped. */
+  private async watchKeys(zone: string): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      await this.pause(this.keyWatchSeconds * 1000);
+      if (this.abort.signal.aborted) return;
+      try {
+        await this.recordKeyChanges(zone);
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.options.logger.warn({ err: error, zone }, 'key watch could not read the keys');
+      }
+    }
+  }
+
+  /**
+   * Lists the server's own keys; when they changed, appends `signer-keys-observed` with the
+   * changes, and a roll request for a successor the server introduced on its own.
+   */
+  private async recordKeyChanges(zone: string): Promise<void> {
+    const { id, logger } = this.options;
+    const keys = await this.signer.listOwnKeys(zone, { signal: this.abort.signal });
+    for (let race = 0; race < 10; race += 1) {
+      const state = await this.refresh(zone);
+      const known = state.signers[id];
+      if (!known) return;
+      const changes = keyChanges(known.keys, keys);
+      if (changes.length === 0) return;
+      const context = this.context(zone);
+      const fields = { zone, occurredAt: context.now, source: context.source };
+      if (
+        !(await this.append(
+          zone,
+          state,
+          zoneEvent('signer-keys-observed', fields, { signerId: id, keys, changes }),
+        ))
+      )
+        continue;
+      logger.info({ zone, changes }, 'own keys changed');
+      const observed = await this.refresh(zone);
+      for (const roll of rollsToFollow(observed, id, changes)) await this.requestRoll(zone, roll);
+      return;
+    }
+  }
+
+  /** Appends a roll request for a roll the server began (queued behind a process in flight). */
+  private async requestRoll(
+    zone: string,
+    roll: ReturnType<typeof rollsToFollow>[number],
+  ): Promise<void> {
+    const { id, logger } = this.options;
+    for (let race = 0; race < 10; race += 1) {
+      const state = await this.refresh(zone);
+      if (
+        rollsToFollow(state, id, [
+          { keyTag: roll.successorTag, role: roll.role, change: 'appeared' },
+        ]).length === 0
+      )
+        return;
+      const context = this.context(zone);
+      const fields = { zone, occurredAt: context.now, source: context.source };
+      const request = zoneEvent('process-requested', fields, {
+        processId: `${roll.kind}-${id}-${roll.successorTag}-${randomUUID().slice(0, 8)}`,
+        kind: roll.kind,
+        signerId: id,
+        requestedBy: keyWatchRequester(id),
+        role: roll.role,
+        successorTag: roll.successorTag,
+      });
+      if (await this.append(zone, state, request)) {
+        logger.info({ zone, roll }, 'the server began a roll: requested the group process');
+        return;
+      }
+    }
+  }
+
+  /** Runs a roll step's action at this signer, records its keys, then `signer-reconciled`. */
+  private async rollAction(
+    zone: string,
+    state: ZoneState,
+    decision: Extract<Decision, { kind: 'roll-action' }>,
+  ): Promise<number> {
+    if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
+    const signal = this.abort.signal;
+    const applied = await performRollAction(this.signer, zone, decision, { signal }).catch(
+      (error: unknown) => this.applyFailed(zone, state, decision, error),
+    );
+    if (applied === undefined) return 60_000;
+    this.applyFailures.succeeded(decision.processId, decision.stepIndex);
+    this.options.logger.info(
+      { zone, step: decision.stepIndex, action: decision.action, applied },
+      'roll action done',
+    );
+    await this.recordKeyChanges(zone);
+    const fresh = await this.refresh(zone);
+    const process = fresh.activeProcess;
+    if (process?.id !== decision.processId || process.currentStep !== decision.stepIndex) return 0;
+    await this.append(
+      zone,
+      fresh,
+      signerReconciled(
+        fresh,
+        this.context(zone),
+        decision.processId,
+        decision.stepIndex,
+        decision.signerId,
+        applied,
+      ),
+    );
+    return 0;
+  }
+
+  /** Sleeps `ms`, or less when stopping. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      if (signal.aborted) done();
+      else signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Resolves on the next event of the zone, or after `ms`, or when stopping. */
@@ -460,7 +623,7 @@ export class SidecarRuntime {
   private async applyFailed(
     zone: string,
     state: ZoneState,
-    decision: Extract<Decision, { kind: 'reconcile' }>,
+    decision: Extract<Decision, { kind: 'reconcile' | 'roll-action' }>,
     error: unknown,
   ): Promise<undefined> {
     const { processId, stepIndex, signerId } = decision;
@@ -489,7 +652,7 @@ export class SidecarRuntime {
   private async recordApplyFailure(
     zone: string,
     decided: ZoneState,
-    decision: Extract<Decision, { kind: 'reconcile' }>,
+    decision: Extract<Decision, { kind: 'reconcile' | 'roll-action' }>,
     verdict: ApplyFailureVerdict,
   ): Promise<boolean> {
     const { processId, stepIndex, signerId } = decision;
@@ -553,6 +716,8 @@ export class SidecarRuntime {
         );
         return 0;
       }
+      case 'roll-action':
+        return this.rollAction(zone, state, decision);
       case 'check-precondition': {
         const result = await observePostcondition(state, decision.check, { parent, signal });
         if (!result.met) {
@@ -595,6 +760,7 @@ export class SidecarRuntime {
           ...request,
           ...observed,
           now: this.now().getTime() / 1000,
+          ...(decision.successorTag !== undefined ? { successorTag: decision.successorTag } : {}),
         });
         logger.info(
           { zone, process: decision.processId, reasons },
@@ -616,6 +782,13 @@ export class SidecarRuntime {
 }
 
 function referenceOf(signer: SignerReference): SignerReference {
-  const { id, kind, nameServerNames, endpoints } = signer;
-  return { id, kind, nameServerNames, endpoints };
+  const { id, kind, nameServerNames, endpoints, rollover, keyWatchSeconds } = signer;
+  return {
+    id,
+    kind,
+    nameServerNames,
+    endpoints,
+    ...(rollover ? { rollover } : {}),
+    ...(keyWatchSeconds !== undefined ? { keyWatchSeconds } : {}),
+  };
 }

@@ -112,6 +112,7 @@ async function composeRuntime(
     id: config.id,
     zones: config.zones,
     nameServerNames: config.nameServerNames,
+    keyWatchSeconds: config.keyWatchSeconds ?? 30,
     log: container.resolve<EventLog<ChorusEvent>>(TOKENS.eventLog),
     signer: container.resolve<Signer>(TOKENS.signer),
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),

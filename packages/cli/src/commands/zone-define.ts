@@ -1,6 +1,11 @@
 /** `chorus zone define ZONE --signer ID…`: records the group that signs a zone now. */
 import { ChorusError, zoneStream } from '@chorus/core';
-import { DEFAULT_TIMING, defineZone } from '@chorus/engine';
+import {
+  DEFAULT_TIMING,
+  defineZone,
+  prePublicationShortfall,
+  type ZoneState,
+} from '@chorus/engine';
 import type { TimingSettings } from '@chorus/core';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { describeEvent } from '../coordination/describe.js';
@@ -99,9 +104,31 @@ async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {
       { source: OPERATOR, now: new Date().toISOString() },
       definition,
     );
+    refuseShortPrePublication(state, definition);
     await log.append(zoneStream(zone), state.version, [defined]);
     return defined;
   });
   io.stdout(values.json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`);
   return 0;
+}
+
+/**
+ * A signer whose server times its own rolls must pre-publish a new key for longer than the
+ * group's DNSKEY wait; otherwise its first roll would fail validation somewhere. The record TTL
+ * stands in for the DNSKEY TTL until the servers are observed (pre-flight checks the served one).
+ */
+function refuseShortPrePublication(
+  state: ZoneState,
+  definition: { signerIds: string[]; timing: ZoneState['timing']; recordTtlSeconds: number },
+): void {
+  const reasons = definition.signerIds.flatMap((id) => {
+    const signer = state.signers[id];
+    const shortfall =
+      signer && prePublicationShortfall(signer, definition.timing, definition.recordTtlSeconds);
+    return shortfall ? [shortfall.message] : [];
+  });
+  if (reasons.length > 0)
+    throw new ChorusError('Chorus_PrePublicationTooShortError', {
+      message: `cannot define ${state.zone}: ${reasons.join('; ')}`,
+    });
 }

@@ -8,6 +8,7 @@ import {
   zoneEvent,
   zoneStream,
   type EventLog,
+  type KeyRole,
   type ProcessKind,
   type RecordedEvent,
   type ZoneEvent,
@@ -140,6 +141,7 @@ function requestEvent(
   kind: ProcessKind,
   signerId: string,
   unsafeSkipWaits: string[] | undefined,
+  role: KeyRole | undefined,
 ) {
   return zoneEvent(
     'process-requested',
@@ -149,6 +151,7 @@ function requestEvent(
       kind,
       signerId,
       requestedBy: OPERATOR.id,
+      ...(role ? { role } : {}),
       ...(unsafeSkipWaits?.length ? { unsafeSkipWaits } : {}),
     },
   );
@@ -180,6 +183,8 @@ export interface RequestOptions {
   /** Return once the sidecars accepted or refused the request. */
   detach: boolean;
   unsafeSkipWaits?: string[];
+  /** Roll processes: the key role to roll. */
+  role?: KeyRole;
 }
 
 /** Requests a process, prints its events as they come, and returns it once it ended (or started). */
@@ -191,7 +196,7 @@ export async function requestAndFollow(
   io: CliIo,
   options: RequestOptions,
 ): Promise<ProcessState> {
-  const event = requestEvent(zone, kind, signerId, options.unsafeSkipWaits);
+  const event = requestEvent(zone, kind, signerId, options.unsafeSkipWaits, options.role);
   const { processId } = event.data;
   const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);
   const until = (state: ZoneState) => {

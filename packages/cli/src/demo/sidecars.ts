@@ -53,6 +53,8 @@ export function sidecarConfigFor(
     nameServerNames: [server.nameserverName],
     parent: { zone: status.parentZone, servers: [{ address: parent.address, port: parent.port }] },
     logLevel: 'info',
+    // Short scenario TTLs leave short pre-publication intervals: the key watch must keep up.
+    keyWatchSeconds: 2,
   };
 }
 

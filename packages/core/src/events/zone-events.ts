@@ -38,6 +38,8 @@ export interface SignerReference {
   endpoints: NameServer[];
   /** How the signer's server rolls its keys; absent for plugins that cannot roll (or older streams). */
   rollover?: RolloverTiming;
+  /** How often the signer's sidecar reads its server's keys (its key watch), in seconds. */
+  keyWatchSeconds?: number;
 }
 
 /**
@@ -67,7 +69,8 @@ export interface TimingSettings {
   maxZoneTtlSeconds: number;
 }
 
-export type ProcessKind = 'add-signer' | 'remove-signer' | 'roll-zsk' | 'roll-ksk' | 'roll-algorithm';
+export type ProcessKind =
+  'add-signer' | 'remove-signer' | 'roll-zsk' | 'roll-ksk' | 'roll-algorithm';
 
 /** The roll a roll process performs: which of the rolling signer's keys it replaces. */
 export interface RollSubject {

@@ -26,6 +26,8 @@ export function unimplemented(reason: string, link?: string): CapabilityNote {
  * What a signer can do. Keep this list sorted; each entry needs a conformance group that proves it.
  */
 export const SIGNER_CAPABILITIES = [
+  /** Roll the group to a new algorithm (standards §7.6): every signer must declare it. */
+  'algorithm-roll',
   /** Change the apex NS RRset (join and leave publish the group's NS set). */
   'apex-ns-manage',
   /** Publish CDS and CDNSKEY records for other signers' KSKs (RFC 8901 §8, automation draft §4.3 item 3). */
@@ -34,8 +36,6 @@ export const SIGNER_CAPABILITIES = [
   'csync-publish',
   /** Publish other signers' DNSKEYs in this signer's DNSKEY RRset (RFC 8901 model 2). */
   'dnskey-import-foreign',
-  /** Roll the group to a new algorithm (standards §7.6): every signer must declare it. */
-  'algorithm-roll',
   /** Hold a new key published but not signing until Chorus activates it (KeyRoller `held` mode). */
   'key-hold-published',
   /** List this signer's own keys with role, algorithm, key tag and state. */

@@ -1,0 +1,57 @@
+/** `chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm`: a key roll inside the group, followed. */
+import type { KeyRole, ProcessKind } from '@chorus/core';
+import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
+import { withEventLog } from '../coordination/event-log.js';
+import { requestAndFollow } from '../coordination/follow.js';
+import { zoneArgument } from '../coordination/zone-argument.js';
+import { ROLL_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+
+const COMMAND = 'roll';
+const USAGE = 'chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm';
+
+/** Which process and key role each flag asks for. */
+const ROLLS: Record<'zsk' | 'ksk' | 'csk' | 'algorithm', { kind: ProcessKind; role?: KeyRole }> = {
+  zsk: { kind: 'roll-zsk', role: 'ZSK' },
+  ksk: { kind: 'roll-ksk', role: 'KSK' },
+  csk: { kind: 'roll-ksk', role: 'CSK' },
+  algorithm: { kind: 'roll-algorithm' },
+};
+
+export async function rollCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(COMMAND, args, {
+    zsk: { type: 'boolean' },
+    ksk: { type: 'boolean' },
+    csk: { type: 'boolean' },
+    algorithm: { type: 'boolean' },
+    log: { type: 'string' },
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(ROLL_HELP);
+    return 0;
+  }
+  expectPositionals(positionals, 2, COMMAND);
+  const zone = zoneArgument(positionals[0], COMMAND, USAGE);
+  const signerId = positionals[1];
+  if (!signerId) throw new UsageError(`expected "${USAGE}"`, COMMAND);
+  const chosen = (['zsk', 'ksk', 'csk', 'algorithm'] as const).filter((flag) => values[flag]);
+  if (chosen.length !== 1)
+    throw new UsageError(
+      `choose exactly one of --zsk, --ksk, --csk or --algorithm (got ${chosen.length === 0 ? 'none' : chosen.map((flag) => `--${flag}`).join(' ')})`,
+      COMMAND,
+    );
+  const roll = ROLLS[chosen[0]!];
+  const json = values.json === true;
+  const process = await withEventLog(values.log, COMMAND, (log) =>
+    requestAndFollow(log, zone, roll.kind, signerId, io, {
+      json,
+      detach: values.detach === true,
+      ...(roll.role ? { role: roll.role } : {}),
+    }),
+  );
+  if (!json) io.stdout(`${process.kind} ${process.signerId}: ${process.status}\n`);
+  return 0;
+}

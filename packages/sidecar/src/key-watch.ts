@@ -1,0 +1,84 @@
+/**
+ * The key watch: each sidecar reads its own server's keys again and again, and records what
+ * changed. A successor that the server introduced on its own (a server-timed roll) becomes a
+ * roll request for the whole group.
+ */
+import type { KeyChange, ProcessKind, SigningKey } from '@chorus/core';
+import type { ZoneState } from '@chorus/engine';
+
+/** What changed between two listings of a signer's own keys, by key tag. */
+export function keyChanges(
+  before: readonly SigningKey[],
+  after: readonly SigningKey[],
+): KeyChange[] {
+  const earlier = new Map(before.map((key) => [key.keyTag, key]));
+  const later = new Map(after.map((key) => [key.keyTag, key]));
+  const changes: KeyChange[] = [];
+  for (const key of after) {
+    const previous = earlier.get(key.keyTag);
+    if (!previous)
+      changes.push({ keyTag: key.keyTag, role: key.role, change: 'appeared', ...to(key) });
+    else if (previous.state !== key.state)
+      changes.push({
+        keyTag: key.keyTag,
+        role: key.role,
+        change: 'state-changed',
+        ...(previous.state !== undefined ? { from: previous.state } : {}),
+        ...to(key),
+      });
+  }
+  for (const key of before)
+    if (!later.has(key.keyTag))
+      changes.push({
+        keyTag: key.keyTag,
+        role: key.role,
+        change: 'disappeared',
+        ...(key.state !== undefined ? { from: key.state } : {}),
+      });
+  return changes;
+}
+
+const to = (key: SigningKey) => (key.state !== undefined ? { to: key.state } : {});
+
+/** The `requestedBy` of a key watch's requests: decide queues them behind a process in flight. */
+export function keyWatchRequester(signerId: string): string {
+  return `key-watch:${signerId}`;
+}
+
+/**
+ * The roll to request for keys that appeared at a member, when no roll of that signer already
+ * covers them: `roll-zsk` for a ZSK, `roll-ksk` for a KSK or CSK (one per role).
+ */
+export function rollsToFollow(
+  state: ZoneState,
+  signerId: string,
+  changes: readonly KeyChange[],
+): { kind: ProcessKind; role: KeyChange['role']; successorTag: number }[] {
+  if (!state.defined || !state.members.includes(signerId)) return [];
+  const covered = (role: KeyChange['role'], tag: number) =>
+    state.pendingRequests.some(
+      (request) =>
+        request.signerId === signerId && (request.successorTag === tag || request.role === role),
+    ) ||
+    state.processes.some(
+      (process) =>
+        (process.status === 'running' || process.status === 'needs-operator') &&
+        process.signerId === signerId &&
+        process.roll?.role === role &&
+        !process.roll.predecessorTags.includes(tag),
+    );
+  const requests = new Map<
+    string,
+    { kind: ProcessKind; role: KeyChange['role']; successorTag: number }
+  >();
+  for (const change of changes) {
+    if (change.change !== 'appeared' || covered(change.role, change.keyTag)) continue;
+    if (!requests.has(change.role))
+      requests.set(change.role, {
+        kind: change.role === 'ZSK' ? 'roll-zsk' : 'roll-ksk',
+        role: change.role,
+        successorTag: change.keyTag,
+      });
+  }
+  return [...requests.values()];
+}
