@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { keyTag } from '@chorus/dns';
+import {
+  zoneEvent,
+  type DnskeyData,
+  type RolloverTiming,
+  type SigningKey,
+  type ZoneEvent,
+  type ZoneEventOf,
+  type ZoneEventType,
+} from '@chorus/core';
+import { applyZoneEvent, foldZone, type ZoneState } from '../src/state.js';
+import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
+import { prePublicationShortfall, rollChecks } from '../src/preflight-rolls.js';
+import { ROLL_ZSK_STEPS } from '../src/processes.js';
+
+const zone = 'roll.test.';
+const source = { kind: 'test', id: 'driver' };
+const TTL = 30;
+const timing = {
+  childPropagationSeconds: 2,
+  parentPropagationSeconds: 3,
+  safetyMarginSeconds: 1,
+  maxZoneTtlSeconds: TTL,
+};
+
+function key(flags: 256 | 257, fill: number): SigningKey {
+  const dnskey: DnskeyData = {
+    flags,
+    protocol: 3,
+    algorithm: 13,
+    publicKey: Buffer.alloc(64, fill).toString('base64'),
+  };
+  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm: 13, keyTag: keyTag(dnskey), dnskey };
+}
+
+const pdnsKsk = key(257, 1);
+const pdnsZsk = key(256, 2);
+const pdnsSuccessor = key(256, 7);
+const bindKsk = key(257, 3);
+const bindZsk = key(256, 4);
+
+let clock = Date.parse('2026-12-01T12:00:00Z');
+const at = () => new Date(clock).toISOString();
+
+function event<T extends ZoneEventType>(type: T, data: ZoneEventOf<T>['data']): ZoneEvent {
+  return zoneEvent<T>(type, { zone, occurredAt: at(), source }, data);
+}
+
+function signer(id: string, rollover?: RolloverTiming) {
+  return {
+    id,
+    kind: id,
+    nameServerNames: [`ns.${id}.test.`],
+    endpoints: [{ address: `127.0.0.${id === 'bind' ? 2 : 3}` }],
+    ...(rollover ? { rollover, keyWatchSeconds: 2 } : {}),
+  };
+}
+
+const BIND_TIMING: RolloverTiming = {
+  mode: 'server-timed',
+  prePublicationSeconds: 50,
+  settings: 'dnskey-ttl 30 + publish-safety 15 + zone-propagation-delay 5',
+  settingToRaise: 'publish-safety in the dnssec-policy of roll.test.',
+};
+
+/** A group of BIND (server-timed) and PowerDNS (held), each with a KSK and a ZSK. */
+function group(bindTiming: RolloverTiming = BIND_TIMING): ZoneState {
+  return foldZone(zone, [
+    event('signer-registered', { signer: signer('bind', bindTiming) }),
+    event('signer-registered', { signer: signer('powerdns', { mode: 'held' }) }),
+    event('signer-keys-observed', { signerId: 'bind', keys: [bindKsk, bindZsk] }),
+    event('signer-keys-observed', { signerId: 'powerdns', keys: [pdnsKsk, pdnsZsk] }),
+    event('zone-defined', {
+      parentZone: 'test.',
+      signers: [signer('bind', bindTiming), signer('powerdns', { mode: 'held' })],
+      timing,
+      recordTtlSeconds: TTL,
+    }),
+  ]);
+}
+
+/** Plays both sidecars through a roll of PowerDNS's ZSK; the server's keys move as asked. */
+function driveRoll(initial: ZoneState) {
+  let state = applyZoneEvent(
+    initial,
+    event('process-requested', {
+      processId: 'roll-1',
+      kind: 'roll-zsk',
+      signerId: 'powerdns',
+      requestedBy: 'test',
+      role: 'ZSK',
+    }),
+  );
+  const append = (next: ZoneEvent) => (state = applyZoneEvent(state, next));
+  const actions: string[] = [];
+  const stepStarts: Record<string, number> = {};
+  let powerdnsKeys = [pdnsKsk, pdnsZsk];
+  for (let turn = 0; turn < 200; turn += 1) {
+    const process = state.processes.find((candidate) => candidate.id === 'roll-1');
+    if (process && process.status !== 'running') break;
+    for (const self of ['bind', 'powerdns']) {
+      const context = { selfSignerId: self, source: { kind: 'sidecar', id: self }, now: at() };
+      const decision = decide(state, context);
+      switch (decision.kind) {
+        case 'preflight':
+          append(
+            requestProcess(state, context, {
+              ...decision,
+              kind: decision.processKind,
+              preflight: [],
+            }),
+          );
+          break;
+        case 'append':
+          if (decision.event.type === 'step-started')
+            stepStarts[state.activeProcess!.steps[decision.event.data.stepIndex]!.name] = clock;
+          append(decision.event);
+          break;
+        case 'roll-action':
+          actions.push(`${self}:${decision.action}`);
+          if (decision.action === 'start-roll') powerdnsKeys = [pdnsKsk, pdnsZsk, pdnsSuccessor];
+          if (decision.action === 'remove-predecessor') powerdnsKeys = [pdnsKsk, pdnsSuccessor];
+          append(event('signer-keys-observed', { signerId: 'powerdns', keys: powerdnsKeys }));
+          append(signerReconciled(state, context, decision.processId, decision.stepIndex, self, 1));
+          break;
+        case 'reconcile':
+          actions.push(
+            `${self}:reconcile ${decision.desired.foreignDnskeys.map((k) => keyTag(k)).join(',')}`,
+          );
+          append(signerReconciled(state, context, decision.processId, decision.stepIndex, self, 1));
+          break;
+        case 'observe':
+          if (decision.check.kind === 'successor-published')
+            expect(decision.check.successor?.keyTag).toBe(pdnsSuccessor.keyTag);
+          append(
+            postconditionMet(state, context, decision.processId, decision.stepIndex, {
+              dnskey: TTL,
+            }),
+          );
+          break;
+        case 'sleep-until':
+          clock = Math.max(clock, Date.parse(decision.until));
+          break;
+        default:
+          break;
+      }
+    }
+    clock += 1000;
+  }
+  return { state, actions, stepStarts };
+}
+
+describe('ROLL-ZSK as data', () => {
+  it('has the pre-publish steps of standards §7.3, with the DNSKEY and signature waits', () => {
+    expect(ROLL_ZSK_STEPS.map((step) => [step.name, step.rollAction ?? null, step.wait])).toEqual([
+      ['introduce-successor', 'start-roll', null],
+      ['sync-dnskeys', null, 'dnskey'],
+      ['activate-successor', 'activate-successor', 'signatures'],
+      ['remove-predecessor', 'remove-predecessor', null],
+      ['drop-predecessor', null, null],
+    ]);
+  });
+
+  it('drives a held roll: the successor reaches the group before it signs, the predecessor leaves after the signature wait', () => {
+    const { state, actions, stepStarts } = driveRoll(group());
+    const process = state.processes.find((candidate) => candidate.id === 'roll-1')!;
+    expect(process.status).toBe('completed');
+    expect(process.roll).toEqual({
+      role: 'ZSK',
+      predecessorTags: [pdnsZsk.keyTag],
+      mode: 'held',
+    });
+    // Only the rolling signer acts on its keys; BIND publishes the successor before it signs,
+    // and drops the predecessor only after PowerDNS removed it.
+    const publish = `bind:reconcile ${pdnsKsk.keyTag},${pdnsZsk.keyTag},${pdnsSuccessor.keyTag}`;
+    const drop = `bind:reconcile ${pdnsKsk.keyTag},${pdnsSuccessor.keyTag}`;
+    expect(actions.filter((action) => !action.startsWith('powerdns:reconcile'))).toEqual([
+      'powerdns:start-roll',
+      publish,
+      'powerdns:activate-successor',
+      'powerdns:remove-predecessor',
+      drop,
+    ]);
+    expect(actions.filter((action) => action.startsWith('powerdns:reconcile'))).toEqual([
+      `powerdns:reconcile ${bindKsk.keyTag},${bindZsk.keyTag}`,
+      `powerdns:reconcile ${bindKsk.keyTag},${bindZsk.keyTag}`,
+    ]);
+    // DNSKEY wait: DprpC 2 + TTLkey 30 + S 1 after the group published it.
+    const sync = process.stepStates[1]!;
+    expect(Date.parse(sync.wait!.notBefore) - Date.parse(sync.postconditionMetAt!)).toBe(33_000);
+    expect(stepStarts['activate-successor']).toBeGreaterThanOrEqual(
+      Date.parse(sync.wait!.notBefore),
+    );
+    // Signature wait: DprpC 2 + TTLsig 30 + S 1 after the predecessor stopped signing.
+    const activate = process.stepStates[2]!;
+    expect(activate.wait!.formula).toBe('t_sig + DprpC + TTLsig + S');
+    expect(stepStarts['remove-predecessor']).toBeGreaterThanOrEqual(
+      Date.parse(activate.wait!.notBefore),
+    );
+    expect(state.keyFindings).toBeUndefined();
+  });
+
+  it('negative control: a roll that skips the DNSKEY wait activates the successor before caches can know it', () => {
+    const initial = applyZoneEvent(
+      group(),
+      event('process-requested', {
+        processId: 'roll-1',
+        kind: 'roll-zsk',
+        signerId: 'powerdns',
+        requestedBy: 'test',
+        role: 'ZSK',
+        unsafeSkipWaits: ['sync-dnskeys'],
+      }),
+    );
+    const { state, stepStarts } = driveRoll(initial);
+    const sync = state.processes[0]!.stepStates[1]!;
+    expect(sync.wait!.formula).toMatch(/^SKIPPED/);
+    expect(stepStarts['activate-successor']! - Date.parse(sync.postconditionMetAt!)).toBeLessThan(
+      33_000,
+    );
+  });
+});
+
+describe('roll pre-flight', () => {
+  it('refuses a server-timed signer whose pre-publication is shorter than the group DNSKEY wait, naming the setting', () => {
+    const short = {
+      ...BIND_TIMING,
+      prePublicationSeconds: 30,
+      settings: 'dnskey-ttl 30 + publish-safety 0 + zone-propagation-delay 0',
+    };
+    const reasons = rollChecks(group(short), 'roll-zsk', 'bind', TTL);
+    expect(reasons.map((reason) => reason.code)).toEqual(['pre-publication-too-short']);
+    expect(reasons[0]!.message).toContain('publish-safety in the dnssec-policy of roll.test.');
+    expect(reasons[0]!.message).toContain('needs 35 s'); // key watch 2 + DprpC 2 + TTL 30 + S 1
+    // Positive control: the lab's settings pass.
+    expect(rollChecks(group(), 'roll-zsk', 'bind', TTL)).toEqual([]);
+    expect(
+      prePublicationShortfall(signer('powerdns', { mode: 'held' }), timing, TTL),
+    ).toBeUndefined();
+  });
+
+  it('names the missing capability for an algorithm roll, and refuses non-members and KSK rolls with a reason', () => {
+    const state = group();
+    expect(rollChecks(state, 'roll-algorithm', 'bind', TTL)[0]!.message).toContain(
+      'algorithm-roll',
+    );
+    expect(rollChecks(state, 'roll-ksk', 'bind', TTL)[0]!.code).toBe('not-implemented');
+    expect(rollChecks(state, 'roll-zsk', 'knot', TTL)[0]!.code).toBe('not-a-member');
+  });
+});
+
+describe('key watch in the fold', () => {
+  it('records a member key that vanished without a roll as a finding, and a roll predecessor not', () => {
+    let state = group();
+    state = applyZoneEvent(
+      state,
+      event('signer-keys-observed', {
+        signerId: 'bind',
+        keys: [bindKsk],
+        changes: [{ keyTag: bindZsk.keyTag, role: 'ZSK', change: 'disappeared' }],
+      }),
+    );
+    expect(state.keyFindings?.map((finding) => [finding.signerId, finding.keyTag])).toEqual([
+      ['bind', bindZsk.keyTag],
+    ]);
+    const { state: rolled } = driveRoll(group());
+    expect(rolled.keyFindings).toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { emptyZoneState, type ZoneState } from '@chorus/engine';
+import type { SigningKey } from '@chorus/core';
+import { keyChanges, rollsToFollow } from '../src/key-watch.js';
+
+function key(keyTag: number, role: SigningKey['role'], state?: string): SigningKey {
+  return {
+    role,
+    algorithm: 13,
+    keyTag,
+    dnskey: {
+      flags: role === 'ZSK' ? 256 : 257,
+      protocol: 3,
+      algorithm: 13,
+      publicKey: `k${keyTag}`,
+    },
+    ...(state ? { state } : {}),
+  };
+}
+
+function member(): ZoneState {
+  return { ...emptyZoneState('roll.test.'), defined: true, members: ['bind', 'powerdns'] };
+}
+
+describe('keyChanges', () => {
+  it('names every key that appeared, changed state or disappeared', () => {
+    const before = [key(1, 'KSK', 'active'), key(2, 'ZSK', 'active')];
+    const after = [key(1, 'KSK', 'active'), key(2, 'ZSK', 'retired'), key(3, 'ZSK', 'published')];
+    expect(keyChanges(before, after)).toEqual([
+      { keyTag: 2, role: 'ZSK', change: 'state-changed', from: 'active', to: 'retired' },
+      { keyTag: 3, role: 'ZSK', change: 'appeared', to: 'published' },
+    ]);
+    expect(keyChanges(after, [key(1, 'KSK', 'active'), key(3, 'ZSK', 'active')])).toEqual([
+      { keyTag: 3, role: 'ZSK', change: 'state-changed', from: 'published', to: 'active' },
+      { keyTag: 2, role: 'ZSK', change: 'disappeared', from: 'retired' },
+    ]);
+    expect(keyChanges(before, before)).toEqual([]);
+  });
+});
+
+describe('rollsToFollow', () => {
+  const appeared = [{ keyTag: 3, role: 'ZSK' as const, change: 'appeared' as const }];
+
+  it('requests ROLL-ZSK for a successor a member server introduced on its own', () => {
+    expect(rollsToFollow(member(), 'bind', appeared)).toEqual([
+      { kind: 'roll-zsk', role: 'ZSK', successorTag: 3 },
+    ]);
+  });
+
+  it('requests nothing for a non-member, an undefined zone, or a roll already covering the key', () => {
+    expect(rollsToFollow(member(), 'knot', appeared)).toEqual([]);
+    expect(rollsToFollow(emptyZoneState('roll.test.'), 'bind', appeared)).toEqual([]);
+    const pending = member();
+    pending.pendingRequests.push({
+      processId: 'p',
+      kind: 'roll-zsk',
+      signerId: 'bind',
+      requestedBy: 'operator',
+      requestedAt: '2026-12-01T00:00:00Z',
+      role: 'ZSK',
+    });
+    expect(rollsToFollow(pending, 'bind', appeared)).toEqual([]);
+    const rolling = member();
+    rolling.processes.push({
+      id: 'r',
+      kind: 'roll-zsk',
+      signerId: 'bind',
+      status: 'running',
+      steps: [],
+      stepStates: [],
+      currentStep: 0,
+      groupBefore: ['bind', 'powerdns'],
+      groupAfter: ['bind', 'powerdns'],
+      startedAt: '2026-12-01T00:00:00Z',
+      roll: { role: 'ZSK', predecessorTags: [2], mode: 'server-timed' },
+    });
+    expect(rollsToFollow(rolling, 'bind', appeared)).toEqual([]);
+  });
+});
