@@ -142,7 +142,9 @@ function driveRoll(initial: ZoneState) {
         case 'sleep-until':
           clock = Math.max(clock, Date.parse(decision.until));
           break;
-        default:
+        case 'idle':
+        case 'await-others':
+        case 'check-precondition':
           break;
       }
     }
