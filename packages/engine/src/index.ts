@@ -38,6 +38,7 @@ export type {
   LeavingSigner,
   ProcessState,
   ProcessStatus,
+  KeyFinding,
   RegistrationChange,
   SignerFacts,
   SignerFailure,

@@ -27,11 +27,24 @@ function processLines(process: ProcessState, now: Date): string[] {
     ([id, failure]) => `    ${describeSignerFailure(id, failure)}`,
   );
   const leaving = describeLeaving(process);
+  const roll = process.roll ? [`    ${describeRoll(process)}`] : [];
   return [
     `  ${describeProcess(process, now)}`,
+    ...roll,
     ...failures,
     ...(leaving ? [`    ${leaving}`] : []),
   ];
+}
+
+/** Which keys a roll replaces, and who times it. */
+function describeRoll(process: ProcessState): string {
+  const roll = process.roll!;
+  const timing =
+    roll.mode === 'held'
+      ? 'Chorus drives each step'
+      : 'the server times activation and removal; Chorus follows on the wire';
+  const successor = roll.successorTag !== undefined ? ` by ${roll.successorTag}` : '';
+  return `roll of ${process.signerId}'s ${roll.role} ${roll.predecessorTags.join(' ')}${successor} (${roll.mode}: ${timing})`;
 }
 
 const endpointsText = (endpoints: readonly NameServer[]) =>
@@ -75,6 +88,8 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
   if (open.length === 0 && state.pendingRequests.length === 0) lines.push('  no process in flight');
   for (const change of state.registrationChanges ?? [])
     lines.push(`  ${describeRegistrationChange(change)}`);
+  for (const finding of state.keyFindings ?? [])
+    lines.push(`  KEY FINDING at ${finding.at}: ${finding.message}`);
   const earlier = state.processes.filter((process) => !open.includes(process));
   for (const process of earlier.slice(-EARLIER_SHOWN))
     lines.push(`  earlier: ${describeProcess(process, now)}`);
@@ -92,6 +107,7 @@ function processJson(process: ProcessState) {
     ...(process.reasons ? { reasons: process.reasons } : {}),
     ...(process.signerFailures ? { signerFailures: process.signerFailures } : {}),
     ...(process.leavingSigner ? { leavingSigner: process.leavingSigner } : {}),
+    ...(process.roll ? { roll: process.roll } : {}),
   };
 }
 
@@ -104,6 +120,7 @@ export function zoneStatusJson(state: ZoneState) {
     activeProcess: state.activeProcess ? processJson(state.activeProcess) : null,
     pendingRequests: state.pendingRequests,
     registrationChanges: state.registrationChanges ?? [],
+    keyFindings: state.keyFindings ?? [],
     processes: state.processes.map(processJson),
   };
 }

@@ -1,5 +1,5 @@
 /** Events, processes and zones in words, for people. */
-import type { ZoneEvent, ZoneEventOf, ZoneEventType } from '@chorus/core';
+import type { KeyChange, ZoneEvent, ZoneEventOf, ZoneEventType } from '@chorus/core';
 import type { ProcessState, SignerFailure, ZoneState } from '@chorus/engine';
 
 const clock = (iso: string) => iso.slice(11, 19);
@@ -16,6 +16,13 @@ function signersOf(desired: Record<string, unknown>): string {
   return ids.length > 0 ? ` (signers: ${ids.join(', ')})` : '';
 }
 
+function describeKeyChange(change: KeyChange): string {
+  const what = `${change.role} ${change.keyTag}`;
+  if (change.change === 'appeared') return `${what} appeared`;
+  if (change.change === 'disappeared') return `${what} DISAPPEARED`;
+  return `${what} ${change.from ?? '?'} → ${change.to ?? '?'}`;
+}
+
 type Describers = {
   [Type in ZoneEventType]: (event: ZoneEventOf<Type>, state: ZoneState | undefined) => string;
 };
@@ -27,9 +34,9 @@ const DESCRIBERS: Describers = {
   'signer-registered': ({ data }) =>
     `signer ${data.signer.id} (${data.signer.kind}) ${data.before ? 're-registered with CHANGED facts' : 'registered'}, NS ${data.signer.nameServerNames.join(' ')}`,
   'signer-keys-observed': ({ data }) =>
-    `${data.signerId} keys: ${data.keys.map((key) => `${key.role} ${key.keyTag}`).join(', ')}`,
+    `${data.signerId} keys: ${data.keys.map((key) => `${key.role} ${key.keyTag}${key.state ? ` (${key.state})` : ''}`).join(', ')}${data.changes?.length ? ` — ${data.changes.map(describeKeyChange).join('; ')}` : ''}`,
   'process-requested': ({ data }) =>
-    `${data.kind} ${data.signerId} requested by ${data.requestedBy}`,
+    `${data.kind} ${data.signerId}${data.successorTag !== undefined ? ` (successor ${data.successorTag})` : ''} requested by ${data.requestedBy}`,
   'process-blocked': ({ data }) =>
     `${data.kind} ${data.signerId} REFUSED before any change: ${data.reasons.map((reason) => `[${reason.code}] ${reason.message}`).join('; ')}`,
   'process-started': ({ data }) =>
@@ -61,6 +68,9 @@ function describeWaiting(process: ProcessState, now: Date): string {
     case 'pending':
       return 'about to start';
     case 'started': {
+      const definition = process.steps[process.currentStep];
+      if (definition?.rollAction && !step.reconciled[process.signerId])
+        return `waiting for ${process.signerId} to ${definition.rollAction.replace('-', ' ')}`;
       const missing = Object.keys(step.desired ?? {}).filter((id) => !step.reconciled[id]);
       return missing.length > 0
         ? `waiting for ${missing.join(', ')} to apply its changes`
