@@ -1,0 +1,247 @@
+/**
+ * Key rolls inside a group, against the real servers: BIND, PowerDNS and Knot sign rollover.test.
+ * (two ADD-SIGNERs first), then each rolls its ZSK through ROLL-ZSK with real sidecar processes:
+ * PowerDNS held (Chorus drives every step), Knot server-timed (Chorus starts it, Knot times it),
+ * and BIND server-initiated (rndc, outside Chorus; the key watch requests the roll). Every step is
+ * checked on the wire; a validating resolver is asked throughout and must never fail.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { keyTag, readApexFromServer } from '@chorus/dns';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { defineZone, foldZone, type ProcessState, type ZoneState } from '@chorus/engine';
+import {
+  zoneEvent,
+  zoneStream,
+  type EventLog,
+  type ProcessKind,
+  type ZoneEvent,
+} from '@chorus/core';
+import { registryAgentConfigFromStatus, runRegistryAgent } from '@chorus/lab';
+import {
+  sidecarConfigFor,
+  startSidecarProcess,
+  stopSidecarProcess,
+  TrafficMonitor,
+  type RunningSidecar,
+} from '@chorus/cli';
+import { ROLLOVER_ZONE, endpoint, labServer, waitUntil } from '@chorus/lab/testing';
+import { CLI_MAIN } from './helpers/cli.js';
+
+const lab = inject('lab');
+const zone = ROLLOVER_ZONE;
+const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
+type SignerId = (typeof SIGNERS)[number];
+const source = { kind: 'test', id: 'rollover' };
+
+let directory: string;
+let log: EventLog<ZoneEvent>;
+const agentStop = new AbortController();
+let agent: Promise<void>;
+const sidecars = new Map<string, RunningSidecar>();
+let traffic: TrafficMonitor;
+
+async function zoneState(): Promise<ZoneState> {
+  return foldZone(
+    zone,
+    (await log.readStream(zoneStream(zone))).map((recorded) => recorded.event),
+  );
+}
+
+async function request(processId: string, kind: ProcessKind, signerId: SignerId) {
+  const state = await zoneState();
+  await log.append(zoneStream(zone), state.version, [
+    zoneEvent(
+      'process-requested',
+      { zone, source },
+      {
+        processId,
+        kind,
+        signerId,
+        requestedBy: 'test',
+        ...(kind === 'roll-zsk' ? { role: 'ZSK' as const } : {}),
+      },
+    ),
+  ]);
+}
+
+/** Waits until a process (by id, or the first one matching) has ended; fails on a refusal. */
+async function ended(
+  what: string,
+  find: (process: ProcessState) => boolean,
+  timeoutMs = 240_000,
+): Promise<{ state: ZoneState; process: ProcessState }> {
+  return waitUntil(
+    what,
+    async () => {
+      const state = await zoneState();
+      const process = state.processes.find(find);
+      if (process?.status === 'blocked' || process?.status === 'failed')
+        throw new Error(`${what}: ${process.status} ${JSON.stringify(process.reasons)}`);
+      return process && process.status === 'completed' ? { state, process } : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+/** The key tags each signer serves in its DNSKEY RRset, asked on the wire. */
+async function servedTags(): Promise<Record<SignerId, number[]>> {
+  const served = {} as Record<SignerId, number[]>;
+  for (const id of SIGNERS) {
+    const apex = await readApexFromServer(endpoint(labServer(lab, id)), zone, { timeoutMs: 3000 });
+    served[id] = (apex.dnskey?.records ?? []).map((record) => keyTag(record)).sort();
+  }
+  return served;
+}
+
+/** Checks the roll on the wire: the successor everywhere, the predecessors nowhere. */
+async function expectRolledOnTheWire(process: ProcessState, state: ZoneState) {
+  const roll = process.roll!;
+  const successor = state.signers[process.signerId]!.keys.find(
+    (key) => key.role === roll.role && !roll.predecessorTags.includes(key.keyTag),
+  )!;
+  expect(successor).toBeDefined();
+  const served = await servedTags();
+  for (const id of SIGNERS) {
+    expect(served[id], `${id} serves the successor`).toContain(successor.keyTag);
+    for (const tag of roll.predecessorTags)
+      expect(served[id], `${id} no longer serves ${tag}`).not.toContain(tag);
+  }
+}
+
+async function startSidecar(id: SignerId) {
+  const config = {
+    ...sidecarConfigFor(lab, labServer(lab, id), path.join(directory, 'events.sqlite'), zone),
+    logLevel: 'debug',
+  };
+  sidecars.set(id, await startSidecarProcess(directory, config, { cliMain: CLI_MAIN }));
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-rollover-'));
+  log = createSqliteEventLog<ZoneEvent>({ path: path.join(directory, 'events.sqlite') });
+  agent = runRegistryAgent(
+    registryAgentConfigFromStatus(lab, { zones: [zone], notify: null, intervalMs: 500 }),
+    { signal: agentStop.signal, log: () => undefined },
+  );
+  for (const id of SIGNERS) await startSidecar(id);
+  await waitUntil(
+    'the sidecars to register',
+    async () => {
+      const state = await zoneState().catch(() => undefined);
+      return state && SIGNERS.every((id) => state.signers[id]?.keys.length) ? true : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  const state = await zoneState();
+  await log.append(zoneStream(zone), state.version, [
+    defineZone(
+      state,
+      { source, now: new Date().toISOString() },
+      {
+        parentZone: lab.parentZone,
+        signerIds: ['bind'],
+        timing: {
+          childPropagationSeconds: 2,
+          parentPropagationSeconds: 1,
+          safetyMarginSeconds: 2,
+          maxZoneTtlSeconds: lab.ttl,
+        },
+        recordTtlSeconds: lab.ttl,
+      },
+    ),
+  ]);
+  const resolver = lab.resolvers.find((entry) => entry.id === 'resolver-delegation')!;
+  traffic = new TrafficMonitor({
+    zone,
+    ratePerSecond: 4,
+    reachable: () => new Set(),
+    resolvers: [{ id: 'resolver-delegation', endpoint: endpoint(resolver) }],
+  });
+  traffic.start();
+  await request('join-powerdns', 'add-signer', 'powerdns');
+  await ended('PowerDNS to join', (process) => process.id === 'join-powerdns');
+  await request('join-knot', 'add-signer', 'knot');
+  await ended('Knot to join', (process) => process.id === 'join-knot');
+}, 600_000);
+
+afterAll(async () => {
+  await traffic?.stop();
+  for (const sidecar of sidecars.values()) await stopSidecarProcess(sidecar);
+  agentStop.abort();
+  await agent.catch(() => undefined);
+  await log.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('ROLL-ZSK in a group of BIND, PowerDNS and Knot', () => {
+  it(
+    'PowerDNS (held): Chorus drives every step, and the successor signs only after the DNSKEY wait',
+    { timeout: 300_000 },
+    async () => {
+      await request('roll-powerdns', 'roll-zsk', 'powerdns');
+      const { state, process } = await ended('the PowerDNS roll', (p) => p.id === 'roll-powerdns');
+      expect(process.roll?.mode).toBe('held');
+      await expectRolledOnTheWire(process, state);
+      const sync = process.stepStates[1]!;
+      const activate = process.stepStates[2]!;
+      expect(Date.parse(activate.startedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(sync.wait!.notBefore),
+      );
+      expect(sync.wait!.formula).toBe('t_pub + DprpC + TTLkey + S');
+    },
+  );
+
+  it(
+    'Knot (server-timed): Chorus starts the roll, Knot times it, Chorus follows it on the wire',
+    { timeout: 300_000 },
+    async () => {
+      await request('roll-knot', 'roll-zsk', 'knot');
+      const { state, process } = await ended('the Knot roll', (p) => p.id === 'roll-knot');
+      expect(process.roll?.mode).toBe('server-timed');
+      await expectRolledOnTheWire(process, state);
+    },
+  );
+
+  it(
+    'BIND (server-initiated): a roll begun with rndc outside Chorus is followed without an operator',
+    { timeout: 300_000 },
+    async () => {
+      const bind = labServer(lab, 'bind');
+      if (bind.control.kind !== 'rndc') throw new Error('BIND is controlled by rndc');
+      const before = await zoneState();
+      const zsk = before.signers.bind!.keys.find((key) => key.role === 'ZSK')!;
+      await promisify(execFile)('rndc', [
+        '-c',
+        bind.control.configFile,
+        'dnssec',
+        '-rollover',
+        '-key',
+        String(zsk.keyTag),
+        zone.replace(/\.$/, ''),
+      ]);
+      const { state, process } = await ended(
+        'the followed BIND roll',
+        (p) => p.kind === 'roll-zsk' && p.signerId === 'bind',
+      );
+      expect(process.roll).toMatchObject({ mode: 'server-timed', predecessorTags: [zsk.keyTag] });
+      expect(process.roll?.successorTag).toBeDefined();
+      const requested = (await log.readStream(zoneStream(zone)))
+        .map((recorded) => recorded.event)
+        .find((event) => event.type === 'process-requested' && event.data.processId === process.id);
+      expect(requested?.source).toEqual({ kind: 'sidecar', id: 'bind' });
+      await expectRolledOnTheWire(process, state);
+      expect(state.keyFindings ?? []).toEqual([]);
+    },
+  );
+
+  it('no validating resolver saw a failure through the joins and the three rolls', async () => {
+    const report = await traffic.stop();
+    expect(report.queries).toBeGreaterThan(100);
+    expect(report.failures).toEqual([]);
+  });
+});
