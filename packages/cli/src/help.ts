@@ -24,6 +24,8 @@ Commands:
                remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
                stop serving
   migrate      move a zone between signers without going insecure (adds, then removes)
+  roll         roll one signer's ZSK inside the group (pre-publish, standards §7.3), or
+               follow a roll its server began
   status       each zone's group, process, step, what it waits for, failing signers,
                pending requests and changed registrations
   events       a zone's event stream, one line per event
@@ -198,7 +200,12 @@ happens; the summary shows the steps, the time spent in mandated waits, and ever
 disagreement seen (there must be none). The timeline report is written to
 DIR/demo/report/report.html.
 
+With --scenario rollovers, the group of three lives on instead: add PowerDNS, add Knot, then a
+ZSK roll at Knot (server-timed: Knot times it, Chorus follows), at PowerDNS (held: Chorus drives
+each step) and at BIND (server-timed), each checked on the wire and watched the same way.
+
 Options:
+  --scenario NAME         migration (default) or rollovers
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
@@ -210,17 +217,21 @@ Options:
                           follows. One of add-signer/await-parent-ds (the DS and DNSKEY wait
                           before NS publication), add-signer/await-parent-ns,
                           remove-signer/await-parent-ns (the NS wait before the leaving signer
-                          stops), remove-signer/retire-leaving-signer, remove-signer/await-parent-ds.
-                          Repeatable. Never available outside the demo.
+                          stops), remove-signer/retire-leaving-signer, remove-signer/await-parent-ds,
+                          roll-zsk/sync-dnskeys (the DNSKEY wait before the successor signs),
+                          roll-zsk/activate-successor (the signature wait before the predecessor
+                          goes). Repeatable. Never available outside the demo.
   -h, --help              this text
 
-Exit status: 0 when the migration completed with no glitch (no resolver failure, no invariant
+Exit status: 0 when the scenario completed with no glitch (no resolver failure, no invariant
 violation, no validation failure) and no disagreement with unbound, and the parent holds exactly
-PowerDNS's and Knot's DS and NS; 1 otherwise (a negative control exits 1 by design).
+the final group's DS and NS (migration: PowerDNS and Knot; rollovers: all three); 1 otherwise
+(a negative control exits 1 by design).
 
 Examples:
   chorus demo && chorus status --log .lab/demo/events.sqlite
   chorus demo --ttl 10 --unsafe-skip-wait add-signer/await-parent-ds
+  chorus demo --scenario rollovers --ttl 10
 `;
 
 const LOG_OPTION = `  --log FILE              the event log (SQLite) the sidecars share; default
@@ -302,6 +313,28 @@ const SIGNER_OPTIONS = `Options:
 ${LOG_OPTION}
   --json                  each event as one JSON line on stdout (progress stays on stderr)
 ${HELP_OPTION}`;
+
+export const ROLL_HELP = `Usage: chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm [options]
+
+Requests a key roll by SIGNER inside the group that signs ZONE, and follows it. --zsk runs
+ROLL-ZSK (pre-publish, standards §7.3): SIGNER's server introduces a successor ZSK, every other
+signer publishes it, Chorus waits DprpC + TTLkey + S, the successor signs, Chorus waits
+DprpC + TTLsig + S, and the predecessor leaves every DNSKEY RRset. Each step is checked on the
+wire at every address. A server that holds new keys until told (PowerDNS) is driven step by
+step; a server that times its own rolls (BIND dnssec-policy, Knot) is followed, and must
+pre-publish for longer than the group's DNSKEY wait (checked at "zone define", at sidecar
+start and here). A roll the server begins on its own is followed the same way without this
+command: the signer's key watch requests it.
+
+--ksk, --csk and --algorithm are refused with the reason (not driven by Chorus yet).
+
+${REFUSAL_NOTE}
+
+${SIGNER_OPTIONS}
+
+Example:
+  chorus roll example.com powerdns --zsk --log events.sqlite
+`;
 
 export const SIGNER_ADD_HELP = `Usage: chorus signer add ZONE SIGNER [options]
 

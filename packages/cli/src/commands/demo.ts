@@ -18,14 +18,16 @@ import {
   checkParent,
   defineDemoZone,
   freshLab,
-  migrate,
   openWhenRegistered,
+  runScenario,
+  SCENARIOS,
   startObservers,
   startSidecars,
   startTraffic,
   type DemoLab,
   type Retirement,
   type Say,
+  type ScenarioName,
 } from '../demo/phases.js';
 import { glitchCount, printDemoSummary, type DemoOutcome } from '../demo/print-summary.js';
 import { stopSidecarProcess, type RunningSidecar } from '../demo/sidecars.js';
@@ -33,6 +35,7 @@ import { summarizeZone } from '../demo/summary.js';
 import type { TrafficMonitor } from '../demo/traffic.js';
 
 interface DemoOptions {
+  scenario: ScenarioName;
   directory?: string;
   addressPrefix?: string;
   ttl?: number;
@@ -43,8 +46,14 @@ interface DemoOptions {
 
 /** `KIND/STEP` values of --unsafe-skip-wait, checked against the steps that have waits. */
 function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
-  const skips: Record<ProcessKind, string[]> = { 'add-signer': [], 'remove-signer': [] };
-  const valid = (['add-signer', 'remove-signer'] as const).flatMap((kind) =>
+  const skips: Record<ProcessKind, string[]> = {
+    'add-signer': [],
+    'remove-signer': [],
+    'roll-zsk': [],
+    'roll-ksk': [],
+    'roll-algorithm': [],
+  };
+  const valid = (['add-signer', 'remove-signer', 'roll-zsk'] as const).flatMap((kind) =>
     stepsFor(kind)
       .filter((step) => step.wait !== null)
       .map((step) => `${kind}/${step.name}`),
@@ -59,6 +68,16 @@ function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
     skips[kind].push(step);
   }
   return skips;
+}
+
+function parseScenario(text: string | undefined): ScenarioName {
+  if (text === undefined) return 'migration';
+  if (!Object.hasOwn(SCENARIOS, text))
+    throw new UsageError(
+      `--scenario is one of ${Object.keys(SCENARIOS).join(', ')}, not ${JSON.stringify(text)}`,
+      'demo',
+    );
+  return text as ScenarioName;
 }
 
 function parseTtl(text: string): number {
@@ -77,6 +96,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     dir: { type: 'string' },
     'address-prefix': { type: 'string' },
     ttl: { type: 'string' },
+    scenario: { type: 'string' },
     'unsafe-skip-wait': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -87,6 +107,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
   }
   expectPositionals(positionals, 0, 'demo');
   return {
+    scenario: parseScenario(values.scenario),
     ...(values.dir === undefined ? {} : { directory: values.dir }),
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
     ...(values.ttl === undefined ? {} : { ttl: parseTtl(values.ttl) }),
@@ -127,13 +148,14 @@ async function runMigration(
     'observers sample every server each second; resolvers query www and a missing name 8 times a second each, through every provider clients could reach',
   );
   warnUnsafe(options.skips, say);
-  await migrate(log, lab, retirement, options);
+  const scenario = SCENARIOS[options.scenario];
+  await runScenario(log, lab, retirement, { ...options, scenario });
   const traffic = await running.traffic.stop();
   running.traffic = undefined;
   const observed = await observers.stop();
   running.observers = undefined;
   const final = await readZone(log, lab.zone);
-  const parent = await checkParent(lab, final);
+  const parent = await checkParent(lab, final, scenario.finalGroup);
   say('writing the timeline report');
   const written = await writeReport({
     log,

@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventLog, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
+import type { EventLog, KeyRole, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { zoneStream } from '@chorus/core';
 import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
 import { defineZone, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
@@ -20,15 +20,46 @@ import { TrafficMonitor } from './traffic.js';
 
 export const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
 
-/** The migration: add PowerDNS, add Knot, remove BIND, one process at a time. */
-const MIGRATION = [
-  ['add-signer', 'powerdns'],
-  ['add-signer', 'knot'],
-  ['remove-signer', 'bind'],
-] as const;
+/** One process of a demo scenario: its kind, the signer, and for a roll the key role. */
+export interface ScenarioStep {
+  kind: ProcessKind;
+  signerId: (typeof SIGNERS)[number];
+  role?: KeyRole;
+}
 
-/** The group after the migration. */
-export const NEW_GROUP = ['powerdns', 'knot'] as const;
+export interface Scenario {
+  steps: readonly ScenarioStep[];
+  /** The group at the end: the parent must hold exactly its DS and NS. */
+  finalGroup: readonly (typeof SIGNERS)[number][];
+}
+
+/**
+ * The demo's scenarios, one process at a time. `migration`: add PowerDNS, add Knot, remove BIND.
+ * `rollovers`: the group of three, then a ZSK roll at Knot (server-timed), PowerDNS (held, driven
+ * step by step) and BIND (server-timed).
+ */
+export const SCENARIOS = {
+  migration: {
+    steps: [
+      { kind: 'add-signer', signerId: 'powerdns' },
+      { kind: 'add-signer', signerId: 'knot' },
+      { kind: 'remove-signer', signerId: 'bind' },
+    ],
+    finalGroup: ['powerdns', 'knot'],
+  },
+  rollovers: {
+    steps: [
+      { kind: 'add-signer', signerId: 'powerdns' },
+      { kind: 'add-signer', signerId: 'knot' },
+      { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
+      { kind: 'roll-zsk', signerId: 'powerdns', role: 'ZSK' },
+      { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK' },
+    ],
+    finalGroup: ['bind', 'powerdns', 'knot'],
+  },
+} as const satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
 
 /** Propagation delays declared for the lab: loopback servers, a registry agent scanning each second. */
 const MARGINS = { childSeconds: 1, parentSeconds: 2, safetySeconds: 1 };
@@ -218,20 +249,21 @@ export function startTraffic(lab: DemoLab, observers: DemoObservers): TrafficMon
   return traffic;
 }
 
-/** 5. The migration, one process at a time; then the caches of the last change run out. */
-export async function migrate(
+/** 5. The scenario, one process at a time; then the caches of the last change run out. */
+export async function runScenario(
   log: EventLog<ZoneEvent>,
   lab: DemoLab,
   retirement: Retirement,
-  options: { skips: Record<ProcessKind, string[]>; io: CliIo; say: Say },
+  options: { scenario: Scenario; skips: Record<ProcessKind, string[]>; io: CliIo; say: Say },
 ): Promise<void> {
-  for (const [kind, id] of MIGRATION) {
-    options.say(`${kind} ${id}`);
-    retirement.current = { kind, signerId: id };
-    await requestAndFollow(log, lab.zone, kind, id, options.io, {
+  for (const { kind, signerId, role } of options.scenario.steps) {
+    options.say(`${kind} ${signerId}`);
+    retirement.current = { kind, signerId };
+    await requestAndFollow(log, lab.zone, kind, signerId, options.io, {
       json: false,
       detach: false,
       unsafeSkipWaits: options.skips[kind],
+      ...(role ? { role } : {}),
     });
   }
   retirement.current = undefined;
@@ -248,8 +280,12 @@ export interface ParentCheck {
   asExpected: boolean;
 }
 
-/** 6. Does the parent hold exactly the new group's DS and NS? */
-export async function checkParent(lab: DemoLab, final: ZoneState): Promise<ParentCheck> {
+/** 6. Does the parent hold exactly the final group's DS and NS? */
+export async function checkParent(
+  lab: DemoLab,
+  final: ZoneState,
+  finalGroup: readonly string[],
+): Promise<ParentCheck> {
   const parent = serverOf(lab.status, 'parent');
   const channel = createObserveOnlyParentChannel({
     id: 'demo-parent',
@@ -257,16 +293,18 @@ export async function checkParent(lab: DemoLab, final: ZoneState): Promise<Paren
     parentServers: [{ address: parent.address, port: parent.port }],
   });
   const delegation = await channel.getDelegation(lab.zone, {});
-  const expectedDs = NEW_GROUP.flatMap((id) =>
-    final.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) =>
-      dsIdentity(computeDs(lab.zone, key.dnskey, 2)),
-    ),
-  ).sort();
+  const expectedDs = finalGroup
+    .flatMap((id) =>
+      final.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) =>
+        dsIdentity(computeDs(lab.zone, key.dnskey, 2)),
+      ),
+    )
+    .sort();
   const ds = (delegation.ds?.records ?? []).map(dsIdentity).sort();
   const ns = (delegation.ns?.records ?? []).map(canonicalName).sort();
-  const expectedNs = NEW_GROUP.map((id) =>
-    canonicalName(serverOf(lab.status, id).nameserverName),
-  ).sort();
+  const expectedNs = finalGroup
+    .map((id) => canonicalName(serverOf(lab.status, id).nameserverName))
+    .sort();
   const dsAsExpected = JSON.stringify(ds) === JSON.stringify(expectedDs);
   return {
     ds,
