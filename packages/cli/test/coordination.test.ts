@@ -358,6 +358,51 @@ describe('coordination commands on a log', () => {
     await expect(access(missing)).rejects.toThrow();
   });
 
+  it('refuses to define a zone with a server-timed signer whose pre-publication is too short, naming the setting', async () => {
+    const file = path.join(directory, 'short-pre-publication.sqlite');
+    const log = createSqliteEventLog<ZoneEvent>({ path: file });
+    const register = (id: string, prePublicationSeconds: number) =>
+      zoneEvent(
+        'signer-registered',
+        { zone: 'roll.test.', source: { kind: 'sidecar', id }, occurredAt: at },
+        {
+          signer: {
+            id,
+            kind: 'knot',
+            nameServerNames: [`ns.${id}.test.`],
+            endpoints: [{ address: '127.0.0.4', port: 53 }],
+            rollover: {
+              mode: 'server-timed',
+              prePublicationSeconds,
+              settings: `dnskey-ttl 30 + propagation-delay ${prePublicationSeconds - 30}`,
+              settingToRaise: 'propagation-delay in Knot policy chorus',
+            },
+            keyWatchSeconds: 2,
+          },
+        },
+      );
+    await log.append(zoneStream('roll.test.'), 0, [register('short', 30), register('long', 40)]);
+    await log.close();
+    const define = (signer: string) => [
+      'zone',
+      'define',
+      'roll.test.',
+      '--signer',
+      signer,
+      '--record-ttl',
+      '30',
+      '--log',
+      file,
+    ];
+    const refused = capture();
+    expect(await runCli(define('short'), refused.io)).toBe(1);
+    expect(refused.err()).toContain('short pre-publishes a new key for 30 s');
+    expect(refused.err()).toContain('Raise propagation-delay in Knot policy chorus');
+    // The control: a signer that pre-publishes long enough is accepted.
+    const accepted = capture();
+    expect(await runCli(define('long'), accepted.io)).toBe(0);
+  });
+
   it('gives the status as JSON with pending requests and registration changes', async () => {
     const run = capture();
     expect(await runCli(['status', ZONE, '--json', '--log', logFile], run.io)).toBe(0);
