@@ -25,6 +25,7 @@ import type {
   expect as vitestExpect,
   test as vitestTest,
 } from 'vitest';
+import { keyRollGroup, noRollZone } from './key-roll-group.js';
 import { cdsFor, makeForeignKeys, type ForeignKey } from './test-keys.js';
 
 // Narrative: hello, plugin author. This suite is the definition of "works" for a Chorus signer.
@@ -33,6 +34,8 @@ import { cdsFor, makeForeignKeys, type ForeignKey } from './test-keys.js';
 // through `reconcile`, and then asks EVERY address in `signer.nameServers` directly, on the wire,
 // whether the server now serves exactly what was asked. Your plugin's own read path is never
 // the judge. Start with no capabilities declared; enable them one at a time as groups pass.
+// The key-roll group is the exception to the clean slate: it rolls a ZSK of its own zone
+// (`rollZone`), which it never wipes, and judges every step on the wire in the same way.
 
 export type SignerGroupName =
   | 'contract'
@@ -41,6 +44,7 @@ export type SignerGroupName =
   | 'cds-import-foreign'
   | 'csync-publish'
   | 'apex-ns-manage'
+  | 'key-roll'
   | 'capability-honesty'
   | 'failure-modes';
 
@@ -63,6 +67,11 @@ export interface SignerConformanceOptions {
   createUnreachable?: () => Promise<Signer> | Signer;
   /** An extra NS name the server accepts at the apex, for the apex-ns-manage group. */
   extraNameServer?: string;
+  /**
+   * A zone whose own ZSK the key-roll group rolls, at this signer only. Dedicate it to this: in
+   * `server-timed` mode the group leaves it mid-roll. Without it the group is skipped.
+   */
+  rollZone?: string;
   /** Groups to skip, each with the documented reason. */
   optOut?: Partial<Record<SignerGroupName, string>>;
   /** How long to wait for the wire to show an apply (servers may publish asynchronously). Default 10 s. */
@@ -163,18 +172,25 @@ export function signerConformance(options: SignerConformanceOptions): void {
     return { ownKeys, ns, ttl: 30 };
   }
 
+  /** Why a group is skipped: opted out, or a capability not declared `can`. */
+  function skipReasonFor(
+    name: SignerGroupName,
+    requires: SignerCapability | undefined,
+  ): string | undefined {
+    const gate =
+      requires && capabilityStatus(options.capabilities, requires) !== 'can'
+        ? `requires capability ${requires}`
+        : undefined;
+    return options.optOut?.[name] ?? gate;
+  }
+
   /** Each group starts clean and ends clean, so groups do not depend on each other. */
   function group(
     name: SignerGroupName,
     requires: SignerCapability | undefined,
     body: (context: { signer: () => Signer; baseline: () => Baseline }) => void,
   ) {
-    const optOut = options.optOut?.[name];
-    const gate =
-      requires && capabilityStatus(options.capabilities, requires) !== 'can'
-        ? `requires capability ${requires}`
-        : undefined;
-    const skipReason = optOut ?? gate;
+    const skipReason = skipReasonFor(name, requires);
     describe.skipIf(skipReason !== undefined)(
       `signer conformance: ${name}${skipReason ? ` (skipped: ${skipReason})` : ''}`,
       () => {
@@ -390,6 +406,8 @@ export function signerConformance(options: SignerConformanceOptions): void {
       await reconcile(signer(), baseline().ownKeys, emptyDesired(baseline()));
     });
   });
+
+  keyRollGroup(options, skipReasonFor('key-roll', 'key-roll') ?? noRollZone(options), timeoutMs);
 
   group('capability-honesty', undefined, ({ signer, baseline }) => {
     // A capability marked cannot or unimplemented must reject with UnsupportedCapabilityError;

@@ -38,14 +38,37 @@ export interface PdnsZone {
   rrsets: PdnsRrset[];
 }
 
-/** A key from `/zones/{zone}/cryptokeys`. */
+/** A key from `/zones/{zone}/cryptokeys`. Never holds the private key. */
 export interface PdnsCryptokey {
+  /** PowerDNS's id of the key; 4.7 may reuse the id of a deleted key. */
   id: number;
   keytype: 'ksk' | 'zsk' | 'csk';
   active: boolean;
   published: boolean;
   /** `flags protocol algorithm base64`. */
   dnskey: string;
+  /** The key size as PowerDNS reports it (256 for ECDSA P-256), when reported. */
+  bits?: number;
+}
+
+/**
+ * The body of `POST /zones/{zone}/cryptokeys` that makes PowerDNS generate a key (4.7 field
+ * names). PowerDNS stores `csk` as a flags-257 key: it is listed as `csk` only while the zone has
+ * no active ZSK of its algorithm.
+ */
+export interface PdnsNewCryptokey {
+  keytype: 'ksk' | 'zsk' | 'csk';
+  active: boolean;
+  published: boolean;
+  /** The DNSSEC algorithm number (4.7 also takes `ECDSAP256SHA256` or `ecdsa256`). */
+  algorithm: number;
+  bits?: number;
+}
+
+/** The body of `PUT /zones/{zone}/cryptokeys/{id}`. 4.7 publishes a key when `published` is left out. */
+export interface PdnsCryptokeyState {
+  active: boolean;
+  published: boolean;
 }
 
 /** A change in a PATCH of `/zones/{zone}`. */
@@ -107,25 +130,32 @@ export function parseZoneResponse(body: unknown): PdnsZone {
   };
 }
 
+/**
+ * Parses one cryptokey. Only the public fields are copied: the `privatekey` that `POST` and
+ * `GET …/cryptokeys/{id}` return is dropped here and never leaves this function.
+ */
+export function parseCryptokey(entry: unknown): PdnsCryptokey {
+  if (
+    !isObject(entry) ||
+    typeof entry.id !== 'number' ||
+    (entry.keytype !== 'ksk' && entry.keytype !== 'zsk' && entry.keytype !== 'csk') ||
+    typeof entry.dnskey !== 'string'
+  )
+    throw new TypeError('cryptokeys of { id, keytype: ksk|zsk|csk, dnskey }');
+  return {
+    id: entry.id,
+    keytype: entry.keytype,
+    active: entry.active === true,
+    published: entry.published !== false,
+    dnskey: entry.dnskey,
+    ...(typeof entry.bits === 'number' ? { bits: entry.bits } : {}),
+  };
+}
+
 /** Parses `GET /zones/{zone}/cryptokeys`. */
 export function parseCryptokeysResponse(body: unknown): PdnsCryptokey[] {
   if (!Array.isArray(body)) throw new TypeError('an array of cryptokeys');
-  return (body as unknown[]).map((entry) => {
-    if (
-      !isObject(entry) ||
-      typeof entry.id !== 'number' ||
-      (entry.keytype !== 'ksk' && entry.keytype !== 'zsk' && entry.keytype !== 'csk') ||
-      typeof entry.dnskey !== 'string'
-    )
-      throw new TypeError('cryptokeys of { id, keytype: ksk|zsk|csk, dnskey }');
-    return {
-      id: entry.id,
-      keytype: entry.keytype,
-      active: entry.active === true,
-      published: entry.published !== false,
-      dnskey: entry.dnskey,
-    };
-  });
+  return (body as unknown[]).map(parseCryptokey);
 }
 
 /** Parses `GET /zones/{zone}/metadata` into kind → values (kinds upper-cased). */
@@ -216,6 +246,43 @@ export class PowerDnsApi {
       options,
       parseCryptokeysResponse,
     );
+  }
+
+  /** `POST /zones/{zone}/cryptokeys`: generates a key (201) and returns it without its private key. */
+  async createCryptokey(
+    zone: string,
+    key: PdnsNewCryptokey,
+    options: RequestOptions,
+  ): Promise<PdnsCryptokey> {
+    return this.#json('POST', `${zonePath(zone)}/cryptokeys`, key, options, parseCryptokey);
+  }
+
+  /** `PUT /zones/{zone}/cryptokeys/{id}`: (de)activates and (un)publishes a key (204). */
+  async setCryptokeyState(
+    zone: string,
+    id: number,
+    state: PdnsCryptokeyState,
+    options: RequestOptions,
+  ): Promise<void> {
+    await this.#request('PUT', `${zonePath(zone)}/cryptokeys/${id}`, state, options);
+  }
+
+  /** `DELETE /zones/{zone}/cryptokeys/{id}` (204; 404 when the key does not exist). */
+  async deleteCryptokey(zone: string, id: number, options: RequestOptions): Promise<void> {
+    await this.#request('DELETE', `${zonePath(zone)}/cryptokeys/${id}`, undefined, options);
+  }
+
+  /**
+   * `PUT /cache/flush?domain={name}`: drops the packet and query cache entries of that exact
+   * name (4.7 flushes the name only, not the names below it).
+   */
+  async flushCache(name: string, options: RequestOptions): Promise<void> {
+    await this.#http.request({
+      method: 'PUT',
+      path: '/cache/flush',
+      query: { domain: name },
+      signal: options.signal,
+    });
   }
 
   /** `GET /zones/{zone}/metadata`. */

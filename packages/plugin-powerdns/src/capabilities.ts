@@ -1,6 +1,7 @@
-import { can, type SignerCapabilities } from '@chorus/core';
+import { can, cannot, type SignerCapabilities } from '@chorus/core';
 
 const VERIFIED = 'Last verified 2026-11-22 on pdns 4.7.3';
+const ROLL_VERIFIED = 'Last verified 2026-12-02 on pdns 4.7.3';
 const ZONE_API = 'https://doc.powerdns.com/authoritative/http-api/zone.html';
 const CRYPTOKEY_API = 'https://doc.powerdns.com/authoritative/http-api/cryptokey.html';
 const DIRECT_DNSKEY = 'https://doc.powerdns.com/authoritative/settings.html#direct-dnskey';
@@ -11,6 +12,9 @@ const METADATA = 'https://doc.powerdns.com/authoritative/domainmetadata.html';
  * (gsqlite3 in the lab), proven by the conformance suite and test/lab/powerdns-server.test.ts.
  */
 export const powerdnsCapabilities: SignerCapabilities = {
+  'algorithm-roll': cannot(
+    "group algorithm rollover is not implemented in Chorus yet; the mixed-algorithm policy stays an explicit operator choice (a roll keeps the predecessors' algorithm)",
+  ),
   'apex-ns-manage': can(
     `API PATCH REPLACE of the apex NS rrset; a change that would leave it empty is refused before any call. ${VERIFIED}`,
     ZONE_API,
@@ -27,8 +31,16 @@ export const powerdnsCapabilities: SignerCapabilities = {
     `API PATCH REPLACE of the backend DNSKEY rrset, which holds only foreign keys (own keys live in /cryptokeys); served and signed by PowerDNS's KSK only with direct-dnskey=yes, which checkZone requires (otherwise stored but never served). ${VERIFIED}`,
     DIRECT_DNSKEY,
   ),
+  'key-hold-published': can(
+    `keys are created inactive and published (POST /cryptokeys with active: false, published: true) and activated by Chorus via the API (PUT active: true); PowerDNS 4.7 has no automatic rolls. ${ROLL_VERIFIED}`,
+    CRYPTOKEY_API,
+  ),
   'key-list': can(
     'GET /zones/{zone}/cryptokeys: the published KSK/ZSK/CSK with their active/published state',
+    CRYPTOKEY_API,
+  ),
+  'key-roll': can(
+    `held mode through the cryptokeys API: a ZSK successor is generated inactive and published, activated before its predecessors are deactivated, and the predecessors are deleted; a KSK or CSK successor is generated active (double signature). The apex is flushed from the packet cache after each step. ${ROLL_VERIFIED}`,
     CRYPTOKEY_API,
   ),
   'own-cds-publish': can(

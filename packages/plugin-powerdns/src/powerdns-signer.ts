@@ -4,8 +4,8 @@ import {
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
-  type DnskeyData,
   type KeyRole,
+  type KeyRoller,
   type NameServer,
   type PluginDependencies,
   type Signer,
@@ -16,18 +16,20 @@ import {
 } from '@chorus/core';
 import {
   assertPlanAllowed,
-  keyTag,
   normalizeName,
-  parseRdata,
   readApexFromServer,
   signalOption,
   throwIfAborted,
 } from '@chorus/dns';
 import type { Logger } from 'pino';
-import { PowerDnsApi, type PdnsCryptokey } from './api.js';
+import { PowerDnsApi } from './api.js';
 import { powerdnsCapabilities } from './capabilities.js';
 import type { ResolvedPowerDnsConfig } from './config.js';
+import { PowerDnsKeyRoller } from './key-roller.js';
+import { signingKeyOf } from './keys.js';
 import { backendApex, buildPatch } from './rrsets.js';
+
+export { signingKeyOf } from './keys.js';
 
 /** Backends whose zones the API can edit (gsql and LMDB). */
 const EDITABLE_BACKENDS = new Set(['gsqlite3', 'gmysql', 'gpgsql', 'godbc', 'lmdb']);
@@ -42,22 +44,6 @@ function isOn(value: string | undefined): boolean {
   return value !== undefined && ['yes', 'true', 'on', '1'].includes(value.trim().toLowerCase());
 }
 
-function roleOf(key: PdnsCryptokey): KeyRole {
-  return key.keytype === 'ksk' ? 'KSK' : key.keytype === 'zsk' ? 'ZSK' : 'CSK';
-}
-
-/** A cryptokey as a SigningKey; `state` is PowerDNS's own words, e.g. `active, published (id 3)`. */
-export function signingKeyOf(key: PdnsCryptokey): SigningKey {
-  const dnskey = parseRdata('DNSKEY', key.dnskey) as DnskeyData;
-  return {
-    role: roleOf(key),
-    algorithm: dnskey.algorithm,
-    keyTag: keyTag(dnskey),
-    dnskey,
-    state: `${key.active ? 'active' : 'inactive'}, ${key.published ? 'published' : 'unpublished'} (id ${key.id})`,
-  };
-}
-
 /**
  * A PowerDNS Authoritative 4.7 server, driven through its HTTP API. Foreign DNSKEY, CDS, CDNSKEY,
  * CSYNC and the apex NS are backend records, changed by PATCH REPLACE of the whole backend
@@ -70,6 +56,8 @@ export class PowerDnsSigner implements Signer {
   readonly id: string;
   readonly capabilities: SignerCapabilities = powerdnsCapabilities;
   readonly nameServers: readonly NameServer[];
+  /** Held rolls through the cryptokeys API (capability `key-roll`). */
+  readonly keyRoller: KeyRoller;
   readonly #config: ResolvedPowerDnsConfig;
   readonly #api: PowerDnsApi;
   readonly #logger: Logger;
@@ -85,6 +73,7 @@ export class PowerDnsSigner implements Signer {
       timeoutMs: config.requestTimeoutMs,
       logger: this.#logger,
     });
+    this.keyRoller = new PowerDnsKeyRoller(this.#api, config.id, this.#logger);
   }
 
   /**
@@ -200,7 +189,10 @@ export class PowerDnsSigner implements Signer {
     }
   }
 
-  /** The published keys in `/cryptokeys` (unpublished keys are not served, so they are left out). */
+  /**
+   * The published keys in `/cryptokeys`, inactive ones included (a successor held by Chorus is
+   * `inactive, published`); unpublished keys are not served, so they are left out.
+   */
   async listOwnKeys(zone: ZoneName, options: CallOptions): Promise<SigningKey[]> {
     const name = normalizeName(zone);
     throwIfAborted(options.signal, `listOwnKeys ${name}`);

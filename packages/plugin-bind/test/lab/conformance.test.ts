@@ -1,6 +1,6 @@
 import { signerConformance } from '@chorus/conformance';
 import { describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
+import { CONFORMANCE_ZONE, ROLL_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
 import { bindCapabilities } from '../../src/capabilities.js';
 import { createBindSigner } from '../../src/index.js';
 import { bindConfigFor, rndcKeyFile, wrongKeyFile } from './helpers.js';
@@ -16,6 +16,7 @@ signerConformance({
   expect,
   capabilities: bindCapabilities,
   zone: CONFORMANCE_ZONE,
+  rollZone: ROLL_ZONE,
   create: () => createBindSigner(config),
   // A TSIG key with the right name and a wrong secret: UPDATE fails with BADSIG (not retryable).
   createWithBadCredentials: () =>

@@ -1,6 +1,6 @@
 import { signerConformance } from '@chorus/conformance';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
+import { CONFORMANCE_ZONE, ROLL_ZONE, TEST_LAB_PREFIX, labServer } from '@chorus/lab/testing';
 import { knotCapabilities } from '../../src/capabilities.js';
 import { createKnotSigner } from '../../src/index.js';
 import { knotConfigFor, removeTemporaryFiles, wrongTsigKeyFile } from './helpers.js';
@@ -17,6 +17,7 @@ for (const updateMethod of ['dns-update', 'knotc'] as const) {
       expect,
       capabilities: knotCapabilities,
       zone: CONFORMANCE_ZONE,
+      rollZone: ROLL_ZONE,
       create: () => createKnotSigner({ ...config, updateMethod }),
       createWithBadCredentials: () =>
         createKnotSigner({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signerConformance } from '@chorus/conformance';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { CONFORMANCE_ZONE } from '@chorus/lab/testing';
+import { CONFORMANCE_ZONE, ROLL_ZONE } from '@chorus/lab/testing';
 import { createPowerDnsSigner, powerdnsCapabilities } from '../../src/index.js';
 import { labConfig } from './helpers.js';
 
@@ -22,6 +22,7 @@ signerConformance({
   expect,
   capabilities: powerdnsCapabilities,
   zone: CONFORMANCE_ZONE,
+  rollZone: ROLL_ZONE,
   create: () => createPowerDnsSigner(config),
   createWithBadCredentials: async () => {
     const apiKeyFile = path.join(await scratch, 'wrong-api.key');
