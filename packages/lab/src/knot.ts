@@ -3,6 +3,10 @@
  * DNSKEY/CDS/CDNSKEY (`dnskey-management: incremental`), publishes its own CDS/CDNSKEY at once,
  * and keeps DDNS changes across restarts (`zonefile-sync: 0`). The traps change one of the two:
  * `dnskey-management: full` (the default) or `zonefile-sync: -1`.
+ *
+ * Key rolls: Knot activates a new ZSK dnskey-ttl + propagation-delay after publishing it. The
+ * signer's propagation-delay makes that long enough for a lab group; the traps keep 0, so their
+ * shorter interval is a negative control for Chorus's check of it.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +15,9 @@ import { LabError } from './errors.js';
 import { toolSucceeds } from './readiness.js';
 import { knotKeySection, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
-import { knotSettings } from './traps.js';
-import type { LabServer } from './types.js';
+import { isTrap, knotSettings } from './traps.js';
+import type { LabConfig } from './config.js';
+import type { LabServer, ServerId } from './types.js';
 import { childZoneFile, zoneFileName } from './zones.js';
 
 export interface KnotConfigOptions {
@@ -31,6 +36,49 @@ export interface KnotConfigOptions {
   dnskeyManagement: 'incremental' | 'full';
   /** 0 writes DDNS changes back to the zone file; -1 never does, so a restart reverts them (§4.3). */
   zonefileSync: 0 | -1;
+  /** Seconds Knot adds to each roll step; a new ZSK signs dnskey-ttl + this after publication. */
+  propagationDelaySeconds: number;
+  /** Seconds from a key's activation to Knot's next roll of it; 0: never (no automatic rolls). */
+  zskLifetimeSeconds: number;
+  kskLifetimeSeconds: number;
+}
+
+/**
+ * The lab Knot's propagation-delay. With it a successor ZSK signs after dnskey-ttl + 10 s, which
+ * covers a lab group's DNSKEY wait: key watch every 2 s + child propagation 2 s + the largest
+ * DNSKEY TTL + safety margin 2 s.
+ */
+export const KNOT_PROPAGATION_DELAY_SECONDS = 10;
+
+/** The signer's propagation-delay; the traps keep 0 (Knot then activates after dnskey-ttl alone). */
+export function knotPropagationDelay(id: ServerId): number {
+  return isTrap(id) ? 0 : KNOT_PROPAGATION_DELAY_SECONDS;
+}
+
+/**
+ * The key lifetimes for knot.conf (0: unlimited), checked against the minimums knotd 3.2 enforces
+ * at start-up (src/knot/conf/tools.c, check_policy), so a too-short one fails here with the reason:
+ * zsk-lifetime ≥ 2 × propagation-delay + dnskey-ttl + zone-max-ttl, and
+ * ksk-lifetime ≥ 2 × propagation-delay + 2 × dnskey-ttl (the lab sets both TTLs to its TTL).
+ */
+export function knotKeyLifetimes(
+  lifetimes: LabConfig['keyLifetimes'],
+  ttl: number,
+  propagationDelaySeconds: number,
+): { zskLifetimeSeconds: number; kskLifetimeSeconds: number } {
+  const minimum = 2 * propagationDelaySeconds + 2 * ttl;
+  const checked = (seconds: number | undefined, item: string): number => {
+    if (seconds === undefined || seconds === 0) return 0;
+    if (!Number.isInteger(seconds) || seconds < minimum)
+      throw new LabError(
+        `key lifetime ${String(seconds)} s is too short for Knot: knotd 3.2 refuses ${item} below 2 × propagation-delay (${propagationDelaySeconds}) + dnskey-ttl (${ttl}) + ${item === 'zsk-lifetime' ? 'zone-max-ttl' : 'dnskey-ttl'} (${ttl}) = ${minimum} s`,
+      );
+    return seconds;
+  };
+  return {
+    zskLifetimeSeconds: checked(lifetimes?.zskSeconds, 'zsk-lifetime'),
+    kskLifetimeSeconds: checked(lifetimes?.kskSeconds, 'ksk-lifetime'),
+  };
 }
 
 function quoted(value: string): string {
@@ -65,11 +113,12 @@ export function knotConfig(options: KnotConfigOptions): string {
     'policy:',
     '  - id: chorus',
     '    algorithm: ecdsap256sha256',
-    '    ksk-lifetime: 0',
-    '    zsk-lifetime: 0',
+    // Plain seconds (knotd 3.2 also takes one unit: s, m, h or d); 0 means no automatic roll.
+    `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
+    `    zsk-lifetime: ${options.zskLifetimeSeconds}`,
     `    dnskey-ttl: ${options.ttl}`,
     `    zone-max-ttl: ${options.ttl}`,
-    '    propagation-delay: 0',
+    `    propagation-delay: ${options.propagationDelaySeconds}`,
     '    nsec3: off',
     '    cds-cdnskey-publish: always',
     // Keep DNSKEY/CDS/CDNSKEY that others add; with "full" Knot drops them silently (§4.2).
@@ -106,6 +155,8 @@ function knotKeySectionFile(server: LabServer): string {
 
 /** The TSIG key section (0600), knot.conf, the zone files and the KASP directory (0700). */
 async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareContext) {
+  const propagationDelaySeconds = knotPropagationDelay(server.id);
+  const lifetimes = knotKeyLifetimes(config.keyLifetimes, config.ttl, propagationDelaySeconds);
   await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
   await chmod(server.keys.path, 0o700);
   await Promise.all([
@@ -124,6 +175,8 @@ async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareCon
         tsigKeyName: server.tsig.name,
         tsigKeySectionFile: knotKeySectionFile(server),
         ...knotSettings(server.id),
+        propagationDelaySeconds,
+        ...lifetimes,
       }),
     ),
     ...server.zones.map((zone) =>

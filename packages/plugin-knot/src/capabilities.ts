@@ -1,4 +1,4 @@
-import { can, type SignerCapabilities } from '@chorus/core';
+import { can, cannot, type SignerCapabilities } from '@chorus/core';
 
 /**
  * What the Knot 3.2 plugin can do, each with the reason. Empirical statements were measured on
@@ -35,13 +35,24 @@ export const knotCapabilities: SignerCapabilities = {
   'csync-publish': can(
     'DNS UPDATE (or knotc) of the apex CSYNC record; Knot signs it with its ZSK (Knot 3.2.6, Last verified 2026-11-22)',
   ),
+  'algorithm-roll': cannot(
+    'a group algorithm rollover (standards §7.6) is not implemented in Chorus yet; Knot would roll its own algorithm when the policy algorithm changes, on its own timing, which Chorus does not coordinate',
+  ),
   'dnskey-import-foreign': can(
     'DNS UPDATE of single DNSKEY records with dnskey-management: incremental; Knot signs the DNSKEY RRset with its own KSK. With the default "full" Knot answers NOERROR and drops them, so checkZone refuses it (Knot 3.2.6, Last verified 2026-11-22)',
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#dnskey-management',
   ),
+  'key-hold-published': cannot(
+    "Knot's automatic policy activates a successor ZSK dnskey-ttl + propagation-delay after publishing it and removes the predecessor by itself, so a roll is server-timed: keyRoller.rolloverTiming reports that interval and Chorus refuses a group whose DNSKEY wait is longer. Route not taken: a manual policy (manual: on) with keymgr set timers could hold a key published, but then Knot rolls nothing by itself",
+    'https://www.knot-dns.cz/docs/3.2/html/reference.html#propagation-delay',
+  ),
   'key-list': can(
     'keymgr ZONE list -j reads the KASP database: roles from the ksk/zsk flags (both: CSK), state from the timers; import-pub (public-only) keys are not own keys and are left out',
     'https://www.knot-dns.cz/docs/3.2/html/man_keymgr.html',
+  ),
+  'key-roll': can(
+    'knotc zone-key-rollover ZONE zsk|ksk (ksk for a CSK) starts a roll that the automatic policy then times: the new ZSK is published at once and signs after dnskey-ttl + propagation-delay, the old one leaves DNSKEY propagation-delay + zone-max-ttl later (40 s and 40 s with 30 + 10 + 30); a new KSK waits in ready for zone-ksk-submitted. Knot ignores the command while another roll runs, so startRoll refuses it first (Knot 3.2.6, Last verified 2026-12-02)',
+    'https://www.knot-dns.cz/docs/3.2/html/man_knotc.html',
   ),
   'own-cds-publish': can(
     'with cds-cdnskey-publish: always (checkZone requires it) Knot publishes CDS/CDNSKEY for its own KSK at once, with TTL 0, and keeps them through zone-ksk-submitted (Knot 3.2.6, Last verified 2026-11-22)',

@@ -11,3 +11,14 @@ export { interpretKskSubmitted, outputErrors, parseConfRead, parseZoneRead } fro
 export type { ConfEntry, KskSubmittedResult } from './knotc.js';
 export { KNOT_DEFAULTS, findMisconfigurations, resolveZoneConfig } from './zone-config.js';
 export type { Misconfiguration, ResolvedValue, ResolvedZoneConfig } from './zone-config.js';
+export { KnotKeyRoller } from './key-roller.js';
+export type { KnotKeyRollerOptions, KnotRollerHost } from './key-roller.js';
+export {
+  findSuccessor,
+  parseKnotTime,
+  rolloverKeyType,
+  rolloverPolicyOf,
+  rolloverTimingOf,
+  runningRollover,
+} from './rollover.js';
+export type { RolloverPolicy } from './rollover.js';

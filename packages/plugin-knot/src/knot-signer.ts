@@ -5,6 +5,7 @@ import {
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
+  type DnskeyData,
   type DnsRecord,
   type NameServer,
   type Signer,
@@ -37,6 +38,7 @@ import {
 import type { Logger } from 'pino';
 import { knotCapabilities } from './capabilities.js';
 import type { KnotSignerConfig } from './config.js';
+import { KnotKeyRoller, type KnotKeyRollerOptions, type KnotRollerHost } from './key-roller.js';
 import { Keymgr, roleOf, stateOf, type KaspKey } from './keymgr.js';
 import { Knotc, type KskSubmittedResult } from './knotc.js';
 import {
@@ -52,6 +54,8 @@ export interface KnotSignerOptions {
    * must show what a misconfigured server does; never set it in production.
    */
   unsafeSkipZoneCheck?: boolean;
+  /** Waits of `keyRoller.startRoll`; the defaults suit a server on the same host. */
+  keyRoll?: KnotKeyRollerOptions;
 }
 
 /** Default location of the KASP database when knot.conf sets neither kasp-db nor storage. */
@@ -98,6 +102,8 @@ export class KnotSigner implements Signer {
   readonly id: string;
   readonly capabilities: SignerCapabilities = knotCapabilities;
   readonly nameServers: readonly NameServer[];
+  /** Rolls in `server-timed` mode: Knot's automatic policy times each step (see rollover.ts). */
+  readonly keyRoller: KnotKeyRoller;
 
   readonly #config: KnotSignerConfig;
   readonly #logger: Logger;
@@ -124,6 +130,23 @@ export class KnotSigner implements Signer {
           : { kaspDb: config.knotc.kaspDb! },
       );
     }
+    this.keyRoller = new KnotKeyRoller(this.#rollerHost(), options.keyRoll);
+  }
+
+  /** The signer's reads and knotc, for the key roller. */
+  #rollerHost(): KnotRollerHost {
+    return {
+      signerId: this.id,
+      logger: this.#logger,
+      readZoneConfig: (zone: ZoneName, options: CallOptions) => this.readZoneConfig(zone, options),
+      listKaspKeys: (zone: ZoneName, options: CallOptions) => this.listKaspKeys(zone, options),
+      dnskeyOf: async (zone: ZoneName, key: KaspKey, options: CallOptions): Promise<DnskeyData> =>
+        (await this.keymgr(options)).dnskey(zone, key, { signal: options.signal }),
+      readApex: (zone: ZoneName, options: CallOptions) => this.readApex(zone, options),
+      keyRollover: (zone: ZoneName, keyType: 'ksk' | 'zsk', options: CallOptions) =>
+        this.#knotc.keyRollover(zone, keyType, { signal: options.signal }),
+      knotcCommand: (args: readonly string[]) => this.#knotc.commandLine(args),
+    };
   }
 
   private newKeymgr(source: { configFile: string } | { kaspDb: string }): Keymgr {
@@ -220,6 +243,11 @@ export class KnotSigner implements Signer {
     return keymgr.list(normalizeName(zone), { signal: options.signal });
   }
 
+  /**
+   * Knot's own keys until they leave the zone: a roll's successor from its publication, the
+   * predecessor while it is retired (still in DNSKEY). `state` follows Knot's timers (published,
+   * ready, active, retired, post-active…), so each step of a roll is a state change.
+   */
   async listOwnKeys(zone: ZoneName, options: CallOptions = {}): Promise<SigningKey[]> {
     const name = normalizeName(zone);
     const keymgr = await this.keymgr(options);

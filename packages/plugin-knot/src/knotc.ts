@@ -160,6 +160,20 @@ export class Knotc {
     }
   }
 
+  /**
+   * `knotc -b zone-key-rollover <zone> <ksk|zsk>`: Knot generates and publishes a new key, then
+   * times the rest of the roll itself. Blocks until that first step ran. knotd ignores the
+   * command (a warning in its log, OK on knotc) while another rollover runs or under a manual policy.
+   */
+  async keyRollover(zone: string, keyType: 'ksk' | 'zsk', options: RunOptions = {}): Promise<void> {
+    await this.run(['-b', 'zone-key-rollover', zone, keyType], options);
+  }
+
+  /** The argv of a knotc run, for errors (no secrets: see baseArgs). */
+  commandLine(args: readonly string[]): string[] {
+    return [this.#options.binary, ...this.baseArgs(), ...args];
+  }
+
   /** `knotc zone-read <zone> @ <type>`: what the server holds at the apex. */
   async zoneRead(zone: string, type: string, options: RunOptions = {}): Promise<DnsRecord[]> {
     return parseZoneRead(await this.run(['zone-read', zone, '@', type], options));

@@ -8,7 +8,10 @@
 import { canonicalName } from '@chorus/dns';
 import type { ConfEntry } from './knotc.js';
 
-/** Knot 3.2 built-in defaults of the items Chorus checks (knot.conf(5) of 3.2.6). */
+/**
+ * Knot 3.2 built-in defaults of the items Chorus reads (knot.conf(5) of 3.2.6). Durations are in
+ * seconds, as `knotc conf-read` prints them; an empty string means Knot derives it from the zone.
+ */
 export const KNOT_DEFAULTS = {
   zone: {
     'dnssec-signing': 'off',
@@ -20,6 +23,15 @@ export const KNOT_DEFAULTS = {
   policy: {
     'dnskey-management': 'full',
     'cds-cdnskey-publish': 'rollover',
+    manual: 'off',
+    'single-type-signing': 'off',
+    'propagation-delay': '3600',
+    /** Unset: Knot uses the TTL of the zone's SOA record (policy.c, update_policy_from_zone). */
+    'dnskey-ttl': '',
+    /** Unset: Knot computes the largest TTL of the zone after loading it. */
+    'zone-max-ttl': '',
+    'zsk-lifetime': '2592000',
+    'ksk-lifetime': '0',
   },
 } as const;
 
