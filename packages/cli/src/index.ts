@@ -6,3 +6,5 @@ export { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from './dem
 export type { RunningSidecar } from './demo/sidecars.js';
 export { TrafficMonitor } from './demo/traffic.js';
 export type { TrafficFailure, TrafficReport, TrafficResolver } from './demo/traffic.js';
+export { runSoak } from './demo/soak.js';
+export type { SoakOptions, SoakReport } from './demo/soak.js';

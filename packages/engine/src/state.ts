@@ -334,8 +334,13 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       state.parentZone = event.data.parentZone;
       state.timing = event.data.timing;
       state.recordTtlSeconds = event.data.recordTtlSeconds;
+      // The definition names the group; what each signer registered (rollover timing…) stays.
       for (const signer of event.data.signers)
-        state.signers[signer.id] = { ...signer, keys: state.signers[signer.id]?.keys ?? [] };
+        state.signers[signer.id] = {
+          ...state.signers[signer.id],
+          ...signer,
+          keys: state.signers[signer.id]?.keys ?? [],
+        };
       state.members = event.data.signers.map((signer) => signer.id);
       return state;
     }

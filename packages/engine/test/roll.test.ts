@@ -252,6 +252,22 @@ describe('roll pre-flight', () => {
   });
 });
 
+describe('the fold of a definition', () => {
+  it('keeps what each signer registered (its rollover timing), as zone define names only the group', () => {
+    const state = foldZone(zone, [
+      event('signer-registered', { signer: signer('bind', BIND_TIMING) }),
+      event('zone-defined', {
+        parentZone: 'test.',
+        signers: [{ id: 'bind', kind: 'bind', nameServerNames: ['ns.bind.test.'], endpoints: [] }],
+        timing,
+        recordTtlSeconds: TTL,
+      }),
+    ]);
+    expect(state.signers.bind?.rollover).toEqual(BIND_TIMING);
+    expect(state.signers.bind?.endpoints).toEqual([]);
+  });
+});
+
 describe('key watch in the fold', () => {
   it('records a member key that vanished without a roll as a finding, and a roll predecessor not', () => {
     let state = group();

@@ -228,6 +228,28 @@ describe('plugin instrumentation', () => {
     expect(seen).toBe(traceparentOf(spans[0]!.spanContext));
   });
 
+  it('keeps the key roller, tracing its calls, and adds none where the plugin has none', async () => {
+    const { provider, spans } = fakeTracerProvider();
+    trace.setGlobalTracerProvider(provider);
+    const calls: string[] = [];
+    const instrumented = instrumentSigner({
+      ...signer,
+      keyRoller: {
+        rolloverTiming: () => (calls.push('timing'), Promise.resolve({ mode: 'held' as const })),
+        startRoll: () => Promise.reject(new Error('not in this test')),
+        activateSuccessor: () => Promise.resolve(),
+        removeKeys: (_zone, tags) => (calls.push(`remove ${tags.join(',')}`), Promise.resolve()),
+      },
+    });
+    expect(await instrumented.keyRoller?.rolloverTiming('example.test.', {})).toEqual({
+      mode: 'held',
+    });
+    await instrumented.keyRoller?.removeKeys('example.test.', [1, 2], {});
+    expect(calls).toEqual(['timing', 'remove 1,2']);
+    expect(spans.map((span) => span.name)).toEqual(['signer.rolloverTiming', 'signer.removeKeys']);
+    expect('keyRoller' in instrumentSigner(signer)).toBe(false);
+  });
+
   it('wraps a parent channel, keeping only the request methods it has', async () => {
     const { provider, spans } = fakeTracerProvider();
     trace.setGlobalTracerProvider(provider);

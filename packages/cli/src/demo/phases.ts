@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventLog, KeyRole, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { zoneStream } from '@chorus/core';
-import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
+import { canonicalName, computeDs, dsIdentity, query } from '@chorus/dns';
 import { defineZone, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
@@ -100,7 +100,12 @@ async function waitFor<T>(
 
 /** 1. A fresh lab: the demo starts from example.test signed by BIND alone. */
 export async function freshLab(
-  options: { directory?: string; addressPrefix?: string; ttl?: number },
+  options: {
+    directory?: string;
+    addressPrefix?: string;
+    ttl?: number;
+    keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
+  },
   io: CliIo,
   say: Say,
 ): Promise<DemoLab> {
@@ -115,6 +120,7 @@ export async function freshLab(
     ...directoryOption,
     ...(options.addressPrefix === undefined ? {} : { addressPrefix: options.addressPrefix }),
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    ...(options.keyLifetimes === undefined ? {} : { keyLifetimes: options.keyLifetimes }),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -249,6 +255,21 @@ export function startTraffic(lab: DemoLab, observers: DemoObservers): TrafficMon
   return traffic;
 }
 
+/**
+ * The worst moment for a roll: every validating resolver caches the DNSKEY RRsets as they are
+ * just before the successor appears. A roll that lets the successor sign before those copies
+ * expire makes these resolvers fail for real (SERVFAIL), not only in the observers' cache model.
+ */
+async function primeResolverCaches(lab: DemoLab, say: Say): Promise<void> {
+  for (const resolver of lab.status.resolvers)
+    await query({ address: resolver.address, port: resolver.port }, lab.zone, 'DNSKEY', {
+      recursionDesired: true,
+      timeoutMs: 2000,
+      retries: 0,
+    }).catch(() => undefined);
+  say(`primed ${lab.status.resolvers.length} resolvers with the DNSKEY RRsets before the roll`);
+}
+
 /** 5. The scenario, one process at a time; then the caches of the last change run out. */
 export async function runScenario(
   log: EventLog<ZoneEvent>,
@@ -258,6 +279,7 @@ export async function runScenario(
 ): Promise<void> {
   for (const { kind, signerId, role } of options.scenario.steps) {
     options.say(`${kind} ${signerId}`);
+    if (role) await primeResolverCaches(lab, options.say);
     retirement.current = { kind, signerId };
     await requestAndFollow(log, lab.zone, kind, signerId, options.io, {
       json: false,

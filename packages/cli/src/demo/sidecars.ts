@@ -25,6 +25,8 @@ export function sidecarConfigFor(
             tsigKeyFile: server.tsig.keyFile,
             rndc: { configFile: control.configFile },
             keyDirectory: server.keys.path,
+            // named-checkconf reads the dnssec-policy timing from it (key rolls).
+            namedConfigFile: server.configFile,
           },
         }
       : control.kind === 'powerdns-api'

@@ -5,6 +5,7 @@ import {
   type CallOptions,
   type DsData,
   type ParentChannel,
+  type KeyRoller,
   type Signer,
 } from '@chorus/core';
 import { recordPluginCall, type CallOutcome } from './metrics.js';
@@ -69,6 +70,21 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
       fn,
     );
   const close = signer.close?.bind(signer);
+  const roller = signer.keyRoller;
+  const keyRoller: KeyRoller | undefined = roller && {
+    rolloverTiming: (zone, callOptions) =>
+      call('rolloverTiming', zone, callOptions, (o) => roller.rolloverTiming(zone, o)),
+    startRoll: (zone, role, predecessors, callOptions) =>
+      call('startRoll', zone, callOptions, (o) => roller.startRoll(zone, role, predecessors, o), {
+        'chorus.key.role': role,
+      }),
+    activateSuccessor: (zone, successor, predecessors, callOptions) =>
+      call('activateSuccessor', zone, callOptions, (o) =>
+        roller.activateSuccessor(zone, successor, predecessors, o),
+      ),
+    removeKeys: (zone, keyTags, callOptions) =>
+      call('removeKeys', zone, callOptions, (o) => roller.removeKeys(zone, keyTags, o)),
+  };
   return {
     get specificationVersion() {
       return signer.specificationVersion;
@@ -96,6 +112,7 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
         'chorus.changes': plan.changes.length,
       }),
     ...(close ? { close } : {}),
+    ...(keyRoller ? { keyRoller } : {}),
   };
 }
 

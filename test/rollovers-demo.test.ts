@@ -1,0 +1,118 @@
+/**
+ * `chorus demo --scenario rollovers` on its own lab: the group of three, then a ZSK roll at Knot
+ * (server-timed), PowerDNS (held) and BIND (server-timed), every resolver primed with the DNSKEY
+ * RRsets just before each roll. Glitch-free with every wait honoured; and the negative control,
+ * which skips the DNSKEY wait of ROLL-ZSK, must make a real validating resolver fail (SERVFAIL)
+ * and be named by the observers as I3.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoCommand, type CliIo } from '@chorus/cli';
+import { labDown } from '@chorus/lab';
+
+// CHORUS_TEST_ROLLOVERS_PREFIX lets several test runs share one machine without colliding.
+const PREFIX = process.env.CHORUS_TEST_ROLLOVERS_PREFIX ?? '127.58.0';
+const TTL = 10;
+const DEMO_TIMEOUT_MS = 9 * 60_000;
+
+interface DemoJson {
+  ok: boolean;
+  processes: { kind: string; signerId: string; steps: { name: string }[] }[];
+  traffic: { queries: number; failures: { resolver: string; rcode: string }[] };
+  observers: {
+    violations: { invariant: string; providers: string[] }[];
+    validationFailures: { provider?: string }[];
+    disagreements: unknown[];
+  };
+  parent: { asExpected: boolean };
+  report: string;
+}
+
+const directories: string[] = [];
+afterAll(async () => {
+  for (const directory of directories) {
+    await labDown({ directory }).catch(() => undefined);
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+async function runDemo(
+  extra: string[],
+): Promise<{ code: number; result: DemoJson; stderr: string }> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-rollovers-'));
+  directories.push(directory);
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+  };
+  try {
+    const code = await demoCommand(
+      [
+        '--scenario',
+        'rollovers',
+        '--dir',
+        directory,
+        '--address-prefix',
+        PREFIX,
+        '--ttl',
+        String(TTL),
+        '--json',
+        ...extra,
+      ],
+      io,
+    );
+    return { code, result: JSON.parse(stdout) as DemoJson, stderr };
+  } finally {
+    await labDown({ directory }).catch(() => undefined);
+  }
+}
+
+const ROLLS = ['roll-zsk knot', 'roll-zsk powerdns', 'roll-zsk bind'];
+
+describe('the rollovers demo, watched', () => {
+  it(
+    'rolls a ZSK at each of the three signers with no glitch and no resolver failure',
+    async () => {
+      const { code, result, stderr } = await runDemo([]);
+      expect(result.processes.map((process) => `${process.kind} ${process.signerId}`)).toEqual([
+        'add-signer powerdns',
+        'add-signer knot',
+        ...ROLLS,
+      ]);
+      expect(stderr).toContain('primed');
+      expect(result.traffic.queries).toBeGreaterThan(1000);
+      expect(result.traffic.failures).toEqual([]);
+      expect(result.observers.violations).toEqual([]);
+      expect(result.observers.validationFailures).toEqual([]);
+      expect(result.observers.disagreements).toEqual([]);
+      expect(result.parent.asExpected).toBe(true);
+      expect(code).toBe(0);
+      const html = await readFile(result.report, 'utf8');
+      expect(html).toContain('roll-zsk');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  it(
+    'negative control: skipping the DNSKEY wait of ROLL-ZSK makes a real resolver fail, and the observers name I3',
+    async () => {
+      const { code, result } = await runDemo(['--unsafe-skip-wait', 'roll-zsk/sync-dnskeys']);
+      expect(code).toBe(1);
+      // The held roll (PowerDNS) activates its successor while primed caches lack it.
+      const servfails = result.traffic.failures.filter((failure) => failure.rcode === 'SERVFAIL');
+      expect(servfails.length).toBeGreaterThan(0);
+      expect(
+        result.observers.violations.some(
+          (violation) => violation.invariant === 'I3' && violation.providers.includes('powerdns'),
+        ),
+      ).toBe(true);
+      const html = await readFile(result.report, 'utf8');
+      expect(html).toContain('SKIPPED');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+});
