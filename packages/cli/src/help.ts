@@ -81,11 +81,23 @@ ${DIRECTORY_OPTION}
                           by hand, e.g. nsupdate with the parent's TSIG key)
   --registry-interval-ms N
                           time between two scans of a zone by the agent (default: 1000)
+  --key-lifetimes zsk=DURATION,ksk=DURATION
+                          let the BIND and Knot signers roll their own keys after this
+                          lifetime (either role or both; DURATION like 120, 120s, 5m, 1h,
+                          2d; default: unlimited, keys roll only on request). BIND refuses
+                          lifetimes shorter than a rollover takes: with TTL 30 at least
+                          111 s for a ZSK and 51 s for a KSK. A KSK roll waits for the DS
+                          at the parent (rndc dnssec -checkds). The status shows them
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
-Example:
+The BIND signer's dnssec-policy pre-publishes a new key for dnskey-ttl + publish-safety 15 +
+zone-propagation-delay 5 (50 s at TTL 30) before it signs with it, and (at TTL 30) keeps
+signatures valid for 10 minutes, so that a retired ZSK leaves the zone within two minutes.
+
+Examples:
   chorus lab up --zones example.test,shop.test --ttl 10
+  chorus lab up --key-lifetimes zsk=5m,ksk=1h
 `;
 
 export const LAB_STATUS_HELP = `Usage: chorus lab status [options]

@@ -5,12 +5,18 @@
  * Zones are dynamic (allow-update by TSIG) with `dnssec-policy` and no inline-signing: the only
  * 9.18 set-up in which foreign DNSKEYs can be added later (nameservers.md §2.2). The
  * `bind-inline-signing` trap turns inline-signing on, and nothing else.
+ *
+ * The signers' policy is timed so that a ZSK roll completes in minutes: BIND pre-publishes a
+ * successor for dnskey-ttl + publish-safety + zone-propagation-delay (50 s at TTL 30, more than
+ * the group's DNSKEY wait: key watch 2 s + DprpC 2 s + TTL 30 s + margin 2 s), and removes the
+ * predecessor once the successor's signatures cover the zone, which with short signature
+ * validity takes about a minute more instead of BIND's default nine days.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createBindZoneKeys, DNSSEC_POLICY_NAME, type BindPrograms } from './bind-keys.js';
 import { reportedVersion } from './commands.js';
-import { RNDC_PORT } from './config.js';
+import { RNDC_PORT, type KeyLifetimes, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { toolSucceeds } from './readiness.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
@@ -39,6 +45,8 @@ export interface BindConfigOptions {
   role: 'parent' | 'signer' | 'trap';
   /** `inline-signing yes` (the trap) instead of `no`. */
   inlineSigning: boolean;
+  /** Automatic key lifetimes (signers and traps only); absent: `lifetime unlimited`. */
+  keyLifetimes?: KeyLifetimes;
   zones: BindZone[];
   keyDirectory: string;
   tsigKeyName: string;
@@ -52,11 +60,117 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** The timing of the signers' dnssec-policy, in seconds (the parent keeps BIND's defaults). */
+export interface BindPolicyTiming {
+  dnskeyTtl: number;
+  maxZoneTtl: number;
+  publishSafety: number;
+  retireSafety: number;
+  zonePropagationDelay: number;
+  parentDsTtl: number;
+  parentPropagationDelay: number;
+  /** null: BIND's defaults (validity 14 days, refresh 5 days, so a ZSK retires over 9 days). */
+  signatures: { validity: number; refresh: number; jitter: number } | null;
+}
+
+/**
+ * A signer's signatures are valid max(600 s, 20 TTL) and refreshed when ~90% of that is left:
+ * BIND then replaces every signature within about a tenth of the validity (its sign delay), so
+ * a retired ZSK leaves the zone in minutes. BIND refuses a refresh above 90% of the validity.
+ */
+function signatureTiming(ttl: number): NonNullable<BindPolicyTiming['signatures']> {
+  const validity = Math.max(600, 20 * ttl);
+  const signDelay = Math.ceil(validity / 10) + 10;
+  return { validity, refresh: validity - signDelay, jitter: 10 };
+}
+
+export function bindPolicyTiming(ttl: number, role: BindConfigOptions['role']): BindPolicyTiming {
+  return {
+    dnskeyTtl: ttl,
+    // The parent's keys never roll, so its policy accepts any TTL.
+    maxZoneTtl: role === 'parent' ? 86400 : ttl,
+    // Ipub = ttl + 20 s: covers the lab group's DNSKEY wait (2 s watch + 2 s DprpC + TTL + 2 s).
+    publishSafety: 15,
+    retireSafety: 5,
+    zonePropagationDelay: 5,
+    parentDsTtl: ttl,
+    parentPropagationDelay: 5,
+    signatures: role === 'parent' ? null : signatureTiming(ttl),
+  };
+}
+
+/**
+ * The shortest lifetimes BIND 9.18 accepts for this policy (named-checkconf: "key lifetime is
+ * shorter than the time it takes to do a rollover"): longer than the pre-publication interval
+ * and than the role's retire interval. Measured against named-checkconf 9.18.49.
+ */
+export function bindMinimumLifetimes(timing: BindPolicyTiming): { zsk: number; ksk: number } {
+  const ipub = timing.dnskeyTtl + timing.publishSafety + timing.zonePropagationDelay;
+  const signDelay = timing.signatures
+    ? timing.signatures.validity - timing.signatures.refresh
+    : (14 - 5) * 86400;
+  const zskRetire =
+    signDelay + timing.maxZoneTtl + timing.retireSafety + timing.zonePropagationDelay;
+  const kskRetire = timing.parentDsTtl + timing.parentPropagationDelay + timing.retireSafety;
+  return { zsk: Math.max(ipub, zskRetire) + 1, ksk: Math.max(ipub, kskRetire) + 1 };
+}
+
+/** Refuses a key lifetime BIND would refuse, explaining the minimum. Before anything runs. */
+export function checkBindKeyLifetimes(config: Pick<LabConfig, 'ttl' | 'keyLifetimes'>): void {
+  const timing = bindPolicyTiming(config.ttl, 'signer');
+  const minimum = bindMinimumLifetimes(timing);
+  const ipub = `dnskey-ttl ${timing.dnskeyTtl} + publish-safety ${timing.publishSafety} + zone-propagation-delay ${timing.zonePropagationDelay}`;
+  const signatures = timing.signatures!;
+  const explain = {
+    zsk: `longer than both the pre-publication interval (${ipub}) and the ZSK retire interval (sign delay ${signatures.validity - signatures.refresh} = signatures-validity ${signatures.validity} - signatures-refresh ${signatures.refresh}, + max-zone-ttl ${timing.maxZoneTtl} + retire-safety ${timing.retireSafety} + zone-propagation-delay ${timing.zonePropagationDelay})`,
+    ksk: `longer than both the pre-publication interval (${ipub}) and the KSK retire interval (parent-ds-ttl ${timing.parentDsTtl} + parent-propagation-delay ${timing.parentPropagationDelay} + retire-safety ${timing.retireSafety})`,
+  };
+  for (const role of ['zsk', 'ksk'] as const) {
+    const seconds = config.keyLifetimes?.[`${role}Seconds`];
+    if (seconds === undefined || seconds >= minimum[role]) continue;
+    throw new LabError(
+      `a ${role.toUpperCase()} lifetime of ${seconds} s is too short for the lab's BIND signer (TTL ${config.ttl} s): BIND 9.18 refuses a policy whose ${role.toUpperCase()} lifetime is shorter than the time a rollover takes, so it must be at least ${minimum[role]} s, i.e. ${explain[role]}`,
+    );
+  }
+}
+
+function lifetime(seconds: number | undefined): string {
+  return seconds === undefined ? 'unlimited' : String(seconds);
+}
+
+function policyStatement(options: BindConfigOptions): string[] {
+  const timing = bindPolicyTiming(options.ttl, options.role);
+  // The parent's keys never roll.
+  const lifetimes = options.role === 'parent' ? undefined : options.keyLifetimes;
+  const signatures = timing.signatures
+    ? [
+        `  signatures-validity ${timing.signatures.validity};`,
+        `  signatures-refresh ${timing.signatures.refresh};`,
+        `  signatures-jitter ${timing.signatures.jitter};`,
+      ]
+    : [];
+  return [
+    `dnssec-policy ${quoted(DNSSEC_POLICY_NAME)} {`,
+    '  keys {',
+    `    ksk key-directory lifetime ${lifetime(lifetimes?.kskSeconds)} algorithm ecdsap256sha256;`,
+    `    zsk key-directory lifetime ${lifetime(lifetimes?.zskSeconds)} algorithm ecdsap256sha256;`,
+    '  };',
+    `  dnskey-ttl ${timing.dnskeyTtl};`,
+    `  max-zone-ttl ${timing.maxZoneTtl};`,
+    `  publish-safety ${timing.publishSafety};`,
+    `  retire-safety ${timing.retireSafety};`,
+    '  purge-keys 1d;',
+    `  zone-propagation-delay ${timing.zonePropagationDelay};`,
+    `  parent-ds-ttl ${timing.parentDsTtl};`,
+    `  parent-propagation-delay ${timing.parentPropagationDelay};`,
+    ...signatures,
+    '};',
+  ];
+}
+
 /** named.conf; it includes the key files, so it holds no secret itself. */
 export function namedConfig(options: BindConfigOptions): string {
-  const { ttl } = options;
-  // Short timings so that BIND's own key states move in seconds, not hours.
-  const maxZoneTtl = options.role === 'parent' ? 86400 : ttl;
+  if (options.role !== 'parent') checkBindKeyLifetimes(options);
   const zones = options.zones.map((zone) =>
     [
       `zone ${quoted(zone.zone)} {`,
@@ -73,20 +187,7 @@ export function namedConfig(options: BindConfigOptions): string {
     `include ${quoted(options.tsigKeyFile)};`,
     `include ${quoted(options.rndcKeyFile)};`,
     '',
-    `dnssec-policy ${quoted(DNSSEC_POLICY_NAME)} {`,
-    '  keys {',
-    '    ksk key-directory lifetime unlimited algorithm ecdsap256sha256;',
-    '    zsk key-directory lifetime unlimited algorithm ecdsap256sha256;',
-    '  };',
-    `  dnskey-ttl ${ttl};`,
-    `  max-zone-ttl ${maxZoneTtl};`,
-    '  publish-safety 5;',
-    '  retire-safety 5;',
-    '  purge-keys 1d;',
-    '  zone-propagation-delay 5;',
-    `  parent-ds-ttl ${ttl};`,
-    '  parent-propagation-delay 5;',
-    '};',
+    ...policyStatement(options),
     '',
     'options {',
     `  directory ${quoted(options.directory)};`,
@@ -145,7 +246,7 @@ function rndcControl(server: LabServer) {
 }
 
 /** named.conf, rndc.conf and the rndc key; the key directory, 0700 (it holds private keys). */
-async function writeBindConfig(server: LabServer, ttl: number): Promise<void> {
+async function writeBindConfig(server: LabServer, config: LabConfig): Promise<void> {
   const control = rndcControl(server);
   await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
   await chmod(server.keys.path, 0o700);
@@ -163,8 +264,9 @@ async function writeBindConfig(server: LabServer, ttl: number): Promise<void> {
       server.configFile,
       namedConfig({
         ...options,
-        ttl,
+        ttl: config.ttl,
         role: server.role,
+        ...(config.keyLifetimes ? { keyLifetimes: config.keyLifetimes } : {}),
         ...bindSettings(server.id),
         zones: server.zones.map((zone) => ({
           zone: stripDot(zone),
@@ -193,7 +295,7 @@ function bindPrograms(programs: Programs): BindPrograms {
  * it later), then keys. The parent publishes no CDS.
  */
 async function prepareBind(server: LabServer, { config, programs }: PrepareContext) {
-  await writeBindConfig(server, config.ttl);
+  await writeBindConfig(server, config);
   const isParent = server.role === 'parent';
   if (!isParent) {
     await Promise.all(

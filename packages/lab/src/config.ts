@@ -23,6 +23,17 @@ export interface LabOptions {
    * Default true; `{ intervalMs }` sets the time between scans (default 1000 ms).
    */
   registryAgent?: boolean | { intervalMs?: number };
+  /**
+   * Automatic key lifetimes in seconds for the signers that roll on their own (BIND, Knot).
+   * Default: unlimited (keys roll only when asked). `parseKeyLifetimes` reads `zsk=5m,ksk=1h`.
+   */
+  keyLifetimes?: KeyLifetimes;
+}
+
+/** Key lifetimes in seconds; an absent role keeps its keys for ever. */
+export interface KeyLifetimes {
+  zskSeconds?: number;
+  kskSeconds?: number;
 }
 
 export const LAB_DEFAULTS = {
@@ -99,7 +110,7 @@ export interface LabConfig {
    * Automatic key lifetimes for the servers that roll on their own (BIND dnssec-policy, Knot
    * policy), in seconds; absent: unlimited (no server-initiated rolls).
    */
-  keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
+  keyLifetimes?: KeyLifetimes;
   addresses: Record<ServerId | ResolverId | RegistryAgentId, string>;
 }
 
@@ -168,12 +179,63 @@ export function validateZones(zones: readonly string[]): string[] {
   return result;
 }
 
+/** Ten years: a longer lifetime is `unlimited` in all but name. */
+const MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 86400;
+const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+const KEY_LIFETIMES_FORMAT =
+  'expected zsk=DURATION,ksk=DURATION (either or both), DURATION like 120, 120s, 5m, 1h or 2d';
+
+/** `120`, `120s`, `5m`, `1h`, `2d` in seconds; undefined when the text is not such a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})\s*([smhd]?)$/i.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
+}
+
+/** `zsk=5m,ksk=1h` (either or both) as key lifetimes. Throws LabError naming the bad part. */
+export function parseKeyLifetimes(text: string): KeyLifetimes {
+  const result: KeyLifetimes = {};
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.every((part) => part === ''))
+    throw new LabError(`invalid key lifetimes ${JSON.stringify(text)}: ${KEY_LIFETIMES_FORMAT}`);
+  for (const part of parts) {
+    const match = /^(zsk|ksk)\s*=\s*(.*)$/i.exec(part);
+    const seconds = match ? parseDuration(match[2]!) : undefined;
+    if (!match || seconds === undefined)
+      throw new LabError(
+        `invalid key lifetime ${JSON.stringify(part)} in ${JSON.stringify(text)}: ${KEY_LIFETIMES_FORMAT}`,
+      );
+    const key = match[1]!.toLowerCase() === 'zsk' ? 'zskSeconds' : 'kskSeconds';
+    if (result[key] !== undefined)
+      throw new LabError(
+        `invalid key lifetimes ${JSON.stringify(text)}: ${match[1]} is given twice`,
+      );
+    result[key] = seconds;
+  }
+  return validateKeyLifetimes(result);
+}
+
+/** Whole seconds from 1 s to ten years per role; the servers check their own minimums. */
+function validateKeyLifetimes(lifetimes: KeyLifetimes): KeyLifetimes {
+  const result: KeyLifetimes = {};
+  for (const [key, role] of [
+    ['zskSeconds', 'ZSK'],
+    ['kskSeconds', 'KSK'],
+  ] as const) {
+    const value = lifetimes[key];
+    if (value === undefined) continue;
+    result[key] = validateInteger(value, `${role} lifetime (s)`, 1, MAX_KEY_LIFETIME_SECONDS);
+  }
+  return result;
+}
+
 export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
   const addresses = Object.fromEntries(
     Object.entries(HOST_NUMBER).map(([id, host]) => [id, `${addressPrefix}.${host}`]),
   ) as Record<ServerId | ResolverId | RegistryAgentId, string>;
   const agent = options.registryAgent ?? LAB_DEFAULTS.registryAgent;
+  const keyLifetimes = validateKeyLifetimes(options.keyLifetimes ?? {});
   return {
     directory: path.resolve(options.directory ?? defaultLabDirectory()),
     addressPrefix,
@@ -193,6 +255,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
               3_600_000,
             ),
           },
+    ...(Object.keys(keyLifetimes).length > 0 ? { keyLifetimes } : {}),
     addresses,
   };
 }

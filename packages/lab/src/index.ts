@@ -8,10 +8,12 @@ export {
   SIGNER_IDS,
   TRAP_IDS,
   defaultLabDirectory,
+  parseDuration,
+  parseKeyLifetimes,
   resolveLabConfig,
   validateZones,
 } from './config.js';
-export type { LabConfig, LabOptions } from './config.js';
+export type { KeyLifetimes, LabConfig, LabOptions } from './config.js';
 export { findProgram } from './commands.js';
 export { checkPrograms } from './programs.js';
 export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, SERVER_KINDS } from './server-kinds.js';

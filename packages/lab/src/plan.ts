@@ -11,6 +11,7 @@ import {
   TRAP_IDS,
   type LabConfig,
 } from './config.js';
+import { checkBindKeyLifetimes } from './bind.js';
 import { LabError } from './errors.js';
 import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import { TSIG_ALGORITHM } from './secrets.js';
@@ -110,6 +111,8 @@ export function planLab(
   registryAgentCommand: readonly string[] = defaultRegistryAgentCommand(),
 ): LabStatus {
   const { directory, port, addresses } = config;
+  // Before anything runs: BIND would refuse to start on a too-short lifetime.
+  checkBindKeyLifetimes(config);
   const serverIds: ServerId[] = ['parent', ...SIGNER_IDS, ...(config.traps ? TRAP_IDS : [])];
   const servers = serverIds.map((id) => planServer(id, config, programs));
   const stub = (zone: string, server: ServerId): StubZone => ({
@@ -164,6 +167,7 @@ export function planLab(
     addressPrefix: config.addressPrefix,
     port,
     ttl: config.ttl,
+    ...(config.keyLifetimes ? { keyLifetimes: { ...config.keyLifetimes } } : {}),
     traps: config.traps,
     parentZone: PARENT_ZONE,
     zones: [...config.zones],

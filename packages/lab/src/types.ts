@@ -198,6 +198,8 @@ export interface LabStatus {
   port: number;
   /** Default TTL of every record the lab creates, in seconds. */
   ttl: number;
+  /** Automatic key lifetimes of the signers that roll on their own (`up --key-lifetimes`); absent: unlimited. */
+  keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
   parentZone: string;
   /** The lab's signed zones, served identically by every signer. */
   zones: string[];

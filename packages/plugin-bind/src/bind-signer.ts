@@ -39,13 +39,9 @@ import {
 import { bindCapabilities } from './capabilities.js';
 import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
 import { readZoneKeyFiles, type BindKeyFile } from './key-files.js';
-import {
-  Rndc,
-  summarizeStates,
-  type CheckDsOutput,
-  type DnssecStatus,
-  type DnssecStatusKey,
-} from './rndc.js';
+import { BindKeyRoller } from './key-roller.js';
+import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
+import { Rndc, type CheckDsOutput, type DnssecStatus } from './rndc.js';
 
 export const BIND_PLUGIN_KIND = 'bind';
 
@@ -60,15 +56,6 @@ export interface CheckDsInput {
 
 export interface CheckDsResult extends CheckDsOutput {
   zone: ZoneName;
-}
-
-/** DNSKEY states in which BIND publishes the key (rndc `- dnskey:` line). */
-const SERVED_DNSKEY_STATES = new Set(['rumoured', 'omnipresent']);
-
-/** An own key as both sources see it: the key file and the rndc block. */
-interface OwnKey {
-  file: BindKeyFile;
-  status: DnssecStatusKey;
 }
 
 function endpoint(entry: { address: string; port?: number }): NameServer {
@@ -94,6 +81,8 @@ export class BindSigner implements Signer {
   readonly id: string;
   readonly capabilities: SignerCapabilities = bindCapabilities;
   readonly nameServers: readonly NameServer[];
+  /** Server-timed: BIND's dnssec-policy times every step once `rndc dnssec -rollover` starts it. */
+  readonly keyRoller: BindKeyRoller;
 
   readonly #config: BindConfig;
   readonly #logger: Logger;
@@ -108,6 +97,15 @@ export class BindSigner implements Signer {
     this.#server = endpoint(config.server);
     this.nameServers = Object.freeze((config.nameServers ?? [config.server]).map(endpoint));
     this.#rndc = new Rndc(config.rndc, logger);
+    this.keyRoller = new BindKeyRoller({
+      signerId: this.id,
+      config,
+      rndc: this.#rndc,
+      logger,
+      ownKeys: async (zone, options) => (await this.#ownKeys(zone, options)).keys,
+      servedDnskeys: async (zone, options) =>
+        (await this.readApex(zone, options)).dnskey?.records ?? [],
+    });
   }
 
   #tsigKey(): Promise<TsigKey> {
@@ -229,25 +227,15 @@ export class BindSigner implements Signer {
   }
 
   /** BIND's own keys that it publishes (DNSKEY state rumoured or omnipresent), with their states. */
+  /**
+   * During a roll this lists the successor from its publication (`dnskey rumoured`) and the
+   * predecessor until BIND withdraws it (`dnskey unretentive`); the states change at every step.
+   */
   async listOwnKeys(zone: ZoneName, options: CallOptions): Promise<SigningKey[]> {
     const name = normalizeName(zone);
     throwIfAborted(options.signal, `listOwnKeys ${name}`);
     const { keys } = await this.#ownKeys(name, options);
-    return keys
-      .filter(({ status }) => {
-        const dnskeyState = status.states.find(([state]) => state === 'dnskey')?.[1];
-        return dnskeyState === undefined || SERVED_DNSKEY_STATES.has(dnskeyState);
-      })
-      .map(({ file, status }): SigningKey => {
-        const summary = summarizeStates(status.states);
-        return {
-          role: status.role,
-          algorithm: file.dnskey.algorithm,
-          keyTag: keyTag(file.dnskey),
-          dnskey: file.dnskey,
-          ...(summary ? { state: summary } : {}),
-        };
-      });
+    return keys.filter(isPublished).map(toSigningKey);
   }
 
   async readApex(zone: ZoneName, options: CallOptions): Promise<ApexSnapshot> {

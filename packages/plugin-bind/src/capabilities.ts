@@ -1,7 +1,8 @@
-import { can, type SignerCapabilities } from '@chorus/core';
+import { can, cannot, type SignerCapabilities } from '@chorus/core';
 
 // The behaviour below was measured on BIND 9.18.49 (Debian 12) for the Chorus reference notes
 // (nameservers.md §2, "Last verified" dates in each reason) and again by this plugin's lab tests.
+// Key rolls were measured in the lab (test/lab/key-roll.test.ts) on 2026-12-02.
 const ARM_REFERENCE = 'https://bind9.readthedocs.io/en/v9.18.48/reference.html';
 const ARM_MANPAGES = 'https://bind9.readthedocs.io/en/v9.18.48/manpages.html';
 const ARM_DNSSEC_GUIDE = 'https://bind9.readthedocs.io/en/v9.18.48/dnssec-guide.html';
@@ -11,6 +12,9 @@ const ARM_DNSSEC_GUIDE = 'https://bind9.readthedocs.io/en/v9.18.48/dnssec-guide.
  * dnssec-policy and `inline-signing no`; `checkZone` refuses anything else.
  */
 export const bindCapabilities: SignerCapabilities = {
+  'algorithm-roll': cannot(
+    'group algorithm rollover (standards §7.6) is not implemented in Chorus yet: a group keeps one algorithm, and every signer would have to declare this capability',
+  ),
   'apex-ns-manage': can(
     'DNS UPDATE (TSIG) adds and deletes single apex NS records. Last verified 2026-11-22 with BIND 9.18.49',
   ),
@@ -26,8 +30,16 @@ export const bindCapabilities: SignerCapabilities = {
     'DNS UPDATE (TSIG) adds and deletes single DNSKEY records on a dynamic zone without inline-signing; BIND signs the DNSKEY RRset with its own KSK and keeps the keys across restarts (journal). RRset-wide deletes are REFUSED and deletes of its own keys are silently ignored, so only single RRs are sent (nameservers.md §2.2, §2.3). Last verified 2026-11-22 with BIND 9.18.49',
     ARM_MANPAGES,
   ),
+  'key-hold-published': cannot(
+    'dnssec-policy activates a successor after its own pre-publication interval (dnskey-ttl + publish-safety + zone-propagation-delay) and removes the predecessor on its own schedule; rndc has no way to hold a key published and inactive. Chorus reads that interval (rolloverTiming, server-timed) and refuses a group whose DNSKEY wait it does not cover. Last verified 2026-12-02 with BIND 9.18.49',
+    ARM_REFERENCE,
+  ),
   'key-list': can(
     'own keys are the `K<zone>+<alg>+<tag>.key` files with a `.private` in the key-directory, cross-checked with `rndc dnssec -status`, which lists only own keys with their roles and states (nameservers.md §2.5, §2.6). Last verified 2026-11-22 with BIND 9.18.49',
+    ARM_MANPAGES,
+  ),
+  'key-roll': can(
+    '`rndc dnssec -rollover -key TAG ZONE` starts a roll (rndc exits 0 on "no matching key found", so its answer is parsed); BIND creates and publishes the successor within a second, and startRoll returns it once rndc, the key files and the served DNSKEY RRset show it (nameservers.md §2.5). Last verified 2026-11-22 with BIND 9.18.49',
     ARM_MANPAGES,
   ),
   'own-cds-publish': can(

@@ -57,6 +57,13 @@ export interface BindConfig {
   rndc: BindRndcConfig;
   /** The zones' `key-directory`, where BIND keeps `K<zone>+<alg>+<tag>.{key,private,state}`. */
   keyDirectory: string;
+  /**
+   * BIND's named.conf, read with `named-checkconf -px` for the timing of the zone's
+   * dnssec-policy. Needed for key rolls (`keyRoller.rolloverTiming`); optional otherwise.
+   */
+  namedConfigFile?: string;
+  /** The named-checkconf program. Default `named-checkconf` from PATH. */
+  namedCheckconfBinary?: string;
 }
 
 export const DEFAULT_DNS_PORT = 53;
@@ -98,6 +105,8 @@ const schema = object(
     tsigKeyFile: filePath({ mustExist: true }),
     rndc,
     keyDirectory: filePath(),
+    namedConfigFile: optional(filePath()),
+    namedCheckconfBinary: optional(text()),
   },
   { secretHint: SECRET_HINT },
 );
@@ -113,6 +122,7 @@ const schema = object(
  *   tsigKeyFile: '/etc/chorus/bind-ddns.key',
  *   rndc: { configFile: '/etc/bind/rndc.conf' },
  *   keyDirectory: '/var/lib/bind/keys',
+ *   namedConfigFile: '/etc/bind/named.conf',
  * });
  */
 export const parseBindConfig: ConfigParser<BindConfig> = configParser(schema, SOURCE);

@@ -181,6 +181,27 @@ export function parseCheckDs(
   };
 }
 
+/** What `rndc dnssec -rollover` reported: the key and when its roll begins. */
+export interface RolloverOutput {
+  keyTag: number;
+  /** As BIND printed it, in the server's time zone, e.g. `02-Dec-2026 07:14:18.000`. */
+  scheduledAt: string;
+}
+
+/**
+ * Parses `rndc dnssec -rollover`: `Key 41221: Rollover scheduled on 02-Dec-2026 07:14:18.000`.
+ * Anything else, such as `Error executing rollover command: no matching key found` (exit 0),
+ * is a SignerCommandError.
+ */
+export function parseRollover(
+  text: string,
+  command: string[] = ['rndc', 'dnssec', '-rollover'],
+): RolloverOutput {
+  const match = /^Key\s+(\d+):\s*Rollover scheduled on\s+(.+)$/m.exec(text.trim());
+  if (!match || /error/i.test(text)) throw outputError(command, text);
+  return { keyTag: Number(match[1]), scheduledAt: match[2]!.trim() };
+}
+
 /** Text that means the control channel could not be reached: worth retrying later. */
 const UNREACHABLE =
   /connect failed|connection refused|timed out|network is unreachable|host is unreachable|no route to host/i;
@@ -258,5 +279,18 @@ export class Rndc {
     args.push(input.state, rndcZoneArgument(zone));
     const { stdout, command } = await this.run(args, options);
     return parseCheckDs(stdout, command);
+  }
+
+  /** `rndc dnssec -rollover -key TAG [-alg ALG] ZONE`: BIND rolls that key from now on. */
+  async rollover(
+    zone: string,
+    key: { keyTag: number; algorithm?: number | undefined },
+    options: CallOptions = {},
+  ): Promise<RolloverOutput> {
+    const args = ['dnssec', '-rollover', '-key', String(key.keyTag)];
+    if (key.algorithm !== undefined) args.push('-alg', String(key.algorithm));
+    args.push(rndcZoneArgument(zone));
+    const { stdout, command } = await this.run(args, options);
+    return parseRollover(stdout, command);
   }
 }

@@ -8,9 +8,12 @@ import {
   labRestart,
   labStatus,
   labUp,
+  LabError,
+  parseKeyLifetimes,
   registryAgentConfigFile,
   runRegistryAgentProcess,
   SERVER_IDS,
+  type KeyLifetimes,
   type LabStatus,
   type ServerId,
 } from '@chorus/lab';
@@ -56,10 +59,22 @@ function formatRegistryAgent(status: LabStatus): string[] {
   ];
 }
 
+/** `key lifetimes: ZSK 120 s, KSK unlimited`, or nothing when every key lives for ever. */
+function formatKeyLifetimes(status: LabStatus): string[] {
+  const lifetimes = status.keyLifetimes;
+  if (!lifetimes) return [];
+  const describe = (seconds: number | undefined) =>
+    seconds === undefined ? 'unlimited' : `${seconds} s`;
+  return [
+    '',
+    `key lifetimes (BIND and Knot signers roll on their own): ZSK ${describe(lifetimes.zskSeconds)}, KSK ${describe(lifetimes.kskSeconds)}`,
+  ];
+}
+
 /** The status table, plus the registry agent and what is wrong with each trap server. */
 function formatStatus(status: LabStatus): string {
   const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
-  const lines = formatRegistryAgent(status);
+  const lines = [...formatKeyLifetimes(status), ...formatRegistryAgent(status)];
   if (traps.length > 0) {
     lines.push(
       '',
@@ -87,6 +102,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     traps: { type: 'boolean' },
     'no-registry-agent': { type: 'boolean' },
     'registry-interval-ms': { type: 'string' },
+    'key-lifetimes': { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -109,6 +125,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('port', integerOption(values.port, 'port', 'lab up')),
     ...optional('ttl', integerOption(values.ttl, 'ttl', 'lab up')),
     ...optional('zones', listOption(values.zones)),
+    ...optional('keyLifetimes', keyLifetimesOption(values['key-lifetimes'])),
     ...(values.traps ? { traps: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
@@ -121,6 +138,18 @@ async function up(args: string[], io: CliIo): Promise<number> {
   });
   print(io, status, values.json);
   return 0;
+}
+
+/** `--key-lifetimes zsk=5m,ksk=1h`; a malformed value is a usage error naming the option. */
+function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseKeyLifetimes(value);
+  } catch (error) {
+    if (LabError.isInstance(error))
+      throw new UsageError(`--key-lifetimes: ${error.message}`, 'lab up');
+    throw error;
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -17,6 +17,7 @@ export function bindConfigFor(lab: LabStatus, id: ServerId): BindConfig {
     tsigKeyFile: server.tsig.keyFile,
     rndc: { configFile: server.control.configFile },
     keyDirectory: server.keys.path,
+    namedConfigFile: server.configFile,
   };
 }
 

@@ -28,6 +28,17 @@ describe('parseBindConfig', () => {
     expect(bindPlugin.parseConfig(valid)).toEqual(config);
   });
 
+  it('accepts named.conf and the named-checkconf program for key rolls', () => {
+    const config = parseBindConfig({
+      ...valid,
+      namedConfigFile: '/etc/bind/named.conf',
+      namedCheckconfBinary: '/usr/bin/named-checkconf',
+    });
+    expect(config.namedConfigFile).toBe('/etc/bind/named.conf');
+    expect(config.namedCheckconfBinary).toBe('/usr/bin/named-checkconf');
+    expect(configError({ ...valid, namedConfigFile: 'named.conf' }).key).toBe('namedConfigFile');
+  });
+
   it('accepts rndc by address and key file, and explicit name servers', () => {
     const config = parseBindConfig({
       ...valid,

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '@chorus/cli';
+
+// `lab up` options that are refused before anything is started.
+async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: () => undefined,
+    stderr: (chunk) => void (stderr += chunk),
+  });
+  return { code, stderr };
+}
+
+describe('chorus lab up --key-lifetimes', () => {
+  it.each(['zsk=5x', 'csk=5m', '', 'zsk=1m,zsk=2m'])(
+    'refuses %j as a usage error naming the option',
+    async (value) => {
+      const { code, stderr } = await run(['lab', 'up', '--key-lifetimes', value]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/--key-lifetimes: invalid key lifetime/);
+      expect(stderr).toContain('chorus lab up --help');
+    },
+  );
+
+  it('is documented in the lab up help', async () => {
+    let text = '';
+    await runCli(['lab', 'up', '--help'], {
+      stdout: (chunk) => void (text += chunk),
+      stderr: () => undefined,
+    });
+    expect(text).toContain('--key-lifetimes zsk=DURATION,ksk=DURATION');
+    expect(text).toContain('111 s for a ZSK');
+  });
+});
