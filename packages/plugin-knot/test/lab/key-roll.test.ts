@@ -11,6 +11,7 @@ import {
   SignerCommandError,
   SignerConfigurationError,
   UnsupportedCapabilityError,
+  type KeyRoller,
   type SigningKey,
 } from '@chorus/core';
 import { dnskeyIdentity, keyTag, readApexFromServer } from '@chorus/dns';
@@ -169,9 +170,11 @@ describe(`a ZSK roll in ${zone}`, () => {
       .startRoll(zone, 'CSK', tags(keys, 'KSK'), {})
       .catch((caught: unknown) => caught);
     expect((csk as SignerConfigurationError).setting).toBe('policy[chorus].single-type-signing');
+    // Through the spec's interface, as the sidecar calls them.
+    const roller: KeyRoller = signer.keyRoller;
     for (const call of [
-      signer.keyRoller.activateSuccessor(zone, 1, tags(keys, 'ZSK'), {}),
-      signer.keyRoller.removeKeys(zone, tags(keys, 'ZSK'), {}),
+      roller.activateSuccessor(zone, 1, tags(keys, 'ZSK'), {}),
+      roller.removeKeys(zone, tags(keys, 'ZSK'), {}),
     ]) {
       const error = await call.catch((caught: unknown) => caught);
       expect(UnsupportedCapabilityError.isInstance(error)).toBe(true);
