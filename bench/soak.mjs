@@ -1,12 +1,12 @@
 // `pnpm soak`: the rollover soak, a benchmark (not part of CI). A group of BIND, PowerDNS and Knot
 // runs for SOAK_MINUTES (default 30) with automatic ZSK lifetimes of SOAK_ZSK_LIFETIME seconds
-// (default 300) at BIND and Knot; every roll the servers begin must be followed with no glitch.
+// (default 420) at BIND and Knot; every roll the servers begin must be followed with no glitch.
 // Figures: the rolls, the glitches, the time from a new key appearing to every provider serving it.
 import { labDown } from '../packages/lab/dist/index.js';
 import { runSoak } from '../packages/cli/dist/index.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 30);
-const zskLifetimeSeconds = Number(process.env.SOAK_ZSK_LIFETIME ?? 300);
+const zskLifetimeSeconds = Number(process.env.SOAK_ZSK_LIFETIME ?? 420);
 const ttl = Number(process.env.SOAK_TTL ?? 10);
 const directory = process.env.SOAK_DIR ?? '.soak-lab';
 const addressPrefix = process.env.SOAK_PREFIX ?? '127.59.0';

@@ -232,7 +232,10 @@ export function startObservers(
     eventLogPath: lab.eventLogPath,
     zoneLog: log,
     ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
-    onZoneEvent: retireOnCue(lab, retirement, options.say),
+    onZoneEvent: both(
+      retireOnCue(lab, retirement, options.say),
+      primeOnRollStart(lab, options.say),
+    ),
   });
 }
 
@@ -267,7 +270,20 @@ async function primeResolverCaches(lab: DemoLab, say: Say): Promise<void> {
       timeoutMs: 2000,
       retries: 0,
     }).catch(() => undefined);
-  say(`primed ${lab.status.resolvers.length} resolvers with the DNSKEY RRsets before the roll`);
+  say(`primed ${lab.status.resolvers.length} resolvers with the DNSKEY RRsets as the roll starts`);
+}
+
+const both =
+  (...handlers: ((event: ZoneEvent) => void)[]) =>
+  (event: ZoneEvent) => {
+    for (const handler of handlers) handler(event);
+  };
+
+/** Primes the resolvers as each roll starts, before its successor key can appear. */
+function primeOnRollStart(lab: DemoLab, say: Say) {
+  return (event: ZoneEvent) => {
+    if (event.type === 'process-started' && event.data.roll) void primeResolverCaches(lab, say);
+  };
 }
 
 /** 5. The scenario, one process at a time; then the caches of the last change run out. */
@@ -279,7 +295,6 @@ export async function runScenario(
 ): Promise<void> {
   for (const { kind, signerId, role } of options.scenario.steps) {
     options.say(`${kind} ${signerId}`);
-    if (role) await primeResolverCaches(lab, options.say);
     retirement.current = { kind, signerId };
     await requestAndFollow(log, lab.zone, kind, signerId, options.io, {
       json: false,

@@ -82,6 +82,7 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
     io,
     say,
   );
+  const labUpAt = Date.now();
   const sidecars: RunningSidecar[] = [];
   let log: EventLog<ZoneEvent> | undefined;
   try {
@@ -98,6 +99,17 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
         detach: false,
       });
     }
+    // Both servers' keys date from lab up, so their automatic rolls would start together and
+    // wait for each other (one process per zone). One roll started at Knot half a lifetime after
+    // BIND's schedule staggers the two for the rest of the soak.
+    const staggerAt = labUpAt + (options.zskLifetimeSeconds / 2 - 30) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, staggerAt - Date.now())));
+    say("roll-zsk knot (started by Chorus, to stagger the two servers' schedules)");
+    await requestAndFollow(log, lab.zone, 'roll-zsk', 'knot', quiet, {
+      json: false,
+      detach: false,
+      role: 'ZSK',
+    });
     const began = Date.now();
     const deadline = began + options.minutes * 60_000;
     say(
