@@ -1,7 +1,7 @@
 /**
  * Key rolls inside a group, against the real servers: BIND, PowerDNS and Knot sign rollover.test.
  * (two ADD-SIGNERs first), then each rolls its ZSK through ROLL-ZSK with real sidecar processes:
- * PowerDNS held (Chorus drives every step), Knot server-timed (Chorus starts it, Knot times it),
+ * PowerDNS held (Chorus drives every step; its sidecar is SIGKILLed mid-roll), Knot server-timed (Chorus starts it, Knot times it),
  * and BIND server-initiated (rndc, outside Chorus; the key watch requests the roll). Every step is
  * checked on the wire; a validating resolver is asked throughout and must never fail.
  */
@@ -180,15 +180,43 @@ afterAll(async () => {
 
 describe('ROLL-ZSK in a group of BIND, PowerDNS and Knot', () => {
   it(
-    'PowerDNS (held): Chorus drives every step, and the successor signs only after the DNSKEY wait',
+    'PowerDNS (held), its sidecar killed in the DNSKEY wait: every step once, one successor, no shortened wait',
     { timeout: 300_000 },
     async () => {
       await request('roll-powerdns', 'roll-zsk', 'powerdns');
-      const { state, process } = await ended('the PowerDNS roll', (p) => p.id === 'roll-powerdns');
-      expect(process.roll?.mode).toBe('held');
-      await expectRolledOnTheWire(process, state);
-      const sync = process.stepStates[1]!;
-      const activate = process.stepStates[2]!;
+      // SIGKILL the rolling signer's sidecar during the DNSKEY wait, then start it again.
+      await waitUntil(
+        'the DNSKEY wait of the PowerDNS roll',
+        async () => {
+          const current = (await zoneState()).processes.find((p) => p.id === 'roll-powerdns');
+          return current?.stepStates[1]?.status === 'waiting' ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
+      process.kill(sidecars.get('powerdns')!.pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await startSidecar('powerdns');
+      const { state, process: roll } = await ended(
+        'the PowerDNS roll',
+        (p) => p.id === 'roll-powerdns',
+      );
+      expect(roll.roll?.mode).toBe('held');
+      await expectRolledOnTheWire(roll, state);
+      // One successor, each step and each signer's action recorded once.
+      expect(state.signers.powerdns!.keys.filter((key) => key.role === 'ZSK')).toHaveLength(1);
+      const events = (await log.readStream(zoneStream(zone)))
+        .map((recorded) => recorded.event)
+        .filter((event) => 'processId' in event.data && event.data.processId === 'roll-powerdns');
+      const keys = events.map((event) =>
+        [
+          event.type,
+          'stepIndex' in event.data ? event.data.stepIndex : '',
+          'signerId' in event.data ? event.data.signerId : '',
+        ].join(' '),
+      );
+      expect(new Set(keys).size).toBe(keys.length);
+      const sync = roll.stepStates[1]!;
+      const activate = roll.stepStates[2]!;
       expect(Date.parse(activate.startedAt!)).toBeGreaterThanOrEqual(
         Date.parse(sync.wait!.notBefore),
       );
