@@ -2,8 +2,8 @@
  * `chorus demo --scenario rollovers` on its own lab: the group of three, then a ZSK roll at Knot
  * (server-timed), PowerDNS (held) and BIND (server-timed), every resolver primed with the DNSKEY
  * RRsets as each roll starts. Glitch-free with every wait honoured; and the negative control,
- * which skips the DNSKEY wait of ROLL-ZSK, must be named by both observers as I3 at PowerDNS
- * (the held roll, whose successor then signs at once). Unbound 1.17 itself heals this glitch:
+ * (scenario held-roll: PowerDNS joins, then rolls), which skips the DNSKEY wait of ROLL-ZSK,
+ * must be named by both observers as I3 at PowerDNS (held: its successor then signs at once). Unbound 1.17 itself heals this glitch:
  * on a signature by a key missing from its cached DNSKEY RRset it re-fetches the keys, and every
  * provider already serves the successor. So no real SERVFAIL is required here (measured: none in
  * 6,615 queries); the test prints the count.
@@ -54,18 +54,7 @@ async function runDemo(
   };
   try {
     const code = await demoCommand(
-      [
-        '--scenario',
-        'rollovers',
-        '--dir',
-        directory,
-        '--address-prefix',
-        PREFIX,
-        '--ttl',
-        String(TTL),
-        '--json',
-        ...extra,
-      ],
+      ['--dir', directory, '--address-prefix', PREFIX, '--ttl', String(TTL), '--json', ...extra],
       io,
     );
     return { code, result: JSON.parse(stdout) as DemoJson, stderr };
@@ -80,7 +69,7 @@ describe('the rollovers demo, watched', () => {
   it(
     'rolls a ZSK at each of the three signers with no glitch and no resolver failure',
     async () => {
-      const { code, result, stderr } = await runDemo([]);
+      const { code, result, stderr } = await runDemo(['--scenario', 'rollovers']);
       expect(result.processes.map((process) => `${process.kind} ${process.signerId}`)).toEqual([
         'add-signer powerdns',
         'add-signer knot',
@@ -103,7 +92,12 @@ describe('the rollovers demo, watched', () => {
   it(
     'negative control: skipping the DNSKEY wait of ROLL-ZSK is named I3 at PowerDNS by both observers',
     async () => {
-      const { code, result } = await runDemo(['--unsafe-skip-wait', 'roll-zsk/sync-dnskeys']);
+      const { code, result } = await runDemo([
+        '--scenario',
+        'held-roll',
+        '--unsafe-skip-wait',
+        'roll-zsk/sync-dnskeys',
+      ]);
       expect(code).toBe(1);
       // The held roll (PowerDNS) activates its successor while primed caches lack it.
       const servfails = result.traffic.failures.filter((failure) => failure.rcode === 'SERVFAIL');

@@ -217,7 +217,8 @@ ZSK roll at Knot (server-timed: Knot times it, Chorus follows), at PowerDNS (hel
 each step) and at BIND (server-timed), each checked on the wire and watched the same way.
 
 Options:
-  --scenario NAME         migration (default) or rollovers
+  --scenario NAME         migration (default), rollovers, or held-roll (BIND and PowerDNS,
+                          then only PowerDNS's ZSK roll: the shortest roll scenario)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

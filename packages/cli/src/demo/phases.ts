@@ -36,7 +36,7 @@ export interface Scenario {
 /**
  * The demo's scenarios, one process at a time. `migration`: add PowerDNS, add Knot, remove BIND.
  * `rollovers`: the group of three, then a ZSK roll at Knot (server-timed), PowerDNS (held, driven
- * step by step) and BIND (server-timed).
+ * step by step) and BIND (server-timed). `held-roll`: BIND and PowerDNS, then PowerDNS's roll only.
  */
 export const SCENARIOS = {
   migration: {
@@ -56,6 +56,13 @@ export const SCENARIOS = {
       { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK' },
     ],
     finalGroup: ['bind', 'powerdns', 'knot'],
+  },
+  'held-roll': {
+    steps: [
+      { kind: 'add-signer', signerId: 'powerdns' },
+      { kind: 'roll-zsk', signerId: 'powerdns', role: 'ZSK' },
+    ],
+    finalGroup: ['bind', 'powerdns'],
   },
 } as const satisfies Record<string, Scenario>;
 
