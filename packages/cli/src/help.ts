@@ -408,7 +408,8 @@ For each zone (or ZONE only): the group, the process in flight with its step and
 waits for and until when, a signer failing to apply a step (its last error, how many attempts,
 whether it retries), a process that holds for the operator, pending requests no sidecar has
 started yet, registrations that changed a signer's endpoints or names, when a leaving signer
-may stop serving, and the last few processes. Exits 1 for an unknown zone or a log with none.
+may stop serving, for a key roll whose keys it replaces and who times it, key findings (a
+member's key that left its DNSKEY RRset without a roll), and the last few processes. Exits 1 for an unknown zone or a log with none.
 
 Options:
 ${LOG_OPTION}
