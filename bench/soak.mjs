@@ -20,7 +20,7 @@ try {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const glitches = Object.values(report.glitches).reduce((sum, count) => sum + count, 0);
   process.stdout.write(
-    `soak: ${minutes} min, ${report.rollsCompleted} roll(s) followed to the end, ${report.rollsNotCompleted} not, ${glitches} glitch(es), ${report.disagreements} disagreement(s); new key to every provider: ${report.keyToEverywhereSeconds ? `min ${report.keyToEverywhereSeconds.min} s, median ${report.keyToEverywhereSeconds.median} s, max ${report.keyToEverywhereSeconds.max} s` : 'n/a'}\n`,
+    `soak: ${minutes} min, ${report.rollsCompleted} roll(s) followed to the end, ${report.rollsNotCompleted} not, ${report.mostRollsAtOnce} at once at most, ${glitches} glitch(es), ${report.disagreements} disagreement(s); new key to every provider: ${report.keyToEverywhereSeconds ? `min ${report.keyToEverywhereSeconds.min} s, median ${report.keyToEverywhereSeconds.median} s, max ${report.keyToEverywhereSeconds.max} s` : 'n/a'}\n`,
   );
   process.exitCode = glitches === 0 && report.rollsNotCompleted === 0 ? 0 : 1;
 } finally {

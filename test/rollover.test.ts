@@ -2,9 +2,11 @@
  * Key rolls inside a group, against the real servers: BIND and PowerDNS sign rollover.test.
  * (ADD-SIGNER first), then each rolls its ZSK through ROLL-ZSK with real sidecar processes:
  * PowerDNS held (Chorus drives every step; its sidecar is SIGKILLed mid-roll), and BIND
- * server-initiated (rndc, outside Chorus; the key watch requests the roll). Every step is checked
- * on the wire; a validating resolver is asked throughout and must never fail. Knot's roll, started
- * by Chorus and timed by Knot, runs in the rollovers demo (test/rollovers-demo.test.ts).
+ * server-initiated (rndc, outside Chorus; the key watch requests the roll). Then, together, a KSK
+ * roll at PowerDNS through the parent (ROLL-KSK) and a second rndc ZSK roll at BIND: the lock per
+ * resource lets them run at once. Every step is checked on the wire, the parent's DS set too; a
+ * validating resolver is asked throughout and must never fail. Knot's rolls, started by Chorus
+ * and timed by Knot, run in the rollovers demo (test/rollovers-demo.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { keyTag, readApexFromServer } from '@chorus/dns';
+import { keyTag, query, readApexFromServer } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { defineZone, foldZone, type ProcessState, type ZoneState } from '@chorus/engine';
 import {
@@ -65,6 +67,7 @@ async function request(processId: string, kind: ProcessKind, signerId: SignerId)
         signerId,
         requestedBy: 'test',
         ...(kind === 'roll-zsk' ? { role: 'ZSK' as const } : {}),
+        ...(kind === 'roll-ksk' ? { role: 'KSK' as const } : {}),
       },
     ),
   ]);
@@ -112,6 +115,31 @@ async function expectRolledOnTheWire(process: ProcessState, state: ZoneState) {
     for (const tag of roll.predecessorTags)
       expect(served[id], `${id} no longer serves ${tag}`).not.toContain(tag);
   }
+}
+
+/** Starts a ZSK roll at BIND outside Chorus, as an operator or BIND's policy would. */
+async function rndcRollover(id: SignerId, keyTagToRoll: number) {
+  const bind = labServer(lab, id);
+  if (bind.control.kind !== 'rndc') throw new Error(`${id} is not controlled by rndc`);
+  await promisify(execFile)('rndc', [
+    '-c',
+    bind.control.configFile,
+    'dnssec',
+    '-rollover',
+    '-key',
+    String(keyTagToRoll),
+    zone.replace(/\.$/, ''),
+  ]);
+}
+
+/** The key tags of the DS set the parent serves for the zone, asked on the wire. */
+async function parentDsTags(): Promise<number[]> {
+  const response = await query(endpoint(labServer(lab, 'parent')), zone, 'DS', {
+    timeoutMs: 3000,
+  });
+  return (response.answers.find((set) => set.type === 'DS')?.records ?? [])
+    .map((record) => (record as { keyTag: number }).keyTag)
+    .sort();
 }
 
 async function startSidecar(id: SignerId) {
@@ -177,7 +205,7 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe('ROLL-ZSK in a group of BIND and PowerDNS', () => {
+describe('key rolls in a group of BIND and PowerDNS', () => {
   it(
     'PowerDNS (held), its sidecar killed in the DNSKEY wait: every step once, one successor, no shortened wait',
     { timeout: 300_000 },
@@ -227,19 +255,9 @@ describe('ROLL-ZSK in a group of BIND and PowerDNS', () => {
     'BIND (server-initiated): a roll begun with rndc outside Chorus is followed without an operator',
     { timeout: 300_000 },
     async () => {
-      const bind = labServer(lab, 'bind');
-      if (bind.control.kind !== 'rndc') throw new Error('BIND is controlled by rndc');
       const before = await zoneState();
       const zsk = before.signers.bind!.keys.find((key) => key.role === 'ZSK')!;
-      await promisify(execFile)('rndc', [
-        '-c',
-        bind.control.configFile,
-        'dnssec',
-        '-rollover',
-        '-key',
-        String(zsk.keyTag),
-        zone.replace(/\.$/, ''),
-      ]);
+      await rndcRollover('bind', zsk.keyTag);
       const { state, process } = await ended(
         'the followed BIND roll',
         (p) => p.kind === 'roll-zsk' && p.signerId === 'bind',
@@ -255,7 +273,49 @@ describe('ROLL-ZSK in a group of BIND and PowerDNS', () => {
     },
   );
 
-  it('no validating resolver saw a failure through the join and the two rolls', async () => {
+  it(
+    'together: a KSK roll at PowerDNS through the parent and a ZSK roll at BIND begun with rndc, each on its own resources',
+    { timeout: 300_000 },
+    async () => {
+      const before = await zoneState();
+      const oldKsk = before.signers.powerdns!.keys.find((key) => key.role === 'KSK')!;
+      const zsk = before.signers.bind!.keys.find((key) => key.role === 'ZSK')!;
+      await request('ksk-powerdns', 'roll-ksk', 'powerdns');
+      await rndcRollover('bind', zsk.keyTag);
+      const ksk = await ended('the PowerDNS KSK roll', (p) => p.id === 'ksk-powerdns');
+      const bindRoll = await ended(
+        'the second BIND roll',
+        (p) =>
+          p.kind === 'roll-zsk' &&
+          p.signerId === 'bind' &&
+          p.roll?.predecessorTags[0] === zsk.keyTag,
+      );
+      // They ran together: each started before the other ended.
+      const overlap = (a: ProcessState, b: ProcessState) =>
+        Date.parse(a.startedAt) < Date.parse(b.endedAt!);
+      expect(overlap(ksk.process, bindRoll.process) && overlap(bindRoll.process, ksk.process)).toBe(
+        true,
+      );
+      const state = bindRoll.state;
+      await expectRolledOnTheWire(ksk.process, state);
+      await expectRolledOnTheWire(bindRoll.process, state);
+      // The predecessor left only after the parent's DS named the successor, and the wait ran out.
+      const dsStep = ksk.process.stepStates[2]!;
+      const removal = ksk.process.stepStates[3]!;
+      expect(Date.parse(removal.startedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(dsStep.wait!.notBefore),
+      );
+      // The parent, asked on the wire, holds a DS for every current KSK and none for the old one.
+      const parentTags = await parentDsTags();
+      const ksks = SIGNERS.flatMap((id) =>
+        state.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) => key.keyTag),
+      );
+      expect(parentTags).toEqual([...ksks].sort());
+      expect(parentTags).not.toContain(oldKsk.keyTag);
+    },
+  );
+
+  it('no validating resolver saw a failure through the join and the rolls', async () => {
     const report = await traffic.stop();
     expect(report.queries).toBeGreaterThan(100);
     expect(report.failures).toEqual([]);

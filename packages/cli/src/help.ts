@@ -213,12 +213,15 @@ disagreement seen (there must be none). The timeline report is written to
 DIR/demo/report/report.html.
 
 With --scenario rollovers, the group of three lives on instead: add PowerDNS, add Knot, then a
-ZSK roll at Knot (server-timed: Knot times it, Chorus follows), at PowerDNS (held: Chorus drives
-each step) and at BIND (server-timed), each checked on the wire and watched the same way.
+ZSK roll at Knot (server-timed: Knot times it, Chorus follows), a KSK roll at PowerDNS through
+the parent (held: Chorus drives each step, the parent's DS holds both KSKs until the old one
+goes), then ZSK rolls at BIND and Knot at the same time (each holds only its own keys), each
+checked on the wire and watched the same way.
 
 Options:
-  --scenario NAME         migration (default), rollovers, or held-roll (BIND and PowerDNS,
-                          then only PowerDNS's ZSK roll: the shortest roll scenario)
+  --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
+                          only PowerDNS's ZSK roll: the shortest roll scenario), or
+                          held-ksk-roll (the same with PowerDNS's KSK)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
@@ -233,7 +236,8 @@ Options:
                           stops), remove-signer/retire-leaving-signer, remove-signer/await-parent-ds,
                           roll-zsk/sync-dnskeys (the DNSKEY wait before the successor signs),
                           roll-zsk/activate-successor (the signature wait before the predecessor
-                          goes). Repeatable. Never available outside the demo.
+                          goes), roll-ksk/await-parent-ds (the DS and DNSKEY wait before the old
+                          KSK goes), roll-ksk/await-parent-ds-removed. Repeatable. Never available outside the demo.
   -h, --help              this text
 
 Exit status: 0 when the scenario completed with no glitch (no resolver failure, no invariant
@@ -339,14 +343,25 @@ pre-publish for longer than the group's DNSKEY wait (checked at "zone define", a
 start and here). A roll the server begins on its own is followed the same way without this
 command: the signer's key watch requests it.
 
---ksk, --csk and --algorithm are refused with the reason (not driven by Chorus yet).
+--ksk (--csk in a zone signed by CSKs alone) runs ROLL-KSK (double-KSK, standards §7.4):
+SIGNER's successor signs the DNSKEY RRset beside the predecessor, every signer publishes it and
+the one CDS/CDNSKEY set for every KSK, Chorus waits for the parent's DS set to hold both, then
+max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S, and the predecessor leaves every
+DNSKEY, CDS and DS set. Only a signer that holds keys until told (PowerDNS) can roll its KSK
+this way; for BIND and Knot it is refused with the reason. --algorithm is refused, naming the
+missing capability.
+
+Rolls at different signers run together (each holds only its own keys); a second roll at the
+same signer, a second KSK roll (the parent's DS is shared) and a roll during ADD/REMOVE-SIGNER
+are refused, naming the process in flight.
 
 ${REFUSAL_NOTE}
 
 ${SIGNER_OPTIONS}
 
-Example:
+Examples:
   chorus roll example.com powerdns --zsk --log events.sqlite
+  chorus roll example.com powerdns --ksk --json --log events.sqlite
 `;
 
 export const SIGNER_ADD_HELP = `Usage: chorus signer add ZONE SIGNER [options]
@@ -404,8 +419,9 @@ Example:
 
 export const STATUS_HELP = `Usage: chorus status [ZONE] [options]
 
-For each zone (or ZONE only): the group, the process in flight with its step and what it
-waits for and until when, a signer failing to apply a step (its last error, how many attempts,
+For each zone (or ZONE only): the group, each process in flight with its step and what it
+waits for and until when (processes run together when they hold disjoint resources, such as
+ZSK rolls at different signers), a signer failing to apply a step (its last error, how many attempts,
 whether it retries), a process that holds for the operator, pending requests no sidecar has
 started yet, registrations that changed a signer's endpoints or names, when a leaving signer
 may stop serving, for a key roll whose keys it replaces and who times it, key findings (a

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import {
   zoneEvent,
   type BlockReason,
+  type KeyRole,
   type DesiredSignerState,
   type EventSource,
   type ObservedTtls,
@@ -17,6 +19,7 @@ import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desir
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
 import { processInFlight } from './preflight.js';
+import { conflictingProcess } from './locks.js';
 import { computeWait } from './waits.js';
 
 /**
@@ -35,6 +38,8 @@ export type Decision =
       stepIndex: number;
       signerId: string;
       desired: DesiredSignerState;
+      /** Roll steps: the digest to record in `signer-reconciled`. */
+      desiredDigest?: string;
     }
   /** Your signer is the rolling one: perform the step's roll action, then append `signer-reconciled`. */
   | {
@@ -67,6 +72,8 @@ export type Decision =
       signerId: string;
       /** A followed roll: the successor the server introduced. */
       successorTag?: number;
+      /** Roll requests: the key role to roll. */
+      role?: KeyRole;
     }
   /** Nothing to do before this time. */
   | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
@@ -96,6 +103,14 @@ export interface DecideContext {
   /** ISO 8601. */
   now: string;
   traceparent?: string;
+  /** The traceparent for events about one process or request (its own trace), when known. */
+  traceparentFor?: (processId: string) => string | undefined;
+}
+
+/** The context for events about one process: in that process's trace. */
+function inTraceOf(context: DecideContext, processId: string): DecideContext {
+  const traceparent = context.traceparentFor?.(processId);
+  return traceparent ? { ...context, traceparent } : context;
 }
 
 function envelope<T extends ZoneEventType>(
@@ -182,33 +197,111 @@ export function desiredInForce(
   return {};
 }
 
-export function decide(state: ZoneState, context: DecideContext): Decision {
-  const process = state.activeProcess;
-  const request = state.pendingRequests[0];
-  if (!process) {
-    if (!request) return { kind: 'idle' };
-    return {
+/** Decisions that only wait: the runtime acts on any other decision first. */
+const PASSIVE: ReadonlySet<Decision['kind']> = new Set(['idle', 'await-others', 'sleep-until']);
+
+/**
+ * What to do next for each process in flight (oldest first), then for the oldest request whose
+ * resources are free. Processes in flight hold disjoint resources (locks.ts), so the decisions
+ * are independent: the runtime acts on each, and re-reads after any append.
+ */
+export function decideEach(state: ZoneState, context: DecideContext): Decision[] {
+  const refusal = refuseConflictingRequest(state, context);
+  if (refusal) return [refusal];
+  const decisions = state.activeProcesses.map((process) =>
+    decideProcess(state, process, inTraceOf(context, process.id)),
+  );
+  const startable = state.pendingRequests.find(
+    (request) => !conflictingProcess(state, request.kind, request.signerId),
+  );
+  if (startable)
+    decisions.push({
       kind: 'preflight',
-      processId: request.processId,
-      processKind: request.kind,
-      signerId: request.signerId,
-      ...(request.successorTag !== undefined ? { successorTag: request.successorTag } : {}),
-    };
-  }
-  // An operator's request never waits silently behind the process in flight: it is refused at
-  // once. A key watch's request (a roll the server began) is queued instead.
-  const refused = state.pendingRequests.find((pending) => !waitsForProcessInFlight(pending));
-  if (refused) {
+      processId: startable.processId,
+      processKind: startable.kind,
+      signerId: startable.signerId,
+      ...(startable.successorTag !== undefined ? { successorTag: startable.successorTag } : {}),
+      ...(startable.role ? { role: startable.role } : {}),
+    });
+  return decisions.length > 0 ? decisions : [{ kind: 'idle' }];
+}
+
+/** The first decision to act on: one that does something, else the soonest wait. */
+export function decide(state: ZoneState, context: DecideContext): Decision {
+  const decisions = decideEach(state, context);
+  const active = decisions.find((decision) => !PASSIVE.has(decision.kind));
+  if (active) return active;
+  const sleeps = decisions.filter((decision) => decision.kind === 'sleep-until');
+  sleeps.sort((a, b) => Date.parse(a.until) - Date.parse(b.until));
+  return (
+    sleeps[0] ?? decisions.find((decision) => decision.kind === 'await-others') ?? decisions[0]!
+  );
+}
+
+/**
+ * An operator's request never waits silently behind a process that holds a resource it needs:
+ * it is refused at once. A key watch's request (a roll the server began) is queued instead.
+ */
+function refuseConflictingRequest(state: ZoneState, context: DecideContext): Decision | undefined {
+  for (const request of state.pendingRequests) {
+    if (waitsForProcessInFlight(request)) continue;
+    const conflict = conflictingProcess(state, request.kind, request.signerId);
+    if (!conflict) continue;
     return {
       kind: 'append',
-      event: requestProcess(state, context, {
-        processId: refused.processId,
-        kind: refused.kind,
-        signerId: refused.signerId,
-        preflight: [processInFlight(state, process)],
+      event: requestProcess(state, inTraceOf(context, request.processId), {
+        processId: request.processId,
+        kind: request.kind,
+        signerId: request.signerId,
+        preflight: [processInFlight(state, conflict, request)],
       }),
     };
   }
+  return undefined;
+}
+
+/** A short digest of a desired state: a signer whose reconcile recorded another is stale. */
+export function desiredDigest(desired: DesiredSignerState): string {
+  return createHash('sha256').update(JSON.stringify(desired)).digest('hex').slice(0, 16);
+}
+
+/**
+ * A step's desired states. A roll's key sync follows the group's current keys, so that rolls at
+ * different signers running together never undo each other's keys; other processes keep the
+ * desired states recorded when the step started.
+ */
+export function desiredNow(
+  state: ZoneState,
+  process: ProcessState,
+  stepIndex: number,
+): Record<string, DesiredSignerState> {
+  if (!process.roll) return desiredInForce(process, stepIndex);
+  for (let index = stepIndex; index >= 0; index -= 1) {
+    const action = process.steps[index]?.action;
+    if (action) return desiredForRecipe(state, process, action);
+  }
+  return {};
+}
+
+/** Participants that have not applied the step's current desired state. */
+function notReconciled(
+  process: ProcessState,
+  step: ProcessState['stepStates'][number],
+  desired: Record<string, DesiredSignerState>,
+): string[] {
+  return Object.keys(desired).filter((id) => {
+    const reconciled = step.reconciled[id];
+    if (!reconciled) return true;
+    // Reconciles recorded before digests existed count as current.
+    return (
+      process.roll !== undefined &&
+      reconciled.desiredDigest !== undefined &&
+      reconciled.desiredDigest !== desiredDigest(desired[id]!)
+    );
+  });
+}
+
+function decideProcess(state: ZoneState, process: ProcessState, context: DecideContext): Decision {
   const stepIndex = process.currentStep;
   const common = { processId: process.id, stepIndex };
   if (stepIndex >= process.steps.length) {
@@ -232,7 +325,7 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
           state,
           process,
           definition.precondition,
-          desiredInForce(process, stepIndex),
+          desiredNow(state, process, stepIndex),
         );
         return { kind: 'check-precondition', ...common, check, event };
       }
@@ -254,14 +347,16 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
           };
         }
       }
-      const desired = step.desired ?? {};
-      const waitingFor = Object.keys(desired).filter((id) => !step.reconciled[id]);
-      if (context.selfSignerId && waitingFor.includes(context.selfSignerId)) {
+      const desired = definition.action ? desiredNow(state, process, stepIndex) : {};
+      const waitingFor = notReconciled(process, step, desired);
+      const self = context.selfSignerId;
+      if (self && waitingFor.includes(self)) {
         return {
           kind: 'reconcile',
           ...common,
-          signerId: context.selfSignerId,
-          desired: desired[context.selfSignerId]!,
+          signerId: self,
+          desired: desired[self]!,
+          ...(process.roll ? { desiredDigest: desiredDigest(desired[self]!) } : {}),
         };
       }
       if (waitingFor.length > 0) return { kind: 'await-others', ...common, signerIds: waitingFor };
@@ -272,7 +367,7 @@ export function decide(state: ZoneState, context: DecideContext): Decision {
           state,
           process,
           definition.postcondition,
-          desiredInForce(process, stepIndex),
+          desiredNow(state, process, stepIndex),
         ),
       };
     }
@@ -337,8 +432,15 @@ export function signerReconciled(
   stepIndex: number,
   signerId: string,
   applied: number,
+  digest?: string,
 ): ZoneEvent {
-  return envelope(state, context, 'signer-reconciled', { processId, stepIndex, signerId, applied });
+  return envelope(state, context, 'signer-reconciled', {
+    processId,
+    stepIndex,
+    signerId,
+    applied,
+    ...(digest ? { desiredDigest: digest } : {}),
+  });
 }
 
 /** The event to append when this sidecar's signer failed to apply a step (see `ApplyError`). */

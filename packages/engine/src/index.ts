@@ -1,7 +1,10 @@
 export {
   decide,
+  decideEach,
   defineZone,
+  desiredDigest,
   desiredInForce,
+  desiredNow,
   successorOf,
   postconditionMet,
   requestProcess,
@@ -11,6 +14,8 @@ export {
 export type { DecideContext, Decision, PostconditionCheck } from './decide.js';
 export { GROUP_CSYNC, desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 export { desiredStatesForGroup } from './group.js';
+export { claimsConflict, conflictingProcess, resourcesOf } from './locks.js';
+export type { Resource } from './locks.js';
 export type { GroupDesiredStateOptions, GroupMember } from './group.js';
 export {
   observeForPreflight,

@@ -1,4 +1,4 @@
-import type { BlockReason, SignerReference, TimingSettings } from '@chorus/core';
+import type { BlockReason, KeyRole, SignerReference, TimingSettings } from '@chorus/core';
 import type { ZoneState } from './state.js';
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
@@ -38,26 +38,21 @@ export function prePublicationShortfall(
 
 /**
  * Roll requests: only a member rolls, its plugin must roll keys, and a server that times its own
- * rolls must pre-publish for long enough. KSK/CSK and algorithm rolls are refused, named.
+ * rolls must pre-publish for long enough. KSK/CSK rolls need a held signer; an algorithm roll is
+ * refused, naming the missing capability.
  */
 export function rollChecks(
   state: ZoneState,
   kind: 'roll-zsk' | 'roll-ksk' | 'roll-algorithm',
   signerId: string,
   dnskeyTtlSeconds: number,
+  role?: KeyRole,
 ): BlockReason[] {
   if (kind === 'roll-algorithm')
     return [
       block(
         'capability-missing',
         `a group algorithm rollover (standards §7.6) needs the capability algorithm-roll at every signer, and no Chorus signer plugin declares it yet; a group keeps one algorithm (RFC 8901 §4), and mixing algorithms stays an explicit operator choice`,
-      ),
-    ];
-  if (kind === 'roll-ksk')
-    return [
-      block(
-        'not-implemented',
-        `KSK and CSK rolls inside a group (double-KSK with CDS and the parent DS, standards §7.4) are not driven by Chorus yet; the key watch records the server's new key, and the parent DS must follow by hand`,
       ),
     ];
   const signer = state.signers[signerId];
@@ -75,6 +70,31 @@ export function rollChecks(
         `${signerId} (${signer.kind}) did not register a key roller: its plugin does not declare the capability key-roll`,
       ),
     ];
+  if (kind === 'roll-ksk') return kskRollChecks(state, signerId, role);
   const shortfall = prePublicationShortfall(signer, state.timing, dnskeyTtlSeconds);
   return shortfall ? [shortfall] : [];
+}
+
+/**
+ * A KSK or CSK roll goes through the parent: Chorus must time the removal of the predecessor
+ * after the parent's DS change, so the signer must hold keys until told (held mode). The signer
+ * must have a key of the role to roll.
+ */
+function kskRollChecks(state: ZoneState, signerId: string, role: KeyRole = 'KSK'): BlockReason[] {
+  const signer = state.signers[signerId]!;
+  if (signer.rollover?.mode !== 'held')
+    return [
+      block(
+        'not-implemented',
+        `${signerId} times its own KSK rolls (${signer.rollover?.settings ?? 'server-timed'}); Chorus drives KSK and CSK rolls only at a signer that holds keys until told (PowerDNS), because the predecessor may leave only after the parent's DS change. Let ${signerId}'s server roll its KSK by its own policy and submit the DS by hand, or roll at a held signer`,
+      ),
+    ];
+  if (!signer.keys.some((key) => key.role === role))
+    return [
+      block(
+        'no-key-of-role',
+        `${signerId} has no ${role} in ${state.zone} (its keys: ${signer.keys.map((key) => `${key.role} ${key.keyTag}`).join(', ') || 'none'}); roll the role it uses`,
+      ),
+    ];
+  return [];
 }

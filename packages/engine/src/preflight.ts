@@ -1,5 +1,6 @@
 import { canonicalName, dnskeyIdentity } from '@chorus/dns';
-import type { ApexSnapshot, BlockReason, ProcessKind, SigningKey } from '@chorus/core';
+import type { ApexSnapshot, BlockReason, KeyRole, ProcessKind, SigningKey } from '@chorus/core';
+import { conflictingProcess, sharedResources } from './locks.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 
@@ -34,6 +35,8 @@ export interface PreflightInput {
   now: number;
   /** A followed roll: the successor the server already introduced (not yet at the other signers). */
   successorTag?: number;
+  /** Roll requests: the key role to roll. */
+  role?: KeyRole;
 }
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
@@ -49,11 +52,17 @@ function largestDnskeyTtl(observations: Record<string, SignerObservation>): numb
 }
 
 /** Why a request cannot start while another process holds the zone. */
-export function processInFlight(state: ZoneState, active: ProcessState): BlockReason {
+/** Why a process of `kind` at `signerId` cannot start while `active` holds a resource it needs. */
+export function processInFlight(
+  state: ZoneState,
+  active: ProcessState,
+  wanted: { kind: ProcessKind; signerId: string },
+): BlockReason {
   const held = active.status === 'needs-operator' ? ' and needs the operator' : '';
+  const shared = sharedResources(active, wanted.kind, wanted.signerId).join(', ');
   return block(
     'process-in-flight',
-    `${active.kind} of ${active.signerId} (process ${active.id}) is still in flight for ${state.zone}${held}; one process per zone at a time`,
+    `${active.kind} of ${active.signerId} (process ${active.id}) is still in flight for ${state.zone}${held}, and holds ${shared}, which ${wanted.kind} of ${wanted.signerId} needs; processes run together only on disjoint resources (ZSK rolls at different signers do)`,
   );
 }
 
@@ -73,7 +82,8 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     return [
       block('zone-undefined', `zone ${state.zone} is not defined; run "chorus zone define" first`),
     ];
-  if (state.activeProcess) reasons.push(processInFlight(state, state.activeProcess));
+  const conflict = conflictingProcess(state, kind, signerId);
+  if (conflict) reasons.push(processInFlight(state, conflict, { kind, signerId }));
   if (!state.signers[signerId]) {
     return [
       ...reasons,
@@ -85,7 +95,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   }
   const members = state.members;
   if (kind === 'roll-zsk' || kind === 'roll-ksk' || kind === 'roll-algorithm')
-    reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations)));
+    reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations), input.role));
   if (kind === 'add-signer' && members.includes(signerId))
     reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
   if (kind === 'remove-signer') {
@@ -188,11 +198,15 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     }
   }
 
-  // Steady state: every member serves every member's keys on every address; NS identical; DS for every member.
+  // Steady state: every member serves every member's keys on every address; NS identical; DS for
+  // every member. The keys of a signer whose roll is in flight are in motion: its roll syncs them.
+  const rolling = new Set(
+    state.activeProcesses.filter((process) => process.roll).map((process) => process.signerId),
+  );
   const memberKeys = members.flatMap((id) =>
-    observations[id]!.keys.filter(
-      (key) => !(id === signerId && key.keyTag === input.successorTag),
-    ).map((key) => dnskeyIdentity(key.dnskey)),
+    (rolling.has(id) ? [] : observations[id]!.keys)
+      .filter((key) => !(id === signerId && key.keyTag === input.successorTag))
+      .map((key) => dnskeyIdentity(key.dnskey)),
   );
   for (const id of members) {
     for (const snapshot of observations[id]!.apex) {

@@ -262,6 +262,65 @@ export const ROLL_ZSK_STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/**
+ * KSK (or CSK) roll by one signer S, double-KSK with CDS (standards §7.4, draft §5.6). The
+ * successor signs the DNSKEY RRset beside the predecessor from the start, so no activation step:
+ * the parent's DS set carries both until the predecessor goes. Held mode only (pre-flight).
+ */
+export const ROLL_KSK_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'introduce-successor',
+    description:
+      "S adds the successor to its DNSKEY RRset and signs that RRset with the predecessor and the successor (§7.4 step 1). Post: S's key watch lists it and every IP of S serves it.",
+    action: null,
+    rollAction: 'start-roll',
+    postcondition: { kind: 'successor-published' },
+    wait: null,
+  },
+  {
+    name: 'sync-dnskeys',
+    description:
+      "Every other signer publishes the successor, and every signer the one CDS/CDNSKEY set for all KSKs of the group, predecessor and successor included (§7.4 step 2; S's server publishes its own). Post: every IP of every signer serves it.",
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent's DS set to hold the successor beside the predecessor (§7.4 step 3; unbounded). Then max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S (step 4) before the predecessor may go.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'union' },
+    wait: 'ds-and-dnskey',
+  },
+  {
+    name: 'remove-predecessor',
+    precondition: { kind: 'parent-ds-matches', group: 'union' },
+    description:
+      'S removes the predecessor and its signatures (§7.4 step 5). Post: S neither lists nor serves it.',
+    action: null,
+    rollAction: 'remove-predecessor',
+    postcondition: { kind: 'predecessor-removed' },
+    wait: null,
+  },
+  {
+    name: 'drop-predecessor',
+    description:
+      'Every other signer drops the predecessor, and every CDS/CDNSKEY set loses it (§7.4 step 6). Post: every IP of every signer serves the new sets.',
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds-removed',
+    description:
+      "Wait for the parent to drop the predecessor's DS (§7.4 step 7), then DS-Wait-Time t_ds + DprpP + TTLds + S before the next DS-dependent operation.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'union' },
+    wait: 'ds',
+  },
+];
+
 export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
   switch (kind) {
     case 'add-signer':
@@ -271,6 +330,7 @@ export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
     case 'roll-zsk':
       return ROLL_ZSK_STEPS;
     case 'roll-ksk':
+      return ROLL_KSK_STEPS;
     case 'roll-algorithm':
       // Refused at pre-flight with the missing capability named (see preflight.ts).
       return [];

@@ -11,6 +11,7 @@ import type {
   TimingSettings,
   ZoneEvent,
 } from '@chorus/core';
+import { conflictingProcess } from './locks.js';
 
 export type StepStatus = 'pending' | 'started' | 'postcondition-met' | 'waiting' | 'completed';
 
@@ -19,7 +20,7 @@ export interface StepState {
   startedAt?: string;
   desired?: Record<string, DesiredSignerState>;
   /** Which participants applied the step's desired state, and how many changes that took. */
-  reconciled: Record<string, { applied: number; at: string }>;
+  reconciled: Record<string, { applied: number; at: string; desiredDigest?: string }>;
   postconditionMetAt?: string;
   ttls?: ObservedTtls;
   wait?: { notBefore: string; formula: string; terms: Record<string, number | string> };
@@ -125,8 +126,10 @@ export interface ZoneState {
   /** The signers currently in the group (serving and signing the zone). */
   members: string[];
   processes: ProcessState[];
-  /** The process in flight, if any: one per zone at a time. */
+  /** The oldest process in flight, if any. */
   activeProcess: ProcessState | null;
+  /** Every process in flight, oldest first: their resource claims are disjoint (see locks.ts). */
+  activeProcesses: ProcessState[];
   /** Requests waiting for their pre-flight checks, oldest first. */
   pendingRequests: {
     processId: string;
@@ -164,6 +167,7 @@ export function emptyZoneState(zone: string): ZoneState {
     members: [],
     processes: [],
     activeProcess: null,
+    activeProcesses: [],
     pendingRequests: [],
   };
 }
@@ -197,7 +201,7 @@ function stepOf(process: ProcessState, stepIndex: number): StepState {
   return step;
 }
 
-/** Running, or held for the operator: either way the zone's one process in flight. */
+/** Running, or held for the operator: either way in flight, holding its resources. */
 function isInFlight(process: ProcessState): boolean {
   return process.status === 'running' || process.status === 'needs-operator';
 }
@@ -396,9 +400,10 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'process-started': {
-      if (state.activeProcess) {
+      const conflict = conflictingProcess(state, event.data.kind, event.data.signerId);
+      if (conflict) {
         throw new ZoneStreamError(
-          `process ${event.data.processId} started while ${state.activeProcess.id} is in flight`,
+          `process ${event.data.processId} started while ${conflict.id} is in flight and holds the resources it needs`,
         );
       }
       state.pendingRequests = state.pendingRequests.filter(
@@ -423,8 +428,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         ...(event.data.roll ? { roll: event.data.roll } : {}),
       };
       state.processes.push(process);
-      state.activeProcess = process;
-      return state;
+      break;
     }
     case 'step-started': {
       const process = processOf(state, event.data.processId);
@@ -445,7 +449,12 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     case 'signer-reconciled': {
       const process = processOf(state, event.data.processId);
       const step = stepOf(process, event.data.stepIndex);
-      step.reconciled[event.data.signerId] = { applied: event.data.applied, at: event.occurredAt };
+      const { applied, desiredDigest } = event.data;
+      step.reconciled[event.data.signerId] = {
+        applied,
+        at: event.occurredAt,
+        ...(desiredDigest ? { desiredDigest } : {}),
+      };
       clearSignerFailure(process, event.data.signerId);
       break;
     }
@@ -511,7 +520,8 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       break;
     }
   }
-  state.activeProcess = state.processes.find(isInFlight) ?? null;
+  state.activeProcesses = state.processes.filter(isInFlight);
+  state.activeProcess = state.activeProcesses[0] ?? null;
   return state;
 }
 

@@ -113,12 +113,12 @@ export function computeWait(
       };
     }
     case 'ds': {
-      const ds = observation(process, 'await-parent-ds');
+      // From this step's own observation of the parent (REMOVE-SIGNER's last step, a KSK roll's).
       const TTLds = maxTtl(process, 'ds');
       return {
-        notBefore: at(seconds(ds.at) + DprpP + TTLds + S),
+        notBefore: at(seconds(now) + DprpP + TTLds + S),
         formula: 't_ds + DprpP + TTLds + S',
-        terms: { t_ds: ds.at, DprpP, TTLds, S },
+        terms: { t_ds: now, DprpP, TTLds, S },
       };
     }
   }

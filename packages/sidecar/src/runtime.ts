@@ -18,7 +18,7 @@ import {
   withSpan,
 } from '@chorus/core';
 import {
-  decide,
+  decideEach,
   prePublicationShortfall,
   foldZone,
   applyZoneEvent,
@@ -31,6 +31,7 @@ import {
   signerReconciled,
   type DecideContext,
   type Decision,
+  type ProcessState,
   type ZoneState,
   instrumentParentChannel,
   instrumentSigner,
@@ -107,16 +108,27 @@ export class SidecarRuntime {
     return this.options.now?.() ?? new Date();
   }
 
-  /** The decision context; events about a process carry a traceparent in the process's trace. */
-  private context(zone: string): DecideContext {
+  /**
+   * The decision context; events about a process carry a traceparent in the process's trace
+   * (the process a decision is about, or else the oldest request or process in flight).
+   */
+  private context(zone: string, processId?: string): DecideContext {
     const state = this.states.get(zone);
-    // A pending request is answered first (decide), so its trace comes first.
-    const trace = state?.pendingRequests[0]?.traceparent ?? state?.activeProcess?.traceparent;
+    const traceOf = (id: string) =>
+      state?.processes.find((process) => process.id === id)?.traceparent ??
+      state?.pendingRequests.find((request) => request.processId === id)?.traceparent;
+    const trace = processId
+      ? traceOf(processId)
+      : (state?.pendingRequests[0]?.traceparent ?? state?.activeProcess?.traceparent);
     return {
       selfSignerId: this.options.id,
       source: { kind: 'sidecar', id: this.options.id },
       now: this.now().toISOString(),
       ...(trace ? { traceparent: childTraceparent(trace) } : {}),
+      traceparentFor: (id) => {
+        const parent = traceOf(id);
+        return parent ? childTraceparent(parent) : undefined;
+      },
     };
   }
 
@@ -320,7 +332,7 @@ export class SidecarRuntime {
         },
       };
     }
-    const process = state.activeProcess;
+    const process = 'processId' in decision ? inFlight(state, decision.processId) : undefined;
     if (!process) return undefined;
     let name: string;
     let stepIndex: number | undefined;
@@ -537,14 +549,14 @@ export class SidecarRuntime {
     );
     await this.recordKeyChanges(zone);
     const fresh = await this.refresh(zone);
-    const process = fresh.activeProcess;
-    if (process?.id !== decision.processId || process.currentStep !== decision.stepIndex) return 0;
+    const process = inFlight(fresh, decision.processId);
+    if (process?.currentStep !== decision.stepIndex) return 0;
     await this.append(
       zone,
       fresh,
       signerReconciled(
         fresh,
-        this.context(zone),
+        this.context(zone, decision.processId),
         decision.processId,
         decision.stepIndex,
         decision.signerId,
@@ -587,19 +599,32 @@ export class SidecarRuntime {
     });
   }
 
+  /**
+   * Acts on the decision for each process in flight and for a request to start, in turn; stops at
+   * the first that appended (the state is then stale). Returns the shortest pause asked for.
+   */
+  private async actOnEach(zone: string, state: ZoneState): Promise<number> {
+    let pause = Number.POSITIVE_INFINITY;
+    for (const decision of decideEach(state, this.context(zone))) {
+      const span = this.actionSpan(zone, state, decision);
+      const wait = span
+        ? await withSpan(span.name, span.attributes, span.parent, () =>
+            this.act(zone, state, decision),
+          )
+        : await this.act(zone, state, decision);
+      if (wait <= 0) return 0;
+      pause = Math.min(pause, wait);
+    }
+    return pause;
+  }
+
   private async run(zone: string): Promise<void> {
     const { logger } = this.options;
     let failures = 0;
     while (!this.abort.signal.aborted) {
       try {
         const state = await this.refresh(zone);
-        const decision = decide(state, this.context(zone));
-        const span = this.actionSpan(zone, state, decision);
-        const pause = span
-          ? await withSpan(span.name, span.attributes, span.parent, () =>
-              this.act(zone, state, decision),
-            )
-          : await this.act(zone, state, decision);
+        const pause = await this.actOnEach(zone, state);
         failures = 0;
         if (pause > 0) await this.sleep(zone, pause);
       } catch (error) {
@@ -627,7 +652,7 @@ export class SidecarRuntime {
     error: unknown,
   ): Promise<undefined> {
     const { processId, stepIndex, signerId } = decision;
-    const logged = state.activeProcess?.signerFailures?.[signerId];
+    const logged = inFlight(state, processId)?.signerFailures?.[signerId];
     const verdict = this.applyFailures.failed(
       processId,
       stepIndex,
@@ -658,9 +683,9 @@ export class SidecarRuntime {
     const { processId, stepIndex, signerId } = decision;
     let state = decided;
     for (let race = 0; race < 10; race += 1) {
-      const process = state.activeProcess;
-      if (process?.id !== processId || process.currentStep !== stepIndex) return false;
-      const event = signerApplyFailed(state, this.context(zone), {
+      const process = inFlight(state, processId);
+      if (process?.currentStep !== stepIndex) return false;
+      const event = signerApplyFailed(state, this.context(zone, processId), {
         processId,
         stepIndex,
         signerId,
@@ -678,7 +703,7 @@ export class SidecarRuntime {
     const { logger } = this.options;
     const { signer, parent } = this;
     const signal = this.abort.signal;
-    const context = this.context(zone);
+    const context = this.context(zone, 'processId' in decision ? decision.processId : undefined);
     switch (decision.kind) {
       case 'idle':
       case 'await-others':
@@ -712,6 +737,7 @@ export class SidecarRuntime {
             decision.stepIndex,
             decision.signerId,
             applied,
+            decision.desiredDigest,
           ),
         );
         return 0;
@@ -744,7 +770,7 @@ export class SidecarRuntime {
           state,
           postconditionMet(
             state,
-            this.context(zone),
+            this.context(zone, decision.processId),
             decision.processId,
             decision.stepIndex,
             result.ttls,
@@ -761,6 +787,7 @@ export class SidecarRuntime {
           ...observed,
           now: this.now().getTime() / 1000,
           ...(decision.successorTag !== undefined ? { successorTag: decision.successorTag } : {}),
+          ...(decision.role ? { role: decision.role } : {}),
         });
         logger.info(
           { zone, process: decision.processId, reasons },
@@ -791,4 +818,9 @@ function referenceOf(signer: SignerReference): SignerReference {
     ...(rollover ? { rollover } : {}),
     ...(keyWatchSeconds !== undefined ? { keyWatchSeconds } : {}),
   };
+}
+
+/** A process in flight, by id. */
+function inFlight(state: ZoneState, processId: string): ProcessState | undefined {
+  return state.activeProcesses.find((process) => process.id === processId);
 }

@@ -53,7 +53,7 @@ function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
     'roll-ksk': [],
     'roll-algorithm': [],
   };
-  const valid = (['add-signer', 'remove-signer', 'roll-zsk'] as const).flatMap((kind) =>
+  const valid = (['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk'] as const).flatMap((kind) =>
     stepsFor(kind)
       .filter((step) => step.wait !== null)
       .map((step) => `${kind}/${step.name}`),

@@ -117,7 +117,10 @@ export function zoneStatusJson(state: ZoneState) {
     zone: state.zone,
     defined: state.defined,
     members: state.members,
+    /** The oldest process in flight (kept for scripts written before processes could overlap). */
     activeProcess: state.activeProcess ? processJson(state.activeProcess) : null,
+    /** Every process in flight, oldest first: they hold disjoint resources. */
+    activeProcesses: state.activeProcesses.map(processJson),
     pendingRequests: state.pendingRequests,
     registrationChanges: state.registrationChanges ?? [],
     keyFindings: state.keyFindings ?? [],

@@ -42,6 +42,14 @@ export interface SoakReport {
   rollsCompleted: number;
   rollsNotCompleted: number;
   glitches: { resolverFailures: number; violations: number; validationFailures: number };
+  /** What the glitches were (the first few of each kind), so that each can be looked into. */
+  glitchDetails: {
+    resolverFailures: unknown[];
+    violations: unknown[];
+    validationFailures: unknown[];
+  };
+  /** The largest number of rolls in flight at once. */
+  mostRollsAtOnce: number;
   disagreements: number;
   keyToEverywhereSeconds: { min: number; median: number; max: number } | null;
 }
@@ -67,6 +75,21 @@ async function keyToEverywhere(
   return (Date.parse(published.postconditionMetAt) - Date.parse(appeared.occurredAt)) / 1000;
 }
 
+const DETAILS_SHOWN = 5;
+
+/** The largest number of processes that were in flight at the same moment. */
+function mostAtOnce(processes: readonly ProcessState[]): number {
+  const edges = processes.flatMap((process) => [
+    { at: Date.parse(process.startedAt), change: 1 },
+    { at: process.endedAt ? Date.parse(process.endedAt) : Number.POSITIVE_INFINITY, change: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.change - b.change);
+  let current = 0;
+  let most = 0;
+  for (const edge of edges) most = Math.max(most, (current += edge.change));
+  return most;
+}
+
 const quiet: CliIo = { stdout: () => undefined, stderr: () => undefined };
 
 function spread(values: number[]): SoakReport['keyToEverywhereSeconds'] {
@@ -82,7 +105,6 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
     io,
     say,
   );
-  const labUpAt = Date.now();
   const sidecars: RunningSidecar[] = [];
   let log: EventLog<ZoneEvent> | undefined;
   try {
@@ -99,17 +121,8 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
         detach: false,
       });
     }
-    // Both servers' keys date from lab up, so their automatic rolls would start together and
-    // wait for each other (one process per zone). One roll started at Knot half a lifetime after
-    // BIND's schedule staggers the two for the rest of the soak.
-    const staggerAt = labUpAt + (options.zskLifetimeSeconds / 2 - 30) * 1000;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, staggerAt - Date.now())));
-    say("roll-zsk knot (started by Chorus, to stagger the two servers' schedules)");
-    await requestAndFollow(log, lab.zone, 'roll-zsk', 'knot', quiet, {
-      json: false,
-      detach: false,
-      role: 'ZSK',
-    });
+    // Both servers' keys date from lab up, so BIND and Knot begin their rolls about together:
+    // each roll holds only its own signer's keys, so the two run at once.
     const began = Date.now();
     const deadline = began + options.minutes * 60_000;
     say(
@@ -151,6 +164,14 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
         violations: observed.violations.length,
         validationFailures: observed.validationFailures.length,
       },
+      glitchDetails: {
+        resolverFailures: trafficReport.failures.slice(0, DETAILS_SHOWN),
+        violations: observed.violations.slice(0, DETAILS_SHOWN),
+        validationFailures: observed.validationFailures.slice(0, DETAILS_SHOWN),
+      },
+      mostRollsAtOnce: mostAtOnce(
+        state.processes.filter((process) => process.kind.startsWith('roll')),
+      ),
       disagreements: observed.disagreements.length,
       keyToEverywhereSeconds: spread(
         rolls.flatMap((roll) =>

@@ -183,7 +183,17 @@ export type ZoneEvent =
     >
   | Envelope<
       'signer-reconciled',
-      { processId: string; stepIndex: number; signerId: string; applied: number }
+      {
+        processId: string;
+        stepIndex: number;
+        signerId: string;
+        applied: number;
+        /**
+         * Roll steps: a digest of the desired state applied. A roll's key sync follows the group's
+         * current keys, so a signer whose digest is stale reconciles the step again.
+         */
+        desiredDigest?: string;
+      }
     >
   | Envelope<
       'signer-apply-failed',
