@@ -3,6 +3,7 @@
  * - a signer whose TSIG secret is wrong cannot apply a step: the failure reaches the log, the
  *   process is held for the operator, and it resumes once the key is fixed and the sidecar restarted;
  * - a sidecar whose server address does not serve the zone refuses to start, naming the address;
+ * - a server-timed signer whose pre-publication is too short for the group refuses to start;
  * - a registration that changes a member's endpoints is recorded with before and after;
  * - a request whose group has a dead endpoint is refused, naming it, instead of waiting forever.
  */
@@ -279,6 +280,36 @@ describe('a sidecar whose server address does not serve the zone', () => {
         `the signer's address ${deadAddress}:${labServer(lab, 'knot').port} does not serve ${zone}`,
       );
       expect(await world.events()).toEqual([]);
+    },
+  );
+});
+
+describe('a server-timed signer whose pre-publication is too short for the group', () => {
+  it(
+    'refuses to start in the defined zone, naming the setting to raise, and appends nothing',
+    { timeout: 90_000 },
+    async () => {
+      const world = await scenario('short-pre-publication');
+      // Positive control: with the lab's key watch (2 s) BIND's pre-publication is long enough.
+      const first = await world.start('bind');
+      await world.registered('bind');
+      await world.define(['bind']);
+      await stopSidecarProcess(first);
+      const before = (await world.state()).version;
+      // A key watch of an hour: the group would learn of BIND's new keys long after they sign.
+      const sidecar = await world.start('bind', (config) => {
+        config.keyWatchSeconds = 3600;
+      });
+      await waitUntil(
+        'the sidecar to exit',
+        () => Promise.resolve(isAlive(sidecar.pid) ? undefined : true),
+        { timeoutMs: 60_000 },
+      );
+      const output = await readFile(sidecar.logFile, 'utf8');
+      expect(output).toContain('pre-publishes a new key for');
+      expect(output).toMatch(/Raise publish-safety[^"]* by at least \d+ s/);
+      expect(output).toContain('key watch 3600 s');
+      expect((await world.state()).version).toBe(before);
     },
   );
 });

@@ -144,8 +144,8 @@ export class SidecarRuntime {
         for (const zone of this.options.zones) {
           await probeEndpoints(signer, zone, { signal: this.abort.signal });
           await signer.checkZone(zone, { signal: this.abort.signal });
-          await this.register(zone);
           await this.refuseShortPrePublication(zone);
+          await this.register(zone);
         }
       },
     );
@@ -432,22 +432,26 @@ export class SidecarRuntime {
 
   /**
    * In a defined zone, a server that times its own rolls must pre-publish a new key for longer
-   * than the group's DNSKEY wait; otherwise the sidecar refuses to start, naming the setting.
+   * than the group's DNSKEY wait; otherwise the sidecar refuses to start, naming the setting,
+   * before it registers anything.
    */
   private async refuseShortPrePublication(zone: string): Promise<void> {
     const state = await this.refresh(zone);
-    const registered = state.signers[this.options.id];
-    if (!state.defined || registered?.rollover?.mode !== 'server-timed') return;
-    const served = await this.signer.readApex(zone, { signal: this.abort.signal });
+    if (!state.defined) return;
+    const signal = this.abort.signal;
+    const rollover = await this.signer.keyRoller?.rolloverTiming(zone, { signal });
+    if (rollover?.mode !== 'server-timed') return;
+    const served = await this.signer.readApex(zone, { signal });
     const dnskeyTtl = Math.max(served.dnskey?.ttl ?? 0, state.recordTtlSeconds);
-    const shortfall = prePublicationShortfall(registered, state.timing, dnskeyTtl);
+    const signer = { id: this.options.id, rollover, keyWatchSeconds: this.keyWatchSeconds };
+    const shortfall = prePublicationShortfall(signer, state.timing, dnskeyTtl);
     if (!shortfall) return;
     throw new SignerConfigurationError({
       signerId: this.options.id,
       zone,
-      setting: registered.rollover.settingToRaise ?? 'pre-publication interval',
+      setting: rollover.settingToRaise ?? 'pre-publication interval',
       problem: shortfall.message,
-      fix: `raise ${registered.rollover.settingToRaise ?? 'the pre-publication interval'} in the server's configuration, then start the sidecar again`,
+      fix: `raise ${rollover.settingToRaise ?? 'the pre-publication interval'} in the server's configuration (or lower keyWatchSeconds), then start the sidecar again`,
     });
   }
 
