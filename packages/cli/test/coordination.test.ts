@@ -225,6 +225,46 @@ describe('following a process to its end', () => {
   }, 10_000);
 });
 
+describe('following one of two processes that run together', () => {
+  it('prints only its own events and those about no process, not the other process’s', async () => {
+    const log = createMemoryEventLog<ZoneEvent>();
+    await log.append(zoneStream(ZONE), 0, definedZone());
+    // Another process is in flight when the request comes; its steps go on meanwhile.
+    await log.append(zoneStream(ZONE), 2, [started('other-roll', 'roll-zsk', 'bind')]);
+    const sidecar = answerRequests(log, ({ processId, kind, signerId }) => [
+      started(processId, kind, signerId),
+      step('step-started', 'other-roll', 0),
+      step('step-started', processId, 0),
+      zoneEvent(
+        'process-failed',
+        { zone: ZONE, source },
+        { processId, reason: { code: 'test', message: 'stop here' } },
+      ),
+    ]);
+    const run = capture();
+    await expect(
+      requestAndFollow(log, ZONE, 'roll-ksk', 'knot', run.io, { json: true, detach: false }),
+    ).rejects.toThrow(/failed/);
+    const printed = run
+      .out()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { event: ZoneEvent });
+    const processIds = printed.map(({ event }) =>
+      'processId' in event.data ? event.data.processId : '',
+    );
+    expect(printed.map(({ event }) => event.type)).toEqual([
+      'process-requested',
+      'process-started',
+      'step-started',
+      'process-failed',
+    ]);
+    expect(processIds).not.toContain('other-roll');
+    await sidecar.close();
+    await log.close();
+  }, 10_000);
+});
+
 /** The status lines of the example zone, from a memory log. */
 async function statusOf(log: EventLog<ZoneEvent>, io: CliIo): Promise<string> {
   const state = await readZone(log, ZONE);

@@ -31,10 +31,13 @@ export interface FollowOptions {
   until: (state: ZoneState) => boolean;
   /** Called with each new state, e.g. to print what changed. */
   onState?: (state: ZoneState) => void;
+  /** Which events to print (default: all). */
+  include?: (event: ZoneEvent) => boolean;
 }
 
-function printer(io: CliIo, json: boolean) {
+function printer(io: CliIo, json: boolean, include: (event: ZoneEvent) => boolean = () => true) {
   return (recorded: RecordedEvent<ZoneEvent>, state: ZoneState) => {
+    if (!include(recorded.event)) return;
     if (json) io.stdout(`${JSON.stringify(recorded)}\n`);
     else io.stderr(`${describeEvent(recorded.event, state)}\n`);
   };
@@ -52,7 +55,7 @@ export async function follow(
   options: FollowOptions,
 ): Promise<ZoneState> {
   const stream = zoneStream(zone);
-  const print = printer(io, options.json);
+  const print = printer(io, options.json, options.include);
   const history = await log.readStream(stream);
   let state = emptyZoneState(zone);
   for (const recorded of history) {
@@ -157,6 +160,11 @@ function requestEvent(
   );
 }
 
+/** Events of this process, and events about no process (keys observed, registrations): not those of processes running beside it. */
+function aboutProcessOrZone(processId: string) {
+  return (event: ZoneEvent) => !('processId' in event.data) || event.data.processId === processId;
+}
+
 /** Appends the request at the stream's current version; re-reads when a sidecar wrote first. */
 async function appendRequest(
   log: EventLog<ZoneEvent>,
@@ -214,7 +222,13 @@ export async function requestAndFollow(
     contextFromTraceparent(event.traceparent),
     async () => {
       const afterVersion = await appendRequest(log, zone, event);
-      return follow(log, zone, io, { json: options.json, afterVersion, until, onState });
+      return follow(log, zone, io, {
+        json: options.json,
+        afterVersion,
+        until,
+        onState,
+        include: aboutProcessOrZone(processId),
+      });
     },
   ).finally(() => notice.stop());
   const process = find(final)!;
