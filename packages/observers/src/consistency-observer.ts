@@ -5,7 +5,11 @@
  */
 import { canonicalName, normalizeName } from '@chorus/dns';
 import type { ChorusEventEnvelope, NameServer, Observer, ZoneEvent } from '@chorus/core';
-import { evaluateInvariants, type InvariantViolation } from './invariants.js';
+import {
+  evaluateInvariants,
+  prePublishGraceSeconds,
+  type InvariantViolation,
+} from './invariants.js';
 import { sampleWire } from './sampler.js';
 import { WireHistory, type CacheMargins, type ObservedVersion } from './wire-history.js';
 
@@ -42,6 +46,12 @@ export interface ConsistencyObserverOptions {
    * inconsistent input (cds-consistency §3). Reported only when they outlast it. Default 10 s.
    */
   graceSeconds?: number;
+  /**
+   * I9 for pre-published ZSKs: how long a reachable signer may lack a ZSK another one pre-publishes
+   * before it is reported (see `prePublishGraceSeconds` of the invariant input). Default: the
+   * group's largest key watch (`ZoneGroup.keyWatchSeconds`, else 30 s) + DprpC + 20 s.
+   */
+  prePublishGraceSeconds?: number;
   onVersion?: (version: ObservedVersion) => void;
   onViolation?: (violation: InvariantViolation & { processId?: string }, at: number) => void;
   onRestored?: (
@@ -58,6 +68,8 @@ export interface ConsistencyObserverOptions {
 export interface ZoneGroup {
   providers: readonly ConsistencyProvider[];
   margins: CacheMargins;
+  /** The largest key watch interval of the signers (seconds): how late a new key may be noticed. */
+  keyWatchSeconds?: number;
 }
 
 export interface ConsistencyRound {
@@ -103,6 +115,7 @@ export function createConsistencyObserver(
   const now = options.now ?? (() => Date.now() / 1000);
   const providers = new Map(options.providers.map((provider) => [provider.id, provider]));
   let margins = options.margins;
+  let keyWatchSeconds: number | undefined;
   const open = new Map<
     string,
     { violation: InvariantViolation & { processId?: string }; at: number }
@@ -139,6 +152,8 @@ export function createConsistencyObserver(
       t: at,
       margins,
       ...(options.skewSeconds === undefined ? {} : { skewSeconds: options.skewSeconds }),
+      prePublishGraceSeconds:
+        options.prePublishGraceSeconds ?? prePublishGraceSeconds(margins, keyWatchSeconds),
     });
     stats.rounds += 1;
     stats.checks += 1;
@@ -206,6 +221,7 @@ export function createConsistencyObserver(
     learn(group: ZoneGroup): void {
       for (const provider of group.providers) providers.set(provider.id, provider);
       margins = group.margins;
+      if (group.keyWatchSeconds !== undefined) keyWatchSeconds = group.keyWatchSeconds;
       if (always && providers.size > 0) start();
     },
     onEvent(envelope: ChorusEventEnvelope): void {

@@ -67,6 +67,31 @@ export interface InvariantInput {
   skewSeconds?: number;
   /** Model 2 (default). I8 applies to model 1 only; I9 to model 2 only. */
   model?: 1 | 2;
+  /**
+   * I9 for pre-published ZSKs: how long a reachable provider may lack a ZSK that another reachable
+   * provider pre-publishes (standards §7.3 step 1) before it is reported. It covers the key watch
+   * that notices the key and the reconcile that publishes it at every other signer. Default
+   * {@link prePublishGraceSeconds}(margins): the sidecar's default key watch (30 s) + DprpC + 20 s.
+   */
+  prePublishGraceSeconds?: number;
+}
+
+/** The sidecar's default key watch interval (`keyWatchSeconds`). */
+const DEFAULT_KEY_WATCH_SECONDS = 30;
+/** One step transition and one reconcile at every signer on top of the key watch, on a loaded host. */
+const RECONCILE_SLACK_SECONDS = 20;
+
+/**
+ * The default grace of I9 for pre-published ZSKs: the key watch that notices a new key
+ * (`keyWatchSeconds` of the slowest signer), DprpC until every server of every signer serves what
+ * its signer published, and 10 s for the step transition and reconcile. Well below the DNSKEY wait
+ * a roll needs before the key may sign (key watch + DprpC + TTLkey + S), so the report comes first.
+ */
+export function prePublishGraceSeconds(
+  margins: CacheMargins,
+  keyWatchSeconds: number = DEFAULT_KEY_WATCH_SECONDS,
+): number {
+  return keyWatchSeconds + margins.childSeconds + RECONCILE_SLACK_SECONDS;
 }
 
 const PARENT = 'parent';
@@ -106,6 +131,8 @@ interface Evaluation {
   t: number;
   margins: CacheMargins;
   skew: number;
+  /** I9 grace for pre-published ZSKs, seconds. */
+  prePublishGrace: number;
   /** Reachable provider ids, sorted. */
   reachable: string[];
   verified: WeakMap<RrsigData, Map<string, boolean>>;
@@ -923,7 +950,113 @@ function zoneSigningKeys(evaluation: Evaluation, id: string): Map<string, Dnskey
   return keys;
 }
 
-/** I9 (standards §8.2, RFC 8901 §2.1.2): every provider publishes every provider's ZSKs; the DS has a KSK of every provider. */
+/** `algorithm/tag` of every key seen signing zone data (not DNSKEY, CDS, CDNSKEY) at any provider up to t. */
+function everSignedData(evaluation: Evaluation): Set<string> {
+  const signers = new Set<string>();
+  for (const version of evaluation.history.versions())
+    if (version.firstSeen <= evaluation.t)
+      for (const { rrset } of signedSets(version, evaluation.zone))
+        if (!KEY_SIGNED.has(rrset.type))
+          for (const sig of rrset.signatures) signers.add(`${sig.algorithm}/${sig.keyTag}`);
+  return signers;
+}
+
+/** A provider's apex DNSKEY versions up to t, per server, oldest first: the last is the one served at t. */
+function dnskeySequences(evaluation: Evaluation, provider: string): ObservedVersion[][] {
+  const byServer = new Map<string, ObservedVersion[]>();
+  const filter = { provider, owner: evaluation.zone, type: 'DNSKEY' as const };
+  for (const version of evaluation.history.versions(filter))
+    if (version.firstSeen <= evaluation.t) {
+      const label = serverLabel(version.server);
+      byServer.set(label, [...(byServer.get(label) ?? []), version]);
+    }
+  return [...byServer.values()].map((sequence) =>
+    sequence.sort((a, b) => a.firstSeen - b.firstSeen),
+  );
+}
+
+/** The trailing run of `sequence` (whose last version `holds`): when it began, and the version before it. */
+function trailingRun(
+  sequence: readonly ObservedVersion[],
+  holds: (version: ObservedVersion) => boolean,
+): { since: number; before?: ObservedVersion } {
+  let index = sequence.length - 1;
+  while (index > 0 && holds(sequence[index - 1]!)) index -= 1;
+  const before = sequence[index - 1];
+  return { since: sequence[index]!.firstSeen, ...(before ? { before } : {}) };
+}
+
+/**
+ * I9 for pre-published ZSKs (standards §7.3 step 1; `Z(q)` includes them, §7). A pre-published ZSK
+ * of q: a zone key without the SEP flag in q's current DNSKEY RRset that no provider was ever seen
+ * signing zone data with in the history. That leaves out by construction a predecessor being
+ * dropped and a leaving signer's keys: both signed before. Chorus makes every other provider
+ * publish such a key within a key watch and a reconcile, long before it may sign, so a server of a
+ * reachable p is reported only once it has lacked the key for longer than the grace, counted from
+ * when q started serving it or, if later, when that server stopped serving it.
+ */
+function checkPrePublished(evaluation: Evaluation, signingNow: ReadonlySet<string>): void {
+  const { zone, t, reachable } = evaluation;
+  const sequences = new Map(reachable.map((id) => [id, dnskeySequences(evaluation, id)]));
+  let signing: Set<string> | undefined;
+  for (const q of reachable) {
+    const qSequences = sequences.get(q) ?? [];
+    const candidates = new Map<string, DnskeyData>();
+    for (const sequence of qSequences.filter((each) => each.at(-1)!.answer.rcode === 'NOERROR'))
+      for (const key of zoneKeys(sequence.at(-1)!.answer.rrset))
+        if (!isSep(key) && !signingNow.has(dnskeyIdentity(key)))
+          candidates.set(dnskeyIdentity(key), key);
+    for (const [identity, key] of candidates) {
+      const tag = `${key.algorithm}/${safeTag(key)}`;
+      signing ??= everSignedData(evaluation);
+      if (signing.has(tag)) continue;
+      const publishes = (version: ObservedVersion) =>
+        version.answer.rcode === 'NOERROR' &&
+        zoneKeys(version.answer.rrset).some((own) => dnskeyIdentity(own) === identity);
+      const serving = qSequences.filter((sequence) => publishes(sequence.at(-1)!));
+      const servingSince = Math.min(
+        ...serving.map((sequence) => trailingRun(sequence, publishes).since),
+      );
+      for (const p of reachable) {
+        const lacking: { version: ObservedVersion; since: number; dropped: boolean }[] = [];
+        for (const sequence of sequences.get(p) ?? []) {
+          const current = sequence.at(-1)!;
+          if (current.answer.rcode !== 'NOERROR' || publishes(current)) continue;
+          const run = trailingRun(sequence, (version) => !publishes(version));
+          const since = Math.max(servingSince, run.since);
+          if (t - since <= evaluation.prePublishGrace) continue;
+          lacking.push({
+            version: current,
+            since,
+            dropped: run.before !== undefined && run.since > servingSince,
+          });
+        }
+        if (lacking.length === 0) continue;
+        const servers = unique(lacking.map((entry) => serverLabel(entry.version.server))).join(
+          ', ',
+        );
+        const missingFor = Math.round(t - Math.min(...lacking.map((entry) => entry.since)));
+        const what = lacking.every((entry) => entry.dropped)
+          ? `dropped it ${missingFor} s ago`
+          : `does not publish it (for ${missingFor} s)`;
+        const who = p === q ? `${q}'s server ${servers}` : `${p} (${servers})`;
+        report(evaluation, {
+          invariant: 'I9',
+          key: `I9|${p}|lacks pre-published zsk ${tag} of ${q}`,
+          providers: [p, q],
+          records: [
+            `${zone} DNSKEY ${key.flags} ${key.protocol} ${key.algorithm} (tag ${safeTag(key)})`,
+            ...serving.map((sequence) => `DNSKEY ${versionLabel(sequence.at(-1)!)}`),
+            ...lacking.map((entry) => `DNSKEY ${versionLabel(entry.version)}`),
+          ],
+          detail: `${q} pre-publishes ZSK ${safeTag(key)} since ${Math.round(t - servingSince)} s but ${who} ${what}; when ${q} starts signing with it, resolvers holding ${p === q ? 'that' : `${p}'s`} DNSKEY RRset will fail to validate ${q}'s data.`,
+        });
+      }
+    }
+  }
+}
+
+/** I9 (standards §8.2, RFC 8901 §2.1.2): every provider publishes every provider's ZSKs, pre-published ones included; the DS has a KSK of every provider. */
 function checkSteadyState(evaluation: Evaluation): void {
   const { zone, reachable } = evaluation;
   const zsks = new Map(reachable.map((id) => [id, zoneSigningKeys(evaluation, id)]));
@@ -963,6 +1096,8 @@ function checkSteadyState(evaluation: Evaluation): void {
         });
       }
   }
+  // Keys that sign now are in Z(q) above; the history is read only for the others.
+  checkPrePublished(evaluation, new Set([...zsks.values()].flatMap((keys) => [...keys.keys()])));
 }
 
 /**
@@ -979,6 +1114,7 @@ export function evaluateInvariants(input: InvariantInput): InvariantViolation[] 
     t: input.t,
     margins: input.margins,
     skew: input.skewSeconds ?? 0,
+    prePublishGrace: input.prePublishGraceSeconds ?? prePublishGraceSeconds(input.margins),
     reachable: [
       ...reachableProviders(input.history, zone, input.providers, input.t, input.margins),
     ].sort(),

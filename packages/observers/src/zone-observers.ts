@@ -48,8 +48,16 @@ export interface ZoneObserversOptions {
   source: EventSource;
   parentZone: string;
   parentServers: readonly NameServer[];
-  /** The invariants I1–I9, sampled every `intervalMs` (default 1000). Mode default `during-process`. */
-  consistency?: { intervalMs?: number; mode?: 'always' | 'during-process' };
+  /**
+   * The invariants I1–I9, sampled every `intervalMs` (default 1000). Mode default `during-process`.
+   * `prePublishGraceSeconds`: how long a signer may lack another's pre-published ZSK before I9
+   * reports it; default the group's largest key watch + DprpC + 20 s.
+   */
+  consistency?: {
+    intervalMs?: number;
+    mode?: 'always' | 'during-process';
+    prePublishGraceSeconds?: number;
+  };
   /**
    * Our validator at every provider, cross-checked against validating resolvers (`pinnedTo` names
    * the provider a resolver is pinned to). With consistency too, it reads the shared wire history.
@@ -102,10 +110,15 @@ export interface ZoneObservers extends Observer<ZoneEvent> {
 
 const DEFAULT_MARGINS: CacheMargins = { childSeconds: 2, parentSeconds: 2 };
 
-/** The group as the fold knows it: every signer ever registered, and the zone's margins. */
+/** The sidecar's default key watch, for signers registered without one. */
+const DEFAULT_KEY_WATCH_SECONDS = 30;
+
+/** The group as the fold knows it: every signer ever registered, the zone's margins and the slowest key watch. */
 export function zoneGroup(state: ZoneState): ZoneGroup {
+  const signers = Object.values(state.signers);
+  const keyWatches = signers.map((signer) => signer.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS);
   return {
-    providers: Object.values(state.signers).map((signer) => ({
+    providers: signers.map((signer) => ({
       id: signer.id,
       nameServerNames: signer.nameServerNames,
       servers: signer.endpoints,
@@ -114,6 +127,7 @@ export function zoneGroup(state: ZoneState): ZoneGroup {
       childSeconds: state.timing.childPropagationSeconds,
       parentSeconds: state.timing.parentPropagationSeconds,
     },
+    ...(keyWatches.length === 0 ? {} : { keyWatchSeconds: Math.max(...keyWatches) }),
   };
 }
 
@@ -153,6 +167,9 @@ export function createZoneObservers(options: ZoneObserversOptions): ZoneObserver
         history,
         intervalMs: options.consistency.intervalMs ?? 1000,
         mode: options.consistency.mode ?? 'during-process',
+        ...(options.consistency.prePublishGraceSeconds === undefined
+          ? {}
+          : { prePublishGraceSeconds: options.consistency.prePublishGraceSeconds }),
         onVersion: (version) => recorder.version(version),
         onViolation: (violation, at) => {
           recorder.violated(violation, at);

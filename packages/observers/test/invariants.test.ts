@@ -47,7 +47,7 @@ function distinctKeys(specs: readonly [number, 13 | 15][]): TestKey[] {
   }
 }
 
-const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk] = distinctKeys([
+const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk, bZskNext] = distinctKeys([
   [KSK_FLAGS, 13],
   [ZSK_FLAGS, 13],
   [KSK_FLAGS, 13],
@@ -55,7 +55,8 @@ const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk] = distinctKeys([
   [KSK_FLAGS, 13],
   [KSK_FLAGS, 13],
   [ZSK_FLAGS, 15],
-]) as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
+  [ZSK_FLAGS, 13],
+]) as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
 
 const PROVIDERS: ObservedProvider[] = [
   { id: 'a', nameServerNames: [NS_A] },
@@ -521,6 +522,88 @@ describe('evaluateInvariants: DS → DNSKEY (I2) and steady state (I9)', () => {
 
     const a = publishA({ dnskeys: [aKsk, aZsk, bCsk] });
     expect(evaluate(steadyHistory({ a, b: csk, parent }), T0)).toEqual([]);
+  });
+});
+
+describe('evaluateInvariants: pre-published ZSKs (I9)', () => {
+  // b pre-publishes its successor ZSK bZskNext from T0 (standards §7.3 step 1): in b's DNSKEY
+  // RRset, signing nothing. The default grace is the key watch (30 s) + DprpC (5 s) + 10 s.
+  const GRACE = 30 + MARGINS.childSeconds + 20;
+  const bPre = publishB({ dnskeys: [bKsk, bZsk, aZsk, bZskNext] });
+  const aWith = publishA({ dnskeys: [aKsk, aZsk, bZsk, bZskNext] });
+  const lacksKey = `I9|a|lacks pre-published zsk 13/${bZskNext.tag} of b`;
+
+  function prePublished(aPublishesAt: number | null, until: number): WireHistory {
+    const h = new WireHistory();
+    sampleEach(h, T0 - 30, T0 - 1, { a: publishA(), b: publishB(), parent: BOTH });
+    for (let at = T0; at <= until; at += 1)
+      sample(h, at, {
+        a: aPublishesAt !== null && at >= aPublishesAt ? aWith : publishA(),
+        b: bPre,
+        parent: BOTH,
+      });
+    return h;
+  }
+
+  it('reports nothing when every other provider publishes the key within the grace', () => {
+    const h = prePublished(T0 + 5, T0 + 120);
+    // Lacking at a for 4 s, then published: nothing during the roll, nothing long after.
+    expect(evaluate(h, T0 + 4)).toEqual([]);
+    expect(evaluate(h, T0 + 120)).toEqual([]);
+    expect(evaluate(h, T0 + 120, { prePublishGraceSeconds: 1 })).toEqual([]);
+  });
+
+  it('reports a once it has lacked the key for longer than the grace (negative control)', () => {
+    const h = prePublished(null, T0 + 120);
+    expect(evaluate(h, T0 + GRACE)).toEqual([]);
+    const violations = evaluate(h, T0 + GRACE + 1);
+    expect(violations).toEqual([
+      {
+        invariant: 'I9',
+        key: lacksKey,
+        providers: ['a', 'b'],
+        records: [
+          `${ZONE} DNSKEY 256 3 13 (tag ${bZskNext.tag})`,
+          `DNSKEY a@${currentId(h, 'a', 'DNSKEY')}`,
+          `DNSKEY b@${currentId(h, 'b', 'DNSKEY')}`,
+        ].sort(),
+        detail: `b pre-publishes ZSK ${bZskNext.tag} since ${GRACE + 1} s but a (192.0.2.1#53, 192.0.2.2#53) does not publish it (for ${GRACE + 1} s); when b starts signing with it, resolvers holding a's DNSKEY RRset will fail to validate b's data.`,
+      },
+    ]);
+    // The same fault keeps the same key.
+    expect(keysOf(evaluate(h, T0 + 120))).toEqual([lacksKey]);
+    // The grace is an input.
+    expect(evaluate(h, T0 + 10, { prePublishGraceSeconds: 10 })).toEqual([]);
+    expect(keysOf(evaluate(h, T0 + 11, { prePublishGraceSeconds: 10 }))).toEqual([lacksKey]);
+    // Published late: reported while it lacked the key beyond the grace, cleared once published.
+    const late = prePublished(T0 + 20, T0 + 30);
+    expect(keysOf(evaluate(late, T0 + 19, { prePublishGraceSeconds: 10 }))).toEqual([lacksKey]);
+    expect(evaluate(late, T0 + 20, { prePublishGraceSeconds: 10 })).toEqual([]);
+  });
+
+  it('does not report a predecessor that a still publishes after b dropped it, however long', () => {
+    // b signed with bZsk, then with bZskNext only (long enough for every RRSIG by bZsk to expire
+    // from caches); at T0 b removes bZsk from its own RRset, a has not dropped it yet.
+    const aBoth = publishA({ dnskeys: [aKsk, aZsk, bZsk, bZskNext] });
+    const bActive = publishB({ dnskeys: [bKsk, bZsk, aZsk, bZskNext], dataSigners: [bZskNext] });
+    const bRemoved = publishB({ dnskeys: [bKsk, aZsk, bZskNext], dataSigners: [bZskNext] });
+    const world = (b: Publication) => ({ a: aBoth, b, parent: BOTH });
+    const h = new WireHistory();
+    sampleEach(h, T0 - 800, T0 - 401, world(publishB({ dnskeys: bActive.dnskeys })));
+    sampleEach(h, T0 - 400, T0 - 1, world(bActive));
+    sampleEach(h, T0, T0 + 100, world(bRemoved));
+    expect(evaluate(h, T0 + 100)).toEqual([]);
+    expect(evaluate(h, T0 + 100, { prePublishGraceSeconds: 0 })).toEqual([]);
+
+    // Negative control: an observer that never saw bZsk sign takes it for a's pre-published key
+    // and reports b (which dropped it) once the grace is over.
+    const late = new WireHistory();
+    sampleEach(late, T0 - 400, T0 - 1, world(bActive));
+    sampleEach(late, T0, T0 + 100, world(bRemoved));
+    expect(evaluate(late, T0 + GRACE)).toEqual([]);
+    const dropped = evaluate(late, T0 + GRACE + 1);
+    expect(keysOf(dropped)).toEqual([`I9|b|lacks pre-published zsk 13/${bZsk.tag} of a`]);
+    expect(dropped[0]!.detail).toContain(`but b (198.51.100.1#53) dropped it ${GRACE + 1} s ago`);
   });
 });
 

@@ -10,10 +10,10 @@ import {
   type RecordedEvent,
   type SignerReference,
 } from '@chorus/core';
-import { DEFAULT_TIMING } from '@chorus/engine';
+import { DEFAULT_TIMING, foldZone } from '@chorus/engine';
 import { createConsistencyObserver } from '../src/consistency-observer.js';
 import type { InvariantInput } from '../src/invariants.js';
-import { createZoneObservers, type ZoneObserversLog } from '../src/zone-observers.js';
+import { createZoneObservers, zoneGroup, type ZoneObserversLog } from '../src/zone-observers.js';
 
 // The assembly learns the group from the engine's fold of the zone's stream, read from the log:
 // no sampling happens with half a group. Providers here have no servers, so nothing goes on the wire.
@@ -122,7 +122,56 @@ describe('the consistency observer learns the group', () => {
     await observer.checkOnce();
     expect(inputs[0]!.providers.map((provider) => provider.id)).toEqual(['knot', 'bind']);
     expect(inputs[0]!.margins).toEqual({ childSeconds: 7, parentSeconds: 9 });
+    // The I9 grace for pre-published ZSKs: the default key watch 30 s + DprpC 7 s + 20 s.
+    expect(inputs[0]!.prePublishGraceSeconds).toBe(57);
+    observer.learn({
+      providers: [],
+      margins: { childSeconds: 7, parentSeconds: 9 },
+      keyWatchSeconds: 2,
+    });
+    await observer.checkOnce();
+    expect(inputs[1]!.prePublishGraceSeconds).toBe(29);
     await observer.shutdown?.();
+  });
+
+  it('passes a configured pre-publication grace as it is, and zoneGroup names the slowest key watch', async () => {
+    const inputs: InvariantInput[] = [];
+    const observer = createConsistencyObserver({
+      zone,
+      parentZone: 'test.',
+      parentServers: [],
+      providers: [{ id: 'bind', nameServerNames: ['ns.bind.test.'], servers: [] }],
+      margins: { childSeconds: 1, parentSeconds: 1 },
+      prePublishGraceSeconds: 5,
+      evaluate: (input) => {
+        inputs.push(input);
+        return [];
+      },
+    });
+    observer.learn({
+      providers: [],
+      margins: { childSeconds: 1, parentSeconds: 1 },
+      keyWatchSeconds: 60,
+    });
+    await observer.checkOnce();
+    expect(inputs.map((input) => input.prePublishGraceSeconds)).toEqual([5]);
+    await observer.shutdown?.();
+
+    const withWatch = (id: string, keyWatchSeconds?: number) =>
+      zoneEvent(
+        'signer-registered',
+        { zone, source },
+        {
+          signer: { ...signer(id), ...(keyWatchSeconds === undefined ? {} : { keyWatchSeconds }) },
+        },
+      );
+    expect(
+      zoneGroup(foldZone(zone, [withWatch('knot', 5), withWatch('bind', 2)])).keyWatchSeconds,
+    ).toBe(5);
+    expect(
+      zoneGroup(foldZone(zone, [withWatch('knot', 5), withWatch('bind')])).keyWatchSeconds,
+    ).toBe(30);
+    expect(zoneGroup(foldZone(zone, [])).keyWatchSeconds).toBeUndefined();
   });
 });
 
