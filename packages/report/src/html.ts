@@ -4,7 +4,8 @@
  * Nothing is fetched: no scripts, fonts, images or links outside the page.
  */
 import { clock, colourOf, duration, GLITCH_COLOUR, relative, time } from './format.js';
-import type { Glitch, ProcessTimeline, TimelineModel } from './model.js';
+import { rollText } from './keys.js';
+import type { Glitch, KeyEvent, ProcessTimeline, TimelineModel } from './model.js';
 import { renderProcessSvg } from './svg.js';
 import { escapeXml as h } from './xml.js';
 
@@ -63,7 +64,7 @@ function glitchRows(model: TimelineModel, glitches: readonly Glitch[], t0?: stri
       td(at(glitch.from)),
       td(glitch.to === glitch.from ? '(point)' : at(glitch.to)),
       td(length, 'num'),
-      td(process ? `${process.number}. ${process.kind} ${process.signerId}` : ''),
+      td(process ? `${process.number}. ${process.label}` : ''),
       tdHtml(
         `${h(glitch.detail)}${glitch.records.length > 0 ? `<br><span class="mono">${glitch.records.map((record) => h(record)).join('<br>')}</span>` : ''}`,
       ),
@@ -82,6 +83,39 @@ const GLITCH_HEADERS = [
   'process',
   'detail',
 ];
+
+const KEY_HEADERS = ['id', 'at', 'signer', 'key', 'change', 'roll'];
+
+/** Keys entering and leaving each signer's own DNSKEY RRset. */
+function keyRows(model: TimelineModel, events: readonly KeyEvent[], t0: string): string[] {
+  return events.map((event) => {
+    const roll = model.processes.find((entry) => entry.id === event.processId);
+    return row([
+      td(event.id),
+      td(`${clock(event.at)} (${relative(event.at, t0)})`),
+      tdHtml(
+        `<span style="color:${h(colourOf(model, event.signerId))};font-weight:bold">${h(event.signerId)}</span>`,
+      ),
+      tdHtml(`<span class="key">${h(`${event.role} ${event.keyTag}`)}</span>`),
+      td(event.change === 'appeared' ? 'entered' : 'left'),
+      td(roll ? `${roll.number}. ${roll.label}` : 'no roll in flight'),
+    ]);
+  });
+}
+
+/** `; rolls ZSK 1111 → 2345`, empty for other processes. */
+const rollNote = (process: ProcessTimeline): string =>
+  process.roll ? `; rolls ${rollText(process.roll)} (${process.roll.mode})` : '';
+
+/** `; in flight with 2. roll-zsk bind (held)`, empty when it ran alone. */
+function concurrencyNote(model: TimelineModel, process: ProcessTimeline): string {
+  const others = model.processes.filter(
+    (entry) => entry.id !== process.id && process.concurrentIds.includes(entry.id),
+  );
+  return others.length > 0
+    ? `; during it: ${others.map((entry) => `${entry.number}. ${entry.label}`).join(', ')}`
+    : '';
+}
 
 function processSection(model: TimelineModel, process: ProcessTimeline): string {
   const t0 = process.t0;
@@ -110,6 +144,7 @@ function processSection(model: TimelineModel, process: ProcessTimeline): string 
     );
   });
   const glitches = model.glitches.filter((glitch) => process.glitchIds.includes(glitch.id));
+  const keyEvents = model.keyEvents.filter((event) => process.keyEventIds.includes(event.id));
   const reasons =
     process.reasons.length > 0
       ? `<ul>${process.reasons.map((reason) => `<li><code>${h(reason.code)}</code> ${h(reason.message)}</li>`).join('')}</ul>`
@@ -121,8 +156,8 @@ function processSection(model: TimelineModel, process: ProcessTimeline): string 
         ? `<span class="bad">${h(process.status)}</span>`
         : h(process.status);
   return `<section id="process-${process.number}">
-<h2>${h(`${process.number}. ${process.kind} ${process.signerId}`)}</h2>
-<p class="meta">${status}; id <code>${h(process.id)}</code>; requested ${h(clock(process.requestedAt))}${process.startedAt ? `, started ${h(clock(process.startedAt))}` : ''}${process.endedAt ? `, ended ${h(clock(process.endedAt))}` : ''}${process.seconds !== undefined ? ` (${h(duration(process.seconds))}, of which ${h(duration(process.mandatedWaitSeconds))} mandated waits)` : ''}; group before: ${h(process.groupBefore.join(', ') || '–')}; after: ${h(process.groupAfter.join(', ') || '–')}</p>
+<h2>${h(`${process.number}. ${process.label}`)}</h2>
+<p class="meta">${status}; id <code>${h(process.id)}</code>; requested ${h(clock(process.requestedAt))}${process.startedAt ? `, started ${h(clock(process.startedAt))}` : ''}${process.endedAt ? `, ended ${h(clock(process.endedAt))}` : ''}${process.seconds !== undefined ? ` (${h(duration(process.seconds))}, of which ${h(duration(process.mandatedWaitSeconds))} mandated waits)` : ''}; group before: ${h(process.groupBefore.join(', ') || '–')}; after: ${h(process.groupAfter.join(', ') || '–')}${h(rollNote(process))}${h(concurrencyNote(model, process))}</p>
 ${reasons}
 <div class="figure">
 ${renderProcessSvg(model, process.id)}</div>
@@ -146,9 +181,18 @@ ${
       )
     : '<p>No step started.</p>'
 }
-<h3>Glitches during this process</h3>
+${keyEvents.length > 0 ? `<h3>Keys in and out of the signers' DNSKEY sets</h3>\n${table(KEY_HEADERS, keyRows(model, keyEvents, t0))}\n` : ''}<h3>Glitches during this process</h3>
 ${glitches.length > 0 ? table(GLITCH_HEADERS, glitchRows(model, glitches, t0)) : '<p class="ok">None observed.</p>'}
 </section>`;
+}
+
+/** `2: 1 entered, 1 left`, or `none` without key changes. */
+function keyChanges(model: TimelineModel): string {
+  const entered = model.keyEvents.filter((event) => event.change === 'appeared').length;
+  const left = model.keyEvents.length - entered;
+  return model.keyEvents.length === 0
+    ? 'none'
+    : `${model.keyEvents.length}: ${entered} entered, ${left} left`;
 }
 
 /** The report page of `model`. */
@@ -175,6 +219,7 @@ export function renderReportHtml(model: TimelineModel): string {
       tdHtml(`<a href="#process-${process.number}">${process.number}</a>`),
       td(process.kind),
       td(process.signerId),
+      td(process.roll ? `${rollText(process.roll)} (${process.roll.mode})` : ''),
       tdHtml(
         process.status === 'completed'
           ? '<span class="ok">completed</span>'
@@ -240,9 +285,10 @@ ${row([td('steps'), td(`${summary.steps}, with ${summary.waits} wait(s) (${summa
 ${row([td('glitches'), td(`${summary.glitches}: ${summary.invariantViolations} invariant violation(s) (${summary.openViolations} still open), ${summary.validationFailures} validation failure(s), ${summary.disagreements} validator disagreement(s)`)])}
 ${row([td('observer totals'), td(totals ? `${totals.probes} probes, ${totals.resolverAnswers} resolver answers, ${totals.disagreements} disagreements, ${totals.validationFailures} validation failures, ${totals.invariantChecks} invariant checks, ${totals.violations} violations` : 'no observer summary recorded')])}
 ${row([td('wire versions'), td(summary.wireVersions)])}
+${row([td('key changes'), td(keyChanges(model))])}
 </tbody></table>
 <h2>Processes</h2>
-${processRows.length > 0 ? table(['#', 'kind', 'signer', 'status', 'started', 'duration', 'mandated waits', 'steps', 'glitches'], processRows) : '<p>No process recorded.</p>'}
+${processRows.length > 0 ? table(['#', 'kind', 'signer', 'roll', 'status', 'started', 'duration', 'mandated waits', 'steps', 'glitches'], processRows) : '<p>No process recorded.</p>'}
 <h2>Providers</h2>
 ${table(['provider', 'kind', 'NS names', 'own keys (as reported by its sidecar)'], providerRows)}
 ${model.processes.map((process) => processSection(model, process)).join('\n')}

@@ -10,6 +10,7 @@ export { TIMELINE_SCHEMA_VERSION } from './model.js';
 export type {
   Glitch,
   GlitchType,
+  KeyEvent,
   Lane,
   LaneKind,
   LaneSegment,
@@ -18,6 +19,7 @@ export type {
   ProcessStatus,
   ProcessTimeline,
   ProviderInfo,
+  RollTimeline,
   StepTimeline,
   TimelineKey,
   TimelineModel,

@@ -1,5 +1,12 @@
 /** The timeline model: everything the report draws, as plain JSON (also written as timeline.json). */
-import type { BlockReason, InvariantId, ObserverTotals, ProcessKind } from '@chorus/core';
+import type {
+  BlockReason,
+  InvariantId,
+  KeyRole,
+  ObserverTotals,
+  ProcessKind,
+  RollSubject,
+} from '@chorus/core';
 
 export const TIMELINE_SCHEMA_VERSION = 1;
 
@@ -77,6 +84,32 @@ export interface StepTimeline {
   wait?: WaitSpan;
 }
 
+/** A roll process: the keys it replaces, their successors and who timed it. */
+export interface RollTimeline {
+  role: KeyRole;
+  mode: RollSubject['mode'];
+  /** The rolling signer's keys of `role` when the process started. */
+  predecessorTags: number[];
+  /** The successor named at the start, else the keys of `role` that entered during the process. */
+  successorTags: number[];
+}
+
+/** A key entering or leaving its signer's own DNSKEY RRset (from `signer-keys-observed` changes). */
+export interface KeyEvent {
+  /** `K1`, `K2`, … in order of time. */
+  id: string;
+  signerId: string;
+  /** The signer's provider lane. */
+  laneId: string;
+  /** ISO 8601: when the signer's key watch saw the change. */
+  at: string;
+  keyTag: number;
+  role: KeyRole;
+  change: 'appeared' | 'disappeared';
+  /** The roll of that signer in flight at `at`, when there is one. */
+  processId?: string;
+}
+
 export type ProcessStatus = 'requested' | 'blocked' | 'running' | 'completed' | 'failed';
 
 export interface ProcessTimeline {
@@ -85,6 +118,10 @@ export interface ProcessTimeline {
   number: number;
   kind: ProcessKind;
   signerId: string;
+  /** What the report calls it: `add-signer powerdns`, `roll-zsk bind (held)`. */
+  label: string;
+  /** Roll processes only. */
+  roll?: RollTimeline;
   status: ProcessStatus;
   requestedAt?: string;
   startedAt?: string;
@@ -104,6 +141,10 @@ export interface ProcessTimeline {
   laneIds: string[];
   /** Glitches that overlap the window. */
   glitchIds: string[];
+  /** Key events in the window on a lane shown, in order of time. */
+  keyEventIds: string[];
+  /** Processes that ran during the window (this one included), in order of number: one row each. */
+  concurrentIds: string[];
 }
 
 export type GlitchType = 'invariant-violated' | 'validation-failed' | 'validator-disagreed';
@@ -155,6 +196,8 @@ export interface TimelineSummary {
   validationFailures: number;
   disagreements: number;
   wireVersions: number;
+  /** Keys that entered or left a signer's own DNSKEY RRset. */
+  keyEvents: number;
   /** Sum of each observer's latest summary; null when no observer reported. */
   observerTotals: ObserverTotals | null;
   /** Each observer's latest summary, by observer name. */
@@ -180,5 +223,6 @@ export interface TimelineModel {
   lanes: Lane[];
   processes: ProcessTimeline[];
   glitches: Glitch[];
+  keyEvents: KeyEvent[];
   summary: TimelineSummary;
 }

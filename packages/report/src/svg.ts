@@ -16,6 +16,15 @@ import {
   UNKNOWN_OWNER_COLOUR,
 } from './format.js';
 import type { Glitch, Lane, LaneSegment, ProcessTimeline, TimelineModel } from './model.js';
+import { CHAR_WIDTH, fit, fitParts, n, NBSP, textElement, type Part } from './svg-parts.js';
+import {
+  keyEventsOnLane,
+  keyMarks,
+  KEY_STRIP,
+  PROCESS_ROW,
+  processRows,
+  type Frame,
+} from './svg-rows.js';
 import { escapeXml } from './xml.js';
 
 const WIDTH = 1200;
@@ -23,62 +32,12 @@ const LABEL_WIDTH = 160;
 const RIGHT = 24;
 const LANE_HEIGHT = 40;
 const ROW_HEIGHT = 20;
-const CHAR_WIDTH = 6.6; // 11px monospace
 const BAND_TOP = 38;
 const BAND_ROW = 13;
 const STEP_ROWS = 3;
-const LANES_TOP = BAND_TOP + BAND_ROW * (STEP_ROWS + 1) + 8;
+/** The top of the process rows: below the step labels and the wait labels. */
+const ROWS_TOP = BAND_TOP + BAND_ROW * (STEP_ROWS + 1) + 8;
 const SVG_NS = 'http://www.w3.org/2000/svg';
-/** Spaces at the edge of a <tspan> collapse; separators use no-break spaces. */
-const NBSP = '\u00a0';
-
-/** Rounds to 0.1 px so the output stays short and stable. */
-const n = (value: number): string => String(Math.round(value * 10) / 10);
-
-interface Part {
-  text: string;
-  colour: string;
-  bold?: boolean;
-}
-
-/** As many characters of `parts` as fit in `width` pixels, cut with an ellipsis. */
-function fitParts(parts: readonly Part[], width: number): Part[] {
-  const max = Math.floor(width / CHAR_WIDTH);
-  const total = parts.reduce((sum, part) => sum + [...part.text].length, 0);
-  if (total <= max) return [...parts];
-  if (max < 2) return [];
-  const fitted: Part[] = [];
-  let left = max - 1;
-  for (const part of parts) {
-    const chars = [...part.text];
-    if (chars.length <= left) {
-      fitted.push(part);
-      left -= chars.length;
-      continue;
-    }
-    if (left > 0) fitted.push({ ...part, text: chars.slice(0, left).join('') });
-    break;
-  }
-  fitted.push({ text: '…', colour: UNKNOWN_OWNER_COLOUR });
-  return fitted;
-}
-
-const fit = (text: string, width: number): string =>
-  fitParts([{ text, colour: '' }], width)
-    .map((part) => part.text)
-    .join('');
-
-function textElement(x: number, y: number, parts: readonly Part[], attributes = ''): string {
-  if (parts.length === 0) return '';
-  const spans = parts
-    .map(
-      (part) =>
-        `<tspan fill="${escapeXml(part.colour)}"${part.bold ? ' font-weight="bold"' : ''}>${escapeXml(part.text)}</tspan>`,
-    )
-    .join('');
-  return `<text x="${n(x)}" y="${n(y)}"${attributes}>${spans}</text>`;
-}
-
 /** A tick step that gives about ten ticks. */
 function tickStep(spanSeconds: number): number {
   const candidates = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
@@ -142,6 +101,8 @@ interface LaneBox {
   lane: Lane;
   top: number;
   height: number;
+  /** Height of the key strip at the bottom (0 without key marks). */
+  strip: number;
 }
 
 /** The SVG of one process of `model`. Throws ReportError for an unknown process id. */
@@ -159,14 +120,18 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
   const x = (ms: number) =>
     plotLeft + ((Math.min(Math.max(ms, from), to) - from) / (to - from)) * (plotRight - plotLeft);
 
-  // Lanes and their boxes.
+  const frame: Frame = { prefix, t0, to, right: plotRight + RIGHT, x };
+
+  // Lanes and their boxes, below one row per process in flight.
+  const lanesTop = ROWS_TOP + PROCESS_ROW * process.concurrentIds.length + 6;
   const boxes: LaneBox[] = [];
-  let y = LANES_TOP;
+  let y = lanesTop;
   for (const id of process.laneIds) {
     const lane = model.lanes.find((entry) => entry.id === id);
     if (!lane) continue;
-    const height = Math.max(LANE_HEIGHT, ROW_HEIGHT * lane.servers.length);
-    boxes.push({ lane, top: y, height });
+    const strip = keyEventsOnLane(model, process, id).length > 0 ? KEY_STRIP : 0;
+    const height = Math.max(LANE_HEIGHT, ROW_HEIGHT * lane.servers.length) + strip;
+    boxes.push({ lane, top: y, height, strip });
     y += height;
   }
   const lanesBottom = y;
@@ -201,7 +166,7 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
     );
   });
   out.push(
-    `<line x1="${plotLeft}" y1="${LANES_TOP}" x2="${plotLeft}" y2="${n(lanesBottom)}" stroke="#9ca3af"/>`,
+    `<line x1="${plotLeft}" y1="${lanesTop}" x2="${plotLeft}" y2="${n(lanesBottom)}" stroke="#9ca3af"/>`,
   );
 
   // Grid and time axis: seconds from the process start.
@@ -216,16 +181,16 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
     const value = Math.round(tick * 10) / 10;
     const tx = x(time(t0) + value * 1000);
     out.push(
-      `<line x1="${n(tx)}" y1="${LANES_TOP}" x2="${n(tx)}" y2="${n(lanesBottom)}" stroke="${value === 0 ? '#6b7280' : '#e5e7eb'}"/>`,
+      `<line x1="${n(tx)}" y1="${lanesTop}" x2="${n(tx)}" y2="${n(lanesBottom)}" stroke="${value === 0 ? '#6b7280' : '#e5e7eb'}"/>`,
       `<line x1="${n(tx)}" y1="${n(axisY)}" x2="${n(tx)}" y2="${n(axisY + 5)}" stroke="#374151"/>`,
       `<text x="${n(tx)}" y="${n(axisY + 17)}" text-anchor="middle" fill="#374151">${escapeXml(`${step < 1 ? value.toFixed(1) : String(value)} s`)}</text>`,
     );
   }
 
   // Segments: one per version per server.
-  for (const { lane, top, height } of boxes) {
+  for (const { lane, top, height, strip } of boxes) {
     const rows = Math.max(1, lane.servers.length);
-    const rowHeight = height / rows;
+    const rowHeight = (height - strip) / rows;
     for (const segment of lane.segments) {
       const start = time(segment.from);
       const end = segment.to === null ? to : time(segment.to);
@@ -248,6 +213,13 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
     }
   }
 
+  // Keys entering and leaving each signer's own DNSKEY RRset, in its lane.
+  for (const box of boxes)
+    out.push(...keyMarks(model, keyEventsOnLane(model, process, box.lane.id), box, frame));
+
+  // Every process that ran during the window: one row each, this one in bold.
+  out.push(...processRows(model, process, ROWS_TOP, frame));
+
   // Waits: hatched from the post-condition to notBefore; red and labelled SKIPPED when skipped.
   const waitRowY = BAND_TOP + BAND_ROW * STEP_ROWS + 10;
   for (const entry of process.steps) {
@@ -263,7 +235,7 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
       : `wait ${duration(wait.seconds)}`;
     out.push(
       `<g class="${wait.skipped ? 'wait skipped' : 'wait'}"><title>${escapeXml(`step ${entry.number} ${entry.name}: ${wait.skipped ? 'SKIPPED ' : ''}wait from ${relative(wait.from, t0)} until ${relative(wait.notBefore, t0)} (${duration(wait.seconds)})${wait.mandatedNotBefore ? `, mandated until ${relative(wait.mandatedNotBefore, t0)}` : ''}: ${wait.formula}`)}</title>`,
-      `<rect x="${n(x1)}" y="${LANES_TOP}" width="${n(width)}" height="${n(lanesBottom - LANES_TOP)}" fill="url(#${prefix}-${wait.skipped ? 'skipped' : 'wait'})" stroke="${colour}" stroke-opacity="0.6"/>`,
+      `<rect x="${n(x1)}" y="${lanesTop}" width="${n(width)}" height="${n(lanesBottom - lanesTop)}" fill="url(#${prefix}-${wait.skipped ? 'skipped' : 'wait'})" stroke="${colour}" stroke-opacity="0.6"/>`,
       textElement(x1 + 2, waitRowY, [
         { text: fit(label, Math.max(plotRight - x1, 0)), colour, bold: wait.skipped },
       ]),
@@ -378,6 +350,12 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
   swatch('wait', `url(#${prefix}-wait)`, ' stroke="#4b5563"');
   swatch('skipped wait', `url(#${prefix}-skipped)`, ` stroke="${GLITCH_COLOUR}"`);
   swatch('glitch', GLITCH_COLOUR, ' fill-opacity="0.5"');
+  if (process.keyEventIds.length > 0) {
+    const keys = '\u25b2 +key entered / \u25bd \u2212key left its signer\u2019s DNSKEY set';
+    legend.push(
+      textElement(place(keys.length * CHAR_WIDTH), ly, [{ text: keys, colour: '#374151' }]),
+    );
+  }
   legend.push(
     textElement(place(30 * CHAR_WIDTH), ly, [
       { text: 'bold key', colour: '#374151', bold: true },
@@ -386,7 +364,7 @@ export function renderProcessSvg(model: TimelineModel, processId: string): strin
   );
   const height = ly + 12;
 
-  const title = `${process.number}. ${process.kind} ${process.signerId}: ${model.zone}`;
+  const title = `${process.number}. ${process.label}: ${model.zone}`;
   const subtitle = `${process.status}; t0 = ${t0}${process.seconds !== undefined ? `; ${duration(process.seconds)}` : ''}; ${process.steps.length} steps; mandated waits ${duration(process.mandatedWaitSeconds)}; ${markers === 0 ? 'no glitch' : `${process.glitchIds.length} glitch(es)`}; seconds from t0`;
   const hatch = (id: string, colour: string) =>
     `<pattern id="${id}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="${colour}" fill-opacity="0.08"/><line x1="0" y1="0" x2="0" y2="6" stroke="${colour}" stroke-width="1.5" stroke-opacity="0.45"/></pattern>`;

@@ -4,7 +4,7 @@
  * engine's own fold; an event that does not fit (unknown process, a step out of order) is
  * skipped rather than refused, so a partial log still draws.
  */
-import type { ObservationEvent, StepDefinition, ZoneEvent } from '@chorus/core';
+import type { ObservationEvent, RollSubject, StepDefinition, ZoneEvent } from '@chorus/core';
 import {
   applyZoneEvent,
   foldZone,
@@ -13,9 +13,11 @@ import {
   type StepState,
   type ZoneState,
 } from '@chorus/engine';
+import { keyEventsOf, numberKeyEvents, processLabel, rollTimeline } from './keys.js';
 import {
   TIMELINE_SCHEMA_VERSION,
   type Glitch,
+  type KeyEvent,
   type Lane,
   type LaneSegment,
   type ObserverReport,
@@ -90,7 +92,10 @@ function answerLabel(rcode: string | null, empty: boolean, positive: () => strin
   return empty ? 'NODATA' : positive();
 }
 
-type ProcessDraft = Omit<ProcessTimeline, 't0' | 'window' | 'laneIds' | 'glitchIds'>;
+type ProcessDraft = Omit<
+  ProcessTimeline,
+  't0' | 'window' | 'laneIds' | 'glitchIds' | 'keyEventIds' | 'concurrentIds' | 'roll'
+> & { rollSubject?: RollSubject };
 
 /** The report's status of a process as the engine's fold has it (one held for the operator is still in flight). */
 const reportStatus = (status: ProcessState['status']): ProcessDraft['status'] =>
@@ -189,6 +194,8 @@ function processDraft(process: ProcessState, requestedAt: string | undefined): P
     number: 0,
     kind: process.kind,
     signerId: process.signerId,
+    label: processLabel(process.kind, process.signerId, process.roll),
+    ...(process.roll ? { rollSubject: process.roll } : {}),
     status: reportStatus(process.status),
     requestedAt: requestedAt ?? process.startedAt,
     // A blocked request never started: the fold's start is when it was refused.
@@ -210,6 +217,7 @@ function requestDraft(request: ZoneState['pendingRequests'][number]): ProcessDra
     number: 0,
     kind: request.kind,
     signerId: request.signerId,
+    label: processLabel(request.kind, request.signerId),
     status: 'requested',
     requestedAt: request.requestedAt,
     mandatedWaitSeconds: 0,
@@ -479,6 +487,106 @@ function observerReports(observations: readonly ObservationEvent[]) {
   return { observers, observerTotals };
 }
 
+/**
+ * The process running at `at`: with several in flight (a lock per resource), the one whose signer
+ * is among `providers`, else the first.
+ */
+function processAt(
+  drafts: readonly ProcessDraft[],
+  at: string,
+  providers: readonly string[],
+): ProcessDraft | undefined {
+  const moment = time(at);
+  const running = drafts.filter((draft) => {
+    const end = draft.endedAt === undefined ? Infinity : time(draft.endedAt);
+    return moment >= time(draft.startedAt) && moment <= end;
+  });
+  return running.find((draft) => providers.includes(draft.signerId)) ?? running[0];
+}
+
+interface WindowContext {
+  lastEvent: number;
+  glitches: readonly Glitch[];
+  keyEvents: readonly KeyEvent[];
+  providerIds: readonly string[];
+  /** Providers the observers saw. */
+  observed: ReadonlySet<string>;
+}
+
+/** The process's picture: the process with a margin either side, widened to its own glitches. */
+function processWindow(draft: ProcessDraft, context: WindowContext) {
+  const t0 = time(draft.startedAt ?? draft.requestedAt);
+  const own = context.glitches.filter((glitch) => glitch.processId === draft.id);
+  let end = draft.endedAt === undefined ? Math.max(context.lastEvent, t0) : time(draft.endedAt);
+  for (const glitch of own) end = Math.max(end, time(glitch.to ?? glitch.from));
+  let start = t0;
+  for (const glitch of own) start = Math.min(start, time(glitch.from));
+  if (end - start < 1000) end = start + 1000;
+  const margin = Math.max(MIN_MARGIN_MS, (end - start) * MARGIN_FRACTION);
+  return { t0, window: { from: iso(start - margin), to: iso(end + margin) } };
+}
+
+/** The lanes of a process's picture: the parent's, the group's, the observed, and any its glitches or key events name. */
+function processLanes(
+  draft: ProcessDraft,
+  context: WindowContext,
+  glitchIds: readonly string[],
+  keyEvents: readonly KeyEvent[],
+): string[] {
+  const laneIds = ['parent-ds', 'parent-ns'];
+  const add = (id: string) => {
+    if (!laneIds.includes(id)) laneIds.push(id);
+  };
+  for (const id of [...draft.groupBefore, ...draft.groupAfter]) add(providerLaneId(id));
+  if (draft.groupBefore.length + draft.groupAfter.length === 0) add(providerLaneId(draft.signerId));
+  for (const id of context.providerIds) if (context.observed.has(id)) add(providerLaneId(id));
+  for (const glitch of context.glitches)
+    if (glitchIds.includes(glitch.id)) for (const id of glitch.laneIds) add(id);
+  for (const event of keyEvents) add(event.laneId);
+  return laneIds;
+}
+
+function processTimeline(draft: ProcessDraft, context: WindowContext): ProcessTimeline {
+  const { t0, window } = processWindow(draft, context);
+  const inWindow = (from: string, to: string | null) =>
+    time(from) <= time(window.to) && (to === null ? Infinity : time(to)) >= time(window.from);
+  const glitchIds = context.glitches
+    .filter((glitch) => inWindow(glitch.from, glitch.to))
+    .map((glitch) => glitch.id);
+  const keyEvents = context.keyEvents.filter((event) => inWindow(event.at, event.at));
+  const { rollSubject, ...rest } = draft;
+  return {
+    ...rest,
+    ...(rollSubject ? { roll: rollTimeline(draft.id, rollSubject, context.keyEvents) } : {}),
+    t0: iso(t0),
+    window,
+    laneIds: processLanes(draft, context, glitchIds, keyEvents),
+    glitchIds,
+    keyEventIds: keyEvents.map((event) => event.id),
+    concurrentIds: [],
+  };
+}
+
+/** Each process's rows: every process that ran during its window, itself included. */
+function withConcurrency(processes: ProcessTimeline[], lastEvent: number): ProcessTimeline[] {
+  const span = (entry: ProcessTimeline) => ({
+    from: time(entry.startedAt),
+    to: entry.endedAt === undefined ? lastEvent : time(entry.endedAt),
+  });
+  for (const process of processes) {
+    const from = time(process.window.from);
+    const to = time(process.window.to);
+    process.concurrentIds = processes
+      .filter((other) => {
+        if (other.id === process.id) return true;
+        const ran = span(other);
+        return ran.from <= to && ran.to >= from;
+      })
+      .map((other) => other.id);
+  }
+  return processes;
+}
+
 /** Builds the timeline model of `zone` from its zone stream and its observation stream. */
 export function buildTimeline(
   zone: string,
@@ -494,6 +602,7 @@ export function buildTimeline(
     (event): event is WireEvent => event.type === 'wire-version-observed',
   );
   const laneMap = buildLanes(zone, wire, folded.ownerOf);
+  const keyEvents = numberKeyEvents(keyEventsOf(zoneSorted, providerLaneId), folded.processes);
 
   const nsHint = (hint: string) => /\bNS\b/.test(hint) && !/\bDS\b/.test(hint);
   const glitches = buildGlitches(observed, (provider, hint) =>
@@ -505,6 +614,7 @@ export function buildTimeline(
   const others = new Set<string>(laneMap.observed);
   for (const draft of folded.processes)
     for (const id of [...draft.groupBefore, ...draft.groupAfter, draft.signerId]) others.add(id);
+  for (const event of keyEvents) others.add(event.signerId);
   for (const glitch of glitches)
     for (const id of glitch.laneIds)
       if (id.startsWith('provider/')) others.add(id.slice('provider/'.length));
@@ -550,46 +660,23 @@ export function buildTimeline(
   const generatedAt = options.generatedAt ?? iso(lastEvent);
 
   // A glitch without a process id belongs to the process running when it began.
-  for (const glitch of glitches) {
-    if (glitch.processId !== undefined) continue;
-    const at = time(glitch.from);
-    const running = folded.processes.find((draft) => {
-      const start = time(draft.startedAt);
-      const end = draft.endedAt === undefined ? Infinity : time(draft.endedAt);
-      return at >= start && at <= end;
-    });
-    if (running) glitch.processId = running.id;
-  }
+  for (const glitch of glitches)
+    if (glitch.processId === undefined) {
+      const running = processAt(folded.processes, glitch.from, glitch.providers);
+      if (running) glitch.processId = running.id;
+    }
 
-  const processes: ProcessTimeline[] = folded.processes.map((draft) => {
-    const t0 = time(draft.startedAt ?? draft.requestedAt);
-    let end = draft.endedAt === undefined ? Math.max(lastEvent, t0) : time(draft.endedAt);
-    for (const glitch of glitches)
-      if (glitch.processId === draft.id) {
-        end = Math.max(end, time(glitch.to ?? glitch.from));
-      }
-    let start = t0;
-    for (const glitch of glitches)
-      if (glitch.processId === draft.id) start = Math.min(start, time(glitch.from));
-    if (end - start < 1000) end = start + 1000;
-    const margin = Math.max(MIN_MARGIN_MS, (end - start) * MARGIN_FRACTION);
-    const window = { from: iso(start - margin), to: iso(end + margin) };
-    const overlaps = (glitch: Glitch) =>
-      time(glitch.from) <= time(window.to) &&
-      (glitch.to === null ? Infinity : time(glitch.to)) >= time(window.from);
-    const glitchIds = glitches.filter(overlaps).map((glitch) => glitch.id);
-    const laneIds = ['parent-ds', 'parent-ns'];
-    const add = (id: string) => {
-      if (!laneIds.includes(id)) laneIds.push(id);
-    };
-    for (const id of [...draft.groupBefore, ...draft.groupAfter]) add(providerLaneId(id));
-    if (draft.groupBefore.length + draft.groupAfter.length === 0)
-      add(providerLaneId(draft.signerId));
-    for (const id of providerIds) if (laneMap.observed.has(id)) add(providerLaneId(id));
-    for (const glitch of glitches)
-      if (glitchIds.includes(glitch.id)) for (const id of glitch.laneIds) add(id);
-    return { ...draft, t0: iso(t0), window, laneIds, glitchIds };
-  });
+  const context: WindowContext = {
+    lastEvent,
+    glitches,
+    keyEvents,
+    providerIds,
+    observed: laneMap.observed,
+  };
+  const processes = withConcurrency(
+    folded.processes.map((draft) => processTimeline(draft, context)),
+    lastEvent,
+  );
 
   const steps = processes.flatMap((entry) => entry.steps);
   const count = (status: ProcessTimeline['status']) =>
@@ -603,6 +690,7 @@ export function buildTimeline(
     lanes,
     processes,
     glitches,
+    keyEvents,
     summary: {
       processes: processes.length,
       completed: count('completed'),
@@ -619,6 +707,7 @@ export function buildTimeline(
       validationFailures: glitches.filter((glitch) => glitch.type === 'validation-failed').length,
       disagreements: glitches.filter((glitch) => glitch.type === 'validator-disagreed').length,
       wireVersions: wire.length,
+      keyEvents: keyEvents.length,
       ...observerReports(observed),
     },
   };

@@ -3,7 +3,7 @@
  * wait), DNSKEY sets changing at both providers in step 1, the parent's DS and NS changing, one
  * invariant violation (violated, then restored) and one validation failure.
  */
-import { ADD_SIGNER_STEPS } from '@chorus/engine';
+import { ADD_SIGNER_STEPS, stepsFor } from '@chorus/engine';
 import type { ObservationEvent, ZoneEvent } from '@chorus/core';
 
 export const ZONE = 'example.test.';
@@ -272,3 +272,243 @@ export function checkWellFormed(xml: string): string[] {
 
 /** The SVG documents inside an HTML page. */
 export const svgsIn = (html: string): string[] => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+
+/**
+ * Two ZSK rolls that overlap in time (a lock per resource): bind's (held) from 0 to 35 s and
+ * powerdns's (server-timed) from 10 to 50 s, each with its key changes: the successor entering
+ * and the predecessor leaving the signer's own DNSKEY RRset, and one state change that is
+ * neither.
+ */
+export const BIND_ROLL = 'p-roll-zsk-bind';
+export const POWERDNS_ROLL = 'p-roll-zsk-powerdns';
+
+type Times = [start: number, met: number, end: number];
+
+/** A process's events: started, each step (a wait after the post-condition when given), completed. */
+function processEvents(
+  started: Extract<ZoneEvent, { type: 'process-started' }>['data'],
+  at0: number,
+  times: readonly Times[],
+  waits: Record<number, { seconds: number; formula: string }>,
+): ZoneEvent[] {
+  const processId = started.processId;
+  const events: ZoneEvent[] = [
+    zoneEvent('process-requested', at0 - 1, {
+      processId,
+      kind: started.kind,
+      signerId: started.signerId,
+      requestedBy: 'operator',
+      ...(started.roll ? { role: started.roll.role } : {}),
+    }),
+    zoneEvent('process-started', at0, started),
+  ];
+  times.forEach(([start, met, end], stepIndex) => {
+    events.push(zoneEvent('step-started', start, { processId, stepIndex, desired: {} }));
+    events.push(
+      zoneEvent('postcondition-met', met, { processId, stepIndex, observedAt: at(met), ttls: {} }),
+    );
+    const wait = waits[stepIndex];
+    if (wait)
+      events.push(
+        zoneEvent('wait-scheduled', met, {
+          processId,
+          stepIndex,
+          notBefore: at(met + wait.seconds),
+          formula: wait.formula,
+          terms: { DprpC: 1, S: 1 },
+        }),
+      );
+    events.push(zoneEvent('step-completed', end, { processId, stepIndex }));
+  });
+  const last = times[times.length - 1]![2];
+  events.push(
+    zoneEvent('process-completed', last, { processId, groupAfter: [...started.groupAfter] }),
+  );
+  return events;
+}
+
+const keysObserved = (
+  seconds: number,
+  signerId: string,
+  keys: [role: 'KSK' | 'ZSK', keyTag: number][],
+  changes: Extract<ZoneEvent, { type: 'signer-keys-observed' }>['data']['changes'],
+): ZoneEvent =>
+  zoneEvent('signer-keys-observed', seconds, {
+    signerId,
+    keys: keys.map(([role, keyTag]) => key(role, keyTag)),
+    ...(changes ? { changes } : {}),
+  });
+
+export function rollZoneEvents(): ZoneEvent[] {
+  const signer = (id: string, address: string, mode: 'held' | 'server-timed') => ({
+    id,
+    kind: id,
+    nameServerNames: [`ns1.${id}.test.`],
+    endpoints: [{ address, port: 53 }],
+    rollover: { mode },
+  });
+  const bind = signer('bind', '127.53.0.2', 'held');
+  const powerdns = signer('powerdns', '127.53.0.3', 'server-timed');
+  const group = ['bind', 'powerdns'];
+  const steps = [...stepsFor('roll-zsk')];
+  const dnskeyWait = { seconds: 10, formula: 't_pub + DprpC + TTLkey + S' };
+  const signatureWait = { seconds: 10, formula: 't_sig + DprpC + TTLsig + S' };
+  const events: ZoneEvent[] = [
+    zoneEvent('signer-registered', -60, { signer: bind }),
+    zoneEvent('signer-registered', -59, { signer: powerdns }),
+    keysObserved(
+      -58,
+      'bind',
+      [
+        ['KSK', 11111],
+        ['ZSK', 1111],
+      ],
+      undefined,
+    ),
+    keysObserved(
+      -57,
+      'powerdns',
+      [
+        ['KSK', 22222],
+        ['ZSK', 2222],
+      ],
+      undefined,
+    ),
+    zoneEvent('zone-defined', -50, {
+      parentZone: 'test.',
+      signers: [bind, powerdns],
+      timing: {
+        childPropagationSeconds: 1,
+        parentPropagationSeconds: 2,
+        safetyMarginSeconds: 1,
+        maxZoneTtlSeconds: 30,
+      },
+      recordTtlSeconds: 30,
+    }),
+    ...processEvents(
+      {
+        processId: BIND_ROLL,
+        kind: 'roll-zsk',
+        signerId: 'bind',
+        steps,
+        groupBefore: group,
+        groupAfter: group,
+        roll: { role: 'ZSK', predecessorTags: [1111], mode: 'held' },
+      },
+      0,
+      [
+        [1, 3, 4],
+        [4, 6, 16],
+        [16, 18, 28],
+        [28, 30, 31],
+        [31, 33, 35],
+      ],
+      { 1: dnskeyWait, 2: signatureWait },
+    ),
+    ...processEvents(
+      {
+        processId: POWERDNS_ROLL,
+        kind: 'roll-zsk',
+        signerId: 'powerdns',
+        steps,
+        groupBefore: group,
+        groupAfter: group,
+        roll: { role: 'ZSK', predecessorTags: [2222], mode: 'server-timed' },
+      },
+      10,
+      [
+        [11, 12, 13],
+        [13, 15, 25],
+        [25, 27, 37],
+        [37, 45, 46],
+        [46, 48, 50],
+      ],
+      { 1: dnskeyWait, 2: signatureWait },
+    ),
+    keysObserved(
+      2,
+      'bind',
+      [
+        ['KSK', 11111],
+        ['ZSK', 1111],
+        ['ZSK', 3333],
+      ],
+      [{ keyTag: 3333, role: 'ZSK', change: 'appeared', to: 'published' }],
+    ),
+    keysObserved(
+      12,
+      'powerdns',
+      [
+        ['KSK', 22222],
+        ['ZSK', 2222],
+        ['ZSK', 4444],
+      ],
+      [{ keyTag: 4444, role: 'ZSK', change: 'appeared', to: 'published' }],
+    ),
+    keysObserved(
+      17,
+      'bind',
+      [
+        ['KSK', 11111],
+        ['ZSK', 1111],
+        ['ZSK', 3333],
+      ],
+      [
+        { keyTag: 1111, role: 'ZSK', change: 'state-changed', from: 'active', to: 'inactive' },
+        { keyTag: 3333, role: 'ZSK', change: 'state-changed', from: 'published', to: 'active' },
+      ],
+    ),
+    keysObserved(
+      30,
+      'bind',
+      [
+        ['KSK', 11111],
+        ['ZSK', 3333],
+      ],
+      [{ keyTag: 1111, role: 'ZSK', change: 'disappeared', from: 'inactive' }],
+    ),
+    keysObserved(
+      45,
+      'powerdns',
+      [
+        ['KSK', 22222],
+        ['ZSK', 4444],
+      ],
+      [{ keyTag: 2222, role: 'ZSK', change: 'disappeared', from: 'inactive' }],
+    ),
+  ];
+  return events;
+}
+
+/** The DNSKEY sets of both rolls on the wire, and one violation naming powerdns (no process id). */
+export function rollObservations(): ObservationEvent[] {
+  const dnskeys = (seconds: number, provider: string, address: string, tags: number[]) =>
+    wire(seconds, provider, `${address}#53`, 'DNSKEY', ['keys'], {
+      keys: keys(
+        ['KSK', 11111],
+        ['KSK', 22222],
+        ...tags.map((tag) => ['ZSK', tag] as ['ZSK', number]),
+      ),
+    });
+  return [
+    wire(-30, 'parent', '127.53.0.1#53', 'DS', ['11111 13 2 AAAA', '22222 13 2 BBBB']),
+    dnskeys(-30, 'bind', '127.53.0.2', [1111, 2222]),
+    dnskeys(-30, 'powerdns', '127.53.0.3', [1111, 2222]),
+    dnskeys(5, 'bind', '127.53.0.2', [1111, 2222, 3333]),
+    dnskeys(14, 'powerdns', '127.53.0.3', [1111, 2222, 3333, 4444]),
+    dnskeys(34, 'bind', '127.53.0.2', [2222, 3333, 4444]),
+    dnskeys(49, 'powerdns', '127.53.0.3', [3333, 4444]),
+    observation('invariant-violated', 20, {
+      invariant: 'I6',
+      key: 'I6|powerdns',
+      providers: ['powerdns'],
+      records: [],
+      detail: 'powerdns does not serve the group DNSKEY set yet',
+    }),
+    observation('invariant-restored', 22, {
+      invariant: 'I6',
+      key: 'I6|powerdns',
+      violatedAt: at(20),
+    }),
+  ];
+}
