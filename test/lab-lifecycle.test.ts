@@ -19,8 +19,8 @@ async function commandLine(pid: number): Promise<string> {
 }
 
 describe.each([
-  { traps: false, processCount: 8 },
-  { traps: true, processCount: 12 },
+  { traps: false, processCount: 10 },
+  { traps: true, processCount: 14 },
 ])('a second lab (traps: $traps), up and down', ({ traps, processCount }) => {
   it('starts, serves validated answers, and leaves no process, address or answer behind', async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-lifecycle-lab-'));

@@ -165,6 +165,8 @@ describe('lab status', () => {
       'resolver-bind/forced-signer',
       'resolver-powerdns/forced-signer',
       'resolver-knot/forced-signer',
+      'resolver-cache/cache',
+      'resolver-forwarded/forwarded',
     ]);
     const addresses = new Set<string>();
     for (const entry of [...status.servers, ...status.resolvers]) {
@@ -176,7 +178,7 @@ describe('lab status', () => {
       for (const file of [entry.configFile, entry.logFile, entry.directory]) await stat(file);
       expect((await readFile(entry.pidFile, 'utf8')).trim()).toBe(String(entry.pid));
     }
-    expect(addresses.size).toBe(12); // every process has its own address
+    expect(addresses.size).toBe(14); // every process has its own address
     for (const server of status.servers) {
       expect(server.zones.length).toBeGreaterThan(0);
       await stat(server.keys.path);

@@ -1,12 +1,15 @@
 /**
  * `chorus demo --scenario rollovers` on its own lab: the group of three, then a ZSK roll at Knot
- * (server-timed), PowerDNS (held) and BIND (server-timed), every resolver primed with the DNSKEY
- * RRsets as each roll starts. Glitch-free with every wait honoured; and the negative control,
- * (scenario held-roll: PowerDNS joins, then rolls), which skips the DNSKEY wait of ROLL-ZSK,
- * must be named by both observers as I3 at PowerDNS (held: its successor then signs at once). Unbound 1.17 itself heals this glitch:
- * on a signature by a key missing from its cached DNSKEY RRset it re-fetches the keys, and every
- * provider already serves the successor. So no real SERVFAIL is required here (measured: none in
- * 6,615 queries); the test prints the count.
+ * (server-timed), a KSK roll at PowerDNS through the parent (held), then ZSK rolls at BIND and
+ * Knot at the same time, the resolvers primed at each roll's worst moments. Glitch-free with every
+ * wait honoured. Two negative controls, each named by the observers and each failing a real
+ * resolver: held-roll skips the DNSKEY wait of ROLL-ZSK (PowerDNS's successor signs at once: I3),
+ * held-ksk-roll skips the DS wait of ROLL-KSK (PowerDNS's old KSK leaves while caches hold the
+ * DS set without the new one: I2). A validating unbound asking the servers itself heals these
+ * glitches (it re-fetches and finds the group consistent). The lab's validating resolver behind
+ * a non-validating cache (resolver-forwarded) cannot: its retries get the cache's old copy again,
+ * so it answers SERVFAIL until that copy expires (ZSK control measured: 14 to 25 SERVFAIL in
+ * 1,570 to 1,690 queries, 7 runs).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,13 @@ const DEMO_TIMEOUT_MS = 9 * 60_000;
 
 interface DemoJson {
   ok: boolean;
-  processes: { kind: string; signerId: string; steps: { name: string }[] }[];
+  processes: {
+    kind: string;
+    signerId: string;
+    startedAt: string;
+    endedAt?: string;
+    steps: { name: string }[];
+  }[];
   traffic: { queries: number; failures: { resolver: string; rcode: string }[] };
   observers: {
     violations: { invariant: string; providers: string[] }[];
@@ -63,18 +72,23 @@ async function runDemo(
   }
 }
 
-const ROLLS = ['roll-zsk knot', 'roll-zsk powerdns', 'roll-zsk bind'];
-
 describe('the rollovers demo, watched', () => {
   it(
-    'rolls a ZSK at each of the three signers with no glitch and no resolver failure',
+    'rolls Knot’s ZSK, PowerDNS’s KSK through the parent, then BIND’s and Knot’s ZSKs at once, with no glitch and no resolver failure',
     async () => {
       const { code, result, stderr } = await runDemo(['--scenario', 'rollovers']);
-      expect(result.processes.map((process) => `${process.kind} ${process.signerId}`)).toEqual([
+      const names = result.processes.map((process) => `${process.kind} ${process.signerId}`);
+      expect(names.slice(0, 4)).toEqual([
         'add-signer powerdns',
         'add-signer knot',
-        ...ROLLS,
+        'roll-zsk knot',
+        'roll-ksk powerdns',
       ]);
+      expect(names.slice(4).sort()).toEqual(['roll-zsk bind', 'roll-zsk knot']);
+      // The last two ran together: each started before the other ended.
+      const [first, second] = result.processes.slice(4);
+      expect(Date.parse(first!.startedAt)).toBeLessThan(Date.parse(second!.endedAt!));
+      expect(Date.parse(second!.startedAt)).toBeLessThan(Date.parse(first!.endedAt!));
       expect(stderr).toContain('primed');
       expect(result.traffic.queries).toBeGreaterThan(1000);
       expect(result.traffic.failures).toEqual([]);
@@ -90,7 +104,7 @@ describe('the rollovers demo, watched', () => {
   );
 
   it(
-    'negative control: skipping the DNSKEY wait of ROLL-ZSK is named I3 at PowerDNS by both observers',
+    'negative control: skipping the DNSKEY wait of ROLL-ZSK is named I3 at PowerDNS by both observers, and a real resolver fails',
     async () => {
       const { code, result } = await runDemo([
         '--scenario',
@@ -99,11 +113,13 @@ describe('the rollovers demo, watched', () => {
         'roll-zsk/sync-dnskeys',
       ]);
       expect(code).toBe(1);
-      // The held roll (PowerDNS) activates its successor while primed caches lack it.
+      // The held roll (PowerDNS) activates its successor while the primed cache lacks it.
       const servfails = result.traffic.failures.filter((failure) => failure.rcode === 'SERVFAIL');
       process.stderr.write(
         `[rollovers] negative control: ${servfails.length} SERVFAIL(s) from real resolvers in ${result.traffic.queries} queries\n`,
       );
+      expect(servfails.length).toBeGreaterThan(0);
+      expect(servfails.map((failure) => failure.resolver)).toContain('resolver-forwarded');
       expect(
         result.observers.validationFailures.some((failure) => failure.provider === 'powerdns'),
       ).toBe(true);
@@ -114,6 +130,32 @@ describe('the rollovers demo, watched', () => {
       ).toBe(true);
       const html = await readFile(result.report, 'utf8');
       expect(html).toContain('SKIPPED');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  it(
+    'negative control: removing the old KSK before the DS and DNSKEY caches ran out is named by the observers, and a real resolver fails',
+    async () => {
+      const { code, result } = await runDemo([
+        '--scenario',
+        'held-ksk-roll',
+        '--unsafe-skip-wait',
+        'roll-ksk/await-parent-ds',
+      ]);
+      expect(code).toBe(1);
+      const servfails = result.traffic.failures.filter((failure) => failure.rcode === 'SERVFAIL');
+      const invariants = [...new Set(result.observers.violations.map((v) => v.invariant))].sort();
+      process.stderr.write(
+        `[rollovers] KSK negative control: ${servfails.length} SERVFAIL(s) in ${result.traffic.queries} queries; invariants ${invariants.join(', ')}\n`,
+      );
+      expect(servfails.length).toBeGreaterThan(0);
+      // A cached DS set without the successor meets a DNSKEY RRset signed by it alone: I2.
+      expect(
+        result.observers.violations.some(
+          (violation) => violation.invariant === 'I2' && violation.providers.includes('powerdns'),
+        ),
+      ).toBe(true);
     },
     DEMO_TIMEOUT_MS,
   );

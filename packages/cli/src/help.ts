@@ -56,6 +56,8 @@ Starts real nameservers on loopback, each with its own address, directory, PID f
   knot    Knot 3.2 signer (dnskey-management: incremental)                 <prefix>.4
   unbound resolvers trusting only the parent's DS: delegation-following   <prefix>.50
           and one pinned to each signer                                    <prefix>.51-.53
+          a non-validating cache following the delegation                  <prefix>.54
+          and a validating resolver forwarding to that cache               <prefix>.55
 With --traps, also four deliberately misconfigured signers (role "trap"):
   bind-inline-signing        BIND with inline-signing yes                  <prefix>.12
   powerdns-no-direct-dnskey  PowerDNS with direct-dnskey=no                <prefix>.13

@@ -63,6 +63,8 @@ export const RESOLVER_IDS: readonly ResolverId[] = [
   'resolver-bind',
   'resolver-powerdns',
   'resolver-knot',
+  'resolver-cache',
+  'resolver-forwarded',
 ];
 
 /** Last octet of each lab address. */
@@ -79,6 +81,8 @@ const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
   'resolver-bind': 51,
   'resolver-powerdns': 52,
   'resolver-knot': 53,
+  'resolver-cache': 54,
+  'resolver-forwarded': 55,
   'registry-agent': 60,
 };
 

@@ -25,6 +25,7 @@ export type {
   ServerLayout,
   ZoneDs,
 } from './server-kind.js';
+export { flushResolverType, flushResolverZone } from './unbound.js';
 export type { LabResolverKind } from './unbound.js';
 export { LabError } from './errors.js';
 export { isRunning } from './processes.js';

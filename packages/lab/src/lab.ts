@@ -26,13 +26,7 @@ import {
   stopProcess,
   type StopOutcome,
 } from './processes.js';
-import {
-  allOf,
-  answersDns,
-  signedZonesCheck,
-  validatesCheck,
-  waitUntilReady,
-} from './readiness.js';
+import { allOf, answersDns, signedZonesCheck, resolvesCheck, waitUntilReady } from './readiness.js';
 import {
   isRegistryAgentRunning,
   startRegistryAgent,
@@ -309,12 +303,12 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     await Promise.all([
       ...status.resolvers.map(async (resolver) => {
         const check = allOf(
-          validatesCheck(resolver, PARENT_ZONE),
+          resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
           controlCheck(resolver, programs),
         );
         await waitUntilReady(watch(resolver), check, deadline);
         progress(
-          `ready: ${describe(resolver)} validates ${PARENT_ZONE} (${resolver.mode}), after ${seconds(performance.now() - spawnedAt)}`,
+          `ready: ${describe(resolver)} ${resolver.validates ? 'validates' : 'resolves'} ${PARENT_ZONE} (${resolver.mode}), after ${seconds(performance.now() - spawnedAt)}`,
         );
       }),
       ...(agent

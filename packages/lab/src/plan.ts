@@ -101,6 +101,15 @@ function planRegistryAgent(config: LabConfig, command: readonly string[]): LabRe
   };
 }
 
+/** A validating resolver that asks `cache` for everything, so it ends where the cache ends. */
+function behind(cache: LabResolver, resolver: LabResolver): LabResolver {
+  return {
+    ...resolver,
+    target: { ...cache.target },
+    forwardTo: { resolver: cache.id, address: cache.address, port: cache.port },
+  };
+}
+
 /**
  * The lab's layout and endpoints, before anything runs (PIDs 0, versions unknown).
  * `registryAgentCommand` runs the agent (default: this Node with the lab's own entry point).
@@ -123,12 +132,18 @@ export function planLab(
   });
   const followsDelegations = port === 53;
 
-  const resolver = (id: ResolverId, target: ServerId, stubZones: StubZone[]): LabResolver => {
+  const resolver = (
+    id: ResolverId,
+    mode: LabResolver['mode'],
+    target: ServerId,
+    stubZones: StubZone[],
+  ): LabResolver => {
     const home = path.join(directory, id);
     return {
       id,
       version: 'unknown',
-      mode: target === 'parent' ? 'delegation' : 'forced-signer',
+      mode,
+      validates: mode !== 'cache',
       address: addresses[id],
       port,
       pid: 0,
@@ -148,13 +163,16 @@ export function planLab(
     ? []
     : [...config.zones, BROKEN_ZONE].map((zone) => stub(zone, 'bind'));
   const forced = (signer: SignerId) =>
-    resolver(`resolver-${signer}`, signer, [
+    resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,
       ...config.zones.map((zone) => stub(zone, signer)),
     ]);
+  const cache = resolver('resolver-cache', 'cache', 'parent', [parentStub, ...childStubs]);
   const resolvers = [
-    resolver('resolver-delegation', 'parent', [parentStub, ...childStubs]),
+    resolver('resolver-delegation', 'delegation', 'parent', [parentStub, ...childStubs]),
     ...SIGNER_IDS.map(forced),
+    cache,
+    behind(cache, resolver('resolver-forwarded', 'forwarded', 'parent', [])),
   ];
 
   return {

@@ -78,15 +78,18 @@ export function signedZonesCheck(server: NameServer, zones: readonly string[]) {
   };
 }
 
-/** A resolver is ready when it answers the parent's SOA validated (AD) from the trust anchor. */
-export function validatesCheck(resolver: NameServer, zone: string) {
+/**
+ * A resolver is ready when it answers the parent's SOA, validated (AD) from the trust anchor
+ * unless it is a non-validating cache.
+ */
+export function resolvesCheck(resolver: NameServer, zone: string, validates = true) {
   return async (): Promise<CheckResult> => {
     const response = await query(resolver, zone, 'SOA', {
       timeoutMs: 1000,
       retries: 0,
       recursionDesired: true,
     });
-    if (response.rcode === 'NOERROR' && response.flags.ad) return { ready: true };
+    if (response.rcode === 'NOERROR' && (response.flags.ad || !validates)) return { ready: true };
     return { ready: false, reason: `${zone} SOA: ${response.rcode}, ad=${response.flags.ad}` };
   };
 }

@@ -17,7 +17,12 @@ export type ServerId = 'parent' | SignerId | TrapId;
 /** The lab parent's registry agent (a Node process, not a nameserver). */
 export type RegistryAgentId = 'registry-agent';
 export type ResolverId =
-  'resolver-delegation' | 'resolver-bind' | 'resolver-powerdns' | 'resolver-knot';
+  | 'resolver-delegation'
+  | 'resolver-bind'
+  | 'resolver-powerdns'
+  | 'resolver-knot'
+  | 'resolver-cache'
+  | 'resolver-forwarded';
 export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
 
 /** `rndc -c <configFile> status` works as is; the key file holds the rndc secret. */
@@ -129,11 +134,18 @@ export interface LabResolver extends ProcessStatus {
   /**
    * `delegation`: only knows the parent and follows NS/DS from there, like on the Internet.
    * `forced-signer`: the lab zones are stub zones pointing at one signer only.
+   * `cache`: resolves like `delegation` but does not validate (a plain ISP cache).
+   * `forwarded`: validates, and asks `forwardTo` (the cache) for everything under the parent, so
+   * when it retries after a bogus answer it gets the cache's copies again.
    */
-  mode: 'delegation' | 'forced-signer';
+  mode: 'delegation' | 'forced-signer' | 'cache' | 'forwarded';
+  /** Whether it validates from the trust anchor (AD on authenticated answers). */
+  validates: boolean;
+  /** `forwarded` only: the resolver it forwards the parent zone and below to. */
+  forwardTo?: { resolver: ResolverId; address: string; port: number };
   address: string;
   port: number;
-  /** The server this resolver is pinned to and the zones pinned there. */
+  /** The server this resolver is pinned to and the zones pinned there (`forwarded`: its cache's). */
   target: { server: ServerId; zones: string[] };
   /** Every stub zone in the resolver's config. */
   stubZones: StubZone[];

@@ -1,13 +1,23 @@
 /**
  * unbound validating resolvers whose only trust anchor is the lab parent's DS
- * (reference/nameservers.md §5 and §6.15).
+ * (reference/nameservers.md §5 and §6.15), and one non-validating cache that a validating
+ * resolver forwards to.
  */
 import { writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import path from 'node:path';
 import { reportedVersion } from './commands.js';
+import { LabError } from './errors.js';
 import { toolSucceeds } from './readiness.js';
 import { programPath, type LabDaemonKind, type Programs } from './server-kind.js';
 import type { LabResolver, LabStatus, StubZone } from './types.js';
+
+/** Where a resolver forwards a zone (recursion desired): another resolver. */
+export interface ForwardZone {
+  zone: string;
+  address: string;
+  port: number;
+}
 
 export interface UnboundConfigOptions {
   directory: string;
@@ -16,12 +26,22 @@ export interface UnboundConfigOptions {
   ttl: number;
   pidFile: string;
   controlSocket: string;
-  trustAnchorFile: string;
+  /** null: a non-validating cache (module-config "iterator"). */
+  trustAnchorFile: string | null;
   stubZones: StubZone[];
+  forwardZones: ForwardZone[];
+  /** unbound's default (yes) synthesizes NXDOMAIN from cached NSEC records. */
+  aggressiveNsec: boolean;
 }
 
 function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** Validating: the lab's trust anchor only. Otherwise a plain cache that passes RRSIGs on. */
+function validation(trustAnchorFile: string | null): string[] {
+  if (trustAnchorFile === null) return ['  module-config: "iterator"'];
+  return [`  trust-anchor-file: ${quoted(trustAnchorFile)}`];
 }
 
 export function unboundConfig(options: UnboundConfigOptions): string {
@@ -29,6 +49,12 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     'stub-zone:',
     `  name: ${quoted(stub.zone)}`,
     `  stub-addr: ${stub.address}@${stub.port}`,
+    '',
+  ]);
+  const forwardZones = options.forwardZones.flatMap((forward) => [
+    'forward-zone:',
+    `  name: ${quoted(forward.zone)}`,
+    `  forward-addr: ${forward.address}@${forward.port}`,
     '',
   ]);
   return [
@@ -54,12 +80,19 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     '  do-not-query-localhost: no',
     // unbound serves test. itself (RFC 6761) unless told not to.
     '  local-zone: "test." nodefault',
-    `  trust-anchor-file: ${quoted(options.trustAnchorFile)}`,
+    ...validation(options.trustAnchorFile),
     `  cache-max-ttl: ${options.ttl}`,
     `  cache-max-negative-ttl: ${options.ttl}`,
     '  val-bogus-ttl: 5',
     '  infra-host-ttl: 30',
     '  infra-keep-probing: yes',
+    // No copy outlives its TTL or is refreshed early (the defaults, spelled out): a roll's waits
+    // count on caches that keep what they fetched for the TTL, no more, no less.
+    '  serve-expired: no',
+    '  prefetch: no',
+    '  prefetch-key: no',
+    // Off: every missing name is asked upstream instead of being synthesized from a cached NSEC.
+    `  aggressive-nsec: ${options.aggressiveNsec ? 'yes' : 'no'}`,
     '',
     'remote-control:',
     '  control-enable: yes',
@@ -67,6 +100,7 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     '  control-use-cert: no',
     '',
     ...stubZones,
+    ...forwardZones,
   ].join('\n');
 }
 
@@ -77,6 +111,12 @@ export interface LabResolverKind extends LabDaemonKind<LabResolver> {
     programs: Programs,
   ): Pick<LabResolver, 'software' | 'binary' | 'configFile' | 'logFile' | 'pidFile' | 'control'>;
   prepare(resolver: LabResolver, status: LabStatus): Promise<void>;
+}
+
+/** A `forwarded` resolver sends the parent zone and everything below it to its cache. */
+function forwardZonesOf(resolver: LabResolver, status: LabStatus): ForwardZone[] {
+  const target = resolver.forwardTo;
+  return target ? [{ zone: status.parentZone, address: target.address, port: target.port }] : [];
 }
 
 /** unbound: every lab resolver. */
@@ -106,8 +146,11 @@ export const unboundKind: LabResolverKind = {
         ttl: status.ttl,
         pidFile: resolver.pidFile,
         controlSocket: resolver.control.socket,
-        trustAnchorFile: status.trustAnchor.file,
+        trustAnchorFile: resolver.validates ? status.trustAnchor.file : null,
         stubZones: resolver.stubZones,
+        forwardZones: forwardZonesOf(resolver, status),
+        // Behind the cache, each missing name is fetched anew, with the signatures of the moment.
+        aggressiveNsec: resolver.mode !== 'forwarded',
       }),
     ),
   daemonArguments: (resolver) => ['-d', '-c', resolver.configFile],
@@ -119,3 +162,41 @@ export const unboundKind: LabResolverKind = {
       'status',
     ]),
 };
+
+/** unbound-control's wire protocol on a unix socket without certificates: `UBCT1 <command>`. */
+function unboundControl(socket: string, command: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const connection = createConnection(socket, () => connection.end(`UBCT1 ${command}\n`));
+    connection.setTimeout(timeoutMs, () =>
+      connection.destroy(new LabError(`unbound-control ${command} on ${socket} timed out`)),
+    );
+    connection.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
+    connection.on('error', reject);
+    connection.on('close', () => resolve(reply));
+  });
+}
+
+/**
+ * Drops everything a running lab resolver caches at or below `zone`, its DNSSEC key entries
+ * included (`unbound-control flush_zone`), so that its next answers are fetched afresh. Speaks
+ * to the control socket directly: a few milliseconds, where starting unbound-control takes tens.
+ */
+export async function flushResolverZone(resolver: LabResolver, zone: string): Promise<void> {
+  const reply = await unboundControl(resolver.control.socket, `flush_zone ${zone}`);
+  if (!reply.startsWith('ok'))
+    throw new LabError(`${resolver.id}: flush_zone ${zone} answered ${JSON.stringify(reply)}`);
+}
+
+/** Drops one RRset type at `name` from a running lab resolver's cache (`flush_type`). */
+export async function flushResolverType(
+  resolver: LabResolver,
+  name: string,
+  type: string,
+): Promise<void> {
+  const reply = await unboundControl(resolver.control.socket, `flush_type ${name} ${type}`);
+  if (!reply.startsWith('ok'))
+    throw new LabError(
+      `${resolver.id}: flush_type ${name} ${type} answered ${JSON.stringify(reply)}`,
+    );
+}

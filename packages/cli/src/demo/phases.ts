@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventLog, KeyRole, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { zoneStream } from '@chorus/core';
-import { canonicalName, computeDs, dsIdentity, query } from '@chorus/dns';
+import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
 import { defineZone, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
@@ -16,6 +16,7 @@ import { requestAndFollow } from '../coordination/follow.js';
 import { progressTo, type CliIo } from '../io.js';
 import { startDemoObservers, type DemoObservers } from './observers.js';
 import { sidecarConfigFor, startSidecarProcess, type RunningSidecar } from './sidecars.js';
+import { primeAtWorstMoments } from './priming.js';
 import { TrafficMonitor } from './traffic.js';
 
 export const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
@@ -27,16 +28,22 @@ export interface ScenarioStep {
   role?: KeyRole;
 }
 
+const isTogether = (
+  entry: ScenarioStep | readonly ScenarioStep[],
+): entry is readonly ScenarioStep[] => Array.isArray(entry);
+
 export interface Scenario {
-  steps: readonly ScenarioStep[];
+  /** In order; an array of steps runs together (processes on disjoint resources). */
+  steps: readonly (ScenarioStep | readonly ScenarioStep[])[];
   /** The group at the end: the parent must hold exactly its DS and NS. */
   finalGroup: readonly (typeof SIGNERS)[number][];
 }
 
 /**
- * The demo's scenarios, one process at a time. `migration`: add PowerDNS, add Knot, remove BIND.
- * `rollovers`: the group of three, then a ZSK roll at Knot (server-timed), PowerDNS (held, driven
- * step by step) and BIND (server-timed). `held-roll`: BIND and PowerDNS, then PowerDNS's roll only.
+ * The demo's scenarios. `migration`: add PowerDNS, add Knot, remove BIND. `rollovers`: the group
+ * of three, then a ZSK roll at Knot (server-timed), a KSK roll at PowerDNS through the parent
+ * (held), then ZSK rolls at BIND and Knot together. `held-roll`: BIND and PowerDNS, then
+ * PowerDNS's ZSK roll; `held-ksk-roll`: the same with its KSK (the negative controls' short runs).
  */
 export const SCENARIOS = {
   migration: {
@@ -52,8 +59,11 @@ export const SCENARIOS = {
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'add-signer', signerId: 'knot' },
       { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
-      { kind: 'roll-zsk', signerId: 'powerdns', role: 'ZSK' },
-      { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK' },
+      { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
+      [
+        { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK' },
+        { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
+      ],
     ],
     finalGroup: ['bind', 'powerdns', 'knot'],
   },
@@ -61,6 +71,13 @@ export const SCENARIOS = {
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'roll-zsk', signerId: 'powerdns', role: 'ZSK' },
+    ],
+    finalGroup: ['bind', 'powerdns'],
+  },
+  'held-ksk-roll': {
+    steps: [
+      { kind: 'add-signer', signerId: 'powerdns' },
+      { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
     ],
     finalGroup: ['bind', 'powerdns'],
   },
@@ -85,10 +102,6 @@ export interface DemoLab {
 
 const serverOf = (status: LabStatus, id: string) =>
   status.servers.find((entry) => entry.id === id)!;
-const resolverOf = (status: LabStatus, id: string) => {
-  const entry = status.resolvers.find((candidate) => candidate.id === id)!;
-  return { address: entry.address, port: entry.port };
-};
 
 async function waitFor<T>(
   what: string,
@@ -241,43 +254,30 @@ export function startObservers(
     ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
     onZoneEvent: both(
       retireOnCue(lab, retirement, options.say),
-      primeOnRollStart(lab, options.say),
+      primeAtWorstMoments(lab, options.say),
     ),
   });
 }
 
-/** 4. Validating resolvers asking every provider clients could reach, 8 times a second. */
+/**
+ * 4. Every validating resolver, 8 times a second: the delegation-following one, the one behind a
+ * non-validating cache, and each pinned one while clients could reach its provider.
+ */
 export function startTraffic(lab: DemoLab, observers: DemoObservers): TrafficMonitor {
   const traffic = new TrafficMonitor({
     zone: lab.zone,
     ratePerSecond: 8,
     reachable: () => observers.reachable(),
-    resolvers: [
-      { id: 'resolver-delegation', endpoint: resolverOf(lab.status, 'resolver-delegation') },
-      ...SIGNERS.map((id) => ({
-        id: `resolver-${id}`,
-        endpoint: resolverOf(lab.status, `resolver-${id}`),
-        provider: id,
+    resolvers: lab.status.resolvers
+      .filter((resolver) => resolver.validates)
+      .map((resolver) => ({
+        id: resolver.id,
+        endpoint: { address: resolver.address, port: resolver.port },
+        ...(resolver.mode === 'forced-signer' ? { provider: resolver.target.server } : {}),
       })),
-    ],
   });
   traffic.start();
   return traffic;
-}
-
-/**
- * The worst moment for a roll: every validating resolver caches the DNSKEY RRsets as they are
- * just before the successor appears. A roll that lets the successor sign before those copies
- * expire makes these resolvers fail for real (SERVFAIL), not only in the observers' cache model.
- */
-async function primeResolverCaches(lab: DemoLab, say: Say): Promise<void> {
-  for (const resolver of lab.status.resolvers)
-    await query({ address: resolver.address, port: resolver.port }, lab.zone, 'DNSKEY', {
-      recursionDesired: true,
-      timeoutMs: 2000,
-      retries: 0,
-    }).catch(() => undefined);
-  say(`primed ${lab.status.resolvers.length} resolvers with the DNSKEY RRsets as the roll starts`);
 }
 
 const both =
@@ -286,29 +286,29 @@ const both =
     for (const handler of handlers) handler(event);
   };
 
-/** Primes the resolvers as each roll starts, before its successor key can appear. */
-function primeOnRollStart(lab: DemoLab, say: Say) {
-  return (event: ZoneEvent) => {
-    if (event.type === 'process-started' && event.data.roll) void primeResolverCaches(lab, say);
-  };
-}
-
-/** 5. The scenario, one process at a time; then the caches of the last change run out. */
+/** 5. The scenario, in order (steps given together run together); then the caches of the last change run out. */
 export async function runScenario(
   log: EventLog<ZoneEvent>,
   lab: DemoLab,
   retirement: Retirement,
   options: { scenario: Scenario; skips: Record<ProcessKind, string[]>; io: CliIo; say: Say },
 ): Promise<void> {
-  for (const { kind, signerId, role } of options.scenario.steps) {
-    options.say(`${kind} ${signerId}`);
-    retirement.current = { kind, signerId };
-    await requestAndFollow(log, lab.zone, kind, signerId, options.io, {
-      json: false,
-      detach: false,
-      unsafeSkipWaits: options.skips[kind],
-      ...(role ? { role } : {}),
-    });
+  for (const entry of options.scenario.steps) {
+    const together: readonly ScenarioStep[] = isTogether(entry) ? entry : [entry];
+    options.say(
+      together.map(({ kind, signerId }) => `${kind} ${signerId}`).join(' and, at once, '),
+    );
+    retirement.current = together[0];
+    await Promise.all(
+      together.map(({ kind, signerId, role }) =>
+        requestAndFollow(log, lab.zone, kind, signerId, options.io, {
+          json: false,
+          detach: false,
+          unsafeSkipWaits: options.skips[kind],
+          ...(role ? { role } : {}),
+        }),
+      ),
+    );
   }
   retirement.current = undefined;
   await retirement.stopping;

@@ -3,6 +3,9 @@ import type { ProcessState, ZoneState } from '@chorus/engine';
 export interface ProcessSummary {
   kind: string;
   signerId: string;
+  /** ISO 8601: processes on disjoint resources may overlap. */
+  startedAt: string;
+  endedAt?: string;
   seconds: number;
   /** Time spent in mandated waits (from each wait-scheduled event to its notBefore). */
   mandatedWaitSeconds: number;
@@ -46,6 +49,8 @@ export function summarizeProcess(process: ProcessState): ProcessSummary {
   return {
     kind: process.kind,
     signerId: process.signerId,
+    startedAt: process.startedAt,
+    ...(process.endedAt ? { endedAt: process.endedAt } : {}),
     seconds: seconds(process.startedAt, process.endedAt),
     mandatedWaitSeconds,
     parentSeconds,

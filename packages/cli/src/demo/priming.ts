@@ -1,0 +1,117 @@
+/**
+ * Resolver caches primed at the worst moments of a roll, so that a roll that breaks the rules
+ * makes a real validating resolver fail (SERVFAIL), not only the observers' model of caches.
+ * The resolver that cannot heal is the lab's validating unbound behind a non-validating cache
+ * (`forwarded` behind `cache`): when it retries, the cache hands it the same old copy.
+ */
+import type { RecordType, ZoneEvent } from '@chorus/core';
+import { query } from '@chorus/dns';
+import { flushResolverType, flushResolverZone, type LabResolver } from '@chorus/lab';
+import type { DemoLab, Say } from './phases.js';
+
+const endpointOf = (resolver: LabResolver) => ({ address: resolver.address, port: resolver.port });
+const ask = (resolver: LabResolver, name: string, type: RecordType) =>
+  query(endpointOf(resolver), name, type, { recursionDesired: true, timeoutMs: 2000, retries: 0 });
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
+/**
+ * Every resolver fetches `types` afresh (flushed first, so each copy lives a full TTL from now),
+ * the cache first so that the resolver behind it gets the cache's fresh copy.
+ */
+async function primeResolverCaches(
+  lab: DemoLab,
+  say: Say,
+  types: readonly RecordType[],
+  when: string,
+): Promise<void> {
+  const prime = async (resolver: LabResolver) => {
+    await flushResolverZone(resolver, lab.zone);
+    for (const type of types) await ask(resolver, lab.zone, type);
+  };
+  const started = performance.now();
+  const [caches, others] = partition(lab.status.resolvers, (resolver) => resolver.mode === 'cache');
+  const outcomes = await Promise.allSettled(caches.map(prime));
+  const cacheMs = Math.round(performance.now() - started);
+  outcomes.push(...(await Promise.allSettled(others.map(prime))));
+  const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length;
+  say(
+    `primed ${outcomes.length - failed} resolvers with fresh ${types.join(' and ')} RRsets ${when} (the cache in ${cacheMs} ms, all in ${Math.round(performance.now() - started)} ms)${failed > 0 ? `; ${failed} could not be primed` : ''}`,
+  );
+}
+
+/** The key tags of the DS set the cache holds for the zone (asked through the cache). */
+async function cachedDsTags(cache: LabResolver, zone: string): Promise<number[]> {
+  const answer = (await ask(cache, zone, 'DS')).answers.find((set) => set.type === 'DS');
+  return (answer?.records ?? []).map((record) => (record as { keyTag: number }).keyTag);
+}
+
+/**
+ * After the old KSK left the rolling signer: the cache fetches DNSKEY afresh until it holds an
+ * RRset signed by no key of the old DS set (the rolling signer's), while it still holds that
+ * old DS set; then the resolver behind it forgets its own copies and must take the cache's.
+ */
+async function primeNewDnskeyBesideOldDs(
+  lab: DemoLab,
+  say: Say,
+  oldDsTags: readonly number[],
+): Promise<void> {
+  const cache = lab.status.resolvers.find((resolver) => resolver.mode === 'cache');
+  const behind = lab.status.resolvers.filter((resolver) => resolver.mode === 'forwarded');
+  if (!cache || behind.length === 0) return;
+  for (let attempt = 1; attempt <= 20; attempt += 1) {
+    await flushResolverType(cache, lab.zone, 'DNSKEY');
+    const dnskey = (await ask(cache, lab.zone, 'DNSKEY')).answers.find(
+      (set) => set.type === 'DNSKEY',
+    );
+    const signers = (dnskey?.signatures ?? []).map((signature) => signature.keyTag);
+    if (signers.length > 0 && !signers.some((tag) => oldDsTags.includes(tag))) {
+      for (const resolver of behind) await flushResolverZone(resolver, lab.zone);
+      say(
+        `primed the cache with a DNSKEY RRset signed by ${signers.join(', ')} beside its old DS set (${oldDsTags.join(', ')}), after ${attempt} fetch(es)`,
+      );
+      return;
+    }
+  }
+  say('could not prime the cache with the rolling signer’s DNSKEY RRset');
+}
+
+/** What a KSK roll's priming needs to know of the process. */
+interface KskRoll {
+  awaitDsStep: number;
+  removalStep: number;
+  oldDsTags?: Promise<number[]>;
+}
+
+/**
+ * The handler for the zone's events: the DNSKEY RRsets when any roll is requested (before a
+ * successor can appear), and for a KSK roll the DS set just before the parent's changes and a
+ * fresh DNSKEY RRset just after the old KSK left.
+ */
+export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) => void {
+  const kskRolls = new Map<string, KskRoll>();
+  const cache = lab.status.resolvers.find((resolver) => resolver.mode === 'cache');
+  return (event) => {
+    if (event.type === 'process-requested' && event.data.kind.startsWith('roll-'))
+      void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested');
+    if (event.type === 'process-started' && event.data.kind === 'roll-ksk')
+      kskRolls.set(event.data.processId, {
+        awaitDsStep: event.data.steps.findIndex((step) => step.name === 'await-parent-ds'),
+        removalStep: event.data.steps.findIndex((step) => step.name === 'remove-predecessor'),
+      });
+    const roll = 'processId' in event.data ? kskRolls.get(event.data.processId) : undefined;
+    if (!roll || !cache || !('stepIndex' in event.data)) return;
+    if (event.type === 'step-started' && event.data.stepIndex === roll.awaitDsStep) {
+      roll.oldDsTags = primeResolverCaches(lab, say, ['DS'], 'before the parent changes').then(() =>
+        cachedDsTags(cache, lab.zone),
+      );
+      void roll.oldDsTags.catch(() => undefined);
+    }
+    if (event.type === 'postcondition-met' && event.data.stepIndex === roll.removalStep)
+      void roll.oldDsTags
+        ?.then((tags) => primeNewDnskeyBesideOldDs(lab, say, tags))
+        .catch((error: unknown) => say(`could not prime the cache: ${String(error)}`));
+  };
+}
