@@ -950,6 +950,31 @@ function zoneSigningKeys(evaluation: Evaluation, id: string): Map<string, Dnskey
   return keys;
 }
 
+/** The signer sets (`algorithm/tag`) of each data RRset q serves now. */
+function dataSignerSets(evaluation: Evaluation, id: string): Set<string>[] {
+  return servedAt(evaluation, { provider: id })
+    .flatMap((version) => signedSets(version, evaluation.zone))
+    .filter(({ rrset }) => !KEY_SIGNED.has(rrset.type))
+    .map(({ rrset }) => new Set(rrset.signatures.map((sig) => `${sig.algorithm}/${sig.keyTag}`)));
+}
+
+/**
+ * Whether every data RRset q signs with `tag` also carries a signature by a key in `published`:
+ * a key q is introducing beside its predecessor (BIND signs with both for a moment), which a
+ * resolver holding that DNSKEY RRset does not need yet. Once q signs data with it alone, it is
+ * required (and a resolver that lacks it fails: I3).
+ */
+function coSignedWithPublishedKey(
+  signerSets: readonly Set<string>[],
+  tag: string,
+  published: readonly DnskeyData[],
+): boolean {
+  const tags = new Set(published.map((key) => `${key.algorithm}/${safeTag(key)}`));
+  return signerSets
+    .filter((signers) => signers.has(tag))
+    .every((signers) => [...signers].some((other) => other !== tag && tags.has(other)));
+}
+
 /** `algorithm/tag` of every key seen signing zone data (not DNSKEY, CDS, CDNSKEY) at any provider up to t. */
 function everSignedData(evaluation: Evaluation): Set<string> {
   const signers = new Set<string>();
@@ -1060,14 +1085,16 @@ function checkPrePublished(evaluation: Evaluation, signingNow: ReadonlySet<strin
 function checkSteadyState(evaluation: Evaluation): void {
   const { zone, reachable } = evaluation;
   const zsks = new Map(reachable.map((id) => [id, zoneSigningKeys(evaluation, id)]));
+  const signerSets = new Map(reachable.map((id) => [id, dataSignerSets(evaluation, id)]));
   for (const p of reachable) {
     const published = dnskeyVersions(evaluation, p, false);
     for (const q of reachable)
       for (const [identity, key] of zsks.get(q) ?? [])
         for (const { version } of published) {
-          if (zoneKeys(version.answer.rrset).some((own) => dnskeyIdentity(own) === identity))
-            continue;
+          const keys = zoneKeys(version.answer.rrset);
+          if (keys.some((own) => dnskeyIdentity(own) === identity)) continue;
           const tag = `${key.algorithm}/${safeTag(key)}`;
+          if (coSignedWithPublishedKey(signerSets.get(q) ?? [], tag, keys)) continue;
           report(evaluation, {
             invariant: 'I9',
             key: `I9|${p}|lacks zsk ${tag} of ${q}`,

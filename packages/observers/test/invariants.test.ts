@@ -525,6 +525,25 @@ describe('evaluateInvariants: DS → DNSKEY (I2) and steady state (I9)', () => {
   });
 });
 
+describe('evaluateInvariants: a successor co-signing beside its predecessor (I9)', () => {
+  // BIND signs the SOA and NS with the predecessor and the successor for a moment when it
+  // introduces a ZSK: a resolver holding a's DNSKEY RRset (without the successor) still validates.
+  const parent = { ds: [aKsk, bKsk], ns: [NS_A, NS_B] };
+  const a = publishA({ dnskeys: [aKsk, aZsk, bKsk, bZsk] });
+
+  it('reports nothing while every RRset b signs with the successor also carries a signature a can check', () => {
+    const b = publishB({ dnskeys: [bKsk, bZsk, aZsk, bZskNext], dataSigners: [bZsk, bZskNext] });
+    expect(evaluate(steadyHistory({ a, b, parent }), T0)).toEqual([]);
+  });
+
+  it('negative control: once b signs with the successor alone, a must publish it (I9, and I3 for real)', () => {
+    const b = publishB({ dnskeys: [bKsk, bZskNext, aZsk], dataSigners: [bZskNext] });
+    const violations = evaluate(steadyHistory({ a, b, parent }), T0);
+    expect(keysOf(only(violations, 'I9'))).toEqual([`I9|a|lacks zsk 13/${bZskNext.tag} of b`]);
+    expect(only(violations, 'I3').length).toBeGreaterThan(0);
+  });
+});
+
 describe('evaluateInvariants: pre-published ZSKs (I9)', () => {
   // b pre-publishes its successor ZSK bZskNext from T0 (standards §7.3 step 1): in b's DNSKEY
   // RRset, signing nothing. The default grace is the key watch (30 s) + DprpC (5 s) + 10 s.
