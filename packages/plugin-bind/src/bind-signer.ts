@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   DnsResponseError,
@@ -41,7 +42,7 @@ import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
 import { readZoneKeyFiles, type BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
 import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
-import { Rndc, type CheckDsOutput, type DnssecStatus } from './rndc.js';
+import { Rndc, type CheckDsOutput, type DnssecStatus, type DnssecStatusKey } from './rndc.js';
 
 export const BIND_PLUGIN_KIND = 'bind';
 
@@ -56,6 +57,19 @@ export interface CheckDsInput {
 
 export interface CheckDsResult extends CheckDsOutput {
   zone: ZoneName;
+}
+
+/** How long to wait before reading the key files again when one rndc lists is not there yet. */
+const KEY_FILE_RETRY_MS = 300;
+
+/** The key file (with a .private) of a key rndc lists. */
+function fileOf(files: readonly BindKeyFile[], entry: DnssecStatusKey): BindKeyFile | undefined {
+  return files.find(
+    (candidate) =>
+      candidate.keyTag === entry.keyTag &&
+      (entry.algorithm === undefined || candidate.algorithm === entry.algorithm) &&
+      candidate.hasPrivate,
+  );
 }
 
 function endpoint(entry: { address: string; port?: number }): NameServer {
@@ -194,10 +208,14 @@ export class BindSigner implements Signer {
     options: CallOptions,
     known?: DnssecStatus,
   ): Promise<{ keys: OwnKey[]; files: BindKeyFile[] }> {
-    const [status, files] = await Promise.all([
-      known ?? this.#rndc.dnssecStatus(zone, options),
-      readZoneKeyFiles(this.#config.keyDirectory, zone, options),
-    ]);
+    // The status first, then the files: BIND writes a new key's files before it lists the key,
+    // so a key created in between is in both. One more read covers a file still being written.
+    const status = known ?? (await this.#rndc.dnssecStatus(zone, options));
+    let files = await readZoneKeyFiles(this.#config.keyDirectory, zone, options);
+    if (status.keys.some((entry) => !fileOf(files, entry))) {
+      await delay(KEY_FILE_RETRY_MS, undefined, signalOption(options.signal));
+      files = await readZoneKeyFiles(this.#config.keyDirectory, zone, options);
+    }
     if (status.policy === null)
       throw new SignerConfigurationError({
         signerId: this.id,
@@ -207,12 +225,7 @@ export class BindSigner implements Signer {
         fix: 'add `dnssec-policy <policy>;` to the zone',
       });
     const keys = status.keys.map((entry): OwnKey => {
-      const file = files.find(
-        (candidate) =>
-          candidate.keyTag === entry.keyTag &&
-          (entry.algorithm === undefined || candidate.algorithm === entry.algorithm) &&
-          candidate.hasPrivate,
-      );
+      const file = fileOf(files, entry);
       if (!file)
         throw new SignerConfigurationError({
           signerId: this.id,
