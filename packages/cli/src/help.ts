@@ -217,8 +217,9 @@ DIR/demo/report/report.html.
 With --scenario rollovers, the group of three lives on instead: add PowerDNS, add Knot, then a
 ZSK roll at Knot (server-timed: Knot times it, Chorus follows), a KSK roll at PowerDNS through
 the parent (held: Chorus drives each step, the parent's DS holds both KSKs until the old one
-goes), then ZSK rolls at BIND and Knot at the same time (each holds only its own keys), each
-checked on the wire and watched the same way.
+goes), then ZSK rolls at BIND and Knot at the same time (each holds only its own keys): BIND's
+begun by BIND itself (rndc, outside Chorus) and followed through the key watch, each checked on
+the wire and watched the same way.
 
 Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then

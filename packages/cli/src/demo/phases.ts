@@ -17,6 +17,7 @@ import { progressTo, type CliIo } from '../io.js';
 import { startDemoObservers, type DemoObservers } from './observers.js';
 import { sidecarConfigFor, startSidecarProcess, type RunningSidecar } from './sidecars.js';
 import { primeAtWorstMoments } from './priming.js';
+import { followServerRoll } from './server-roll.js';
 import { TrafficMonitor } from './traffic.js';
 
 export const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
@@ -26,6 +27,8 @@ export interface ScenarioStep {
   kind: ProcessKind;
   signerId: (typeof SIGNERS)[number];
   role?: KeyRole;
+  /** A roll the server begins on its own (rndc, outside Chorus): the key watch requests it. */
+  begunByServer?: boolean;
 }
 
 const isTogether = (
@@ -42,7 +45,7 @@ export interface Scenario {
 /**
  * The demo's scenarios. `migration`: add PowerDNS, add Knot, remove BIND. `rollovers`: the group
  * of three, then a ZSK roll at Knot (server-timed), a KSK roll at PowerDNS through the parent
- * (held), then ZSK rolls at BIND and Knot together. `held-roll`: BIND and PowerDNS, then
+ * (held), then ZSK rolls at BIND (begun by BIND itself, followed) and Knot together. `held-roll`: BIND and PowerDNS, then
  * PowerDNS's ZSK roll; `held-ksk-roll`: the same with its KSK (the negative controls' short runs).
  */
 export const SCENARIOS = {
@@ -61,7 +64,7 @@ export const SCENARIOS = {
       { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
       { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
       [
-        { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK' },
+        { kind: 'roll-zsk', signerId: 'bind', role: 'ZSK', begunByServer: true },
         { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
       ],
     ],
@@ -296,17 +299,24 @@ export async function runScenario(
   for (const entry of options.scenario.steps) {
     const together: readonly ScenarioStep[] = isTogether(entry) ? entry : [entry];
     options.say(
-      together.map(({ kind, signerId }) => `${kind} ${signerId}`).join(' and, at once, '),
+      together
+        .map(
+          ({ kind, signerId, begunByServer }) =>
+            `${kind} ${signerId}${begunByServer ? ' (begun by the server itself, outside Chorus)' : ''}`,
+        )
+        .join(' and, at once, '),
     );
     retirement.current = together[0];
     await Promise.all(
-      together.map(({ kind, signerId, role }) =>
-        requestAndFollow(log, lab.zone, kind, signerId, options.io, {
-          json: false,
-          detach: false,
-          unsafeSkipWaits: options.skips[kind],
-          ...(role ? { role } : {}),
-        }),
+      together.map(({ kind, signerId, role, begunByServer }) =>
+        begunByServer && role
+          ? followServerRoll(log, lab, { signerId, role }, options.io)
+          : requestAndFollow(log, lab.zone, kind, signerId, options.io, {
+              json: false,
+              detach: false,
+              unsafeSkipWaits: options.skips[kind],
+              ...(role ? { role } : {}),
+            }),
       ),
     );
   }
