@@ -332,7 +332,8 @@ export class SidecarRuntime {
         },
       };
     }
-    const process = 'processId' in decision ? inFlight(state, decision.processId) : undefined;
+    const processId = processIdOf(decision);
+    const process = processId === undefined ? undefined : inFlight(state, processId);
     if (!process) return undefined;
     let name: string;
     let stepIndex: number | undefined;
@@ -707,7 +708,7 @@ export class SidecarRuntime {
     const { logger } = this.options;
     const { signer, parent } = this;
     const signal = this.abort.signal;
-    const context = this.context(zone, 'processId' in decision ? decision.processId : undefined);
+    const context = this.context(zone, processIdOf(decision));
     switch (decision.kind) {
       case 'idle':
       case 'await-others':
@@ -827,4 +828,12 @@ function referenceOf(signer: SignerReference): SignerReference {
 /** A process in flight, by id. */
 function inFlight(state: ZoneState, processId: string): ProcessState | undefined {
   return state.activeProcesses.find((process) => process.id === processId);
+}
+
+/** The process a decision is about (an append's from its event). */
+function processIdOf(decision: Decision): string | undefined {
+  if ('processId' in decision) return decision.processId;
+  if (decision.kind === 'append' && 'processId' in decision.event.data)
+    return decision.event.data.processId;
+  return undefined;
 }
