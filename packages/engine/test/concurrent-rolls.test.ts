@@ -18,6 +18,7 @@ import {
   type Decision,
 } from '../src/decide.js';
 import { conflictingProcess, resourcesOf } from '../src/locks.js';
+import { testKey } from './fixtures/keys.js';
 
 const zone = 'roll.test.';
 const TTL = 10;
@@ -30,15 +31,7 @@ const timing = {
 const SIGNERS = ['bind', 'knot', 'powerdns'] as const;
 type SignerId = (typeof SIGNERS)[number];
 
-function key(flags: 256 | 257, fill: number): SigningKey {
-  const dnskey: DnskeyData = {
-    flags,
-    protocol: 3,
-    algorithm: 13,
-    publicKey: Buffer.alloc(64, fill).toString('base64'),
-  };
-  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm: 13, keyTag: keyTag(dnskey), dnskey };
-}
+const key = testKey;
 
 let clock = Date.parse('2026-12-02T12:00:00Z');
 const at = () => new Date(clock).toISOString();
@@ -448,7 +441,11 @@ describe('concurrent ZSK rolls', () => {
       servers[id].own.filter((own) => own.role === 'KSK').map((own) => own.keyTag),
     );
     expect(last).toBe(`parent DS ${currentKsks.sort().join(',')}`);
-    expect(ksk.stepStates[5]!.wait!.formula).toBe('t_ds + DprpP + TTLds + S');
+    // The DS-removal wait counts from its own observation of the parent, not the first DS step's.
+    const removed = ksk.stepStates[5]!;
+    expect(removed.wait!.formula).toBe('t_ds + DprpP + TTLds + S');
+    expect(removed.wait!.terms.t_ds).toBe(removed.postconditionMetAt);
+    expect(removed.postconditionMetAt).not.toBe(ksk.stepStates[2]!.postconditionMetAt);
   });
 
   it('serialises KSK rolls: a second KSK roll while one is in flight is refused, naming the parent DS', () => {

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { keyTag } from '@chorus/dns';
 import {
   zoneEvent,
-  type DnskeyData,
   type RolloverTiming,
-  type SigningKey,
   type ZoneEvent,
   type ZoneEventOf,
   type ZoneEventType,
@@ -13,6 +11,7 @@ import { applyZoneEvent, foldZone, type ZoneState } from '../src/state.js';
 import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
 import { prePublicationShortfall, rollChecks } from '../src/preflight-rolls.js';
 import { ROLL_ZSK_STEPS } from '../src/processes.js';
+import { testKey } from './fixtures/keys.js';
 
 const zone = 'roll.test.';
 const source = { kind: 'test', id: 'driver' };
@@ -24,15 +23,7 @@ const timing = {
   maxZoneTtlSeconds: TTL,
 };
 
-function key(flags: 256 | 257, fill: number): SigningKey {
-  const dnskey: DnskeyData = {
-    flags,
-    protocol: 3,
-    algorithm: 13,
-    publicKey: Buffer.alloc(64, fill).toString('base64'),
-  };
-  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm: 13, keyTag: keyTag(dnskey), dnskey };
-}
+const key = testKey;
 
 const pdnsKsk = key(257, 1);
 const pdnsZsk = key(256, 2);

@@ -4,8 +4,7 @@
  * serving, and a request that can never wait unanswered.
  */
 import { describe, expect, it } from 'vitest';
-import { keyTag } from '@chorus/dns';
-import { zoneEvent, type DnskeyData, type SigningKey } from '@chorus/core';
+import { zoneEvent } from '@chorus/core';
 import { applyZoneEvent, foldZone, ZoneStreamError, type ZoneState } from '../src/state.js';
 import {
   decide,
@@ -16,21 +15,14 @@ import {
   type DecideContext,
 } from '../src/decide.js';
 import { preflightChecks } from '../src/preflight.js';
+import { testKey } from './fixtures/keys.js';
 
 const zone = 'example.test.';
 const source = { kind: 'test', id: 'driver' };
 const T0 = Date.parse('2026-11-22T12:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
-function key(flags: 256 | 257, fill: number): SigningKey {
-  const dnskey: DnskeyData = {
-    flags,
-    protocol: 3,
-    algorithm: 13,
-    publicKey: Buffer.alloc(64, fill).toString('base64'),
-  };
-  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm: 13, keyTag: keyTag(dnskey), dnskey };
-}
+const key = testKey;
 
 const reference = (id: string, address: string) => ({
   id,
