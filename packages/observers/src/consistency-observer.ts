@@ -240,8 +240,9 @@ export function createConsistencyObserver(
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await running?.catch(() => undefined);
+      // Abort first: a round waiting on a slow server must not hold the shutdown (and its summary).
       controller.abort();
+      await running?.catch(() => undefined);
     },
   };
 }

@@ -39,11 +39,24 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 /** What the recorder needs of the log: a log of both families (`EventLog<ChorusEvent>`) will do. */
 export type ObservationLog = Pick<EventLog<ObservationEvent>, 'append' | 'streamVersion'>;
 
+/** Tries per event: a conflict re-reads the stream's version, a retryable failure (busy) waits. */
+const APPEND_ATTEMPTS = 6;
+const RETRY_DELAY_MS = 100;
+
+const isConflict = (error: unknown) =>
+  (error as { name?: string } | null)?.name === 'Chorus_WrongExpectedVersionError';
+const isRetryable = (error: unknown) =>
+  (error as { isRetryable?: boolean } | null)?.isRetryable === true;
+
 export function createObservationRecorder(
   log: ObservationLog,
   zone: string,
   source: EventSource,
-  options: { keyOwner?: (tag: number) => string | undefined } = {},
+  options: {
+    keyOwner?: (tag: number) => string | undefined;
+    /** Called with an event that could not be recorded after the retries (it is lost). */
+    onError?: (error: unknown, type: ObservationEventType) => void;
+  } = {},
 ): ObservationRecorder {
   const stream = observationStream(zone);
   const errors: unknown[] = [];
@@ -57,7 +70,8 @@ export function createObservationRecorder(
   ) => {
     const event = observationEvent(type, { zone, occurredAt, source }, data);
     tail = tail.then(async () => {
-      for (let attempt = 0; attempt < 5; attempt += 1) {
+      let lastError: unknown;
+      for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt += 1) {
         try {
           if (expected === undefined) expected = await log.streamVersion(stream);
           const result = await log.append(stream, expected, [event]);
@@ -65,12 +79,14 @@ export function createObservationRecorder(
           return;
         } catch (error) {
           expected = undefined;
-          if ((error as { name?: string }).name !== 'Chorus_WrongExpectedVersionError') {
-            errors.push(error);
-            return;
-          }
+          lastError = error;
+          if (isConflict(error)) continue;
+          if (!isRetryable(error)) break;
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * (attempt + 1)));
         }
       }
+      errors.push(lastError);
+      options.onError?.(lastError, type);
     });
   };
 

@@ -73,8 +73,11 @@ export interface ZoneObserversOptions {
   findingsIntervalMs?: number;
   onViolation?: (violation: InvariantViolation & { processId?: string }, at: number) => void;
   onFinding?: (finding: ValidationFinding) => void;
-  /** Reading the zone's stream failed (the observers keep the group they had). */
-  onError?: (error: unknown) => void;
+  /**
+   * Reading the zone's stream failed (the observers keep the group they had), or an observation
+   * could not be recorded; `what` says which.
+   */
+  onError?: (error: unknown, what: string) => void;
 }
 
 export interface ZoneObserverStats {
@@ -151,7 +154,10 @@ export function createZoneObservers(options: ZoneObserversOptions): ZoneObserver
     options.log,
     zone,
     options.source,
-    { keyOwner },
+    {
+      keyOwner,
+      onError: (error, type) => options.onError?.(error, `could not record ${type}`),
+    },
   );
   const throttleMs = options.findingsIntervalMs ?? 10_000;
   const lastRecorded = new Map<string, number>();
@@ -213,7 +219,7 @@ export function createZoneObservers(options: ZoneObserversOptions): ZoneObserver
         for (const recorded of fresh)
           if (isZoneEvent(recorded.event)) state = applyZoneEvent(state, recorded.event);
       } catch (error) {
-        options.onError?.(error);
+        options.onError?.(error, 'could not read the zone');
       }
       // Before the zone is defined it is no group's yet: every NS name would be a stranger.
       if (!state.defined) return;

@@ -48,7 +48,7 @@ export function createSidecarObservers(
         ),
       onFinding: (finding) =>
         logger.warn({ zone, finding: finding.kind, provider: finding.provider }, finding.detail),
-      onError: (error) => logger.warn({ zone, err: error }, 'observers could not read the zone'),
+      onError: (error, what) => logger.warn({ zone, err: error }, `observers ${what}`),
     }),
   );
   return {

@@ -108,7 +108,8 @@ export async function stopSidecarProcess(sidecar: RunningSidecar): Promise<void>
   };
   if (!alive()) return;
   process.kill(sidecar.pid, 'SIGTERM');
-  for (let waited = 0; waited < 5000 && alive(); waited += 100)
+  // A sidecar's shutdown appends its observers' summary: give it time on a loaded machine.
+  for (let waited = 0; waited < 10_000 && alive(); waited += 100)
     await new Promise((resolve) => setTimeout(resolve, 100));
   if (alive()) process.kill(sidecar.pid, 'SIGKILL');
 }
