@@ -4,7 +4,9 @@
  * PowerDNS held (Chorus drives every step; its sidecar is SIGKILLed mid-roll), and BIND
  * server-initiated (rndc, outside Chorus; the key watch requests the roll). Then, together, a KSK
  * roll at PowerDNS through the parent (ROLL-KSK) and a second rndc ZSK roll at BIND: the lock per
- * resource lets them run at once. Every step is checked on the wire, the parent's DS set too; a
+ * resource lets them run at once. Last, a KSK roll at BIND, which times it: Chorus asks BIND to
+ * roll, the group mirrors the CDS BIND moves to its successor, and BIND hears of the parent's DS
+ * change (rndc dnssec -checkds) only after it reached every cache. Every step is checked on the wire, the parent's DS set too; a
  * validating resolver is asked throughout and must never fail. Knot's rolls, started by Chorus
  * and timed by Knot, run in the rollovers demo (test/rollovers-demo.test.ts).
  */
@@ -306,6 +308,49 @@ describe('key rolls in a group of BIND and PowerDNS', () => {
         Date.parse(dsStep.wait!.notBefore),
       );
       // The parent, asked on the wire, holds a DS for every current KSK and none for the old one.
+      const parentTags = await parentDsTags();
+      const ksks = SIGNERS.flatMap((id) =>
+        state.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) => key.keyTag),
+      );
+      expect(parentTags).toEqual([...ksks].sort());
+      expect(parentTags).not.toContain(oldKsk.keyTag);
+    },
+  );
+
+  it(
+    'BIND (server-timed) KSK: BIND moves its CDS, the group mirrors it, and BIND is told of the DS change only after it reached every cache',
+    { timeout: 300_000 },
+    async () => {
+      const before = await zoneState();
+      const oldKsk = before.signers.bind!.keys.find((key) => key.role === 'KSK')!;
+      await request('ksk-bind', 'roll-ksk', 'bind');
+      // When BIND last served the predecessor, asked on the wire until the roll ends.
+      let lastServed = Date.now();
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          if ((await servedTags()).bind.includes(oldKsk.keyTag)) lastServed = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+      })();
+      const { state, process } = await ended('the BIND KSK roll', (p) => p.id === 'ksk-bind');
+      polling = false;
+      await poll;
+      expect(process.roll).toMatchObject({
+        mode: 'server-timed',
+        predecessorTags: [oldKsk.keyTag],
+      });
+      const step = (name: string) =>
+        process.stepStates[process.steps.findIndex((candidate) => candidate.name === name)]!;
+      // Chorus confirmed only after the DS wait ran out, and BIND kept the predecessor until then.
+      const confirmedAt = Date.parse(step('confirm-parent-ds').startedAt!);
+      expect(confirmedAt).toBeGreaterThanOrEqual(
+        Date.parse(step('await-parent-ds').wait!.notBefore),
+      );
+      expect(step('await-parent-ds').wait!.formula).toBe('t_ds + DprpP + TTLds + S');
+      expect(lastServed).toBeGreaterThanOrEqual(confirmedAt);
+      await expectRolledOnTheWire(process, state);
+      // The parent holds a DS for each current KSK, BIND's successor included, and not the old one.
       const parentTags = await parentDsTags();
       const ksks = SIGNERS.flatMap((id) =>
         state.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) => key.keyTag),

@@ -350,9 +350,14 @@ command: the signer's key watch requests it.
 SIGNER's successor signs the DNSKEY RRset beside the predecessor, every signer publishes it and
 the one CDS/CDNSKEY set for every KSK, Chorus waits for the parent's DS set to hold both, then
 max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S, and the predecessor leaves every
-DNSKEY, CDS and DS set. Only a signer that holds keys until told (PowerDNS) can roll its KSK
-this way; for BIND and Knot it is refused with the reason. --algorithm is refused, naming the
-missing capability.
+DNSKEY, CDS and DS set. That is how a signer that holds keys until told (PowerDNS) rolls. BIND
+and Knot time their own KSK rolls: Chorus asks the server to roll (rndc dnssec -rollover, knotc
+zone-key-rollover), every other signer publishes the successor and then mirrors the CDS/CDNSKEY
+the server moves to it after its own pre-publication interval, Chorus waits for the parent's DS
+set to follow, then t_ds + DprpP + TTLds + S, and only then tells the server (rndc dnssec
+-checkds, knotc zone-ksk-submitted), which retires the predecessor. A server-timed signer whose
+plugin cannot tell its server that the DS changed is refused with the reason. --algorithm is
+refused, naming the missing capability.
 
 Rolls at different signers run together (each holds only its own keys); a second roll at the
 same signer, a second KSK roll (the parent's DS is shared) and a roll during ADD/REMOVE-SIGNER

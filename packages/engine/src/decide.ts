@@ -94,6 +94,15 @@ export type PostconditionCheck =
       signerId: string;
       predecessorTags: number[];
       stillListed: number[];
+    }
+  /** Every IP of the rolling signer serves CDS for the successor and none for a predecessor. */
+  | {
+      kind: 'successor-cds-published';
+      signerId: string;
+      successorTag: number | null;
+      predecessorTags: number[];
+      /** The rolling signer's key watch has recorded the switch (`cdsPublished`) in the log. */
+      recorded: boolean;
     };
 
 export interface DecideContext {
@@ -156,6 +165,21 @@ function resolveCheck(
         signerId: process.signerId,
         predecessorTags: process.roll?.predecessorTags ?? [],
       };
+    case 'successor-cds-published': {
+      const successor = successorOf(state, process);
+      const predecessorTags = process.roll?.predecessorTags ?? [];
+      const keys = state.signers[process.signerId]?.keys ?? [];
+      return {
+        kind: 'successor-cds-published',
+        signerId: process.signerId,
+        successorTag: successor?.keyTag ?? null,
+        predecessorTags,
+        // The next steps mirror the CDS from the fold: the key watch must have recorded the switch.
+        recorded:
+          successor?.cdsPublished === true &&
+          keys.every((key) => !predecessorTags.includes(key.keyTag) || key.cdsPublished === false),
+      };
+    }
     case 'predecessor-removed': {
       const predecessorTags = process.roll?.predecessorTags ?? [];
       const listed = state.signers[process.signerId]?.keys ?? [];
@@ -478,7 +502,7 @@ export function requestProcess(
   const skips = state.pendingRequests.find(
     (pending) => pending.processId === processId,
   )?.unsafeSkipWaits;
-  const steps = [...stepsFor(kind)];
+  const steps = [...stepsFor(kind, state.signers[signerId]?.rollover?.mode)];
   const unknown = (skips ?? []).filter(
     (name) => !steps.some((step) => step.name === name && step.wait !== null),
   );

@@ -1,5 +1,11 @@
 import { canonicalName, computeDs } from '@chorus/dns';
-import type { CsyncData, DesiredRecipe, DesiredSignerState, GroupSelector } from '@chorus/core';
+import type {
+  CsyncData,
+  DesiredRecipe,
+  DesiredSignerState,
+  GroupSelector,
+  SigningKey,
+} from '@chorus/core';
 import type { ProcessState, ZoneState } from './state.js';
 
 /** The CSYNC every signer publishes: immediate, no soaminimum (SOA serials differ per signer), NS and glue. */
@@ -45,7 +51,7 @@ export function desiredForRecipe(
       .flatMap((id) => state.signers[id]?.keys ?? []);
     const ksks = cdsFor
       .filter((id) => id !== participant)
-      .flatMap((id) => (state.signers[id]?.keys ?? []).filter((key) => key.role !== 'ZSK'));
+      .flatMap((id) => cdsKeysOf(state.signers[id]?.keys ?? []));
     desired[participant] = {
       foreignDnskeys: keys.map((key) => key.dnskey),
       foreignCds: ksks.map((key) => computeDs(state.zone, key.dnskey, 2)),
@@ -58,11 +64,21 @@ export function desiredForRecipe(
   return desired;
 }
 
-/** The DS records the parent should hold for a group: SHA-256 of every KSK/CSK (standards §6). */
+/**
+ * The KSKs/CSKs of one signer that the group's CDS set (and the parent's DS) names: those its
+ * server publishes CDS for, as the key watch saw on the wire. A server that times its own KSK
+ * roll moves its CDS from the predecessor to the successor, and the group mirrors that. When the
+ * server publishes CDS for none of them (not yet, or not observed), every one.
+ */
+export function cdsKeysOf(keys: readonly SigningKey[]): SigningKey[] {
+  const ksks = keys.filter((key) => key.role !== 'ZSK');
+  const published = ksks.filter((key) => key.cdsPublished !== false);
+  return published.length > 0 ? published : ksks;
+}
+
+/** The DS records the parent should hold for a group: SHA-256 of each signer's CDS keys (standards §6). */
 export function expectedDsFor(state: ZoneState, signerIds: readonly string[]) {
   return signerIds.flatMap((id) =>
-    (state.signers[id]?.keys ?? [])
-      .filter((key) => key.role !== 'ZSK')
-      .map((key) => computeDs(state.zone, key.dnskey, 2)),
+    cdsKeysOf(state.signers[id]?.keys ?? []).map((key) => computeDs(state.zone, key.dnskey, 2)),
   );
 }

@@ -99,6 +99,8 @@ export async function observePostcondition(
     case 'predecessor-not-signing':
     case 'predecessor-removed':
       return observeRollCondition(state, check, queryOptions);
+    case 'successor-cds-published':
+      return observeSuccessorCds(state, check, queryOptions);
     case 'parent-ns-matches': {
       const delegation = await options.parent.getDelegation(state.zone, options);
       const inconsistent = delegation.servers
@@ -191,6 +193,37 @@ async function observeRollCondition(
     ttls: dnskeyTtl > 0 ? { dnskey: dnskeyTtl } : {},
     pending,
   };
+}
+
+/** The server-timed KSK roll's CDS switch, asked at every IP of the rolling signer. */
+async function observeSuccessorCds(
+  state: ZoneState,
+  check: Extract<PostconditionCheck, { kind: 'successor-cds-published' }>,
+  options: QueryBounds,
+): Promise<PostconditionResult> {
+  if (check.successorTag === null)
+    return {
+      met: false,
+      ttls: {},
+      pending: [`${check.signerId}'s key watch has not listed a successor key yet`],
+    };
+  const pending: string[] = check.recorded
+    ? []
+    : [`${check.signerId}'s key watch has not recorded its server's CDS switch yet`];
+  for (const endpoint of endpointsOf(state, check.signerId)) {
+    const served = await readApexFromServer(endpoint, state.zone, options);
+    const tags = new Set((served.cds?.records ?? []).map((record) => record.keyTag));
+    if (!tags.has(check.successorTag))
+      pending.push(
+        `${check.signerId} at ${served.server} does not publish CDS for successor ${check.successorTag} yet (its server's own pre-publication interval)`,
+      );
+    const still = check.predecessorTags.filter((tag) => tags.has(tag));
+    if (still.length > 0)
+      pending.push(
+        `${check.signerId} at ${served.server} still publishes CDS for ${still.join(', ')}`,
+      );
+  }
+  return { met: pending.length === 0, ttls: {}, pending };
 }
 
 /** Walks the NSEC chain of one server: the zone's names and types, without AXFR or plugin help. */

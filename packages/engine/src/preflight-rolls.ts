@@ -70,23 +70,24 @@ export function rollChecks(
         `${signerId} (${signer.kind}) did not register a key roller: its plugin does not declare the capability key-roll`,
       ),
     ];
-  if (kind === 'roll-ksk') return kskRollChecks(state, signerId, role);
   const shortfall = prePublicationShortfall(signer, state.timing, dnskeyTtlSeconds);
+  if (kind === 'roll-ksk')
+    return [...kskRollChecks(state, signerId, role), ...(shortfall ? [shortfall] : [])];
   return shortfall ? [shortfall] : [];
 }
 
 /**
- * A KSK or CSK roll goes through the parent: Chorus must time the removal of the predecessor
- * after the parent's DS change, so the signer must hold keys until told (held mode). The signer
- * must have a key of the role to roll.
+ * A KSK or CSK roll goes through the parent: the predecessor may leave only after the parent's DS
+ * change has reached every cache. A held signer waits for Chorus; a server-timed one must wait
+ * for Chorus's word that the DS changed (`confirmsParentDs`). The signer must have a key of the role.
  */
 function kskRollChecks(state: ZoneState, signerId: string, role: KeyRole = 'KSK'): BlockReason[] {
   const signer = state.signers[signerId]!;
-  if (signer.rollover?.mode !== 'held')
+  if (signer.rollover?.mode === 'server-timed' && !signer.rollover.confirmsParentDs)
     return [
       block(
-        'not-implemented',
-        `${signerId} times its own KSK rolls (${signer.rollover?.settings ?? 'server-timed'}); Chorus drives KSK and CSK rolls only at a signer that holds keys until told (PowerDNS), because the predecessor may leave only after the parent's DS change. Let ${signerId}'s server roll its KSK by its own policy and submit the DS by hand, or roll at a held signer`,
+        'capability-missing',
+        `${signerId} times its own KSK rolls (${signer.rollover.settings ?? 'server-timed'}) and its plugin cannot tell it when the parent's DS changed (no confirmParentDs), so the predecessor could leave before the DS change reached every cache; roll the KSK at a signer that holds keys or whose plugin confirms the DS`,
       ),
     ];
   if (!signer.keys.some((key) => key.role === role))

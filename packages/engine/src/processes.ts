@@ -1,4 +1,4 @@
-import type { DesiredRecipe, ProcessKind, StepDefinition } from '@chorus/core';
+import type { DesiredRecipe, ProcessKind, RolloverTiming, StepDefinition } from '@chorus/core';
 
 /**
  * RFC 8901 model 2 processes as data, after draft-ietf-dnsop-dnssec-automation §5.3/§5.4 and the
@@ -265,7 +265,8 @@ export const ROLL_ZSK_STEPS: readonly StepDefinition[] = [
 /**
  * KSK (or CSK) roll by one signer S, double-KSK with CDS (standards §7.4, draft §5.6). The
  * successor signs the DNSKEY RRset beside the predecessor from the start, so no activation step:
- * the parent's DS set carries both until the predecessor goes. Held mode only (pre-flight).
+ * the parent's DS set carries both until the predecessor goes. Held mode; a server-timed signer
+ * follows {@link ROLL_KSK_SERVER_TIMED_STEPS}.
  */
 export const ROLL_KSK_STEPS: readonly StepDefinition[] = [
   {
@@ -321,7 +322,89 @@ export const ROLL_KSK_STEPS: readonly StepDefinition[] = [
   },
 ];
 
-export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
+/**
+ * KSK (or CSK) roll at a signer whose server times it (BIND dnssec-policy, Knot): the server
+ * introduces the successor, signs the DNSKEY RRset with both, and after its own pre-publication
+ * interval moves its CDS/CDNSKEY to the successor. The other signers mirror that CDS set, the
+ * parent follows, and Chorus tells the server once the DS change has reached every cache; the
+ * server then retires the predecessor (standards §7.4 with the server's own DS signal).
+ */
+export const ROLL_KSK_SERVER_TIMED_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'introduce-successor',
+    description:
+      "S's server adds the successor to its DNSKEY RRset and signs that RRset with both keys (§7.4 step 1). Post: S's key watch lists it and every IP of S serves it.",
+    action: null,
+    rollAction: 'start-roll',
+    postcondition: { kind: 'successor-published' },
+    wait: null,
+  },
+  {
+    name: 'sync-dnskeys',
+    description:
+      'Every other signer publishes the successor; the CDS/CDNSKEY set stays as S serves it (§7.4 step 2). Post: every IP of every signer serves it.',
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-successor-cds',
+    description:
+      "S's server moves its CDS/CDNSKEY from the predecessor to the successor after its own pre-publication interval (unbounded). Post: every IP of S serves CDS for the successor and none for the predecessor.",
+    action: null,
+    postcondition: { kind: 'successor-cds-published' },
+    wait: null,
+  },
+  {
+    name: 'sync-cds',
+    description:
+      "Every other signer mirrors S's new CDS/CDNSKEY, so that the parent sees one set everywhere (§7.4 step 2). Post: every IP of every signer serves it.",
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent's DS set to hold the successor and not the predecessor (§7.4 step 3; unbounded). Then DS-Wait-Time t_ds + DprpP + TTLds + S, so that no cache holds the old DS set when the predecessor goes.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'union' },
+    wait: 'ds',
+  },
+  {
+    name: 'confirm-parent-ds',
+    precondition: { kind: 'parent-ds-matches', group: 'union' },
+    description:
+      "S's sidecar tells its server that the successor's DS is published and the predecessor's withdrawn (BIND rndc dnssec -checkds, Knot zone-ksk-submitted).",
+    action: null,
+    rollAction: 'confirm-parent-ds',
+    postcondition: { kind: 'none' },
+    wait: null,
+  },
+  {
+    name: 'remove-predecessor',
+    description:
+      "S's server removes the predecessor after its own retire interval (§7.4 step 5). Post: S neither lists nor serves it.",
+    action: null,
+    rollAction: 'remove-predecessor',
+    postcondition: { kind: 'predecessor-removed' },
+    wait: null,
+  },
+  {
+    name: 'drop-predecessor',
+    description:
+      'Every other signer drops the predecessor (§7.4 step 6). Post: every IP of every signer serves the new sets.',
+    action: SYNC_GROUP_KEYS,
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+];
+
+/** The steps of a process; a KSK/CSK roll at a server-timed signer follows the server's schedule. */
+export function stepsFor(
+  kind: ProcessKind,
+  mode: RolloverTiming['mode'] = 'held',
+): readonly StepDefinition[] {
   switch (kind) {
     case 'add-signer':
       return ADD_SIGNER_STEPS;
@@ -330,7 +413,7 @@ export function stepsFor(kind: ProcessKind): readonly StepDefinition[] {
     case 'roll-zsk':
       return ROLL_ZSK_STEPS;
     case 'roll-ksk':
-      return ROLL_KSK_STEPS;
+      return mode === 'server-timed' ? ROLL_KSK_SERVER_TIMED_STEPS : ROLL_KSK_STEPS;
     case 'roll-algorithm':
       // Refused at pre-flight with the missing capability named (see preflight.ts).
       return [];

@@ -224,6 +224,7 @@ function drive(initial: ZoneState, servers: Record<SignerId, Server>) {
       }
       case 'predecessor-not-signing':
       case 'parent-ns-matches':
+      case 'successor-cds-published':
       case 'none':
         return true;
     }

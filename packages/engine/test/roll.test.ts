@@ -3,14 +3,16 @@ import { keyTag } from '@chorus/dns';
 import {
   zoneEvent,
   type RolloverTiming,
+  type SigningKey,
   type ZoneEvent,
   type ZoneEventOf,
   type ZoneEventType,
 } from '@chorus/core';
-import { applyZoneEvent, foldZone, type ZoneState } from '../src/state.js';
+import { applyZoneEvent, foldZone, type ProcessState, type ZoneState } from '../src/state.js';
 import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
 import { prePublicationShortfall, rollChecks } from '../src/preflight-rolls.js';
-import { ROLL_ZSK_STEPS } from '../src/processes.js';
+import { ROLL_ZSK_STEPS, stepsFor } from '../src/processes.js';
+import { desiredForRecipe, expectedDsFor } from '../src/desired.js';
 import { testKey } from './fixtures/keys.js';
 
 const zone = 'roll.test.';
@@ -233,12 +235,16 @@ describe('roll pre-flight', () => {
     ).toBeUndefined();
   });
 
-  it('names the missing capability for an algorithm roll, and refuses non-members and KSK rolls with a reason', () => {
+  it('names the missing capability for an algorithm roll and for a KSK roll the server cannot be told about, and refuses non-members', () => {
     const state = group();
     expect(rollChecks(state, 'roll-algorithm', 'bind', TTL)[0]!.message).toContain(
       'algorithm-roll',
     );
-    expect(rollChecks(state, 'roll-ksk', 'bind', TTL)[0]!.code).toBe('not-implemented');
+    // BIND times its KSK roll; without a way to confirm the parent's DS to it, refused.
+    expect(rollChecks(state, 'roll-ksk', 'bind', TTL)[0]!.code).toBe('capability-missing');
+    // Positive control: a plugin that confirms the DS (BIND's checkds) may roll its KSK.
+    const confirming = group({ ...BIND_TIMING, confirmsParentDs: true });
+    expect(rollChecks(confirming, 'roll-ksk', 'bind', TTL)).toEqual([]);
     expect(rollChecks(state, 'roll-zsk', 'knot', TTL)[0]!.code).toBe('not-a-member');
   });
 });
@@ -275,5 +281,60 @@ describe('key watch in the fold', () => {
     ]);
     const { state: rolled } = driveRoll(group());
     expect(rolled.keyFindings).toBeUndefined();
+  });
+});
+
+describe('a KSK roll timed by the server (BIND)', () => {
+  const bindSuccessor = key(257, 9);
+  const confirming: RolloverTiming = { ...BIND_TIMING, confirmsParentDs: true };
+  const withKeys = (keys: SigningKey[]) =>
+    applyZoneEvent(group(confirming), event('signer-keys-observed', { signerId: 'bind', keys }));
+  const dsTags = (state: ZoneState) =>
+    expectedDsFor(state, ['bind', 'powerdns'])
+      .map((ds) => ds.keyTag)
+      .sort();
+
+  it('follows the server: steps that wait for its CDS switch and confirm the DS change to it', () => {
+    const names = stepsFor('roll-ksk', 'server-timed').map((step) => step.name);
+    expect(names).toEqual([
+      'introduce-successor',
+      'sync-dnskeys',
+      'await-successor-cds',
+      'sync-cds',
+      'await-parent-ds',
+      'confirm-parent-ds',
+      'remove-predecessor',
+      'drop-predecessor',
+    ]);
+    // A held signer keeps the double-KSK steps Chorus drives.
+    expect(stepsFor('roll-ksk', 'held').map((step) => step.name)).not.toContain(
+      'confirm-parent-ds',
+    );
+  });
+
+  it("mirrors the CDS the server publishes: the parent's DS and the others' CDS follow its switch", () => {
+    // Before the switch BIND publishes CDS for the predecessor only.
+    const before = withKeys([
+      { ...bindKsk, cdsPublished: true },
+      { ...bindSuccessor, cdsPublished: false },
+      bindZsk,
+    ]);
+    expect(dsTags(before)).toEqual([bindKsk.keyTag, pdnsKsk.keyTag].sort());
+    // After it, for the successor only.
+    const after = withKeys([
+      { ...bindKsk, cdsPublished: false },
+      { ...bindSuccessor, cdsPublished: true },
+      bindZsk,
+    ]);
+    expect(dsTags(after)).toEqual([bindSuccessor.keyTag, pdnsKsk.keyTag].sort());
+    const recipe = stepsFor('roll-ksk', 'server-timed').find((step) => step.name === 'sync-cds')!;
+    const process = { groupBefore: after.members, groupAfter: after.members } as ProcessState;
+    const desired = desiredForRecipe(after, process, recipe.action!);
+    expect(desired.powerdns!.foreignCds.map((ds) => ds.keyTag)).toEqual([bindSuccessor.keyTag]);
+    // Negative control: with no CDS observed at all, every KSK is named (as before flags existed).
+    const unobserved = withKeys([bindKsk, bindSuccessor, bindZsk]);
+    expect(dsTags(unobserved)).toEqual(
+      [bindKsk.keyTag, bindSuccessor.keyTag, pdnsKsk.keyTag].sort(),
+    );
   });
 });

@@ -248,6 +248,28 @@ describe('plugin instrumentation', () => {
     expect(calls).toEqual(['timing', 'remove 1,2']);
     expect(spans.map((span) => span.name)).toEqual(['signer.rolloverTiming', 'signer.removeKeys']);
     expect('keyRoller' in instrumentSigner(signer)).toBe(false);
+    // The optional DS confirmation is kept when the plugin has it, and only then.
+    expect('confirmParentDs' in (instrumented.keyRoller ?? {})).toBe(false);
+    const confirming = instrumentSigner({
+      ...signer,
+      keyRoller: {
+        rolloverTiming: () => Promise.resolve({ mode: 'server-timed' as const }),
+        startRoll: () => Promise.reject(new Error('not in this test')),
+        activateSuccessor: () => Promise.resolve(),
+        removeKeys: () => Promise.resolve(),
+        confirmParentDs: (_zone, change) => (
+          calls.push(`confirm ${change.published.join(',')}`),
+          Promise.resolve()
+        ),
+      },
+    });
+    await confirming.keyRoller?.confirmParentDs?.(
+      'example.test.',
+      { published: [7], withdrawn: [3] },
+      {},
+    );
+    expect(calls).toContain('confirm 7');
+    expect(spans.map((span) => span.name)).toContain('signer.confirmParentDs');
   });
 
   it('wraps a parent channel, keeping only the request methods it has', async () => {

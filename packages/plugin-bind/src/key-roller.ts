@@ -112,6 +112,7 @@ export class BindKeyRoller implements KeyRoller {
       prePublicationSeconds: dnskeyTtl + publishSafety + zonePropagationDelay,
       settings: `dnskey-ttl ${dnskeyTtl} + publish-safety ${publishSafety} + zone-propagation-delay ${zonePropagationDelay}`,
       settingToRaise: `publish-safety in the dnssec-policy of ${name}`,
+      confirmsParentDs: true,
     };
   }
 
@@ -246,6 +247,39 @@ export class BindKeyRoller implements KeyRoller {
     } catch (error) {
       throwIfAborted(signal, what);
       throw error;
+    }
+  }
+
+  /**
+   * Tells BIND the parent's DS change: `rndc dnssec -checkds -key TAG published|withdrawn` per
+   * key (BIND then moves the DS states on and retires the predecessor after its own
+   * parent-propagation-delay + DS TTL + retire-safety). A key BIND no longer lists is skipped,
+   * so a repeat after a crash is harmless.
+   */
+  async confirmParentDs(
+    zone: ZoneName,
+    change: { published: readonly number[]; withdrawn: readonly number[] },
+    options: CallOptions,
+  ): Promise<void> {
+    const name = normalizeName(zone);
+    throwIfAborted(options.signal, `confirmParentDs ${name}`);
+    const keys = await this.#context.ownKeys(name, options);
+    const tell = [
+      ...change.published.map((keyTag) => ({ keyTag, state: 'published' as const })),
+      ...change.withdrawn.map((keyTag) => ({ keyTag, state: 'withdrawn' as const })),
+    ];
+    for (const { keyTag, state } of tell) {
+      const key = keys.find((candidate) => candidate.status.keyTag === keyTag);
+      if (!key || key.status.role === 'ZSK') continue;
+      const output = await this.#context.rndc.checkDs(
+        name,
+        { keyTag, algorithm: key.file.algorithm, state },
+        options,
+      );
+      this.#context.logger.info(
+        { zone: name, keyTag, state, since: output.since },
+        `told BIND the DS of ${keyTag} is ${state}`,
+      );
     }
   }
 

@@ -41,6 +41,8 @@ export interface KnotRollerHost {
   dnskeyOf(zone: ZoneName, key: KaspKey, options: CallOptions): Promise<DnskeyData>;
   readApex(zone: ZoneName, options: CallOptions): Promise<ApexSnapshot>;
   keyRollover(zone: ZoneName, keyType: 'ksk' | 'zsk', options: CallOptions): Promise<void>;
+  /** `knotc zone-ksk-submitted`: Knot's ready KSK becomes active; harmless when none is ready. */
+  kskSubmitted(zone: ZoneName, options: CallOptions): Promise<'submitted' | 'no-key-ready'>;
   /** The argv of `knotc <args>`, for errors. */
   knotcCommand(args: readonly string[]): string[];
 }
@@ -126,6 +128,22 @@ export class KnotKeyRoller implements KeyRoller {
       stderr: `not sent: knotd ignores a forced rollover while another runs (${busy}); try again when it has finished`,
       retryable: true,
     });
+  }
+
+  /**
+   * Tells Knot the parent's DS names its ready successor (`knotc zone-ksk-submitted`). Knot then
+   * activates it and takes the predecessor out of DNSKEY at once (measured on 3.2.6), so Chorus
+   * calls this only after the old DS has expired from every cache. Idempotent.
+   */
+  async confirmParentDs(
+    zone: ZoneName,
+    change: { published: readonly number[]; withdrawn: readonly number[] },
+    options: CallOptions = {},
+  ): Promise<void> {
+    if (change.published.length === 0) return;
+    const name = normalizeName(zone);
+    const result = await this.#host.kskSubmitted(name, options);
+    this.#host.logger.info({ zone: name, ...change, result }, 'confirmed the parent DS to Knot');
   }
 
   /** Rejects: Knot activates the successor itself (`held` mode only). */

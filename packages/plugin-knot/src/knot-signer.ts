@@ -146,6 +146,7 @@ export class KnotSigner implements Signer {
       keyRollover: (zone: ZoneName, keyType: 'ksk' | 'zsk', options: CallOptions) =>
         this.#knotc.keyRollover(zone, keyType, { signal: options.signal }),
       knotcCommand: (args: readonly string[]) => this.#knotc.commandLine(args),
+      kskSubmitted: (zone: ZoneName, options: CallOptions) => this.kskSubmitted(zone, options),
     };
   }
 

@@ -122,6 +122,7 @@ export function rolloverTimingOf(policy: RolloverPolicy, soaTtlSeconds: number):
       policy.policy === undefined
         ? `propagation-delay in a Knot policy named by the zone's dnssec-policy (it now uses Knot's built-in policy; set it at ${policy.propagationDelayLocation})`
         : `propagation-delay in Knot policy ${policy.policy}`,
+    confirmsParentDs: true,
   };
 }
 

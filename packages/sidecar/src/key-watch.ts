@@ -3,7 +3,7 @@
  * changed. A successor that the server introduced on its own (a server-timed roll) becomes a
  * roll request for the whole group.
  */
-import type { KeyChange, ProcessKind, SigningKey } from '@chorus/core';
+import type { ApexSnapshot, KeyChange, ProcessKind, SigningKey } from '@chorus/core';
 import type { ZoneState } from '@chorus/engine';
 
 /** What changed between two listings of a signer's own keys, by key tag. */
@@ -18,13 +18,16 @@ export function keyChanges(
     const previous = earlier.get(key.keyTag);
     if (!previous)
       changes.push({ keyTag: key.keyTag, role: key.role, change: 'appeared', ...to(key) });
-    else if (previous.state !== key.state)
+    else if (previous.state !== key.state || previous.cdsPublished !== key.cdsPublished)
       changes.push({
         keyTag: key.keyTag,
         role: key.role,
         change: 'state-changed',
         ...(previous.state !== undefined ? { from: previous.state } : {}),
         ...to(key),
+        ...(previous.cdsPublished !== key.cdsPublished && key.cdsPublished !== undefined
+          ? { cdsPublished: key.cdsPublished }
+          : {}),
       });
   }
   for (const key of before)
@@ -39,6 +42,22 @@ export function keyChanges(
 }
 
 const to = (key: SigningKey) => (key.state !== undefined ? { to: key.state } : {});
+
+/**
+ * Marks each KSK/CSK with whether the server serves its own CDS for it (by key tag and
+ * algorithm, any digest). The group mirrors that set, so a server that moves its CDS to a
+ * successor on its own schedule is followed, not contradicted.
+ */
+export function withCdsFlags(keys: readonly SigningKey[], apex: ApexSnapshot): SigningKey[] {
+  const served = new Set(
+    (apex.cds?.records ?? []).map((record) => `${record.keyTag}/${record.algorithm}`),
+  );
+  return keys.map((key) =>
+    key.role === 'ZSK'
+      ? key
+      : { ...key, cdsPublished: served.has(`${key.keyTag}/${key.algorithm}`) },
+  );
+}
 
 /** The `requestedBy` of a key watch's requests: decide queues them behind a process in flight. */
 export function keyWatchRequester(signerId: string): string {

@@ -41,6 +41,19 @@ export async function performRollAction(
       if (roll.mode === 'server-timed') return 0;
       await roller.removeKeys(zone, roll.predecessorTags, options);
       return 1;
+    case 'confirm-parent-ds':
+      if (!roller.confirmParentDs)
+        throw new UnsupportedCapabilityError({
+          capability: 'key-roll',
+          signerId: signer.id,
+          reason: `its plugin (${signer.kind}) cannot tell its server that the parent's DS changed`,
+        });
+      await roller.confirmParentDs(
+        zone,
+        { published: [requireSuccessor(signer, zone, decision)], withdrawn: roll.predecessorTags },
+        options,
+      );
+      return 1;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type ParentChannel,
   type Signer,
   type SignerReference,
+  type SigningKey,
   type ZoneEvent,
   activeTraceparent,
   traceIdOf,
@@ -46,7 +47,7 @@ import type { Logger } from 'pino';
 import { ApplyFailures, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
 import { ProcessTracer } from './process-trace.js';
-import { keyChanges, keyWatchRequester, rollsToFollow } from './key-watch.js';
+import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { performRollAction } from './roll-actions.js';
 
 export interface SidecarRuntimeOptions {
@@ -418,7 +419,7 @@ export class SidecarRuntime {
         );
         continue;
       }
-      const keys = await signer.listOwnKeys(zone, { signal: this.abort.signal });
+      const keys = await this.ownKeys(zone);
       if (JSON.stringify(known.keys) !== JSON.stringify(keys)) {
         await this.append(
           zone,
@@ -474,13 +475,21 @@ export class SidecarRuntime {
     }
   }
 
+  /** The server's own keys, each KSK/CSK marked with whether the server serves its CDS. */
+  private async ownKeys(zone: string): Promise<SigningKey[]> {
+    const options = { signal: this.abort.signal };
+    const keys = await this.signer.listOwnKeys(zone, options);
+    if (!keys.some((key) => key.role !== 'ZSK')) return keys;
+    return withCdsFlags(keys, await this.signer.readApex(zone, options));
+  }
+
   /**
    * Lists the server's own keys; when they changed, appends `signer-keys-observed` with the
    * changes, and a roll request for a successor the server introduced on its own.
    */
   private async recordKeyChanges(zone: string): Promise<void> {
     const { id, logger } = this.options;
-    const keys = await this.signer.listOwnKeys(zone, { signal: this.abort.signal });
+    const keys = await this.ownKeys(zone);
     for (let race = 0; race < 10; race += 1) {
       const state = await this.refresh(zone);
       const known = state.signers[id];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyZoneState, type ZoneState } from '@chorus/engine';
-import type { SigningKey } from '@chorus/core';
-import { keyChanges, rollsToFollow } from '../src/key-watch.js';
+import type { ApexSnapshot, SigningKey } from '@chorus/core';
+import { keyChanges, rollsToFollow, withCdsFlags } from '../src/key-watch.js';
 
 function key(keyTag: number, role: SigningKey['role'], state?: string): SigningKey {
   return {
@@ -35,6 +35,40 @@ describe('keyChanges', () => {
       { keyTag: 2, role: 'ZSK', change: 'disappeared', from: 'retired' },
     ]);
     expect(keyChanges(before, before)).toEqual([]);
+  });
+
+  it("marks each KSK with the server's own CDS, and a CDS switch is a change", () => {
+    const ksk = key(1, 'KSK', 'active');
+    const successor = key(5, 'KSK', 'published');
+    const apex = (tags: number[]) =>
+      ({
+        cds: {
+          records: tags.map((keyTag) => ({ keyTag, algorithm: 13, digestType: 2, digest: '00' })),
+        },
+      }) as unknown as ApexSnapshot;
+    const before = withCdsFlags([ksk, successor, key(2, 'ZSK')], apex([1, 999]));
+    expect(before.map((entry) => entry.cdsPublished)).toEqual([true, false, undefined]);
+    const after = withCdsFlags([ksk, successor, key(2, 'ZSK')], apex([5, 999]));
+    expect(keyChanges(before, after)).toEqual([
+      {
+        keyTag: 1,
+        role: 'KSK',
+        change: 'state-changed',
+        from: 'active',
+        to: 'active',
+        cdsPublished: false,
+      },
+      {
+        keyTag: 5,
+        role: 'KSK',
+        change: 'state-changed',
+        from: 'published',
+        to: 'published',
+        cdsPublished: true,
+      },
+    ]);
+    // Negative control: the same CDS twice is no change.
+    expect(keyChanges(after, after)).toEqual([]);
   });
 });
 

@@ -1,5 +1,11 @@
 /** Events, processes and zones in words, for people. */
-import type { KeyChange, ZoneEvent, ZoneEventOf, ZoneEventType } from '@chorus/core';
+import type {
+  KeyChange,
+  PostconditionSpec,
+  ZoneEvent,
+  ZoneEventOf,
+  ZoneEventType,
+} from '@chorus/core';
 import type { ProcessState, SignerFailure, ZoneState } from '@chorus/engine';
 
 const clock = (iso: string) => iso.slice(11, 19);
@@ -62,11 +68,27 @@ export function describeEvent(event: ZoneEvent, state?: ZoneState): string {
   return `${clock(event.occurredAt)} ${describe(event, state)}`;
 }
 
+/** A step's pre-condition in words, for a step that waits for it before it starts. */
+const PRECONDITION_WORDS: Record<PostconditionSpec['kind'], string> = {
+  'desired-state-served': 'every signer serves its desired state',
+  'parent-ds-matches':
+    "the parent's DS set names exactly the group's KSKs (as their servers publish CDS)",
+  'parent-ns-matches': "the parent's NS set names exactly the group's name servers",
+  none: 'nothing',
+  'successor-published': 'the successor is published',
+  'predecessor-not-signing': 'the predecessor no longer signs',
+  'predecessor-removed': 'the predecessor is gone',
+  'successor-cds-published': "the rolling signer's server publishes CDS for the successor only",
+};
+
 function describeWaiting(process: ProcessState, now: Date): string {
   const step = process.stepStates[process.currentStep];
   switch (step?.status) {
-    case 'pending':
-      return 'about to start';
+    case 'pending': {
+      const precondition = process.steps[process.currentStep]?.precondition;
+      if (!precondition || precondition.kind === 'none') return 'about to start';
+      return `about to start once its pre-condition holds on the wire: ${PRECONDITION_WORDS[precondition.kind]}`;
+    }
     case 'started': {
       const definition = process.steps[process.currentStep];
       if (definition?.rollAction && !step.reconciled[process.signerId])

@@ -55,6 +55,11 @@ export interface RolloverTiming {
   settings?: string;
   /** The setting to raise when the interval is too short, e.g. `publish-safety` in BIND's dnssec-policy. */
   settingToRaise?: string;
+  /**
+   * server-timed: the server keeps a predecessor KSK until told that the parent's DS set changed
+   * (BIND `rndc dnssec -checkds`, Knot `zone-ksk-submitted`), so Chorus can drive KSK/CSK rolls.
+   */
+  confirmsParentDs?: boolean;
 }
 
 /** Timing inputs that are configuration, not observation (standards §1). Seconds. */
@@ -91,6 +96,8 @@ export interface KeyChange {
   /** The server's own word for the state before and after (absent when not reported). */
   from?: string;
   to?: string;
+  /** KSK/CSK: whether the server now publishes CDS for the key, when that changed. */
+  cdsPublished?: boolean;
 }
 
 /** TTLs observed on the wire when a post-condition first held. Seconds; absent when not relevant. */
@@ -261,17 +268,27 @@ export type PostconditionSpec =
   /** Roll: no RRSIG by a predecessor key is served at any IP of the rolling signer (sampled names). */
   | { kind: 'predecessor-not-signing' }
   /** Roll: the rolling signer no longer lists or serves the predecessor keys. */
-  | { kind: 'predecessor-removed' };
+  | { kind: 'predecessor-removed' }
+  /**
+   * Server-timed KSK/CSK roll: every IP of the rolling signer serves its own CDS for the
+   * successor and none for a predecessor (the server moved its CDS/CDNSKEY on its own schedule).
+   */
+  | { kind: 'successor-cds-published' };
 
 /** Wait formulas of standards §7 (names refer to `computeWait`). `dnskey`: DprpC + TTLkey + S (Ipub). */
 export type WaitFormula = 'ds-and-dnskey' | 'ns' | 'signatures' | 'ds' | 'dnskey';
 
 /**
  * What the rolling signer's own server does in a roll step (its sidecar calls its plugin's
- * `KeyRoller`). In a server-timed roll, only `start-roll` is a call; the server does the rest and
- * the post-condition observes it.
+ * `KeyRoller`). In a server-timed roll, only `start-roll` and `confirm-parent-ds` are calls; the
+ * server does the rest and the post-condition observes it.
  */
-export type RollAction = 'start-roll' | 'activate-successor' | 'remove-predecessor';
+export type RollAction =
+  | 'start-roll'
+  | 'activate-successor'
+  | 'remove-predecessor'
+  /** Server-timed KSK/CSK roll: tell the server the parent's DS set changed (it then retires the predecessor). */
+  | 'confirm-parent-ds';
 
 export interface StepDefinition {
   name: string;

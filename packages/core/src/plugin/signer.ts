@@ -23,6 +23,11 @@ export interface SigningKey {
   dnskey: DnskeyData;
   /** The server's own word for the key's state, when it has one (BIND key states, Knot timers, PowerDNS active/published). */
   state?: string;
+  /**
+   * KSK/CSK: whether the server serves its own CDS for this key (set by the sidecar's key watch
+   * from the wire). Absent: not observed, taken as published.
+   */
+  cdsPublished?: boolean;
 }
 
 /**
@@ -162,6 +167,16 @@ export interface KeyRoller {
   ): Promise<void>;
   /** `held` only: removes the predecessor keys from the server's DNSKEY RRset. Idempotent. */
   removeKeys(zone: ZoneName, keyTags: readonly number[], options: CallOptions): Promise<void>;
+  /**
+   * `server-timed` KSK/CSK rolls (present when `rolloverTiming` says `confirmsParentDs`): tells the
+   * server that the parent's DS set now holds `published` and no longer holds `withdrawn`.
+   * Idempotent.
+   */
+  confirmParentDs?(
+    zone: ZoneName,
+    change: { published: readonly number[]; withdrawn: readonly number[] },
+    options: CallOptions,
+  ): Promise<void>;
 }
 
 /** What core hands a plugin's factory. Only the sidecar creates the root logger; plugins get a child. */

@@ -84,6 +84,14 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
       ),
     removeKeys: (zone, keyTags, callOptions) =>
       call('removeKeys', zone, callOptions, (o) => roller.removeKeys(zone, keyTags, o)),
+    ...(roller.confirmParentDs
+      ? {
+          confirmParentDs: (zone, change, callOptions) =>
+            call('confirmParentDs', zone, callOptions, (o) =>
+              roller.confirmParentDs!(zone, change, o),
+            ),
+        }
+      : {}),
   };
   return {
     get specificationVersion() {

@@ -177,6 +177,7 @@ describe('BindKeyRoller.rolloverTiming', () => {
       prePublicationSeconds: 50,
       settings: 'dnskey-ttl 30 + publish-safety 15 + zone-propagation-delay 5',
       settingToRaise: 'publish-safety in the dnssec-policy of roll.test.',
+      confirmsParentDs: true,
     });
   });
 

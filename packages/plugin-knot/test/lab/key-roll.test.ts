@@ -4,7 +4,8 @@
  * lab Knot (propagation-delay 10) and, as the negative control, on the trap
  * `knot-full-management` (propagation-delay 0), whose shorter interval Chorus must refuse.
  * Besides this file only the conformance key-roll group rolls Knot's ZSK in ROLL_ZONE, and leaves
- * it mid-roll; the roll here starts once that one has finished.
+ * it mid-roll; the roll here starts once that one has finished. Last, a KSK roll: Knot moves its
+ * CDS to the successor on its own, and retires the predecessor only on `confirmParentDs`.
  */
 import {
   AbortError,
@@ -135,6 +136,7 @@ describe('rolloverTiming, read from knotd', () => {
       prePublicationSeconds: lab.ttl + 10,
       settings: `dnskey-ttl ${lab.ttl} + propagation-delay 10`,
       settingToRaise: 'propagation-delay in Knot policy chorus',
+      confirmsParentDs: true,
     });
     expect(timing.prePublicationSeconds).toBeGreaterThanOrEqual(groupDnskeyWait);
   });
@@ -264,4 +266,61 @@ describe(`a ZSK roll in ${zone}`, () => {
     const labRoll = rolls.find((roll) => roll.id === 'knot')!;
     expect(labRoll.timeline.successorSigns).toBeGreaterThanOrEqual(groupDnskeyWait * 1000);
   }, 330_000);
+});
+
+describe(`a KSK roll in ${zone}, confirmed by Chorus`, () => {
+  const signer = signerFor('knot');
+  const server = endpoint(labServer(lab, 'knot'));
+  const cdsTags = async () =>
+    ((await readApexFromServer(server, zone, { retries: 2 })).cds?.records ?? []).map(
+      (record) => record.keyTag,
+    );
+  const dnskeyTags = async () =>
+    ((await readApexFromServer(server, zone, { retries: 2 })).dnskey?.records ?? []).map((record) =>
+      keyTag(record),
+    );
+
+  test('Knot moves its CDS to the successor after the interval, and keeps the predecessor until confirmParentDs', async () => {
+    const before = await oneActiveZsk(signer);
+    const [predecessor] = tags(before, 'KSK');
+    const timing = await signer.keyRoller.rolloverTiming(zone, {});
+    expect(timing.confirmsParentDs).toBe(true);
+    // A confirmation with nothing published is a no-op (a repeat after a crash is harmless).
+    await signer.keyRoller.confirmParentDs(zone, { published: [], withdrawn: [] }, {});
+    const successor = await signer.keyRoller.startRoll(zone, 'KSK', [predecessor!], {});
+    const startedAt = Date.now();
+    expect(successor.role).toBe('KSK');
+    // The CDS names the predecessor until Knot's own interval has passed, then the successor only.
+    expect(await cdsTags()).toContain(predecessor);
+    let switchedAt = -1;
+    while (Date.now() < startedAt + 120_000) {
+      const cds = await cdsTags();
+      if (cds.includes(successor.keyTag) && !cds.includes(predecessor!)) {
+        switchedAt = Date.now() - startedAt;
+        break;
+      }
+      await sleep(500);
+    }
+    expect(switchedAt).toBeGreaterThanOrEqual((timing.prePublicationSeconds! - 1) * 1000);
+    // Negative control: without the confirmation Knot keeps the predecessor in DNSKEY.
+    await sleep(5000);
+    expect(await dnskeyTags()).toContain(predecessor);
+    await signer.keyRoller.confirmParentDs(
+      zone,
+      { published: [successor.keyTag], withdrawn: [predecessor!] },
+      {},
+    );
+    const deadline = Date.now() + 30_000;
+    while ((await dnskeyTags()).includes(predecessor!) && Date.now() < deadline) await sleep(250);
+    expect(await dnskeyTags()).not.toContain(predecessor);
+    expect(await dnskeyTags()).toContain(successor.keyTag);
+    // Idempotent: confirming again changes nothing.
+    await signer.keyRoller.confirmParentDs(
+      zone,
+      { published: [successor.keyTag], withdrawn: [predecessor!] },
+      {},
+    );
+    const listed = await signer.listOwnKeys(zone, {});
+    expect(listed.find((key) => key.keyTag === successor.keyTag)?.state).toBe('active');
+  }, 240_000);
 });

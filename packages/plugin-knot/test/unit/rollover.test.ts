@@ -90,6 +90,7 @@ describe('rolloverTiming from conf-read', () => {
       prePublicationSeconds: 40,
       settings: 'dnskey-ttl 30 + propagation-delay 10',
       settingToRaise: 'propagation-delay in Knot policy chorus',
+      confirmsParentDs: true,
     });
   });
 
@@ -109,6 +110,7 @@ describe('rolloverTiming from conf-read', () => {
       settings:
         'dnskey-ttl 45 (unset: the SOA TTL) + propagation-delay 3600 (unset: the default 1h)',
       settingToRaise: 'propagation-delay in Knot policy knot-defaults',
+      confirmsParentDs: true,
     });
   });
 
