@@ -65,7 +65,8 @@ With --traps, also four deliberately misconfigured signers (role "trap"):
   knot-zonefile-revert       Knot with zonefile-sync: -1 (restart reverts) <prefix>.15
 Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
 only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
-broken.test. is delegated with a wrong DS as a negative control (SERVFAIL).
+broken.test. is delegated with a wrong DS as a negative control (SERVFAIL). Knot also serves
+csk.test. (not delegated), signed by one CSK, for CSK rolls.
 The registry agent (a Node process, NOTIFY on <prefix>.60) scans CDS/CDNSKEY and CSYNC at
 every delegated nameserver each second and updates test. when they all agree and validate.
 Refuses to start over a running lab or where something already answers DNS.

@@ -200,12 +200,18 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
 
   // Steady state: every member serves every member's keys on every address; NS identical; DS for
   // every member. The keys of a signer whose roll is in flight are in motion: its roll syncs them.
+  // So is a successor whose followed roll is requested and queued (its server began the roll).
   const rolling = new Set(
     state.activeProcesses.filter((process) => process.roll).map((process) => process.signerId),
   );
+  const queuedSuccessor = (id: string, tag: number) =>
+    (id === signerId && tag === input.successorTag) ||
+    state.pendingRequests.some(
+      (request) => request.signerId === id && request.successorTag === tag,
+    );
   const memberKeys = members.flatMap((id) =>
     (rolling.has(id) ? [] : observations[id]!.keys)
-      .filter((key) => !(id === signerId && key.keyTag === input.successorTag))
+      .filter((key) => !queuedSuccessor(id, key.keyTag))
       .map((key) => dnskeyIdentity(key.dnskey)),
   );
   for (const id of members) {

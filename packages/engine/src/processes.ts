@@ -342,10 +342,10 @@ export const ROLL_KSK_SERVER_TIMED_STEPS: readonly StepDefinition[] = [
   {
     name: 'sync-dnskeys',
     description:
-      'Every other signer publishes the successor; the CDS/CDNSKEY set stays as S serves it (§7.4 step 2). Post: every IP of every signer serves it.',
+      'Every other signer publishes the successor; the CDS/CDNSKEY set stays as S serves it (§7.4 step 2). Post: every IP of every signer serves it. Then t_pub + DprpC + TTLkey + S, so that no cached DNSKEY RRset lacks the successor when the DS (or, for a CSK, zone data) comes to depend on it.',
     action: SYNC_GROUP_KEYS,
     postcondition: { kind: 'desired-state-served' },
-    wait: null,
+    wait: 'dnskey',
   },
   {
     name: 'await-successor-cds',

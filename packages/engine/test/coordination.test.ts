@@ -609,6 +609,26 @@ describe('pre-flight checks (C0)', () => {
         (r) => r.code,
       ),
     ).toEqual(['not-steady']);
+    // The unserved key is a successor whose followed roll is queued: in motion, not a fault.
+    const queued = applyZoneEvent(
+      definedZone(),
+      event('process-requested', {
+        processId: 'follow-1',
+        kind: 'roll-zsk',
+        signerId: 'bind',
+        requestedBy: 'key-watch:bind',
+        role: 'ZSK',
+        successorTag: keys.bind![1]!.keyTag,
+      }),
+    );
+    expect(
+      check(
+        'add-signer',
+        'powerdns',
+        { bind: stale, powerdns: observation('powerdns') },
+        queued,
+      ).map((r) => r.code),
+    ).not.toContain('not-steady');
   });
 
   it('turns a request into a pre-flight decision, then into a started or blocked process', () => {

@@ -337,4 +337,36 @@ describe('a KSK roll timed by the server (BIND)', () => {
       [bindKsk.keyTag, bindSuccessor.keyTag, pdnsKsk.keyTag].sort(),
     );
   });
+  it('takes a CSK the same way: the server-timed steps, the CSKs as predecessors, the CSK in the CDS', () => {
+    const csk = { ...key(257, 11), role: 'CSK' as const, cdsPublished: true };
+    let state = withKeys([csk]);
+    state = applyZoneEvent(
+      state,
+      event('process-requested', {
+        processId: 'csk-1',
+        kind: 'roll-ksk',
+        signerId: 'bind',
+        requestedBy: 'test',
+        role: 'CSK',
+      }),
+    );
+    const started = requestProcess(
+      state,
+      { source, now: at() },
+      { processId: 'csk-1', kind: 'roll-ksk', signerId: 'bind', preflight: [] },
+    );
+    if (started.type !== 'process-started') throw new Error(started.type);
+    expect(started.data.roll).toEqual({
+      role: 'CSK',
+      predecessorTags: [csk.keyTag],
+      mode: 'server-timed',
+    });
+    expect(started.data.steps.map((step) => step.name)).toContain('confirm-parent-ds');
+    expect(dsTags(state)).toEqual([csk.keyTag, pdnsKsk.keyTag].sort());
+    expect(rollChecks(state, 'roll-ksk', 'bind', TTL, 'CSK')).toEqual([]);
+    // Negative control: a CSK roll where the signer has no CSK names the role it uses.
+    expect(rollChecks(withKeys([bindKsk, bindZsk]), 'roll-ksk', 'bind', TTL, 'CSK')[0]!.code).toBe(
+      'no-key-of-role',
+    );
+  });
 });

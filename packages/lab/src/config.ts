@@ -48,6 +48,8 @@ export const LAB_DEFAULTS = {
 
 export const PARENT_ZONE = 'test.';
 export const BROKEN_ZONE = 'broken.test.';
+/** Served by the Knot signer alone, signed by one CSK (single-type-signing), not delegated. */
+export const CSK_ZONE = 'csk.test.';
 export const RNDC_PORT = 953;
 export const POWERDNS_API_PORT = 8081;
 export const SIGNER_IDS: readonly SignerId[] = ['bind', 'powerdns', 'knot'];

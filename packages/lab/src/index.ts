@@ -2,6 +2,7 @@ export { labDown, labRestart, labStatus, labStopServer, labUp } from './lab.js';
 export type { DownReport, RestartOptions, UpOptions } from './lab.js';
 export {
   BROKEN_ZONE,
+  CSK_ZONE,
   LAB_DEFAULTS,
   PARENT_ZONE,
   SERVER_IDS,

@@ -16,7 +16,7 @@ import { toolSucceeds } from './readiness.js';
 import { knotKeySection, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
 import { isTrap, knotSettings } from './traps.js';
-import type { LabConfig } from './config.js';
+import { CSK_ZONE, type LabConfig } from './config.js';
 import type { LabServer, ServerId } from './types.js';
 import { childZoneFile, zoneFileName } from './zones.js';
 
@@ -125,6 +125,18 @@ export function knotConfig(options: KnotConfigOptions): string {
     `    dnskey-management: ${options.dnskeyManagement}`,
     // Required with incremental.
     ...(options.dnskeyManagement === 'incremental' ? ['    delete-delay: 1d'] : []),
+    // The same, with one CSK instead of a KSK and a ZSK (for CSK_ZONE).
+    '  - id: chorus-csk',
+    '    algorithm: ecdsap256sha256',
+    '    single-type-signing: on',
+    `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
+    `    dnskey-ttl: ${options.ttl}`,
+    `    zone-max-ttl: ${options.ttl}`,
+    `    propagation-delay: ${options.propagationDelaySeconds}`,
+    '    nsec3: off',
+    '    cds-cdnskey-publish: always',
+    `    dnskey-management: ${options.dnskeyManagement}`,
+    ...(options.dnskeyManagement === 'incremental' ? ['    delete-delay: 1d'] : []),
     '',
     'template:',
     '  - id: default',
@@ -139,7 +151,11 @@ export function knotConfig(options: KnotConfigOptions): string {
     '    acl: tsig-update',
     '',
     'zone:',
-    ...options.zones.map((zone) => `  - domain: ${zone}`),
+    ...options.zones.flatMap((zone) =>
+      zone === CSK_ZONE
+        ? [`  - domain: ${zone}`, '    dnssec-policy: chorus-csk']
+        : [`  - domain: ${zone}`],
+    ),
     '',
   ].join('\n');
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import {
   BROKEN_ZONE,
+  CSK_ZONE,
   NAMESERVER_NAME,
   PARENT_ZONE,
   SIGNER_IDS,
@@ -42,10 +43,15 @@ function roleOf(id: ServerId): LabServer['role'] {
   return isTrap(id) ? 'trap' : 'signer';
 }
 
-/** The zones each server serves: the parent `test.`, the BIND signer also the broken zone. */
+/**
+ * The zones each server serves: the parent `test.`, the BIND signer also the broken zone, the
+ * Knot signer also the CSK zone.
+ */
 function zonesOf(id: ServerId, config: LabConfig): string[] {
   if (id === 'parent') return [PARENT_ZONE];
-  return id === 'bind' ? [...config.zones, BROKEN_ZONE] : [...config.zones];
+  if (id === 'bind') return [...config.zones, BROKEN_ZONE];
+  if (id === 'knot') return [...config.zones, CSK_ZONE];
+  return [...config.zones];
 }
 
 /** A server's entry: what every server shares, plus its kind's files, control and key store. */
@@ -190,6 +196,7 @@ export function planLab(
     parentZone: PARENT_ZONE,
     zones: [...config.zones],
     brokenZone: BROKEN_ZONE,
+    cskZone: CSK_ZONE,
     delegation: followsDelegations
       ? {
           followsDelegations: true,

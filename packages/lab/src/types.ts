@@ -217,6 +217,8 @@ export interface LabStatus {
   zones: string[];
   /** Served by the BIND signer and delegated with a DS that matches none of its keys. */
   brokenZone: string;
+  /** Served by the Knot signer alone, signed by one CSK; not delegated (absent in older state files). */
+  cskZone?: string;
   /**
    * With port 53 the delegation resolver reaches the signers through NS and address records only.
    * With another port it cannot (NS records carry no port), so it gets stub zones for the child

@@ -5,7 +5,8 @@
  * `knot-full-management` (propagation-delay 0), whose shorter interval Chorus must refuse.
  * Besides this file only the conformance key-roll group rolls Knot's ZSK in ROLL_ZONE, and leaves
  * it mid-roll; the roll here starts once that one has finished. Last, a KSK roll: Knot moves its
- * CDS to the successor on its own, and retires the predecessor only on `confirmParentDs`.
+ * CDS to the successor on its own, and retires the predecessor only on `confirmParentDs`; the same
+ * for a CSK roll in the lab zone that Knot signs with one CSK (both at once).
  */
 import {
   AbortError,
@@ -268,7 +269,8 @@ describe(`a ZSK roll in ${zone}`, () => {
   }, 330_000);
 });
 
-describe(`a KSK roll in ${zone}, confirmed by Chorus`, () => {
+// The KSK roll (roll.test.) and the CSK roll (csk.test.) run at once: different zones.
+describe.concurrent('KSK and CSK rolls, confirmed by Chorus', () => {
   const signer = signerFor('knot');
   const server = endpoint(labServer(lab, 'knot'));
   const cdsTags = async () =>
@@ -322,5 +324,57 @@ describe(`a KSK roll in ${zone}, confirmed by Chorus`, () => {
     );
     const listed = await signer.listOwnKeys(zone, {});
     expect(listed.find((key) => key.keyTag === successor.keyTag)?.state).toBe('active');
+  }, 240_000);
+
+  const cskZone = lab.cskZone ?? 'csk.test.';
+  const apex = () => readApexFromServer(server, cskZone, { retries: 2 });
+
+  test('the successor CSK takes the CDS after the interval; the predecessor leaves only after confirmParentDs', async () => {
+    const before = await signer.listOwnKeys(cskZone, {});
+    expect(before.map((key) => key.role)).toEqual(['CSK']);
+    const [predecessor] = tags(before, 'CSK');
+    // The role must match the policy: a KSK roll of a CSK zone is refused, naming the setting.
+    const wrongRole = await signer.keyRoller
+      .startRoll(cskZone, 'KSK', [predecessor!], {})
+      .catch((caught: unknown) => caught);
+    expect(SignerConfigurationError.isInstance(wrongRole)).toBe(true);
+    const timing = await signer.keyRoller.rolloverTiming(cskZone, {});
+    const successor = await signer.keyRoller.startRoll(cskZone, 'CSK', [predecessor!], {});
+    const startedAt = Date.now();
+    expect(successor.role).toBe('CSK');
+    let switchedAt = -1;
+    while (Date.now() < startedAt + 120_000) {
+      const cds = ((await apex()).cds?.records ?? []).map((record) => record.keyTag);
+      if (cds.includes(successor.keyTag) && !cds.includes(predecessor!)) {
+        switchedAt = Date.now() - startedAt;
+        break;
+      }
+      await sleep(500);
+    }
+    expect(switchedAt).toBeGreaterThanOrEqual((timing.prePublicationSeconds! - 1) * 1000);
+    // Negative control: unconfirmed, the predecessor stays in DNSKEY and still signs the SOA.
+    await sleep(3000);
+    const waiting = await apex();
+    expect(waiting.dnskey!.records.map((record) => keyTag(record))).toContain(predecessor);
+    await signer.keyRoller.confirmParentDs(
+      cskZone,
+      { published: [successor.keyTag], withdrawn: [predecessor!] },
+      {},
+    );
+    // Confirmed: the successor signs the zone data; the predecessor leaves DNSKEY.
+    const deadline = Date.now() + 90_000;
+    let after = await apex();
+    while (Date.now() < deadline) {
+      after = await apex();
+      const signs = after.soa!.signatures.map((signature) => signature.keyTag);
+      const listed = after.dnskey!.records.map((record) => keyTag(record));
+      if (signs.includes(successor.keyTag) && !listed.includes(predecessor!)) break;
+      await sleep(500);
+    }
+    expect(after.soa!.signatures.map((signature) => signature.keyTag)).toEqual([successor.keyTag]);
+    expect(after.dnskey!.records.map((record) => keyTag(record))).not.toContain(predecessor);
+    process.stderr.write(
+      `[csk roll] knot ${cskZone}: CDS switch after ${switchedAt} ms (interval ${timing.prePublicationSeconds} s); predecessor gone ${Date.now() - startedAt} ms after the start\n`,
+    );
   }, 240_000);
 });
