@@ -75,6 +75,7 @@ describe('BIND key roll (server-timed), zone roll.test.', () => {
       prePublicationSeconds: ipub,
       settings: `dnskey-ttl ${lab.ttl} + publish-safety 15 + zone-propagation-delay 5`,
       settingToRaise: 'publish-safety in the dnssec-policy of roll.test.',
+      confirmsParentDs: true,
     });
   });
 
