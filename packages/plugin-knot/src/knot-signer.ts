@@ -267,12 +267,20 @@ export class KnotSigner implements Signer {
         problem: `Knot's KASP database has no signing keys for ${name} (keymgr list is empty)`,
         fix: `check that knotd serves the zone with dnssec-signing: on (knotc zone-status ${name}) and that knotc/keymgr use knotd's configuration`,
       });
-    return Promise.all(
-      keys.map(async ({ key, state }): Promise<SigningKey> => {
-        const dnskey = await keymgr.dnskey(name, key, { signal: options.signal });
+    const listed = await Promise.all(
+      keys.map(async ({ key, state }): Promise<SigningKey | undefined> => {
+        const dnskey = await keymgr
+          .dnskey(name, key, { signal: options.signal })
+          .catch((error: unknown) => {
+            // Knot deleted the key between `list` and `dnskey` (a roll's last step): it is gone.
+            if (/key not found/.test((error as Error).message)) return undefined;
+            throw error;
+          });
+        if (!dnskey) return undefined;
         return { role: roleOf(key), algorithm: key.algorithm, keyTag: key.tag, dnskey, state };
       }),
     );
+    return listed.filter((key) => key !== undefined);
   }
 
   async readApex(zone: ZoneName, options: CallOptions = {}): Promise<ApexSnapshot> {
