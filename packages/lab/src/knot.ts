@@ -85,6 +85,25 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** One `policy:` entry of the lab: algorithm 13, the lab TTL, CDS published, `extra` lines added. */
+function knotPolicy(id: string, options: KnotConfigOptions, extra: string[]): string[] {
+  return [
+    `  - id: ${id}`,
+    '    algorithm: ecdsap256sha256',
+    ...extra,
+    `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
+    `    dnskey-ttl: ${options.ttl}`,
+    `    zone-max-ttl: ${options.ttl}`,
+    `    propagation-delay: ${options.propagationDelaySeconds}`,
+    '    nsec3: off',
+    '    cds-cdnskey-publish: always',
+    // Keep DNSKEY/CDS/CDNSKEY that others add; with "full" Knot drops them silently (§4.2).
+    `    dnskey-management: ${options.dnskeyManagement}`,
+    // Required with incremental.
+    ...(options.dnskeyManagement === 'incremental' ? ['    delete-delay: 1d'] : []),
+  ];
+}
+
 export function knotConfig(options: KnotConfigOptions): string {
   return [
     'server:',
@@ -111,32 +130,12 @@ export function knotConfig(options: KnotConfigOptions): string {
     '    action: update',
     '',
     'policy:',
-    '  - id: chorus',
-    '    algorithm: ecdsap256sha256',
-    // Plain seconds (knotd 3.2 also takes one unit: s, m, h or d); 0 means no automatic roll.
-    `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
-    `    zsk-lifetime: ${options.zskLifetimeSeconds}`,
-    `    dnskey-ttl: ${options.ttl}`,
-    `    zone-max-ttl: ${options.ttl}`,
-    `    propagation-delay: ${options.propagationDelaySeconds}`,
-    '    nsec3: off',
-    '    cds-cdnskey-publish: always',
-    // Keep DNSKEY/CDS/CDNSKEY that others add; with "full" Knot drops them silently (§4.2).
-    `    dnskey-management: ${options.dnskeyManagement}`,
-    // Required with incremental.
-    ...(options.dnskeyManagement === 'incremental' ? ['    delete-delay: 1d'] : []),
+    ...knotPolicy('chorus', options, [
+      // Plain seconds (knotd 3.2 also takes one unit: s, m, h or d); 0 means no automatic roll.
+      `    zsk-lifetime: ${options.zskLifetimeSeconds}`,
+    ]),
     // The same, with one CSK instead of a KSK and a ZSK (for CSK_ZONE).
-    '  - id: chorus-csk',
-    '    algorithm: ecdsap256sha256',
-    '    single-type-signing: on',
-    `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
-    `    dnskey-ttl: ${options.ttl}`,
-    `    zone-max-ttl: ${options.ttl}`,
-    `    propagation-delay: ${options.propagationDelaySeconds}`,
-    '    nsec3: off',
-    '    cds-cdnskey-publish: always',
-    `    dnskey-management: ${options.dnskeyManagement}`,
-    ...(options.dnskeyManagement === 'incremental' ? ['    delete-delay: 1d'] : []),
+    ...knotPolicy('chorus-csk', options, ['    single-type-signing: on']),
     '',
     'template:',
     '  - id: default',
