@@ -132,6 +132,7 @@ async function secretValues(status: LabStatus): Promise<{ file: string; value: s
     ...(server.control.kind === 'rndc' ? [server.control.keyFile] : []),
     ...(server.control.kind === 'powerdns-api' ? [server.control.apiKeyFile] : []),
   ]);
+  files.push(...status.providers.flatMap((api) => [api.tokenFile, api.adminTokenFile]));
   const secrets: { file: string; value: string }[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8');
@@ -155,6 +156,8 @@ describe('lab status', () => {
       'bind/signer/bind',
       'powerdns/signer/powerdns',
       'knot/signer/knot',
+      'desec/signer/powerdns',
+      'ns1/signer/powerdns',
       'bind-inline-signing/trap/bind',
       'powerdns-no-direct-dnskey/trap/powerdns',
       'knot-full-management/trap/knot',
@@ -165,6 +168,8 @@ describe('lab status', () => {
       'resolver-bind/forced-signer',
       'resolver-powerdns/forced-signer',
       'resolver-knot/forced-signer',
+      'resolver-desec/forced-signer',
+      'resolver-ns1/forced-signer',
       'resolver-cache/cache',
       'resolver-forwarded/forwarded',
     ]);
@@ -178,7 +183,18 @@ describe('lab status', () => {
       for (const file of [entry.configFile, entry.logFile, entry.directory]) await stat(file);
       expect((await readFile(entry.pidFile, 'utf8')).trim()).toBe(String(entry.pid));
     }
-    expect(addresses.size).toBe(14); // every process has its own address
+    expect(addresses.size).toBe(18); // every process has its own address
+    // Each provider fake runs in front of its own server, with its token in a file.
+    expect(status.providers.map((api) => `${api.id}→${api.server}`)).toEqual([
+      'desec-api→desec',
+      'ns1-api→ns1',
+    ]);
+    for (const api of status.providers) {
+      expect(api.alive, api.id).toBe(true);
+      const health = await fetch(`http://${api.address}:${api.port}/_fake/health`);
+      expect(health.status, api.id).toBe(200);
+      expect((await readFile(api.pidFile, 'utf8')).trim()).toBe(String(api.pid));
+    }
     for (const server of status.servers) {
       expect(server.zones.length).toBeGreaterThan(0);
       await stat(server.keys.path);
@@ -198,8 +214,9 @@ describe('lab status', () => {
   it('keeps the secrets in 0600 files and never in the status or the state file', async () => {
     const status = (await labStatus({ directory: lab.directory }))!;
     const secrets = await secretValues(status);
-    // TSIG per server (4 + 4 traps), rndc per BIND (3), API key per PowerDNS (2)
-    expect(secrets).toHaveLength(8 + 3 + 2);
+    // TSIG per server (6 + 4 traps), rndc per BIND (3), API key per PowerDNS (4), and each
+    // provider fake's API token and admin token (4)
+    expect(secrets).toHaveLength(10 + 3 + 4 + 4);
     const json = JSON.stringify(status) + (await readFile(status.stateFile, 'utf8'));
     for (const { file, value } of secrets) {
       expect((await stat(file)).mode & 0o777, file).toBe(0o600);

@@ -63,6 +63,12 @@ With --traps, also four deliberately misconfigured signers (role "trap"):
   powerdns-no-direct-dnskey  PowerDNS with direct-dnskey=no                <prefix>.13
   knot-full-management       Knot with dnskey-management: full             <prefix>.14
   knot-zonefile-revert       Knot with zonefile-sync: -1 (restart reverts) <prefix>.15
+With --providers desec,ns1, also the SaaS providers, each a real PowerDNS 4.7 that signs and
+serves every zone, behind a fake of the provider's REST API (a Node process on :8000):
+  desec   one CSK, its own CDS (SHA-256 and SHA-384) and CDNSKEY; deSEC API  <prefix>.5
+  ns1     KSK + ZSK, no CDS of its own; NS1 API (external key sets)        <prefix>.6
+  and an unbound resolver pinned to each                                   <prefix>.56-.57
+The API token of each is in a 0600 file ("lab status" shows where), never on a command line.
 Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
 only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
 broken.test. is delegated with a wrong DS as a negative control (SERVFAIL). Knot also serves
@@ -91,6 +97,13 @@ ${DIRECTORY_OPTION}
                           lifetimes shorter than a rollover takes: with TTL 30 at least
                           111 s for a ZSK and 51 s for a KSK. A KSK roll waits for the DS
                           at the parent (rndc dnssec -checkds). The status shows them
+  --providers desec,ns1   also start the SaaS provider fakes (either or both, or "all")
+  --rate-limit P.CLASS=N/DURATION[,…]
+                          tighten (or loosen) a fake's rate limits; the documented ones
+                          apply by default. Classes: desec.read (10/1s+50/1m),
+                          desec.write (per domain: 2/1s+15/1m+100/1h+300/1d), desec.user
+                          (2000/1d), ns1.read (token bucket 900/300s), ns1.write
+                          (300/300s). Several rates join with +, e.g. desec.write=1/1s+5/1m
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -222,10 +235,16 @@ goes), then ZSK rolls at BIND and Knot at the same time (each holds only its own
 begun by BIND itself (rndc, outside Chorus) and followed through the key watch, each checked on
 the wire and watched the same way.
 
+With --scenario saas, the lab also starts its SaaS provider fakes (deSEC and NS1 REST APIs, each
+in front of a real PowerDNS that signs and serves the zone) and the zone moves from BIND to
+deSEC + NS1 (add deSEC, add NS1, remove BIND), then from deSEC to Knot (add Knot, remove deSEC).
+The deSEC sidecar writes one atomic bulk request per step and honours the API's rate limits.
+
 Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
-                          only PowerDNS's ZSK roll: the shortest roll scenario), or
-                          held-ksk-roll (the same with PowerDNS's KSK)
+                          only PowerDNS's ZSK roll: the shortest roll scenario),
+                          held-ksk-roll (the same with PowerDNS's KSK), or saas (BIND to
+                          deSEC + NS1 through the lab's provider fakes, then deSEC to Knot)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

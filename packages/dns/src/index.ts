@@ -1,6 +1,6 @@
 export { canonicalRrsetSigningData, rrsigLabelCount, signedOwnerName } from './dnssec/canonical.js';
 export type { RecordData, SignedRrset } from './dnssec/canonical.js';
-export { computeDs, dsMatchesKey } from './dnssec/ds.js';
+export { computeDs, dsMatchesKey, isSupportedDigestType } from './dnssec/ds.js';
 export type { DsDigestType } from './dnssec/ds.js';
 export { dnskeyRdata, keyTag } from './dnssec/key-tag.js';
 export { verifyRrsig } from './dnssec/verify.js';

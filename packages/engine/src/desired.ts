@@ -1,4 +1,4 @@
-import { canonicalName, computeDs } from '@chorus/dns';
+import { canonicalName, computeDs, isSupportedDigestType } from '@chorus/dns';
 import type {
   CsyncData,
   DesiredRecipe,
@@ -54,7 +54,7 @@ export function desiredForRecipe(
       .flatMap((id) => cdsKeysOf(state.signers[id]?.keys ?? []));
     desired[participant] = {
       foreignDnskeys: keys.map((key) => key.dnskey),
-      foreignCds: ksks.map((key) => computeDs(state.zone, key.dnskey, 2)),
+      foreignCds: ksks.flatMap((key) => cdsOfKey(state.zone, key)),
       foreignCdnskeys: ksks.map((key) => key.dnskey),
       csync: recipe.csync ? GROUP_CSYNC : null,
       ...(apexNs ? { apexNs } : {}),
@@ -76,9 +76,21 @@ export function cdsKeysOf(keys: readonly SigningKey[]): SigningKey[] {
   return published.length > 0 ? published : ksks;
 }
 
-/** The DS records the parent should hold for a group: SHA-256 of each signer's CDS keys (standards §6). */
+/**
+ * The CDS records of one KSK/CSK, as its own server publishes them: SHA-256, plus every other
+ * digest type the server uses (deSEC adds SHA-384). Mirroring them keeps the CDS sets identical
+ * at every provider, which a parent requires before it acts.
+ */
+export function cdsOfKey(zone: string, key: SigningKey) {
+  const types = (key.cdsDigestTypes ?? [2]).filter(isSupportedDigestType);
+  return (types.length > 0 ? types : [2 as const]).map((type) => computeDs(zone, key.dnskey, type));
+}
+
+/** The DS records the parent should hold for a group: the CDS of each signer's CDS keys (standards §6). */
 export function expectedDsFor(state: ZoneState, signerIds: readonly string[]) {
   return signerIds.flatMap((id) =>
-    cdsKeysOf(state.signers[id]?.keys ?? []).map((key) => computeDs(state.zone, key.dnskey, 2)),
+    cdsKeysOf(state.signers[id]?.keys ?? [])
+      .map((key) => cdsOfKey(state.zone, key))
+      .flat(),
   );
 }

@@ -1,4 +1,4 @@
-import { computeDs } from '@chorus/dns';
+import { cdsOfKey } from './desired.js';
 import type { CsyncData, DesiredSignerState, SigningKey } from '@chorus/core';
 
 export interface GroupMember {
@@ -23,7 +23,7 @@ export interface GroupDesiredStateOptions {
 
 /**
  * The desired state of every member of a model-2 group: each publishes the other members' keys
- * and, when asked, CDS (SHA-256) and CDNSKEY for the other members' KSKs, so that together with
+ * and, when asked, CDS (the digest types each owner publishes) and CDNSKEY for the other members' KSKs, so that together with
  * its own CDS every member serves the same CDS/CDNSKEY RRsets (RFC 8901 §8). Pure.
  */
 export function desiredStatesForGroup(
@@ -42,7 +42,7 @@ export function desiredStatesForGroup(
       foreignDnskeys: others
         .filter((key) => importAll || key.role !== 'KSK')
         .map((key) => key.dnskey),
-      foreignCds: publishCds ? otherKsks.map((key) => computeDs(options.zone, key.dnskey, 2)) : [],
+      foreignCds: publishCds ? otherKsks.flatMap((key) => cdsOfKey(options.zone, key)) : [],
       foreignCdnskeys: publishCds ? otherKsks.map((key) => key.dnskey) : [],
       csync: options.csync ?? null,
       ...(options.apexNs ? { apexNs: options.apexNs } : {}),

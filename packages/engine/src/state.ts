@@ -44,6 +44,8 @@ export interface SignerFailure {
   attempts: number;
   firstAt: string;
   lastAt: string;
+  /** When the server allows the next attempt (a rate limit or quota), if it said. */
+  retryAt?: string;
 }
 
 /** REMOVE-SIGNER: when the leaving signer may be switched off. */
@@ -260,6 +262,7 @@ function noteSignerFailure(
     attempts: Math.max(attempt, previous?.attempts ?? 0),
     firstAt: previous?.firstAt ?? event.occurredAt,
     lastAt: event.occurredAt,
+    ...(error.retryAt === undefined ? {} : { retryAt: error.retryAt }),
   };
   settleOperatorHold(process);
 }

@@ -3,7 +3,20 @@
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
-import type { RegistryAgentId, ResolverId, ServerId, SignerId, TrapId } from './types.js';
+import {
+  PROVIDER_API_PORT,
+  type DesecRateLimits,
+  type Ns1RateLimits,
+  type Rate,
+} from '@chorus/provider-fakes';
+import type {
+  ProviderId,
+  RegistryAgentId,
+  ResolverId,
+  ServerId,
+  SignerId,
+  TrapId,
+} from './types.js';
 
 export interface LabOptions {
   /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
@@ -28,6 +41,16 @@ export interface LabOptions {
    * Default: unlimited (keys roll only when asked). `parseKeyLifetimes` reads `zsk=5m,ksk=1h`.
    */
   keyLifetimes?: KeyLifetimes;
+  /** SaaS provider fakes to start, each in front of its own PowerDNS. Default none. */
+  providers?: readonly ProviderId[];
+  /** Tighter (or looser) limits for the provider fakes; `parseRateLimits` reads the CLI form. */
+  rateLimits?: ProviderRateLimits;
+}
+
+/** Rate-limit overrides per provider fake: a class given replaces that class's documented rates. */
+export interface ProviderRateLimits {
+  desec?: Partial<DesecRateLimits>;
+  ns1?: Partial<Ns1RateLimits>;
 }
 
 /** Key lifetimes in seconds; an absent role keeps its keys for ever. */
@@ -53,18 +76,26 @@ export const CSK_ZONE = 'csk.test.';
 export const RNDC_PORT = 953;
 export const POWERDNS_API_PORT = 8081;
 export const SIGNER_IDS: readonly SignerId[] = ['bind', 'powerdns', 'knot'];
+export const PROVIDER_IDS: readonly ProviderId[] = ['desec', 'ns1'];
 export const TRAP_IDS: readonly TrapId[] = [
   'bind-inline-signing',
   'powerdns-no-direct-dnskey',
   'knot-full-management',
   'knot-zonefile-revert',
 ];
-export const SERVER_IDS: readonly ServerId[] = ['parent', ...SIGNER_IDS, ...TRAP_IDS];
+export const SERVER_IDS: readonly ServerId[] = [
+  'parent',
+  ...SIGNER_IDS,
+  ...PROVIDER_IDS,
+  ...TRAP_IDS,
+];
 export const RESOLVER_IDS: readonly ResolverId[] = [
   'resolver-delegation',
   'resolver-bind',
   'resolver-powerdns',
   'resolver-knot',
+  'resolver-desec',
+  'resolver-ns1',
   'resolver-cache',
   'resolver-forwarded',
 ];
@@ -75,6 +106,8 @@ const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
   bind: 2,
   powerdns: 3,
   knot: 4,
+  desec: 5,
+  ns1: 6,
   'bind-inline-signing': 12,
   'powerdns-no-direct-dnskey': 13,
   'knot-full-management': 14,
@@ -83,6 +116,8 @@ const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
   'resolver-bind': 51,
   'resolver-powerdns': 52,
   'resolver-knot': 53,
+  'resolver-desec': 56,
+  'resolver-ns1': 57,
   'resolver-cache': 54,
   'resolver-forwarded': 55,
   'registry-agent': 60,
@@ -94,6 +129,8 @@ export const NAMESERVER_NAME: Record<ServerId, string> = {
   bind: 'ns.bind.test.',
   powerdns: 'ns.powerdns.test.',
   knot: 'ns.knot.test.',
+  desec: 'ns.desec.test.',
+  ns1: 'ns.ns1.test.',
   'bind-inline-signing': 'ns.bind-inline-signing.test.',
   'powerdns-no-direct-dnskey': 'ns.powerdns-no-direct-dnskey.test.',
   'knot-full-management': 'ns.knot-full-management.test.',
@@ -101,7 +138,16 @@ export const NAMESERVER_NAME: Record<ServerId, string> = {
 };
 
 /** Labels under `test.` that the lab itself uses (reserved whether or not traps run). */
-const RESERVED_LABELS = new Set(['ns', 'bind', 'powerdns', 'knot', 'broken', ...TRAP_IDS]);
+const RESERVED_LABELS = new Set([
+  'ns',
+  'bind',
+  'powerdns',
+  'knot',
+  'broken',
+  'csk',
+  ...PROVIDER_IDS,
+  ...TRAP_IDS,
+]);
 
 export interface LabConfig {
   directory: string;
@@ -117,6 +163,8 @@ export interface LabConfig {
    * policy), in seconds; absent: unlimited (no server-initiated rolls).
    */
   keyLifetimes?: KeyLifetimes;
+  providers: ProviderId[];
+  rateLimits: ProviderRateLimits;
   addresses: Record<ServerId | ResolverId | RegistryAgentId, string>;
 }
 
@@ -152,9 +200,9 @@ function validateInteger(value: number, what: string, minimum: number, maximum: 
 
 function validatePort(port: number): number {
   validateInteger(port, 'port', 1, 65535);
-  if (port === RNDC_PORT || port === POWERDNS_API_PORT) {
+  if (port === RNDC_PORT || port === POWERDNS_API_PORT || port === PROVIDER_API_PORT) {
     throw new LabError(
-      `invalid port ${port}: the lab uses it for rndc (${RNDC_PORT}) or the PowerDNS API (${POWERDNS_API_PORT})`,
+      `invalid port ${port}: the lab uses it for rndc (${RNDC_PORT}), the PowerDNS API (${POWERDNS_API_PORT}) or the provider APIs (${PROVIDER_API_PORT})`,
     );
   }
   return port;
@@ -262,6 +310,69 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
             ),
           },
     ...(Object.keys(keyLifetimes).length > 0 ? { keyLifetimes } : {}),
+    providers: validateProviders(options.providers ?? []),
+    rateLimits: options.rateLimits ?? {},
     addresses,
   };
+}
+
+/** Each provider once, in the lab's order. */
+export function validateProviders(providers: readonly string[]): ProviderId[] {
+  const unknown = providers.filter((id) => !(PROVIDER_IDS as readonly string[]).includes(id));
+  if (unknown.length > 0)
+    throw new LabError(
+      `unknown provider ${unknown.map((id) => JSON.stringify(id)).join(', ')}: the lab fakes ${PROVIDER_IDS.join(' and ')}`,
+    );
+  return PROVIDER_IDS.filter((id) => providers.includes(id));
+}
+
+/** `desec,ns1` (or `all`) as a provider list. */
+export function parseProviders(text: string): ProviderId[] {
+  const parts = text
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
+  if (parts.length === 0)
+    throw new LabError(`invalid provider list ${JSON.stringify(text)}: expected e.g. desec,ns1`);
+  return validateProviders(parts.includes('all') ? PROVIDER_IDS : parts);
+}
+
+const RATE_FORMAT =
+  'expected PROVIDER.CLASS=LIMIT/DURATION[+LIMIT/DURATION…], comma-separated, e.g. desec.write=5/1m or ns1.write=10/60s; classes: desec.read, desec.write (per domain), desec.user, ns1.read, ns1.write';
+const RATE_CLASSES: Readonly<Record<string, readonly [ProviderId, string, 'list' | 'bucket']>> = {
+  'desec.read': ['desec', 'read', 'list'],
+  'desec.write': ['desec', 'perDomainWrite', 'list'],
+  'desec.user': ['desec', 'user', 'list'],
+  'ns1.read': ['ns1', 'read', 'bucket'],
+  'ns1.write': ['ns1', 'write', 'bucket'],
+};
+
+function parseRate(text: string, whole: string): Rate {
+  const match = /^(\d{1,7})\s*\/\s*(.+)$/.exec(text.trim());
+  const periodSeconds = match ? parseDuration(match[2]!) : undefined;
+  if (!match || periodSeconds === undefined || periodSeconds === 0 || Number(match[1]) === 0)
+    throw new LabError(
+      `invalid rate ${JSON.stringify(text)} in ${JSON.stringify(whole)}: ${RATE_FORMAT}`,
+    );
+  return { limit: Number(match[1]), periodSeconds };
+}
+
+/** `desec.write=5/1m,ns1.write=10/60s` as rate-limit overrides. Throws LabError naming the bad part. */
+export function parseRateLimits(text: string): ProviderRateLimits {
+  const result: Record<ProviderId, Record<string, Rate | Rate[]>> = { desec: {}, ns1: {} };
+  for (const part of text.split(',').map((entry) => entry.trim())) {
+    const [name, value] = part.split('=', 2).map((entry) => entry.trim());
+    const target = name === undefined ? undefined : RATE_CLASSES[name.toLowerCase()];
+    if (!target || value === undefined || value === '')
+      throw new LabError(`invalid rate limit ${JSON.stringify(part)}: ${RATE_FORMAT}`);
+    const [provider, rateClass, shape] = target;
+    const rates = value.split('+').map((rate) => parseRate(rate, text));
+    if (shape === 'bucket' && rates.length !== 1)
+      throw new LabError(`invalid rate limit ${JSON.stringify(part)}: NS1 buckets take one rate`);
+    result[provider][rateClass] = shape === 'bucket' ? rates[0]! : rates;
+  }
+  const limits: ProviderRateLimits = {};
+  if (Object.keys(result.desec).length > 0) limits.desec = result.desec;
+  if (Object.keys(result.ns1).length > 0) limits.ns1 = result.ns1;
+  return limits;
 }

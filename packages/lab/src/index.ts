@@ -5,16 +5,19 @@ export {
   CSK_ZONE,
   LAB_DEFAULTS,
   PARENT_ZONE,
+  PROVIDER_IDS,
   SERVER_IDS,
   SIGNER_IDS,
   TRAP_IDS,
   defaultLabDirectory,
   parseDuration,
   parseKeyLifetimes,
+  parseProviders,
+  parseRateLimits,
   resolveLabConfig,
   validateZones,
 } from './config.js';
-export type { KeyLifetimes, LabConfig, LabOptions } from './config.js';
+export type { KeyLifetimes, LabConfig, LabOptions, ProviderRateLimits } from './config.js';
 export { findProgram } from './commands.js';
 export { checkPrograms } from './programs.js';
 export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, SERVER_KINDS } from './server-kinds.js';
@@ -62,12 +65,14 @@ export type {
   DsRecordStatus,
   KeyStore,
   KnotcControl,
+  LabProviderApi,
   LabRegistryAgent,
   LabResolver,
   LabServer,
   LabStatus,
   LabTrustAnchor,
   PowerDnsApiControl,
+  ProviderId,
   RegistryAgentId,
   ResolverId,
   RndcControl,

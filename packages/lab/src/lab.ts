@@ -18,6 +18,7 @@ import { LabError } from './errors.js';
 import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
 import { planLab } from './plan.js';
 import { prepareLab } from './prepare.js';
+import { providerApiCheck, startProviderApi, stopProviderApi } from './provider-apis.js';
 import { checkPrograms } from './programs.js';
 import {
   ensurePidFile,
@@ -41,7 +42,14 @@ import {
   serverKind,
 } from './server-kinds.js';
 import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
-import type { LabRegistryAgent, LabResolver, LabServer, LabStatus, ServerId } from './types.js';
+import type {
+  LabProviderApi,
+  LabRegistryAgent,
+  LabResolver,
+  LabServer,
+  LabStatus,
+  ServerId,
+} from './types.js';
 
 const MARKER_FILE_NAME = '.chorus-lab';
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
@@ -130,6 +138,7 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
     ...previous.servers,
     ...previous.resolvers,
     ...(previous.registryAgent ? [previous.registryAgent] : []),
+    ...previous.providers,
   ];
   const alive = processes.filter((entry) => entry.alive);
   if (alive.length > 0) {
@@ -232,6 +241,41 @@ async function waitForAgent(agent: LabRegistryAgent, deadline: number): Promise<
   );
 }
 
+/** Starts every provider fake (their PowerDNS serves by now), recording PIDs at once. */
+async function spawnProviderApis(status: LabStatus): Promise<void> {
+  await Promise.all(
+    status.providers.map(async (api) => {
+      api.pid = await startProviderApi(api);
+      api.alive = true;
+    }),
+  );
+  await writeState(status);
+}
+
+/** Waits until a provider fake answers its health check. */
+async function waitForProviderApi(api: LabProviderApi, deadline: number): Promise<void> {
+  await waitUntilReady(
+    {
+      label: `${api.id} (node) on ${api.address}:${api.port}`,
+      pid: api.pid,
+      program: api.binary,
+      logFile: api.logFile,
+    },
+    providerApiCheck(api),
+    deadline,
+  );
+}
+
+function stopProviderApis(status: LabStatus) {
+  return Promise.all(
+    status.providers.map(async (api) => ({
+      id: api.id,
+      pid: api.pid,
+      outcome: await stopProviderApi(api),
+    })),
+  );
+}
+
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
   return startDaemon({
     program: entry.binary,
@@ -300,7 +344,15 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     // The agent acts on the parent and the signers, so it starts once they serve.
     const agent = status.registryAgent;
     if (agent) await spawnAgent(agent, status);
+    await spawnProviderApis(status);
     await Promise.all([
+      ...status.providers.map((api) =>
+        waitForProviderApi(api, deadline).then(() =>
+          progress(
+            `ready: ${api.id} pid ${api.pid} serves the ${api.provider} API at ${api.url} in front of ${api.server} (token in ${api.tokenFile}), after ${seconds(performance.now() - spawnedAt)}`,
+          ),
+        ),
+      ),
       ...status.resolvers.map(async (resolver) => {
         const check = allOf(
           resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
@@ -325,6 +377,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     if (status.registryAgent && status.registryAgent.pid > 0) {
       await stopRegistryAgent(status.registryAgent);
     }
+    await stopProviderApis(status);
     await stopAll(startedProcesses);
     await removeLoopbackAliases(programPath(programs, 'ip'), status.loopbackAliases);
     await removeState(config.directory);
@@ -336,13 +389,14 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       ...status.servers,
       ...status.resolvers,
       ...(status.registryAgent ? [status.registryAgent] : []),
+      ...status.providers,
     ].map((entry) => ensurePidFile(entry.pidFile, entry.pid)),
   );
   status.startupMs = Math.round(performance.now() - startTime);
   status.running = true;
   await writeState(status);
   progress(
-    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}); stop it with: chorus lab down --dir ${config.directory}`,
+    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}${status.providers.length > 0 ? `, the ${status.providers.map((api) => api.provider).join(' and ')} API fakes` : ''}); stop it with: chorus lab down --dir ${config.directory}`,
   );
   return status;
 }
@@ -507,6 +561,8 @@ export interface DownReport {
   stopped: { id: string; pid: number; outcome: StopOutcome }[];
   /** The registry agent, when the lab had one (stopped before the servers). */
   registryAgent: { pid: number; outcome: StopOutcome } | null;
+  /** The provider API fakes (stopped before the servers). */
+  providers: { id: string; pid: number; outcome: StopOutcome }[];
   removedLoopbackAliases: string[];
 }
 
@@ -525,6 +581,7 @@ export async function labDown(
       found: false,
       stopped: [],
       registryAgent: null,
+      providers: [],
       removedLoopbackAliases: [],
     };
   }
@@ -536,6 +593,7 @@ export async function labDown(
         outcome: agent.pid > 0 ? await stopRegistryAgent(agent) : ('not-running' as const),
       }
     : null;
+  const providers = await stopProviderApis(status);
   const stopped = await stopAll([...status.resolvers, ...status.servers]);
   if (status.loopbackAliases.length > 0) {
     const { ip } = await checkPrograms(
@@ -552,6 +610,7 @@ export async function labDown(
     found: true,
     stopped,
     registryAgent,
+    providers,
     removedLoopbackAliases: status.loopbackAliases,
   };
 }

@@ -8,12 +8,14 @@ import {
   CSK_ZONE,
   NAMESERVER_NAME,
   PARENT_ZONE,
+  PROVIDER_IDS,
   SIGNER_IDS,
   TRAP_IDS,
   type LabConfig,
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
 import { LabError } from './errors.js';
+import { planProviderApi } from './provider-apis.js';
 import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import { TSIG_ALGORITHM } from './secrets.js';
 import type { Programs } from './server-kind.js';
@@ -26,15 +28,24 @@ import type {
   LabResolver,
   LabServer,
   LabStatus,
+  ProviderId,
   ResolverId,
   ServerId,
   SignerId,
   StubZone,
 } from './types.js';
 
-/** The software each server runs: the parent is BIND, a signer its namesake, a trap as listed. */
+function isProvider(id: ServerId): id is ProviderId {
+  return (PROVIDER_IDS as readonly ServerId[]).includes(id);
+}
+
+/**
+ * The software each server runs: the parent is BIND, a signer its namesake, a provider PowerDNS
+ * (behind its API fake), a trap as listed.
+ */
 function softwareOf(id: ServerId): LabServer['software'] {
   if (id === 'parent') return 'bind';
+  if (isProvider(id)) return 'powerdns';
   return isTrap(id) ? TRAPS[id].software : id;
 }
 
@@ -128,7 +139,12 @@ export function planLab(
   const { directory, port, addresses } = config;
   // Before anything runs: BIND would refuse to start on a too-short lifetime.
   checkBindKeyLifetimes(config);
-  const serverIds: ServerId[] = ['parent', ...SIGNER_IDS, ...(config.traps ? TRAP_IDS : [])];
+  const serverIds: ServerId[] = [
+    'parent',
+    ...SIGNER_IDS,
+    ...config.providers,
+    ...(config.traps ? TRAP_IDS : []),
+  ];
   const servers = serverIds.map((id) => planServer(id, config, programs));
   const stub = (zone: string, server: ServerId): StubZone => ({
     zone,
@@ -168,7 +184,7 @@ export function planLab(
   const childStubs = followsDelegations
     ? []
     : [...config.zones, BROKEN_ZONE].map((zone) => stub(zone, 'bind'));
-  const forced = (signer: SignerId) =>
+  const forced = (signer: SignerId | ProviderId) =>
     resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,
       ...config.zones.map((zone) => stub(zone, signer)),
@@ -177,6 +193,7 @@ export function planLab(
   const resolvers = [
     resolver('resolver-delegation', 'delegation', 'parent', [parentStub, ...childStubs]),
     ...SIGNER_IDS.map(forced),
+    ...config.providers.map(forced),
     cache,
     behind(cache, resolver('resolver-forwarded', 'forwarded', 'parent', [])),
   ];
@@ -210,6 +227,7 @@ export function planLab(
     servers,
     resolvers,
     registryAgent: planRegistryAgent(config, registryAgentCommand),
+    providers: config.providers.map((id) => planProviderApi(id, config)),
     trustAnchor: {
       zone: PARENT_ZONE,
       ds: [],

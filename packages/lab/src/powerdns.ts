@@ -14,7 +14,7 @@ import type { CheckResult } from './readiness.js';
 import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
 import { powerDnsSettings } from './traps.js';
-import type { LabServer } from './types.js';
+import type { LabServer, ServerId } from './types.js';
 import { childZoneFile, stripDot, zoneFileName } from './zones.js';
 
 export const POWERDNS_SCHEMA_FILE = '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql';
@@ -29,6 +29,26 @@ export interface PowerDnsConfigOptions {
   database: string;
   /** `direct-dnskey=yes` serves backend DNSKEYs next to pdns's own; `no` (the trap) hides them. */
   directDnskey: boolean;
+  /** `csk`: secure-zone makes one combined key (deSEC's way); `ksk-zsk`: a KSK and a ZSK. */
+  keys: 'ksk-zsk' | 'csk';
+}
+
+/**
+ * How each PowerDNS of the lab signs and what it publishes for its own KSK: the signer and the
+ * trap publish CDS (SHA-256) and CDNSKEY; the deSEC backend, like deSEC, one CSK with CDS SHA-256
+ * and SHA-384 and CDNSKEY; the NS1 backend no CDS/CDNSKEY at all (NS1 documents none).
+ */
+export function powerDnsServerSettings(id: ServerId): {
+  directDnskey: boolean;
+  keys: 'ksk-zsk' | 'csk';
+  publishCds: string | null;
+  publishCdnskey: boolean;
+} {
+  if (id === 'desec')
+    return { directDnskey: true, keys: 'csk', publishCds: '2,4', publishCdnskey: true };
+  if (id === 'ns1')
+    return { directDnskey: true, keys: 'ksk-zsk', publishCds: null, publishCdnskey: false };
+  return { ...powerDnsSettings(id), keys: 'ksk-zsk', publishCds: '2', publishCdnskey: true };
 }
 
 /** pdns.conf. It contains the API key: write it with `writeSecretFile`. */
@@ -59,7 +79,7 @@ export function pdnsConfig(options: PowerDnsConfigOptions): string {
     'allow-dnsupdate-from=127.0.0.0/8',
     // Without a ZSK algorithm, secure-zone makes a single CSK (§3.1).
     'default-ksk-algorithm=ecdsa256',
-    'default-zsk-algorithm=ecdsa256',
+    `default-zsk-algorithm=${options.keys === 'csk' ? '' : 'ecdsa256'}`,
     // The lab wants changes (pdnsutil metadata included) visible at once, not after a cache TTL.
     'zone-metadata-cache-ttl=0',
     'cache-ttl=0',
@@ -111,9 +131,9 @@ export interface PowerDnsZone {
 
 /**
  * Builds the database before pdns_server starts: schema, TSIG key, then per zone
- * `load-zone`, `secure-zone` (which also rectifies), PUBLISH-CDS (digest type 2) and
- * PUBLISH-CDNSKEY for pdns's own KSK (§3.3), and `TSIG-ALLOW-DNSUPDATE`. Metadata written
- * before the server starts is seen at once (and pdns.conf turns the metadata cache off anyway).
+ * `load-zone`, `secure-zone` (which also rectifies), PUBLISH-CDS (the given digest types) and
+ * PUBLISH-CDNSKEY for pdns's own KSK (§3.3) when asked, and `TSIG-ALLOW-DNSUPDATE`. Metadata
+ * written before the server starts is seen at once (pdns.conf turns the metadata cache off anyway).
  */
 export async function preparePowerDnsDatabase(options: {
   pdnsutil: string;
@@ -123,6 +143,8 @@ export async function preparePowerDnsDatabase(options: {
   zones: PowerDnsZone[];
   tsigKeyName: string;
   tsigSecret: string;
+  publishCds: string | null;
+  publishCdnskey: boolean;
 }): Promise<void> {
   await createDatabase(options);
   const pdnsutil = (...args: string[]) =>
@@ -133,8 +155,8 @@ export async function preparePowerDnsDatabase(options: {
   for (const { zone, file } of options.zones) {
     await pdnsutil('load-zone', zone, file);
     await pdnsutil('secure-zone', zone);
-    await pdnsutil('set-publish-cds', zone, '2');
-    await pdnsutil('set-publish-cdnskey', zone);
+    if (options.publishCds !== null) await pdnsutil('set-publish-cds', zone, options.publishCds);
+    if (options.publishCdnskey) await pdnsutil('set-publish-cdnskey', zone);
     await pdnsutil('set-meta', zone, 'TSIG-ALLOW-DNSUPDATE', options.tsigKeyName);
   }
 }
@@ -172,6 +194,7 @@ async function preparePowerDns(
   { config, programs, tsigSecret }: PrepareContext,
 ) {
   const control = apiControl(server);
+  const settings = powerDnsServerSettings(server.id);
   const apiKey = newApiKey();
   const zonesDirectory = path.join(server.directory, 'zones');
   await mkdir(zonesDirectory, { recursive: true });
@@ -190,7 +213,8 @@ async function preparePowerDns(
         apiPort: control.port,
         apiKey,
         database: server.keys.path,
-        ...powerDnsSettings(server.id),
+        directDnskey: settings.directDnskey,
+        keys: settings.keys,
       }),
     ),
     ...server.zones.map((zone, index) =>
@@ -208,6 +232,8 @@ async function preparePowerDns(
     zones,
     tsigKeyName: server.tsig.name,
     tsigSecret,
+    publishCds: settings.publishCds,
+    publishCdnskey: settings.publishCdnskey,
   });
   await chmod(server.keys.path, 0o600);
   return [];

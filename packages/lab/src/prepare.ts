@@ -9,6 +9,7 @@ import { bindZoneFile } from './bind.js';
 import { BROKEN_ZONE, PARENT_ZONE, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { serverById } from './plan.js';
+import { prepareProviderApis } from './provider-apis.js';
 import { writeRegistryAgentConfig } from './registry-agent-process.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
 import type { Programs, ZoneDs } from './server-kind.js';
@@ -146,5 +147,6 @@ export async function prepareLab(
     writeTrustAnchor(status.trustAnchor),
     ...status.resolvers.map((resolver) => unboundKind.prepare(resolver, status)),
     writeRegistryAgentConfig(status),
+    prepareProviderApis(status.providers, status.servers, config.ttl),
   ]);
 }

@@ -110,6 +110,13 @@ function commandLine(pid: number): string[] | undefined {
 export function isRegistryAgentRunning(
   agent: Pick<LabRegistryAgent, 'pid' | 'binary' | 'arguments'>,
 ): boolean {
+  return runsCommandLine(agent);
+}
+
+/** True when `entry.pid` runs exactly `binary` (by name) with `arguments`: for Node lab processes. */
+export function runsCommandLine(
+  agent: Pick<LabRegistryAgent, 'pid' | 'binary' | 'arguments'>,
+): boolean {
   if (!Number.isInteger(agent.pid) || agent.pid <= 1) return false;
   const argv = commandLine(agent.pid);
   if (!argv || argv.length === 0) return false;

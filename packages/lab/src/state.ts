@@ -6,6 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from './errors.js';
 import { isRunning } from './processes.js';
+import { isProviderApiRunning } from './provider-apis.js';
 import { isRegistryAgentRunning } from './registry-agent-process.js';
 import type { LabStatus } from './types.js';
 
@@ -50,6 +51,7 @@ export async function readState(directory: string): Promise<LabStatus | undefine
   // Written before traps existed: no traps. Before the registry agent: no agent.
   status.traps ??= false;
   status.registryAgent ??= null;
+  status.providers ??= [];
   return status as LabStatus;
 }
 
@@ -64,10 +66,12 @@ export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
   if (status.registryAgent) {
     status.registryAgent.alive = isRegistryAgentRunning(status.registryAgent);
   }
+  for (const api of status.providers) api.alive = isProviderApiRunning(api);
   status.running =
     processes.length > 0 &&
     processes.every((entry) => entry.alive) &&
-    (status.registryAgent?.alive ?? true);
+    (status.registryAgent?.alive ?? true) &&
+    status.providers.every((api) => api.alive);
   return status;
 }
 

@@ -7,13 +7,18 @@
  */
 
 export type SignerId = 'bind' | 'powerdns' | 'knot';
+/**
+ * SaaS providers the lab fakes (`up --providers`): each is a real PowerDNS that signs and serves
+ * the zones, behind a fake of the provider's REST API.
+ */
+export type ProviderId = 'desec' | 'ns1';
 /** Deliberately misconfigured signers (`up --traps`): each breaks multi-signer model 2 one way. */
 export type TrapId =
   | 'bind-inline-signing'
   | 'powerdns-no-direct-dnskey'
   | 'knot-full-management'
   | 'knot-zonefile-revert';
-export type ServerId = 'parent' | SignerId | TrapId;
+export type ServerId = 'parent' | SignerId | ProviderId | TrapId;
 /** The lab parent's registry agent (a Node process, not a nameserver). */
 export type RegistryAgentId = 'registry-agent';
 export type ResolverId =
@@ -21,6 +26,8 @@ export type ResolverId =
   | 'resolver-bind'
   | 'resolver-powerdns'
   | 'resolver-knot'
+  | 'resolver-desec'
+  | 'resolver-ns1'
   | 'resolver-cache'
   | 'resolver-forwarded';
 export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
@@ -196,6 +203,34 @@ export interface LabRegistryAgent extends ProcessStatus {
   restartedAt?: string;
 }
 
+/**
+ * A fake of a SaaS provider's REST API (a Node process), in front of the lab server `server` that
+ * signs and serves the zones: what the API writes is what resolvers see. Point a plugin at `url`
+ * with the token in `tokenFile` (0600). `adminTokenFile` opens the fake's `/_fake/` control
+ * endpoints (faults, token state, the request record); `requestLogFile` has one JSON line per
+ * request.
+ */
+export interface LabProviderApi extends ProcessStatus {
+  id: `${ProviderId}-api`;
+  provider: ProviderId;
+  software: 'node';
+  /** The command line after `binary`, exactly as started (liveness compares it). */
+  arguments: string[];
+  /** The lab server behind the fake (PowerDNS): address of its zones on the wire. */
+  server: ProviderId;
+  /** Base URL of the API: deSEC `http://…:8000/api/v1/`, NS1 `http://…:8000/v1/`. */
+  url: string;
+  address: string;
+  port: number;
+  /** The API token (deSEC) or API key (NS1), mode 0600. */
+  tokenFile: string;
+  adminTokenFile: string;
+  requestLogFile: string;
+  stateFile: string;
+  /** The limits the fake enforces (the provider's documented ones unless `up --rate-limit`). */
+  rateLimits: Record<string, unknown>;
+}
+
 export interface LabStatus {
   schemaVersion: 1;
   directory: string;
@@ -233,5 +268,7 @@ export interface LabStatus {
   resolvers: LabResolver[];
   /** The registry agent, or null when the lab runs without one (`registryAgent: false`). */
   registryAgent: LabRegistryAgent | null;
+  /** The SaaS provider fakes (`up --providers`); empty without them. */
+  providers: LabProviderApi[];
   trustAnchor: LabTrustAnchor;
 }

@@ -25,14 +25,30 @@ function scrub(message: string): string {
  * again may help. Errors that are not Chorus's own are assumed retryable: only a typed error
  * can say that the operator must act.
  */
-export function describeApplyError(error: unknown): ApplyError {
+export function describeApplyError(error: unknown, now = new Date()): ApplyError {
   if (!(error instanceof Error))
     return { name: 'Error', message: scrub(String(error)), retryable: true };
+  const retryAfter = retryAfterMs(error);
   return {
     name: error.name,
     message: scrub(error.message),
     retryable: ChorusError.isInstance(error) ? error.isRetryable : true,
+    ...(retryAfter === undefined
+      ? {}
+      : { retryAt: new Date(now.getTime() + retryAfter).toISOString() }),
   };
+}
+
+/**
+ * How long the server asked us to wait before the next attempt (an API's `Retry-After` on a rate
+ * limit or quota), in milliseconds; undefined when it did not say.
+ */
+export function retryAfterMs(error: unknown): number | undefined {
+  if (!ChorusError.isInstance(error) || !error.isRetryable) return undefined;
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+    ? Math.ceil(seconds * 1000)
+    : undefined;
 }
 
 export interface ApplyFailureVerdict {

@@ -18,7 +18,11 @@ export function keyChanges(
     const previous = earlier.get(key.keyTag);
     if (!previous)
       changes.push({ keyTag: key.keyTag, role: key.role, change: 'appeared', ...to(key) });
-    else if (previous.state !== key.state || previous.cdsPublished !== key.cdsPublished)
+    else if (
+      previous.state !== key.state ||
+      previous.cdsPublished !== key.cdsPublished ||
+      String(previous.cdsDigestTypes) !== String(key.cdsDigestTypes)
+    )
       changes.push({
         keyTag: key.keyTag,
         role: key.role,
@@ -49,14 +53,23 @@ const to = (key: SigningKey) => (key.state !== undefined ? { to: key.state } : {
  * successor on its own schedule is followed, not contradicted.
  */
 export function withCdsFlags(keys: readonly SigningKey[], apex: ApexSnapshot): SigningKey[] {
-  const served = new Set(
-    (apex.cds?.records ?? []).map((record) => `${record.keyTag}/${record.algorithm}`),
-  );
-  return keys.map((key) =>
-    key.role === 'ZSK'
-      ? key
-      : { ...key, cdsPublished: served.has(`${key.keyTag}/${key.algorithm}`) },
-  );
+  const records = apex.cds?.records ?? [];
+  return keys.map((key) => {
+    if (key.role === 'ZSK') return key;
+    const digestTypes = [
+      ...new Set(
+        records
+          .filter((record) => record.keyTag === key.keyTag && record.algorithm === key.algorithm)
+          .map((record) => record.digestType),
+      ),
+    ].sort((a, b) => a - b);
+    const beyondSha256 = digestTypes.some((type) => type !== 2);
+    return {
+      ...key,
+      cdsPublished: digestTypes.length > 0,
+      ...(beyondSha256 ? { cdsDigestTypes: digestTypes } : {}),
+    };
+  });
 }
 
 /** The `requestedBy` of a key watch's requests: decide queues them behind a process in flight. */

@@ -44,7 +44,7 @@ import { reconcileSigner } from '@chorus/dns';
 import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { ApplyFailures, type ApplyFailureVerdict } from './apply-failures.js';
+import { ApplyFailures, retryAfterMs, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
@@ -649,7 +649,11 @@ export class SidecarRuntime {
           { err: error, zone, retryable, failures },
           'step action failed; will try again',
         );
-        await this.sleep(zone, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+        const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        const serverAsked = retryAfterMs(error);
+        // A rate limit or quota: no attempt before the server's time, whatever events come.
+        if (serverAsked !== undefined) await this.pause(Math.max(backoff, serverAsked));
+        else await this.sleep(zone, backoff);
       }
     }
   }

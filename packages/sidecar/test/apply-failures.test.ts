@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AbortError, DnsTimeoutError, TsigError } from '@chorus/core';
-import { ApplyFailures, RECORD_EVERY_ATTEMPTS, describeApplyError } from '../src/apply-failures.js';
+import { AbortError, ApiCallError, DnsTimeoutError, TsigError } from '@chorus/core';
+import {
+  ApplyFailures,
+  RECORD_EVERY_ATTEMPTS,
+  describeApplyError,
+  retryAfterMs,
+} from '../src/apply-failures.js';
 
 const timeout = () =>
   new DnsTimeoutError({ server: '127.0.0.4:53', timeoutMs: 2000, attempts: 3, what: 'UPDATE' });
@@ -14,6 +19,33 @@ const badsigError = () =>
   });
 
 describe('describeApplyError', () => {
+  it('carries the time a rate-limited API allows the next attempt, and only then', () => {
+    const throttled = new ApiCallError({
+      url: 'http://127.0.0.1:8000/api/v1/domains/example.test/rrsets/',
+      method: 'PATCH',
+      statusCode: 429,
+      responseBody: 'Request was throttled. Expected available in 42 seconds.',
+      retryAfterSeconds: 42,
+    });
+    const now = new Date('2026-12-02T20:00:00.000Z');
+    expect(describeApplyError(throttled, now)).toMatchObject({
+      retryable: true,
+      retryAt: '2026-12-02T20:00:42.000Z',
+    });
+    expect(retryAfterMs(throttled)).toBe(42_000);
+    // Negative controls: no Retry-After, or a non-retryable error, gives no time.
+    const serverError = new ApiCallError({ url: 'http://x/', method: 'GET', statusCode: 500 });
+    expect(describeApplyError(serverError, now).retryAt).toBeUndefined();
+    expect(retryAfterMs(serverError)).toBeUndefined();
+    const forbidden = new ApiCallError({
+      url: 'http://x/',
+      method: 'GET',
+      statusCode: 401,
+      retryAfterSeconds: 5,
+    });
+    expect(retryAfterMs(forbidden)).toBeUndefined();
+  });
+
   it('keeps the class and retryability, and never a secret', () => {
     const secret = 'c2VjcmV0S2V5Rm9yVGhlVGVzdHMxMjM0NTY3ODkwQUJDRA==';
     const described = describeApplyError(

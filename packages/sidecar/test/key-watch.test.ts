@@ -70,6 +70,28 @@ describe('keyChanges', () => {
     // Negative control: the same CDS twice is no change.
     expect(keyChanges(after, after)).toEqual([]);
   });
+  it('records the digest types of a CSK whose server publishes more than SHA-256 (deSEC)', () => {
+    const csk = key(7, 'CSK', 'active');
+    const cds = (digestTypes: number[]) =>
+      ({
+        cds: {
+          records: digestTypes.map((digestType) => ({
+            keyTag: 7,
+            algorithm: 13,
+            digestType,
+            digest: '00',
+          })),
+        },
+      }) as unknown as ApexSnapshot;
+    const both = withCdsFlags([csk], cds([4, 2, 4]));
+    expect(both[0]).toMatchObject({ cdsPublished: true, cdsDigestTypes: [2, 4] });
+    // Negative control: SHA-256 alone is the default and is not spelled out.
+    const sha256 = withCdsFlags([csk], cds([2]));
+    expect(sha256[0]!.cdsDigestTypes).toBeUndefined();
+    // Adding SHA-384 later is a change the log must hear of.
+    expect(keyChanges(sha256, both)).toHaveLength(1);
+    expect(keyChanges(both, both)).toEqual([]);
+  });
 });
 
 describe('rollsToFollow', () => {

@@ -19,6 +19,7 @@ import {
   defineDemoZone,
   freshLab,
   openWhenRegistered,
+  providersOf,
   runScenario,
   SCENARIOS,
   startObservers,
@@ -141,14 +142,17 @@ async function runMigration(
   const { say } = options;
   await defineDemoZone(log, lab, say);
   const retirement: Retirement = {};
-  const observers = await startObservers(lab, log, retirement, options);
+  const scenario = SCENARIOS[options.scenario];
+  const observers = await startObservers(lab, log, retirement, {
+    ...options,
+    signers: scenario.signers,
+  });
   running.observers = observers;
   running.traffic = startTraffic(lab, observers);
   say(
     'observers sample every server each second; resolvers query www and a missing name 8 times a second each, through every provider clients could reach',
   );
   warnUnsafe(options.skips, say);
-  const scenario = SCENARIOS[options.scenario];
   await runScenario(log, lab, retirement, { ...options, scenario });
   const traffic = await running.traffic.stop();
   running.traffic = undefined;
@@ -217,11 +221,12 @@ export async function demoCommand(
   const options = { ...parsed, ...extra };
   const say: Say = (line) => io.stderr(`[demo] ${line}\n`);
   const began = new Date().toISOString();
-  const lab = await freshLab(options, io, say);
+  const { signers } = SCENARIOS[options.scenario];
+  const lab = await freshLab({ ...options, providers: providersOf(signers) }, io, say);
   const running: Running = { sidecars: [] };
   let log: EventLog<ZoneEvent> | undefined;
   try {
-    await startSidecars(lab, running.sidecars, say);
+    await startSidecars(lab, signers, running.sidecars, say);
     log = await openWhenRegistered(lab, running.sidecars);
     const outcome = await runMigration(lab, log, running, { ...options, io, say, began });
     return conclude(outcome, options, io);

@@ -10,11 +10,15 @@ import {
   labUp,
   LabError,
   parseKeyLifetimes,
+  parseProviders,
+  parseRateLimits,
   registryAgentConfigFile,
   runRegistryAgentProcess,
   SERVER_IDS,
   type KeyLifetimes,
   type LabStatus,
+  type ProviderId,
+  type ProviderRateLimits,
   type ServerId,
 } from '@chorus/lab';
 import {
@@ -59,6 +63,20 @@ function formatRegistryAgent(status: LabStatus): string[] {
   ];
 }
 
+/** The provider fakes' lines of the status: API, token file, the server behind. */
+function formatProviders(status: LabStatus): string[] {
+  if (status.providers.length === 0) return [];
+  return [
+    '',
+    'SaaS provider fakes (REST API in front of a lab PowerDNS that signs and serves the zones):',
+    ...status.providers.flatMap((api) => [
+      `  ${api.id}  node  pid ${api.pid}  ${api.alive ? 'alive' : 'DEAD'}  ${api.url}  in front of ${api.server}`,
+      `    token ${api.tokenFile} (0600)  admin token ${api.adminTokenFile}`,
+      `    log ${api.logFile}  requests ${api.requestLogFile}`,
+    ]),
+  ];
+}
+
 /** `key lifetimes: ZSK 120 s, KSK unlimited`, or nothing when every key lives for ever. */
 function formatKeyLifetimes(status: LabStatus): string[] {
   const lifetimes = status.keyLifetimes;
@@ -74,7 +92,11 @@ function formatKeyLifetimes(status: LabStatus): string[] {
 /** The status table, plus the registry agent and what is wrong with each trap server. */
 function formatStatus(status: LabStatus): string {
   const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
-  const lines = [...formatKeyLifetimes(status), ...formatRegistryAgent(status)];
+  const lines = [
+    ...formatKeyLifetimes(status),
+    ...formatRegistryAgent(status),
+    ...formatProviders(status),
+  ];
   if (traps.length > 0) {
     lines.push(
       '',
@@ -103,6 +125,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     'no-registry-agent': { type: 'boolean' },
     'registry-interval-ms': { type: 'string' },
     'key-lifetimes': { type: 'string' },
+    providers: { type: 'string' },
+    'rate-limit': { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -126,6 +150,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('ttl', integerOption(values.ttl, 'ttl', 'lab up')),
     ...optional('zones', listOption(values.zones)),
     ...optional('keyLifetimes', keyLifetimesOption(values['key-lifetimes'])),
+    ...optional('providers', labOption(values.providers, 'providers', parseProviders)),
+    ...optional('rateLimits', labOption(values['rate-limit'], 'rate-limit', parseRateLimits)),
     ...(values.traps ? { traps: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
@@ -148,6 +174,21 @@ function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined
   } catch (error) {
     if (LabError.isInstance(error))
       throw new UsageError(`--key-lifetimes: ${error.message}`, 'lab up');
+    throw error;
+  }
+}
+
+/** A lab option parsed by `parse`; its LabError becomes a usage error naming the option. */
+function labOption<T extends ProviderId[] | ProviderRateLimits>(
+  value: string | undefined,
+  name: string,
+  parse: (text: string) => T,
+): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parse(value);
+  } catch (error) {
+    if (LabError.isInstance(error)) throw new UsageError(`--${name}: ${error.message}`, 'lab up');
     throw error;
   }
 }
@@ -230,6 +271,9 @@ async function down(args: string[], io: CliIo): Promise<number> {
     io.stderr(
       `[lab] registry-agent pid ${report.registryAgent.pid}: ${report.registryAgent.outcome}\n`,
     );
+  }
+  for (const entry of report.providers) {
+    io.stderr(`[lab] ${entry.id} pid ${entry.pid}: ${entry.outcome}\n`);
   }
   if (report.removedLoopbackAliases.length > 0) {
     io.stderr(`[lab] removed loopback addresses ${report.removedLoopbackAliases.join(' ')}\n`);

@@ -126,9 +126,11 @@ export function describeProcess(process: ProcessState, now = new Date()): string
 
 /** One line per failing signer: its last error, how often it tried, whether it retries. */
 export function describeSignerFailure(signerId: string, failure: SignerFailure): string {
-  const retry = failure.retryable
-    ? 'retrying'
-    : 'not retryable: fix the signer or its sidecar configuration';
+  const retry = !failure.retryable
+    ? 'not retryable: fix the signer or its sidecar configuration'
+    : failure.retryAt
+      ? `rate limit or quota: the provider allows the next attempt at ${clock(failure.retryAt)}; waiting, nothing is lost`
+      : 'retrying';
   return `${signerId} failing at step ${failure.stepIndex + 1}: [${failure.errorName}] ${failure.message} (${failure.attempts} attempt(s) ${clock(failure.firstAt)}–${clock(failure.lastAt)}; ${retry})`;
 }
 

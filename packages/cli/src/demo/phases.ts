@@ -6,10 +6,18 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventLog, KeyRole, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { zoneStream } from '@chorus/core';
-import { canonicalName, computeDs, dsIdentity } from '@chorus/dns';
-import { defineZone, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
+import { canonicalName, dsIdentity } from '@chorus/dns';
+import { defineZone, expectedDsFor, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { labDown, labStatus, labStopServer, labUp, LabError, type LabStatus } from '@chorus/lab';
+import {
+  labDown,
+  labStatus,
+  labStopServer,
+  labUp,
+  LabError,
+  type LabStatus,
+  type ProviderId,
+} from '@chorus/lab';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import { readZone } from '../coordination/event-log.js';
 import { requestAndFollow } from '../coordination/follow.js';
@@ -20,12 +28,13 @@ import { primeAtWorstMoments } from './priming.js';
 import { followServerRoll } from './server-roll.js';
 import { TrafficMonitor } from './traffic.js';
 
-export const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
+/** Every signer a demo scenario may use: the lab's servers and its SaaS provider fakes. */
+export type DemoSignerId = 'bind' | 'powerdns' | 'knot' | ProviderId;
 
 /** One process of a demo scenario: its kind, the signer, and for a roll the key role. */
 export interface ScenarioStep {
   kind: ProcessKind;
-  signerId: (typeof SIGNERS)[number];
+  signerId: DemoSignerId;
   role?: KeyRole;
   /** A roll the server begins on its own (rndc, outside Chorus): the key watch requests it. */
   begunByServer?: boolean;
@@ -36,20 +45,27 @@ const isTogether = (
 ): entry is readonly ScenarioStep[] => Array.isArray(entry);
 
 export interface Scenario {
+  /** The signers that get a sidecar (BIND, the zone's first signer, always). */
+  signers: readonly DemoSignerId[];
   /** In order; an array of steps runs together (processes on disjoint resources). */
   steps: readonly (ScenarioStep | readonly ScenarioStep[])[];
   /** The group at the end: the parent must hold exactly its DS and NS. */
-  finalGroup: readonly (typeof SIGNERS)[number][];
+  finalGroup: readonly DemoSignerId[];
 }
+
+const LAB_SIGNERS = ['bind', 'powerdns', 'knot'] as const;
 
 /**
  * The demo's scenarios. `migration`: add PowerDNS, add Knot, remove BIND. `rollovers`: the group
  * of three, then a ZSK roll at Knot (server-timed), a KSK roll at PowerDNS through the parent
  * (held), then ZSK rolls at BIND (begun by BIND itself, followed) and Knot together. `held-roll`: BIND and PowerDNS, then
  * PowerDNS's ZSK roll; `held-ksk-roll`: the same with its KSK (the negative controls' short runs).
+ * `saas`: BIND to deSEC + NS1 (the lab's provider fakes, each in front of a real PowerDNS), then
+ * from deSEC to Knot.
  */
 export const SCENARIOS = {
   migration: {
+    signers: LAB_SIGNERS,
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'add-signer', signerId: 'knot' },
@@ -58,6 +74,7 @@ export const SCENARIOS = {
     finalGroup: ['powerdns', 'knot'],
   },
   rollovers: {
+    signers: LAB_SIGNERS,
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'add-signer', signerId: 'knot' },
@@ -71,6 +88,7 @@ export const SCENARIOS = {
     finalGroup: ['bind', 'powerdns', 'knot'],
   },
   'held-roll': {
+    signers: LAB_SIGNERS,
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'roll-zsk', signerId: 'powerdns', role: 'ZSK' },
@@ -78,11 +96,23 @@ export const SCENARIOS = {
     finalGroup: ['bind', 'powerdns'],
   },
   'held-ksk-roll': {
+    signers: LAB_SIGNERS,
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
     ],
     finalGroup: ['bind', 'powerdns'],
+  },
+  saas: {
+    signers: ['bind', 'desec', 'ns1', 'knot'],
+    steps: [
+      { kind: 'add-signer', signerId: 'desec' },
+      { kind: 'add-signer', signerId: 'ns1' },
+      { kind: 'remove-signer', signerId: 'bind' },
+      { kind: 'add-signer', signerId: 'knot' },
+      { kind: 'remove-signer', signerId: 'desec' },
+    ],
+    finalGroup: ['ns1', 'knot'],
   },
 } as const satisfies Record<string, Scenario>;
 
@@ -121,6 +151,11 @@ async function waitFor<T>(
   }
 }
 
+/** The provider fakes a scenario's signers need. */
+export function providersOf(signers: readonly DemoSignerId[]): ProviderId[] {
+  return signers.filter((id): id is ProviderId => id === 'desec' || id === 'ns1');
+}
+
 /** 1. A fresh lab: the demo starts from example.test signed by BIND alone. */
 export async function freshLab(
   options: {
@@ -128,6 +163,7 @@ export async function freshLab(
     addressPrefix?: string;
     ttl?: number;
     keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
+    providers?: ProviderId[];
   },
   io: CliIo,
   say: Say,
@@ -144,6 +180,7 @@ export async function freshLab(
     ...(options.addressPrefix === undefined ? {} : { addressPrefix: options.addressPrefix }),
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     ...(options.keyLifetimes === undefined ? {} : { keyLifetimes: options.keyLifetimes }),
+    ...(options.providers?.length ? { providers: options.providers } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -155,10 +192,11 @@ export async function freshLab(
 /** 2. One sidecar process per signer, each with only its own server's credentials. */
 export async function startSidecars(
   lab: DemoLab,
+  signers: readonly DemoSignerId[],
   sidecars: RunningSidecar[],
   say: Say,
 ): Promise<void> {
-  for (const id of SIGNERS) {
+  for (const id of signers) {
     const config = sidecarConfigFor(
       lab.status,
       serverOf(lab.status, id),
@@ -186,12 +224,12 @@ export function openWhenRegistered(
   lab: DemoLab,
   sidecars: readonly RunningSidecar[],
 ): Promise<EventLog<ZoneEvent>> {
-  return waitFor('the three sidecars to register', 30_000, async () => {
+  return waitFor(`the ${sidecars.length} sidecars to register`, 30_000, async () => {
     expectAlive(sidecars);
     try {
       const opened = createSqliteEventLog<ZoneEvent>({ path: lab.eventLogPath });
       const state = await readZone(opened, lab.zone);
-      const ready = SIGNERS.every((id) => (state.signers[id]?.keys.length ?? 0) > 0);
+      const ready = sidecars.every(({ id }) => (state.signers[id]?.keys.length ?? 0) > 0);
       return ready ? opened : (await opened.close(), undefined);
     } catch {
       return undefined;
@@ -246,12 +284,16 @@ export function startObservers(
   lab: DemoLab,
   log: EventLog<ZoneEvent>,
   retirement: Retirement,
-  options: { extraObservers?: Observer<ZoneEvent>[]; say: Say },
+  options: {
+    signers: readonly DemoSignerId[];
+    extraObservers?: Observer<ZoneEvent>[];
+    say: Say;
+  },
 ): Promise<DemoObservers> {
   return startDemoObservers({
     status: lab.status,
     zone: lab.zone,
-    signerIds: SIGNERS,
+    signerIds: options.signers,
     eventLogPath: lab.eventLogPath,
     zoneLog: log,
     ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
@@ -347,13 +389,7 @@ export async function checkParent(
     parentServers: [{ address: parent.address, port: parent.port }],
   });
   const delegation = await channel.getDelegation(lab.zone, {});
-  const expectedDs = finalGroup
-    .flatMap((id) =>
-      final.signers[id]!.keys.filter((key) => key.role !== 'ZSK').map((key) =>
-        dsIdentity(computeDs(lab.zone, key.dnskey, 2)),
-      ),
-    )
-    .sort();
+  const expectedDs = expectedDsFor(final, finalGroup).map(dsIdentity).sort();
   const ds = (delegation.ds?.records ?? []).map(dsIdentity).sort();
   const ns = (delegation.ns?.records ?? []).map(canonicalName).sort();
   const expectedNs = finalGroup

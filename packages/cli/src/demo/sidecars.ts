@@ -5,6 +5,59 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabServer, LabStatus } from '@chorus/lab';
 
+type Target = { address: string; port: number };
+
+/** The plugin and its configuration for a lab nameserver the sidecar drives directly. */
+function serverSignerConfig(server: LabServer, target: Target) {
+  const control = server.control;
+  if (control.kind === 'rndc')
+    return {
+      plugin: '@chorus/plugin-bind',
+      config: {
+        id: server.id,
+        server: target,
+        tsigKeyFile: server.tsig.keyFile,
+        rndc: { configFile: control.configFile },
+        keyDirectory: server.keys.path,
+        // named-checkconf reads the dnssec-policy timing from it (key rolls).
+        namedConfigFile: server.configFile,
+      },
+    };
+  if (control.kind === 'powerdns-api')
+    return {
+      plugin: '@chorus/plugin-powerdns',
+      config: {
+        id: server.id,
+        server: target,
+        api: { url: control.url, apiKeyFile: control.apiKeyFile },
+      },
+    };
+  return {
+    plugin: '@chorus/plugin-knot',
+    config: {
+      id: server.id,
+      server: target,
+      tsigKeyFile: server.tsig.keyFile,
+      knotc: { configFile: control.configFile },
+    },
+  };
+}
+
+/** A SaaS provider of the lab: the plugin talks to its API fake, and reads the wire at its server. */
+function providerSignerConfig(status: LabStatus, server: LabServer, target: Target) {
+  const api = status.providers.find((entry) => entry.server === server.id);
+  if (!api) return undefined;
+  return api.provider === 'desec'
+    ? {
+        plugin: '@chorus/plugin-desec',
+        config: { id: server.id, server: target, api: { url: api.url, tokenFile: api.tokenFile } },
+      }
+    : {
+        plugin: '@chorus/plugin-ns1',
+        config: { id: server.id, server: target, api: { url: api.url, apiKeyFile: api.tokenFile } },
+      };
+}
+
 /** The sidecar configuration for one lab signer, as an operator would write it. */
 export function sidecarConfigFor(
   status: LabStatus,
@@ -14,39 +67,7 @@ export function sidecarConfigFor(
 ) {
   const parent = status.servers.find((entry) => entry.id === 'parent')!;
   const target = { address: server.address, port: server.port };
-  const control = server.control;
-  const signer =
-    control.kind === 'rndc'
-      ? {
-          plugin: '@chorus/plugin-bind',
-          config: {
-            id: server.id,
-            server: target,
-            tsigKeyFile: server.tsig.keyFile,
-            rndc: { configFile: control.configFile },
-            keyDirectory: server.keys.path,
-            // named-checkconf reads the dnssec-policy timing from it (key rolls).
-            namedConfigFile: server.configFile,
-          },
-        }
-      : control.kind === 'powerdns-api'
-        ? {
-            plugin: '@chorus/plugin-powerdns',
-            config: {
-              id: server.id,
-              server: target,
-              api: { url: control.url, apiKeyFile: control.apiKeyFile },
-            },
-          }
-        : {
-            plugin: '@chorus/plugin-knot',
-            config: {
-              id: server.id,
-              server: target,
-              tsigKeyFile: server.tsig.keyFile,
-              knotc: { configFile: control.configFile },
-            },
-          };
+  const signer = providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
   return {
     id: server.id,
     eventLog: { kind: 'sqlite', path: eventLogPath },

@@ -16,6 +16,7 @@ import {
   freshLab,
   openWhenRegistered,
   startObservers,
+  SCENARIOS,
   startSidecars,
   startTraffic,
   type Retirement,
@@ -108,11 +109,12 @@ export async function runSoak(options: SoakOptions, io: CliIo): Promise<SoakRepo
   const sidecars: RunningSidecar[] = [];
   let log: EventLog<ZoneEvent> | undefined;
   try {
-    await startSidecars(lab, sidecars, say);
+    const signers = SCENARIOS.migration.signers;
+    await startSidecars(lab, signers, sidecars, say);
     log = await openWhenRegistered(lab, sidecars);
     await defineDemoZone(log, lab, say);
     const retirement: Retirement = {};
-    const observers = await startObservers(lab, log, retirement, { say });
+    const observers = await startObservers(lab, log, retirement, { signers, say });
     const traffic = startTraffic(lab, observers);
     for (const id of ['powerdns', 'knot'] as const) {
       say(`add-signer ${id}`);

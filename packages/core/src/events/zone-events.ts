@@ -115,6 +115,11 @@ export interface ApplyError {
   message: string;
   /** False for faults only the operator can fix (BADSIG, BADKEY, 401/403, a refused configuration). */
   retryable: boolean;
+  /**
+   * ISO 8601: when the server said the next attempt may come (HTTP `Retry-After` on a rate limit
+   * or an exhausted quota). The sidecar does not try again before it.
+   */
+  retryAt?: string;
 }
 
 export interface BlockReason {

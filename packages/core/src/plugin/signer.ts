@@ -28,6 +28,12 @@ export interface SigningKey {
    * from the wire). Absent: not observed, taken as published.
    */
   cdsPublished?: boolean;
+  /**
+   * KSK/CSK: the DS digest types of the server's own CDS for this key, as the key watch saw them
+   * on the wire (deSEC publishes SHA-256 and SHA-384). The group's CDS set mirrors them. Absent:
+   * SHA-256 only.
+   */
+  cdsDigestTypes?: number[];
 }
 
 /**

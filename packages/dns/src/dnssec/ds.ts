@@ -11,7 +11,7 @@ const HASH_BY_DIGEST_TYPE: Readonly<Record<DsDigestType, string>> = {
   [DigestType.SHA384]: 'sha384',
 };
 
-function isSupportedDigestType(value: number): value is DsDigestType {
+export function isSupportedDigestType(value: number): value is DsDigestType {
   return value === DigestType.SHA256 || value === DigestType.SHA384;
 }
 

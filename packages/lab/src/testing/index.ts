@@ -1,5 +1,5 @@
 /** `@chorus/lab/testing`: helpers for tests against the lab and fakes of REST APIs. */
-export { endpoint, labResolver, labServer } from './lab-entries.js';
+export { endpoint, labProvider, labResolver, labServer } from './lab-entries.js';
 export {
   CONFORMANCE_ZONE,
   CRASH_ZONE,

@@ -1,6 +1,14 @@
 /** Look-ups in a lab status, for tests that talk to the lab's servers and resolvers. */
 import type { NameServer } from '@chorus/core';
-import type { LabResolver, LabServer, LabStatus, ResolverId, ServerId } from '../types.js';
+import type {
+  LabProviderApi,
+  LabResolver,
+  LabServer,
+  LabStatus,
+  ProviderId,
+  ResolverId,
+  ServerId,
+} from '../types.js';
 
 /** The server `id` of the lab; throws when the lab has none (e.g. a trap in a lab without traps). */
 export function labServer(lab: LabStatus, id: ServerId): LabServer {
@@ -18,4 +26,11 @@ export function labResolver(lab: LabStatus, id: ResolverId): LabResolver {
 /** The DNS endpoint of a server or resolver, for `query` and `sendUpdate`. */
 export function endpoint(entry: LabServer | LabResolver): NameServer {
   return { address: entry.address, port: entry.port };
+}
+
+/** The provider fake of `provider` (the lab must run with `providers`). */
+export function labProvider(lab: LabStatus, provider: ProviderId): LabProviderApi {
+  const api = lab.providers.find((entry) => entry.provider === provider);
+  if (!api) throw new Error(`the lab runs no ${provider} fake (lab up --providers ${provider})`);
+  return api;
 }

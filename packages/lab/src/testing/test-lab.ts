@@ -59,7 +59,8 @@ async function stopLeftoverLab(pointer: string, log: (line: string) => void): Pr
 }
 
 /**
- * Starts the test lab (traps on, no registry agent: it would act on other tests' CDS/CSYNC) in a
+ * Starts the test lab (traps and the provider fakes on, no registry agent: it would act on other
+ * tests' CDS/CSYNC) in a
  * fresh temporary directory, after stopping one a crashed run left on the same prefix.
  */
 export async function startTestLab(
@@ -78,6 +79,7 @@ export async function startTestLab(
       addressPrefix: prefix,
       zones: options.zones ?? TEST_LAB_ZONES,
       traps: true,
+      providers: ['desec', 'ns1'],
       registryAgent: false,
       onProgress: log,
     });

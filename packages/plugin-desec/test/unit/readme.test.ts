@@ -1,0 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { capabilityTable } from '@chorus/core';
+import { expect, test } from 'vitest';
+import { desecCapabilities } from '../../src/index.js';
+
+test('README capability table matches capabilityTable(desecCapabilities)', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const match = /<!-- capabilities:start -->\n([\s\S]*?)\n<!-- capabilities:end -->/.exec(readme);
+  expect(match, 'README.md has the capabilities markers').not.toBeNull();
+  expect(match![1]!.trim()).toBe(capabilityTable(desecCapabilities));
+});
