@@ -244,7 +244,12 @@ Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
                           only PowerDNS's ZSK roll: the shortest roll scenario),
                           held-ksk-roll (the same with PowerDNS's KSK), or saas (BIND to
-                          deSEC + NS1 through the lab's provider fakes, then deSEC to Knot)
+                          deSEC + NS1 through the lab's provider fakes, then deSEC to Knot),
+                          or saas-join (deSEC joining BIND only: the short SaaS run)
+  --rate-limit P.CLASS=N/DURATION[,…]
+                          tighten the provider fakes' rate limits, as "lab up --rate-limit"
+                          (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,
+                          says so in the progress and in "chorus status", and loses nothing
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
@@ -265,7 +270,8 @@ Options:
 
 Exit status: 0 when the scenario completed with no glitch (no resolver failure, no invariant
 violation, no validation failure) and no disagreement with unbound, and the parent holds exactly
-the final group's DS and NS (migration: PowerDNS and Knot; rollovers: all three); 1 otherwise
+the final group's DS and NS (migration: PowerDNS and Knot; rollovers: all three; saas: NS1
+and Knot); 1 otherwise
 (a negative control exits 1 by design).
 
 Examples:

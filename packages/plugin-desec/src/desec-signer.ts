@@ -16,8 +16,10 @@ import {
 import {
   assertPlanAllowed,
   describeServer,
+  dnskeyIdentity,
   keyTag,
   normalizeName,
+  query,
   readApexFromServer,
   signalOption,
   throwIfAborted,
@@ -32,6 +34,13 @@ import { ownKeysOf } from './keys.js';
 type Refuse = (setting: string, problem: string, fix: string) => SignerConfigurationError;
 
 const DESEC_NAMESERVERS = "deSEC's nameservers (ns1.desec.io, ns2.desec.org)";
+
+/**
+ * How long own keys read from the API stay good while the DNSKEY RRset on the wire is unchanged.
+ * deSEC allows 2,000 requests a day per account: a key watch asking the API every 30 s would
+ * spend 2,880 a day per zone, so it asks the free wire first, and the API only on a change.
+ */
+export const OWN_KEYS_REFRESH_MS = 3_600_000;
 
 /**
  * A deSEC account, driven through the deSEC REST API. Foreign DNSKEY, CDS, CDNSKEY, CSYNC and
@@ -50,6 +59,8 @@ export class DesecSigner implements Signer {
   readonly #logger: Logger;
   /** `minimum_ttl` by zone, from the last domain read (it is read-only, set by deSEC). */
   readonly #minimumTtl = new Map<string, number>();
+  /** Own keys by zone, with the DNSKEY RRset served when they were read and the time. */
+  readonly #ownKeysRead = new Map<string, { served: string; readAt: number; keys: SigningKey[] }>();
 
   constructor(config: ResolvedDesecConfig, dependencies: PluginDependencies) {
     this.id = config.id;
@@ -89,13 +100,43 @@ export class DesecSigner implements Signer {
     this.#logger.debug({ zone: name, ownKeys: ownKeys.map((key) => key.keyTag) }, 'zone checked');
   }
 
-  /** deSEC's own keys: the `keys` entries of the domain with `managed: true`. */
+  /**
+   * deSEC's own keys: the `keys` entries of the domain with `managed: true`. Read from the API
+   * again only when the DNSKEY RRset served on the wire changed, or after an hour (see
+   * OWN_KEYS_REFRESH_MS): the key watch calls this every few seconds.
+   */
   async listOwnKeys(zone: ZoneName, options: CallOptions): Promise<SigningKey[]> {
     const name = normalizeName(zone);
     throwIfAborted(options.signal, `listOwnKeys ${name}`);
+    const served = await this.#servedDnskeys(name, options.signal);
+    const known = this.#ownKeysRead.get(name);
+    if (known && served !== undefined && known.served === served)
+      if (Date.now() - known.readAt < OWN_KEYS_REFRESH_MS) return known.keys;
     const domain = await this.#api.getDomain(name, { signal: options.signal });
     this.#minimumTtl.set(name, domain.minimumTtl);
-    return ownKeysOf(domain);
+    const keys = ownKeysOf(domain);
+    if (served !== undefined) this.#ownKeysRead.set(name, { served, readAt: Date.now(), keys });
+    return keys;
+  }
+
+  /** The DNSKEY RRset served at the configured nameserver, as one string; undefined if unread. */
+  async #servedDnskeys(zone: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    try {
+      const response = await query(this.#config.server, zone, 'DNSKEY', {
+        transport: 'tcp',
+        timeoutMs: this.#config.requestTimeoutMs,
+        ...signalOption(signal),
+      });
+      const dnskeys = response.answers.find((set) => set.type === 'DNSKEY')?.records ?? [];
+      return dnskeys
+        .map((record) => dnskeyIdentity(record as Parameters<typeof dnskeyIdentity>[0]))
+        .sort()
+        .join('\n');
+    } catch (error) {
+      throwIfAborted(signal, `listOwnKeys ${zone}`);
+      this.#logger.debug({ zone, err: error }, 'could not read DNSKEY on the wire; asking the API');
+      return undefined;
+    }
   }
 
   /** Read on the wire from `server` (TCP, RD=0, DO=1). */

@@ -69,6 +69,9 @@ export interface SidecarRuntimeOptions {
   now?: () => Date;
 }
 
+/** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
+const RETRY_AFTER_MARGIN_MS = 250;
+
 const isWrongVersion = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'Chorus_WrongExpectedVersionError';
 
@@ -649,11 +652,10 @@ export class SidecarRuntime {
           { err: error, zone, retryable, failures },
           'step action failed; will try again',
         );
-        const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
         const serverAsked = retryAfterMs(error);
-        // A rate limit or quota: no attempt before the server's time, whatever events come.
-        if (serverAsked !== undefined) await this.pause(Math.max(backoff, serverAsked));
-        else await this.sleep(zone, backoff);
+        // A rate limit or quota: the next attempt at the server's time, whatever events come.
+        if (serverAsked !== undefined) await this.pause(serverAsked + RETRY_AFTER_MARGIN_MS);
+        else await this.sleep(zone, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
       }
     }
   }

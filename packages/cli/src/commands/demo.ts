@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { EventLog, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { stepsFor } from '@chorus/engine';
+import { LabError, parseRateLimits, type ProviderRateLimits } from '@chorus/lab';
 import { writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { readZone } from '../coordination/event-log.js';
@@ -37,6 +38,7 @@ import type { TrafficMonitor } from '../demo/traffic.js';
 
 interface DemoOptions {
   scenario: ScenarioName;
+  rateLimits?: ProviderRateLimits;
   directory?: string;
   addressPrefix?: string;
   ttl?: number;
@@ -99,6 +101,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ttl: { type: 'string' },
     scenario: { type: 'string' },
     'unsafe-skip-wait': { type: 'string', multiple: true },
+    'rate-limit': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -113,8 +116,21 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
     ...(values.ttl === undefined ? {} : { ttl: parseTtl(values.ttl) }),
     skips: parseSkips(values['unsafe-skip-wait'] ?? []),
+    ...(values['rate-limit'] === undefined
+      ? {}
+      : { rateLimits: parseDemoRateLimits(values['rate-limit']) }),
     json: values.json === true,
   };
+}
+
+/** `--rate-limit`: the lab's form (`desec.write=1/8s`); a malformed value is a usage error. */
+function parseDemoRateLimits(text: string): ProviderRateLimits {
+  try {
+    return parseRateLimits(text);
+  } catch (error) {
+    if (LabError.isInstance(error)) throw new UsageError(`--rate-limit: ${error.message}`, 'demo');
+    throw error;
+  }
 }
 
 function warnUnsafe(skips: Record<ProcessKind, string[]>, say: Say): void {

@@ -1,5 +1,6 @@
 /** Events, processes and zones in words, for people. */
 import type {
+  ApplyError,
   KeyChange,
   PostconditionSpec,
   ZoneEvent,
@@ -9,6 +10,14 @@ import type {
 import type { ProcessState, SignerFailure, ZoneState } from '@chorus/engine';
 
 const clock = (iso: string) => iso.slice(11, 19);
+
+/** What the signer does after a failed apply: retry, wait for the provider's time, or stop. */
+function retryNote(error: ApplyError): string {
+  if (!error.retryable) return '; not retryable, the process needs the operator';
+  return error.retryAt
+    ? `; rate limit or quota: next attempt at ${clock(error.retryAt)}, nothing is lost`
+    : '; retrying';
+}
 
 /** `step 2 sync-dnskeys`: the 1-based number, and the name when the state or catalogue knows it. */
 function stepLabel(state: ZoneState | undefined, processId: string, index: number): string {
@@ -51,7 +60,7 @@ const DESCRIBERS: Describers = {
     `  ${stepLabel(state, event.data.processId, event.data.stepIndex)} started${signersOf(event.data.desired)} [${event.source.kind}:${event.source.id}]`,
   'signer-reconciled': ({ data }) => `    ${data.signerId} applied ${data.applied} change(s)`,
   'signer-apply-failed': ({ data }) =>
-    `    ${data.signerId} FAILED to apply (attempt ${data.attempt}): [${data.error.name}] ${data.error.message}${data.error.retryable ? '; retrying' : '; not retryable, the process needs the operator'}`,
+    `    ${data.signerId} FAILED to apply (attempt ${data.attempt}): [${data.error.name}] ${data.error.message}${retryNote(data.error)}`,
   'postcondition-met': ({ data }) =>
     `    post-condition seen on the wire${Object.keys(data.ttls).length > 0 ? ` (TTLs ${JSON.stringify(data.ttls)})` : ''}`,
   'wait-scheduled': ({ data }) => `    waiting until ${clock(data.notBefore)}: ${data.formula}`,

@@ -17,6 +17,7 @@ import {
   LabError,
   type LabStatus,
   type ProviderId,
+  type ProviderRateLimits,
 } from '@chorus/lab';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import { readZone } from '../coordination/event-log.js';
@@ -61,7 +62,7 @@ const LAB_SIGNERS = ['bind', 'powerdns', 'knot'] as const;
  * (held), then ZSK rolls at BIND (begun by BIND itself, followed) and Knot together. `held-roll`: BIND and PowerDNS, then
  * PowerDNS's ZSK roll; `held-ksk-roll`: the same with its KSK (the negative controls' short runs).
  * `saas`: BIND to deSEC + NS1 (the lab's provider fakes, each in front of a real PowerDNS), then
- * from deSEC to Knot.
+ * from deSEC to Knot; `saas-join`: only deSEC joining BIND (the short run for controls and quotas).
  */
 export const SCENARIOS = {
   migration: {
@@ -102,6 +103,11 @@ export const SCENARIOS = {
       { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
     ],
     finalGroup: ['bind', 'powerdns'],
+  },
+  'saas-join': {
+    signers: ['bind', 'desec'],
+    steps: [{ kind: 'add-signer', signerId: 'desec' }],
+    finalGroup: ['bind', 'desec'],
   },
   saas: {
     signers: ['bind', 'desec', 'ns1', 'knot'],
@@ -164,6 +170,7 @@ export async function freshLab(
     ttl?: number;
     keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
     providers?: ProviderId[];
+    rateLimits?: ProviderRateLimits;
   },
   io: CliIo,
   say: Say,
@@ -181,6 +188,7 @@ export async function freshLab(
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     ...(options.keyLifetimes === undefined ? {} : { keyLifetimes: options.keyLifetimes }),
     ...(options.providers?.length ? { providers: options.providers } : {}),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -370,6 +378,8 @@ export async function runScenario(
 }
 
 export interface ParentCheck {
+  /** The group the parent should delegate to at the end. */
+  finalGroup: string[];
   ds: string[];
   ns: string[];
   dsAsExpected: boolean;
@@ -397,6 +407,7 @@ export async function checkParent(
     .sort();
   const dsAsExpected = JSON.stringify(ds) === JSON.stringify(expectedDs);
   return {
+    finalGroup: [...finalGroup],
     ds,
     ns,
     dsAsExpected,

@@ -96,7 +96,7 @@ export function printDemoSummary(
   printObservers(out, outcome.observed);
   const { parent } = outcome;
   out(
-    `  parent DS: ${parent.ds.length} record(s) ${parent.dsAsExpected ? '= the KSKs of PowerDNS and Knot' : '≠ expected!'}`,
+    `  parent DS: ${parent.ds.length} record(s) ${parent.dsAsExpected ? `= the CDS of the KSKs of ${parent.finalGroup.join(' and ')}` : '≠ expected!'}`,
   );
   out(`  parent NS: ${parent.ns.join(' ')}`);
   out(`\nTimeline report: ${outcome.reportHtml}`);

@@ -495,6 +495,23 @@ describe('checkZone', () => {
     ]);
   });
 
+  test('listOwnKeys asks the API again only when the DNSKEY RRset on the wire changes', async () => {
+    const api = await start();
+    const content: ApexContent = { zone: ZONE, dnskeys: [api.csk] };
+    nameserver = await startFakeNameserver(content);
+    const desec = signer(api.url, tokenFile, nameserver.server);
+    const first = await desec.listOwnKeys(ZONE, {});
+    expect(await desec.listOwnKeys(ZONE, {})).toEqual(first);
+    expect(api.requests).toHaveLength(1);
+    // A foreign key appears on the wire: the own keys are read again.
+    content.dnskeys = [api.csk, zskA!.dnskey];
+    await desec.listOwnKeys(ZONE, {});
+    expect(api.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `GET /api/v1/domains/${DOMAIN}/`,
+      `GET /api/v1/domains/${DOMAIN}/`,
+    ]);
+  });
+
   test('readApex reads the configured nameserver on the wire', async () => {
     const api = await start();
     const server = await serving({ dnskeys: [api.csk] });
