@@ -112,10 +112,19 @@ export class DesecSigner implements Signer {
     const known = this.#ownKeysRead.get(name);
     if (known && served !== undefined && known.served === served)
       if (Date.now() - known.readAt < OWN_KEYS_REFRESH_MS) return known.keys;
-    const domain = await this.#api.getDomain(name, { signal: options.signal });
-    this.#minimumTtl.set(name, domain.minimumTtl);
+    return this.#readOwnKeys(name, options.signal, served);
+  }
+
+  /** Own keys from the API's domain object, remembered with the DNSKEY RRset served then. */
+  async #readOwnKeys(
+    zone: string,
+    signal: AbortSignal | undefined,
+    served: string | undefined,
+  ): Promise<SigningKey[]> {
+    const domain = await this.#api.getDomain(zone, { signal });
+    this.#minimumTtl.set(zone, domain.minimumTtl);
     const keys = ownKeysOf(domain);
-    if (served !== undefined) this.#ownKeysRead.set(name, { served, readAt: Date.now(), keys });
+    if (served !== undefined) this.#ownKeysRead.set(zone, { served, readAt: Date.now(), keys });
     return keys;
   }
 
@@ -197,7 +206,8 @@ export class DesecSigner implements Signer {
     refuse: Refuse,
   ): Promise<SigningKey[]> {
     try {
-      return await this.listOwnKeys(zone, signalOption(signal));
+      // Straight from the API: checkZone proves the token works, so no cached keys here.
+      return await this.#readOwnKeys(zone, signal, await this.#servedDnskeys(zone, signal));
     } catch (error) {
       if (ApiCallError.isInstance(error) && error.statusCode === 404)
         throw refuse(

@@ -161,7 +161,7 @@ describe('deSEC plugin on the lab fake, under faults', () => {
   });
 
   test.each(['expired', 'revoked'] as const)(
-    'an %s token: checkZone and applyChanges reject, not retryable, naming the token file',
+    'token state %s: checkZone and applyChanges reject, not retryable, naming the token file',
     async (state) => {
       const token = (await readFile(api.tokenFile, 'utf8')).trim();
       const { plan } = await foreignKeyPlan();
@@ -169,9 +169,7 @@ describe('deSEC plugin on the lab fake, under faults', () => {
       const from = (await fake.requests()).length;
       await fake.setToken(state);
       try {
-        expectTokenRefused(await rejectionOf(signer().checkZone(zone, {})), api.tokenFile, [
-          token,
-        ]);
+        expectTokenRefused(await rejectionOf(signer().checkZone(zone, {})), api.tokenFile, [token]);
         expectTokenRefused(await rejectionOf(signer().applyChanges(plan, {})), api.tokenFile, [
           token,
         ]);
@@ -292,10 +290,7 @@ describe('deSEC plugin on the lab fake, under faults', () => {
       dropFields: ['keys'],
     });
     const from = (await fake.requests()).length;
-    for (const call of [
-      () => signer().listOwnKeys(zone, {}),
-      () => signer().checkZone(zone, {}),
-    ]) {
+    for (const call of [() => signer().listOwnKeys(zone, {}), () => signer().checkZone(zone, {})]) {
       const error = await rejectionOf(call());
       expect(ApiCallError.isInstance(error)).toBe(true);
       expect((error as ApiCallError).isRetryable).toBe(false);

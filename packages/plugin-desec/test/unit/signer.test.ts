@@ -510,6 +510,9 @@ describe('checkZone', () => {
       `GET /api/v1/domains/${DOMAIN}/`,
       `GET /api/v1/domains/${DOMAIN}/`,
     ]);
+    // checkZone proves the token works: it never answers from what was read before.
+    await desec.checkZone(ZONE, {});
+    expect(api.requests).toHaveLength(3);
   });
 
   test('readApex reads the configured nameserver on the wire', async () => {
