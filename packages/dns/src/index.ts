@@ -11,6 +11,7 @@ export type { BoundedSignal } from './kit/abort.js';
 export { runCommand } from './kit/command.js';
 export type { CommandLogger, CommandOptions, CommandResult } from './kit/command.js';
 export {
+  apiUrl,
   configParser,
   describeValue,
   dnsName,
@@ -27,10 +28,13 @@ export {
   port,
   signerId,
   text,
+  timeoutMs,
   validateConfig,
   withDefault,
+  withNameServers,
 } from './kit/config.js';
 export type {
+  ApiUrlOptions,
   ConfigOf,
   ConfigParser,
   ConfigScope,
@@ -48,10 +52,11 @@ export {
   describeChange,
   dnskeyIdentity,
   dsIdentity,
+  managedRecordIdentity,
   planSignerChanges,
   reconcileSigner,
 } from './kit/plan.js';
-export type { ReconcileResult } from './kit/plan.js';
+export type { ManagedRecord, ReconcileResult } from './kit/plan.js';
 export {
   canonicalName,
   isSubdomain,

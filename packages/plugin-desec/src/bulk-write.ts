@@ -7,15 +7,9 @@
  * replacing a user RRset can never remove them.
  */
 import { UnsafePlanError, type SignerChange } from '@chorus/core';
-import { normalizeName } from '@chorus/dns';
+import { managedRecordIdentity, normalizeName } from '@chorus/dns';
 import type { RrsetWrite, UserApex } from './api.js';
-import {
-  MANAGED_TYPES,
-  changeRecord,
-  formatRecord,
-  recordIdentity,
-  type ManagedRecord,
-} from './records.js';
+import { MANAGED_TYPES, changeRecord, formatRecord, type ManagedRecord } from './records.js';
 
 /** deSEC's largest TTL (`MAXIMUM_TTL`). */
 export const MAXIMUM_TTL = 86_400;
@@ -38,12 +32,12 @@ function applyToType(
   existing: readonly ManagedRecord[],
   changes: readonly SignerChange[],
 ): { records: ManagedRecord[]; changed: boolean; alreadyApplied: number } {
-  const records = new Map(existing.map((record) => [recordIdentity(record), record]));
+  const records = new Map(existing.map((record) => [managedRecordIdentity(record), record]));
   let changed = false;
   let alreadyApplied = 0;
   for (const change of changes) {
     const record = changeRecord(change);
-    const identity = recordIdentity(record);
+    const identity = managedRecordIdentity(record);
     const present = records.has(identity);
     if (change.action === 'add' ? present : !present) {
       alreadyApplied += 1;

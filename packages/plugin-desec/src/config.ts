@@ -1,18 +1,17 @@
 import type { NameServer } from '@chorus/core';
 import {
+  apiUrl,
   configParser,
   endpoint,
-  failConfig,
   filePath,
-  integer,
   list,
   object,
   optional,
   signerId,
-  text,
+  timeoutMs,
   withDefault,
+  withNameServers,
   type ConfigParser,
-  type Field,
 } from '@chorus/dns';
 
 /**
@@ -59,53 +58,28 @@ export const CONFIG_SOURCE = 'desec plugin configuration';
 const SECRET_HINT = 'secrets are never inline: put the API token in a file and set api.tokenFile';
 
 /** Hosts where plain http is acceptable: the token never leaves the machine. */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 /** The API base URL: https (http on loopback only), no credentials, ending in /api/v1 or /api/v2. */
-const apiUrl: Field<string> = (value, scope) => {
-  const raw = text()(value, scope);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    failConfig(scope, `is not a URL: ${JSON.stringify(raw)}`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
-    failConfig(
-      scope,
-      `must use https (http only on a loopback address): the token would travel in clear, got ${url.protocol}//${url.host}`,
-    );
-  if (url.username !== '' || url.password !== '')
-    failConfig(scope, `must not contain credentials; ${SECRET_HINT}`);
-  if (url.search !== '' || url.hash !== '')
-    failConfig(scope, 'must not have a query string or a fragment');
-  const path = url.pathname.replace(/\/+$/, '');
-  if (!/\/api\/v[12]$/.test(path))
-    failConfig(
-      scope,
-      `must end with /api/v1/ (e.g. ${DEFAULT_API_URL}), got path ${JSON.stringify(url.pathname)}`,
-    );
-  return `${url.origin}${path}`;
-};
+const baseUrl = apiUrl({
+  path: /\/api\/v[12]$/,
+  pathHint: `/api/v1/ (e.g. ${DEFAULT_API_URL})`,
+  secretHint: SECRET_HINT,
+  httpsUnlessLoopback: true,
+});
 
 const schema = object(
   {
     id: signerId({ lowerCaseOnly: true }),
     api: object(
       {
-        url: withDefault(apiUrl, DEFAULT_API_URL.replace(/\/$/, '')),
+        url: withDefault(baseUrl, DEFAULT_API_URL.replace(/\/$/, '')),
         tokenFile: filePath({ mustExist: true }),
       },
       { secretHint: SECRET_HINT },
     ),
     server: endpoint(),
     nameServers: optional(list(endpoint(), { hint: '{ address, port? }' })),
-    requestTimeoutMs: withDefault(
-      integer({ min: 100, max: 600_000, unit: 'milliseconds' }),
-      DEFAULT_REQUEST_TIMEOUT_MS,
-    ),
+    requestTimeoutMs: timeoutMs(DEFAULT_REQUEST_TIMEOUT_MS),
   },
   { secretHint: SECRET_HINT },
 );
@@ -118,5 +92,5 @@ const schema = object(
 export const parseConfig: ConfigParser<ResolvedDesecConfig> = configParser(
   schema,
   CONFIG_SOURCE,
-  (parsed) => ({ ...parsed, nameServers: parsed.nameServers ?? [parsed.server] }),
+  withNameServers,
 );

@@ -4,15 +4,7 @@
  * deSEC returns records canonicalised (lower-case hex, un-chunked base64, normalised integers,
  * sorted CSYNC bitmaps); comparisons go through identities, so any equivalent spelling matches.
  */
-import {
-  canonicalName,
-  csyncIdentity,
-  dnskeyIdentity,
-  dsIdentity,
-  formatRdata,
-  normalizeName,
-  parseRdata,
-} from '@chorus/dns';
+import { canonicalName, formatRdata, normalizeName, parseRdata } from '@chorus/dns';
 import type { ChangeRecordType, CsyncData, DnskeyData, DsData, SignerChange } from '@chorus/core';
 
 export const MANAGED_TYPES: readonly ChangeRecordType[] = [
@@ -32,21 +24,6 @@ export type ManagedRecord =
 
 export function isManagedType(type: string): type is ChangeRecordType {
   return (MANAGED_TYPES as readonly string[]).includes(type);
-}
-
-/** Identity of a record's data: equal identities are the same RR on the wire. */
-export function recordIdentity(record: ManagedRecord): string {
-  switch (record.type) {
-    case 'DNSKEY':
-    case 'CDNSKEY':
-      return dnskeyIdentity(record.data);
-    case 'CDS':
-      return dsIdentity(record.data);
-    case 'CSYNC':
-      return csyncIdentity(record.data);
-    case 'NS':
-      return canonicalName(normalizeName(record.data));
-  }
 }
 
 /**

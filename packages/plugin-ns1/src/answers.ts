@@ -4,14 +4,7 @@
  * `[serial, flags, "A NS AAAA"]`). Pure: the unit tests run it on recorded answers.
  */
 import type { CsyncData, DnskeyData, DsData } from '@chorus/core';
-import {
-  canonicalName,
-  csyncIdentity,
-  dnskeyIdentity,
-  dsIdentity,
-  normalizeName,
-  parseRdata,
-} from '@chorus/dns';
+import { normalizeName, parseRdata } from '@chorus/dns';
 
 /** The record types the plugin writes as ordinary NS1 records. */
 export const RECORD_TYPES = ['CDS', 'CDNSKEY', 'NS', 'CSYNC'] as const;
@@ -23,20 +16,6 @@ export type ApexRecord =
   | { type: 'CDNSKEY'; data: DnskeyData }
   | { type: 'CSYNC'; data: CsyncData }
   | { type: 'NS'; data: string };
-
-/** Equal identities are the same RR on the wire (case of hex and names, base64 form ignored). */
-export function recordIdentity(record: ApexRecord): string {
-  switch (record.type) {
-    case 'CDNSKEY':
-      return dnskeyIdentity(record.data);
-    case 'CDS':
-      return dsIdentity(record.data);
-    case 'CSYNC':
-      return csyncIdentity(record.data);
-    case 'NS':
-      return canonicalName(normalizeName(record.data));
-  }
-}
 
 /** The answer fields to send. Names go without their trailing dot, as NS1 shows them. */
 export function answerFields(record: ApexRecord): string[] {

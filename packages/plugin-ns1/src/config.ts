@@ -1,18 +1,18 @@
 import type { NameServer } from '@chorus/core';
 import {
+  apiUrl,
   configParser,
   endpoint,
-  failConfig,
   filePath,
-  integer,
   list,
   object,
   optional,
   signerId,
   text,
+  timeoutMs,
   withDefault,
+  withNameServers,
   type ConfigParser,
-  type Field,
 } from '@chorus/dns';
 
 /**
@@ -62,28 +62,12 @@ export const CONFIG_SOURCE = 'ns1 plugin configuration';
 const SECRET_HINT = 'secrets are never inline: put the API key in a file and set api.apiKeyFile';
 
 /** The API's base URL: http(s), no credentials, path ending in /v1; normalised to end in `/v1/`. */
-const apiUrl: Field<string> = (value, scope) => {
-  const raw = text()(value, scope);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    failConfig(scope, `is not a URL: ${JSON.stringify(raw)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    failConfig(scope, `must use http or https, got ${url.protocol}`);
-  if (url.username !== '' || url.password !== '')
-    failConfig(scope, `must not contain credentials; ${SECRET_HINT}`);
-  if (url.search !== '' || url.hash !== '')
-    failConfig(scope, 'must not have a query string or a fragment');
-  const path = url.pathname.replace(/\/+$/, '');
-  if (!path.endsWith('/v1'))
-    failConfig(
-      scope,
-      `must end with /v1/ (e.g. ${DEFAULT_API_URL}), got path ${JSON.stringify(url.pathname)}`,
-    );
-  return `${url.origin}${path}/`;
-};
+const baseUrl = apiUrl({
+  path: /\/v1$/,
+  pathHint: `/v1/ (e.g. ${DEFAULT_API_URL})`,
+  secretHint: SECRET_HINT,
+  trailingSlash: true,
+});
 
 const keySetName = text({
   pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
@@ -97,16 +81,13 @@ const schema = object(
     nameServers: optional(list(endpoint(), { hint: '{ address, port? }' })),
     api: object(
       {
-        url: withDefault(apiUrl, DEFAULT_API_URL),
+        url: withDefault(baseUrl, DEFAULT_API_URL),
         apiKeyFile: filePath({ mustExist: true }),
         externalKeySet: withDefault(keySetName, DEFAULT_EXTERNAL_KEY_SET),
       },
       { secretHint: SECRET_HINT },
     ),
-    requestTimeoutMs: withDefault(
-      integer({ min: 100, max: 600_000, unit: 'milliseconds' }),
-      DEFAULT_REQUEST_TIMEOUT_MS,
-    ),
+    requestTimeoutMs: timeoutMs(DEFAULT_REQUEST_TIMEOUT_MS),
   },
   { secretHint: SECRET_HINT },
 );
@@ -119,5 +100,5 @@ const schema = object(
 export const parseConfig: ConfigParser<ResolvedNs1Config> = configParser(
   schema,
   CONFIG_SOURCE,
-  (parsed) => ({ ...parsed, nameServers: parsed.nameServers ?? [parsed.server] }),
+  withNameServers,
 );

@@ -14,8 +14,8 @@ import {
   type SignerPlan,
   type Warning,
 } from '@chorus/core';
-import { dnskeyIdentity, keyTag } from '@chorus/dns';
-import { recordIdentity, type ApexRecord, type RecordType } from './answers.js';
+import { dnskeyIdentity, keyTag, managedRecordIdentity } from '@chorus/dns';
+import type { ApexRecord, RecordType } from './answers.js';
 import type { ExternalKeySet, Ns1Record } from './responses.js';
 
 /** The only DNSSEC algorithm NS1 signs with and accepts in external key sets. */
@@ -134,13 +134,13 @@ export function planRecord(
 ): Planned<RecordWrite> {
   const forType = changes.filter((change) => change.type === type);
   const records = new Map(
-    (current?.records ?? []).map((record) => [recordIdentity(record), record]),
+    (current?.records ?? []).map((record) => [managedRecordIdentity(record), record]),
   );
   const before = sameSet([...records.keys()]);
   let alreadyApplied = 0;
   for (const change of forType) {
     const record = { type: change.type, data: change.data } as ApexRecord;
-    const identity = recordIdentity(record);
+    const identity = managedRecordIdentity(record);
     if (change.action === 'add' ? records.has(identity) : !records.has(identity)) {
       alreadyApplied += 1;
       continue;
@@ -148,7 +148,7 @@ export function planRecord(
     if (change.action === 'add') records.set(identity, record);
     else records.delete(identity);
   }
-  for (const record of required) records.set(recordIdentity(record), record);
+  for (const record of required) records.set(managedRecordIdentity(record), record);
   const none = { write: undefined, alreadyApplied, warnings: [] };
   if (before(records.keys())) return none;
   if (records.size === 0) {

@@ -1,18 +1,16 @@
 import type { NameServer } from '@chorus/core';
 import {
+  apiUrl,
   configParser,
   endpoint,
-  failConfig,
   filePath,
-  integer,
   list,
   object,
   optional,
   signerId,
-  text,
-  withDefault,
+  timeoutMs,
+  withNameServers,
   type ConfigParser,
-  type Field,
 } from '@chorus/dns';
 
 /**
@@ -60,29 +58,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const SOURCE = 'powerdns plugin configuration';
 const SECRET_HINT = 'secrets are never inline: put the API key in a file and set api.apiKeyFile';
 
-/** The server's base URL in the API: http(s), no credentials, ending in /api/v1/servers/<id>. */
-const apiUrl: Field<string> = (value, scope) => {
-  const raw = text()(value, scope);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    failConfig(scope, `is not a URL: ${JSON.stringify(raw)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    failConfig(scope, `must use http or https, got ${url.protocol}`);
-  if (url.username !== '' || url.password !== '')
-    failConfig(scope, `must not contain credentials; ${SECRET_HINT}`);
-  if (url.search !== '' || url.hash !== '')
-    failConfig(scope, 'must not have a query string or a fragment');
-  const path = url.pathname.replace(/\/+$/, '');
-  if (!/\/api\/v1\/servers\/[^/]+$/.test(path))
-    failConfig(
-      scope,
-      `must end with /api/v1/servers/<server id> (usually /api/v1/servers/localhost), got path ${JSON.stringify(url.pathname)}`,
-    );
-  return `${url.origin}${path}`;
-};
+/** The API base URL: http(s), no credentials, ending in /api/v1/servers/<server id>. */
+const baseUrl = apiUrl({
+  path: /\/api\/v1\/servers\/[^/]+$/,
+  pathHint: '/api/v1/servers/<server id> (usually /api/v1/servers/localhost)',
+  secretHint: SECRET_HINT,
+});
 
 const schema = object(
   {
@@ -90,13 +71,10 @@ const schema = object(
     server: endpoint(),
     nameServers: optional(list(endpoint(), { hint: '{ address, port? }' })),
     api: object(
-      { url: apiUrl, apiKeyFile: filePath({ mustExist: true }) },
+      { url: baseUrl, apiKeyFile: filePath({ mustExist: true }) },
       { secretHint: SECRET_HINT },
     ),
-    requestTimeoutMs: withDefault(
-      integer({ min: 100, max: 600_000, unit: 'milliseconds' }),
-      DEFAULT_REQUEST_TIMEOUT_MS,
-    ),
+    requestTimeoutMs: timeoutMs(DEFAULT_REQUEST_TIMEOUT_MS),
   },
   { secretHint: SECRET_HINT },
 );
@@ -109,5 +87,5 @@ const schema = object(
 export const parseConfig: ConfigParser<ResolvedPowerDnsConfig> = configParser(
   schema,
   SOURCE,
-  (parsed) => ({ ...parsed, nameServers: parsed.nameServers ?? [parsed.server] }),
+  withNameServers,
 );

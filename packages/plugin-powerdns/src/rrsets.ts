@@ -8,10 +8,8 @@
  */
 import {
   canonicalName,
-  csyncIdentity,
-  dnskeyIdentity,
-  dsIdentity,
   formatRdata,
+  managedRecordIdentity,
   normalizeName,
   parseRdata,
 } from '@chorus/dns';
@@ -54,21 +52,6 @@ export type BackendApex = Partial<Record<ChangeRecordType, BackendRrset>>;
 
 function isManaged(type: string): type is ChangeRecordType {
   return (MANAGED_TYPES as readonly string[]).includes(type);
-}
-
-/** Identity of a record's data: equal identities are the same RR on the wire. */
-export function recordIdentity(record: ManagedRecord): string {
-  switch (record.type) {
-    case 'DNSKEY':
-    case 'CDNSKEY':
-      return dnskeyIdentity(record.data);
-    case 'CDS':
-      return dsIdentity(record.data);
-    case 'CSYNC':
-      return csyncIdentity(record.data);
-    case 'NS':
-      return canonicalName(normalizeName(record.data));
-  }
 }
 
 /** Parses one `content` string as PowerDNS shows it (CDS hex lower-case, names as stored). */
@@ -144,13 +127,13 @@ export function buildPatch(
     if (forType.length === 0) continue;
     const existing = current[type];
     const records = new Map<string, BackendRecord>(
-      (existing?.records ?? []).map((record) => [recordIdentity(record), record]),
+      (existing?.records ?? []).map((record) => [managedRecordIdentity(record), record]),
     );
     let changed = false;
     let ttl: number | undefined;
     for (const change of forType) {
       const record = changeRecord(change);
-      const identity = recordIdentity(record);
+      const identity = managedRecordIdentity(record);
       const present = records.get(identity);
       if (change.action === 'add') {
         ttl ??= change.ttl;

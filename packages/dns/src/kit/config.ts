@@ -215,6 +215,75 @@ export function ipAddress(): Field<string> {
   };
 }
 
+export interface ApiUrlOptions {
+  /** The path, trailing slashes removed, must match this, e.g. `/\/api\/v1$/`. */
+  path: RegExp;
+  /** What the path should look like, for the error, e.g. `/api/v1/ (e.g. https://desec.io/api/v1/)`. */
+  pathHint: string;
+  /** Where the secret goes instead of the URL, for the error. */
+  secretHint: string;
+  /** Plain http only on a loopback address: a token sent to a SaaS must not travel in clear. */
+  httpsUnlessLoopback?: boolean;
+  /** Normalise to a trailing slash (`…/v1/`) instead of none. */
+  trailingSlash?: boolean;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * An HTTP API's base URL: http or https (`httpsUnlessLoopback`: https, or http on loopback), no
+ * credentials, no query or fragment, a path that matches `path`. Returned normalised.
+ */
+export function apiUrl(options: ApiUrlOptions): Field<string> {
+  return (value, scope) => {
+    const raw = text()(value, scope);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      failConfig(scope, `is not a URL: ${JSON.stringify(raw)}`);
+    }
+    const plainAllowed = !options.httpsUnlessLoopback || isLoopbackHost(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainAllowed))
+      failConfig(
+        scope,
+        options.httpsUnlessLoopback
+          ? `must use https (http only on a loopback address): the secret would travel in clear, got ${url.protocol}//${url.host}`
+          : `must use http or https, got ${url.protocol}`,
+      );
+    if (url.username !== '' || url.password !== '')
+      failConfig(scope, `must not contain credentials; ${options.secretHint}`);
+    if (url.search !== '' || url.hash !== '')
+      failConfig(scope, 'must not have a query string or a fragment');
+    const path = url.pathname.replace(/\/+$/, '');
+    if (!options.path.test(path))
+      failConfig(
+        scope,
+        `must end with ${options.pathHint}, got path ${JSON.stringify(url.pathname)}`,
+      );
+    return `${url.origin}${path}${options.trailingSlash ? '/' : ''}`;
+  };
+}
+
+/** A request time limit in milliseconds, from 100 ms to 10 minutes, with the plugin's default. */
+export function timeoutMs(defaultMs: number): Field<number> {
+  return withDefault(integer({ min: 100, max: 600_000, unit: 'milliseconds' }), defaultMs);
+}
+
+/**
+ * The finishing step of a plugin whose config has `server` and optional `nameServers`: the
+ * servers the post-conditions ask are `nameServers`, or the one `server`.
+ */
+export function withNameServers<
+  T extends { server: { address: string; port?: number }; nameServers?: unknown[] | undefined },
+>(
+  parsed: T,
+): Omit<T, 'nameServers'> & { nameServers: NonNullable<T['nameServers']> | T['server'][] } {
+  return { ...parsed, nameServers: parsed.nameServers ?? [parsed.server] };
+}
+
 /** `{ address, port? }`; with `defaultPort` the port is filled in. */
 export function endpoint(options: {
   defaultPort: number;

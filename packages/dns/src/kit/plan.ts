@@ -1,5 +1,5 @@
 import { computeDs } from '../dnssec/ds.js';
-import { canonicalName } from '../names.js';
+import { canonicalName, normalizeName } from '../names.js';
 import {
   capabilityStatus,
   ConvergenceError,
@@ -46,19 +46,32 @@ export const CAPABILITY_FOR_TYPE: Readonly<Record<ChangeRecordType, SignerCapabi
   NS: 'apex-ns-manage',
 };
 
-function identityOf(change: SignerChange): string {
-  switch (change.type) {
+/** A record of a type Chorus manages (DNSKEY, CDS, CDNSKEY, CSYNC, NS), as plain data. */
+export type ManagedRecord = SignerChange extends infer Change
+  ? Change extends SignerChange
+    ? { type: Change['type']; data: Change['data'] }
+    : never
+  : never;
+
+/**
+ * Identity of a managed record's data: equal identities are the same RR on the wire (hex and
+ * name case, base64 chunking and CSYNC type order do not matter).
+ */
+export function managedRecordIdentity(record: ManagedRecord): string {
+  switch (record.type) {
     case 'DNSKEY':
     case 'CDNSKEY':
-      return dnskeyIdentity(change.data);
+      return dnskeyIdentity(record.data);
     case 'CDS':
-      return dsIdentity(change.data);
+      return dsIdentity(record.data);
     case 'CSYNC':
-      return csyncIdentity(change.data);
+      return csyncIdentity(record.data);
     case 'NS':
-      return canonicalName(change.data);
+      return canonicalName(normalizeName(record.data));
   }
 }
+
+const identityOf = (change: SignerChange): string => managedRecordIdentity(change);
 
 function diff<T>(
   type: ChangeRecordType,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@chorus/core';
 import {
+  apiUrl,
   configParser,
   dnsName,
   endpoint,
@@ -98,5 +99,47 @@ describe('config schema', () => {
 
   it('validateConfig runs any field on its own', () => {
     expect(validateConfig(list(dnsName()), ['a.test'], { source: 's' })).toEqual(['a.test.']);
+  });
+});
+
+describe('apiUrl', () => {
+  const parseUrl = configParser(
+    object(
+      {
+        url: apiUrl({
+          path: /\/api\/v1$/,
+          pathHint: '/api/v1/',
+          secretHint: 'put the token in a file',
+          httpsUnlessLoopback: true,
+          trailingSlash: true,
+        }),
+      },
+      {},
+    ),
+    'test plugin',
+  );
+  const refusal = (url: string) => {
+    try {
+      parseUrl({ url });
+    } catch (error) {
+      if (ConfigError.isInstance(error)) return error.message;
+      throw error;
+    }
+    throw new Error(`accepted ${url}`);
+  };
+
+  it('normalises an https URL, and plain http on loopback only', () => {
+    expect(parseUrl({ url: 'https://desec.io/api/v1' }).url).toBe('https://desec.io/api/v1/');
+    expect(parseUrl({ url: 'http://127.53.0.5:8000/api/v1/' }).url).toBe(
+      'http://127.53.0.5:8000/api/v1/',
+    );
+  });
+
+  it('refuses clear text off loopback, credentials, queries and a wrong path, naming why', () => {
+    expect(refusal('http://desec.io/api/v1/')).toMatch(/must use https.*in clear/);
+    expect(refusal('https://user:pw@desec.io/api/v1/')).toMatch(/credentials; put the token/);
+    expect(refusal('https://desec.io/api/v1/?token=x')).toMatch(/query string/);
+    expect(refusal('https://desec.io/v1/')).toMatch(/must end with \/api\/v1\//);
+    expect(refusal('not a url')).toMatch(/is not a URL/);
   });
 });
