@@ -14,6 +14,8 @@ export {
 export type { TestLab } from './test-lab.js';
 export { startFakeHttpServer } from './fake-http-server.js';
 export { waitUntil } from './wait-until.js';
+export { fakeAdmin, rejectionOf, servedRecords } from './provider-fake-admin.js';
+export type { FakeAdmin, FakeFault } from './provider-fake-admin.js';
 export type {
   FakeAuth,
   FakeHandler,

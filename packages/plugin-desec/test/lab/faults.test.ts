@@ -19,11 +19,18 @@ import {
   type SignerPlan,
 } from '@chorus/core';
 import { dnskeyIdentity } from '@chorus/dns';
-import { CONFORMANCE_ZONE, labProvider, waitUntil } from '@chorus/lab/testing';
+import {
+  CONFORMANCE_ZONE,
+  fakeAdmin,
+  labProvider,
+  rejectionOf,
+  servedRecords,
+  waitUntil,
+} from '@chorus/lab/testing';
 import type { RequestRecord } from '@chorus/provider-fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createDesecSigner } from '../../src/index.js';
-import { fakeAdmin, labConfig, rejectionOf, servedRecords } from './helpers.js';
+import { labConfig } from './helpers.js';
 
 const lab = inject('lab');
 const zone = CONFORMANCE_ZONE;

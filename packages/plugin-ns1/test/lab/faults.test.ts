@@ -24,11 +24,17 @@ import {
 } from '@chorus/core';
 import { dnskeyIdentity } from '@chorus/dns';
 import type { LabProviderApi } from '@chorus/lab';
-import { CONFORMANCE_ZONE, waitUntil } from '@chorus/lab/testing';
+import {
+  CONFORMANCE_ZONE,
+  fakeAdmin,
+  rejectionOf,
+  servedRecords,
+  waitUntil,
+} from '@chorus/lab/testing';
 import type { RequestRecord } from '@chorus/provider-fakes';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createNs1Signer, type Ns1Config } from '../../src/index.js';
-import { fakeAdmin, ns1LabConfig, rejectionOf, servedRecords } from './helpers.js';
+import { ns1LabConfig } from './helpers.js';
 
 const lab = inject('lab');
 const target = ns1LabConfig(lab);
