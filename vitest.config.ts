@@ -4,6 +4,20 @@ import { defineConfig } from 'vitest/config';
 const resolve = { conditions: ['chorus-source'] };
 const ssr = { resolve: { conditions: ['chorus-source'], externalConditions: ['chorus-source'] } };
 
+/**
+ * Scenario files bring up labs of their own on their own address prefixes (demos, lab life
+ * cycle, NATS cluster): they run one at a time beside the files of the shared lab.
+ */
+const OWN_LAB_FILES = [
+  'test/observers-demo.test.ts',
+  'test/saas-demo.test.ts',
+  'test/rollovers-demo.test.ts',
+  'test/telemetry.test.ts',
+  'test/forged-events.test.ts',
+  'test/lab-lifecycle.test.ts',
+  'packages/*/test/scenario/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -14,7 +28,7 @@ export default defineConfig({
           // No servers: codecs, planning, parsing, misbehaving sockets the test opens itself.
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
-          exclude: ['packages/*/test/lab/**'],
+          exclude: ['packages/*/test/lab/**', 'packages/*/test/scenario/**'],
         },
       },
       {
@@ -24,7 +38,20 @@ export default defineConfig({
           // Real BIND, PowerDNS, Knot and unbound: one lab for the whole run (test/global-setup.ts).
           name: 'integration',
           include: ['test/**/*.test.ts', 'packages/*/test/lab/**/*.test.ts'],
+          exclude: OWN_LAB_FILES,
           globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // Labs of their own: in parallel with the shared lab's files, one scenario at a time.
+          name: 'scenarios',
+          include: OWN_LAB_FILES,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

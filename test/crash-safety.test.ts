@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { computeDs, dsIdentity, query } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { operatorLog } from './helpers/trust.js';
 import { defineZone, foldZone, type ZoneState } from '@chorus/engine';
 import {
   newTraceparent,
@@ -16,6 +17,8 @@ import {
 import { registryAgentConfigFromStatus, runRegistryAgent } from '@chorus/lab';
 import {
   runCli,
+  KIT_OPERATOR,
+  trustKitAt,
   sidecarConfigFor,
   startSidecarProcess,
   stopSidecarProcess,
@@ -58,7 +61,10 @@ async function startSidecar(id: 'bind' | 'powerdns') {
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-crash-'));
-  log = createSqliteEventLog<ZoneEvent>({ path: path.join(directory, 'events.sqlite') });
+  log = operatorLog(
+    createSqliteEventLog<ZoneEvent>({ path: path.join(directory, 'events.sqlite') }),
+    directory,
+  );
   // The parent's registry agent for this zone only, in this process.
   agent = runRegistryAgent(
     registryAgentConfigFromStatus(lab, { zones: [zone], notify: null, intervalMs: 500 }),
@@ -109,7 +115,18 @@ describe('a request that would break validation', () => {
     const before = await zoneState();
     let stderr = '';
     const code = await runCli(
-      ['signer', 'remove', zone, 'bind', '--log', path.join(directory, 'events.sqlite')],
+      [
+        'signer',
+        'remove',
+        zone,
+        'bind',
+        '--log',
+        path.join(directory, 'events.sqlite'),
+        '--trust',
+        trustKitAt(directory).trustFile,
+        '--key',
+        trustKitAt(directory).operatorKeyFile,
+      ],
       {
         stdout: () => undefined,
         stderr: (text: string) => {
@@ -209,7 +226,7 @@ describe('a sidecar killed with SIGKILL in the middle of ADD-SIGNER', () => {
         new Set([traceIdOf(requestTrace)]),
       );
       expect(new Set(processEvents.map((event) => event.source.id))).toEqual(
-        new Set(['crash-safety', 'bind', 'powerdns']),
+        new Set([KIT_OPERATOR, 'bind', 'powerdns']),
       );
 
       // The parent now holds both KSKs, and validating resolvers never failed.

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keyTag, query, readApexFromServer } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { operatorLog } from './helpers/trust.js';
 import { defineZone, foldZone, type ProcessState, type ZoneState } from '@chorus/engine';
 import {
   zoneEvent,
@@ -153,7 +154,10 @@ async function startSidecar(id: SignerId) {
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-rollover-'));
-  log = createSqliteEventLog<ZoneEvent>({ path: path.join(directory, 'events.sqlite') });
+  log = operatorLog(
+    createSqliteEventLog<ZoneEvent>({ path: path.join(directory, 'events.sqlite') }),
+    directory,
+  );
   agent = runRegistryAgent(
     registryAgentConfigFromStatus(lab, { zones: [zone], notify: null, intervalMs: 500 }),
     { signal: agentStop.signal, log: () => undefined },

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_TIMING, defineZone, foldZone } from '@chorus/engine';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { operatorLog, sidecarLog } from './helpers/trust.js';
 import {
   isObservationEvent,
   isZoneEvent,
@@ -103,13 +104,14 @@ async function observe(
       },
     },
   };
-  const log = createSqliteEventLog<ChorusEvent>({ path: eventLogPath });
+  const raw = createSqliteEventLog<ChorusEvent>({ path: eventLogPath });
+  const log = operatorLog(raw, directory);
   if (options.restart) {
     const knot = labServer(lab, 'knot');
-    await log.append(zoneStream(zone), 0, [
+    await sidecarLog(raw, directory, 'knot').append(zoneStream(zone), 0, [
       zoneEvent(
         'signer-registered',
-        { zone, source: { kind: 'test', id: 'sidecar-observers' } },
+        { zone, source: { kind: 'sidecar', id: 'knot' } },
         {
           signer: {
             id: 'knot',

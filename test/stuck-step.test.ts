@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { operatorLog, sidecarLog } from './helpers/trust.js';
 import { DEFAULT_TIMING, defineZone, foldZone, type ZoneState } from '@chorus/engine';
 import { zoneEvent, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
 import {
@@ -49,8 +50,9 @@ async function scenario(name: string) {
   const directory = await mkdtemp(path.join(os.tmpdir(), `chorus-stuck-${name}-`));
   directories.push(directory);
   const eventLogPath = path.join(directory, 'events.sqlite');
-  const log = createSqliteEventLog<ZoneEvent>({ path: eventLogPath });
-  logs.push(log);
+  const raw = createSqliteEventLog<ZoneEvent>({ path: eventLogPath });
+  logs.push(raw);
+  const log = operatorLog(raw, directory);
   const events = async () =>
     (await log.readStream(zoneStream(zone))).map((recorded) => recorded.event);
   const state = async (): Promise<ZoneState> => foldZone(zone, await events());
@@ -122,6 +124,7 @@ async function scenario(name: string) {
     directory,
     eventLogPath,
     log,
+    raw,
     events,
     state,
     start,
@@ -406,10 +409,11 @@ describe('a request whose group has an endpoint that does not answer', () => {
       await world.start('bind');
       const registered = await world.registered('bind');
       // powerdns as an earlier sidecar registered it, at an address where nothing answers now.
-      await world.log.append(zoneStream(zone), registered.version, [
+      const asPowerdns = sidecarLog(world.raw, world.directory, 'powerdns');
+      await asPowerdns.append(zoneStream(zone), registered.version, [
         zoneEvent(
           'signer-registered',
-          { zone, source },
+          { zone, source: { kind: 'sidecar', id: 'powerdns' } },
           {
             signer: {
               id: 'powerdns',

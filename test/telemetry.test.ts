@@ -246,6 +246,8 @@ describe('telemetry across the demo', () => {
     const status = (await labStatus({ directory }))!;
     const zone = status.zones[0]!;
     const server = status.servers.find((entry) => entry.id === 'powerdns')!;
+    await rm(path.join(directory, 'negative'), { recursive: true, force: true });
+    await mkdir(path.join(directory, 'negative'), { recursive: true });
     const config = sidecarConfigFor(
       status,
       server,
@@ -253,8 +255,6 @@ describe('telemetry across the demo', () => {
       zone,
     );
     const configFile = path.join(directory, 'negative-sidecar.json');
-    await rm(path.join(directory, 'negative'), { recursive: true, force: true });
-    await mkdir(path.join(directory, 'negative'), { recursive: true });
     await writeFile(configFile, `${JSON.stringify(config)}\n`, { mode: 0o600 });
 
     /** Starts the sidecar, lets it register, stops it with SIGTERM. */

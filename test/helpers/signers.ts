@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import type { Signer, SignerPluginDefinition } from '@chorus/core';
-import { sidecarConfigFor } from '@chorus/cli';
+import { signerPluginConfigFor } from '@chorus/cli';
 import type { LabServer, LabStatus } from '@chorus/lab';
 import { bindPlugin } from '@chorus/plugin-bind';
 import { knotPlugin } from '@chorus/plugin-knot';
@@ -17,7 +17,7 @@ const PLUGINS: Record<string, SignerPluginDefinition<unknown>> = {
 };
 
 export function signerForLabServer(lab: LabStatus, server: LabServer): Signer {
-  const { plugin, config } = sidecarConfigFor(lab, server, '', lab.zones[0]!).signer;
+  const { plugin, config } = signerPluginConfigFor(lab, server);
   const definition = PLUGINS[plugin];
   if (!definition) throw new Error(`no plugin ${plugin} for lab server ${server.id}`);
   return definition.create(definition.parseConfig(config), { logger: pino({ level: 'silent' }) });

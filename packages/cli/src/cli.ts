@@ -13,6 +13,7 @@ import { sidecarCommand } from './commands/sidecar.js';
 import { rollCommand } from './commands/roll.js';
 import { signerCommand } from './commands/signer.js';
 import { statusCommand } from './commands/status.js';
+import { keygenCommand, trustCommand } from './commands/trust.js';
 import { zoneCommand } from './commands/zone-define.js';
 import { MAIN_HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
@@ -42,6 +43,10 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return statusCommand(rest, io);
     case 'events':
       return eventsCommand(rest, io);
+    case 'keygen':
+      return keygenCommand(rest, io);
+    case 'trust':
+      return trustCommand(rest, io);
     case '-h':
     case '--help':
     case 'help':
@@ -52,7 +57,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, roll, status or events`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, roll, status, events, keygen or trust`,
       );
   }
 }

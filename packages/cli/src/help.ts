@@ -28,7 +28,10 @@ Commands:
                follow a roll its server began
   status       each zone's group, process, step, what it waits for, failing signers,
                pending requests and changed registrations
-  events       a zone's event stream, one line per event
+  events       a zone's event stream, one line per event (refused events marked REFUSED)
+  keygen       make an Ed25519 event key (0600 file) and print its public key
+  trust        grant or revoke the event keys of sidecars, operators and observers in a
+               zone (an operator-signed trust-changed event), or show who is trusted
   report       the timeline report of a zone: an HTML page and an SVG per process
 
 Run "chorus <command> --help" (e.g. "chorus signer add --help") for a command's options.
@@ -69,6 +72,12 @@ serves every zone, behind a fake of the provider's REST API (a Node process on :
   ns1     KSK + ZSK, no CDS of its own; NS1 API (external key sets)        <prefix>.6
   and an unbound resolver pinned to each                                   <prefix>.56-.57
 The API token of each is in a 0600 file ("lab status" shows where), never on a command line.
+With --event-log nats, also a NATS JetStream cluster for the sidecars' event log:
+  nats-1..3  nats-server, cluster "chorus", clients over TLS on :4222,   <prefix>.71-.73
+             routes (mutual TLS) on :6222, HTTP monitoring on :8222
+  stream CHORUS (subjects chorus.log.>, 3 replicas), created by the admin user; a CA and
+  a certificate in <dir>/nats/tls/, one user per sidecar, operator and observer, each with
+  a random password in <dir>/nats/credentials/<user>.creds (0600, "user:password")
 Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
 only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
 broken.test. is delegated with a wrong DS as a negative control (SERVFAIL). Knot also serves
@@ -104,6 +113,9 @@ ${DIRECTORY_OPTION}
                           desec.write (per domain: 2/1s+15/1m+100/1h+300/1d), desec.user
                           (2000/1d), ns1.read (token bucket 900/300s), ns1.write
                           (300/300s). Several rates join with +, e.g. desec.write=1/1s+5/1m
+  --event-log sqlite|nats the sidecars' event log: sqlite (default, the demo's file) or nats
+                          (start the 3-node NATS JetStream cluster; needs the Debian packages
+                          nats-server and openssl)
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -114,6 +126,7 @@ signatures valid for 10 minutes, so that a retired ZSK leaves the zone within tw
 Examples:
   chorus lab up --zones example.test,shop.test --ttl 10
   chorus lab up --key-lifetimes zsk=5m,ksk=1h
+  chorus lab up --event-log nats
 `;
 
 export const LAB_STATUS_HELP = `Usage: chorus lab status [options]
@@ -137,14 +150,16 @@ export const LAB_RESTART_HELP = `Usage: chorus lab restart [SERVER...] [options]
 Stops the given servers of a running lab by PID (SIGTERM, then SIGKILL after 5 s; only a PID
 that still runs the expected program) and starts them again with their existing config, keys
 and data: nothing is regenerated. Waits until each serves its zones signed and its control
-endpoint answers, records the new PIDs in the state file and prints the status. A server that
-had died is started again. Resolvers are not restarted.
+endpoint answers (a NATS node: until it is healthy and sees a JetStream meta leader, which needs
+two of the three nodes), records the new PIDs in the state file and prints the status. A server
+that had died is started again. Resolvers are not restarted.
 
 Arguments:
   SERVER                  parent, bind, powerdns, knot, or a trap started with "up --traps"
                           (bind-inline-signing, powerdns-no-direct-dnskey, knot-full-management,
-                          knot-zonefile-revert), or registry-agent; default: every server of
-                          the lab and the registry agent
+                          knot-zonefile-revert), a NATS node started with "up --event-log
+                          nats" (nats-1, nats-2, nats-3), or registry-agent; default: every
+                          server and NATS node of the lab and the registry agent
 
 Options:
 ${DIRECTORY_OPTION}
@@ -158,8 +173,9 @@ Example:
 export const LAB_DOWN_HELP = `Usage: chorus lab down [options]
 
 Stops exactly the processes "lab up" (or "lab restart") recorded (SIGTERM, then SIGKILL after 5 s), each only if
-its PID still runs the expected program, and removes the loopback addresses it added. Logs
-and configs stay in the directory. Nothing to stop is not an error.
+its PID still runs the expected program, and removes the loopback addresses it added. With
+the NATS event log it also removes the NATS credentials, certificates and JetStream stores.
+Logs and configs stay in the directory. Nothing to stop is not an error.
 
 Options:
 ${DIRECTORY_OPTION}
@@ -281,7 +297,11 @@ Examples:
 `;
 
 const LOG_OPTION = `  --log FILE              the event log (SQLite) the sidecars share; default
-                          $CHORUS_EVENT_LOG. It must exist: the sidecars create it.`;
+                          $CHORUS_EVENT_LOG. It must exist: the sidecars create it.
+  --trust FILE            the operators' trust file; default $CHORUS_TRUST. Without it
+                          nothing is verified and the output says NOT VERIFIED
+  --key FILE              your operator event key (chorus keygen); default
+                          $CHORUS_OPERATOR_KEY. Everything you append is signed with it`;
 const JSON_OPTION = `  --json                  machine-readable output on stdout (progress stays on stderr)`;
 const HELP_OPTION = `  -h, --help              show this help`;
 
@@ -508,4 +528,40 @@ Options:
 
 Example:
   chorus report example.test --log .lab/demo/events.sqlite --out /tmp/report
+`;
+
+export const KEYGEN_HELP = `Usage: chorus keygen FILE [--json]
+
+Makes an Ed25519 event key: the private key goes to FILE (PKCS #8 PEM, mode 0600, never
+overwritten) and the public key (43 base64url characters) is printed. Each sidecar and each
+operator has one; the private key never leaves its host. Put an operator's public key in the
+trust file every sidecar reads ("trust": { "file": … }); grant a sidecar's with "chorus trust".
+
+Options:
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus keygen /etc/chorus/bind.key
+`;
+
+export const TRUST_HELP = `Usage: chorus trust grant|revoke|show --zone ZONE [options]
+
+Who may write what in ZONE's stream (docs/security.md). "grant" and "revoke" append a
+trust-changed event signed with your operator key; every sidecar's fold then accepts (or
+refuses) events signed by the keys named. A key rotation is a grant of the new key. "show"
+prints the keys trusted now (needs the trust file).
+
+Options:
+  --zone ZONE             the zone
+  --sidecar ID=KEY        a signer's sidecar key (revoke: --sidecar ID); repeatable
+  --operator ID=KEY       an operator's key; repeatable
+  --observer ID=KEY       an observer's key; repeatable
+  --reason TEXT           why, recorded in the event
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus trust grant --zone example.com --sidecar knot=$(chorus keygen knot.key) --key op.key
 `;

@@ -2,9 +2,23 @@ export { runCli } from './cli.js';
 export { demoCommand } from './commands/demo.js';
 export type { CliIo } from './io.js';
 export { UsageError } from './args.js';
-export { sidecarConfigFor, startSidecarProcess, stopSidecarProcess } from './demo/sidecars.js';
+export {
+  sidecarConfigFor,
+  signerPluginConfigFor,
+  startSidecarProcess,
+  stopSidecarProcess,
+} from './demo/sidecars.js';
 export type { RunningSidecar } from './demo/sidecars.js';
 export { TrafficMonitor } from './demo/traffic.js';
 export type { TrafficFailure, TrafficReport, TrafficResolver } from './demo/traffic.js';
 export { runSoak } from './demo/soak.js';
 export type { SoakOptions, SoakReport } from './demo/soak.js';
+export {
+  KIT_OPERATOR,
+  ensureTrustKit,
+  kitOperatorLog,
+  kitSidecarLog,
+  trustKitAt,
+  type TrustKit,
+} from './coordination/trust-kit.js';
+export { asOperator, readZone } from './coordination/event-log.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventLog, createSqliteEventLog } from '@chorus/event-log-sqlite';
 import {
+  createSigningEventLog,
   zoneEvent,
   zoneStream,
   type EventLog,
@@ -13,7 +14,8 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { stepsFor } from '@chorus/engine';
-import { runCli, type CliIo } from '@chorus/cli';
+import { ensureTrustKit, runCli, type CliIo } from '@chorus/cli';
+import { loadEventKey } from '@chorus/sidecar';
 import { describeEvent } from '../src/coordination/describe.js';
 import { readZone } from '../src/coordination/event-log.js';
 import { requestAndFollow } from '../src/coordination/follow.js';
@@ -421,9 +423,12 @@ describe('coordination commands on a log', () => {
           },
         },
       );
-    await log.append(zoneStream('roll.test.'), 0, [register('short', 30), register('long', 40)]);
+    const kit = ensureTrustKit(path.join(directory, 'short-pre-publication'), ['short', 'long']);
+    const asSidecar = (id: string) => createSigningEventLog(log, loadEventKey(kit.keyFileOf(id)));
+    await asSidecar('short').append(zoneStream('roll.test.'), 0, [register('short', 30)]);
+    await asSidecar('long').append(zoneStream('roll.test.'), 1, [register('long', 40)]);
     await log.close();
-    const define = (signer: string) => [
+    const define = (signer: string, signed = true) => [
       'zone',
       'define',
       'roll.test.',
@@ -433,7 +438,13 @@ describe('coordination commands on a log', () => {
       '30',
       '--log',
       file,
+      '--trust',
+      kit.trustFile,
+      ...(signed ? ['--key', kit.operatorKeyFile] : []),
     ];
+    const unsigned = capture();
+    expect(await runCli(define('long', false), unsigned.io)).toBe(2);
+    expect(unsigned.err()).toContain('sign what you append: give your operator key with --key');
     const refused = capture();
     expect(await runCli(define('short'), refused.io)).toBe(1);
     expect(refused.err()).toContain('short pre-publishes a new key for 30 s');

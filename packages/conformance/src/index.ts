@@ -1,5 +1,9 @@
 export { eventLogConformance } from './event-log-conformance.js';
-export type { ConformanceEvent, EventLogConformanceOptions } from './event-log-conformance.js';
+export type {
+  ConformanceEvent,
+  EventLogConformanceOptions,
+  OutageHooks,
+} from './event-log-conformance.js';
 export {
   differencesOnTheWire,
   reconcileOnTheWire,

@@ -91,6 +91,7 @@ export {
   assertName,
   assertNoSecrets,
   assertPlainJson,
+  MAX_EVENTS_PER_APPEND,
   normalizeFromVersion,
   normalizeReadAll,
   serializeEvents,
@@ -178,5 +179,31 @@ export {
   withSpan,
 } from './telemetry/tracing.js';
 export type { WithSpanOptions } from './telemetry/tracing.js';
+export {
+  ZONE_EVENT_AUTHORITY,
+  canonicalJson,
+  createSigningEventLog,
+  eventSigningKey,
+  generateEventKey,
+  grantTrust,
+  hasValidSignature,
+  isEventPublicKey,
+  judgeZoneEvent,
+  signEvent,
+  trustFromAnchor,
+} from './trust/index.js';
+export type {
+  EventSignature,
+  EventSigningKey,
+  JudgeContext,
+  PrincipalRole,
+  SecurityFinding,
+  SecurityFindingCode,
+  SignedFields,
+  TrustAnchor,
+  TrustGrant,
+  TrustedKeys,
+  Verdict,
+} from './trust/index.js';
 export { isObservationEvent, isZoneEvent, observationEvent, zoneEvent } from './events/build.js';
 export type { ChorusEvent, EventFields, ObservationEventOf } from './events/build.js';

@@ -4,7 +4,9 @@ import {
   assertNoSecrets,
   assertPlainJson,
   EventLogError,
+  MAX_EVENTS_PER_APPEND,
   SecretInEventError,
+  serializeEvents,
 } from '../src/index.js';
 
 function thrown(fn: () => void): unknown {
@@ -46,5 +48,20 @@ describe('assertPlainJson', () => {
     const error = thrown(() => assertPlainJson({ when: new Date(0) }, 'event'));
     expect(EventLogError.isInstance(error) && error.kind).toBe('invalid-argument');
     expect((error as Error).message).toMatch(/event\.when is a Date/);
+  });
+});
+
+describe('serializeEvents', () => {
+  it(`takes 1 to ${MAX_EVENTS_PER_APPEND} events, refusing more as invalid-argument`, () => {
+    const events = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'x', i }));
+    expect(serializeEvents(events(MAX_EVENTS_PER_APPEND))).toHaveLength(MAX_EVENTS_PER_APPEND);
+    const error = thrown(() => serializeEvents(events(MAX_EVENTS_PER_APPEND + 1)));
+    expect(EventLogError.isInstance(error) && error.kind).toBe('invalid-argument');
+    expect((error as Error).message).toMatch(/at most 1024 events, got 1025/);
+  });
+
+  it('makes unavailable (like busy) retryable by default', () => {
+    expect(new EventLogError('unavailable', 'event log unavailable: x').isRetryable).toBe(true);
+    expect(new EventLogError('permission', 'refused').isRetryable).toBe(false);
   });
 });

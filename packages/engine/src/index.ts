@@ -39,6 +39,7 @@ export {
   emptyZoneState,
   foldZone,
 } from './state.js';
+export { type FoldPolicy, type ZoneTrustState } from './trust.js';
 export type {
   LeavingSigner,
   ProcessState,

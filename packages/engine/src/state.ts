@@ -1,4 +1,5 @@
 import type {
+  SecurityFinding,
   BlockReason,
   DesiredSignerState,
   KeyChange,
@@ -12,6 +13,13 @@ import type {
   ZoneEvent,
 } from '@chorus/core';
 import { conflictingProcess } from './locks.js';
+import {
+  applyGrant,
+  initialTrust,
+  refusalOf,
+  type FoldPolicy,
+  type ZoneTrustState,
+} from './trust.js';
 
 export type StepStatus = 'pending' | 'started' | 'postcondition-met' | 'waiting' | 'completed';
 
@@ -148,7 +156,19 @@ export interface ZoneState {
   registrationChanges?: RegistrationChange[];
   /** Keys that vanished unannounced, oldest first. */
   keyFindings?: KeyFinding[];
+  /**
+   * The keys this fold trusts; null when the fold was made without a trust anchor (embedding and
+   * unit tests): then nothing is verified. Sidecars and the CLI always fold with one.
+   */
+  trust: ZoneTrustState | null;
+  /** Events the fold refused (unsigned, forged, replayed, not the author's to write), oldest first. */
+  securityFindings: SecurityFinding[];
+  /** How many events the fold refused in all (only the last 50 are kept as findings). */
+  securityFindingCount: number;
 }
+
+/** Findings kept in the state: a flood of forged events must not make every fold slower. */
+const MAX_SECURITY_FINDINGS = 50;
 
 export const DEFAULT_TIMING: TimingSettings = {
   childPropagationSeconds: 2,
@@ -157,8 +177,12 @@ export const DEFAULT_TIMING: TimingSettings = {
   maxZoneTtlSeconds: 3600,
 };
 
-export function emptyZoneState(zone: string): ZoneState {
+/** The state before any event; with a policy, the fold verifies every event against it. */
+export function emptyZoneState(zone: string, policy?: FoldPolicy): ZoneState {
   return {
+    trust: policy ? initialTrust(policy) : null,
+    securityFindings: [],
+    securityFindingCount: 0,
     zone,
     version: 0,
     defined: false,
@@ -333,9 +357,21 @@ function estimateLeavingSignerStop(
 
 /** Applies one event. Pure: returns a new state and never mutates its input. */
 export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState {
+  const refusal = previous.trust ? refusalOf(previous, previous.trust, event) : undefined;
+  if (refusal)
+    return {
+      ...previous,
+      version: previous.version + 1,
+      securityFindings: [...previous.securityFindings, refusal].slice(-MAX_SECURITY_FINDINGS),
+      securityFindingCount: previous.securityFindingCount + 1,
+    };
   const state = clone(previous);
   state.version += 1;
   switch (event.type) {
+    case 'trust-changed': {
+      if (state.trust) state.trust = applyGrant(state.trust, event);
+      return state;
+    }
     case 'zone-defined': {
       state.defined = true;
       state.parentZone = event.data.parentZone;
@@ -529,6 +565,10 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
 }
 
 /** The state of a zone after all its events, in order. */
-export function foldZone(zone: string, events: readonly ZoneEvent[]): ZoneState {
-  return events.reduce(applyZoneEvent, emptyZoneState(zone));
+export function foldZone(
+  zone: string,
+  events: readonly ZoneEvent[],
+  policy?: FoldPolicy,
+): ZoneState {
+  return events.reduce(applyZoneEvent, emptyZoneState(zone, policy));
 }

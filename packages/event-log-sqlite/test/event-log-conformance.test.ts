@@ -18,6 +18,7 @@ eventLogConformance({
   test,
   expect,
   create: () => createMemoryEventLog<ConformanceEvent>(),
+  contiguousPositions: true,
 });
 
 eventLogConformance({
@@ -26,4 +27,5 @@ eventLogConformance({
   test,
   expect,
   create: () => createSqliteEventLog<ConformanceEvent>({ path: join(dir, `log-${++files}.db`) }),
+  contiguousPositions: true,
 });

@@ -10,6 +10,8 @@ import {
   type Rate,
 } from '@chorus/provider-fakes';
 import type {
+  LabEventLog,
+  NatsNodeId,
   ProviderId,
   RegistryAgentId,
   ResolverId,
@@ -45,7 +47,14 @@ export interface LabOptions {
   providers?: readonly ProviderId[];
   /** Tighter (or looser) limits for the provider fakes; `parseRateLimits` reads the CLI form. */
   rateLimits?: ProviderRateLimits;
+  /**
+   * The sidecars' event log: `sqlite` (default, one file) or `nats` (a 3-node NATS JetStream
+   * cluster on loopback, TLS and a user per sidecar).
+   */
+  eventLog?: EventLogKind;
 }
+
+export type EventLogKind = LabEventLog['kind'];
 
 /** Rate-limit overrides per provider fake: a class given replaces that class's documented rates. */
 export interface ProviderRateLimits {
@@ -67,6 +76,7 @@ export const LAB_DEFAULTS = {
   traps: false,
   registryAgent: true,
   registryAgentIntervalMs: 1000,
+  eventLog: 'sqlite',
 } as const;
 
 export const PARENT_ZONE = 'test.';
@@ -83,6 +93,8 @@ export const TRAP_IDS: readonly TrapId[] = [
   'knot-full-management',
   'knot-zonefile-revert',
 ];
+export const NATS_NODE_IDS: readonly NatsNodeId[] = ['nats-1', 'nats-2', 'nats-3'];
+export const EVENT_LOG_KINDS: readonly EventLogKind[] = ['sqlite', 'nats'];
 export const SERVER_IDS: readonly ServerId[] = [
   'parent',
   ...SIGNER_IDS,
@@ -100,8 +112,11 @@ export const RESOLVER_IDS: readonly ResolverId[] = [
   'resolver-forwarded',
 ];
 
+/** Everything in the lab with an address of its own. */
+export type LabAddressId = ServerId | ResolverId | RegistryAgentId | NatsNodeId;
+
 /** Last octet of each lab address. */
-const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
+const HOST_NUMBER: Record<LabAddressId, number> = {
   parent: 1,
   bind: 2,
   powerdns: 3,
@@ -121,6 +136,9 @@ const HOST_NUMBER: Record<ServerId | ResolverId | RegistryAgentId, number> = {
   'resolver-cache': 54,
   'resolver-forwarded': 55,
   'registry-agent': 60,
+  'nats-1': 71,
+  'nats-2': 72,
+  'nats-3': 73,
 };
 
 /** The name the parent zone maps to each server's address. */
@@ -165,7 +183,13 @@ export interface LabConfig {
   keyLifetimes?: KeyLifetimes;
   providers: ProviderId[];
   rateLimits: ProviderRateLimits;
-  addresses: Record<ServerId | ResolverId | RegistryAgentId, string>;
+  eventLog: EventLogKind;
+  addresses: Record<LabAddressId, string>;
+}
+
+/** The SQLite event log of `chorus demo`'s sidecars (they create it; `up` does not). */
+export function demoEventLogPath(labDirectory: string): string {
+  return path.join(labDirectory, 'demo', 'events.sqlite');
 }
 
 export function defaultLabDirectory(): string {
@@ -287,7 +311,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
   const addresses = Object.fromEntries(
     Object.entries(HOST_NUMBER).map(([id, host]) => [id, `${addressPrefix}.${host}`]),
-  ) as Record<ServerId | ResolverId | RegistryAgentId, string>;
+  ) as Record<LabAddressId, string>;
   const agent = options.registryAgent ?? LAB_DEFAULTS.registryAgent;
   const keyLifetimes = validateKeyLifetimes(options.keyLifetimes ?? {});
   return {
@@ -312,6 +336,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     ...(Object.keys(keyLifetimes).length > 0 ? { keyLifetimes } : {}),
     providers: validateProviders(options.providers ?? []),
     rateLimits: options.rateLimits ?? {},
+    eventLog: parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog),
     addresses,
   };
 }
@@ -324,6 +349,16 @@ export function validateProviders(providers: readonly string[]): ProviderId[] {
       `unknown provider ${unknown.map((id) => JSON.stringify(id)).join(', ')}: the lab fakes ${PROVIDER_IDS.join(' and ')}`,
     );
   return PROVIDER_IDS.filter((id) => providers.includes(id));
+}
+
+/** `sqlite` or `nats` (any case) as the event-log kind. */
+export function parseEventLog(text: string): EventLogKind {
+  const kind = EVENT_LOG_KINDS.find((entry) => entry === text.trim().toLowerCase());
+  if (!kind)
+    throw new LabError(
+      `unknown event log ${JSON.stringify(text)}: expected ${EVENT_LOG_KINDS.join(' or ')}`,
+    );
+  return kind;
 }
 
 /** `desec,ns1` (or `all`) as a provider list. */

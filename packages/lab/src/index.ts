@@ -3,21 +3,33 @@ export type { DownReport, RestartOptions, UpOptions } from './lab.js';
 export {
   BROKEN_ZONE,
   CSK_ZONE,
+  EVENT_LOG_KINDS,
   LAB_DEFAULTS,
+  NATS_NODE_IDS,
   PARENT_ZONE,
   PROVIDER_IDS,
   SERVER_IDS,
   SIGNER_IDS,
   TRAP_IDS,
   defaultLabDirectory,
+  demoEventLogPath,
   parseDuration,
+  parseEventLog,
   parseKeyLifetimes,
   parseProviders,
   parseRateLimits,
   resolveLabConfig,
   validateZones,
 } from './config.js';
-export type { KeyLifetimes, LabConfig, LabOptions, ProviderRateLimits } from './config.js';
+export type {
+  EventLogKind,
+  KeyLifetimes,
+  LabConfig,
+  LabOptions,
+  ProviderRateLimits,
+} from './config.js';
+export { connectToLabNats } from './nats-stream.js';
+export type { LabNatsConnectOptions } from './nats-stream.js';
 export { findProgram } from './commands.js';
 export { checkPrograms } from './programs.js';
 export { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, SERVER_KINDS } from './server-kinds.js';
@@ -65,12 +77,18 @@ export type {
   DsRecordStatus,
   KeyStore,
   KnotcControl,
+  LabEventLog,
+  LabNatsEventLog,
+  LabNatsNode,
   LabProviderApi,
   LabRegistryAgent,
   LabResolver,
   LabServer,
+  LabSqliteEventLog,
   LabStatus,
   LabTrustAnchor,
+  NatsNodeId,
+  NatsUser,
   PowerDnsApiControl,
   ProviderId,
   RegistryAgentId,

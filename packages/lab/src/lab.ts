@@ -16,6 +16,17 @@ import {
 } from './config.js';
 import { LabError } from './errors.js';
 import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
+import {
+  busyNatsEndpoints,
+  NATS_PROGRAMS,
+  natsMetaLeader,
+  natsNodeCheck,
+  natsNodes,
+  prepareNats,
+  removeNatsFiles,
+  startNatsNode,
+} from './nats.js';
+import { createNatsStream } from './nats-stream.js';
 import { planLab } from './plan.js';
 import { prepareLab } from './prepare.js';
 import { providerApiCheck, startProviderApi, stopProviderApi } from './provider-apis.js';
@@ -43,11 +54,13 @@ import {
 } from './server-kinds.js';
 import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
 import type {
+  LabNatsNode,
   LabProviderApi,
   LabRegistryAgent,
   LabResolver,
   LabServer,
   LabStatus,
+  NatsNodeId,
   ServerId,
 } from './types.js';
 
@@ -55,6 +68,15 @@ const MARKER_FILE_NAME = '.chorus-lab';
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
+
+/** What stopping or restarting a process by PID needs: the PID, its program and PID file. */
+interface LabProcess {
+  id: string;
+  pid: number;
+  alive: boolean;
+  binary: string;
+  pidFile: string;
+}
 
 export interface UpOptions extends LabOptions {
   /** Receives one human-readable line per step (the CLI writes them to stderr). */
@@ -139,6 +161,7 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
     ...previous.resolvers,
     ...(previous.registryAgent ? [previous.registryAgent] : []),
     ...previous.providers,
+    ...natsNodes(previous),
   ];
   const alive = processes.filter((entry) => entry.alive);
   if (alive.length > 0) {
@@ -166,23 +189,38 @@ async function refuseBusyAddresses(status: LabStatus): Promise<void> {
     address: entry.address,
     port: entry.port,
   }));
-  const busy = (
-    await Promise.all(
+  const [answering, natsBusy] = await Promise.all([
+    Promise.all(
       endpoints.map(async (endpoint) => ((await answersDns(endpoint)) ? endpoint : undefined)),
-    )
-  ).filter((endpoint) => endpoint !== undefined);
-  if (busy.length > 0) {
-    const list = busy
-      .map((endpoint) => `${endpoint.address}:${endpoint.port} (planned for ${endpoint.id})`)
-      .join(', ');
+    ),
+    status.eventLog.kind === 'nats' ? busyNatsEndpoints(status.eventLog) : [],
+  ]);
+  const busy = answering.filter((endpoint) => endpoint !== undefined);
+  const dns = busy.map(
+    (endpoint) => `${endpoint.address}:${endpoint.port} (planned for ${endpoint.id})`,
+  );
+  const what = [
+    ...(dns.length > 0 ? [`DNS on ${dns.join(', ')}`] : []),
+    ...(natsBusy.length > 0 ? [`TCP on ${natsBusy.join(', ')}`] : []),
+  ];
+  if (what.length > 0) {
     throw new LabError(
-      `something already answers DNS on ${list}; another lab or server runs there. Stop it (chorus lab down --dir <its dir>) or use another --address-prefix`,
+      `something already answers ${what.join(' and ')}; another lab or server runs there. Stop it (chorus lab down --dir <its dir>) or use another --address-prefix`,
     );
   }
 }
 
+/** The lab's programs, and the NATS cluster's with `--event-log nats`, all named if missing. */
+function checkLabPrograms(eventLog: LabStatus['eventLog']['kind'], searchPath?: string) {
+  const nats = eventLog === 'nats' ? Object.keys(NATS_PROGRAMS) : [];
+  return checkPrograms([...LAB_PROGRAMS, ...nats], {
+    ...(searchPath === undefined ? {} : { searchPath }),
+    debianPackages: NATS_PROGRAMS,
+  });
+}
+
 /** Stops everything in `entries` that is still ours; used by `down` and by a failed `up`. */
-async function stopAll(entries: readonly (LabServer | LabResolver)[]) {
+async function stopAll(entries: readonly LabProcess[]) {
   return Promise.all(
     entries.map(async (entry) => ({
       id: entry.id,
@@ -214,6 +252,55 @@ async function waitForServers(
       await waitUntilReady(watch(server), check, deadline);
       report(server);
     }),
+  );
+}
+
+function describeNatsNode(node: LabNatsNode): string {
+  return `${node.id} (nats-server ${node.version}) on ${node.address}:${node.clientPort}`;
+}
+
+/** Waits until each NATS node is healthy and sees the JetStream meta leader of all of them. */
+async function waitForNatsNodes(
+  nodes: readonly LabNatsNode[],
+  clusterSize: number,
+  deadline: number,
+  report: (node: LabNatsNode) => Promise<void>,
+): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      const watched = {
+        label: describeNatsNode(node),
+        pid: node.pid,
+        program: node.binary,
+        logFile: node.logFile,
+      };
+      await waitUntilReady(watched, natsNodeCheck(node, clusterSize), deadline);
+      await report(node);
+    }),
+  );
+}
+
+/** With `--event-log nats`: waits for the cluster, then creates the stream as `admin`. */
+async function startNatsEventLog(
+  status: LabStatus,
+  deadline: number,
+  progress: (line: string) => void,
+  since: number,
+): Promise<void> {
+  const eventLog = status.eventLog;
+  if (eventLog.kind !== 'nats') return;
+  await waitForNatsNodes(eventLog.nodes, eventLog.nodes.length, deadline, async (node) =>
+    progress(
+      `ready: ${describeNatsNode(node)} (TLS), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - since)}`,
+    ),
+  );
+  const stream = await createNatsStream(eventLog, deadline);
+  const peers = [
+    stream.cluster?.leader,
+    ...(stream.cluster?.replicas ?? []).map((peer) => peer.name),
+  ];
+  progress(
+    `ready: NATS stream ${stream.config.name} (${stream.config.subjects.join(' ')}) with ${stream.config.num_replicas} replicas on ${peers.join(' ')}, after ${seconds(performance.now() - since)}`,
   );
 }
 
@@ -295,10 +382,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   const startTime = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   const config = resolveLabConfig(options);
-  const programs = await checkPrograms(
-    LAB_PROGRAMS,
-    options.searchPath === undefined ? {} : { searchPath: options.searchPath },
-  );
+  const programs = await checkLabPrograms(config.eventLog, options.searchPath);
   const status = planLab(config, programs, options.registryAgentCommand);
   checkSocketPaths(status);
   await checkDirectoryIsOurs(config.directory);
@@ -312,35 +396,46 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   await prepareDirectory(config.directory);
   const namedAddresses = aliasedAddresses(status.servers);
   status.loopbackAliases = await addLoopbackAliases(programPath(programs, 'ip'), namedAddresses);
-  const startedProcesses: (LabServer | LabResolver)[] = [];
+  const startedProcesses: LabProcess[] = [];
   try {
-    await prepareLab(status, config, programs);
+    await Promise.all([
+      prepareLab(status, config, programs),
+      status.eventLog.kind === 'nats' ? prepareNats(status.eventLog, status, programs) : undefined,
+    ]);
 
     // Start everything at once; resolvers are only asked once the servers are ready.
     const spawnedAt = performance.now();
     const everything = [...status.servers, ...status.resolvers];
     // allSettled: when one fails to spawn, the cleanup below must still see every other one.
-    const spawned = await Promise.allSettled(
-      everything.map(async (entry) => {
+    const spawned = await Promise.allSettled([
+      ...everything.map(async (entry) => {
         entry.pid = await startEntry(entry);
         entry.alive = true;
         startedProcesses.push(entry);
       }),
-    );
+      ...natsNodes(status).map(async (node) => {
+        node.pid = await startNatsNode(node);
+        node.alive = true;
+        startedProcesses.push(node);
+      }),
+    ]);
     const spawnFailure = spawned.find((result) => result.status === 'rejected');
     if (spawnFailure) throw spawnFailure.reason;
     status.startedAt = new Date().toISOString();
     await writeState(status);
     progress(
-      `started ${everything.length} processes (${seconds(performance.now() - startTime)} after the start); waiting until they serve`,
+      `started ${startedProcesses.length} processes (${seconds(performance.now() - startTime)} after the start); waiting until they serve`,
     );
 
     const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
-    await waitForServers(status.servers, programs, deadline, (server) =>
-      progress(
-        `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+    await Promise.all([
+      waitForServers(status.servers, programs, deadline, (server) =>
+        progress(
+          `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+        ),
       ),
-    );
+      startNatsEventLog(status, deadline, progress, spawnedAt),
+    ]);
     // The agent acts on the parent and the signers, so it starts once they serve.
     const agent = status.registryAgent;
     if (agent) await spawnAgent(agent, status);
@@ -390,13 +485,14 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       ...status.resolvers,
       ...(status.registryAgent ? [status.registryAgent] : []),
       ...status.providers,
+      ...natsNodes(status),
     ].map((entry) => ensurePidFile(entry.pidFile, entry.pid)),
   );
   status.startupMs = Math.round(performance.now() - startTime);
   status.running = true;
   await writeState(status);
   progress(
-    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}${status.providers.length > 0 ? `, the ${status.providers.map((api) => api.provider).join(' and ')} API fakes` : ''}); stop it with: chorus lab down --dir ${config.directory}`,
+    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}${status.providers.length > 0 ? `, the ${status.providers.map((api) => api.provider).join(' and ')} API fakes` : ''}${natsNodes(status).length > 0 ? `, a ${natsNodes(status).length}-node NATS JetStream cluster` : ''}); stop it with: chorus lab down --dir ${config.directory}`,
   );
   return status;
 }
@@ -413,8 +509,11 @@ export async function labStatus(
 export interface RestartOptions {
   /** Lab directory. Default `$CHORUS_LAB_DIR`, else `<cwd>/.lab`. */
   directory?: string;
-  /** The servers to restart (resolvers are not restarted). Default: every server of the lab. */
-  servers?: readonly ServerId[];
+  /**
+   * The servers (and NATS nodes) to restart; resolvers are not restarted. Default: every server
+   * and NATS node of the lab.
+   */
+  servers?: readonly (ServerId | NatsNodeId)[];
   /**
    * Also restart the registry agent (when the lab has one). Default: true when `servers` is not
    * given (everything restarts), false otherwise.
@@ -428,11 +527,35 @@ export interface RestartOptions {
 }
 
 /**
- * Restarts servers of a running lab on their existing config, keys and data (nothing is
- * regenerated): stops each by PID (only if it still runs the expected program), starts it again
- * with the same command line, waits until it serves its zones signed and its control endpoint
- * answers, and records the new PIDs. A server that had died is simply started again.
- * Returns the lab's status with liveness re-checked.
+ * Stops `entry` by PID (only if it still runs its program) and starts it again with `start`.
+ * Refuses to start a second one next to a survivor.
+ */
+async function restartProcess(
+  entry: LabProcess,
+  start: () => Promise<number>,
+  progress: (line: string) => void,
+): Promise<void> {
+  const outcome = entry.pid > 0 ? await stopProcess(entry.pid, entry.binary) : 'not-running';
+  progress(`${entry.id}: pid ${entry.pid} ${outcome}`);
+  // BIND and Knot bind with SO_REUSEPORT: a survivor would share the traffic unnoticed.
+  if (await isRunning(entry.pid, entry.binary)) {
+    throw new LabError(`${entry.id} pid ${entry.pid} did not stop; not starting a second one`);
+  }
+  entry.pid = 0;
+  entry.alive = false;
+  // A stale PID file could name a reused PID, which Knot would take for a running knotd.
+  await rm(entry.pidFile, { force: true });
+  entry.pid = await start();
+  entry.alive = true;
+}
+
+/**
+ * Restarts servers (and NATS nodes) of a running lab on their existing config, keys and data
+ * (nothing is regenerated): stops each by PID (only if it still runs the expected program),
+ * starts it again with the same command line, waits until it serves its zones signed and its
+ * control endpoint answers (a NATS node: until it is healthy and sees a JetStream meta leader,
+ * which needs a quorum of the nodes), and records the new PIDs. A server that had died is simply
+ * started again. Returns the lab's status with liveness re-checked.
  */
 export async function labRestart(options: RestartOptions = {}): Promise<LabStatus> {
   const startTime = performance.now();
@@ -442,7 +565,11 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   if (!status) {
     throw new LabError(`no lab in ${directory}; start one with: chorus lab up --dir ${directory}`);
   }
-  const known = status.servers.map((server) => server.id);
+  const nodes = natsNodes(status);
+  const known: (ServerId | NatsNodeId)[] = [
+    ...status.servers.map((server) => server.id),
+    ...nodes.map((node) => node.id),
+  ];
   const wanted = [...new Set(options.servers ?? known)];
   const agent = status.registryAgent;
   const restartAgent = (options.registryAgent ?? options.servers === undefined) && agent !== null;
@@ -463,30 +590,19 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
       : { searchPath: options.searchPath, files: [] },
   );
   const targets = status.servers.filter((server) => wanted.includes(server.id));
+  const natsTargets = nodes.filter((node) => wanted.includes(node.id));
 
   // named listens only on configured addresses: put back any alias that went missing.
   const added = await addLoopbackAliases(programPath(programs, 'ip'), aliasedAddresses(targets));
   status.loopbackAliases = [...new Set([...status.loopbackAliases, ...added])];
 
-  const previousPids = new Map(targets.map((server) => [server.id, server.pid]));
-  const restarted = await Promise.allSettled(
-    targets.map(async (server) => {
-      const outcome = server.pid > 0 ? await stopProcess(server.pid, server.binary) : 'not-running';
-      progress(`${server.id}: pid ${server.pid} ${outcome}`);
-      // BIND and Knot bind with SO_REUSEPORT: a survivor would share the traffic unnoticed.
-      if (await isRunning(server.pid, server.binary)) {
-        throw new LabError(
-          `${server.id} pid ${server.pid} did not stop; not starting a second one`,
-        );
-      }
-      server.pid = 0;
-      server.alive = false;
-      // A stale PID file could name a reused PID, which Knot would take for a running knotd.
-      await rm(server.pidFile, { force: true });
-      server.pid = await startEntry(server);
-      server.alive = true;
-    }),
+  const previousPids = new Map<string, number>(
+    [...targets, ...natsTargets].map((entry) => [entry.id, entry.pid]),
   );
+  const restarted = await Promise.allSettled([
+    ...targets.map((server) => restartProcess(server, () => startEntry(server), progress)),
+    ...natsTargets.map((node) => restartProcess(node, () => startNatsNode(node), progress)),
+  ]);
   // Record the new PIDs before waiting, so that `down` finds them even if a server fails.
   await writeState(status);
   const failed = restarted.find((result) => result.status === 'rejected');
@@ -494,11 +610,18 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
 
   const spawnedAt = performance.now();
   const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
-  await waitForServers(targets, programs, deadline, (server) =>
-    progress(
-      `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+  await Promise.all([
+    waitForServers(targets, programs, deadline, (server) =>
+      progress(
+        `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+      ),
     ),
-  );
+    waitForNatsNodes(natsTargets, nodes.length, deadline, async (node) =>
+      progress(
+        `ready: ${describeNatsNode(node)} pid ${node.pid} (was ${previousPids.get(node.id) ?? 0}), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - spawnedAt)}`,
+      ),
+    ),
+  ]);
   if (restartAgent && agent) {
     const previousPid = agent.pid;
     const outcome = agent.pid > 0 ? await stopRegistryAgent(agent) : 'not-running';
@@ -517,23 +640,24 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   }
   const restartedAt = new Date().toISOString();
   await Promise.all(
-    targets.map(async (server) => {
-      server.restartedAt = restartedAt;
-      await ensurePidFile(server.pidFile, server.pid);
+    [...targets, ...natsTargets].map(async (entry) => {
+      entry.restartedAt = restartedAt;
+      await ensurePidFile(entry.pidFile, entry.pid);
     }),
   );
   await refreshLiveness(status);
   await writeState(status);
   progress(
-    `restarted ${[...targets.map((server) => server.id), ...(restartAgent ? ['registry-agent'] : [])].join(' ')} in ${seconds(performance.now() - startTime)}`,
+    `restarted ${[...targets, ...natsTargets, ...(restartAgent ? [{ id: 'registry-agent' }] : [])].map((entry) => entry.id).join(' ')} in ${seconds(performance.now() - startTime)}`,
   );
   return status;
 }
 
 /**
- * Stops one server of a running lab by its PID (only if it still runs the expected program), as a
- * provider that stops serving a zone would. The rest of the lab keeps running; `labRestart`
- * starts it again and `labDown` still cleans up. Returns the updated status.
+ * Stops one server (or NATS node) of a running lab by its PID (only if it still runs the expected
+ * program), as a provider that stops serving a zone, or a crashed node, would. The rest of the
+ * lab keeps running; `labRestart` starts it again and `labDown` still cleans up. Returns the
+ * updated status.
  */
 export async function labStopServer(options: {
   directory?: string;
@@ -542,10 +666,11 @@ export async function labStopServer(options: {
   const directory = path.resolve(options.directory ?? defaultLabDirectory());
   const status = await readState(directory);
   if (!status) throw new LabError(`no lab in ${directory}`);
-  const server = status.servers.find((entry) => entry.id === options.server);
+  const stoppable: LabProcess[] = [...status.servers, ...natsNodes(status)];
+  const server = stoppable.find((entry) => entry.id === options.server);
   if (!server) {
     throw new LabError(
-      `the lab in ${directory} has no server ${options.server}; its servers are ${status.servers.map((entry) => entry.id).join(', ')}`,
+      `the lab in ${directory} has no server ${options.server}; its servers are ${stoppable.map((entry) => entry.id).join(', ')}`,
     );
   }
   if (server.pid > 0) await stopProcess(server.pid, server.binary);
@@ -558,6 +683,7 @@ export interface DownReport {
   directory: string;
   /** False when the directory held no lab state: nothing to stop. */
   found: boolean;
+  /** Resolvers, servers and NATS nodes. */
   stopped: { id: string; pid: number; outcome: StopOutcome }[];
   /** The registry agent, when the lab had one (stopped before the servers). */
   registryAgent: { pid: number; outcome: StopOutcome } | null;
@@ -568,7 +694,8 @@ export interface DownReport {
 
 /**
  * Stops exactly the processes `up` recorded (each only if its PID still runs the expected
- * program), removes the loopback aliases `up` added and the state file. Logs and configs stay.
+ * program), removes the loopback aliases `up` added and the state file, and with the NATS event
+ * log its credentials, certificates and JetStream stores. Logs and configs stay.
  */
 export async function labDown(
   options: { directory?: string; searchPath?: string } = {},
@@ -594,7 +721,8 @@ export async function labDown(
       }
     : null;
   const providers = await stopProviderApis(status);
-  const stopped = await stopAll([...status.resolvers, ...status.servers]);
+  const stopped = await stopAll([...status.resolvers, ...status.servers, ...natsNodes(status)]);
+  if (status.eventLog.kind === 'nats') await removeNatsFiles(status.eventLog);
   if (status.loopbackAliases.length > 0) {
     const { ip } = await checkPrograms(
       ['ip'],

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   BROKEN_ZONE,
   CSK_ZONE,
+  demoEventLogPath,
   NAMESERVER_NAME,
   PARENT_ZONE,
   PROVIDER_IDS,
@@ -15,6 +16,7 @@ import {
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
 import { LabError } from './errors.js';
+import { planNatsEventLog } from './nats.js';
 import { planProviderApi } from './provider-apis.js';
 import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import { TSIG_ALGORITHM } from './secrets.js';
@@ -228,6 +230,10 @@ export function planLab(
     resolvers,
     registryAgent: planRegistryAgent(config, registryAgentCommand),
     providers: config.providers.map((id) => planProviderApi(id, config)),
+    eventLog:
+      config.eventLog === 'nats'
+        ? planNatsEventLog(config, programs)
+        : { kind: 'sqlite', path: demoEventLogPath(directory) },
     trustAnchor: {
       zone: PARENT_ZONE,
       ds: [],

@@ -20,7 +20,12 @@ async function isReadable(file: string): Promise<boolean> {
  */
 export async function checkPrograms<P extends string>(
   programs: readonly P[],
-  options: { searchPath?: string; files?: readonly RequiredFile[] } = {},
+  options: {
+    searchPath?: string;
+    files?: readonly RequiredFile[];
+    /** Debian packages of programs that no server kind declares (e.g. the NATS cluster's). */
+    debianPackages?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<Record<P, string>> {
   const searchPath = options.searchPath ?? defaultSearchPath();
   const found = {} as Record<P, string>;
@@ -29,7 +34,11 @@ export async function checkPrograms<P extends string>(
   programs.forEach((program, index) => {
     const location = locations[index];
     if (location) found[program] = location;
-    else missing.push({ what: program, debianPackage: DEBIAN_PACKAGE_OF[program] ?? 'unknown' });
+    else {
+      const debianPackage =
+        options.debianPackages?.[program] ?? DEBIAN_PACKAGE_OF[program] ?? 'unknown';
+      missing.push({ what: program, debianPackage });
+    }
   });
   for (const file of options.files ?? REQUIRED_FILES) {
     if (!(await isReadable(file.path))) {

@@ -4,7 +4,9 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { demoEventLogPath } from './config.js';
 import { LabError } from './errors.js';
+import { natsNodes } from './nats.js';
 import { isRunning } from './processes.js';
 import { isProviderApiRunning } from './provider-apis.js';
 import { isRegistryAgentRunning } from './registry-agent-process.js';
@@ -52,12 +54,17 @@ export async function readState(directory: string): Promise<LabStatus | undefine
   status.traps ??= false;
   status.registryAgent ??= null;
   status.providers ??= [];
+  // Before `--event-log`: the demo's SQLite file.
+  status.eventLog ??= { kind: 'sqlite', path: demoEventLogPath(directory) };
   return status as LabStatus;
 }
 
-/** Re-checks every recorded PID (the registry agent's too) against /proc; sets `alive` and `running`. */
+/**
+ * Re-checks every recorded PID (the registry agent's and the NATS nodes' too) against /proc; sets
+ * `alive` and `running`.
+ */
 export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
-  const processes = [...status.servers, ...status.resolvers];
+  const processes = [...status.servers, ...status.resolvers, ...natsNodes(status)];
   await Promise.all(
     processes.map(async (entry) => {
       entry.alive = await isRunning(entry.pid, entry.binary);

@@ -19,6 +19,13 @@ export type TrapId =
   | 'knot-full-management'
   | 'knot-zonefile-revert';
 export type ServerId = 'parent' | SignerId | ProviderId | TrapId;
+/** The nodes of the NATS JetStream cluster (`up --event-log nats`). */
+export type NatsNodeId = 'nats-1' | 'nats-2' | 'nats-3';
+/**
+ * NATS users (`up --event-log nats`): `admin` manages the stream, one user per sidecar (the
+ * signers and the providers that run), `operator` for the CLI, `observer` for independent watchers.
+ */
+export type NatsUser = 'admin' | 'operator' | 'observer' | SignerId | ProviderId;
 /** The lab parent's registry agent (a Node process, not a nameserver). */
 export type RegistryAgentId = 'registry-agent';
 export type ResolverId =
@@ -231,6 +238,59 @@ export interface LabProviderApi extends ProcessStatus {
   rateLimits: Record<string, unknown>;
 }
 
+/** One node of the lab's NATS JetStream cluster. */
+export interface LabNatsNode extends ProcessStatus {
+  id: NatsNodeId;
+  software: 'nats-server';
+  /** As reported by `nats-server --version`. */
+  version: string;
+  address: string;
+  /** Clients connect here, over TLS only. */
+  clientPort: number;
+  /** Routes between the nodes (mutual TLS with the lab's CA). */
+  clusterPort: number;
+  /** HTTP monitoring (`/healthz`, `/jsz`, `/varz`), plain HTTP on the node's loopback address. */
+  monitorUrl: string;
+  /** The JetStream store (the node's copy of every replicated stream). */
+  storeDir: string;
+  /** ISO 8601 time of the last `lab restart` of this node; absent if never restarted. */
+  restartedAt?: string;
+}
+
+/**
+ * The embedded event log: the SQLite file the demo's sidecars share (they create it, `up` does
+ * not).
+ */
+export interface LabSqliteEventLog {
+  kind: 'sqlite';
+  path: string;
+}
+
+/**
+ * The distributed event log (`up --event-log nats`): a 3-node NATS JetStream cluster on loopback,
+ * clients over TLS with a password each. Event-log stream S lives on the subject
+ * `subjectPrefix` + base64url(S) of the JetStream stream `streamName`.
+ */
+export interface LabNatsEventLog {
+  kind: 'nats';
+  /** `tls://<address>:<port>` of every node. */
+  servers: string[];
+  /** The lab's CA certificate: the only one the clients should trust for these servers. */
+  caFile: string;
+  streamName: string;
+  /** Every event-log subject starts with it (`chorus.log.`). */
+  subjectPrefix: string;
+  replicas: number;
+  clusterName: string;
+  /** Per user, a file (mode 0600) holding exactly `user:password`. */
+  credentialsFiles: Partial<Record<NatsUser, string>>;
+  /** The included config file (0600) with the users, their bcrypt hashes and permissions. */
+  authFile: string;
+  nodes: LabNatsNode[];
+}
+
+export type LabEventLog = LabSqliteEventLog | LabNatsEventLog;
+
 export interface LabStatus {
   schemaVersion: 1;
   directory: string;
@@ -270,5 +330,7 @@ export interface LabStatus {
   registryAgent: LabRegistryAgent | null;
   /** The SaaS provider fakes (`up --providers`); empty without them. */
   providers: LabProviderApi[];
+  /** Where the sidecars keep their shared event log (`up --event-log`, default SQLite). */
+  eventLog: LabEventLog;
   trustAnchor: LabTrustAnchor;
 }

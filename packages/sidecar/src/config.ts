@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type DsData, type NameServer } from '@chorus/core';
+import { ConfigError, type DsData, type NameServer, type TrustAnchor } from '@chorus/core';
+import { parseEventLogConfig, type EventLogConfig } from './event-log.js';
+import { loadTrustFile, parseTrustAnchor } from './event-trust.js';
 import {
   canonicalName,
   dnsName,
@@ -32,8 +34,17 @@ import {
 export interface SidecarConfig {
   /** This sidecar's signer id, unique in every zone it serves, e.g. `bind`. */
   id: string;
-  /** The shared event log. */
-  eventLog: { kind: 'sqlite'; path: string };
+  /** The shared event log: a SQLite file on this host, or a NATS JetStream cluster. */
+  eventLog: EventLogConfig;
+  /** This sidecar's Ed25519 event key (PKCS #8 PEM, mode 0600): it signs every event it appends. */
+  eventKeyFile: string;
+  /**
+   * The operator's trust anchor: which keys may write what (docs/security.md). Events signed by
+   * any other key are refused by the fold. In the file as `{ "file": "trust.json" }` or inline.
+   */
+  trust: TrustAnchor;
+  /** UNSAFE: accept requests that skip waits. Only the demo's and the tests' negative controls set it. */
+  unsafeAllowSkipWaits?: boolean;
   /** The signer plugin: a package name (or a file path) exporting a plugin definition, and its configuration. */
   signer: { plugin: string; config: unknown };
   zones: string[];
@@ -79,14 +90,9 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 /** Any value: the plugin validates its own configuration. */
 const pluginConfig: Field<unknown> = (value) => value;
 
-const eventLogKind: Field<'sqlite'> = (value, scope) => {
-  if (value !== 'sqlite') failConfig(scope, 'only "sqlite" is supported so far');
-  return value;
-};
-
 const rootSchema = object({
   id: signerId({ lowerCaseOnly: true }),
-  eventLog: object({ kind: eventLogKind, path: text() }),
+  eventLog: pluginConfig,
   signer: object({ plugin: text(), config: pluginConfig }),
   zones: list(dnsName(), { hint: 'domain names' }),
   nameServerNames: list(dnsName(), { hint: 'domain names' }),
@@ -97,7 +103,27 @@ const rootSchema = object({
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
   observers: optional(pluginConfig),
+  eventKeyFile: text({ hint: "the sidecar's Ed25519 key file (chorus keygen FILE)" }),
+  trust: pluginConfig,
+  unsafeAllowSkipWaits: optional(pluginConfig),
 });
+
+/** `{ "file": PATH }` or an inline anchor. */
+function parseTrust(raw: unknown, source: string, baseDirectory: string): TrustAnchor {
+  if (typeof raw === 'object' && raw !== null && 'file' in raw) {
+    const file = raw.file;
+    if (typeof file !== 'string' || file === '' || Object.keys(raw).length > 1)
+      failConfig({ source, key: 'trust' }, 'give either { "file": PATH } or the keys inline');
+    return loadTrustFile(path.resolve(baseDirectory, file));
+  }
+  return parseTrustAnchor(raw, source);
+}
+
+function unsafeFlag(raw: unknown, source: string): boolean {
+  if (raw === undefined || raw === false) return false;
+  if (raw === true) return true;
+  return failConfig({ source, key: 'unsafeAllowSkipWaits' }, 'must be true or false');
+}
 
 const intervalMs = withDefault(integer({ min: 200, max: 3_600_000, unit: 'milliseconds' }), 1000);
 
@@ -191,8 +217,11 @@ export function parseSidecarConfig(
     parent: root.parent,
     logLevel: root.logLevel,
     keyWatchSeconds: root.keyWatchSeconds,
-    eventLog: { kind: 'sqlite', path: path.resolve(baseDirectory, root.eventLog.path) },
+    eventLog: parseEventLogConfig(root.eventLog, source, baseDirectory),
     signer: { plugin: root.signer.plugin, config: root.signer.config },
+    eventKeyFile: path.resolve(baseDirectory, root.eventKeyFile),
+    trust: parseTrust(root.trust, source, baseDirectory),
+    ...(unsafeFlag(root.unsafeAllowSkipWaits, source) ? { unsafeAllowSkipWaits: true } : {}),
   };
   if (root.observers === undefined) return config;
   const scope = { source, key: 'observers', checkFiles: false };

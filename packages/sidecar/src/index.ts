@@ -18,3 +18,11 @@ export {
 } from './telemetry.js';
 export type { OtlpSettings, Telemetry, TelemetryOptions } from './telemetry.js';
 export { ProcessTracer, stepSpanId } from './process-trace.js';
+export {
+  createEventKeyFile,
+  loadEventKey,
+  loadTrustFile,
+  parseTrustAnchor,
+} from './event-trust.js';
+export { openEventLog, parseEventLogConfig } from './event-log.js';
+export type { EventLogConfig } from './event-log.js';

@@ -14,6 +14,8 @@ import {
   type SignerReference,
   type SigningKey,
   type ZoneEvent,
+  type EventSigningKey,
+  createSigningEventLog,
   activeTraceparent,
   traceIdOf,
   withSpan,
@@ -34,6 +36,7 @@ import {
   type Decision,
   type ProcessState,
   type ZoneState,
+  type FoldPolicy,
   instrumentParentChannel,
   instrumentSigner,
   recordProcess,
@@ -49,6 +52,7 @@ import { probeEndpoints } from './endpoint-probe.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { performRollAction } from './roll-actions.js';
+import { isTrustedSidecar, reportNewFindings, VerifiedFeed } from './zone-trust.js';
 
 export interface SidecarRuntimeOptions {
   /** This sidecar's signer id. */
@@ -67,6 +71,10 @@ export interface SidecarRuntimeOptions {
   /** How often the key watch reads the server's own keys. Default 30 s. */
   keyWatchSeconds?: number;
   now?: () => Date;
+  /** Signs every event this sidecar appends. Without it (embedding, tests) events go unsigned. */
+  signingKey?: EventSigningKey;
+  /** The trust anchor every fold verifies against. Without it nothing is verified. */
+  foldPolicy?: FoldPolicy;
 }
 
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
@@ -102,11 +110,15 @@ export class SidecarRuntime {
     this.signer = instrumentSigner(options.signer);
     this.parent = instrumentParentChannel(options.parent);
     this.processTrace = new ProcessTracer(options.id);
+    this.log = options.signingKey
+      ? createSigningEventLog(options.log, options.signingKey)
+      : options.log;
+    this.verifiedFeed = new VerifiedFeed(options.foldPolicy);
   }
 
-  private get log() {
-    return this.options.log;
-  }
+  private readonly log: EventLog<ChorusEvent>;
+  private readonly verifiedFeed: VerifiedFeed;
+  private untrustedWarned = false;
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
@@ -157,15 +169,19 @@ export class SidecarRuntime {
     const seen = await this.log.readAll({ streamPrefix: 'zone/' });
     // Observers learn the group (signers, timing) from the history, then follow what comes.
     const mine = new Set(this.options.zones.map(zoneStream));
-    for (const recorded of seen)
-      if (mine.has(recorded.stream) && isZoneEvent(recorded.event))
-        this.observers.publish(recorded.event);
+    for (const recorded of seen) {
+      const accepted = mine.has(recorded.stream) ? this.verifiedFeed.accepted(recorded) : undefined;
+      if (accepted) this.observers.publish(accepted);
+    }
     this.abort.signal.throwIfAborted();
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
       afterPosition: seen.at(-1)?.position ?? 0,
       onEvent: (recorded) => {
-        if (isZoneEvent(recorded.event)) this.observers.publish(recorded.event);
+        const accepted = mine.has(recorded.stream)
+          ? this.verifiedFeed.accepted(recorded)
+          : undefined;
+        if (accepted) this.observers.publish(accepted);
         this.wakers.get(recorded.stream)?.();
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
@@ -195,13 +211,16 @@ export class SidecarRuntime {
   /** Reads the stream from where the cached fold stopped. */
   private async refresh(zone: string): Promise<ZoneState> {
     const stream = zoneStream(zone);
-    let state = this.states.get(zone) ?? foldZone(zone, []);
+    const before = this.states.get(zone) ?? foldZone(zone, [], this.options.foldPolicy);
+    let state = before;
     const fresh = await this.log.readStream(stream, { fromVersion: state.version + 1 });
     for (const recorded of fresh) {
       if (!isZoneEvent(recorded.event)) continue;
+      const previousFindings = state.securityFindingCount;
       state = applyZoneEvent(state, recorded.event);
-      this.processTrace.note(recorded.event);
+      if (state.securityFindingCount === previousFindings) this.processTrace.note(recorded.event);
     }
+    reportNewFindings(this.options.logger, before, state);
     this.states.set(zone, state);
     return state;
   }
@@ -302,6 +321,7 @@ export class SidecarRuntime {
         return;
       }
       case 'zone-defined':
+      case 'trust-changed':
       case 'signer-registered':
       case 'signer-keys-observed':
       case 'process-requested':
@@ -389,6 +409,7 @@ export class SidecarRuntime {
    * fold lists it in `registrationChanges`.
    */
   private async register(zone: string): Promise<void> {
+    await this.untilTrusted(zone);
     const { id, logger } = this.options;
     const signer = this.signer;
     const rollover = await signer.keyRoller?.rolloverTiming(zone, { signal: this.abort.signal });
@@ -432,6 +453,26 @@ export class SidecarRuntime {
         continue;
       }
       return;
+    }
+  }
+
+  /**
+   * Waits until the operator trusts this sidecar's event key in the zone (trust file or a
+   * `trust-changed` event): until then anything it appended would be refused.
+   */
+  private async untilTrusted(zone: string): Promise<void> {
+    const publicKey = this.options.signingKey?.publicKey;
+    for (;;) {
+      const state = await this.refresh(zone);
+      if (isTrustedSidecar(state, this.options.id, publicKey)) return;
+      if (!this.untrustedWarned)
+        this.options.logger.warn(
+          { zone, publicKey },
+          `waiting for an operator to trust this sidecar's event key: chorus trust grant --zone ${zone} --sidecar ${this.options.id}=${String(publicKey)}`,
+        );
+      this.untrustedWarned = true;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      this.abort.signal.throwIfAborted();
     }
   }
 

@@ -2,8 +2,15 @@ import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { pino, type Logger } from 'pino';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
-import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import type { ChorusEvent, EventLog, ParentChannel, Signer } from '@chorus/core';
+import {
+  createSigningEventLog,
+  type ChorusEvent,
+  type EventLog,
+  type ParentChannel,
+  type Signer,
+} from '@chorus/core';
+import { openEventLog } from './event-log.js';
+import { loadEventKey } from './event-trust.js';
 import type { SidecarConfig } from './config.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { createSidecarObservers } from './observers.js';
@@ -81,6 +88,8 @@ async function composeRuntime(
     importModule?: ModuleImporter;
   },
 ): Promise<SidecarRuntime> {
+  const signingKey = loadEventKey(config.eventKeyFile);
+  logger.info({ publicKey: signingKey.publicKey }, 'event key loaded');
   const plugin = await loadSignerPlugin(config.signer.plugin, options.importModule);
   const signer: Signer = plugin.create(plugin.parseConfig(config.signer.config), {
     logger: logger.child({ plugin: plugin.kind, signerId: config.id }),
@@ -92,10 +101,7 @@ async function composeRuntime(
     );
   const eventLog =
     options.eventLog ??
-    createSqliteEventLog<ChorusEvent>({
-      path: config.eventLog.path,
-      logger: logger.child({ component: 'event-log' }),
-    });
+    (await openEventLog(config.eventLog, logger.child({ component: 'event-log' })));
   const parent =
     options.parent ??
     createObserveOnlyParentChannel({
@@ -117,7 +123,15 @@ async function composeRuntime(
     signer: container.resolve<Signer>(TOKENS.signer),
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),
     logger,
-    observers: createSidecarObservers(config, eventLog, logger.child({ component: 'observers' }))
-      .observers,
+    signingKey,
+    foldPolicy: {
+      anchor: config.trust,
+      ...(config.unsafeAllowSkipWaits ? { allowUnsafeSkipWaits: true } : {}),
+    },
+    observers: createSidecarObservers(
+      config,
+      createSigningEventLog(eventLog, signingKey),
+      logger.child({ component: 'observers' }),
+    ).observers,
   });
 }

@@ -1,9 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@chorus/core';
-import { loadSidecarConfig, parseSidecarConfig } from '@chorus/sidecar';
+import {
+  createEventKeyFile,
+  loadEventKey,
+  loadSidecarConfig,
+  parseSidecarConfig,
+} from '@chorus/sidecar';
 
 const valid = {
   id: 'bind',
@@ -12,6 +17,8 @@ const valid = {
   zones: ['example.test'],
   nameServerNames: ['ns.bind.test'],
   parent: { zone: 'test', servers: [{ address: '127.53.0.1' }] },
+  eventKeyFile: 'bind.key',
+  trust: { operators: { alice: 'A'.repeat(43) } },
 };
 
 function problem(raw: unknown): string {
@@ -32,8 +39,61 @@ describe('sidecar configuration', () => {
       zone: 'test.',
       servers: [{ address: '127.53.0.1', port: 53 }],
     });
-    expect(config.eventLog.path).toBe('/srv/events.sqlite');
+    expect(config.eventLog).toEqual({ kind: 'sqlite', path: '/srv/events.sqlite' });
     expect(config.logLevel).toBe('info');
+    expect(config.eventKeyFile).toBe('/srv/bind.key');
+    expect(config.trust).toEqual({
+      operators: { alice: 'A'.repeat(43) },
+      sidecars: {},
+      observers: {},
+    });
+    expect(config.unsafeAllowSkipWaits).toBeUndefined();
+  });
+
+  it('needs an event key and a trust anchor naming an operator, and checks every key', () => {
+    const bare: Record<string, unknown> = { ...valid };
+    delete bare.eventKeyFile;
+    delete bare.trust;
+    expect(problem({ ...bare, trust: valid.trust })).toMatch(/eventKeyFile/);
+    expect(problem({ ...bare, eventKeyFile: 'k' })).toMatch(/trust/);
+    expect(problem({ ...valid, trust: { operators: {} } })).toMatch(
+      /trust.operators: names no operator/,
+    );
+    expect(problem({ ...valid, trust: { operators: { alice: 'short' } } })).toMatch(
+      /trust.operators.alice: is not an Ed25519 public key/,
+    );
+    expect(problem({ ...valid, trust: { operators: valid.trust.operators, friends: {} } })).toMatch(
+      /trust.friends: unknown key/,
+    );
+    expect(problem({ ...valid, trust: { file: '/nonexistent/trust.json' } })).toMatch(
+      /cannot read \/nonexistent\/trust.json: ENOENT/,
+    );
+    expect(problem({ ...valid, unsafeAllowSkipWaits: 'yes' })).toMatch(
+      /unsafeAllowSkipWaits: must be true or false/,
+    );
+    expect(parseSidecarConfig({ ...valid, unsafeAllowSkipWaits: true }).unsafeAllowSkipWaits).toBe(
+      true,
+    );
+  });
+
+  it('reads a trust file, and refuses an event key that others may read', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-trust-'));
+    await writeFile(
+      path.join(directory, 'trust.json'),
+      JSON.stringify({ operators: { bob: 'B'.repeat(43) } }),
+    );
+    const config = parseSidecarConfig(
+      { ...valid, trust: { file: 'trust.json' } },
+      'sidecar.json',
+      directory,
+    );
+    expect(config.trust.operators).toEqual({ bob: 'B'.repeat(43) });
+    const keyFile = path.join(directory, 'open.key');
+    const publicKey = createEventKeyFile(keyFile);
+    expect(loadEventKey(keyFile).publicKey).toBe(publicKey);
+    await chmod(keyFile, 0o644);
+    expect(() => loadEventKey(keyFile)).toThrow(/readable by others \(mode 644\); chmod 600 it/);
+    expect(() => createEventKeyFile(keyFile)).toThrow(/EEXIST/);
   });
 
   it('names the key of every problem', () => {
@@ -42,9 +102,41 @@ describe('sidecar configuration', () => {
     );
     expect(problem({ ...valid, zones: [] })).toMatch(/zones: must be a non-empty list/);
     expect(problem({ ...valid, zones: ['a..b'] })).toMatch(/zones\[0\]: invalid domain name/);
-    expect(problem({ ...valid, eventLog: { kind: 'nats' } })).toMatch(
-      /eventLog.kind: only "sqlite"/,
+    expect(problem({ ...valid, eventLog: { kind: 'kafka' } })).toMatch(
+      /eventLog.kind: must be "sqlite" or "nats"/,
     );
+    expect(problem({ ...valid, eventLog: { kind: 'nats' } })).toMatch(
+      /eventLog.servers: must list/,
+    );
+    expect(
+      problem({
+        ...valid,
+        eventLog: { kind: 'nats', servers: ['tls://u:p@192.0.2.7:4222'], credentialsFile: 'c' },
+      }),
+    ).toMatch(/credentials go in credentialsFile/);
+    expect(
+      problem({ ...valid, eventLog: { kind: 'nats', servers: ['tls://192.0.2.7:4222'] } }),
+    ).toMatch(/eventLog.credentialsFile: must be a file path/);
+    expect(
+      parseSidecarConfig(
+        {
+          ...valid,
+          eventLog: {
+            kind: 'nats',
+            servers: ['tls://192.0.2.7:4222'],
+            credentialsFile: 'bind.creds',
+            caFile: 'ca.pem',
+          },
+        },
+        'sidecar.json',
+        '/srv',
+      ).eventLog,
+    ).toEqual({
+      kind: 'nats',
+      servers: ['tls://192.0.2.7:4222'],
+      credentialsFile: '/srv/bind.creds',
+      caFile: '/srv/ca.pem',
+    });
     expect(problem({ ...valid, parent: { zone: 'test', servers: [] } })).toMatch(/parent.servers/);
     expect(
       problem({
@@ -62,7 +154,7 @@ describe('sidecar configuration', () => {
       ...valid,
       eventLog: { kind: 'sqlite', path: '${env:CHORUS_TEST_LOG_PATH}' },
     });
-    expect(config.eventLog.path).toBe('/var/lib/chorus/events.sqlite');
+    expect(config.eventLog).toEqual({ kind: 'sqlite', path: '/var/lib/chorus/events.sqlite' });
     delete process.env.CHORUS_TEST_MISSING;
     expect(
       problem({

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +18,7 @@ import {
 import { recordProcess, type ProcessState } from '@chorus/engine';
 import {
   composeSidecar,
+  createEventKeyFile,
   configureTelemetry,
   createRootLogger,
   otlpSettingsFromEnvironment,
@@ -231,9 +235,14 @@ describe('telemetry with a stand-in collector', () => {
 });
 
 describe('the sidecar composition root', () => {
+  const keyDirectory = mkdtempSync(path.join(os.tmpdir(), 'chorus-sidecar-key-'));
+  const eventKeyFile = path.join(keyDirectory, 'fake.key');
+  const publicKey = createEventKeyFile(eventKeyFile);
   const config: SidecarConfig = {
     id: 'fake',
     eventLog: { kind: 'sqlite', path: '/nonexistent/events.sqlite' },
+    eventKeyFile,
+    trust: { operators: { alice: publicKey }, sidecars: { fake: publicKey } },
     signer: { plugin: 'fake-plugin', config: {} },
     zones: ['example.test.'],
     nameServerNames: ['ns.fake.test.'],

@@ -242,8 +242,9 @@ export async function demoCommand(
   const running: Running = { sidecars: [] };
   let log: EventLog<ZoneEvent> | undefined;
   try {
-    await startSidecars(lab, signers, running.sidecars, say);
-    log = await openWhenRegistered(lab, running.sidecars);
+    const unsafe = Object.values(options.skips).some((steps) => steps.length > 0);
+    await startSidecars(lab, signers, running.sidecars, say, { unsafeAllowSkipWaits: unsafe });
+    log = await openWhenRegistered(lab, running.sidecars, { allowUnsafeSkipWaits: unsafe });
     const outcome = await runMigration(lab, log, running, { ...options, io, say, began });
     return conclude(outcome, options, io);
   } finally {

@@ -3,7 +3,13 @@ import { applyZoneEvent, emptyZoneState } from '@chorus/engine';
 import { zoneStream } from '@chorus/core';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { describeEvent } from '../coordination/describe.js';
-import { knownZonesText, readKnownZone, withEventLog } from '../coordination/event-log.js';
+import {
+  foldPolicyOf,
+  knownZonesText,
+  LOG_OPTIONS,
+  readKnownZone,
+  withEventLog,
+} from '../coordination/event-log.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { EVENTS_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -12,7 +18,7 @@ const USAGE = 'chorus events ZONE';
 
 export async function eventsCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('events', args, {
-    log: { type: 'string' },
+    ...LOG_OPTIONS,
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -23,7 +29,7 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<number> 
   expectPositionals(positionals, 1, 'events');
   const argument = positionals[0];
   if (argument === undefined) throw new UsageError(`expected "${USAGE}"`, 'events');
-  const lines = await withEventLog(values.log, 'events', async (log, path) => {
+  const lines = await withEventLog(values, 'events', async (log, path) => {
     if (argument.includes('/'))
       throw new UsageError(
         `"events" takes a zone name, not a stream name like ${JSON.stringify(argument)} (observations are in "chorus report"); ${await knownZonesText(log)}`,
@@ -31,11 +37,17 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<number> 
       );
     const zone = zoneArgument(argument, 'events', USAGE);
     await readKnownZone(log, zone, path);
-    let state = emptyZoneState(zone);
+    let state = emptyZoneState(zone, foldPolicyOf(log));
     return (await log.readStream(zoneStream(zone))).map((recorded) => {
+      const before = state.securityFindingCount;
       state = applyZoneEvent(state, recorded.event);
-      if (values.json) return JSON.stringify(recorded);
-      return `${String(recorded.streamVersion).padStart(4)} ${describeEvent(recorded.event, state)}`;
+      const refused =
+        state.securityFindingCount > before ? state.securityFindings.at(-1) : undefined;
+      if (values.json) return JSON.stringify(refused ? { ...recorded, refused } : recorded);
+      const line = refused
+        ? `REFUSED [${refused.code}] ${refused.message}: ${describeEvent(recorded.event)}`
+        : describeEvent(recorded.event, state);
+      return `${String(recorded.streamVersion).padStart(4)} ${line}`;
     });
   });
   io.stdout(`${lines.join('\n')}\n`);

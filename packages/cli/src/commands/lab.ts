@@ -9,14 +9,18 @@ import {
   labStatus,
   labUp,
   LabError,
+  NATS_NODE_IDS,
+  parseEventLog,
   parseKeyLifetimes,
   parseProviders,
   parseRateLimits,
   registryAgentConfigFile,
   runRegistryAgentProcess,
   SERVER_IDS,
+  type EventLogKind,
   type KeyLifetimes,
   type LabStatus,
+  type NatsNodeId,
   type ProviderId,
   type ProviderRateLimits,
   type ServerId,
@@ -77,6 +81,26 @@ function formatProviders(status: LabStatus): string[] {
   ];
 }
 
+/** The event log's lines: the SQLite file, or the NATS nodes, stream, CA and credentials. */
+function formatEventLog(status: LabStatus): string[] {
+  const log = status.eventLog;
+  if (log.kind === 'sqlite') {
+    return ['', `event log: SQLite ${log.path} (the sidecars create it, e.g. chorus demo)`];
+  }
+  const users = Object.entries(log.credentialsFiles);
+  return [
+    '',
+    `event log: NATS JetStream cluster ${log.clusterName}, stream ${log.streamName} (${log.subjectPrefix}>, ${log.replicas} replicas)`,
+    `  servers ${log.servers.join(' ')}  (TLS only, CA ${log.caFile})`,
+    ...log.nodes.flatMap((node) => [
+      `  ${node.id}  nats-server ${node.version}  pid ${node.pid}  ${node.alive ? 'alive' : 'DEAD'}  clients ${node.address}:${node.clientPort}  routes :${node.clusterPort}  monitor ${node.monitorUrl}`,
+      `    config ${node.configFile}  log ${node.logFile}  store ${node.storeDir}`,
+    ]),
+    `  credentials (0600, user:password): ${users.map(([user]) => user).join(' ')}`,
+    ...users.map(([user, file]) => `    ${user} ${file}`),
+  ];
+}
+
 /** `key lifetimes: ZSK 120 s, KSK unlimited`, or nothing when every key lives for ever. */
 function formatKeyLifetimes(status: LabStatus): string[] {
   const lifetimes = status.keyLifetimes;
@@ -96,6 +120,7 @@ function formatStatus(status: LabStatus): string {
     ...formatKeyLifetimes(status),
     ...formatRegistryAgent(status),
     ...formatProviders(status),
+    ...formatEventLog(status),
   ];
   if (traps.length > 0) {
     lines.push(
@@ -127,6 +152,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     'key-lifetimes': { type: 'string' },
     providers: { type: 'string' },
     'rate-limit': { type: 'string' },
+    'event-log': { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -152,6 +178,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('keyLifetimes', keyLifetimesOption(values['key-lifetimes'])),
     ...optional('providers', labOption(values.providers, 'providers', parseProviders)),
     ...optional('rateLimits', labOption(values['rate-limit'], 'rate-limit', parseRateLimits)),
+    ...optional('eventLog', labOption(values['event-log'], 'event-log', parseEventLog)),
     ...(values.traps ? { traps: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
@@ -179,7 +206,7 @@ function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined
 }
 
 /** A lab option parsed by `parse`; its LabError becomes a usage error naming the option. */
-function labOption<T extends ProviderId[] | ProviderRateLimits>(
+function labOption<T extends ProviderId[] | ProviderRateLimits | EventLogKind>(
   value: string | undefined,
   name: string,
   parse: (text: string) => T,
@@ -229,16 +256,15 @@ async function restart(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const AGENT = 'registry-agent';
-  const unknown = positionals.find(
-    (name) => name !== AGENT && !(SERVER_IDS as readonly string[]).includes(name),
-  );
+  const restartable: readonly string[] = [...SERVER_IDS, ...NATS_NODE_IDS];
+  const unknown = positionals.find((name) => name !== AGENT && !restartable.includes(name));
   if (unknown !== undefined) {
     throw new UsageError(
-      `unknown server ${JSON.stringify(unknown)}; the lab's servers are ${SERVER_IDS.join(', ')} (and ${AGENT})`,
+      `unknown server ${JSON.stringify(unknown)}; the lab's servers are ${restartable.join(', ')} (and ${AGENT})`,
       'lab restart',
     );
   }
-  const servers = positionals.filter((name) => name !== AGENT) as ServerId[];
+  const servers = positionals.filter((name) => name !== AGENT) as (ServerId | NatsNodeId)[];
   // Whether this lab runs the server (traps, agent) is checked by labRestart against its state.
   const status = await labRestart({
     ...(values.dir === undefined ? {} : { directory: values.dir }),

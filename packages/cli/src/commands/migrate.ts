@@ -1,6 +1,6 @@
 /** `chorus migrate ZONE --to B[,C] [--from A]`: ADD-SIGNER for each new signer, then REMOVE-SIGNER. */
 import { expectPositionals, listOption, parseCommandArgs, UsageError } from '../args.js';
-import { readZone, withEventLog } from '../coordination/event-log.js';
+import { LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
 import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { MIGRATE_HELP } from '../help.js';
@@ -8,7 +8,7 @@ import type { CliIo } from '../io.js';
 
 export async function migrateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('migrate', args, {
-    log: { type: 'string' },
+    ...LOG_OPTIONS,
     from: { type: 'string' },
     to: { type: 'string' },
     json: { type: 'boolean' },
@@ -25,7 +25,7 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
   if (to.length === 0) throw new UsageError('name the new signer(s) with --to A[,B]', 'migrate');
   const json = values.json === true;
   const options = { json, detach: false };
-  const state = await withEventLog(values.log, 'migrate', async (log) => {
+  const state = await withEventLog(values, 'migrate', async (log) => {
     for (const id of to) await requestAndFollow(log, zone, 'add-signer', id, io, options);
     for (const id of from) await requestAndFollow(log, zone, 'remove-signer', id, io, options);
     return readZone(log, zone);

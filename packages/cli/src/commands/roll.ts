@@ -1,7 +1,7 @@
 /** `chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm`: a key roll inside the group, followed. */
 import type { KeyRole, ProcessKind } from '@chorus/core';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
-import { withEventLog } from '../coordination/event-log.js';
+import { withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { ROLL_HELP } from '../help.js';
@@ -24,7 +24,7 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
     ksk: { type: 'boolean' },
     csk: { type: 'boolean' },
     algorithm: { type: 'boolean' },
-    log: { type: 'string' },
+    ...LOG_OPTIONS,
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -45,7 +45,7 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
     );
   const roll = ROLLS[chosen[0]!];
   const json = values.json === true;
-  const process = await withEventLog(values.log, COMMAND, (log) =>
+  const process = await withEventLog(values, COMMAND, (log) =>
     requestAndFollow(log, zone, roll.kind, signerId, io, {
       json,
       detach: values.detach === true,

@@ -45,7 +45,7 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   }
   if (!stop.isRequested())
     io.stderr(
-      `[sidecar ${config.id}] following ${config.zones.join(', ')} in ${config.eventLog.path}\n`,
+      `[sidecar ${config.id}] following ${config.zones.join(', ')} in ${config.eventLog.kind === 'sqlite' ? config.eventLog.path : `NATS at ${config.eventLog.servers.join(', ')}`}\n`,
     );
   await stop.requested;
   await runtime.stop();

@@ -1,7 +1,7 @@
 /** `chorus signer add|remove ZONE SIGNER`: runs ADD-SIGNER or REMOVE-SIGNER and follows it. */
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { describeLeaving } from '../coordination/describe.js';
-import { withEventLog } from '../coordination/event-log.js';
+import { withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { SIGNER_ADD_HELP, SIGNER_HELP, SIGNER_REMOVE_HELP } from '../help.js';
@@ -30,7 +30,7 @@ async function signerProcessCommand(
 ): Promise<number> {
   const command = `signer ${sub}`;
   const { values, positionals } = parseCommandArgs(command, args, {
-    log: { type: 'string' },
+    ...LOG_OPTIONS,
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -45,7 +45,7 @@ async function signerProcessCommand(
   const signerId = positionals[1];
   if (!signerId) throw new UsageError(`expected "${usage}"`, command);
   const json = values.json === true;
-  const process = await withEventLog(values.log, command, (log) =>
+  const process = await withEventLog(values, command, (log) =>
     requestAndFollow(log, zone, KINDS[sub], signerId, io, { json, detach: values.detach === true }),
   );
   if (json) return 0;

@@ -7,7 +7,13 @@ import {
   describeProcess,
   describeSignerFailure,
 } from '../coordination/describe.js';
-import { knownZones, readKnownZone, readZone, withEventLog } from '../coordination/event-log.js';
+import {
+  knownZones,
+  readKnownZone,
+  readZone,
+  withEventLog,
+  LOG_OPTIONS,
+} from '../coordination/event-log.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { ChorusError } from '@chorus/core';
 import { STATUS_HELP } from '../help.js';
@@ -74,6 +80,22 @@ export function describeRegistrationChange(change: RegistrationChange): string {
   return `registration of ${who} CHANGED at ${change.at} by ${change.by}: ${what}`;
 }
 
+/** Refused events, or a warning that nothing was verified. */
+function securityLines(state: ZoneState): string[] {
+  if (!state.trust)
+    return [
+      '  NOT VERIFIED: give the trust file with --trust FILE or CHORUS_TRUST to check signatures',
+    ];
+  const shown = state.securityFindings;
+  const lines = shown.map(
+    (finding) =>
+      `  SECURITY: refused ${finding.eventType} at version ${finding.streamVersion} [${finding.code}]: ${finding.message}; nothing was changed`,
+  );
+  const hidden = state.securityFindingCount - shown.length;
+  if (hidden > 0) lines.unshift(`  SECURITY: ${hidden} earlier refused event(s) not shown`);
+  return lines;
+}
+
 /** The human status of one zone. */
 export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
   const open = openProcesses(state);
@@ -90,6 +112,7 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
     lines.push(`  ${describeRegistrationChange(change)}`);
   for (const finding of state.keyFindings ?? [])
     lines.push(`  KEY FINDING at ${finding.at}: ${finding.message}`);
+  lines.push(...securityLines(state));
   const earlier = state.processes.filter((process) => !open.includes(process));
   for (const process of earlier.slice(-EARLIER_SHOWN))
     lines.push(`  earlier: ${describeProcess(process, now)}`);
@@ -124,13 +147,17 @@ export function zoneStatusJson(state: ZoneState) {
     pendingRequests: state.pendingRequests,
     registrationChanges: state.registrationChanges ?? [],
     keyFindings: state.keyFindings ?? [],
+    /** False when no trust file was given: then nothing below was verified. */
+    verified: state.trust !== null,
+    securityFindings: state.securityFindings,
+    securityFindingCount: state.securityFindingCount,
     processes: state.processes.map(processJson),
   };
 }
 
 export async function statusCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('status', args, {
-    log: { type: 'string' },
+    ...LOG_OPTIONS,
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -143,7 +170,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     positionals[0] === undefined
       ? undefined
       : zoneArgument(positionals[0], 'status', 'chorus status [ZONE]');
-  const states = await withEventLog(values.log, 'status', async (log, path) => {
+  const states = await withEventLog(values, 'status', async (log, path) => {
     if (zone) return [await readKnownZone(log, zone, path)];
     const zones = await knownZones(log);
     if (zones.length === 0)

@@ -9,7 +9,7 @@ import {
 import type { TimingSettings } from '@chorus/core';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { describeEvent } from '../coordination/describe.js';
-import { readZone, withEventLog } from '../coordination/event-log.js';
+import { readZone, withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { OPERATOR } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { ZONE_DEFINE_HELP, ZONE_HELP } from '../help.js';
@@ -22,7 +22,7 @@ const USAGE = 'chorus zone define ZONE --signer ID';
 export const DEFAULT_RECORD_TTL_SECONDS = 3600;
 
 const OPTIONS = {
-  log: { type: 'string' },
+  ...LOG_OPTIONS,
   signer: { type: 'string', multiple: true },
   'parent-zone': { type: 'string' },
   'record-ttl': { type: 'string' },
@@ -93,7 +93,7 @@ async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {
     timing: timingFrom(values),
     recordTtlSeconds: seconds(values, 'record-ttl', DEFAULT_RECORD_TTL_SECONDS),
   };
-  const event = await withEventLog(values.log, COMMAND, async (log) => {
+  const event = await withEventLog(values, COMMAND, async (log) => {
     const state = await readZone(log, zone);
     if (state.defined)
       throw new ChorusError('Chorus_ZoneDefinedError', {

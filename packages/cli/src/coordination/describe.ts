@@ -3,6 +3,7 @@ import type {
   ApplyError,
   KeyChange,
   PostconditionSpec,
+  TrustGrant,
   ZoneEvent,
   ZoneEventOf,
   ZoneEventType,
@@ -38,6 +39,15 @@ function describeKeyChange(change: KeyChange): string {
   return `${what} ${change.from ?? '?'} → ${change.to ?? '?'}`;
 }
 
+function describeGrant(grant: TrustGrant): string {
+  const parts = Object.entries(grant).flatMap(([group, keys]) =>
+    Object.entries(keys ?? {}).map(([id, key]) =>
+      key === null ? `${group} ${id} REVOKED` : `${group} ${id} = ${key.slice(0, 12)}…`,
+    ),
+  );
+  return parts.join(', ') || 'nothing';
+}
+
 type Describers = {
   [Type in ZoneEventType]: (event: ZoneEventOf<Type>, state: ZoneState | undefined) => string;
 };
@@ -46,6 +56,8 @@ type Describers = {
 const DESCRIBERS: Describers = {
   'zone-defined': (event) =>
     `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})`,
+  'trust-changed': ({ data, source }) =>
+    `trust changed by ${source.id}: ${describeGrant(data.grant)}${data.reason ? ` (${data.reason})` : ''}`,
   'signer-registered': ({ data }) =>
     `signer ${data.signer.id} (${data.signer.kind}) ${data.before ? 're-registered with CHANGED facts' : 'registered'}, NS ${data.signer.nameServerNames.join(' ')}`,
   'signer-keys-observed': ({ data }) =>
@@ -73,8 +85,10 @@ const DESCRIBERS: Describers = {
 
 /** One line per event. `state` (the zone after the event) names the steps. */
 export function describeEvent(event: ZoneEvent, state?: ZoneState): string {
-  const describe = DESCRIBERS[event.type] as (event: ZoneEvent, state?: ZoneState) => string;
-  return `${clock(event.occurredAt)} ${describe(event, state)}`;
+  const describe = DESCRIBERS[event.type] as
+    ((event: ZoneEvent, state?: ZoneState) => string) | undefined;
+  const text = describe ? describe(event, state) : `an event of unknown type ${String(event.type)}`;
+  return `${clock(event.occurredAt)} ${text}`;
 }
 
 /** A step's pre-condition in words, for a step that waits for it before it starts. */

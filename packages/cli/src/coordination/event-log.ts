@@ -1,9 +1,102 @@
 /** Opening the event log the coordination commands read and write, and reading zones from it. */
 import { access } from 'node:fs/promises';
-import { ChorusError, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
+import {
+  ChorusError,
+  createSigningEventLog,
+  zoneStream,
+  type EventLog,
+  type EventSigningKey,
+  type TrustAnchor,
+  type ZoneEvent,
+} from '@chorus/core';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { applyZoneEvent, emptyZoneState, type ZoneState } from '@chorus/engine';
+import { applyZoneEvent, emptyZoneState, type FoldPolicy, type ZoneState } from '@chorus/engine';
+import { loadEventKey, loadTrustFile } from '@chorus/sidecar';
 import { UsageError } from '../args.js';
+
+/** The options every command that reads or writes the log takes. */
+export const LOG_OPTIONS = {
+  log: { type: 'string' },
+  trust: { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
+/** What those options hold once parsed. */
+export interface LogValues {
+  log?: string | undefined;
+  trust?: string | undefined;
+  key?: string | undefined;
+}
+
+/** The fold policy of each log this module opened: readZone verifies with it. */
+const policies = new WeakMap<object, FoldPolicy>();
+
+/** The trust file from `--trust`, else `$CHORUS_TRUST`; none means the fold verifies nothing. */
+function trustAnchor(values: LogValues): TrustAnchor | undefined {
+  const file = values.trust ?? process.env.CHORUS_TRUST;
+  return file ? loadTrustFile(file, '--trust') : undefined;
+}
+
+/** The operator's key from `--key`, else `$CHORUS_OPERATOR_KEY`. */
+function operatorKey(values: LogValues): EventSigningKey | undefined {
+  const file = values.key ?? process.env.CHORUS_OPERATOR_KEY;
+  return file ? loadEventKey(file, '--key') : undefined;
+}
+
+/** The operator id the anchor gives `key`, or an error naming the key (public half only). */
+function operatorIdOf(anchor: TrustAnchor | undefined, key: EventSigningKey): string {
+  const id = Object.entries(anchor?.operators ?? {}).find(([, known]) => known === key.publicKey);
+  if (!id)
+    throw new ChorusError('Chorus_UntrustedOperatorError', {
+      message: `the key given with --key (public key ${key.publicKey}) is no operator's in the trust file; sidecars would refuse what it signs`,
+    });
+  return id[0];
+}
+
+/**
+ * The log as this operator reads and writes it: appends are signed with the operator's key under
+ * the operator id the trust file gives it; without a key, appends are refused before they are made.
+ */
+export function asOperator(
+  log: EventLog<ZoneEvent>,
+  values: LogValues,
+  command: string,
+  options: { allowUnsafeSkipWaits?: boolean } = {},
+): EventLog<ZoneEvent> {
+  const anchor = trustAnchor(values);
+  const key = operatorKey(values);
+  let operated: EventLog<ZoneEvent>;
+  if (key) {
+    const source = { kind: 'cli', id: operatorIdOf(anchor, key) };
+    const signing = createSigningEventLog(log, key);
+    operated = {
+      ...signing,
+      append: (stream, version, events) =>
+        signing.append(
+          stream,
+          version,
+          events.map((event) => ({ ...event, source })),
+        ),
+    };
+  } else {
+    operated = {
+      ...log,
+      append: () =>
+        Promise.reject(
+          new UsageError(
+            'sign what you append: give your operator key with --key FILE or CHORUS_OPERATOR_KEY (chorus keygen FILE makes one)',
+            command,
+          ),
+        ),
+    };
+  }
+  if (anchor)
+    policies.set(operated, {
+      anchor,
+      ...(options.allowUnsafeSkipWaits ? { allowUnsafeSkipWaits: true } : {}),
+    });
+  return operated;
+}
 
 /** The log file from `--log`, else `$CHORUS_EVENT_LOG`. */
 export function eventLogPath(value: string | undefined, command: string): string {
@@ -30,25 +123,30 @@ export async function openExistingLog(path: string): Promise<EventLog<ZoneEvent>
 
 /** Runs `use` on the log at `--log` (or `$CHORUS_EVENT_LOG`) and closes it afterwards. */
 export async function withEventLog<T>(
-  value: string | undefined,
+  values: LogValues,
   command: string,
   use: (log: EventLog<ZoneEvent>, path: string) => Promise<T>,
 ): Promise<T> {
-  const path = eventLogPath(value, command);
+  const path = eventLogPath(values.log, command);
   const log = await openExistingLog(path);
   try {
-    return await use(log, path);
+    return await use(asOperator(log, values, command), path);
   } finally {
     await log.close();
   }
 }
 
-/** The zone's state after every event of its stream. */
+/** The policy the log was opened with (see asOperator); undefined: nothing is verified. */
+export function foldPolicyOf(log: EventLog<ZoneEvent>): FoldPolicy | undefined {
+  return policies.get(log);
+}
+
+/** The zone's state after every event of its stream, verified when the log has a trust anchor. */
 export async function readZone(log: EventLog<ZoneEvent>, zone: string): Promise<ZoneState> {
   const events = await log.readStream(zoneStream(zone));
   return events.reduce(
     (state, recorded) => applyZoneEvent(state, recorded.event),
-    emptyZoneState(zone),
+    emptyZoneState(zone, foldPolicyOf(log)),
   );
 }
 

@@ -21,6 +21,7 @@ import {
 } from '@chorus/lab';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import { readZone } from '../coordination/event-log.js';
+import { kitOperatorLog, trustKitAt } from '../coordination/trust-kit.js';
 import { requestAndFollow } from '../coordination/follow.js';
 import { progressTo, type CliIo } from '../io.js';
 import { startDemoObservers, type DemoObservers } from './observers.js';
@@ -203,13 +204,17 @@ export async function startSidecars(
   signers: readonly DemoSignerId[],
   sidecars: RunningSidecar[],
   say: Say,
+  options: { unsafeAllowSkipWaits?: boolean } = {},
 ): Promise<void> {
+  if (options.unsafeAllowSkipWaits)
+    say('UNSAFE: the sidecars accept requests that skip waits (negative control)');
   for (const id of signers) {
     const config = sidecarConfigFor(
       lab.status,
       serverOf(lab.status, id),
       lab.eventLogPath,
       lab.zone,
+      options,
     );
     const sidecar = await startSidecarProcess(lab.directory, config);
     sidecars.push(sidecar);
@@ -231,11 +236,16 @@ function expectAlive(sidecars: readonly RunningSidecar[]): void {
 export function openWhenRegistered(
   lab: DemoLab,
   sidecars: readonly RunningSidecar[],
+  options: { allowUnsafeSkipWaits?: boolean } = {},
 ): Promise<EventLog<ZoneEvent>> {
   return waitFor(`the ${sidecars.length} sidecars to register`, 30_000, async () => {
     expectAlive(sidecars);
     try {
-      const opened = createSqliteEventLog<ZoneEvent>({ path: lab.eventLogPath });
+      const opened = kitOperatorLog(
+        createSqliteEventLog<ZoneEvent>({ path: lab.eventLogPath }),
+        trustKitAt(lab.directory),
+        options,
+      );
       const state = await readZone(opened, lab.zone);
       const ready = sidecars.every(({ id }) => (state.signers[id]?.keys.length ?? 0) > 0);
       return ready ? opened : (await opened.close(), undefined);

@@ -4,6 +4,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabServer, LabStatus } from '@chorus/lab';
+import { ensureTrustKit } from '../coordination/trust-kit.js';
 
 type Target = { address: string; port: number };
 
@@ -58,19 +59,33 @@ function providerSignerConfig(status: LabStatus, server: LabServer, target: Targ
       };
 }
 
+/** The signer plugin and its configuration for one lab signer. */
+export function signerPluginConfigFor(status: LabStatus, server: LabServer) {
+  const target = { address: server.address, port: server.port };
+  return providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
+}
+
 /** The sidecar configuration for one lab signer, as an operator would write it. */
 export function sidecarConfigFor(
   status: LabStatus,
   server: LabServer,
   eventLogPath: string,
   zone: string,
+  options: { unsafeAllowSkipWaits?: boolean } = {},
 ) {
   const parent = status.servers.find((entry) => entry.id === 'parent')!;
-  const target = { address: server.address, port: server.port };
-  const signer = providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
+  const signer = signerPluginConfigFor(status, server);
+  // Every signer of the lab is trusted up front, so sidecars started later are known to all.
+  const kit = ensureTrustKit(
+    path.dirname(eventLogPath),
+    status.servers.filter((entry) => entry.id !== 'parent').map((entry) => entry.id),
+  );
   return {
     id: server.id,
     eventLog: { kind: 'sqlite', path: eventLogPath },
+    eventKeyFile: kit.keyFileOf(server.id),
+    trust: { file: kit.trustFile },
+    ...(options.unsafeAllowSkipWaits ? { unsafeAllowSkipWaits: true } : {}),
     signer,
     zones: [zone],
     nameServerNames: [server.nameserverName],

@@ -44,14 +44,28 @@ export class WrongExpectedVersionError extends ChorusError {
  * - `corrupt`: a stored row cannot be decoded;
  * - `schema`: the database was written by a newer (or unknown) schema;
  * - `invalid-argument`: the caller passed something the log refuses (empty stream name,
- *   non-integer version, a value that is not plain JSON…).
+ *   non-integer version, a value that is not plain JSON…);
+ * - `unavailable`: a remote log (NATS) cannot be reached or did not answer in time (retryable;
+ *   the message starts with "event log unavailable: " and names the servers, never credentials).
+ *   An append that failed this way may or may not have been written: retry it or re-read;
+ * - `permission`: the server refused the credentials or the operation (not retryable).
  */
 export type EventLogErrorKind =
-  'closed' | 'busy' | 'storage' | 'corrupt' | 'schema' | 'invalid-argument';
+  | 'closed'
+  | 'busy'
+  | 'storage'
+  | 'corrupt'
+  | 'schema'
+  | 'invalid-argument'
+  | 'unavailable'
+  | 'permission';
 
 const eventLog = define('Chorus_EventLogError');
 
-/** The event log failed or refused a call. Only `busy` is retryable unless stated otherwise. */
+/**
+ * The event log failed or refused a call. Only `busy` and `unavailable` are retryable unless
+ * stated otherwise.
+ */
 export class EventLogError extends ChorusError {
   readonly [eventLog.symbol] = true;
   /** Why the call failed. */
@@ -65,7 +79,7 @@ export class EventLogError extends ChorusError {
     super(eventLog.name, {
       message,
       cause: options.cause,
-      isRetryable: options.isRetryable ?? kind === 'busy',
+      isRetryable: options.isRetryable ?? (kind === 'busy' || kind === 'unavailable'),
     });
     this.kind = kind;
   }

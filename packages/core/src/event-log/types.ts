@@ -1,15 +1,20 @@
 /**
  * The `EventLog` port: an append-only, totally ordered log of plain-JSON events, split into
  * streams (one per zone), with optimistic concurrency per stream and durable consumer positions.
- * Backends: {@link createSqliteEventLog} (embedded, one host, several processes) and
- * {@link createMemoryEventLog} (one process, for embedding and tests). See docs/event-log.md.
+ * Backends: {@link createSqliteEventLog} (embedded, one host, several processes),
+ * {@link createMemoryEventLog} (one process, for embedding and tests) and `createNatsEventLog`
+ * (NATS JetStream, sidecars on different machines). See docs/event-log.md.
  *
  * @module
  */
 
 /** One event as stored in the log. */
 export interface RecordedEvent<E> {
-  /** Global position: 1-based, strictly increasing in commit order across all streams. */
+  /**
+   * Global position: a positive integer, strictly increasing in commit order across all streams,
+   * but it may have gaps (the NATS backend numbers the events of an append inside one message).
+   * Compare positions, page with them and commit them; never count or predict them.
+   */
   position: number;
   /** The stream the event belongs to (one per zone). */
   stream: string;
@@ -25,7 +30,7 @@ export interface RecordedEvent<E> {
 export interface AppendResult {
   /** The stream's version after the append (the version of its last event). */
   streamVersion: number;
-  /** The global positions of the appended events, in order. */
+  /** The global positions of the appended events, in order (strictly increasing). */
   positions: number[];
 }
 
@@ -66,6 +71,8 @@ export interface SubscribeOptions<E> {
   /**
    * Receives the error that stopped the subscription (a handler failure or a storage failure).
    * Without it the backend logs the error; either way the subscription stops and never skips.
+   * A remote backend rides out an outage instead (it retries until the server is back and
+   * resumes after the last handled event); only failures that retrying cannot fix stop it.
    */
   onError?: (error: unknown) => void;
 }
@@ -94,7 +101,8 @@ export interface EventLog<E> {
    * Appends atomically iff the stream is at `expectedVersion` (0 = the stream must not exist yet).
    * Otherwise rejects with WrongExpectedVersionError (isRetryable true: re-read, re-decide, retry)
    * and writes nothing. Rejects with SecretInEventError if an event carries a secret-looking key,
-   * and with EventLogError (`invalid-argument`) if an event is not plain JSON or `events` is empty.
+   * and with EventLogError (`invalid-argument`) if an event is not plain JSON, or `events` is
+   * empty or longer than `MAX_EVENTS_PER_APPEND` (1024).
    */
   append(stream: string, expectedVersion: number, events: readonly E[]): Promise<AppendResult>;
   /** The events of one stream in version order (empty if the stream does not exist). */

@@ -101,10 +101,20 @@ export function assertPlainJson(value: unknown, path = '$'): void {
   walk(value, path);
 }
 
+/**
+ * Most events one `append` may carry. Every backend refuses more the same way: the NATS backend
+ * stores an append as one message and numbers its events inside it (see docs/event-log.md).
+ */
+export const MAX_EVENTS_PER_APPEND = 1024;
+
 /** Checks every event of an append and returns their JSON bodies. */
 export function serializeEvents(events: readonly unknown[]): string[] {
   if (!Array.isArray(events)) throw invalid('events must be an array');
   if (events.length === 0) throw invalid('events must not be empty');
+  if (events.length > MAX_EVENTS_PER_APPEND)
+    throw invalid(
+      `an append carries at most ${MAX_EVENTS_PER_APPEND} events, got ${events.length}: split it`,
+    );
   return events.map((event: unknown, index) => {
     const path = `events[${index}]`;
     assertNoSecrets(event, path);

@@ -1,5 +1,7 @@
 import type { NameServer } from '../dns/types.js';
 import type { DesiredSignerState, KeyRole, SigningKey } from '../plugin/signer.js';
+import type { TrustGrant } from '../trust/authority.js';
+import type { EventSignature } from '../trust/event-keys.js';
 
 /**
  * The event catalogue of a zone's stream. Every event is versioned plain JSON with its source,
@@ -25,6 +27,12 @@ export interface Envelope<Type extends string, Data> {
   source: EventSource;
   traceparent?: string;
   data: Data;
+  /** Set when signed: unique per event. */
+  id?: string;
+  /** Set when signed: the stream version the event was written for (a copy elsewhere is a replay). */
+  streamVersion?: number;
+  /** The author's Ed25519 signature (docs/security.md); the fold refuses events without one. */
+  signature?: EventSignature;
 }
 
 /** A signer as the group knows it: public facts only. */
@@ -136,6 +144,15 @@ export type ZoneEvent =
         signers: SignerReference[];
         timing: TimingSettings;
         recordTtlSeconds: number;
+      }
+    >
+  | Envelope<
+      'trust-changed',
+      {
+        /** Keys granted (or revoked with null) by principal id; only operators may append it. */
+        grant: TrustGrant;
+        /** Why, in the operator's words. */
+        reason?: string;
       }
     >
   | Envelope<
