@@ -266,6 +266,9 @@ Options:
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,
                           says so in the progress and in "chorus status", and loses nothing
+  --event-log KIND        sqlite (default: one file in the demo directory) or nats (the lab's
+                          3-node NATS JetStream cluster, TLS, credentials of its own for each
+                          sidecar, the operator and the observers)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits
@@ -296,8 +299,10 @@ Examples:
   chorus demo --scenario rollovers --ttl 10
 `;
 
-const LOG_OPTION = `  --log FILE              the event log (SQLite) the sidecars share; default
-                          $CHORUS_EVENT_LOG. It must exist: the sidecars create it.
+const LOG_OPTION = `  --log FILE              the event log the sidecars share; default $CHORUS_EVENT_LOG: a
+                          SQLite file (it must exist: the sidecars create it), or a .json
+                          file naming a NATS log ({ "kind": "nats", "servers": […],
+                          "credentialsFile": …, "caFile": … }, as a sidecar config's eventLog)
   --trust FILE            the operators' trust file; default $CHORUS_TRUST. Without it
                           nothing is verified and the output says NOT VERIFIED
   --key FILE              your operator event key (chorus keygen); default

@@ -22,3 +22,4 @@ export {
   type TrustKit,
 } from './coordination/trust-kit.js';
 export { asOperator, readZone } from './coordination/event-log.js';
+export { labEventLogConfig, openLabEventLog } from './demo/demo-log.js';

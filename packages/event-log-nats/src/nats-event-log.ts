@@ -98,11 +98,18 @@ export async function createNatsEventLog<E>(options: NatsEventLogOptions): Promi
       .update(payload)
       .digest('base64url');
 
+  const MAX_APPEND_ATTEMPTS = 20;
+
   const appended = (seq: number, expectedVersion: number, count: number): AppendResult => ({
     streamVersion: expectedVersion + count,
     positions: Array.from({ length: count }, (_, index) => positionOf(seq, index)),
   });
 
+  /**
+   * Appends state the stream's last sequence, not the subject's: nats-server 2.9 checks the
+   * expected last subject sequence against stored messages only, so two clustered appends in
+   * flight at once could both pass it; the stream-wide expectation counts proposals in flight.
+   */
   const append = async (
     stream: string,
     expectedVersion: number,
@@ -119,23 +126,30 @@ export async function createNatsEventLog<E>(options: NatsEventLogOptions): Promi
         'invalid-argument',
         `the append is ${payload.length} bytes, more than the server's max_payload (${store.maxPayload}) allows: split it`,
       );
-    const tail = await tailOf(subject);
-    const actual = tail?.head.version ?? 0;
-    const msgId = msgIdOf(subject, expectedVersion, payload);
-    if (actual !== expectedVersion) {
-      // Our own earlier attempt (that failed as `unavailable`) was written after all.
-      if (tail?.head.msgId === msgId)
-        return appended(tail.head.seq, expectedVersion, bodies.length);
-      throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
+    for (let attempt = 1; ; attempt++) {
+      // The stream's last sequence first, then the subject's tail: an append to this stream in
+      // between shows in the tail, an append anywhere after makes the publish conflict.
+      const { last_seq: lastSequence } = await store.streamState();
+      const tail = await tailOf(subject);
+      const actual = tail?.head.version ?? 0;
+      const msgId = msgIdOf(subject, expectedVersion, payload);
+      if (actual !== expectedVersion) {
+        // Our own earlier attempt (that failed as `unavailable`) was written after all.
+        if (tail?.head.msgId === msgId)
+          return appended(tail.head.seq, expectedVersion, bodies.length);
+        throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
+      }
+      const previous = tail?.head.seq ?? 0;
+      const headers = appendHeaders(expectedVersion + bodies.length, previous);
+      const ack = await store.publish(subject, payload, headers, msgId, lastSequence);
+      if (ack !== 'conflict') return appended(ack.seq, expectedVersion, bodies.length);
+      // Another append landed somewhere in the stream: ours may still be at the right version.
+      if (attempt >= MAX_APPEND_ATTEMPTS)
+        throw new EventLogError(
+          'unavailable',
+          `event log unavailable: ${stream} lost ${attempt} races for the stream's last sequence in a row; retry`,
+        );
     }
-    const previous = tail?.head.seq ?? 0;
-    const headers = appendHeaders(expectedVersion + bodies.length, previous);
-    const ack = await store.publish(subject, payload, headers, msgId, previous);
-    if (ack === 'conflict') {
-      const now = (await tailOf(subject))?.head.version ?? 0;
-      throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual: now });
-    }
-    return appended(ack.seq, expectedVersion, bodies.length);
   };
 
   /** Walks back from the stream's last message through `Chorus-Previous` to `fromVersion`. */

@@ -218,14 +218,14 @@ export class NatsStore {
     payload: Uint8Array,
     headers: MsgHdrs,
     msgID: string,
-    lastSubjectSequence: number,
+    lastSequence: number,
   ): Promise<PublishAck | 'conflict'> {
     return this.call('cannot append', async () => {
       try {
         const ack = await this.js.publish(subject, payload, {
           headers,
           msgID,
-          expect: { lastSubjectSequence, streamName: this.settings.streamName },
+          expect: { lastSequence, streamName: this.settings.streamName },
         });
         return { seq: ack.seq, duplicate: ack.duplicate };
       } catch (error) {

@@ -45,6 +45,12 @@ interface DemoOptions {
   skips: Record<ProcessKind, string[]>;
   json: boolean;
   extraObservers?: Observer<ZoneEvent>[];
+  eventLog?: 'sqlite' | 'nats';
+}
+
+function parseEventLogKind(text: string | undefined): 'sqlite' | 'nats' | undefined {
+  if (text === undefined || text === 'sqlite' || text === 'nats') return text;
+  throw new UsageError(`--event-log is sqlite or nats, not ${JSON.stringify(text)}`, 'demo');
 }
 
 /** `KIND/STEP` values of --unsafe-skip-wait, checked against the steps that have waits. */
@@ -102,6 +108,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     scenario: { type: 'string' },
     'unsafe-skip-wait': { type: 'string', multiple: true },
     'rate-limit': { type: 'string' },
+    'event-log': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -120,6 +127,9 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
       ? {}
       : { rateLimits: parseDemoRateLimits(values['rate-limit']) }),
     json: values.json === true,
+    ...(values['event-log'] === undefined
+      ? {}
+      : { eventLog: parseEventLogKind(values['event-log'])! }),
   };
 }
 

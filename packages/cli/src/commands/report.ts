@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ChorusError, type ChorusEvent, type EventLog } from '@chorus/core';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { openExistingLog as openExistingEventLog } from '../coordination/event-log.js';
 import { ReportError, writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { REPORT_HELP } from '../help.js';
@@ -54,6 +55,8 @@ async function openExistingLog(file: string): Promise<EventLog<ChorusEvent>> {
   }
   if (!info.isFile()) throw new ReportError(`cannot read the event log ${file}: not a file`);
   try {
+    if (file.endsWith('.json'))
+      return await openExistingEventLog(file);
     return createSqliteEventLog<ChorusEvent>({ path: file });
   } catch (error) {
     throw new ReportError(

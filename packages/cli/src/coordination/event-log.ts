@@ -1,5 +1,6 @@
 /** Opening the event log the coordination commands read and write, and reading zones from it. */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   ChorusError,
   createSigningEventLog,
@@ -11,7 +12,13 @@ import {
 } from '@chorus/core';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { applyZoneEvent, emptyZoneState, type FoldPolicy, type ZoneState } from '@chorus/engine';
-import { loadEventKey, loadTrustFile } from '@chorus/sidecar';
+import {
+  loadEventKey,
+  loadTrustFile,
+  openEventLog,
+  parseEventLogConfig,
+  type EventLogConfig,
+} from '@chorus/sidecar';
 import { UsageError } from '../args.js';
 
 /** The options every command that reads or writes the log takes. */
@@ -107,10 +114,12 @@ export function eventLogPath(value: string | undefined, command: string): string
 }
 
 /**
- * Opens an existing log; a missing file is an error (the sidecars create the log when they start),
- * so that a typo never leaves an empty SQLite file behind.
+ * Opens an existing log. A `.json` file names a distributed log (the `eventLog` section of a
+ * sidecar config, e.g. NATS with this operator's credentials); any other path is a SQLite file,
+ * which must exist (the sidecars create it), so that a typo never leaves an empty file behind.
  */
 export async function openExistingLog(path: string): Promise<EventLog<ZoneEvent>> {
+  if (path.endsWith('.json')) return openEventLog<ZoneEvent>(await readLogConfig(path));
   try {
     await access(path);
   } catch {
@@ -119,6 +128,20 @@ export async function openExistingLog(path: string): Promise<EventLog<ZoneEvent>
     });
   }
   return createSqliteEventLog<ZoneEvent>({ path });
+}
+
+/** The event-log section in a `.json` file given to `--log`. */
+async function readLogConfig(file: string): Promise<EventLogConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ChorusError('Chorus_EventLogMissingError', {
+      message: code ? `cannot read ${file}: ${code}` : `${file} is not valid JSON`,
+    });
+  }
+  return parseEventLogConfig(raw, file, dirname(file), 'log');
 }
 
 /** Runs `use` on the log at `--log` (or `$CHORUS_EVENT_LOG`) and closes it afterwards. */

@@ -12,7 +12,6 @@ import {
   type ValidationObserverStats,
   type WireHistory,
 } from '@chorus/observers';
-import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import type { ChorusEvent, EventLog, Observer, ZoneEvent } from '@chorus/core';
 import type { LabStatus } from '@chorus/lab';
 
@@ -39,7 +38,8 @@ export async function startDemoObservers(options: {
   zone: string;
   /** The signers whose pinned resolvers the validation observer asks. */
   signerIds: readonly string[];
-  eventLogPath: string;
+  /** A connection of the observers' own, typed for both families. */
+  openLog: () => Promise<EventLog<ChorusEvent>>;
   zoneLog: EventLog<ZoneEvent>;
   /** More observers for the same pipeline (tests add a failing one). */
   extraObservers?: Observer<ZoneEvent>[];
@@ -56,8 +56,7 @@ export async function startDemoObservers(options: {
     validationFailures: [],
     disagreements: [],
   };
-  // The observers write through a connection of their own, typed for both families.
-  const observationLog = createSqliteEventLog<ChorusEvent>({ path: options.eventLogPath });
+  const observationLog = await options.openLog();
   const observers = createZoneObservers({
     zone,
     log: observationLog,

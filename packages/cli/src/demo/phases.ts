@@ -2,13 +2,20 @@
  * The phases of `chorus demo`, in order: a fresh lab, one sidecar per signer, the zone defined
  * with BIND alone, observers and resolver traffic, the migration, and the parent's final state.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventLog, KeyRole, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
+import type {
+  ChorusEvent,
+  EventLog,
+  KeyRole,
+  Observer,
+  ProcessKind,
+  ZoneEvent,
+} from '@chorus/core';
 import { zoneStream } from '@chorus/core';
 import { canonicalName, dsIdentity } from '@chorus/dns';
 import { defineZone, expectedDsFor, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
-import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { openLabEventLog, writeOperatorLogFile } from './demo-log.js';
 import {
   labDown,
   labStatus,
@@ -137,7 +144,10 @@ export interface DemoLab {
   status: LabStatus;
   zone: string;
   directory: string;
+  /** What `--log` takes: the SQLite file, or (NATS) a file naming the cluster and the operator's credentials. */
   eventLogPath: string;
+  /** The SQLite file, when the lab has no NATS cluster. */
+  sqliteFile: string;
 }
 
 const serverOf = (status: LabStatus, id: string) =>
@@ -172,6 +182,7 @@ export async function freshLab(
     keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
     providers?: ProviderId[];
     rateLimits?: ProviderRateLimits;
+    eventLog?: 'sqlite' | 'nats';
   },
   io: CliIo,
   say: Say,
@@ -190,12 +201,22 @@ export async function freshLab(
     ...(options.keyLifetimes === undefined ? {} : { keyLifetimes: options.keyLifetimes }),
     ...(options.providers?.length ? { providers: options.providers } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.eventLog ? { eventLog: options.eventLog } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
   await rm(directory, { recursive: true, force: true });
-  const eventLogPath = path.join(directory, 'events.sqlite');
-  return { status, zone: status.zones[0]!, directory, eventLogPath };
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const sqliteFile = path.join(directory, 'events.sqlite');
+  // With NATS, what --log takes is a file naming the cluster and the operator's credentials.
+  const eventLogPath = await writeOperatorLogFile(
+    status,
+    sqliteFile,
+    path.join(directory, 'event-log.json'),
+  );
+  if (status.eventLog.kind === 'nats')
+    say(`the event log is the lab's NATS cluster (${status.eventLog.servers.join(', ')})`);
+  return { status, zone: status.zones[0]!, directory, eventLogPath, sqliteFile };
 }
 
 /** 2. One sidecar process per signer, each with only its own server's credentials. */
@@ -212,7 +233,7 @@ export async function startSidecars(
     const config = sidecarConfigFor(
       lab.status,
       serverOf(lab.status, id),
-      lab.eventLogPath,
+      lab.sqliteFile,
       lab.zone,
       options,
     );
@@ -242,7 +263,7 @@ export function openWhenRegistered(
     expectAlive(sidecars);
     try {
       const opened = kitOperatorLog(
-        createSqliteEventLog<ZoneEvent>({ path: lab.eventLogPath }),
+        await openLabEventLog<ZoneEvent>(lab.status, lab.sqliteFile, 'operator'),
         trustKitAt(lab.directory),
         options,
       );
@@ -312,7 +333,7 @@ export function startObservers(
     status: lab.status,
     zone: lab.zone,
     signerIds: options.signers,
-    eventLogPath: lab.eventLogPath,
+    openLog: () => openLabEventLog<ChorusEvent>(lab.status, lab.sqliteFile, 'observer'),
     zoneLog: log,
     ...(options.extraObservers ? { extraObservers: options.extraObservers } : {}),
     onZoneEvent: both(

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabServer, LabStatus } from '@chorus/lab';
+import type { LabServer, LabStatus, NatsUser } from '@chorus/lab';
+import { labEventLogConfig } from './demo-log.js';
 import { ensureTrustKit } from '../coordination/trust-kit.js';
 
 type Target = { address: string; port: number };
@@ -65,7 +66,10 @@ export function signerPluginConfigFor(status: LabStatus, server: LabServer) {
   return providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
 }
 
-/** The sidecar configuration for one lab signer, as an operator would write it. */
+/**
+ * The sidecar configuration for one lab signer, as an operator would write it. `eventLogPath` is
+ * the SQLite file (unless the lab runs NATS); the trust kit is made next to it.
+ */
 export function sidecarConfigFor(
   status: LabStatus,
   server: LabServer,
@@ -82,7 +86,7 @@ export function sidecarConfigFor(
   );
   return {
     id: server.id,
-    eventLog: { kind: 'sqlite', path: eventLogPath },
+    eventLog: labEventLogConfig(status, eventLogPath, server.id as NatsUser),
     eventKeyFile: kit.keyFileOf(server.id),
     trust: { file: kit.trustFile },
     ...(options.unsafeAllowSkipWaits ? { unsafeAllowSkipWaits: true } : {}),

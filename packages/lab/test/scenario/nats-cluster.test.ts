@@ -222,6 +222,42 @@ describe('lab up --event-log nats', () => {
     }
   });
 
+  it('gives racing appenders on different nodes exactly one winner per version', async () => {
+    // nats-server 2.9 checks a subject's expected last sequence against stored messages only,
+    // so in a cluster two appends in flight could both pass it; the log must not let them.
+    const users = ['bind', 'powerdns', 'knot'] as const;
+    const logs = await Promise.all(
+      users.map((user, index) =>
+        createNatsEventLog<{ type: string; by: string }>({
+          servers: [log.servers[index]!],
+          credentialsFile: log.credentialsFiles[user]!,
+          tls: { caFile: log.caFile },
+        }),
+      ),
+    );
+    try {
+      const stream = observationStream('example.test.');
+      const rounds = 15;
+      const winners: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const version = await logs[0]!.streamVersion(stream);
+        const results = await Promise.allSettled(
+          logs.map((racer, index) =>
+            racer.append(stream, version, [{ type: 'race', by: users[index]! }]),
+          ),
+        );
+        winners.push(results.filter((result) => result.status === 'fulfilled').length);
+      }
+      expect(winners).toEqual(Array.from({ length: rounds }, () => 1));
+      const versions = (await logs[1]!.readStream(stream)).map(
+        (recorded) => recorded.streamVersion,
+      );
+      expect(versions).toEqual(Array.from({ length: versions.length }, (_, index) => index + 1));
+    } finally {
+      await Promise.all(logs.map((racer) => racer.close()));
+    }
+  });
+
   it('lets a sidecar publish to its own zones only, and never manage the stream', async () => {
     const powerdns = await as('powerdns');
     const js = jetstream(powerdns);
