@@ -14,6 +14,7 @@ const OWN_LAB_FILES = [
   'test/rollovers-demo.test.ts',
   'test/telemetry.test.ts',
   'test/forged-events.test.ts',
+  'test/nats-faults.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

@@ -17,7 +17,7 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { canonicalName, normalizeName } from '@chorus/dns';
-import { applyZoneEvent, foldZone, type ZoneState } from '@chorus/engine';
+import { applyZoneEvent, foldZone, type FoldPolicy, type ZoneState } from '@chorus/engine';
 import {
   createConsistencyObserver,
   type ConsistencyObserver,
@@ -69,6 +69,11 @@ export interface ZoneObserversOptions {
   };
   /** The margins until the zone is defined. Default 2 s and 2 s (the engine's default timing). */
   margins?: CacheMargins;
+  /**
+   * The trust anchor the observers fold the zone's stream with, as the sidecars do: forged
+   * events then never shape what they expect of the group. Without it nothing is verified.
+   */
+  foldPolicy?: FoldPolicy;
   /** The log gets one event per distinct finding per this many ms; the totals count every one. Default 10 000. */
   findingsIntervalMs?: number;
   onViolation?: (violation: InvariantViolation & { processId?: string }, at: number) => void;
@@ -145,7 +150,7 @@ export function createZoneObservers(options: ZoneObserversOptions): ZoneObserver
   const stream = zoneStream(zone);
   const history = new WireHistory();
   const since = new Date().toISOString();
-  let state = foldZone(zone, []);
+  let state = foldZone(zone, [], options.foldPolicy);
   let group: ZoneGroup = { providers: [], margins: options.margins ?? DEFAULT_MARGINS };
   const keyOwner = (tag: number) =>
     Object.values(state.signers).find((signer) => signer.keys.some((key) => key.keyTag === tag))

@@ -29,6 +29,10 @@ export function createSidecarObservers(
       source: { kind: 'observer', id: config.id },
       parentZone: config.parent.zone,
       parentServers: config.parent.servers,
+      foldPolicy: {
+        anchor: config.trust,
+        ...(config.unsafeAllowSkipWaits ? { allowUnsafeSkipWaits: true } : {}),
+      },
       ...(consistency
         ? { consistency: { intervalMs: consistency.intervalMs, mode: consistency.mode } }
         : {}),

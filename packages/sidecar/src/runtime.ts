@@ -80,6 +80,19 @@ export interface SidecarRuntimeOptions {
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
 
+/** The longest a zone loop sleeps without reading the log again. */
+const MAX_SLEEP_MS = 5000;
+
+/** How often a sidecar looks again while the event log does not answer. */
+const LOG_UNAVAILABLE_RETRY_MS = 2000;
+
+/** An event log that cannot be reached (NATS without a quorum, a partition). */
+const isLogUnavailable = (error: unknown) =>
+  (error as { name?: string; kind?: string } | null)?.name === 'Chorus_EventLogError' &&
+  (error as { kind?: string }).kind === 'unavailable';
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 const isWrongVersion = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'Chorus_WrongExpectedVersionError';
 
@@ -643,7 +656,9 @@ export class SidecarRuntime {
   private sleep(zone: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const signal = this.abort.signal;
-      const timer = setTimeout(done, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      // Events wake the loop; the cap is a safety net for a subscription that went quiet
+      // (a distributed log that lost and regained its quorum), never the way news arrives.
+      const timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_SLEEP_MS)));
       const stream = zoneStream(zone);
       function done() {
         clearTimeout(timer);
@@ -688,6 +703,15 @@ export class SidecarRuntime {
       } catch (error) {
         if (this.abort.signal.aborted) return;
         failures += 1;
+        if (isLogUnavailable(error)) {
+          // Nothing is decided without a fresh fold: wait for the log, acting on nothing.
+          logger.warn(
+            { zone, failures },
+            `${errorMessage(error)}; acting on nothing until it answers`,
+          );
+          await this.sleep(zone, LOG_UNAVAILABLE_RETRY_MS);
+          continue;
+        }
         const retryable = ChorusError.isInstance(error) ? error.isRetryable : false;
         logger.warn(
           { err: error, zone, retryable, failures },

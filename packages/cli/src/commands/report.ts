@@ -55,8 +55,7 @@ async function openExistingLog(file: string): Promise<EventLog<ChorusEvent>> {
   }
   if (!info.isFile()) throw new ReportError(`cannot read the event log ${file}: not a file`);
   try {
-    if (file.endsWith('.json'))
-      return await openExistingEventLog(file);
+    if (file.endsWith('.json')) return await openExistingEventLog(file);
     return createSqliteEventLog<ChorusEvent>({ path: file });
   } catch (error) {
     throw new ReportError(

@@ -16,7 +16,7 @@ import {
 import { applyZoneEvent, emptyZoneState, type ProcessState, type ZoneState } from '@chorus/engine';
 import type { CliIo } from '../io.js';
 import { describeEvent, describeLeaving, describeSignerFailure } from './describe.js';
-import { readZone } from './event-log.js';
+import { foldPolicyOf, readZone } from './event-log.js';
 
 export const OPERATOR = { kind: 'cli', id: process.env.USER ?? 'operator' };
 
@@ -57,7 +57,7 @@ export async function follow(
   const stream = zoneStream(zone);
   const print = printer(io, options.json, options.include);
   const history = await log.readStream(stream);
-  let state = emptyZoneState(zone);
+  let state = emptyZoneState(zone, foldPolicyOf(log));
   for (const recorded of history) {
     state = applyZoneEvent(state, recorded.event);
     if (recorded.streamVersion > options.afterVersion) print(recorded, state);

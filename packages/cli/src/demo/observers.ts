@@ -14,6 +14,7 @@ import {
 } from '@chorus/observers';
 import type { ChorusEvent, EventLog, Observer, ZoneEvent } from '@chorus/core';
 import type { LabStatus } from '@chorus/lab';
+import { foldPolicyOf } from '../coordination/event-log.js';
 
 export interface DemoObserverReport {
   consistency: ConsistencyStats;
@@ -57,10 +58,13 @@ export async function startDemoObservers(options: {
     disagreements: [],
   };
   const observationLog = await options.openLog();
+  // The observers fold the zone's stream with the trust the demo's operator log verifies with.
+  const foldPolicy = foldPolicyOf(options.zoneLog);
   const observers = createZoneObservers({
     zone,
     log: observationLog,
     source: { kind: 'observer', id: 'demo' },
+    ...(foldPolicy ? { foldPolicy } : {}),
     parentZone: status.parentZone,
     parentServers: [{ address: server('parent').address, port: server('parent').port }],
     consistency: { mode: 'always', intervalMs: 1000 },
