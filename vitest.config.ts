@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests run against the TypeScript sources through the "chorus-source" export condition.
 const resolve = { conditions: ['chorus-source'] };
@@ -29,7 +29,11 @@ export default defineConfig({
           // No servers: codecs, planning, parsing, misbehaving sockets the test opens itself.
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
-          exclude: ['packages/*/test/lab/**', 'packages/*/test/scenario/**'],
+          exclude: [
+            ...configDefaults.exclude,
+            'packages/*/test/lab/**',
+            'packages/*/test/scenario/**',
+          ],
         },
       },
       {
@@ -39,7 +43,8 @@ export default defineConfig({
           // Real BIND, PowerDNS, Knot and unbound: one lab for the whole run (test/global-setup.ts).
           name: 'integration',
           include: ['test/**/*.test.ts', 'packages/*/test/lab/**/*.test.ts'],
-          exclude: OWN_LAB_FILES,
+          // test/ is a workspace package: keep the default exclusions (its node_modules).
+          exclude: [...configDefaults.exclude, ...OWN_LAB_FILES],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

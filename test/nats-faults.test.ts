@@ -5,12 +5,12 @@
  * the sidecars say "event log unavailable" and act on nothing (no event is decided while it
  * lasts), and when both nodes come back they resume. The demo must still end glitch-free.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDemoOnOwnLab } from './helpers/demo.js';
 import { zoneStream, type Observer, type ZoneEvent } from '@chorus/core';
-import { demoCommand, openLabEventLog, type CliIo } from '@chorus/cli';
+import { openLabEventLog } from '@chorus/cli';
 import { labDown, labRestart, labStatus, labStopServer } from '@chorus/lab';
 
 // CHORUS_TEST_NATS_FAULTS_PREFIX lets several test runs share one machine without colliding.
@@ -59,26 +59,22 @@ function injectFaults(directory: string, faults: Faults): Observer<ZoneEvent> {
 
 describe('the migration demo on NATS while the cluster fails', () => {
   it('completes with one node killed mid-wait, and waits visibly while two are down', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'chorus-nats-faults-'));
-    directories.push(directory);
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (text) => void (stdout += text),
-      stderr: (text) => void (stderr += text),
-    };
     const faults: Faults = {};
-    const args = ['--dir', directory, '--address-prefix', PREFIX, '--ttl', '5'];
-    const code = await demoCommand([...args, '--event-log', 'nats', '--json'], io, {
-      extraObservers: [injectFaults(directory, faults)],
-    });
-    await faults.done;
-    await writeFile(path.join(directory, 'demo-stderr.log'), stderr);
-    const result = JSON.parse(stdout) as {
+    const { code, result, stderr, directory } = await runDemoOnOwnLab<{
       ok: boolean;
       traffic: { queries: number; failures: unknown[] };
       observers: { violations: unknown[]; validationFailures: unknown[] };
-    };
+    }>({
+      name: 'nats-faults',
+      prefix: PREFIX,
+      ttl: 5,
+      args: ['--event-log', 'nats'],
+      extraObservers: (labDirectory) => [injectFaults(labDirectory, faults)],
+      directories,
+      keepLab: true,
+    });
+    await faults.done;
+    await writeFile(path.join(directory, 'demo-stderr.log'), stderr);
     expect(code, `${stderr.slice(-3000)}\n(all of it: ${directory}/demo-stderr.log)`).toBe(0);
     expect(result.ok).toBe(true);
     expect(result.traffic.failures).toEqual([]);

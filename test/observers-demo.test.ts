@@ -4,12 +4,11 @@
  * the two negative controls, each skipping one mandated wait, where the consistency observer and
  * the validation observer must both catch and name the glitch, and the timeline must show it.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDemoOnOwnLab } from './helpers/demo.js';
 import type { Observer, ZoneEvent } from '@chorus/core';
-import { demoCommand, type CliIo } from '@chorus/cli';
 import { labDown } from '@chorus/lab';
 
 // CHORUS_TEST_OBSERVERS_PREFIX lets several test runs share one machine without colliding.
@@ -52,28 +51,18 @@ async function glitchMarkers(reportHtml: string): Promise<Record<string, number>
   return markers;
 }
 
-async function runDemo(
+function runDemo(
   extra: string[],
   extraObservers: Observer<ZoneEvent>[] = [],
 ): Promise<{ code: number; result: DemoJson; stderr: string }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-observers-'));
-  directories.push(directory);
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  try {
-    const code = await demoCommand(
-      ['--dir', directory, '--address-prefix', PREFIX, '--ttl', String(TTL), '--json', ...extra],
-      io,
-      { extraObservers },
-    );
-    return { code, result: JSON.parse(stdout) as DemoJson, stderr };
-  } finally {
-    await labDown({ directory }).catch(() => undefined);
-  }
+  return runDemoOnOwnLab<DemoJson>({
+    name: 'observers',
+    prefix: PREFIX,
+    ttl: TTL,
+    args: extra,
+    extraObservers,
+    directories,
+  });
 }
 
 describe('the migration demo, watched', () => {

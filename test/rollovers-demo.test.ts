@@ -11,11 +11,9 @@
  * so it answers SERVFAIL until that copy expires (ZSK control measured: 14 to 25 SERVFAIL in
  * 1,570 to 1,690 queries, 7 runs).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demoCommand, type CliIo } from '@chorus/cli';
+import { runDemoOnOwnLab } from './helpers/demo.js';
 import { labDown } from '@chorus/lab';
 
 // CHORUS_TEST_ROLLOVERS_PREFIX lets several test runs share one machine without colliding.
@@ -50,26 +48,15 @@ afterAll(async () => {
   }
 });
 
-async function runDemo(
-  extra: string[],
-): Promise<{ code: number; result: DemoJson; stderr: string }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-rollovers-'));
-  directories.push(directory);
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  try {
-    const code = await demoCommand(
-      ['--dir', directory, '--address-prefix', PREFIX, '--ttl', String(TTL), '--json', ...extra],
-      io,
-    );
-    return { code, result: JSON.parse(stdout) as DemoJson, stderr };
-  } finally {
-    await labDown({ directory }).catch(() => undefined);
-  }
+function runDemo(extra: string[]): Promise<{ code: number; result: DemoJson; stderr: string }> {
+  return runDemoOnOwnLab<DemoJson>({
+    name: 'rollovers',
+    prefix: PREFIX,
+    ttl: TTL,
+    args: extra,
+
+    directories,
+  });
 }
 
 describe('the rollovers demo, watched', () => {

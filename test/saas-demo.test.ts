@@ -6,11 +6,10 @@
  * exit 1), once under a tightened deSEC write quota (the process waits for it, says so, and
  * completes). Each fake's request log must never show more requests than its limits allow.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demoCommand, type CliIo } from '@chorus/cli';
+import { runDemoOnOwnLab } from './helpers/demo.js';
 import { labDown } from '@chorus/lab';
 import {
   DESEC_RATE_LIMITS,
@@ -46,26 +45,17 @@ afterAll(async () => {
   }
 });
 
-async function runDemo(
+function runDemo(
   extra: string[],
 ): Promise<{ code: number; result: DemoJson; stderr: string; directory: string }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-saas-'));
-  directories.push(directory);
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  try {
-    const code = await demoCommand(
-      ['--dir', directory, '--address-prefix', PREFIX, '--ttl', String(TTL), '--json', ...extra],
-      io,
-    );
-    return { code, result: JSON.parse(stdout) as DemoJson, stderr, directory };
-  } finally {
-    await labDown({ directory }).catch(() => undefined);
-  }
+  return runDemoOnOwnLab<DemoJson>({
+    name: 'saas',
+    prefix: PREFIX,
+    ttl: TTL,
+    args: extra,
+
+    directories,
+  });
 }
 
 /** What a fake recorded: one JSON line per request its API answered. */

@@ -94,6 +94,7 @@ export {
   MAX_EVENTS_PER_APPEND,
   normalizeFromVersion,
   normalizeReadAll,
+  reportSubscriptionError,
   serializeEvents,
 } from './event-log/validate.js';
 export { observationStream } from './events/observation-events.js';

@@ -13,6 +13,7 @@ import {
   assertInteger,
   assertName,
   EventLogError,
+  reportSubscriptionError,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
@@ -231,13 +232,8 @@ export class NatsSubscription<E> implements Subscription {
 
   private report(error: unknown): void {
     const { onError, consumer } = this.options;
-    const unhandled = (thrown: unknown) =>
-      this.source.logger?.error({ err: thrown, consumer }, 'event-log subscription stopped');
-    if (onError === undefined) return unhandled(error);
-    try {
-      onError(error);
-    } catch (thrown) {
-      unhandled(thrown);
-    }
+    reportSubscriptionError(onError, error, (thrown) =>
+      this.source.logger?.error({ err: thrown, consumer }, 'event-log subscription stopped'),
+    );
   }
 }

@@ -2,6 +2,7 @@ import {
   assertInteger,
   assertName,
   EventLogError,
+  reportSubscriptionError,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
@@ -133,14 +134,8 @@ export class LiveSubscription<E> implements Subscription {
 
   private report(error: unknown): void {
     const { onError, consumer } = this.options;
-    if (onError === undefined) {
-      this.source.reportUnhandled(error, consumer);
-      return;
-    }
-    try {
-      onError(error);
-    } catch (thrown) {
-      this.source.reportUnhandled(thrown, consumer);
-    }
+    reportSubscriptionError(onError, error, (thrown) =>
+      this.source.reportUnhandled(thrown, consumer),
+    );
   }
 }

@@ -176,3 +176,20 @@ export function normalizeFromVersion(options: { fromVersion?: number } = {}): nu
     ? 1
     : Math.max(1, assertInteger(options.fromVersion, 'fromVersion', 0));
 }
+
+/**
+ * Hands the error that stopped a subscription to its `onError`; without one, or when `onError`
+ * itself throws, to `unhandled` (the backend's logger). Every backend reports the same way.
+ */
+export function reportSubscriptionError(
+  onError: ((error: unknown) => void) | undefined,
+  error: unknown,
+  unhandled: (error: unknown) => void,
+): void {
+  if (onError === undefined) return unhandled(error);
+  try {
+    onError(error);
+  } catch (thrown) {
+    unhandled(thrown);
+  }
+}
