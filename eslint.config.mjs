@@ -37,7 +37,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    files: ['bench/**/*.mjs'],
+    files: ['bench/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { Buffer: 'readonly', process: 'readonly', console: 'readonly' } },
   },
   {

@@ -83,6 +83,7 @@ export class NatsStore {
   private readonly kv: KV;
   private connected = true;
   private closed = false;
+  private readonly reconnectListeners = new Set<() => void>();
 
   private constructor(settings: Settings, nc: NatsConnection, jsm: JetStreamManager, kv: KV) {
     this.settings = settings;
@@ -259,6 +260,12 @@ export class NatsStore {
     await this.call('cannot commit a consumer position', () => this.kv.put(key, String(position)));
   }
 
+  /** Calls `listener` after each reconnection, until the returned function is called. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => void this.reconnectListeners.delete(listener);
+  }
+
   /** Closes the connection. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -276,6 +283,7 @@ export class NatsStore {
       } else if (status.type === 'reconnect') {
         this.connected = true;
         logger?.info({ server: status.server }, 'NATS connection restored');
+        for (const listener of [...this.reconnectListeners]) listener();
       } else if (status.type === 'error') {
         logger?.warn({ err: status.error }, 'NATS reported an error');
       }

@@ -1,13 +1,13 @@
 /**
- * `@chorus/event-log-nats/testing`: starts a real single-node `nats-server` with JetStream for
- * tests and the lab, bound to one loopback address, its store in a directory the caller owns.
- * Stopped by its PID, never by name.
+ * `@chorus/event-log-nats/testing`: starts a real `nats-server` with JetStream for tests and the
+ * lab (a single node, or a small cluster of them), bound to one loopback address, its store in a
+ * directory the caller owns. Stopped by its PID, never by name.
  *
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { NatsUser } from './permissions.js';
 import { natsAuthorizationConfig } from './permissions.js';
@@ -28,6 +28,12 @@ export interface StartNatsServerOptions {
   binary?: string;
   /** How long to wait for the server to accept connections (default 10000 ms). */
   startTimeoutMs?: number;
+  /** A port for the HTTP monitoring endpoints (`/connz`, `/jsz`…) on `host`; none by default. */
+  monitorPort?: number;
+  /** The server's name (`server_name`), unique within a cluster. */
+  serverName?: string;
+  /** Makes the server a node of a cluster: its route port and the other nodes' route URLs. */
+  cluster?: { name: string; port: number; routes: readonly string[] };
 }
 
 /** A running `nats-server`. */
@@ -40,6 +46,8 @@ export interface NatsServer {
   readonly pid: number;
   /** The configuration file the server was started with. */
   readonly configFile: string;
+  /** `http://host:port` of the monitoring endpoints, with `monitorPort`. */
+  readonly monitorUrl: string | undefined;
   /** Stops the server by its PID (SIGTERM, then SIGKILL after 5 s); `kill: true` sends SIGKILL. */
   stop(options?: { kill?: boolean }): Promise<void>;
   /** Starts it again on the same port with the same store (after {@link NatsServer.stop}). */
@@ -63,6 +71,19 @@ function renderConfig(options: StartNatsServerOptions, host: string, port: numbe
     `ports_file_dir: ${JSON.stringify(options.dir)}`,
     `jetstream { store_dir: ${JSON.stringify(join(options.dir, 'jetstream'))} }`,
   ];
+  if (options.monitorPort !== undefined)
+    lines.push(`http: ${JSON.stringify(`${host}:${options.monitorPort}`)}`);
+  if (options.serverName !== undefined)
+    lines.push(`server_name: ${JSON.stringify(options.serverName)}`);
+  const { cluster } = options;
+  if (cluster !== undefined)
+    lines.push(
+      'cluster {',
+      `  name: ${JSON.stringify(cluster.name)}`,
+      `  listen: ${JSON.stringify(`${host}:${cluster.port}`)}`,
+      `  routes: [${cluster.routes.map((route) => JSON.stringify(route)).join(', ')}]`,
+      '}',
+    );
   if (options.users !== undefined) lines.push(natsAuthorizationConfig(options.users));
   if (options.config !== undefined) lines.push(options.config);
   return `${lines.join('\n')}\n`;
@@ -172,6 +193,8 @@ export async function startNatsServer(options: StartNatsServerOptions): Promise<
     host,
     port,
     configFile,
+    monitorUrl:
+      options.monitorPort === undefined ? undefined : `http://${host}:${options.monitorPort}`,
     get pid() {
       return running.child.pid ?? 0;
     },
@@ -182,4 +205,102 @@ export async function startNatsServer(options: StartNatsServerOptions): Promise<
       await awaitListening(running, options, host, port);
     },
   };
+}
+
+/** Options of {@link startNatsCluster}. */
+export interface StartNatsClusterOptions {
+  /** A directory for the nodes: each gets `node-<n>/` (config, JetStream store, ports file). */
+  dir: string;
+  /** How many nodes (default 3). */
+  size?: number;
+  /** The only address the nodes listen on (default `127.0.0.1`). */
+  host?: string;
+  /** The cluster's name (default `chorus-test`). */
+  name?: string;
+  /** More configuration for every node, appended verbatim. */
+  config?: string;
+  /** Users and their permissions, the same on every node. */
+  users?: readonly NatsUser[];
+  binary?: string;
+  startTimeoutMs?: number;
+}
+
+/** A running cluster of `nats-server`s. */
+export interface NatsCluster {
+  /** The nodes, `n1`, `n2`… in order; stop and start each by itself. */
+  readonly nodes: readonly NatsServer[];
+  /** Every node's client URL, for `servers`. */
+  readonly urls: readonly string[];
+  /** Stops every node by its PID. */
+  stop(options?: { kill?: boolean }): Promise<void>;
+}
+
+/** A port free on `host` right now (the OS picks it; a fixed one is needed for routes). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a cluster of `size` (default 3) JetStream nodes on `host` (default 127.0.0.1), each with
+ * its own client, route and monitoring ports, `server_name` and store under `dir/node-<n>`, routed
+ * to the others. Resolves once every node accepts client connections (JetStream elects its leader a
+ * moment later: retry the first request on `unavailable`).
+ *
+ * @example
+ * const cluster = await startNatsCluster({ dir: mkdtempSync(join(tmpdir(), 'nats-')) });
+ * const log = await createNatsEventLog({ servers: cluster.urls, createStream: true, replicas: 3 });
+ * await cluster.nodes[1].stop({ kill: true });
+ */
+export async function startNatsCluster(options: StartNatsClusterOptions): Promise<NatsCluster> {
+  const host = options.host ?? '127.0.0.1';
+  const size = options.size ?? 3;
+  const ports: { client: number; route: number; monitor: number }[] = [];
+  const taken = new Set<number>();
+  while (ports.length < size) {
+    const picked = [await freePort(host), await freePort(host), await freePort(host)];
+    if (new Set(picked).size < 3 || picked.some((port) => taken.has(port))) continue;
+    picked.forEach((port) => taken.add(port));
+    const [client, route, monitor] = picked as [number, number, number];
+    ports.push({ client, route, monitor });
+  }
+  const started = await Promise.allSettled(
+    ports.map((port, index) =>
+      startNatsServer({
+        dir: join(options.dir, `node-${index + 1}`),
+        host,
+        port: port.client,
+        monitorPort: port.monitor,
+        serverName: `n${index + 1}`,
+        cluster: {
+          name: options.name ?? 'chorus-test',
+          port: port.route,
+          routes: ports
+            .filter((other) => other !== port)
+            .map((other) => `nats-route://${host}:${other.route}`),
+        },
+        ...(options.config === undefined ? {} : { config: options.config }),
+        ...(options.users === undefined ? {} : { users: options.users }),
+        ...(options.binary === undefined ? {} : { binary: options.binary }),
+        ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      }),
+    ),
+  );
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async (stopOptions: { kill?: boolean } = {}) => {
+    await Promise.all(nodes.map((node) => node.stop(stopOptions)));
+  };
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await stop({ kill: true });
+    throw failed.reason;
+  }
+  return { nodes, urls: nodes.map((node) => node.url), stop };
 }
