@@ -212,6 +212,7 @@ export class NatsSubscription<E> implements Subscription {
           return this.fail(error);
         if (!interrupted)
           logger?.warn({ err: error, consumer }, 'event-log subscription waiting for NATS');
+        else logger?.debug({ err: error, consumer }, 'event-log subscription still waiting');
         interrupted = true;
         await this.pause(Math.min(100 * 2 ** attempt++, MAX_RETRY_PAUSE_MS));
       }
@@ -240,6 +241,10 @@ export class NatsSubscription<E> implements Subscription {
       consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS }),
     );
     this.messages = messages;
+    this.source.logger?.debug(
+      { consumer: this.options.consumer, seq: startSeq },
+      'event-log subscription consuming',
+    );
     if (this.closed) {
       this.release();
       return undefined;
