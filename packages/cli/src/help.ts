@@ -116,6 +116,12 @@ ${DIRECTORY_OPTION}
   --event-log sqlite|nats the sidecars' event log: sqlite (default, the demo's file) or nats
                           (start the 3-node NATS JetStream cluster; needs the Debian packages
                           nats-server and openssl)
+  --hosts loopback|netns  loopback (default): every server on this host's loopback. netns:
+                          separate hosts, simulated: the parent, each signer (with its API
+                          fake), the registry agent and each NATS node in a network namespace
+                          of its own, on 198.18.0.0/15; a signer's namespace reaches only this
+                          host, the parent, the registry agent and NATS. Needs root; down
+                          deletes the namespaces
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -127,6 +133,7 @@ Examples:
   chorus lab up --zones example.test,shop.test --ttl 10
   chorus lab up --key-lifetimes zsk=5m,ksk=1h
   chorus lab up --event-log nats
+  chorus lab up --event-log nats --hosts netns
 `;
 
 export const LAB_STATUS_HELP = `Usage: chorus lab status [options]
@@ -269,6 +276,9 @@ Options:
   --event-log KIND        sqlite (default: one file in the demo directory) or nats (the lab's
                           3-node NATS JetStream cluster, TLS, credentials of its own for each
                           sidecar, the operator and the observers)
+  --hosts loopback|netns  netns: each signer's server and its sidecar on a simulated host of
+                          their own (a network namespace that reaches only this host, the
+                          parent and NATS), as "lab up --hosts netns"; needs root
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

@@ -18,6 +18,7 @@ import { createBindZoneKeys, DNSSEC_POLICY_NAME, type BindPrograms } from './bin
 import { reportedVersion } from './commands.js';
 import { RNDC_PORT, type KeyLifetimes, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
+import { controlClients } from './hosts.js';
 import { toolSucceeds } from './readiness.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
 import {
@@ -40,6 +41,8 @@ export interface BindConfigOptions {
   address: string;
   port: number;
   rndcPort: number;
+  /** Who may transfer zones and use rndc (default loopback). */
+  clients?: readonly string[];
   ttl: number;
   /** The parent's keys never roll in the lab, so its policy accepts any TTL. */
   role: 'parent' | 'signer' | 'trap';
@@ -169,6 +172,10 @@ function policyStatement(options: BindConfigOptions): string[] {
 }
 
 /** named.conf; it includes the key files, so it holds no secret itself. */
+function clientList(options: BindConfigOptions): string {
+  return (options.clients ?? ['127.0.0.0/8']).map((client) => `${client};`).join(' ');
+}
+
 export function namedConfig(options: BindConfigOptions): string {
   if (options.role !== 'parent') checkBindKeyLifetimes(options);
   const zones = options.zones.map((zone) =>
@@ -201,11 +208,11 @@ export function namedConfig(options: BindConfigOptions): string {
     '  recursion no;',
     '  dnssec-validation no;',
     '  notify no;',
-    '  allow-transfer { 127.0.0.0/8; };',
+    `  allow-transfer { ${clientList(options)} };`,
     '};',
     '',
     'controls {',
-    `  inet ${options.address} port ${options.rndcPort} allow { 127.0.0.0/8; } keys { ${quoted(options.rndcKeyName)}; };`,
+    `  inet ${options.address} port ${options.rndcPort} allow { ${clientList(options)} } keys { ${quoted(options.rndcKeyName)}; };`,
     '};',
     '',
     ...zones,
@@ -254,6 +261,7 @@ async function writeBindConfig(server: LabServer, config: LabConfig): Promise<vo
     directory: server.directory,
     address: server.address,
     port: server.port,
+    clients: controlClients(config.hosts, server.address),
     rndcPort: control.port,
     rndcKeyName: rndcKeyName(server),
     rndcKeyFile: control.keyFile,

@@ -3,7 +3,7 @@
  * long-running daemons.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -87,6 +87,13 @@ export async function reportedVersion(
   return pattern.exec(result.stdout + result.stderr)?.[1] ?? 'unknown';
 }
 
+/** `ip`, wherever Debian put it. */
+export function ipProgram(): string {
+  const found = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find(existsSync);
+  if (!found) throw new LabError('ip (iproute2) is not installed: apt-get install iproute2');
+  return found;
+}
+
 /**
  * Starts a long-running program in its own process group, stdout and stderr appended to
  * `logFile`, not tied to this process: it keeps running after we exit. Returns its PID.
@@ -96,11 +103,16 @@ export async function reportedVersion(
 export async function spawnDaemon(
   program: string,
   args: readonly string[],
-  options: { cwd: string; logFile: string },
+  options: { cwd: string; logFile: string; namespace?: string | undefined },
 ): Promise<number> {
   const logDescriptor = openSync(options.logFile, 'a', 0o644);
+  // `ip netns exec` execs the program itself: the PID stays the program's.
+  const [command, argv] =
+    options.namespace === undefined
+      ? [program, args]
+      : [ipProgram(), ['netns', 'exec', options.namespace, program, ...args]];
   try {
-    const child = spawn(program, args, {
+    const child = spawn(command, argv, {
       cwd: options.cwd,
       detached: true,
       stdio: ['ignore', logDescriptor, logDescriptor],

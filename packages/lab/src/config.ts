@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
+import { HOSTS_MODES, hostAddressOf, planHosts, type HostsMode } from './hosts.js';
 import {
   PROVIDER_API_PORT,
   type DesecRateLimits,
@@ -11,6 +12,7 @@ import {
 } from '@chorus/provider-fakes';
 import type {
   LabEventLog,
+  LabHosts,
   NatsNodeId,
   ProviderId,
   RegistryAgentId,
@@ -52,6 +54,11 @@ export interface LabOptions {
    * cluster on loopback, TLS and a user per sidecar).
    */
   eventLog?: EventLogKind;
+  /**
+   * `loopback` (default): every process on this host's loopback. `netns`: each server, the
+   * registry agent and each NATS node in a network namespace of its own (needs root).
+   */
+  hosts?: HostsMode;
 }
 
 export type EventLogKind = LabEventLog['kind'];
@@ -184,7 +191,9 @@ export interface LabConfig {
   providers: ProviderId[];
   rateLimits: ProviderRateLimits;
   eventLog: EventLogKind;
+  /** Every process's address: on loopback, or in its namespace with `hosts.mode` netns. */
   addresses: Record<LabAddressId, string>;
+  hosts: LabHosts;
 }
 
 /** The SQLite event log of `chorus demo`'s sidecars (they create it; `up` does not). */
@@ -309,8 +318,12 @@ function validateKeyLifetimes(lifetimes: KeyLifetimes): KeyLifetimes {
 
 export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
+  const hosts = planHosts(parseHostsMode(options.hosts ?? 'loopback'), addressPrefix, HOST_NUMBER);
   const addresses = Object.fromEntries(
-    Object.entries(HOST_NUMBER).map(([id, host]) => [id, `${addressPrefix}.${host}`]),
+    Object.entries(HOST_NUMBER).map(([id, host]) => [
+      id,
+      hostAddressOf(hosts, id) ?? `${addressPrefix}.${host}`,
+    ]),
   ) as Record<LabAddressId, string>;
   const agent = options.registryAgent ?? LAB_DEFAULTS.registryAgent;
   const keyLifetimes = validateKeyLifetimes(options.keyLifetimes ?? {});
@@ -338,6 +351,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     rateLimits: options.rateLimits ?? {},
     eventLog: parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog),
     addresses,
+    hosts,
   };
 }
 
@@ -410,4 +424,14 @@ export function parseRateLimits(text: string): ProviderRateLimits {
   if (Object.keys(result.desec).length > 0) limits.desec = result.desec;
   if (Object.keys(result.ns1).length > 0) limits.ns1 = result.ns1;
   return limits;
+}
+
+/** `loopback` or `netns`, as `--hosts` takes it. */
+export function parseHostsMode(text: string): HostsMode {
+  const mode = HOSTS_MODES.find((candidate) => candidate === text.trim());
+  if (mode === undefined)
+    throw new LabError(
+      `invalid hosts ${JSON.stringify(text)}: expected ${HOSTS_MODES.join(' or ')} (netns: each server in a network namespace of its own)`,
+    );
+  return mode;
 }

@@ -15,6 +15,7 @@ export {
   demoEventLogPath,
   parseDuration,
   parseEventLog,
+  parseHostsMode,
   parseKeyLifetimes,
   parseProviders,
   parseRateLimits,
@@ -44,6 +45,9 @@ export type {
 export { flushResolverType, flushResolverZone } from './unbound.js';
 export type { LabResolverKind } from './unbound.js';
 export { LabError } from './errors.js';
+export { HOSTS_MODES, netnsSubnet, requireNamespaces } from './hosts.js';
+export type { HostsMode } from './hosts.js';
+export { ipProgram } from './commands.js';
 export { isRunning } from './processes.js';
 export { TRAPS } from './traps.js';
 export {
@@ -78,6 +82,8 @@ export type {
   KeyStore,
   KnotcControl,
   LabEventLog,
+  LabHost,
+  LabHosts,
   LabNatsEventLog,
   LabNatsNode,
   LabProviderApi,

@@ -15,6 +15,7 @@ import {
   type LabOptions,
 } from './config.js';
 import { LabError } from './errors.js';
+import { createHosts, removeHosts, requireNamespaces } from './hosts.js';
 import { addLoopbackAliases, removeLoopbackAliases } from './loopback.js';
 import {
   busyNatsEndpoints,
@@ -137,7 +138,7 @@ function checkSocketPaths(status: LabStatus): void {
 /** Addresses that need a loopback alias (named listens only on configured addresses). */
 function aliasedAddresses(servers: readonly LabServer[]): string[] {
   return servers
-    .filter((server) => serverKind(server).needsLoopbackAlias)
+    .filter((server) => serverKind(server).needsLoopbackAlias && server.namespace === undefined)
     .map((server) => server.address);
 }
 
@@ -176,6 +177,7 @@ async function refuseRunningLab(directory: string, programs: Programs): Promise<
     if (!(await answersDns({ address, port: previous.port }))) free.push(address);
   }
   await removeLoopbackAliases(programPath(programs, 'ip'), free);
+  await removeHosts(previous.hosts);
   await removeState(directory);
 }
 
@@ -184,11 +186,14 @@ async function refuseBusyAddresses(status: LabStatus): Promise<void> {
     ...status.servers,
     ...status.resolvers,
     ...(status.registryAgent ? [status.registryAgent] : []),
-  ].map((entry) => ({
-    id: entry.id,
-    address: entry.address,
-    port: entry.port,
-  }));
+  ]
+    // A namespace of its own (`--hosts netns`) is checked when it is made.
+    .filter((entry) => entry.namespace === undefined)
+    .map((entry) => ({
+      id: entry.id,
+      address: entry.address,
+      port: entry.port,
+    }));
   const [answering, natsBusy] = await Promise.all([
     Promise.all(
       endpoints.map(async (endpoint) => ((await answersDns(endpoint)) ? endpoint : undefined)),
@@ -369,6 +374,7 @@ function startEntry(entry: LabServer | LabResolver): Promise<number> {
     args: daemonArguments(entry),
     cwd: entry.directory,
     logFile: entry.logFile,
+    namespace: entry.namespace,
   });
 }
 
@@ -382,6 +388,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   const startTime = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   const config = resolveLabConfig(options);
+  if (config.hosts.mode === 'netns') requireNamespaces();
   const programs = await checkLabPrograms(config.eventLog, options.searchPath);
   const status = planLab(config, programs, options.registryAgentCommand);
   checkSocketPaths(status);
@@ -398,6 +405,12 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   status.loopbackAliases = await addLoopbackAliases(programPath(programs, 'ip'), namedAddresses);
   const startedProcesses: LabProcess[] = [];
   try {
+    if (status.hosts?.mode === 'netns') {
+      await createHosts(status.hosts);
+      progress(
+        `made ${status.hosts.namespaces.length} network namespaces on ${status.hosts.subnet} (the host is ${status.hosts.uplink!.address} on ${status.hosts.uplink!.interface}); each signer's reaches only the host, the parent, the registry agent and the NATS nodes`,
+      );
+    }
     await Promise.all([
       prepareLab(status, config, programs),
       status.eventLog.kind === 'nats' ? prepareNats(status.eventLog, status, programs) : undefined,
@@ -475,6 +488,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     await stopProviderApis(status);
     await stopAll(startedProcesses);
     await removeLoopbackAliases(programPath(programs, 'ip'), status.loopbackAliases);
+    await removeHosts(status.hosts);
     await removeState(config.directory);
     throw error;
   }
@@ -690,6 +704,8 @@ export interface DownReport {
   /** The provider API fakes (stopped before the servers). */
   providers: { id: string; pid: number; outcome: StopOutcome }[];
   removedLoopbackAliases: string[];
+  /** The network namespaces `up --hosts netns` made, deleted with every address in them. */
+  removedNamespaces: string[];
 }
 
 /**
@@ -710,6 +726,7 @@ export async function labDown(
       registryAgent: null,
       providers: [],
       removedLoopbackAliases: [],
+      removedNamespaces: [],
     };
   }
   // The agent first: it would only log the servers disappearing.
@@ -732,6 +749,7 @@ export async function labDown(
     );
     await removeLoopbackAliases(ip, status.loopbackAliases);
   }
+  const removedNamespaces = await removeHosts(status.hosts);
   await removeState(directory);
   return {
     directory,
@@ -740,5 +758,6 @@ export async function labDown(
     registryAgent,
     providers,
     removedLoopbackAliases: status.loopbackAliases,
+    removedNamespaces,
   };
 }

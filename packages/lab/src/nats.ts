@@ -223,6 +223,7 @@ export function startNatsNode(node: LabNatsNode): Promise<number> {
   return spawnDaemon(node.binary, ['-c', node.configFile], {
     cwd: node.directory,
     logFile: node.logFile,
+    namespace: node.namespace,
   });
 }
 
@@ -288,7 +289,9 @@ function acceptsConnections(address: string, port: number): Promise<boolean> {
 
 /** The node endpoints that something else already listens on, described. */
 export async function busyNatsEndpoints(eventLog: LabNatsEventLog): Promise<string[]> {
-  const endpoints = eventLog.nodes.flatMap((node) =>
+  // A node in a namespace of its own has an address nothing else can hold.
+  const onHost = eventLog.nodes.filter((node) => node.namespace === undefined);
+  const endpoints = onHost.flatMap((node) =>
     [node.clientPort, node.clusterPort, NATS_MONITOR_PORT].map((port) => ({ node, port })),
   );
   const busy = await Promise.all(

@@ -16,6 +16,7 @@ import {
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
 import { LabError } from './errors.js';
+import { namespaceOf } from './hosts.js';
 import { planNatsEventLog } from './nats.js';
 import { planProviderApi } from './provider-apis.js';
 import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
@@ -26,6 +27,7 @@ import { stateFilePath } from './state.js';
 import { isTrap, trapDescription, TRAPS } from './traps.js';
 import { unboundKind } from './unbound.js';
 import type {
+  LabNatsEventLog,
   LabRegistryAgent,
   LabResolver,
   LabServer,
@@ -120,6 +122,21 @@ function planRegistryAgent(config: LabConfig, command: readonly string[]): LabRe
   };
 }
 
+function namespaceField(config: LabConfig, id: string): { namespace?: string } {
+  const namespace = namespaceOf(config.hosts, id);
+  return namespace === undefined ? {} : { namespace };
+}
+
+/** The entry, run in its own namespace with `--hosts netns`. */
+function inNamespace<T extends { id: string } | null>(entry: T, config: LabConfig): T {
+  return entry === null ? entry : { ...entry, ...namespaceField(config, entry.id) };
+}
+
+/** Each NATS node in its own namespace with `--hosts netns`. */
+function inNamespaces(eventLog: LabNatsEventLog, config: LabConfig): LabNatsEventLog {
+  return { ...eventLog, nodes: eventLog.nodes.map((node) => inNamespace(node, config)) };
+}
+
 /** A validating resolver that asks `cache` for everything, so it ends where the cache ends. */
 function behind(cache: LabResolver, resolver: LabResolver): LabResolver {
   return {
@@ -147,7 +164,7 @@ export function planLab(
     ...config.providers,
     ...(config.traps ? TRAP_IDS : []),
   ];
-  const servers = serverIds.map((id) => planServer(id, config, programs));
+  const servers = serverIds.map((id) => inNamespace(planServer(id, config, programs), config));
   const stub = (zone: string, server: ServerId): StubZone => ({
     zone,
     server,
@@ -226,13 +243,18 @@ export function planLab(
           note: `port ${port} is not 53 and NS records carry no port, so the delegation resolver has stub zones for the child zones (DS still comes from the parent)`,
         },
     loopbackAliases: [],
+    hosts: config.hosts,
     servers,
     resolvers,
-    registryAgent: planRegistryAgent(config, registryAgentCommand),
-    providers: config.providers.map((id) => planProviderApi(id, config)),
+    registryAgent: inNamespace(planRegistryAgent(config, registryAgentCommand), config),
+    // A provider's API fake runs on its server's host.
+    providers: config.providers.map((id) => ({
+      ...planProviderApi(id, config),
+      ...namespaceField(config, id),
+    })),
     eventLog:
       config.eventLog === 'nats'
-        ? planNatsEventLog(config, programs)
+        ? inNamespaces(planNatsEventLog(config, programs), config)
         : { kind: 'sqlite', path: demoEventLogPath(directory) },
     trustAnchor: {
       zone: PARENT_ZONE,

@@ -10,6 +10,7 @@ import type * as NodeSqlite from 'node:sqlite';
 import { reportedVersion, runTool } from './commands.js';
 import { POWERDNS_API_PORT } from './config.js';
 import { LabError } from './errors.js';
+import { controlClients } from './hosts.js';
 import type { CheckResult } from './readiness.js';
 import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
@@ -23,6 +24,8 @@ export interface PowerDnsConfigOptions {
   directory: string;
   address: string;
   port: number;
+  /** Who may use the API and send updates (default loopback). */
+  clients?: readonly string[];
   apiPort: number;
   /** Goes into pdns.conf, which is therefore written with mode 0600. */
   apiKey: string;
@@ -72,11 +75,11 @@ export function pdnsConfig(options: PowerDnsConfigOptions): string {
     'webserver=yes',
     `webserver-address=${options.address}`,
     `webserver-port=${options.apiPort}`,
-    'webserver-allow-from=127.0.0.0/8',
+    `webserver-allow-from=${(options.clients ?? ['127.0.0.0/8']).join(',')}`,
     // Serve DNSKEY/CDS/CDNSKEY records from the backend next to pdns's own keys (§3.2).
     `direct-dnskey=${options.directDnskey ? 'yes' : 'no'}`,
     'dnsupdate=yes',
-    'allow-dnsupdate-from=127.0.0.0/8',
+    `allow-dnsupdate-from=${(options.clients ?? ['127.0.0.0/8']).join(',')}`,
     // Without a ZSK algorithm, secure-zone makes a single CSK (§3.1).
     'default-ksk-algorithm=ecdsa256',
     `default-zsk-algorithm=${options.keys === 'csk' ? '' : 'ecdsa256'}`,
@@ -210,6 +213,7 @@ async function preparePowerDns(
         directory: server.directory,
         address: server.address,
         port: server.port,
+        clients: controlClients(config.hosts, server.address),
         apiPort: control.port,
         apiKey,
         database: server.keys.path,

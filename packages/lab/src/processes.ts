@@ -13,6 +13,8 @@ export interface DaemonSpec {
   args: readonly string[];
   cwd: string;
   logFile: string;
+  /** The network namespace to run it in, if any. */
+  namespace?: string | undefined;
 }
 
 /**
@@ -20,7 +22,11 @@ export interface DaemonSpec {
  * first would race with Knot, which refuses to start when its PID file names a live process.
  */
 export async function startDaemon(spec: DaemonSpec): Promise<number> {
-  return spawnDaemon(spec.program, spec.args, { cwd: spec.cwd, logFile: spec.logFile });
+  return spawnDaemon(spec.program, spec.args, {
+    cwd: spec.cwd,
+    logFile: spec.logFile,
+    namespace: spec.namespace,
+  });
 }
 
 /** Writes `pid` to `pidFile` unless the daemon already did. */

@@ -107,7 +107,11 @@ export async function prepareProviderApis(
 
 /** Starts the fake detached, output appended to its log; returns the PID. */
 export function startProviderApi(api: LabProviderApi): Promise<number> {
-  return spawnDaemon(api.binary, api.arguments, { cwd: api.directory, logFile: api.logFile });
+  return spawnDaemon(api.binary, api.arguments, {
+    cwd: api.directory,
+    logFile: api.logFile,
+    namespace: api.namespace,
+  });
 }
 
 export function isProviderApiRunning(api: LabProviderApi): boolean {

@@ -129,11 +129,12 @@ export function runsCommandLine(
 
 /** Starts the agent detached, stdout and stderr appended to its log; returns the PID. */
 export function startRegistryAgent(
-  agent: Pick<LabRegistryAgent, 'binary' | 'arguments' | 'directory' | 'logFile'>,
+  agent: Pick<LabRegistryAgent, 'binary' | 'arguments' | 'directory' | 'logFile' | 'namespace'>,
 ): Promise<number> {
   return spawnDaemon(agent.binary, agent.arguments, {
     cwd: agent.directory,
     logFile: agent.logFile,
+    namespace: agent.namespace,
   });
 }
 

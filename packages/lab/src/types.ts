@@ -98,6 +98,31 @@ interface ProcessStatus {
   logFile: string;
   /** Absolute path of the binary that was started (checked against /proc/<pid>/cmdline). */
   binary: string;
+  /** The network namespace it runs in (`up --hosts netns`); absent: the host's own. */
+  namespace?: string;
+}
+
+/** One simulated host of `up --hosts netns`: a network namespace with one address. */
+export interface LabHost {
+  /** The server, NATS node or registry agent it runs. */
+  id: string;
+  namespace: string;
+  address: string;
+  /** Where it has routes to: `<subnet>/24` for every host, else single addresses. */
+  reaches: string[];
+}
+
+/**
+ * Where the lab's processes run. `loopback`: all on this host's loopback. `netns`: the servers,
+ * the registry agent and the NATS nodes each in a namespace of its own, on one bridge; the host
+ * (resolvers, CLI, demo) reaches them through `uplink`.
+ */
+export interface LabHosts {
+  mode: 'loopback' | 'netns';
+  subnet?: string;
+  uplink?: { interface: string; address: string };
+  switchNamespace?: string;
+  namespaces: LabHost[];
 }
 
 /** What is wrong with a trap server. */
@@ -324,6 +349,8 @@ export interface LabStatus {
   traps: boolean;
   /** Addresses that `up` added to the loopback interface (named listens only on configured addresses); `down` removes them. */
   loopbackAliases: string[];
+  /** Where the processes run (`up --hosts`); absent in older state files: loopback. */
+  hosts?: LabHosts;
   servers: LabServer[];
   resolvers: LabResolver[];
   /** The registry agent, or null when the lab runs without one (`registryAgent: false`). */

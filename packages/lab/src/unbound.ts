@@ -22,6 +22,8 @@ export interface ForwardZone {
 export interface UnboundConfigOptions {
   directory: string;
   address: string;
+  /** Where queries leave from: `address`, or the uplink's with the servers in namespaces. */
+  outgoingAddress?: string;
   port: number;
   ttl: number;
   pidFile: string;
@@ -72,10 +74,14 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     `  interface: ${options.address}`,
     `  port: ${options.port}`,
     // Queries leave from the resolver's own loopback address and nowhere else.
-    `  outgoing-interface: ${options.address}`,
+    `  outgoing-interface: ${options.outgoingAddress ?? options.address}`,
     '  so-reuseport: no',
     '  do-ip6: no',
     '  access-control: 127.0.0.0/8 allow',
+    // A resolver behind another asks it from there too.
+    ...(options.outgoingAddress === undefined
+      ? []
+      : [`  access-control: ${options.outgoingAddress}/32 allow`]),
     // The lab's servers live on 127/8, which unbound skips by default.
     '  do-not-query-localhost: no',
     // unbound serves test. itself (RFC 6761) unless told not to.
@@ -142,6 +148,7 @@ export const unboundKind: LabResolverKind = {
       unboundConfig({
         directory: resolver.directory,
         address: resolver.address,
+        ...(status.hosts?.uplink ? { outgoingAddress: status.hosts.uplink.address } : {}),
         port: resolver.port,
         ttl: status.ttl,
         pidFile: resolver.pidFile,

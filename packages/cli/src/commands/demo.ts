@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { EventLog, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { stepsFor } from '@chorus/engine';
-import { LabError, parseRateLimits, type ProviderRateLimits } from '@chorus/lab';
+import { LabError, parseRateLimits, type HostsMode, type ProviderRateLimits } from '@chorus/lab';
 import { writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { readZone } from '../coordination/event-log.js';
@@ -46,11 +46,17 @@ interface DemoOptions {
   json: boolean;
   extraObservers?: Observer<ZoneEvent>[];
   eventLog?: 'sqlite' | 'nats';
+  hosts?: HostsMode;
 }
 
 function parseEventLogKind(text: string | undefined): 'sqlite' | 'nats' | undefined {
   if (text === undefined || text === 'sqlite' || text === 'nats') return text;
   throw new UsageError(`--event-log is sqlite or nats, not ${JSON.stringify(text)}`, 'demo');
+}
+
+function parseHosts(text: string): HostsMode {
+  if (text === 'loopback' || text === 'netns') return text;
+  throw new UsageError(`--hosts is loopback or netns, not ${JSON.stringify(text)}`, 'demo');
 }
 
 /** `KIND/STEP` values of --unsafe-skip-wait, checked against the steps that have waits. */
@@ -109,6 +115,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     'unsafe-skip-wait': { type: 'string', multiple: true },
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
+    hosts: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -130,6 +137,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ...(values['event-log'] === undefined
       ? {}
       : { eventLog: parseEventLogKind(values['event-log'])! }),
+    ...(values.hosts === undefined ? {} : { hosts: parseHosts(values.hosts) }),
   };
 }
 

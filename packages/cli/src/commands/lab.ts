@@ -11,6 +11,7 @@ import {
   LabError,
   NATS_NODE_IDS,
   parseEventLog,
+  parseHostsMode,
   parseKeyLifetimes,
   parseProviders,
   parseRateLimits,
@@ -18,6 +19,7 @@ import {
   runRegistryAgentProcess,
   SERVER_IDS,
   type EventLogKind,
+  type HostsMode,
   type KeyLifetimes,
   type LabStatus,
   type NatsNodeId,
@@ -81,6 +83,19 @@ function formatProviders(status: LabStatus): string[] {
   ];
 }
 
+/** With `--hosts netns`: the subnet, the host's uplink and each namespace. */
+function formatHosts(status: LabStatus): string[] {
+  const hosts = status.hosts;
+  if (hosts?.mode !== 'netns') return [];
+  return [
+    '',
+    `hosts: a network namespace per server on ${hosts.subnet}, bridged in ${hosts.switchNamespace}; this host is ${hosts.uplink!.address} on ${hosts.uplink!.interface}`,
+    ...hosts.namespaces.map(
+      (host) => `  ${host.namespace}  ${host.address}  reaches ${host.reaches.join(' ')}`,
+    ),
+  ];
+}
+
 /** The event log's lines: the SQLite file, or the NATS nodes, stream, CA and credentials. */
 function formatEventLog(status: LabStatus): string[] {
   const log = status.eventLog;
@@ -120,6 +135,7 @@ function formatStatus(status: LabStatus): string {
     ...formatKeyLifetimes(status),
     ...formatRegistryAgent(status),
     ...formatProviders(status),
+    ...formatHosts(status),
     ...formatEventLog(status),
   ];
   if (traps.length > 0) {
@@ -153,6 +169,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     providers: { type: 'string' },
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
+    hosts: { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -179,6 +196,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('providers', labOption(values.providers, 'providers', parseProviders)),
     ...optional('rateLimits', labOption(values['rate-limit'], 'rate-limit', parseRateLimits)),
     ...optional('eventLog', labOption(values['event-log'], 'event-log', parseEventLog)),
+    ...optional('hosts', labOption(values.hosts, 'hosts', parseHostsMode)),
     ...(values.traps ? { traps: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
@@ -206,7 +224,7 @@ function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined
 }
 
 /** A lab option parsed by `parse`; its LabError becomes a usage error naming the option. */
-function labOption<T extends ProviderId[] | ProviderRateLimits | EventLogKind>(
+function labOption<T extends ProviderId[] | ProviderRateLimits | EventLogKind | HostsMode>(
   value: string | undefined,
   name: string,
   parse: (text: string) => T,
@@ -301,6 +319,10 @@ async function down(args: string[], io: CliIo): Promise<number> {
   for (const entry of report.providers) {
     io.stderr(`[lab] ${entry.id} pid ${entry.pid}: ${entry.outcome}\n`);
   }
+  if (report.removedNamespaces.length > 0)
+    io.stderr(
+      `[lab] deleted network namespaces ${report.removedNamespaces.join(' ')} (and every address in them)\n`,
+    );
   if (report.removedLoopbackAliases.length > 0) {
     io.stderr(`[lab] removed loopback addresses ${report.removedLoopbackAliases.join(' ')}\n`);
   }

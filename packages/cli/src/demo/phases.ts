@@ -25,6 +25,7 @@ import {
   type LabStatus,
   type ProviderId,
   type ProviderRateLimits,
+  type HostsMode,
 } from '@chorus/lab';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import { readZone } from '../coordination/event-log.js';
@@ -183,6 +184,7 @@ export async function freshLab(
     providers?: ProviderId[];
     rateLimits?: ProviderRateLimits;
     eventLog?: 'sqlite' | 'nats';
+    hosts?: HostsMode;
   },
   io: CliIo,
   say: Say,
@@ -202,6 +204,7 @@ export async function freshLab(
     ...(options.providers?.length ? { providers: options.providers } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.eventLog ? { eventLog: options.eventLog } : {}),
+    ...(options.hosts ? { hosts: options.hosts } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -237,9 +240,12 @@ export async function startSidecars(
       lab.zone,
       options,
     );
-    const sidecar = await startSidecarProcess(lab.directory, config);
+    const { namespace } = serverOf(lab.status, id);
+    const sidecar = await startSidecarProcess(lab.directory, config, { namespace });
     sidecars.push(sidecar);
-    say(`sidecar ${id} started, pid ${sidecar.pid}, log ${sidecar.logFile}`);
+    say(
+      `sidecar ${id} started, pid ${sidecar.pid}${namespace === undefined ? '' : ` in ${namespace}`}, log ${sidecar.logFile}`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabServer, LabStatus, NatsUser } from '@chorus/lab';
+import { ipProgram, type LabServer, type LabStatus, type NatsUser } from '@chorus/lab';
 import { labEventLogConfig } from './demo-log.js';
 import { ensureTrustKit } from '../coordination/trust-kit.js';
 
@@ -118,7 +118,7 @@ const CLI_MAIN = [
 export async function startSidecarProcess(
   directory: string,
   config: ReturnType<typeof sidecarConfigFor>,
-  options: { cliMain?: string } = {},
+  options: { cliMain?: string; namespace?: string | undefined } = {},
 ): Promise<RunningSidecar> {
   await mkdir(directory, { recursive: true });
   const configFile = path.join(directory, `sidecar-${config.id}.json`);
@@ -127,7 +127,13 @@ export async function startSidecarProcess(
   const output = await open(logFile, 'a');
   const main = options.cliMain ?? CLI_MAIN;
   if (!main) throw new Error('the chorus CLI is not built: run pnpm build first');
-  const child = spawn(process.execPath, [main, 'sidecar', '--config', configFile], {
+  const command = [process.execPath, main, 'sidecar', '--config', configFile];
+  // Beside its server, on the same simulated host: `ip netns exec` keeps the PID.
+  const [program, ...args] =
+    options.namespace === undefined
+      ? command
+      : [ipProgram(), 'netns', 'exec', options.namespace, ...command];
+  const child = spawn(program!, args, {
     stdio: ['ignore', output.fd, output.fd],
     detached: true,
   });
