@@ -15,6 +15,7 @@ const OWN_LAB_FILES = [
   'test/telemetry.test.ts',
   'test/forged-events.test.ts',
   'test/nats-faults.test.ts',
+  'test/nats-netns.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

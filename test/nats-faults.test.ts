@@ -1,5 +1,6 @@
 /**
- * The migration demo on the lab's 3-node NATS cluster, with the cluster failing under it. During
+ * The migration demo on the lab's 3-node NATS cluster, with the cluster failing under it, each
+ * server, sidecar and NATS node on a simulated host of its own (`--hosts netns`). During
  * ADD-SIGNER powerdns's first wait one node is killed: the cluster keeps its quorum and the
  * migration goes on. During ADD-SIGNER knot's first wait a second node goes too: without a quorum
  * the sidecars say "event log unavailable" and act on nothing (no event is decided while it
@@ -68,7 +69,7 @@ describe('the migration demo on NATS while the cluster fails', () => {
       name: 'nats-faults',
       prefix: PREFIX,
       ttl: 5,
-      args: ['--event-log', 'nats'],
+      args: ['--event-log', 'nats', '--hosts', 'netns'],
       extraObservers: (labDirectory) => [injectFaults(labDirectory, faults)],
       directories,
       keepLab: true,

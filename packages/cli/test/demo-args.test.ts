@@ -22,6 +22,13 @@ describe('chorus demo options', () => {
     expect(run.err()).not.toContain('[lab]');
   });
 
+  it('refuses --hosts other than loopback or netns', async () => {
+    const run = capture();
+    expect(await runCli(['demo', '--hosts', 'vm'], run.io)).toBe(2);
+    expect(run.err()).toContain('--hosts is loopback or netns, not "vm"');
+    expect(run.err()).not.toContain('[lab]');
+  });
+
   it('refuses a TTL out of range', async () => {
     const run = capture();
     expect(await runCli(['demo', '--ttl', '1'], run.io)).toBe(2);

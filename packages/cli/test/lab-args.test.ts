@@ -32,3 +32,11 @@ describe('chorus lab up --key-lifetimes', () => {
     expect(text).toContain('111 s for a ZSK');
   });
 });
+
+describe('chorus lab up --hosts', () => {
+  it('refuses a mode it does not know, as a usage error', async () => {
+    const { code, stderr } = await run(['lab', 'up', '--hosts', 'docker']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--hosts: invalid hosts "docker": expected loopback or netns/);
+  });
+});

@@ -318,7 +318,13 @@ function validateKeyLifetimes(lifetimes: KeyLifetimes): KeyLifetimes {
 
 export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   const addressPrefix = validateAddressPrefix(options.addressPrefix ?? LAB_DEFAULTS.addressPrefix);
-  const hosts = planHosts(parseHostsMode(options.hosts ?? 'loopback'), addressPrefix, HOST_NUMBER);
+  const hosts = planHosts(
+    parseHostsMode(options.hosts ?? 'loopback'),
+    addressPrefix,
+    HOST_NUMBER,
+    runningIds(options),
+    path.resolve(options.directory ?? defaultLabDirectory()),
+  );
   const addresses = Object.fromEntries(
     Object.entries(HOST_NUMBER).map(([id, host]) => [
       id,
@@ -424,6 +430,18 @@ export function parseRateLimits(text: string): ProviderRateLimits {
   if (Object.keys(result.desec).length > 0) limits.desec = result.desec;
   if (Object.keys(result.ns1).length > 0) limits.ns1 = result.ns1;
   return limits;
+}
+
+/** The ids of everything `up` starts with these options, resolvers aside. */
+function runningIds(options: LabOptions): LabAddressId[] {
+  return [
+    'parent',
+    ...SIGNER_IDS,
+    ...validateProviders(options.providers ?? []),
+    ...(options.traps ? TRAP_IDS : []),
+    ...(options.registryAgent === false ? [] : ['registry-agent' as const]),
+    ...(parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog) === 'nats' ? NATS_NODE_IDS : []),
+  ];
 }
 
 /** `loopback` or `netns`, as `--hosts` takes it. */

@@ -3,16 +3,20 @@
  * with its API fake, the registry agent, each NATS node) runs in a network namespace of its own,
  * with its own address in a /24 of 198.18.0.0/15 (RFC 2544, never routed) derived from the
  * address prefix. The namespaces hang off one bridge inside a namespace of its own (the switch),
- * and the host reaches them through one veth pair whose host end gets the .254 address: the
- * resolvers, the CLI and the demo run there. A signer's host has routes only to the host, the
- * parent, the registry agent and the NATS nodes, so its sidecar (started in the same namespace)
- * cannot reach another provider's server at all. `down` deletes the namespaces, which removes
- * every address and link they hold.
+ * and the lab's host reaches them through one veth pair whose host end gets the .254 address: the
+ * resolvers, the CLI and the demo run there. The switch's firewall (nftables, bridge family) lets
+ * one signer's host reach another's on port 53 only, as the public Internet would: a sidecar,
+ * started in its server's namespace, can query every provider's nameserver but reach no other
+ * provider's control channel, API or transfers. `down` deletes the namespaces, which removes every
+ * address, link and rule in them.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ipProgram, runTool } from './commands.js';
 import { LabError } from './errors.js';
 import type { LabAddressId } from './config.js';
-import type { LabHost, LabHosts, SignerId, ProviderId, TrapId } from './types.js';
+import type { LabHost, LabHosts } from './types.js';
 
 export type HostsMode = LabHosts['mode'];
 export const HOSTS_MODES: readonly HostsMode[] = ['loopback', 'netns'];
@@ -38,19 +42,11 @@ const NAMESPACED = new Set<LabAddressId>([
   'nats-3',
 ]);
 
-/** The hosts a signer's namespace may reach besides itself: everything but the other signers. */
-const SIGNER_PEERS: readonly LabAddressId[] = [
-  'parent',
-  'registry-agent',
-  'nats-1',
-  'nats-2',
-  'nats-3',
-];
+/** The hosts that are not signers: every host reaches them on every port. */
+const SHARED: readonly LabAddressId[] = ['parent', 'registry-agent', 'nats-1', 'nats-2', 'nats-3'];
 
-type SignerHostId = SignerId | ProviderId | TrapId;
-
-function isSignerHost(id: LabAddressId): id is SignerHostId {
-  return NAMESPACED.has(id) && !(SIGNER_PEERS as readonly string[]).includes(id);
+function isSignerHost(id: LabAddressId): boolean {
+  return NAMESPACED.has(id) && !SHARED.includes(id);
 }
 
 /** The /24 of 198.18.0.0/15 for a lab address prefix 127.A.B: 512 of them, by (A + 256 B) mod 512. */
@@ -60,29 +56,35 @@ export function netnsSubnet(addressPrefix: string): string {
   return `198.${18 + Math.floor(index / 256)}.${index % 256}`;
 }
 
-/** The hosts of a lab: with `netns`, each namespaced id's address moves into its namespace. */
+/**
+ * The hosts of a lab: with `netns`, each of `running` that gets a host of its own (servers, the
+ * registry agent, NATS nodes) has its address in its own namespace.
+ */
 export function planHosts(
   mode: HostsMode,
   addressPrefix: string,
   numbers: Readonly<Record<LabAddressId, number>>,
+  running: readonly LabAddressId[],
+  directory: string,
 ): LabHosts {
   if (mode === 'loopback') return { mode, namespaces: [] };
   const subnet = netnsSubnet(addressPrefix);
   const tag = addressPrefix.split('.').slice(1).join('-');
   const addressOf = (id: LabAddressId) => `${subnet}.${numbers[id]}`;
-  const namespaces: LabHost[] = [...NAMESPACED].map((id) => ({
-    id,
-    namespace: `chorus-${tag}-${id}`,
-    address: addressOf(id),
-    reaches: isSignerHost(id)
-      ? [`${subnet}.${UPLINK_HOST}`, ...SIGNER_PEERS.map(addressOf)]
-      : [`${subnet}.0/24`],
-  }));
+  const namespaces: LabHost[] = running
+    .filter((id) => NAMESPACED.has(id))
+    .map((id) => ({
+      id,
+      namespace: `chorus-${tag}-${id}`,
+      address: addressOf(id),
+      signer: isSignerHost(id),
+    }));
   return {
     mode,
     subnet: `${subnet}.0/24`,
     uplink: { interface: `chorus${tag}`, address: `${subnet}.${UPLINK_HOST}` },
     switchNamespace: `chorus-${tag}-switch`,
+    firewallFile: path.join(directory, 'hosts', 'switch.nft'),
     namespaces,
   };
 }
@@ -133,8 +135,10 @@ export async function createHosts(hosts: LabHosts): Promise<void> {
       `network namespaces ${left.join(', ')} exist already (left by a lab that was not taken ` +
         `down?); run chorus lab down --dir <its dir>, or ip netns delete each`,
     );
+  nftProgram();
   try {
     await createSwitch(ip, hosts);
+    await loadFirewall(ip, hosts);
     for (const host of hosts.namespaces) await createHost(ip, hosts, host);
   } catch (error) {
     await removeHosts(hosts);
@@ -142,6 +146,42 @@ export async function createHosts(hosts: LabHosts): Promise<void> {
       cause: error,
     });
   }
+}
+
+/**
+ * The switch's rules: between two signers' hosts only DNS (port 53, either way: the bridge keeps no
+ * connection state), so that no provider reaches another's control channel, API or transfers.
+ */
+export function switchFirewall(hosts: LabHosts): string {
+  const signers = hosts.namespaces.filter((host) => host.signer).map((host) => host.address);
+  if (signers.length === 0) return 'table bridge chorus {\n}\n';
+  const between = 'ip saddr @signers ip daddr @signers';
+  return [
+    'table bridge chorus {',
+    `  set signers { type ipv4_addr; elements = { ${signers.join(', ')} } }`,
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+    `    ${between} meta l4proto { tcp, udp } th dport 53 accept`,
+    `    ${between} meta l4proto { tcp, udp } th sport 53 accept`,
+    `    ${between} counter drop`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+async function loadFirewall(ip: string, hosts: LabHosts): Promise<void> {
+  const file = hosts.firewallFile!;
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, switchFirewall(hosts));
+  await runTool(ip, ['netns', 'exec', hosts.switchNamespace!, nftProgram(), '-f', file]);
+}
+
+/** `nft`, which `--hosts netns` needs for the switch's rules. */
+function nftProgram(): string {
+  const found = ['/usr/sbin/nft', '/sbin/nft'].find((candidate) => existsSync(candidate));
+  if (!found) throw new LabError('nft is not installed: apt-get install nftables');
+  return found;
 }
 
 async function createSwitch(ip: string, hosts: LabHosts): Promise<void> {
@@ -178,12 +218,8 @@ async function createHost(ip: string, hosts: LabHosts, host: LabHost): Promise<v
     ns,
   ]);
   await runTool(ip, ['-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
-  const wide = host.reaches.length === 1 && host.reaches[0]!.endsWith('/24');
-  await runTool(ip, ['-n', ns, 'addr', 'add', `${host.address}/${wide ? 24 : 32}`, 'dev', 'eth0']);
+  await runTool(ip, ['-n', ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0']);
   await runTool(ip, ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  if (wide) return;
-  for (const peer of host.reaches)
-    await runTool(ip, ['-n', ns, 'route', 'add', `${peer}/32`, 'dev', 'eth0']);
 }
 
 /** Deletes the lab's namespaces and its uplink; ones already gone are fine. */

@@ -408,7 +408,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     if (status.hosts?.mode === 'netns') {
       await createHosts(status.hosts);
       progress(
-        `made ${status.hosts.namespaces.length} network namespaces on ${status.hosts.subnet} (the host is ${status.hosts.uplink!.address} on ${status.hosts.uplink!.interface}); each signer's reaches only the host, the parent, the registry agent and the NATS nodes`,
+        `made ${status.hosts.namespaces.length} network namespaces on ${status.hosts.subnet} (the host is ${status.hosts.uplink!.address} on ${status.hosts.uplink!.interface}); one signer's host reaches another's on port 53 only (rules in ${status.hosts.firewallFile})`,
       );
     }
     await Promise.all([

@@ -108,8 +108,8 @@ export interface LabHost {
   id: string;
   namespace: string;
   address: string;
-  /** Where it has routes to: `<subnet>/24` for every host, else single addresses. */
-  reaches: string[];
+  /** A signer's host: it reaches the other signers' hosts on port 53 only (public DNS). */
+  signer: boolean;
 }
 
 /**
@@ -122,6 +122,8 @@ export interface LabHosts {
   subnet?: string;
   uplink?: { interface: string; address: string };
   switchNamespace?: string;
+  /** The nftables rules of the switch, as loaded (`nft -f`). */
+  firewallFile?: string;
   namespaces: LabHost[];
 }
 

@@ -89,9 +89,10 @@ function formatHosts(status: LabStatus): string[] {
   if (hosts?.mode !== 'netns') return [];
   return [
     '',
-    `hosts: a network namespace per server on ${hosts.subnet}, bridged in ${hosts.switchNamespace}; this host is ${hosts.uplink!.address} on ${hosts.uplink!.interface}`,
+    `hosts: a network namespace per server on ${hosts.subnet}, bridged in ${hosts.switchNamespace} (firewall ${hosts.firewallFile}); this host is ${hosts.uplink!.address} on ${hosts.uplink!.interface}`,
     ...hosts.namespaces.map(
-      (host) => `  ${host.namespace}  ${host.address}  reaches ${host.reaches.join(' ')}`,
+      (host) =>
+        `  ${host.namespace}  ${host.address}${host.signer ? '  signer: reaches the other signers on port 53 only' : ''}`,
     ),
   ];
 }
