@@ -10,10 +10,10 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemoOnOwnLab } from './helpers/demo.js';
 import { zoneStream, type Observer, type ZoneEvent } from '@chorus/core';
+import { runCommand } from '@chorus/dns';
 import { openLabEventLog } from '@chorus/cli';
 import { ipProgram, labDown, labStatus, type LabStatus } from '@chorus/lab';
 
@@ -30,7 +30,8 @@ afterAll(async () => {
   }
 });
 
-const ip = (args: string[]) => execa(ipProgram(), args, { reject: false, timeout: 20_000 });
+const ip = (args: string[]) =>
+  runCommand(ipProgram(), args, { timeoutMs: 20_000, allowFailure: true });
 const inHost = (namespace: string, command: string[]) =>
   ip(['netns', 'exec', namespace, ...command]);
 
@@ -62,8 +63,8 @@ interface Seen {
 
 /** The partition: a table of its own in the switch, dropped to heal. */
 function partitionRules(status: LabStatus): string {
-  const natsAddresses = status.hosts!.namespaces
-    .filter((host) => host.id.startsWith('nats-'))
+  const natsAddresses = status
+    .hosts!.namespaces.filter((host) => host.id.startsWith('nats-'))
     .map((host) => host.address);
   const cut = hostOf(status, PARTITIONED).address;
   return [
