@@ -119,9 +119,10 @@ ${DIRECTORY_OPTION}
   --hosts loopback|netns  loopback (default): every server on this host's loopback. netns:
                           separate hosts, simulated: the parent, each signer (with its API
                           fake), the registry agent and each NATS node in a network namespace
-                          of its own, on 198.18.0.0/15; a signer's namespace reaches only this
-                          host, the parent, the registry agent and NATS. Needs root; down
-                          deletes the namespaces
+                          of its own, on 198.18.0.0/15; a signer's namespace reaches the
+                          other signers on port 53 only (the switch's nftables rules), and
+                          this host, the parent, the registry agent and NATS. Needs root and
+                          nftables; down deletes the namespaces
   --json                  print the status as JSON (schemaVersion 1)
   -h, --help              show this help
 
@@ -277,8 +278,9 @@ Options:
                           3-node NATS JetStream cluster, TLS, credentials of its own for each
                           sidecar, the operator and the observers)
   --hosts loopback|netns  netns: each signer's server and its sidecar on a simulated host of
-                          their own (a network namespace that reaches only this host, the
-                          parent and NATS), as "lab up --hosts netns"; needs root
+                          their own (a network namespace that reaches the other providers on
+                          port 53 only, and the parent and NATS), as "lab up --hosts netns";
+                          needs root
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventLog, createSqliteEventLog } from '@chorus/event-log-sqlite';
 import {
   createSigningEventLog,
+  EventLogError,
   zoneEvent,
   zoneStream,
   type EventLog,
@@ -117,6 +118,73 @@ describe('following a request', () => {
     expect(run.err()).toContain('REFUSED');
     await inner.close();
   }, 10_000);
+});
+
+/**
+ * A log that loses its quorum as the request is appended: the append lands but reports a timeout,
+ * and the next two reads fail as unavailable too.
+ */
+function losingQuorumAtTheRequest(inner: EventLog<ZoneEvent>): EventLog<ZoneEvent> {
+  let failingReads = 0;
+  const down = () =>
+    new EventLogError('unavailable', 'event log unavailable: NATS at tls://n1 did not answer');
+  return {
+    ...inner,
+    append: async (stream, expectedVersion, events) => {
+      const result = await inner.append(stream, expectedVersion, events);
+      if (events.some((event) => event.type === 'process-requested')) {
+        failingReads = 2;
+        throw down();
+      }
+      return result;
+    },
+    readStream: async (stream, options) => {
+      if (failingReads > 0) {
+        failingReads -= 1;
+        throw down();
+      }
+      return inner.readStream(stream, options);
+    },
+    subscribe: (options) => inner.subscribe(options),
+  };
+}
+
+describe('requesting while the log does not answer', () => {
+  it('says so, waits, and appends the request once even when a timed-out append had landed', async () => {
+    const inner = createMemoryEventLog<ZoneEvent>();
+    await inner.append(zoneStream(ZONE), 0, definedZone());
+    const sidecar = answerRequests(inner, ({ processId, kind, signerId }) => [
+      zoneEvent(
+        'process-blocked',
+        { zone: ZONE, source },
+        {
+          processId,
+          kind,
+          signerId,
+          reasons: [{ code: 'already-member', message: 'bind is already a member' }],
+        },
+      ),
+    ]);
+    const run = capture();
+    const following = requestAndFollow(
+      losingQuorumAtTheRequest(inner),
+      ZONE,
+      'add-signer',
+      'bind',
+      run.io,
+      { json: false, detach: false },
+    );
+    await expect(following).rejects.toThrow(/refused before any change/);
+    expect(run.err()).toContain(
+      'event log unavailable: NATS at tls://n1 did not answer; waiting until it answers',
+    );
+    const requests = (await inner.readStream(zoneStream(ZONE))).filter(
+      ({ event }) => event.type === 'process-requested',
+    );
+    expect(requests).toHaveLength(1);
+    await sidecar.close();
+    await inner.close();
+  }, 20_000);
 });
 
 /** A fake sidecar: answers each request with the events `respond` gives, in one append. */

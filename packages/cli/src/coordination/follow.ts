@@ -1,8 +1,10 @@
 /** Requesting a process and following the zone's stream until it ends (or is accepted). */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChorusError,
   contextFromTraceparent,
+  EventLogError,
   newTraceparent,
   withSpan,
   zoneEvent,
@@ -22,6 +24,32 @@ export const OPERATOR = { kind: 'cli', id: process.env.USER ?? 'operator' };
 
 /** How long a request may stay unanswered before the CLI says that no sidecar has taken it. */
 const UNANSWERED_NOTICE_MS = 15_000;
+/** Between attempts while the event log does not answer (a NATS cluster without a quorum). */
+const UNAVAILABLE_RETRY_MS = 2000;
+
+const isUnavailable = (error: unknown) =>
+  EventLogError.isInstance(error) && error.kind === 'unavailable';
+
+/**
+ * Runs `call` until the event log answers: while it is unavailable, says so once and retries, as
+ * the sidecars do. Any other failure is thrown at once.
+ */
+async function untilAnswered<T>(io: CliIo, call: () => Promise<T>): Promise<T> {
+  let said = false;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      if (!said)
+        io.stderr(
+          `${(error as Error).message}; waiting until it answers (Ctrl-C stops waiting; a request already appended stands)\n`,
+        );
+      said = true;
+      await sleep(UNAVAILABLE_RETRY_MS);
+    }
+  }
+}
 
 export interface FollowOptions {
   json: boolean;
@@ -56,7 +84,7 @@ export async function follow(
 ): Promise<ZoneState> {
   const stream = zoneStream(zone);
   const print = printer(io, options.json, options.include);
-  const history = await log.readStream(stream);
+  const history = await untilAnswered(io, () => log.readStream(stream));
   let state = emptyZoneState(zone, foldPolicyOf(log));
   for (const recorded of history) {
     state = applyZoneEvent(state, recorded.event);
@@ -165,14 +193,27 @@ function aboutProcessOrZone(processId: string) {
   return (event: ZoneEvent) => !('processId' in event.data) || event.data.processId === processId;
 }
 
-/** Appends the request at the stream's current version; re-reads when a sidecar wrote first. */
+/**
+ * Appends the request at the stream's current version; re-reads when a sidecar wrote first. While
+ * the log is unavailable it waits; an append that timed out may have landed, so before trying
+ * again it looks for the request in the stream. Returns the version just before the request.
+ */
 async function appendRequest(
   log: EventLog<ZoneEvent>,
   zone: string,
-  event: ZoneEvent,
+  event: ZoneEvent & { type: 'process-requested' },
+  io: CliIo,
 ): Promise<number> {
-  for (let attempt = 1; ; attempt += 1) {
-    const state = await readZone(log, zone);
+  let conflicts = 0;
+  for (let unsure = false; ;) {
+    if (unsure) {
+      const landed = (await untilAnswered(io, () => log.readStream(zoneStream(zone)))).find(
+        ({ event: recorded }) =>
+          recorded.type === 'process-requested' && recorded.data.processId === event.data.processId,
+      );
+      if (landed) return landed.streamVersion - 1;
+    }
+    const state = await untilAnswered(io, () => readZone(log, zone));
     if (!state.defined)
       throw new ChorusError('Chorus_ZoneUndefinedError', {
         message: `zone ${zone} is not defined; run "chorus zone define ${zone} --signer ID" first`,
@@ -181,7 +222,12 @@ async function appendRequest(
       await log.append(zoneStream(zone), state.version, [event]);
       return state.version;
     } catch (error) {
-      if (attempt >= 5 || !(error instanceof ChorusError) || !error.isRetryable) throw error;
+      if (isUnavailable(error)) {
+        unsure = true;
+        continue;
+      }
+      conflicts += 1;
+      if (conflicts >= 5 || !(error instanceof ChorusError) || !error.isRetryable) throw error;
     }
   }
 }
@@ -221,7 +267,7 @@ export async function requestAndFollow(
     attributes,
     contextFromTraceparent(event.traceparent),
     async () => {
-      const afterVersion = await appendRequest(log, zone, event);
+      const afterVersion = await appendRequest(log, zone, event, io);
       return follow(log, zone, io, {
         json: options.json,
         afterVersion,
