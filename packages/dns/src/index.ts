@@ -3,6 +3,14 @@ export type { RecordData, SignedRrset } from './dnssec/canonical.js';
 export { computeDs, dsMatchesKey, isSupportedDigestType } from './dnssec/ds.js';
 export type { DsDigestType } from './dnssec/ds.js';
 export { dnskeyRdata, keyTag } from './dnssec/key-tag.js';
+export {
+  NSEC3_FLAG_OPT_OUT,
+  NSEC3_HASH_SHA1,
+  isOptOut,
+  nsec3Hash,
+  nsec3HashBytes,
+} from './dnssec/nsec3.js';
+export type { Nsec3Parameters } from './dnssec/nsec3.js';
 export { verifyRrsig } from './dnssec/verify.js';
 export type { VerifyRrsigInput, VerifyRrsigResult } from './dnssec/verify.js';
 export { readApexFromServer } from './kit/apex.js';

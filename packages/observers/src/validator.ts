@@ -2,37 +2,42 @@
  * An independent DNSSEC validator built on core's primitives, with no resolver involved. It walks
  * the chain a validating resolver would follow if it reached ONE provider of a zone: trust-anchor
  * DS → parent DNSKEY RRset → the zone's DS RRset at the parent → the provider's DNSKEY RRset → the
- * answer (or the NSEC records that deny it). NSEC3 denial is reported as indeterminate.
+ * answer, or the NSEC (nsec-denial.ts) or NSEC3 (nsec3-denial.ts) records that deny it.
  */
+import type { DnskeyData, DsData, NameServer, Rcode, RecordType, RRset } from '@chorus/core';
 import {
-  DNSKEY_FLAG_REVOKE,
-  type DnskeyData,
-  type DsData,
-  type NameServer,
-  type NsecData,
-  type Rcode,
-  type RecordType,
-  type RRset,
-  type RrsigData,
-} from '@chorus/core';
-import {
-  canonicalName,
   describeServer,
-  dsMatchesKey,
   isSubdomain,
-  keyTag,
   namesEqual,
-  nameToLabels,
   normalizeName,
   query,
   rrsigLabelCount,
-  verifyRrsig,
 } from '@chorus/dns';
+import { createNsecProver } from './nsec-denial.js';
+import { createNsec3Prover } from './nsec3-denial.js';
+import {
+  ancestorWithLabels,
+  errorText,
+  findRrset,
+  requireDnskeyRrset,
+  requireSigned,
+  Stop,
+  tagsOf,
+  ZONE_KEY_SET,
+  type DenialProver,
+  type VerdictStatus,
+} from './validator-checks.js';
+
+export { compareCanonical, nsecCovers } from './nsec-denial.js';
+export { MAX_NSEC3_ITERATIONS } from './nsec3-denial.js';
 
 /** The outcome of {@link validateViaProvider}. */
 export interface Verdict {
-  /** `indeterminate`: the chain could not be followed (network error, NSEC3, insecure zone). */
-  status: 'secure' | 'bogus' | 'indeterminate';
+  /**
+   * `indeterminate`: the chain could not be followed (network error) or ends insecure (no DS,
+   * an NSEC3 opt-out span, an unknown NSEC3 hash or too many NSEC3 iterations).
+   */
+  status: VerdictStatus;
   /** The rcode of the last response received ('' when none was). */
   rcode: string;
   /** What made the verdict: the failing link for bogus, the last link for secure. */
@@ -88,164 +93,42 @@ export interface ValidateViaProviderOptions {
 const defaultResolve: ValidatorResolve = (server, name, type, options) =>
   query(server, name, type, { signal: options.signal, dnssecOk: true, recursionDesired: false });
 
-/** Thrown inside the walk to end it with a verdict; never escapes validateViaProvider. */
-class Stop extends Error {
-  constructor(
-    readonly status: Verdict['status'],
-    readonly reason: string,
-  ) {
-    super(reason);
-    this.name = 'ValidationStop';
-  }
+/** NSEC3 when the authority section holds any, NSEC otherwise. */
+function denialProver(
+  response: ValidatorResponse,
+  context: { zone: string; keys: readonly DnskeyData[]; now: number; subject: string },
+): DenialProver {
+  const input = { ...context, authorities: response.authorities };
+  return response.authorities.some((set) => set.type === 'NSEC3')
+    ? createNsec3Prover(input)
+    : createNsecProver(input);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function usableKey(key: DnskeyData): boolean {
-  return (key.flags & DNSKEY_FLAG_REVOKE) === 0;
-}
-
-function tagsOf(keys: readonly DnskeyData[]): string {
-  return keys.length === 0 ? 'none' : keys.map(keyTag).join(', ');
-}
-
-/** RFC 4034 §6.1 canonical ordering of names: negative when a sorts before b. */
-export function compareCanonical(a: string, b: string): number {
-  const left = nameToLabels(normalizeName(a))
-    .map((label) => Buffer.from(canonicalName(label.toString('latin1')), 'latin1'))
-    .reverse();
-  const right = nameToLabels(normalizeName(b))
-    .map((label) => Buffer.from(canonicalName(label.toString('latin1')), 'latin1'))
-    .reverse();
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const order = Buffer.compare(left[index]!, right[index]!);
-    if (order !== 0) return order;
-  }
-  return left.length - right.length;
-}
-
-/** True when the NSEC `owner → next` covers `name` (strictly between, with wrap-around). */
-export function nsecCovers(owner: string, next: string, name: string): boolean {
-  if (compareCanonical(owner, name) >= 0) return false;
-  // The last NSEC of the zone points back at the apex: it covers everything after its owner.
-  return compareCanonical(name, next) < 0 || compareCanonical(next, owner) <= 0;
-}
-
-/** The longest common ancestor of two names. */
-function commonAncestor(a: string, b: string): string {
-  const left = nameToLabels(normalizeName(a)).reverse();
-  const right = nameToLabels(normalizeName(b)).reverse();
-  const kept: string[] = [];
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const label = left[index]!.toString('latin1');
-    if (canonicalName(label) !== canonicalName(right[index]!.toString('latin1'))) break;
-    kept.push(label);
-  }
-  return kept.length === 0 ? '.' : `${kept.reverse().join('.')}.`;
-}
-
-/** The ancestor of `name` with `labels` labels (not counting the root). */
-function ancestorWithLabels(name: string, labels: number): string {
-  const all = nameToLabels(normalizeName(name));
-  const kept = all.slice(all.length - labels).map((label) => label.toString('latin1'));
-  return kept.length === 0 ? '.' : `${kept.join('.')}.`;
-}
-
-function signedRrset(rrset: RRset) {
-  return { name: rrset.name, type: rrset.type, class: rrset.class, records: rrset.records };
-}
-
-/**
- * Validates `rrset` with `keys` (all trusted for `signer`); returns the key tag that verified or
- * throws a bogus Stop naming what failed. The RRSIG's time validity is part of the check.
- */
-function requireSigned(
-  rrset: RRset,
+/** Validates the answer RRsets; an expanded wildcard needs the prover's next-closer proof. */
+function validateAnswers(
+  answers: readonly RRset[],
+  options: { zone: string; now: number },
   keys: readonly DnskeyData[],
-  signer: string,
-  what: string,
-  now: number,
-  keySetName: string,
-): { signature: RrsigData; key: DnskeyData } {
-  if (rrset.signatures.length === 0) throw new Stop('bogus', `${what} has no RRSIG`);
-  const failures: string[] = [];
-  for (const signature of rrset.signatures) {
-    if (!namesEqual(signature.signerName, signer)) {
-      failures.push(
-        `RRSIG by key ${signature.keyTag} names signer ${signature.signerName}, not ${signer}`,
-      );
+  prover: DenialProver,
+): string {
+  const links: string[] = [];
+  for (const set of answers) {
+    if (!isSubdomain(set.name, options.zone)) {
+      links.push(`${set.name} ${set.type} is outside ${options.zone}, not validated`);
       continue;
     }
-    const candidates = keys.filter(
-      (key) =>
-        usableKey(key) && key.algorithm === signature.algorithm && keyTag(key) === signature.keyTag,
-    );
-    if (candidates.length === 0) {
-      failures.push(`signed by key ${signature.keyTag} not in ${keySetName}`);
-      continue;
-    }
-    for (const key of candidates) {
-      const result = verifyRrsig({ rrset: signedRrset(rrset), signature, key, now });
-      if (result.ok) return { signature, key };
-      failures.push(`RRSIG by key ${signature.keyTag}: ${result.reason}`);
+    const what = `answer ${set.name} ${set.type}`;
+    const { signature } = requireSigned(set, keys, options.zone, what, options.now, ZONE_KEY_SET);
+    if (signature.labels < rrsigLabelCount(set.name)) {
+      const encloser = ancestorWithLabels(set.name, signature.labels);
+      const nextCloser = ancestorWithLabels(set.name, signature.labels + 1);
+      const proof = prover.wildcardAnswer(what, encloser, nextCloser);
+      links.push(`${what} from wildcard *.${encloser} signed by key ${signature.keyTag}; ${proof}`);
+    } else {
+      links.push(`${what} signed by key ${signature.keyTag}`);
     }
   }
-  throw new Stop('bogus', `${what} ${failures.join('; ')}`);
-}
-
-/**
- * Validates a DNSKEY RRset under a DS set: some DS must match a key of the RRset that signs the
- * whole RRset. Returns the usable keys of the RRset and the tag of the key that anchored it.
- */
-function requireDnskeyRrset(
-  owner: string,
-  dnskey: RRset<'DNSKEY'>,
-  ds: readonly DsData[],
-  now: number,
-  what: string,
-  dsOrigin: string,
-): { keys: DnskeyData[]; anchor: number } {
-  const keys = dnskey.records.filter(usableKey);
-  const withDs = keys.filter((key) => ds.some((entry) => dsMatchesKey(owner, entry, key)));
-  const dsTags = ds.map((entry) => entry.keyTag).join(', ') || 'none';
-  if (withDs.length === 0) {
-    throw new Stop(
-      'bogus',
-      `${what} not signed by any key with a DS ${dsOrigin}: no key of the RRset (tags ${tagsOf(keys)}) matches a DS (tags ${dsTags})`,
-    );
-  }
-  const failures: string[] = [];
-  for (const signature of dnskey.signatures) {
-    if (!namesEqual(signature.signerName, owner)) continue;
-    for (const key of withDs) {
-      if (keyTag(key) !== signature.keyTag || key.algorithm !== signature.algorithm) continue;
-      const result = verifyRrsig({ rrset: signedRrset(dnskey), signature, key, now });
-      if (result.ok) return { keys, anchor: keyTag(key) };
-      failures.push(`RRSIG by key ${signature.keyTag}: ${result.reason}`);
-    }
-  }
-  throw new Stop(
-    'bogus',
-    failures.length > 0
-      ? `${what} not signed by any key with a DS ${dsOrigin} (${failures.join('; ')})`
-      : `${what} not signed by any key with a DS ${dsOrigin}: keys with a DS (tags ${tagsOf(withDs)}) made no RRSIG over it (RRSIGs by ${dnskey.signatures.map((s) => s.keyTag).join(', ') || 'none'})`,
-  );
-}
-
-function findRrset<T extends RecordType>(
-  sets: readonly RRset[],
-  name: string,
-  type: T,
-): RRset<T> | undefined {
-  return sets.find((set) => set.type === type && namesEqual(set.name, name)) as
-    RRset<T> | undefined;
-}
-
-interface ValidatedNsec {
-  owner: string;
-  data: NsecData;
+  return links.join('; ');
 }
 
 /**
@@ -259,146 +142,24 @@ function validateResponse(
 ): string {
   const { name, type, zone, now } = options;
   const subject = `${name} ${type}`;
-  const keySet = 'the DNSKEY RRset';
   if (response.rcode !== 'NOERROR' && response.rcode !== 'NXDOMAIN') {
     throw new Stop('indeterminate', `the provider answered ${subject} with ${response.rcode}`);
   }
-
-  const nsecProofs = (): ValidatedNsec[] => {
-    if (response.authorities.some((set) => set.type === 'NSEC3')) {
-      throw new Stop(
-        'indeterminate',
-        `denial for ${subject} uses NSEC3, which this validator does not check`,
-      );
-    }
-    const proofs: ValidatedNsec[] = [];
-    for (const set of response.authorities) {
-      if (set.type !== 'NSEC') continue;
-      if (!isSubdomain(set.name, zone)) {
-        throw new Stop('bogus', `NSEC ${set.name} in the denial for ${subject} is outside ${zone}`);
-      }
-      requireSigned(set, keys, zone, `NSEC ${set.name}`, now, keySet);
-      for (const data of set.records as NsecData[]) proofs.push({ owner: set.name, data });
-    }
-    return proofs;
-  };
-  /** An NSEC at a delegation point or DNAME proves nothing about names below it. */
-  const provesBelow = (proof: ValidatedNsec, target: string): boolean =>
-    !(
-      isSubdomain(target, proof.owner) &&
-      !namesEqual(target, proof.owner) &&
-      ((proof.data.types.includes('NS') && !proof.data.types.includes('SOA')) ||
-        proof.data.types.includes('DNAME'))
-    );
-  const covering = (proofs: ValidatedNsec[], target: string) =>
-    proofs.find(
-      (proof) => nsecCovers(proof.owner, proof.data.nextName, target) && provesBelow(proof, target),
-    );
-  const closestEncloser = (proof: ValidatedNsec, target: string): string => {
-    const a = commonAncestor(target, proof.owner);
-    const b = commonAncestor(target, proof.data.nextName);
-    return labelsOf(a) >= labelsOf(b) ? a : b;
-  };
-
-  // Signed SOA (and anything else) in the authority section must validate too.
-  const validateAuthority = () => {
-    for (const set of response.authorities) {
-      if (set.type === 'NSEC' || set.type === 'NS') continue;
-      if (!isSubdomain(set.name, zone)) continue;
-      requireSigned(set, keys, zone, `authority ${set.name} ${set.type}`, now, keySet);
-    }
-  };
+  const prover = denialProver(response, { zone, keys, now, subject });
 
   const answer = findRrset(response.answers, name, type);
   const cname = type === 'CNAME' ? undefined : findRrset(response.answers, name, 'CNAME');
   if (response.rcode === 'NOERROR' && (answer ?? cname)) {
-    const links: string[] = [];
-    for (const set of response.answers) {
-      if (!isSubdomain(set.name, zone)) {
-        links.push(`${set.name} ${set.type} is outside ${zone}, not validated`);
-        continue;
-      }
-      const what = `answer ${set.name} ${set.type}`;
-      const { signature } = requireSigned(set, keys, zone, what, now, keySet);
-      if (signature.labels < rrsigLabelCount(set.name)) {
-        // Wildcard expansion: the next closer name must be proven not to exist.
-        const encloser = ancestorWithLabels(set.name, signature.labels);
-        const nextCloser = ancestorWithLabels(set.name, signature.labels + 1);
-        const proof = covering(nsecProofs(), nextCloser);
-        if (!proof) {
-          throw new Stop(
-            'bogus',
-            `${what} was expanded from wildcard *.${encloser === '.' ? '' : encloser} but no NSEC proves ${nextCloser} does not exist`,
-          );
-        }
-        links.push(
-          `${what} from wildcard *.${encloser} signed by key ${signature.keyTag}; NSEC ${proof.owner} proves no closer match`,
-        );
-      } else {
-        links.push(`${what} signed by key ${signature.keyTag}`);
-      }
-    }
-    return links.join('; ');
+    return validateAnswers(response.answers, { zone, now }, keys, prover);
   }
 
-  const proofs = nsecProofs();
-  validateAuthority();
-  if (response.rcode === 'NXDOMAIN') {
-    const exact = proofs.find((proof) => namesEqual(proof.owner, name));
-    if (exact)
-      throw new Stop('bogus', `NXDOMAIN for ${name} but NSEC ${exact.owner} shows the name exists`);
-    const proof = covering(proofs, name);
-    if (!proof) {
-      throw new Stop(
-        'bogus',
-        `NXDOMAIN for ${name} without an NSEC covering it (NSECs: ${proofs.map((p) => `${p.owner} → ${p.data.nextName}`).join(', ') || 'none'})`,
-      );
-    }
-    const encloser = closestEncloser(proof, name);
-    const wildcard = `*.${encloser === '.' ? '' : encloser}`;
-    const wildcardProof = covering(proofs, wildcard);
-    if (!wildcardProof) {
-      throw new Stop(
-        'bogus',
-        `NXDOMAIN for ${name}: no NSEC proves wildcard ${wildcard} does not exist`,
-      );
-    }
-    return `NXDOMAIN ${name}: NSEC ${proof.owner} → ${proof.data.nextName} covers it, NSEC ${wildcardProof.owner} covers ${wildcard}`;
+  // Signed SOA (and anything else) in the authority section must validate too.
+  for (const set of response.authorities) {
+    if (set.type === prover.recordType || set.type === 'NS') continue;
+    if (!isSubdomain(set.name, zone)) continue;
+    requireSigned(set, keys, zone, `authority ${set.name} ${set.type}`, now, ZONE_KEY_SET);
   }
-
-  // NOERROR without the answer: NODATA.
-  const typeAbsent = (data: NsecData) =>
-    !data.types.includes(type) && (type === 'CNAME' || !data.types.includes('CNAME'));
-  const exact = proofs.find((proof) => namesEqual(proof.owner, name));
-  if (exact) {
-    if (!typeAbsent(exact.data)) {
-      throw new Stop(
-        'bogus',
-        `NODATA for ${subject} but the NSEC at ${exact.owner} lists ${type} or CNAME`,
-      );
-    }
-    return `NODATA ${subject}: NSEC ${exact.owner} does not list ${type}`;
-  }
-  const proof = covering(proofs, name);
-  if (proof && isSubdomain(proof.data.nextName, name)) {
-    return `NODATA ${subject}: empty non-terminal, NSEC ${proof.owner} → ${proof.data.nextName}`;
-  }
-  if (proof) {
-    const encloser = closestEncloser(proof, name);
-    const wildcard = `*.${encloser === '.' ? '' : encloser}`;
-    const atWildcard = proofs.find((entry) => namesEqual(entry.owner, wildcard));
-    if (atWildcard && typeAbsent(atWildcard.data)) {
-      return `wildcard NODATA ${subject}: NSEC ${proof.owner} covers the name, NSEC ${wildcard} does not list ${type}`;
-    }
-  }
-  throw new Stop(
-    'bogus',
-    `NODATA for ${subject} without an NSEC proving it (NSECs: ${proofs.map((p) => `${p.owner} → ${p.data.nextName}`).join(', ') || 'none'})`,
-  );
-}
-
-function labelsOf(name: string): number {
-  return nameToLabels(normalizeName(name)).length;
+  return response.rcode === 'NXDOMAIN' ? prover.nxdomain(name) : prover.nodata(name, type);
 }
 
 /**

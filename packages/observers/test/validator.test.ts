@@ -360,7 +360,7 @@ describe('validateViaProvider', () => {
     expect(bad.reason).toContain('no NSEC proves foo.example.test. does not exist');
   });
 
-  it('NSEC3 denial is indeterminate, with a reason', async () => {
+  it('an unsigned NSEC3 in a denial is bogus (NSEC3 proofs: validator-nsec3.test.ts)', async () => {
     const nsec3: RRset = {
       name: 'abc.example.test.',
       type: 'NSEC3',
@@ -381,8 +381,8 @@ describe('validateViaProvider', () => {
       }),
       'gone.example.test.',
     );
-    expect(verdict.status).toBe('indeterminate');
-    expect(verdict.reason).toContain('NSEC3');
+    expect(verdict.status).toBe('bogus');
+    expect(verdict.reason).toBe('NSEC3 abc.example.test. has no RRSIG');
   });
 
   it('a network error is indeterminate', async () => {
