@@ -5,8 +5,12 @@
  * namespaces that each sidecar runs beside its own server and that one signer's host reaches
  * another's nameserver (port 53) but not its API; then it cuts powerdns's host off from every NATS
  * node for a while (a real partition, in the switch's firewall). The partitioned sidecar must say
- * so and decide nothing until it is healed, and the migration must still end glitch-free. At the
- * end, `down` must leave no namespace and no link behind.
+ * so and decide nothing until it is healed, no resolver may see a failure and no safety invariant
+ * may break, and the migration must complete. When the partition falls on a step that needs
+ * powerdns to act (sync-ns), the group cannot converge until it heals: the observers then report
+ * the liveness invariants I6/I7 (providers serve different NS for longer than the grace), which is
+ * right, and the demo exits 1 for them; nothing else is allowed. At the end, `down` must leave no
+ * namespace and no link behind.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -136,7 +140,10 @@ describe('the migration demo on NATS, each sidecar on a host of its own', () => 
     const { code, result, stderr, directory } = await runDemoOnOwnLab<{
       ok: boolean;
       traffic: { queries: number; failures: unknown[] };
-      observers: { violations: unknown[]; validationFailures: unknown[] };
+      observers: {
+        violations: { invariant: string; providers: string[] }[];
+        validationFailures: unknown[];
+      };
     }>({
       name: 'nats-netns',
       prefix: PREFIX,
@@ -148,10 +155,17 @@ describe('the migration demo on NATS, each sidecar on a host of its own', () => 
     });
     await seen.done;
     await writeFile(path.join(directory, 'demo-stderr.log'), stderr);
-    expect(code, `${stderr.slice(-3000)}\n(all of it: ${directory}/demo-stderr.log)`).toBe(0);
-    expect(result.ok).toBe(true);
+    const { violations } = result.observers;
+    const context = `${stderr.slice(-3000)}\n(all of it: ${directory}/demo-stderr.log)`;
+    // Liveness only: while powerdns is cut off, the others may have moved on without it.
+    const unsafe = violations.filter(
+      ({ invariant, providers }) =>
+        !['I6', 'I7'].includes(invariant) || !providers.includes(PARTITIONED),
+    );
+    expect(unsafe, context).toEqual([]);
+    expect(code, context).toBe(violations.length === 0 ? 0 : 1);
     expect(result.traffic.failures).toEqual([]);
-    expect(result.observers.violations).toEqual([]);
+    expect(result.observers.validationFailures).toEqual([]);
     expect(result.traffic.queries).toBeGreaterThan(500);
 
     // Each sidecar ran in its server's namespace; across hosts DNS answers, the API does not.
@@ -194,7 +208,7 @@ describe('the migration demo on NATS, each sidecar on a host of its own', () => 
     expect((await ip(['link', 'show', `chorus${tag}`])).exitCode).not.toBe(0);
     expect((await ip(['-4', 'addr', 'show'])).stdout).not.toContain(status.hosts!.uplink!.address);
     process.stderr.write(
-      `[nats-netns] ${result.traffic.queries} resolver queries, 0 failures; ${PARTITIONED} cut off from NATS for ${((seen.healedAt! - seen.partitionedAt!) / 1000).toFixed(1)} s\n`,
+      `[nats-netns] ${result.traffic.queries} resolver queries, 0 failures; ${PARTITIONED} cut off from NATS for ${((seen.healedAt! - seen.partitionedAt!) / 1000).toFixed(1)} s; liveness reports ${violations.map((violation) => violation.invariant).join(', ') || 'none'}\n`,
     );
   }, 600_000);
 });

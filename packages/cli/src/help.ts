@@ -78,6 +78,7 @@ With --event-log nats, also a NATS JetStream cluster for the sidecars' event log
   stream CHORUS (subjects chorus.log.>, 3 replicas), created by the admin user; a CA and
   a certificate in <dir>/nats/tls/, one user per sidecar, operator and observer, each with
   a random password in <dir>/nats/credentials/<user>.creds (0600, "user:password")
+Every server signs with algorithm 13 and NSEC unless --algorithm and --denial say otherwise.
 Each signer and trap serves every zone with its own keys and publishes its own CDS/CDNSKEY;
 only BIND's zones are delegated with a DS, and nothing is delegated to a trap.
 broken.test. is delegated with a wrong DS as a negative control (SERVFAIL). Knot also serves
@@ -116,6 +117,13 @@ ${DIRECTORY_OPTION}
   --event-log sqlite|nats the sidecars' event log: sqlite (default, the demo's file) or nats
                           (start the 3-node NATS JetStream cluster; needs the Debian packages
                           nats-server and openssl)
+  --denial nsec|nsec3     how every server (signers, providers, traps and the parent) denies
+                          existence (default: nsec). nsec3: NSEC3PARAM 1 0 0 - everywhere
+                          (SHA-1, no opt-out, 0 extra iterations, empty salt: RFC 9276)
+  --algorithm 13|8        the algorithm of every key of every server (default: 13,
+                          ECDSAP256SHA256); 8 is RSASHA256 with 2048-bit KSK and ZSK. The
+                          parent's DS and the trust anchor follow. up waits until each server
+                          serves only keys of this algorithm and denies with --denial
   --hosts loopback|netns  loopback (default): every server on this host's loopback. netns:
                           separate hosts, simulated: the parent, each signer (with its API
                           fake), the registry agent and each NATS node in a network namespace
@@ -281,6 +289,10 @@ Options:
                           their own (a network namespace that reaches the other providers on
                           port 53 only, and the parent and NATS), as "lab up --hosts netns";
                           needs root
+  --denial nsec|nsec3     the lab's denial of existence, as "lab up --denial" (default nsec;
+                          nsec3: NSEC3PARAM 1 0 0 - at every server)
+  --algorithm 13|8        the lab's DNSSEC algorithm, as "lab up --algorithm" (default 13,
+                          ECDSAP256SHA256; 8: RSASHA256, 2048-bit keys)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

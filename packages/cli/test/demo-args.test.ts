@@ -35,6 +35,23 @@ describe('chorus demo options', () => {
     expect(run.err()).toContain('--ttl must be a whole number of seconds from 2 to 3600');
   });
 
+  it.each([
+    ['--denial', 'nsec4', '--denial: invalid denial "nsec4": expected nsec (default) or nsec3'],
+    ['--algorithm', '14', '--algorithm: invalid algorithm "14": expected 13 (ECDSAP256SHA256'],
+  ])('refuses %s %s before it touches the lab', async (option, value, message) => {
+    const run = capture();
+    expect(await runCli(['demo', option, value], run.io)).toBe(2);
+    expect(run.err()).toContain(message);
+    expect(run.err()).not.toContain('[lab]');
+  });
+
+  it('documents --denial and --algorithm in --help', async () => {
+    const run = capture();
+    expect(await runCli(['demo', '--help'], run.io)).toBe(0);
+    expect(run.out()).toContain('--denial nsec|nsec3');
+    expect(run.out()).toContain('--algorithm 13|8');
+  });
+
   it('documents the unsafe option in --help (the control: help runs nothing)', async () => {
     const run = capture();
     expect(await runCli(['demo', '--help'], run.io)).toBe(0);

@@ -40,3 +40,31 @@ describe('chorus lab up --hosts', () => {
     expect(stderr).toMatch(/--hosts: invalid hosts "docker": expected loopback or netns/);
   });
 });
+
+describe('chorus lab up --denial and --algorithm', () => {
+  it.each([
+    ['--denial', 'nsec5', /--denial: invalid denial "nsec5": expected nsec \(default\) or nsec3/],
+    [
+      '--algorithm',
+      '5',
+      /--algorithm: invalid algorithm "5": expected 13 \(ECDSAP256SHA256, default\) or 8/,
+    ],
+  ])('refuses %s %s as a usage error naming the allowed values', async (option, value, message) => {
+    const { code, stderr } = await run(['lab', 'up', option, value]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('chorus lab up --help');
+  });
+
+  it('is documented in the lab up help', async () => {
+    let text = '';
+    await runCli(['lab', 'up', '--help'], {
+      stdout: (chunk) => void (text += chunk),
+      stderr: () => undefined,
+    });
+    expect(text).toContain('--denial nsec|nsec3');
+    expect(text).toContain('NSEC3PARAM 1 0 0 -');
+    expect(text).toContain('--algorithm 13|8');
+    expect(text).toContain('RSASHA256 with 2048-bit KSK and ZSK');
+  });
+});

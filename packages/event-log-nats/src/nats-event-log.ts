@@ -99,6 +99,8 @@ export async function createNatsEventLog<E>(options: NatsEventLogOptions): Promi
       .digest('base64url');
 
   const MAX_APPEND_ATTEMPTS = 20;
+  /** Consumer reads of a whole stream before walking back through the leader instead. */
+  const CONSUMER_READ_ATTEMPTS = 3;
 
   const appended = (seq: number, expectedVersion: number, count: number): AppendResult => ({
     streamVersion: expectedVersion + count,
@@ -169,25 +171,44 @@ export async function createNatsEventLog<E>(options: NatsEventLogOptions): Promi
     return chunks.flat().filter((recorded) => recorded.streamVersion >= fromVersion);
   };
 
-  /** Reads a whole stream through a consumer filtered on its subject. */
-  const readSubject = async (
+  /**
+   * Reads a whole stream through a consumer filtered on its subject, or undefined when what came
+   * is not every version up to the tail: the consumer reads one replica's copy, which may still be
+   * catching up after a restart (a missing stretch, or a short end).
+   */
+  const readSubjectOnce = async (
     subject: string,
     tail: Tail,
     fromVersion: number,
-  ): Promise<RecordedEvent<E>[]> => {
+  ): Promise<RecordedEvent<E>[] | undefined> => {
     const out: RecordedEvent<E>[] = [];
     let expected = 1;
     const messages = store.readMessages({ startSeq: 1, filter: subject, lastSeq: tail.head.seq });
     for await (const raw of messages) {
       for (const recorded of decodeEvents<E>(raw, decodeHead(raw, subjectPrefix))) {
-        if (recorded.streamVersion !== expected++)
-          throw corrupt(
-            `${JSON.stringify(recorded.stream)} has a gap before version ${expected - 1}`,
-          );
+        if (recorded.streamVersion !== expected++) return undefined;
         if (recorded.streamVersion >= fromVersion) out.push(recorded);
       }
     }
-    return out;
+    return expected - 1 === tail.head.version ? out : undefined;
+  };
+
+  /**
+   * A whole stream: through a consumer (fast), again if a replica was behind, and at last by
+   * walking back from the tail through the stream leader, which tells a replica that lags from a
+   * stream that really has a gap (corrupt).
+   */
+  const readSubject = async (
+    subject: string,
+    tail: Tail,
+    fromVersion: number,
+  ): Promise<RecordedEvent<E>[]> => {
+    for (let attempt = 1; attempt <= CONSUMER_READ_ATTEMPTS; attempt++) {
+      const read = await readSubjectOnce(subject, tail, fromVersion);
+      if (read !== undefined) return read;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+    return walkBack(tail, fromVersion);
   };
 
   const readStream = async (

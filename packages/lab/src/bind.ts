@@ -11,12 +11,16 @@
  * the group's DNSKEY wait: key watch 2 s + DprpC 2 s + TTL 30 s + margin 2 s), and removes the
  * predecessor once the successor's signatures cover the zone, which with short signature
  * validity takes about a minute more instead of BIND's default nine days.
+ *
+ * The policy also carries the lab's algorithm (`ecdsap256sha256`, or `rsasha256` with 2048-bit
+ * keys) and, for `denial: 'nsec3'`, `nsec3param iterations 0 optout no salt-length 0;` (RFC
+ * 9276). dnssec-keygen reads both from it, so the keys made up front match.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createBindZoneKeys, DNSSEC_POLICY_NAME, type BindPrograms } from './bind-keys.js';
 import { reportedVersion } from './commands.js';
-import { RNDC_PORT, type KeyLifetimes, type LabConfig } from './config.js';
+import { RNDC_PORT, RSA_KEY_BITS, type KeyLifetimes, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { controlClients } from './hosts.js';
 import { toolSucceeds } from './readiness.js';
@@ -28,7 +32,7 @@ import {
   type Programs,
 } from './server-kind.js';
 import { bindSettings } from './traps.js';
-import type { LabServer } from './types.js';
+import type { DenialMethod, LabAlgorithm, LabServer } from './types.js';
 import { childZoneFile, stripDot, zoneFileName } from './zones.js';
 
 export interface BindZone {
@@ -50,6 +54,10 @@ export interface BindConfigOptions {
   inlineSigning: boolean;
   /** Automatic key lifetimes (signers and traps only); absent: `lifetime unlimited`. */
   keyLifetimes?: KeyLifetimes;
+  /** The algorithm of every key the policy makes. */
+  algorithm: LabAlgorithm;
+  /** `nsec3` adds an `nsec3param` clause with the lab's parameters to the policy. */
+  denial: DenialMethod;
   zones: BindZone[];
   keyDirectory: string;
   tsigKeyName: string;
@@ -141,6 +149,20 @@ function lifetime(seconds: number | undefined): string {
   return seconds === undefined ? 'unlimited' : String(seconds);
 }
 
+/** A `keys` entry's algorithm: BIND's mnemonic, with the key size for RSA (9.18 grammar). */
+const BIND_ALGORITHM: Readonly<Record<LabAlgorithm, string>> = {
+  13: 'ecdsap256sha256',
+  8: `rsasha256 ${RSA_KEY_BITS}`,
+};
+
+/**
+ * NSEC3PARAM 1 0 0 - (RFC 9276): BIND 9.18 always hashes with SHA-1, and `salt-length 0` is the
+ * empty salt. Absent: NSEC.
+ */
+function denialStatement(denial: DenialMethod): string[] {
+  return denial === 'nsec3' ? ['  nsec3param iterations 0 optout no salt-length 0;'] : [];
+}
+
 function policyStatement(options: BindConfigOptions): string[] {
   const timing = bindPolicyTiming(options.ttl, options.role);
   // The parent's keys never roll.
@@ -155,9 +177,10 @@ function policyStatement(options: BindConfigOptions): string[] {
   return [
     `dnssec-policy ${quoted(DNSSEC_POLICY_NAME)} {`,
     '  keys {',
-    `    ksk key-directory lifetime ${lifetime(lifetimes?.kskSeconds)} algorithm ecdsap256sha256;`,
-    `    zsk key-directory lifetime ${lifetime(lifetimes?.zskSeconds)} algorithm ecdsap256sha256;`,
+    `    ksk key-directory lifetime ${lifetime(lifetimes?.kskSeconds)} algorithm ${BIND_ALGORITHM[options.algorithm]};`,
+    `    zsk key-directory lifetime ${lifetime(lifetimes?.zskSeconds)} algorithm ${BIND_ALGORITHM[options.algorithm]};`,
     '  };',
+    ...denialStatement(options.denial),
     `  dnskey-ttl ${timing.dnskeyTtl};`,
     `  max-zone-ttl ${timing.maxZoneTtl};`,
     `  publish-safety ${timing.publishSafety};`,
@@ -275,6 +298,8 @@ async function writeBindConfig(server: LabServer, config: LabConfig): Promise<vo
         ttl: config.ttl,
         role: server.role,
         ...(config.keyLifetimes ? { keyLifetimes: config.keyLifetimes } : {}),
+        algorithm: config.algorithm,
+        denial: config.denial,
         ...bindSettings(server.id),
         zones: server.zones.map((zone) => ({
           zone: stripDot(zone),

@@ -11,6 +11,8 @@ import {
   type Rate,
 } from '@chorus/provider-fakes';
 import type {
+  DenialMethod,
+  LabAlgorithm,
   LabEventLog,
   LabHosts,
   NatsNodeId,
@@ -59,6 +61,16 @@ export interface LabOptions {
    * registry agent and each NATS node in a network namespace of its own (needs root).
    */
   hosts?: HostsMode;
+  /**
+   * How every server (signers, providers, traps and the parent) denies existence: `nsec`
+   * (default) or `nsec3`, with the same NSEC3 parameters everywhere (`1 0 0 -`, RFC 9276).
+   */
+  denial?: DenialMethod;
+  /**
+   * The DNSSEC algorithm of every key of every server: 13 (ECDSAP256SHA256, default) or 8
+   * (RSASHA256, 2048-bit keys). The parent's DS and the trust anchor follow.
+   */
+  algorithm?: LabAlgorithm;
 }
 
 export type EventLogKind = LabEventLog['kind'];
@@ -84,7 +96,28 @@ export const LAB_DEFAULTS = {
   registryAgent: true,
   registryAgentIntervalMs: 1000,
   eventLog: 'sqlite',
+  denial: 'nsec',
+  algorithm: 13,
 } as const;
+
+export const DENIAL_METHODS: readonly DenialMethod[] = ['nsec', 'nsec3'];
+export const LAB_ALGORITHMS: readonly LabAlgorithm[] = [13, 8];
+/** The mnemonic of each lab algorithm (RFC 8624 §3.1). */
+export const ALGORITHM_NAMES: Readonly<Record<LabAlgorithm, string>> = {
+  13: 'ECDSAP256SHA256',
+  8: 'RSASHA256',
+};
+/** The size of every RSA key (KSK, ZSK and CSK) the lab makes; ECDSA P-256 has no choice. */
+export const RSA_KEY_BITS = 2048;
+
+/**
+ * The NSEC3 parameters of every server with `denial: 'nsec3'`, as RFC 9276 §3.1 recommends:
+ * SHA-1, no opt-out, no additional iterations, an empty salt. The same on every signer, so a
+ * resolver sees one NSEC3 chain shape whichever signer answers.
+ */
+export const NSEC3_PARAMETERS = { hashAlgorithm: 1, flags: 0, iterations: 0, salt: '' } as const;
+/** `NSEC3_PARAMETERS` as NSEC3PARAM rdata in presentation format. */
+export const NSEC3PARAM_TEXT = '1 0 0 -';
 
 export const PARENT_ZONE = 'test.';
 export const BROKEN_ZONE = 'broken.test.';
@@ -191,6 +224,8 @@ export interface LabConfig {
   providers: ProviderId[];
   rateLimits: ProviderRateLimits;
   eventLog: EventLogKind;
+  denial: DenialMethod;
+  algorithm: LabAlgorithm;
   /** Every process's address: on loopback, or in its namespace with `hosts.mode` netns. */
   addresses: Record<LabAddressId, string>;
   hosts: LabHosts;
@@ -356,6 +391,8 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     providers: validateProviders(options.providers ?? []),
     rateLimits: options.rateLimits ?? {},
     eventLog: parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog),
+    denial: validateDenial(options.denial ?? LAB_DEFAULTS.denial),
+    algorithm: validateAlgorithm(options.algorithm ?? LAB_DEFAULTS.algorithm),
     addresses,
     hosts,
   };
@@ -379,6 +416,48 @@ export function parseEventLog(text: string): EventLogKind {
       `unknown event log ${JSON.stringify(text)}: expected ${EVENT_LOG_KINDS.join(' or ')}`,
     );
   return kind;
+}
+
+const DENIAL_CHOICES = 'nsec (default) or nsec3 (NSEC3PARAM 1 0 0 -, as RFC 9276 recommends)';
+const ALGORITHM_CHOICES = '13 (ECDSAP256SHA256, default) or 8 (RSASHA256, 2048-bit keys)';
+
+/** Checks `LabOptions.denial` (callers from JavaScript can pass anything). */
+function validateDenial(denial: unknown): DenialMethod {
+  const method = DENIAL_METHODS.find((entry) => entry === denial);
+  if (method === undefined)
+    throw new LabError(
+      `invalid denial ${JSON.stringify(denial)}: the lab option denial takes ${DENIAL_CHOICES}`,
+    );
+  return method;
+}
+
+/** Checks `LabOptions.algorithm` (callers from JavaScript can pass anything). */
+function validateAlgorithm(algorithm: unknown): LabAlgorithm {
+  const found = LAB_ALGORITHMS.find((entry) => entry === algorithm);
+  if (found === undefined)
+    throw new LabError(
+      `invalid algorithm ${JSON.stringify(algorithm)}: the lab option algorithm takes ${ALGORITHM_CHOICES}`,
+    );
+  return found;
+}
+
+/** `nsec` or `nsec3` (any case), as `--denial` takes it. */
+export function parseDenial(text: string): DenialMethod {
+  const method = DENIAL_METHODS.find((entry) => entry === text.trim().toLowerCase());
+  if (method === undefined)
+    throw new LabError(`invalid denial ${JSON.stringify(text)}: expected ${DENIAL_CHOICES}`);
+  return method;
+}
+
+/** `13` or `8`, or their mnemonics in any case, as `--algorithm` takes it. */
+export function parseAlgorithm(text: string): LabAlgorithm {
+  const wanted = text.trim().toUpperCase();
+  const found = LAB_ALGORITHMS.find(
+    (algorithm) => String(algorithm) === wanted || ALGORITHM_NAMES[algorithm] === wanted,
+  );
+  if (found === undefined)
+    throw new LabError(`invalid algorithm ${JSON.stringify(text)}: expected ${ALGORITHM_CHOICES}`);
+  return found;
 }
 
 /** `desec,ns1` (or `all`) as a provider list. */

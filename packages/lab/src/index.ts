@@ -1,18 +1,26 @@
 export { labDown, labRestart, labStatus, labStopServer, labUp } from './lab.js';
 export type { DownReport, RestartOptions, UpOptions } from './lab.js';
 export {
+  ALGORITHM_NAMES,
   BROKEN_ZONE,
   CSK_ZONE,
+  DENIAL_METHODS,
   EVENT_LOG_KINDS,
+  LAB_ALGORITHMS,
   LAB_DEFAULTS,
   NATS_NODE_IDS,
+  NSEC3_PARAMETERS,
+  NSEC3PARAM_TEXT,
   PARENT_ZONE,
   PROVIDER_IDS,
+  RSA_KEY_BITS,
   SERVER_IDS,
   SIGNER_IDS,
   TRAP_IDS,
   defaultLabDirectory,
   demoEventLogPath,
+  parseAlgorithm,
+  parseDenial,
   parseDuration,
   parseEventLog,
   parseHostsMode,
@@ -78,9 +86,11 @@ export { listenForNotify } from './registry-agent-notify.js';
 export type { NotifyListener, NotifyNotice } from './registry-agent-notify.js';
 export type { TrapSpec } from './traps.js';
 export type {
+  DenialMethod,
   DsRecordStatus,
   KeyStore,
   KnotcControl,
+  LabAlgorithm,
   LabEventLog,
   LabHost,
   LabHosts,

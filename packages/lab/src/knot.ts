@@ -4,6 +4,10 @@
  * and keeps DDNS changes across restarts (`zonefile-sync: 0`). The traps change one of the two:
  * `dnskey-management: full` (the default) or `zonefile-sync: -1`.
  *
+ * Every policy uses the lab's algorithm (`ecdsap256sha256`, or `rsasha256` with 2048-bit keys)
+ * and denial: `nsec3: off`, or NSEC3 `1 0 0 -` (RFC 9276: no extra iterations, an empty salt,
+ * no opt-out; Knot 3.2's default salt is 8 octets, so the length is spelled out).
+ *
  * Key rolls: Knot activates a new ZSK dnskey-ttl + propagation-delay after publishing it. The
  * signer's propagation-delay makes that long enough for a lab group; the traps keep 0, so their
  * shorter interval is a negative control for Chorus's check of it.
@@ -16,8 +20,8 @@ import { toolSucceeds } from './readiness.js';
 import { knotKeySection, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
 import { isTrap, knotSettings } from './traps.js';
-import { CSK_ZONE, type LabConfig } from './config.js';
-import type { LabServer, ServerId } from './types.js';
+import { CSK_ZONE, RSA_KEY_BITS, type LabConfig } from './config.js';
+import type { DenialMethod, LabAlgorithm, LabServer, ServerId } from './types.js';
 import { childZoneFile, zoneFileName } from './zones.js';
 
 export interface KnotConfigOptions {
@@ -41,7 +45,28 @@ export interface KnotConfigOptions {
   /** Seconds from a key's activation to Knot's next roll of it; 0: never (no automatic rolls). */
   zskLifetimeSeconds: number;
   kskLifetimeSeconds: number;
+  /** The algorithm of every key (KSK, ZSK, CSK). */
+  algorithm: LabAlgorithm;
+  denial: DenialMethod;
 }
+
+/** knot.conf's policy lines for each lab algorithm (RSA with its key size). */
+const KNOT_ALGORITHM: Readonly<Record<LabAlgorithm, string[]>> = {
+  13: ['    algorithm: ecdsap256sha256'],
+  8: ['    algorithm: rsasha256', `    ksk-size: ${RSA_KEY_BITS}`, `    zsk-size: ${RSA_KEY_BITS}`],
+};
+
+/** NSEC, or NSEC3PARAM 1 0 0 - (Knot always hashes with SHA-1); a salt never to renew. */
+const KNOT_DENIAL: Readonly<Record<DenialMethod, string[]>> = {
+  nsec: ['    nsec3: off'],
+  nsec3: [
+    '    nsec3: on',
+    '    nsec3-iterations: 0',
+    '    nsec3-salt-length: 0',
+    '    nsec3-opt-out: off',
+    '    nsec3-salt-lifetime: 0',
+  ],
+};
 
 /**
  * The lab Knot's propagation-delay. With it a successor ZSK signs after dnskey-ttl + 10 s, which
@@ -85,17 +110,20 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** One `policy:` entry of the lab: algorithm 13, the lab TTL, CDS published, `extra` lines added. */
+/**
+ * One `policy:` entry of the lab: its algorithm and denial, the lab TTL, CDS published, `extra`
+ * lines added.
+ */
 function knotPolicy(id: string, options: KnotConfigOptions, extra: string[]): string[] {
   return [
     `  - id: ${id}`,
-    '    algorithm: ecdsap256sha256',
+    ...KNOT_ALGORITHM[options.algorithm],
     ...extra,
     `    ksk-lifetime: ${options.kskLifetimeSeconds}`,
     `    dnskey-ttl: ${options.ttl}`,
     `    zone-max-ttl: ${options.ttl}`,
     `    propagation-delay: ${options.propagationDelaySeconds}`,
-    '    nsec3: off',
+    ...KNOT_DENIAL[options.denial],
     '    cds-cdnskey-publish: always',
     // Keep DNSKEY/CDS/CDNSKEY that others add; with "full" Knot drops them silently (§4.2).
     `    dnskey-management: ${options.dnskeyManagement}`,
@@ -192,6 +220,8 @@ async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareCon
         ...knotSettings(server.id),
         propagationDelaySeconds,
         ...lifetimes,
+        algorithm: config.algorithm,
+        denial: config.denial,
       }),
     ),
     ...server.zones.map((zone) =>

@@ -39,7 +39,15 @@ import {
   stopProcess,
   type StopOutcome,
 } from './processes.js';
-import { allOf, answersDns, signedZonesCheck, resolvesCheck, waitUntilReady } from './readiness.js';
+import {
+  allOf,
+  answersDns,
+  resolvesCheck,
+  signedZonesCheck,
+  signingCheck,
+  waitUntilReady,
+  type CheckResult,
+} from './readiness.js';
 import {
   isRegistryAgentRunning,
   startRegistryAgent,
@@ -146,6 +154,12 @@ function describe(entry: LabServer | LabResolver): string {
   return `${entry.id} (${entry.software} ${entry.version}) on ${entry.address}:${entry.port}`;
 }
 
+/** `algorithm 8 (RSASHA256), NSEC3 1 0 0 -`. */
+function signingSummary(status: LabStatus): string {
+  const denial = status.denial === 'nsec3' ? `NSEC3 ${status.nsec3param ?? ''}` : 'NSEC';
+  return `algorithm ${status.algorithm} (${status.algorithmName}), ${denial}`;
+}
+
 function seconds(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(2)} s`;
 }
@@ -244,16 +258,24 @@ function watch(entry: LabServer | LabResolver) {
   };
 }
 
-/** Waits until each server answers its zones signed and its control endpoint works. */
+/**
+ * Waits until each server answers its zones signed and its control endpoint works, and passes
+ * `extraCheck` when given (up: the lab's algorithm and denial).
+ */
 async function waitForServers(
   servers: readonly LabServer[],
   programs: Programs,
   deadline: number,
   report: (server: LabServer) => void,
+  extraCheck?: (server: LabServer) => () => Promise<CheckResult>,
 ): Promise<void> {
   await Promise.all(
     servers.map(async (server) => {
-      const check = allOf(signedZonesCheck(server, server.zones), controlCheck(server, programs));
+      const check = allOf(
+        signedZonesCheck(server, server.zones),
+        ...(extraCheck ? [extraCheck(server)] : []),
+        controlCheck(server, programs),
+      );
       await waitUntilReady(watch(server), check, deadline);
       report(server);
     }),
@@ -398,7 +420,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
   const trapList = status.servers.filter((server) => server.role === 'trap');
   progress(
-    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
+    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s, ${signingSummary(status)}${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
   );
   await prepareDirectory(config.directory);
   const namedAddresses = aliasedAddresses(status.servers);
@@ -442,10 +464,16 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
     const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     await Promise.all([
-      waitForServers(status.servers, programs, deadline, (server) =>
-        progress(
-          `ready: ${describe(server)} serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
-        ),
+      // A restart checks less: by then Chorus may have rolled a zone to another algorithm.
+      waitForServers(
+        status.servers,
+        programs,
+        deadline,
+        (server) =>
+          progress(
+            `ready: ${describe(server)} serves ${server.zones.join(' ')} signed (${signingSummary(status)}), after ${seconds(performance.now() - spawnedAt)}`,
+          ),
+        (server) => signingCheck(server, server.zones, status),
       ),
       startNatsEventLog(status, deadline, progress, spawnedAt),
     ]);

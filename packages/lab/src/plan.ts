@@ -4,10 +4,12 @@
  */
 import path from 'node:path';
 import {
+  ALGORITHM_NAMES,
   BROKEN_ZONE,
   CSK_ZONE,
   demoEventLogPath,
   NAMESERVER_NAME,
+  NSEC3PARAM_TEXT,
   PARENT_ZONE,
   PROVIDER_IDS,
   SIGNER_IDS,
@@ -227,6 +229,10 @@ export function planLab(
     addressPrefix: config.addressPrefix,
     port,
     ttl: config.ttl,
+    algorithm: config.algorithm,
+    algorithmName: ALGORITHM_NAMES[config.algorithm],
+    denial: config.denial,
+    ...(config.denial === 'nsec3' ? { nsec3param: NSEC3PARAM_TEXT } : {}),
     ...(config.keyLifetimes ? { keyLifetimes: { ...config.keyLifetimes } } : {}),
     traps: config.traps,
     parentZone: PARENT_ZONE,

@@ -1,6 +1,7 @@
 /**
  * PowerDNS 4.7 with the gsqlite3 backend (reference/nameservers.md §3): pdns.conf and the
- * database, with every zone loaded, secured (KSK + ZSK, algorithm 13), publishing its own
+ * database, with every zone loaded, secured (KSK + ZSK of the lab's algorithm: ECDSA P-256, or
+ * 2048-bit RSASHA256), switched to NSEC3 `1 0 0 -` with `denial: 'nsec3'`, publishing its own
  * CDS (SHA-256) and CDNSKEY, and open to DNS UPDATE signed with the lab's TSIG key. The
  * `powerdns-no-direct-dnskey` trap sets `direct-dnskey=no`, and nothing else.
  */
@@ -8,14 +9,14 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
 import { reportedVersion, runTool } from './commands.js';
-import { POWERDNS_API_PORT } from './config.js';
+import { NSEC3PARAM_TEXT, POWERDNS_API_PORT, RSA_KEY_BITS } from './config.js';
 import { LabError } from './errors.js';
 import { controlClients } from './hosts.js';
 import type { CheckResult } from './readiness.js';
 import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
 import { powerDnsSettings } from './traps.js';
-import type { LabServer, ServerId } from './types.js';
+import type { DenialMethod, LabAlgorithm, LabServer, ServerId } from './types.js';
 import { childZoneFile, stripDot, zoneFileName } from './zones.js';
 
 export const POWERDNS_SCHEMA_FILE = '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql';
@@ -34,7 +35,15 @@ export interface PowerDnsConfigOptions {
   directDnskey: boolean;
   /** `csk`: secure-zone makes one combined key (deSEC's way); `ksk-zsk`: a KSK and a ZSK. */
   keys: 'ksk-zsk' | 'csk';
+  /** The algorithm secure-zone gives every key. */
+  algorithm: LabAlgorithm;
 }
+
+/** pdns.conf's name of each lab algorithm, and the key size it must be told (0: the default). */
+const POWERDNS_ALGORITHM: Readonly<Record<LabAlgorithm, { name: string; bits: number }>> = {
+  13: { name: 'ecdsa256', bits: 0 },
+  8: { name: 'rsasha256', bits: RSA_KEY_BITS },
+};
 
 /**
  * How each PowerDNS of the lab signs and what it publishes for its own KSK: the signer and the
@@ -56,6 +65,7 @@ export function powerDnsServerSettings(id: ServerId): {
 
 /** pdns.conf. It contains the API key: write it with `writeSecretFile`. */
 export function pdnsConfig(options: PowerDnsConfigOptions): string {
+  const algorithm = POWERDNS_ALGORITHM[options.algorithm];
   return [
     'launch=gsqlite3',
     `gsqlite3-database=${options.database}`,
@@ -81,8 +91,12 @@ export function pdnsConfig(options: PowerDnsConfigOptions): string {
     'dnsupdate=yes',
     `allow-dnsupdate-from=${(options.clients ?? ['127.0.0.0/8']).join(',')}`,
     // Without a ZSK algorithm, secure-zone makes a single CSK (§3.1).
-    'default-ksk-algorithm=ecdsa256',
-    `default-zsk-algorithm=${options.keys === 'csk' ? '' : 'ecdsa256'}`,
+    `default-ksk-algorithm=${algorithm.name}`,
+    `default-zsk-algorithm=${options.keys === 'csk' ? '' : algorithm.name}`,
+    // RSA needs its size; ECDSA P-256 has one size (0, PowerDNS's default, means that).
+    ...(algorithm.bits > 0
+      ? [`default-ksk-size=${algorithm.bits}`, `default-zsk-size=${algorithm.bits}`]
+      : []),
     // The lab wants changes (pdnsutil metadata included) visible at once, not after a cache TTL.
     'zone-metadata-cache-ttl=0',
     'cache-ttl=0',
@@ -134,7 +148,8 @@ export interface PowerDnsZone {
 
 /**
  * Builds the database before pdns_server starts: schema, TSIG key, then per zone
- * `load-zone`, `secure-zone` (which also rectifies), PUBLISH-CDS (the given digest types) and
+ * `load-zone`, `secure-zone` (which also rectifies), with NSEC3 `set-nsec3 '1 0 0 -'` (not
+ * narrow) and `rectify-zone` again for the hashed order names, PUBLISH-CDS (the given digest types) and
  * PUBLISH-CDNSKEY for pdns's own KSK (§3.3) when asked, and `TSIG-ALLOW-DNSUPDATE`. Metadata
  * written before the server starts is seen at once (pdns.conf turns the metadata cache off anyway).
  */
@@ -148,6 +163,7 @@ export async function preparePowerDnsDatabase(options: {
   tsigSecret: string;
   publishCds: string | null;
   publishCdnskey: boolean;
+  denial: DenialMethod;
 }): Promise<void> {
   await createDatabase(options);
   const pdnsutil = (...args: string[]) =>
@@ -158,6 +174,10 @@ export async function preparePowerDnsDatabase(options: {
   for (const { zone, file } of options.zones) {
     await pdnsutil('load-zone', zone, file);
     await pdnsutil('secure-zone', zone);
+    if (options.denial === 'nsec3') {
+      await pdnsutil('set-nsec3', zone, NSEC3PARAM_TEXT);
+      await pdnsutil('rectify-zone', zone);
+    }
     if (options.publishCds !== null) await pdnsutil('set-publish-cds', zone, options.publishCds);
     if (options.publishCdnskey) await pdnsutil('set-publish-cdnskey', zone);
     await pdnsutil('set-meta', zone, 'TSIG-ALLOW-DNSUPDATE', options.tsigKeyName);
@@ -219,6 +239,7 @@ async function preparePowerDns(
         database: server.keys.path,
         directDnskey: settings.directDnskey,
         keys: settings.keys,
+        algorithm: config.algorithm,
       }),
     ),
     ...server.zones.map((zone, index) =>
@@ -238,6 +259,7 @@ async function preparePowerDns(
     tsigSecret,
     publishCds: settings.publishCds,
     publishCdnskey: settings.publishCdnskey,
+    denial: config.denial,
   });
   await chmod(server.keys.path, 0o600);
   return [];

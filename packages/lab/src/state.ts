@@ -54,6 +54,10 @@ export async function readState(directory: string): Promise<LabStatus | undefine
   status.traps ??= false;
   status.registryAgent ??= null;
   status.providers ??= [];
+  // Before `--algorithm` and `--denial`: ECDSA P-256 and NSEC.
+  status.algorithm ??= 13;
+  status.algorithmName ??= 'ECDSAP256SHA256';
+  status.denial ??= 'nsec';
   // Before `--event-log`: the demo's SQLite file.
   status.eventLog ??= { kind: 'sqlite', path: demoEventLogPath(directory) };
   return status as LabStatus;

@@ -38,6 +38,10 @@ export type ResolverId =
   | 'resolver-cache'
   | 'resolver-forwarded';
 export type Software = 'bind' | 'powerdns' | 'knot' | 'unbound';
+/** How every signer of the lab (and the parent) proves that a name or type does not exist. */
+export type DenialMethod = 'nsec' | 'nsec3';
+/** The DNSSEC algorithm of every key in the lab: 13 (ECDSAP256SHA256) or 8 (RSASHA256, 2048 bits). */
+export type LabAlgorithm = 13 | 8;
 
 /** `rndc -c <configFile> status` works as is; the key file holds the rndc secret. */
 export interface RndcControl {
@@ -332,6 +336,21 @@ export interface LabStatus {
   port: number;
   /** Default TTL of every record the lab creates, in seconds. */
   ttl: number;
+  /**
+   * The algorithm of every key of every server, parent included (`up --algorithm`): 13
+   * (ECDSAP256SHA256) or 8 (RSASHA256, 2048-bit KSK and ZSK). Older state files: 13.
+   */
+  algorithm: LabAlgorithm;
+  /** Its mnemonic, `ECDSAP256SHA256` or `RSASHA256`. */
+  algorithmName: string;
+  /** How every server, parent included, denies existence (`up --denial`). Older state files: nsec. */
+  denial: DenialMethod;
+  /**
+   * With `denial: 'nsec3'` only: the NSEC3PARAM rdata every server serves at each zone apex, the
+   * same everywhere as RFC 9276 recommends: `1 0 0 -` (SHA-1, no opt-out, no extra iterations, no
+   * salt).
+   */
+  nsec3param?: string;
   /** Automatic key lifetimes of the signers that roll on their own (`up --key-lifetimes`); absent: unlimited. */
   keyLifetimes?: { zskSeconds?: number; kskSeconds?: number };
   parentZone: string;

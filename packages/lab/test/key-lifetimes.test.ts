@@ -34,6 +34,8 @@ const options = (overrides: Partial<BindConfigOptions>): BindConfigOptions => ({
   ttl: 30,
   role: 'signer',
   inlineSigning: false,
+  algorithm: 13,
+  denial: 'nsec',
   zones: [{ zone: 'roll.test', file: '/srv/lab/bind/roll.test.db' }],
   keyDirectory: '/srv/lab/bind/keys',
   tsigKeyName: 'chorus-bind',

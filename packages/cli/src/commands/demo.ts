@@ -8,7 +8,16 @@
 import path from 'node:path';
 import type { EventLog, Observer, ProcessKind, ZoneEvent } from '@chorus/core';
 import { stepsFor } from '@chorus/engine';
-import { LabError, parseRateLimits, type HostsMode, type ProviderRateLimits } from '@chorus/lab';
+import {
+  LabError,
+  parseAlgorithm,
+  parseDenial,
+  parseRateLimits,
+  type DenialMethod,
+  type HostsMode,
+  type LabAlgorithm,
+  type ProviderRateLimits,
+} from '@chorus/lab';
 import { writeReport } from '@chorus/report';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { readZone } from '../coordination/event-log.js';
@@ -47,6 +56,8 @@ interface DemoOptions {
   extraObservers?: Observer<ZoneEvent>[];
   eventLog?: 'sqlite' | 'nats';
   hosts?: HostsMode;
+  denial?: DenialMethod;
+  algorithm?: LabAlgorithm;
 }
 
 function parseEventLogKind(text: string | undefined): 'sqlite' | 'nats' | undefined {
@@ -116,6 +127,8 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
     hosts: { type: 'string' },
+    denial: { type: 'string' },
+    algorithm: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -138,17 +151,28 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
       ? {}
       : { eventLog: parseEventLogKind(values['event-log'])! }),
     ...(values.hosts === undefined ? {} : { hosts: parseHosts(values.hosts) }),
+    ...(values.denial === undefined
+      ? {}
+      : { denial: demoLabOption(values.denial, 'denial', parseDenial) }),
+    ...(values.algorithm === undefined
+      ? {}
+      : { algorithm: demoLabOption(values.algorithm, 'algorithm', parseAlgorithm) }),
   };
+}
+
+/** A lab option parsed by the lab's own parser; its LabError becomes a usage error. */
+function demoLabOption<T>(text: string, name: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    if (LabError.isInstance(error)) throw new UsageError(`--${name}: ${error.message}`, 'demo');
+    throw error;
+  }
 }
 
 /** `--rate-limit`: the lab's form (`desec.write=1/8s`); a malformed value is a usage error. */
 function parseDemoRateLimits(text: string): ProviderRateLimits {
-  try {
-    return parseRateLimits(text);
-  } catch (error) {
-    if (LabError.isInstance(error)) throw new UsageError(`--rate-limit: ${error.message}`, 'demo');
-    throw error;
-  }
+  return demoLabOption(text, 'rate-limit', parseRateLimits);
 }
 
 function warnUnsafe(skips: Record<ProcessKind, string[]>, say: Say): void {

@@ -10,6 +10,8 @@ import {
   labUp,
   LabError,
   NATS_NODE_IDS,
+  parseAlgorithm,
+  parseDenial,
   parseEventLog,
   parseHostsMode,
   parseKeyLifetimes,
@@ -18,9 +20,11 @@ import {
   registryAgentConfigFile,
   runRegistryAgentProcess,
   SERVER_IDS,
+  type DenialMethod,
   type EventLogKind,
   type HostsMode,
   type KeyLifetimes,
+  type LabAlgorithm,
   type LabStatus,
   type NatsNodeId,
   type ProviderId,
@@ -129,10 +133,23 @@ function formatKeyLifetimes(status: LabStatus): string[] {
   ];
 }
 
+/** `signing: algorithm 8 (RSASHA256), denial NSEC3 (NSEC3PARAM 1 0 0 -) on every server`. */
+function formatSigning(status: LabStatus): string[] {
+  const denial =
+    status.denial === 'nsec3'
+      ? `NSEC3 (NSEC3PARAM ${status.nsec3param ?? '?'}: SHA-1, no opt-out, no extra iterations, no salt)`
+      : 'NSEC';
+  return [
+    '',
+    `signing (every server, parent included): algorithm ${status.algorithm} (${status.algorithmName}), denial ${denial}`,
+  ];
+}
+
 /** The status table, plus the registry agent and what is wrong with each trap server. */
 function formatStatus(status: LabStatus): string {
   const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
   const lines = [
+    ...formatSigning(status),
     ...formatKeyLifetimes(status),
     ...formatRegistryAgent(status),
     ...formatProviders(status),
@@ -171,6 +188,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
     hosts: { type: 'string' },
+    denial: { type: 'string' },
+    algorithm: { type: 'string' },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -198,6 +217,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('rateLimits', labOption(values['rate-limit'], 'rate-limit', parseRateLimits)),
     ...optional('eventLog', labOption(values['event-log'], 'event-log', parseEventLog)),
     ...optional('hosts', labOption(values.hosts, 'hosts', parseHostsMode)),
+    ...optional('denial', labOption(values.denial, 'denial', parseDenial)),
+    ...optional('algorithm', labOption(values.algorithm, 'algorithm', parseAlgorithm)),
     ...(values.traps ? { traps: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
@@ -225,11 +246,10 @@ function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined
 }
 
 /** A lab option parsed by `parse`; its LabError becomes a usage error naming the option. */
-function labOption<T extends ProviderId[] | ProviderRateLimits | EventLogKind | HostsMode>(
-  value: string | undefined,
-  name: string,
-  parse: (text: string) => T,
-): T | undefined {
+function labOption<
+  T extends
+    ProviderId[] | ProviderRateLimits | EventLogKind | HostsMode | DenialMethod | LabAlgorithm,
+>(value: string | undefined, name: string, parse: (text: string) => T): T | undefined {
   if (value === undefined) return undefined;
   try {
     return parse(value);

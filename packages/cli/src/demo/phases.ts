@@ -22,6 +22,8 @@ import {
   labStopServer,
   labUp,
   LabError,
+  type DenialMethod,
+  type LabAlgorithm,
   type LabStatus,
   type ProviderId,
   type ProviderRateLimits,
@@ -185,6 +187,8 @@ export async function freshLab(
     rateLimits?: ProviderRateLimits;
     eventLog?: 'sqlite' | 'nats';
     hosts?: HostsMode;
+    denial?: DenialMethod;
+    algorithm?: LabAlgorithm;
   },
   io: CliIo,
   say: Say,
@@ -205,6 +209,8 @@ export async function freshLab(
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.eventLog ? { eventLog: options.eventLog } : {}),
     ...(options.hosts ? { hosts: options.hosts } : {}),
+    ...(options.denial ? { denial: options.denial } : {}),
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
