@@ -4,6 +4,7 @@
  * The resolver that cannot heal is the lab's validating unbound behind a non-validating cache
  * (`forwarded` behind `cache`): when it retries, the cache hands it the same old copy.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordType, ZoneEvent } from '@chorus/core';
 import { query } from '@chorus/dns';
 import { flushResolverType, flushResolverZone, type LabResolver } from '@chorus/lab';
@@ -78,11 +79,44 @@ async function primeNewDnskeyBesideOldDs(
   say('could not prime the cache with the rolling signer’s DNSKEY RRset');
 }
 
+/** How often the old DS set is fetched afresh while the parent still serves it. */
+const DS_REPRIME_MS = 2000;
+
+/** The key tags of the DS set the parent itself serves for the zone. */
+async function parentDsTags(lab: DemoLab): Promise<number[]> {
+  const parent = lab.status.servers.find((server) => server.id === 'parent')!;
+  const endpoint = { address: parent.address, port: parent.port };
+  const answer = (await query(endpoint, lab.zone, 'DS', { timeoutMs: 2000, retries: 0 })).answers;
+  const ds = answer.find((set) => set.type === 'DS');
+  return (ds?.records ?? []).map((record) => (record as { keyTag: number }).keyTag).sort();
+}
+
+/**
+ * Keeps the resolvers' copy of the old DS set fresh until the parent changes it, so that it
+ * outlives the change by a full TTL however long the parent takes (a loaded machine).
+ */
+async function keepOldDsFresh(lab: DemoLab, say: Say, roll: KskRoll): Promise<void> {
+  const before = (await parentDsTags(lab)).join(' ');
+  let times = 0;
+  // At most five minutes: a process that stalls before the parent's change must not leave this on.
+  while (!roll.removed && times < 150) {
+    await sleep(DS_REPRIME_MS);
+    const now = (await parentDsTags(lab).catch(() => [])).join(' ');
+    if (now !== before) break;
+    await primeResolverCaches(lab, () => undefined, ['DS'], 'again');
+    times += 1;
+  }
+  if (times > 0)
+    say(`primed the resolvers' old DS set ${times} more time(s) until the parent changed`);
+}
+
 /** What a KSK roll's priming needs to know of the process. */
 interface KskRoll {
   awaitDsStep: number;
   removalStep: number;
   oldDsTags?: Promise<number[]>;
+  /** The old KSK left: stop priming the old DS. */
+  removed?: boolean;
 }
 
 /**
@@ -108,10 +142,13 @@ export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) 
         cachedDsTags(cache, lab.zone),
       );
       void roll.oldDsTags.catch(() => undefined);
+      void keepOldDsFresh(lab, say, roll).catch(() => undefined);
     }
-    if (event.type === 'postcondition-met' && event.data.stepIndex === roll.removalStep)
+    if (event.type === 'postcondition-met' && event.data.stepIndex === roll.removalStep) {
+      roll.removed = true;
       void roll.oldDsTags
         ?.then((tags) => primeNewDnskeyBesideOldDs(lab, say, tags))
         .catch((error: unknown) => say(`could not prime the cache: ${String(error)}`));
+    }
   };
 }
