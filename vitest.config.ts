@@ -16,6 +16,7 @@ const OWN_LAB_FILES = [
   'test/forged-events.test.ts',
   'test/nats-faults.test.ts',
   'test/nats-netns.test.ts',
+  'test/nsec3-validator.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];
