@@ -580,6 +580,16 @@ describe('pre-flight checks (C0)', () => {
         powerdns: observation('powerdns', { denial: { method: 'NSEC3', parameters: '1 0 0 -' } }),
       }).map((r) => r.code),
     ).toEqual(['denial-mismatch']);
+    const [differentSalt] = check('add-signer', 'powerdns', {
+      bind: observation('bind', { denial: { method: 'NSEC3', parameters: '1 0 0 -' } }),
+      powerdns: observation('powerdns', {
+        denial: { method: 'NSEC3', parameters: '1 0 10 aabbccdd' },
+      }),
+    });
+    expect(differentSalt?.code).toBe('denial-mismatch');
+    expect(differentSalt?.message).toBe(
+      'powerdns uses NSEC3 1 0 10 aabbccdd but bind uses NSEC3 1 0 0 -; use one denial method with identical parameters',
+    );
     const busy = applyZoneEvent(
       definedZone(),
       requestProcess(
