@@ -110,6 +110,36 @@ async function keepOldDsFresh(lab: DemoLab, say: Say, roll: KskRoll): Promise<vo
     say(`primed the resolvers' old DS set ${times} more time(s) until the parent changed`);
 }
 
+/** The DNSKEY RRset a lab signer serves, as sorted presentation lines ('' when none). */
+async function servedDnskeys(lab: DemoLab, signerId: string): Promise<string> {
+  const server = lab.status.servers.find((entry) => entry.id === signerId);
+  if (!server) return '';
+  const endpoint = { address: server.address, port: server.port };
+  const answer = await query(endpoint, lab.zone, 'DNSKEY', { timeoutMs: 2000, retries: 0 });
+  const set = answer.answers.find((rrset) => rrset.type === 'DNSKEY');
+  return JSON.stringify((set?.records ?? []).map((record) => JSON.stringify(record)).sort());
+}
+
+/**
+ * Keeps the resolvers' DNSKEY RRset fresh until the rolling signer publishes its successor, so
+ * that the copy without it outlives the publication by a full TTL however long the sidecars take
+ * to get there (a loaded machine): the copy a roll that skips its DNSKEY wait must meet.
+ */
+async function keepOldDnskeyFresh(lab: DemoLab, say: Say, signerId: string): Promise<void> {
+  const before = await servedDnskeys(lab, signerId);
+  let times = 0;
+  // At most five minutes: a roll that stalls before its successor must not leave this on.
+  while (times < 150) {
+    await sleep(DS_REPRIME_MS);
+    const now = await servedDnskeys(lab, signerId).catch(() => '');
+    if (now !== before) break;
+    await primeResolverCaches(lab, () => undefined, ['DNSKEY'], 'again');
+    times += 1;
+  }
+  if (times > 0)
+    say(`primed the resolvers' DNSKEY RRset ${times} more time(s) until ${signerId} changed it`);
+}
+
 /** What a KSK roll's priming needs to know of the process. */
 interface KskRoll {
   awaitDsStep: number;
@@ -129,7 +159,9 @@ export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) 
   const cache = lab.status.resolvers.find((resolver) => resolver.mode === 'cache');
   return (event) => {
     if (event.type === 'process-requested' && event.data.kind.startsWith('roll-'))
-      void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested');
+      void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested').then(() =>
+        keepOldDnskeyFresh(lab, say, event.data.signerId).catch(() => undefined),
+      );
     if (event.type === 'process-started' && event.data.kind === 'roll-ksk')
       kskRolls.set(event.data.processId, {
         awaitDsStep: event.data.steps.findIndex((step) => step.name === 'await-parent-ds'),
