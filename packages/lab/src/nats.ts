@@ -242,12 +242,14 @@ async function monitor(node: LabNatsNode, endpoint: string): Promise<Response> {
 }
 
 /**
- * Passes once the node is healthy (`/healthz`: JetStream up and its streams current) and sees a
- * JetStream meta leader among `clusterSize` nodes, which needs a quorum of them.
+ * Passes once the node's JetStream server is healthy and current with the meta leader among
+ * `clusterSize` nodes, which needs a quorum of them. A stream replica catching up after a restart
+ * does not hold readiness back (`js-server-only`): the node serves clients meanwhile, and on a
+ * loaded machine the catch-up can outlast any fixed deadline.
  */
 export function natsNodeCheck(node: LabNatsNode, clusterSize: number): () => Promise<CheckResult> {
   return async () => {
-    const health = await monitor(node, 'healthz');
+    const health = await monitor(node, 'healthz?js-server-only=true');
     const healthText = (await health.text()).trim();
     if (!health.ok) return { ready: false, reason: `/healthz answered ${healthText}` };
     const jsz = (await (await monitor(node, 'jsz')).json()) as JszResponse;
