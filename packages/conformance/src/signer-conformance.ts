@@ -25,6 +25,7 @@ import type {
   expect as vitestExpect,
   test as vitestTest,
 } from 'vitest';
+import { contentReadGroup } from './content-read-group.js';
 import { keyRollGroup, noRollZone } from './key-roll-group.js';
 import { cdsFor, makeForeignKeys, type ForeignKey } from './test-keys.js';
 
@@ -44,6 +45,7 @@ export type SignerGroupName =
   | 'cds-import-foreign'
   | 'csync-publish'
   | 'apex-ns-manage'
+  | 'content-read'
   | 'key-roll'
   | 'capability-honesty'
   | 'failure-modes';
@@ -406,6 +408,8 @@ export function signerConformance(options: SignerConformanceOptions): void {
       await reconcile(signer(), baseline().ownKeys, emptyDesired(baseline()));
     });
   });
+
+  contentReadGroup(options, skipReasonFor('content-read', 'content-read'));
 
   keyRollGroup(options, skipReasonFor('key-roll', 'key-roll') ?? noRollZone(options), timeoutMs);
 

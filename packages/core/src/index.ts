@@ -125,6 +125,7 @@ export type {
   WaitFormula,
   ZoneEvent,
   ZoneEventOf,
+  ZoneContentDigest,
   ZoneEventType,
 } from './events/zone-events.js';
 export {

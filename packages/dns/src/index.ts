@@ -98,3 +98,4 @@ export { UpdateBuilder, sendUpdate } from './update.js';
 export type { UpdateOperation, UpdatePrerequisite, UpdateResult } from './update.js';
 export { decodeMessage, decodeMessageDetailed, encodeMessage, encodeRecord } from './wire.js';
 export type { DecodedMessage } from './wire.js';
+export { isComparableContent, NON_CONTENT_TYPES, zoneContentDigest } from './zone-content.js';

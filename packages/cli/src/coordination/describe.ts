@@ -62,6 +62,8 @@ const DESCRIBERS: Describers = {
     `signer ${data.signer.id} (${data.signer.kind}) ${data.before ? 're-registered with CHANGED facts' : 'registered'}, NS ${data.signer.nameServerNames.join(' ')}`,
   'signer-keys-observed': ({ data }) =>
     `${data.signerId} keys: ${data.keys.map((key) => `${key.role} ${key.keyTag}${key.state ? ` (${key.state})` : ''}`).join(', ')}${data.changes?.length ? ` — ${data.changes.map(describeKeyChange).join('; ')}` : ''}`,
+  'signer-content-observed': ({ data }) =>
+    `${data.signerId} zone content: ${data.content.rrsets} RRsets at serial ${data.content.serial}, ${data.content.algorithm} ${data.content.digest.slice(0, 16)}… (${data.content.source})`,
   'process-requested': ({ data }) =>
     `${data.kind} ${data.signerId}${data.successorTag !== undefined ? ` (successor ${data.successorTag})` : ''} requested by ${data.requestedBy}`,
   'process-blocked': ({ data }) =>

@@ -130,6 +130,25 @@ export interface ApplyError {
   retryAt?: string;
 }
 
+/**
+ * A signer's zone content as its own server holds it, digested: every record that is not DNSSEC
+ * (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY, private-type signing state), CSYNC, SOA
+ * or apex NS, in canonical form without TTLs. Equal digests mean equal content at every signer,
+ * whatever the denial method.
+ */
+export interface ZoneContentDigest {
+  /** `sha384`: hex SHA-384 over the sorted canonical records (see `zoneContentDigest` in @chorus/dns). */
+  algorithm: 'sha384';
+  digest: string;
+  /** How many RRsets and records were digested. */
+  rrsets: number;
+  records: number;
+  /** The SOA serial the server had when the content was read. */
+  serial: number;
+  /** How it was read, e.g. `axfr`, `knotc zone-read`, `api`. */
+  source: string;
+}
+
 export interface BlockReason {
   /** Machine-readable, e.g. `last-signer`, `algorithm-mismatch`. */
   code: string;
@@ -170,6 +189,13 @@ export type ZoneEvent =
         keys: SigningKey[];
         /** What changed since the previous observation (absent on the first, and in older streams). */
         changes?: KeyChange[];
+      }
+    >
+  | Envelope<
+      'signer-content-observed',
+      {
+        signerId: string;
+        content: ZoneContentDigest;
       }
     >
   | Envelope<

@@ -32,6 +32,11 @@ export const SIGNER_CAPABILITIES = [
   'apex-ns-manage',
   /** Publish CDS and CDNSKEY records for other signers' KSKs (RFC 8901 §8, automation draft §4.3 item 3). */
   'cds-import-foreign',
+  /**
+   * Read the zone's whole content from its own server (AXFR, control channel or API): the
+   * sidecar records a digest of it, so the pre-flight compares content under NSEC3 too.
+   */
+  'content-read',
   /** Publish and withdraw a CSYNC record (RFC 7477). */
   'csync-publish',
   /** Publish other signers' DNSKEYs in this signer's DNSKEY RRset (RFC 8901 model 2). */

@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import type { CsyncData, DnskeyData, DsData, NameServer, RRset } from '../dns/types.js';
+import type {
+  CsyncData,
+  DnskeyData,
+  DnsRecord,
+  DsData,
+  NameServer,
+  RRset,
+} from '../dns/types.js';
 import type { RolloverTiming } from '../events/zone-events.js';
 import type { SignerCapabilities } from './capabilities.js';
 
@@ -139,6 +146,13 @@ export interface Signer {
    * UnsupportedCapabilityError for a change its capabilities do not allow.
    */
   applyChanges(plan: SignerPlan, options: CallOptions): Promise<ApplyResult>;
+
+  /**
+   * Every record of the zone as its own server holds it now, DNSSEC records included or not
+   * (capability `content-read`): by AXFR, the server's control channel or its API. Names are
+   * absolute. The sidecar digests the records that are not DNSSEC, SOA or apex NS.
+   */
+  readZoneContent?(zone: ZoneName, options: CallOptions): Promise<DnsRecord[]>;
 
   /** Releases connections. Optional. */
   close?(): Promise<void>;

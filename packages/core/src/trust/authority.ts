@@ -99,6 +99,7 @@ export const ZONE_EVENT_AUTHORITY: Record<ZoneEventType, Authority> = {
     speaksFor: (event) => (event.type === 'signer-registered' ? event.data.signer.id : undefined),
   },
   'signer-keys-observed': { roles: ['sidecar'], speaksFor: dataSignerId },
+  'signer-content-observed': { roles: ['sidecar'], speaksFor: dataSignerId },
   'signer-reconciled': { roles: ['sidecar'], speaksFor: dataSignerId },
   'signer-apply-failed': { roles: ['sidecar'], speaksFor: dataSignerId },
   'process-blocked': COORDINATION,
