@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
 import {
+  type ZoneState,
   expectedDsFor,
   foldZone,
   observePostcondition,
   observeSignerForPreflight,
   preflightChecks,
 } from '@chorus/engine';
-import { query, readTsigKeyFile, sendUpdate, UpdateBuilder } from '@chorus/dns';
+import { query, readTsigKeyFile, sendUpdate, UpdateBuilder, zoneContentDigest } from '@chorus/dns';
 import { zoneEvent, type DnsRecord, type ZoneEvent } from '@chorus/core';
 import { CONFORMANCE_ZONE, endpoint, labServer } from '@chorus/lab/testing';
 import { signerForLabServer } from './helpers/signers.js';
 
-// The pre-flight checks (C0) on the real servers: the content check walks each provider's NSEC
-// chain, so a joiner serving one extra record is refused before any change.
+// The pre-flight checks (C0) on the real servers: the content check compares the digests of
+// what each plugin reads from its server, or walks each provider's NSEC chain, so a joiner
+// serving one extra record is refused before any change.
 const lab = inject('lab');
 const zone = CONFORMANCE_ZONE;
 const ids = ['bind', 'powerdns', 'knot'] as const;
@@ -59,6 +61,15 @@ async function zoneWithBindAlone() {
     );
   }
   return foldZone(zone, events);
+}
+
+/** The state with each signer's content digest, read through its plugin as a sidecar does. */
+async function withContentDigests(state: ZoneState) {
+  for (const id of ids) {
+    const records = await signerForLabServer(lab, labServer(lab, id)).readZoneContent!(zone, {});
+    state.signers[id]!.content = { ...zoneContentDigest(zone, records), source: id };
+  }
+  return state;
 }
 
 async function parentDs() {
@@ -130,6 +141,41 @@ describe('pre-flight checks against the lab', () => {
     });
     expect(reasons.map((reason) => reason.code)).toEqual(['content-mismatch']);
     expect(reasons[0]!.message).toContain(`only-at-powerdns.${zone} TXT`);
+  });
+
+  it('by the digests of what each plugin reads: agrees, then names the drift (NSEC3 needs this)', async () => {
+    await sendUpdate(
+      endpoint(labServer(lab, 'powerdns')),
+      new UpdateBuilder(zone).deleteRRset(extra.name, 'TXT'),
+      { tsig: powerdnsKey },
+    );
+    const state = await withContentDigests(await zoneWithBindAlone());
+    expect(state.signers.powerdns!.content!.digest).toBe(state.signers.bind!.content!.digest);
+    expect(state.signers.knot!.content!.digest).toBe(state.signers.bind!.content!.digest);
+    const check = async (current: ZoneState) =>
+      preflightChecks({
+        state: current,
+        kind: 'add-signer',
+        signerId: 'powerdns',
+        observations: {
+          bind: await observeSignerForPreflight(current, 'bind'),
+          powerdns: await observeSignerForPreflight(current, 'powerdns'),
+        },
+        parentDs: await parentDs(),
+        now: Date.now() / 1000,
+      });
+    expect(await check(state)).toEqual([]);
+
+    await sendUpdate(endpoint(labServer(lab, 'powerdns')), new UpdateBuilder(zone).add(extra), {
+      tsig: powerdnsKey,
+    });
+    const drifted = await withContentDigests(await zoneWithBindAlone());
+    expect(drifted.signers.powerdns!.content!.records).toBe(
+      drifted.signers.bind!.content!.records + 1,
+    );
+    const reasons = await check(drifted);
+    expect(reasons.map((reason) => reason.code)).toEqual(['content-mismatch']);
+    expect(reasons[0]!.message).toMatch(/^powerdns serves different zone content than bind: /);
   });
 
   it('refuses removing the last signer', async () => {

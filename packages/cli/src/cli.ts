@@ -15,6 +15,7 @@ import { signerCommand } from './commands/signer.js';
 import { statusCommand } from './commands/status.js';
 import { keygenCommand, trustCommand } from './commands/trust.js';
 import { zoneCommand } from './commands/zone-define.js';
+import { groupCommand } from './commands/group.js';
 import { MAIN_HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -33,6 +34,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return sidecarCommand(rest, io);
     case 'zone':
       return zoneCommand(rest, io);
+    case 'group':
+      return groupCommand(rest, io);
     case 'signer':
       return signerCommand(rest, io);
     case 'migrate':
@@ -57,7 +60,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, signer, migrate, roll, status, events, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, roll, status, events, keygen or trust`,
       );
   }
 }

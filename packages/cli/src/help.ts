@@ -18,7 +18,9 @@ Commands:
   demo         the migration demo on the lab: BIND → PowerDNS + Knot, watched by observers
                and validating resolvers, with a summary and the timeline report
   sidecar      run the sidecar of one signer (--config FILE)
-  zone define  record the group that signs a zone now, and its timing
+  zone define  record the group that signs a zone now, and its timing (--group G: many zones
+               at once, with a group's signers and timing)
+  group        define a group of zones that follow one request together, or show it
   signer add   add a signer to a zone's group (ADD-SIGNER) and follow the process
   signer remove
                remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
@@ -27,7 +29,7 @@ Commands:
   roll         roll one signer's ZSK inside the group (pre-publish, standards §7.3), or
                follow a roll its server began
   status       each zone's group, process, step, what it waits for, failing signers,
-               pending requests and changed registrations
+               pending requests and changed registrations (--group G: a group summed up)
   events       a zone's event stream, one line per event (refused events marked REFUSED)
   keygen       make an Ed25519 event key (0600 file) and print its public key
   trust        grant or revoke the event keys of sidecars, operators and observers in a
@@ -350,14 +352,21 @@ Example:
 `;
 
 export const ZONE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
+       chorus zone define ZONE… --group G [options]
 
   define   record the group that signs ZONE now (see "chorus zone define --help")
 `;
 
 export const ZONE_DEFINE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
+       chorus zone define ZONE… --group G [options]
 
 Records the group that signs ZONE now. Each signer's sidecar must have registered first (start
 the sidecars; they create the log). A zone is defined once.
+
+With --group G (see "chorus group define --help") every ZONE given is defined with the group's
+signers and timing (timing options given here win) and added to the group, so that one request
+("chorus signer add --group G …") reaches them all. A zone that cannot be defined is named and
+the others go on (exit 1); a zone already defined in G is added again harmlessly.
 
 Timing: Chorus waits before each step that could break validation for a cache still holding
 the old data. Most waits use TTLs observed on the wire when the step's change was seen (the DS
@@ -378,6 +387,7 @@ The propagation delays are how long a change takes to reach every server that an
 
 Options:
   --signer ID             a signer that serves the zone now (repeatable; at least one)
+  --group G               take the signers and timing from group G, and add the zones to it
   --parent-zone Z         the parent zone (default: ZONE minus its first label)
   --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
   --max-zone-ttl S        TTLsig, the largest TTL in the zone, seconds (default 3600)
@@ -390,6 +400,54 @@ ${HELP_OPTION}
 
 Example:
   chorus zone define example.com --signer bind --max-zone-ttl 86400 --record-ttl 3600 --log events.sqlite
+  chorus zone define a.example b.example c.example --group customers --log events.sqlite
+`;
+
+export const GROUP_HELP = `Usage: chorus group define|show G [options]
+
+  define   define group G: the signers and timing its zones get (see "chorus group define --help")
+  show     show group G: its signers, timing and zones
+`;
+
+export const GROUP_DEFINE_HELP = `Usage: chorus group define G --signer ID [--signer ID…] [options]
+
+Defines group G, a named set of zones signed by the same signers that follow one request
+together (MUSIC's signer group): "chorus zone define ZONE… --group G" defines zones with the
+group's signers and timing and adds them; "chorus signer add|remove --group G", "chorus migrate
+--group G" and "chorus roll --group G" then run on every zone of the group from one command;
+"chorus status --group G" sums the group up. Defining G again replaces its signers and timing
+for zones defined later; zones already defined keep their own. The group lives in the event log
+(stream group/G), written by operators only: with a trust file, events no trusted operator
+signed are ignored and shown as refused. Sidecars never read it; each zone's own stream stays
+what they act on.
+
+Options:
+  --signer ID             a signer that signs the group's zones (repeatable; at least one)
+  --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
+  --max-zone-ttl S        TTLsig, the largest TTL in the zones, seconds (default 3600)
+  --child-propagation S   DprpC, seconds (default 2)
+  --parent-propagation S  DprpP, seconds (default 2)
+  --safety-margin S       S, added to every wait, seconds (default 2)
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus group define customers --signer bind --max-zone-ttl 86400 --log events.sqlite
+`;
+
+export const GROUP_SHOW_HELP = `Usage: chorus group show G [options]
+
+Shows group G: its signers, timing and zones, and any group event refused because no trusted
+operator signed it. Exits 1 when G was never defined.
+
+Options:
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus group show customers --log events.sqlite
 `;
 
 const REFUSAL_NOTE = `A request that would break validation (removing the last signer, a joiner with another
@@ -398,18 +456,27 @@ with the reason, and the command exits 1. So does a process that fails or holds 
 operator (a signer error that retrying cannot fix, such as a wrong TSIG key).`;
 
 export const SIGNER_HELP = `Usage: chorus signer add|remove ZONE SIGNER [options]
+       chorus signer add|remove --group G SIGNER [options]
 
   add      run ADD-SIGNER and follow it (see "chorus signer add --help")
   remove   run REMOVE-SIGNER and follow it (see "chorus signer remove --help")
 `;
 
+const GROUP_OPTIONS = `  --group G               run it on every zone of group G instead of one ZONE (leave ZONE
+                          out): one CLI process paces the zones, prints a progress line every
+                          5 s, and ends when every zone has; zones where it is already so
+                          are skipped; exit 1 names each zone that did not complete
+  --parallel N            with --group: zones in flight at once (default 20)`;
+
 const SIGNER_OPTIONS = `Options:
   --detach                return once the sidecars accepted or refused the request
+${GROUP_OPTIONS}
 ${LOG_OPTION}
   --json                  each event as one JSON line on stdout (progress stays on stderr)
 ${HELP_OPTION}`;
 
 export const ROLL_HELP = `Usage: chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm [options]
+       chorus roll --group G SIGNER --zsk|--ksk|--csk [--parallel N] [options]
 
 Requests a key roll by SIGNER inside the group that signs ZONE, and follows it. --zsk runs
 ROLL-ZSK (pre-publish, standards §7.3): SIGNER's server introduces a successor ZSK, every other
@@ -445,9 +512,11 @@ ${SIGNER_OPTIONS}
 Examples:
   chorus roll example.com powerdns --zsk --log events.sqlite
   chorus roll example.com powerdns --ksk --json --log events.sqlite
+  chorus roll --group customers powerdns --zsk --parallel 50 --log events.sqlite
 `;
 
 export const SIGNER_ADD_HELP = `Usage: chorus signer add ZONE SIGNER [options]
+       chorus signer add --group G SIGNER [--parallel N] [options]
 
 Requests ADD-SIGNER (RFC 8901 model 2): SIGNER joins the group that signs ZONE. Its sidecar
 must be running and registered. The sidecars check the request, then run the steps: exchange
@@ -464,6 +533,7 @@ Example:
 `;
 
 export const SIGNER_REMOVE_HELP = `Usage: chorus signer remove ZONE SIGNER [options]
+       chorus signer remove --group G SIGNER [--parallel N] [options]
 
 Requests REMOVE-SIGNER: SIGNER leaves the group that signs ZONE. Every signer withdraws its NS
 and the parent drops it; once no cache can still send a resolver to it, Chorus says so plainly:
@@ -482,6 +552,7 @@ Example:
 `;
 
 export const MIGRATE_HELP = `Usage: chorus migrate ZONE --to B[,C] [--from A[,…]] [options]
+       chorus migrate --group G --to B[,C] [--from A[,…]] [--parallel N] [options]
 
 Moves ZONE between signers without going insecure: ADD-SIGNER for every --to signer, then
 REMOVE-SIGNER for every --from signer, one process at a time, each followed as by "chorus
@@ -492,15 +563,20 @@ ${REFUSAL_NOTE}
 Options:
   --to B[,C]              the signers to add (at least one)
   --from A[,…]            the signers to remove afterwards
+${GROUP_OPTIONS}
+                          (each zone runs its adds and removes in order)
 ${LOG_OPTION}
-  --json                  each event as one JSON line on stdout
+  --json                  each event as one JSON line on stdout (with --group: one outcome
+                          per zone, then a summary)
 ${HELP_OPTION}
 
-Example:
+Examples:
   chorus migrate example.com --to powerdns,knot --from bind --log events.sqlite
+  chorus migrate --group customers --to powerdns,knot --from bind --log events.sqlite
 `;
 
 export const STATUS_HELP = `Usage: chorus status [ZONE] [options]
+       chorus status --group G [options]
 
 For each zone (or ZONE only): the group, each process in flight with its step and what it
 waits for and until when (processes run together when they hold disjoint resources, such as
@@ -510,13 +586,19 @@ started yet, registrations that changed a signer's endpoints or names, when a le
 may stop serving, for a key roll whose keys it replaces and who times it, key findings (a
 member's key that left its DNSKEY RRset without a roll), and the last few processes. Exits 1 for an unknown zone or a log with none.
 
+With --group G: the group summed up instead: how many zones are at each step of each process
+(or pending, or idle), the earliest and latest end of the waits in progress, and every zone
+that holds for the operator or whose last process was refused or failed, with the reason.
+
 Options:
+  --group G               the summary of group G's zones
 ${LOG_OPTION}
 ${JSON_OPTION}
 ${HELP_OPTION}
 
 Example:
   chorus status example.com --log events.sqlite
+  chorus status --group customers --log events.sqlite
 `;
 
 export const EVENTS_HELP = `Usage: chorus events ZONE [options]

@@ -8,6 +8,7 @@ import {
   canonicalName,
   encodeRdata,
   isComparableContent,
+  isRecordOfType,
   isSubdomain,
   query,
   zoneContentDigest,
@@ -50,9 +51,7 @@ async function servedRdata(signer: Signer, set: Rrset): Promise<string[]> {
     (candidate) => candidate.type === set.type && canonicalName(candidate.name) === set.owner,
   );
   return (served?.records ?? [])
-    .map((data) =>
-      encodeRdata({ type: set.type, data } as DnsRecord, { lowercaseNames: true }).toString('hex'),
-    )
+    .map((data) => encodeRdata({ type: set.type, data }, { lowercaseNames: true }).toString('hex'))
     .sort();
 }
 
@@ -82,8 +81,8 @@ export function contentReadGroup(
         expect(serial).toBeGreaterThanOrEqual(before.soa!.records[0]!.serial);
         expect(serial).toBeLessThanOrEqual(after.soa!.records[0]!.serial);
         const ns = records
-          .filter((r) => r.type === 'NS' && canonicalName(r.name) === apex)
-          .map((r) => canonicalName(String(r.data)))
+          .filter((r) => isRecordOfType(r, 'NS') && canonicalName(r.name) === apex)
+          .map((r) => canonicalName(r.data as string))
           .sort();
         expect(ns).toEqual((after.ns?.records ?? []).map(canonicalName).sort());
       });

@@ -207,5 +207,19 @@ export type {
   TrustedKeys,
   Verdict,
 } from './trust/index.js';
-export { isObservationEvent, isZoneEvent, observationEvent, zoneEvent } from './events/build.js';
+export {
+  groupEvent,
+  isGroupEvent,
+  isObservationEvent,
+  isZoneEvent,
+  observationEvent,
+  zoneEvent,
+} from './events/build.js';
+export { GROUP_NAME, groupStream } from './events/group-events.js';
+export type {
+  GroupEnvelope,
+  GroupEvent,
+  GroupEventOf,
+  GroupEventType,
+} from './events/group-events.js';
 export type { ChorusEvent, EventFields, ObservationEventOf } from './events/build.js';

@@ -27,7 +27,10 @@ export const NON_CONTENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** True for the records two signers of one zone must serve identically. */
-export function isComparableContent(zone: string, record: Pick<DnsRecord, 'name' | 'type'>): boolean {
+export function isComparableContent(
+  zone: string,
+  record: Pick<DnsRecord, 'name' | 'type'>,
+): boolean {
   if (NON_CONTENT_TYPES.has(record.type) || record.type === 'SOA') return false;
   const owner = canonicalName(record.name);
   if (!isSubdomain(owner, zone)) return false;

@@ -580,6 +580,7 @@ export function defineZone(
     signerIds: readonly string[];
     timing: TimingSettings;
     recordTtlSeconds: number;
+    group?: string;
   },
 ): ZoneEvent {
   const missing = definition.signerIds.filter((id) => !state.signers[id]);
@@ -596,5 +597,6 @@ export function defineZone(
     }),
     timing: definition.timing,
     recordTtlSeconds: definition.recordTtlSeconds,
+    ...(definition.group ? { group: definition.group } : {}),
   });
 }

@@ -3,6 +3,7 @@ import {
   describeChange,
   dnskeyIdentity,
   dsIdentity,
+  isComparableContent,
   keyTag,
   planSignerChanges,
   query,
@@ -17,6 +18,7 @@ import type {
   RRset,
 } from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
+import { hasContentDigest } from './preflight-content.js';
 import type { PreflightInput, SignerObservation } from './preflight.js';
 import type { ZoneState } from './state.js';
 
@@ -250,22 +252,11 @@ export async function walkNsecChain(
   return undefined;
 }
 
-const IGNORED_TYPES = new Set([
-  'RRSIG',
-  'NSEC',
-  'NSEC3',
-  'NSEC3PARAM',
-  'DNSKEY',
-  'CDS',
-  'CDNSKEY',
-  'CSYNC',
-  'TYPE65534',
-]);
-
 /**
  * What the pre-flight checks need to know about one signer, read on the wire from every endpoint:
- * apex RRsets, denial method, content (by walking the NSEC chain of the first endpoint and
- * comparing every RRset but DNSSEC records, SOA and apex NS), and the earliest apex signature expiration.
+ * apex RRsets, denial method, content (unless the sidecar recorded a content digest: by walking
+ * the NSEC chain of the first endpoint and reading every RRset but DNSSEC records, SOA and apex
+ * NS), and the earliest apex signature expiration.
  */
 export async function observeSignerForPreflight(
   state: ZoneState,
@@ -295,17 +286,14 @@ export async function observeSignerForPreflight(
     : { method: 'NSEC' };
   let content: Record<string, string[]> | undefined;
   const chain =
-    denial.method === 'NSEC' ? await walkNsecChain(first, state.zone, signal) : undefined;
+    denial.method === 'NSEC' && !hasContentDigest(state, signerId)
+      ? await walkNsecChain(first, state.zone, signal)
+      : undefined;
   if (chain) {
     content = {};
     for (const [owner, types] of chain) {
       for (const type of types) {
-        if (
-          IGNORED_TYPES.has(type) ||
-          type === 'SOA' ||
-          (type === 'NS' && owner === canonicalName(state.zone))
-        )
-          continue;
+        if (!isComparableContent(state.zone, { name: owner, type })) continue;
         const answer = await query(first, owner, type, { transport: 'tcp', ...signal });
         const set = answer.answers.find(
           (candidate) => candidate.type === type && canonicalName(candidate.name) === owner,

@@ -1,6 +1,7 @@
 import { canonicalName, dnskeyIdentity } from '@chorus/dns';
 import type { ApexSnapshot, BlockReason, KeyRole, ProcessKind, SigningKey } from '@chorus/core';
 import { conflictingProcess, sharedResources } from './locks.js';
+import { contentChecks } from './preflight-content.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 
@@ -13,7 +14,8 @@ export interface SignerObservation {
   denial: { method: 'NSEC' | 'NSEC3' | 'unknown'; parameters?: string };
   /**
    * The zone's content without DNSSEC records, SOA and apex NS: `owner type` → sorted rdata,
-   * e.g. from walking the NSEC chain. Absent when it could not be read.
+   * walked along the NSEC chain. Absent when it could not be walked, or was not needed because
+   * the signer's sidecar recorded a content digest.
    */
   content?: Record<string, string[]>;
   /** Earliest RRSIG expiration served at the apex, epoch seconds. */
@@ -170,33 +172,8 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
       );
   }
 
-  // Identical content.
-  const referenceContent = observations[reference]!.content;
-  for (const id of group) {
-    const content = observations[id]!.content;
-    if (!content || !referenceContent) {
-      reasons.push(
-        block(
-          'content-unknown',
-          `the content of ${id === reference ? reference : id} could not be read to compare`,
-        ),
-      );
-      continue;
-    }
-    const differences = [...new Set([...Object.keys(content), ...Object.keys(referenceContent)])]
-      .filter(
-        (key) => JSON.stringify(content[key] ?? []) !== JSON.stringify(referenceContent[key] ?? []),
-      )
-      .sort();
-    if (differences.length > 0) {
-      reasons.push(
-        block(
-          'content-mismatch',
-          `${id} serves different zone content than ${reference} at ${differences.slice(0, 5).join(', ')}${differences.length > 5 ? ` and ${differences.length - 5} more` : ''}`,
-        ),
-      );
-    }
-  }
+  // Identical content (RFC 8901 §5).
+  reasons.push(...contentChecks(state, observations, group, reference));
 
   // Steady state: every member serves every member's keys on every address; NS identical; DS for
   // every member. The keys of a signer whose roll is in flight are in motion: its roll syncs them.

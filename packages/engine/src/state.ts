@@ -10,6 +10,7 @@ import type {
   SigningKey,
   StepDefinition,
   TimingSettings,
+  ZoneContentDigest,
   ZoneEvent,
 } from '@chorus/core';
 import { conflictingProcess } from './locks.js';
@@ -120,6 +121,9 @@ export interface KeyFinding {
 export interface SignerState extends SignerReference {
   keys: SigningKey[];
   keysObservedAt?: string;
+  /** The digest of the zone content the signer's own server holds, as its sidecar last read it. */
+  content?: ZoneContentDigest;
+  contentObservedAt?: string;
 }
 
 /** The state of one zone: a deterministic fold of its stream, the same in every sidecar. */
@@ -128,6 +132,8 @@ export interface ZoneState {
   /** How many events were folded: the stream version to expect on the next append. */
   version: number;
   defined: boolean;
+  /** The group the zone belongs to, from its definition. */
+  group?: string;
   parentZone: string;
   timing: TimingSettings;
   /** TTL of the records Chorus adds (DNSKEY, CDS, CDNSKEY, CSYNC, NS). */
@@ -377,6 +383,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       state.parentZone = event.data.parentZone;
       state.timing = event.data.timing;
       state.recordTtlSeconds = event.data.recordTtlSeconds;
+      if (event.data.group) state.group = event.data.group;
       // The definition names the group; what each signer registered (rollover timing…) stays.
       for (const signer of event.data.signers)
         state.signers[signer.id] = {
@@ -394,6 +401,8 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         ...signer,
         keys: known?.keys ?? [],
         ...(known?.keysObservedAt ? { keysObservedAt: known.keysObservedAt } : {}),
+        ...(known?.content ? { content: known.content } : {}),
+        ...(known?.contentObservedAt ? { contentObservedAt: known.contentObservedAt } : {}),
       };
       if (known) noteRegistrationChange(state, known, state.signers[signer.id]!, event);
       return state;
@@ -408,6 +417,16 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       if (before.keysObservedAt && !event.data.changes)
         noteRegistrationChange(state, before, signer, event);
       noteVanishedKeys(state, event);
+      return state;
+    }
+    case 'signer-content-observed': {
+      const signer = state.signers[event.data.signerId];
+      if (!signer)
+        throw new ZoneStreamError(
+          `content observed for unregistered signer ${event.data.signerId}`,
+        );
+      signer.content = event.data.content;
+      signer.contentObservedAt = event.occurredAt;
       return state;
     }
     case 'process-requested': {

@@ -563,6 +563,64 @@ describe('pre-flight checks (C0)', () => {
     expect(reasons[0]!.message).toContain('www.example.test. A');
   });
 
+  describe('content by the digests the sidecars recorded', () => {
+    const nsec3 = { method: 'NSEC3' as const, parameters: '1 0 0 -' };
+    const digest = (value: string, serial = 7) => ({
+      algorithm: 'sha384' as const,
+      digest: value.repeat(96),
+      rrsets: 4,
+      records: 5,
+      serial,
+      source: 'axfr',
+    });
+    const withDigests = (bind: string, powerdns: string) => {
+      const state = definedZone();
+      state.signers.bind!.content = digest(bind);
+      state.signers.powerdns!.content = digest(powerdns, 9);
+      return state;
+    };
+    const unwalked = (id: string) => observation(id, { denial: nsec3, content: undefined });
+
+    it('passes an NSEC3 join whose digests agree, without walking any chain', () => {
+      expect(
+        check(
+          'add-signer',
+          'powerdns',
+          { bind: unwalked('bind'), powerdns: unwalked('powerdns') },
+          withDigests('a', 'a'),
+        ),
+      ).toEqual([]);
+    });
+
+    it('refuses different digests, naming both serials and sizes', () => {
+      const reasons = check(
+        'add-signer',
+        'powerdns',
+        { bind: unwalked('bind'), powerdns: unwalked('powerdns') },
+        withDigests('a', 'b'),
+      );
+      expect(reasons.map((reason) => reason.code)).toEqual(['content-mismatch']);
+      expect(reasons[0]!.message).toMatch(
+        /^powerdns serves different zone content than bind: powerdns holds 4 RRsets \(5 records\) at serial 9, sha384 bbbbbbbbbbbb….*; bind holds 4 RRsets \(5 records\) at serial 7/,
+      );
+    });
+
+    it('calls an NSEC3 signer without a digest unknown, and says why', () => {
+      const state = withDigests('a', 'a');
+      delete state.signers.powerdns!.content;
+      const reasons = check(
+        'add-signer',
+        'powerdns',
+        { bind: unwalked('bind'), powerdns: unwalked('powerdns') },
+        state,
+      );
+      expect(reasons.map((reason) => reason.code)).toEqual(['content-unknown']);
+      expect(reasons[0]!.message).toMatch(
+        /powerdns could not be compared: its sidecar has recorded no content digest .*an NSEC3 chain cannot be walked/,
+      );
+    });
+  });
+
   it('refuses key-tag collisions, mixed denial, a process in flight and a group that is not steady', () => {
     const colliding = [
       { ...keys.powerdns![0]!, keyTag: keys.bind![0]!.keyTag },

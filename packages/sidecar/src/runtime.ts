@@ -49,6 +49,7 @@ import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api'
 import type { Logger } from 'pino';
 import { ApplyFailures, retryAfterMs, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
+import { ContentWatch } from './content-watch.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { performRollAction } from './roll-actions.js';
@@ -117,6 +118,7 @@ export class SidecarRuntime {
   private readonly parent: ParentChannel;
   private readonly processTrace: ProcessTracer;
   private readonly applyFailures = new ApplyFailures();
+  private readonly contentWatch: ContentWatch;
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
@@ -127,6 +129,22 @@ export class SidecarRuntime {
       ? createSigningEventLog(options.log, options.signingKey)
       : options.log;
     this.verifiedFeed = new VerifiedFeed(options.foldPolicy);
+    this.contentWatch = new ContentWatch({
+      signer: this.signer,
+      signerId: options.id,
+      logger: options.logger,
+      signal: this.abort.signal,
+      refresh: (zone) => this.refresh(zone),
+      appendContent: (zone, state, content) => {
+        const context = this.context(zone);
+        const fields = { zone, occurredAt: context.now, source: context.source };
+        return this.append(
+          zone,
+          state,
+          zoneEvent('signer-content-observed', fields, { signerId: options.id, content }),
+        );
+      },
+    });
   }
 
   private readonly log: EventLog<ChorusEvent>;
@@ -337,6 +355,7 @@ export class SidecarRuntime {
       case 'trust-changed':
       case 'signer-registered':
       case 'signer-keys-observed':
+      case 'signer-content-observed':
       case 'process-requested':
       case 'step-started':
       case 'signer-reconciled':
@@ -465,6 +484,7 @@ export class SidecarRuntime {
         );
         continue;
       }
+      await this.contentWatch.record(zone);
       return;
     }
   }
@@ -518,7 +538,10 @@ export class SidecarRuntime {
     return this.options.keyWatchSeconds ?? 30;
   }
 
-  /** The key watch of one zone: reads the server's keys every `keyWatchSeconds` until stopped. */
+  /**
+   * The key watch of one zone: reads the server's keys every `keyWatchSeconds` until stopped,
+   * and the zone content when its serial moved (see ContentWatch).
+   */
   private async watchKeys(zone: string): Promise<void> {
     while (!this.abort.signal.aborted) {
       await this.pause(this.keyWatchSeconds * 1000);
@@ -529,6 +552,7 @@ export class SidecarRuntime {
         if (this.abort.signal.aborted) return;
         this.options.logger.warn({ err: error, zone }, 'key watch could not read the keys');
       }
+      await this.contentWatch.round(zone);
     }
   }
 

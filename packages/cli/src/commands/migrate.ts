@@ -5,10 +5,20 @@ import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { MIGRATE_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
+import { GROUP_REQUEST_OPTIONS, requestOnGroup } from './group.js';
+
+/** A migration as requests: every new signer joins first, then every old one leaves. */
+function migrationRequests(from: string[], to: string[]) {
+  return [
+    ...to.map((signerId) => ({ kind: 'add-signer' as const, signerId })),
+    ...from.map((signerId) => ({ kind: 'remove-signer' as const, signerId })),
+  ];
+}
 
 export async function migrateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('migrate', args, {
     ...LOG_OPTIONS,
+    ...GROUP_REQUEST_OPTIONS,
     from: { type: 'string' },
     to: { type: 'string' },
     json: { type: 'boolean' },
@@ -18,11 +28,15 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
     io.stdout(MIGRATE_HELP);
     return 0;
   }
-  expectPositionals(positionals, 1, 'migrate');
-  const zone = zoneArgument(positionals[0], 'migrate', 'chorus migrate ZONE --to B[,C]');
   const from = listOption(values.from) ?? [];
   const to = listOption(values.to) ?? [];
   if (to.length === 0) throw new UsageError('name the new signer(s) with --to A[,B]', 'migrate');
+  if (values.group !== undefined) {
+    expectPositionals(positionals, 0, 'migrate');
+    return requestOnGroup(values, 'migrate', migrationRequests(from, to), io);
+  }
+  expectPositionals(positionals, 1, 'migrate');
+  const zone = zoneArgument(positionals[0], 'migrate', 'chorus migrate ZONE --to B[,C]');
   const json = values.json === true;
   const options = { json, detach: false };
   const state = await withEventLog(values, 'migrate', async (log) => {

@@ -6,6 +6,7 @@ import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { ROLL_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
+import { GROUP_REQUEST_OPTIONS, requestOnGroup } from './group.js';
 
 const COMMAND = 'roll';
 const USAGE = 'chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm';
@@ -25,6 +26,7 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
     csk: { type: 'boolean' },
     algorithm: { type: 'boolean' },
     ...LOG_OPTIONS,
+    ...GROUP_REQUEST_OPTIONS,
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -33,10 +35,6 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(ROLL_HELP);
     return 0;
   }
-  expectPositionals(positionals, 2, COMMAND);
-  const zone = zoneArgument(positionals[0], COMMAND, USAGE);
-  const signerId = positionals[1];
-  if (!signerId) throw new UsageError(`expected "${USAGE}"`, COMMAND);
   const chosen = (['zsk', 'ksk', 'csk', 'algorithm'] as const).filter((flag) => values[flag]);
   if (chosen.length !== 1)
     throw new UsageError(
@@ -44,6 +42,19 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
       COMMAND,
     );
   const roll = ROLLS[chosen[0]!];
+  if (values.group !== undefined) {
+    expectPositionals(positionals, 1, COMMAND);
+    const signerId = positionals[0];
+    if (!signerId) throw new UsageError('expected "chorus roll --group G SIGNER --zsk|…"', COMMAND);
+    if (values.detach)
+      throw new UsageError('--detach is for one zone; a group run paces its zones', COMMAND);
+    const request = { kind: roll.kind, signerId, ...(roll.role ? { role: roll.role } : {}) };
+    return requestOnGroup(values, COMMAND, [request], io);
+  }
+  expectPositionals(positionals, 2, COMMAND);
+  const zone = zoneArgument(positionals[0], COMMAND, USAGE);
+  const signerId = positionals[1];
+  if (!signerId) throw new UsageError(`expected "${USAGE}"`, COMMAND);
   const json = values.json === true;
   const process = await withEventLog(values, COMMAND, (log) =>
     requestAndFollow(log, zone, roll.kind, signerId, io, {

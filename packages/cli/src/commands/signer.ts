@@ -6,6 +6,7 @@ import { requestAndFollow } from '../coordination/follow.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { SIGNER_ADD_HELP, SIGNER_HELP, SIGNER_REMOVE_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
+import { GROUP_REQUEST_OPTIONS, requestOnGroup } from './group.js';
 
 const KINDS = { add: 'add-signer', remove: 'remove-signer' } as const;
 const HELP = { add: SIGNER_ADD_HELP, remove: SIGNER_REMOVE_HELP };
@@ -31,6 +32,7 @@ async function signerProcessCommand(
   const command = `signer ${sub}`;
   const { values, positionals } = parseCommandArgs(command, args, {
     ...LOG_OPTIONS,
+    ...GROUP_REQUEST_OPTIONS,
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -38,6 +40,14 @@ async function signerProcessCommand(
   if (values.help) {
     io.stdout(HELP[sub]);
     return 0;
+  }
+  if (values.group !== undefined) {
+    expectPositionals(positionals, 1, command);
+    if (values.detach)
+      throw new UsageError('--detach is for one zone; a group run paces its zones', command);
+    const signerId = positionals[0];
+    if (!signerId) throw new UsageError(`expected "chorus ${command} --group G SIGNER"`, command);
+    return requestOnGroup(values, command, [{ kind: KINDS[sub], signerId }], io);
   }
   const usage = `chorus ${command} ZONE SIGNER`;
   expectPositionals(positionals, 2, command);

@@ -13,8 +13,12 @@ import {
   readZone,
   withEventLog,
   LOG_OPTIONS,
+  type LogValues,
 } from '../coordination/event-log.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
+import { groupSummaryLines, summarizeGroup } from '../coordination/group-summary.js';
+import { groupArgument, readDefinedGroup } from '../coordination/groups.js';
+import { groupLines } from './group.js';
 import { ChorusError } from '@chorus/core';
 import { STATUS_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -158,12 +162,17 @@ export function zoneStatusJson(state: ZoneState) {
 export async function statusCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('status', args, {
     ...LOG_OPTIONS,
+    group: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.stdout(STATUS_HELP);
     return 0;
+  }
+  if (values.group !== undefined) {
+    expectPositionals(positionals, 0, 'status');
+    return groupStatus(values, groupArgument(values.group, 'status'), io);
   }
   expectPositionals(positionals, 1, 'status');
   const zone =
@@ -181,5 +190,26 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   });
   if (values.json) io.stdout(`${JSON.stringify(states.map(zoneStatusJson), null, 2)}\n`);
   else io.stdout(`${states.flatMap((state) => zoneStatusLines(state)).join('\n')}\n`);
+  return 0;
+}
+
+/** `chorus status --group G`: how many zones are where, the wait window, and the failures. */
+async function groupStatus(
+  values: LogValues & { json?: boolean | undefined },
+  name: string,
+  io: CliIo,
+): Promise<number> {
+  const { group, states } = await withEventLog(values, 'status', async (log) => {
+    const group = await readDefinedGroup(log, name);
+    const states: ZoneState[] = [];
+    for (const zone of group.zones) states.push(await readZone(log, zone));
+    return { group, states };
+  });
+  const summary = summarizeGroup(name, states);
+  if (values.json)
+    io.stdout(
+      `${JSON.stringify({ ...summary, signers: group.signers, verified: group.verified, refused: group.refused }, null, 2)}\n`,
+    );
+  else io.stdout(`${[...groupSummaryLines(summary), ...groupLines(group).slice(1)].join('\n')}\n`);
   return 0;
 }

@@ -14,6 +14,7 @@ import {
   type ProcessKind,
   type RecordedEvent,
   type ZoneEvent,
+  type ZoneEventOf,
 } from '@chorus/core';
 import { applyZoneEvent, emptyZoneState, type ProcessState, type ZoneState } from '@chorus/engine';
 import type { CliIo } from '../io.js';
@@ -34,7 +35,7 @@ const isUnavailable = (error: unknown) =>
  * Runs `call` until the event log answers: while it is unavailable, says so once and retries, as
  * the sidecars do. Any other failure is thrown at once.
  */
-async function untilAnswered<T>(io: CliIo, call: () => Promise<T>): Promise<T> {
+export async function untilAnswered<T>(io: CliIo, call: () => Promise<T>): Promise<T> {
   let said = false;
   for (;;) {
     try {
@@ -167,13 +168,13 @@ export function processEndError(process: ProcessState, zone: string): ChorusErro
   }
 }
 
-function requestEvent(
+export function requestEvent(
   zone: string,
   kind: ProcessKind,
   signerId: string,
   unsafeSkipWaits: string[] | undefined,
   role: KeyRole | undefined,
-) {
+): ZoneEventOf<'process-requested'> {
   return zoneEvent(
     'process-requested',
     { zone, source: OPERATOR, traceparent: newTraceparent() },
@@ -198,7 +199,7 @@ function aboutProcessOrZone(processId: string) {
  * the log is unavailable it waits; an append that timed out may have landed, so before trying
  * again it looks for the request in the stream. Returns the version just before the request.
  */
-async function appendRequest(
+export async function appendRequest(
   log: EventLog<ZoneEvent>,
   zone: string,
   event: ZoneEvent & { type: 'process-requested' },

@@ -1,3 +1,4 @@
+import type { GroupEvent, GroupEventOf, GroupEventType } from './group-events.js';
 import type { ObservationEvent, ObservationEventType } from './observation-events.js';
 import {
   EVENT_SCHEMA_VERSION,
@@ -7,8 +8,19 @@ import {
   type ZoneEventType,
 } from './zone-events.js';
 
-/** Every event in the log: the zone stream's and the observation stream's. */
-export type ChorusEvent = ZoneEvent | ObservationEvent;
+/** Every event in the log: the zone stream's, the observation stream's and the group stream's. */
+export type ChorusEvent = ZoneEvent | ObservationEvent | GroupEvent;
+
+/** Every group event type, once. */
+const GROUP_EVENT_TYPES: Record<GroupEventType, true> = {
+  'group-defined': true,
+  'group-zones-added': true,
+};
+
+/** True for an event of the group catalogue (`group/<name>` streams). */
+export function isGroupEvent(event: ChorusEvent): event is GroupEvent {
+  return Object.hasOwn(GROUP_EVENT_TYPES, event.type);
+}
 
 /** Every observation event type, once: the compiler insists on each. */
 const OBSERVATION_EVENT_TYPES: Record<ObservationEventType, true> = {
@@ -27,7 +39,7 @@ export function isObservationEvent(event: ChorusEvent): event is ObservationEven
 
 /** True for an event of the zone catalogue (`zone/<zone>` streams). */
 export function isZoneEvent(event: ChorusEvent): event is ZoneEvent {
-  return !isObservationEvent(event);
+  return !isObservationEvent(event) && !isGroupEvent(event);
 }
 
 export type ObservationEventOf<Type extends ObservationEventType> = Extract<
@@ -77,4 +89,22 @@ export function observationEvent<Type extends ObservationEventType>(
   data: ObservationEventOf<Type>['data'],
 ): ObservationEventOf<Type> {
   return envelope(type, fields, data) as ObservationEvent as ObservationEventOf<Type>;
+}
+
+/** Builds a group-stream event of `type` (see {@link zoneEvent}). */
+export function groupEvent<Type extends GroupEventType>(
+  type: Type,
+  fields: Omit<EventFields, 'zone'> & { group: string },
+  data: GroupEventOf<Type>['data'],
+): GroupEventOf<Type> {
+  const event = {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    type,
+    group: fields.group,
+    occurredAt: fields.occurredAt ?? new Date().toISOString(),
+    source: fields.source,
+    ...(fields.traceparent ? { traceparent: fields.traceparent } : {}),
+    data,
+  };
+  return event as GroupEvent as GroupEventOf<Type>;
 }

@@ -145,7 +145,7 @@ export interface ZoneContentDigest {
   records: number;
   /** The SOA serial the server had when the content was read. */
   serial: number;
-  /** How it was read, e.g. `axfr`, `knotc zone-read`, `api`. */
+  /** The kind of the plugin that read it (`bind`: AXFR, `knot`: knotc, `powerdns`: its API…). */
   source: string;
 }
 
@@ -163,6 +163,8 @@ export type ZoneEvent =
         signers: SignerReference[];
         timing: TimingSettings;
         recordTtlSeconds: number;
+        /** The group the zone belongs to (`chorus zone define --group`), if any. */
+        group?: string;
       }
     >
   | Envelope<

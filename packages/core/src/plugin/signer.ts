@@ -1,12 +1,5 @@
 import type { Logger } from 'pino';
-import type {
-  CsyncData,
-  DnskeyData,
-  DnsRecord,
-  DsData,
-  NameServer,
-  RRset,
-} from '../dns/types.js';
+import type { CsyncData, DnskeyData, DnsRecord, DsData, NameServer, RRset } from '../dns/types.js';
 import type { RolloverTiming } from '../events/zone-events.js';
 import type { SignerCapabilities } from './capabilities.js';
 

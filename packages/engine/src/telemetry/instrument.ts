@@ -70,6 +70,11 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
       fn,
     );
   const close = signer.close?.bind(signer);
+  const readContent = signer.readZoneContent?.bind(signer);
+  const readZoneContent: Signer['readZoneContent'] =
+    readContent &&
+    ((zone, callOptions) =>
+      call('readZoneContent', zone, callOptions, (o) => readContent(zone, o)));
   const roller = signer.keyRoller;
   const keyRoller: KeyRoller | undefined = roller && {
     rolloverTiming: (zone, callOptions) =>
@@ -119,6 +124,7 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
       call('applyChanges', plan.zone, callOptions, (o) => signer.applyChanges(plan, o), {
         'chorus.changes': plan.changes.length,
       }),
+    ...(readZoneContent ? { readZoneContent } : {}),
     ...(close ? { close } : {}),
     ...(keyRoller ? { keyRoller } : {}),
   };

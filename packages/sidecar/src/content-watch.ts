@@ -1,0 +1,105 @@
+/**
+ * The content watch: a sidecar reads its own server's zone (capability `content-read`) and
+ * records a digest of it in the log (`signer-content-observed`) whenever the digest changes. The
+ * pre-flight compares these digests, so content is compared under NSEC3 too, without walking.
+ * It reads again when the served SOA serial moves, and every `fullReadEveryRounds` rounds.
+ */
+import { capabilityStatus, type Signer, type ZoneContentDigest } from '@chorus/core';
+import { query, zoneContentDigest } from '@chorus/dns';
+import type { ZoneState } from '@chorus/engine';
+import type { Logger } from 'pino';
+
+export interface ContentWatchHost {
+  signer: Signer;
+  signerId: string;
+  logger: Logger;
+  signal: AbortSignal;
+  refresh(zone: string): Promise<ZoneState>;
+  /** Appends `signer-content-observed` at `state`'s version; false when another append won. */
+  appendContent(zone: string, state: ZoneState, content: ZoneContentDigest): Promise<boolean>;
+}
+
+export class ContentWatch {
+  private readonly servedSerial = new Map<string, number>();
+  private readonly rounds = new Map<string, number>();
+  private readonly failures = new Map<string, string>();
+
+  constructor(
+    private readonly host: ContentWatchHost,
+    private readonly fullReadEveryRounds = 10,
+  ) {}
+
+  /** Whether the plugin reads zone content at all. */
+  get enabled(): boolean {
+    const { signer } = this.host;
+    return (
+      signer.readZoneContent !== undefined &&
+      capabilityStatus(signer.capabilities, 'content-read') === 'can'
+    );
+  }
+
+  /** One round of the watch: reads the content when the serial moved or a full read is due. */
+  async round(zone: string): Promise<void> {
+    if (!this.enabled) return;
+    const rounds = (this.rounds.get(zone) ?? 0) + 1;
+    this.rounds.set(zone, rounds);
+    const serial = await this.servedSoaSerial(zone);
+    if (serial === this.servedSerial.get(zone) && rounds % this.fullReadEveryRounds !== 0) return;
+    if (await this.record(zone)) this.servedSerial.set(zone, serial ?? -1);
+  }
+
+  /**
+   * Reads the zone now and records its digest if the log does not hold it yet. Never throws:
+   * false when the content could not be read.
+   */
+  async record(zone: string): Promise<boolean> {
+    if (!this.enabled) return false;
+    const { logger, signal } = this.host;
+    let content: ZoneContentDigest;
+    try {
+      const records = await this.host.signer.readZoneContent!(zone, { signal });
+      content = { ...zoneContentDigest(zone, records), source: this.host.signer.kind };
+    } catch (error) {
+      if (!signal.aborted) this.reportFailure(zone, error);
+      return false;
+    }
+    if (this.failures.delete(zone)) logger.info({ zone }, 'zone content readable again');
+    for (let race = 0; race < 10; race += 1) {
+      const state = await this.host.refresh(zone);
+      const known = state.signers[this.host.signerId];
+      if (!known || known.content?.digest === content.digest) return true;
+      if (await this.host.appendContent(zone, state, content)) {
+        logger.info(
+          { zone, rrsets: content.rrsets, serial: content.serial, digest: content.digest },
+          'zone content changed',
+        );
+        return true;
+      }
+    }
+    return true;
+  }
+
+  private async servedSoaSerial(zone: string): Promise<number | undefined> {
+    const server = this.host.signer.nameServers[0];
+    if (!server) return undefined;
+    try {
+      const answer = await query(server, zone, 'SOA', { signal: this.host.signal, retries: 1 });
+      const soa = answer.answers.find((set) => set.type === 'SOA')?.records[0] as
+        { serial: number } | undefined;
+      return soa?.serial;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Logs a read failure once per distinct message: the pre-flight points here. */
+  private reportFailure(zone: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.failures.get(zone) === message) return;
+    this.failures.set(zone, message);
+    this.host.logger.warn(
+      { err: error, zone },
+      'could not read the zone content; the pre-flight cannot compare it by digest',
+    );
+  }
+}
