@@ -131,9 +131,11 @@ export type {
 export {
   SIGNER_CAPABILITIES,
   can,
+  canAtOnce,
   cannot,
   capabilityStatus,
   capabilityTable,
+  concurrentChangeLimit,
   unimplemented,
 } from './plugin/capabilities.js';
 export type {

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   can,
+  canAtOnce,
   cannot,
+  concurrentChangeLimit,
   capabilityStatus,
   capabilityTable,
   SIGNER_CAPABILITIES,
@@ -67,6 +69,24 @@ describe('capabilityTable', () => {
     expect(row('apex-ns-manage')).toBe('| `apex-ns-manage` | ❌ cannot | fixed NS |');
     expect(row('dnskey-import-foreign')).toBe(
       '| `dnskey-import-foreign` | ❌ cannot | not declared |',
+    );
+  });
+});
+
+describe('concurrent-changes', () => {
+  it('carries a positive integer limit, shown in the table; undeclared means one at a time', () => {
+    expect(canAtOnce(4, 'named applies updates per zone')).toStrictEqual({
+      status: 'can',
+      reason: 'named applies updates per zone',
+      limit: 4,
+    });
+    expect(() => canAtOnce(0, 'none')).toThrow(RangeError);
+    expect(() => canAtOnce(1.5, 'half')).toThrow(RangeError);
+    expect(concurrentChangeLimit({ 'concurrent-changes': canAtOnce(4, 'why') })).toBe(4);
+    expect(concurrentChangeLimit({})).toBe(1);
+    expect(concurrentChangeLimit({ 'concurrent-changes': cannot('one writer') })).toBe(1);
+    expect(capabilityTable({ 'concurrent-changes': canAtOnce(4, 'why') })).toContain(
+      '| `concurrent-changes` | ✅ can (4 at once) | why |',
     );
   });
 });

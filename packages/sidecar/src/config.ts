@@ -60,6 +60,11 @@ export interface SidecarConfig {
    */
   keyWatchSeconds?: number;
   /**
+   * At most this many zones' changes to the server at once; default: the plugin's declared
+   * `concurrent-changes` limit (one when it declares none).
+   */
+  maxConcurrentChanges?: number;
+  /**
    * Observers this sidecar runs for each of its zones, recording what they find in the event
    * log's observation stream. One sidecar of a group is enough.
    */
@@ -102,6 +107,7 @@ const rootSchema = object({
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
+  maxConcurrentChanges: optional(integer({ min: 1, max: 1000, unit: 'changes' })),
   observers: optional(pluginConfig),
   eventKeyFile: text({ hint: "the sidecar's Ed25519 key file (chorus keygen FILE)" }),
   trust: pluginConfig,
@@ -217,6 +223,9 @@ export function parseSidecarConfig(
     parent: root.parent,
     logLevel: root.logLevel,
     keyWatchSeconds: root.keyWatchSeconds,
+    ...(root.maxConcurrentChanges !== undefined
+      ? { maxConcurrentChanges: root.maxConcurrentChanges }
+      : {}),
     eventLog: parseEventLogConfig(root.eventLog, source, baseDirectory),
     signer: { plugin: root.signer.plugin, config: root.signer.config },
     eventKeyFile: path.resolve(baseDirectory, root.eventKeyFile),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChorusError,
+  concurrentChangeLimit,
   SignerConfigurationError,
   childTraceparent,
   isZoneEvent,
@@ -49,6 +50,7 @@ import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api'
 import type { Logger } from 'pino';
 import { ApplyFailures, retryAfterMs, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
+import { ChangeSlots } from './change-slots.js';
 import { ContentWatch } from './content-watch.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
@@ -71,6 +73,8 @@ export interface SidecarRuntimeOptions {
   observeIntervalMs?: number;
   /** How often the key watch reads the server's own keys. Default 30 s. */
   keyWatchSeconds?: number;
+  /** Changes to the server at once, across zones; default the plugin's `concurrent-changes` limit. */
+  maxConcurrentChanges?: number;
   now?: () => Date;
   /** Signs every event this sidecar appends. Without it (embedding, tests) events go unsigned. */
   signingKey?: EventSigningKey;
@@ -119,6 +123,7 @@ export class SidecarRuntime {
   private readonly processTrace: ProcessTracer;
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
+  private readonly changeSlots: ChangeSlots;
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
@@ -129,6 +134,9 @@ export class SidecarRuntime {
       ? createSigningEventLog(options.log, options.signingKey)
       : options.log;
     this.verifiedFeed = new VerifiedFeed(options.foldPolicy);
+    this.changeSlots = new ChangeSlots(
+      options.maxConcurrentChanges ?? concurrentChangeLimit(options.signer.capabilities),
+    );
     this.contentWatch = new ContentWatch({
       signer: this.signer,
       signerId: options.id,
@@ -633,9 +641,9 @@ export class SidecarRuntime {
   ): Promise<number> {
     if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
     const signal = this.abort.signal;
-    const applied = await performRollAction(this.signer, zone, decision, { signal }).catch(
-      (error: unknown) => this.applyFailed(zone, state, decision, error),
-    );
+    const applied = await this.changeSlots
+      .run(() => performRollAction(this.signer, zone, decision, { signal }))
+      .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
     if (applied === undefined) return 60_000;
     this.applyFailures.succeeded(decision.processId, decision.stepIndex);
     this.options.logger.info(
@@ -824,9 +832,9 @@ export class SidecarRuntime {
         return 0;
       case 'reconcile': {
         if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
-        const result = await reconcileSigner(signer, zone, decision.desired, { signal }).catch(
-          (error: unknown) => this.applyFailed(zone, state, decision, error),
-        );
+        const result = await this.changeSlots
+          .run(() => reconcileSigner(signer, zone, decision.desired, { signal }))
+          .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);
         const key = `${decision.processId}/${decision.stepIndex}`;

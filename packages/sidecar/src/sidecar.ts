@@ -119,6 +119,9 @@ async function composeRuntime(
     zones: config.zones,
     nameServerNames: config.nameServerNames,
     keyWatchSeconds: config.keyWatchSeconds ?? 30,
+    ...(config.maxConcurrentChanges !== undefined
+      ? { maxConcurrentChanges: config.maxConcurrentChanges }
+      : {}),
     log: container.resolve<EventLog<ChorusEvent>>(TOKENS.eventLog),
     signer: container.resolve<Signer>(TOKENS.signer),
     parent: container.resolve<ParentChannel>(TOKENS.parentChannel),

@@ -6,10 +6,22 @@ export interface CapabilityNote {
   status: CapabilityStatus;
   reason: string;
   link?: string;
+  /** For `concurrent-changes`: how many zones' changes the server takes at once. */
+  limit?: number;
 }
 
 export function can(reason: string, link?: string): CapabilityNote {
   return link === undefined ? { status: 'can', reason } : { status: 'can', reason, link };
+}
+
+/**
+ * `concurrent-changes`: the server takes changes for `limit` zones at once (the sidecar never
+ * runs more), with the reason for that number.
+ */
+export function canAtOnce(limit: number, reason: string): CapabilityNote {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`a concurrency limit is a positive integer, not ${limit}`);
+  return { status: 'can', reason, limit };
 }
 
 export function cannot(reason: string, link?: string): CapabilityNote {
@@ -33,6 +45,11 @@ export const SIGNER_CAPABILITIES = [
   /** Publish CDS and CDNSKEY records for other signers' KSKs (RFC 8901 §8, automation draft §4.3 item 3). */
   'cds-import-foreign',
   /**
+   * Apply changes to several zones at once; the note's `limit` says how many. The sidecar runs
+   * at most that many applies and roll actions at a time (one when undeclared).
+   */
+  'concurrent-changes',
+  /**
    * Read the zone's whole content from its own server (AXFR, control channel or API): the
    * sidecar records a digest of it, so the pre-flight compares content under NSEC3 too.
    */
@@ -55,6 +72,12 @@ export type SignerCapability = (typeof SIGNER_CAPABILITIES)[number];
 
 export type SignerCapabilities = Readonly<Partial<Record<SignerCapability, CapabilityNote>>>;
 
+/** How many zones' changes the signer's server takes at once: its declared limit, else 1. */
+export function concurrentChangeLimit(capabilities: SignerCapabilities): number {
+  const note = capabilities['concurrent-changes'];
+  return note?.status === 'can' && note.limit !== undefined ? note.limit : 1;
+}
+
 /** The status of a capability; unlisted means `cannot`. */
 export function capabilityStatus(
   capabilities: SignerCapabilities,
@@ -68,8 +91,13 @@ export function capabilityTable(capabilities: SignerCapabilities): string {
   const rows = SIGNER_CAPABILITIES.map((capability) => {
     const note = capabilities[capability];
     const status = note?.status ?? 'cannot';
+    const limit = note?.limit !== undefined ? ` (${note.limit} at once)` : '';
     const mark =
-      status === 'can' ? '✅ can' : status === 'unimplemented' ? '🚧 unimplemented' : '❌ cannot';
+      status === 'can'
+        ? `✅ can${limit}`
+        : status === 'unimplemented'
+          ? '🚧 unimplemented'
+          : '❌ cannot';
     const reason = note
       ? note.reason + (note.link ? ` ([link](${note.link}))` : '')
       : 'not declared';
