@@ -7,7 +7,7 @@
  * control gives the validator a trust anchor that matches nothing: every verdict is bogus, and
  * the recorded stream must say so, and name the disagreement with unbound.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -84,6 +84,16 @@ async function defineWithBind(log: EventLog<ChorusEvent>): Promise<void> {
  * (Knot registered before BIND, as a candidate that is no member), and the observing sidecar
  * starts against that steady zone.
  */
+/** Waits until `text` appears in the file (at most 60 s). */
+async function untilLogged(file: string, text: string): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 250) {
+    const content = await readFile(file, 'utf8').catch(() => '');
+    if (content.includes(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${file} never said "${text}"`);
+}
+
 async function observe(
   trustAnchor: string[],
   options: { restart?: boolean } = {},
@@ -132,7 +142,9 @@ async function observe(
   const sidecar = await startSidecarProcess(directory, config);
   try {
     await defineWithBind(log);
-    // Several rounds of sampling and probing after the group is known.
+    // Several rounds of sampling and probing after the group is known, counted from the moment
+    // the sidecar runs (on a loaded machine its start alone can take seconds).
+    await untilLogged(sidecar.logFile, 'sidecar started');
     await new Promise((resolve) => setTimeout(resolve, 5000));
   } finally {
     await stopSidecarProcess(sidecar);
