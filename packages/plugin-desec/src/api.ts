@@ -8,7 +8,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ApiCallError, ConfigError, type ChangeRecordType, type DnskeyData } from '@chorus/core';
-import { HttpClient, canonicalName, isPlainObject, normalizeName, parseRdata } from '@chorus/dns';
+import {
+  HttpClient,
+  canonicalName,
+  isPlainObject,
+  normalizeName,
+  parseRdata,
+  type HttpResponse,
+} from '@chorus/dns';
 import type { Logger } from 'pino';
 import { CONFIG_SOURCE } from './config.js';
 import { isManagedType, parseRecord, type ManagedRecord } from './records.js';
@@ -39,6 +46,14 @@ export interface ApexRrset {
 
 /** The user RRsets at the apex, by type; a type without an RRset is absent. */
 export type UserApex = Partial<Record<ChangeRecordType, ApexRrset>>;
+
+/** One RRset as the RRset list shows it; records in presentation format. */
+export interface DesecRrset {
+  subname: string;
+  type: string;
+  ttl: number;
+  records: string[];
+}
 
 /** One item of a bulk write: the RRset's whole new record list; `records: []` deletes it. */
 export interface RrsetWrite {
@@ -95,14 +110,10 @@ export function parseDomainResponse(body: unknown): DesecDomain {
   };
 }
 
-/**
- * Parses `GET /domains/{name}/rrsets/?subname=`: keeps the apex RRsets of the managed types,
- * with their records parsed.
- */
-export function parseApexResponse(body: unknown, zone: string): UserApex {
+/** Parses a list of RRsets (`GET /domains/{name}/rrsets/`, one page). Types in upper case. */
+export function parseRrsetList(body: unknown): DesecRrset[] {
   if (!Array.isArray(body)) throw new TypeError('an array of RRsets');
-  const apex: UserApex = {};
-  for (const entry of body as unknown[]) {
+  return (body as unknown[]).map((entry) => {
     if (
       !isPlainObject(entry) ||
       typeof entry.subname !== 'string' ||
@@ -112,12 +123,43 @@ export function parseApexResponse(body: unknown, zone: string): UserApex {
       !(entry.records as unknown[]).every((record) => typeof record === 'string')
     )
       throw new TypeError('RRsets of { subname, type, ttl, records: string[] }');
-    const type = entry.type.toUpperCase();
-    if (entry.subname !== '' || !isManagedType(type)) continue;
-    const records = (entry.records as string[]).map((record) => parseRecord(type, record, zone));
-    if (records.length > 0) apex[type] = { type, ttl: entry.ttl, records };
+    return {
+      subname: entry.subname,
+      type: entry.type.toUpperCase(),
+      ttl: entry.ttl,
+      records: entry.records as string[],
+    };
+  });
+}
+
+/**
+ * Parses `GET /domains/{name}/rrsets/?subname=`: keeps the apex RRsets of the managed types,
+ * with their records parsed.
+ */
+export function parseApexResponse(body: unknown, zone: string): UserApex {
+  const apex: UserApex = {};
+  for (const rrset of parseRrsetList(body)) {
+    const type = rrset.type;
+    if (rrset.subname !== '' || !isManagedType(type)) continue;
+    const records = rrset.records.map((record) => parseRecord(type, record, zone));
+    if (records.length > 0) apex[type] = { type, ttl: rrset.ttl, records };
   }
   return apex;
+}
+
+/**
+ * The `cursor` of the `rel="next"` link of a `Link` header (deSEC's cursor pagination), or
+ * undefined on the last page. Only the cursor is taken: the token never goes to a linked host.
+ */
+export function nextCursor(link: string | null): string | undefined {
+  for (const part of (link ?? '').split(',')) {
+    const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
+    if (!match) continue;
+    const cursor = URL.canParse(match[1]!) ? new URL(match[1]!).searchParams.get('cursor') : null;
+    if (cursor === null) throw new TypeError('a next link with a cursor');
+    return cursor;
+  }
+  return undefined;
 }
 
 /** A DRF error value (`["msg"]`, `{"field": ["msg"]}`, nested) as one line. */
@@ -207,6 +249,43 @@ export class DesecApi {
   }
 
   /**
+   * `GET /domains/{name}/rrsets/?cursor=…`: every RRset of the domain, page by page (deSEC pages
+   * lists of more than 500; `cursor=` asks for the first page, whatever the size).
+   */
+  async listRrsets(zone: string, options: RequestOptions): Promise<DesecRrset[]> {
+    const rrsets: DesecRrset[] = [];
+    const seen = new Set<string>();
+    for (let cursor: string | undefined = ''; cursor !== undefined;) {
+      seen.add(cursor);
+      const page = await this.#rrsetPage(zone, cursor, seen, options.signal);
+      rrsets.push(...page.rrsets);
+      cursor = page.next;
+    }
+    return rrsets;
+  }
+
+  /** One page; `seen` holds the cursors already asked for, so a looping link is refused. */
+  async #rrsetPage(
+    zone: string,
+    cursor: string,
+    seen: ReadonlySet<string>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ rrsets: DesecRrset[]; next: string | undefined }> {
+    const request = {
+      method: 'GET' as const,
+      path: `${domainPath(zone)}rrsets/`,
+      query: { cursor },
+      signal,
+    };
+    const response = await this.#explained('GET', () => this.#http.request(request));
+    return parsedOrUnexpected(response, () => {
+      const next = nextCursor(response.headers.get('link'));
+      if (next !== undefined && seen.has(next)) throw new TypeError('a next link not seen before');
+      return { rrsets: parseRrsetList(JSON.parse(response.text)), next };
+    });
+  }
+
+  /**
    * `PATCH /domains/{name}/rrsets/` with a list: one atomic bulk write (all or nothing, one
    * request against the per-domain write quota). A 400 names the refused items by type.
    */
@@ -273,6 +352,20 @@ export class DesecApi {
         source: CONFIG_SOURCE,
       });
     return token;
+  }
+}
+
+/** `parse()`, or the HTTP client's non-retryable "unexpected response" when it throws. */
+function parsedOrUnexpected<T>(response: HttpResponse, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ApiCallError({
+      url: response.url,
+      method: 'GET',
+      statusCode: response.status,
+      responseBody: `unexpected response: ${error instanceof TypeError ? `expected ${error.message}` : 'not JSON'}`,
+    });
   }
 }
 

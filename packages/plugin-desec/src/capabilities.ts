@@ -1,4 +1,4 @@
-import { can, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 const SOURCE =
   "Shapes from deSEC's source and docs (2026-11); checked by test/lab/conformance.test.ts against the lab's deSEC fake, not yet against desec.io";
@@ -20,6 +20,14 @@ export const desecCapabilities: SignerCapabilities = {
   ),
   'cds-import-foreign': can(
     `foreign CDS/CDNSKEY are user RRsets at the apex (bulk PATCH), served next to the CDS/CDNSKEY deSEC publishes automatically for its own key. ${SOURCE}`,
+    RRSETS,
+  ),
+  'concurrent-changes': canAtOnce(
+    4,
+    'RRset writes are throttled per domain (2/s, 15/min), so zones can be written side by side; the account-wide read limits (10/s, 50/min) are shared by all of them, and the plugin waits out every 429 it gets',
+  ),
+  'content-read': can(
+    `GET /domains/{name}/rrsets/ (cursor pages of 500) lists every RRset but the SOA; the apex SOA, and any RRset whose type the plugin cannot parse, are read on the wire at the configured nameserver. DNSSEC types and CSYNC are left out (the API shows only the user-added ones). ${SOURCE}`,
     RRSETS,
   ),
   'csync-publish': can(

@@ -5,6 +5,7 @@ import {
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
+  type DnsRecord,
   type NameServer,
   type PluginDependencies,
   type Signer,
@@ -29,7 +30,9 @@ import { DesecApi } from './api.js';
 import { buildBulkWrite } from './bulk-write.js';
 import { desecCapabilities } from './capabilities.js';
 import type { ResolvedDesecConfig } from './config.js';
+import { listedContent } from './content.js';
 import { ownKeysOf } from './keys.js';
+import { servedRecords } from './served.js';
 
 type Refuse = (setting: string, problem: string, fix: string) => SignerConfigurationError;
 
@@ -155,6 +158,31 @@ export class DesecSigner implements Signer {
       timeoutMs: this.#config.requestTimeoutMs,
       ...signalOption(options.signal),
     });
+  }
+
+  /**
+   * Every RRset the API lists (`GET …/rrsets/`, page by page), less DNSSEC types and CSYNC, and
+   * the apex SOA, read on the wire at `server` (the API does not show it). An RRset this plugin
+   * cannot parse (a type without a presentation parser here) is read on the wire too.
+   */
+  async readZoneContent(zone: ZoneName, options: CallOptions): Promise<DnsRecord[]> {
+    const name = normalizeName(zone);
+    const { signal } = options;
+    throwIfAborted(signal, `readZoneContent ${name}`);
+    const served = { timeoutMs: this.#config.requestTimeoutMs, signal };
+    const [soa, rrsets] = await Promise.all([
+      servedRecords(this.#config.server, name, 'SOA', served),
+      this.#api.listRrsets(name, { signal }),
+    ]);
+    const listed = listedContent(name, rrsets);
+    const records = [...soa, ...listed.records];
+    for (const rrset of listed.unparsed)
+      records.push(...(await servedRecords(this.#config.server, rrset.owner, rrset.type, served)));
+    this.#logger.debug(
+      { zone: name, rrsets: rrsets.length, onTheWire: listed.unparsed.length },
+      'read zone content',
+    );
+    return records;
   }
 
   /**

@@ -15,13 +15,16 @@ import { CONFIG_SOURCE } from './config.js';
 import { RatePacer, rateClassOf } from './rate-limit.js';
 import {
   errorText,
+  nextLink,
   parseDnssecKeys,
   parseExternalKeySets,
   parseRecord,
   parseZone,
+  parseZoneRecords,
   type ExternalKeySet,
   type Ns1Record,
   type Ns1Zone,
+  type Ns1ZoneRecord,
 } from './responses.js';
 
 export interface RequestOptions {
@@ -118,6 +121,56 @@ export class Ns1Api {
       { method: 'GET', path: zonePath(zone), query: { records: 'false' }, signal: options.signal },
       parseZone,
     );
+  }
+
+  /**
+   * `GET /zones/{zone}`: the zone's `records` list, following `Link: <…>; rel="next"` pages (each
+   * a zone object whose records continue the list). Every page is paced like any read.
+   */
+  async listZoneRecords(zone: string, options: RequestOptions): Promise<Ns1ZoneRecord[]> {
+    const records: Ns1ZoneRecord[] = [];
+    const seen = new Set<string>();
+    let request: HttpRequest | undefined = {
+      method: 'GET',
+      path: zonePath(zone),
+      signal: options.signal,
+    };
+    while (request) {
+      const page: { records: Ns1ZoneRecord[]; next: HttpRequest | undefined } = await this.#json(
+        request,
+        (body, headers) => ({
+          records: parseZoneRecords(body),
+          next: this.#nextPage(nextLink(headers.get('link')), seen, options.signal),
+        }),
+      );
+      records.push(...page.records);
+      request = page.next;
+    }
+    return records;
+  }
+
+  /**
+   * The request for a next link. Only links under the API URL are followed (the key goes with
+   * them), each once. Throws TypeError, which #json reports as an unexpected response.
+   */
+  #nextPage(
+    link: string | undefined,
+    seen: Set<string>,
+    signal: AbortSignal | undefined,
+  ): HttpRequest | undefined {
+    if (link === undefined) return undefined;
+    const base = new URL(`${this.#http.baseUrl}/`);
+    const url = URL.canParse(link, base.href) ? new URL(link, base) : undefined;
+    if (!url || url.origin !== base.origin || !url.pathname.startsWith(base.pathname))
+      throw new TypeError('next links under the API URL');
+    if (seen.has(url.href)) throw new TypeError('a next link not seen before');
+    seen.add(url.href);
+    return {
+      method: 'GET',
+      path: `/${url.pathname.slice(base.pathname.length)}`,
+      query: Object.fromEntries(url.searchParams),
+      signal,
+    };
   }
 
   /** `GET /zones/{zone}/dnssec`: the DNSKEYs NS1 serves. */
@@ -237,7 +290,7 @@ export class Ns1Api {
    * Like HttpClient.json, on #send so that the rate-limit headers of the answer are seen: a body
    * that is not JSON, or that `parse` rejects, is a non-retryable "unexpected response".
    */
-  async #json<T>(request: HttpRequest, parse: (body: unknown) => T): Promise<T> {
+  async #json<T>(request: HttpRequest, parse: (body: unknown, headers: Headers) => T): Promise<T> {
     const response = await this.#send(request);
     const unexpected = (what: string) =>
       new ApiCallError({
@@ -253,7 +306,7 @@ export class Ns1Api {
       throw unexpected('not JSON');
     }
     try {
-      return parse(body);
+      return parse(body, response.headers);
     } catch (error) {
       throw unexpected(`expected ${error instanceof TypeError ? error.message : 'another shape'}`);
     }

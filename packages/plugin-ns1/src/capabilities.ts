@@ -1,4 +1,4 @@
-import { can, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 const BASIS = 'Request shapes from the NS1 API documentation and ns1-go, 2026-12';
 const EXTERNAL_KEYS =
@@ -19,6 +19,14 @@ export const ns1Capabilities: SignerCapabilities = {
   ),
   'cds-import-foreign': can(
     `foreign CDS and CDNSKEY are ordinary records of the apex (GET/PUT/POST/DELETE /v1/zones/{zone}/{zone}/CDS and …/CDNSKEY), merged with the plugin-written CDS/CDNSKEY of NS1's own KSK. ${BASIS}`,
+    NS1_DOCS,
+  ),
+  'concurrent-changes': canAtOnce(
+    2,
+    'every write route is one token bucket for the whole account (about 1 write a second), so more zones at once only queue behind the same bucket; two keep it busy while one waits on the wire',
+  ),
+  'content-read': can(
+    `GET /v1/zones/{zone} lists every record with its short_answers (one request, following Link rel="next" pages, paced like every read); the apex SOA, linked records and answers the plugin cannot parse are read on the wire at the configured nameserver. DNSSEC types and CSYNC are left out. ${BASIS}`,
     NS1_DOCS,
   ),
   'csync-publish': can(

@@ -4,6 +4,7 @@ import {
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
+  type DnsRecord,
   type NameServer,
   type PluginDependencies,
   type Signer,
@@ -28,6 +29,7 @@ import type { RecordType } from './answers.js';
 import { Ns1Api, apexDomain, isApiError } from './api.js';
 import { ns1Capabilities } from './capabilities.js';
 import type { ResolvedNs1Config } from './config.js';
+import { listedContent } from './content.js';
 import { ownCdnskeys, ownCds, ownKeysOf } from './keys.js';
 import {
   planKeySet,
@@ -37,6 +39,7 @@ import {
   type RecordWrite,
 } from './plan-writes.js';
 import type { ExternalKeySet } from './responses.js';
+import { servedRecords } from './served.js';
 
 /** The order of record writes: CDS/CDNSKEY after the keys they point at, NS before CSYNC. */
 const RECORD_ORDER: readonly RecordType[] = ['CDS', 'CDNSKEY', 'NS', 'CSYNC'];
@@ -184,6 +187,33 @@ export class Ns1Signer implements Signer {
       timeoutMs: this.#config.requestTimeoutMs,
       ...signalOption(options.signal),
     });
+  }
+
+  /**
+   * The zone's `records` list (`GET /v1/zones/{zone}`, page by page) as records, less DNSSEC
+   * types and CSYNC, with the apex SOA read on the wire at `server`. A linked record, or one
+   * whose answers cannot be read here, is read on the wire too.
+   */
+  async readZoneContent(zone: ZoneName, options: CallOptions): Promise<DnsRecord[]> {
+    const name = normalizeName(zone);
+    const { signal } = options;
+    throwIfAborted(signal, `readZoneContent ${name}`);
+    const served = { timeoutMs: this.#config.requestTimeoutMs, signal };
+    const [soa, listed] = await Promise.all([
+      servedRecords(this.#config.server, name, 'SOA', served),
+      this.#api.listZoneRecords(name, { signal }),
+    ]);
+    const content = listedContent(listed);
+    const records = [...soa, ...content.records];
+    for (const record of content.unparsed)
+      records.push(
+        ...(await servedRecords(this.#config.server, record.owner, record.type, served)),
+      );
+    this.#logger.debug(
+      { zone: name, records: listed.length, onTheWire: content.unparsed.length },
+      'read zone content',
+    );
+    return records;
   }
 
   /**

@@ -13,6 +13,18 @@ export interface Ns1Zone {
   dnssec: boolean | undefined;
 }
 
+/** One entry of a zone's `records` list (`GET /zones/{zone}`). */
+export interface Ns1ZoneRecord {
+  /** The owner without its trailing dot, as NS1 shows it. */
+  domain: string;
+  type: string;
+  ttl: number;
+  /** Each answer's fields joined by spaces; names without their trailing dot. */
+  shortAnswers: string[];
+  /** The record this one links to (its answers are that record's), or null. */
+  link: string | null;
+}
+
 /** An apex record: its TTL and typed answers. */
 export interface Ns1Record {
   ttl: number | undefined;
@@ -79,6 +91,37 @@ export function parseZone(body: unknown): Ns1Zone {
   if (!isPlainObject(body) || typeof body.zone !== 'string')
     throw new TypeError('a zone object with a "zone" name');
   return { zone: body.zone, dnssec: typeof body.dnssec === 'boolean' ? body.dnssec : undefined };
+}
+
+function parseZoneRecord(entry: unknown): Ns1ZoneRecord {
+  const what = 'records of { domain, type, ttl, short_answers: string[] }';
+  if (!isPlainObject(entry) || typeof entry.domain !== 'string' || typeof entry.type !== 'string')
+    throw new TypeError(what);
+  const answers = entry.short_answers ?? [];
+  if (!Array.isArray(answers) || typeof entry.ttl !== 'number') throw new TypeError(what);
+  return {
+    domain: entry.domain,
+    type: entry.type.toUpperCase(),
+    ttl: entry.ttl,
+    shortAnswers: (answers as unknown[]).map((answer) => fieldText(answer, what)),
+    link: typeof entry.link === 'string' && entry.link !== '' ? entry.link : null,
+  };
+}
+
+/** `GET /zones/{zone}` (one page): the `records` list. */
+export function parseZoneRecords(body: unknown): Ns1ZoneRecord[] {
+  if (!isPlainObject(body) || !Array.isArray(body.records))
+    throw new TypeError('a zone object with records as an array');
+  return (body.records as unknown[]).map(parseZoneRecord);
+}
+
+/** The target of the `rel="next"` link of a `Link` header (RFC 8288), or undefined. */
+export function nextLink(header: string | null): string | undefined {
+  for (const part of (header ?? '').split(',')) {
+    const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
+    if (match) return match[1];
+  }
+  return undefined;
 }
 
 /** `GET /zones/{zone}/dnssec`: the DNSKEYs NS1 serves (`keys.dnskey`). */

@@ -12,6 +12,8 @@ export interface StartOptions {
   log?: EventLogger;
   /** Tests only: deSEC's page size (default 500). */
   desecPageSize?: number;
+  /** Tests only: records per page of an NS1 zone (default 5000). */
+  ns1RecordPageSize?: number;
   /** Time limit of one backend call (default 10 s). */
   backendTimeoutMs?: number;
 }
@@ -35,7 +37,14 @@ export async function startProviderFake(
           state,
           ...(options.desecPageSize === undefined ? {} : { pageSize: options.desecPageSize }),
         })
-      : new Ns1Api({ config, backend, state });
+      : new Ns1Api({
+          config,
+          backend,
+          state,
+          ...(options.ns1RecordPageSize === undefined
+            ? {}
+            : { recordPageSize: options.ns1RecordPageSize }),
+        });
   const server = new FakeServer({ config, api, state, log: options.log ?? (() => undefined) });
   return server.start();
 }

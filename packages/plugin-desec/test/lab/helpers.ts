@@ -45,5 +45,7 @@ export function retryingThrottled(signer: Signer): Signer {
     listOwnKeys: (zone, options) => afterThrottling(() => signer.listOwnKeys(zone, options)),
     readApex: (zone, options) => signer.readApex(zone, options),
     applyChanges: (plan, options) => afterThrottling(() => signer.applyChanges(plan, options)),
+    readZoneContent: (zone, options) =>
+      afterThrottling(() => signer.readZoneContent!(zone, options)),
   };
 }

@@ -29,6 +29,8 @@ export interface FakeDesecOptions {
   minimumTtl?: number;
   /** Initial user RRsets. Default: the apex NS set. */
   rrsets?: RrsetJson[];
+  /** deSEC pages lists by 500; tests use fewer. */
+  pageSize?: number;
   /** Answers instead of the route's normal behaviour, by `METHOD path-suffix` (e.g. `PATCH rrsets`). */
   override?: (request: FakeRequest) => FakeResponse | undefined | Promise<FakeResponse | undefined>;
 }
@@ -118,6 +120,21 @@ function bulkPatch(rrsets: RrsetJson[], body: unknown, minimumTtl: number): Fake
   return { status: 200, body: result };
 }
 
+/** deSEC's cursor pagination: the cursor here is the offset; links are absolute. */
+function paginated(items: RrsetJson[], request: FakeRequest, pageSize: number): FakeResponse {
+  const cursor = request.query.get('cursor');
+  if (cursor === null)
+    return items.length <= pageSize
+      ? { body: items }
+      : { status: 400, body: { detail: 'Pagination required.' } };
+  const offset = Number(cursor || '0');
+  const link = (at: number, rel: string) =>
+    `<http://${String(request.headers.host)}${request.path}?cursor=${at}>; rel="${rel}"`;
+  const links = [link(0, 'first')];
+  if (offset + pageSize < items.length) links.push(link(offset + pageSize, 'next'));
+  return { body: items.slice(offset, offset + pageSize), headers: { Link: links.join(', ') } };
+}
+
 export async function startFakeDesec(options: FakeDesecOptions): Promise<FakeDesec> {
   const minimumTtl = options.minimumTtl ?? 3600;
   const [own] = makeForeignKeys(1, 257);
@@ -145,13 +162,12 @@ export async function startFakeDesec(options: FakeDesecOptions): Promise<FakeDes
         handler: route((request) => {
           const subname = request.query.get('subname');
           const type = request.query.get('type');
-          return {
-            body: rrsets.filter(
-              (rrset) =>
-                (subname === null || rrset.subname === subname) &&
-                (type === null || rrset.type === type),
-            ),
-          };
+          const listed = rrsets.filter(
+            (rrset) =>
+              (subname === null || rrset.subname === subname) &&
+              (type === null || rrset.type === type),
+          );
+          return paginated(listed, request, options.pageSize ?? 500);
         }),
       },
       {

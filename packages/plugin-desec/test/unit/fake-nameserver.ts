@@ -11,11 +11,17 @@ export interface FakeNameserver {
 export interface ApexContent {
   zone: string;
   dnskeys: DnskeyData[];
+  /** More records served, by owner and type. */
+  records?: DnsRecord[];
   /** Answer every query with this rcode (and no AA) instead, e.g. REFUSED. */
   rcode?: Rcode;
 }
 
-function answersFor(content: ApexContent, type: string): DnsRecord[] {
+function answersFor(content: ApexContent, name: string, type: string): DnsRecord[] {
+  if (name.toLowerCase() !== content.zone.toLowerCase())
+    return (content.records ?? []).filter(
+      (record) => record.name.toLowerCase() === name.toLowerCase() && record.type === type,
+    );
   const record = (data: unknown, recordType: string) =>
     ({ name: content.zone, type: recordType, class: 'IN', ttl: 3600, data }) as DnsRecord;
   switch (type) {
@@ -59,7 +65,7 @@ function reply(request: DnsMessage, content: ApexContent): Buffer {
     },
     rcode: content.rcode ?? 'NOERROR',
     questions: request.questions,
-    answers: content.rcode === undefined ? answersFor(content, question.type) : [],
+    answers: content.rcode === undefined ? answersFor(content, question.name, question.type) : [],
     authorities: [],
     additionals: [],
   });

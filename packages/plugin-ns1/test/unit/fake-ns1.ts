@@ -31,6 +31,10 @@ export interface FakeNs1State {
   keySets: Map<string, { ttl: number; data: Record<string, unknown>[] }>;
   /** Apex records by type. */
   records: Map<string, { ttl: number; answers: { answer: unknown[] }[] }>;
+  /** The zone's `records` list (GET /zones/{zone}). */
+  zoneRecords: Record<string, unknown>[];
+  /** Records per page of that list; more pages are linked with `Link: <…>; rel="next"`. */
+  recordPageSize: number;
   /** Sent on every response; undefined: no rate-limit headers. */
   rate: RateHeaders | undefined;
   /** Answer every request with this instead (e.g. a 429). */
@@ -67,6 +71,8 @@ export async function startFakeNs1(initial: Partial<FakeNs1State> = {}): Promise
     dnssecListsExternal: false,
     keySets: new Map(),
     records: new Map(),
+    zoneRecords: [],
+    recordPageSize: 100,
     rate: undefined,
     override: undefined,
     ...initial,
@@ -128,15 +134,7 @@ export async function startFakeNs1(initial: Partial<FakeNs1State> = {}): Promise
     {
       method: 'GET',
       path: '/v1/zones/:zone',
-      handler: handle(() => ({
-        body: {
-          id: 'z1',
-          zone: state.zone,
-          ttl: 3600,
-          ...(state.zoneShowsDnssec ? { dnssec: state.dnssec } : {}),
-          records: [],
-        },
-      })),
+      handler: handle((request) => zoneObject(state, request)),
     },
     ...['GET', 'PUT', 'POST', 'DELETE'].map((method) => ({
       method,
@@ -155,6 +153,29 @@ export async function startFakeNs1(initial: Partial<FakeNs1State> = {}): Promise
     times,
     calls: () => server.requests.map((request) => `${request.method} ${request.path}`),
     close: () => server.close(),
+  };
+}
+
+/** The zone object with one page of its records (`?page=N`, from 0). */
+function zoneObject(state: FakeNs1State, request: FakeRequest): FakeResponse {
+  const page = Number(request.query.get('page') ?? '0');
+  const start = page * state.recordPageSize;
+  const records =
+    request.query.get('records') === 'false'
+      ? []
+      : state.zoneRecords.slice(start, start + state.recordPageSize);
+  const more =
+    request.query.get('records') !== 'false' && start + records.length < state.zoneRecords.length;
+  const next = `<http://${String(request.headers.host)}${request.path}?page=${page + 1}>; rel="next"`;
+  return {
+    body: {
+      id: 'z1',
+      zone: state.zone,
+      ttl: 3600,
+      ...(state.zoneShowsDnssec ? { dnssec: state.dnssec } : {}),
+      records,
+    },
+    ...(more ? { headers: { Link: next } } : {}),
   };
 }
 

@@ -19,11 +19,14 @@ import { TokenBucket } from '../rate-limit.js';
 import type { FakeState, Ns1ZoneState, TokenState } from '../state.js';
 import { contentToAnswer, invalidInput, readAnswers } from './answers.js';
 import { keySetObject, parseKeySet, unionOfKeys } from './external-keys.js';
+import { RECORD_PAGE_SIZE, recordPage } from './pagination.js';
 
 export interface Ns1ApiOptions {
   config: ProviderFakeConfig;
   backend: PowerDnsBackend;
   state: FakeState;
+  /** Tests only: records per page of a zone (default RECORD_PAGE_SIZE). */
+  recordPageSize?: number;
 }
 
 /** Record types only NS1 itself writes. */
@@ -236,11 +239,32 @@ export class Ns1Api implements ProviderApi {
       dnssec: await this.#dnssecEnabled(zone),
       primary: { enabled: false, secondaries: [] },
     };
-    if (withRecords)
-      object.records = zone.rrsets
-        .filter((rrset) => rrset.type !== 'SOA')
-        .map((rrset) => this.#summary(zone, rrset));
+    if (withRecords) object.records = await this.#summaries(zone);
     return object;
+  }
+
+  /** Every record but the SOA; with DNSSEC on, the apex DNSKEY is NS1's own keys and the external ones. */
+  async #summaries(zone: BackendZone) {
+    const isApexDnskey = (rrset: BackendRrset) =>
+      rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.name.toLowerCase();
+    const dnskey = await this.#servedDnskey(zone);
+    const rrsets = zone.rrsets.filter((rrset) => rrset.type !== 'SOA' && !isApexDnskey(rrset));
+    return [...(dnskey ? [dnskey] : []), ...rrsets].map((rrset) => this.#summary(zone, rrset));
+  }
+
+  /** The apex DNSKEY RRset NS1 serves, or undefined while DNSSEC is off. */
+  async #servedDnskey(zone: BackendZone): Promise<BackendRrset | undefined> {
+    if (!(await this.#dnssecEnabled(zone))) return undefined;
+    const own = (await this.#options.backend.listCryptokeys(zone.name))
+      .filter((key) => key.active && key.published)
+      .map((key) => ({ content: key.dnskey, disabled: false }));
+    const external = zone.rrsets.find(
+      (rrset) => rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.name.toLowerCase(),
+    );
+    const soaTtl = zone.rrsets.find((rrset) => rrset.type === 'SOA')?.ttl ?? 3600;
+    const records = [...own, ...(external?.records ?? [])];
+    if (records.length === 0) return undefined;
+    return { name: zone.name, type: 'DNSKEY', ttl: external?.ttl ?? soaTtl, records };
   }
 
   #summary(zone: BackendZone, rrset: BackendRrset) {
@@ -258,9 +282,14 @@ export class Ns1Api implements ProviderApi {
     };
   }
 
+  /** The zone object; its records one page at a time (pagination.ts). */
   async #zoneResponse(zone: BackendZone, url: URL): Promise<ApiResponse> {
     const withRecords = url.searchParams.get('records') !== 'false';
-    return { status: 200, body: await this.#zoneObject(zone, withRecords) };
+    const body = await this.#zoneObject(zone, withRecords);
+    if (!withRecords) return { status: 200, body };
+    const pageSize = this.#options.recordPageSize ?? RECORD_PAGE_SIZE;
+    const page = recordPage(body.records as unknown[], url, pageSize);
+    return { status: 200, body: { ...body, records: page.records }, headers: page.headers };
   }
 
   /** `POST /v1/zones/{zone}`: only `dnssec` changes anything; other fields are ignored. */

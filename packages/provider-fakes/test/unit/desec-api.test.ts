@@ -252,6 +252,44 @@ describe('deSEC RRsets', () => {
     expect(second.headers.get('link')).not.toContain('rel="next"');
   });
 
+  test('every page is a read: a throttled page gets 429 with Retry-After', async () => {
+    const api = await start({
+      desecPageSize: 1,
+      rateLimits: { read: [{ limit: 2, periodSeconds: 60 }] },
+      zones: (standIn) =>
+        standIn.addZone('example.test.', [
+          {
+            name: 'a.example.test.',
+            type: 'CAA',
+            ttl: 3600,
+            records: [{ content: '0  issue   "ca.test"', disabled: false }],
+          },
+        ]),
+    });
+    const first = await api.call('GET', `${BASE}/rrsets/?cursor=`);
+    expect(first.json).toHaveLength(1);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link') ?? '')?.[1] ?? '';
+    const second = await api.call('GET', new URL(next).pathname + new URL(next).search);
+    expect(second.json).toEqual([
+      expect.objectContaining({ subname: 'a', type: 'CAA', records: ['0 issue "ca.test"'] }),
+    ]);
+    expect(second.headers.get('link')).not.toContain('rel="next"');
+    const throttled = await api.call('GET', `${BASE}/rrsets/?cursor=`);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await api.call('GET', `${BASE}/rrsets/?cursor=bm9wZQ`)).toMatchObject({
+      status: 429,
+    });
+  });
+
+  test('an invalid cursor is 404 "Invalid cursor"', async () => {
+    const api = await start();
+    expect(await api.call('GET', `${BASE}/rrsets/?cursor=bm9wZQ`)).toMatchObject({
+      status: 404,
+      json: { detail: 'Invalid cursor' },
+    });
+  });
+
   test('oversized bodies get 413; a backend refusal gets 500 with deSEC body', async () => {
     const api = await start();
     const huge = await api.call('PATCH', `${BASE}/rrsets/`, undefined, {

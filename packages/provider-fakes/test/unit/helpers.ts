@@ -205,6 +205,7 @@ export interface TestFakeOptions {
   rateLimits?: ProviderFakeConfig['rateLimits'];
   minimumTtl?: number;
   desecPageSize?: number;
+  ns1RecordPageSize?: number;
   /** Prepare the stand-in's zones (default: one zone `example.test.`). */
   zones?: (standIn: PdnsStandIn) => void;
 }
@@ -237,6 +238,9 @@ export async function startTestFake(
   };
   const fake = await startProviderFake(config, {
     ...(options.desecPageSize === undefined ? {} : { desecPageSize: options.desecPageSize }),
+    ...(options.ns1RecordPageSize === undefined
+      ? {}
+      : { ns1RecordPageSize: options.ns1RecordPageSize }),
   });
   const authHeaders: Record<string, string> =
     provider === 'desec' ? { Authorization: `Token ${token}` } : { 'X-NSONE-Key': token };

@@ -129,6 +129,66 @@ describe('NS1 zones and records', () => {
     });
   });
 
+  test('records beyond a page continue on the page Link rel="next" names; each page is paced', async () => {
+    const api = await start({
+      ns1RecordPageSize: 2,
+      rateLimits: { read: { limit: 4, periodSeconds: 300 } },
+      zones: (standIn) =>
+        standIn.addZone(
+          'example.test.',
+          ['a', 'b'].map((label) => ({
+            name: `${label}.example.test.`,
+            type: 'A',
+            ttl: 300,
+            records: [{ content: '192.0.2.1', disabled: false }],
+          })),
+          [{ ...BACKEND_KSK, keytype: 'ksk' }, ZSK],
+        ),
+    });
+    const domains: string[] = [];
+    const remaining: string[] = [];
+    let path: string | undefined = ZONE;
+    while (path !== undefined) {
+      const page = await api.call('GET', path);
+      expect(page.json).toMatchObject({ zone: 'example.test', serial: 1 });
+      for (const entry of (page.json as { records: { domain: string; type: string }[] }).records)
+        domains.push(`${entry.domain} ${entry.type}`);
+      remaining.push(page.headers.get('x-ratelimit-remaining') ?? '');
+      const next = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
+      if (next !== undefined) expect(next).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/zones\//);
+      path = next === undefined ? undefined : new URL(next).pathname + new URL(next).search;
+    }
+    expect(domains).toEqual([
+      'example.test DNSKEY',
+      'example.test NS',
+      'a.example.test A',
+      'b.example.test A',
+    ]);
+    expect(remaining).toEqual(['3', '2']);
+    expect((await api.call('GET', `${ZONE}?records=false`)).headers.get('link')).toBeNull();
+    expect(await api.call('GET', `${ZONE}?after=bm9wZQ`)).toMatchObject({ status: 400 });
+    expect((await api.call('GET', ZONE)).status).toBe(429);
+  });
+
+  test('the records list shows the apex DNSKEY NS1 serves: own keys and external keys', async () => {
+    const api = await start();
+    const [flags, protocol, algorithm, publicKey] = FOREIGN_KSK.split(' ');
+    const put = await api.call('PUT', `${ZONE}/dnssec/external_keys/chorus`, {
+      dnskey: { ttl: 3600, data: [{ flags, protocol, algorithm, public_key: publicKey }] },
+    });
+    expect(put.status).toBe(200);
+    const zone = await api.call('GET', ZONE);
+    const dnskeys = (zone.json as { records: { type: string; short_answers: string[] }[] }).records
+      .filter((entry) => entry.type === 'DNSKEY')
+      .map((entry) => entry.short_answers);
+    expect(dnskeys).toEqual([[BACKEND_KSK.dnskey, ZSK.dnskey, FOREIGN_KSK]]);
+    await api.call('POST', ZONE, { zone: 'example.test', dnssec: false });
+    const off = await api.call('GET', ZONE);
+    expect(
+      (off.json as { records: { type: string }[] }).records.map((entry) => entry.type),
+    ).toEqual(['NS']);
+  });
+
   test('PUT creates, PUT again 400, POST updates only what is sent, DELETE removes', async () => {
     const api = await start();
     const path = `${ZONE}/example.test/CDS`;
