@@ -99,3 +99,5 @@ export type { UpdateOperation, UpdatePrerequisite, UpdateResult } from './update
 export { decodeMessage, decodeMessageDetailed, encodeMessage, encodeRecord } from './wire.js';
 export type { DecodedMessage } from './wire.js';
 export { isComparableContent, NON_CONTENT_TYPES, zoneContentDigest } from './zone-content.js';
+export { transferZone } from './axfr.js';
+export type { TransferOptions } from './axfr.js';

@@ -102,11 +102,44 @@ export function sendUdp(
 }
 
 /** Sends one message over a fresh TCP connection and reads one length-prefixed answer. */
-export function sendTcp(
+export async function sendTcp(
   server: NameServer,
   request: Buffer,
   options: SendOptions,
 ): Promise<Buffer> {
+  let answer: Buffer | undefined;
+  await streamTcp(server, request, {
+    ...options,
+    onFrame: (frame) => {
+      if (options.accept && !options.accept(frame)) return false;
+      answer = frame;
+      return true;
+    },
+  });
+  return answer!;
+}
+
+export interface StreamOptions extends Omit<SendOptions, 'accept'> {
+  /** Called with each length-prefixed message; true ends the exchange. May throw to fail it. */
+  onFrame: (frame: Buffer) => boolean;
+}
+
+function tcpRequest(request: Buffer): Buffer {
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16BE(request.length);
+  return Buffer.concat([prefix, request]);
+}
+
+/**
+ * Sends one message over a fresh TCP connection and hands each length-prefixed message of the
+ * answer stream to `onFrame` until it returns true. `timeoutMs` bounds the wait for each message.
+ * The connection closing first is a retryable DnsNetworkError.
+ */
+export function streamTcp(
+  server: NameServer,
+  request: Buffer,
+  options: StreamOptions,
+): Promise<void> {
   validateAddress(server, options.what);
   const label = describeServer(server);
   if (request.length > MAX_TCP_MESSAGE) {
@@ -114,7 +147,7 @@ export function sendTcp(
       new DnsWireError(`message of ${request.length} octets is too large for TCP`),
     );
   }
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new AbortError(options.what, options.signal.reason));
       return;
@@ -122,50 +155,57 @@ export function sendTcp(
     const socket = net.connect({ host: server.address, port: server.port ?? DEFAULT_DNS_PORT });
     let settled = false;
     let received = Buffer.alloc(0);
-    const finish = (error: Error | null, value?: Buffer) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (error: Error | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (error) reject(error);
-      else resolve(value!);
+      else resolve();
     };
     const onAbort = () => finish(new AbortError(options.what, options.signal?.reason));
-    const timer = setTimeout(
-      () =>
-        finish(
-          new DnsTimeoutError({
-            server: label,
-            timeoutMs: options.timeoutMs,
-            attempts: 1,
-            what: options.what,
-          }),
-        ),
-      options.timeoutMs,
-    );
+    const onTimeout = () =>
+      finish(
+        new DnsTimeoutError({
+          server: label,
+          timeoutMs: options.timeoutMs,
+          attempts: 1,
+          what: options.what,
+        }),
+      );
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, options.timeoutMs);
+    };
+    /** Passes complete frames on; true when the exchange is over. */
+    const drain = (): boolean => {
+      while (received.length >= 2) {
+        const length = received.readUInt16BE(0);
+        if (received.length < 2 + length) return false;
+        const frame = Buffer.from(received.subarray(2, 2 + length));
+        received = received.subarray(2 + length);
+        arm();
+        if (options.onFrame(frame)) return true;
+      }
+      return false;
+    };
+    arm();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (error: NodeJS.ErrnoException) =>
       finish(
         new DnsNetworkError({ server: label, code: error.code, cause: error, what: options.what }),
       ),
     );
-    socket.on('connect', () => {
-      const prefix = Buffer.alloc(2);
-      prefix.writeUInt16BE(request.length);
-      socket.write(Buffer.concat([prefix, request]));
-    });
+    socket.on('connect', () => socket.write(tcpRequest(request)));
     socket.on('data', (chunk) => {
+      if (settled) return;
       received = Buffer.concat([received, chunk]);
-      while (received.length >= 2) {
-        const length = received.readUInt16BE(0);
-        if (received.length < 2 + length) return;
-        const frame = received.subarray(2, 2 + length);
-        received = received.subarray(2 + length);
-        if (!options.accept || options.accept(frame)) {
-          finish(null, Buffer.from(frame));
-          return;
-        }
+      try {
+        if (drain()) finish(null);
+      } catch (error) {
+        finish(error as Error);
       }
     });
     socket.on('end', () =>

@@ -35,6 +35,7 @@ import {
   sendUpdate,
   signalOption,
   throwIfAborted,
+  transferZone,
   type TsigKey,
 } from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
@@ -256,6 +257,29 @@ export class BindSigner implements Signer {
     return readApexFromServer(this.#server, zone, {
       ...signalOption(options.signal),
     });
+  }
+
+  /**
+   * The whole zone by AXFR from `server`, signed with the TSIG key: BIND's allow-transfer must
+   * match the sidecar's address or the key. A refusal is a SignerConfigurationError.
+   */
+  async readZoneContent(zone: ZoneName, options: CallOptions): Promise<DnsRecord[]> {
+    const name = normalizeName(zone);
+    throwIfAborted(options.signal, `readZoneContent ${name}`);
+    const tsig = await this.#tsigKey();
+    try {
+      return await transferZone(this.#server, name, { tsig, ...signalOption(options.signal) });
+    } catch (error) {
+      if (DnsResponseError.isInstance(error) && error.rcode === 'REFUSED')
+        throw new SignerConfigurationError({
+          signerId: this.id,
+          zone: name,
+          setting: 'allow-transfer',
+          problem: `BIND at ${error.server} refuses to transfer ${name} (AXFR answered REFUSED)`,
+          fix: `allow the sidecar's address or key "${tsig.name.replace(/\.$/, '')}" in the zone's allow-transfer`,
+        });
+      throw error;
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { can, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 // The behaviour below was measured on BIND 9.18.49 (Debian 12) for the Chorus reference notes
 // (nameservers.md §2, "Last verified" dates in each reason) and again by this plugin's lab tests.
@@ -21,6 +21,14 @@ export const bindCapabilities: SignerCapabilities = {
   'cds-import-foreign': can(
     'DNS UPDATE (TSIG) of single CDS/CDNSKEY records; BIND signs them with its KSK and keeps them next to its own. BIND 9.18 only checks that each CDS/CDNSKEY algorithm has a DNSKEY of that algorithm, so a whole plan goes in one UPDATE (nameservers.md §2.4). Last verified 2026-11-22 with BIND 9.18.49',
     ARM_DNSSEC_GUIDE,
+  ),
+  'concurrent-changes': canAtOnce(
+    8,
+    "named applies each zone's UPDATE in that zone's own task and answers rndc at once; eight zones keep it busy without queuing behind one another (raise it with maxConcurrentChanges for a larger server)",
+  ),
+  'content-read': can(
+    "AXFR from the `server` endpoint, signed with the plugin's TSIG key: the zone's allow-transfer must match the sidecar's address or that key, else BIND answers REFUSED (a SignerConfigurationError naming allow-transfer). Later answer messages are not TSIG-verified. Last verified 2026-12-03 with BIND 9.18.49",
+    ARM_REFERENCE,
   ),
   'csync-publish': can(
     'DNS UPDATE (TSIG) of the CSYNC record; BIND signs it with its ZSK (nameservers.md §2.8). Last verified 2026-11-22 with BIND 9.18.49',

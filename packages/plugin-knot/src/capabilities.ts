@@ -1,4 +1,4 @@
-import { can, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 /**
  * What the Knot 3.2 plugin can do, each with the reason. Empirical statements were measured on
@@ -31,6 +31,14 @@ export const knotCapabilities: SignerCapabilities = {
   'cds-import-foreign': can(
     "with dnskey-management: incremental, foreign CDS/CDNSKEY added by DNS UPDATE are merged with Knot's own and signed by its KSK. The merged RRset takes the foreign TTL instead of Knot's TTL 0 and keeps it after the foreign records are withdrawn (Knot 3.2.6, Last verified 2026-11-22)",
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#dnskey-management',
+  ),
+  'concurrent-changes': canAtOnce(
+    4,
+    "knotd applies each zone's UPDATE or control-socket transaction on its own, but the control socket takes one knotc command at a time; more zones at once only queue there",
+  ),
+  'content-read': can(
+    'knotc zone-read ZONE prints every record knotd holds for the zone, DNSSEC records included, one per line in presentation format (Knot 3.2.6, Last verified 2026-12-03)',
+    'https://www.knot-dns.cz/docs/3.2/html/man_knotc.html',
   ),
   'csync-publish': can(
     'DNS UPDATE (or knotc) of the apex CSYNC record; Knot signs it with its ZSK (Knot 3.2.6, Last verified 2026-11-22)',

@@ -289,6 +289,13 @@ export class KnotSigner implements Signer {
     });
   }
 
+  /** Every record of the zone as knotd holds it now (`knotc zone-read`), DNSSEC records included. */
+  async readZoneContent(zone: ZoneName, options: CallOptions = {}): Promise<DnsRecord[]> {
+    const name = normalizeName(zone);
+    throwIfAborted(options.signal, `reading the content of ${name}`);
+    return this.#knotc.readZone(name, { signal: options.signal });
+  }
+
   async applyChanges(plan: SignerPlan, options: CallOptions = {}): Promise<ApplyResult> {
     const zone = normalizeName(plan.zone);
     throwIfAborted(options.signal, `applying ${plan.changes.length} change(s) to ${zone}`);

@@ -179,6 +179,11 @@ export class Knotc {
     return parseZoneRead(await this.run(['zone-read', zone, '@', type], options));
   }
 
+  /** `knotc zone-read <zone>`: every record knotd holds for the zone, DNSSEC records included. */
+  async readZone(zone: string, options: RunOptions = {}): Promise<DnsRecord[]> {
+    return parseZoneRead(await this.run(['zone-read', zone], options));
+  }
+
   /**
    * Runs `body` inside a zone transaction (`zone-begin` … `zone-commit`). On any failure, or
    * when the signal fires, the transaction is aborted without the signal: an open transaction

@@ -33,6 +33,8 @@ export interface PdnsZone {
   kind: string;
   dnssec: boolean;
   serial: number;
+  /** The SOA serial PowerDNS serves (after SOA-EDIT), when the API reports it. */
+  editedSerial?: number;
   soaEditApi: string;
   /** Present unless the zone was fetched with `rrsets=false`. */
   rrsets: PdnsRrset[];
@@ -125,6 +127,7 @@ export function parseZoneResponse(body: unknown): PdnsZone {
     kind: typeof body.kind === 'string' ? body.kind : '',
     dnssec: body.dnssec === true,
     serial: typeof body.serial === 'number' ? body.serial : 0,
+    ...(typeof body.edited_serial === 'number' ? { editedSerial: body.edited_serial } : {}),
     soaEditApi: typeof body.soa_edit_api === 'string' ? body.soa_edit_api : '',
     rrsets,
   };

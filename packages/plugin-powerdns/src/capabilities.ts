@@ -1,6 +1,7 @@
-import { can, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 const VERIFIED = 'Last verified 2026-11-22 on pdns 4.7.3';
+const VERIFIED_CONTENT = 'Last verified 2026-12-03 on pdns 4.7.3';
 const ROLL_VERIFIED = 'Last verified 2026-12-02 on pdns 4.7.3';
 const ZONE_API = 'https://doc.powerdns.com/authoritative/http-api/zone.html';
 const CRYPTOKEY_API = 'https://doc.powerdns.com/authoritative/http-api/cryptokey.html';
@@ -22,6 +23,14 @@ export const powerdnsCapabilities: SignerCapabilities = {
   'cds-import-foreign': can(
     `foreign CDS/CDNSKEY are backend records (API PATCH); with direct-dnskey=yes PowerDNS serves them together with the CDS/CDNSKEY it generates for its own KSK. ${VERIFIED}`,
     DIRECT_DNSKEY,
+  ),
+  'concurrent-changes': canAtOnce(
+    1,
+    'with the gsqlite3 backend (the lab\'s) every write locks the whole database file: two API writes at once fail with HTTP 500 "database is locked"; with a server backend such as gpgsql raise it with the sidecar\'s maxConcurrentChanges',
+  ),
+  'content-read': can(
+    `GET /zones/{zone} lists every backend record; disabled records are left out and the SOA takes the served serial (edited_serial). PowerDNS signs live, so its DNSSEC records are not listed, which the content digest leaves out anyway. ${VERIFIED_CONTENT}`,
+    ZONE_API,
   ),
   'csync-publish': can(
     `API PATCH REPLACE/DELETE of the apex CSYNC rrset, signed by PowerDNS's ZSK. ${VERIFIED}`,

@@ -4,6 +4,7 @@ import {
   type ApexSnapshot,
   type ApplyResult,
   type CallOptions,
+  type DnsRecord,
   type KeyRole,
   type KeyRoller,
   type NameServer,
@@ -28,6 +29,7 @@ import type { ResolvedPowerDnsConfig } from './config.js';
 import { PowerDnsKeyRoller } from './key-roller.js';
 import { signingKeyOf } from './keys.js';
 import { backendApex, buildPatch } from './rrsets.js';
+import { zoneContentOf } from './zone-content.js';
 
 export { signingKeyOf } from './keys.js';
 
@@ -211,6 +213,16 @@ export class PowerDnsSigner implements Signer {
       timeoutMs: this.#config.requestTimeoutMs,
       ...signalOption(options.signal),
     });
+  }
+
+  /**
+   * Every enabled record the backend holds for the zone (`GET /zones/{zone}`). PowerDNS signs
+   * live, so the DNSSEC records it serves are not among them.
+   */
+  async readZoneContent(zone: ZoneName, options: CallOptions): Promise<DnsRecord[]> {
+    const name = normalizeName(zone);
+    throwIfAborted(options.signal, `readZoneContent ${name}`);
+    return zoneContentOf(await this.#api.getZone(name, {}, { signal: options.signal }));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { keyTag } from '@chorus/dns';
+import { keyTag, zoneContentDigest } from '@chorus/dns';
 import { describe, expect, test } from 'vitest';
 import {
   parseKeymgrDnskey,
@@ -14,6 +14,9 @@ import {
   parseConfRead,
   parseZoneRead,
 } from '../../src/knotc.js';
+
+const SAME_CONTENT_DIGEST =
+  '7d84973e7189420c007e620e7225e732e070c7e9b2aa87e49530b7f2a308da75d52b198bae9c3635cd11e0ebea556283';
 
 // Every fixture is real output of Knot 3.2.6 (knotc, keymgr) captured from the lab's servers.
 const fixture = (name: string) =>
@@ -170,6 +173,28 @@ describe('knotc zone-read', () => {
       'CDNSKEY 0',
     ]);
     expect(records[0]!.name).toBe('conformance.test.');
+  });
+
+  test('parses a whole zone, DNSSEC records included (zone-read.knot-rich.txt)', () => {
+    // The lab's conformance.test. after knotc zone-set of a delegation, a wildcard, escaped
+    // TXT strings and a TYPE65280 record.
+    const records = parseZoneRead(fixture('zone-read.knot-rich.txt'));
+    expect(records).toHaveLength(69);
+    const types = new Set(records.map((record) => record.type));
+    for (const type of ['SOA', 'NS', 'DS', 'RRSIG', 'NSEC', 'DNSKEY', 'CDS', 'TYPE65280'])
+      expect(types).toContain(type);
+    const data = (name: string, type: string) =>
+      records.find((record) => record.name === `${name}.conformance.test.` && record.type === type)!
+        .data;
+    expect(data('multi', 'TXT')).toEqual(['a b', 'c"d', '\\e', 'é', ';x', '(y)']);
+    expect(data('*.wild', 'A')).toBe('192.0.2.1');
+    expect(data('unk', 'TYPE65280')).toEqual({ rdata: '0A000001' });
+    // The PowerDNS plugin's unit test gets the same digest from the same content in its API.
+    expect(zoneContentDigest('conformance.test.', records)).toMatchObject({
+      serial: 5,
+      rrsets: 17,
+      digest: SAME_CONTENT_DIGEST,
+    });
   });
 
   test('errors on stdout are found', () => {

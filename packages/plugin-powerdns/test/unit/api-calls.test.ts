@@ -331,3 +331,27 @@ describe('applyChanges on recorded responses', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('readZoneContent on a recorded response', () => {
+  test('reads the whole zone with one GET', async () => {
+    const server = await startFake();
+    server.route('GET', `/zones/${ZONE}`, {
+      status: 200,
+      body: fixture('zone-content-soa-edit.json'),
+    });
+    const records = await signer(server.url).readZoneContent(ZONE, {});
+    expect(records).toHaveLength(19);
+    expect(server.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      `GET /api/v1/servers/localhost/zones/${ZONE}`,
+    ]);
+  });
+
+  test('an aborted signal rejects with AbortError and sends nothing', async () => {
+    const server = await startFake();
+    const error = await caught(
+      signer(server.url).readZoneContent(ZONE, { signal: AbortSignal.abort() }),
+    );
+    expect(AbortError.isInstance(error)).toBe(true);
+    expect(server.requests).toHaveLength(0);
+  });
+});
