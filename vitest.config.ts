@@ -17,6 +17,7 @@ const OWN_LAB_FILES = [
   'test/nats-faults.test.ts',
   'test/nats-netns.test.ts',
   'test/nsec3-validator.test.ts',
+  'test/nsec3-rsa-demo.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];
