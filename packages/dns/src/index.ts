@@ -101,3 +101,5 @@ export type { DecodedMessage } from './wire.js';
 export { isComparableContent, NON_CONTENT_TYPES, zoneContentDigest } from './zone-content.js';
 export { transferZone } from './axfr.js';
 export type { TransferOptions } from './axfr.js';
+export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
+export type { TcpPoolStats } from './tcp-pool.js';

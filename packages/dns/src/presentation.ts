@@ -13,6 +13,12 @@ import {
   type UnknownData,
 } from '@chorus/core';
 import { normalizeName } from './names.js';
+import {
+  opaqueEncoder,
+  opaqueTypeNumber,
+  type OpaqueEncoder,
+  type RdataFields,
+} from './opaque-types.js';
 import { base32HexDecode, decodeRdata, encodeRdata } from './rdata.js';
 
 /**
@@ -253,9 +259,12 @@ function parseClass(text: string): DnsClass | undefined {
   return generic ? className(Number(generic[1])) : undefined;
 }
 
-/** A type mnemonic or `TYPEnnn`, returned as the canonical mnemonic (`TYPE62` → `CSYNC`). */
+/**
+ * A type mnemonic or `TYPEnnn`, returned as the canonical mnemonic (`TYPE62` → `CSYNC`). Types
+ * @chorus/core has no mnemonic for (`SMIMEA`) come back as `TYPEnnn`, as wire decoding names them.
+ */
 function parseType(source: Source, text: string, context = ''): RecordType {
-  const value = recordTypeNumber(text);
+  const value = recordTypeNumber(text) ?? opaqueTypeNumber(text);
   if (value === undefined) fail(source, `unknown type ${text}${context}`);
   return recordTypeName(value);
 }
@@ -265,8 +274,16 @@ function parseAlgorithm(source: Source, text: string): number {
   return mnemonic ?? parseInteger(source, text, MAX_U8, 'algorithm');
 }
 
-/** Decodes the escapes of a character string (RFC 1035 §5.1) into octets. */
+/** Decodes the escapes of a character string (RFC 1035 §5.1), at most 255 octets. */
 function characterStringBytes(source: Source, text: string): Buffer {
+  const bytes = escapedOctets(source, text);
+  if (bytes.length > MAX_U8)
+    fail(source, `character string longer than 255 octets (${bytes.length})`);
+  return bytes;
+}
+
+/** Decodes the escapes of a character string (RFC 1035 §5.1) into octets, any length. */
+function escapedOctets(source: Source, text: string): Buffer {
   const bytes: number[] = [];
   let index = 0;
   while (index < text.length) {
@@ -291,8 +308,6 @@ function characterStringBytes(source: Source, text: string): Buffer {
     bytes.push(...Buffer.from(next, 'utf8'));
     index += 2;
   }
-  if (bytes.length > MAX_U8)
-    fail(source, `character string longer than 255 octets (${bytes.length})`);
   return Buffer.from(bytes);
 }
 
@@ -348,12 +363,12 @@ function formatSignatureTime(value: number): string {
 // Rdata
 
 /** Reads rdata fields in order, with errors that name the type. */
-class FieldReader {
+class FieldReader implements RdataFields {
   private index = 0;
 
   constructor(
     private readonly source: Source,
-    private readonly type: string,
+    readonly type: string,
     private readonly tokens: readonly Token[],
     private readonly origin: string | undefined,
   ) {}
@@ -372,6 +387,35 @@ class FieldReader {
     if (token === undefined) fail(this.source, `${this.type} rdata is incomplete`);
     this.index += 1;
     return token.text;
+  }
+
+  next(what: string): Token {
+    const token = this.tokens[this.index];
+    if (token === undefined) this.fail(`${what} is missing`);
+    this.index += 1;
+    return token;
+  }
+
+  peek(): Token | undefined {
+    return this.tokens[this.index];
+  }
+
+  hasMore(): boolean {
+    return this.index < this.tokens.length;
+  }
+
+  /** Fails when fields are left over. */
+  end(): void {
+    const extra = this.tokens.length - this.index;
+    if (extra > 0) this.fail(`has ${extra} field${extra === 1 ? '' : 's'} too many`);
+  }
+
+  octets(text: string): Buffer {
+    return escapedOctets(this.source, text);
+  }
+
+  fail(message: string): never {
+    return fail(this.source, `${this.type} ${message}`);
   }
 
   integer(max: number, what: string): number {
@@ -571,12 +615,23 @@ function parseRdataTokens(
         flags: fields.integer(MAX_U16, 'flags'),
         types: fields.typeList(),
       };
-    default:
+    default: {
+      const encode = opaqueEncoder(recordTypeNumber(type)!);
+      if (encode !== undefined) return parseOpaqueRdata(source, fields, encode);
       return fail(
         source,
         `no presentation parser for type ${type}; use the RFC 3597 form \\# length hex`,
       );
+    }
   }
+}
+
+/** Rdata of a type without a typed shape, as the raw hex that wire decoding gives. */
+function parseOpaqueRdata(source: Source, fields: FieldReader, encode: OpaqueEncoder): UnknownData {
+  const wire = guarded(source, () => encode(fields));
+  fields.end();
+  if (wire.length > MAX_U16) fields.fail(`rdata is longer than ${MAX_U16} octets`);
+  return { rdata: wire.toString('hex').toUpperCase() };
 }
 
 /** NSEC3 salt: `-` for none, otherwise up to 255 octets of hex. */

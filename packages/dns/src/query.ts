@@ -14,6 +14,7 @@ import {
   type RrsigData,
 } from '@chorus/core';
 import { canonicalName, normalizeName } from './names.js';
+import { sendPooledTcp } from './tcp-pool.js';
 import { describeServer, sendTcp, sendUdp } from './transport.js';
 import { signMessage, verifyResponse, type TsigKey } from './tsig.js';
 import { decodeMessage, encodeMessage, NO_FLAGS } from './wire.js';
@@ -28,6 +29,11 @@ export interface ExchangeOptions {
   transport?: 'udp' | 'tcp';
   /** Sign the request and verify the response (RFC 8945). */
   tsig?: TsigKey;
+  /**
+   * TCP over the server's persistent, pipelined connection (see tcp-pool.ts). Default true;
+   * false opens a connection for this message alone.
+   */
+  reuseConnection?: boolean;
 }
 
 export interface ExchangeResult {
@@ -93,13 +99,14 @@ export async function exchange(
     const sendOptions = { timeoutMs, signal: options.signal, what, accept: acceptsAnswerTo(id) };
     try {
       let transport: 'udp' | 'tcp' = options.transport ?? 'udp';
+      const overTcp = options.reuseConnection === false ? sendTcp : sendPooledTcp;
       let raw =
         transport === 'udp'
           ? await sendUdp(server, bytes, sendOptions)
-          : await sendTcp(server, bytes, sendOptions);
+          : await overTcp(server, bytes, sendOptions);
       if (transport === 'udp' && raw.length >= 4 && (raw[2]! & 0x02) !== 0) {
         transport = 'tcp';
-        raw = await sendTcp(server, bytes, sendOptions);
+        raw = await overTcp(server, bytes, sendOptions);
       }
       const message =
         signed && options.tsig

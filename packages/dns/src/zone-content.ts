@@ -7,6 +7,7 @@ import {
   type ZoneContentDigest,
 } from '@chorus/core';
 import { canonicalName, isSubdomain, nameToWire } from './names.js';
+import { canonicalOpaqueRdata } from './opaque-types.js';
 import { encodeRdata } from './rdata.js';
 import { isRecordOfType } from './records.js';
 
@@ -42,7 +43,10 @@ function canonicalRecord(record: DnsRecord): Buffer {
   const type = recordTypeNumber(record.type);
   if (type === undefined) throw new DnsWireError(`unknown RR type ${JSON.stringify(record.type)}`);
   const owner = nameToWire(record.name, { lowercase: true });
-  const rdata = encodeRdata(record, { lowercaseNames: true });
+  const encoded = encodeRdata(record, { lowercaseNames: true });
+  // Opaque rdata (NAPTR and other types without a typed shape) gets its canonical case here.
+  const opaque = typeof record.data === 'object' && record.data !== null && 'rdata' in record.data;
+  const rdata = opaque ? canonicalOpaqueRdata(type, encoded) : encoded;
   const header = Buffer.alloc(6);
   header.writeUInt16BE(type, 0);
   header.writeUInt16BE(classNumber(record.class), 2);

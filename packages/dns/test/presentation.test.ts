@@ -335,8 +335,8 @@ describe('parseRecord', () => {
 
   it('asks for the generic form for types without a presentation parser', () => {
     expectParseError(
-      () => parseRecord('misc.types.test. 600 IN CAA 0 issue "ca.test"'),
-      /no presentation parser for type CAA/,
+      () => parseRecord('misc.types.test. 600 IN RP mbox.types.test. txt.types.test.'),
+      /no presentation parser for type RP/,
     );
     // `dig +unknownformat` output for that CAA record.
     expect(

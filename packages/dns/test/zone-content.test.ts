@@ -70,3 +70,12 @@ ns.sub   IN A   192.0.2.53
     expect(() => digestOf(BASE.replace(/^@ +IN SOA.*$/m, ''))).toThrow(/no SOA record at the apex/);
   });
 });
+
+describe('zoneContentDigest of opaque types', () => {
+  it('lower-cases a NAPTR replacement (RFC 4034 §6.2), so case alone is no difference', () => {
+    const naptr = (replacement: string) =>
+      digestOf(`${BASE}sip IN NAPTR 100 10 "S" "SIP+D2U" "" ${replacement}\n`).digest;
+    expect(naptr('_SIP._UDP.Example.Test.')).toBe(naptr('_sip._udp.example.test.'));
+    expect(naptr('_sips._tcp.example.test.')).not.toBe(naptr('_sip._udp.example.test.'));
+  });
+});

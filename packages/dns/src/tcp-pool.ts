@@ -1,0 +1,205 @@
+/**
+ * Persistent, pipelined TCP to each server (RFC 7766 §6.2): one connection per address and port,
+ * many queries in flight on it, answers matched by message ID in any order. A connection closes
+ * after `idleMs` without queries, and never keeps the process alive while idle. A connection
+ * that fails rejects what is in flight with a retryable DnsNetworkError; the next query opens a
+ * new one. This is what keeps a sidecar's wire checks from opening a connection per question.
+ */
+import net from 'node:net';
+import {
+  AbortError,
+  DEFAULT_DNS_PORT,
+  DnsNetworkError,
+  DnsTimeoutError,
+  DnsWireError,
+} from '@chorus/core';
+import type { NameServer } from '@chorus/core';
+import { describeServer, type SendOptions } from './transport.js';
+
+const MAX_TCP_MESSAGE = 0xffff;
+/** How long an unused connection stays open. Servers close idle ones too (BIND after 30 s). */
+const DEFAULT_IDLE_MS = 2000;
+
+interface Pending {
+  resolve: (frame: Buffer) => void;
+  reject: (error: Error) => void;
+  accept: ((frame: Buffer) => boolean) | undefined;
+}
+
+/** Counters for benchmarks: connections opened and queries sent over the pool. */
+export interface TcpPoolStats {
+  connections: number;
+  queries: number;
+}
+
+const stats: TcpPoolStats = { connections: 0, queries: 0 };
+
+export function tcpPoolStats(): TcpPoolStats {
+  return { ...stats };
+}
+
+class PooledConnection {
+  private readonly socket: net.Socket;
+  private readonly pending = new Map<number, Pending>();
+  private received = Buffer.alloc(0);
+  private idleTimer: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(
+    private readonly server: NameServer,
+    private readonly idleMs: number,
+    private readonly onClosed: () => void,
+  ) {
+    stats.connections += 1;
+    this.socket = net.connect({ host: server.address, port: server.port ?? DEFAULT_DNS_PORT });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk) => this.onData(chunk));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code, error));
+    this.socket.on('close', () =>
+      this.fail('ECONNRESET', new Error('the server closed the connection')),
+    );
+  }
+
+  /** True when a query with this ID can go out on this connection now. */
+  canTake(id: number): boolean {
+    return !this.closed && !this.pending.has(id);
+  }
+
+  send(request: Buffer, options: SendOptions): Promise<Buffer> {
+    const id = request.readUInt16BE(0);
+    stats.queries += 1;
+    clearTimeout(this.idleTimer);
+    this.socket.ref();
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        done();
+        // A connection that stopped answering (a partition, a server gone silent) is not reused.
+        this.retire();
+        reject(
+          new DnsTimeoutError({
+            server: describeServer(this.server),
+            timeoutMs: options.timeoutMs,
+            attempts: 1,
+            what: options.what,
+          }),
+        );
+      }, options.timeoutMs);
+      const onAbort = () => {
+        done();
+        reject(new AbortError(options.what, options.signal?.reason));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+        this.idleIfUnused();
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (frame) => (done(), resolve(frame)),
+        reject: (error) => (done(), reject(error)),
+        accept: options.accept,
+      });
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(request.length);
+      this.socket.write(Buffer.concat([prefix, request]));
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.received = Buffer.concat([this.received, chunk]);
+    while (this.received.length >= 2) {
+      const length = this.received.readUInt16BE(0);
+      if (this.received.length < 2 + length) return;
+      const frame = Buffer.from(this.received.subarray(2, 2 + length));
+      this.received = this.received.subarray(2 + length);
+      if (frame.length < 2) continue;
+      const waiting = this.pending.get(frame.readUInt16BE(0));
+      if (waiting && (!waiting.accept || waiting.accept(frame))) waiting.resolve(frame);
+    }
+  }
+
+  /** With nothing in flight: let the process exit, and close after `idleMs`. */
+  private idleIfUnused(): void {
+    if (this.pending.size > 0 || this.closed) return;
+    this.socket.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Sends nothing more on this connection; what is in flight may still be answered. */
+  private retire(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.onClosed();
+    this.socket.end();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.onClosed();
+    this.socket.end();
+    this.socket.unref();
+  }
+
+  private fail(code: string | undefined, cause: Error): void {
+    const wasOpen = !this.closed;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    if (wasOpen) this.onClosed();
+    this.socket.destroy();
+    const label = describeServer(this.server);
+    for (const waiting of [...this.pending.values()])
+      waiting.reject(
+        new DnsNetworkError({ server: label, code, cause, what: 'a pooled TCP query' }),
+      );
+  }
+}
+
+const connections = new Map<string, PooledConnection>();
+
+/**
+ * Sends one message over the server's pooled TCP connection and resolves with the answer that
+ * carries its ID (and passes `accept`). Rejects like a fresh connection would: DnsTimeoutError,
+ * a retryable DnsNetworkError when the connection fails, AbortError.
+ */
+export function sendPooledTcp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions & { idleMs?: number },
+): Promise<Buffer> {
+  if (options.signal?.aborted)
+    return Promise.reject(new AbortError(options.what, options.signal.reason));
+  if (request.length > MAX_TCP_MESSAGE || request.length < 12)
+    return Promise.reject(
+      new DnsWireError(`message of ${request.length} octets cannot go over TCP`),
+    );
+  const key = describeServer(server);
+  let connection = connections.get(key);
+  if (!connection || !connection.canTake(request.readUInt16BE(0))) {
+    if (connection && !connection.closed)
+      return Promise.reject(
+        new DnsNetworkError({
+          server: key,
+          code: 'EIDINUSE',
+          what: options.what,
+          cause: new Error('a query with the same ID is in flight on the connection'),
+        }),
+      );
+    const fresh = new PooledConnection(server, options.idleMs ?? DEFAULT_IDLE_MS, () => {
+      if (connections.get(key) === fresh) connections.delete(key);
+    });
+    connections.set(key, fresh);
+    connection = fresh;
+  }
+  return connection.send(request, options);
+}
+
+/** Closes every pooled connection (tests, and a process about to exit). */
+export function closeTcpPool(): void {
+  for (const connection of [...connections.values()]) connection.close();
+}

@@ -1,0 +1,144 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, DnsNetworkError, DnsTimeoutError } from '@chorus/core';
+import { closeTcpPool, sendPooledTcp, tcpPoolStats } from '../src/index.js';
+
+/** A DNS-over-TCP server on 127.0.0.1 that answers each query with its own bytes, QR set. */
+async function echoServer(options: { reverse?: number; hangUp?: boolean } = {}) {
+  let connections = 0;
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    connections += 1;
+    sockets.push(socket);
+    let received = Buffer.alloc(0);
+    const held: Buffer[] = [];
+    socket.on('data', (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        const query = Buffer.from(received.subarray(2, 2 + received.readUInt16BE(0)));
+        received = received.subarray(2 + query.length);
+        if (options.hangUp) {
+          socket.destroy();
+          return;
+        }
+        query[2] = query[2]! | 0x80;
+        const framed = Buffer.concat([
+          Buffer.from([query.length >> 8, query.length & 0xff]),
+          query,
+        ]);
+        held.push(framed);
+        // Answer in reverse order once `reverse` queries are in, else at once.
+        if (held.length >= (options.reverse ?? 1))
+          for (const answer of held.splice(0).reverse()) socket.write(answer);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    endpoint: { address: '127.0.0.1', port },
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function queryWithId(id: number): Buffer {
+  const message = Buffer.alloc(12);
+  message.writeUInt16BE(id, 0);
+  return message;
+}
+
+const options = { timeoutMs: 2000, what: 'test query' };
+const servers: { close: () => Promise<void> }[] = [];
+
+afterEach(async () => {
+  closeTcpPool();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+describe('the pooled TCP connection', () => {
+  it('sends sequential queries to one server over one connection', async () => {
+    const server = await echoServer();
+    servers.push(server);
+    const before = tcpPoolStats();
+    for (let id = 1; id <= 5; id += 1) {
+      const answer = await sendPooledTcp(server.endpoint, queryWithId(id), options);
+      expect(answer.readUInt16BE(0)).toBe(id);
+    }
+    expect(server.connections()).toBe(1);
+    expect(tcpPoolStats().queries - before.queries).toBe(5);
+    expect(tcpPoolStats().connections - before.connections).toBe(1);
+  });
+
+  it('pipelines concurrent queries and matches answers that come back in another order', async () => {
+    const server = await echoServer({ reverse: 3 });
+    servers.push(server);
+    const answers = await Promise.all(
+      [11, 12, 13].map((id) => sendPooledTcp(server.endpoint, queryWithId(id), options)),
+    );
+    expect(answers.map((answer) => answer.readUInt16BE(0))).toEqual([11, 12, 13]);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('fails what is in flight when the server hangs up (retryable), then opens a new connection', async () => {
+    const hangUp = await echoServer({ hangUp: true });
+    servers.push(hangUp);
+    const failed = await sendPooledTcp(hangUp.endpoint, queryWithId(7), options).catch(
+      (error: unknown) => error,
+    );
+    expect(DnsNetworkError.isInstance(failed)).toBe(true);
+    expect((failed as DnsNetworkError).isRetryable).toBe(true);
+    await sendPooledTcp(hangUp.endpoint, queryWithId(8), options).catch(() => undefined);
+    expect(hangUp.connections()).toBe(2);
+  });
+
+  it('closes an idle connection, and a new query opens another', async () => {
+    const server = await echoServer();
+    servers.push(server);
+    await sendPooledTcp(server.endpoint, queryWithId(1), { ...options, idleMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sendPooledTcp(server.endpoint, queryWithId(2), options);
+    expect(server.connections()).toBe(2);
+  });
+
+  it('aborts one query without disturbing the others, and retires a connection after a timeout', async () => {
+    const server = await echoServer({ reverse: 2 });
+    servers.push(server);
+    const controller = new AbortController();
+    const aborted = sendPooledTcp(server.endpoint, queryWithId(21), {
+      ...options,
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(aborted).rejects.toSatisfy((error: unknown) => AbortError.isInstance(error));
+    // The server answers in pairs: 22 completes the pair with the aborted 21, whose answer is
+    // dropped; 23 alone stays unanswered and times out, which retires the connection; 24 goes
+    // out on a new one (and pairs with 25).
+    expect((await sendPooledTcp(server.endpoint, queryWithId(22), options)).readUInt16BE(0)).toBe(
+      22,
+    );
+    const lonely = sendPooledTcp(server.endpoint, queryWithId(23), { ...options, timeoutMs: 100 });
+    await expect(lonely).rejects.toSatisfy((error: unknown) => DnsTimeoutError.isInstance(error));
+    const pair = await Promise.all(
+      [24, 25].map((id) => sendPooledTcp(server.endpoint, queryWithId(id), options)),
+    );
+    expect(pair.map((answer) => answer.readUInt16BE(0))).toEqual([24, 25]);
+    expect(server.connections()).toBe(2);
+  });
+
+  it('refuses a second query with an ID already in flight (retryable: the caller picks a new ID)', async () => {
+    const server = await echoServer({ reverse: 2 });
+    servers.push(server);
+    const first = sendPooledTcp(server.endpoint, queryWithId(31), options);
+    const twin = await sendPooledTcp(server.endpoint, queryWithId(31), options).catch(
+      (error: unknown) => error,
+    );
+    expect((twin as DnsNetworkError).isRetryable).toBe(true);
+    await sendPooledTcp(server.endpoint, queryWithId(32), options);
+    expect((await first).readUInt16BE(0)).toBe(31);
+  });
+});
