@@ -18,6 +18,7 @@ const OWN_LAB_FILES = [
   'test/nats-netns.test.ts',
   'test/nsec3-validator.test.ts',
   'test/nsec3-rsa-demo.test.ts',
+  'test/group-scale.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

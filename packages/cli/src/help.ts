@@ -97,6 +97,8 @@ ${DIRECTORY_OPTION}
                           stub zones, see the status' "delegation" note)
   --ttl S                 TTL of every record, in seconds (default: 30)
   --zones A,B             zones under test. (default: example.test)
+  --zone-count N          N zones instead: example.test, z00001.test, … (at most 10000; start-up
+                          grows with N, mostly PowerDNS's pdnsutil per zone, and is printed)
   --traps                 also start the four trap signers (default: off)
   --no-registry-agent     do not start the registry agent (the parent then changes only
                           by hand, e.g. nsupdate with the parent's TSIG key)

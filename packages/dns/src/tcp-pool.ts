@@ -14,7 +14,7 @@ import {
   DnsWireError,
 } from '@chorus/core';
 import type { NameServer } from '@chorus/core';
-import { describeServer, type SendOptions } from './transport.js';
+import { describeServer, sendTcp, type SendOptions } from './transport.js';
 
 const MAX_TCP_MESSAGE = 0xffff;
 /** How long an unused connection stays open. Servers close idle ones too (BIND after 30 s). */
@@ -55,9 +55,12 @@ class PooledConnection {
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk) => this.onData(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code, error));
-    this.socket.on('close', () =>
-      this.fail('ECONNRESET', new Error('the server closed the connection')),
-    );
+    this.socket.on('close', () => {
+      // A server may answer one query per connection (RFC 7766 §6.2.1 lets it): stop pipelining.
+      if (!this.closed && this.pending.size > 0)
+        oneQueryPerConnection.set(describeServer(server), Date.now() + NO_REUSE_MS);
+      this.fail('ECONNRESET', new Error('the server closed the connection'));
+    });
   }
 
   /** True when a query with this ID can go out on this connection now. */
@@ -161,6 +164,18 @@ class PooledConnection {
 }
 
 const connections = new Map<string, PooledConnection>();
+/** Servers that closed a connection with queries in flight: until when each gets fresh ones. */
+const oneQueryPerConnection = new Map<string, number>();
+/** How long a server that hung up on pipelined queries is sent one query per connection. */
+const NO_REUSE_MS = 60_000;
+
+function reuses(key: string): boolean {
+  const until = oneQueryPerConnection.get(key);
+  if (until === undefined) return true;
+  if (until > Date.now()) return false;
+  oneQueryPerConnection.delete(key);
+  return true;
+}
 
 /**
  * Sends one message over the server's pooled TCP connection and resolves with the answer that
@@ -179,6 +194,7 @@ export function sendPooledTcp(
       new DnsWireError(`message of ${request.length} octets cannot go over TCP`),
     );
   const key = describeServer(server);
+  if (!reuses(key)) return sendTcp(server, request, options);
   let connection = connections.get(key);
   if (!connection || !connection.canTake(request.readUInt16BE(0))) {
     if (connection && !connection.closed)
@@ -202,4 +218,5 @@ export function sendPooledTcp(
 /** Closes every pooled connection (tests, and a process about to exit). */
 export function closeTcpPool(): void {
   for (const connection of [...connections.values()]) connection.close();
+  oneQueryPerConnection.clear();
 }

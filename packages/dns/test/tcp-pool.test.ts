@@ -142,3 +142,31 @@ describe('the pooled TCP connection', () => {
     expect((await first).readUInt16BE(0)).toBe(31);
   });
 });
+
+describe('a server that answers one query per connection', () => {
+  it('gets one query per connection once it hung up on pipelined ones', async () => {
+    // Answers the first query of a connection, then closes it (a proxy, a strict server).
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections += 1;
+      socket.on('error', () => undefined);
+      socket.once('data', (chunk) => {
+        const query = Buffer.from(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
+        query[2] = query[2]! | 0x80;
+        socket.end(Buffer.concat([chunk.subarray(0, 2), query]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = { address: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+    servers.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+    const first = await Promise.allSettled(
+      [41, 42].map((id) => sendPooledTcp(endpoint, queryWithId(id), options)),
+    );
+    expect(first.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
+    const again = await Promise.all(
+      [43, 44, 45].map((id) => sendPooledTcp(endpoint, queryWithId(id), options)),
+    );
+    expect(again.map((answer) => answer.readUInt16BE(0))).toEqual([43, 44, 45]);
+    expect(connections).toBe(4);
+  });
+});

@@ -276,11 +276,27 @@ function validatePort(port: number): number {
   return port;
 }
 
+/** The most zones a lab serves (start-up grows with them: about 0.2 s per zone at PowerDNS). */
+export const MAX_LAB_ZONES = 10_000;
+
+/** `count` zones for scale runs: example.test. then z00001.test., z00002.test., … */
+export function numberedZones(count: number): string[] {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_ZONES)
+    throw new LabError(`a zone count is 1 to ${MAX_LAB_ZONES}, not ${count}`);
+  return [
+    'example.test.',
+    ...Array.from(
+      { length: count - 1 },
+      (_, index) => `z${String(index + 1).padStart(5, '0')}.test.`,
+    ),
+  ];
+}
+
 /** Zones must be single labels under `test.` so the parent can delegate them directly. */
 export function validateZones(zones: readonly string[]): string[] {
   if (zones.length === 0) throw new LabError('at least one zone is needed, e.g. example.test');
-  if (zones.length > 50)
-    throw new LabError(`too many zones (${zones.length}); the lab takes at most 50`);
+  if (zones.length > MAX_LAB_ZONES)
+    throw new LabError(`too many zones (${zones.length}); the lab takes at most ${MAX_LAB_ZONES}`);
   const result: string[] = [];
   for (const input of zones) {
     const zone = input.trim().toLowerCase().replace(/\.?$/, '.');

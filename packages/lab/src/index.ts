@@ -29,6 +29,8 @@ export {
   parseRateLimits,
   resolveLabConfig,
   validateZones,
+  MAX_LAB_ZONES,
+  numberedZones,
 } from './config.js';
 export type {
   EventLogKind,

@@ -9,6 +9,7 @@ import {
   labStatus,
   labUp,
   LabError,
+  numberedZones,
   NATS_NODE_IDS,
   parseAlgorithm,
   parseDenial,
@@ -180,6 +181,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     port: { type: 'string' },
     ttl: { type: 'string' },
     zones: { type: 'string' },
+    'zone-count': { type: 'string' },
     traps: { type: 'boolean' },
     'no-registry-agent': { type: 'boolean' },
     'registry-interval-ms': { type: 'string' },
@@ -198,6 +200,13 @@ async function up(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   expectPositionals(positionals, 0, 'lab up');
+  const zoneCount = integerOption(values['zone-count'], 'zone-count', 'lab up');
+  if (zoneCount !== undefined && values.zones !== undefined)
+    throw new UsageError('give --zones or --zone-count, not both', 'lab up');
+  const zones =
+    zoneCount === undefined
+      ? listOption(values.zones)
+      : labOption(String(zoneCount), 'zone-count', () => numberedZones(zoneCount));
   const intervalMs = integerOption(
     values['registry-interval-ms'],
     'registry-interval-ms',
@@ -211,7 +220,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
     ...optional('port', integerOption(values.port, 'port', 'lab up')),
     ...optional('ttl', integerOption(values.ttl, 'ttl', 'lab up')),
-    ...optional('zones', listOption(values.zones)),
+    ...optional('zones', zones),
     ...optional('keyLifetimes', keyLifetimesOption(values['key-lifetimes'])),
     ...optional('providers', labOption(values.providers, 'providers', parseProviders)),
     ...optional('rateLimits', labOption(values['rate-limit'], 'rate-limit', parseRateLimits)),
@@ -248,7 +257,13 @@ function keyLifetimesOption(value: string | undefined): KeyLifetimes | undefined
 /** A lab option parsed by `parse`; its LabError becomes a usage error naming the option. */
 function labOption<
   T extends
-    ProviderId[] | ProviderRateLimits | EventLogKind | HostsMode | DenialMethod | LabAlgorithm,
+    | ProviderId[]
+    | ProviderRateLimits
+    | EventLogKind
+    | HostsMode
+    | DenialMethod
+    | LabAlgorithm
+    | string[],
 >(value: string | undefined, name: string, parse: (text: string) => T): T | undefined {
   if (value === undefined) return undefined;
   try {

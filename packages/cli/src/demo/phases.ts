@@ -189,6 +189,7 @@ export async function freshLab(
     hosts?: HostsMode;
     denial?: DenialMethod;
     algorithm?: LabAlgorithm;
+    zones?: string[];
   },
   io: CliIo,
   say: Say,
@@ -211,6 +212,7 @@ export async function freshLab(
     ...(options.hosts ? { hosts: options.hosts } : {}),
     ...(options.denial ? { denial: options.denial } : {}),
     ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+    ...(options.zones ? { zones: options.zones } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');

@@ -1,0 +1,233 @@
+/**
+ * The scale run (`pnpm bench:scale`, a benchmark, not a test): a lab of N zones signed by BIND,
+ * one group holding them all, and ADD-SIGNER of PowerDNS on every zone from one command
+ * (`chorus signer add --group`). Measures the wall time against one zone's mandated waits, the
+ * sidecars' CPU and memory per zone, apply failures, and PowerDNS's raw update rate in the same
+ * run, so Chorus's rate is a ratio of what the server itself can take.
+ */
+import { readFile } from 'node:fs/promises';
+import { numberedZones } from '@chorus/lab';
+import { zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
+import type { ProcessState } from '@chorus/engine';
+import { runCli } from '../cli.js';
+import { readZone } from '../coordination/event-log.js';
+import { trustKitAt } from '../coordination/trust-kit.js';
+import type { CliIo } from '../io.js';
+import { freshLab, openWhenRegistered, type DemoLab, type Say } from './phases.js';
+import { measurePowerDnsRate } from './raw-rate.js';
+import {
+  sidecarConfigFor,
+  startSidecarProcess,
+  stopSidecarProcess,
+  type RunningSidecar,
+} from './sidecars.js';
+
+export interface ScaleOptions {
+  zones: number;
+  ttl: number;
+  /** Zones in flight at once (`--parallel`). */
+  parallel: number;
+  directory?: string;
+  addressPrefix?: string;
+}
+
+export interface ScaleReport {
+  zones: number;
+  parallel: number;
+  labUpSeconds: number;
+  completed: number;
+  notCompleted: number;
+  wallSeconds: number;
+  /** The mandated waits of one zone's ADD-SIGNER (the median zone). */
+  oneZoneWaitsSeconds: number;
+  sidecars: { id: string; cpuSecondsPerZone: number; rssKbPerZone: number; rssKb: number }[];
+  applyFailures: number;
+  powerdnsRaw: { changesPerSecond: number; sample: number };
+  /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
+  ratioToRaw: number | null;
+}
+
+const CLOCK_TICKS = 100;
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Peak resident memory of a process, in KB (Linux /proc VmHWM). */
+async function peakRssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+/** Mandated wait seconds of one process: each wait from its post-condition to notBefore. */
+function mandatedWaits(process: ProcessState): number {
+  return process.stepStates.reduce((sum, step) => {
+    if (!step.wait || !step.postconditionMetAt) return sum;
+    return sum + (Date.parse(step.wait.notBefore) - Date.parse(step.postconditionMetAt)) / 1000;
+  }, 0);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** Starts the sidecars of BIND and PowerDNS, each for every zone of the lab. */
+async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSidecar[]> {
+  const sidecars: RunningSidecar[] = [];
+  for (const id of ['bind', 'powerdns']) {
+    const server = lab.status.servers.find((entry) => entry.id === id)!;
+    const config = {
+      ...sidecarConfigFor(lab.status, server, lab.sqliteFile, lab.zone),
+      zones: lab.status.zones,
+      logLevel: 'warn',
+      // Within the lab's BIND pre-publication at TTL 10 (see refuseShortPrePublication).
+      keyWatchSeconds: 10,
+    };
+    sidecars.push(await startSidecarProcess(lab.directory, config));
+    say(`sidecar ${id} started for ${lab.status.zones.length} zone(s)`);
+  }
+  return sidecars;
+}
+
+/** Waits until every zone has both signers registered with keys. */
+async function untilAllRegistered(log: EventLog<ZoneEvent>, zones: readonly string[], say: Say) {
+  const started = performance.now();
+  for (const zone of zones) {
+    for (;;) {
+      const state = await readZone(log, zone);
+      if (['bind', 'powerdns'].every((id) => (state.signers[id]?.keys.length ?? 0) > 0)) break;
+      if (performance.now() - started > 30 * 60_000)
+        throw new Error(`the sidecars did not register ${zone} within 30 min`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  say(`every zone registered after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Runs a chorus command in this process, as an operator would type it. */
+async function chorus(args: string[], lab: DemoLab, say: Say, worstCode = 0): Promise<string> {
+  const kit = trustKitAt(lab.directory);
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => {
+      stderr += text;
+      say(text.trimEnd());
+    },
+  };
+  const code = await runCli(
+    [...args, '--log', lab.sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
+    io,
+  );
+  if (code > worstCode)
+    throw new Error(`chorus ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
+  return stdout;
+}
+
+export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleReport> {
+  const say: Say = (line) => io.stderr(`[scale ${options.zones}] ${line}\n`);
+  const zones = numberedZones(options.zones);
+  const labStarted = performance.now();
+  const lab = await freshLab({ ...options, zones }, io, say);
+  const labUpSeconds = (performance.now() - labStarted) / 1000;
+  const sidecars = await startScaleSidecars(lab, say);
+  let log: EventLog<ZoneEvent> | undefined;
+  try {
+    log = await openWhenRegistered(lab, sidecars);
+    await untilAllRegistered(log, zones, say);
+    const ttl = String(lab.status.ttl);
+    await chorus(
+      [
+        'group',
+        'define',
+        'scale',
+        '--signer',
+        'bind',
+        '--record-ttl',
+        ttl,
+        '--max-zone-ttl',
+        ttl,
+        '--child-propagation',
+        '1',
+        '--parent-propagation',
+        '2',
+        '--safety-margin',
+        '1',
+      ],
+      lab,
+      say,
+    );
+    await chorus(['zone', 'define', ...zones, '--group', 'scale'], lab, say);
+    const before = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const started = performance.now();
+    const output = await chorus(
+      [
+        'signer',
+        'add',
+        '--group',
+        'scale',
+        'powerdns',
+        '--parallel',
+        String(options.parallel),
+        '--json',
+      ],
+      lab,
+      say,
+      1,
+    );
+    const wallSeconds = (performance.now() - started) / 1000;
+    const after = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const summary = (
+      JSON.parse(output.trim().split('\n').at(-1)!) as {
+        summary: { completed: number; failed: number };
+      }
+    ).summary;
+    const processes = await Promise.all(
+      zones.map(async (zone) =>
+        (await readZone(log!, zone)).processes.find((p) => p.kind === 'add-signer'),
+      ),
+    );
+    const completed = processes.filter(
+      (process): process is ProcessState => process?.status === 'completed',
+    );
+    let applyFailures = 0;
+    for (const zone of zones)
+      for (const { event } of await log.readStream(zoneStream(zone)))
+        if (event.type === 'signer-apply-failed') applyFailures += 1;
+    const oneZoneWaitsSeconds = median(completed.map(mandatedWaits));
+    const powerdnsRaw = await measurePowerDnsRate(lab.status, zones, say);
+    const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
+    return {
+      zones: options.zones,
+      parallel: options.parallel,
+      labUpSeconds,
+      completed: summary.completed,
+      notCompleted: summary.failed,
+      wallSeconds,
+      oneZoneWaitsSeconds,
+      sidecars: await Promise.all(
+        sidecars.map(async (sidecar, index) => {
+          const rssKb = await peakRssKb(sidecar.pid);
+          return {
+            id: sidecar.id,
+            cpuSecondsPerZone: (after[index]! - before[index]!) / zones.length,
+            rssKbPerZone: rssKb / zones.length,
+            rssKb,
+          };
+        }),
+      ),
+      applyFailures,
+      powerdnsRaw,
+      ratioToRaw:
+        beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,
+    };
+  } finally {
+    for (const sidecar of sidecars) await stopSidecarProcess(sidecar);
+    await log?.close();
+  }
+}
