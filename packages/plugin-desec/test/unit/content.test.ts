@@ -16,7 +16,11 @@ import { DEFAULT_NS, ZONE, startFakeDesec, type FakeDesec, type RrsetJson } from
 import { startFakeNameserver, type FakeNameserver } from './fake-nameserver.js';
 
 const TOKEN = 'unit-desec-content-token-77c1';
-const CAA_RDATA = '00056973737565736F6D652E74657374'; // 0 issue "some.test" as served
+const CAA_RDATA = '00056973737565736F6D652E74657374'; // 0 issue "some.test" in wire form
+// RP (no presentation parser): hostmaster.conformance.test. txt.conformance.test. as served.
+const RP_RDATA =
+  '0A686F73746D61737465720B636F6E666F726D616E636504746573740003747874' +
+  '0B636F6E666F726D616E6365047465737400';
 
 let directory: string;
 let tokenFile: string;
@@ -51,14 +55,14 @@ const RRSETS: RrsetJson[] = [
 
 async function start(options: { pageSize?: number; rrsets?: RrsetJson[] } = {}) {
   fake = await startFakeDesec({ token: TOKEN, rrsets: options.rrsets ?? RRSETS, ...options });
-  const caa = {
-    name: `caa.${ZONE}`,
-    type: 'CAA',
+  const rp = {
+    name: `rp.${ZONE}`,
+    type: 'RP',
     class: 'IN',
     ttl: 3600,
-    data: { rdata: CAA_RDATA },
+    data: { rdata: RP_RDATA },
   } as DnsRecord;
-  nameserver = await startFakeNameserver({ zone: ZONE, dnskeys: [], records: [caa] });
+  nameserver = await startFakeNameserver({ zone: ZONE, dnskeys: [], records: [rp] });
   return createDesecSigner(
     { id: 'desec-unit', api: { url: fake.url, tokenFile }, server: nameserver.server },
     { logger: pino({ level: 'silent' }) },
@@ -92,6 +96,8 @@ describe('parsing', () => {
       { subname: '', type: 'DNSKEY', ttl: 3600, records: ['256 3 13 AQID'] },
       { subname: '', type: 'CSYNC', ttl: 3600, records: ['0 1 A'] },
       { subname: 'caa', type: 'CAA', ttl: 3600, records: ['0 issue "ca.test"'] },
+      { subname: '_443._tcp', type: 'TLSA', ttl: 3600, records: ['3 1 1 00'] },
+      { subname: 'rp', type: 'RP', ttl: 3600, records: ['hostmaster.example.com. .'] },
     ];
     const content = listedContent('example.com.', rrsets);
     expect(content.records).toEqual([
@@ -104,17 +110,39 @@ describe('parsing', () => {
       },
       { name: 'a.b.example.com.', type: 'TXT', class: 'IN', ttl: 3600, data: ['x y'] },
       { name: 'a.b.example.com.', type: 'TXT', class: 'IN', ttl: 3600, data: ['z'] },
+      // CAA and TLSA parse into the opaque rdata that wire decoding gives.
+      {
+        name: 'caa.example.com.',
+        type: 'CAA',
+        class: 'IN',
+        ttl: 3600,
+        data: { rdata: '0005697373756563612E74657374' },
+      },
+      {
+        name: '_443._tcp.example.com.',
+        type: 'TLSA',
+        class: 'IN',
+        ttl: 3600,
+        data: { rdata: '03010100' },
+      },
     ]);
-    expect(content.unparsed).toEqual([{ owner: 'caa.example.com.', type: 'CAA' }]);
+    expect(content.unparsed).toEqual([{ owner: 'rp.example.com.', type: 'RP' }]);
     expect(ownerName('example.com.', '')).toBe('example.com.');
   });
 });
 
 describe('readZoneContent', () => {
-  test('every page of the list, the SOA and a CAA from the wire, no DNSSEC types', async () => {
+  test('every page of the list, the SOA and an RP from the wire, no DNSSEC types', async () => {
+    // The nameserver serves no CAA: read on the wire, it would fail (see the next test).
     const rrsets = [
       ...RRSETS,
       { subname: 'caa', type: 'CAA', ttl: 3600, records: ['0 issue "some.test"'] },
+      {
+        subname: 'rp',
+        type: 'RP',
+        ttl: 3600,
+        records: ['hostmaster.conformance.test. txt.conformance.test.'],
+      },
     ];
     const signer = await start({ pageSize: 2, rrsets });
     const records = await signer.readZoneContent(ZONE, {});
@@ -132,19 +160,21 @@ describe('readZoneContent', () => {
       'www.conformance.test. AAAA',
       'txt.conformance.test. TXT',
       'caa.conformance.test. CAA',
+      'rp.conformance.test. RP',
     ]);
-    expect(records.at(-1)!.data).toEqual({ rdata: CAA_RDATA });
-    expect(zoneContentDigest(ZONE, records)).toMatchObject({ serial: 1, rrsets: 5, records: 5 });
+    expect(records.at(-2)!.data).toEqual({ rdata: CAA_RDATA });
+    expect(records.at(-1)!.data).toEqual({ rdata: RP_RDATA });
+    expect(zoneContentDigest(ZONE, records)).toMatchObject({ serial: 1, rrsets: 6, records: 6 });
   });
 
   test('an RRset the server does not serve (yet) is a retryable DnsWireError', async () => {
     const signer = await start({
-      rrsets: [...RRSETS, { subname: 'tlsa', type: 'TLSA', ttl: 3600, records: ['3 1 1 00'] }],
+      rrsets: [...RRSETS, { subname: 'contact', type: 'RP', ttl: 3600, records: ['. .'] }],
     });
     const error = await signer.readZoneContent(ZONE, {}).catch((caught: unknown) => caught);
     expect(DnsWireError.isInstance(error)).toBe(true);
     expect((error as DnsWireError).isRetryable).toBe(true);
-    expect((error as Error).message).toContain('tlsa.conformance.test. TLSA');
+    expect((error as Error).message).toContain('contact.conformance.test. RP');
   });
 
   test('a next link that repeats is an unexpected response', async () => {

@@ -15,7 +15,10 @@ import { API_KEY, startFakeNs1, type FakeNs1, type FakeNs1State } from './fake-n
 import { startFakeNameserver, type FakeNameserver } from './fake-nameserver.js';
 
 const ZONE = 'example.test.';
-const CAA_RDATA = '00056973737565736F6D652E74657374'; // 0 issue "some.test"
+const CAA_RDATA = '00056973737565736F6D652E74657374'; // 0 issue "some.test" in wire form
+// RP (no presentation parser): hostmaster.example.test. txt.example.test. as served.
+const RP_RDATA =
+  '0A686F73746D6173746572076578616D706C6504746573740003747874076578616D706C65047465737400';
 
 let directory: string;
 let keyFile: string;
@@ -57,6 +60,7 @@ const ZONE_RECORDS = [
   entry('www.example.test', 'A', ['192.0.2.80']),
   entry('txt.example.test', 'TXT', ['Chorus lab zone example.test']),
   entry('caa.example.test', 'CAA', ['0 issue some.test']),
+  entry('rp.example.test', 'RP', ['hostmaster.example.test txt.example.test']),
 ];
 
 const SERVED: DnsRecord[] = [
@@ -75,7 +79,8 @@ const SERVED: DnsRecord[] = [
       minimum: 3600,
     },
   },
-  { name: `caa.${ZONE}`, type: 'CAA', class: 'IN', ttl: 3600, data: { rdata: CAA_RDATA } },
+  // No CAA: it is parsed from its short answer, never read on the wire.
+  { name: `rp.${ZONE}`, type: 'RP', class: 'IN', ttl: 3600, data: { rdata: RP_RDATA } },
 ];
 
 async function start(state: Partial<FakeNs1State> = {}) {
@@ -126,6 +131,13 @@ describe('parsing', () => {
       { domain: 'example.test', type: 'SOA', ttl: 1, shortAnswers: ['a b 1 2 3 4 5'], link: null },
       { domain: 'l.example.test', type: 'A', ttl: 60, shortAnswers: [], link: 'www.example.test' },
       {
+        domain: '_443._tcp.example.test',
+        type: 'TLSA',
+        ttl: 60,
+        shortAnswers: ['3 1 1 00'],
+        link: null,
+      },
+      {
         domain: 't.example.test',
         type: 'TXT',
         ttl: 60,
@@ -140,9 +152,12 @@ describe('parsing', () => {
       ['example.test.', 'MX', { preference: 10, exchange: 'mail.example.test.' }],
       ['www.example.test.', 'A', '192.0.2.80'],
       ['txt.example.test.', 'TXT', ['Chorus lab zone example.test']],
+      // CAA and TLSA parse into the opaque rdata that wire decoding gives.
+      ['caa.example.test.', 'CAA', { rdata: CAA_RDATA }],
+      ['_443._tcp.example.test.', 'TLSA', { rdata: '03010100' }],
     ]);
     expect(content.unparsed).toEqual([
-      { owner: 'caa.example.test.', type: 'CAA' },
+      { owner: 'rp.example.test.', type: 'RP' },
       { owner: 'l.example.test.', type: 'A' },
       { owner: 't.example.test.', type: 'TXT' },
     ]);
@@ -150,7 +165,7 @@ describe('parsing', () => {
 });
 
 describe('readZoneContent', () => {
-  test('every page of the records list, the SOA and a CAA from the wire', async () => {
+  test('every page of the records list, the SOA and an RP from the wire', async () => {
     const signer = await start({ recordPageSize: 3 });
     const records = await signer.readZoneContent(ZONE, {});
     expect(fake!.server.requests.map((request) => `${request.path}${request.query}`)).toEqual([
@@ -166,8 +181,11 @@ describe('readZoneContent', () => {
       'www.example.test. A',
       'txt.example.test. TXT',
       'caa.example.test. CAA',
+      'rp.example.test. RP',
     ]);
-    expect(zoneContentDigest(ZONE, records)).toMatchObject({ serial: 7, rrsets: 4, records: 4 });
+    expect(records.at(-2)!.data).toEqual({ rdata: CAA_RDATA });
+    expect(records.at(-1)!.data).toEqual({ rdata: RP_RDATA });
+    expect(zoneContentDigest(ZONE, records)).toMatchObject({ serial: 7, rrsets: 5, records: 5 });
   });
 
   test('pages are paced by the rate-limit headers', async () => {
