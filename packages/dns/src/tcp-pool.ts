@@ -43,6 +43,7 @@ class PooledConnection {
   private readonly pending = new Map<number, Pending>();
   private received = Buffer.alloc(0);
   private idleTimer: NodeJS.Timeout | undefined;
+  private answered = 0;
   closed = false;
 
   constructor(
@@ -76,7 +77,10 @@ class PooledConnection {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         done();
-        // A connection that stopped answering (a partition, a server gone silent) is not reused.
+        // A connection that stopped answering (a partition, a server gone silent) is not reused;
+        // one that answered others but not this one does not pipeline: one query per connection.
+        if (this.answered > 0)
+          oneQueryPerConnection.set(describeServer(this.server), Date.now() + NO_REUSE_MS);
         this.retire();
         reject(
           new DnsTimeoutError({
@@ -118,7 +122,9 @@ class PooledConnection {
       this.received = this.received.subarray(2 + length);
       if (frame.length < 2) continue;
       const waiting = this.pending.get(frame.readUInt16BE(0));
-      if (waiting && (!waiting.accept || waiting.accept(frame))) waiting.resolve(frame);
+      if (!waiting || (waiting.accept && !waiting.accept(frame))) continue;
+      this.answered += 1;
+      waiting.resolve(frame);
     }
   }
 

@@ -116,17 +116,15 @@ describe('the pooled TCP connection', () => {
     controller.abort();
     await expect(aborted).rejects.toSatisfy((error: unknown) => AbortError.isInstance(error));
     // The server answers in pairs: 22 completes the pair with the aborted 21, whose answer is
-    // dropped; 23 alone stays unanswered and times out, which retires the connection; 24 goes
-    // out on a new one (and pairs with 25).
-    expect((await sendPooledTcp(server.endpoint, queryWithId(22), options)).readUInt16BE(0)).toBe(
-      22,
-    );
+    // dropped; 23 alone stays unanswered and times out, which retires the connection (and, as
+    // the server answered others on it, stops pipelining to it): 24 goes out on a new one.
+    const paired = await sendPooledTcp(server.endpoint, queryWithId(22), options);
+    expect(paired.readUInt16BE(0)).toBe(22);
     const lonely = sendPooledTcp(server.endpoint, queryWithId(23), { ...options, timeoutMs: 100 });
     await expect(lonely).rejects.toSatisfy((error: unknown) => DnsTimeoutError.isInstance(error));
-    const pair = await Promise.all(
-      [24, 25].map((id) => sendPooledTcp(server.endpoint, queryWithId(id), options)),
+    await sendPooledTcp(server.endpoint, queryWithId(24), { ...options, timeoutMs: 100 }).catch(
+      () => undefined,
     );
-    expect(pair.map((answer) => answer.readUInt16BE(0))).toEqual([24, 25]);
     expect(server.connections()).toBe(2);
   });
 
