@@ -35,8 +35,13 @@ export interface RegistryAgentConfig {
   zones: string[];
   /** DNS port of the child nameservers (NS records carry none). */
   childPort: number;
-  /** Time between two scans of a zone. */
+  /** Time between two scans of a zone (at least: see maxScansPerSecond). */
   intervalMs: number;
+  /**
+   * At most this many zone scans a second on the schedule (default 50): with many zones each one
+   * is scanned less often, every zones ÷ maxScansPerSecond seconds, and NOTIFY keeps it prompt.
+   */
+  maxScansPerSecond?: number;
   /** TTL for records the parent has no TTL to keep for. */
   ttl: number;
   /** Where NOTIFY(CDS)/NOTIFY(CSYNC) triggers an immediate scan (RFC 9859); null for none. */
@@ -50,6 +55,22 @@ export interface RegistryAgentConfig {
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
+const DEFAULT_MAX_SCANS_PER_SECOND = 50;
+
+/**
+ * The timer's schedule: zones are scanned round-robin, a few per tick, so that each is scanned
+ * every `periodMs` and the agent never runs more than `maxScansPerSecond` scans a second.
+ */
+export function scanSchedule(
+  zoneCount: number,
+  intervalMs: number,
+  maxScansPerSecond = DEFAULT_MAX_SCANS_PER_SECOND,
+): { periodMs: number; tickMs: number; zonesPerTick: number } {
+  const periodMs = Math.max(50, intervalMs, (zoneCount / maxScansPerSecond) * 1000);
+  const tickMs = Math.max(20, periodMs / Math.max(1, zoneCount));
+  const zonesPerTick = Math.max(1, Math.round((zoneCount * tickMs) / periodMs));
+  return { periodMs, tickMs, zonesPerTick };
+}
 const DEFAULT_TIMEOUT_MS = 1000;
 /** An unchanged decision is logged again after this long, with a repeat count. */
 const REPEAT_LOG_MS = 60_000;
@@ -244,6 +265,8 @@ export type RegistryAgentLogEntry = { time: string; level: 'info' | 'warn' | 'er
       parentZone: string;
       zones: string[];
       intervalMs: number;
+      /** How often the schedule scans each zone (intervalMs, or longer with many zones). */
+      scanEveryMs: number;
       notify: string | null;
     }
   | {
@@ -433,21 +456,24 @@ export async function runRegistryAgent(
       return accepted;
     });
   }
+  const schedule = scanSchedule(zones.length, config.intervalMs, config.maxScansPerSecond);
   emit({
     event: 'started',
     pid: process.pid,
     parentZone: config.parentZone,
-    zones,
+    zones: zones.length > 20 ? [...zones.slice(0, 20), `and ${zones.length - 20} more`] : zones,
     intervalMs: config.intervalMs,
+    scanEveryMs: Math.round(schedule.periodMs),
     notify: config.notify ? `${config.notify.address}:${config.notify.port ?? 53}` : null,
   });
   for (const zone of zones) scan(zone, 'start');
-  const timer = setInterval(
-    () => {
-      for (const zone of zones) scan(zone, 'timer');
-    },
-    Math.max(50, config.intervalMs),
-  );
+  let cursor = 0;
+  const timer = setInterval(() => {
+    for (let count = 0; count < schedule.zonesPerTick; count += 1) {
+      scan(zones[cursor]!, 'timer');
+      cursor = (cursor + 1) % zones.length;
+    }
+  }, schedule.tickMs);
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
