@@ -17,7 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { operatorLog, sidecarLog } from './helpers/trust.js';
-import { DEFAULT_TIMING, defineZone, foldZone, type ZoneState } from '@chorus/engine';
+import { DEFAULT_TIMING, defineZone, foldZone, type ProcessState, type ZoneState } from '@chorus/engine';
 import { zoneEvent, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
 import {
   sidecarConfigFor,
@@ -108,7 +108,7 @@ async function scenario(name: string) {
   const processNamed = (
     processId: string,
     what: string,
-    done: (status: string) => boolean,
+    done: (status: string, process: ProcessState) => boolean,
     timeoutMs?: number,
   ) =>
     waitUntil(
@@ -116,7 +116,7 @@ async function scenario(name: string) {
       async () => {
         const current = await state();
         const process = current.processes.find((candidate) => candidate.id === processId);
-        return process && done(process.status) ? { state: current, process } : undefined;
+        return process && done(process.status, process) ? { state: current, process } : undefined;
       },
       { timeoutMs },
     );
@@ -180,12 +180,13 @@ describe('a signer whose TSIG secret is wrong', () => {
     { timeout: 120_000 },
     async () => {
       await world.request('stuck-1', 'add-signer', 'knot');
+      // BIND applies the step beside the failing Knot; either may be recorded first.
       const { state, process } = await world.processNamed(
         'stuck-1',
-        'to need the operator',
-        (status) => {
+        'to need the operator, with bind having applied the step',
+        (status, current) => {
           if (status === 'blocked') throw new Error('the request was refused');
-          return status === 'needs-operator';
+          return status === 'needs-operator' && current.stepStates[0]?.reconciled.bind !== undefined;
         },
       );
       const failures = (await world.events()).filter(

@@ -24,7 +24,15 @@ interface Pending {
   resolve: (frame: Buffer) => void;
   reject: (error: Error) => void;
   accept: ((frame: Buffer) => boolean) | undefined;
+  /** Sent on a connection that had answered before: a server that hung up meanwhile left it stale. */
+  reused: boolean;
 }
+
+/**
+ * The code of a query lost because the server closed the connection (or had closed it already):
+ * it is sent once more on a fresh connection, as RFC 7766 §6.2.1 expects of clients.
+ */
+const STALE = 'ESTALE';
 
 /** Counters for benchmarks: connections opened and queries sent over the pool. */
 export interface TcpPoolStats {
@@ -56,12 +64,14 @@ class PooledConnection {
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk) => this.onData(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(error.code, error));
-    this.socket.on('close', () => {
-      // A server may answer one query per connection (RFC 7766 §6.2.1 lets it): stop pipelining.
-      if (!this.closed && this.pending.size > 0)
-        oneQueryPerConnection.set(describeServer(server), Date.now() + NO_REUSE_MS);
-      this.fail('ECONNRESET', new Error('the server closed the connection'));
-    });
+    // The server's FIN (`end`) already means no answer will come: stop using the connection.
+    for (const event of ['end', 'close'] as const)
+      this.socket.on(event, () => {
+        // A server may answer one query per connection (RFC 7766 §6.2.1 lets it): stop pipelining.
+        if (!this.closed && this.pending.size > 0)
+          oneQueryPerConnection.set(describeServer(server), Date.now() + NO_REUSE_MS);
+        this.fail(STALE, new Error('the server closed the connection'));
+      });
   }
 
   /** True when a query with this ID can go out on this connection now. */
@@ -106,6 +116,7 @@ class PooledConnection {
         resolve: (frame) => (done(), resolve(frame)),
         reject: (error) => (done(), reject(error)),
         accept: options.accept,
+        reused: this.answered > 0,
       });
       const prefix = Buffer.alloc(2);
       prefix.writeUInt16BE(request.length);
@@ -162,10 +173,13 @@ class PooledConnection {
     if (wasOpen) this.onClosed();
     this.socket.destroy();
     const label = describeServer(this.server);
-    for (const waiting of [...this.pending.values()])
+    for (const waiting of [...this.pending.values()]) {
+      // Sent before a hang-up, or on a connection the server closed meanwhile: try once more.
+      const lost = waiting.reused ? STALE : code;
       waiting.reject(
-        new DnsNetworkError({ server: label, code, cause, what: 'a pooled TCP query' }),
+        new DnsNetworkError({ server: label, code: lost, cause, what: 'a pooled TCP query' }),
       );
+    }
   }
 }
 
@@ -191,7 +205,7 @@ function reuses(key: string): boolean {
 export function sendPooledTcp(
   server: NameServer,
   request: Buffer,
-  options: SendOptions & { idleMs?: number },
+  options: SendOptions & { idleMs?: number; staleRetried?: boolean },
 ): Promise<Buffer> {
   if (options.signal?.aborted)
     return Promise.reject(new AbortError(options.what, options.signal.reason));
@@ -218,7 +232,12 @@ export function sendPooledTcp(
     connections.set(key, fresh);
     connection = fresh;
   }
-  return connection.send(request, options);
+  return connection.send(request, options).catch((error: unknown) => {
+    // Lost on a connection the server had closed meanwhile: once more, on a fresh one.
+    if (DnsNetworkError.isInstance(error) && error.code === STALE && !options.staleRetried)
+      return sendPooledTcp(server, request, { ...options, staleRetried: true });
+    throw error;
+  });
 }
 
 /** Closes every pooled connection (tests, and a process about to exit). */
