@@ -353,6 +353,12 @@ Example:
   chorus sidecar --config /etc/chorus/bind.json
 `;
 
+const TIMING_OPTIONS = `  --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
+  --max-zone-ttl S        TTLsig, the largest TTL in the zone(s), seconds (default 3600)
+  --child-propagation S   DprpC, seconds (default 2)
+  --parent-propagation S  DprpP, seconds (default 2)
+  --safety-margin S       S, added to every wait, seconds (default 2)`;
+
 export const ZONE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
        chorus zone define ZONE… --group G [options]
 
@@ -391,11 +397,7 @@ Options:
   --signer ID             a signer that serves the zone now (repeatable; at least one)
   --group G               take the signers and timing from group G, and add the zones to it
   --parent-zone Z         the parent zone (default: ZONE minus its first label)
-  --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
-  --max-zone-ttl S        TTLsig, the largest TTL in the zone, seconds (default 3600)
-  --child-propagation S   DprpC, seconds (default 2)
-  --parent-propagation S  DprpP, seconds (default 2)
-  --safety-margin S       S, added to every wait, seconds (default 2)
+${TIMING_OPTIONS}
 ${LOG_OPTION}
 ${JSON_OPTION}
 ${HELP_OPTION}
@@ -425,11 +427,7 @@ what they act on.
 
 Options:
   --signer ID             a signer that signs the group's zones (repeatable; at least one)
-  --record-ttl S          TTL of the records Chorus adds, seconds (default 3600)
-  --max-zone-ttl S        TTLsig, the largest TTL in the zones, seconds (default 3600)
-  --child-propagation S   DprpC, seconds (default 2)
-  --parent-propagation S  DprpP, seconds (default 2)
-  --safety-margin S       S, added to every wait, seconds (default 2)
+${TIMING_OPTIONS}
 ${LOG_OPTION}
 ${JSON_OPTION}
 ${HELP_OPTION}

@@ -21,20 +21,11 @@ import { describeEvent } from '../src/coordination/describe.js';
 import { readZone } from '../src/coordination/event-log.js';
 import { requestAndFollow } from '../src/coordination/follow.js';
 import { zoneStatusLines } from '../src/commands/status.js';
+import { capture } from './capture.js';
 
 const ZONE = 'example.test.';
 const source = { kind: 'sidecar', id: 'bind' };
 const at = '2026-01-01T10:00:00.000Z';
-
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
 
 /** A zone with bind registered and defined as its only signer. */
 function definedZone(zone = ZONE): ZoneEvent[] {

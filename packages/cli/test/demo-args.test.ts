@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '@chorus/cli';
+import { runCli } from '@chorus/cli';
+import { capture } from './capture.js';
 
 // `chorus demo` checks its options before it touches the lab: a wrong value starts nothing.
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
 
 describe('chorus demo options', () => {
   it('refuses --unsafe-skip-wait naming a step without a wait, listing the ones that have one', async () => {

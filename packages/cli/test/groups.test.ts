@@ -20,21 +20,12 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { foldZone, stepsFor } from '@chorus/engine';
-import { ensureTrustKit, runCli, type CliIo, type TrustKit } from '@chorus/cli';
+import { ensureTrustKit, runCli, type TrustKit } from '@chorus/cli';
 import { loadEventKey } from '@chorus/sidecar';
+import { capture } from './capture.js';
 
 const ZONES = ['a.test.', 'b.test.', 'c.test.'];
 const source = (id: string) => ({ kind: 'sidecar', id });
-
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
 
 let directory: string;
 let file: string;
@@ -63,7 +54,10 @@ async function answerRequests(log: EventLog<ZoneEvent>, refuse: string[]): Promi
   let answered = 0;
   for (const zone of ZONES) {
     const events = await log.readStream(zoneStream(zone));
-    const state = foldZone(zone, events.map((recorded) => recorded.event));
+    const state = foldZone(
+      zone,
+      events.map((recorded) => recorded.event),
+    );
     for (const request of state.pendingRequests) {
       const { processId, kind, signerId } = request;
       const fields = { zone, source: source('bind') };
@@ -176,17 +170,7 @@ describe('groups', () => {
   it('runs one request on every zone, paced, and names the zone that was refused', async () => {
     const run = capture();
     const running = runCli(
-      [
-        'signer',
-        'add',
-        '--group',
-        'customers',
-        'knot',
-        '--parallel',
-        '2',
-        '--json',
-        ...logArgs(),
-      ],
+      ['signer', 'add', '--group', 'customers', 'knot', '--parallel', '2', '--json', ...logArgs()],
       run.io,
     );
     const log = createSqliteEventLog<ZoneEvent>({ path: file });
@@ -202,11 +186,19 @@ describe('groups', () => {
     expect(await running).toBe(1);
     // --parallel 2: the first wave holds two of the three zones.
     expect(firstWave).toBeLessThanOrEqual(2);
-    const lines = run.out().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = run
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const outcomes = Object.fromEntries(
       lines.filter((line) => 'zone' in line).map((line) => [line.zone, line.status]),
     );
-    expect(outcomes).toEqual({ 'a.test.': 'completed', 'b.test.': 'blocked', 'c.test.': 'completed' });
+    expect(outcomes).toEqual({
+      'a.test.': 'completed',
+      'b.test.': 'blocked',
+      'c.test.': 'completed',
+    });
     expect(lines.at(-1)).toMatchObject({ summary: { zones: 3, completed: 2, failed: 1 } });
 
     const status = capture();

@@ -103,3 +103,5 @@ export { transferZone } from './axfr.js';
 export type { TransferOptions } from './axfr.js';
 export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
 export type { TcpPoolStats } from './tcp-pool.js';
+export { servedRecords } from './kit/served.js';
+export type { ServedOptions } from './kit/served.js';

@@ -144,22 +144,31 @@ describe('the pooled TCP connection', () => {
   });
 });
 
+/**
+ * A server that answers the first query of each connection and ignores the rest, then hangs up
+ * after `hangUpAfterMs` (0: with the answer), as a proxy or a strict server may.
+ */
+async function firstQueryServer(hangUpAfterMs: number) {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections += 1;
+    socket.on('error', () => undefined);
+    socket.once('data', (chunk) => {
+      const query = Buffer.from(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
+      query[2] = query[2]! | 0x80;
+      socket.write(Buffer.concat([chunk.subarray(0, 2), query]));
+      setTimeout(() => socket.end(), hangUpAfterMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+  const port = (server.address() as net.AddressInfo).port;
+  return { endpoint: { address: '127.0.0.1', port }, connections: () => connections };
+}
+
 describe('a server that answers one query per connection', () => {
   it('gets one query per connection once it hung up on pipelined ones', async () => {
-    // Answers the first query of a connection, then closes it (a proxy, a strict server).
-    let connections = 0;
-    const server = net.createServer((socket) => {
-      connections += 1;
-      socket.on('error', () => undefined);
-      socket.once('data', (chunk) => {
-        const query = Buffer.from(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
-        query[2] = query[2]! | 0x80;
-        socket.end(Buffer.concat([chunk.subarray(0, 2), query]));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = { address: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
-    servers.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+    const { endpoint, connections } = await firstQueryServer(0);
     const first = await Promise.allSettled(
       [41, 42].map((id) => sendPooledTcp(endpoint, queryWithId(id), options)),
     );
@@ -169,29 +178,15 @@ describe('a server that answers one query per connection', () => {
       [43, 44, 45].map((id) => sendPooledTcp(endpoint, queryWithId(id), options)),
     );
     expect(again.map((answer) => answer.readUInt16BE(0))).toEqual([43, 44, 45]);
-    expect(connections).toBe(5);
+    expect(connections()).toBe(5);
   });
 });
 
 describe('a connection the server closes after answering', () => {
   it('sends a query lost on it once more, on a fresh connection', async () => {
-    // Answers the first query of each connection, ignores the rest, hangs up 100 ms later.
-    let connections = 0;
-    const server = net.createServer((socket) => {
-      connections += 1;
-      socket.on('error', () => undefined);
-      socket.once('data', (chunk) => {
-        const query = Buffer.from(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
-        query[2] = query[2]! | 0x80;
-        socket.write(Buffer.concat([chunk.subarray(0, 2), query]));
-        setTimeout(() => socket.end(), 100);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = { address: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
-    servers.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+    const { endpoint, connections } = await firstQueryServer(100);
     expect((await sendPooledTcp(endpoint, queryWithId(51), options)).readUInt16BE(0)).toBe(51);
     expect((await sendPooledTcp(endpoint, queryWithId(52), options)).readUInt16BE(0)).toBe(52);
-    expect(connections).toBe(2);
+    expect(connections()).toBe(2);
   });
 });

@@ -22,6 +22,7 @@ import {
   normalizeName,
   query,
   readApexFromServer,
+  servedRecords,
   signalOption,
   throwIfAborted,
 } from '@chorus/dns';
@@ -32,7 +33,6 @@ import { desecCapabilities } from './capabilities.js';
 import type { ResolvedDesecConfig } from './config.js';
 import { listedContent } from './content.js';
 import { ownKeysOf } from './keys.js';
-import { servedRecords } from './served.js';
 
 type Refuse = (setting: string, problem: string, fix: string) => SignerConfigurationError;
 

@@ -1,58 +1,27 @@
 /**
- * RRsets read on the wire at the signer's own nameserver (TCP, RD=0): for what the API does not
- * show (the SOA) and records this plugin cannot parse from presentation format.
+ * RRsets read on the wire at NS1's nameserver: the kit's `servedRecords`, refusing first the
+ * types DNS does not know (NS1's ALIAS, URLFWD), which NS1 serves as other types.
  */
 import {
-  DnsResponseError,
   DnsWireError,
   recordTypeNumber,
   type DnsRecord,
   type NameServer,
   type RecordType,
 } from '@chorus/core';
-import { canonicalName, describeServer, normalizeName, query, signalOption } from '@chorus/dns';
+import { normalizeName, servedRecords as servedByKit, type ServedOptions } from '@chorus/dns';
 
-export interface ServedOptions {
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-}
+export type { ServedOptions };
 
-/**
- * The RRset `owner` `type` as `server` serves it. Rejects with DnsResponseError when the answer
- * is not an authoritative NOERROR, and with a retryable DnsWireError when it holds no such RRset
- * (the server may not have published what the API shows yet).
- */
 export async function servedRecords(
   server: NameServer,
   owner: string,
   type: RecordType,
   options: ServedOptions,
 ): Promise<DnsRecord[]> {
-  const name = normalizeName(owner);
   if (recordTypeNumber(type) === undefined)
     throw new DnsWireError(
-      `${name} ${type}: NS1 lists a record of a type DNS does not know (served as other types), so the zone content cannot be read`,
+      `${normalizeName(owner)} ${type}: NS1 lists a record of a type DNS does not know (served as other types), so the zone content cannot be read`,
     );
-  const response = await query(server, name, type, {
-    transport: 'tcp',
-    timeoutMs: options.timeoutMs,
-    ...signalOption(options.signal),
-  });
-  const what = `${name} ${type}`;
-  if (response.rcode !== 'NOERROR' || !response.flags.aa)
-    throw new DnsResponseError({
-      server: describeServer(server),
-      rcode: response.rcode === 'NOERROR' ? 'REFUSED' : response.rcode,
-      what: `${what} (not authoritative for it)`,
-    });
-  const set = response.answers.find(
-    (candidate) => candidate.type === type && canonicalName(candidate.name) === canonicalName(name),
-  );
-  if (!set || set.records.length === 0)
-    throw new DnsWireError(`${describeServer(server)} does not serve ${what}`, {
-      isRetryable: true,
-    });
-  return (set.records as DnsRecord['data'][]).map(
-    (data) => ({ name, type, class: 'IN', ttl: set.ttl, data }) as DnsRecord,
-  );
+  return servedByKit(server, owner, type, options);
 }

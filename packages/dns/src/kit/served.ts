@@ -1,6 +1,6 @@
 /**
- * RRsets read on the wire at the signer's own nameserver (TCP, RD=0): for what the API does not
- * show (the SOA) and records this plugin cannot parse from presentation format.
+ * One RRset as a signer's own nameserver serves it (TCP, RD=0): for what a provider's API does
+ * not show (the SOA) and records a plugin cannot parse from presentation format.
  */
 import {
   DnsResponseError,
@@ -9,7 +9,10 @@ import {
   type NameServer,
   type RecordType,
 } from '@chorus/core';
-import { canonicalName, describeServer, normalizeName, query, signalOption } from '@chorus/dns';
+import { canonicalName, normalizeName } from '../names.js';
+import { query } from '../query.js';
+import { describeServer } from '../transport.js';
+import { signalOption } from './abort.js';
 
 export interface ServedOptions {
   timeoutMs: number;
@@ -19,7 +22,7 @@ export interface ServedOptions {
 /**
  * The RRset `owner` `type` as `server` serves it. Rejects with DnsResponseError when the answer
  * is not an authoritative NOERROR, and with a retryable DnsWireError when it holds no such RRset
- * (deSEC publishes what the API shows with a delay).
+ * (a provider may publish what its API shows with a delay).
  */
 export async function servedRecords(
   server: NameServer,
