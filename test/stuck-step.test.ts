@@ -17,7 +17,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { operatorLog, sidecarLog } from './helpers/trust.js';
-import { DEFAULT_TIMING, defineZone, foldZone, type ProcessState, type ZoneState } from '@chorus/engine';
+import {
+  DEFAULT_TIMING,
+  defineZone,
+  foldZone,
+  type ProcessState,
+  type ZoneState,
+} from '@chorus/engine';
 import { zoneEvent, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
 import {
   sidecarConfigFor,
@@ -186,7 +192,9 @@ describe('a signer whose TSIG secret is wrong', () => {
         'to need the operator, with bind having applied the step',
         (status, current) => {
           if (status === 'blocked') throw new Error('the request was refused');
-          return status === 'needs-operator' && current.stepStates[0]?.reconciled.bind !== undefined;
+          return (
+            status === 'needs-operator' && current.stepStates[0]?.reconciled.bind !== undefined
+          );
         },
       );
       const failures = (await world.events()).filter(
