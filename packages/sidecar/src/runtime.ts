@@ -461,6 +461,7 @@ export class SidecarRuntime {
       ...(rollover ? { rollover } : {}),
       keyWatchSeconds: this.keyWatchSeconds,
     };
+    let contentRecorded = false;
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const state = await this.refresh(zone);
       const known = state.signers[id];
@@ -483,6 +484,12 @@ export class SidecarRuntime {
         );
         continue;
       }
+      // Content before keys: whoever waits for a signer's keys finds its content digest too.
+      if (!contentRecorded) {
+        contentRecorded = true;
+        await this.contentWatch.record(zone);
+        continue;
+      }
       const keys = await this.ownKeys(zone);
       if (JSON.stringify(known.keys) !== JSON.stringify(keys)) {
         await this.append(
@@ -492,7 +499,6 @@ export class SidecarRuntime {
         );
         continue;
       }
-      await this.contentWatch.record(zone);
       return;
     }
   }
@@ -556,11 +562,14 @@ export class SidecarRuntime {
       if (this.abort.signal.aborted) return;
       try {
         await this.recordKeyChanges(zone);
+        await this.contentWatch.round(zone);
       } catch (error) {
         if (this.abort.signal.aborted) return;
-        this.options.logger.warn({ err: error, zone }, 'key watch could not read the keys');
+        this.options.logger.warn(
+          { err: error, zone },
+          'key watch could not read the keys or content',
+        );
       }
-      await this.contentWatch.round(zone);
     }
   }
 

@@ -3,12 +3,11 @@ import {
   ChorusError,
   isEventPublicKey,
   zoneEvent,
-  zoneStream,
   type TrustGrant,
 } from '@chorus/core';
 import { createEventKeyFile } from '@chorus/sidecar';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
-import { LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
+import { appendToZone, LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
 import { KEYGEN_HELP, TRUST_HELP } from '../help.js';
 import type { CliIo } from '../io.js';
@@ -91,16 +90,15 @@ export async function trustCommand(args: string[], io: CliIo): Promise<number> {
   const zone = zoneArgument(values.zone, 'trust', 'chorus trust grant --zone ZONE');
   if (sub === 'show') return showTrust(zone, values, io);
   const grant = grantFrom(values, sub === 'revoke');
-  const event = await withEventLog(values, 'trust', async (log) => {
-    const state = await readZone(log, zone);
-    const changed = zoneEvent(
-      'trust-changed',
-      { zone, source: { kind: 'cli', id: 'operator' } },
-      { grant, ...(values.reason ? { reason: values.reason } : {}) },
-    );
-    await log.append(zoneStream(zone), state.version, [changed]);
-    return changed;
-  });
+  const event = await withEventLog(values, 'trust', (log) =>
+    appendToZone(log, zone, () =>
+      zoneEvent(
+        'trust-changed',
+        { zone, source: { kind: 'cli', id: 'operator' } },
+        { grant, ...(values.reason ? { reason: values.reason } : {}) },
+      ),
+    ),
+  );
   io.stdout(
     values.json
       ? `${JSON.stringify(event)}\n`

@@ -1,5 +1,5 @@
 /** `chorus zone define ZONE --signer ID…`: records the group that signs a zone now. */
-import { ChorusError, zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
+import { ChorusError, type EventLog, type ZoneEvent } from '@chorus/core';
 import {
   DEFAULT_TIMING,
   defineZone,
@@ -9,7 +9,7 @@ import {
 import type { TimingSettings } from '@chorus/core';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { describeEvent } from '../coordination/describe.js';
-import { readZone, withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
+import { appendToZone, readZone, withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { OPERATOR } from '../coordination/follow.js';
 import { addZonesToGroup, groupArgument, readDefinedGroup } from '../coordination/groups.js';
 import { zoneArgument } from '../coordination/zone-argument.js';
@@ -109,19 +109,14 @@ async function defineOne(
   zone: string,
   definition: Definition,
 ): Promise<ZoneEvent> {
-  const state = await readZone(log, zone);
-  if (state.defined)
-    throw new ChorusError('Chorus_ZoneDefinedError', {
-      message: `${zone} is already defined (group: ${state.members.join(', ')}${state.group ? `; in group ${state.group}` : ''})`,
-    });
-  const defined = defineZone(
-    state,
-    { source: OPERATOR, now: new Date().toISOString() },
-    definition,
-  );
-  refuseShortPrePublication(state, definition);
-  await log.append(zoneStream(zone), state.version, [defined]);
-  return defined;
+  return appendToZone(log, zone, (state) => {
+    if (state.defined)
+      throw new ChorusError('Chorus_ZoneDefinedError', {
+        message: `${zone} is already defined (group: ${state.members.join(', ')}${state.group ? `; in group ${state.group}` : ''})`,
+      });
+    refuseShortPrePublication(state, definition);
+    return defineZone(state, { source: OPERATOR, now: new Date().toISOString() }, definition);
+  });
 }
 
 async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import {
   ChorusError,
   createSigningEventLog,
+  WrongExpectedVersionError,
   zoneStream,
   type EventLog,
   type EventSigningKey,
@@ -196,4 +197,26 @@ export async function readKnownZone(
   throw new ChorusError('Chorus_UnknownZoneError', {
     message: `no zone ${zone} in ${path}; ${await knownZonesText(log)}`,
   });
+}
+
+/**
+ * Appends the event `build` makes from the zone's current state. Sidecars append beside the
+ * operator (a key or content observation may land in between), so a stream that moved on is
+ * read again and the event built anew, up to five times.
+ */
+export async function appendToZone<E extends ZoneEvent>(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  build: (state: ZoneState) => E,
+): Promise<E> {
+  for (let attempt = 1; ; attempt += 1) {
+    const state = await readZone(log, zone);
+    const event = build(state);
+    try {
+      await log.append(zoneStream(zone), state.version, [event]);
+      return event;
+    } catch (error) {
+      if (!WrongExpectedVersionError.isInstance(error) || attempt >= 5) throw error;
+    }
+  }
 }

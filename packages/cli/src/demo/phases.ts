@@ -12,7 +12,6 @@ import type {
   ProcessKind,
   ZoneEvent,
 } from '@chorus/core';
-import { zoneStream } from '@chorus/core';
 import { canonicalName, dsIdentity } from '@chorus/dns';
 import { defineZone, expectedDsFor, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
 import { openLabEventLog, writeOperatorLogFile } from './demo-log.js';
@@ -30,7 +29,7 @@ import {
   type HostsMode,
 } from '@chorus/lab';
 import { createObserveOnlyParentChannel } from '@chorus/parent';
-import { readZone } from '../coordination/event-log.js';
+import { appendToZone, readZone } from '../coordination/event-log.js';
 import { kitOperatorLog, trustKitAt } from '../coordination/trust-kit.js';
 import { requestAndFollow } from '../coordination/follow.js';
 import { progressTo, type CliIo } from '../io.js';
@@ -292,23 +291,23 @@ export function openWhenRegistered(
 
 /** 3. The group today: BIND alone. Waits come from the lab's TTLs and the agent's 1 s scans. */
 export async function defineDemoZone(log: EventLog<ZoneEvent>, lab: DemoLab, say: Say) {
-  const state = await readZone(log, lab.zone);
-  const event = defineZone(
-    state,
-    { source: { kind: 'cli', id: 'demo' }, now: new Date().toISOString() },
-    {
-      parentZone: lab.status.parentZone,
-      signerIds: ['bind'],
-      timing: {
-        childPropagationSeconds: MARGINS.childSeconds,
-        parentPropagationSeconds: MARGINS.parentSeconds,
-        safetyMarginSeconds: MARGINS.safetySeconds,
-        maxZoneTtlSeconds: lab.status.ttl,
+  await appendToZone(log, lab.zone, (state) =>
+    defineZone(
+      state,
+      { source: { kind: 'cli', id: 'demo' }, now: new Date().toISOString() },
+      {
+        parentZone: lab.status.parentZone,
+        signerIds: ['bind'],
+        timing: {
+          childPropagationSeconds: MARGINS.childSeconds,
+          parentPropagationSeconds: MARGINS.parentSeconds,
+          safetyMarginSeconds: MARGINS.safetySeconds,
+          maxZoneTtlSeconds: lab.status.ttl,
+        },
+        recordTtlSeconds: lab.status.ttl,
       },
-      recordTtlSeconds: lab.status.ttl,
-    },
+    ),
   );
-  await log.append(zoneStream(lab.zone), state.version, [event]);
   say(`${lab.zone} defined with bind as its only signer`);
 }
 
