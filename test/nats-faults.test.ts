@@ -50,8 +50,11 @@ function injectFaults(directory: string, faults: Faults): Observer<ZoneEvent> {
         faults.done = (async () => {
           await labStopServer({ directory, server: 'nats-3' });
           await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-          await labRestart({ directory, servers: ['nats-2', 'nats-3'] });
+          // One node at a time, as an operator recovers a cluster: nats-2 gives nats-1 its
+          // quorum back, then nats-3 rejoins. A loaded machine may need a while for each election.
+          await labRestart({ directory, servers: ['nats-2'], readyTimeoutMs: 90_000 });
           faults.quorumBackAt = Date.now();
+          await labRestart({ directory, servers: ['nats-3'], readyTimeoutMs: 90_000 });
         })();
         // Reported by `await faults.done` after the demo, not as an unhandled rejection.
         faults.done.catch(() => undefined);
