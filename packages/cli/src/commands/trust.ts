@@ -1,10 +1,5 @@
 /** `chorus keygen FILE` and `chorus trust grant|revoke|show`: event keys and who may write what. */
-import {
-  ChorusError,
-  isEventPublicKey,
-  zoneEvent,
-  type TrustGrant,
-} from '@chorus/core';
+import { ChorusError, isEventPublicKey, zoneEvent, type TrustGrant } from '@chorus/core';
 import { createEventKeyFile } from '@chorus/sidecar';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { appendToZone, LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
