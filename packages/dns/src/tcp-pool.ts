@@ -216,16 +216,10 @@ export function sendPooledTcp(
   const key = describeServer(server);
   if (!reuses(key)) return sendTcp(server, request, options);
   let connection = connections.get(key);
-  if (!connection || !connection.canTake(request.readUInt16BE(0))) {
-    if (connection && !connection.closed)
-      return Promise.reject(
-        new DnsNetworkError({
-          server: key,
-          code: 'EIDINUSE',
-          what: options.what,
-          cause: new Error('a query with the same ID is in flight on the connection'),
-        }),
-      );
+  // Another query with this ID is in flight on the connection: this one goes on its own.
+  if (connection && !connection.closed && !connection.canTake(request.readUInt16BE(0)))
+    return sendTcp(server, request, options);
+  if (!connection || connection.closed) {
     const fresh = new PooledConnection(server, options.idleMs ?? DEFAULT_IDLE_MS, () => {
       if (connections.get(key) === fresh) connections.delete(key);
     });
