@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { nameToWire } from './names.js';
-import { encodeRdata } from './rdata.js';
+import { encodeRdata, u16, u32 } from './rdata.js';
 
 /**
  * Presentation-format encoders for record types without a typed shape in @chorus/core. Each one
@@ -42,18 +42,6 @@ const MAX_U16 = 0xffff;
 
 function u8(value: number): Buffer {
   return Buffer.from([value]);
-}
-
-function u16(value: number): Buffer {
-  const buffer = Buffer.alloc(2);
-  buffer.writeUInt16BE(value);
-  return buffer;
-}
-
-function u32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value);
-  return buffer;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,13 +43,15 @@ const CANONICAL_LOWERCASE_TYPES = new Set([
   'RRSIG',
 ]);
 
-function u16(value: number): Buffer {
+/** A 16-bit field in network order. */
+export function u16(value: number): Buffer {
   const buffer = Buffer.alloc(2);
   buffer.writeUInt16BE(value);
   return buffer;
 }
 
-function u32(value: number): Buffer {
+/** A 32-bit field in network order. */
+export function u32(value: number): Buffer {
   const buffer = Buffer.alloc(4);
   buffer.writeUInt32BE(value >>> 0);
   return buffer;

@@ -3,8 +3,7 @@
  * request together (MUSIC's "signer group"). One stream per group, `group/<name>`, written only
  * by operators. Sidecars never read it: each zone's own stream stays the only thing they act on.
  */
-import type { EventSignature } from '../trust/event-keys.js';
-import type { EVENT_SCHEMA_VERSION, EventSource, TimingSettings } from './zone-events.js';
+import type { EnvelopeFields, TimingSettings } from './zone-events.js';
 
 /** Letters, digits, `-`, `_` and `.`, 1–63 characters, starting with a letter or digit. */
 export const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -15,18 +14,8 @@ export function groupStream(group: string): string {
 }
 
 /** The envelope of group events: like a zone event's, named by group instead of zone. */
-export interface GroupEnvelope<Type extends string, Data> {
-  schemaVersion: typeof EVENT_SCHEMA_VERSION;
-  type: Type;
+export interface GroupEnvelope<Type extends string, Data> extends EnvelopeFields<Type, Data> {
   group: string;
-  /** ISO 8601. */
-  occurredAt: string;
-  source: EventSource;
-  traceparent?: string;
-  data: Data;
-  id?: string;
-  streamVersion?: number;
-  signature?: EventSignature;
 }
 
 export type GroupEvent =

@@ -18,10 +18,14 @@ export interface EventSource {
 }
 
 /** The shape every Chorus event shares: versioned, typed, sourced, timed and traced. */
-export interface Envelope<Type extends string, Data> {
+export interface Envelope<Type extends string, Data> extends EnvelopeFields<Type, Data> {
+  zone: string;
+}
+
+/** The envelope without what it is about (a zone, a group). */
+export interface EnvelopeFields<Type extends string, Data> {
   schemaVersion: typeof EVENT_SCHEMA_VERSION;
   type: Type;
-  zone: string;
   /** ISO 8601. */
   occurredAt: string;
   source: EventSource;
