@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@chorus/core';
 import {
   createEventKeyFile,
@@ -9,6 +9,18 @@ import {
   loadSidecarConfig,
   parseSidecarConfig,
 } from '@chorus/sidecar';
+
+const scratchDirectories: string[] = [];
+async function scratchDirectory(prefix: string): Promise<string> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), prefix));
+  scratchDirectories.push(directory);
+  return directory;
+}
+afterAll(async () => {
+  await Promise.all(
+    scratchDirectories.map((directory) => rm(directory, { recursive: true, force: true })),
+  );
+});
 
 const valid = {
   id: 'bind',
@@ -77,7 +89,7 @@ describe('sidecar configuration', () => {
   });
 
   it('reads a trust file, and refuses an event key that others may read', async () => {
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-trust-'));
+    const directory = await scratchDirectory('chorus-trust-');
     await writeFile(
       path.join(directory, 'trust.json'),
       JSON.stringify({ operators: { bob: 'B'.repeat(43) } }),
@@ -165,7 +177,7 @@ describe('sidecar configuration', () => {
   });
 
   it('reports an unreadable or malformed file clearly', async () => {
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-config-'));
+    const directory = await scratchDirectory('chorus-config-');
     await expect(loadSidecarConfig(path.join(directory, 'missing.json'))).rejects.toThrow(
       /cannot read .*missing.json: ENOENT/,
     );

@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryEventLog } from '@chorus/event-log-sqlite';
 import {
   defineSignerPlugin,
@@ -236,6 +236,7 @@ describe('telemetry with a stand-in collector', () => {
 
 describe('the sidecar composition root', () => {
   const keyDirectory = mkdtempSync(path.join(os.tmpdir(), 'chorus-sidecar-key-'));
+  afterAll(() => rmSync(keyDirectory, { recursive: true, force: true }));
   const eventKeyFile = path.join(keyDirectory, 'fake.key');
   const publicKey = createEventKeyFile(eventKeyFile);
   const config: SidecarConfig = {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import type { LabServer, LabStatus, ServerId } from '@chorus/lab';
 import { labServer } from '@chorus/lab/testing';
 import type { BindConfig } from '../../src/index.js';
@@ -30,7 +31,12 @@ export function rndcKeyFile(lab: LabStatus, id: ServerId): string {
 
 let scratch: string | undefined;
 
-/** A directory for files the tests write (wrong keys…), removed with the OS temp directory. */
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+});
+
+/** A directory for the files a test file writes (wrong keys…), removed after that file. */
 export function scratchDirectory(): string {
   scratch ??= mkdtempSync(path.join(os.tmpdir(), 'chorus-bind-test-'));
   return scratch;
