@@ -1,7 +1,8 @@
 // `pnpm bench:scale [--zones 10,100,1000] [--parallel 20] [--ttl 10]`: the scale benchmark (not
 // part of CI). For each N, a fresh lab of N zones signed by BIND, one group holding them all, and
 // ADD-SIGNER of PowerDNS on every zone from one command. Prints, per N: the wall time against one
-// zone's mandated waits, sidecar CPU and peak RSS per zone, apply failures, and PowerDNS's raw
+// zone's mandated waits, sidecar CPU and RSS per zone, the calls made to servers per zone
+// (UPDATEs, commands, HTTP), errors and retries, and PowerDNS's raw
 // API update rate measured in the same run, with Chorus's rate beyond the waits as a ratio of it.
 // It stops at the first N that fails, saying why.
 import { parseArgs } from 'node:util';
@@ -47,17 +48,35 @@ for (const zones of counts) {
     await labDown({ directory: values.dir }).catch(() => undefined);
   }
 }
+const sum = (calls, keep) =>
+  Object.entries(calls).reduce((total, [key, value]) => total + (keep(key) ? value : 0), 0);
+const isError = (key) =>
+  / failed$/.test(key) || /^http \d{3}$/.test(key) || /^dns update [A-Z]+$/.test(key);
+const perZone = (r, keep) =>
+  (r.sidecars.reduce((total, s) => total + sum(s.calls, keep), 0) / r.zones).toFixed(1);
+const first = reports[0];
+const marginalRss = (r, index) => {
+  if (r === first) return 'n/a';
+  const base = first.sidecars[index];
+  return `${(((r.sidecars[index].rssKb - base.rssKb) / (r.zones - first.zones)) | 0).toString()} KB`;
+};
 process.stdout.write(
-  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | sidecar RSS/zone | apply failures | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n',
+  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of reports) {
   const cpu = r.sidecars
     .map((s) => `${s.id} ${(s.cpuSecondsPerZone * 1000).toFixed(0)} ms`)
     .join(', ');
-  const rss = r.sidecars
-    .map((s) => `${s.id} ${r.zones > 0 ? s.rssKbPerZone.toFixed(0) : '?'} KB`)
-    .join(', ');
+  const rss = r.sidecars.map((s) => `${s.id} ${s.rssKbPerZone.toFixed(0)} KB`).join(', ');
+  const added = r.sidecars.map((s, index) => `${s.id} ${marginalRss(r, index)}`).join(', ');
+  const errors = r.sidecars.reduce((total, s) => total + sum(s.calls, isError), 0);
+  const retries =
+    r.sidecars.reduce((total, s) => total + sum(s.calls, (key) => key === 'dns retry'), 0) +
+    r.applyFailures;
   process.stdout.write(
-    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${r.applyFailures} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
+    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
   );
 }
+process.stdout.write('\nCalls during ADD-SIGNER, per sidecar (errors: failed commands, HTTP error statuses, failed DNS exchanges, refused UPDATEs; retries: DNS resends and apply attempts after a failure):\n');
+for (const r of reports)
+  for (const s of r.sidecars) process.stdout.write(`  N = ${r.zones}, ${s.id}: ${JSON.stringify(s.calls)}\n`);

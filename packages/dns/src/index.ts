@@ -51,6 +51,7 @@ export type {
   OptionalField,
 } from './kit/config.js';
 export { HttpClient, parseRetryAfter, safeUrl } from './kit/http.js';
+export { callTally, countCall, tallyDifference } from './kit/tally.js';
 export { probeUpdateAccess } from './kit/update-probe.js';
 export type { HttpClientOptions, HttpRequest, HttpResponse } from './kit/http.js';
 export {

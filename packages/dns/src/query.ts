@@ -14,6 +14,7 @@ import {
   type RrsigData,
 } from '@chorus/core';
 import { canonicalName, normalizeName } from './names.js';
+import { countCall } from './kit/tally.js';
 import { sendPooledTcp } from './tcp-pool.js';
 import { describeServer, sendTcp, sendUdp } from './transport.js';
 import { signMessage, verifyResponse, type TsigKey } from './tsig.js';
@@ -75,6 +76,10 @@ function checkQuestion(
   }
 }
 
+function callKind(request: Omit<DnsMessage, 'tsig'>): string {
+  return request.opcode === 'UPDATE' ? 'dns update' : 'dns query';
+}
+
 /**
  * Sends a message and returns the decoded answer: UDP with TCP fallback on TC, or TCP only;
  * retries after timeouts and network errors; honours `signal`; signs and verifies with TSIG.
@@ -92,6 +97,7 @@ export async function exchange(
   let lastError: unknown;
   for (let attempt = 0; attempt <= retries; attempt += 1) {
     if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
+    countCall(attempt === 0 ? callKind(request) : 'dns retry');
     const id = attempt === 0 ? request.id : randomInt(0, 0x10000);
     const encoded = encodeMessage({ ...request, id });
     const signed = options.tsig ? signMessage(encoded, options.tsig) : undefined;
@@ -124,6 +130,7 @@ export async function exchange(
       if (!retryable || tsigProblem || AbortError.isInstance(error)) throw error;
     }
   }
+  countCall('dns failed');
   if (DnsTimeoutError.isInstance(lastError)) {
     throw new DnsTimeoutError({ server: label, timeoutMs, attempts: retries + 1, what });
   }

@@ -14,6 +14,7 @@ import {
   DnsWireError,
 } from '@chorus/core';
 import type { NameServer } from '@chorus/core';
+import { countCall } from './kit/tally.js';
 import { describeServer, sendTcp, type SendOptions } from './transport.js';
 
 const MAX_TCP_MESSAGE = 0xffff;
@@ -60,6 +61,7 @@ class PooledConnection {
     private readonly onClosed: () => void,
   ) {
     stats.connections += 1;
+    countCall('dns tcp connection');
     this.socket = net.connect({ host: server.address, port: server.port ?? DEFAULT_DNS_PORT });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk) => this.onData(chunk));

@@ -9,6 +9,7 @@ import {
   type RecordType,
 } from '@chorus/core';
 import { isSubdomain, normalizeName } from './names.js';
+import { countCall } from './kit/tally.js';
 import { exchange, type ExchangeOptions } from './query.js';
 import { describeServer } from './transport.js';
 import { NO_FLAGS } from './wire.js';
@@ -181,6 +182,7 @@ export async function sendUpdate(
     ...options,
   });
   if (result.message.rcode !== 'NOERROR') {
+    countCall(`dns update ${result.message.rcode}`);
     throw new DnsResponseError({
       server: describeServer(server),
       rcode: result.message.rcode,

@@ -69,6 +69,24 @@ function sqliteCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * `BEGIN IMMEDIATE` that fails at once with SQLITE_BUSY instead of sleeping in SQLite's busy
+ * handler, which would block the whole event loop; the caller waits asynchronously and retries.
+ */
+function beginWithoutWaiting(db: DatabaseSync, busyTimeoutMs: number): void {
+  db.exec('PRAGMA busy_timeout = 0');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } finally {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+  }
+}
+
+/** Pauses between attempts at the write lock while another process holds it (then the last, repeated). */
+const LOCK_RETRY_MS = [1, 2, 5, 10, 20, 25];
+
+const isBusy = (error: unknown) => EventLogError.isInstance(error) && error.kind === 'busy';
+
 /** Wraps a SQLite (or other) failure into an EventLogError; Chorus errors pass through. */
 function storageError(what: string, error: unknown): ChorusError {
   if (ChorusError.isInstance(error)) return error;
@@ -124,8 +142,9 @@ const SCHEMA_V1 = `
 `;
 
 /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. */
-function immediate<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
+function immediate<T>(db: DatabaseSync, fn: () => T, options: { busyTimeoutMs?: number } = {}): T {
+  if (options.busyTimeoutMs === undefined) db.exec('BEGIN IMMEDIATE');
+  else beginWithoutWaiting(db, options.busyTimeoutMs);
   try {
     const result = fn();
     db.exec('COMMIT');
@@ -392,7 +411,9 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
     let result: AppendResult;
     try {
       result = guard(`cannot append to ${JSON.stringify(stream)}`, () =>
-        immediate(db, () => insertEvents(path, statements, stream, expectedVersion, bodies)),
+        immediate(db, () => insertEvents(path, statements, stream, expectedVersion, bodies), {
+          busyTimeoutMs,
+        }),
       );
     } catch (error) {
       // The UNIQUE (stream, stream_version) constraint is the last line of defence.
@@ -402,6 +423,24 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
     }
     wakeAll();
     return result;
+  };
+
+  /** Appends, waiting for another process's write lock without blocking the event loop. */
+  const appendWhenUnlocked = async (
+    stream: string,
+    expectedVersion: number,
+    events: readonly E[],
+  ): Promise<AppendResult> => {
+    const deadline = performance.now() + busyTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return append(stream, expectedVersion, events);
+      } catch (error) {
+        if (!isBusy(error) || performance.now() >= deadline) throw error;
+        const pause = LOCK_RETRY_MS[Math.min(attempt, LOCK_RETRY_MS.length - 1)]!;
+        await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
+      }
+    }
   };
 
   const commits = new CommitWatcher({
@@ -441,7 +480,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
-    append: (stream, expectedVersion, events) => run(() => append(stream, expectedVersion, events)),
+    append: (stream, expectedVersion, events) => appendWhenUnlocked(stream, expectedVersion, events),
 
     readStream: (stream: string, readOptions?: ReadStreamOptions) =>
       run(() => {

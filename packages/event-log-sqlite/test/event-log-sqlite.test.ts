@@ -184,6 +184,47 @@ describe('SQLite event log: storage', () => {
     await Promise.all([one.close(), two.close()]);
   });
 
+  it("waits for another writer's lock without blocking the event loop, then appends", async () => {
+    const path = freshPath();
+    const log = open(path);
+    await log.append('zone/a.', 0, [{ type: 'first' }]);
+    const holder = new DatabaseSync(path);
+    holder.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    const appended = log.append('zone/a.', 1, [{ type: 'after-the-lock' }]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    holder.exec('COMMIT');
+    await appended;
+    clearInterval(ticker);
+    holder.close();
+    // A busy wait inside SQLite would freeze the timers (and never see this release).
+    expect(ticks).toBeGreaterThan(5);
+    expect((await log.readStream('zone/a.')).map((e) => e.event.type)).toEqual([
+      'first',
+      'after-the-lock',
+    ]);
+    await log.close();
+  });
+
+  it('reports busy, retryable, once the lock stays held past busyTimeoutMs', async () => {
+    const path = freshPath();
+    const log = createSqliteEventLog<TestEvent>({ path, busyTimeoutMs: 200 });
+    await log.append('zone/a.', 0, [{ type: 'first' }]);
+    const holder = new DatabaseSync(path);
+    holder.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    const error = await rejection(log.append('zone/a.', 1, [{ type: 'never' }]));
+    const waited = performance.now() - started;
+    holder.exec('ROLLBACK');
+    holder.close();
+    expect(EventLogError.isInstance(error) && error.kind).toBe('busy');
+    expect((error as EventLogError).isRetryable).toBe(true);
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect((await log.readStream('zone/a.')).map((e) => e.event.type)).toEqual(['first']);
+    await log.close();
+  });
+
   it('measures single-process append throughput (fsync per commit)', async () => {
     const log = open(freshPath());
     const count = 300;

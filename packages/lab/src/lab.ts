@@ -160,6 +160,12 @@ function signingSummary(status: LabStatus): string {
   return `algorithm ${status.algorithm} (${status.algorithmName}), ${denial}`;
 }
 
+/** Zones for a progress line: all of a few, or the count with the first and last of many. */
+function zoneList(zones: readonly string[]): string {
+  if (zones.length <= 6) return zones.join(' ');
+  return `${zones.length} zones (${zones.slice(0, 2).join(' ')} … ${zones.at(-1)})`;
+}
+
 function seconds(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(2)} s`;
 }
@@ -420,7 +426,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
   const trapList = status.servers.filter((server) => server.role === 'trap');
   progress(
-    `preparing ${config.directory} (zones ${[...config.zones, BROKEN_ZONE].join(' ')}, TTL ${config.ttl} s, ${signingSummary(status)}${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
+    `preparing ${config.directory} (zones ${zoneList([...config.zones, BROKEN_ZONE])}, TTL ${config.ttl} s, ${signingSummary(status)}${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
   );
   await prepareDirectory(config.directory);
   const namedAddresses = aliasedAddresses(status.servers);
@@ -471,7 +477,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         deadline,
         (server) =>
           progress(
-            `ready: ${describe(server)} serves ${server.zones.join(' ')} signed (${signingSummary(status)}), after ${seconds(performance.now() - spawnedAt)}`,
+            `ready: ${describe(server)} serves ${zoneList(server.zones)} signed (${signingSummary(status)}), after ${seconds(performance.now() - spawnedAt)}`,
           ),
         (server) => signingCheck(server, server.zones, status),
       ),
@@ -503,7 +509,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         ? [
             waitForAgent(agent, deadline).then(() =>
               progress(
-                `ready: registry-agent pid ${agent.pid} scans ${agent.zones.join(' ')} every ${agent.intervalMs} ms, NOTIFY on ${agent.address}:${agent.port}, after ${seconds(performance.now() - spawnedAt)}`,
+                `ready: registry-agent pid ${agent.pid} scans ${zoneList(agent.zones)} every ${agent.intervalMs} ms, NOTIFY on ${agent.address}:${agent.port}, after ${seconds(performance.now() - spawnedAt)}`,
               ),
             ),
           ]
@@ -655,7 +661,7 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   await Promise.all([
     waitForServers(targets, programs, deadline, (server) =>
       progress(
-        `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${server.zones.join(' ')} signed, after ${seconds(performance.now() - spawnedAt)}`,
+        `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${zoneList(server.zones)} signed, after ${seconds(performance.now() - spawnedAt)}`,
       ),
     ),
     waitForNatsNodes(natsTargets, nodes.length, deadline, async (node) =>

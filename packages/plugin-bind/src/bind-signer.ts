@@ -40,7 +40,8 @@ import {
 } from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
 import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
-import { readZoneKeyFiles, type BindKeyFile } from './key-files.js';
+import { KeyDirectory } from './key-directory.js';
+import type { BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
 import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
 import { Rndc, type CheckDsOutput, type DnssecStatus, type DnssecStatusKey } from './rndc.js';
@@ -62,6 +63,15 @@ export interface CheckDsResult extends CheckDsOutput {
 
 /** How long to wait before reading the key files again when one rndc lists is not there yet. */
 const KEY_FILE_RETRY_MS = 300;
+
+/** The longest a zone's `rndc dnssec -status` is reused while none of its key files moved. */
+const STATUS_REUSE_MAX_MS = 10 * 60_000;
+
+interface CachedStatus {
+  fingerprint: string;
+  status: DnssecStatus;
+  readAt: number;
+}
 
 /** The key file (with a .private) of a key rndc lists. */
 function fileOf(files: readonly BindKeyFile[], entry: DnssecStatusKey): BindKeyFile | undefined {
@@ -103,6 +113,9 @@ export class BindSigner implements Signer {
   readonly #logger: Logger;
   readonly #rndc: Rndc;
   readonly #server: NameServer;
+  readonly #keyDirectory: KeyDirectory;
+  /** Per zone: BIND writes every key state change to the `.state` files, so unmoved files mean an unchanged status. */
+  readonly #statuses = new Map<string, CachedStatus>();
   #tsig: Promise<TsigKey> | undefined;
 
   constructor(config: BindConfig, logger: Logger) {
@@ -111,7 +124,10 @@ export class BindSigner implements Signer {
     this.#logger = logger;
     this.#server = endpoint(config.server);
     this.nameServers = Object.freeze((config.nameServers ?? [config.server]).map(endpoint));
-    this.#rndc = new Rndc(config.rndc, logger);
+    this.#keyDirectory = new KeyDirectory(config.keyDirectory);
+    this.#rndc = new Rndc(config.rndc, logger, (zone) =>
+      this.#statuses.delete(canonicalName(normalizeName(zone))),
+    );
     this.keyRoller = new BindKeyRoller({
       signerId: this.id,
       config,
@@ -209,14 +225,7 @@ export class BindSigner implements Signer {
     options: CallOptions,
     known?: DnssecStatus,
   ): Promise<{ keys: OwnKey[]; files: BindKeyFile[] }> {
-    // The status first, then the files: BIND writes a new key's files before it lists the key,
-    // so a key created in between is in both. One more read covers a file still being written.
-    const status = known ?? (await this.#rndc.dnssecStatus(zone, options));
-    let files = await readZoneKeyFiles(this.#config.keyDirectory, zone, options);
-    if (status.keys.some((entry) => !fileOf(files, entry))) {
-      await delay(KEY_FILE_RETRY_MS, undefined, signalOption(options.signal));
-      files = await readZoneKeyFiles(this.#config.keyDirectory, zone, options);
-    }
+    const { status, files } = await this.#statusAndFiles(zone, options, known);
     if (status.policy === null)
       throw new SignerConfigurationError({
         signerId: this.id,
@@ -238,6 +247,45 @@ export class BindSigner implements Signer {
       return { file, status: entry };
     });
     return { keys, files };
+  }
+
+  /**
+   * The zone's `rndc dnssec -status` and key files. The status is reused while the files stand
+   * still; otherwise the status is read first, then the files: BIND writes a new key's files
+   * before it lists the key, so a key created in between is in both. One more read covers a
+   * file still being written.
+   */
+  async #statusAndFiles(
+    zone: ZoneName,
+    options: CallOptions,
+    known?: DnssecStatus,
+  ): Promise<{ status: DnssecStatus; files: BindKeyFile[] }> {
+    const key = canonicalName(zone);
+    const before = await this.#keyDirectory.zoneFiles(zone, options);
+    const cached = this.#statuses.get(key);
+    if (
+      !known &&
+      cached &&
+      !before.racy &&
+      cached.fingerprint === before.fingerprint &&
+      performance.now() - cached.readAt < STATUS_REUSE_MAX_MS
+    )
+      return { status: cached.status, files: before.files };
+    const status = known ?? (await this.#rndc.dnssecStatus(zone, options));
+    let after = await this.#keyDirectory.zoneFiles(zone, options);
+    if (status.keys.some((entry) => !fileOf(after.files, entry))) {
+      await delay(KEY_FILE_RETRY_MS, undefined, signalOption(options.signal));
+      after = await this.#keyDirectory.zoneFiles(zone, options);
+    }
+    // Kept only when no file moved around the read, so the status belongs to these files.
+    if (!known && !after.racy && after.fingerprint === before.fingerprint)
+      this.#statuses.set(key, {
+        fingerprint: after.fingerprint,
+        status,
+        readAt: performance.now(),
+      });
+    else this.#statuses.delete(key);
+    return { status, files: after.files };
   }
 
   /** BIND's own keys that it publishes (DNSKEY state rumoured or omnipresent), with their states. */

@@ -211,9 +211,13 @@ export class Rndc {
   readonly #config: BindRndcConfig;
   readonly #logger: Logger;
 
-  constructor(config: BindRndcConfig, logger: Logger) {
+  readonly #onZoneChanged: ((zone: string) => void) | undefined;
+
+  /** `onZoneChanged` hears of every command that changes a zone's key states (rollover, checkds). */
+  constructor(config: BindRndcConfig, logger: Logger, onZoneChanged?: (zone: string) => void) {
     this.#config = config;
     this.#logger = logger;
+    this.#onZoneChanged = onZoneChanged;
   }
 
   /** argv before the command: `-c FILE` or `-s ADDR -p PORT -k FILE`. */
@@ -277,6 +281,7 @@ export class Rndc {
       if (input.algorithm !== undefined) args.push('-alg', String(input.algorithm));
     }
     args.push(input.state, rndcZoneArgument(zone));
+    this.#onZoneChanged?.(zone);
     const { stdout, command } = await this.run(args, options);
     return parseCheckDs(stdout, command);
   }
@@ -290,6 +295,7 @@ export class Rndc {
     const args = ['dnssec', '-rollover', '-key', String(key.keyTag)];
     if (key.algorithm !== undefined) args.push('-alg', String(key.algorithm));
     args.push(rndcZoneArgument(zone));
+    this.#onZoneChanged?.(zone);
     const { stdout, command } = await this.run(args, options);
     return parseRollover(stdout, command);
   }

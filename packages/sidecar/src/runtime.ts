@@ -85,6 +85,9 @@ export interface SidecarRuntimeOptions {
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
 
+/** Unmet observations of one step back off up to this many observe intervals. */
+const OBSERVE_BACKOFF_LIMIT = 8;
+
 /** The longest a zone loop sleeps without reading the log again. */
 const MAX_SLEEP_MS = 5000;
 
@@ -95,6 +98,17 @@ const LOG_UNAVAILABLE_RETRY_MS = 2000;
 const isLogUnavailable = (error: unknown) =>
   (error as { name?: string; kind?: string } | null)?.name === 'Chorus_EventLogError' &&
   (error as { kind?: string }).kind === 'unavailable';
+
+/** A failure of the event log that may pass (SQLite's write lock, a NATS quorum). */
+const isLogRetryable = (error: unknown) =>
+  (error as { name?: string } | null)?.name === 'Chorus_EventLogError' &&
+  (error as { isRetryable?: boolean }).isRetryable === true;
+
+/** Zones checked and registered at once during start-up. */
+const STARTUP_CONCURRENCY = 4;
+
+/** The longest pause between registration attempts while the event log is busy. */
+const MAX_STARTUP_RETRY_MS = 30_000;
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -117,6 +131,8 @@ export class SidecarRuntime {
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
+  /** Per zone: the step whose post-condition was last unmet, and how many times in a row. */
+  private readonly unmetObservations = new Map<string, { step: string; misses: number }>();
   /** The signer and parent channel, traced and timed per call. */
   private readonly signer: Signer;
   private readonly parent: ParentChannel;
@@ -196,12 +212,8 @@ export class SidecarRuntime {
       { 'chorus.sidecar.id': this.options.id, 'chorus.zones': [...this.options.zones] },
       ROOT_CONTEXT,
       async () => {
-        for (const zone of this.options.zones) {
-          await probeEndpoints(signer, zone, { signal: this.abort.signal });
-          await signer.checkZone(zone, { signal: this.abort.signal });
-          await this.refuseShortPrePublication(zone);
-          await this.register(zone);
-        }
+        const slots = new ChangeSlots(STARTUP_CONCURRENCY);
+        await Promise.all(this.options.zones.map((zone) => slots.run(() => this.startZone(zone))));
       },
     );
     this.abort.signal.throwIfAborted();
@@ -230,6 +242,33 @@ export class SidecarRuntime {
       { zones: this.options.zones, signer: signer.id, kind: signer.kind },
       'sidecar started',
     );
+  }
+
+  /**
+   * Checks one zone at the server and registers it. A busy or unreachable event log is waited
+   * out with backoff (another process holds SQLite's write lock, NATS lost its quorum); any
+   * other failure stops the start-up, so a wrong configuration is said at once.
+   */
+  private async startZone(zone: string): Promise<void> {
+    const signal = this.abort.signal;
+    await probeEndpoints(this.signer, zone, { signal });
+    await this.signer.checkZone(zone, { signal });
+    await this.refuseShortPrePublication(zone);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.register(zone);
+        return;
+      } catch (error) {
+        if (signal.aborted || !isLogRetryable(error)) throw error;
+        const retryInMs = Math.min(500 * 2 ** attempt, MAX_STARTUP_RETRY_MS);
+        this.options.logger.warn(
+          { zone, attempt, retryInMs, err: error },
+          'registration met a busy or unavailable event log: trying again',
+        );
+        await this.pause(retryInMs);
+        signal.throwIfAborted();
+      }
+    }
   }
 
   /** Stops following and releases everything. Idempotent; safe during `start()`, which then rejects. */
@@ -678,6 +717,19 @@ export class SidecarRuntime {
     return 0;
   }
 
+  /**
+   * The pause before observing a post-condition again: the observe interval, growing by half
+   * at each miss of the same step up to 8 times it. Events of the zone still wake the loop at
+   * once, so a signer's reconciliation is seen without polling; only propagation is polled.
+   */
+  private nextObservationIn(zone: string, step: string): number {
+    const base = this.options.observeIntervalMs ?? 500;
+    const last = this.unmetObservations.get(zone);
+    const misses = last?.step === step ? last.misses + 1 : 0;
+    this.unmetObservations.set(zone, { step, misses });
+    return Math.min(base * 1.5 ** misses, base * OBSERVE_BACKOFF_LIMIT);
+  }
+
   /** Sleeps `ms`, or less when stopping. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -884,13 +936,15 @@ export class SidecarRuntime {
       }
       case 'observe': {
         const result = await observePostcondition(state, decision.check, { parent, signal });
+        const step = `${decision.processId}/${decision.stepIndex}`;
         if (!result.met) {
           logger.debug(
             { zone, step: decision.stepIndex, pending: result.pending },
             'post-condition not met yet',
           );
-          return this.options.observeIntervalMs ?? 500;
+          return this.nextObservationIn(zone, step);
         }
+        this.unmetObservations.delete(zone);
         await this.append(
           zone,
           state,

@@ -59,7 +59,12 @@ export async function composeSidecar(
     /** Where the `OTEL_` variables are read; default `process.env`. */
     environment?: NodeJS.ProcessEnv;
   } = {},
-): Promise<{ runtime: SidecarRuntime; container: DependencyContainer; telemetry: Telemetry }> {
+): Promise<{
+  runtime: SidecarRuntime;
+  container: DependencyContainer;
+  telemetry: Telemetry;
+  logger: Logger;
+}> {
   const container = rootContainer.createChildContainer();
   const logger = (options.logger ?? createRootLogger(config.logLevel)).child({
     sidecar: config.id,
@@ -71,7 +76,7 @@ export async function composeSidecar(
   });
   try {
     const runtime = await composeRuntime(config, container, logger, options);
-    return { runtime, container, telemetry };
+    return { runtime, container, telemetry, logger };
   } catch (error) {
     await telemetry.shutdown();
     throw error;

@@ -1,4 +1,5 @@
 /** `chorus sidecar --config FILE`: the sidecar of one signer, in the foreground. */
+import { callTally } from '@chorus/dns';
 import { composeSidecar, loadSidecarConfig } from '@chorus/sidecar';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { SIDECAR_HELP } from '../help.js';
@@ -18,6 +19,12 @@ function stopRequested(): { requested: Promise<void>; isRequested: () => boolean
   return { requested: promise, isRequested: () => requested };
 }
 
+/** The zones followed, in a line: all of a few, or the first and last of many. */
+function describeZones(zones: readonly string[]): string {
+  if (zones.length <= 5) return zones.join(', ');
+  return `${zones.length} zones (${zones.slice(0, 2).join(', ')} … ${zones.at(-1)})`;
+}
+
 export async function sidecarCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('sidecar', args, {
     config: { type: 'string' },
@@ -33,9 +40,12 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   const stop = stopRequested();
   const config = await loadSidecarConfig(values.config);
   // Plugin packages resolve from the CLI, which depends on every plugin shipped with Chorus.
-  const { runtime, telemetry } = await composeSidecar(config, {
+  const { runtime, telemetry, logger } = await composeSidecar(config, {
     importModule: (specifier: string) => import(specifier),
   });
+  // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS), at info level.
+  const logTally = () => logger.info({ calls: callTally() }, 'call tally');
+  process.on('SIGUSR2', logTally);
   // A stop during start-up aborts the start-up's calls; that is a clean stop, not a failure.
   void stop.requested.then(() => runtime.stop());
   try {
@@ -45,10 +55,12 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   }
   if (!stop.isRequested())
     io.stderr(
-      `[sidecar ${config.id}] following ${config.zones.join(', ')} in ${config.eventLog.kind === 'sqlite' ? config.eventLog.path : `NATS at ${config.eventLog.servers.join(', ')}`}\n`,
+      `[sidecar ${config.id}] following ${describeZones(config.zones)} in ${config.eventLog.kind === 'sqlite' ? config.eventLog.path : `NATS at ${config.eventLog.servers.join(', ')}`}\n`,
     );
   await stop.requested;
   await runtime.stop();
+  process.off('SIGUSR2', logTally);
+  logger.info({ calls: callTally() }, 'sidecar stopped');
   await telemetry.shutdown();
   return 0;
 }

@@ -5,7 +5,8 @@
  * sidecars' CPU and memory per zone, apply failures, and PowerDNS's raw update rate in the same
  * run, so Chorus's rate is a ratio of what the server itself can take.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { tallyDifference } from '@chorus/dns';
 import { numberedZones } from '@chorus/lab';
 import { zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
 import type { ProcessState } from '@chorus/engine';
@@ -40,7 +41,14 @@ export interface ScaleReport {
   wallSeconds: number;
   /** The mandated waits of one zone's ADD-SIGNER (the median zone). */
   oneZoneWaitsSeconds: number;
-  sidecars: { id: string; cpuSecondsPerZone: number; rssKbPerZone: number; rssKb: number }[];
+  sidecars: {
+    id: string;
+    cpuSecondsPerZone: number;
+    rssKbPerZone: number;
+    rssKb: number;
+    /** Calls to servers during the ADD-SIGNER run (`dns update`, `command rndc`, `http PATCH`…). */
+    calls: Record<string, number>;
+  }[];
   applyFailures: number;
   powerdnsRaw: { changesPerSecond: number; sample: number };
   /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
@@ -83,7 +91,8 @@ async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSideca
     const config = {
       ...sidecarConfigFor(lab.status, server, lab.sqliteFile, lab.zone),
       zones: lab.status.zones,
-      logLevel: 'warn',
+      // info: the sidecar answers SIGUSR2 with a `call tally` line.
+      logLevel: 'info',
       // Within the lab's BIND pre-publication at TTL 10 (see refuseShortPrePublication).
       keyWatchSeconds: 10,
     };
@@ -91,6 +100,28 @@ async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSideca
     say(`sidecar ${id} started for ${lab.status.zones.length} zone(s)`);
   }
   return sidecars;
+}
+
+/** The sidecar's call tally now: sends SIGUSR2 and reads the `call tally` line it logs. */
+async function callTallyOf(sidecar: RunningSidecar): Promise<Record<string, number>> {
+  const offset = (await stat(sidecar.logFile)).size;
+  process.kill(sidecar.pid, 'SIGUSR2');
+  for (let waited = 0; waited < 30_000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const file = await open(sidecar.logFile, 'r');
+    try {
+      const { size } = await file.stat();
+      const buffer = Buffer.alloc(size - offset);
+      await file.read(buffer, 0, buffer.length, offset);
+      for (const line of buffer.toString('utf8').split('\n')) {
+        if (!line.includes('"call tally"')) continue;
+        return (JSON.parse(line) as { calls: Record<string, number> }).calls;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+  throw new Error(`the sidecar of ${sidecar.id} logged no call tally within 30 s of SIGUSR2`);
 }
 
 /** Waits until every zone has both signers registered with keys. */
@@ -164,6 +195,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     );
     await chorus(['zone', 'define', ...zones, '--group', 'scale'], lab, say);
     const before = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const callsBefore = await Promise.all(sidecars.map(callTallyOf));
     const started = performance.now();
     const output = await chorus(
       [
@@ -182,6 +214,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     );
     const wallSeconds = (performance.now() - started) / 1000;
     const after = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const callsAfter = await Promise.all(sidecars.map(callTallyOf));
     const summary = (
       JSON.parse(output.trim().split('\n').at(-1)!) as {
         summary: { completed: number; failed: number };
@@ -218,6 +251,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
             cpuSecondsPerZone: (after[index]! - before[index]!) / zones.length,
             rssKbPerZone: rssKb / zones.length,
             rssKb,
+            calls: tallyDifference(callsAfter[index]!, callsBefore[index]!),
           };
         }),
       ),

@@ -1,4 +1,5 @@
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -90,16 +91,50 @@ export function signEvent<E extends object>(
   return { ...unsigned, signature: { keyId: key.publicKey, value } };
 }
 
+/** Public keys in KeyObject form: a group has a handful, read for every event. */
+const publicKeys = new Map<string, KeyObject>();
+const MAX_PUBLIC_KEYS = 1000;
+
+function publicKeyObject(keyId: string): KeyObject {
+  let key = publicKeys.get(keyId);
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: keyId }, format: 'jwk' });
+    if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.clear();
+    publicKeys.set(keyId, key);
+  }
+  return key;
+}
+
+/**
+ * Signatures seen valid, each bound to the SHA-256 of the key and the exact signed bytes: the
+ * same event is verified by the subscription and again by the fold, and a cache hit needs the
+ * very bytes that verified. Bounded; the oldest entries go first.
+ */
+const validSignatures = new Map<string, string>();
+const MAX_VALID_SIGNATURES = 20_000;
+
+function rememberValid(value: string, binding: string): void {
+  if (validSignatures.size >= MAX_VALID_SIGNATURES)
+    validSignatures.delete(validSignatures.keys().next().value!);
+  validSignatures.set(value, binding);
+}
+
 /** True when the event's signature verifies under the key it names. Never throws. */
 export function hasValidSignature(event: object): boolean {
   const signature = (event as { signature?: Partial<EventSignature> }).signature;
   if (!isEventPublicKey(signature?.keyId) || typeof signature.value !== 'string') return false;
   try {
-    const key = createPublicKey({
-      key: { kty: 'OKP', crv: 'Ed25519', x: signature.keyId },
-      format: 'jwk',
-    });
-    return verify(null, signingInput(event), key, Buffer.from(signature.value, 'base64url'));
+    const input = signingInput(event);
+    const binding = createHash('sha256').update(signature.keyId).update(input).digest('base64url');
+    if (validSignatures.get(signature.value) === binding) return true;
+    const valid = verify(
+      null,
+      input,
+      publicKeyObject(signature.keyId),
+      Buffer.from(signature.value, 'base64url'),
+    );
+    if (valid) rememberValid(signature.value, binding);
+    return valid;
   } catch {
     return false;
   }

@@ -4,7 +4,9 @@
  * exit code, trimmed output, timedOut, isRetryable), or AbortError when the caller's signal fired.
  */
 import { execa, ExecaError } from 'execa';
+import path from 'node:path';
 import { AbortError, SignerCommandError } from '@chorus/core';
+import { countCall } from './tally.js';
 
 /** The one logger method the runner uses (pino's `debug` fits). */
 export interface CommandLogger {
@@ -70,6 +72,8 @@ export async function runCommand(
   const command = [binary, ...args].map(redact);
   const what = command.join(' ');
   if (options.signal?.aborted) throw new AbortError(what, options.signal.reason);
+  const program = path.basename(binary);
+  countCall(`command ${program}`);
   const started = performance.now();
   const result = await execa(binary, [...args], {
     reject: false,
@@ -93,7 +97,10 @@ export async function runCommand(
   if (result.isCanceled || options.signal?.aborted)
     throw new AbortError(what, options.signal?.reason);
   const failure = failureOf(result, outcome, options);
-  if (failure) throw failure;
+  if (failure) {
+    countCall(`command ${program} failed`);
+    throw failure;
+  }
   return outcome;
 }
 

@@ -6,6 +6,7 @@
  */
 import { AbortError, ApiCallError } from '@chorus/core';
 import { withTimeout } from './abort.js';
+import { countCall } from './tally.js';
 import type { CommandLogger } from './command.js';
 
 export interface HttpClientOptions {
@@ -95,6 +96,7 @@ export class HttpClient {
     };
     if (request.body !== undefined) headers['Content-Type'] = 'application/json';
     if (parent?.aborted) throw new AbortError(what, parent.reason);
+    countCall(`http ${request.method}`);
     const bounded = withTimeout(parent, this.#options.timeoutMs);
     const started = performance.now();
     let response: Response;
@@ -109,6 +111,7 @@ export class HttpClient {
       text = await response.text();
     } catch (error) {
       if (parent?.aborted) throw new AbortError(what, parent.reason);
+      countCall('http failed');
       const detail = failureDetail(error, this.#options.timeoutMs, bounded.timedOut());
       this.#options.logger?.debug(
         { method: request.method, url: shown, detail },
@@ -126,7 +129,10 @@ export class HttpClient {
       { method: request.method, url: shown, status: response.status, elapsedMs },
       'HTTP call',
     );
-    if (!response.ok) throw this.#statusError(request.method, shown, response, text);
+    if (!response.ok) {
+      countCall(`http ${response.status}`);
+      throw this.#statusError(request.method, shown, response, text);
+    }
     return { status: response.status, headers: response.headers, text, url: shown };
   }
 

@@ -1,0 +1,234 @@
+/**
+ * A key-directory shared by every zone of one BIND server, read cheaply at scale:
+ * - one `readdir` serves all zones while the directory's mtime stands (any create, delete or
+ *   rename changes it), instead of one listing per zone per key-watch round;
+ * - a key's DNSKEY and `.state` fields are parsed again only when the file's inode, mtime or
+ *   size moved;
+ * - each zone's files get a fingerprint, so a caller can tell that nothing of the zone changed.
+ *
+ * A stat taken within RACY_MS of the file's mtime is "racy" (a second write in the same clock
+ * tick would leave the same mtime): nothing is reused on the strength of it.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import { SignerCommandError, type CallOptions, type DnskeyData } from '@chorus/core';
+import { canonicalName, keyTag, normalizeName, throwIfAborted } from '@chorus/dns';
+import { parseKeyFile, parseKeyFileName, parseStateFile, type BindKeyFile } from './key-files.js';
+
+/** Writes closer together than this may share an mtime (coarse kernel clock ticks). */
+const RACY_MS = 100;
+
+interface Listing {
+  /** The directory's mtime when it was listed. */
+  mtimeMs: number;
+  racy: boolean;
+  present: ReadonlySet<string>;
+  /** Key base names (`Kzone+alg+tag`) by canonical zone. */
+  byZone: ReadonlyMap<string, ParsedName[]>;
+}
+
+type ParsedName = NonNullable<ReturnType<typeof parseKeyFileName>>;
+
+interface Parsed<T> {
+  signature: string;
+  value: T;
+}
+
+export interface ZoneKeyFiles {
+  files: BindKeyFile[];
+  /** Changes whenever any of the zone's key files is created, removed or rewritten. */
+  fingerprint: string;
+  /** A stat was too close to a write to vouch that nothing changes unseen. */
+  racy: boolean;
+}
+
+function zoneKey(zone: string): string | undefined {
+  try {
+    return canonicalName(normalizeName(zone));
+  } catch {
+    return undefined;
+  }
+}
+
+function readError(file: string, error: unknown): SignerCommandError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new SignerCommandError({
+    command: ['read', file],
+    stderr: `cannot read ${file}: ${code}`,
+    cause: error,
+  });
+}
+
+function signatureOf(stats: Stats): string {
+  return `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
+}
+
+function isRacy(stats: Stats, now: number): boolean {
+  return now - stats.mtimeMs < RACY_MS;
+}
+
+export class KeyDirectory {
+  #listing: Listing | undefined;
+  #listingRead: Promise<Listing> | undefined;
+  readonly #dnskeys = new Map<string, Parsed<DnskeyData>>();
+  readonly #states = new Map<string, Parsed<Record<string, string>>>();
+
+  constructor(readonly directory: string) {}
+
+  /** The key files of `zone`, sorted by key tag, with their fingerprint. */
+  async zoneFiles(zone: string, options: CallOptions = {}): Promise<ZoneKeyFiles> {
+    throwIfAborted(options.signal, `reading ${this.directory}`);
+    const listing = await this.#currentListing();
+    const names = listing.byZone.get(zoneKey(zone) ?? '') ?? [];
+    let racy = listing.racy;
+    const parts: string[] = [];
+    const files = await Promise.all(
+      names.map(async (entry): Promise<BindKeyFile | undefined> => {
+        const hasPrivate = listing.present.has(`${entry.baseName}.private`);
+        try {
+          const read = await this.#readKey(entry, hasPrivate, listing.present);
+          racy ||= read.racy;
+          parts.push(`${entry.baseName}:${read.signature}:${hasPrivate ? 'p' : ''}`);
+          return read.file;
+        } catch (error) {
+          // A public-only file is not one of BIND's keys; a broken one must not hide the others.
+          if (!hasPrivate) return undefined;
+          throw error;
+        }
+      }),
+    );
+    throwIfAborted(options.signal, `reading ${this.directory}`);
+    return {
+      files: files
+        .filter((file): file is BindKeyFile => file !== undefined)
+        .sort((a, b) => a.keyTag - b.keyTag),
+      fingerprint: parts.sort().join(' '),
+      racy,
+    };
+  }
+
+  /** The listing, read again only when the directory changed (or was racy). */
+  async #currentListing(): Promise<Listing> {
+    let directoryStats: Stats;
+    try {
+      directoryStats = await stat(this.directory);
+    } catch (error) {
+      throw readError(this.directory, error);
+    }
+    const cached = this.#listing;
+    if (cached && !cached.racy && cached.mtimeMs === directoryStats.mtimeMs) return cached;
+    this.#listingRead ??= this.#list().finally(() => {
+      this.#listingRead = undefined;
+    });
+    return this.#listingRead;
+  }
+
+  async #list(): Promise<Listing> {
+    const before = await stat(this.directory).catch((error: unknown) => {
+      throw readError(this.directory, error);
+    });
+    let entries: string[];
+    try {
+      entries = await readdir(this.directory);
+    } catch (error) {
+      throw readError(this.directory, error);
+    }
+    const byZone = new Map<string, ParsedName[]>();
+    for (const name of entries) {
+      const parsed = parseKeyFileName(name);
+      const zone = parsed && zoneKey(parsed.zone);
+      if (!parsed || zone === undefined) continue;
+      const list = byZone.get(zone);
+      if (list) list.push(parsed);
+      else byZone.set(zone, [parsed]);
+    }
+    const listing: Listing = {
+      mtimeMs: before.mtimeMs,
+      racy: isRacy(before, Date.now()),
+      present: new Set(entries),
+      byZone,
+    };
+    this.#listing = listing;
+    for (const cache of [this.#dnskeys, this.#states])
+      for (const file of cache.keys()) if (!listing.present.has(path.basename(file))) cache.delete(file);
+    return listing;
+  }
+
+  async #readKey(
+    entry: ParsedName,
+    hasPrivate: boolean,
+    present: ReadonlySet<string>,
+  ): Promise<{ file: BindKeyFile; signature: string; racy: boolean }> {
+    const keyPath = path.join(this.directory, `${entry.baseName}.key`);
+    const statePath = path.join(this.directory, `${entry.baseName}.state`);
+    const now = Date.now();
+    const keyStats = await stat(keyPath).catch((error: unknown) => {
+      throw readError(keyPath, error);
+    });
+    const stateStats = present.has(`${entry.baseName}.state`)
+      ? await stat(statePath).catch((error: unknown) => {
+          throw readError(statePath, error);
+        })
+      : undefined;
+    const dnskey = await this.#parsed(this.#dnskeys, keyPath, keyStats, (text) =>
+      parseKeyText(text, entry, keyPath),
+    );
+    const state = stateStats
+      ? await this.#parsed(this.#states, statePath, stateStats, parseStateFile)
+      : undefined;
+    return {
+      file: {
+        baseName: entry.baseName,
+        algorithm: entry.algorithm,
+        keyTag: entry.keyTag,
+        dnskey,
+        hasPrivate,
+        state,
+      },
+      signature: `${signatureOf(keyStats)}/${stateStats ? signatureOf(stateStats) : '-'}`,
+      racy: isRacy(keyStats, now) || (stateStats !== undefined && isRacy(stateStats, now)),
+    };
+  }
+
+  /** A file's parsed content, read again only when its stat signature moved. */
+  async #parsed<T>(
+    cache: Map<string, Parsed<T>>,
+    file: string,
+    stats: Stats,
+    parse: (text: string) => T,
+  ): Promise<T> {
+    const signature = signatureOf(stats);
+    const cached = cache.get(file);
+    if (cached?.signature === signature) return cached.value;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw readError(file, error);
+    }
+    const value = parse(text);
+    cache.set(file, { signature, value });
+    return value;
+  }
+}
+
+function parseKeyText(text: string, entry: ParsedName, keyPath: string): DnskeyData {
+  let dnskey: DnskeyData;
+  try {
+    dnskey = parseKeyFile(text, entry.zone, keyPath);
+  } catch (error) {
+    if (SignerCommandError.isInstance(error)) throw error;
+    throw new SignerCommandError({
+      command: ['read', keyPath],
+      stderr: `cannot parse the key file: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+  if (keyTag(dnskey) !== entry.keyTag || dnskey.algorithm !== entry.algorithm)
+    throw new SignerCommandError({
+      command: ['read', keyPath],
+      stderr: `the DNSKEY in the file has tag ${keyTag(dnskey)} algorithm ${dnskey.algorithm}, the name says ${entry.keyTag} ${entry.algorithm}`,
+    });
+  return dnskey;
+}
