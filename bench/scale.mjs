@@ -1,6 +1,7 @@
-// `pnpm bench:scale [--zones 10,100,1000] [--parallel 20] [--ttl 10]`: the scale benchmark (not
+// `pnpm bench:scale [--zones 10,100,1000] [--parallel 20] [--ttl 10] [--process migrate]`: the scale benchmark (not
 // part of CI). For each N, a fresh lab of N zones signed by BIND, one group holding them all, and
-// ADD-SIGNER of PowerDNS on every zone from one command. Prints, per N: the wall time against one
+// ADD-SIGNER of PowerDNS (or, with --process migrate, a migration from BIND to PowerDNS) on every
+// zone from one command. Prints, per N: the wall time against one
 // zone's mandated waits, sidecar CPU and RSS per zone, the calls made to servers per zone
 // (UPDATEs, commands, HTTP), errors and retries, and PowerDNS's raw
 // API update rate measured in the same run, with Chorus's rate beyond the waits as a ratio of it.
@@ -16,9 +17,18 @@ const { values } = parseArgs({
     ttl: { type: 'string', default: '10' },
     dir: { type: 'string', default: '.scale-lab' },
     prefix: { type: 'string', default: '127.58.0' },
+    process: { type: 'string', default: 'add-signer' },
   },
 });
 const counts = values.zones.split(',').map(Number);
+if (!['add-signer', 'migrate'].includes(values.process)) {
+  process.stderr.write(`bench:scale: --process is add-signer or migrate, not ${values.process}\n`);
+  process.exit(2);
+}
+if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
+  process.stderr.write(`bench:scale: --zones takes positive integers, e.g. 10,100,1000\n`);
+  process.exit(2);
+}
 const io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -33,6 +43,7 @@ for (const zones of counts) {
         ttl: Number(values.ttl),
         directory: values.dir,
         addressPrefix: values.prefix,
+        process: values.process,
       },
       io,
     );
@@ -61,6 +72,9 @@ const marginalRss = (r, index) => {
   return `${(((r.sidecars[index].rssKb - base.rssKb) / (r.zones - first.zones)) | 0).toString()} KB`;
 };
 process.stdout.write(
+  `\n${values.process} on every zone of one group, --parallel ${values.parallel}, TTL ${values.ttl} s:\n`,
+);
+process.stdout.write(
   '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of reports) {
@@ -77,6 +91,11 @@ for (const r of reports) {
     `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
   );
 }
-process.stdout.write('\nCalls during ADD-SIGNER, per sidecar (errors: failed commands, HTTP error statuses, failed DNS exchanges, refused UPDATEs; retries: DNS resends and apply attempts after a failure):\n');
+process.stdout.write(
+  `\nCalls during the run, per sidecar, and its V8 heap in use at the end (errors: failed commands, HTTP error statuses, failed DNS exchanges, refused UPDATEs; retries: DNS resends and apply attempts after a failure):\n`,
+);
 for (const r of reports)
-  for (const s of r.sidecars) process.stdout.write(`  N = ${r.zones}, ${s.id}: ${JSON.stringify(s.calls)}\n`);
+  for (const s of r.sidecars)
+    process.stdout.write(
+      `  N = ${r.zones}, ${s.id}: heap ${(s.heapUsedKb / 1024).toFixed(0)} MB (${(s.heapUsedKb / r.zones).toFixed(0)} KB/zone), ${JSON.stringify(s.calls)}\n`,
+    );

@@ -76,8 +76,10 @@ function checkQuestion(
   }
 }
 
+/** `dns update`, or `dns query <type>` (the tally's key). */
 function callKind(request: Omit<DnsMessage, 'tsig'>): string {
-  return request.opcode === 'UPDATE' ? 'dns update' : 'dns query';
+  if (request.opcode === 'UPDATE') return 'dns update';
+  return `dns query ${request.questions[0]?.type ?? 'none'}`;
 }
 
 /**

@@ -480,7 +480,8 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
-    append: (stream, expectedVersion, events) => appendWhenUnlocked(stream, expectedVersion, events),
+    append: (stream, expectedVersion, events) =>
+      appendWhenUnlocked(stream, expectedVersion, events),
 
     readStream: (stream: string, readOptions?: ReadStreamOptions) =>
       run(() => {

@@ -160,10 +160,10 @@ function signingSummary(status: LabStatus): string {
   return `algorithm ${status.algorithm} (${status.algorithmName}), ${denial}`;
 }
 
-/** Zones for a progress line: all of a few, or the count with the first and last of many. */
+/** Zones for a progress line: all of a few, or the first and last of many with their count. */
 function zoneList(zones: readonly string[]): string {
   if (zones.length <= 6) return zones.join(' ');
-  return `${zones.length} zones (${zones.slice(0, 2).join(' ')} … ${zones.at(-1)})`;
+  return `${zones.slice(0, 2).join(' ')} … ${zones.at(-1)} (${zones.length} zones)`;
 }
 
 function seconds(milliseconds: number): string {

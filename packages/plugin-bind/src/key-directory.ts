@@ -151,7 +151,8 @@ export class KeyDirectory {
     };
     this.#listing = listing;
     for (const cache of [this.#dnskeys, this.#states])
-      for (const file of cache.keys()) if (!listing.present.has(path.basename(file))) cache.delete(file);
+      for (const file of cache.keys())
+        if (!listing.present.has(path.basename(file))) cache.delete(file);
     return listing;
   }
 

@@ -9,6 +9,7 @@ import {
   zoneStream,
   type Observer,
   type ChorusEvent,
+  type RecordedEvent,
   type EventLog,
   type ParentChannel,
   type Signer,
@@ -103,6 +104,9 @@ const isLogUnavailable = (error: unknown) =>
 const isLogRetryable = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'Chorus_EventLogError' &&
   (error as { isRetryable?: boolean }).isRetryable === true;
+
+/** Events read at once from the history at start-up (memory stays bounded at scale). */
+const HISTORY_PAGE = 2000;
 
 /** Zones checked and registered at once during start-up. */
 const STARTUP_CONCURRENCY = 4;
@@ -217,22 +221,24 @@ export class SidecarRuntime {
       },
     );
     this.abort.signal.throwIfAborted();
-    const seen = await this.log.readAll({ streamPrefix: 'zone/' });
     // Observers learn the group (signers, timing) from the history, then follow what comes.
+    // Without observers, the subscription only wakes the zone loops: nothing is folded twice.
     const mine = new Set(this.options.zones.map(zoneStream));
-    for (const recorded of seen) {
-      const accepted = mine.has(recorded.stream) ? this.verifiedFeed.accepted(recorded) : undefined;
+    const feedsObservers = (this.options.observers?.length ?? 0) > 0;
+    const feed = (recorded: RecordedEvent<ChorusEvent>) => {
+      const accepted =
+        feedsObservers && mine.has(recorded.stream)
+          ? this.verifiedFeed.accepted(recorded)
+          : undefined;
       if (accepted) this.observers.publish(accepted);
-    }
+    };
+    const head = await this.readHistory(feed);
     this.abort.signal.throwIfAborted();
     this.subscription = this.log.subscribe({
       streamPrefix: 'zone/',
-      afterPosition: seen.at(-1)?.position ?? 0,
+      afterPosition: head,
       onEvent: (recorded) => {
-        const accepted = mine.has(recorded.stream)
-          ? this.verifiedFeed.accepted(recorded)
-          : undefined;
-        if (accepted) this.observers.publish(accepted);
+        feed(recorded);
         this.wakers.get(recorded.stream)?.();
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
@@ -242,6 +248,22 @@ export class SidecarRuntime {
       { zones: this.options.zones, signer: signer.id, kind: signer.kind },
       'sidecar started',
     );
+  }
+
+  /** Hands the log's zone history to `feed` page by page; returns the last position read. */
+  private async readHistory(feed: (recorded: RecordedEvent<ChorusEvent>) => void): Promise<number> {
+    let position = 0;
+    for (;;) {
+      const page = await this.log.readAll({
+        streamPrefix: 'zone/',
+        afterPosition: position,
+        limit: HISTORY_PAGE,
+      });
+      for (const recorded of page) feed(recorded);
+      position = page.at(-1)?.position ?? position;
+      if (page.length < HISTORY_PAGE) return position;
+      this.abort.signal.throwIfAborted();
+    }
   }
 
   /**

@@ -22,7 +22,7 @@ function stopRequested(): { requested: Promise<void>; isRequested: () => boolean
 /** The zones followed, in a line: all of a few, or the first and last of many. */
 function describeZones(zones: readonly string[]): string {
   if (zones.length <= 5) return zones.join(', ');
-  return `${zones.length} zones (${zones.slice(0, 2).join(', ')} … ${zones.at(-1)})`;
+  return `${zones.slice(0, 2).join(', ')} … ${zones.at(-1)} (${zones.length} zones)`;
 }
 
 export async function sidecarCommand(args: string[], io: CliIo): Promise<number> {
@@ -43,8 +43,10 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   const { runtime, telemetry, logger } = await composeSidecar(config, {
     importModule: (specifier: string) => import(specifier),
   });
-  // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS), at info level.
-  const logTally = () => logger.info({ calls: callTally() }, 'call tally');
+  // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS) and the memory
+  // in use, at info level.
+  const logTally = () =>
+    logger.info({ calls: callTally(), memory: process.memoryUsage() }, 'call tally');
   process.on('SIGUSR2', logTally);
   // A stop during start-up aborts the start-up's calls; that is a clean stop, not a failure.
   void stop.requested.then(() => runtime.stop());

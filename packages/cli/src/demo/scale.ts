@@ -28,26 +28,47 @@ export interface ScaleOptions {
   ttl: number;
   /** Zones in flight at once (`--parallel`). */
   parallel: number;
+  /** ADD-SIGNER of PowerDNS (default), or a migration from BIND to PowerDNS (add, then remove). */
+  process?: ScaleProcess;
   directory?: string;
   addressPrefix?: string;
 }
 
+export type ScaleProcess = 'add-signer' | 'migrate';
+
+/** The process kinds each zone runs, in order. */
+const KINDS_OF: Record<ScaleProcess, readonly string[]> = {
+  'add-signer': ['add-signer'],
+  migrate: ['add-signer', 'remove-signer'],
+};
+
+/** The one command that runs the process on every zone of the group. */
+function groupCommand(process: ScaleProcess, parallel: number): string[] {
+  const common = ['--parallel', String(parallel), '--json'];
+  if (process === 'migrate')
+    return ['migrate', '--group', 'scale', '--to', 'powerdns', '--from', 'bind', ...common];
+  return ['signer', 'add', '--group', 'scale', 'powerdns', ...common];
+}
+
 export interface ScaleReport {
+  process: ScaleProcess;
   zones: number;
   parallel: number;
   labUpSeconds: number;
   completed: number;
   notCompleted: number;
   wallSeconds: number;
-  /** The mandated waits of one zone's ADD-SIGNER (the median zone). */
+  /** The mandated waits of one zone's processes (the median zone). */
   oneZoneWaitsSeconds: number;
   sidecars: {
     id: string;
     cpuSecondsPerZone: number;
     rssKbPerZone: number;
     rssKb: number;
-    /** Calls to servers during the ADD-SIGNER run (`dns update`, `command rndc`, `http PATCH`…). */
+    /** Calls to servers during the run (`dns update`, `command rndc`, `http PATCH`…). */
     calls: Record<string, number>;
+    /** V8 heap in use at the end of the run (live data and garbage not yet collected), KB. */
+    heapUsedKb: number;
   }[];
   applyFailures: number;
   powerdnsRaw: { changesPerSecond: number; sample: number };
@@ -102,8 +123,13 @@ async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSideca
   return sidecars;
 }
 
-/** The sidecar's call tally now: sends SIGUSR2 and reads the `call tally` line it logs. */
-async function callTallyOf(sidecar: RunningSidecar): Promise<Record<string, number>> {
+interface TallyLine {
+  calls: Record<string, number>;
+  memory: { rss: number; heapUsed: number; external: number };
+}
+
+/** The sidecar's call tally and memory now: sends SIGUSR2 and reads the `call tally` line it logs. */
+async function callTallyOf(sidecar: RunningSidecar): Promise<TallyLine> {
   const offset = (await stat(sidecar.logFile)).size;
   process.kill(sidecar.pid, 'SIGUSR2');
   for (let waited = 0; waited < 30_000; waited += 200) {
@@ -115,7 +141,7 @@ async function callTallyOf(sidecar: RunningSidecar): Promise<Record<string, numb
       await file.read(buffer, 0, buffer.length, offset);
       for (const line of buffer.toString('utf8').split('\n')) {
         if (!line.includes('"call tally"')) continue;
-        return (JSON.parse(line) as { calls: Record<string, number> }).calls;
+        return JSON.parse(line) as TallyLine;
       }
     } finally {
       await file.close();
@@ -197,21 +223,8 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     const before = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
     const callsBefore = await Promise.all(sidecars.map(callTallyOf));
     const started = performance.now();
-    const output = await chorus(
-      [
-        'signer',
-        'add',
-        '--group',
-        'scale',
-        'powerdns',
-        '--parallel',
-        String(options.parallel),
-        '--json',
-      ],
-      lab,
-      say,
-      1,
-    );
+    const process = options.process ?? 'add-signer';
+    const output = await chorus(groupCommand(process, options.parallel), lab, say, 1);
     const wallSeconds = (performance.now() - started) / 1000;
     const after = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
     const callsAfter = await Promise.all(sidecars.map(callTallyOf));
@@ -220,22 +233,25 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         summary: { completed: number; failed: number };
       }
     ).summary;
-    const processes = await Promise.all(
-      zones.map(async (zone) =>
-        (await readZone(log!, zone)).processes.find((p) => p.kind === 'add-signer'),
-      ),
-    );
-    const completed = processes.filter(
-      (process): process is ProcessState => process?.status === 'completed',
-    );
+    const completedWaits = (
+      await Promise.all(
+        zones.map(async (zone) => {
+          const { processes } = await readZone(log!, zone);
+          const runs = KINDS_OF[process].map((kind) => processes.find((p) => p.kind === kind));
+          const done = runs.every((run) => run?.status === 'completed');
+          return done ? runs.reduce((sum, run) => sum + mandatedWaits(run!), 0) : undefined;
+        }),
+      )
+    ).filter((waits): waits is number => waits !== undefined);
     let applyFailures = 0;
     for (const zone of zones)
       for (const { event } of await log.readStream(zoneStream(zone)))
         if (event.type === 'signer-apply-failed') applyFailures += 1;
-    const oneZoneWaitsSeconds = median(completed.map(mandatedWaits));
+    const oneZoneWaitsSeconds = median(completedWaits);
     const powerdnsRaw = await measurePowerDnsRate(lab.status, zones, say);
     const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
     return {
+      process,
       zones: options.zones,
       parallel: options.parallel,
       labUpSeconds,
@@ -251,7 +267,8 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
             cpuSecondsPerZone: (after[index]! - before[index]!) / zones.length,
             rssKbPerZone: rssKb / zones.length,
             rssKb,
-            calls: tallyDifference(callsAfter[index]!, callsBefore[index]!),
+            calls: tallyDifference(callsAfter[index]!.calls, callsBefore[index]!.calls),
+            heapUsedKb: Math.round(callsAfter[index]!.memory.heapUsed / 1024),
           };
         }),
       ),
