@@ -32,7 +32,12 @@ import {
   throwIfAborted,
 } from '@chorus/dns';
 import { DEFAULT_RNDC_TIMEOUT_MS, type BindConfig } from './config.js';
-import { parseNamedConf, readPolicyTiming, type PolicyProblem } from './named-conf.js';
+import {
+  parseNamedConf,
+  readPolicyTiming,
+  type ConfStatement,
+  type PolicyProblem,
+} from './named-conf.js';
 import { isKept, isPublished, keyState, toSigningKey, type OwnKey } from './own-keys.js';
 import { rndcZoneArgument, type Rndc } from './rndc.js';
 
@@ -84,8 +89,12 @@ function firstLine(output: string): string {
   return line.replace(/"[^"]*"|'[^']*'/g, '"…"').slice(0, 300);
 }
 
+/** How long one `named-checkconf -px` serves every zone's rolloverTiming (a sidecar registering many zones). */
+const NAMED_CONF_REUSE_MS = 10_000;
+
 export class BindKeyRoller implements KeyRoller {
   readonly #context: BindKeyRollerContext;
+  #namedConf: { statements: Promise<ConfStatement[]>; readAt: number } | undefined;
 
   constructor(context: BindKeyRollerContext) {
     this.#context = context;
@@ -103,8 +112,11 @@ export class BindKeyRoller implements KeyRoller {
   async rolloverTiming(zone: ZoneName, options: CallOptions): Promise<RolloverTiming> {
     const name = normalizeName(zone);
     throwIfAborted(options.signal, `rolloverTiming ${name}`);
-    const text = await this.#namedConfText(name, options);
-    const timing = readPolicyTiming(parseNamedConf(text), name, this.#configFile(name));
+    const timing = readPolicyTiming(
+      await this.#namedConfStatements(name, options),
+      name,
+      this.#configFile(name),
+    );
     if ('setting' in timing) throw this.#configError(name, timing);
     const { dnskeyTtl, publishSafety, zonePropagationDelay } = timing;
     return {
@@ -126,6 +138,22 @@ export class BindKeyRoller implements KeyRoller {
         fix: 'set namedConfigFile to the named.conf BIND runs with; the plugin reads it with named-checkconf -px (secrets obscured)',
       });
     return file;
+  }
+
+  /**
+   * named.conf parsed, read once for all zones within NAMED_CONF_REUSE_MS (with 1,000 zones each
+   * read is a process and a parse of the whole file). A failed read is not kept.
+   */
+  #namedConfStatements(zone: ZoneName, options: CallOptions): Promise<ConfStatement[]> {
+    const cached = this.#namedConf;
+    if (cached && performance.now() - cached.readAt < NAMED_CONF_REUSE_MS) return cached.statements;
+    const statements = this.#namedConfText(zone, options).then(parseNamedConf);
+    const entry = { statements, readAt: performance.now() };
+    this.#namedConf = entry;
+    statements.catch(() => {
+      if (this.#namedConf === entry) this.#namedConf = undefined;
+    });
+    return statements;
   }
 
   /** named.conf in canonical form, secrets obscured (`-x`). Its text is never logged. */

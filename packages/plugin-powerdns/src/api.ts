@@ -6,7 +6,7 @@
  * The API key is read from the configured file at every call and sent as `X-API-Key`; it never
  * appears in a log line, an error message or a URL.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ConfigError } from '@chorus/core';
 import { HttpClient, type HttpRequest } from '@chorus/dns';
 import type { Logger } from 'pino';
@@ -308,10 +308,17 @@ export class PowerDnsApi {
     await this.#request('PATCH', zonePath(zone), { rrsets }, options);
   }
 
+  /** The key file's content, kept while its inode, mtime and size stand (a rotated key is read again). */
+  #apiKeyRead: { signature: string; key: string } | undefined;
+
   async #apiKey(): Promise<string> {
     let key: string;
     try {
+      const stats = await stat(this.#apiKeyFile);
+      const signature = `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
+      if (this.#apiKeyRead?.signature === signature) return this.#apiKeyRead.key;
       key = (await readFile(this.#apiKeyFile, 'utf8')).trim();
+      if (key !== '' && !/[\r\n]/.test(key)) this.#apiKeyRead = { signature, key };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       throw new ConfigError({

@@ -76,6 +76,7 @@ async function fakeCheckconf(): Promise<string> {
     binary,
     [
       '#!/bin/sh',
+      `echo run >> '${path.join(directory, 'checkconf-runs')}'`,
       'for last; do :; done',
       'case "$last" in',
       `  */ok.conf) cat '${new URL('named-checkconf-lab.txt', fixtures).pathname}' ;;`,
@@ -179,6 +180,31 @@ describe('BindKeyRoller.rolloverTiming', () => {
       settingToRaise: 'publish-safety in the dnssec-policy of roll.test.',
       confirmsParentDs: true,
     });
+  });
+
+  it('reads named.conf once for the zones that ask together, and again for a failed read', async () => {
+    const binary = await fakeCheckconf();
+    const runs = path.join(directory, 'checkconf-runs');
+    await rm(runs, { force: true });
+    const { roller: subject } = roller({
+      config: { namedConfigFile: path.join(directory, 'ok.conf'), namedCheckconfBinary: binary },
+    });
+    const timings = await Promise.all(
+      ['roll.test', 'roll.test', 'roll.test'].map((name) => subject.rolloverTiming(name, {})),
+    );
+    await subject.rolloverTiming('roll.test', {});
+    expect(timings.map((timing) => timing.prePublicationSeconds)).toEqual([50, 50, 50]);
+    expect((await readFile(runs, 'utf8')).trim().split('\n')).toHaveLength(1);
+
+    const { roller: failing } = roller({
+      config: {
+        namedConfigFile: path.join(directory, 'missing.conf'),
+        namedCheckconfBinary: binary,
+      },
+    });
+    await expect(failing.rolloverTiming(zone, {})).rejects.toThrow(/file not found/);
+    await expect(failing.rolloverTiming(zone, {})).rejects.toThrow(/file not found/);
+    expect((await readFile(runs, 'utf8')).trim().split('\n')).toHaveLength(3);
   });
 
   it('names namedConfigFile when it is not configured', async () => {

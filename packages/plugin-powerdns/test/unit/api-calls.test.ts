@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -82,6 +82,24 @@ describe('the API wrapper', () => {
     const settings = await api(server.url).getConfig({});
     expect(settings.get('direct-dnskey')).toBe('yes');
     expect(server.requests[0]!.headers['x-api-key']).toBe(SECRET);
+  });
+
+  test('uses a rotated key from the next request on', async () => {
+    const server = await startFake();
+    server.route('GET', '/config', { status: 200, body: fixture('config-gsqlite3.json') });
+    const rotating = path.join(directory, 'rotating.key');
+    await writeFile(rotating, 'first-key\n', { mode: 0o600 });
+    const client = api(server.url, 2000, rotating);
+    await client.getConfig({});
+    await client.getConfig({});
+    await writeFile(`${rotating}.new`, 'second-key-after-rotation\n', { mode: 0o600 });
+    await rename(`${rotating}.new`, rotating);
+    await client.getConfig({});
+    expect(server.requests.map((request) => request.headers['x-api-key'])).toEqual([
+      'first-key',
+      'first-key',
+      'second-key-after-rotation',
+    ]);
   });
 
   test('401 (wrong key) is a non-retryable ApiCallError that does not contain the key', async () => {
