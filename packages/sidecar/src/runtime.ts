@@ -86,6 +86,12 @@ export interface SidecarRuntimeOptions {
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
 
+/** The most zones a key watch reads a second: beyond it, each zone is read less often. */
+const KEY_WATCH_RATE = 50;
+
+/** Zones whose keys the key watch reads at once. */
+const KEY_WATCH_CONCURRENCY = 4;
+
 /** Unmet observations of one step back off up to this many observe intervals. */
 const OBSERVE_BACKOFF_LIMIT = 8;
 
@@ -111,6 +117,9 @@ const HISTORY_PAGE = 2000;
 /** Zones checked and registered at once during start-up. */
 const STARTUP_CONCURRENCY = 4;
 
+/** Attempts at checking a zone at a server whose failures are retryable (time-outs, 5xx). */
+const STARTUP_SERVER_ATTEMPTS = 5;
+
 /** The longest pause between registration attempts while the event log is busy. */
 const MAX_STARTUP_RETRY_MS = 30_000;
 
@@ -135,6 +144,8 @@ export class SidecarRuntime {
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
+  /** Bounds the key watch's reads of the server across all zones. */
+  private readonly keyWatchSlots = new ChangeSlots(KEY_WATCH_CONCURRENCY);
   /** Per zone: the step whose post-condition was last unmet, and how many times in a row. */
   private readonly unmetObservations = new Map<string, { step: string; misses: number }>();
   /** The signer and parent channel, traced and timed per call. */
@@ -243,9 +254,20 @@ export class SidecarRuntime {
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
     });
-    for (const zone of this.options.zones) this.loops.push(this.run(zone), this.watchKeys(zone));
+    const watchEveryMs = this.keyWatchPeriodMs();
+    this.options.zones.forEach((zone, index) => {
+      // Spread over the first period, so many zones never read the server all at once.
+      const firstAfterMs = (watchEveryMs * (index + 1)) / this.options.zones.length;
+      this.loops.push(this.run(zone), this.watchKeys(zone, firstAfterMs, watchEveryMs));
+    });
+    const { zones } = this.options;
     logger.info(
-      { zones: this.options.zones, signer: signer.id, kind: signer.kind },
+      {
+        ...(zones.length <= 20 ? { zones } : { zoneCount: zones.length }),
+        signer: signer.id,
+        kind: signer.kind,
+        keyWatchEverySeconds: watchEveryMs / 1000,
+      },
       'sidecar started',
     );
   }
@@ -268,24 +290,30 @@ export class SidecarRuntime {
 
   /**
    * Checks one zone at the server and registers it. A busy or unreachable event log is waited
-   * out with backoff (another process holds SQLite's write lock, NATS lost its quorum); any
-   * other failure stops the start-up, so a wrong configuration is said at once.
+   * out with backoff (another process holds SQLite's write lock, NATS lost its quorum); a
+   * retryable failure of the server (a time-out while it signs a thousand zones) is tried again
+   * a few times; any other failure stops the start-up, so a wrong configuration is said at once.
    */
   private async startZone(zone: string): Promise<void> {
     const signal = this.abort.signal;
-    await probeEndpoints(this.signer, zone, { signal });
-    await this.signer.checkZone(zone, { signal });
-    await this.refuseShortPrePublication(zone);
     for (let attempt = 1; ; attempt += 1) {
       try {
+        await probeEndpoints(this.signer, zone, { signal });
+        await this.signer.checkZone(zone, { signal });
+        await this.refuseShortPrePublication(zone);
         await this.register(zone);
         return;
       } catch (error) {
-        if (signal.aborted || !isLogRetryable(error)) throw error;
+        const logWait = isLogRetryable(error);
+        const serverWait =
+          ChorusError.isInstance(error) && error.isRetryable && attempt < STARTUP_SERVER_ATTEMPTS;
+        if (signal.aborted || !(logWait || serverWait)) throw error;
         const retryInMs = Math.min(500 * 2 ** attempt, MAX_STARTUP_RETRY_MS);
         this.options.logger.warn(
           { zone, attempt, retryInMs, err: error },
-          'registration met a busy or unavailable event log: trying again',
+          logWait
+            ? 'registration met a busy or unavailable event log: trying again'
+            : 'checking the zone at the server failed with a retryable error: trying again',
         );
         await this.pause(retryInMs);
         signal.throwIfAborted();
@@ -614,16 +642,29 @@ export class SidecarRuntime {
   }
 
   /**
-   * The key watch of one zone: reads the server's keys every `keyWatchSeconds` until stopped,
-   * and the zone content when its serial moved (see ContentWatch).
+   * How often each zone's keys are read: every `keyWatchSeconds`, or slower when the sidecar
+   * follows so many zones that this would exceed KEY_WATCH_RATE reads a second.
    */
-  private async watchKeys(zone: string): Promise<void> {
+  private keyWatchPeriodMs(): number {
+    return Math.max(this.keyWatchSeconds, this.options.zones.length / KEY_WATCH_RATE) * 1000;
+  }
+
+  /**
+   * The key watch of one zone: reads the server's keys every `everyMs` until stopped, and the
+   * zone content when its serial moved (see ContentWatch). At most KEY_WATCH_CONCURRENCY zones
+   * are read at once.
+   */
+  private async watchKeys(zone: string, firstAfterMs: number, everyMs: number): Promise<void> {
+    let pauseMs = firstAfterMs;
     while (!this.abort.signal.aborted) {
-      await this.pause(this.keyWatchSeconds * 1000);
+      await this.pause(pauseMs);
+      pauseMs = everyMs;
       if (this.abort.signal.aborted) return;
       try {
-        await this.recordKeyChanges(zone);
-        await this.contentWatch.round(zone);
+        await this.keyWatchSlots.run(async () => {
+          await this.recordKeyChanges(zone);
+          await this.contentWatch.round(zone);
+        });
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.options.logger.warn(
