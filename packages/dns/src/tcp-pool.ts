@@ -200,11 +200,76 @@ function reuses(key: string): boolean {
 }
 
 /**
+ * Queries in flight to one server at most: the rest wait here, in order, and their time-out
+ * starts when they are sent. A server answers a connection's queries one after another, so a
+ * thousand zones' checks sent at once would otherwise time out in the server's queue.
+ */
+const MAX_IN_FLIGHT_PER_SERVER = 32;
+
+interface ServerSlots {
+  inFlight: number;
+  waiting: (() => void)[];
+}
+
+const serverSlots = new Map<string, ServerSlots>();
+
+function slotsOf(key: string): ServerSlots {
+  let slots = serverSlots.get(key);
+  if (!slots) serverSlots.set(key, (slots = { inFlight: 0, waiting: [] }));
+  return slots;
+}
+
+/** Hands the slot to the next waiting query, or frees it. */
+function releaser(key: string, slots: ServerSlots): () => void {
+  return () => {
+    const next = slots.waiting.shift();
+    if (next) return next();
+    slots.inFlight -= 1;
+    if (slots.inFlight === 0 && serverSlots.get(key) === slots) serverSlots.delete(key);
+  };
+}
+
+/** Waits for a slot to the server, or rejects when `signal` fires first. */
+function waitForSlot(key: string, signal: AbortSignal | undefined, what: string) {
+  const slots = slotsOf(key);
+  return new Promise<() => void>((resolve, reject) => {
+    const onAbort = () => {
+      slots.waiting.splice(slots.waiting.indexOf(go), 1);
+      reject(new AbortError(what, signal?.reason));
+    };
+    const go = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(releaser(key, slots));
+    };
+    slots.waiting.push(go);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
  * Sends one message over the server's pooled TCP connection and resolves with the answer that
  * carries its ID (and passes `accept`). Rejects like a fresh connection would: DnsTimeoutError,
- * a retryable DnsNetworkError when the connection fails, AbortError.
+ * a retryable DnsNetworkError when the connection fails, AbortError. At most
+ * MAX_IN_FLIGHT_PER_SERVER queries are in flight to one server; the others wait their turn.
  */
 export function sendPooledTcp(
+  server: NameServer,
+  request: Buffer,
+  options: SendOptions & { idleMs?: number; staleRetried?: boolean },
+): Promise<Buffer> {
+  if (options.signal?.aborted)
+    return Promise.reject(new AbortError(options.what, options.signal.reason));
+  const key = describeServer(server);
+  const slots = slotsOf(key);
+  const send = (release: () => void) => sendInSlot(server, request, options).finally(release);
+  if (slots.inFlight < MAX_IN_FLIGHT_PER_SERVER) {
+    slots.inFlight += 1;
+    return send(releaser(key, slots));
+  }
+  return waitForSlot(key, options.signal, options.what).then(send);
+}
+
+function sendInSlot(
   server: NameServer,
   request: Buffer,
   options: SendOptions & { idleMs?: number; staleRetried?: boolean },
@@ -231,7 +296,7 @@ export function sendPooledTcp(
   return connection.send(request, options).catch((error: unknown) => {
     // Lost on a connection the server had closed meanwhile: once more, on a fresh one.
     if (DnsNetworkError.isInstance(error) && error.code === STALE && !options.staleRetried)
-      return sendPooledTcp(server, request, { ...options, staleRetried: true });
+      return sendInSlot(server, request, { ...options, staleRetried: true });
     throw error;
   });
 }

@@ -4,14 +4,19 @@ import { AbortError, DnsNetworkError, DnsTimeoutError } from '@chorus/core';
 import { closeTcpPool, sendPooledTcp, tcpPoolStats } from '../src/index.js';
 
 /** A DNS-over-TCP server on 127.0.0.1 that answers each query with its own bytes, QR set. */
-async function echoServer(options: { reverse?: number; hangUp?: boolean } = {}) {
+async function echoServer(
+  options: { reverse?: number; hangUp?: boolean; sequentialMs?: number } = {},
+) {
   let connections = 0;
+  let outstanding = 0;
+  let mostOutstanding = 0;
   const sockets: net.Socket[] = [];
   const server = net.createServer((socket) => {
     connections += 1;
     sockets.push(socket);
     let received = Buffer.alloc(0);
     const held: Buffer[] = [];
+    let answering = Promise.resolve();
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
       while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
@@ -26,6 +31,18 @@ async function echoServer(options: { reverse?: number; hangUp?: boolean } = {}) 
           Buffer.from([query.length >> 8, query.length & 0xff]),
           query,
         ]);
+        if (options.sequentialMs !== undefined) {
+          // One answer after another, each taking sequentialMs, like a busy server's TCP queue.
+          outstanding += 1;
+          mostOutstanding = Math.max(mostOutstanding, outstanding);
+          answering = answering
+            .then(() => new Promise((resolve) => setTimeout(resolve, options.sequentialMs)))
+            .then(() => {
+              outstanding -= 1;
+              socket.write(framed);
+            });
+          continue;
+        }
         held.push(framed);
         // Answer in reverse order once `reverse` queries are in, else at once.
         if (held.length >= (options.reverse ?? 1))
@@ -39,6 +56,7 @@ async function echoServer(options: { reverse?: number; hangUp?: boolean } = {}) 
   return {
     endpoint: { address: '127.0.0.1', port },
     connections: () => connections,
+    mostOutstanding: () => mostOutstanding,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -72,6 +90,21 @@ describe('the pooled TCP connection', () => {
     expect(server.connections()).toBe(1);
     expect(tcpPoolStats().queries - before.queries).toBe(5);
     expect(tcpPoolStats().connections - before.connections).toBe(1);
+  });
+
+  it('keeps at most 32 queries in flight to a server; the others wait unsent, their time-out not yet running', async () => {
+    const server = await echoServer({ sequentialMs: 10 });
+    servers.push(server);
+    // 100 answers take 1 s in all; each query may take 500 ms once it is sent.
+    const ids = Array.from({ length: 100 }, (_, index) => index + 1);
+    const answers = await Promise.all(
+      ids.map((id) =>
+        sendPooledTcp(server.endpoint, queryWithId(id), { timeoutMs: 500, what: 'test query' }),
+      ),
+    );
+    expect(answers.map((answer) => answer.readUInt16BE(0))).toEqual(ids);
+    expect(server.mostOutstanding()).toBe(32);
+    expect(server.connections()).toBe(1);
   });
 
   it('pipelines concurrent queries and matches answers that come back in another order', async () => {

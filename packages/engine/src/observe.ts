@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   canonicalName,
   describeChange,
@@ -331,6 +332,29 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * timeouts. A dead endpoint or parent becomes a named failure, so a request always ends in
  * `process-started` or `process-blocked` instead of being retried forever.
  */
+/** Pauses before each new attempt at a pre-flight observation that failed in a retryable way. */
+const PREFLIGHT_RETRY_MS = [1000, 3000];
+
+/**
+ * Runs `observe`, trying again after a retryable failure (a time-out of a busy server) with
+ * pauses of 1 s and 3 s; a server that stays silent still blocks the request, a few seconds later.
+ */
+async function retryingTransient<T>(
+  observe: () => Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await observe();
+    } catch (error) {
+      const retryable = (error as { isRetryable?: unknown } | null)?.isRetryable === true;
+      const pause = PREFLIGHT_RETRY_MS[attempt];
+      if (!retryable || pause === undefined || signal?.aborted) throw error;
+      await sleep(pause, undefined, signal ? { signal } : {});
+    }
+  }
+}
+
 export async function observeForPreflight(
   state: ZoneState,
   request: Pick<PreflightInput, 'kind' | 'signerId'>,
@@ -346,14 +370,20 @@ export async function observeForPreflight(
   const result: PreflightObservations = { observations: {}, unobserved: {}, parentDs: [] };
   for (const id of group.filter((candidate) => state.signers[candidate])) {
     try {
-      result.observations[id] = await observeSignerForPreflight(state, id, bounded);
+      result.observations[id] = await retryingTransient(
+        () => observeSignerForPreflight(state, id, bounded),
+        options.signal,
+      );
     } catch (error) {
       if (options.signal?.aborted) throw error;
       result.unobserved![id] = messageOf(error);
     }
   }
   try {
-    const delegation = await options.parent.getDelegation(state.zone, bounded);
+    const delegation = await retryingTransient(
+      () => options.parent.getDelegation(state.zone, bounded),
+      options.signal,
+    );
     result.parentDs = delegation.ds?.records ?? [];
   } catch (error) {
     if (options.signal?.aborted) throw error;

@@ -67,6 +67,7 @@ async function refreshed(
 class GroupRun {
   readonly states = new Map<string, ZoneState>();
   readonly outcomes: ZoneOutcome[] = [];
+  private readonly ended = new Set<string>();
   private lastProgress = '';
 
   constructor(
@@ -124,6 +125,7 @@ class GroupRun {
 
   private record(outcome: ZoneOutcome): void {
     this.outcomes.push(outcome);
+    this.ended.add(outcome.zone);
     if (this.options.json) this.io.stdout(`${JSON.stringify(outcome)}\n`);
     else if (outcome.status !== 'completed' && outcome.status !== 'already')
       this.io.stderr(
@@ -136,9 +138,7 @@ class GroupRun {
     const counts = new Map<string, number>();
     for (const outcome of this.outcomes)
       counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
-    const inFlight = [...this.states.keys()].filter(
-      (zone) => !this.outcomes.some((outcome) => outcome.zone === zone),
-    );
+    const inFlight = [...this.states.keys()].filter((zone) => !this.ended.has(zone));
     const summary = summarizeGroup(
       this.group,
       inFlight.map((zone) => this.states.get(zone)!),
