@@ -89,6 +89,9 @@ const RETRY_AFTER_MARGIN_MS = 250;
 /** The most zones a key watch reads a second: beyond it, each zone is read less often. */
 const KEY_WATCH_RATE = 50;
 
+/** Key-watch rounds between two reads of the apex for CDS flags while the keys stand still. */
+const CDS_RECHECK_ROUNDS = 5;
+
 /** Zones whose keys the key watch reads at once. */
 const KEY_WATCH_CONCURRENCY = 4;
 
@@ -144,6 +147,11 @@ export class SidecarRuntime {
   private readonly appliedInStep = new Map<string, number>();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
+  /** Per zone: the keys last listed, their CDS flags from the apex, and the rounds since. */
+  private readonly cdsChecks = new Map<
+    string,
+    { listed: string; rounds: number; flagged: SigningKey[] }
+  >();
   /** Bounds the key watch's reads of the server across all zones. */
   private readonly keyWatchSlots = new ChangeSlots(KEY_WATCH_CONCURRENCY);
   /** Per zone: the step whose post-condition was last unmet, and how many times in a row. */
@@ -675,12 +683,24 @@ export class SidecarRuntime {
     }
   }
 
-  /** The server's own keys, each KSK/CSK marked with whether the server serves its CDS. */
+  /**
+   * The server's own keys, each KSK/CSK marked with whether the server serves its CDS. The apex
+   * is read for the CDS when the keys (or their states) changed since the last read, and at
+   * least every CDS_RECHECK_ROUNDS rounds: a server starts serving a CDS when a key's state moves.
+   */
   private async ownKeys(zone: string): Promise<SigningKey[]> {
     const options = { signal: this.abort.signal };
     const keys = await this.signer.listOwnKeys(zone, options);
     if (!keys.some((key) => key.role !== 'ZSK')) return keys;
-    return withCdsFlags(keys, await this.signer.readApex(zone, options));
+    const listed = JSON.stringify(keys);
+    const last = this.cdsChecks.get(zone);
+    if (last?.listed === listed && last.rounds < CDS_RECHECK_ROUNDS) {
+      last.rounds += 1;
+      return last.flagged;
+    }
+    const flagged = withCdsFlags(keys, await this.signer.readApex(zone, options));
+    this.cdsChecks.set(zone, { listed, rounds: 1, flagged });
+    return flagged;
   }
 
   /**
