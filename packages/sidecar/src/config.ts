@@ -60,6 +60,11 @@ export interface SidecarConfig {
    */
   keyWatchSeconds?: number;
   /**
+   * The most zones the key watch reads a second (default 50): with more zones than
+   * `keyWatchSeconds` × this, each zone is read every zones ÷ this seconds instead.
+   */
+  keyWatchPerSecond?: number;
+  /**
    * At most this many zones' changes to the server at once; default: the plugin's declared
    * `concurrent-changes` limit (one when it declares none).
    */
@@ -107,6 +112,7 @@ const rootSchema = object({
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
+  keyWatchPerSecond: optional(integer({ min: 1, max: 10_000, unit: 'zones a second' })),
   maxConcurrentChanges: optional(integer({ min: 1, max: 1000, unit: 'changes' })),
   observers: optional(pluginConfig),
   eventKeyFile: text({ hint: "the sidecar's Ed25519 key file (chorus keygen FILE)" }),
@@ -223,6 +229,7 @@ export function parseSidecarConfig(
     parent: root.parent,
     logLevel: root.logLevel,
     keyWatchSeconds: root.keyWatchSeconds,
+    ...(root.keyWatchPerSecond !== undefined ? { keyWatchPerSecond: root.keyWatchPerSecond } : {}),
     ...(root.maxConcurrentChanges !== undefined
       ? { maxConcurrentChanges: root.maxConcurrentChanges }
       : {}),

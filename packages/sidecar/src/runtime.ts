@@ -74,6 +74,8 @@ export interface SidecarRuntimeOptions {
   observeIntervalMs?: number;
   /** How often the key watch reads the server's own keys. Default 30 s. */
   keyWatchSeconds?: number;
+  /** The most zones the key watch reads a second (default KEY_WATCH_RATE). */
+  keyWatchPerSecond?: number;
   /** Changes to the server at once, across zones; default the plugin's `concurrent-changes` limit. */
   maxConcurrentChanges?: number;
   now?: () => Date;
@@ -85,6 +87,8 @@ export interface SidecarRuntimeOptions {
 
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
+
+const DEFAULT_KEY_WATCH_SECONDS = 30;
 
 /** The most zones a key watch reads a second: beyond it, each zone is read less often. */
 const KEY_WATCH_RATE = 50;
@@ -641,20 +645,23 @@ export class SidecarRuntime {
       zone,
       setting: rollover.settingToRaise ?? 'pre-publication interval',
       problem: shortfall.message,
-      fix: `raise ${rollover.settingToRaise ?? 'the pre-publication interval'} in the server's configuration (or lower keyWatchSeconds), then start the sidecar again`,
+      fix: `raise ${rollover.settingToRaise ?? 'the pre-publication interval'} in the server's configuration (or lower keyWatchSeconds${this.keyWatchSeconds > (this.options.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS) ? `, or follow fewer zones: with ${this.options.zones.length} each is read every ${this.keyWatchSeconds} s` : ''}), then start the sidecar again`,
     });
   }
 
+  /**
+   * How often each zone's keys are read, as registered and as the DNSKEY wait counts it:
+   * `keyWatchSeconds`, or longer when the sidecar follows so many zones that this would exceed
+   * KEY_WATCH_RATE reads a second.
+   */
   private get keyWatchSeconds(): number {
-    return this.options.keyWatchSeconds ?? 30;
+    const configured = this.options.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS;
+    const perSecond = this.options.keyWatchPerSecond ?? KEY_WATCH_RATE;
+    return Math.max(configured, this.options.zones.length / perSecond);
   }
 
-  /**
-   * How often each zone's keys are read: every `keyWatchSeconds`, or slower when the sidecar
-   * follows so many zones that this would exceed KEY_WATCH_RATE reads a second.
-   */
   private keyWatchPeriodMs(): number {
-    return Math.max(this.keyWatchSeconds, this.options.zones.length / KEY_WATCH_RATE) * 1000;
+    return this.keyWatchSeconds * 1000;
   }
 
   /**

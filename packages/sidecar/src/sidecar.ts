@@ -124,6 +124,9 @@ async function composeRuntime(
     zones: config.zones,
     nameServerNames: config.nameServerNames,
     keyWatchSeconds: config.keyWatchSeconds ?? 30,
+    ...(config.keyWatchPerSecond !== undefined
+      ? { keyWatchPerSecond: config.keyWatchPerSecond }
+      : {}),
     ...(config.maxConcurrentChanges !== undefined
       ? { maxConcurrentChanges: config.maxConcurrentChanges }
       : {}),

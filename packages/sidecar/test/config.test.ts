@@ -150,6 +150,11 @@ describe('sidecar configuration', () => {
       caFile: '/srv/ca.pem',
     });
     expect(problem({ ...valid, parent: { zone: 'test', servers: [] } })).toMatch(/parent.servers/);
+    expect(problem({ ...valid, keyWatchPerSecond: 0 })).toMatch(/keyWatchPerSecond/);
+    expect(
+      parseSidecarConfig({ ...valid, keyWatchPerSecond: 200 }, 'sidecar.json', '/srv')
+        .keyWatchPerSecond,
+    ).toBe(200);
     expect(
       problem({
         ...valid,
