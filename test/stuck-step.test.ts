@@ -344,15 +344,21 @@ describe('a stop during start-up', () => {
     const configFile = path.join(world.directory, 'stop-during-start.json');
     await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
     const child = spawn(process.execPath, [CLI_MAIN, 'sidecar', '--config', configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let logged = '';
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => (logged += chunk.toString('utf8')));
     const finished = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal })),
     );
-    // The probe of the dead address takes seconds: stop while it is under way.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The sidecar logs its event key once it is composed (its stop handler is in place by then);
+    // the probe of the dead address then takes seconds: stop while it is under way.
+    for (let waited = 0; !logged.includes('event key loaded') && waited < 30_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(logged, output).toContain('event key loaded');
+    await new Promise((resolve) => setTimeout(resolve, 500));
     child.kill('SIGTERM');
     const { code, signal } = await finished;
     silent.close();
