@@ -75,7 +75,7 @@ process.stdout.write(
   `\n${values.process} on every zone of one group, --parallel ${values.parallel}, TTL ${values.ttl} s:\n`,
 );
 process.stdout.write(
-  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | parent right | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of reports) {
   const cpu = r.sidecars
@@ -88,12 +88,17 @@ for (const r of reports) {
     r.sidecars.reduce((total, s) => total + sum(s.calls, (key) => key === 'dns retry'), 0) +
     r.applyFailures;
   process.stdout.write(
-    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
+    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.parentRight}/${r.zones} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
   );
 }
 process.stdout.write(
   `\nCalls during the run, per sidecar, and its V8 heap in use at the end (errors: failed commands, HTTP error statuses, failed DNS exchanges, refused UPDATEs; retries: DNS resends and apply attempts after a failure):\n`,
 );
+for (const r of reports)
+  if (r.parentWrong.length > 0)
+    process.stdout.write(
+      `  N = ${r.zones}: the parent's DS or NS is not the group's for ${r.parentWrong.slice(0, 20).join(' ')}${r.parentWrong.length > 20 ? ' …' : ''}\n`,
+    );
 for (const r of reports)
   for (const s of r.sidecars)
     process.stdout.write(

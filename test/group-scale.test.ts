@@ -44,6 +44,9 @@ describe('a group of zones', () => {
       `[group scale] add-signer powerdns on ${ZONES} zone(s), at most 2 at a time`,
     );
     expect(report.powerdnsRaw.changesPerSecond).toBeGreaterThan(0);
+    // The benchmark's own wire check of the parent agrees with the one below.
+    expect(report.parentWrong).toEqual([]);
+    expect(report.parentRight).toBe(ZONES);
     // The wire: every zone is delegated to both servers, with a DS for each.
     const parent = { address: `${PREFIX}.1`, port: 53 };
     for (const zone of numberedZones(ZONES)) {

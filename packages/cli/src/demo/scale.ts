@@ -6,9 +6,10 @@
  * run, so Chorus's rate is a ratio of what the server itself can take.
  */
 import { open, readFile, stat } from 'node:fs/promises';
-import { tallyDifference } from '@chorus/dns';
+import { query, tallyDifference } from '@chorus/dns';
 import { numberedZones } from '@chorus/lab';
-import { zoneStream, type EventLog, type ZoneEvent } from '@chorus/core';
+import { zoneStream, type EventLog, type NameServer, type ZoneEvent } from '@chorus/core';
+import type { ZoneState } from '@chorus/engine';
 import type { ProcessState } from '@chorus/engine';
 import { runCli } from '../cli.js';
 import { readZone } from '../coordination/event-log.js';
@@ -71,6 +72,12 @@ export interface ScaleReport {
     heapUsedKb: number;
   }[];
   applyFailures: number;
+  /**
+   * Zones whose delegation at the parent, read on the wire at the end, is exactly the group's:
+   * one DS per member's KSK and the members' NS names. The others are listed by name.
+   */
+  parentRight: number;
+  parentWrong: string[];
   powerdnsRaw: { changesPerSecond: number; sample: number };
   /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
   ratioToRaw: number | null;
@@ -150,6 +157,28 @@ async function callTallyOf(sidecar: RunningSidecar): Promise<TallyLine> {
     }
   }
   throw new Error(`the sidecar of ${sidecar.id} logged no call tally within 30 s of SIGUSR2`);
+}
+
+/** Whether the parent's DS and NS for the zone, on the wire, are exactly what its group needs. */
+async function parentDelegationRight(parent: NameServer, state: ZoneState): Promise<boolean> {
+  const members = state.members.map((id) => state.signers[id]!);
+  const wantedDs = members
+    .flatMap((signer) => signer.keys.filter((key) => key.role !== 'ZSK'))
+    .map((key) => key.keyTag)
+    .sort();
+  const wantedNs = members.flatMap((signer) => signer.nameServerNames).sort();
+  const ds = await query(parent, state.zone, 'DS', { transport: 'tcp' });
+  const ns = await query(parent, state.zone, 'NS', { transport: 'tcp' });
+  const servedDs = (ds.answers.find((set) => set.type === 'DS')?.records ?? [])
+    .map((record) => (record as { keyTag: number }).keyTag)
+    .sort();
+  const servedNs = (ns.authorities.find((set) => set.type === 'NS')?.records ?? [])
+    .map((record) => String(record))
+    .sort();
+  return (
+    JSON.stringify(servedDs) === JSON.stringify(wantedDs) &&
+    JSON.stringify(servedNs) === JSON.stringify(wantedNs)
+  );
 }
 
 /** Waits until every zone has both signers registered with keys. */
@@ -250,6 +279,11 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       for (const { event } of await log.readStream(zoneStream(zone)))
         if (event.type === 'signer-apply-failed') applyFailures += 1;
     const oneZoneWaitsSeconds = median(completedWaits);
+    const parentServer = lab.status.servers.find((server) => server.id === 'parent')!;
+    const parentWrong: string[] = [];
+    for (const zone of zones)
+      if (!(await parentDelegationRight(parentServer, await readZone(log, zone))))
+        parentWrong.push(zone);
     const powerdnsRaw = await measurePowerDnsRate(lab.status, zones, say);
     const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
     return {
@@ -275,6 +309,8 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         }),
       ),
       applyFailures,
+      parentRight: zones.length - parentWrong.length,
+      parentWrong,
       powerdnsRaw,
       ratioToRaw:
         beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,
