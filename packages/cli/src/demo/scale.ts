@@ -173,7 +173,7 @@ async function parentDelegationRight(parent: NameServer, state: ZoneState): Prom
     .map((record) => (record as { keyTag: number }).keyTag)
     .sort();
   const servedNs = (ns.authorities.find((set) => set.type === 'NS')?.records ?? [])
-    .map((record) => String(record))
+    .map((record) => record as string)
     .sort();
   return (
     JSON.stringify(servedDs) === JSON.stringify(wantedDs) &&
