@@ -67,7 +67,8 @@ type Log = EventLog<ConformanceEvent>;
 interface Suite {
   test: typeof vitestTest;
   expect: typeof vitestExpect;
-  withLog: (name: string, body: (log: Log) => Promise<void> | void) => void;
+  /** A test with a fresh log; `timeoutMs` for a test that commits durably hundreds of times. */
+  withLog: (name: string, body: (log: Log) => Promise<void> | void, timeoutMs?: number) => void;
   /** The backend promised gap-free positions (check literal numbers too). */
   contiguous: boolean;
 }
@@ -706,6 +707,8 @@ function limits({ withLog, expect, contiguous }: Suite): void {
       expect(handled).toBe(total);
       expect(await log.consumerPosition('large')).toBe(whole.at(-1)!.position);
     },
+    // About 525 commits, each durable (fsynced): a busy disk can take well over 5 s.
+    60_000,
   );
 }
 
@@ -807,15 +810,19 @@ const groups: [string, (suite: Suite) => void][] = [
 export function eventLogConformance(options: EventLogConformanceOptions): void {
   const { describe, test, expect, create } = options;
   const contiguous = options.contiguousPositions === true;
-  const withLog: Suite['withLog'] = (name, body) =>
-    test(name, async () => {
-      const log = await create();
-      try {
-        await body(log);
-      } finally {
-        await log.close();
-      }
-    });
+  const withLog: Suite['withLog'] = (name, body, timeoutMs) =>
+    test(
+      name,
+      async () => {
+        const log = await create();
+        try {
+          await body(log);
+        } finally {
+          await log.close();
+        }
+      },
+      timeoutMs,
+    );
   describe(`EventLog conformance: ${options.name}`, () => {
     const all =
       options.outage === undefined
