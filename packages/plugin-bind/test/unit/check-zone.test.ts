@@ -1,9 +1,10 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, SignerConfigurationError } from '@chorus/core';
-import { createBindSigner, type BindSigner } from '../../src/index.js';
+import type { BindSigner } from '../../src/index.js';
+import { signerWithStandInRndc } from './stand-in-rndc.js';
 
 // checkZone's decisions on real rndc answers (BIND 9.18.49, test/unit/fixtures), replayed by a
 // stand-in rndc: each refusal happens before any DNS message is sent.
@@ -13,35 +14,18 @@ const fixture = (name: string) => new URL(`fixtures/${name}`, import.meta.url).p
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-bind-checkzone-'));
-  const binary = path.join(directory, 'rndc');
-  await writeFile(
-    binary,
-    [
-      '#!/bin/sh',
-      'for last; do :; done',
-      'case "$*" in',
-      `  *zonestatus*inline.test) cat '${fixture('zonestatus-inline-signing.txt')}' ;;`,
-      `  *zonestatus*static.test) cat '${fixture('zonestatus-not-dynamic.txt')}' ;;`,
-      `  *zonestatus*nopolicy.test) cat '${fixture('zonestatus-no-policy.txt')}' ;;`,
-      `  *zonestatus*) cat '${fixture('zonestatus-no-such-zone.txt')}' >&2; exit 1 ;;`,
-      `  *-status*nopolicy.test) cat '${fixture('dnssec-status-no-policy.txt')}' ;;`,
-      `  *-status*inline.test|*-status*static.test) cat '${fixture('dnssec-status-csk.txt')}' ;;`,
-      `  *-status*) cat '${fixture('zonestatus-no-such-zone.txt')}' >&2; exit 1 ;;`,
-      'esac',
-      '',
-    ].join('\n'),
-  );
-  await chmod(binary, 0o755);
-  // The factory checks that the key file is readable; no test here gets as far as using it.
-  const tsigKeyFile = path.join(directory, 'unused.key');
-  await writeFile(tsigKeyFile, 'key "unused" { algorithm hmac-sha256; secret "AAAA"; };\n');
-  signer = createBindSigner({
-    id: 'bind-unit',
-    server: { address: '127.0.0.1', port: 9 },
-    tsigKeyFile,
-    rndc: { configFile: path.join(directory, 'rndc.conf'), binary },
-    keyDirectory: directory,
-  });
+  signer = await signerWithStandInRndc(directory, [
+    'for last; do :; done',
+    'case "$*" in',
+    `  *zonestatus*inline.test) cat '${fixture('zonestatus-inline-signing.txt')}' ;;`,
+    `  *zonestatus*static.test) cat '${fixture('zonestatus-not-dynamic.txt')}' ;;`,
+    `  *zonestatus*nopolicy.test) cat '${fixture('zonestatus-no-policy.txt')}' ;;`,
+    `  *zonestatus*) cat '${fixture('zonestatus-no-such-zone.txt')}' >&2; exit 1 ;;`,
+    `  *-status*nopolicy.test) cat '${fixture('dnssec-status-no-policy.txt')}' ;;`,
+    `  *-status*inline.test|*-status*static.test) cat '${fixture('dnssec-status-csk.txt')}' ;;`,
+    `  *-status*) cat '${fixture('zonestatus-no-such-zone.txt')}' >&2; exit 1 ;;`,
+    'esac',
+  ]);
 });
 
 afterAll(() => rm(directory, { recursive: true, force: true }));

@@ -1,8 +1,9 @@
-import { chmod, cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBindSigner, type BindSigner } from '../../src/index.js';
+import type { BindSigner } from '../../src/index.js';
+import { signerWithStandInRndc } from './stand-in-rndc.js';
 
 // The signer reuses a zone's `rndc dnssec -status` while none of the zone's key files moved
 // (BIND writes every key state change to the .state files). A stand-in rndc counts the calls;
@@ -42,29 +43,17 @@ beforeEach(async () => {
   ])
     await utimes(path.join(keys, name), LONG_AGO, LONG_AGO);
   await utimes(keys, LONG_AGO, LONG_AGO);
-  const binary = path.join(directory, 'rndc');
-  await writeFile(
-    binary,
+  signer = await signerWithStandInRndc(
+    directory,
     [
-      '#!/bin/sh',
       `echo "$*" >> '${calls}'`,
       'case "$*" in',
       `  *-checkds*) cat '${fixtures}checkds-key-published.txt' ;;`,
       `  *-status*) cat '${fixtures}dnssec-status-zsk-prepublished.txt' ;;`,
       'esac',
-      '',
-    ].join('\n'),
+    ],
+    keys,
   );
-  await chmod(binary, 0o755);
-  const tsigKeyFile = path.join(directory, 'unused.key');
-  await writeFile(tsigKeyFile, 'key "unused" { algorithm hmac-sha256; secret "AAAA"; };\n');
-  signer = createBindSigner({
-    id: 'bind-unit',
-    server: { address: '127.0.0.1', port: 9 },
-    tsigKeyFile,
-    rndc: { configFile: path.join(directory, 'rndc.conf'), binary },
-    keyDirectory: keys,
-  });
 });
 
 afterEach(() => rm(directory, { recursive: true, force: true }));
