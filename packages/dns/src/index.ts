@@ -65,7 +65,7 @@ export {
   planSignerChanges,
   reconcileSigner,
 } from './kit/plan.js';
-export type { ManagedRecord, ReconcileResult } from './kit/plan.js';
+export type { ManagedRecord, ReconcileOptions, ReconcileResult } from './kit/plan.js';
 export {
   canonicalName,
   isSubdomain,

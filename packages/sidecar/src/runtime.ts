@@ -99,6 +99,9 @@ const CDS_RECHECK_ROUNDS = 5;
 /** Zones whose keys the key watch reads at once. */
 const KEY_WATCH_CONCURRENCY = 4;
 
+/** Reconciles in flight at once, across zones: their reads overlap; writes keep their own limit. */
+const RECONCILE_CONCURRENCY = 8;
+
 /** Unmet observations of one step back off up to this many observe intervals. */
 const OBSERVE_BACKOFF_LIMIT = 8;
 
@@ -167,6 +170,8 @@ export class SidecarRuntime {
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
   private readonly changeSlots: ChangeSlots;
+  /** Bounds whole reconciles (reads, the gated write, the check after it) across zones. */
+  private readonly reconcileSlots: ChangeSlots;
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
@@ -180,6 +185,7 @@ export class SidecarRuntime {
     this.changeSlots = new ChangeSlots(
       options.maxConcurrentChanges ?? concurrentChangeLimit(options.signer.capabilities),
     );
+    this.reconcileSlots = new ChangeSlots(Math.max(this.changeSlots.limit, RECONCILE_CONCURRENCY));
     this.contentWatch = new ContentWatch({
       signer: this.signer,
       signerId: options.id,
@@ -983,8 +989,9 @@ export class SidecarRuntime {
         return 0;
       case 'reconcile': {
         if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
-        const result = await this.changeSlots
-          .run(() => reconcileSigner(signer, zone, decision.desired, { signal }))
+        const applyGate = <T>(apply: () => Promise<T>) => this.changeSlots.run(apply);
+        const result = await this.reconcileSlots
+          .run(() => reconcileSigner(signer, zone, decision.desired, { signal, applyGate }))
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);

@@ -214,6 +214,14 @@ export interface ReconcileResult {
   served: ApexSnapshot;
 }
 
+export interface ReconcileOptions extends CallOptions {
+  /**
+   * Runs the apply, the only write. A caller that bounds writes to a server (a `concurrent-changes`
+   * limit) passes its slots here, so reads and the check after the write run beside other zones'.
+   */
+  applyGate?: <T>(apply: () => Promise<T>) => Promise<T>;
+}
+
 /**
  * Reads, plans, applies, then reads again from the wire and requires zero remaining changes.
  * Idempotent: a second call with the same desired state plans nothing.
@@ -222,18 +230,19 @@ export async function reconcileSigner(
   signer: Signer,
   zone: ZoneName,
   desired: DesiredSignerState,
-  options: CallOptions = {},
+  options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
+  const { applyGate = (apply) => apply(), ...callOptions } = options;
   const [ownKeys, served] = await Promise.all([
-    signer.listOwnKeys(zone, options),
-    signer.readApex(zone, options),
+    signer.listOwnKeys(zone, callOptions),
+    signer.readApex(zone, callOptions),
   ]);
   const plan = planSignerChanges({ signerId: signer.id, ownKeys, served, desired });
   const apply =
     plan.changes.length === 0
       ? { applied: 0, warnings: [] }
-      : await signer.applyChanges(plan, options);
-  const after = await signer.readApex(zone, options);
+      : await applyGate(() => signer.applyChanges(plan, callOptions));
+  const after = await signer.readApex(zone, callOptions);
   const remaining = planSignerChanges({
     signerId: signer.id,
     ownKeys,

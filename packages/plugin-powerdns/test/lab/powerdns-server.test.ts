@@ -253,6 +253,63 @@ describe('PowerDNS 4.7 (gsqlite3, direct-dnskey=yes) on the wire', () => {
   });
 });
 
+describe('writes at once (the concurrent-changes limit of 1)', () => {
+  const names = Array.from({ length: 8 }, (_, index) => `chorus-lock-${index}.${ZONE}`);
+  const write = (api: PowerDnsApi, name: string) =>
+    api.patchRrsets(
+      ZONE,
+      [
+        {
+          name,
+          type: 'TXT',
+          ttl: 30,
+          changetype: 'REPLACE',
+          records: [{ content: `"${Date.now()}"`, disabled: false }],
+        },
+      ],
+      {},
+    );
+
+  afterAll(async () => {
+    const changes = names.map((name) => ({ name, type: 'TXT', changetype: 'DELETE' as const }));
+    await apiFor('powerdns').patchRrsets(ZONE, changes, {});
+  });
+
+  test('several API writes at once lock the gsqlite3 database: HTTP 500 (the negative control)', async () => {
+    const api = apiFor('powerdns');
+    const locked: unknown[] = [];
+    // Up to three bursts: a burst whose writes happen not to overlap proves nothing.
+    for (let burst = 0; burst < 3 && locked.length === 0; burst += 1) {
+      const results = await Promise.allSettled(names.map((name) => write(api, name)));
+      for (const result of results)
+        if (result.status === 'rejected' && (result.reason as ApiCallError).statusCode === 500)
+          locked.push(result.reason);
+    }
+    expect(locked.length).toBeGreaterThan(0);
+    expect(locked[0]).toBeInstanceOf(ApiCallError);
+    expect((locked[0] as ApiCallError).isRetryable).toBe(true);
+  });
+
+  test('one write at a time beside concurrent reads (what the sidecar does): no failures', async () => {
+    const api = apiFor('powerdns');
+    let gate: Promise<unknown> = Promise.resolve();
+    const oneAtATime = (run: () => Promise<void>) => {
+      const turn = gate.then(run);
+      gate = turn.catch(() => undefined);
+      return turn;
+    };
+    const results = await Promise.allSettled(
+      names.flatMap((name) => [
+        api.getCryptokeys(ZONE, {}),
+        api.getZone(ZONE, { rrsetName: ZONE }, {}),
+        oneAtATime(() => write(api, name)),
+      ]),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(results).toHaveLength(names.length * 3);
+  });
+});
+
 describe('the trap powerdns-no-direct-dnskey (direct-dnskey=no)', () => {
   test('stores a foreign DNSKEY sent via the API (204) but never serves it: the silent failure', async () => {
     const trap = labServer(lab, 'powerdns-no-direct-dnskey');
