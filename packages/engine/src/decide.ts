@@ -325,6 +325,33 @@ function notReconciled(
   });
 }
 
+/** How long the other sidecars leave a step's post-condition to its designated observer. */
+export const OBSERVER_FALLBACK_MS = 20_000;
+
+/**
+ * One sidecar observes a step's post-condition: the participant that reconciled the step last
+ * (it is up and just acted), else the process's signer. The others observe too once the step has
+ * been ready for OBSERVER_FALLBACK_MS, so a designated observer that went down stalls nothing.
+ * Returns when this sidecar may observe, or undefined when it may now.
+ */
+function observerFallbackAt(
+  process: ProcessState,
+  step: ProcessState['stepStates'][number],
+  self: string | undefined,
+): string | undefined {
+  if (!self) return undefined;
+  const reconciles = Object.entries(step.reconciled).sort(
+    ([idA, a], [idB, b]) => Date.parse(b.at) - Date.parse(a.at) || idA.localeCompare(idB),
+  );
+  const observer = reconciles[0]?.[0] ?? process.signerId;
+  if (observer === self) return undefined;
+  const readySince = Math.max(
+    Date.parse(step.startedAt ?? '') || 0,
+    ...reconciles.map(([, reconciled]) => Date.parse(reconciled.at) || 0),
+  );
+  return new Date(readySince + OBSERVER_FALLBACK_MS).toISOString();
+}
+
 function decideProcess(state: ZoneState, process: ProcessState, context: DecideContext): Decision {
   const stepIndex = process.currentStep;
   const common = { processId: process.id, stepIndex };
@@ -384,6 +411,9 @@ function decideProcess(state: ZoneState, process: ProcessState, context: DecideC
         };
       }
       if (waitingFor.length > 0) return { kind: 'await-others', ...common, signerIds: waitingFor };
+      const fallbackAt = observerFallbackAt(process, step, self);
+      if (fallbackAt && Date.parse(context.now) < Date.parse(fallbackAt))
+        return { kind: 'sleep-until', ...common, until: fallbackAt };
       return {
         kind: 'observe',
         ...common,

@@ -6,7 +6,13 @@ import {
   ZoneStreamError,
   type ZoneState,
 } from '../src/state.js';
-import { decide, postconditionMet, requestProcess, signerReconciled } from '../src/decide.js';
+import {
+  decide,
+  OBSERVER_FALLBACK_MS,
+  postconditionMet,
+  requestProcess,
+  signerReconciled,
+} from '../src/decide.js';
 import { preflightChecks, type SignerObservation } from '../src/preflight.js';
 import { computeDs, keyTag } from '@chorus/dns';
 import {
@@ -202,6 +208,66 @@ describe('ADD-SIGNER, model 2', () => {
       'bind',
       'powerdns',
     ]);
+  });
+
+  it('leaves each post-condition to one observer: the last to reconcile, else the joiner; the others after OBSERVER_FALLBACK_MS', () => {
+    const request = requestProcess(
+      definedZone(),
+      { source, now: '2026-11-22T12:00:00.000Z' },
+      { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const ttls = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+    const run = drive(applyZoneEvent(definedZone(), request), ['bind', 'powerdns'], ttls);
+    const observers = typesOf(run.events, 'postcondition-met').map((met) => met.source.id);
+    const lastToReconcile = typesOf(run.events, 'postcondition-met').map((met) => {
+      const before = run.events.slice(0, run.events.indexOf(met));
+      const reconciles = before.filter(
+        (candidate): candidate is ZoneEventOf<'signer-reconciled'> =>
+          candidate.type === 'signer-reconciled' &&
+          candidate.data.stepIndex === (met as ZoneEventOf<'postcondition-met'>).data.stepIndex,
+      );
+      return reconciles.at(-1)?.data.signerId ?? 'powerdns';
+    });
+    expect(observers).toEqual(lastToReconcile);
+    expect(observers).toHaveLength(7);
+    expect(new Set(observers)).toEqual(new Set(['bind', 'powerdns']));
+    // BIND alone (PowerDNS's sidecar went down after reconciling) observes once the fallback is due.
+    let state = applyZoneEvent(definedZone(), request);
+    const at = (ms: number) => new Date(Date.parse('2026-11-22T12:00:00Z') + ms).toISOString();
+    for (const [sidecar, ms] of [
+      ['bind', 0],
+      ['bind', 100],
+      ['bind', 200],
+      ['powerdns', 300],
+      ['bind', 400],
+    ] as const) {
+      const context = {
+        selfSignerId: sidecar,
+        source: { kind: 'sidecar', id: sidecar },
+        now: at(ms),
+      };
+      const decision = decide(state, context);
+      if (decision.kind === 'append') state = applyZoneEvent(state, decision.event);
+      else if (decision.kind === 'reconcile')
+        state = applyZoneEvent(
+          state,
+          signerReconciled(state, context, 'p1', decision.stepIndex, decision.signerId, 1),
+        );
+    }
+    const bindAt = (ms: number) =>
+      decide(state, { selfSignerId: 'bind', source: { kind: 'sidecar', id: 'bind' }, now: at(ms) });
+    expect(bindAt(500)).toMatchObject({
+      kind: 'sleep-until',
+      until: at(300 + OBSERVER_FALLBACK_MS),
+    });
+    expect(bindAt(300 + OBSERVER_FALLBACK_MS)).toMatchObject({ kind: 'observe', stepIndex: 0 });
+    expect(
+      decide(state, {
+        selfSignerId: 'powerdns',
+        source: { kind: 'sidecar', id: 'powerdns' },
+        now: at(500),
+      }),
+    ).toMatchObject({ kind: 'observe', stepIndex: 0 });
   });
 
   it('asks each signer for the right desired state at each step', () => {
