@@ -53,6 +53,7 @@ class PooledConnection {
   private received = Buffer.alloc(0);
   private idleTimer: NodeJS.Timeout | undefined;
   private answered = 0;
+  private corked = false;
   closed = false;
 
   constructor(
@@ -122,8 +123,21 @@ class PooledConnection {
       });
       const prefix = Buffer.alloc(2);
       prefix.writeUInt16BE(request.length);
-      this.socket.write(Buffer.concat([prefix, request]));
+      this.write(Buffer.concat([prefix, request]));
     });
+  }
+
+  /** Queries asked in the same turn of the event loop leave in one write (a writev). */
+  private write(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
   }
 
   private onData(chunk: Buffer): void {

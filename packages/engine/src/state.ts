@@ -212,8 +212,13 @@ export class ZoneStreamError extends Error {
   }
 }
 
+/** A deep copy of plain JSON data, which is all the fold holds; several times faster than structuredClone. */
 function clone<T>(value: T): T {
-  return structuredClone(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) copy[key] = clone(field);
+  return copy as T;
 }
 
 function processOf(state: ZoneState, processId: string): ProcessState {

@@ -3,7 +3,9 @@
  * through Node's built-in `node:sqlite` (no native build; needs Node ≥ 22.13, where the module
  * no longer needs a flag). WAL journal, `synchronous=FULL` (every commit is fsynced before
  * `append` resolves), `busy_timeout` for writers that meet each other. Appends run in
- * `BEGIN IMMEDIATE` transactions, so writers are serialised and commit order is position order.
+ * `BEGIN IMMEDIATE` transactions, so writers are serialised and commit order is position order;
+ * appends made in the same turn of the event loop share one transaction (group commit), each
+ * refused on its own on a version conflict.
  *
  * Subscribers wake at once for appends made through the same log object; appends by other
  * processes (or other log objects) are noticed through `fs.watch` on the database's directory and
@@ -32,6 +34,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@chorus/core';
+import { AppendBatcher, type AppendOutcome, type PendingAppend } from './append-batch.js';
 import { CommitWatcher } from './sqlite-commit-watcher.js';
 import { LiveSubscription, type SubscriptionSource } from './subscription.js';
 
@@ -81,11 +84,6 @@ function beginWithoutWaiting(db: DatabaseSync, busyTimeoutMs: number): void {
     db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   }
 }
-
-/** Pauses between attempts at the write lock while another process holds it (then the last, repeated). */
-const LOCK_RETRY_MS = [1, 2, 5, 10, 20, 25];
-
-const isBusy = (error: unknown) => EventLogError.isInstance(error) && error.kind === 'busy';
 
 /** Wraps a SQLite (or other) failure into an EventLogError; Chorus errors pass through. */
 function storageError(what: string, error: unknown): ChorusError {
@@ -331,10 +329,18 @@ function insertEvents(
   return { streamVersion: expectedVersion + bodies.length, positions };
 }
 
-/** True when a failed append hit the UNIQUE (stream, stream_version) constraint. */
+/** True when an insert hit the UNIQUE (stream, stream_version) constraint. */
 function isVersionConflict(error: unknown): boolean {
-  const code = sqliteCode((error as { cause?: unknown }).cause);
+  const code = sqliteCode(error);
   return code === SQLITE_CONSTRAINT_UNIQUE || code === SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+/** The streams of a batch, for an error message. */
+function describeStreams(batch: readonly PendingAppend[]): string {
+  const streams = [...new Set(batch.map((append) => JSON.stringify(append.stream)))];
+  return streams.length <= 3
+    ? streams.join(', ')
+    : `${streams.slice(0, 3).join(', ')} and ${streams.length - 3} more`;
 }
 
 /**
@@ -403,45 +409,43 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const wakeAll = (): void => {
     for (const subscription of subscriptions) subscription.wake();
   };
-  const append = (stream: string, expectedVersion: number, events: readonly E[]): AppendResult => {
-    ensureOpen();
-    assertName(stream, 'stream');
-    assertInteger(expectedVersion, 'expectedVersion', 0);
-    const bodies = serializeEvents(events);
-    let result: AppendResult;
+  /** One append inside the batch's transaction; a version conflict rolls back this append alone. */
+  const appendInSavepoint = (append: PendingAppend): AppendOutcome => {
+    db.exec('SAVEPOINT chorus_append');
     try {
-      result = guard(`cannot append to ${JSON.stringify(stream)}`, () =>
-        immediate(db, () => insertEvents(path, statements, stream, expectedVersion, bodies), {
-          busyTimeoutMs,
-        }),
-      );
+      const { stream, expectedVersion, bodies } = append;
+      const result = insertEvents(path, statements, stream, expectedVersion, bodies);
+      db.exec('RELEASE chorus_append');
+      return { result };
     } catch (error) {
+      db.exec('ROLLBACK TO chorus_append');
+      db.exec('RELEASE chorus_append');
+      if (WrongExpectedVersionError.isInstance(error)) return { refused: error };
       // The UNIQUE (stream, stream_version) constraint is the last line of defence.
       if (!isVersionConflict(error)) throw error;
-      const actual = guard('cannot read a stream version', () => versionOf(stream));
-      throw new WrongExpectedVersionError({ stream, expected: expectedVersion, actual });
-    }
-    wakeAll();
-    return result;
-  };
-
-  /** Appends, waiting for another process's write lock without blocking the event loop. */
-  const appendWhenUnlocked = async (
-    stream: string,
-    expectedVersion: number,
-    events: readonly E[],
-  ): Promise<AppendResult> => {
-    const deadline = performance.now() + busyTimeoutMs;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return append(stream, expectedVersion, events);
-      } catch (error) {
-        if (!isBusy(error) || performance.now() >= deadline) throw error;
-        const pause = LOCK_RETRY_MS[Math.min(attempt, LOCK_RETRY_MS.length - 1)]!;
-        await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
-      }
+      const actual = versionOf(append.stream);
+      const { stream, expectedVersion: expected } = append;
+      return { refused: new WrongExpectedVersionError({ stream, expected, actual }) };
     }
   };
+  const commitBatch = (batch: readonly PendingAppend[]): AppendOutcome[] =>
+    guard(`cannot append to ${describeStreams(batch)}`, () =>
+      immediate(db, () => batch.map(appendInSavepoint), { busyTimeoutMs }),
+    );
+  const batcher = new AppendBatcher({
+    commit: commitBatch,
+    isBusy: (error) => EventLogError.isInstance(error) && error.kind === 'busy',
+    committed: () => wakeAll(),
+  });
+  const append = (stream: string, expectedVersion: number, events: readonly E[]) =>
+    new Promise<AppendResult>((resolve, reject) => {
+      ensureOpen();
+      assertName(stream, 'stream');
+      assertInteger(expectedVersion, 'expectedVersion', 0);
+      const bodies = serializeEvents(events);
+      const deadline = performance.now() + busyTimeoutMs;
+      batcher.add({ stream, expectedVersion, bodies, deadline, resolve, reject });
+    });
 
   const commits = new CommitWatcher({
     path,
@@ -480,8 +484,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
   const run = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
 
   return {
-    append: (stream, expectedVersion, events) =>
-      appendWhenUnlocked(stream, expectedVersion, events),
+    append,
 
     readStream: (stream: string, readOptions?: ReadStreamOptions) =>
       run(() => {
@@ -531,6 +534,7 @@ export function createSqliteEventLog<E>(options: SqliteEventLogOptions): EventLo
 
     close: async () => {
       if (closed) return;
+      batcher.flushNow();
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       commits.stop();

@@ -1,7 +1,7 @@
 // SQLite-only behaviour: durability, schema checks, rollback, and several OS processes sharing
 // one file. The child processes import the BUILT package: run `pnpm -s build` first.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -152,6 +152,39 @@ describe('SQLite event log: storage', () => {
       streamVersion: 2,
       positions: [2], // the rollback undid the position counter too: no gap
     });
+    await log.close();
+  });
+
+  it('commits appends made at once in one transaction; a version conflict refuses that append alone', async () => {
+    const path = freshPath();
+    const log = open(path);
+    await log.append('zone/a.', 0, [{ type: 'first' }]);
+    // Every commit appends the pages it changed to the WAL: 23 commits would write dozens.
+    const walPages = () => (statSync(`${path}-wal`).size - 32) / (4096 + 24);
+    const before = walPages();
+    const streams = Array.from({ length: 20 }, (_, index) => `zone/z${index}.`);
+    const results = await Promise.allSettled([
+      ...streams.map((stream) => log.append(stream, 0, [{ type: 'batched' }])),
+      log.append('zone/a.', 0, [{ type: 'stale' }]),
+      log.append('zone/c.', 0, [{ type: 'race-one' }]),
+      log.append('zone/c.', 0, [{ type: 'race-two' }]),
+    ]);
+    const written = walPages() - before;
+    report(`23 appends at once wrote ${written} WAL pages`);
+    expect(written).toBeLessThanOrEqual(8);
+    const refused = results.flatMap((result, index) =>
+      result.status === 'rejected'
+        ? [[index, WrongExpectedVersionError.isInstance(result.reason)]]
+        : [],
+    );
+    expect(refused).toEqual([
+      [20, true],
+      [22, true],
+    ]);
+    expect((await log.readStream('zone/c.')).map((e) => e.event.type)).toEqual(['race-one']);
+    expect((await log.readStream('zone/a.')).map((e) => e.event.type)).toEqual(['first']);
+    const positions = (await log.readAll()).map((e) => e.position);
+    expect(positions).toEqual(Array.from({ length: 22 }, (_, index) => index + 1));
     await log.close();
   });
 
