@@ -345,6 +345,16 @@ zone's stream, follows the stream, changes only its own server, observes the pub
 records what it does. Stop it with SIGTERM or Ctrl-C. The config file (signer plugin, zones,
 event log, parent, optional observers) is described in docs/sidecar.md.
 
+With many zones: the sidecar reads each zone's keys every keyWatchSeconds, but at most
+keyWatchPerSecond zones a second (default 50), so 1,000 zones are read every 20 s; the period
+in force is logged as keyWatchEverySeconds in "sidecar started". Changes to the server wait
+for the plugin's concurrent-changes slots (maxConcurrentChanges overrides them).
+
+Signals:
+  SIGTERM, SIGINT  stop: abort the calls in flight (the log says where to resume) and exit 0,
+                   logging the calls made to servers ("sidecar stopped")
+  SIGUSR2          log the calls made to servers so far and the memory in use ("call tally")
+
 Options:
   --config FILE           the sidecar configuration (JSON)
 ${HELP_OPTION}
