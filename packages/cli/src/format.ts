@@ -1,7 +1,7 @@
 /** Human-readable output: the lab status table and query answers. */
 import { formatRecord, type QueryResponse } from '@chorus/dns';
 import type { DnsRecord, EmptyRecord, HeaderFlags } from '@chorus/core';
-import type { LabResolver, LabServer, LabStatus } from '@chorus/lab';
+import { zoneList, type LabResolver, type LabServer, type LabStatus } from '@chorus/lab';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) =>
@@ -39,7 +39,7 @@ export function formatLabStatus(status: LabStatus): string {
   const state = status.running ? 'running' : alive === 0 ? 'STOPPED' : 'DEGRADED';
   const lines = [
     `Chorus lab in ${status.directory}: ${state} (${alive}/${processes.length} processes alive), started ${status.startedAt} in ${(status.startupMs / 1000).toFixed(2)} s`,
-    `zones ${status.zones.join(' ')}  negative control ${status.brokenZone}  parent ${status.parentZone}  TTL ${status.ttl} s  port ${status.port}`,
+    `zones ${zoneList(status.zones)}  negative control ${status.brokenZone}  parent ${status.parentZone}  TTL ${status.ttl} s  port ${status.port}`,
     `trust anchor (only one, in ${status.trustAnchor.file}):`,
     ...status.trustAnchor.ds.map((ds) => `  ${ds.text}`),
     `  for delv: delv -a ${status.trustAnchor.delvFile} +root=${status.parentZone} @<resolver> <name>`,
@@ -60,7 +60,7 @@ export function formatLabStatus(status: LabStatus): string {
         server.nameserverName,
         String(server.pid),
         yesNo(server.alive),
-        server.zones.join(' '),
+        zoneList(server.zones),
       ]),
     ),
     '',
@@ -72,7 +72,7 @@ export function formatLabStatus(status: LabStatus): string {
         `${resolver.address}:${resolver.port}`,
         String(resolver.pid),
         yesNo(resolver.alive),
-        `${resolver.target.server}: ${resolver.target.zones.join(' ')}`,
+        `${resolver.target.server}: ${zoneList(resolver.target.zones)}`,
       ]),
     ),
     '',

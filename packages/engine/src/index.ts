@@ -38,6 +38,7 @@ export {
   applyZoneEvent,
   emptyZoneState,
   foldZone,
+  withoutFinishedDetail,
 } from './state.js';
 export { type FoldPolicy, type ZoneTrustState } from './trust.js';
 export type {

@@ -221,10 +221,65 @@ function clone<T>(value: T): T {
   return copy as T;
 }
 
+/** Ended for good: nothing the fold does changes it again, so successive states share it. */
+function isFinished(process: ProcessState): boolean {
+  return (
+    process.status === 'completed' || process.status === 'failed' || process.status === 'blocked'
+  );
+}
+
+/** Fields of the state that `copyForEvent` copies by hand. */
+const PROCESS_LISTS = new Set(['processes', 'activeProcesses', 'activeProcess']);
+
+/**
+ * The copy an event is applied to. Finished processes are shared with `previous` (with thousands
+ * of zones and their histories, copying them on every event dominated the fold); `processOf`
+ * copies one before anything changes it.
+ */
+function copyForEvent(previous: ZoneState): ZoneState {
+  const state = {} as Record<string, unknown>;
+  for (const [key, field] of Object.entries(previous))
+    if (!PROCESS_LISTS.has(key)) state[key] = clone(field);
+  const copy = state as unknown as ZoneState;
+  copy.processes = previous.processes.map((process) =>
+    isFinished(process) ? process : clone(process),
+  );
+  copy.activeProcesses = copy.processes.filter(isInFlight);
+  copy.activeProcess = copy.activeProcesses[0] ?? null;
+  return copy;
+}
+
+/** The process the event is about, owned by `state` (a shared finished one is copied first). */
 function processOf(state: ZoneState, processId: string): ProcessState {
-  const process = state.processes.find((candidate) => candidate.id === processId);
-  if (!process) throw new ZoneStreamError(`event refers to unknown process ${processId}`);
-  return process;
+  const index = state.processes.findIndex((candidate) => candidate.id === processId);
+  const found = state.processes[index];
+  if (!found) throw new ZoneStreamError(`event refers to unknown process ${processId}`);
+  if (!isFinished(found)) return found;
+  const owned = clone(found);
+  state.processes[index] = owned;
+  return owned;
+}
+
+/**
+ * For a follower that keeps zones for a long time (a sidecar): the state without the desired
+ * states of finished processes' steps. Deciding never reads them; a full fold (the CLI, reports)
+ * keeps them.
+ */
+export function withoutFinishedDetail(state: ZoneState): ZoneState {
+  const heavy = (process: ProcessState) =>
+    isFinished(process) && process.stepStates.some((step) => step.desired !== undefined);
+  if (!state.processes.some(heavy)) return state;
+  return {
+    ...state,
+    processes: state.processes.map((process) =>
+      heavy(process)
+        ? {
+            ...process,
+            stepStates: process.stepStates.map(({ desired: _desired, ...step }) => step),
+          }
+        : process,
+    ),
+  };
 }
 
 function stepOf(process: ProcessState, stepIndex: number): StepState {
@@ -376,7 +431,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       securityFindings: [...previous.securityFindings, refusal].slice(-MAX_SECURITY_FINDINGS),
       securityFindingCount: previous.securityFindingCount + 1,
     };
-  const state = clone(previous);
+  const state = copyForEvent(previous);
   state.version += 1;
   switch (event.type) {
     case 'trust-changed': {

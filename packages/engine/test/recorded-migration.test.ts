@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { applyZoneEvent, emptyZoneState, foldZone } from '../src/state.js';
+import { applyZoneEvent, emptyZoneState, foldZone, withoutFinishedDetail } from '../src/state.js';
 import { computeWait } from '../src/waits.js';
 import { decide } from '../src/decide.js';
 import type { ZoneEvent } from '@chorus/core';
@@ -73,5 +73,43 @@ describe('the fold of a recorded migration', () => {
       );
       expect(Date.parse(data.notBefore) - Date.parse(observed)).toBeGreaterThanOrEqual(ttl * 1000);
     }
+  });
+
+  it('shares finished processes between states, and never changes a state it was given', () => {
+    const states = [emptyZoneState('example.test.')];
+    for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
+    const snapshots = states.map((one) => JSON.stringify(one));
+    // A second process-completed for the finished first process: the fold copies it first.
+    const last = states.at(-1)!;
+    const finished = last.processes[0]!;
+    const repeated = applyZoneEvent(last, {
+      ...events.find((event) => event.type === 'process-completed')!,
+      occurredAt: '2099-01-01T00:00:00.000Z',
+    });
+    expect(repeated.processes[0]!.endedAt).toBe('2099-01-01T00:00:00.000Z');
+    expect(repeated.processes[0]).not.toBe(finished);
+    expect(repeated.processes[1]).toBe(last.processes[1]);
+    // The first process ended long before the last event: the last states share it.
+    expect(states.at(-2)!.processes[0]).toBe(finished);
+    states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
+    expect(JSON.stringify(last)).toBe(snapshots.at(-1));
+  });
+
+  it('decides the same at every point without the finished processes’ desired states', () => {
+    const context = { source: { kind: 'test', id: 'replay' }, now: '2030-01-01T00:00:00.000Z' };
+    let replay = emptyZoneState('example.test.');
+    let trimmedSome = 0;
+    for (const event of events) {
+      replay = applyZoneEvent(replay, event);
+      const trimmed = withoutFinishedDetail(replay);
+      if (trimmed !== replay) trimmedSome += 1;
+      expect(decide(trimmed, context)).toEqual(decide(replay, context));
+      for (const process of trimmed.processes)
+        if (process.status === 'completed')
+          expect(process.stepStates.every((step) => step.desired === undefined)).toBe(true);
+    }
+    expect(trimmedSome).toBeGreaterThan(10);
+    const once = withoutFinishedDetail(replay);
+    expect(withoutFinishedDetail(once)).toBe(once);
   });
 });

@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DigestType } from '@chorus/core';
+import { computeDs } from '@chorus/dns';
 import { runTool } from './commands.js';
 import { LabError } from './errors.js';
 
@@ -27,7 +29,27 @@ export interface BindZoneKeys {
 export interface BindPrograms {
   dnssecKeygen: string;
   dnssecSettime: string;
-  dnssecDsfromkey: string;
+}
+
+/** The SHA-256 DS of the DNSKEY in a `.key` file, rdata only: `tag 13 2 HEX` (as dnssec-dsfromkey -2). */
+export function dsOfKeyFile(zone: string, keyFileText: string): string {
+  // "example.test. 30 IN DNSKEY 257 3 13 BASE64 BASE64"
+  const line = keyFileText
+    .split('\n')
+    .find((text) => /\sDNSKEY\s/.test(text) && !text.startsWith(';'));
+  const match = line && /\sDNSKEY\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(line.trim());
+  if (!match) throw new LabError(`no DNSKEY in the key file of ${zone}`);
+  const ds = computeDs(
+    zone,
+    {
+      flags: Number(match[1]),
+      protocol: Number(match[2]),
+      algorithm: Number(match[3]),
+      publicKey: match[4]!.replace(/\s+/g, ''),
+    },
+    DigestType.SHA256,
+  );
+  return `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest}`;
 }
 
 async function readKey(keyDirectory: string, baseName: string): Promise<BindKey> {
@@ -67,7 +89,7 @@ export async function createBindZoneKeys(
   const kskStates = ['-g', 'OMNIPRESENT', '-k', 'OMNIPRESENT', '-1d', '-r', 'OMNIPRESENT', '-1d'];
   const cdsStates = options.publishCds ? ['-d', 'RUMOURED', '-1d', '-P', 'sync', '-1d'] : [];
   const zskStates = ['-g', 'OMNIPRESENT', '-k', 'OMNIPRESENT', '-1d', '-z', 'OMNIPRESENT', '-1d'];
-  const [, , ds] = await Promise.all([
+  const [, , kskFile] = await Promise.all([
     runTool(programs.dnssecSettime, [
       '-s',
       ...kskStates,
@@ -77,11 +99,7 @@ export async function createBindZoneKeys(
       ksk.baseName,
     ]),
     runTool(programs.dnssecSettime, ['-s', ...zskStates, '-K', keyDirectory, zsk.baseName]),
-    runTool(programs.dnssecDsfromkey, ['-2', path.join(keyDirectory, `${ksk.baseName}.key`)]),
+    readFile(path.join(keyDirectory, `${ksk.baseName}.key`), 'utf8'),
   ]);
-  // "example.test. IN DS 12345 13 2 HEX"
-  const dsMatch = /\sDS\s+(\d+\s+\d+\s+\d+\s+[0-9A-Fa-f]+)\s*$/m.exec(ds.stdout);
-  if (!dsMatch)
-    throw new LabError(`unexpected dnssec-dsfromkey output for ${zone}: ${ds.stdout.trim()}`);
-  return { zone, ksk, zsk, ds: dsMatch[1]!.toUpperCase() };
+  return { zone, ksk, zsk, ds: dsOfKeyFile(zone, kskFile) };
 }

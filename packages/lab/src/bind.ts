@@ -23,6 +23,7 @@ import { reportedVersion } from './commands.js';
 import { RNDC_PORT, RSA_KEY_BITS, type KeyLifetimes, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { controlClients } from './hosts.js';
+import { FILE_WRITES_AT_ONCE, mapLimited, TOOLS_AT_ONCE } from './limit.js';
 import { toolSucceeds } from './readiness.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
 import {
@@ -319,7 +320,6 @@ function bindPrograms(programs: Programs): BindPrograms {
   return {
     dnssecKeygen: programPath(programs, 'dnssec-keygen'),
     dnssecSettime: programPath(programs, 'dnssec-settime'),
-    dnssecDsfromkey: programPath(programs, 'dnssec-dsfromkey'),
   };
 }
 
@@ -331,24 +331,20 @@ async function prepareBind(server: LabServer, { config, programs }: PrepareConte
   await writeBindConfig(server, config);
   const isParent = server.role === 'parent';
   if (!isParent) {
-    await Promise.all(
-      server.zones.map((zone) =>
-        writeFile(
-          bindZoneFile(server, zone),
-          childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
-        ),
+    await mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone) =>
+      writeFile(
+        bindZoneFile(server, zone),
+        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
       ),
     );
   }
-  const keys = await Promise.all(
-    server.zones.map((zone) =>
-      createBindZoneKeys(bindPrograms(programs), {
-        zone: stripDot(zone),
-        keyDirectory: server.keys.path,
-        configFile: server.configFile,
-        publishCds: !isParent,
-      }),
-    ),
+  const keys = await mapLimited(server.zones, TOOLS_AT_ONCE, (zone) =>
+    createBindZoneKeys(bindPrograms(programs), {
+      zone: stripDot(zone),
+      keyDirectory: server.keys.path,
+      configFile: server.configFile,
+      publishCds: !isParent,
+    }),
   );
   return keys.map((entry) => ({ zone: `${entry.zone}.`, ds: entry.ds }));
 }
@@ -361,7 +357,6 @@ export const bindKind: LabServerKind = {
     rndc: 'bind9-utils',
     'dnssec-keygen': 'bind9-utils',
     'dnssec-settime': 'bind9-utils',
-    'dnssec-dsfromkey': 'bind9-utils',
   },
   needsLoopbackAlias: true,
   version: (programs) => reportedVersion(programPath(programs, 'named'), ['-v'], /BIND\s+(\S+)/),

@@ -1,4 +1,4 @@
-export { labDown, labRestart, labStatus, labStopServer, labUp } from './lab.js';
+export { labDown, labRestart, labStatus, labStopServer, labUp, zoneList } from './lab.js';
 export type { DownReport, RestartOptions, UpOptions } from './lab.js';
 export {
   ALGORITHM_NAMES,

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { reportedVersion } from './commands.js';
 import { LabError } from './errors.js';
 import { toolSucceeds } from './readiness.js';
+import { FILE_WRITES_AT_ONCE, mapLimited } from './limit.js';
 import { knotKeySection, writeSecretFile } from './secrets.js';
 import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
 import { isTrap, knotSettings } from './traps.js';
@@ -224,7 +225,7 @@ async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareCon
         denial: config.denial,
       }),
     ),
-    ...server.zones.map((zone) =>
+    mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone) =>
       writeFile(
         path.join(server.directory, zoneFileName(zone, 'zone')),
         childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),

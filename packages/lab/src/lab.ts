@@ -160,8 +160,8 @@ function signingSummary(status: LabStatus): string {
   return `algorithm ${status.algorithm} (${status.algorithmName}), ${denial}`;
 }
 
-/** Zones for a progress line: all of a few, or the first and last of many with their count. */
-function zoneList(zones: readonly string[]): string {
+/** Zones for a progress or status line: all of a few, or the first and last of many with their count. */
+export function zoneList(zones: readonly string[]): string {
   if (zones.length <= 6) return zones.join(' ');
   return `${zones.slice(0, 2).join(' ')} … ${zones.at(-1)} (${zones.length} zones)`;
 }

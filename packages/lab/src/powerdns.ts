@@ -11,6 +11,7 @@ import type * as NodeSqlite from 'node:sqlite';
 import { reportedVersion, runTool } from './commands.js';
 import { NSEC3PARAM_TEXT, POWERDNS_API_PORT, RSA_KEY_BITS } from './config.js';
 import { LabError } from './errors.js';
+import { FILE_WRITES_AT_ONCE, mapLimited } from './limit.js';
 import { controlClients } from './hosts.js';
 import type { CheckResult } from './readiness.js';
 import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
@@ -146,15 +147,63 @@ export interface PowerDnsZone {
   file: string;
 }
 
+/** The zone list zone2sql reads, in named.conf syntax, so that it converts every zone in one run. */
+export function zoneListForZone2sql(zones: readonly PowerDnsZone[]): string {
+  return zones
+    .map(({ zone, file }) => `zone "${zone}" { type master; file "${file}"; };\n`)
+    .join('');
+}
+
+/** Metadata rows given to every zone, as pdnsutil's `set-meta`, `set-nsec3` and `set-publish-*` write them. */
+function zoneMetadata(options: {
+  tsigKeyName: string;
+  publishCds: string | null;
+  publishCdnskey: boolean;
+  denial: DenialMethod;
+}): [kind: string, content: string][] {
+  return [
+    ...(options.publishCds !== null
+      ? [['PUBLISH-CDS', options.publishCds] as [string, string]]
+      : []),
+    ...(options.publishCdnskey ? [['PUBLISH-CDNSKEY', '1'] as [string, string]] : []),
+    ['TSIG-ALLOW-DNSUPDATE', options.tsigKeyName],
+    // Not narrow: no NSEC3NARROW row.
+    ...(options.denial === 'nsec3' ? [['NSEC3PARAM', NSEC3PARAM_TEXT] as [string, string]] : []),
+  ];
+}
+
+/** Runs zone2sql's INSERTs and the metadata rows in one transaction. */
+async function loadZonesAndMetadata(
+  database: string,
+  zonesSql: string,
+  metadata: readonly [kind: string, content: string][],
+): Promise<void> {
+  const { DatabaseSync } = await loadSqlite();
+  const db = new DatabaseSync(database);
+  try {
+    db.exec('BEGIN');
+    db.exec(zonesSql);
+    const insert = db.prepare(
+      'INSERT INTO domainmetadata (domain_id, kind, content) SELECT id, ?, ? FROM domains',
+    );
+    for (const [kind, content] of metadata) insert.run(kind, content);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+}
+
 /**
- * Builds the database before pdns_server starts: schema, TSIG key, then per zone
- * `load-zone`, `secure-zone` (which also rectifies), with NSEC3 `set-nsec3 '1 0 0 -'` (not
- * narrow) and `rectify-zone` again for the hashed order names, PUBLISH-CDS (the given digest types) and
- * PUBLISH-CDNSKEY for pdns's own KSK (§3.3) when asked, and `TSIG-ALLOW-DNSUPDATE`. Metadata
- * written before the server starts is seen at once (pdns.conf turns the metadata cache off anyway).
+ * Builds the database before pdns_server starts, in a handful of program runs whatever the
+ * number of zones: schema and TSIG key; every zone file converted by one `zone2sql` run; the
+ * metadata of `set-publish-cds` (the given digest types), `set-publish-cdnskey`,
+ * `TSIG-ALLOW-DNSUPDATE` and, with NSEC3, `set-nsec3 '1 0 0 -'` (not narrow), as rows; then
+ * `pdnsutil secure-all-zones` (a KSK and a ZSK, or a CSK, per zone) and `rectify-all-zones`
+ * (order names, hashed with NSEC3). Metadata written before the server starts is seen at once.
  */
 export async function preparePowerDnsDatabase(options: {
   pdnsutil: string;
+  zone2sql: string;
   configDirectory: string;
   database: string;
   schema: string;
@@ -166,22 +215,20 @@ export async function preparePowerDnsDatabase(options: {
   denial: DenialMethod;
 }): Promise<void> {
   await createDatabase(options);
+  const zoneList = path.join(options.configDirectory, 'zone2sql.conf');
+  await writeFile(zoneList, zoneListForZone2sql(options.zones));
+  const converted = await runTool(options.zone2sql, ['--gsqlite', `--named-conf=${zoneList}`], {
+    cwd: options.configDirectory,
+    timeoutMs: 600_000,
+  });
+  await loadZonesAndMetadata(options.database, converted.stdout, zoneMetadata(options));
   const pdnsutil = (...args: string[]) =>
     runTool(options.pdnsutil, [`--config-dir=${options.configDirectory}`, ...args], {
       cwd: options.configDirectory,
+      timeoutMs: 1_800_000,
     });
-  // pdnsutil runs one at a time: SQLite takes one writer.
-  for (const { zone, file } of options.zones) {
-    await pdnsutil('load-zone', zone, file);
-    await pdnsutil('secure-zone', zone);
-    if (options.denial === 'nsec3') {
-      await pdnsutil('set-nsec3', zone, NSEC3PARAM_TEXT);
-      await pdnsutil('rectify-zone', zone);
-    }
-    if (options.publishCds !== null) await pdnsutil('set-publish-cds', zone, options.publishCds);
-    if (options.publishCdnskey) await pdnsutil('set-publish-cdnskey', zone);
-    await pdnsutil('set-meta', zone, 'TSIG-ALLOW-DNSUPDATE', options.tsigKeyName);
-  }
+  await pdnsutil('secure-all-zones');
+  await pdnsutil('rectify-all-zones', 'quiet');
 }
 
 function apiControl(server: LabServer) {
@@ -242,7 +289,7 @@ async function preparePowerDns(
         algorithm: config.algorithm,
       }),
     ),
-    ...server.zones.map((zone, index) =>
+    mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone, index) =>
       writeFile(
         zones[index]!.file,
         childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
@@ -251,6 +298,7 @@ async function preparePowerDns(
   ]);
   await preparePowerDnsDatabase({
     pdnsutil: programPath(programs, 'pdnsutil'),
+    zone2sql: programPath(programs, 'zone2sql'),
     configDirectory: server.directory,
     database: server.keys.path,
     schema: await readFile(POWERDNS_SCHEMA_FILE, 'utf8'),
@@ -268,7 +316,7 @@ async function preparePowerDns(
 /** PowerDNS 4.7 with gsqlite3: the PowerDNS signer and the no-direct-dnskey trap. */
 export const powerDnsKind: LabServerKind = {
   software: 'powerdns',
-  programs: { pdns_server: 'pdns-server', pdnsutil: 'pdns-server' },
+  programs: { pdns_server: 'pdns-server', pdnsutil: 'pdns-server', zone2sql: 'pdns-server' },
   requiredFiles: [
     {
       path: POWERDNS_SCHEMA_FILE,

@@ -26,6 +26,7 @@ import {
   decideEach,
   prePublicationShortfall,
   foldZone,
+  withoutFinishedDetail,
   applyZoneEvent,
   observeForPreflight,
   observePostcondition,
@@ -125,7 +126,7 @@ const isLogRetryable = (error: unknown) =>
 const HISTORY_PAGE = 2000;
 
 /** Zones checked and registered at once during start-up. */
-const STARTUP_CONCURRENCY = 4;
+const STARTUP_CONCURRENCY = 16;
 
 /** Attempts at checking a zone at a server whose failures are retryable (time-outs, 5xx). */
 const STARTUP_SERVER_ATTEMPTS = 5;
@@ -367,6 +368,7 @@ export class SidecarRuntime {
       if (state.securityFindingCount === previousFindings) this.processTrace.note(recorded.event);
     }
     reportNewFindings(this.options.logger, before, state);
+    state = withoutFinishedDetail(state);
     this.states.set(zone, state);
     return state;
   }

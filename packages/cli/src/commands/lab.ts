@@ -21,6 +21,7 @@ import {
   registryAgentConfigFile,
   runRegistryAgentProcess,
   SERVER_IDS,
+  zoneList,
   type DenialMethod,
   type EventLogKind,
   type HostsMode,
@@ -67,7 +68,7 @@ function formatRegistryAgent(status: LabStatus): string[] {
   if (!agent) return ['', 'registry agent: not running (lab up --no-registry-agent)'];
   return [
     '',
-    `registry agent (scans CDS/CDNSKEY and CSYNC of ${agent.zones.join(' ')} every ${agent.intervalMs} ms, updates ${agent.parentZone}):`,
+    `registry agent (scans CDS/CDNSKEY and CSYNC of ${zoneList(agent.zones)} every ${agent.intervalMs} ms, updates ${agent.parentZone}):`,
     `  registry-agent  node  pid ${agent.pid}  ${agent.alive ? 'alive' : 'DEAD'}  NOTIFY(CDS/CSYNC) on ${agent.address}:${agent.port}/udp`,
     `  directory ${agent.directory}`,
     `  config ${agent.configFile}  log ${agent.logFile} (JSON lines)  pid file ${agent.pidFile}`,
