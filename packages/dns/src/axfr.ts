@@ -1,9 +1,9 @@
 /**
  * AXFR client (RFC 5936): one TCP connection, one request, answer messages until the closing SOA.
  *
- * With a TSIG key the request is signed and the first answer message is verified. Later messages
- * are NOT verified (RFC 8945 §5.3.1 chains their MACs, which this client does not compute), so a
- * key here authenticates the request and the start of the transfer, not the whole stream.
+ * With a TSIG key the request is signed and every answer message is verified (RFC 8945 §5.3.1):
+ * each signed message's MAC chains to the one before, covering any unsigned messages between
+ * them (at most 99 in a row), and the transfer must end with a signed message.
  */
 import { randomInt } from 'node:crypto';
 import {
@@ -21,14 +21,14 @@ import { throwIfAborted } from './kit/abort.js';
 import { canonicalName, normalizeName } from './names.js';
 import { isRecordOfType } from './records.js';
 import { describeServer, streamTcp } from './transport.js';
-import { signMessage, verifyResponse, type TsigKey } from './tsig.js';
+import { signMessage, TsigStreamVerifier, type TsigKey } from './tsig.js';
 import { decodeMessage, encodeMessage, NO_FLAGS } from './wire.js';
 
 export interface TransferOptions {
   signal?: AbortSignal;
   /** How long to wait for each answer message. Default 10000 ms. */
   timeoutMs?: number;
-  /** Signs the request; only the first answer message is verified (see the module comment). */
+  /** Signs the request and verifies every answer message (see the module comment). */
   tsig?: TsigKey;
 }
 
@@ -66,26 +66,21 @@ class TransferStream {
   readonly #zone: string;
   readonly #id: number;
   readonly #server: string;
-  readonly #decodeFirst: (frame: Buffer) => DnsMessage;
+  readonly #verifier: TsigStreamVerifier | undefined;
   #opening: SoaData | undefined;
-  #messages = 0;
+  messages = 0;
 
-  constructor(
-    zone: string,
-    id: number,
-    server: string,
-    decodeFirst: (frame: Buffer) => DnsMessage,
-  ) {
+  constructor(zone: string, id: number, server: string, verifier?: TsigStreamVerifier) {
     this.#zone = zone;
     this.#id = id;
     this.#server = server;
-    this.#decodeFirst = decodeFirst;
+    this.#verifier = verifier;
   }
 
   /** Takes one answer message; true once it ended with the closing SOA. */
   add(frame: Buffer): boolean {
-    const message = this.#messages === 0 ? this.#decodeFirst(frame) : decodeMessage(frame);
-    this.#messages += 1;
+    const message = this.#verifier ? this.#verifier.take(frame) : decodeMessage(frame);
+    this.messages += 1;
     this.#checkHeader(message);
     const answers = message.answers.filter(hasData);
     for (const [index, record] of answers.entries()) {
@@ -132,12 +127,20 @@ class TransferStream {
     if (soa.data.serial !== serial)
       throw this.#wireError(`ended the transfer with serial ${soa.data.serial}, not ${serial}`);
     if (!last) throw this.#wireError('sent records after the closing SOA');
+    this.#verifier?.finish();
     return true;
   }
 
   #wireError(problem: string): DnsWireError {
     return new DnsWireError(`AXFR of ${this.#zone} from ${this.#server}: the server ${problem}`);
   }
+}
+
+/** A whole zone, and how it came: answer messages, and how many carried a TSIG that verified. */
+export interface ZoneTransfer {
+  records: DnsRecord[];
+  messages: number;
+  verifiedMessages: number;
 }
 
 /**
@@ -154,6 +157,15 @@ export async function transferZone(
   zone: string,
   options: TransferOptions = {},
 ): Promise<DnsRecord[]> {
+  return (await transferZoneDetailed(server, zone, options)).records;
+}
+
+/** `transferZone`, also saying how many messages came and how many were verified. */
+export async function transferZoneDetailed(
+  server: NameServer,
+  zone: string,
+  options: TransferOptions = {},
+): Promise<ZoneTransfer> {
   const apex = canonicalName(normalizeName(zone));
   const label = describeServer(server);
   const what = `AXFR ${apex}`;
@@ -162,16 +174,18 @@ export async function transferZone(
   const encoded = encodeMessage(axfrRequest(id, apex));
   const tsig = options.tsig;
   const signed = tsig ? signMessage(encoded, tsig) : undefined;
-  const decodeFirst = (frame: Buffer) =>
-    tsig && signed
-      ? verifyResponse(frame, tsig, signed.mac, { server: label })
-      : decodeMessage(frame);
-  const stream = new TransferStream(apex, id, label, decodeFirst);
+  const verifier =
+    tsig && signed ? new TsigStreamVerifier(tsig, signed.mac, { server: label }) : undefined;
+  const stream = new TransferStream(apex, id, label, verifier);
   await streamTcp(server, signed?.bytes ?? encoded, {
     what,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     signal: options.signal,
     onFrame: (frame) => stream.add(frame),
   });
-  return stream.records;
+  return {
+    records: stream.records,
+    messages: stream.messages,
+    verifiedMessages: verifier?.counts.verified ?? 0,
+  };
 }

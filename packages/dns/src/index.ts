@@ -92,6 +92,8 @@ export {
   parseTsigKeyFile,
   readTsigKeyFile,
   signMessage,
+  TsigStreamVerifier,
+  MAX_UNSIGNED_TSIG_RUN,
   verifyResponse,
 } from './tsig.js';
 export type { SignedMessage, TsigAlgorithm, TsigKey } from './tsig.js';
@@ -100,8 +102,8 @@ export type { UpdateOperation, UpdatePrerequisite, UpdateResult } from './update
 export { decodeMessage, decodeMessageDetailed, encodeMessage, encodeRecord } from './wire.js';
 export type { DecodedMessage } from './wire.js';
 export { isComparableContent, NON_CONTENT_TYPES, zoneContentDigest } from './zone-content.js';
-export { transferZone } from './axfr.js';
-export type { TransferOptions } from './axfr.js';
+export { transferZone, transferZoneDetailed } from './axfr.js';
+export type { TransferOptions, ZoneTransfer } from './axfr.js';
 export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
 export type { TcpPoolStats } from './tcp-pool.js';
 export { servedRecords } from './kit/served.js';

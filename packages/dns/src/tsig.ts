@@ -157,32 +157,17 @@ export function signMessage(
   return { bytes: signed, mac };
 }
 
-/**
- * Verifies the TSIG of a response to a request signed with `requestMac`.
- * Throws TsigError when the server rejected our signature (BADKEY, BADSIG, BADTIME in its TSIG
- * error field), when the response is unsigned, or when its MAC or time does not verify.
- */
-export function verifyResponse(
-  response: Buffer,
-  key: TsigKey,
-  requestMac: Buffer,
-  options: { server: string; now?: number },
-): DnsMessage {
-  const { message, tsigOffset } = decodeMessageDetailed(response);
-  const fail = (failure: TsigError['failure'], side: TsigError['side'], detail?: string) =>
-    new TsigError({
-      failure,
-      keyName: key.name,
-      side,
-      server: options.server,
-      ...(detail ? { detail } : {}),
-    });
-  if (!message.tsig || tsigOffset === undefined) {
-    if (message.rcode === 'NOTAUTH')
-      throw fail('BADKEY', 'server-rejected-request', 'answered NOTAUTH without a TSIG');
-    throw fail('UNSIGNED', 'response-verification', `response (${message.rcode}) carries no TSIG`);
-  }
-  const tsig = message.tsig;
+type TsigRecord = NonNullable<DnsMessage['tsig']>;
+type Fail = (failure: TsigError['failure'], side: TsigError['side'], detail?: string) => TsigError;
+
+function failureFor(key: TsigKey, server: string): Fail {
+  return (failure, side, detail) =>
+    new TsigError({ failure, keyName: key.name, side, server, ...(detail ? { detail } : {}) });
+}
+
+/** The TSIG of a signed message, once its error field, key and algorithm are the expected ones. */
+function expectedTsig(message: DnsMessage, key: TsigKey, fail: Fail): TsigRecord {
+  const tsig = message.tsig!;
   const serverError = tsig.data.error;
   if (
     serverError === 'BADKEY' ||
@@ -196,24 +181,26 @@ export function verifyResponse(
     throw fail('BADKEY', 'response-verification', `response signed with key ${tsig.keyName}`);
   if (!namesEqual(tsig.data.algorithm, algorithmName(key)))
     throw fail('BADKEY', 'response-verification', `response uses ${tsig.data.algorithm}`);
+  return tsig;
+}
+
+/** The message as it was before the TSIG was added: original ID, one additional record fewer. */
+function withoutTsig(response: Buffer, tsigOffset: number, tsig: TsigRecord): Buffer {
   const unsigned = Buffer.from(response.subarray(0, tsigOffset));
   unsigned.writeUInt16BE(tsig.data.originalId, 0);
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
-  const expected = computeMac(
-    key,
-    unsigned,
-    {
-      timeSigned: tsig.data.timeSigned,
-      fudge: tsig.data.fudge,
-      error: TSIG_ERRORS[serverError as keyof typeof TSIG_ERRORS] ?? 0,
-      otherData: Buffer.from(tsig.data.otherData, 'hex'),
-    },
-    requestMac,
-  );
+  return unsigned;
+}
+
+function checkMacAndTime(
+  expected: Buffer,
+  tsig: TsigRecord,
+  fail: Fail,
+  now = Math.floor(Date.now() / 1000),
+): Buffer {
   const actual = Buffer.from(tsig.data.mac, 'base64');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
     throw fail('BADSIG', 'response-verification');
-  const now = options.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - tsig.data.timeSigned) > tsig.data.fudge) {
     throw fail(
       'BADTIME',
@@ -221,5 +208,120 @@ export function verifyResponse(
       `signed at ${tsig.data.timeSigned}, now ${now}, fudge ${tsig.data.fudge}`,
     );
   }
+  return actual;
+}
+
+/**
+ * Verifies the TSIG of a response to a request signed with `requestMac`.
+ * Throws TsigError when the server rejected our signature (BADKEY, BADSIG, BADTIME in its TSIG
+ * error field), when the response is unsigned, or when its MAC or time does not verify.
+ */
+export function verifyResponse(
+  response: Buffer,
+  key: TsigKey,
+  requestMac: Buffer,
+  options: { server: string; now?: number },
+): DnsMessage {
+  const { message, tsigOffset } = decodeMessageDetailed(response);
+  const fail = failureFor(key, options.server);
+  if (!message.tsig || tsigOffset === undefined) {
+    if (message.rcode === 'NOTAUTH')
+      throw fail('BADKEY', 'server-rejected-request', 'answered NOTAUTH without a TSIG');
+    throw fail('UNSIGNED', 'response-verification', `response (${message.rcode}) carries no TSIG`);
+  }
+  const tsig = expectedTsig(message, key, fail);
+  const expected = computeMac(
+    key,
+    withoutTsig(response, tsigOffset, tsig),
+    {
+      timeSigned: tsig.data.timeSigned,
+      fudge: tsig.data.fudge,
+      error: TSIG_ERRORS[tsig.data.error as keyof typeof TSIG_ERRORS] ?? 0,
+      otherData: Buffer.from(tsig.data.otherData, 'hex'),
+    },
+    requestMac,
+  );
+  checkMacAndTime(expected, tsig, fail, options.now);
   return message;
+}
+
+/** RFC 8945 §5.3.1: a client accepts at most 99 unsigned messages in a row. */
+export const MAX_UNSIGNED_TSIG_RUN = 99;
+
+/**
+ * Verifies every message of one TSIG-signed answer that spans several messages (AXFR),
+ * RFC 8945 §5.3.1. The first is verified against the request's MAC; each later signed one against
+ * the MAC before it, over the unsigned messages since and its own timers. Call `take` on each
+ * message in order and `finish` after the last; both throw TsigError.
+ */
+export class TsigStreamVerifier {
+  readonly #key: TsigKey;
+  readonly #requestMac: Buffer;
+  readonly #fail: Fail;
+  readonly #server: string;
+  readonly #now: (() => number) | undefined;
+  #priorMac: Buffer | undefined;
+  #unsigned: Buffer[] = [];
+  #messages = 0;
+  #verified = 0;
+
+  constructor(key: TsigKey, requestMac: Buffer, options: { server: string; now?: () => number }) {
+    this.#key = key;
+    this.#requestMac = requestMac;
+    this.#server = options.server;
+    this.#now = options.now;
+    this.#fail = failureFor(key, options.server);
+  }
+
+  /** Messages taken, and how many of them carried a TSIG that verified. */
+  get counts(): { messages: number; verified: number } {
+    return { messages: this.#messages, verified: this.#verified };
+  }
+
+  take(frame: Buffer): DnsMessage {
+    this.#messages += 1;
+    if (this.#priorMac === undefined) {
+      const now = this.#now?.();
+      const message = verifyResponse(frame, this.#key, this.#requestMac, {
+        server: this.#server,
+        ...(now !== undefined ? { now } : {}),
+      });
+      this.#priorMac = Buffer.from(message.tsig!.data.mac, 'base64');
+      this.#verified += 1;
+      return message;
+    }
+    const { message, tsigOffset } = decodeMessageDetailed(frame);
+    if (!message.tsig || tsigOffset === undefined) {
+      if (this.#unsigned.length >= MAX_UNSIGNED_TSIG_RUN)
+        throw this.#fail(
+          'UNSIGNED',
+          'response-verification',
+          `${MAX_UNSIGNED_TSIG_RUN + 1} messages in a row of the transfer carry no TSIG`,
+        );
+      this.#unsigned.push(Buffer.from(frame));
+      return message;
+    }
+    const tsig = expectedTsig(message, this.#key, this.#fail);
+    const hmac = createHmac(HASHES[this.#key.algorithm], Buffer.from(this.#key.secret, 'base64'));
+    hmac.update(u16(this.#priorMac.length));
+    hmac.update(this.#priorMac);
+    for (const unsigned of this.#unsigned) hmac.update(unsigned);
+    hmac.update(withoutTsig(frame, tsigOffset, tsig));
+    hmac.update(u48(tsig.data.timeSigned));
+    hmac.update(u16(tsig.data.fudge));
+    this.#priorMac = checkMacAndTime(hmac.digest(), tsig, this.#fail, this.#now?.());
+    this.#unsigned = [];
+    this.#verified += 1;
+    return message;
+  }
+
+  /** After the last message: the answer must end with a signed message. */
+  finish(): void {
+    if (this.#unsigned.length > 0)
+      throw this.#fail(
+        'UNSIGNED',
+        'response-verification',
+        `the last ${this.#unsigned.length} message(s) of the transfer carry no TSIG`,
+      );
+  }
 }

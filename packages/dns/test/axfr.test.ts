@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -11,7 +12,7 @@ import {
   type DnsRecord,
   type Rcode,
 } from '@chorus/core';
-import { transferZone } from '../src/axfr.js';
+import { transferZone, transferZoneDetailed } from '../src/axfr.js';
 import { createTsigKey, signMessage } from '../src/tsig.js';
 import { decodeMessage, encodeMessage, NO_FLAGS } from '../src/wire.js';
 
@@ -219,25 +220,109 @@ describe('transferZone', () => {
     const key = createTsigKey({ name: 'xfr', algorithm: 'hmac-sha256', secret });
     const otherKey = createTsigKey({ name: 'xfr', algorithm: 'hmac-sha256', secret: 'AAAA' });
 
-    /** Signs the first answer over the request MAC; later messages go unsigned. */
-    const signedReplay =
-      (signingKey: typeof key): Script =>
+    /**
+     * A later message signed as RFC 8945 §5.3.1 says, written out here from the RFC: HMAC over the
+     * prior MAC (length first), the unsigned messages since, this message, then only the timers.
+     */
+    function signLater(message: Buffer, priorMac: Buffer, unsignedSince: Buffer[]) {
+      const timeSigned = Math.floor(Date.now() / 1000);
+      const timers = Buffer.alloc(8);
+      timers.writeUIntBE(timeSigned, 0, 6);
+      timers.writeUInt16BE(300, 6);
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(priorMac.length);
+      const mac = createHmac('sha256', Buffer.from(secret, 'base64'))
+        .update(Buffer.concat([length, priorMac, ...unsignedSince, message, timers]))
+        .digest();
+      // signMessage lays out the record; its MAC is replaced by the chained one.
+      const laidOut = signMessage(message, key, { timeSigned }).bytes;
+      const macOffset = laidOut.lastIndexOf(signMessage(message, key, { timeSigned }).mac);
+      mac.copy(laidOut, macOffset);
+      return { bytes: laidOut, mac };
+    }
+
+    type Part = { answers: DnsRecord[]; sign: boolean; tamper?: boolean };
+
+    /** The first message signed over the request MAC, then `later` signed or not as told. */
+    const signedStream =
+      (signingKey: typeof key, later: Part[]): Script =>
       (request, socket) => {
         expect(request.tsig?.keyName).toBe('xfr.');
         const requestMac = Buffer.from(request.tsig!.data.mac, 'base64');
         const first = encodeMessage(answer(request, { answers: [soa(9), ns] }, true));
-        const last = encodeMessage(answer(request, { answers: [soa(9)] }, false));
-        socket.write(framed(signMessage(first, signingKey, { requestMac }).bytes));
-        socket.write(framed(last));
+        const signedFirst = signMessage(first, signingKey, { requestMac });
+        socket.write(framed(signedFirst.bytes));
+        let priorMac = signedFirst.mac;
+        let unsigned: Buffer[] = [];
+        for (const part of later) {
+          const message = encodeMessage(answer(request, { answers: part.answers }, false));
+          let bytes = message;
+          if (part.sign) {
+            const signed = signLater(message, priorMac, unsigned);
+            [bytes, priorMac, unsigned] = [signed.bytes, signed.mac, []];
+          } else unsigned.push(message);
+          if (part.tamper) {
+            bytes = Buffer.from(bytes);
+            bytes[bytes.indexOf(Buffer.from([192, 0, 2, 1]))] ^= 1; // 192.0.2.1 -> 193.0.2.1
+          }
+          socket.write(framed(bytes));
+        }
       };
+    const www = a(`www.${ZONE}`, '192.0.2.1');
 
-    it('signs the request and verifies the first answer', async () => {
-      const server = await serve(signedReplay(key));
-      expect(await transferZone(server, ZONE, { tsig: key })).toHaveLength(2);
+    it('verifies every message of a transfer signed message by message', async () => {
+      const server = await serve(
+        signedStream(key, [
+          { answers: [www], sign: true },
+          { answers: [txt], sign: true },
+          { answers: [soa(9)], sign: true },
+        ]),
+      );
+      const transfer = await transferZoneDetailed(server, ZONE, { tsig: key });
+      expect(transfer.records).toHaveLength(4);
+      expect(transfer).toMatchObject({ messages: 4, verifiedMessages: 4 });
+    });
+
+    it('accepts unsigned messages covered by the next signed one', async () => {
+      const server = await serve(
+        signedStream(key, [
+          { answers: [www], sign: false },
+          { answers: [txt], sign: false },
+          { answers: [soa(9)], sign: true },
+        ]),
+      );
+      const transfer = await transferZoneDetailed(server, ZONE, { tsig: key });
+      expect(transfer).toMatchObject({ messages: 4, verifiedMessages: 2 });
+    });
+
+    it('rejects a changed message in the middle of the transfer (BADSIG)', async () => {
+      for (const sign of [true, false]) {
+        const server = await serve(
+          signedStream(key, [
+            { answers: [www], sign, tamper: true },
+            { answers: [soa(9)], sign: true },
+          ]),
+        );
+        const error = await failure(transferZone(server, ZONE, { tsig: key }));
+        expect(TsigError.isInstance(error), `signed: ${sign}`).toBe(true);
+        expect((error as TsigError).failure).toBe('BADSIG');
+      }
+    });
+
+    it('rejects a transfer whose last message is unsigned', async () => {
+      const server = await serve(
+        signedStream(key, [
+          { answers: [www], sign: true },
+          { answers: [soa(9)], sign: false },
+        ]),
+      );
+      const error = await failure(transferZone(server, ZONE, { tsig: key }));
+      expect(TsigError.isInstance(error)).toBe(true);
+      expect((error as TsigError).failure).toBe('UNSIGNED');
     });
 
     it('rejects a first answer signed with another secret', async () => {
-      const server = await serve(signedReplay(otherKey));
+      const server = await serve(signedStream(otherKey, [{ answers: [soa(9)], sign: true }]));
       const error = await failure(transferZone(server, ZONE, { tsig: key }));
       expect(TsigError.isInstance(error)).toBe(true);
     });

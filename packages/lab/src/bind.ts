@@ -233,6 +233,9 @@ export function namedConfig(options: BindConfigOptions): string {
     '  dnssec-validation no;',
     '  notify no;',
     `  allow-transfer { ${clientList(options)} };`,
+    // Small transfer messages: every AXFR of a signed zone spans several, so each test that
+    // reads content checks the chained TSIG of later messages (RFC 8945 §5.3.1).
+    '  transfer-message-size 1024;',
     '};',
     '',
     'controls {',

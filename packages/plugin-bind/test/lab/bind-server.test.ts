@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   DnsResponseError,
@@ -21,6 +22,7 @@ import {
   readApexFromServer,
   readTsigKeyFile,
   sendUpdate,
+  transferZoneDetailed,
   verifyRrsig,
 } from '@chorus/dns';
 import { cdsFor, makeForeignKeys } from '@chorus/conformance';
@@ -448,5 +450,87 @@ describe('own key identity', () => {
     const zsk = ownKeys.find((key) => key.role === 'ZSK')!;
     expect(signers.has(zsk.keyTag)).toBe(true);
     expect(keyTag(zsk.dnskey)).toBe(zsk.keyTag);
+  });
+});
+
+/** Skips a wire name at `offset` (labels or a compression pointer); returns the offset after it. */
+function skipName(message: Buffer, offset: number): number {
+  for (;;) {
+    const length = message[offset]!;
+    if (length === 0) return offset + 1;
+    if (length >= 0xc0) return offset + 2;
+    offset += 1 + length;
+  }
+}
+
+/** Flips the lowest bit of the first answer record's TTL: the message still decodes. */
+function flipFirstTtl(message: Buffer): Buffer {
+  const changed = Buffer.from(message);
+  let offset = 12;
+  for (let question = 0; question < changed.readUInt16BE(4); question += 1)
+    offset = skipName(changed, offset) + 4;
+  offset = skipName(changed, offset) + 4; // type, class
+  changed[offset + 3]! ^= 1;
+  return changed;
+}
+
+/**
+ * A TCP relay on 127.0.0.1 in front of the lab's BIND: it passes the request through and the
+ * answer messages back, changing the message numbered `tamperWith` (1-based) when given.
+ */
+async function relayToBind(tamperWith?: number): Promise<{ address: string; port: number }> {
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(server.port ?? 53, server.address);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream);
+    let buffered = Buffer.alloc(0);
+    let count = 0;
+    upstream.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const length = buffered.readUInt16BE(0);
+        let message = buffered.subarray(2, 2 + length);
+        buffered = buffered.subarray(2 + length);
+        count += 1;
+        if (count === tamperWith) message = flipFirstTtl(message);
+        client.write(Buffer.concat([Buffer.from([length >> 8, length & 0xff]), message]));
+      }
+    });
+    upstream.on('end', () => client.end());
+  });
+  relays.push(relay);
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return { address: '127.0.0.1', port: (relay.address() as net.AddressInfo).port };
+}
+const relays: net.Server[] = [];
+afterAll(async () => {
+  await Promise.all(relays.map((relay) => new Promise((resolve) => relay.close(resolve))));
+});
+
+describe('AXFR with TSIG (RFC 8945 §5.3.1)', () => {
+  it('verifies every message of a transfer that spans several (transfer-message-size 1024)', async () => {
+    const tsig = await readTsigKeyFile(config.tsigKeyFile);
+    const transfer = await transferZoneDetailed(server, zone, { tsig });
+    expect(transfer.messages).toBeGreaterThan(2);
+    expect(transfer.verifiedMessages).toBe(transfer.messages);
+    expect(transfer.records.filter((record) => record.type === 'DNSKEY').length).toBeGreaterThan(0);
+    // Through the relay, untouched: the same transfer.
+    const relayed = await transferZoneDetailed(await relayToBind(), zone, { tsig });
+    expect(relayed.records).toHaveLength(transfer.records.length);
+  });
+
+  it('refuses a transfer whose later message was changed on the way (BADSIG)', async () => {
+    const tsig = await readTsigKeyFile(config.tsigKeyFile);
+    for (const tamperWith of [2, 3]) {
+      const error = await transferZoneDetailed(await relayToBind(tamperWith), zone, { tsig }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(TsigError.isInstance(error), `message ${tamperWith}`).toBe(true);
+      expect((error as TsigError).failure).toBe('BADSIG');
+    }
+    // Without a key the same change goes unnoticed: the MAC check is what caught it.
+    const unchecked = await transferZoneDetailed(await relayToBind(2), zone);
+    expect(unchecked.verifiedMessages).toBe(0);
   });
 });
