@@ -66,6 +66,11 @@ const isError = (key) =>
 const perZone = (r, keep) =>
   (r.sidecars.reduce((total, s) => total + sum(s.calls, keep), 0) / r.zones).toFixed(1);
 const first = reports[0];
+const marginalHeap = (r, index) => {
+  if (r === first) return 'n/a';
+  const base = first.sidecars[index];
+  return `${(((r.sidecars[index].retainedHeapKb - base.retainedHeapKb) / (r.zones - first.zones)) | 0).toString()} KB`;
+};
 const marginalRss = (r, index) => {
   if (r === first) return 'n/a';
   const base = first.sidecars[index];
@@ -75,7 +80,7 @@ process.stdout.write(
   `\n${values.process} on every zone of one group, --parallel ${values.parallel}, TTL ${values.ttl} s:\n`,
 );
 process.stdout.write(
-  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | parent right | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | heap kept/zone | heap kept added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | parent right | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of reports) {
   const cpu = r.sidecars
@@ -83,12 +88,16 @@ for (const r of reports) {
     .join(', ');
   const rss = r.sidecars.map((s) => `${s.id} ${s.rssKbPerZone.toFixed(0)} KB`).join(', ');
   const added = r.sidecars.map((s, index) => `${s.id} ${marginalRss(r, index)}`).join(', ');
+  const kept = r.sidecars
+    .map((s) => `${s.id} ${(s.retainedHeapKb / r.zones).toFixed(0)} KB`)
+    .join(', ');
+  const keptAdded = r.sidecars.map((s, index) => `${s.id} ${marginalHeap(r, index)}`).join(', ');
   const errors = r.sidecars.reduce((total, s) => total + sum(s.calls, isError), 0);
   const retries =
     r.sidecars.reduce((total, s) => total + sum(s.calls, (key) => key === 'dns retry'), 0) +
     r.applyFailures;
   process.stdout.write(
-    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.parentRight}/${r.zones} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
+    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${kept} | ${keptAdded} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.parentRight}/${r.zones} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
   );
 }
 process.stdout.write(

@@ -52,6 +52,11 @@ describe('a group of zones', () => {
     expect(
       report.sidecars.find((sidecar) => sidecar.id === 'powerdns')?.calls['http PATCH'],
     ).toBeGreaterThan(0);
+    // The heap kept after a full collection is measured, and is less than the heap in use.
+    for (const sidecar of report.sidecars) {
+      expect(sidecar.retainedHeapKb, sidecar.id).toBeGreaterThan(1024);
+      expect(sidecar.retainedHeapKb, sidecar.id).toBeLessThanOrEqual(sidecar.heapUsedKb * 1.1);
+    }
     // The benchmark's own wire check of the parent agrees with the one below.
     expect(report.parentWrong).toEqual([]);
     expect(report.parentRight).toBe(ZONES);

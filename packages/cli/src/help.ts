@@ -353,7 +353,8 @@ for the plugin's concurrent-changes slots (maxConcurrentChanges overrides them).
 Signals:
   SIGTERM, SIGINT  stop: abort the calls in flight (the log says where to resume) and exit 0,
                    logging the calls made to servers ("sidecar stopped")
-  SIGUSR2          log the calls made to servers so far and the memory in use ("call tally")
+  SIGUSR2          log the calls made to servers so far, the memory in use and the heap
+                   kept after a full garbage collection ("call tally")
 
 Options:
   --config FILE           the sidecar configuration (JSON)

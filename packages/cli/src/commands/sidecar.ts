@@ -1,4 +1,6 @@
 /** `chorus sidecar --config FILE`: the sidecar of one signer, in the foreground. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { callTally } from '@chorus/dns';
 import { composeSidecar, loadSidecarConfig } from '@chorus/sidecar';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
@@ -25,6 +27,13 @@ function describeZones(zones: readonly string[]): string {
   return `${zones.slice(0, 2).join(', ')} … ${zones.at(-1)} (${zones.length} zones)`;
 }
 
+/** The V8 heap still in use after a full collection: what the sidecar keeps, garbage aside. */
+function retainedHeapBytes(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
 export async function sidecarCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('sidecar', args, {
     config: { type: 'string' },
@@ -43,10 +52,12 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   const { runtime, telemetry, logger } = await composeSidecar(config, {
     importModule: (specifier: string) => import(specifier),
   });
-  // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS) and the memory
-  // in use, at info level.
-  const logTally = () =>
-    logger.info({ calls: callTally(), memory: process.memoryUsage() }, 'call tally');
+  // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS), the memory in
+  // use, and the heap kept after a full collection, at info level.
+  const logTally = () => {
+    const memory = process.memoryUsage();
+    logger.info({ calls: callTally(), memory, retainedHeap: retainedHeapBytes() }, 'call tally');
+  };
   process.on('SIGUSR2', logTally);
   // A stop during start-up aborts the start-up's calls; that is a clean stop, not a failure.
   void stop.requested.then(() => runtime.stop());

@@ -199,12 +199,18 @@ function aboutProcessOrZone(processId: string) {
  * the log is unavailable it waits; an append that timed out may have landed, so before trying
  * again it looks for the request in the stream. Returns the version just before the request.
  */
+/** Where a request landed: the stream's version before it, and its global position. */
+export interface AppendedRequest {
+  afterVersion: number;
+  position: number;
+}
+
 export async function appendRequest(
   log: EventLog<ZoneEvent>,
   zone: string,
   event: ZoneEvent & { type: 'process-requested' },
   io: CliIo,
-): Promise<number> {
+): Promise<AppendedRequest> {
   let conflicts = 0;
   for (let unsure = false; ;) {
     if (unsure) {
@@ -212,7 +218,7 @@ export async function appendRequest(
         ({ event: recorded }) =>
           recorded.type === 'process-requested' && recorded.data.processId === event.data.processId,
       );
-      if (landed) return landed.streamVersion - 1;
+      if (landed) return { afterVersion: landed.streamVersion - 1, position: landed.position };
     }
     const state = await untilAnswered(io, () => readZone(log, zone));
     if (!state.defined)
@@ -220,8 +226,8 @@ export async function appendRequest(
         message: `zone ${zone} is not defined; run "chorus zone define ${zone} --signer ID" first`,
       });
     try {
-      await log.append(zoneStream(zone), state.version, [event]);
-      return state.version;
+      const { positions } = await log.append(zoneStream(zone), state.version, [event]);
+      return { afterVersion: state.version, position: positions[0]! };
     } catch (error) {
       if (isUnavailable(error)) {
         unsure = true;
@@ -268,7 +274,7 @@ export async function requestAndFollow(
     attributes,
     contextFromTraceparent(event.traceparent),
     async () => {
-      const afterVersion = await appendRequest(log, zone, event, io);
+      const { afterVersion } = await appendRequest(log, zone, event, io);
       return follow(log, zone, io, {
         json: options.json,
         afterVersion,

@@ -2,12 +2,13 @@
  * Running one request on every zone of a group, in this one process: at most `parallel` zones
  * at a time, each zone's steps in order (a migration adds, then removes). Each zone is its own
  * process in its own stream, so the sidecars run them side by side; the CLI only paces requests
- * and follows their ends by reading the streams of the zones in flight.
+ * and follows their ends: one subscription to the log says which zones gained events, and only
+ * those streams are read again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   zoneStream,
   type EventLog,
+  type Subscription,
   type KeyRole,
   type ProcessKind,
   type ZoneEvent,
@@ -28,7 +29,10 @@ export interface GroupRunOptions {
   /** Zones in flight at once. */
   parallel: number;
   json: boolean;
-  /** How often the streams of zones in flight are read. */
+  /**
+   * How often the stream of a zone in flight is read when no event woke it: a safety net while the
+   * subscription runs (default 10 s), the pace itself if it stopped (default 1 s).
+   */
   pollMs?: number;
   /** How often a progress line is printed. */
   progressMs?: number;
@@ -64,6 +68,57 @@ async function refreshed(
   return fresh.reduce((next, recorded) => applyZoneEvent(next, recorded.event), state);
 }
 
+/** Zones in flight wait here until their stream gains an event (or a poll interval passes). */
+class StreamWaker {
+  private readonly changedStreams = new Set<string>();
+  private readonly waiting = new Map<string, () => void>();
+  private subscription: Subscription | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly log: EventLog<ZoneEvent>,
+    private readonly pollMs: number | undefined,
+  ) {}
+
+  /** Follows the log from just before `position` (the first request appended); once. */
+  followFrom(position: number): void {
+    if (this.subscription || this.stopped) return;
+    this.subscription = this.log.subscribe({
+      streamPrefix: 'zone/',
+      afterPosition: position - 1,
+      onEvent: (recorded) => {
+        this.changedStreams.add(recorded.stream);
+        this.waiting.get(recorded.stream)?.();
+      },
+      // Reading every zone in flight on a timer still works: slower, never wrong.
+      onError: () => void (this.stopped = true),
+    });
+  }
+
+  /** Resolves once the stream may have changed since the last call. */
+  async changed(stream: string): Promise<void> {
+    if (this.changedStreams.delete(stream)) return;
+    const following = this.subscription !== undefined && !this.stopped;
+    const ms = following ? Math.max(this.pollMs ?? 0, 10_000) : (this.pollMs ?? 1000);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(stream);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.set(stream, done);
+    });
+    this.changedStreams.delete(stream);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    for (const wake of [...this.waiting.values()]) wake();
+    await this.subscription?.close();
+  }
+}
+
 class GroupRun {
   readonly states = new Map<string, ZoneState>();
   readonly outcomes: ZoneOutcome[] = [];
@@ -76,6 +131,7 @@ class GroupRun {
     private readonly requests: readonly GroupRequest[],
     private readonly io: CliIo,
     private readonly options: GroupRunOptions,
+    private readonly waker: StreamWaker,
   ) {}
 
   /** Runs every request on one zone, in order; the first that does not complete ends it. */
@@ -87,10 +143,11 @@ class GroupRun {
       if (alreadyTrue(state, request)) continue;
       const event = requestEvent(zone, request.kind, request.signerId, undefined, request.role);
       const { processId } = event.data;
-      await appendRequest(this.log, zone, event, this.io);
+      const { position } = await appendRequest(this.log, zone, event, this.io);
+      this.waker.followFrom(position);
       ran = true;
       for (;;) {
-        await sleep(this.options.pollMs ?? 1000);
+        await this.waker.changed(zoneStream(zone));
         state = await refreshed(this.log, state, this.io);
         this.states.set(zone, state);
         const process = state.processes.find((candidate) => candidate.id === processId);
@@ -168,7 +225,8 @@ export async function runOnGroup(
   io: CliIo,
   options: GroupRunOptions,
 ): Promise<ZoneOutcome[]> {
-  const run = new GroupRun(log, group, requests, io, options);
+  const waker = new StreamWaker(log, options.pollMs);
+  const run = new GroupRun(log, group, requests, io, options, waker);
   const queue = [...zones];
   const worker = async () => {
     for (let zone = queue.shift(); zone !== undefined; zone = queue.shift())
@@ -179,6 +237,7 @@ export async function runOnGroup(
     await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, worker));
   } finally {
     clearInterval(timer);
+    await waker.close();
   }
   run.progress(zones.length);
   return run.outcomes;

@@ -70,6 +70,8 @@ export interface ScaleReport {
     calls: Record<string, number>;
     /** V8 heap in use at the end of the run (live data and garbage not yet collected), KB. */
     heapUsedKb: number;
+    /** V8 heap still in use after a full collection at the end: the state kept, KB. */
+    retainedHeapKb: number;
   }[];
   applyFailures: number;
   /**
@@ -135,6 +137,7 @@ async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSideca
 interface TallyLine {
   calls: Record<string, number>;
   memory: { rss: number; heapUsed: number; external: number };
+  retainedHeap: number;
 }
 
 /** The sidecar's call tally and memory now: sends SIGUSR2 and reads the `call tally` line it logs. */
@@ -305,6 +308,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
             rssKb,
             calls: tallyDifference(callsAfter[index]!.calls, callsBefore[index]!.calls),
             heapUsedKb: Math.round(callsAfter[index]!.memory.heapUsed / 1024),
+            retainedHeapKb: Math.round(callsAfter[index]!.retainedHeap / 1024),
           };
         }),
       ),

@@ -223,8 +223,9 @@ export interface ReconcileOptions extends CallOptions {
 }
 
 /**
- * Reads, plans, applies, then reads again from the wire and requires zero remaining changes.
- * Idempotent: a second call with the same desired state plans nothing.
+ * Reads, plans, applies, then reads again from the wire and requires zero remaining changes
+ * (with nothing to apply, the first read is the answer). Idempotent: a second call with the same
+ * desired state plans nothing.
  */
 export async function reconcileSigner(
   signer: Signer,
@@ -242,6 +243,8 @@ export async function reconcileSigner(
     plan.changes.length === 0
       ? { applied: 0, warnings: [] }
       : await applyGate(() => signer.applyChanges(plan, callOptions));
+  // Nothing applied: what was just read is what is served.
+  if (plan.changes.length === 0) return { plan, apply, served };
   const after = await signer.readApex(zone, callOptions);
   const remaining = planSignerChanges({
     signerId: signer.id,
