@@ -231,6 +231,9 @@ function isFinished(process: ProcessState): boolean {
 /** Fields of the state that `copyForEvent` copies by hand. */
 const PROCESS_LISTS = new Set(['processes', 'activeProcesses', 'activeProcess']);
 
+/** Fields only ever replaced, never changed in place: shared between successive states. */
+const REPLACED_WHOLE = new Set(['trust']);
+
 /**
  * The copy an event is applied to. Finished processes are shared with `previous` (with thousands
  * of zones and their histories, copying them on every event dominated the fold); `processOf`
@@ -239,7 +242,8 @@ const PROCESS_LISTS = new Set(['processes', 'activeProcesses', 'activeProcess'])
 function copyForEvent(previous: ZoneState): ZoneState {
   const state = {} as Record<string, unknown>;
   for (const [key, field] of Object.entries(previous))
-    if (!PROCESS_LISTS.has(key)) state[key] = clone(field);
+    if (REPLACED_WHOLE.has(key)) state[key] = field;
+    else if (!PROCESS_LISTS.has(key)) state[key] = clone(field);
   const copy = state as unknown as ZoneState;
   copy.processes = previous.processes.map((process) =>
     isFinished(process) ? process : clone(process),

@@ -21,11 +21,19 @@ export interface ZoneTrustState {
   allowUnsafeSkipWaits: boolean;
 }
 
+/** One per policy: zones share it until a grant replaces theirs (trust is never changed in place). */
+const initialTrustOf = new WeakMap<FoldPolicy, ZoneTrustState>();
+
 export function initialTrust(policy: FoldPolicy): ZoneTrustState {
-  return {
-    keys: trustFromAnchor(policy.anchor),
-    allowUnsafeSkipWaits: policy.allowUnsafeSkipWaits ?? false,
-  };
+  let trust = initialTrustOf.get(policy);
+  if (!trust) {
+    trust = {
+      keys: trustFromAnchor(policy.anchor),
+      allowUnsafeSkipWaits: policy.allowUnsafeSkipWaits ?? false,
+    };
+    initialTrustOf.set(policy, trust);
+  }
+  return trust;
 }
 
 /** The trust after an accepted `trust-changed`. */
