@@ -322,7 +322,6 @@ async function writeBindConfig(server: LabServer, config: LabConfig): Promise<vo
 function bindPrograms(programs: Programs): BindPrograms {
   return {
     dnssecKeygen: programPath(programs, 'dnssec-keygen'),
-    dnssecSettime: programPath(programs, 'dnssec-settime'),
   };
 }
 
@@ -359,7 +358,6 @@ export const bindKind: LabServerKind = {
     named: 'bind9',
     rndc: 'bind9-utils',
     'dnssec-keygen': 'bind9-utils',
-    'dnssec-settime': 'bind9-utils',
   },
   needsLoopbackAlias: true,
   version: (programs) => reportedVersion(programPath(programs, 'named'), ['-v'], /BIND\s+(\S+)/),

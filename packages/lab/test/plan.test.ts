@@ -82,7 +82,6 @@ describe('the lab plan, per server kind', () => {
         'named',
         'rndc',
         'dnssec-keygen',
-        'dnssec-settime',
         'pdns_server',
         'pdnsutil',
         'zone2sql',
