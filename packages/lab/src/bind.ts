@@ -63,6 +63,8 @@ export interface BindConfigOptions {
   keyDirectory: string;
   tsigKeyName: string;
   tsigKeyFile: string;
+  /** The file with the dnssec-policy statement (`policyConfig`), included by named.conf. */
+  policyFile: string;
   rndcKeyName: string;
   rndcKeyFile: string;
   pidFile: string;
@@ -164,6 +166,11 @@ function denialStatement(denial: DenialMethod): string[] {
   return denial === 'nsec3' ? ['  nsec3param iterations 0 optout no salt-length 0;'] : [];
 }
 
+/** The lab's `dnssec-policy` statement, in the file that named.conf includes. */
+export function policyConfig(options: BindConfigOptions): string {
+  return `${policyStatement(options).join('\n')}\n`;
+}
+
 function policyStatement(options: BindConfigOptions): string[] {
   const timing = bindPolicyTiming(options.ttl, options.role);
   // The parent's keys never roll.
@@ -217,8 +224,8 @@ export function namedConfig(options: BindConfigOptions): string {
   return [
     `include ${quoted(options.tsigKeyFile)};`,
     `include ${quoted(options.rndcKeyFile)};`,
-    '',
-    ...policyStatement(options),
+    // The policy alone in its own file: dnssec-keygen -l reads it, not the 10,000 zone statements.
+    `include ${quoted(options.policyFile)};`,
     '',
     'options {',
     `  directory ${quoted(options.directory)};`,
@@ -293,30 +300,35 @@ async function writeBindConfig(server: LabServer, config: LabConfig): Promise<vo
     rndcKeyName: rndcKeyName(server),
     rndcKeyFile: control.keyFile,
   };
+  const named: BindConfigOptions = {
+    ...options,
+    ttl: config.ttl,
+    role: server.role,
+    ...(config.keyLifetimes ? { keyLifetimes: config.keyLifetimes } : {}),
+    algorithm: config.algorithm,
+    denial: config.denial,
+    ...bindSettings(server.id),
+    zones: server.zones.map((zone) => ({
+      zone: stripDot(zone),
+      file: bindZoneFile(server, zone),
+    })),
+    keyDirectory: server.keys.path,
+    tsigKeyName: server.tsig.name,
+    tsigKeyFile: server.tsig.keyFile,
+    pidFile: server.pidFile,
+    policyFile: bindPolicyFile(server),
+  };
   await Promise.all([
     writeSecretFile(control.keyFile, bindKeyStatement(rndcKeyName(server), newTsigSecret())),
-    writeFile(
-      server.configFile,
-      namedConfig({
-        ...options,
-        ttl: config.ttl,
-        role: server.role,
-        ...(config.keyLifetimes ? { keyLifetimes: config.keyLifetimes } : {}),
-        algorithm: config.algorithm,
-        denial: config.denial,
-        ...bindSettings(server.id),
-        zones: server.zones.map((zone) => ({
-          zone: stripDot(zone),
-          file: bindZoneFile(server, zone),
-        })),
-        keyDirectory: server.keys.path,
-        tsigKeyName: server.tsig.name,
-        tsigKeyFile: server.tsig.keyFile,
-        pidFile: server.pidFile,
-      }),
-    ),
+    writeFile(named.policyFile, policyConfig(named)),
+    writeFile(server.configFile, namedConfig(named)),
     writeFile(control.configFile, rndcConfig(options)),
   ]);
+}
+
+/** The file holding the lab's dnssec-policy, which named.conf includes. */
+function bindPolicyFile(server: LabServer): string {
+  return path.join(server.directory, 'dnssec-policy.conf');
 }
 
 function bindPrograms(programs: Programs): BindPrograms {

@@ -76,7 +76,10 @@ import type {
 const MARKER_FILE_NAME = '.chorus-lab';
 /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
-const DEFAULT_READY_TIMEOUT_MS = 20_000;
+/** How long servers get to serve signed data: 20 s, and 50 ms more per zone (each signs them all). */
+function defaultReadyTimeoutMs(zoneCount: number): number {
+  return 20_000 + 50 * zoneCount;
+}
 
 /** What stopping or restarting a process by PID needs: the PID, its program and PID file. */
 interface LabProcess {
@@ -468,7 +471,8 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       `started ${startedProcesses.length} processes (${seconds(performance.now() - startTime)} after the start); waiting until they serve`,
     );
 
-    const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const deadline =
+      Date.now() + (options.readyTimeoutMs ?? defaultReadyTimeoutMs(status.zones.length));
     await Promise.all([
       // A restart checks less: by then Chorus may have rolled a zone to another algorithm.
       waitForServers(
@@ -657,7 +661,8 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
   if (failed) throw failed.reason;
 
   const spawnedAt = performance.now();
-  const deadline = Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+  const deadline =
+    Date.now() + (options.readyTimeoutMs ?? defaultReadyTimeoutMs(status.zones.length));
   await Promise.all([
     waitForServers(targets, programs, deadline, (server) =>
       progress(

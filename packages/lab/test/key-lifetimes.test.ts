@@ -4,6 +4,7 @@ import {
   bindPolicyTiming,
   checkBindKeyLifetimes,
   namedConfig,
+  policyConfig,
   type BindConfigOptions,
 } from '../src/bind.js';
 import { parseDuration, parseKeyLifetimes, resolveLabConfig } from '../src/config.js';
@@ -43,8 +44,13 @@ const options = (overrides: Partial<BindConfigOptions>): BindConfigOptions => ({
   rndcKeyName: 'chorus-rndc-bind',
   rndcKeyFile: '/srv/lab/bind/rndc.key',
   pidFile: '/srv/lab/bind/named.pid',
+  policyFile: '/srv/lab/bind/dnssec-policy.conf',
   ...overrides,
 });
+
+/** named.conf and the policy file it includes. */
+const fullConfig = (config: BindConfigOptions): string =>
+  `${namedConfig(config)}${policyConfig(config)}`;
 
 describe('parseDuration', () => {
   it.each([
@@ -142,15 +148,15 @@ describe('the BIND policy', () => {
 
   it('writes lifetime <seconds> for signers, unlimited without lifetimes and on the parent', () => {
     const lifetimes = { zskSeconds: 300, kskSeconds: 3600 };
-    const signer = namedConfig(options({ keyLifetimes: lifetimes }));
+    const signer = fullConfig(options({ keyLifetimes: lifetimes }));
     expect(signer).toContain('ksk key-directory lifetime 3600 algorithm ecdsap256sha256;');
     expect(signer).toContain('zsk key-directory lifetime 300 algorithm ecdsap256sha256;');
     expect(signer).toContain('  publish-safety 15;');
     expect(signer).toContain('  signatures-refresh 530;');
-    const parent = namedConfig(options({ role: 'parent', keyLifetimes: lifetimes }));
+    const parent = fullConfig(options({ role: 'parent', keyLifetimes: lifetimes }));
     expect(parent).toContain('zsk key-directory lifetime unlimited');
     expect(parent).not.toContain('signatures-validity');
-    expect(namedConfig(options({}))).toContain('ksk key-directory lifetime unlimited');
+    expect(fullConfig(options({}))).toContain('ksk key-directory lifetime unlimited');
   });
 
   it('refuses a lifetime BIND would refuse, explaining the minimum', () => {

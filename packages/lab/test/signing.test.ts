@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namedConfig, type BindConfigOptions } from '../src/bind.js';
+import { namedConfig, policyConfig, type BindConfigOptions } from '../src/bind.js';
 import { parseAlgorithm, parseDenial, resolveLabConfig, type LabOptions } from '../src/config.js';
 import { LabError } from '../src/errors.js';
 import { knotConfig, type KnotConfigOptions } from '../src/knot.js';
@@ -21,8 +21,9 @@ function labError(run: () => unknown): string {
   throw new Error('expected a LabError');
 }
 
-const bind = (overrides: Partial<BindConfigOptions>): string =>
-  namedConfig({
+/** named.conf and the policy file it includes. */
+const bind = (overrides: Partial<BindConfigOptions>): string => {
+  const options: BindConfigOptions = {
     directory: '/srv/lab/bind',
     address: '127.66.0.2',
     port: 53,
@@ -39,8 +40,11 @@ const bind = (overrides: Partial<BindConfigOptions>): string =>
     rndcKeyName: 'chorus-rndc-bind',
     rndcKeyFile: '/srv/lab/bind/rndc.key',
     pidFile: '/srv/lab/bind/named.pid',
+    policyFile: '/srv/lab/bind/dnssec-policy.conf',
     ...overrides,
-  });
+  };
+  return `${namedConfig(options)}${policyConfig(options)}`;
+};
 
 const knot = (overrides: Partial<KnotConfigOptions>): string =>
   knotConfig({
