@@ -66,7 +66,12 @@ describe('BIND key roll (server-timed), zone roll.test.', () => {
   });
 
   it("reads BIND's pre-publication interval from named.conf: the lab policy's values", async () => {
-    const text = await readFile(bind.configFile, 'utf8');
+    // named.conf includes the lab's dnssec-policy from a file of its own.
+    const policyFile = /include "([^"]*dnssec-policy\.conf)";/.exec(
+      await readFile(bind.configFile, 'utf8'),
+    )?.[1];
+    expect(policyFile).toBeDefined();
+    const text = await readFile(policyFile!, 'utf8');
     expect(text).toContain(`dnskey-ttl ${lab.ttl};`);
     expect(text).toContain('publish-safety 15;');
     expect(text).toContain('zone-propagation-delay 5;');
