@@ -85,7 +85,7 @@ export function formatLabStatus(status: LabStatus): string {
       lines.push(
         `  TSIG key ${entry.tsig.name} (${entry.tsig.algorithm}) in ${entry.tsig.keyFile}`,
       );
-      lines.push(`  DNSSEC keys: ${entry.keys.kind} ${entry.keys.path}`);
+      lines.push(`  DNSSEC keys: ${entry.keys.kind} ${entry.keys.zonePath ?? entry.keys.path}`);
     }
   }
   return `${lines.join('\n')}\n`;

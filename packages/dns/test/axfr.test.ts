@@ -263,7 +263,8 @@ describe('transferZone', () => {
           } else unsigned.push(message);
           if (part.tamper) {
             bytes = Buffer.from(bytes);
-            bytes[bytes.indexOf(Buffer.from([192, 0, 2, 1]))] ^= 1; // 192.0.2.1 -> 193.0.2.1
+            const at = bytes.indexOf(Buffer.from([192, 0, 2, 1]));
+            bytes[at] = bytes[at]! ^ 1; // 192.0.2.1 -> 193.0.2.1
           }
           socket.write(framed(bytes));
         }

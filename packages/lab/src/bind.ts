@@ -214,7 +214,9 @@ export function namedConfig(options: BindConfigOptions): string {
       `zone ${quoted(zone.zone)} {`,
       '  type primary;',
       `  file ${quoted(zone.file)};`,
-      `  key-directory ${quoted(options.keyDirectory)};`,
+      // One directory per zone: BIND lists a zone's whole key-directory each time it manages its
+      // keys, so 10,000 zones sharing one would cost it 10,000 times 60,000 entries.
+      `  key-directory ${quoted(path.join(options.keyDirectory, zone.zone))};`,
       `  dnssec-policy ${quoted(DNSSEC_POLICY_NAME)};`,
       `  inline-signing ${options.inlineSigning ? 'yes' : 'no'};`,
       `  allow-update { key ${quoted(options.tsigKeyName)}; };`,
@@ -326,6 +328,11 @@ async function writeBindConfig(server: LabServer, config: LabConfig): Promise<vo
   ]);
 }
 
+/** A zone's own key-directory under the server's `keys` directory (named after the zone). */
+function zoneKeyDirectory(server: LabServer, zone: string): string {
+  return path.join(server.keys.path, stripDot(zone));
+}
+
 /** The file holding the lab's dnssec-policy, which named.conf includes. */
 function bindPolicyFile(server: LabServer): string {
   return path.join(server.directory, 'dnssec-policy.conf');
@@ -352,14 +359,16 @@ async function prepareBind(server: LabServer, { config, programs }: PrepareConte
       ),
     );
   }
-  const keys = await mapLimited(server.zones, TOOLS_AT_ONCE, (zone) =>
-    createBindZoneKeys(bindPrograms(programs), {
+  const keys = await mapLimited(server.zones, TOOLS_AT_ONCE, async (zone) => {
+    const keyDirectory = zoneKeyDirectory(server, zone);
+    await mkdir(keyDirectory, { recursive: true, mode: 0o700 });
+    return createBindZoneKeys(bindPrograms(programs), {
       zone: stripDot(zone),
-      keyDirectory: server.keys.path,
-      configFile: server.configFile,
+      keyDirectory,
+      configFile: bindPolicyFile(server),
       publishCds: !isParent,
-    }),
-  );
+    });
+  });
   return keys.map((entry) => ({ zone: `${entry.zone}.`, ds: entry.ds }));
 }
 
@@ -386,7 +395,11 @@ export const bindKind: LabServerKind = {
       keyFile: path.join(home, 'rndc.key'),
       configFile: path.join(home, 'rndc.conf'),
     },
-    keys: { kind: 'key-directory', path: path.join(home, 'keys') },
+    keys: {
+      kind: 'key-directory',
+      path: path.join(home, 'keys'),
+      zonePath: path.join(home, 'keys', '{zone}'),
+    },
   }),
   prepare: prepareBind,
   daemonArguments: (server) => ['-g', '-c', server.configFile],

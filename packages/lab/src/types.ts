@@ -90,6 +90,8 @@ export interface TsigKeyReference {
 export interface KeyStore {
   kind: 'key-directory' | 'sqlite-database' | 'kasp-database';
   path: string;
+  /** A key-directory per zone: `path/{zone}` (the BIND plugin's `keyDirectory` setting). */
+  zonePath?: string;
 }
 
 interface ProcessStatus {

@@ -40,7 +40,7 @@ import {
 } from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
 import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
-import { KeyDirectory } from './key-directory.js';
+import { KeyDirectories } from './key-directory.js';
 import type { BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
 import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
@@ -113,7 +113,7 @@ export class BindSigner implements Signer {
   readonly #logger: Logger;
   readonly #rndc: Rndc;
   readonly #server: NameServer;
-  readonly #keyDirectory: KeyDirectory;
+  readonly #keyDirectory: KeyDirectories;
   /** Per zone: BIND writes every key state change to the `.state` files, so unmoved files mean an unchanged status. */
   readonly #statuses = new Map<string, CachedStatus>();
   #tsig: Promise<TsigKey> | undefined;
@@ -124,7 +124,7 @@ export class BindSigner implements Signer {
     this.#logger = logger;
     this.#server = endpoint(config.server);
     this.nameServers = Object.freeze((config.nameServers ?? [config.server]).map(endpoint));
-    this.#keyDirectory = new KeyDirectory(config.keyDirectory);
+    this.#keyDirectory = new KeyDirectories(config.keyDirectory);
     this.#rndc = new Rndc(config.rndc, logger, (zone) =>
       this.#statuses.delete(canonicalName(normalizeName(zone))),
     );
@@ -241,8 +241,8 @@ export class BindSigner implements Signer {
           signerId: this.id,
           zone,
           setting: 'keyDirectory',
-          problem: `rndc dnssec -status lists key ${entry.keyTag} (${entry.algorithmName}, ${entry.role}), but ${this.#config.keyDirectory} has no K${zone}+<alg>+${String(entry.keyTag).padStart(5, '0')}.key with a .private`,
-          fix: "set the plugin's keyDirectory to the zone's key-directory from named.conf",
+          problem: `rndc dnssec -status lists key ${entry.keyTag} (${entry.algorithmName}, ${entry.role}), but ${this.#keyDirectory.directoryOf(zone)} has no K${zone}+<alg>+${String(entry.keyTag).padStart(5, '0')}.key with a .private`,
+          fix: "set the plugin's keyDirectory to the zone's key-directory from named.conf (with {zone} where each zone has its own)",
         });
       return { file, status: entry };
     });

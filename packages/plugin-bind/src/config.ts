@@ -55,7 +55,12 @@ export interface BindConfig {
   /** A BIND `key` clause file with the TSIG key allowed to update the zones (`tsig-keygen`). */
   tsigKeyFile: string;
   rndc: BindRndcConfig;
-  /** The zones' `key-directory`, where BIND keeps `K<zone>+<alg>+<tag>.{key,private,state}`. */
+  /**
+   * The zones' `key-directory`, where BIND keeps `K<zone>+<alg>+<tag>.{key,private,state}`. With
+   * `{zone}` in it, each zone's own (`/var/lib/bind/keys/{zone}` for `example.com`:
+   * `/var/lib/bind/keys/example.com`), as named.conf's per-zone `key-directory` says; advised with
+   * thousands of zones, since BIND lists a zone's whole key-directory whenever it manages its keys.
+   */
   keyDirectory: string;
   /**
    * BIND's named.conf, read with `named-checkconf -px` for the timing of the zone's

@@ -232,3 +232,43 @@ function parseKeyText(text: string, entry: ParsedName, keyPath: string): DnskeyD
     });
   return dnskey;
 }
+
+/** In a `keyDirectory` setting: the zone's name, lower case, without its trailing dot. */
+export const ZONE_PLACEHOLDER = '{zone}';
+
+/**
+ * The key-directory of `zone` under the plugin's `keyDirectory` setting: the setting itself, or
+ * with `{zone}` each zone's own (BIND lists a zone's whole key-directory each time it manages the
+ * zone's keys, so thousands of zones sharing one slow it down by the square).
+ */
+export function zoneKeyDirectory(setting: string, zone: string): string {
+  if (!setting.includes(ZONE_PLACEHOLDER)) return setting;
+  const name = canonicalName(normalizeName(zone)).replace(/\.$/, '') || '.';
+  if (name.includes('/') || name === '.' || name === '..')
+    throw new SignerCommandError({
+      command: ['read', setting],
+      stderr: `zone ${zone} cannot name a key directory`,
+    });
+  return setting.replaceAll(ZONE_PLACEHOLDER, name);
+}
+
+/** The key directories of a signer's zones: one shared listing, or one per zone with `{zone}`. */
+export class KeyDirectories {
+  readonly #byPath = new Map<string, KeyDirectory>();
+
+  constructor(readonly setting: string) {}
+
+  directoryOf(zone: string): string {
+    return zoneKeyDirectory(this.setting, zone);
+  }
+
+  zoneFiles(zone: string, options: CallOptions = {}): Promise<ZoneKeyFiles> {
+    const directory = this.directoryOf(zone);
+    let keys = this.#byPath.get(directory);
+    if (!keys) {
+      keys = new KeyDirectory(directory);
+      this.#byPath.set(directory, keys);
+    }
+    return keys.zoneFiles(zone, options);
+  }
+}

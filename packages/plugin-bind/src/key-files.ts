@@ -4,7 +4,7 @@
  */
 import { SignerCommandError, type CallOptions, type DnskeyData } from '@chorus/core';
 import { canonicalName, isRecordOfType, normalizeName, parseZone } from '@chorus/dns';
-import { KeyDirectory } from './key-directory.js';
+import { KeyDirectory, zoneKeyDirectory } from './key-directory.js';
 
 export interface BindKeyFile {
   /** e.g. `Kexample.test.+013+24582` */
@@ -59,7 +59,8 @@ export function parseKeyFile(text: string, zone: string, source: string): Dnskey
 }
 
 /**
- * Lists the key files of `zone` in `directory` (a one-off read; a signer keeps a KeyDirectory).
+ * Lists the key files of `zone` in `directory` (a one-off read; a signer keeps a KeyDirectory);
+ * `directory` may name each zone's own with `{zone}`.
  * A missing directory, or an unreadable key that has a `.private`, is a SignerCommandError;
  * public-only files that do not parse are skipped.
  */
@@ -68,5 +69,5 @@ export async function readZoneKeyFiles(
   zone: string,
   options: CallOptions = {},
 ): Promise<BindKeyFile[]> {
-  return (await new KeyDirectory(directory).zoneFiles(zone, options)).files;
+  return (await new KeyDirectory(zoneKeyDirectory(directory, zone)).zoneFiles(zone, options)).files;
 }

@@ -20,7 +20,7 @@ function serverSignerConfig(server: LabServer, target: Target) {
         server: target,
         tsigKeyFile: server.tsig.keyFile,
         rndc: { configFile: control.configFile },
-        keyDirectory: server.keys.path,
+        keyDirectory: server.keys.zonePath ?? server.keys.path,
         // named-checkconf reads the dnssec-policy timing from it (key rolls).
         namedConfigFile: server.configFile,
       },

@@ -484,13 +484,13 @@ async function relayToBind(tamperWith?: number): Promise<{ address: string; port
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.pipe(upstream);
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     let count = 0;
     upstream.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const length = buffered.readUInt16BE(0);
-        let message = buffered.subarray(2, 2 + length);
+        let message: Buffer = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
         count += 1;
         if (count === tamperWith) message = flipFirstTtl(message);

@@ -17,7 +17,7 @@ export function bindConfigFor(lab: LabStatus, id: ServerId): BindConfig {
     server: { address: server.address, port: server.port },
     tsigKeyFile: server.tsig.keyFile,
     rndc: { configFile: server.control.configFile },
-    keyDirectory: server.keys.path,
+    keyDirectory: server.keys.zonePath ?? server.keys.path,
     namedConfigFile: server.configFile,
   };
 }

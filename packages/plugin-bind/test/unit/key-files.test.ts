@@ -1,9 +1,10 @@
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, SignerCommandError } from '@chorus/core';
 import { keyTag } from '@chorus/dns';
+import { KeyDirectories, zoneKeyDirectory } from '../../src/key-directory.js';
 import { parseKeyFileName, parseStateFile, readZoneKeyFiles } from '../../src/key-files.js';
 
 // Real key files written by dnssec-keygen/dnssec-settime and named (BIND 9.18.49); the private
@@ -109,5 +110,33 @@ describe('readZoneKeyFiles', () => {
     await expect(
       readZoneKeyFiles(directory, 'conformance.test.', { signal: AbortSignal.abort() }),
     ).rejects.toSatisfy((error: unknown) => AbortError.isInstance(error));
+  });
+});
+
+describe('a key-directory per zone ({zone})', () => {
+  it('reads each zone from its own directory, and only there', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'chorus-bind-zone-keys-'));
+    try {
+      await mkdir(path.join(root, 'conformance.test'));
+      for (const name of await readdir(directory))
+        if (name.startsWith('Kconformance.test.'))
+          await copyFile(path.join(directory, name), path.join(root, 'conformance.test', name));
+      const setting = path.join(root, '{zone}');
+      expect(zoneKeyDirectory(setting, 'Conformance.TEST.')).toBe(
+        path.join(root, 'conformance.test'),
+      );
+      const keys = new KeyDirectories(setting);
+      const files = (await keys.zoneFiles('conformance.test.')).files;
+      expect(files.map((file) => file.keyTag)).toEqual([38957, 42632, 58940]);
+      expect((await readZoneKeyFiles(setting, 'conformance.test')).length).toBe(3);
+      // Another zone's directory does not exist: its keys are not the shared directory's.
+      const error = await keys.zoneFiles('updpol.test.').catch((caught: unknown) => caught);
+      expect(SignerCommandError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toContain(path.join(root, 'updpol.test'));
+      // Without {zone}, every zone shares the setting.
+      expect(zoneKeyDirectory(directory, 'updpol.test.')).toBe(directory);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
