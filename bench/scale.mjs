@@ -104,6 +104,16 @@ process.stdout.write(
   `\nCalls during the run, per sidecar, and its V8 heap in use at the end (errors: failed commands, HTTP error statuses, failed DNS exchanges, refused UPDATEs; retries: DNS resends and apply attempts after a failure):\n`,
 );
 for (const r of reports)
+  if (r.registryAgentCoreShare !== null)
+    process.stdout.write(
+      `  N = ${r.zones}: the lab's registry agent used ${(r.registryAgentCoreShare * 100).toFixed(0)} % of a core during the run\n`,
+    );
+for (const r of reports)
+  if (!r.parentControlCaught)
+    process.stdout.write(
+      `  N = ${r.zones}: the parent check's negative control failed (the group without its last member was judged right): "parent right" proves nothing\n`,
+    );
+for (const r of reports)
   if (r.parentWrong.length > 0)
     process.stdout.write(
       `  N = ${r.zones}: the parent's DS or NS is not the group's for ${r.parentWrong.slice(0, 20).join(' ')}${r.parentWrong.length > 20 ? ' …' : ''}\n`,

@@ -60,6 +60,7 @@ describe('a group of zones', () => {
     // The benchmark's own wire check of the parent agrees with the one below.
     expect(report.parentWrong).toEqual([]);
     expect(report.parentRight).toBe(ZONES);
+    expect(report.parentControlCaught).toBe(true);
     // The wire: every zone is delegated to both servers, with a DS for each.
     const parent = { address: `${PREFIX}.1`, port: 53 };
     for (const zone of numberedZones(ZONES)) {

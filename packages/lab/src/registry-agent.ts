@@ -19,6 +19,7 @@ import {
 import { ChorusError, type Delegation, type NameServer } from '@chorus/core';
 import { formatRdata, normalizeName, readTsigKeyFile, sendUpdate, type TsigKey } from '@chorus/dns';
 import { LabError } from './errors.js';
+import { mapLimited } from './limit.js';
 import { listenForNotify, type NotifyListener } from './registry-agent-notify.js';
 import type { LabStatus } from './types.js';
 
@@ -56,6 +57,8 @@ export interface RegistryAgentConfig {
 
 const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_MAX_SCANS_PER_SECOND = 50;
+/** Scans in flight at once for the first scan of every zone. */
+const START_SCANS_AT_ONCE = 32;
 
 /**
  * The timer's schedule: zones are scanned round-robin, a few per tick, so that each is scanned
@@ -336,8 +339,8 @@ interface ZoneState {
 }
 
 /**
- * Runs the agent until `signal` fires: scans every zone at once, then every `intervalMs`, and
- * immediately on an accepted NOTIFY. A zone is never scanned twice at the same time; triggers
+ * Runs the agent until `signal` fires: scans every zone once (32 at a time), then on the schedule
+ * (scanSchedule) and immediately on an accepted NOTIFY. A zone is never scanned twice at the same time; triggers
  * that arrive during a scan are folded into one more scan (this is also the NOTIFY rate limit).
  */
 export async function runRegistryAgent(
@@ -420,12 +423,13 @@ export async function runRegistryAgent(
     }
   };
 
-  const scan = (zone: string, trigger: 'timer' | 'notify' | 'start') => {
+  /** Scans `zone` now, or once more after the scan in flight; returns the zone's scan task. */
+  const scan = (zone: string, trigger: 'timer' | 'notify' | 'start'): Promise<void> => {
     const state = states.get(zone);
-    if (!state || signal.aborted) return;
+    if (!state || signal.aborted) return Promise.resolve();
     if (state.running) {
       if (state.pending !== 'notify') state.pending = trigger === 'start' ? 'timer' : trigger;
-      return;
+      return Promise.resolve();
     }
     state.running = true;
     const task = (async () => {
@@ -444,6 +448,7 @@ export async function runRegistryAgent(
       inFlight.delete(task);
     });
     inFlight.add(task);
+    return task;
   };
 
   let listener: NotifyListener | null = null;
@@ -452,7 +457,7 @@ export async function runRegistryAgent(
       const zone = notice.zone.toLowerCase();
       const accepted = states.has(zone) && (notice.type === 'CDS' || notice.type === 'CSYNC');
       emit({ event: 'notify', zone, type: notice.type, from: notice.from, accepted });
-      if (accepted) scan(zone, 'notify');
+      if (accepted) void scan(zone, 'notify');
       return accepted;
     });
   }
@@ -466,11 +471,13 @@ export async function runRegistryAgent(
     scanEveryMs: Math.round(schedule.periodMs),
     notify: config.notify ? `${config.notify.address}:${config.notify.port ?? 53}` : null,
   });
-  for (const zone of zones) scan(zone, 'start');
+  // Every zone once at start, a bounded number at a time: 10,000 scans at once would flood the
+  // servers (and time out) while they are still loading.
+  const startScans = mapLimited(zones, START_SCANS_AT_ONCE, (zone) => scan(zone, 'start'));
   let cursor = 0;
   const timer = setInterval(() => {
     for (let count = 0; count < schedule.zonesPerTick; count += 1) {
-      scan(zones[cursor]!, 'timer');
+      void scan(zones[cursor]!, 'timer');
       cursor = (cursor + 1) % zones.length;
     }
   }, schedule.tickMs);
@@ -480,6 +487,7 @@ export async function runRegistryAgent(
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   clearInterval(timer);
+  await startScans;
   await listener?.close();
   await Promise.allSettled([...inFlight]);
   const reason: unknown = signal.reason;

@@ -80,7 +80,14 @@ export interface ScaleReport {
    */
   parentRight: number;
   parentWrong: string[];
+  /**
+   * The check's negative control, on the first zone: the same parent data held against the group
+   * without its last member must be judged wrong.
+   */
+  parentControlCaught: boolean;
   powerdnsRaw: { changesPerSecond: number; sample: number };
+  /** The lab's registry agent (the parent's CDS/CSYNC scanner): its CPU over the run's wall time. */
+  registryAgentCoreShare: number | null;
   /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
   ratioToRaw: number | null;
 }
@@ -255,12 +262,18 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     );
     await chorus(['zone', 'define', ...zones, '--group', 'scale'], lab, say);
     const before = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const agentPid = lab.status.registryAgent?.pid;
+    const agentBefore = agentPid ? await cpuSeconds(agentPid) : undefined;
     const callsBefore = await Promise.all(sidecars.map(callTallyOf));
     const started = performance.now();
     const process = options.process ?? 'add-signer';
     const output = await chorus(groupCommand(process, options.parallel), lab, say, 1);
     const wallSeconds = (performance.now() - started) / 1000;
     const after = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
+    const registryAgentCoreShare =
+      agentPid && agentBefore !== undefined
+        ? ((await cpuSeconds(agentPid)) - agentBefore) / wallSeconds
+        : null;
     const callsAfter = await Promise.all(sidecars.map(callTallyOf));
     const summary = (
       JSON.parse(output.trim().split('\n').at(-1)!) as {
@@ -287,6 +300,11 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     for (const zone of zones)
       if (!(await parentDelegationRight(parentServer, await readZone(log, zone))))
         parentWrong.push(zone);
+    const first = await readZone(log, zones[0]!);
+    const parentControlCaught = !(await parentDelegationRight(parentServer, {
+      ...first,
+      members: first.members.slice(0, -1),
+    }));
     const powerdnsRaw = await measurePowerDnsRate(lab.status, zones, say);
     const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
     return {
@@ -315,6 +333,8 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       applyFailures,
       parentRight: zones.length - parentWrong.length,
       parentWrong,
+      parentControlCaught,
+      registryAgentCoreShare,
       powerdnsRaw,
       ratioToRaw:
         beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,

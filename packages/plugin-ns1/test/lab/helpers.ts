@@ -3,8 +3,7 @@ import { endpoint } from '@chorus/lab/testing';
 import type { Ns1Config } from '../../src/index.js';
 
 /** The lab's NS1 fake and the nameserver behind it, or why the lab has none. */
-export type Ns1Lab =
-  { config: Ns1Config; requestLogFile: string; skip?: undefined } | { skip: string };
+export type Ns1Lab = { config: Ns1Config; skip?: undefined } | { skip: string };
 
 /** The plugin configuration for the lab's NS1 fake, as an operator would write it. */
 export function ns1LabConfig(lab: LabStatus): Ns1Lab {
@@ -19,6 +18,5 @@ export function ns1LabConfig(lab: LabStatus): Ns1Lab {
       api: { url: api.url, apiKeyFile: api.tokenFile },
       requestTimeoutMs: 5000,
     },
-    requestLogFile: api.requestLogFile,
   };
 }

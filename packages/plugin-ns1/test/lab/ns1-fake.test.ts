@@ -1,15 +1,16 @@
 /**
  * Behaviour against the lab's NS1 fake (a real PowerDNS behind it) that the conformance suite
  * does not see: the own CDS/CDNSKEY on the wire, no write when a plan is already applied (from
- * the fake's request log), and a wrong key at start-up.
+ * the fake's request record), and a wrong key at start-up.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeForeignKeys, cdsFor } from '@chorus/conformance';
 import { ApiCallError, type SignerChange } from '@chorus/core';
 import { computeDs, dsIdentity, readApexFromServer } from '@chorus/dns';
-import { CONFORMANCE_ZONE, waitUntil } from '@chorus/lab/testing';
+import type { LabProviderApi } from '@chorus/lab';
+import { CONFORMANCE_ZONE, fakeAdmin, waitUntil } from '@chorus/lab/testing';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { createNs1Signer } from '../../src/index.js';
 import { ns1LabConfig } from './helpers.js';
@@ -23,20 +24,12 @@ afterAll(async () => {
   await rm(await scratch, { recursive: true, force: true });
 });
 
-/** The methods the fake logged from line `from` on. */
-async function loggedMethods(file: string, from: number): Promise<string[]> {
-  const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
-  return lines.slice(from).map((line) => (JSON.parse(line) as { method: string }).method);
-}
-
-async function logLength(file: string): Promise<number> {
-  return (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '').length;
-}
-
 describe.skipIf(target.skip !== undefined)(
   `NS1 plugin on the lab fake${target.skip ? ` (skipped: ${target.skip})` : ''}`,
   () => {
-    const { config, requestLogFile } = target as Exclude<typeof target, { skip: string }>;
+    const { config } = target as Exclude<typeof target, { skip: string }>;
+    // The fake's record in memory: complete once the client has its answer (the file lags).
+    const fake = fakeAdmin(lab.providers.find((api) => api.provider === 'ns1') as LabProviderApi);
 
     test('publishes the CDS/CDNSKEY of NS1’s own KSK, and a repeated plan sends no write', async () => {
       const signer = createNs1Signer(config);
@@ -62,12 +55,12 @@ describe.skipIf(target.skip !== undefined)(
         { timeoutMs: 10_000 },
       );
 
-      const before = await logLength(requestLogFile);
+      const before = (await fake.requests()).length;
       await signer.applyChanges({ zone, signerId: signer.id, changes }, {});
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const methods = await loggedMethods(requestLogFile, before);
-      expect(methods).toContain('GET');
-      expect(methods.filter((method) => method !== 'GET')).toEqual([]);
+      const requests = (await fake.requests()).slice(before);
+      expect(requests.map((request) => request.method)).toContain('GET');
+      const writes = requests.filter((request) => request.method !== 'GET');
+      expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual([]);
 
       // Clean up: the foreign key and its CDS go, the own CDS stays.
       await signer.applyChanges(
