@@ -270,15 +270,16 @@ function expectAlive(sidecars: readonly RunningSidecar[]): void {
 export function openWhenRegistered(
   lab: DemoLab,
   sidecars: readonly RunningSidecar[],
-  options: { allowUnsafeSkipWaits?: boolean } = {},
+  options: { allowUnsafeSkipWaits?: boolean; timeoutMs?: number } = {},
 ): Promise<EventLog<ZoneEvent>> {
-  return waitFor(`the ${sidecars.length} sidecars to register`, 30_000, async () => {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return waitFor(`the ${sidecars.length} sidecars to register`, timeoutMs, async () => {
     expectAlive(sidecars);
     try {
       const opened = kitOperatorLog(
         await openLabEventLog<ZoneEvent>(lab.status, lab.sqliteFile, 'operator'),
         trustKitAt(lab.directory),
-        options,
+        options.allowUnsafeSkipWaits ? { allowUnsafeSkipWaits: true } : {},
       );
       const state = await readZone(opened, lab.zone);
       const ready = sidecars.every(({ id }) => (state.signers[id]?.keys.length ?? 0) > 0);

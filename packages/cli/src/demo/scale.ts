@@ -234,9 +234,13 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
   const lab = await freshLab({ ...options, zones }, io, say);
   const labUpSeconds = (performance.now() - labStarted) / 1000;
   const sidecars = await startScaleSidecars(lab, say);
+  const stopOnSignal = stopSidecarsOnSignal(sidecars, lab.directory, io);
   let log: EventLog<ZoneEvent> | undefined;
   try {
-    log = await openWhenRegistered(lab, sidecars);
+    // Thousands of zones: the sidecars register 16 at a time, the demo zone among the first.
+    log = await openWhenRegistered(lab, sidecars, {
+      timeoutMs: 30_000 + 100 * zones.length,
+    });
     await untilAllRegistered(log, zones, say);
     const ttl = String(lab.status.ttl);
     await chorus(
@@ -340,7 +344,39 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,
     };
   } finally {
+    stopOnSignal();
     for (const sidecar of sidecars) await stopSidecarProcess(sidecar);
     await log?.close();
   }
+}
+
+/**
+ * Until the returned function is called, SIGINT or SIGTERM stops the sidecars (by PID) and ends
+ * the bench, leaving the lab up for inspection: sidecars left running would act on the next lab
+ * at the same addresses.
+ */
+function stopSidecarsOnSignal(
+  sidecars: readonly RunningSidecar[],
+  directory: string,
+  io: CliIo,
+): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const sidecar of sidecars) {
+      try {
+        process.kill(sidecar.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    io.stderr(
+      `bench:scale: ${signal}: sidecars ${sidecars.map((sidecar) => sidecar.pid).join(', ')} stopped; the lab is still up: chorus lab down --dir ${directory}\n`,
+    );
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
