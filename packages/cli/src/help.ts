@@ -347,7 +347,9 @@ event log, parent, optional observers) is described in docs/sidecar.md.
 
 With many zones: the sidecar reads each zone's keys every keyWatchSeconds, but at most
 keyWatchPerSecond zones a second (default 50), so 1,000 zones are read every 20 s; the period
-in force is logged as keyWatchEverySeconds in "sidecar started". Changes to the server wait
+in force is logged as keyWatchEverySeconds in "sidecar started". A sidecar that cannot keep
+that period says "key watch is behind its period" (at most once a minute) and counts
+"key watch late" in its call tally. Changes to the server wait
 for the plugin's concurrent-changes slots (maxConcurrentChanges overrides them).
 
 Signals:

@@ -56,6 +56,7 @@ import { ChangeSlots } from './change-slots.js';
 import { ContentWatch } from './content-watch.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
+import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { isTrustedSidecar, reportNewFindings, VerifiedFeed } from './zone-trust.js';
 
@@ -162,6 +163,7 @@ export class SidecarRuntime {
   >();
   /** Bounds the key watch's reads of the server across all zones. */
   private readonly keyWatchSlots = new ChangeSlots(KEY_WATCH_CONCURRENCY);
+  private readonly keyWatchLag: KeyWatchLag;
   /** Per zone: the step whose post-condition was last unmet, and how many times in a row. */
   private readonly unmetObservations = new Map<string, { step: string; misses: number }>();
   /** The signer and parent channel, traced and timed per call. */
@@ -176,6 +178,7 @@ export class SidecarRuntime {
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
+    this.keyWatchLag = new KeyWatchLag(options.logger);
     this.signer = instrumentSigner(options.signer);
     this.parent = instrumentParentChannel(options.parent);
     this.processTrace = new ProcessTracer(options.id);
@@ -679,12 +682,16 @@ export class SidecarRuntime {
    */
   private async watchKeys(zone: string, firstAfterMs: number, everyMs: number): Promise<void> {
     let pauseMs = firstAfterMs;
+    let readAt: number | undefined;
     while (!this.abort.signal.aborted) {
       await this.pause(pauseMs);
       pauseMs = everyMs;
       if (this.abort.signal.aborted) return;
       try {
         await this.keyWatchSlots.run(async () => {
+          const now = Date.now();
+          if (readAt !== undefined) this.keyWatchLag.observe(zone, now - readAt, everyMs);
+          readAt = now;
           await this.recordKeyChanges(zone);
           await this.contentWatch.round(zone);
         });

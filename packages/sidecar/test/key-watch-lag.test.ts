@@ -1,0 +1,49 @@
+import { callTally } from '@chorus/dns';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { KEY_WATCH_GRACE_MS, KeyWatchLag } from '../src/key-watch-lag.js';
+
+/** A logger that keeps its warnings. */
+function recordingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { logger, lines };
+}
+
+const lateCount = () => callTally()['key watch late'] ?? 0;
+
+describe('KeyWatchLag', () => {
+  it('counts a read later than the period plus grace, and not one on time', () => {
+    const { logger, lines } = recordingLogger();
+    const lag = new KeyWatchLag(logger, () => 0);
+    const before = lateCount();
+    expect(lag.observe('a.test.', 10_000, 10_000)).toBe(false);
+    expect(lag.observe('a.test.', 10_000 + KEY_WATCH_GRACE_MS, 10_000)).toBe(false);
+    expect(lateCount()).toBe(before);
+    expect(lines).toEqual([]);
+
+    expect(lag.observe('a.test.', 10_000 + KEY_WATCH_GRACE_MS + 1, 10_000)).toBe(true);
+    expect(lateCount()).toBe(before + 1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ zone: 'a.test.', lateReads: 1, periodSeconds: 10 });
+    expect(String(lines[0]!.msg)).toMatch(/key watch is behind its period/);
+  });
+
+  it('warns at most once a minute, with the late reads and the worst gap since the last warning', () => {
+    const { logger, lines } = recordingLogger();
+    let now = 0;
+    const lag = new KeyWatchLag(logger, () => now);
+    lag.observe('a.test.', 15_000, 10_000);
+    now = 30_000;
+    lag.observe('b.test.', 40_000, 10_000);
+    lag.observe('c.test.', 12_000, 10_000);
+    expect(lines).toHaveLength(1);
+    now = 60_000;
+    lag.observe('d.test.', 20_000, 10_000);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ zone: 'd.test.', lateReads: 3, worstSeconds: 40 });
+  });
+});
