@@ -29,6 +29,7 @@ import {
   defineDemoZone,
   freshLab,
   openWhenRegistered,
+  readThroughLogOutages,
   providersOf,
   runScenario,
   SCENARIOS,
@@ -216,14 +217,15 @@ async function runMigration(
   running.traffic = undefined;
   const observed = await observers.stop();
   running.observers = undefined;
-  const final = await readZone(log, lab.zone);
+  // The log may still be recovering from an outage the run went through (nats-faults).
+  const final = await readThroughLogOutages('reading the final state', say, () =>
+    readZone(log, lab.zone),
+  );
   const parent = await checkParent(lab, final, scenario.finalGroup);
   say('writing the timeline report');
-  const written = await writeReport({
-    log,
-    zone: lab.zone,
-    outDir: path.join(lab.directory, 'report'),
-  });
+  const written = await readThroughLogOutages('writing the timeline report', say, () =>
+    writeReport({ log, zone: lab.zone, outDir: path.join(lab.directory, 'report') }),
+  );
   return {
     processes: summarizeZone(final, options.began),
     traffic,

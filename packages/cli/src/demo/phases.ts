@@ -4,13 +4,14 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type {
-  ChorusEvent,
-  EventLog,
-  KeyRole,
-  Observer,
-  ProcessKind,
-  ZoneEvent,
+import {
+  EventLogError,
+  type ChorusEvent,
+  type EventLog,
+  type KeyRole,
+  type Observer,
+  type ProcessKind,
+  type ZoneEvent,
 } from '@chorus/core';
 import { canonicalName, dsIdentity } from '@chorus/dns';
 import { defineZone, expectedDsFor, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
@@ -167,6 +168,29 @@ async function waitFor<T>(
     if (Date.now() > deadline)
       throw new LabError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * `read`, again every 2 s while the event log is unavailable (a NATS cluster electing a leader
+ * after a node came back), for at most `timeoutMs`; any other failure at once.
+ */
+export async function readThroughLogOutages<T>(
+  what: string,
+  say: Say,
+  read: () => Promise<T>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!EventLogError.isInstance(error) || !error.isRetryable || Date.now() > deadline)
+        throw error;
+      say(`${what}: ${error.message}; trying again in 2 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
   }
 }
 
