@@ -137,10 +137,11 @@ export async function createBindZoneKeys(
     );
   }
   const since = new Date(Date.now() - 86_400_000);
-  const [, , kskFile] = await Promise.all([
+  await Promise.all([
     markKeyStates(keyDirectory, ksk, { publishCds: options.publishCds, since }),
     markKeyStates(keyDirectory, zsk, { publishCds: false, since }),
-    readFile(path.join(keyDirectory, `${ksk.baseName}.key`), 'utf8'),
   ]);
+  // Only now: markKeyStates rewrites the KSK's .key file, and a read during that finds it empty.
+  const kskFile = await readFile(path.join(keyDirectory, `${ksk.baseName}.key`), 'utf8');
   return { zone, ksk, zsk, ds: dsOfKeyFile(zone, kskFile) };
 }
