@@ -234,7 +234,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
   const lab = await freshLab({ ...options, zones }, io, say);
   const labUpSeconds = (performance.now() - labStarted) / 1000;
   const sidecars = await startScaleSidecars(lab, say);
-  const stopOnSignal = stopSidecarsOnSignal(sidecars, lab.directory, io);
+  const stopOnSignal = stopSidecarsOnSignal(sidecars, lab.status.directory, io);
   let log: EventLog<ZoneEvent> | undefined;
   try {
     // Thousands of zones: the sidecars register 16 at a time, the demo zone among the first.
