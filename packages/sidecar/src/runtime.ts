@@ -692,6 +692,9 @@ export class SidecarRuntime {
           const now = Date.now();
           if (readAt !== undefined) this.keyWatchLag.observe(zone, now - readAt, everyMs);
           readAt = now;
+          // Registration lists the keys and reads the content itself; until then a round would
+          // only load the server (10,000 zones: an rndc call and an AXFR each, all at start).
+          if (!(await this.registeredHere(zone))) return;
           await this.recordKeyChanges(zone);
           await this.contentWatch.round(zone);
         });
@@ -729,6 +732,12 @@ export class SidecarRuntime {
    * Lists the server's own keys; when they changed, appends `signer-keys-observed` with the
    * changes, and a roll request for a successor the server introduced on its own.
    */
+  /** Whether this sidecar's signer is registered for `zone` (from the folded state, else the log). */
+  private async registeredHere(zone: string): Promise<boolean> {
+    if (this.states.get(zone)?.signers[this.options.id]) return true;
+    return (await this.refresh(zone)).signers[this.options.id] !== undefined;
+  }
+
   private async recordKeyChanges(zone: string): Promise<void> {
     const { id, logger } = this.options;
     const keys = await this.ownKeys(zone);
