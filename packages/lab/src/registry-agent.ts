@@ -340,8 +340,9 @@ interface ZoneState {
 
 /**
  * Runs the agent until `signal` fires: scans every zone once (32 at a time), then on the schedule
- * (scanSchedule) and immediately on an accepted NOTIFY. A zone is never scanned twice at the same time; triggers
- * that arrive during a scan are folded into one more scan (this is also the NOTIFY rate limit).
+ * (scanSchedule) and immediately on an accepted NOTIFY. A zone is never scanned twice at the same
+ * time; triggers that arrive during a scan are folded into one more scan (this is also the
+ * NOTIFY rate limit).
  */
 export async function runRegistryAgent(
   config: RegistryAgentConfig,

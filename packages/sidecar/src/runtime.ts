@@ -728,16 +728,16 @@ export class SidecarRuntime {
     return flagged;
   }
 
-  /**
-   * Lists the server's own keys; when they changed, appends `signer-keys-observed` with the
-   * changes, and a roll request for a successor the server introduced on its own.
-   */
   /** Whether this sidecar's signer is registered for `zone` (from the folded state, else the log). */
   private async registeredHere(zone: string): Promise<boolean> {
     if (this.states.get(zone)?.signers[this.options.id]) return true;
     return (await this.refresh(zone)).signers[this.options.id] !== undefined;
   }
 
+  /**
+   * Lists the server's own keys; when they changed, appends `signer-keys-observed` with the
+   * changes, and a roll request for a successor the server introduced on its own.
+   */
   private async recordKeyChanges(zone: string): Promise<void> {
     const { id, logger } = this.options;
     const keys = await this.ownKeys(zone);
