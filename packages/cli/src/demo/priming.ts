@@ -43,11 +43,18 @@ async function primeResolverCaches(
   );
 }
 
-/** The key tags of the DS set the cache holds for the zone (asked through the cache). */
-async function cachedDsTags(cache: LabResolver, zone: string): Promise<number[]> {
+/** The DS set the cache holds for the zone (asked through the cache): key tags, TTL left. */
+async function cachedDs(
+  cache: LabResolver,
+  zone: string,
+): Promise<{ tags: number[]; ttl: number }> {
   const answer = (await ask(cache, zone, 'DS')).answers.find((set) => set.type === 'DS');
-  return (answer?.records ?? []).map((record) => (record as { keyTag: number }).keyTag);
+  const tags = (answer?.records ?? []).map((record) => (record as { keyTag: number }).keyTag);
+  return { tags, ttl: answer?.ttl ?? 0 };
 }
+
+const sameTags = (a: readonly number[], b: readonly number[]) =>
+  [...a].sort().join(' ') === [...b].sort().join(' ');
 
 /**
  * After the old KSK left the rolling signer: the cache fetches DNSKEY afresh until it holds an
@@ -70,8 +77,13 @@ async function primeNewDnskeyBesideOldDs(
     const signers = (dnskey?.signatures ?? []).map((signature) => signature.keyTag);
     if (signers.length > 0 && !signers.some((tag) => oldDsTags.includes(tag))) {
       for (const resolver of behind) await flushResolverZone(resolver, lab.zone);
+      const ds = await cachedDs(cache, lab.zone);
+      // Without the old DS set beside it the new DNSKEY RRset validates: no real resolver fails.
+      const beside = sameTags(ds.tags, oldDsTags)
+        ? `beside its old DS set (${oldDsTags.join(', ')}, ${ds.ttl} s left)`
+        : `but the cache's old DS set had already expired (it now holds ${ds.tags.join(', ')})`;
       say(
-        `primed the cache with a DNSKEY RRset signed by ${signers.join(', ')} beside its old DS set (${oldDsTags.join(', ')}), after ${attempt} fetch(es)`,
+        `primed the cache with a DNSKEY RRset signed by ${signers.join(', ')} ${beside}, after ${attempt} fetch(es)`,
       );
       return;
     }
@@ -79,8 +91,14 @@ async function primeNewDnskeyBesideOldDs(
   say('could not prime the cache with the rolling signer’s DNSKEY RRset');
 }
 
-/** How often the old DS set is fetched afresh while the parent still serves it. */
-const DS_REPRIME_MS = 2000;
+/**
+ * How often the old DS set is fetched afresh while the parent still serves it: the last copy
+ * is at most this old when the parent changes, and must outlive the old KSK's removal.
+ */
+const DS_REPRIME_MS = 500;
+
+/** How often the old DNSKEY RRset is fetched afresh until the successor appears. */
+const DNSKEY_REPRIME_MS = 2000;
 
 /** The key tags of the DS set the parent itself serves for the zone. */
 async function parentDsTags(lab: DemoLab): Promise<number[]> {
@@ -99,7 +117,7 @@ async function keepOldDsFresh(lab: DemoLab, say: Say, roll: KskRoll): Promise<vo
   const before = (await parentDsTags(lab)).join(' ');
   let times = 0;
   // At most five minutes: a process that stalls before the parent's change must not leave this on.
-  while (!roll.removed && times < 150) {
+  while (!roll.removed && times < 600) {
     await sleep(DS_REPRIME_MS);
     const now = (await parentDsTags(lab).catch(() => [])).join(' ');
     if (now !== before) break;
@@ -130,7 +148,7 @@ async function keepOldDnskeyFresh(lab: DemoLab, say: Say, signerId: string): Pro
   let times = 0;
   // At most five minutes: a roll that stalls before its successor must not leave this on.
   while (times < 150) {
-    await sleep(DS_REPRIME_MS);
+    await sleep(DNSKEY_REPRIME_MS);
     const now = await servedDnskeys(lab, signerId).catch(() => '');
     if (now !== before) break;
     await primeResolverCaches(lab, () => undefined, ['DNSKEY'], 'again');
@@ -142,7 +160,6 @@ async function keepOldDnskeyFresh(lab: DemoLab, say: Say, signerId: string): Pro
 
 /** What a KSK roll's priming needs to know of the process. */
 interface KskRoll {
-  awaitDsStep: number;
   removalStep: number;
   oldDsTags?: Promise<number[]>;
   /** The old KSK left: stop priming the old DS. */
@@ -151,8 +168,8 @@ interface KskRoll {
 
 /**
  * The handler for the zone's events: the DNSKEY RRsets when any roll is requested (before a
- * successor can appear), and for a KSK roll the DS set just before the parent's changes and a
- * fresh DNSKEY RRset just after the old KSK left.
+ * successor can appear), and for a KSK roll the DS set from its start until the parent changes
+ * it and a fresh DNSKEY RRset just after the old KSK left.
  */
 export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) => void {
   const kskRolls = new Map<string, KskRoll>();
@@ -162,20 +179,20 @@ export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) 
       void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested').then(() =>
         keepOldDnskeyFresh(lab, say, event.data.signerId).catch(() => undefined),
       );
-    if (event.type === 'process-started' && event.data.kind === 'roll-ksk')
-      kskRolls.set(event.data.processId, {
-        awaitDsStep: event.data.steps.findIndex((step) => step.name === 'await-parent-ds'),
+    if (event.type === 'process-started' && event.data.kind === 'roll-ksk' && cache) {
+      // Before the successor's CDS: the parent cannot have changed yet, however late this runs.
+      const roll: KskRoll = {
         removalStep: event.data.steps.findIndex((step) => step.name === 'remove-predecessor'),
-      });
-    const roll = 'processId' in event.data ? kskRolls.get(event.data.processId) : undefined;
-    if (!roll || !cache || !('stepIndex' in event.data)) return;
-    if (event.type === 'step-started' && event.data.stepIndex === roll.awaitDsStep) {
-      roll.oldDsTags = primeResolverCaches(lab, say, ['DS'], 'before the parent changes').then(() =>
-        cachedDsTags(cache, lab.zone),
+      };
+      kskRolls.set(event.data.processId, roll);
+      roll.oldDsTags = primeResolverCaches(lab, say, ['DS'], 'before the parent changes').then(
+        async () => (await cachedDs(cache, lab.zone)).tags,
       );
       void roll.oldDsTags.catch(() => undefined);
       void keepOldDsFresh(lab, say, roll).catch(() => undefined);
     }
+    const roll = 'processId' in event.data ? kskRolls.get(event.data.processId) : undefined;
+    if (!roll || !('stepIndex' in event.data)) return;
     if (event.type === 'postcondition-met' && event.data.stepIndex === roll.removalStep) {
       roll.removed = true;
       void roll.oldDsTags
