@@ -159,8 +159,9 @@ export class BindSigner implements Signer {
       new SignerConfigurationError({ signerId: this.id, zone: name, setting, problem, fix });
 
     // Both at once; a missing zone is reported from zonestatus, which fails the clearest way.
-    const dnssecStatus = this.#rndc.dnssecStatus(name, options).then(
-      (value) => ({ value }),
+    // The status read here is cached with the key files, so the key watch's first round reuses it.
+    const dnssecStatus = this.#statusAndFiles(name, options).then(
+      ({ status: value }) => ({ value }),
       (error: unknown) => ({ error }),
     );
     const status = await this.#rndc.zoneStatus(name, options).catch((error: unknown) => {
@@ -195,7 +196,7 @@ export class BindSigner implements Signer {
       );
     await Promise.all([
       this.#probeUpdate(name, configError, options),
-      this.#ownKeys(name, options, dnssec),
+      this.#ownKeys(name, options),
     ]);
   }
 
@@ -223,9 +224,8 @@ export class BindSigner implements Signer {
   async #ownKeys(
     zone: ZoneName,
     options: CallOptions,
-    known?: DnssecStatus,
   ): Promise<{ keys: OwnKey[]; files: BindKeyFile[] }> {
-    const { status, files } = await this.#statusAndFiles(zone, options, known);
+    const { status, files } = await this.#statusAndFiles(zone, options);
     if (status.policy === null)
       throw new SignerConfigurationError({
         signerId: this.id,
@@ -258,27 +258,25 @@ export class BindSigner implements Signer {
   async #statusAndFiles(
     zone: ZoneName,
     options: CallOptions,
-    known?: DnssecStatus,
   ): Promise<{ status: DnssecStatus; files: BindKeyFile[] }> {
     const key = canonicalName(zone);
     const before = await this.#keyDirectory.zoneFiles(zone, options);
     const cached = this.#statuses.get(key);
     if (
-      !known &&
       cached &&
       !before.racy &&
       cached.fingerprint === before.fingerprint &&
       performance.now() - cached.readAt < STATUS_REUSE_MAX_MS
     )
       return { status: cached.status, files: before.files };
-    const status = known ?? (await this.#rndc.dnssecStatus(zone, options));
+    const status = await this.#rndc.dnssecStatus(zone, options);
     let after = await this.#keyDirectory.zoneFiles(zone, options);
     if (status.keys.some((entry) => !fileOf(after.files, entry))) {
       await delay(KEY_FILE_RETRY_MS, undefined, signalOption(options.signal));
       after = await this.#keyDirectory.zoneFiles(zone, options);
     }
     // Kept only when no file moved around the read, so the status belongs to these files.
-    if (!known && !after.racy && after.fingerprint === before.fingerprint)
+    if (!after.racy && after.fingerprint === before.fingerprint)
       this.#statuses.set(key, {
         fingerprint: after.fingerprint,
         status,

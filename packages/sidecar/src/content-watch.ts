@@ -49,6 +49,16 @@ export class ContentWatch {
   }
 
   /**
+   * Reads and records the zone now (registration), remembering the served serial, so the
+   * rounds that follow read it again only when the serial moves.
+   */
+  async readNow(zone: string): Promise<void> {
+    if (!this.enabled) return;
+    const serial = await this.servedSoaSerial(zone);
+    if (await this.record(zone)) this.servedSerial.set(zone, serial ?? -1);
+  }
+
+  /**
    * Reads the zone now and records its digest if the log does not hold it yet. Never throws:
    * false when the content could not be read.
    */

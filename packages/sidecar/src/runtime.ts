@@ -599,7 +599,7 @@ export class SidecarRuntime {
       // Content before keys: whoever waits for a signer's keys finds its content digest too.
       if (!contentRecorded) {
         contentRecorded = true;
-        await this.contentWatch.record(zone);
+        await this.contentWatch.readNow(zone);
         continue;
       }
       const keys = await this.ownKeys(zone);
