@@ -10,16 +10,45 @@ import { parseArgs } from 'node:util';
 import { labDown } from '../packages/lab/dist/index.js';
 import { runScale } from '../packages/cli/dist/index.js';
 
-const { values } = parseArgs({
-  options: {
-    zones: { type: 'string', default: '10,100,1000' },
-    parallel: { type: 'string', default: '20' },
-    ttl: { type: 'string', default: '10' },
-    dir: { type: 'string', default: '.scale-lab' },
-    prefix: { type: 'string', default: '127.58.0' },
-    process: { type: 'string', default: 'add-signer' },
-  },
-});
+const HELP = `Usage: pnpm bench:scale [options]
+
+The scale benchmark (not part of CI): for each N, a fresh lab of N zones signed by BIND, one
+group holding them all, and ADD-SIGNER of PowerDNS (or a migration) on every zone from one command.
+
+Options:
+  --zones N[,N…]        zone counts to run, in order (default 10,100,1000; up to 10000)
+  --parallel P          zones whose processes run at once (default 20)
+  --ttl SECONDS         the lab's TTLs (default 10)
+  --dir DIRECTORY       the lab's directory, removed with its lab after each N (default .scale-lab)
+  --prefix A.B.C        the lab's loopback /24 (default 127.58.0)
+  --process KIND        add-signer or migrate (default add-signer)
+  -h, --help            this text
+
+It stops at the first N that fails, saying why, and prints a table of all N that completed.
+`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      zones: { type: 'string', default: '10,100,1000' },
+      parallel: { type: 'string', default: '20' },
+      ttl: { type: 'string', default: '10' },
+      dir: { type: 'string', default: '.scale-lab' },
+      prefix: { type: 'string', default: '127.58.0' },
+      process: { type: 'string', default: 'add-signer' },
+    },
+  });
+} catch (error) {
+  process.stderr.write(`bench:scale: ${error.message}\n(see --help)\n`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const counts = values.zones.split(',').map(Number);
 if (!['add-signer', 'migrate'].includes(values.process)) {
   process.stderr.write(`bench:scale: --process is add-signer or migrate, not ${values.process}\n`);
