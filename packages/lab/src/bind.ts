@@ -88,17 +88,32 @@ export interface BindPolicyTiming {
 }
 
 /**
- * A signer's signatures are valid max(600 s, 20 TTL) and refreshed when ~90% of that is left:
- * BIND then replaces every signature within about a tenth of the validity (its sign delay), so
- * a retired ZSK leaves the zone in minutes. BIND refuses a refresh above 90% of the validity.
+ * A signer's signatures are valid max(600 s, 20 TTL, 1 s per zone) and refreshed when ~90% of
+ * that is left: BIND then replaces every signature within about a tenth of the validity (its
+ * sign delay), so a retired ZSK leaves the zone in minutes. BIND refuses a refresh above 90% of
+ * the validity. The second per zone keeps BIND's re-signing under ~10 zones a second (10,000
+ * zones re-signed every 70 s would keep a 2-core host busy), and the jitter spreads the zones
+ * signed together at start-up.
  */
-function signatureTiming(ttl: number): NonNullable<BindPolicyTiming['signatures']> {
-  const validity = Math.max(600, 20 * ttl);
+function signatureTiming(
+  ttl: number,
+  zoneCount: number,
+): NonNullable<BindPolicyTiming['signatures']> {
+  const validity = Math.max(600, 20 * ttl, zoneCount);
   const signDelay = Math.ceil(validity / 10) + 10;
-  return { validity, refresh: validity - signDelay, jitter: 10 };
+  return {
+    validity,
+    refresh: validity - signDelay,
+    jitter: Math.max(10, Math.ceil(zoneCount / 60)),
+  };
 }
 
-export function bindPolicyTiming(ttl: number, role: BindConfigOptions['role']): BindPolicyTiming {
+/** The policy timing of a lab server of `role` holding `zoneCount` zones. */
+export function bindPolicyTiming(
+  ttl: number,
+  role: BindConfigOptions['role'],
+  zoneCount = 1,
+): BindPolicyTiming {
   return {
     dnskeyTtl: ttl,
     // The parent's keys never roll, so its policy accepts any TTL.
@@ -109,7 +124,7 @@ export function bindPolicyTiming(ttl: number, role: BindConfigOptions['role']): 
     zonePropagationDelay: 5,
     parentDsTtl: ttl,
     parentPropagationDelay: 5,
-    signatures: role === 'parent' ? null : signatureTiming(ttl),
+    signatures: role === 'parent' ? null : signatureTiming(ttl, zoneCount),
   };
 }
 
@@ -130,8 +145,10 @@ export function bindMinimumLifetimes(timing: BindPolicyTiming): { zsk: number; k
 }
 
 /** Refuses a key lifetime BIND would refuse, explaining the minimum. Before anything runs. */
-export function checkBindKeyLifetimes(config: Pick<LabConfig, 'ttl' | 'keyLifetimes'>): void {
-  const timing = bindPolicyTiming(config.ttl, 'signer');
+export function checkBindKeyLifetimes(
+  config: Pick<LabConfig, 'ttl' | 'keyLifetimes'> & { zones: readonly unknown[] },
+): void {
+  const timing = bindPolicyTiming(config.ttl, 'signer', config.zones.length);
   const minimum = bindMinimumLifetimes(timing);
   const ipub = `dnskey-ttl ${timing.dnskeyTtl} + publish-safety ${timing.publishSafety} + zone-propagation-delay ${timing.zonePropagationDelay}`;
   const signatures = timing.signatures!;
@@ -172,7 +189,7 @@ export function policyConfig(options: BindConfigOptions): string {
 }
 
 function policyStatement(options: BindConfigOptions): string[] {
-  const timing = bindPolicyTiming(options.ttl, options.role);
+  const timing = bindPolicyTiming(options.ttl, options.role, options.zones.length);
   // The parent's keys never roll.
   const lifetimes = options.role === 'parent' ? undefined : options.keyLifetimes;
   const signatures = timing.signatures

@@ -159,7 +159,7 @@ export function planLab(
 ): LabStatus {
   const { directory, port, addresses } = config;
   // Before anything runs: BIND would refuse to start on a too-short lifetime.
-  checkBindKeyLifetimes(config);
+  checkBindKeyLifetimes({ ...config, zones: zonesOf('bind', config) });
   const serverIds: ServerId[] = [
     'parent',
     ...SIGNER_IDS,

@@ -137,6 +137,19 @@ describe('the BIND policy', () => {
     expect(bindPolicyTiming(30, 'parent').signatures).toBeNull();
   });
 
+  it('lengthens signatures with the zone count, so re-signing stays under ~10 zones a second', () => {
+    expect(bindPolicyTiming(10, 'signer', 10_001).signatures).toEqual({
+      validity: 10_001,
+      refresh: 8_990,
+      jitter: 167,
+    });
+    for (const zones of [1, 600, 1_000, 10_001]) {
+      const signatures = bindPolicyTiming(10, 'signer', zones).signatures!;
+      const resignedPerSecond = zones / (signatures.validity - signatures.refresh);
+      expect(resignedPerSecond).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('knows the minimum lifetimes named-checkconf enforces', () => {
     expect(bindMinimumLifetimes(bindPolicyTiming(30, 'signer'))).toEqual({ zsk: 111, ksk: 51 });
     // BIND's default signatures (validity 14 d, refresh 5 d; the parent's max-zone-ttl is a day):
@@ -161,15 +174,31 @@ describe('the BIND policy', () => {
 
   it('refuses a lifetime BIND would refuse, explaining the minimum', () => {
     expect(() =>
-      checkBindKeyLifetimes({ ttl: 30, keyLifetimes: { zskSeconds: 111, kskSeconds: 51 } }),
+      checkBindKeyLifetimes({
+        ttl: 30,
+        zones: ['example.test.'],
+        keyLifetimes: { zskSeconds: 111, kskSeconds: 51 },
+      }),
     ).not.toThrow();
     expect(
-      labError(() => checkBindKeyLifetimes({ ttl: 30, keyLifetimes: { zskSeconds: 110 } })),
+      labError(() =>
+        checkBindKeyLifetimes({
+          ttl: 30,
+          zones: ['example.test.'],
+          keyLifetimes: { zskSeconds: 110 },
+        }),
+      ),
     ).toMatch(
       /ZSK lifetime of 110 s is too short .* at least 111 s.*sign delay 70 = signatures-validity 600 - signatures-refresh 530/,
     );
     expect(
-      labError(() => checkBindKeyLifetimes({ ttl: 30, keyLifetimes: { kskSeconds: 50 } })),
+      labError(() =>
+        checkBindKeyLifetimes({
+          ttl: 30,
+          zones: ['example.test.'],
+          keyLifetimes: { kskSeconds: 50 },
+        }),
+      ),
     ).toMatch(
       /KSK lifetime of 50 s .* at least 51 s.*dnskey-ttl 30 \+ publish-safety 15 \+ zone-propagation-delay 5/,
     );
