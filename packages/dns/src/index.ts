@@ -52,6 +52,7 @@ export type {
 } from './kit/config.js';
 export { HttpClient, parseRetryAfter, safeUrl } from './kit/http.js';
 export { callTally, countCall, tallyDifference } from './kit/tally.js';
+export { ConcurrencySlots } from './kit/slots.js';
 export { probeUpdateAccess } from './kit/update-probe.js';
 export type { HttpClientOptions, HttpRequest, HttpResponse } from './kit/http.js';
 export {

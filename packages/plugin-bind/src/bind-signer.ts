@@ -21,6 +21,7 @@ import {
   type ZoneName,
 } from '@chorus/core';
 import {
+  ConcurrencySlots,
   UpdateBuilder,
   assertPlanAllowed,
   canonicalName,
@@ -39,7 +40,7 @@ import {
   type TsigKey,
 } from '@chorus/dns';
 import { bindCapabilities } from './capabilities.js';
-import { DEFAULT_DNS_PORT, type BindConfig } from './config.js';
+import { DEFAULT_DNS_PORT, DEFAULT_MAX_CONCURRENT_TRANSFERS, type BindConfig } from './config.js';
 import { KeyDirectories } from './key-directory.js';
 import type { BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
@@ -116,6 +117,8 @@ export class BindSigner implements Signer {
   readonly #keyDirectory: KeyDirectories;
   /** Per zone: BIND writes every key state change to the `.state` files, so unmoved files mean an unchanged status. */
   readonly #statuses = new Map<string, CachedStatus>();
+  /** Below BIND's transfers-out quota, so many zones read at once never meet SERVFAIL. */
+  readonly #transfers: ConcurrencySlots;
   #tsig: Promise<TsigKey> | undefined;
 
   constructor(config: BindConfig, logger: Logger) {
@@ -125,6 +128,9 @@ export class BindSigner implements Signer {
     this.#server = endpoint(config.server);
     this.nameServers = Object.freeze((config.nameServers ?? [config.server]).map(endpoint));
     this.#keyDirectory = new KeyDirectories(config.keyDirectory);
+    this.#transfers = new ConcurrencySlots(
+      config.maxConcurrentTransfers ?? DEFAULT_MAX_CONCURRENT_TRANSFERS,
+    );
     this.#rndc = new Rndc(config.rndc, logger, (zone) =>
       this.#statuses.delete(canonicalName(normalizeName(zone))),
     );
@@ -314,7 +320,10 @@ export class BindSigner implements Signer {
     throwIfAborted(options.signal, `readZoneContent ${name}`);
     const tsig = await this.#tsigKey();
     try {
-      return await transferZone(this.#server, name, { tsig, ...signalOption(options.signal) });
+      return await this.#transfers.run(() => {
+        throwIfAborted(options.signal, `readZoneContent ${name}`);
+        return transferZone(this.#server, name, { tsig, ...signalOption(options.signal) });
+      });
     } catch (error) {
       if (DnsResponseError.isInstance(error) && error.rcode === 'REFUSED')
         throw new SignerConfigurationError({

@@ -27,7 +27,7 @@ export const bindCapabilities: SignerCapabilities = {
     "named applies each zone's UPDATE in that zone's own task and answers rndc at once; eight zones keep it busy without queuing behind one another (raise it with maxConcurrentChanges for a larger server)",
   ),
   'content-read': can(
-    "AXFR from the `server` endpoint, signed with the plugin's TSIG key: the zone's allow-transfer must match the sidecar's address or that key, else BIND answers REFUSED (a SignerConfigurationError naming allow-transfer). Every answer message is TSIG-verified, MACs chained as RFC 8945 §5.3.1 says. Last verified 2026-12-03 with BIND 9.18.49",
+    "AXFR from the `server` endpoint, signed with the plugin's TSIG key: the zone's allow-transfer must match the sidecar's address or that key, else BIND answers REFUSED (a SignerConfigurationError naming allow-transfer). Every answer message is TSIG-verified, MACs chained as RFC 8945 §5.3.1 says. At most maxConcurrentTransfers (default 8) at once: beyond BIND's transfers-out (10) it answers SERVFAIL. Last verified 2026-12-04 with BIND 9.18.49",
     ARM_REFERENCE,
   ),
   'csync-publish': can(

@@ -69,11 +69,17 @@ export interface BindConfig {
   namedConfigFile?: string;
   /** The named-checkconf program. Default `named-checkconf` from PATH. */
   namedCheckconfBinary?: string;
+  /**
+   * Zone transfers (content reads) at once. Default 8: below BIND's `transfers-out` (10), which
+   * answers SERVFAIL beyond it ("AXFR request denied: quota reached").
+   */
+  maxConcurrentTransfers?: number;
 }
 
 export const DEFAULT_DNS_PORT = 53;
 export const DEFAULT_RNDC_PORT = 953;
 export const DEFAULT_RNDC_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_CONCURRENT_TRANSFERS = 8;
 
 const SOURCE = 'bind plugin configuration';
 const SECRET_HINT = 'secrets are configured only as file paths: tsigKeyFile, rndc.keyFile';
@@ -112,6 +118,7 @@ const schema = object(
     keyDirectory: filePath(),
     namedConfigFile: optional(filePath()),
     namedCheckconfBinary: optional(text()),
+    maxConcurrentTransfers: optional(integer({ min: 1, max: 1000, unit: 'transfers' })),
   },
   { secretHint: SECRET_HINT },
 );

@@ -534,3 +534,30 @@ describe('AXFR with TSIG (RFC 8945 §5.3.1)', () => {
     expect(unchecked.verifiedMessages).toBe(0);
   });
 });
+
+describe("content reads within BIND's transfers-out quota (10)", () => {
+  const AT_ONCE = 60;
+  const outcomes = (reads: Promise<unknown>[]) =>
+    Promise.allSettled(reads).then((settled) =>
+      settled.map((outcome) =>
+        outcome.status === 'fulfilled'
+          ? 'read'
+          : DnsResponseError.isInstance(outcome.reason)
+            ? outcome.reason.rcode
+            : String(outcome.reason),
+      ),
+    );
+
+  it(`reads ${AT_ONCE} transfers asked at once, 8 at a time`, async () => {
+    const reads = Array.from({ length: AT_ONCE }, () => signer.readZoneContent(zone, {}));
+    expect(new Set(await outcomes(reads))).toEqual(new Set(['read']));
+  });
+
+  it('is right to: the same transfers all at once meet SERVFAIL ("quota reached")', async () => {
+    const tsig = await readTsigKeyFile(config.tsigKeyFile);
+    const reads = Array.from({ length: AT_ONCE }, () =>
+      transferZoneDetailed(server, zone, { tsig }),
+    );
+    expect(await outcomes(reads)).toContain('SERVFAIL');
+  });
+});
