@@ -108,6 +108,18 @@ function signatureTiming(
   };
 }
 
+/** How many zones a second a sidecar's key watch reads by default (its keyWatchPerSecond). */
+const KEY_WATCH_ZONES_PER_SECOND = 50;
+
+/**
+ * Ipub = ttl + publish-safety + 5 s. 15 s covers the lab group's DNSKEY wait (2 s watch + 2 s
+ * DprpC + TTL + 2 s); with more zones than a key watch reads in 10 s, a sidecar reads each zone
+ * every zones ÷ 50 s, and the pre-publication grows to cover that period.
+ */
+function publishSafety(zoneCount: number): number {
+  return Math.max(15, Math.ceil(zoneCount / KEY_WATCH_ZONES_PER_SECOND) + 2);
+}
+
 /** The policy timing of a lab server of `role` holding `zoneCount` zones. */
 export function bindPolicyTiming(
   ttl: number,
@@ -118,8 +130,7 @@ export function bindPolicyTiming(
     dnskeyTtl: ttl,
     // The parent's keys never roll, so its policy accepts any TTL.
     maxZoneTtl: role === 'parent' ? 86400 : ttl,
-    // Ipub = ttl + 20 s: covers the lab group's DNSKEY wait (2 s watch + 2 s DprpC + TTL + 2 s).
-    publishSafety: 15,
+    publishSafety: publishSafety(zoneCount),
     retireSafety: 5,
     zonePropagationDelay: 5,
     parentDsTtl: ttl,

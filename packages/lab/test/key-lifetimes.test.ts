@@ -137,6 +137,17 @@ describe('the BIND policy', () => {
     expect(bindPolicyTiming(30, 'parent').signatures).toBeNull();
   });
 
+  it("pre-publishes long enough for a key watch reading 50 zones a second (the sidecar's default)", () => {
+    for (const zones of [1, 650, 1_000, 10_001]) {
+      const timing = bindPolicyTiming(10, 'signer', zones);
+      const ipub = timing.dnskeyTtl + timing.publishSafety + timing.zonePropagationDelay;
+      const keyWatchSeconds = Math.max(10, zones / 50);
+      // The group's DNSKEY wait in front of the successor signing: watch + DprpC + TTL + margin.
+      expect(ipub).toBeGreaterThanOrEqual(keyWatchSeconds + 1 + 10 + 1);
+    }
+    expect(bindPolicyTiming(10, 'signer', 650).publishSafety).toBe(15);
+  });
+
   it('lengthens signatures with the zone count, so re-signing stays under ~10 zones a second', () => {
     expect(bindPolicyTiming(10, 'signer', 10_001).signatures).toEqual({
       validity: 10_001,
