@@ -149,6 +149,8 @@ const isWrongVersion = (error: unknown) =>
 export class SidecarRuntime {
   private readonly states = new Map<string, ZoneState>();
   private readonly wakers = new Map<string, () => void>();
+  /** Every loop sleeping now (`sleeper`), woken when the sidecar stops. */
+  private readonly sleepers = new Set<() => void>();
   private readonly loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private stopping?: Promise<void>;
@@ -352,6 +354,7 @@ export class SidecarRuntime {
   private async release(): Promise<void> {
     this.abort.abort();
     for (const wake of this.wakers.values()) wake();
+    for (const wake of [...this.sleepers]) wake();
     await Promise.allSettled(this.loops);
     await this.subscription?.close();
     await this.observers.shutdown();
@@ -846,37 +849,39 @@ export class SidecarRuntime {
 
   /** Sleeps `ms`, or less when stopping. */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.abort.signal;
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      if (signal.aborted) done();
-      else signal.addEventListener('abort', done, { once: true });
-    });
+    return this.sleeper(ms).slept;
   }
 
   /** Resolves on the next event of the zone, or after `ms`, or when stopping. */
   private sleep(zone: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.abort.signal;
-      // Events wake the loop; the cap is a safety net for a subscription that went quiet
-      // (a distributed log that lost and regained its quorum), never the way news arrives.
-      const timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_SLEEP_MS)));
-      const stream = zoneStream(zone);
+    // Events wake the loop; the cap is a safety net for a subscription that went quiet
+    // (a distributed log that lost and regained its quorum), never the way news arrives.
+    const { slept, wake } = this.sleeper(Math.max(0, Math.min(ms, MAX_SLEEP_MS)));
+    this.wakers.set(zoneStream(zone), wake);
+    return slept;
+  }
+
+  /**
+   * A sleep of `ms` and the function that ends it early. Sleepers are kept in a set that
+   * `release` wakes, not as listeners of the abort signal: with 10,000 zones, 20,000 sleeping
+   * loops made every addEventListener walk 20,000 listeners (87 % of a sidecar's CPU).
+   */
+  private sleeper(ms: number): { slept: Promise<void>; wake: () => void } {
+    const sleepers = this.sleepers;
+    let wake: () => void = () => undefined;
+    const slept = new Promise<void>((resolve) => {
+      // An abort that came while deciding would never wake this sleeper: do not sleep then.
+      if (this.abort.signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+        sleepers.delete(done);
         resolve();
       }
-      this.wakers.set(stream, done);
-      // An abort that came while deciding would never fire the listener: do not sleep then.
-      if (signal.aborted) done();
-      else signal.addEventListener('abort', done, { once: true });
+      sleepers.add(done);
+      wake = done;
     });
+    return { slept, wake };
   }
 
   /**
