@@ -43,18 +43,17 @@ export class ContentWatch {
     if (!this.enabled) return;
     const rounds = (this.rounds.get(zone) ?? 0) + 1;
     this.rounds.set(zone, rounds);
-    const serial = await this.servedSoaSerial(zone);
-    if (serial === this.servedSerial.get(zone) && rounds % this.fullReadEveryRounds !== 0) return;
-    if (await this.record(zone)) this.servedSerial.set(zone, serial ?? -1);
+    await this.readNow(zone, rounds % this.fullReadEveryRounds === 0);
   }
 
   /**
-   * Reads and records the zone now (registration), remembering the served serial, so the
-   * rounds that follow read it again only when the serial moves.
+   * Reads and records the zone (at registration, and in rounds), remembering the served serial,
+   * so the rounds that follow read it again only when the serial moves or `always`.
    */
-  async readNow(zone: string): Promise<void> {
+  async readNow(zone: string, always = true): Promise<void> {
     if (!this.enabled) return;
     const serial = await this.servedSoaSerial(zone);
+    if (!always && serial === this.servedSerial.get(zone)) return;
     if (await this.record(zone)) this.servedSerial.set(zone, serial ?? -1);
   }
 

@@ -46,13 +46,12 @@ import {
   recordStep,
   recordWait,
 } from '@chorus/engine';
-import { reconcileSigner } from '@chorus/dns';
+import { ConcurrencySlots, reconcileSigner } from '@chorus/dns';
 import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { ApplyFailures, retryAfterMs, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
-import { ChangeSlots } from './change-slots.js';
 import { ContentWatch } from './content-watch.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
@@ -164,7 +163,7 @@ export class SidecarRuntime {
     { listed: string; rounds: number; flagged: SigningKey[] }
   >();
   /** Bounds the key watch's reads of the server across all zones. */
-  private readonly keyWatchSlots = new ChangeSlots(KEY_WATCH_CONCURRENCY);
+  private readonly keyWatchSlots = new ConcurrencySlots(KEY_WATCH_CONCURRENCY);
   private readonly keyWatchLag: KeyWatchLag;
   /** Per zone: the step whose post-condition was last unmet, and how many times in a row. */
   private readonly unmetObservations = new Map<string, { step: string; misses: number }>();
@@ -174,9 +173,9 @@ export class SidecarRuntime {
   private readonly processTrace: ProcessTracer;
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
-  private readonly changeSlots: ChangeSlots;
+  private readonly changeSlots: ConcurrencySlots;
   /** Bounds whole reconciles (reads, the gated write, the check after it) across zones. */
-  private readonly reconcileSlots: ChangeSlots;
+  private readonly reconcileSlots: ConcurrencySlots;
 
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
@@ -188,10 +187,12 @@ export class SidecarRuntime {
       ? createSigningEventLog(options.log, options.signingKey)
       : options.log;
     this.verifiedFeed = new VerifiedFeed(options.foldPolicy);
-    this.changeSlots = new ChangeSlots(
+    this.changeSlots = new ConcurrencySlots(
       options.maxConcurrentChanges ?? concurrentChangeLimit(options.signer.capabilities),
     );
-    this.reconcileSlots = new ChangeSlots(Math.max(this.changeSlots.limit, RECONCILE_CONCURRENCY));
+    this.reconcileSlots = new ConcurrencySlots(
+      Math.max(this.changeSlots.limit, RECONCILE_CONCURRENCY),
+    );
     this.contentWatch = new ContentWatch({
       signer: this.signer,
       signerId: options.id,
@@ -251,7 +252,7 @@ export class SidecarRuntime {
       { 'chorus.sidecar.id': this.options.id, 'chorus.zones': [...this.options.zones] },
       ROOT_CONTEXT,
       async () => {
-        const slots = new ChangeSlots(STARTUP_CONCURRENCY);
+        const slots = new ConcurrencySlots(STARTUP_CONCURRENCY);
         await Promise.all(this.options.zones.map((zone) => slots.run(() => this.startZone(zone))));
       },
     );

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeSlots } from '../src/change-slots.js';
+import { ConcurrencySlots } from '../../src/kit/slots.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('ChangeSlots', () => {
+describe('ConcurrencySlots', () => {
   it('runs at most `limit` changes at once, the rest in order, and frees a slot on failure', async () => {
-    const slots = new ChangeSlots(2);
+    const slots = new ConcurrencySlots(2);
     let running = 0;
     let highest = 0;
     const order: number[] = [];
@@ -39,6 +39,6 @@ describe('ChangeSlots', () => {
   });
 
   it('refuses a limit that is not a positive integer', () => {
-    expect(() => new ChangeSlots(0)).toThrow(RangeError);
+    expect(() => new ConcurrencySlots(0)).toThrow(RangeError);
   });
 });
