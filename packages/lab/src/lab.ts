@@ -88,6 +88,8 @@ interface LabProcess {
   alive: boolean;
   binary: string;
   pidFile: string;
+  /** Its own directory, which its command line names (see `isRunning`). */
+  directory: string;
 }
 
 export interface UpOptions extends LabOptions {
@@ -253,7 +255,10 @@ async function stopAll(entries: readonly LabProcess[]) {
     entries.map(async (entry) => ({
       id: entry.id,
       pid: entry.pid,
-      outcome: entry.pid > 0 ? await stopProcess(entry.pid, entry.binary) : 'not-running',
+      outcome:
+        entry.pid > 0
+          ? await stopProcess(entry.pid, entry.binary, { within: entry.directory })
+          : 'not-running',
     })),
   );
 }
@@ -264,6 +269,7 @@ function watch(entry: LabServer | LabResolver) {
     pid: entry.pid,
     program: entry.binary,
     logFile: entry.logFile,
+    directory: entry.directory,
   };
 }
 
@@ -309,6 +315,7 @@ async function waitForNatsNodes(
         pid: node.pid,
         program: node.binary,
         logFile: node.logFile,
+        directory: node.directory,
       };
       await waitUntilReady(watched, natsNodeCheck(node, clusterSize), deadline);
       await report(node);
@@ -587,10 +594,13 @@ async function restartProcess(
   start: () => Promise<number>,
   progress: (line: string) => void,
 ): Promise<void> {
-  const outcome = entry.pid > 0 ? await stopProcess(entry.pid, entry.binary) : 'not-running';
+  const outcome =
+    entry.pid > 0
+      ? await stopProcess(entry.pid, entry.binary, { within: entry.directory })
+      : 'not-running';
   progress(`${entry.id}: pid ${entry.pid} ${outcome}`);
   // BIND and Knot bind with SO_REUSEPORT: a survivor would share the traffic unnoticed.
-  if (await isRunning(entry.pid, entry.binary)) {
+  if (await isRunning(entry.pid, entry.binary, entry.directory)) {
     throw new LabError(`${entry.id} pid ${entry.pid} did not stop; not starting a second one`);
   }
   entry.pid = 0;
@@ -726,7 +736,7 @@ export async function labStopServer(options: {
       `the lab in ${directory} has no server ${options.server}; its servers are ${stoppable.map((entry) => entry.id).join(', ')}`,
     );
   }
-  if (server.pid > 0) await stopProcess(server.pid, server.binary);
+  if (server.pid > 0) await stopProcess(server.pid, server.binary, { within: server.directory });
   server.alive = false;
   await writeState(status);
   return status;

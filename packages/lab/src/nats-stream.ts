@@ -63,7 +63,9 @@ async function createAsAdmin(eventLog: LabNatsEventLog): Promise<void> {
 }
 
 async function anyNodeRuns(eventLog: LabNatsEventLog): Promise<boolean> {
-  const running = await Promise.all(eventLog.nodes.map((node) => isRunning(node.pid, node.binary)));
+  const running = await Promise.all(
+    eventLog.nodes.map((node) => isRunning(node.pid, node.binary, node.directory)),
+  );
   return running.includes(true);
 }
 

@@ -48,24 +48,42 @@ async function commandLine(pid: number): Promise<string[] | undefined> {
   }
 }
 
+/** True when an argument of `argv` (or a `--flag=` value) is `directory` or a path inside it. */
+function namesPathWithin(argv: readonly string[], directory: string): boolean {
+  const root = path.resolve(directory);
+  return argv.slice(1).some((argument) => {
+    const value = argument.startsWith('-') ? argument.slice(argument.indexOf('=') + 1) : argument;
+    return value === root || value.startsWith(`${root}/`);
+  });
+}
+
 /**
- * True when `pid` exists and runs `program` (compared by file name, from /proc/<pid>/cmdline).
+ * True when `pid` exists and runs `program` (compared by file name, from /proc/<pid>/cmdline),
+ * and, given `within`, names a path inside that directory on its command line: PIDs wrap (32,768
+ * of them on a default kernel) and a reused one may run the same program for another lab.
  * A zombie has an empty command line and counts as gone.
  */
-export async function isRunning(pid: number, program: string): Promise<boolean> {
+export async function isRunning(pid: number, program: string, within?: string): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 1) return false;
   const argv = await commandLine(pid);
   const executable = argv?.[0];
-  return executable !== undefined && path.basename(executable) === path.basename(program);
+  if (executable === undefined || path.basename(executable) !== path.basename(program))
+    return false;
+  return within === undefined || namesPathWithin(argv!, within);
 }
 
-async function waitForExit(pid: number, program: string, timeoutMs: number): Promise<boolean> {
+async function waitForExit(
+  pid: number,
+  program: string,
+  within: string | undefined,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!(await isRunning(pid, program))) return true;
+    if (!(await isRunning(pid, program, within))) return true;
     await sleep(25);
   }
-  return !(await isRunning(pid, program));
+  return !(await isRunning(pid, program, within));
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -79,20 +97,21 @@ function signal(pid: number, name: NodeJS.Signals): void {
 export type StopOutcome = 'not-running' | 'stopped' | 'killed';
 
 /**
- * Stops `pid` if, and only if, it still runs `program`: SIGTERM, wait up to `graceMs`, then
- * SIGKILL. Never signals a PID that now belongs to something else.
+ * Stops `pid` if, and only if, it still runs `program` (inside `within`, when given): SIGTERM,
+ * wait up to `graceMs`, then SIGKILL. Never signals a PID that now belongs to something else.
  */
 export async function stopProcess(
   pid: number,
   program: string,
-  options: { graceMs?: number } = {},
+  options: { graceMs?: number; within?: string } = {},
 ): Promise<StopOutcome> {
-  if (!(await isRunning(pid, program))) return 'not-running';
+  const { within } = options;
+  if (!(await isRunning(pid, program, within))) return 'not-running';
   signal(pid, 'SIGTERM');
-  if (await waitForExit(pid, program, options.graceMs ?? 5000)) return 'stopped';
-  if (!(await isRunning(pid, program))) return 'stopped';
+  if (await waitForExit(pid, program, within, options.graceMs ?? 5000)) return 'stopped';
+  if (!(await isRunning(pid, program, within))) return 'stopped';
   signal(pid, 'SIGKILL');
-  await waitForExit(pid, program, 2000);
+  await waitForExit(pid, program, within, 2000);
   return 'killed';
 }
 

@@ -28,6 +28,8 @@ export interface WatchedProcess {
   pid: number;
   program: string;
   logFile: string;
+  /** Its own directory, named on its command line (see `isRunning`). */
+  directory?: string;
 }
 
 /** "Passed", or why not yet (shown if the deadline passes). */
@@ -55,7 +57,7 @@ export async function waitUntilReady(
     } catch (error) {
       reason = error instanceof Error ? error.message : String(error);
     }
-    if (!(await isRunning(watched.pid, watched.program))) {
+    if (!(await isRunning(watched.pid, watched.program, watched.directory))) {
       throw await failure(watched, `exited during start-up (last check: ${reason})`);
     }
     if (Date.now() > deadline) throw await failure(watched, `was not ready in time: ${reason}`);

@@ -71,7 +71,7 @@ export async function refreshLiveness(status: LabStatus): Promise<LabStatus> {
   const processes = [...status.servers, ...status.resolvers, ...natsNodes(status)];
   await Promise.all(
     processes.map(async (entry) => {
-      entry.alive = await isRunning(entry.pid, entry.binary);
+      entry.alive = await isRunning(entry.pid, entry.binary, entry.directory);
     }),
   );
   if (status.registryAgent) {
