@@ -137,6 +137,15 @@ for (const r of reports)
     process.stdout.write(
       `  N = ${r.zones}: the lab's registry agent used ${(r.registryAgentCoreShare * 100).toFixed(0)} % of a core during the run\n`,
     );
+for (const r of reports) {
+  const notifies = r.sidecars.reduce(
+    (total, s) => total + sum(s.calls, (key) => key.startsWith('dns notify ')),
+    0,
+  );
+  process.stdout.write(
+    `  N = ${r.zones}: ${r.parentSteps.count} steps waited for the parent, median ${r.parentSteps.medianSeconds.toFixed(1)} s, longest ${r.parentSteps.maxSeconds.toFixed(1)} s; the sidecars sent ${notifies} NOTIFY(CDS/CSYNC) to its scanner\n`,
+  );
+}
 for (const r of reports)
   if (!r.parentControlCaught)
     process.stdout.write(

@@ -4,10 +4,10 @@
  * at a time; what the servers then serve is checked on the wire. The figures of `pnpm
  * bench:scale` come from the same run, at larger N.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScale, type CliIo } from '@chorus/cli';
-import { labDown, numberedZones } from '@chorus/lab';
+import { labDown, labStatus, numberedZones } from '@chorus/lab';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +61,28 @@ describe('a group of zones', () => {
     expect(report.parentWrong).toEqual([]);
     expect(report.parentRight).toBe(ZONES);
     expect(report.parentControlCaught).toBe(true);
+    // NOTIFY(CDS) and NOTIFY(CSYNC) went to the registry agent for every zone, from the step's
+    // designated observer (one sidecar per step).
+    const notifies = (type: string) =>
+      report.sidecars.reduce(
+        (total, sidecar) => total + (sidecar.calls[`dns notify ${type}`] ?? 0),
+        0,
+      );
+    expect(notifies('CDS')).toBeGreaterThanOrEqual(ZONES);
+    expect(notifies('CSYNC')).toBeGreaterThanOrEqual(ZONES);
+    const agentLog = (
+      await readFile((await labStatus({ directory }))!.registryAgent!.logFile, 'utf8')
+    )
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; zone?: string; accepted?: boolean });
+    const notified = new Set(
+      agentLog
+        .filter((entry) => entry.event === 'notify' && entry.accepted)
+        .map((entry) => entry.zone),
+    );
+    expect([...notified].sort()).toEqual(numberedZones(ZONES).sort());
+    expect(report.parentSteps.count).toBeGreaterThanOrEqual(ZONES);
     // The wire: every zone is delegated to both servers, with a DS for each.
     const parent = { address: `${PREFIX}.1`, port: 53 };
     for (const zone of numberedZones(ZONES)) {

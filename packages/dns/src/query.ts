@@ -79,6 +79,7 @@ function checkQuestion(
 /** `dns update`, or `dns query <type>` (the tally's key). */
 function callKind(request: Omit<DnsMessage, 'tsig'>): string {
   if (request.opcode === 'UPDATE') return 'dns update';
+  if (request.opcode === 'NOTIFY') return `dns notify ${request.questions[0]?.type ?? 'none'}`;
   return `dns query ${request.questions[0]?.type ?? 'none'}`;
 }
 

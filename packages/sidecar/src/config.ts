@@ -50,8 +50,12 @@ export interface SidecarConfig {
   zones: string[];
   /** The NS names this signer serves the zones under (what the parent will delegate to). */
   nameServerNames: string[];
-  /** Where the parent is observed: the addresses of every parent nameserver. */
-  parent: { zone: string; servers: NameServer[] };
+  /**
+   * Where the parent is observed: the addresses of every parent nameserver. `notify`: the
+   * parent's CDS/CSYNC scanner, sent NOTIFY(CDS) or NOTIFY(CSYNC) when a step waits for the
+   * parent (RFC 9859), so that it scans the zone at once rather than on its schedule.
+   */
+  parent: { zone: string; servers: NameServer[]; notify?: NameServer[] };
   /** pino level; default `info`. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -109,6 +113,9 @@ const rootSchema = object({
   parent: object({
     zone: dnsName(),
     servers: list(endpoint({ defaultPort: 53 }), { hint: 'every parent nameserver address' }),
+    notify: optional(
+      list(endpoint({ defaultPort: 53 }), { hint: "the parent's CDS/CSYNC scanner addresses" }),
+    ),
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
@@ -226,7 +233,11 @@ export function parseSidecarConfig(
     id: root.id,
     zones: root.zones,
     nameServerNames: root.nameServerNames,
-    parent: root.parent,
+    parent: {
+      zone: root.parent.zone,
+      servers: root.parent.servers,
+      ...(root.parent.notify ? { notify: root.parent.notify } : {}),
+    },
     logLevel: root.logLevel,
     keyWatchSeconds: root.keyWatchSeconds,
     ...(root.keyWatchPerSecond !== undefined ? { keyWatchPerSecond: root.keyWatchPerSecond } : {}),

@@ -11,7 +11,9 @@ import {
   type ChorusEvent,
   type RecordedEvent,
   type EventLog,
+  type NameServer,
   type ParentChannel,
+  type PostconditionSpec,
   type Signer,
   type SignerReference,
   type SigningKey,
@@ -57,6 +59,7 @@ import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
+import { ParentNotifier, type ParentNotifyType } from './parent-notify.js';
 import { isTrustedSidecar, reportNewFindings, VerifiedFeed } from './zone-trust.js';
 
 export interface SidecarRuntimeOptions {
@@ -79,12 +82,20 @@ export interface SidecarRuntimeOptions {
   keyWatchPerSecond?: number;
   /** Changes to the server at once, across zones; default the plugin's `concurrent-changes` limit. */
   maxConcurrentChanges?: number;
+  /** The parent's scanner, sent NOTIFY(CDS)/NOTIFY(CSYNC) when a step waits for the parent (RFC 9859). */
+  parentNotify?: readonly NameServer[];
   now?: () => Date;
   /** Signs every event this sidecar appends. Without it (embedding, tests) events go unsigned. */
   signingKey?: EventSigningKey;
   /** The trust anchor every fold verifies against. Without it nothing is verified. */
   foldPolicy?: FoldPolicy;
 }
+
+/** The NOTIFY that tells the parent's scanner about a step waiting for it. */
+const PARENT_NOTIFY_TYPES: Partial<Record<PostconditionSpec['kind'], ParentNotifyType>> = {
+  'parent-ds-matches': 'CDS',
+  'parent-ns-matches': 'CSYNC',
+};
 
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
@@ -173,6 +184,7 @@ export class SidecarRuntime {
   private readonly processTrace: ProcessTracer;
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
+  private readonly parentNotifier: ParentNotifier;
   private readonly changeSlots: ConcurrencySlots;
   /** Bounds whole reconciles (reads, the gated write, the check after it) across zones. */
   private readonly reconcileSlots: ConcurrencySlots;
@@ -193,6 +205,11 @@ export class SidecarRuntime {
     this.reconcileSlots = new ConcurrencySlots(
       Math.max(this.changeSlots.limit, RECONCILE_CONCURRENCY),
     );
+    this.parentNotifier = new ParentNotifier({
+      targets: options.parentNotify ?? [],
+      logger: options.logger,
+      signal: this.abort.signal,
+    });
     this.contentWatch = new ContentWatch({
       signer: this.signer,
       signerId: options.id,
@@ -1056,8 +1073,10 @@ export class SidecarRuntime {
         return 0;
       }
       case 'observe': {
-        const result = await observePostcondition(state, decision.check, { parent, signal });
         const step = `${decision.processId}/${decision.stepIndex}`;
+        const notifyType = PARENT_NOTIFY_TYPES[decision.check.kind];
+        if (notifyType) this.parentNotifier.notifyOnce(zone, step, notifyType);
+        const result = await observePostcondition(state, decision.check, { parent, signal });
         if (!result.met) {
           logger.debug(
             { zone, step: decision.stepIndex, pending: result.pending },

@@ -64,6 +64,8 @@ export async function composeSidecar(
   container: DependencyContainer;
   telemetry: Telemetry;
   logger: Logger;
+  /** Closes the event log the sidecar opened (not one passed in), after `runtime.stop()`. */
+  closeEventLog: () => Promise<void>;
 }> {
   const container = rootContainer.createChildContainer();
   const logger = (options.logger ?? createRootLogger(config.logLevel)).child({
@@ -75,8 +77,8 @@ export async function composeSidecar(
     attributes: { 'chorus.component': 'sidecar', 'chorus.sidecar.id': config.id },
   });
   try {
-    const runtime = await composeRuntime(config, container, logger, options);
-    return { runtime, container, telemetry, logger };
+    const { runtime, closeEventLog } = await composeRuntime(config, container, logger, options);
+    return { runtime, container, telemetry, logger, closeEventLog };
   } catch (error) {
     await telemetry.shutdown();
     throw error;
@@ -92,7 +94,7 @@ async function composeRuntime(
     eventLog?: EventLog<ChorusEvent>;
     importModule?: ModuleImporter;
   },
-): Promise<SidecarRuntime> {
+): Promise<{ runtime: SidecarRuntime; closeEventLog: () => Promise<void> }> {
   const signingKey = loadEventKey(config.eventKeyFile);
   logger.info({ publicKey: signingKey.publicKey }, 'event key loaded');
   const plugin = await loadSignerPlugin(config.signer.plugin, options.importModule);
@@ -119,7 +121,7 @@ async function composeRuntime(
   container.register(TOKENS.eventLog, { useValue: eventLog });
   container.register(TOKENS.signer, { useValue: signer });
   container.register(TOKENS.parentChannel, { useValue: parent });
-  return new SidecarRuntime({
+  const runtime = new SidecarRuntime({
     id: config.id,
     zones: config.zones,
     nameServerNames: config.nameServerNames,
@@ -127,6 +129,7 @@ async function composeRuntime(
     ...(config.keyWatchPerSecond !== undefined
       ? { keyWatchPerSecond: config.keyWatchPerSecond }
       : {}),
+    ...(config.parent.notify ? { parentNotify: config.parent.notify } : {}),
     ...(config.maxConcurrentChanges !== undefined
       ? { maxConcurrentChanges: config.maxConcurrentChanges }
       : {}),
@@ -145,4 +148,7 @@ async function composeRuntime(
       logger.child({ component: 'observers' }),
     ).observers,
   });
+  // A NATS connection left open keeps the process alive after a stop.
+  const closeEventLog = options.eventLog ? () => Promise.resolve() : () => eventLog.close();
+  return { runtime, closeEventLog };
 }

@@ -161,6 +161,15 @@ describe('sidecar configuration', () => {
         parent: { zone: 'test', servers: [{ address: '127.0.0.1', port: 70000 }] },
       }),
     ).toMatch(/parent.servers\[0\].port/);
+    const notify = { zone: 'test', servers: [{ address: '127.0.0.1' }] };
+    expect(
+      parseSidecarConfig({ ...valid, parent: { ...notify, notify: [{ address: '127.0.0.9' }] } })
+        .parent.notify,
+    ).toEqual([{ address: '127.0.0.9', port: 53 }]);
+    expect(parseSidecarConfig(valid).parent.notify).toBeUndefined();
+    expect(
+      problem({ ...valid, parent: { ...notify, notify: [{ address: 'scanner.example' }] } }),
+    ).toMatch(/parent.notify\[0\].address/);
     expect(problem({ ...valid, logLevel: 'loud' })).toMatch(/logLevel/);
     expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: is not a known setting/);
   });

@@ -265,10 +265,15 @@ function conclude(outcome: DemoOutcome, options: DemoOptions, io: CliIo): number
   return ok ? 0 : 1;
 }
 
-async function stopEverything(running: Running): Promise<void> {
+async function stopEverything(running: Running, say: Say): Promise<void> {
   await running.traffic?.stop();
   await running.observers?.stop().catch(() => undefined);
-  for (const sidecar of running.sidecars) await stopSidecarProcess(sidecar);
+  await Promise.all(
+    running.sidecars.map(async (sidecar) => {
+      if ((await stopSidecarProcess(sidecar)) === 'killed')
+        say(`the sidecar of ${sidecar.id} did not exit within 10 s of SIGTERM: killed`);
+    }),
+  );
 }
 
 export async function demoCommand(
@@ -292,7 +297,7 @@ export async function demoCommand(
     const outcome = await runMigration(lab, log, running, { ...options, io, say, began });
     return conclude(outcome, options, io);
   } finally {
-    await stopEverything(running);
+    await stopEverything(running, say);
     await log?.close();
   }
 }

@@ -49,7 +49,7 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   const stop = stopRequested();
   const config = await loadSidecarConfig(values.config);
   // Plugin packages resolve from the CLI, which depends on every plugin shipped with Chorus.
-  const { runtime, telemetry, logger } = await composeSidecar(config, {
+  const { runtime, telemetry, logger, closeEventLog } = await composeSidecar(config, {
     importModule: (specifier: string) => import(specifier),
   });
   // `kill -USR2 <pid>`: the calls made to servers so far (commands, HTTP, DNS), the memory in
@@ -64,7 +64,11 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
   try {
     await runtime.start();
   } catch (error) {
-    if (!stop.isRequested()) throw error;
+    if (!stop.isRequested()) {
+      await runtime.stop();
+      await closeEventLog().catch(() => undefined);
+      throw error;
+    }
   }
   if (!stop.isRequested())
     io.stderr(
@@ -72,6 +76,9 @@ export async function sidecarCommand(args: string[], io: CliIo): Promise<number>
     );
   await stop.requested;
   await runtime.stop();
+  await closeEventLog().catch((error: unknown) =>
+    logger.warn({ err: error }, 'the event log did not close cleanly'),
+  );
   process.off('SIGUSR2', logTally);
   logger.info({ calls: callTally() }, 'sidecar stopped');
   await telemetry.shutdown();

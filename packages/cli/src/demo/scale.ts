@@ -88,6 +88,11 @@ export interface ScaleReport {
   powerdnsRaw: { changesPerSecond: number; sample: number };
   /** The lab's registry agent (the parent's CDS/CSYNC scanner): its CPU over the run's wall time. */
   registryAgentCoreShare: number | null;
+  /**
+   * Steps that wait for the parent (DS or NS): seconds from the step's start, with the CDS or
+   * CSYNC served everywhere, until the parent served the group's DS or NS.
+   */
+  parentSteps: { count: number; medianSeconds: number; maxSeconds: number };
   /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
   ratioToRaw: number | null;
 }
@@ -113,6 +118,17 @@ function mandatedWaits(process: ProcessState): number {
     if (!step.wait || !step.postconditionMetAt) return sum;
     return sum + (Date.parse(step.wait.notBefore) - Date.parse(step.postconditionMetAt)) / 1000;
   }, 0);
+}
+
+const PARENT_CHECKS = new Set(['parent-ds-matches', 'parent-ns-matches']);
+
+/** Seconds each step waiting for the parent took to see it change. */
+function parentStepSeconds(process: ProcessState): number[] {
+  return process.stepStates.flatMap((step, index) => {
+    const kind = process.steps[index]?.postcondition.kind;
+    if (!kind || !PARENT_CHECKS.has(kind) || !step.startedAt || !step.postconditionMetAt) return [];
+    return [(Date.parse(step.postconditionMetAt) - Date.parse(step.startedAt)) / 1000];
+  });
 }
 
 function median(values: number[]): number {
@@ -283,12 +299,14 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         summary: { completed: number; failed: number };
       }
     ).summary;
+    const parentSeconds: number[] = [];
     const completedWaits = (
       await Promise.all(
         zones.map(async (zone) => {
           const { processes } = await readZone(log!, zone);
           const runs = KINDS_OF[process].map((kind) => processes.find((p) => p.kind === kind));
           const done = runs.every((run) => run?.status === 'completed');
+          for (const run of runs) if (run) parentSeconds.push(...parentStepSeconds(run));
           return done ? runs.reduce((sum, run) => sum + mandatedWaits(run!), 0) : undefined;
         }),
       )
@@ -338,6 +356,11 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       parentWrong,
       parentControlCaught,
       registryAgentCoreShare,
+      parentSteps: {
+        count: parentSeconds.length,
+        medianSeconds: median(parentSeconds),
+        maxSeconds: parentSeconds.reduce((most, seconds) => Math.max(most, seconds), 0),
+      },
       powerdnsRaw,
       ratioToRaw:
         beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ipProgram, type LabServer, type LabStatus, type NatsUser } from '@chorus/lab';
+import { ipProgram, isRunning, type LabServer, type LabStatus, type NatsUser } from '@chorus/lab';
 import { labEventLogConfig } from './demo-log.js';
 import { ensureTrustKit } from '../coordination/trust-kit.js';
 
@@ -78,6 +78,7 @@ export function sidecarConfigFor(
   options: { unsafeAllowSkipWaits?: boolean } = {},
 ) {
   const parent = status.servers.find((entry) => entry.id === 'parent')!;
+  const agent = status.registryAgent;
   const signer = signerPluginConfigFor(status, server);
   // Every signer of the lab is trusted up front, so sidecars started later are known to all.
   const kit = ensureTrustKit(
@@ -93,7 +94,12 @@ export function sidecarConfigFor(
     signer,
     zones: [zone],
     nameServerNames: [server.nameserverName],
-    parent: { zone: status.parentZone, servers: [{ address: parent.address, port: parent.port }] },
+    parent: {
+      zone: status.parentZone,
+      servers: [{ address: parent.address, port: parent.port }],
+      // The lab's registry agent scans on NOTIFY(CDS/CSYNC) at once, else on its schedule.
+      ...(agent ? { notify: [{ address: agent.address, port: agent.port }] } : {}),
+    },
     logLevel: 'info',
     // Short scenario TTLs leave short pre-publication intervals: the key watch must keep up. A
     // SaaS provider rolls no key on request, and deSEC allows 50 reads a minute: look less often.
@@ -121,7 +127,7 @@ export async function startSidecarProcess(
   options: { cliMain?: string; namespace?: string | undefined } = {},
 ): Promise<RunningSidecar> {
   await mkdir(directory, { recursive: true });
-  const configFile = path.join(directory, `sidecar-${config.id}.json`);
+  const configFile = path.resolve(directory, `sidecar-${config.id}.json`);
   const logFile = path.join(directory, `sidecar-${config.id}.log`);
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const output = await open(logFile, 'a');
@@ -143,20 +149,20 @@ export async function startSidecarProcess(
   return { id: config.id, pid: child.pid, logFile, configFile };
 }
 
-/** Stops a sidecar by its PID (SIGTERM, then SIGKILL after 5 s). */
-export async function stopSidecarProcess(sidecar: RunningSidecar): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(sidecar.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
+/**
+ * Stops a sidecar by its PID (SIGTERM, then SIGKILL after 10 s), only while that PID still runs
+ * this sidecar's command line (PIDs get reused); says which it took.
+ */
+export async function stopSidecarProcess(
+  sidecar: RunningSidecar,
+): Promise<'not-running' | 'stopped' | 'killed'> {
+  const alive = () => isRunning(sidecar.pid, process.execPath, sidecar.configFile);
+  if (!(await alive())) return 'not-running';
   process.kill(sidecar.pid, 'SIGTERM');
   // A sidecar's shutdown appends its observers' summary: give it time on a loaded machine.
-  for (let waited = 0; waited < 10_000 && alive(); waited += 100)
+  for (let waited = 0; waited < 10_000 && (await alive()); waited += 100)
     await new Promise((resolve) => setTimeout(resolve, 100));
-  if (alive()) process.kill(sidecar.pid, 'SIGKILL');
+  if (!(await alive())) return 'stopped';
+  process.kill(sidecar.pid, 'SIGKILL');
+  return 'killed';
 }

@@ -1,0 +1,90 @@
+import dgram from 'node:dgram';
+import { decodeMessage, encodeMessage } from '@chorus/dns';
+import type { DnsMessage, Rcode } from '@chorus/core';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ParentNotifier } from '../src/parent-notify.js';
+
+/** A UDP scanner on loopback that records each NOTIFY and answers it with `rcode`. */
+async function scanner(rcode: Rcode) {
+  const received: DnsMessage[] = [];
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (datagram, peer) => {
+    const request = decodeMessage(datagram);
+    received.push(request);
+    const answer = encodeMessage({ ...request, flags: { ...request.flags, qr: true }, rcode });
+    socket.send(answer, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  sockets.push(socket);
+  return { received, endpoint: { address: '127.0.0.1', port: socket.address().port } };
+}
+
+const sockets: dgram.Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.close();
+});
+
+function recordingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { logger, lines };
+}
+
+describe('ParentNotifier', () => {
+  it('sends NOTIFY(CDS) and NOTIFY(CSYNC) to every target, once per step', async () => {
+    const [first, second] = [await scanner('NOERROR'), await scanner('NOERROR')];
+    const { logger, lines } = recordingLogger();
+    const notifier = new ParentNotifier({
+      targets: [first.endpoint, second.endpoint],
+      logger,
+      signal: new AbortController().signal,
+    });
+    notifier.notifyOnce('Example.TEST', 'p1/3', 'CDS');
+    notifier.notifyOnce('example.test.', 'p1/3', 'CDS');
+    await vi.waitFor(() => expect(notifier.counts.sent).toBe(2));
+    notifier.notifyOnce('example.test.', 'p1/5', 'CSYNC');
+    await vi.waitFor(() => expect(notifier.counts.sent).toBe(4));
+
+    for (const { received } of [first, second]) {
+      expect(received.map((message) => message.opcode)).toEqual(['NOTIFY', 'NOTIFY']);
+      expect(received.map((message) => message.questions[0])).toEqual([
+        { name: 'example.test.', type: 'CDS', class: 'IN' },
+        { name: 'example.test.', type: 'CSYNC', class: 'IN' },
+      ]);
+    }
+    expect(notifier.counts.failed).toBe(0);
+    expect(lines).toEqual([]);
+  });
+
+  it('logs a refused NOTIFY as a warning and carries on', async () => {
+    const refusing = await scanner('REFUSED');
+    const { logger, lines } = recordingLogger();
+    const notifier = new ParentNotifier({
+      targets: [refusing.endpoint],
+      logger,
+      signal: new AbortController().signal,
+    });
+    expect(() => notifier.notifyOnce('example.test.', 'p1/3', 'CDS')).not.toThrow();
+    await vi.waitFor(() => expect(notifier.counts.failed).toBe(1));
+    expect(notifier.counts.sent).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ zone: 'example.test.', type: 'CDS' });
+    expect(String(lines[0]!.reason)).toMatch(/REFUSED/);
+    expect(String(lines[0]!.msg)).toMatch(/on its own schedule/);
+  });
+
+  it('sends nothing without targets', () => {
+    const notifier = new ParentNotifier({
+      targets: [],
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+    });
+    expect(notifier.enabled).toBe(false);
+    notifier.notifyOnce('example.test.', 'p1/3', 'CDS');
+    expect(notifier.counts).toEqual({ sent: 0, failed: 0 });
+  });
+});
