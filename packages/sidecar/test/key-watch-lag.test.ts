@@ -1,17 +1,7 @@
 import { callTally } from '@chorus/dns';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { KEY_WATCH_GRACE_MS, KeyWatchLag } from '../src/key-watch-lag.js';
-
-/** A logger that keeps its warnings. */
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'warn' },
-    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  return { logger, lines };
-}
+import { recordingLogger } from './recording-logger.js';
 
 const lateCount = () => callTally()['key watch late'] ?? 0;
 

@@ -4,6 +4,7 @@ import type { DnsMessage, Rcode } from '@chorus/core';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ParentNotifier } from '../src/parent-notify.js';
+import { recordingLogger } from './recording-logger.js';
 
 /** A UDP scanner on loopback that records each NOTIFY and answers it with `rcode`. */
 async function scanner(rcode: Rcode) {
@@ -24,15 +25,6 @@ const sockets: dgram.Socket[] = [];
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.close();
 });
-
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'warn' },
-    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  return { logger, lines };
-}
 
 describe('ParentNotifier', () => {
   it('sends NOTIFY(CDS) and NOTIFY(CSYNC) to every target, once per step', async () => {
