@@ -353,8 +353,44 @@ function renderTable(columns, results) {
     .join('');
 }
 
+const HELP = `Usage: pnpm bench:event-log [--json [FILE|-]] [--no-cluster]
+
+The SQLite and NATS JetStream event logs side by side, in one run (not part of CI): append to
+delivery latency, sequential appends a second, racing appends a second. NATS runs as one
+nats-server, then a 3-node cluster (stream replicas 3) unless --no-cluster.
+
+Options:
+  --json [FILE|-]       also write the figures as JSON to FILE, or to stdout when no FILE or -
+                        is given (the table then goes to stderr); or BENCH_JSON=FILE
+  --no-cluster          skip the 3-node cluster (or BENCH_NATS_CLUSTER=0)
+  -h, --help            this text
+
+Environment: BENCH_DIR (where the temporary stores go), BENCH_LATENCY_EVENTS (1000),
+BENCH_APPENDS (2000), BENCH_RACERS (4), BENCH_RACE_APPENDS (1000), BENCH_WARMUP (50).
+`;
+
+/** The arguments, or exit: 0 after --help, 2 on an unknown option. */
+function checkArguments(args) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const unknown = args.filter(
+    (arg, index) =>
+      arg !== '--json' &&
+      arg !== '--no-cluster' &&
+      !(args[index - 1] === '--json' && !arg.startsWith('-')) &&
+      arg !== '-',
+  );
+  if (unknown.length > 0) {
+    process.stderr.write(`bench:event-log: unknown argument ${unknown[0]}\n(see --help)\n`);
+    process.exit(2);
+  }
+  return args;
+}
+
 async function main() {
-  const args = process.argv.slice(2);
+  const args = checkArguments(process.argv.slice(2));
   const jsonIndex = args.indexOf('--json');
   let jsonTarget = process.env.BENCH_JSON || undefined;
   if (jsonIndex !== -1) {
