@@ -3,8 +3,9 @@
 // ADD-SIGNER of PowerDNS (or, with --process migrate, a migration from BIND to PowerDNS) on every
 // zone from one command. Prints, per N: the wall time against one
 // zone's mandated waits, sidecar CPU and RSS per zone, the calls made to servers per zone
-// (UPDATEs, commands, HTTP), errors and retries, and PowerDNS's raw
-// API update rate measured in the same run, with Chorus's rate beyond the waits as a ratio of it.
+// (UPDATEs, commands, HTTP), errors and retries, and the raw update rates of PowerDNS (API
+// PATCHes) and BIND (an nsupdate session) measured in the same run, with Chorus's rate beyond the
+// waits as a ratio of the slower one.
 // It stops at the first N that fails, saying why.
 import { parseArgs } from 'node:util';
 import { labDown } from '../packages/lab/dist/index.js';
@@ -109,7 +110,7 @@ process.stdout.write(
   `\n${values.process} on every zone of one group, --parallel ${values.parallel}, TTL ${values.ttl} s:\n`,
 );
 process.stdout.write(
-  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | heap kept/zone | heap kept added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | parent right | PowerDNS raw | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+  '\n|      N | lab up | completed | wall | one zone waits | sidecar CPU/zone | peak RSS/zone | RSS added/zone | heap kept/zone | heap kept added/zone | UPDATEs/zone | commands/zone | HTTP/zone | errors | retries | parent right | raw: PowerDNS, BIND | ratio to the slowest |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of reports) {
   const cpu = r.sidecars
@@ -126,7 +127,7 @@ for (const r of reports) {
     r.sidecars.reduce((total, s) => total + sum(s.calls, (key) => key === 'dns retry'), 0) +
     r.applyFailures;
   process.stdout.write(
-    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${kept} | ${keptAdded} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.parentRight}/${r.zones} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
+    `| ${String(r.zones).padStart(6)} | ${r.labUpSeconds.toFixed(0)} s | ${r.completed}/${r.zones} | ${r.wallSeconds.toFixed(0)} s | ${r.oneZoneWaitsSeconds.toFixed(0)} s | ${cpu} | ${rss} | ${added} | ${kept} | ${keptAdded} | ${perZone(r, (key) => key === 'dns update')} | ${perZone(r, (key) => key.startsWith('command ') && !isError(key))} | ${perZone(r, (key) => /^http [A-Z]+$/.test(key))} | ${errors} | ${retries} | ${r.parentRight}/${r.zones} | ${r.powerdnsRaw.changesPerSecond.toFixed(0)}/s, ${r.bindRaw.changesPerSecond.toFixed(0)}/s | ${r.ratioToRaw === null ? 'n/a' : `${(r.ratioToRaw * 100).toFixed(0)} %`} |\n`,
   );
 }
 process.stdout.write(

@@ -44,6 +44,12 @@ describe('a group of zones', () => {
       `[group scale] add-signer powerdns on ${ZONES} zone(s), at most 2 at a time`,
     );
     expect(report.powerdnsRaw.changesPerSecond).toBeGreaterThan(0);
+    // BIND's raw rate comes from a real nsupdate session, and the ratio is to the slower server.
+    expect(report.bindRaw.sample).toBe(ZONES);
+    expect(report.bindRaw.changesPerSecond).toBeGreaterThan(0);
+    expect(report.slowestRaw.changesPerSecond).toBe(
+      Math.min(report.bindRaw.changesPerSecond, report.powerdnsRaw.changesPerSecond),
+    );
     // Reconciles overlap their reads, but PowerDNS takes one write at a time: never a 5xx.
     const serverErrors = report.sidecars.flatMap((sidecar) =>
       Object.keys(sidecar.calls).filter((call) => /^http 5\d\d$/.test(call)),

@@ -16,7 +16,7 @@ import { readZone } from '../coordination/event-log.js';
 import { trustKitAt } from '../coordination/trust-kit.js';
 import type { CliIo } from '../io.js';
 import { freshLab, openWhenRegistered, type DemoLab, type Say } from './phases.js';
-import { measurePowerDnsRate } from './raw-rate.js';
+import { measureBindRate, measurePowerDnsRate, type RawRate } from './raw-rate.js';
 import {
   sidecarConfigFor,
   startSidecarProcess,
@@ -85,7 +85,10 @@ export interface ScaleReport {
    * without its last member must be judged wrong.
    */
   parentControlCaught: boolean;
-  powerdnsRaw: { changesPerSecond: number; sample: number };
+  /** The raw update rates measured in the same run (see raw-rate.ts), and the slower of the two. */
+  powerdnsRaw: RawRate;
+  bindRaw: RawRate;
+  slowestRaw: { server: 'bind' | 'powerdns'; changesPerSecond: number };
   /** The lab's registry agent (the parent's CDS/CSYNC scanner): its CPU over the run's wall time. */
   registryAgentCoreShare: number | null;
   /**
@@ -93,7 +96,7 @@ export interface ScaleReport {
    * CSYNC served everywhere, until the parent served the group's DS or NS.
    */
   parentSteps: { count: number; medianSeconds: number; maxSeconds: number };
-  /** Chorus's changes per second beyond the mandated waits, over the raw rate. */
+  /** Chorus's zones per second beyond the mandated waits, over the slowest server's raw rate. */
   ratioToRaw: number | null;
 }
 
@@ -327,6 +330,11 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       members: first.members.slice(0, -1),
     }));
     const powerdnsRaw = await measurePowerDnsRate(lab.status, zones, say);
+    const bindRaw = await measureBindRate(lab.status, zones, say);
+    const slowestRaw =
+      bindRaw.changesPerSecond < powerdnsRaw.changesPerSecond
+        ? { server: 'bind' as const, changesPerSecond: bindRaw.changesPerSecond }
+        : { server: 'powerdns' as const, changesPerSecond: powerdnsRaw.changesPerSecond };
     const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
     return {
       process,
@@ -362,8 +370,9 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         maxSeconds: parentSeconds.reduce((most, seconds) => Math.max(most, seconds), 0),
       },
       powerdnsRaw,
-      ratioToRaw:
-        beyondWaits > 0 ? zones.length / beyondWaits / powerdnsRaw.changesPerSecond : null,
+      bindRaw,
+      slowestRaw,
+      ratioToRaw: beyondWaits > 0 ? zones.length / beyondWaits / slowestRaw.changesPerSecond : null,
     };
   } finally {
     stopOnSignal();
