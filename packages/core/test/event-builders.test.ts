@@ -8,6 +8,7 @@ import {
   isZoneEvent,
   observationEvent,
   zoneEvent,
+  ZONE_EVENT_AUTHORITY,
   type ChorusEvent,
   type EventFields,
 } from '../src/index.js';
@@ -73,6 +74,28 @@ describe('zoneEvent', () => {
     expect(() => assertPlainJson(event)).not.toThrow();
     expect(() => assertNoSecrets(event)).not.toThrow();
     expect(JSON.parse(JSON.stringify(event))).toStrictEqual(event);
+  });
+});
+
+describe('parent-change-needed', () => {
+  it('is plain JSON without secrets, written by the same authors as postcondition-met', () => {
+    const event = zoneEvent('parent-change-needed', fields, {
+      processId: 'p-1',
+      stepIndex: 5,
+      parentZone: 'test.',
+      kind: 'ns',
+      ns: { add: ['ns1.example.test.'], remove: [], keep: ['ns1.other.example.'] },
+      glue: { add: [{ name: 'ns1.example.test.', addresses: ['192.0.2.2'] }], remove: [] },
+      differs: ['the parent lists NS ns9.elsewhere.example., which no signer serves'],
+    });
+    expect(isZoneEvent(event)).toBe(true);
+    expect(() => assertPlainJson(event)).not.toThrow();
+    expect(() => assertNoSecrets(event)).not.toThrow();
+    expect(JSON.parse(JSON.stringify(event))).toStrictEqual(event);
+    expect(ZONE_EVENT_AUTHORITY['parent-change-needed']).toEqual(
+      ZONE_EVENT_AUTHORITY['postcondition-met'],
+    );
+    expect(ZONE_EVENT_AUTHORITY['parent-change-needed'].roles).toEqual(['sidecar']);
   });
 });
 

@@ -80,7 +80,14 @@ export {
 } from './names.js';
 export { buildNotify, sendNotify } from './notify.js';
 export type { NotifyOptions, NotifyType } from './notify.js';
-export { formatRdata, formatRecord, parseRdata, parseRecord, parseZone } from './presentation.js';
+export {
+  dsyncGenericRdata,
+  formatRdata,
+  formatRecord,
+  parseRdata,
+  parseRecord,
+  parseZone,
+} from './presentation.js';
 export type { ParseRecordOptions, ParseZoneOptions } from './presentation.js';
 export { exchange, groupRRsets, query } from './query.js';
 export type { ExchangeOptions, ExchangeResult, QueryOptions, QueryResponse } from './query.js';

@@ -2,11 +2,13 @@ import { isIPv4, isIPv6 } from 'node:net';
 import {
   ChorusError,
   className,
+  DSYNC_SCHEME_NOTIFY,
   PresentationParseError,
   recordTypeName,
   recordTypeNumber,
   type DnsClass,
   type DnsRecord,
+  type DsyncData,
   type KnownRecordType,
   type RecordType,
   type TypedRecord,
@@ -93,6 +95,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<KnownRecordType>([
   'NSEC3',
   'NSEC3PARAM',
   'CSYNC',
+  'DSYNC',
 ]);
 
 const CLASSES: ReadonlySet<string> = new Set<DnsClass>(['IN', 'CH', 'HS', 'NONE', 'ANY']);
@@ -115,6 +118,9 @@ const ALGORITHM_MNEMONICS: Readonly<Record<string, number>> = {
   PRIVATEDNS: 253,
   PRIVATEOID: 254,
 };
+
+/** DSYNC scheme mnemonics (the RFC 9859 scheme registry); other schemes are written as numbers. */
+const DSYNC_SCHEME_MNEMONICS: Readonly<Record<string, number>> = { NOTIFY: DSYNC_SCHEME_NOTIFY };
 
 function fail(source: Source, message: string): never {
   const where = source.line === undefined ? '' : `line ${source.line}: `;
@@ -615,6 +621,14 @@ function parseRdataTokens(
         flags: fields.integer(MAX_U16, 'flags'),
         types: fields.typeList(),
       };
+    case 'DSYNC':
+      fields.expect(4);
+      return {
+        rrtype: parseType(source, fields.text(), ' in the DSYNC RRtype field'),
+        scheme: parseDsyncScheme(source, fields.text()),
+        port: fields.integer(MAX_U16, 'port'),
+        target: fields.name(),
+      };
     default: {
       const encode = opaqueEncoder(recordTypeNumber(type)!);
       if (encode !== undefined) return parseOpaqueRdata(source, fields, encode);
@@ -632,6 +646,14 @@ function parseOpaqueRdata(source: Source, fields: FieldReader, encode: OpaqueEnc
   fields.end();
   if (wire.length > MAX_U16) fields.fail(`rdata is longer than ${MAX_U16} octets`);
   return { rdata: wire.toString('hex').toUpperCase() };
+}
+
+/** A DSYNC scheme: a mnemonic (`NOTIFY`) or a number from 0 to 255. */
+function parseDsyncScheme(source: Source, text: string): number {
+  const mnemonic = DSYNC_SCHEME_MNEMONICS[text.toUpperCase()];
+  if (mnemonic !== undefined) return mnemonic;
+  if (!/^\d+$/.test(text)) fail(source, `DSYNC scheme ${text} is not NOTIFY or a number`);
+  return parseInteger(source, text, MAX_U8, 'DSYNC scheme');
 }
 
 /** NSEC3 salt: `-` for none, otherwise up to 255 octets of hex. */
@@ -876,7 +898,23 @@ export function formatRdata(record: Pick<DnsRecord, 'type' | 'data'>): string {
     }
     case 'CSYNC':
       return withTypes(`${typed.data.serial} ${typed.data.flags}`, typed.data.types);
+    case 'DSYNC':
+      return formatDsync(typed.data);
   }
+}
+
+/** RFC 9859 §2.2: `CDS NOTIFY 5300 target.`; schemes without a mnemonic as numbers. */
+function formatDsync(dsync: DsyncData): string {
+  const scheme = dsync.scheme === DSYNC_SCHEME_NOTIFY ? 'NOTIFY' : String(dsync.scheme);
+  return `${dsync.rrtype} ${scheme} ${dsync.port} ${dsync.target}`;
+}
+
+/**
+ * DSYNC rdata in the RFC 3597 form `\# length hex`, for servers that cannot parse DSYNC
+ * presentation (BIND 9.18 loads it as `TYPE66 \# …`). Throws DnsWireError on unencodable data.
+ */
+export function dsyncGenericRdata(data: DsyncData): string {
+  return formatGeneric(encodeRdata({ type: 'DSYNC', data }).toString('hex'));
 }
 
 /** One record on one line: `owner ttl class type rdata`, as {@link parseRecord} reads it back. */

@@ -5,6 +5,7 @@ import {
   recordTypeName,
   recordTypeNumber,
   type DnsRecord,
+  type DsyncData,
   type RecordType,
   type TypedRecord,
   type UnknownData,
@@ -13,9 +14,9 @@ import { nameFromWire, nameToWire } from './names.js';
 
 /**
  * Rdata codecs. dns-packet's codecs are used where they are exact (A, AAAA, TXT, DS, DNSKEY);
- * names, type bitmaps, RRSIG, NSEC/NSEC3, CSYNC and the CDS/CDNSKEY aliases are encoded here,
- * because dns-packet cannot express CSYNC (it silently becomes type 0), drops escapes in names
- * and reads past RDLENGTH on empty rdata (node-libs §4.2).
+ * names, type bitmaps, RRSIG, NSEC/NSEC3, CSYNC, DSYNC and the CDS/CDNSKEY aliases are encoded
+ * here, because dns-packet cannot express CSYNC (it silently becomes type 0), drops escapes in
+ * names and reads past RDLENGTH on empty rdata (node-libs §4.2).
  */
 
 interface RdataCodec<T> {
@@ -153,6 +154,41 @@ function base64ToBuffer(text: string, what: string): Buffer {
   return Buffer.from(clean, 'base64');
 }
 
+/** A field that must fit in `max`, checked before it is written. */
+function checkedField(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new DnsWireError(`${what} ${value} is not an integer from 0 to ${max}`);
+  return value;
+}
+
+/** RFC 9859 §2.1. The target keeps its case in canonical form: DSYNC is not in RFC 6840 §5.1. */
+function encodeDsync(dsync: DsyncData): Buffer {
+  const type = recordTypeNumber(dsync.rrtype);
+  if (type === undefined) throw new DnsWireError(`unknown RR type ${dsync.rrtype} in DSYNC`);
+  return Buffer.concat([
+    u16(type),
+    Buffer.from([checkedField(dsync.scheme, 0xff, 'DSYNC scheme')]),
+    u16(checkedField(dsync.port, 0xffff, 'DSYNC port')),
+    nameToWire(dsync.target),
+  ]);
+}
+
+/**
+ * Octets of the name at `offset` in `rdata`, which must be written out in full: RFC 9859 §2.1
+ * forbids compressing the DSYNC target, so a pointer is refused rather than followed.
+ */
+function uncompressedNameLength(rdata: Buffer, offset: number, what: string): number {
+  let position = offset;
+  for (;;) {
+    if (position >= rdata.length) throw new DnsWireError(`${what} runs past RDLENGTH`);
+    const length = rdata[position]!;
+    if ((length & 0xc0) === 0xc0)
+      throw new DnsWireError(`${what} is a compressed name, which RFC 9859 forbids`);
+    if (length === 0) return position + 1 - offset;
+    position += 1 + length;
+  }
+}
+
 interface Options {
   /** Lower-case embedded names (canonical form, RFC 4034 §6.2). */
   lowercaseNames?: boolean;
@@ -270,6 +306,8 @@ export function encodeRdata(
         u16(typed.data.flags),
         encodeTypeBitmap(typed.data.types),
       ]);
+    case 'DSYNC':
+      return encodeDsync(typed.data);
     default:
       return hexToBuffer((record.data as UnknownData).rdata, `${record.type} rdata`);
   }
@@ -432,6 +470,15 @@ export function decodeRdata(
         serial: rdata.readUInt32BE(0),
         flags: rdata.readUInt16BE(4),
         types: decodeTypeBitmap(rdata.subarray(6)),
+      };
+    case 'DSYNC':
+      need(6);
+      exact(5 + uncompressedNameLength(rdata, 5, 'DSYNC target'));
+      return {
+        rrtype: recordTypeName(rdata.readUInt16BE(0)),
+        scheme: rdata[2]!,
+        port: rdata.readUInt16BE(3),
+        target: nameFromWire(rdata, 5).name,
       };
     default:
       return { rdata: rdata.toString('hex').toUpperCase() };

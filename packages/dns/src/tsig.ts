@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ChorusError, TsigError, type DnsMessage } from '@chorus/core';
 import { nameToWire, normalizeName, namesEqual } from './names.js';
@@ -97,13 +97,25 @@ function algorithmName(key: TsigKey): string {
   return `${key.algorithm}.`;
 }
 
+/** Each TSIG key's secret as a KeyObject, made once (again if the secret changes). */
+const secretKeys = new WeakMap<TsigKey, { text: string; object: KeyObject }>();
+
+function macOf(key: TsigKey) {
+  let secret = secretKeys.get(key);
+  if (secret?.text !== key.secret) {
+    secret = { text: key.secret, object: createSecretKey(Buffer.from(key.secret, 'base64')) };
+    secretKeys.set(key, secret);
+  }
+  return createHmac(HASHES[key.algorithm], secret.object);
+}
+
 function computeMac(
   key: TsigKey,
   message: Buffer,
   variables: TsigVariables,
   requestMac?: Buffer,
 ): Buffer {
-  const hmac = createHmac(HASHES[key.algorithm], Buffer.from(key.secret, 'base64'));
+  const hmac = macOf(key);
   if (requestMac) hmac.update(Buffer.concat([u16(requestMac.length), requestMac]));
   hmac.update(message);
   hmac.update(nameToWire(key.name, { lowercase: true }));
@@ -302,7 +314,7 @@ export class TsigStreamVerifier {
       return message;
     }
     const tsig = expectedTsig(message, this.#key, this.#fail);
-    const hmac = createHmac(HASHES[this.#key.algorithm], Buffer.from(this.#key.secret, 'base64'));
+    const hmac = macOf(this.#key);
     hmac.update(u16(this.#priorMac.length));
     hmac.update(this.#priorMac);
     for (const unsigned of this.#unsigned) hmac.update(unsigned);

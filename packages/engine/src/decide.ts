@@ -6,6 +6,7 @@ import {
   type DesiredSignerState,
   type EventSource,
   type ObservedTtls,
+  type ParentChange,
   type PostconditionSpec,
   type RollAction,
   type RollSubject,
@@ -476,6 +477,30 @@ export function postconditionMet(
     observedAt: context.now,
     ttls,
   });
+}
+
+/**
+ * The event that tells a person at the parent exactly what to change (from `parentChangeFor`,
+ * or `observePostcondition(…).parentChange`); append it when `isNewParentChange` says so.
+ */
+export function parentChangeNeeded(
+  state: ZoneState,
+  context: DecideContext,
+  change: ParentChange,
+): ZoneEvent {
+  return envelope(state, context, 'parent-change-needed', change);
+}
+
+/**
+ * Claims a parent step's NOTIFY (RFC 9859): the sidecar whose append lands sends it, and no other
+ * sidecar does, so the parent's scanner is told once per step.
+ */
+export function parentNotified(
+  state: ZoneState,
+  context: DecideContext,
+  data: ZoneEventOf<'parent-notified'>['data'],
+): ZoneEvent {
+  return envelope(state, context, 'parent-notified', data);
 }
 
 /** The event to append once this sidecar has reconciled its signer. */

@@ -6,6 +6,8 @@ export {
   desiredInForce,
   desiredNow,
   successorOf,
+  parentChangeNeeded,
+  parentNotified,
   postconditionMet,
   requestProcess,
   signerApplyFailed,
@@ -24,6 +26,20 @@ export {
   walkNsecChain,
 } from './observe.js';
 export type { ObserveOptions, PostconditionResult, PreflightObservations } from './observe.js';
+export {
+  isNewParentChange,
+  isParentCheck,
+  parentChangeBody,
+  parentChangeFor,
+  parentChangeSummary,
+  requestedChangeOf,
+} from './parent-change.js';
+export type {
+  ParentChangeBody,
+  ParentChangeContext,
+  ParentCheck,
+  RequestedChange,
+} from './parent-change.js';
 export { preflightChecks, processInFlight } from './preflight.js';
 export {
   prePublicationShortfall,
@@ -44,6 +60,7 @@ export { type FoldPolicy, type ZoneTrustState } from './trust.js';
 export type {
   LeavingSigner,
   ProcessState,
+  RecordedParentChange,
   ProcessStatus,
   KeyFinding,
   RegistrationChange,

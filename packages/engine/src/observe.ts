@@ -3,7 +3,6 @@ import {
   canonicalName,
   describeChange,
   dnskeyIdentity,
-  dsIdentity,
   isComparableContent,
   keyTag,
   planSignerChanges,
@@ -15,10 +14,17 @@ import type {
   CallOptions,
   NameServer,
   ObservedTtls,
+  ParentChange,
   ParentChannel,
   RRset,
 } from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
+import {
+  parentChangeBody,
+  parentChangeSummary,
+  requestedChangeOf,
+  type ParentCheck,
+} from './parent-change.js';
 import { hasContentDigest } from './preflight-content.js';
 import type { PreflightInput, SignerObservation } from './preflight.js';
 import type { ZoneState } from './state.js';
@@ -35,11 +41,18 @@ export interface PostconditionResult {
   ttls: ObservedTtls;
   /** Why it does not hold yet (empty when met). */
   pending: string[];
+  /**
+   * Parent post-conditions observed with `step`: what a person must change at the parent, for
+   * `parent-change-needed` (absent when the parent matches).
+   */
+  parentChange?: ParentChange;
 }
 
 export interface ObserveOptions extends CallOptions {
   parent: ParentChannel;
   timeoutMs?: number;
+  /** The step observed: parent post-conditions then return `parentChange`. */
+  step?: { processId: string; stepIndex: number };
 }
 
 function endpointsOf(state: ZoneState, signerId: string): NameServer[] {
@@ -80,50 +93,42 @@ export async function observePostcondition(
       }
       return { met: pending.length === 0, ttls: { dnskey: dnskeyTtl, childNs: nsTtl }, pending };
     }
-    case 'parent-ds-matches': {
-      const delegation = await options.parent.getDelegation(state.zone, options);
-      const inconsistent = delegation.servers
-        .filter((server) => !server.consistent)
-        .map((server) => server.server);
-      const served = (delegation.ds?.records ?? []).map(dsIdentity).sort();
-      const expected = check.expectedDs.map(dsIdentity).sort();
-      const pending: string[] = [];
-      if (inconsistent.length > 0)
-        pending.push(`parent servers disagree: ${inconsistent.join(', ')}`);
-      if (JSON.stringify(served) !== JSON.stringify(expected))
-        pending.push(`parent DS is {${served.join('; ')}}, waiting for {${expected.join('; ')}}`);
-      return {
-        met: pending.length === 0,
-        ttls: delegation.ds ? { ds: delegation.ds.ttl } : {},
-        pending,
-      };
-    }
+    case 'parent-ds-matches':
+    case 'parent-ns-matches':
+      return observeParent(state, check, options);
     case 'successor-published':
     case 'predecessor-not-signing':
     case 'predecessor-removed':
       return observeRollCondition(state, check, queryOptions);
     case 'successor-cds-published':
       return observeSuccessorCds(state, check, queryOptions);
-    case 'parent-ns-matches': {
-      const delegation = await options.parent.getDelegation(state.zone, options);
-      const inconsistent = delegation.servers
-        .filter((server) => !server.consistent)
-        .map((server) => server.server);
-      const served = (delegation.ns?.records ?? []).map(canonicalName).sort();
-      const pending: string[] = [];
-      if (inconsistent.length > 0)
-        pending.push(`parent servers disagree: ${inconsistent.join(', ')}`);
-      if (JSON.stringify(served) !== JSON.stringify(check.expectedNs))
-        pending.push(
-          `parent NS is {${served.join(' ')}}, waiting for {${check.expectedNs.join(' ')}}`,
-        );
-      return {
-        met: pending.length === 0,
-        ttls: delegation.ns ? { parentNs: delegation.ns.ttl } : {},
-        pending,
-      };
-    }
   }
+}
+
+/** The parent's delegation against the step's expectation: what must change, exactly. */
+async function observeParent(
+  state: ZoneState,
+  check: ParentCheck,
+  options: ObserveOptions,
+): Promise<PostconditionResult> {
+  const delegation = await options.parent.getDelegation(state.zone, options);
+  const inconsistent = delegation.servers
+    .filter((server) => !server.consistent)
+    .map((server) => server.server);
+  const pending: string[] = [];
+  if (inconsistent.length > 0) pending.push(`parent servers disagree: ${inconsistent.join(', ')}`);
+  const step = options.step;
+  const requested = step && requestedChangeOf(state, check, delegation, step);
+  const body = parentChangeBody(state, check, delegation, requested);
+  if (body) pending.push(parentChangeSummary(body), ...body.differs);
+  const ttl = check.kind === 'parent-ds-matches' ? delegation.ds?.ttl : delegation.ns?.ttl;
+  const ttlName = check.kind === 'parent-ds-matches' ? 'ds' : 'parentNs';
+  return {
+    met: pending.length === 0,
+    ttls: ttl === undefined ? {} : { [ttlName]: ttl },
+    pending,
+    ...(body && step ? { parentChange: { ...step, parentZone: state.parentZone, ...body } } : {}),
+  };
 }
 
 type RollCheck = Extract<

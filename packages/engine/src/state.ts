@@ -4,6 +4,7 @@ import type {
   DesiredSignerState,
   KeyChange,
   ObservedTtls,
+  ParentChange,
   ProcessKind,
   RollSubject,
   SignerReference,
@@ -34,7 +35,22 @@ export interface StepState {
   ttls?: ObservedTtls;
   wait?: { notBefore: string; formula: string; terms: Record<string, number | string> };
   completedAt?: string;
+  /**
+   * Parent steps: the latest `parent-change-needed`, what a person must change at the parent.
+   * Pending while the step is `started`; history once its post-condition is met.
+   */
+  parentChange?: RecordedParentChange;
+  /** Parent steps: the NOTIFY sent to the parent's scanner (one per step, whoever sent it). */
+  parentNotified?: { at: string; rrtype: 'CDS' | 'CSYNC'; targets: string[] };
 }
+
+/** A `parent-change-needed` as the step keeps it. */
+export type RecordedParentChange = Omit<ParentChange, 'processId' | 'stepIndex'> & {
+  /** ISO 8601: when it was recorded. */
+  at: string;
+  /** What the step's first one asked for (DS lines or NS names): tells a partial change. */
+  requested: { add: string[]; remove: string[] };
+};
 
 /**
  * `needs-operator`: a participant hit an error retrying cannot fix (BADSIG, BADKEY, 401/403, a
@@ -412,6 +428,43 @@ function noteVanishedKeys(
   }
 }
 
+/**
+ * Records what a person must change at the parent on the step it is for. Informational: one for a
+ * step that is not current and observing (a late writer) changes nothing.
+ */
+function noteParentChange(
+  state: ZoneState,
+  event: Extract<ZoneEvent, { type: 'parent-change-needed' }>,
+): void {
+  const { processId, stepIndex, ...change } = event.data;
+  const known = state.processes.find((candidate) => candidate.id === processId);
+  if (!known || known.currentStep !== stepIndex) return;
+  const process = processOf(state, processId);
+  const step = process.stepStates[stepIndex];
+  if (step?.status !== 'started') return;
+  const asked = change.kind === 'ds' ? change.ds : change.ns;
+  step.parentChange = {
+    ...change,
+    at: event.occurredAt,
+    requested: step.parentChange?.requested ?? {
+      add: [...(asked?.add ?? [])],
+      remove: [...(asked?.remove ?? [])],
+    },
+  };
+}
+
+/** The first NOTIFY claimed for a step; informational, so one for an unknown step changes nothing. */
+function noteParentNotified(
+  state: ZoneState,
+  event: Extract<ZoneEvent, { type: 'parent-notified' }>,
+): void {
+  const { processId, stepIndex, rrtype, targets } = event.data;
+  const known = state.processes.find((candidate) => candidate.id === processId);
+  if (!known?.stepStates[stepIndex] || known.stepStates[stepIndex].parentNotified) return;
+  const step = processOf(state, processId).stepStates[stepIndex]!;
+  step.parentNotified = { at: event.occurredAt, rrtype, targets };
+}
+
 /** Before the retire step starts, the NS wait's end is the earliest the leaving signer may stop. */
 function estimateLeavingSignerStop(
   process: ProcessState,
@@ -597,6 +650,13 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       step.ttls = event.data.ttls;
       break;
     }
+    case 'parent-change-needed': {
+      noteParentChange(state, event);
+      break;
+    }
+    case 'parent-notified':
+      noteParentNotified(state, event);
+      break;
     case 'wait-scheduled': {
       const process = processOf(state, event.data.processId);
       const step = stepOf(process, event.data.stepIndex);

@@ -121,6 +121,8 @@ export const NSEC3PARAM_TEXT = '1 0 0 -';
 
 export const PARENT_ZONE = 'test.';
 export const BROKEN_ZONE = 'broken.test.';
+/** The registry agent's name in the parent zone (`scanner.test.`), the target of its DSYNC. */
+export const DSYNC_TARGET_LABEL = 'scanner';
 /** Served by the Knot signer alone, signed by one CSK (single-type-signing), not delegated. */
 export const CSK_ZONE = 'csk.test.';
 export const RNDC_PORT = 953;
@@ -203,6 +205,7 @@ const RESERVED_LABELS = new Set([
   'knot',
   'broken',
   'csk',
+  DSYNC_TARGET_LABEL,
   ...PROVIDER_IDS,
   ...TRAP_IDS,
 ]);

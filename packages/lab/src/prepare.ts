@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { bindZoneFile } from './bind.js';
-import { BROKEN_ZONE, PARENT_ZONE, type LabConfig } from './config.js';
+import { BROKEN_ZONE, DSYNC_TARGET_LABEL, PARENT_ZONE, type LabConfig } from './config.js';
 import { LabError } from './errors.js';
 import { serverById } from './plan.js';
 import { prepareProviderApis } from './provider-apis.js';
@@ -68,6 +68,15 @@ async function writeParentZone(status: LabStatus, bindKeys: readonly ZoneDs[]): 
           ds: [bogusDs(dsOf(bindKeys, BROKEN_ZONE))],
         },
       ],
+      ...(status.registryAgent
+        ? {
+            dsync: {
+              targetName: DSYNC_TARGET_LABEL,
+              address: status.registryAgent.address,
+              port: status.registryAgent.port,
+            },
+          }
+        : {}),
     }),
   );
 }

@@ -2,6 +2,8 @@
  * Zone file content. Every signer serves the same records; only the SOA (primary name and
  * serial as the server bumps it) and the apex NS (the signer's own name) differ.
  */
+import { DSYNC_SCHEME_NOTIFY } from '@chorus/core';
+import { dsyncGenericRdata } from '@chorus/dns';
 
 /** `example.test.` → `example.test.<extension>`. */
 export function zoneFileName(zone: string, extension: string): string {
@@ -56,6 +58,27 @@ export interface ParentZoneOptions {
   /** Address records of the nameserver names: the parent's own and each provider's. */
   addresses: { name: string; address: string }[];
   delegations: Delegation[];
+  /** Where the parent's scanner takes NOTIFY(CDS) and NOTIFY(CSYNC): published as DSYNC. */
+  dsync?: DsyncPublication;
+}
+
+/** The parent's DSYNC records (RFC 9859): a wildcard for every child, naming `targetName`. */
+export interface DsyncPublication {
+  /** Relative to the parent zone, e.g. `scanner`. */
+  targetName: string;
+  address: string;
+  port: number;
+}
+
+/**
+ * `*._dsync` DSYNC CDS and CSYNC, scheme NOTIFY, and the target's address. BIND 9.18 has no
+ * DSYNC parser, so the rdata goes in the generic form (RFC 3597).
+ */
+function dsyncLines(zone: string, dsync: DsyncPublication): string[] {
+  const target = `${dsync.targetName}.${zone}`;
+  const record = (rrtype: 'CDS' | 'CSYNC') =>
+    `*._dsync TYPE66 ${dsyncGenericRdata({ rrtype, scheme: DSYNC_SCHEME_NOTIFY, port: dsync.port, target })}`;
+  return [`${dsync.targetName} A ${dsync.address}`, record('CDS'), record('CSYNC')];
 }
 
 /** The parent zone `test.`: nameserver addresses and delegations with DS. */
@@ -68,6 +91,7 @@ export function parentZoneFile(options: ParentZoneOptions): string {
     `@ NS ${options.nameserverName}`,
   ];
   for (const { name, address } of options.addresses) lines.push(`${name} A ${address}`);
+  if (options.dsync) lines.push(...dsyncLines(zone, options.dsync));
   for (const delegation of options.delegations) {
     lines.push(`${delegation.zone} NS ${delegation.nameserverName}`);
     for (const ds of delegation.ds) lines.push(`${delegation.zone} DS ${ds}`);

@@ -25,3 +25,13 @@ export { buildParentUpdate } from './update.js';
 export type { ParentUpdateInput } from './update.js';
 export { dsReferencesKey, validateDnskeyRrset, validateRrset } from './validation.js';
 export type { DnskeyValidation, RrsetValidationResult } from './validation.js';
+export { discoverDsync, dsyncLookupNames, selectDsyncTargets } from './dsync.js';
+export type {
+  DiscoverDsyncOptions,
+  DsyncDiscovery,
+  DsyncIgnored,
+  DsyncNotifyType,
+  DsyncRecord,
+  DsyncSelection,
+  DsyncTarget,
+} from './dsync.js';

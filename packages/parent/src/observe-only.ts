@@ -87,8 +87,11 @@ function glueFrom(response: QueryResponse, ns: RRset<'NS'>): DelegationGlue[] {
     .sort((left, right) => left.name.localeCompare(right.name));
 }
 
-/** Turns a transport failure into the channel's typed errors; rethrows aborts as they are. */
-function translateError(error: unknown, server: string, zone: string): never {
+/**
+ * Turns a transport failure into the channel's typed errors; rethrows aborts as they are. Also
+ * used by DSYNC discovery (dsync.ts), which asks the same parent servers.
+ */
+export function translateError(error: unknown, server: string, zone: string): never {
   if (AbortError.isInstance(error)) throw error;
   if (DnsTimeoutError.isInstance(error) || DnsNetworkError.isInstance(error)) {
     throw new ParentServerUnreachableError({ server, zone, cause: error });

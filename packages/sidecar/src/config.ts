@@ -51,11 +51,12 @@ export interface SidecarConfig {
   /** The NS names this signer serves the zones under (what the parent will delegate to). */
   nameServerNames: string[];
   /**
-   * Where the parent is observed: the addresses of every parent nameserver. `notify`: the
-   * parent's CDS/CSYNC scanner, sent NOTIFY(CDS) or NOTIFY(CSYNC) when a step waits for the
-   * parent (RFC 9859), so that it scans the zone at once rather than on its schedule.
+   * Where the parent is observed: the addresses of every parent nameserver. `notify`: where
+   * NOTIFY(CDS) or NOTIFY(CSYNC) goes when a step waits for the parent (RFC 9859), so that its
+   * scanner looks at once rather than on its schedule: `"dsync"` (the default) for the targets
+   * the parent publishes in DSYNC, `"off"` for none, or a list of addresses.
    */
-  parent: { zone: string; servers: NameServer[]; notify?: NameServer[] };
+  parent: { zone: string; servers: NameServer[]; notify?: ParentNotifySetting };
   /** pino level; default `info`. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -113,9 +114,7 @@ const rootSchema = object({
   parent: object({
     zone: dnsName(),
     servers: list(endpoint({ defaultPort: 53 }), { hint: 'every parent nameserver address' }),
-    notify: optional(
-      list(endpoint({ defaultPort: 53 }), { hint: "the parent's CDS/CSYNC scanner addresses" }),
-    ),
+    notify: optional(parentNotifySetting()),
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
@@ -151,6 +150,24 @@ const intervalMs = withDefault(integer({ min: 200, max: 3_600_000, unit: 'millis
  * presentation line (`test. 10 IN DS 12345 13 2 ABCD…`, owner = the parent zone) or the bare
  * rdata (`12345 13 2 ABCD…`).
  */
+/** `parent.notify`: DSYNC discovery, none, or fixed scanner addresses. */
+export type ParentNotifySetting = 'dsync' | 'off' | NameServer[];
+
+function parentNotifySetting(): Field<ParentNotifySetting> {
+  const addresses = list(endpoint({ defaultPort: 53 }), {
+    hint: "the parent's CDS/CSYNC scanner addresses",
+  });
+  return (value, scope) => {
+    if (value === 'dsync' || value === 'off') return value;
+    if (typeof value === 'string')
+      failConfig(
+        scope,
+        `must be "dsync", "off" or a list of addresses, got ${JSON.stringify(value)}`,
+      );
+    return addresses(value, scope);
+  };
+}
+
 function trustAnchorEntry(parentZone: string): Field<DsData> {
   return (value, scope) => {
     const line = text()(value, scope);

@@ -11,7 +11,7 @@ import {
   type ChorusEvent,
   type RecordedEvent,
   type EventLog,
-  type NameServer,
+  type ParentChange,
   type ParentChannel,
   type PostconditionSpec,
   type Signer,
@@ -31,7 +31,10 @@ import {
   withoutFinishedDetail,
   applyZoneEvent,
   observeForPreflight,
+  isNewParentChange,
   observePostcondition,
+  parentChangeNeeded,
+  parentNotified,
   postconditionMet,
   preflightChecks,
   requestProcess,
@@ -59,7 +62,11 @@ import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
-import { ParentNotifier, type ParentNotifyType } from './parent-notify.js';
+import {
+  ParentNotifier,
+  type ParentNotifyTargets,
+  type ParentNotifyType,
+} from './parent-notify.js';
 import { isTrustedSidecar, reportNewFindings, VerifiedFeed } from './zone-trust.js';
 
 export interface SidecarRuntimeOptions {
@@ -82,8 +89,8 @@ export interface SidecarRuntimeOptions {
   keyWatchPerSecond?: number;
   /** Changes to the server at once, across zones; default the plugin's `concurrent-changes` limit. */
   maxConcurrentChanges?: number;
-  /** The parent's scanner, sent NOTIFY(CDS)/NOTIFY(CSYNC) when a step waits for the parent (RFC 9859). */
-  parentNotify?: readonly NameServer[];
+  /** Where NOTIFY(CDS)/NOTIFY(CSYNC) goes when a step waits for the parent (RFC 9859); none by default. */
+  parentNotify?: ParentNotifyTargets;
   now?: () => Date;
   /** Signs every event this sidecar appends. Without it (embedding, tests) events go unsigned. */
   signingKey?: EventSigningKey;
@@ -96,6 +103,9 @@ const PARENT_NOTIFY_TYPES: Partial<Record<PostconditionSpec['kind'], ParentNotif
   'parent-ds-matches': 'CDS',
   'parent-ns-matches': 'CSYNC',
 };
+
+/** How long a parent step waits before it records what a person must change at the parent. */
+const PARENT_CHANGE_GRACE_MS = 5_000;
 
 /** Added to a server's Retry-After, so the next attempt lands after the window, not on its edge. */
 const RETRY_AFTER_MARGIN_MS = 250;
@@ -206,7 +216,7 @@ export class SidecarRuntime {
       Math.max(this.changeSlots.limit, RECONCILE_CONCURRENCY),
     );
     this.parentNotifier = new ParentNotifier({
-      targets: options.parentNotify ?? [],
+      targets: options.parentNotify ?? { kind: 'fixed', servers: [] },
       logger: options.logger,
       signal: this.abort.signal,
     });
@@ -502,6 +512,8 @@ export class SidecarRuntime {
       case 'signer-reconciled':
       case 'signer-apply-failed':
       case 'postcondition-met':
+      case 'parent-change-needed':
+      case 'parent-notified':
         return;
     }
   }
@@ -1013,6 +1025,52 @@ export class SidecarRuntime {
     return false;
   }
 
+  /**
+   * NOTIFY(CDS) or NOTIFY(CSYNC) for a step that waits for the parent, to the parent's DSYNC
+   * targets (or the configured ones). The group's CDS or CSYNC is served everywhere by then: the
+   * step before made sure of it. `parent-notified` claims the step first, so one NOTIFY goes per
+   * step whichever sidecar observes it. True when this sidecar claimed it (the state moved on).
+   */
+  private async notifyParent(
+    zone: string,
+    state: ZoneState,
+    decision: Extract<Decision, { kind: 'observe' }>,
+    rrtype: ParentNotifyType,
+  ): Promise<boolean> {
+    const { processId, stepIndex } = decision;
+    const step = `${processId}/${stepIndex}`;
+    const notifier = this.parentNotifier;
+    if (!notifier.enabled || notifier.hasNotified(zone, step)) return false;
+    const process = state.processes.find((candidate) => candidate.id === processId);
+    if (process?.stepStates[stepIndex]?.parentNotified) return false;
+    const targets = await notifier.targetsFor(zone, rrtype);
+    if (targets.length === 0) return false;
+    const claim = parentNotified(state, this.context(zone, processId), {
+      processId,
+      stepIndex,
+      rrtype,
+      targets: targets.map((target) => target.name),
+    });
+    if (!(await this.append(zone, state, claim))) return false;
+    notifier.notify(zone, step, rrtype, targets);
+    return true;
+  }
+
+  /**
+   * Whether to record what a person must change at the parent: when it differs from what the
+   * step recorded, and the parent has had PARENT_CHANGE_GRACE_MS to act on its own (a scanner
+   * told by NOTIFY acts within a second; thousands of zones need no event for that).
+   */
+  private parentChangeDue(state: ZoneState, change: ParentChange): boolean {
+    if (!isNewParentChange(state, change)) return false;
+    const process = state.processes.find((candidate) => candidate.id === change.processId);
+    const startedAt = process?.stepStates[change.stepIndex]?.startedAt;
+    return (
+      startedAt === undefined ||
+      this.now().getTime() - Date.parse(startedAt) >= PARENT_CHANGE_GRACE_MS
+    );
+  }
+
   /** Carries out one decision. Returns how long to pause before deciding again (0 = at once). */
   private async act(zone: string, state: ZoneState, decision: Decision): Promise<number> {
     const { logger } = this.options;
@@ -1075,13 +1133,32 @@ export class SidecarRuntime {
       case 'observe': {
         const step = `${decision.processId}/${decision.stepIndex}`;
         const notifyType = PARENT_NOTIFY_TYPES[decision.check.kind];
-        if (notifyType) this.parentNotifier.notifyOnce(zone, step, notifyType);
-        const result = await observePostcondition(state, decision.check, { parent, signal });
+        if (notifyType && (await this.notifyParent(zone, state, decision, notifyType))) return 0;
+        const { processId, stepIndex } = decision;
+        const result = await observePostcondition(state, decision.check, {
+          parent,
+          signal,
+          step: { processId, stepIndex },
+        });
         if (!result.met) {
           logger.debug(
             { zone, step: decision.stepIndex, pending: result.pending },
             'post-condition not met yet',
           );
+          if (result.parentChange && this.parentChangeDue(state, result.parentChange)) {
+            const context = this.context(zone, processId);
+            if (
+              await this.append(
+                zone,
+                state,
+                parentChangeNeeded(state, context, result.parentChange),
+              )
+            )
+              logger.info(
+                { zone, step: stepIndex, pending: result.pending },
+                'change needed at the parent',
+              );
+          }
           return this.nextObservationIn(zone, step);
         }
         this.unmetObservations.delete(zone);

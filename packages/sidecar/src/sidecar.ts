@@ -12,6 +12,7 @@ import {
 import { openEventLog } from './event-log.js';
 import { loadEventKey } from './event-trust.js';
 import type { SidecarConfig } from './config.js';
+import type { ParentNotifyTargets } from './parent-notify.js';
 import { loadSignerPlugin, type ModuleImporter } from './plugin-loader.js';
 import { createSidecarObservers } from './observers.js';
 import { SidecarRuntime } from './runtime.js';
@@ -27,6 +28,14 @@ export const REDACTED_PATHS = [
   '*.password',
   'headers.authorization',
 ];
+
+/** `parent.notify` as the runtime takes it: DSYNC discovery unless configured otherwise. */
+function parentNotifyTargets(parent: SidecarConfig['parent']): ParentNotifyTargets {
+  const setting = parent.notify ?? 'dsync';
+  if (setting === 'dsync')
+    return { kind: 'dsync', parentZone: parent.zone, parentServers: parent.servers };
+  return { kind: 'fixed', servers: setting === 'off' ? [] : setting };
+}
 
 export function createRootLogger(
   level: SidecarConfig['logLevel'] = 'info',
@@ -129,7 +138,7 @@ async function composeRuntime(
     ...(config.keyWatchPerSecond !== undefined
       ? { keyWatchPerSecond: config.keyWatchPerSecond }
       : {}),
-    ...(config.parent.notify ? { parentNotify: config.parent.notify } : {}),
+    parentNotify: parentNotifyTargets(config.parent),
     ...(config.maxConcurrentChanges !== undefined
       ? { maxConcurrentChanges: config.maxConcurrentChanges }
       : {}),

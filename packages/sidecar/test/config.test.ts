@@ -170,6 +170,14 @@ describe('sidecar configuration', () => {
     expect(
       problem({ ...valid, parent: { ...notify, notify: [{ address: 'scanner.example' }] } }),
     ).toMatch(/parent.notify\[0\].address/);
+    for (const setting of ['dsync', 'off'])
+      expect(
+        parseSidecarConfig({ ...valid, parent: { ...notify, notify: setting } }).parent.notify,
+      ).toBe(setting);
+    expect(problem({ ...valid, parent: { ...notify, notify: 'always' } })).toMatch(
+      /parent.notify: must be "dsync", "off" or a list of addresses, got "always"/,
+    );
+    expect(problem({ ...valid, parent: { ...notify, notify: [] } })).toMatch(/parent.notify/);
     expect(problem({ ...valid, logLevel: 'loud' })).toMatch(/logLevel/);
     expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: is not a known setting/);
   });

@@ -31,14 +31,17 @@ describe('ParentNotifier', () => {
     const [first, second] = [await scanner('NOERROR'), await scanner('NOERROR')];
     const { logger, lines } = recordingLogger();
     const notifier = new ParentNotifier({
-      targets: [first.endpoint, second.endpoint],
+      targets: { kind: 'fixed', servers: [first.endpoint, second.endpoint] },
       logger,
       signal: new AbortController().signal,
     });
-    notifier.notifyOnce('Example.TEST', 'p1/3', 'CDS');
-    notifier.notifyOnce('example.test.', 'p1/3', 'CDS');
+    const notifyOnce = async (zone: string, step: string, type: 'CDS' | 'CSYNC') =>
+      notifier.notify(zone, step, type, await notifier.targetsFor(zone, type));
+    await notifyOnce('Example.TEST', 'p1/3', 'CDS');
+    expect(notifier.hasNotified('example.test', 'p1/3')).toBe(true);
+    await notifyOnce('example.test.', 'p1/3', 'CDS');
     await vi.waitFor(() => expect(notifier.counts.sent).toBe(2));
-    notifier.notifyOnce('example.test.', 'p1/5', 'CSYNC');
+    await notifyOnce('example.test.', 'p1/5', 'CSYNC');
     await vi.waitFor(() => expect(notifier.counts.sent).toBe(4));
 
     for (const { received } of [first, second]) {
@@ -56,11 +59,12 @@ describe('ParentNotifier', () => {
     const refusing = await scanner('REFUSED');
     const { logger, lines } = recordingLogger();
     const notifier = new ParentNotifier({
-      targets: [refusing.endpoint],
+      targets: { kind: 'fixed', servers: [refusing.endpoint] },
       logger,
       signal: new AbortController().signal,
     });
-    expect(() => notifier.notifyOnce('example.test.', 'p1/3', 'CDS')).not.toThrow();
+    const targets = await notifier.targetsFor('example.test.', 'CDS');
+    expect(() => notifier.notify('example.test.', 'p1/3', 'CDS', targets)).not.toThrow();
     await vi.waitFor(() => expect(notifier.counts.failed).toBe(1));
     expect(notifier.counts.sent).toBe(0);
     expect(lines).toHaveLength(1);
@@ -69,14 +73,31 @@ describe('ParentNotifier', () => {
     expect(String(lines[0]!.msg)).toMatch(/on its own schedule/);
   });
 
-  it('sends nothing without targets', () => {
+  it("tries a target's addresses in order until one acknowledges: one NOTIFY per target", async () => {
+    const [refusing, live] = [await scanner('REFUSED'), await scanner('NOERROR')];
+    const { logger, lines } = recordingLogger();
     const notifier = new ParentNotifier({
-      targets: [],
+      targets: { kind: 'fixed', servers: [] },
+      logger,
+      signal: new AbortController().signal,
+    });
+    const target = { name: 'scanner.test.', addresses: [refusing.endpoint, live.endpoint] };
+    notifier.notify('example.test.', 'p1/3', 'CDS', [target]);
+    await vi.waitFor(() => expect(notifier.counts.sent).toBe(1));
+    expect(refusing.received).toHaveLength(1);
+    expect(live.received).toHaveLength(1);
+    expect(notifier.counts.failed).toBe(0);
+    expect(lines).toEqual([]);
+  });
+
+  it('sends nothing without targets', async () => {
+    const notifier = new ParentNotifier({
+      targets: { kind: 'fixed', servers: [] },
       logger: pino({ level: 'silent' }),
       signal: new AbortController().signal,
     });
     expect(notifier.enabled).toBe(false);
-    notifier.notifyOnce('example.test.', 'p1/3', 'CDS');
-    expect(notifier.counts).toEqual({ sent: 0, failed: 0 });
+    expect(await notifier.targetsFor('example.test.', 'CDS')).toEqual([]);
+    expect(notifier.counts).toEqual({ sent: 0, failed: 0, dsyncLookups: 0 });
   });
 });

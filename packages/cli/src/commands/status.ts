@@ -4,8 +4,10 @@ import type { ProcessState, RegistrationChange, ZoneState } from '@chorus/engine
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import {
   describeLeaving,
+  describeParentChange,
   describeProcess,
   describeSignerFailure,
+  pendingParentChange,
 } from '../coordination/describe.js';
 import {
   knownZones,
@@ -32,14 +34,17 @@ function openProcesses(state: ZoneState): ProcessState[] {
   );
 }
 
-function processLines(process: ProcessState, now: Date): string[] {
+function processLines(process: ProcessState, zone: string, now: Date): string[] {
   const failures = Object.entries(process.signerFailures ?? {}).map(
     ([id, failure]) => `    ${describeSignerFailure(id, failure)}`,
   );
   const leaving = describeLeaving(process);
   const roll = process.roll ? [`    ${describeRoll(process)}`] : [];
+  const parentChange = pendingParentChange(process);
+  const parent = parentChange ? describeParentChange(zone, parentChange) : [];
   return [
     `  ${describeProcess(process, now)}`,
+    ...parent.map((line) => `    ${line}`),
     ...roll,
     ...failures,
     ...(leaving ? [`    ${leaving}`] : []),
@@ -106,7 +111,7 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
   const lines = [`${state.zone}  group: ${state.members.join(', ') || '(undefined)'}`];
   if (!state.defined)
     lines.push(`  not defined yet: run "chorus zone define ${state.zone} --signer ID"`);
-  for (const process of open) lines.push(...processLines(process, now));
+  for (const process of open) lines.push(...processLines(process, state.zone, now));
   for (const request of state.pendingRequests)
     lines.push(
       `  pending: ${request.kind} ${request.signerId} requested by ${request.requestedBy} at ${request.requestedAt}, waiting for the sidecars' pre-flight checks`,
@@ -124,6 +129,8 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
 }
 
 function processJson(process: ProcessState) {
+  const inFlight = process.status === 'running' || process.status === 'needs-operator';
+  const parentChange = inFlight ? pendingParentChange(process) : undefined;
   return {
     id: process.id,
     kind: process.kind,
@@ -135,6 +142,8 @@ function processJson(process: ProcessState) {
     ...(process.signerFailures ? { signerFailures: process.signerFailures } : {}),
     ...(process.leavingSigner ? { leavingSigner: process.leavingSigner } : {}),
     ...(process.roll ? { roll: process.roll } : {}),
+    /** What a person must still change at the parent for the current step. */
+    ...(parentChange ? { parentChange } : {}),
   };
 }
 

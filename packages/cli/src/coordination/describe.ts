@@ -2,13 +2,20 @@
 import type {
   ApplyError,
   KeyChange,
+  ParentChange,
   PostconditionSpec,
   TrustGrant,
   ZoneEvent,
   ZoneEventOf,
   ZoneEventType,
 } from '@chorus/core';
-import type { ProcessState, SignerFailure, ZoneState } from '@chorus/engine';
+import {
+  parentChangeSummary,
+  type ProcessState,
+  type RecordedParentChange,
+  type SignerFailure,
+  type ZoneState,
+} from '@chorus/engine';
 
 const clock = (iso: string) => iso.slice(11, 19);
 
@@ -48,6 +55,37 @@ function describeGrant(grant: TrustGrant): string {
   return parts.join(', ') || 'nothing';
 }
 
+/** `DS` or `NS`: which parent RRset a change is about. */
+const PARENT_RRSET: Record<ParentChange['kind'], string> = { ds: 'DS', ns: 'NS' };
+
+/** The step's recorded parent change, for the step an event is about. */
+function recordedParentChange(
+  state: ZoneState | undefined,
+  processId: string,
+  stepIndex: number,
+): RecordedParentChange | undefined {
+  const process = state?.processes.find((candidate) => candidate.id === processId);
+  return process?.stepStates[stepIndex]?.parentChange;
+}
+
+/** The parent change in one line, with what the parent does differently. */
+function parentChangeLine(change: Omit<ParentChange, 'processId' | 'stepIndex'>): string {
+  const differs = change.differs.length > 0 ? `; DIFFERS: ${change.differs.join('; ')}` : '';
+  return `${parentChangeSummary(change)}${differs}`;
+}
+
+function describePostconditionMet(
+  event: ZoneEventOf<'postcondition-met'>,
+  state: ZoneState | undefined,
+): string {
+  const { processId, stepIndex, ttls } = event.data;
+  const change = recordedParentChange(state, processId, stepIndex);
+  const seen = change
+    ? `the parent's ${PARENT_RRSET[change.kind]} now matches: moving on`
+    : 'post-condition seen on the wire';
+  return `    ${seen}${Object.keys(ttls).length > 0 ? ` (TTLs ${JSON.stringify(ttls)})` : ''}`;
+}
+
 type Describers = {
   [Type in ZoneEventType]: (event: ZoneEventOf<Type>, state: ZoneState | undefined) => string;
 };
@@ -75,8 +113,11 @@ const DESCRIBERS: Describers = {
   'signer-reconciled': ({ data }) => `    ${data.signerId} applied ${data.applied} change(s)`,
   'signer-apply-failed': ({ data }) =>
     `    ${data.signerId} FAILED to apply (attempt ${data.attempt}): [${data.error.name}] ${data.error.message}${retryNote(data.error)}`,
-  'postcondition-met': ({ data }) =>
-    `    post-condition seen on the wire${Object.keys(data.ttls).length > 0 ? ` (TTLs ${JSON.stringify(data.ttls)})` : ''}`,
+  'postcondition-met': describePostconditionMet,
+  'parent-change-needed': ({ data }) =>
+    `    CHANGE NEEDED AT THE PARENT ${data.parentZone} (a person, at the registrar or with EPP): ${parentChangeLine(data)}`,
+  'parent-notified': ({ data, source }) =>
+    `    NOTIFY(${data.rrtype}) to the parent's scanner ${data.targets.join(', ')} [${source.kind}:${source.id}]`,
   'wait-scheduled': ({ data }) => `    waiting until ${clock(data.notBefore)}: ${data.formula}`,
   'step-completed': ({ data }, state) =>
     `  ${stepLabel(state, data.processId, data.stepIndex)} completed`,
@@ -119,8 +160,9 @@ function describeWaiting(process: ProcessState, now: Date): string {
       if (definition?.rollAction && !step.reconciled[process.signerId])
         return `waiting for ${process.signerId} to ${definition.rollAction.replace('-', ' ')}`;
       const missing = Object.keys(step.desired ?? {}).filter((id) => !step.reconciled[id]);
-      return missing.length > 0
-        ? `waiting for ${missing.join(', ')} to apply its changes`
+      if (missing.length > 0) return `waiting for ${missing.join(', ')} to apply its changes`;
+      return step.parentChange
+        ? `waiting for a change at the parent ${step.parentChange.parentZone}: ${parentChangeLine(step.parentChange)}`
         : 'waiting to see the post-condition on the wire';
     }
     case 'postcondition-met':
@@ -147,6 +189,58 @@ export function describeProcess(process: ProcessState, now = new Date()): string
     return `${process.kind} ${process.signerId}: NEEDS THE OPERATOR at ${where}`;
   if (process.status !== 'running') return `${process.kind} ${process.signerId}: ${process.status}`;
   return `${process.kind} ${process.signerId}: ${where}, ${describeWaiting(process, now)}`;
+}
+
+/** The change a person must still make at the parent for the process's current step, if any. */
+export function pendingParentChange(process: ProcessState): RecordedParentChange | undefined {
+  const step = process.stepStates[process.currentStep];
+  return step?.status === 'started' ? step.parentChange : undefined;
+}
+
+const labelled = (label: string, items: readonly string[]) =>
+  items.map((item) => `  ${label.padEnd(14)}${item}`);
+
+/** The DS part of a parent change, one record per line. */
+function dsChangeLines(change: RecordedParentChange): string[] {
+  return [
+    ...labelled('add DS', change.ds?.add ?? []),
+    ...labelled('remove DS', change.ds?.remove ?? []),
+    ...labelled('keep DS', change.ds?.keep ?? []),
+    ...(change.dnskey?.add.length || change.dnskey?.remove.length
+      ? ['  for registrars that take keys instead of DS:']
+      : []),
+    ...labelled('add DNSKEY', change.dnskey?.add ?? []),
+    ...labelled('remove DNSKEY', change.dnskey?.remove ?? []),
+  ];
+}
+
+/** The NS part of a parent change: names, then glue for names at or below the zone. */
+function nsChangeLines(change: RecordedParentChange): string[] {
+  const glue = (items: { name: string; addresses: string[] }[]) =>
+    items.map((item) => `${item.name} ${item.addresses.join(' ')}`);
+  return [
+    ...labelled('add NS', change.ns?.add ?? []),
+    ...labelled('remove NS', change.ns?.remove ?? []),
+    ...labelled('keep NS', change.ns?.keep ?? []),
+    ...labelled('add glue', glue(change.glue?.add ?? [])),
+    ...labelled('remove glue', glue(change.glue?.remove ?? [])),
+  ];
+}
+
+/**
+ * What a person must change at the parent, one record per line, in the forms a registrar's web
+ * form or an EPP client takes; then what the parent does differently, if anything.
+ */
+export function describeParentChange(zone: string, change: RecordedParentChange): string[] {
+  const rrset = PARENT_RRSET[change.kind];
+  return [
+    `the parent ${change.parentZone} must change the ${rrset} set of ${zone} (no scanner acts there: a person, at the registrar or with EPP):`,
+    ...(change.kind === 'ds' ? dsChangeLines(change) : nsChangeLines(change)),
+    ...change.differs.map((difference) => `  DIFFERS: ${difference}`),
+    change.differs.length > 0
+      ? `  Chorus does not proceed while the parent differs; it moves on once every parent server serves this ${rrset} set.`
+      : `  Chorus moves on once every parent server serves this ${rrset} set.`,
+  ];
 }
 
 /** One line per failing signer: its last error, how often it tried, whether it retries. */

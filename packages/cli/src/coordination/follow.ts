@@ -18,7 +18,13 @@ import {
 } from '@chorus/core';
 import { applyZoneEvent, emptyZoneState, type ProcessState, type ZoneState } from '@chorus/engine';
 import type { CliIo } from '../io.js';
-import { describeEvent, describeLeaving, describeSignerFailure } from './describe.js';
+import {
+  describeEvent,
+  describeLeaving,
+  describeParentChange,
+  describeSignerFailure,
+  pendingParentChange,
+} from './describe.js';
 import { foldPolicyOf, readZone } from './event-log.js';
 
 export const OPERATOR = { kind: 'cli', id: process.env.USER ?? 'operator' };
@@ -124,6 +130,27 @@ function leavingNotices(io: CliIo, json: boolean, processId: string) {
         `${JSON.stringify({ notice: 'leaving-signer', zone: state.zone, processId, ...leaving })}\n`,
       );
     else io.stderr(`>>> ${describeLeaving(process)}\n`);
+  };
+}
+
+/** Says, once each time it changes, what a person must change at the parent for the current step. */
+function parentChangeNotices(io: CliIo, json: boolean, processId: string) {
+  let last = '';
+  return (state: ZoneState) => {
+    const process = state.processes.find((candidate) => candidate.id === processId);
+    const change = process && pendingParentChange(process);
+    if (!process || !change || JSON.stringify(change) === last) return;
+    last = JSON.stringify(change);
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ notice: 'parent-change-needed', zone: state.zone, processId, stepIndex: process.currentStep, ...change })}\n`,
+      );
+    else
+      io.stderr(
+        `${describeParentChange(state.zone, change)
+          .map((line) => `>>> ${line}\n`)
+          .join('')}`,
+      );
   };
 }
 
@@ -266,7 +293,8 @@ export async function requestAndFollow(
   };
   const notice = unansweredNotice(io, zone, processId);
   const leaving = leavingNotices(io, options.json, processId);
-  const onState = (state: ZoneState) => (notice.update(state), leaving(state));
+  const parentChange = parentChangeNotices(io, options.json, processId);
+  const onState = (state: ZoneState) => (notice.update(state), leaving(state), parentChange(state));
   // A span in the process's trace (whose root span a sidecar emits when the process ends).
   const attributes = { 'chorus.process.id': processId, 'chorus.process.kind': kind };
   const final = await withSpan(

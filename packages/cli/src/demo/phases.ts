@@ -213,6 +213,8 @@ export async function freshLab(
     denial?: DenialMethod;
     algorithm?: LabAlgorithm;
     zones?: string[];
+    /** The registry agent's scan interval; the lab's default without it. */
+    scanIntervalMs?: number;
   },
   io: CliIo,
   say: Say,
@@ -236,6 +238,7 @@ export async function freshLab(
     ...(options.denial ? { denial: options.denial } : {}),
     ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     ...(options.zones ? { zones: options.zones } : {}),
+    ...(options.scanIntervalMs ? { registryAgent: { intervalMs: options.scanIntervalMs } } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');

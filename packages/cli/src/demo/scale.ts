@@ -33,6 +33,10 @@ export interface ScaleOptions {
   process?: ScaleProcess;
   directory?: string;
   addressPrefix?: string;
+  /** The parent's scan interval (the registry agent's); the lab's default (1 s) without it. */
+  scanIntervalSeconds?: number;
+  /** Whether the sidecars NOTIFY the parent's DSYNC target (default true). */
+  parentNotify?: boolean;
 }
 
 export type ScaleProcess = 'add-signer' | 'migrate';
@@ -95,7 +99,13 @@ export interface ScaleReport {
    * Steps that wait for the parent (DS or NS): seconds from the step's start, with the CDS or
    * CSYNC served everywhere, until the parent served the group's DS or NS.
    */
-  parentSteps: { count: number; medianSeconds: number; maxSeconds: number };
+  /**
+   * Steps that waited for the parent, from the step's start (the group's CDS or CSYNC served
+   * everywhere) to its post-condition (the parent's DS or NS right): all, and per kind.
+   */
+  /** `parent-notified` events in the log: each claims one parent step's NOTIFY. */
+  parentNotifiedEvents: number;
+  parentSteps: ParentStepFigures & { ds: ParentStepFigures; ns: ParentStepFigures };
   /** Chorus's zones per second beyond the mandated waits, over the slowest server's raw rate. */
   ratioToRaw: number | null;
 }
@@ -123,15 +133,37 @@ function mandatedWaits(process: ProcessState): number {
   }, 0);
 }
 
-const PARENT_CHECKS = new Set(['parent-ds-matches', 'parent-ns-matches']);
+export interface ParentStepFigures {
+  count: number;
+  medianSeconds: number;
+  maxSeconds: number;
+}
+
+const PARENT_CHECKS: Readonly<Record<string, 'ds' | 'ns'>> = {
+  'parent-ds-matches': 'ds',
+  'parent-ns-matches': 'ns',
+};
+
+type ParentStepSeconds = { kind: 'ds' | 'ns'; seconds: number };
 
 /** Seconds each step waiting for the parent took to see it change. */
-function parentStepSeconds(process: ProcessState): number[] {
+function parentStepSeconds(process: ProcessState): ParentStepSeconds[] {
   return process.stepStates.flatMap((step, index) => {
-    const kind = process.steps[index]?.postcondition.kind;
-    if (!kind || !PARENT_CHECKS.has(kind) || !step.startedAt || !step.postconditionMetAt) return [];
-    return [(Date.parse(step.postconditionMetAt) - Date.parse(step.startedAt)) / 1000];
+    const kind = PARENT_CHECKS[process.steps[index]?.postcondition.kind ?? ''];
+    if (!kind || !step.startedAt || !step.postconditionMetAt) return [];
+    return [
+      { kind, seconds: (Date.parse(step.postconditionMetAt) - Date.parse(step.startedAt)) / 1000 },
+    ];
   });
+}
+
+function parentStepFigures(steps: readonly ParentStepSeconds[]): ParentStepFigures {
+  const seconds = steps.map((step) => step.seconds);
+  return {
+    count: seconds.length,
+    medianSeconds: median(seconds),
+    maxSeconds: seconds.reduce((most, value) => Math.max(most, value), 0),
+  };
 }
 
 function median(values: number[]): number {
@@ -140,12 +172,18 @@ function median(values: number[]): number {
 }
 
 /** Starts the sidecars of BIND and PowerDNS, each for every zone of the lab. */
-async function startScaleSidecars(lab: DemoLab, say: Say): Promise<RunningSidecar[]> {
+async function startScaleSidecars(
+  lab: DemoLab,
+  options: Pick<ScaleOptions, 'parentNotify'>,
+  say: Say,
+): Promise<RunningSidecar[]> {
   const sidecars: RunningSidecar[] = [];
   for (const id of ['bind', 'powerdns']) {
     const server = lab.status.servers.find((entry) => entry.id === id)!;
     const config = {
-      ...sidecarConfigFor(lab.status, server, lab.sqliteFile, lab.zone),
+      ...sidecarConfigFor(lab.status, server, lab.sqliteFile, lab.zone, {
+        parentNotify: options.parentNotify ?? true,
+      }),
       zones: lab.status.zones,
       // info: the sidecar answers SIGUSR2 with a `call tally` line.
       logLevel: 'info',
@@ -249,9 +287,18 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
   const say: Say = (line) => io.stderr(`[scale ${options.zones}] ${line}\n`);
   const zones = numberedZones(options.zones);
   const labStarted = performance.now();
-  const lab = await freshLab({ ...options, zones }, io, say);
+  const { scanIntervalSeconds } = options;
+  const lab = await freshLab(
+    {
+      ...options,
+      zones,
+      ...(scanIntervalSeconds ? { scanIntervalMs: scanIntervalSeconds * 1000 } : {}),
+    },
+    io,
+    say,
+  );
   const labUpSeconds = (performance.now() - labStarted) / 1000;
-  const sidecars = await startScaleSidecars(lab, say);
+  const sidecars = await startScaleSidecars(lab, options, say);
   const stopOnSignal = stopSidecarsOnSignal(sidecars, lab.status.directory, io);
   let log: EventLog<ZoneEvent> | undefined;
   try {
@@ -302,7 +349,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         summary: { completed: number; failed: number };
       }
     ).summary;
-    const parentSeconds: number[] = [];
+    const parentSeconds: ParentStepSeconds[] = [];
     const completedWaits = (
       await Promise.all(
         zones.map(async (zone) => {
@@ -315,9 +362,12 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       )
     ).filter((waits): waits is number => waits !== undefined);
     let applyFailures = 0;
+    let parentNotifiedEvents = 0;
     for (const zone of zones)
-      for (const { event } of await log.readStream(zoneStream(zone)))
+      for (const { event } of await log.readStream(zoneStream(zone))) {
         if (event.type === 'signer-apply-failed') applyFailures += 1;
+        if (event.type === 'parent-notified') parentNotifiedEvents += 1;
+      }
     const oneZoneWaitsSeconds = median(completedWaits);
     const parentServer = lab.status.servers.find((server) => server.id === 'parent')!;
     const parentWrong: string[] = [];
@@ -360,14 +410,15 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         }),
       ),
       applyFailures,
+      parentNotifiedEvents,
       parentRight: zones.length - parentWrong.length,
       parentWrong,
       parentControlCaught,
       registryAgentCoreShare,
       parentSteps: {
-        count: parentSeconds.length,
-        medianSeconds: median(parentSeconds),
-        maxSeconds: parentSeconds.reduce((most, seconds) => Math.max(most, seconds), 0),
+        ...parentStepFigures(parentSeconds),
+        ds: parentStepFigures(parentSeconds.filter((step) => step.kind === 'ds')),
+        ns: parentStepFigures(parentSeconds.filter((step) => step.kind === 'ns')),
       },
       powerdnsRaw,
       bindRaw,

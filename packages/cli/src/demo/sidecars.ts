@@ -75,10 +75,9 @@ export function sidecarConfigFor(
   server: LabServer,
   eventLogPath: string,
   zone: string,
-  options: { unsafeAllowSkipWaits?: boolean } = {},
+  options: { unsafeAllowSkipWaits?: boolean; parentNotify?: boolean } = {},
 ) {
   const parent = status.servers.find((entry) => entry.id === 'parent')!;
-  const agent = status.registryAgent;
   const signer = signerPluginConfigFor(status, server);
   // Every signer of the lab is trusted up front, so sidecars started later are known to all.
   const kit = ensureTrustKit(
@@ -97,8 +96,9 @@ export function sidecarConfigFor(
     parent: {
       zone: status.parentZone,
       servers: [{ address: parent.address, port: parent.port }],
-      // The lab's registry agent scans on NOTIFY(CDS/CSYNC) at once, else on its schedule.
-      ...(agent ? { notify: [{ address: agent.address, port: agent.port }] } : {}),
+      // The lab's parent publishes its registry agent in DSYNC (the sidecars' default, "dsync"):
+      // the agent scans on NOTIFY(CDS/CSYNC) at once, else on its schedule.
+      ...(options.parentNotify === false ? { notify: 'off' } : {}),
     },
     logLevel: 'info',
     // Short scenario TTLs leave short pre-publication intervals: the key watch must keep up. A

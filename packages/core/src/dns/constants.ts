@@ -140,4 +140,7 @@ export const DNSKEY_FLAG_REVOKE = 0x0080;
 export const CSYNC_FLAG_IMMEDIATE = 1;
 export const CSYNC_FLAG_SOAMINIMUM = 2;
 
+/** The DSYNC scheme for DNS NOTIFY to the target (RFC 9859 §2.3). */
+export const DSYNC_SCHEME_NOTIFY = 1;
+
 export const DEFAULT_DNS_PORT = 53;

@@ -27,6 +27,7 @@ export interface RecordDataMap {
   NSEC3: Nsec3Data;
   NSEC3PARAM: Nsec3ParamData;
   CSYNC: CsyncData;
+  DSYNC: DsyncData;
 }
 
 export type KnownRecordType = keyof RecordDataMap;
@@ -120,6 +121,19 @@ export interface CsyncData {
   serial: number;
   flags: number;
   types: RecordType[];
+}
+
+/**
+ * DSYNC rdata (RFC 9859 §2): where a parent wants generalized NOTIFYs about one RR type.
+ * Scheme 1 is NOTIFY; 0 is the null scheme (ignored), 128-255 are private use. Port 0 means ignore.
+ */
+export interface DsyncData {
+  /** The RR type the notifications are about, as a mnemonic (`CDS`, `CSYNC`) or `TYPEnnn`. */
+  rrtype: RecordType;
+  scheme: number;
+  port: number;
+  /** The host that receives the notifications: absolute, never compressed on the wire. */
+  target: string;
 }
 
 /** Rdata of a type without a typed shape: the raw bytes in hex (RFC 3597). */

@@ -159,6 +159,42 @@ export interface BlockReason {
   message: string;
 }
 
+/** A change to one parent RRset, for the person who makes it: what to add, remove and leave alone. */
+export interface RecordSetChange {
+  add: string[];
+  remove: string[];
+  /** Already right at the parent: leave these as they are. */
+  keep: string[];
+}
+
+/** Address records for one in-bailiwick NS name (glue), as the parent should hold them. */
+export interface GlueRecords {
+  name: string;
+  /** IPv4 and IPv6 literals, sorted. */
+  addresses: string[];
+}
+
+/**
+ * What must change at the parent for a step's parent post-condition to hold, in the forms a
+ * registrar's web form or an EPP client takes. For parents that nobody scans: a person acts.
+ */
+export interface ParentChange {
+  processId: string;
+  stepIndex: number;
+  parentZone: string;
+  kind: 'ds' | 'ns';
+  /** `kind: 'ds'`: full presentation lines, e.g. `example.test. 3600 IN DS 40696 13 2 AF47…`. */
+  ds?: RecordSetChange;
+  /** `kind: 'ds'`: the DNSKEY lines of the keys behind the DS to add or remove (registrars that take keys). */
+  dnskey?: { add: string[]; remove: string[] };
+  /** `kind: 'ns'`: absolute NS names, lower-case. */
+  ns?: RecordSetChange;
+  /** `kind: 'ns'`: glue for the NS names at or below the zone that are added or removed. */
+  glue?: { add: GlueRecords[]; remove: GlueRecords[] };
+  /** What the parent did that is neither the old nor the requested state, in words. */
+  differs: string[];
+}
+
 export type ZoneEvent =
   | Envelope<
       'zone-defined',
@@ -272,6 +308,18 @@ export type ZoneEvent =
       'postcondition-met',
       { processId: string; stepIndex: number; observedAt: string; ttls: ObservedTtls }
     >
+  | Envelope<'parent-change-needed', ParentChange>
+  | Envelope<
+      'parent-notified',
+      {
+        processId: string;
+        stepIndex: number;
+        /** NOTIFY(CDS) for a DS step, NOTIFY(CSYNC) for an NS step (RFC 9859). */
+        rrtype: 'CDS' | 'CSYNC';
+        /** The DSYNC target names (or configured addresses) the author notifies. */
+        targets: string[];
+      }
+    >
   | Envelope<
       'wait-scheduled',
       {
@@ -288,6 +336,8 @@ export type ZoneEvent =
 
 export type ZoneEventType = ZoneEvent['type'];
 export type ZoneEventOf<Type extends ZoneEventType> = Extract<ZoneEvent, { type: Type }>;
+/** The event that tells a person at the parent exactly what to change (see `ParentChange`). */
+export type ParentChangeNeeded = ZoneEventOf<'parent-change-needed'>;
 
 /** Which signers a recipe addresses, relative to the process: the group before, after, or both. */
 export type GroupSelector = 'before' | 'after' | 'union';

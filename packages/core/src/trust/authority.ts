@@ -106,6 +106,8 @@ export const ZONE_EVENT_AUTHORITY: Record<ZoneEventType, Authority> = {
   'process-started': COORDINATION,
   'step-started': COORDINATION,
   'postcondition-met': COORDINATION,
+  'parent-change-needed': COORDINATION,
+  'parent-notified': COORDINATION,
   'wait-scheduled': COORDINATION,
   'step-completed': COORDINATION,
   'process-completed': COORDINATION,
