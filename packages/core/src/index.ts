@@ -119,6 +119,7 @@ export type {
   ObservedTtls,
   ParentChange,
   ParentChangeNeeded,
+  ParentChangeSubmission,
   PostconditionSpec,
   ProcessKind,
   RecordSetChange,

@@ -503,6 +503,15 @@ export function parentNotified(
   return envelope(state, context, 'parent-notified', data);
 }
 
+/** Records a parent step's change sent through the parent channel (accepted or refused). */
+export function parentChangeSubmitted(
+  state: ZoneState,
+  context: DecideContext,
+  data: ZoneEventOf<'parent-change-submitted'>['data'],
+): ZoneEvent {
+  return envelope(state, context, 'parent-change-submitted', data);
+}
+
 /** The event to append once this sidecar has reconciled its signer. */
 export function signerReconciled(
   state: ZoneState,

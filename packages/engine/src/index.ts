@@ -7,6 +7,7 @@ export {
   desiredNow,
   successorOf,
   parentChangeNeeded,
+  parentChangeSubmitted,
   parentNotified,
   postconditionMet,
   requestProcess,

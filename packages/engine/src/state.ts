@@ -5,6 +5,7 @@ import type {
   KeyChange,
   ObservedTtls,
   ParentChange,
+  ParentChangeSubmission,
   ProcessKind,
   RollSubject,
   SignerReference,
@@ -40,6 +41,8 @@ export interface StepState {
    * Pending while the step is `started`; history once its post-condition is met.
    */
   parentChange?: RecordedParentChange;
+  /** Parent steps: the change last sent through the parent channel, and how it went. */
+  parentSubmitted?: Omit<ParentChangeSubmission, 'processId' | 'stepIndex'> & { at: string };
   /** Parent steps: the NOTIFY sent to the parent's scanner (one per step, whoever sent it). */
   parentNotified?: { at: string; rrtype: 'CDS' | 'CSYNC'; targets: string[] };
 }
@@ -453,6 +456,18 @@ function noteParentChange(
   };
 }
 
+/** The latest change sent through the parent channel for a step; informational. */
+function noteParentSubmitted(
+  state: ZoneState,
+  event: Extract<ZoneEvent, { type: 'parent-change-submitted' }>,
+): void {
+  const { processId, stepIndex, ...submission } = event.data;
+  const known = state.processes.find((candidate) => candidate.id === processId);
+  if (!known?.stepStates[stepIndex]) return;
+  const step = processOf(state, processId).stepStates[stepIndex]!;
+  step.parentSubmitted = { ...submission, at: event.occurredAt };
+}
+
 /** The first NOTIFY claimed for a step; informational, so one for an unknown step changes nothing. */
 function noteParentNotified(
   state: ZoneState,
@@ -656,6 +671,9 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     }
     case 'parent-notified':
       noteParentNotified(state, event);
+      break;
+    case 'parent-change-submitted':
+      noteParentSubmitted(state, event);
       break;
     case 'wait-scheduled': {
       const process = processOf(state, event.data.processId);

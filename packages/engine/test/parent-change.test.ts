@@ -454,6 +454,38 @@ describe('the fold keeps the first NOTIFY claimed for a parent step', () => {
   });
 });
 
+describe('the fold keeps the change sent through the parent channel', () => {
+  it('records the latest submission on its step, and ignores one for an unknown process', () => {
+    const start = zoneAtStep('add-signer', ['bind'], 'await-parent-ds');
+    const stepIndex = start.processes[0]!.currentStep;
+    const submitted = (outcome: 'accepted' | 'refused', second: number, processId = 'p1') =>
+      zoneEvent('parent-change-submitted', fields(second), {
+        processId,
+        stepIndex,
+        kind: 'ds',
+        channel: 'registrar',
+        records: ['40696 13 2 AF'],
+        outcome,
+        ...(outcome === 'refused' ? { error: '422: SHA-1 DS not accepted' } : {}),
+      });
+    const refused = applyZoneEvent(start, submitted('refused', 1));
+    const accepted = applyZoneEvent(refused, submitted('accepted', 2));
+    expect(refused.processes[0]!.stepStates[stepIndex]!.parentSubmitted).toMatchObject({
+      outcome: 'refused',
+      error: '422: SHA-1 DS not accepted',
+    });
+    expect(accepted.processes[0]!.stepStates[stepIndex]!.parentSubmitted).toEqual({
+      kind: 'ds',
+      channel: 'registrar',
+      records: ['40696 13 2 AF'],
+      outcome: 'accepted',
+      at: fields(2).occurredAt,
+    });
+    const unknown = applyZoneEvent(start, submitted('accepted', 3, 'p9'));
+    expect(unknown.processes[0]!.stepStates[stepIndex]!.parentSubmitted).toBeUndefined();
+  });
+});
+
 describe('observing a parent post-condition', () => {
   const parentServing = (served: Delegation): ParentChannel => ({
     specificationVersion: 'v1',

@@ -34,6 +34,7 @@ import {
   isNewParentChange,
   observePostcondition,
   parentChangeNeeded,
+  parentChangeSubmitted,
   parentNotified,
   postconditionMet,
   preflightChecks,
@@ -62,6 +63,7 @@ import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
+import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
 import {
   ParentNotifier,
   type ParentNotifyTargets,
@@ -195,6 +197,8 @@ export class SidecarRuntime {
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
   private readonly parentNotifier: ParentNotifier;
+  /** Per zone: the parent step whose change this sidecar has sent (or is sending) through the parent channel. */
+  private readonly parentSubmissions = new Map<string, string>();
   private readonly changeSlots: ConcurrencySlots;
   /** Bounds whole reconciles (reads, the gated write, the check after it) across zones. */
   private readonly reconcileSlots: ConcurrencySlots;
@@ -514,6 +518,7 @@ export class SidecarRuntime {
       case 'postcondition-met':
       case 'parent-change-needed':
       case 'parent-notified':
+      case 'parent-change-submitted':
         return;
     }
   }
@@ -1057,6 +1062,73 @@ export class SidecarRuntime {
   }
 
   /**
+   * A parent step through a channel that takes changes (a registrar's API): sends the step's DS
+   * or NS set once and records the outcome. A retryable failure is tried again at the next
+   * observation; a refusal is recorded, and the person at the parent is told what to change.
+   * Sending the same set twice is harmless (the channel's requests are idempotent). True when
+   * the state moved on.
+   */
+  private async submitToParent(
+    zone: string,
+    state: ZoneState,
+    decision: Extract<Decision, { kind: 'observe' }>,
+  ): Promise<boolean> {
+    const { processId, stepIndex } = decision;
+    const step = `${processId}/${stepIndex}`;
+    const submission = parentSubmissionFor(this.parent, zone, decision.check);
+    if (!submission || this.parentSubmissions.get(zone) === step) return false;
+    const process = state.processes.find((candidate) => candidate.id === processId);
+    if (process?.stepStates[stepIndex]?.parentSubmitted) return false;
+    this.parentSubmissions.set(zone, step);
+    const { logger } = this.options;
+    const outcome = await submission.send({ signal: this.abort.signal }).then(
+      (request) => ({ outcome: 'accepted' as const, requestId: request.requestId }),
+      (error: unknown) => ({ outcome: 'refused' as const, error }),
+    );
+    if (outcome.outcome === 'refused') {
+      if (this.abort.signal.aborted) return false;
+      const retryable = ChorusError.isInstance(outcome.error) && outcome.error.isRetryable;
+      const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      logger.warn(
+        { zone, step: stepIndex, channel: this.parent.id, reason },
+        'the parent channel did not take the change',
+      );
+      if (retryable) {
+        this.parentSubmissions.delete(zone);
+        return false;
+      }
+      return this.recordSubmission(zone, state, decision, submission, {
+        outcome: 'refused',
+        error: reason,
+      });
+    }
+    logger.info(
+      { zone, step: stepIndex, channel: this.parent.id, kind: submission.kind },
+      'change sent to the parent',
+    );
+    return this.recordSubmission(zone, state, decision, submission, outcome);
+  }
+
+  private async recordSubmission(
+    zone: string,
+    state: ZoneState,
+    decision: Extract<Decision, { kind: 'observe' }>,
+    submission: ParentSubmission,
+    outcome: { outcome: 'accepted' | 'refused'; requestId?: string; error?: string },
+  ): Promise<boolean> {
+    const { processId, stepIndex } = decision;
+    const event = parentChangeSubmitted(state, this.context(zone, processId), {
+      processId,
+      stepIndex,
+      kind: submission.kind,
+      channel: this.parent.id,
+      records: submission.records,
+      ...outcome,
+    });
+    return this.append(zone, state, event);
+  }
+
+  /**
    * Whether to record what a person must change at the parent: when it differs from what the
    * step recorded, and the parent has had PARENT_CHANGE_GRACE_MS to act on its own (a scanner
    * told by NOTIFY acts within a second; thousands of zones need no event for that).
@@ -1064,7 +1136,10 @@ export class SidecarRuntime {
   private parentChangeDue(state: ZoneState, change: ParentChange): boolean {
     if (!isNewParentChange(state, change)) return false;
     const process = state.processes.find((candidate) => candidate.id === change.processId);
-    const startedAt = process?.stepStates[change.stepIndex]?.startedAt;
+    const step = process?.stepStates[change.stepIndex];
+    // The parent channel took the change: the parent makes it, no person needs to.
+    if (step?.parentSubmitted?.outcome === 'accepted') return false;
+    const startedAt = step?.startedAt;
     return (
       startedAt === undefined ||
       this.now().getTime() - Date.parse(startedAt) >= PARENT_CHANGE_GRACE_MS
@@ -1132,6 +1207,7 @@ export class SidecarRuntime {
       }
       case 'observe': {
         const step = `${decision.processId}/${decision.stepIndex}`;
+        if (await this.submitToParent(zone, state, decision)) return 0;
         const notifyType = PARENT_NOTIFY_TYPES[decision.check.kind];
         if (notifyType && (await this.notifyParent(zone, state, decision, notifyType))) return 0;
         const { processId, stepIndex } = decision;

@@ -116,6 +116,10 @@ const DESCRIBERS: Describers = {
   'postcondition-met': describePostconditionMet,
   'parent-change-needed': ({ data }) =>
     `    CHANGE NEEDED AT THE PARENT ${data.parentZone} (a person, at the registrar or with EPP): ${parentChangeLine(data)}`,
+  'parent-change-submitted': ({ data, source }) =>
+    data.outcome === 'accepted'
+      ? `    ${data.kind.toUpperCase()} set sent to the parent through ${data.channel}${data.requestId ? ` (request ${data.requestId})` : ''}: ${data.records.join('; ')} [${source.kind}:${source.id}]`
+      : `    the parent channel ${data.channel} REFUSED the ${data.kind.toUpperCase()} set: ${data.error ?? 'no reason given'}; make the change at the parent by hand, or fix the cause [${source.kind}:${source.id}]`,
   'parent-notified': ({ data, source }) =>
     `    NOTIFY(${data.rrtype}) to the parent's scanner ${data.targets.join(', ')} [${source.kind}:${source.id}]`,
   'wait-scheduled': ({ data }) => `    waiting until ${clock(data.notBefore)}: ${data.formula}`,
@@ -147,6 +151,20 @@ const PRECONDITION_WORDS: Record<PostconditionSpec['kind'], string> = {
   'successor-cds-published': "the rolling signer's server publishes CDS for the successor only",
 };
 
+/** A parent step's wait: what a person must change, or what the parent channel was sent. */
+function describeParentWait(step: ProcessState['stepStates'][number]): string | undefined {
+  if (step.parentChange)
+    return `waiting for a change at the parent ${step.parentChange.parentZone}: ${parentChangeLine(step.parentChange)}`;
+  const sent = step.parentSubmitted;
+  if (sent?.outcome === 'accepted')
+    return `sent to the parent through ${sent.channel} at ${clock(sent.at)}; waiting for every parent server to serve it`;
+  if (sent)
+    return `the parent channel ${sent.channel} refused the change: ${sent.error ?? 'no reason given'}`;
+  if (step.parentNotified)
+    return `the parent's scanner was notified (NOTIFY(${step.parentNotified.rrtype})); waiting for it to act`;
+  return undefined;
+}
+
 function describeWaiting(process: ProcessState, now: Date): string {
   const step = process.stepStates[process.currentStep];
   switch (step?.status) {
@@ -161,9 +179,7 @@ function describeWaiting(process: ProcessState, now: Date): string {
         return `waiting for ${process.signerId} to ${definition.rollAction.replace('-', ' ')}`;
       const missing = Object.keys(step.desired ?? {}).filter((id) => !step.reconciled[id]);
       if (missing.length > 0) return `waiting for ${missing.join(', ')} to apply its changes`;
-      return step.parentChange
-        ? `waiting for a change at the parent ${step.parentChange.parentZone}: ${parentChangeLine(step.parentChange)}`
-        : 'waiting to see the post-condition on the wire';
+      return describeParentWait(step) ?? 'waiting to see the post-condition on the wire';
     }
     case 'postcondition-met':
       return 'scheduling its wait';

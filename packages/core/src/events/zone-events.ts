@@ -195,6 +195,22 @@ export interface ParentChange {
   differs: string[];
 }
 
+/** A parent step's change, sent through a parent channel that takes changes (a registrar's API). */
+export interface ParentChangeSubmission {
+  processId: string;
+  stepIndex: number;
+  kind: 'ds' | 'ns';
+  /** The parent channel's id, e.g. `registrar`. */
+  channel: string;
+  /** The whole set sent: DS in presentation form (`40696 13 2 AF47…`), or NS names. */
+  records: string[];
+  /** `refused`: the channel gave up; `error` says why (never a credential). */
+  outcome: 'accepted' | 'refused';
+  /** The channel's reference for the change, when it gives one. */
+  requestId?: string;
+  error?: string;
+}
+
 export type ZoneEvent =
   | Envelope<
       'zone-defined',
@@ -309,6 +325,7 @@ export type ZoneEvent =
       { processId: string; stepIndex: number; observedAt: string; ttls: ObservedTtls }
     >
   | Envelope<'parent-change-needed', ParentChange>
+  | Envelope<'parent-change-submitted', ParentChangeSubmission>
   | Envelope<
       'parent-notified',
       {

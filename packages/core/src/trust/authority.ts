@@ -108,6 +108,7 @@ export const ZONE_EVENT_AUTHORITY: Record<ZoneEventType, Authority> = {
   'postcondition-met': COORDINATION,
   'parent-change-needed': COORDINATION,
   'parent-notified': COORDINATION,
+  'parent-change-submitted': COORDINATION,
   'wait-scheduled': COORDINATION,
   'step-completed': COORDINATION,
   'process-completed': COORDINATION,
