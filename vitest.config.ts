@@ -20,6 +20,7 @@ const OWN_LAB_FILES = [
   'test/nsec3-rsa-demo.test.ts',
   'test/group-scale.test.ts',
   'test/person-at-parent.test.ts',
+  'test/adopt-group.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

@@ -384,10 +384,26 @@ export const ZONE_DEFINE_HELP = `Usage: chorus zone define ZONE --signer ID [--s
 Records the group that signs ZONE now. Each signer's sidecar must have registered first (start
 the sidecars; they create the log). A zone is defined once.
 
+Adoption: with two or more signers, the group is taken over as it stands (a zone signed by
+several providers by hand, RFC 8901 model 2), and checked on the wire first. Every registered
+address of every signer and every parent server is asked directly: each address must answer
+for ZONE; each signer's DNSKEY RRset must hold every member's ZSKs/CSKs and its own KSK; each
+apex NS set and the parent's NS set must be the union of the members' registered NS names (glue
+at the parent pointing at their owners); the parent's DS must name every member's KSK/CSK and
+no other key, alike at every parent server; CDS/CDNSKEY, where published, must match the
+parent's DS (else a scanner would change the DS); the content digests the sidecars recorded
+must agree. Any finding refuses the definition (exit 1, nothing recorded), each naming the
+signer, the address and the records to change. Otherwise "zone-defined" records the adoption:
+which NS names belong to which signer, as observed. The parent servers are the ones given with
+--parent-server, else the parent zone's nameservers as the system resolver finds them. A
+single signer is recorded without a wire check.
+
 With --group G (see "chorus group define --help") every ZONE given is defined with the group's
 signers and timing (timing options given here win) and added to the group, so that one request
 ("chorus signer add --group G …") reaches them all. A zone that cannot be defined is named and
-the others go on (exit 1); a zone already defined in G is added again harmlessly.
+the others go on (exit 1); a zone already defined in G is added again harmlessly. A group of
+two or more signers is adopted zone by zone: a zone that is not consistent is named with its
+findings, and the others go on.
 
 Timing: Chorus waits before each step that could break validation for a cache still holding
 the old data. Most waits use TTLs observed on the wire when the step's change was seen (the DS
@@ -410,13 +426,18 @@ Options:
   --signer ID             a signer that serves the zone now (repeatable; at least one)
   --group G               take the signers and timing from group G, and add the zones to it
   --parent-zone Z         the parent zone (default: ZONE minus its first label)
+  --parent-server A[:P]   an address of a parent nameserver to ask when adopting a group
+                          (repeatable; give every one; IPv6 as [A]:P). Default: the parent
+                          zone's NS addresses through the system resolver
 ${TIMING_OPTIONS}
 ${LOG_OPTION}
-${JSON_OPTION}
+${JSON_OPTION}; a refused adoption prints its findings
+                          as { zone, defined: false, findings: [{ code, message }] }
 ${HELP_OPTION}
 
 Example:
   chorus zone define example.com --signer bind --max-zone-ttl 86400 --record-ttl 3600 --log events.sqlite
+  chorus zone define example.com --signer bind --signer powerdns --parent-server 192.0.2.1 --log events.sqlite
   chorus zone define a.example b.example c.example --group customers --log events.sqlite
 `;
 

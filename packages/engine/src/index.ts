@@ -1,3 +1,10 @@
+export { adoptionFindings, adoptionRecord } from './adoption.js';
+export type {
+  AdoptionFinding,
+  AdoptionObservations,
+  UnansweredEndpoint,
+  ZoneAdoption,
+} from './adoption.js';
 export {
   decide,
   decideEach,

@@ -4,10 +4,12 @@ import { ConfigError, type DsData, type NameServer, type TrustAnchor } from '@ch
 import { parseEventLogConfig, type EventLogConfig } from './event-log.js';
 import { loadTrustFile, parseTrustAnchor } from './event-trust.js';
 import {
+  apiUrl,
   canonicalName,
   dnsName,
   endpoint,
   failConfig,
+  filePath,
   integer,
   ipAddress,
   list,
@@ -56,7 +58,16 @@ export interface SidecarConfig {
    * scanner looks at once rather than on its schedule: `"dsync"` (the default) for the targets
    * the parent publishes in DSYNC, `"off"` for none, or a list of addresses.
    */
-  parent: { zone: string; servers: NameServer[]; notify?: ParentNotifySetting };
+  parent: {
+    zone: string;
+    servers: NameServer[];
+    notify?: ParentNotifySetting;
+    /**
+     * A registrar's REST API that takes the zone's DS and NS (`docs/parent-channels.md`): parent
+     * steps send the group's sets there. Without it the parent is observed only.
+     */
+    registrar?: { url: string; tokenFile: string };
+  };
   /** pino level; default `info`. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -115,6 +126,17 @@ const rootSchema = object({
     zone: dnsName(),
     servers: list(endpoint({ defaultPort: 53 }), { hint: 'every parent nameserver address' }),
     notify: optional(parentNotifySetting()),
+    registrar: optional(
+      object({
+        url: apiUrl({
+          path: /\/v1$/,
+          pathHint: '/v1 (e.g. https://registrar.example/v1)',
+          secretHint: 'the token goes in tokenFile',
+          httpsUnlessLoopback: true,
+        }),
+        tokenFile: filePath({ mustExist: true }),
+      }),
+    ),
   }),
   logLevel: withDefault(oneOf(LEVELS), 'info'),
   keyWatchSeconds: withDefault(integer({ min: 1, max: 86_400, unit: 'seconds' }), 30),
@@ -254,6 +276,7 @@ export function parseSidecarConfig(
       zone: root.parent.zone,
       servers: root.parent.servers,
       ...(root.parent.notify ? { notify: root.parent.notify } : {}),
+      ...(root.parent.registrar ? { registrar: root.parent.registrar } : {}),
     },
     logLevel: root.logLevel,
     keyWatchSeconds: root.keyWatchSeconds,

@@ -178,6 +178,40 @@ describe('sidecar configuration', () => {
       /parent.notify: must be "dsync", "off" or a list of addresses, got "always"/,
     );
     expect(problem({ ...valid, parent: { ...notify, notify: [] } })).toMatch(/parent.notify/);
+    const registrar = {
+      url: 'http://127.53.0.20:8443/v1/',
+      tokenFile: '/etc/chorus/registrar.token',
+    };
+    expect(
+      parseSidecarConfig({ ...valid, parent: { ...notify, registrar } }).parent.registrar,
+    ).toEqual({ url: 'http://127.53.0.20:8443/v1', tokenFile: '/etc/chorus/registrar.token' });
+    expect(
+      problem({
+        ...valid,
+        parent: { ...notify, registrar: { ...registrar, url: 'http://registrar.example/v1' } },
+      }),
+    ).toMatch(/parent.registrar.url: must use https/);
+    expect(
+      problem({
+        ...valid,
+        parent: {
+          ...notify,
+          registrar: { ...registrar, url: 'https://u:secret@registrar.example/v1' },
+        },
+      }),
+    ).toMatch(/parent.registrar.url: must not contain credentials; the token goes in tokenFile/);
+    expect(
+      problem({
+        ...valid,
+        parent: {
+          ...notify,
+          registrar: { ...registrar, url: 'https://u:secret@registrar.example/v1' },
+        },
+      }),
+    ).not.toContain('secret');
+    expect(problem({ ...valid, parent: { ...notify, registrar: { url: registrar.url } } })).toMatch(
+      /parent.registrar.tokenFile/,
+    );
     expect(problem({ ...valid, logLevel: 'loud' })).toMatch(/logLevel/);
     expect(problem({ ...valid, tsigSecret: 'x' })).toMatch(/tsigSecret: is not a known setting/);
   });

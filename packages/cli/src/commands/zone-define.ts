@@ -1,13 +1,22 @@
-/** `chorus zone define ZONE --signer ID…`: records the group that signs a zone now. */
-import { ChorusError, type EventLog, type ZoneEvent } from '@chorus/core';
+/**
+ * `chorus zone define ZONE --signer ID…`: records the group that signs a zone now. A group of two
+ * or more signers is adopted as it stands: checked on the wire first, and refused with every
+ * reason when it is not consistent.
+ */
+import { ChorusError, type EventLog, type NameServer, type ZoneEvent } from '@chorus/core';
 import {
+  adoptionFindings,
+  adoptionRecord,
   DEFAULT_TIMING,
   defineZone,
   prePublicationShortfall,
+  type ZoneAdoption,
   type ZoneState,
 } from '@chorus/engine';
 import type { TimingSettings } from '@chorus/core';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
+import { AdoptionRefusedError, describeAdoption, observeAdoption } from '../coordination/adopt.js';
+import { parentServerOptions, parentServerSource } from '../coordination/adopt-parent.js';
 import { describeEvent } from '../coordination/describe.js';
 import { appendToZone, readZone, withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { OPERATOR } from '../coordination/follow.js';
@@ -37,6 +46,7 @@ const OPTIONS = {
   signer: { type: 'string', multiple: true },
   group: { type: 'string' },
   'parent-zone': { type: 'string' },
+  'parent-server': { type: 'string', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -103,20 +113,69 @@ interface Definition {
   group?: string;
 }
 
-/** Defines one zone; throws naming the zone when it is defined already or cannot be. */
+/** Where the parent servers of an adoption come from (see adopt-parent.ts). */
+type ParentServers = (parentZone: string) => Promise<NameServer[]>;
+
+/** The `zone-defined` event for `state`; throws when the zone is defined already or cannot be. */
+function definitionEvent(state: ZoneState, definition: Definition): ZoneEvent {
+  if (state.defined)
+    throw new ChorusError('Chorus_ZoneDefinedError', {
+      message: `${state.zone} is already defined (group: ${state.members.join(', ')}${state.group ? `; in group ${state.group}` : ''})`,
+    });
+  refuseShortPrePublication(state, definition);
+  return defineZone(state, { source: OPERATOR, now: new Date().toISOString() }, definition);
+}
+
+/**
+ * Checks the group on the wire before adopting it: every signer's addresses and the parent.
+ * Throws AdoptionRefusedError with every finding; returns what `zone-defined` records.
+ */
+async function checkAdoption(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  definition: Definition,
+  parentServers: ParentServers,
+): Promise<ZoneAdoption> {
+  // The TTL of the records the findings show is the one the definition gives.
+  const state = { ...(await readZone(log, zone)), recordTtlSeconds: definition.recordTtlSeconds };
+  definitionEvent(state, definition); // what would be refused anyway, before asking the wire
+  const parent = {
+    zone: definition.parentZone,
+    servers: await parentServers(definition.parentZone),
+  };
+  const observed = await observeAdoption(state, definition.signerIds, parent);
+  const findings = adoptionFindings(state, definition.signerIds, observed);
+  if (findings.length > 0 || 'error' in observed.delegation)
+    throw new AdoptionRefusedError(zone, findings, definition.signerIds);
+  return adoptionRecord(state, definition.signerIds, observed.delegation);
+}
+
+/**
+ * Defines one zone; throws naming the zone when it is defined already or cannot be. A group of
+ * two or more signers is adopted: checked on the wire first, at the parent's `parentServers`.
+ */
 async function defineOne(
   log: EventLog<ZoneEvent>,
   zone: string,
   definition: Definition,
+  parentServers: ParentServers,
 ): Promise<ZoneEvent> {
+  const adopted =
+    definition.signerIds.length >= 2
+      ? await checkAdoption(log, zone, definition, parentServers)
+      : undefined;
   return appendToZone(log, zone, (state) => {
-    if (state.defined)
-      throw new ChorusError('Chorus_ZoneDefinedError', {
-        message: `${zone} is already defined (group: ${state.members.join(', ')}${state.group ? `; in group ${state.group}` : ''})`,
-      });
-    refuseShortPrePublication(state, definition);
-    return defineZone(state, { source: OPERATOR, now: new Date().toISOString() }, definition);
+    const event = definitionEvent(state, definition);
+    return adopted && event.type === 'zone-defined'
+      ? { ...event, data: { ...event.data, adopted } }
+      : event;
   });
+}
+
+/** What `zone define` prints for a zone it defined. */
+function definedText(event: ZoneEvent): string {
+  const adopted = event.type === 'zone-defined' ? event.data.adopted : undefined;
+  return `${describeEvent(event)}\n${adopted ? `${describeAdoption(adopted)}\n` : ''}`;
 }
 
 async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {
@@ -140,9 +199,36 @@ async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {
     timing: timingFrom(values),
     recordTtlSeconds: recordTtlFrom(values, DEFAULT_RECORD_TTL_SECONDS),
   };
-  const event = await withEventLog(values, COMMAND, (log) => defineOne(log, zone, definition));
-  io.stdout(values.json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`);
-  return 0;
+  const parentServers = parentServerSource(
+    parentServerOptions(values['parent-server'] ?? [], COMMAND),
+  );
+  try {
+    const event = await withEventLog(values, COMMAND, (log) =>
+      defineOne(log, zone, definition, parentServers),
+    );
+    io.stdout(values.json ? `${JSON.stringify(event)}\n` : definedText(event));
+    return 0;
+  } catch (error) {
+    if (!values.json || !(error instanceof AdoptionRefusedError)) throw error;
+    io.stdout(`${JSON.stringify({ zone, defined: false, findings: error.findings })}\n`);
+    return 1;
+  }
+}
+
+/** One zone of `zone define --group`: defined now, already in the group, or why not. */
+interface GroupZoneOutcome {
+  zone: string;
+  defined?: ZoneEvent;
+  error?: string;
+  /** An adoption refused: every finding. */
+  findings?: AdoptionRefusedError['findings'];
+}
+
+function failedOutcome(zone: string, error: unknown): GroupZoneOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof AdoptionRefusedError
+    ? { zone, error: message, findings: error.findings }
+    : { zone, error: message };
 }
 
 /**
@@ -160,9 +246,12 @@ async function defineGroupZones(
   if (positionals.length === 0) throw new UsageError(`expected "${USAGE}"`, COMMAND);
   const name = groupArgument(values.group, COMMAND);
   const zones = positionals.map((zone) => zoneArgument(zone, COMMAND, USAGE));
+  const parentServers = parentServerSource(
+    parentServerOptions(values['parent-server'] ?? [], COMMAND),
+  );
   const outcomes = await withEventLog(values, COMMAND, async (log) => {
     const group = await readDefinedGroup(log, name);
-    const results: { zone: string; defined?: ZoneEvent; error?: string }[] = [];
+    const results: GroupZoneOutcome[] = [];
     for (const zone of zones) {
       const definition: Definition = {
         parentZone: parentZoneOf(zone, values['parent-zone']),
@@ -175,11 +264,11 @@ async function defineGroupZones(
         group: name,
       };
       try {
-        results.push({ zone, defined: await defineOne(log, zone, definition) });
+        results.push({ zone, defined: await defineOne(log, zone, definition, parentServers) });
       } catch (error) {
         const state = await readZone(log, zone);
         if (state.group === name) results.push({ zone });
-        else results.push({ zone, error: error instanceof Error ? error.message : String(error) });
+        else results.push(failedOutcome(zone, error));
       }
     }
     await addZonesToGroup(
@@ -192,7 +281,7 @@ async function defineGroupZones(
   for (const outcome of outcomes) {
     if (values.json) io.stdout(`${JSON.stringify(outcome)}\n`);
     else if (outcome.error) io.stderr(`${outcome.zone}: NOT defined: ${outcome.error}\n`);
-    else if (outcome.defined) io.stdout(`${describeEvent(outcome.defined)}\n`);
+    else if (outcome.defined) io.stdout(definedText(outcome.defined));
     else io.stdout(`${outcome.zone}: already defined in group ${name}\n`);
   }
   const failed = outcomes.filter((outcome) => outcome.error).length;

@@ -221,6 +221,16 @@ export type ZoneEvent =
         recordTtlSeconds: number;
         /** The group the zone belongs to (`chorus zone define --group`), if any. */
         group?: string;
+        /**
+         * Set when the group was adopted as it stood (two or more signers, checked on the wire):
+         * when it was observed, the parent servers asked, and which NS names belong to which
+         * signer, by signer id (absolute, lower-case).
+         */
+        adopted?: {
+          observedAt: string;
+          parentServers: string[];
+          nameServers: Record<string, string[]>;
+        };
       }
     >
   | Envelope<
