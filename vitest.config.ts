@@ -21,6 +21,7 @@ const OWN_LAB_FILES = [
   'test/group-scale.test.ts',
   'test/person-at-parent.test.ts',
   'test/adopt-group.test.ts',
+  'test/registrar-demo.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

@@ -112,12 +112,16 @@ ${DIRECTORY_OPTION}
                           111 s for a ZSK and 51 s for a KSK. A KSK roll waits for the DS
                           at the parent (rndc dnssec -checkds). The status shows them
   --providers desec,ns1   also start the SaaS provider fakes (either or both, or "all")
+  --registrar             also start the fake registrar: a registrar's REST API in front of
+                          test. (<prefix>.61:8000), for parent.registrar in a sidecar; needs
+                          --no-registry-agent (the agent's scans would put the DS back)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten (or loosen) a fake's rate limits; the documented ones
                           apply by default. Classes: desec.read (10/1s+50/1m),
                           desec.write (per domain: 2/1s+15/1m+100/1h+300/1d), desec.user
                           (2000/1d), ns1.read (token bucket 900/300s), ns1.write
-                          (300/300s). Several rates join with +, e.g. desec.write=1/1s+5/1m
+                          (300/300s), registrar.api (token bucket 60/1m). Several rates
+                          join with +, e.g. desec.write=1/1s+5/1m
   --event-log sqlite|nats the sidecars' event log: sqlite (default, the demo's file) or nats
                           (start the 3-node NATS JetStream cluster; needs the Debian packages
                           nats-server and openssl)
@@ -297,6 +301,10 @@ Options:
                           nsec3: NSEC3PARAM 1 0 0 - at every server)
   --algorithm 13|8        the lab's DNSSEC algorithm, as "lab up --algorithm" (default 13,
                           ECDSAP256SHA256; 8: RSASHA256, 2048-bit keys)
+  --parent scanner|registrar
+                          who changes the parent: the lab's CDS/CSYNC scanner, told by NOTIFY
+                          (default), or the fake registrar's REST API, which the sidecars send
+                          the group's DS and NS to (parent.registrar; no scanner runs)
   --dir DIR               lab directory (default $CHORUS_LAB_DIR, else ./.lab)
   --address-prefix P      first three octets of the lab addresses (default 127.53.0)
   --ttl S                 TTL of every record in the lab, in seconds (default 30). The waits

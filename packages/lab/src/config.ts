@@ -9,6 +9,7 @@ import {
   type DesecRateLimits,
   type Ns1RateLimits,
   type Rate,
+  type RegistrarRateLimits,
 } from '@chorus/provider-fakes';
 import type {
   DenialMethod,
@@ -17,6 +18,7 @@ import type {
   LabHosts,
   NatsNodeId,
   ProviderId,
+  RegistrarId,
   RegistryAgentId,
   ResolverId,
   ServerId,
@@ -52,6 +54,11 @@ export interface LabOptions {
   /** Tighter (or looser) limits for the provider fakes; `parseRateLimits` reads the CLI form. */
   rateLimits?: ProviderRateLimits;
   /**
+   * Start the fake registrar: a registrar's REST API in front of the parent, for an account that
+   * holds the lab's zones (`<prefix>.61:8000`). Default false.
+   */
+  registrar?: boolean;
+  /**
    * The sidecars' event log: `sqlite` (default, one file) or `nats` (a 3-node NATS JetStream
    * cluster on loopback, TLS and a user per sidecar).
    */
@@ -75,10 +82,11 @@ export interface LabOptions {
 
 export type EventLogKind = LabEventLog['kind'];
 
-/** Rate-limit overrides per provider fake: a class given replaces that class's documented rates. */
+/** Rate-limit overrides per fake: a class given replaces that class's documented rates. */
 export interface ProviderRateLimits {
   desec?: Partial<DesecRateLimits>;
   ns1?: Partial<Ns1RateLimits>;
+  registrar?: Partial<RegistrarRateLimits>;
 }
 
 /** Key lifetimes in seconds; an absent role keeps its keys for ever. */
@@ -93,6 +101,7 @@ export const LAB_DEFAULTS = {
   ttl: 30,
   zones: ['example.test.'],
   traps: false,
+  registrar: false,
   registryAgent: true,
   registryAgentIntervalMs: 1000,
   eventLog: 'sqlite',
@@ -155,7 +164,7 @@ export const RESOLVER_IDS: readonly ResolverId[] = [
 ];
 
 /** Everything in the lab with an address of its own. */
-export type LabAddressId = ServerId | ResolverId | RegistryAgentId | NatsNodeId;
+export type LabAddressId = ServerId | ResolverId | RegistryAgentId | RegistrarId | NatsNodeId;
 
 /** Last octet of each lab address. */
 const HOST_NUMBER: Record<LabAddressId, number> = {
@@ -178,6 +187,7 @@ const HOST_NUMBER: Record<LabAddressId, number> = {
   'resolver-cache': 54,
   'resolver-forwarded': 55,
   'registry-agent': 60,
+  registrar: 61,
   'nats-1': 71,
   'nats-2': 72,
   'nats-3': 73,
@@ -226,6 +236,8 @@ export interface LabConfig {
   keyLifetimes?: KeyLifetimes;
   providers: ProviderId[];
   rateLimits: ProviderRateLimits;
+  /** Whether the fake registrar runs (on loopback, also with `hosts.mode` netns). */
+  registrar: boolean;
   eventLog: EventLogKind;
   denial: DenialMethod;
   algorithm: LabAlgorithm;
@@ -409,6 +421,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     ...(Object.keys(keyLifetimes).length > 0 ? { keyLifetimes } : {}),
     providers: validateProviders(options.providers ?? []),
     rateLimits: options.rateLimits ?? {},
+    registrar: options.registrar ?? LAB_DEFAULTS.registrar,
     eventLog: parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog),
     denial: validateDenial(options.denial ?? LAB_DEFAULTS.denial),
     algorithm: validateAlgorithm(options.algorithm ?? LAB_DEFAULTS.algorithm),
@@ -491,13 +504,15 @@ export function parseProviders(text: string): ProviderId[] {
 }
 
 const RATE_FORMAT =
-  'expected PROVIDER.CLASS=LIMIT/DURATION[+LIMIT/DURATION…], comma-separated, e.g. desec.write=5/1m or ns1.write=10/60s; classes: desec.read, desec.write (per domain), desec.user, ns1.read, ns1.write';
-const RATE_CLASSES: Readonly<Record<string, readonly [ProviderId, string, 'list' | 'bucket']>> = {
+  'expected FAKE.CLASS=LIMIT/DURATION[+LIMIT/DURATION…], comma-separated, e.g. desec.write=5/1m or ns1.write=10/60s; classes: desec.read, desec.write (per domain), desec.user, ns1.read, ns1.write, registrar.api (per token)';
+type RateFake = keyof ProviderRateLimits;
+const RATE_CLASSES: Readonly<Record<string, readonly [RateFake, string, 'list' | 'bucket']>> = {
   'desec.read': ['desec', 'read', 'list'],
   'desec.write': ['desec', 'perDomainWrite', 'list'],
   'desec.user': ['desec', 'user', 'list'],
   'ns1.read': ['ns1', 'read', 'bucket'],
   'ns1.write': ['ns1', 'write', 'bucket'],
+  'registrar.api': ['registrar', 'api', 'bucket'],
 };
 
 function parseRate(text: string, whole: string): Rate {
@@ -512,7 +527,11 @@ function parseRate(text: string, whole: string): Rate {
 
 /** `desec.write=5/1m,ns1.write=10/60s` as rate-limit overrides. Throws LabError naming the bad part. */
 export function parseRateLimits(text: string): ProviderRateLimits {
-  const result: Record<ProviderId, Record<string, Rate | Rate[]>> = { desec: {}, ns1: {} };
+  const result: Record<RateFake, Record<string, Rate | Rate[]>> = {
+    desec: {},
+    ns1: {},
+    registrar: {},
+  };
   for (const part of text.split(',').map((entry) => entry.trim())) {
     const [name, value] = part.split('=', 2).map((entry) => entry.trim());
     const target = name === undefined ? undefined : RATE_CLASSES[name.toLowerCase()];
@@ -521,12 +540,15 @@ export function parseRateLimits(text: string): ProviderRateLimits {
     const [provider, rateClass, shape] = target;
     const rates = value.split('+').map((rate) => parseRate(rate, text));
     if (shape === 'bucket' && rates.length !== 1)
-      throw new LabError(`invalid rate limit ${JSON.stringify(part)}: NS1 buckets take one rate`);
+      throw new LabError(
+        `invalid rate limit ${JSON.stringify(part)}: a token bucket (NS1, the registrar) takes one rate`,
+      );
     result[provider][rateClass] = shape === 'bucket' ? rates[0]! : rates;
   }
   const limits: ProviderRateLimits = {};
   if (Object.keys(result.desec).length > 0) limits.desec = result.desec;
   if (Object.keys(result.ns1).length > 0) limits.ns1 = result.ns1;
+  if (Object.keys(result.registrar).length > 0) limits.registrar = result.registrar;
   return limits;
 }
 

@@ -85,6 +85,18 @@ export {
 } from './registry-agent-process.js';
 export type { RegistryAgentProcessOptions } from './registry-agent-process.js';
 export { listenForNotify } from './registry-agent-notify.js';
+export {
+  isRegistrarRunning,
+  planRegistrar,
+  prepareRegistrar,
+  registrarCheck,
+  registrarEntry,
+  registrarFakeConfig,
+  REGISTRAR_ID,
+  startRegistrar,
+  stopRegistrar,
+} from './registrar.js';
+export type { RegistrarEntryOptions } from './registrar.js';
 export type { NotifyListener, NotifyNotice } from './registry-agent-notify.js';
 export type { TrapSpec } from './traps.js';
 export type {
@@ -99,6 +111,7 @@ export type {
   LabNatsEventLog,
   LabNatsNode,
   LabProviderApi,
+  LabRegistrar,
   LabRegistryAgent,
   LabResolver,
   LabServer,
@@ -109,6 +122,7 @@ export type {
   NatsUser,
   PowerDnsApiControl,
   ProviderId,
+  RegistrarId,
   RegistryAgentId,
   ResolverId,
   RndcControl,

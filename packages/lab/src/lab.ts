@@ -31,6 +31,13 @@ import { createNatsStream } from './nats-stream.js';
 import { planLab } from './plan.js';
 import { prepareLab } from './prepare.js';
 import { providerApiCheck, startProviderApi, stopProviderApi } from './provider-apis.js';
+import {
+  isRegistrarRunning,
+  prepareRegistrar,
+  registrarCheck,
+  startRegistrar,
+  stopRegistrar,
+} from './registrar.js';
 import { checkPrograms } from './programs.js';
 import {
   ensurePidFile,
@@ -65,6 +72,7 @@ import { readState, refreshLiveness, removeState, stateFilePath, writeState } fr
 import type {
   LabNatsNode,
   LabProviderApi,
+  LabRegistrar,
   LabRegistryAgent,
   LabResolver,
   LabServer,
@@ -181,12 +189,13 @@ function seconds(milliseconds: number): string {
 async function refuseRunningLab(directory: string, programs: Programs): Promise<void> {
   const previous = await readState(directory);
   if (!previous) return;
-  await refreshLiveness(previous);
+  await refreshAll(previous);
   const processes = [
     ...previous.servers,
     ...previous.resolvers,
     ...(previous.registryAgent ? [previous.registryAgent] : []),
     ...previous.providers,
+    ...(previous.registrar ? [previous.registrar] : []),
     ...natsNodes(previous),
   ];
   const alive = processes.filter((entry) => entry.alive);
@@ -406,6 +415,51 @@ function stopProviderApis(status: LabStatus) {
   );
 }
 
+/** Starts the fake registrar (the parent serves by now) and records its PID at once. */
+async function spawnRegistrar(registrar: LabRegistrar, status: LabStatus): Promise<void> {
+  registrar.pid = await startRegistrar(registrar);
+  registrar.alive = true;
+  await writeState(status);
+}
+
+/** Waits until the fake registrar answers its health check. */
+async function waitForRegistrar(registrar: LabRegistrar, deadline: number): Promise<void> {
+  await waitUntilReady(
+    {
+      label: `registrar (node) on ${registrar.address}:${registrar.port}`,
+      pid: registrar.pid,
+      program: registrar.binary,
+      logFile: registrar.logFile,
+    },
+    registrarCheck(registrar),
+    deadline,
+  );
+}
+
+/** Stops the lab's fake registrar by PID (only if the PID still runs it). */
+async function stopLabRegistrar(status: LabStatus) {
+  const registrar = status.registrar;
+  if (!registrar) return null;
+  return {
+    pid: registrar.pid,
+    outcome: registrar.pid > 0 ? await stopRegistrar(registrar) : ('not-running' as const),
+  };
+}
+
+/**
+ * The state's liveness with the fake registrar's too (state.ts predates it): `alive` by its exact
+ * command line, and `running` only while it runs. A state file from before it has none.
+ */
+async function refreshAll(status: LabStatus): Promise<LabStatus> {
+  await refreshLiveness(status);
+  status.registrar ??= null;
+  if (status.registrar) {
+    status.registrar.alive = isRegistrarRunning(status.registrar);
+    status.running &&= status.registrar.alive;
+  }
+  return status;
+}
+
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
   return startDaemon({
     program: entry.binary,
@@ -452,6 +506,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     await Promise.all([
       prepareLab(status, config, programs),
       status.eventLog.kind === 'nats' ? prepareNats(status.eventLog, status, programs) : undefined,
+      status.registrar ? prepareRegistrar(status.registrar, status) : undefined,
     ]);
 
     // Start everything at once; resolvers are only asked once the servers are ready.
@@ -498,6 +553,8 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     const agent = status.registryAgent;
     if (agent) await spawnAgent(agent, status);
     await spawnProviderApis(status);
+    const registrar = status.registrar;
+    if (registrar) await spawnRegistrar(registrar, status);
     await Promise.all([
       ...status.providers.map((api) =>
         waitForProviderApi(api, deadline).then(() =>
@@ -506,6 +563,15 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
           ),
         ),
       ),
+      ...(registrar
+        ? [
+            waitForRegistrar(registrar, deadline).then(() =>
+              progress(
+                `ready: registrar pid ${registrar.pid} serves a registrar API at ${registrar.url} for ${zoneList(registrar.domains)}, writing to ${registrar.parentZone} (token in ${registrar.tokenFile}), after ${seconds(performance.now() - spawnedAt)}`,
+              ),
+            ),
+          ]
+        : []),
       ...status.resolvers.map(async (resolver) => {
         const check = allOf(
           resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
@@ -531,6 +597,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       await stopRegistryAgent(status.registryAgent);
     }
     await stopProviderApis(status);
+    await stopLabRegistrar(status);
     await stopAll(startedProcesses);
     await removeLoopbackAliases(programPath(programs, 'ip'), status.loopbackAliases);
     await removeHosts(status.hosts);
@@ -544,6 +611,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       ...status.resolvers,
       ...(status.registryAgent ? [status.registryAgent] : []),
       ...status.providers,
+      ...(status.registrar ? [status.registrar] : []),
       ...natsNodes(status),
     ].map((entry) => ensurePidFile(entry.pidFile, entry.pid)),
   );
@@ -551,7 +619,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   status.running = true;
   await writeState(status);
   progress(
-    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}${status.providers.length > 0 ? `, the ${status.providers.map((api) => api.provider).join(' and ')} API fakes` : ''}${natsNodes(status).length > 0 ? `, a ${natsNodes(status).length}-node NATS JetStream cluster` : ''}); stop it with: chorus lab down --dir ${config.directory}`,
+    `lab up in ${seconds(status.startupMs)} (${status.servers.length} servers${trapList.length > 0 ? ` including ${trapList.length} traps` : ''}, ${status.resolvers.length} resolvers${status.registryAgent ? ', the registry agent' : ''}${status.providers.length > 0 ? `, the ${status.providers.map((api) => api.provider).join(' and ')} API fakes` : ''}${status.registrar ? ', the registrar' : ''}${natsNodes(status).length > 0 ? `, a ${natsNodes(status).length}-node NATS JetStream cluster` : ''}); stop it with: chorus lab down --dir ${config.directory}`,
   );
   return status;
 }
@@ -562,7 +630,7 @@ export async function labStatus(
 ): Promise<LabStatus | undefined> {
   const directory = path.resolve(options.directory ?? defaultLabDirectory());
   const status = await readState(directory);
-  return status ? refreshLiveness(status) : undefined;
+  return status ? refreshAll(status) : undefined;
 }
 
 export interface RestartOptions {
@@ -708,7 +776,7 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
       await ensurePidFile(entry.pidFile, entry.pid);
     }),
   );
-  await refreshLiveness(status);
+  await refreshAll(status);
   await writeState(status);
   progress(
     `restarted ${[...targets, ...natsTargets, ...(restartAgent ? [{ id: 'registry-agent' }] : [])].map((entry) => entry.id).join(' ')} in ${seconds(performance.now() - startTime)}`,
@@ -752,6 +820,8 @@ export interface DownReport {
   registryAgent: { pid: number; outcome: StopOutcome } | null;
   /** The provider API fakes (stopped before the servers). */
   providers: { id: string; pid: number; outcome: StopOutcome }[];
+  /** The fake registrar, when the lab had one (stopped before the servers). */
+  registrar: { pid: number; outcome: StopOutcome } | null;
   removedLoopbackAliases: string[];
   /** The network namespaces `up --hosts netns` made, deleted with every address in them. */
   removedNamespaces: string[];
@@ -774,6 +844,7 @@ export async function labDown(
       stopped: [],
       registryAgent: null,
       providers: [],
+      registrar: null,
       removedLoopbackAliases: [],
       removedNamespaces: [],
     };
@@ -787,6 +858,7 @@ export async function labDown(
       }
     : null;
   const providers = await stopProviderApis(status);
+  const registrar = await stopLabRegistrar(status);
   const stopped = await stopAll([...status.resolvers, ...status.servers, ...natsNodes(status)]);
   if (status.eventLog.kind === 'nats') await removeNatsFiles(status.eventLog);
   if (status.loopbackAliases.length > 0) {
@@ -806,6 +878,7 @@ export async function labDown(
     stopped,
     registryAgent,
     providers,
+    registrar,
     removedLoopbackAliases: status.loopbackAliases,
     removedNamespaces,
   };

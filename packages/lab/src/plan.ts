@@ -21,6 +21,7 @@ import { LabError } from './errors.js';
 import { namespaceOf } from './hosts.js';
 import { planNatsEventLog } from './nats.js';
 import { planProviderApi } from './provider-apis.js';
+import { planRegistrar } from './registrar.js';
 import { defaultRegistryAgentCommand, REGISTRY_AGENT_ID } from './registry-agent-process.js';
 import { TSIG_ALGORITHM } from './secrets.js';
 import type { Programs } from './server-kind.js';
@@ -258,6 +259,8 @@ export function planLab(
       ...planProviderApi(id, config),
       ...namespaceField(config, id),
     })),
+    // On this host's loopback in every hosts mode: it reaches the parent as the host does.
+    registrar: planRegistrar(config),
     eventLog:
       config.eventLog === 'nats'
         ? inNamespaces(planNatsEventLog(config, programs), config)

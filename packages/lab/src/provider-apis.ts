@@ -25,8 +25,11 @@ import type { LabProviderApi, LabServer, ProviderId } from './types.js';
 /** The API's base path at each provider. */
 const BASE_PATH: Readonly<Record<ProviderId, string>> = { desec: '/api/v1/', ns1: '/v1/' };
 
-/** The built entry point of `@chorus/provider-fakes` (also when the lab runs from its sources). */
-function providerFakeMain(): string {
+/**
+ * The built entry point of `@chorus/provider-fakes` (also when the lab runs from its sources):
+ * every fake, the registrar's too, by its config's `provider`.
+ */
+export function providerFakeMain(): string {
   const packageJson = createRequire(import.meta.url).resolve('@chorus/provider-fakes/package.json');
   return path.join(path.dirname(packageJson), 'dist', 'main.js');
 }
@@ -105,8 +108,14 @@ export async function prepareProviderApis(
   );
 }
 
+/** A fake's process, as the lab starts, checks and stops it (a provider's or the registrar). */
+export type FakeProcess = Pick<
+  LabProviderApi,
+  'pid' | 'binary' | 'arguments' | 'directory' | 'logFile' | 'namespace' | 'address' | 'port'
+>;
+
 /** Starts the fake detached, output appended to its log; returns the PID. */
-export function startProviderApi(api: LabProviderApi): Promise<number> {
+export function startProviderApi(api: FakeProcess): Promise<number> {
   return spawnDaemon(api.binary, api.arguments, {
     cwd: api.directory,
     logFile: api.logFile,
@@ -114,18 +123,18 @@ export function startProviderApi(api: LabProviderApi): Promise<number> {
   });
 }
 
-export function isProviderApiRunning(api: LabProviderApi): boolean {
+export function isProviderApiRunning(api: FakeProcess): boolean {
   return runsCommandLine(api);
 }
 
 /** Stops the fake by PID, only if the PID still runs it. */
-export async function stopProviderApi(api: LabProviderApi): Promise<StopOutcome> {
+export async function stopProviderApi(api: FakeProcess): Promise<StopOutcome> {
   if (api.pid <= 0 || !isProviderApiRunning(api)) return 'not-running';
   return stopProcess(api.pid, api.binary);
 }
 
 /** Passes once `GET /_fake/health` answers 200. */
-export function providerApiCheck(api: LabProviderApi): () => Promise<CheckResult> {
+export function providerApiCheck(api: FakeProcess): () => Promise<CheckResult> {
   const url = `http://${api.address}:${api.port}/_fake/health`;
   return async () => {
     try {

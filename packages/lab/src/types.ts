@@ -28,6 +28,8 @@ export type NatsNodeId = 'nats-1' | 'nats-2' | 'nats-3';
 export type NatsUser = 'admin' | 'operator' | 'observer' | SignerId | ProviderId;
 /** The lab parent's registry agent (a Node process, not a nameserver). */
 export type RegistryAgentId = 'registry-agent';
+/** The fake registrar in front of the lab parent (`up --registrar`; a Node process). */
+export type RegistrarId = 'registrar';
 export type ResolverId =
   | 'resolver-delegation'
   | 'resolver-bind'
@@ -271,6 +273,38 @@ export interface LabProviderApi extends ProcessStatus {
   rateLimits: Record<string, unknown>;
 }
 
+/**
+ * The fake registrar (`up --registrar`): a Node process serving a registrar's REST API at `url`
+ * for an account that holds the lab's zones. What its PUTs accept it writes to the parent
+ * `parentZone` by TSIG-signed DNS UPDATE, and it answers only once the parent serves it. Send
+ * the content of `tokenFile` (0600) as `Authorization: Bearer …`; `adminTokenFile` opens its
+ * `/_fake/` control endpoints (faults, token state, rate limits, the request record);
+ * `requestLogFile` has one JSON line per request. It runs on this host's loopback, also with
+ * `--hosts netns`.
+ */
+export interface LabRegistrar extends ProcessStatus {
+  id: RegistrarId;
+  software: 'node';
+  /** The command line after `binary`, exactly as started (liveness compares it). */
+  arguments: string[];
+  /** Base URL of the API, e.g. `http://127.53.0.61:8000/v1/`. */
+  url: string;
+  address: string;
+  port: number;
+  /** The account's API token, mode 0600. */
+  tokenFile: string;
+  adminTokenFile: string;
+  requestLogFile: string;
+  /** The token state (valid, expired, revoked) across restarts. */
+  stateFile: string;
+  /** The zone it writes to (`test.`), with the parent's TSIG key. */
+  parentZone: string;
+  /** The account's domains: the lab's zones. Others under the parent are 403. */
+  domains: string[];
+  /** Its token bucket per API token (`up --rate-limit registrar.api=…`). */
+  rateLimits: { api: { limit: number; periodSeconds: number } };
+}
+
 /** One node of the lab's NATS JetStream cluster. */
 export interface LabNatsNode extends ProcessStatus {
   id: NatsNodeId;
@@ -380,6 +414,8 @@ export interface LabStatus {
   registryAgent: LabRegistryAgent | null;
   /** The SaaS provider fakes (`up --providers`); empty without them. */
   providers: LabProviderApi[];
+  /** The fake registrar in front of the parent (`up --registrar`), or null without one. */
+  registrar: LabRegistrar | null;
   /** Where the sidecars keep their shared event log (`up --event-log`, default SQLite). */
   eventLog: LabEventLog;
   trustAnchor: LabTrustAnchor;

@@ -35,3 +35,17 @@ export type {
   DsyncSelection,
   DsyncTarget,
 } from './dsync.js';
+export {
+  createRegistrarParentChannel,
+  idempotencyKeyFor,
+  REGISTRAR_API_ACCEPTS,
+  registrarErrorText,
+} from './registrar.js';
+export type {
+  RegistrarAccepts,
+  RegistrarNsUpdateOptions,
+  RegistrarParentChannel,
+  RegistrarParentChannelOptions,
+} from './registrar.js';
+export { DEFAULT_RETRY_POLICY, retryDelayMs, withRetries } from './registrar-retry.js';
+export type { RetryOptions, RetryPolicy } from './registrar-retry.js';

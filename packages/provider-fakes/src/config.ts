@@ -6,6 +6,9 @@
 
 export type ProviderKind = 'desec' | 'ns1';
 
+/** Every fake the package serves: the two DNS providers and the registrar (registrar/). */
+export type FakeKind = ProviderKind | 'registrar';
+
 /** One rate: at most `limit` requests per `periodSeconds`. */
 export interface Rate {
   limit: number;

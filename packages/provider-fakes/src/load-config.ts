@@ -6,28 +6,28 @@ import { readFile } from 'node:fs/promises';
 import type { ProviderFakeConfig, Rate } from './config.js';
 import { FakeConfigError } from './errors.js';
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function requireText(value: unknown, field: string): string {
+export function requireText(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw new FakeConfigError(field, 'must be a non-empty string');
   return value;
 }
 
-function requireObject(value: unknown, field: string): Record<string, unknown> {
+export function requireObject(value: unknown, field: string): Record<string, unknown> {
   if (!isObject(value)) throw new FakeConfigError(field, 'must be an object');
   return value;
 }
 
-function requireInteger(value: unknown, field: string, min: number, max: number): number {
+export function requireInteger(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
     throw new FakeConfigError(field, `must be an integer from ${min} to ${max}`);
   return value;
 }
 
-function parseRate(value: unknown, field: string): Rate {
+export function parseRate(value: unknown, field: string): Rate {
   const rate = requireObject(value, field);
   return {
     limit: requireInteger(rate.limit, `${field}.limit`, 1, 1_000_000_000),
@@ -66,7 +66,7 @@ export function parseProviderFakeConfig(value: unknown): ProviderFakeConfig {
   const config = requireObject(value, '(config)');
   const provider = config.provider;
   if (provider !== 'desec' && provider !== 'ns1')
-    throw new FakeConfigError('provider', 'must be "desec" or "ns1"');
+    throw new FakeConfigError('provider', 'must be "desec", "ns1" or "registrar"');
   const listen = requireObject(config.listen, 'listen');
   const address = requireText(listen.address, 'listen.address');
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address))
@@ -93,6 +93,11 @@ export function parseProviderFakeConfig(value: unknown): ProviderFakeConfig {
 
 /** Reads the JSON config file at `file`. */
 export async function readProviderFakeConfig(file: string): Promise<ProviderFakeConfig> {
+  return parseProviderFakeConfig(await readConfigJson(file));
+}
+
+/** The parsed JSON of a config file (any fake's); FakeConfigError when unreadable or not JSON. */
+export async function readConfigJson(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -105,5 +110,5 @@ export async function readProviderFakeConfig(file: string): Promise<ProviderFake
   } catch (error) {
     throw new FakeConfigError('--config', `${file} is not JSON: ${(error as Error).message}`);
   }
-  return parseProviderFakeConfig(parsed);
+  return parsed;
 }

@@ -1,11 +1,15 @@
 /**
- * Process entry: `node dist/main.js --config FILE`. Logs one JSON line per event to stdout
- * (never tokens, headers or the backend API key); exit 2 on a bad config; stops on SIGTERM/SIGINT.
+ * Process entry: `node dist/main.js --config FILE`, for every fake (the config's `provider`:
+ * desec, ns1 or registrar). Logs one JSON line per event to stdout (never tokens, headers or the
+ * backend API key); exit 2 on a bad config; stops on SIGTERM/SIGINT.
  */
 import process from 'node:process';
 import { FakeConfigError } from './errors.js';
 import { startProviderFake } from './fake.js';
-import { readProviderFakeConfig } from './load-config.js';
+import { parseProviderFakeConfig, readConfigJson } from './load-config.js';
+import { parseRegistrarFakeConfig } from './registrar/config.js';
+import { startRegistrarFake } from './registrar/fake.js';
+import type { RunningFake } from './server.js';
 
 function logEvent(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
@@ -19,17 +23,29 @@ function configPath(argv: readonly string[]): string {
   return value;
 }
 
+/** Reads the config and returns the function that starts its fake. */
+async function loadFake(file: string): Promise<() => Promise<RunningFake>> {
+  const raw = await readConfigJson(file);
+  const isRegistrar = (raw as { provider?: unknown } | null)?.provider === 'registrar';
+  if (isRegistrar) {
+    const config = parseRegistrarFakeConfig(raw);
+    return () => startRegistrarFake(config, { log: logEvent });
+  }
+  const config = parseProviderFakeConfig(raw);
+  return () => startProviderFake(config, { log: logEvent });
+}
+
 async function main(): Promise<void> {
-  let config;
+  let start;
   try {
-    config = await readProviderFakeConfig(configPath(process.argv.slice(2)));
+    start = await loadFake(configPath(process.argv.slice(2)));
   } catch (error) {
     if (!(error instanceof FakeConfigError)) throw error;
     logEvent('config-error', { field: error.field, message: error.message });
     process.stderr.write(`provider fake: ${error.message}\n`);
     process.exit(2);
   }
-  const fake = await startProviderFake(config, { log: logEvent });
+  const fake = await start();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,7 +1,10 @@
 /** What the generic server needs from each provider fake. */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ProviderKind } from './config.js';
+import type { FakeKind } from './config.js';
 import type { TokenState } from './state.js';
+
+/** Set on an answer replayed for an `Idempotency-Key` (the registrar fake). */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 export interface ApiRequest {
   method: string;
@@ -30,7 +33,7 @@ export interface Admission {
 }
 
 export interface ProviderApi {
-  readonly provider: ProviderKind;
+  readonly provider: FakeKind;
   /** Throws HttpError(401) unless the request carries `token` and the token is valid. */
   authenticate(request: ApiRequest, token: string, state: TokenState): void;
   admit(request: ApiRequest, now: number): Admission;

@@ -115,6 +115,13 @@ export class TokenBucket {
     return { admitted: true, remaining: Math.floor(this.#tokens) };
   }
 
+  /** Milliseconds until one whole token is available at `now`; 0 when there is one. */
+  msUntilToken(now: number): number {
+    this.#refill(now);
+    if (this.#tokens >= 1) return 0;
+    return Math.ceil(((1 - this.#tokens) * this.rate.periodSeconds * 1000) / this.rate.limit);
+  }
+
   /** Whole tokens available at `now`, taking none. */
   peek(now: number): number {
     this.#refill(now);

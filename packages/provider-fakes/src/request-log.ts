@@ -11,10 +11,15 @@ export interface RequestRecord {
   /** The URL path, without the query. */
   path: string;
   status: number;
-  /** deSEC: read | perDomainWrite | user; NS1: read | write; `unauthenticated` counts nowhere. */
+  /**
+   * deSEC: read | perDomainWrite | user; NS1: read | write; the registrar: api;
+   * `unauthenticated` counts nowhere.
+   */
   rateClass: string;
-  /** deSEC per-domain writes: the domain counted. */
+  /** deSEC per-domain writes, registrar requests: the domain counted. */
   domain?: string;
+  /** The registrar: the answer was replayed for an `Idempotency-Key` (the request did not run). */
+  replayed?: true;
 }
 
 export class RequestLog {

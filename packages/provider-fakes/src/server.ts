@@ -1,7 +1,7 @@
 /**
- * The HTTP server shared by both fakes: admin endpoints under `/_fake/`, then for API requests
- * authentication, rate limiting, injected faults, the provider's handler (one at a time), and
- * one request record per request.
+ * The HTTP server shared by every fake (deSEC, NS1, the registrar): admin endpoints under
+ * `/_fake/`, then for API requests authentication, rate limiting, injected faults, the fake's
+ * handler (one at a time), and one request record per request.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,12 @@ import { readFile } from 'node:fs/promises';
 import type { ProviderFakeConfig } from './config.js';
 import { HttpError } from './errors.js';
 import { dropFields, FaultSet, parseFault, type FaultSpec } from './faults.js';
-import type { ApiRequest, ApiResponse, ProviderApi } from './provider-api.js';
+import {
+  REPLAYED_HEADER,
+  type ApiRequest,
+  type ApiResponse,
+  type ProviderApi,
+} from './provider-api.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
 import type { FakeState, TokenState } from './state.js';
 
@@ -19,8 +24,14 @@ export type EventLogger = (event: string, fields?: Record<string, unknown>) => v
 /** Bodies above this many bytes are not read at all (413). */
 const MAX_BODY_BYTES = 1_000_000;
 
+/** What the server itself needs from a fake's config: where to listen, the secrets, the log. */
+export type FakeServerConfig = Pick<
+  ProviderFakeConfig,
+  'listen' | 'tokenFile' | 'adminTokenFile' | 'requestLogFile'
+>;
+
 export interface FakeServerOptions {
-  config: ProviderFakeConfig;
+  config: FakeServerConfig;
   api: ProviderApi;
   state: FakeState;
   log: EventLogger;
@@ -193,6 +204,7 @@ export class FakeServer {
     } else {
       send(response, { ...answer, headers: { ...headers, ...answer.headers } });
       record.status = answer.status;
+      if (answer.headers?.[REPLAYED_HEADER] === 'true') record.replayed = true;
     }
     this.#requestLog.append(record);
     this.#options.log('request', {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { pino, type Logger } from 'pino';
-import { createObserveOnlyParentChannel } from '@chorus/parent';
+import { createObserveOnlyParentChannel, createRegistrarParentChannel } from '@chorus/parent';
 import {
   createSigningEventLog,
   type ChorusEvent,
@@ -28,6 +28,20 @@ export const REDACTED_PATHS = [
   '*.password',
   'headers.authorization',
 ];
+
+/** The registrar's API when configured, else the parent observed only. */
+function parentChannelFor(config: SidecarConfig, logger: Logger): ParentChannel {
+  const { zone, servers, registrar } = config.parent;
+  const common = { parentZone: zone, parentServers: servers };
+  if (!registrar) return createObserveOnlyParentChannel({ id: `${config.id}-parent`, ...common });
+  return createRegistrarParentChannel({
+    id: 'registrar',
+    url: registrar.url,
+    tokenFile: registrar.tokenFile,
+    ...common,
+    logger: logger.child({ component: 'registrar' }),
+  });
+}
 
 /** `parent.notify` as the runtime takes it: DSYNC discovery unless configured otherwise. */
 function parentNotifyTargets(parent: SidecarConfig['parent']): ParentNotifyTargets {
@@ -118,13 +132,7 @@ async function composeRuntime(
   const eventLog =
     options.eventLog ??
     (await openEventLog(config.eventLog, logger.child({ component: 'event-log' })));
-  const parent =
-    options.parent ??
-    createObserveOnlyParentChannel({
-      id: `${config.id}-parent`,
-      parentZone: config.parent.zone,
-      parentServers: config.parent.servers,
-    });
+  const parent = options.parent ?? parentChannelFor(config, logger);
   container.register(TOKENS.config, { useValue: config });
   container.register(TOKENS.logger, { useValue: logger });
   container.register(TOKENS.eventLog, { useValue: eventLog });

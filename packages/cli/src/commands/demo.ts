@@ -37,6 +37,7 @@ import {
   startSidecars,
   startTraffic,
   type DemoLab,
+  type DemoParent,
   type Retirement,
   type Say,
   type ScenarioName,
@@ -59,6 +60,13 @@ interface DemoOptions {
   hosts?: HostsMode;
   denial?: DenialMethod;
   algorithm?: LabAlgorithm;
+  /** Who changes the parent: the lab's CDS/CSYNC scanner (default), or the fake registrar's API. */
+  parent?: DemoParent;
+}
+
+function parseParent(text: string): DemoParent {
+  if (text === 'scanner' || text === 'registrar') return text;
+  throw new UsageError(`--parent is scanner or registrar, not ${JSON.stringify(text)}`, 'demo');
 }
 
 function parseEventLogKind(text: string | undefined): 'sqlite' | 'nats' | undefined {
@@ -130,6 +138,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     hosts: { type: 'string' },
     denial: { type: 'string' },
     algorithm: { type: 'string' },
+    parent: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -158,6 +167,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ...(values.algorithm === undefined
       ? {}
       : { algorithm: demoLabOption(values.algorithm, 'algorithm', parseAlgorithm) }),
+    ...(values.parent === undefined ? {} : { parent: parseParent(values.parent) }),
   };
 }
 

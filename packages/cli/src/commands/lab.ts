@@ -89,6 +89,19 @@ function formatProviders(status: LabStatus): string[] {
   ];
 }
 
+/** The fake registrar's lines of the status: API, token files, logs. */
+function formatRegistrar(status: LabStatus): string[] {
+  const registrar = status.registrar;
+  if (!registrar) return [];
+  return [
+    '',
+    `fake registrar (REST API in front of ${registrar.parentZone}, account: ${registrar.domains.join(' ')}):`,
+    `  registrar  node  pid ${registrar.pid}  ${registrar.alive ? 'alive' : 'DEAD'}  ${registrar.url}`,
+    `    token ${registrar.tokenFile} (0600)  admin token ${registrar.adminTokenFile}`,
+    `    log ${registrar.logFile}  requests ${registrar.requestLogFile}`,
+  ];
+}
+
 /** With `--hosts netns`: the subnet, the host's uplink and each namespace. */
 function formatHosts(status: LabStatus): string[] {
   const hosts = status.hosts;
@@ -155,6 +168,7 @@ function formatStatus(status: LabStatus): string {
     ...formatKeyLifetimes(status),
     ...formatRegistryAgent(status),
     ...formatProviders(status),
+    ...formatRegistrar(status),
     ...formatHosts(status),
     ...formatEventLog(status),
   ];
@@ -188,6 +202,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     'registry-interval-ms': { type: 'string' },
     'key-lifetimes': { type: 'string' },
     providers: { type: 'string' },
+    registrar: { type: 'boolean' },
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
     hosts: { type: 'string' },
@@ -213,6 +228,11 @@ async function up(args: string[], io: CliIo): Promise<number> {
     'registry-interval-ms',
     'lab up',
   );
+  if (values.registrar && !values['no-registry-agent'])
+    throw new UsageError(
+      "give --no-registry-agent with --registrar: the registry agent would put the DS back to the signers' CDS on its next scan",
+      'lab up',
+    );
   if (values['no-registry-agent'] && intervalMs !== undefined) {
     throw new UsageError('--registry-interval-ms needs the registry agent', 'lab up');
   }
@@ -230,6 +250,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('denial', labOption(values.denial, 'denial', parseDenial)),
     ...optional('algorithm', labOption(values.algorithm, 'algorithm', parseAlgorithm)),
     ...(values.traps ? { traps: true } : {}),
+    ...(values.registrar ? { registrar: true } : {}),
     registryAgent: values['no-registry-agent']
       ? false
       : intervalMs === undefined
@@ -356,6 +377,8 @@ async function down(args: string[], io: CliIo): Promise<number> {
   for (const entry of report.providers) {
     io.stderr(`[lab] ${entry.id} pid ${entry.pid}: ${entry.outcome}\n`);
   }
+  if (report.registrar)
+    io.stderr(`[lab] registrar pid ${report.registrar.pid}: ${report.registrar.outcome}\n`);
   if (report.removedNamespaces.length > 0)
     io.stderr(
       `[lab] deleted network namespaces ${report.removedNamespaces.join(' ')} (and every address in them)\n`,

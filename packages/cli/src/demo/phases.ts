@@ -143,6 +143,9 @@ const RETIRE_STEP = REMOVE_SIGNER_STEPS.findIndex((step) => step.name === 'retir
 
 export type Say = (line: string) => void;
 
+/** Who changes the parent: the lab's CDS/CSYNC scanner, or the fake registrar's API. */
+export type DemoParent = 'scanner' | 'registrar';
+
 export interface DemoLab {
   status: LabStatus;
   zone: string;
@@ -215,6 +218,8 @@ export async function freshLab(
     zones?: string[];
     /** The registry agent's scan interval; the lab's default without it. */
     scanIntervalMs?: number;
+    /** `registrar`: the fake registrar instead of the registry agent. */
+    parent?: DemoParent;
   },
   io: CliIo,
   say: Say,
@@ -239,6 +244,7 @@ export async function freshLab(
     ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     ...(options.zones ? { zones: options.zones } : {}),
     ...(options.scanIntervalMs ? { registryAgent: { intervalMs: options.scanIntervalMs } } : {}),
+    ...(options.parent === 'registrar' ? { registrar: true, registryAgent: false } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');

@@ -98,7 +98,11 @@ export function sidecarConfigFor(
       servers: [{ address: parent.address, port: parent.port }],
       // The lab's parent publishes its registry agent in DSYNC (the sidecars' default, "dsync"):
       // the agent scans on NOTIFY(CDS/CSYNC) at once, else on its schedule.
-      ...(options.parentNotify === false ? { notify: 'off' } : {}),
+      ...(options.parentNotify === false || status.registrar ? { notify: 'off' } : {}),
+      // With the fake registrar, parent steps send the group's DS and NS through its API.
+      ...(status.registrar
+        ? { registrar: { url: status.registrar.url, tokenFile: status.registrar.tokenFile } }
+        : {}),
     },
     logLevel: 'info',
     // Short scenario TTLs leave short pre-publication intervals: the key watch must keep up. A
