@@ -13,12 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  runCli,
   sidecarConfigFor,
   startSidecarProcess,
   stopSidecarProcess,
-  trustKitAt,
-  type CliIo,
   type RunningSidecar,
 } from '@chorus/cli';
 import { labDown, labUp, type LabServer, type LabStatus } from '@chorus/lab';
@@ -41,6 +38,7 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { foldZone, type ZoneState } from '@chorus/engine';
+import { chorusOnLog, until } from './helpers/operator.js';
 
 // CHORUS_TEST_ADOPT_PREFIX lets several test runs share one machine without colliding.
 const PREFIX = process.env.CHORUS_TEST_ADOPT_PREFIX ?? '127.63.0';
@@ -52,32 +50,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => undefined);
 });
-
-/** `chorus …` with the lab's log and the operator's trust and key; output and exit code. */
-async function chorus(sqliteFile: string, args: string[]) {
-  const kit = trustKitAt(path.dirname(sqliteFile));
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  const code = await runCli(
-    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
-    io,
-  );
-  return { code, stdout, stderr };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 async function zoneState(sqliteFile: string, zone: string): Promise<ZoneState> {
   const log = createSqliteEventLog<ZoneEvent>({ path: sqliteFile });
@@ -259,7 +231,7 @@ describe('adopting a group signed by hand', () => {
     // 3. zone define adopts example.test.; asked again only while a signer is not registered.
     const define = (zone: string, extra: string[] = []) =>
       until(`zone define ${zone} to answer`, async () => {
-        const result = await chorus(sqliteFile, [
+        const result = await chorusOnLog(sqliteFile, [
           'zone',
           'define',
           zone,
@@ -322,7 +294,9 @@ describe('adopting a group signed by hand', () => {
     });
     const after = await zoneState(sqliteFile, HALF_BUILT);
     expect(after.defined).toBe(false);
-    expect((await chorus(sqliteFile, ['events', HALF_BUILT])).stdout).not.toContain('defined with');
+    expect((await chorusOnLog(sqliteFile, ['events', HALF_BUILT])).stdout).not.toContain(
+      'defined with',
+    );
     // The text form lists every reason too.
     const text = await define(HALF_BUILT);
     expect(text.code).toBe(1);
@@ -332,7 +306,7 @@ describe('adopting a group signed by hand', () => {
     );
 
     // 5. The adopted group is what status shows.
-    const status = await chorus(sqliteFile, ['status', BUILT]);
+    const status = await chorusOnLog(sqliteFile, ['status', BUILT]);
     expect(status.stdout).toContain(`${BUILT}  group: bind, powerdns`);
   }, 300_000);
 });

@@ -11,17 +11,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  runCli,
   sidecarConfigFor,
   startSidecarProcess,
   stopSidecarProcess,
-  trustKitAt,
-  type CliIo,
   type RunningSidecar,
 } from '@chorus/cli';
 import { labDown, labUp, type LabStatus } from '@chorus/lab';
 import { parseRecord, query, readTsigKeyFile, sendUpdate, UpdateBuilder } from '@chorus/dns';
 import type { ParentChange } from '@chorus/core';
+import { chorusOnLog, until } from './helpers/operator.js';
 
 // CHORUS_TEST_PERSON_PREFIX lets several test runs share one machine without colliding.
 const PREFIX = process.env.CHORUS_TEST_PERSON_PREFIX ?? '127.62.0';
@@ -40,40 +38,10 @@ interface ProcessJson {
   parentChange?: Omit<ParentChange, 'processId' | 'stepIndex'>;
 }
 
-/** `chorus …` with the lab's log and the operator's trust and key; stdout and exit code. */
-async function chorus(lab: LabStatus, sqliteFile: string, args: string[]) {
-  const kit = trustKitAt(path.dirname(sqliteFile));
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  const code = await runCli(
-    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
-    io,
-  );
-  return { code, stdout, stderr, lab };
-}
-
 async function processNow(lab: LabStatus, sqliteFile: string): Promise<ProcessJson | undefined> {
-  const { stdout } = await chorus(lab, sqliteFile, ['status', ZONE, '--json']);
+  const { stdout } = await chorusOnLog(sqliteFile, ['status', ZONE, '--json']);
   const [status] = JSON.parse(stdout) as { activeProcess: ProcessJson | null }[];
   return status?.activeProcess ?? undefined;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  explain: () => Promise<string> = () => Promise.resolve(''),
-): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await explain()}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 describe('a parent where a person acts', () => {
@@ -102,7 +70,7 @@ describe('a parent where a person acts', () => {
     }
     // zone define needs both sidecars registered: asked again until they are.
     const defined = await until('the zone to be defined', async () => {
-      const result = await chorus(lab, sqliteFile, [
+      const result = await chorusOnLog(sqliteFile, [
         'zone',
         'define',
         ZONE,
@@ -124,7 +92,7 @@ describe('a parent where a person acts', () => {
     expect(defined.code).toBe(0);
 
     // The operator's command follows the process; the parent steps wait for the person.
-    const adding = chorus(lab, sqliteFile, ['signer', 'add', ZONE, 'powerdns', '--json']);
+    const adding = chorusOnLog(sqliteFile, ['signer', 'add', ZONE, 'powerdns', '--json']);
     const parent = lab.servers.find((entry) => entry.id === 'parent')!;
     const parentServer = { address: parent.address, port: parent.port };
     const tsig = await readTsigKeyFile(parent.tsig.keyFile);
@@ -136,8 +104,8 @@ describe('a parent where a person acts', () => {
 
     // 1. The DS step: add PowerDNS's DS (and its DNSKEY for registrars that take keys).
     const explain = async () =>
-      (await chorus(lab, sqliteFile, ['status', ZONE])).stdout +
-      (await chorus(lab, sqliteFile, ['events', ZONE])).stdout.slice(-4000);
+      (await chorusOnLog(sqliteFile, ['status', ZONE])).stdout +
+      (await chorusOnLog(sqliteFile, ['events', ZONE])).stdout.slice(-4000);
     const dsStep = await until(
       'the DS instructions',
       async () => {

@@ -34,22 +34,14 @@ export function providerFakeMain(): string {
   return path.join(path.dirname(packageJson), 'dist', 'main.js');
 }
 
-/** The documented limits with the lab's overrides on top. */
-function rateLimitsOf(id: ProviderId, config: LabConfig): Record<string, unknown> {
-  return id === 'desec'
-    ? { ...DESEC_RATE_LIMITS, ...config.rateLimits.desec }
-    : { ...NS1_RATE_LIMITS, ...config.rateLimits.ns1 };
-}
-
-export function planProviderApi(id: ProviderId, config: LabConfig): LabProviderApi {
-  const home = path.join(config.directory, `${id}-api`);
-  const address = config.addresses[id];
+/**
+ * A fake's process and files in its directory `home`: not started yet (pid 0), run as
+ * `node <provider-fakes main> --config <home>/fake.json`.
+ */
+export function fakeProcessFiles(home: string) {
   const configFile = path.join(home, 'fake.json');
   return {
-    id: `${id}-api`,
-    provider: id,
-    software: 'node',
-    server: id,
+    software: 'node' as const,
     pid: 0,
     alive: false,
     binary: process.execPath,
@@ -58,13 +50,30 @@ export function planProviderApi(id: ProviderId, config: LabConfig): LabProviderA
     configFile,
     logFile: path.join(home, 'fake.log'),
     pidFile: path.join(home, 'fake.pid'),
-    url: `http://${address}:${PROVIDER_API_PORT}${BASE_PATH[id]}`,
-    address,
-    port: PROVIDER_API_PORT,
     tokenFile: path.join(home, 'api.token'),
     adminTokenFile: path.join(home, 'admin.token'),
     requestLogFile: path.join(home, 'requests.jsonl'),
     stateFile: path.join(home, 'state.json'),
+  };
+}
+
+/** The documented limits with the lab's overrides on top. */
+function rateLimitsOf(id: ProviderId, config: LabConfig): Record<string, unknown> {
+  return id === 'desec'
+    ? { ...DESEC_RATE_LIMITS, ...config.rateLimits.desec }
+    : { ...NS1_RATE_LIMITS, ...config.rateLimits.ns1 };
+}
+
+export function planProviderApi(id: ProviderId, config: LabConfig): LabProviderApi {
+  const address = config.addresses[id];
+  return {
+    id: `${id}-api`,
+    provider: id,
+    server: id,
+    ...fakeProcessFiles(path.join(config.directory, `${id}-api`)),
+    url: `http://${address}:${PROVIDER_API_PORT}${BASE_PATH[id]}`,
+    address,
+    port: PROVIDER_API_PORT,
     rateLimits: rateLimitsOf(id, config),
   };
 }

@@ -18,7 +18,7 @@ import type { StopOutcome } from './processes.js';
 import {
   isProviderApiRunning,
   providerApiCheck,
-  providerFakeMain,
+  fakeProcessFiles,
   startProviderApi,
   stopProviderApi,
 } from './provider-apis.js';
@@ -45,28 +45,14 @@ export interface RegistrarEntryOptions {
  * plans, and what a test uses to run one of its own next to a lab.
  */
 export function registrarEntry(options: RegistrarEntryOptions): LabRegistrar {
-  const home = options.directory;
   const { address } = options;
   const port = options.port ?? PROVIDER_API_PORT;
-  const configFile = path.join(home, 'fake.json');
   return {
     id: REGISTRAR_ID,
-    software: 'node',
-    pid: 0,
-    alive: false,
-    binary: process.execPath,
-    arguments: [providerFakeMain(), '--config', configFile],
-    directory: home,
-    configFile,
-    logFile: path.join(home, 'fake.log'),
-    pidFile: path.join(home, 'fake.pid'),
+    ...fakeProcessFiles(options.directory),
     url: `http://${address}:${port}/v1/`,
     address,
     port,
-    tokenFile: path.join(home, 'api.token'),
-    adminTokenFile: path.join(home, 'admin.token'),
-    requestLogFile: path.join(home, 'requests.jsonl'),
-    stateFile: path.join(home, 'state.json'),
     parentZone: PARENT_ZONE,
     domains: [...options.domains],
     rateLimits: options.rateLimits ?? { ...REGISTRAR_RATE_LIMITS },

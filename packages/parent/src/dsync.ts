@@ -29,6 +29,7 @@ import {
   type QueryResponse,
 } from '@chorus/dns';
 import { translateError } from './observe-only.js';
+import { directQueryOptions } from './direct-query.js';
 
 /** The RR types RFC 9859 defines delegation-maintenance notifications for. */
 export type DsyncNotifyType = 'CDS' | 'CSYNC';
@@ -418,14 +419,7 @@ export async function discoverDsync(
   const parent: ParentServers = {
     zone: child,
     servers: options.servers,
-    queryOptions: {
-      transport: 'tcp',
-      dnssecOk: true,
-      recursionDesired: false,
-      timeoutMs: options.timeoutMs ?? 2000,
-      retries: options.retries ?? 1,
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
+    queryOptions: directQueryOptions(options),
     preferred: 0,
   };
   const { lookedUp, records } = await findDsyncRecords(parent, names);

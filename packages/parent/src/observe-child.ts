@@ -32,6 +32,7 @@ import type {
   HostAddressObservation,
   UnresolvedNameserver,
 } from './types.js';
+import { directQueryOptions } from './direct-query.js';
 
 export interface ObserveChildOptions {
   zone: string;
@@ -217,14 +218,7 @@ interface Run {
 }
 
 function runOf(options: ObserveChildOptions): Run {
-  const queryOptions: QueryOptions = {
-    transport: 'tcp',
-    dnssecOk: true,
-    recursionDesired: false,
-    timeoutMs: options.timeoutMs ?? 2000,
-    retries: options.retries ?? 1,
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
+  const queryOptions = directQueryOptions(options);
   const lookup =
     options.resolveAddresses ??
     (options.parentServers && options.parentServers.length > 0

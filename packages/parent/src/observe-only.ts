@@ -32,6 +32,7 @@ import {
   type RRset,
   type ZoneName,
 } from '@chorus/core';
+import { directQueryOptions } from './direct-query.js';
 
 export interface ObserveOnlyParentChannelOptions {
   /** Instance id from configuration, e.g. `registry-ch`. */
@@ -135,14 +136,7 @@ async function askParentServer(
   options: ObserveDelegationOptions,
 ): Promise<ServerAnswer> {
   const server = describeServer(target);
-  const queryOptions = {
-    transport: 'tcp' as const,
-    dnssecOk: true,
-    recursionDesired: false,
-    timeoutMs: options.timeoutMs ?? 2000,
-    retries: options.retries ?? 1,
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
+  const queryOptions = directQueryOptions(options);
   let dsResponse: QueryResponse;
   let nsResponse: QueryResponse;
   try {
