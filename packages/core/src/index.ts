@@ -126,6 +126,7 @@ export type {
   RollAction,
   RollSubject,
   RolloverTiming,
+  SignerLimit,
   SignerReference,
   StepDefinition,
   TimingSettings,

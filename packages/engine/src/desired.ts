@@ -29,6 +29,17 @@ export function nameServersOf(state: ZoneState, signerIds: readonly string[]): s
   ].sort();
 }
 
+/** False for a signer whose plugin cannot publish CDS/CDNSKEY for other signers' keys. */
+export function publishesGroupCds(state: ZoneState, signerId: string): boolean {
+  return !limitOf(state, signerId);
+}
+
+/** The registered reason a signer cannot publish the group's CDS, if it cannot. */
+export function limitOf(state: ZoneState, signerId: string): string | undefined {
+  return state.signers[signerId]?.limits?.find((limit) => limit.capability === 'cds-import-foreign')
+    ?.reason;
+}
+
 /**
  * Each participant's desired state for a step. Deterministic: every sidecar computes the same
  * result from the same fold, and the result is persisted in `step-started` anyway.
@@ -49,9 +60,11 @@ export function desiredForRecipe(
     const keys = keysFrom
       .filter((id) => id !== participant)
       .flatMap((id) => state.signers[id]?.keys ?? []);
-    const ksks = cdsFor
-      .filter((id) => id !== participant)
-      .flatMap((id) => cdsKeysOf(state.signers[id]?.keys ?? []));
+    const ksks = publishesGroupCds(state, participant)
+      ? cdsFor
+          .filter((id) => id !== participant)
+          .flatMap((id) => cdsKeysOf(state.signers[id]?.keys ?? []))
+      : [];
     desired[participant] = {
       foreignDnskeys: keys.map((key) => key.dnskey),
       foreignCds: ksks.flatMap((key) => cdsOfKey(state.zone, key)),

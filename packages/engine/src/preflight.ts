@@ -1,5 +1,6 @@
 import { canonicalName, dnskeyIdentity } from '@chorus/dns';
 import type { ApexSnapshot, BlockReason, KeyRole, ProcessKind, SigningKey } from '@chorus/core';
+import { limitOf } from './desired.js';
 import { conflictingProcess, sharedResources } from './locks.js';
 import { contentChecks } from './preflight-content.js';
 import { rollChecks } from './preflight-rolls.js';
@@ -39,9 +40,43 @@ export interface PreflightInput {
   successorTag?: number;
   /** Roll requests: the key role to roll. */
   role?: KeyRole;
+  /** Whether the parent channel takes DS changes (a registrar's API), not only observes. */
+  parentTakesDs?: boolean;
 }
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
+
+/** The processes whose steps wait for the parent's DS. */
+const CHANGES_PARENT_DS: ReadonlySet<ProcessKind> = new Set([
+  'add-signer',
+  'remove-signer',
+  'roll-ksk',
+  'roll-algorithm',
+]);
+
+/**
+ * A signer that publishes CDS for its own keys only leaves the group without one CDS set, so no
+ * scanner can act: the DS must go through a parent channel that takes it (a registrar's API).
+ */
+function groupCdsChecks(
+  state: ZoneState,
+  kind: ProcessKind,
+  group: readonly string[],
+  parentTakesDs: boolean,
+): BlockReason[] {
+  if (!CHANGES_PARENT_DS.has(kind) || parentTakesDs) return [];
+  return group.flatMap((id) => {
+    const reason = limitOf(state, id);
+    return reason === undefined
+      ? []
+      : [
+          block(
+            'group-cds-impossible',
+            `${id} cannot publish the group's CDS/CDNSKEY (${reason}), so the parent never sees one consistent CDS set: its DS must go through a parent channel that takes DS, such as a registrar's API (parent.registrar in every sidecar's configuration)`,
+          ),
+        ];
+  });
+}
 
 /** The largest DNSKEY TTL any observed signer serves (0 when none was observed). */
 function largestDnskeyTtl(observations: Record<string, SignerObservation>): number {
@@ -112,6 +147,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
       );
   }
   const group = kind === 'add-signer' ? [...members, signerId] : members;
+  reasons.push(...groupCdsChecks(state, kind, group, input.parentTakesDs === true));
   for (const id of group) {
     const why = input.unobserved?.[id];
     if (!observations[id])

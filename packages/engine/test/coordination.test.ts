@@ -604,6 +604,46 @@ describe('pre-flight checks (C0)', () => {
     ).toEqual([]);
   });
 
+  describe('a joiner that publishes CDS for its own keys only', () => {
+    const limited = (): ZoneState => {
+      const state = definedZone();
+      const powerdns = state.signers.powerdns!;
+      return {
+        ...state,
+        signers: {
+          ...state.signers,
+          powerdns: {
+            ...powerdns,
+            limits: [{ capability: 'cds-import-foreign', reason: 'own CDS only' }],
+          },
+        },
+      };
+    };
+    const observations = () => ({ bind: observation('bind'), powerdns: observation('powerdns') });
+
+    it('is refused through a parent that only observes, naming the signer and the way out', () => {
+      const reasons = check('add-signer', 'powerdns', observations(), limited());
+      expect(reasons.map((reason) => reason.code)).toEqual(['group-cds-impossible']);
+      expect(reasons[0]!.message).toMatch(
+        /^powerdns cannot publish the group's CDS\/CDNSKEY \(own CDS only\)/,
+      );
+      expect(reasons[0]!.message).toContain('parent.registrar');
+    });
+
+    it('joins through a parent channel that takes DS', () => {
+      const reasons = preflightChecks({
+        state: limited(),
+        kind: 'add-signer',
+        signerId: 'powerdns',
+        observations: observations(),
+        parentDs,
+        now: Date.parse('2026-11-22T12:00:00Z') / 1000,
+        parentTakesDs: true,
+      });
+      expect(reasons).toEqual([]);
+    });
+  });
+
   it('refuses removing the last signer', () => {
     expect(
       check('remove-signer', 'bind', { bind: observation('bind') }).map((reason) => reason.code),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeDs, keyTag } from '@chorus/dns';
 import type { DnskeyData, SigningKey } from '@chorus/core';
-import { cdsOfKey, expectedDsFor } from '../src/desired.js';
+import { cdsOfKey, desiredForRecipe, expectedDsFor } from '../src/desired.js';
 import { emptyZoneState, type ZoneState } from '../src/state.js';
 
 const zone = 'example.test.';
@@ -40,5 +40,41 @@ describe('the group mirrors each owner’s CDS digest types', () => {
       } as unknown as ZoneState['signers'],
     };
     expect(expectedDsFor(state, ['desec', 'bind']).map((ds) => ds.digestType)).toEqual([2, 4, 2]);
+  });
+});
+
+describe('a signer that cannot publish other signers\u2019 CDS', () => {
+  it('is asked for the other keys\u2019 DNSKEYs but no foreign CDS or CDNSKEY; the others still publish its CDS', () => {
+    const bindKey = ksk(1, { cdsPublished: true });
+    const cloudKey = ksk(2, { cdsPublished: true });
+    const state: ZoneState = {
+      ...emptyZoneState(zone),
+      recordTtlSeconds: 30,
+      signers: {
+        bind: { id: 'bind', keys: [bindKey], nameServerNames: [], endpoints: [] },
+        cloud: {
+          id: 'cloud',
+          keys: [cloudKey],
+          nameServerNames: [],
+          endpoints: [],
+          limits: [{ capability: 'cds-import-foreign', reason: 'own CDS only' }],
+        },
+      } as unknown as ZoneState['signers'],
+    };
+    const process = { groupBefore: ['bind'], groupAfter: ['bind', 'cloud'] } as Parameters<
+      typeof desiredForRecipe
+    >[1];
+    const desired = desiredForRecipe(state, process, {
+      participants: 'union',
+      keysFrom: 'union',
+      cdsFor: 'union',
+      csync: false,
+      apexNs: 'unchanged',
+    });
+    expect(desired.cloud!.foreignDnskeys).toEqual([bindKey.dnskey]);
+    expect(desired.cloud!.foreignCds).toEqual([]);
+    expect(desired.cloud!.foreignCdnskeys).toEqual([]);
+    expect(desired.bind!.foreignCds).toEqual(cdsOfKey(zone, cloudKey));
+    expect(desired.bind!.foreignCdnskeys).toEqual([cloudKey.dnskey]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Plain-JSON shapes of the parental agent: what it observed at each child nameserver, and what
- * it decided (draft-ietf-dnsop-cds-consistency, RFC 7344, RFC 8078, RFC 7477).
+ * it decided (draft-ietf-dnsop-cds-consistency, RFC 7344, RFC 8078, RFC 7477, RFC 9615).
  */
-import type { DsData, RRset } from '@chorus/core';
+import type { DsData, Rcode, RRset } from '@chorus/core';
 
 /** A and AAAA of one (in-bailiwick) nameserver name, as one child server serves them. */
 export interface HostAddressObservation {
@@ -56,6 +56,34 @@ export interface UnresolvedNameserver {
   error: string;
 }
 
+/**
+ * One signalling RRset asked of the validating resolver (RD=1, DO=1). `answered`: a response
+ * arrived; `rrset` is `null` for NODATA and NXDOMAIN (see `rcode`), `ad` is its AD bit.
+ * `unreachable`: timeout or network error. `bad-response`: garbage or an unusable question.
+ */
+export type SignalAnswer<T extends 'CDS' | 'CDNSKEY'> =
+  | { status: 'answered'; rcode: Rcode; ad: boolean; rrset: RRset<T> | null }
+  | { status: 'unreachable' | 'bad-response'; error: string };
+
+/** The RFC 9615 signalling RRsets of one NS hostname outside the child. */
+export interface SignalNameObservation {
+  nameserver: string;
+  /** `_dsboot.<child>._signal.<nameserver>` (RFC 9615 §3). */
+  name: string;
+  cds: SignalAnswer<'CDS'>;
+  cdnskey: SignalAnswer<'CDNSKEY'>;
+}
+
+/** What the validating resolver answered at every signalling name of the delegation. */
+export interface BootstrapSignals {
+  /** The validating resolver (`address:port`). */
+  resolver: string;
+  /** One entry per delegated NS hostname outside the child, sorted by hostname. */
+  names: SignalNameObservation[];
+  /** Delegated NS hostnames at or below the child: RFC 9615 cannot use them. Sorted. */
+  skipped: string[];
+}
+
 /** The input of the scanner: every address of every nameserver in the delegation, asked directly. */
 export interface ChildObservations {
   zone: string;
@@ -63,6 +91,11 @@ export interface ChildObservations {
   observedAt: string;
   servers: ChildServerObservation[];
   unresolved: UnresolvedNameserver[];
+  /**
+   * RFC 9615 signalling records, observed only for a delegation without DS and only when a
+   * validating resolver was given. Absent otherwise.
+   */
+  signals?: BootstrapSignals;
 }
 
 /** Why the scanner decided what it decided. Every decision carries at least one. */
@@ -79,8 +112,20 @@ export type ScanReasonCode =
   | 'server-bad-response'
   /** The delegation lists no nameserver. */
   | 'no-delegation-servers'
-  /** The parent has no DS: the answers cannot be validated (initial enrollment needs RFC 9615). */
+  /** The parent has no DS and no RFC 9615 signalling was observed (or bootstrapping is off). */
   | 'no-current-ds'
+  /** RFC 9615 §4.2: a DS set bootstrapped from signalling records authenticated by a resolver. */
+  | 'bootstrapped'
+  /** RFC 9615: every delegated NS hostname is at or below the child, so none can signal. */
+  | 'bootstrap-no-outside-ns'
+  /** RFC 9615: a signalling name has no CDS or CDNSKEY (NXDOMAIN or NODATA) while the apex has. */
+  | 'bootstrap-signal-missing'
+  /** RFC 9615: the resolver answered for a signalling name without AD=1. */
+  | 'bootstrap-signal-not-authenticated'
+  /** RFC 9615: a signalling RRset differs from the apex RRset, or the apex RRsets differ. */
+  | 'bootstrap-signal-differs'
+  /** RFC 9615: the resolver did not answer, answered garbage or an error rcode (SERVFAIL). */
+  | 'bootstrap-signal-unreachable'
   /** A server's DNSKEY RRset does not validate under the current DS. */
   | 'dnskey-not-validated'
   /** A CDS, CDNSKEY, CSYNC, NS, A or AAAA RRset does not validate under the server's DNSKEY RRset. */
@@ -190,4 +235,9 @@ export interface ParentScanPolicy {
   cdnskeyDigestType?: 2 | 4;
   /** Smallest NS set the parent accepts. Default 1 (RFC 7477 §3.2.1: never empty). */
   minimumNsCount?: number;
+  /**
+   * RFC 9615 authenticated bootstrapping of a delegation without DS, from the `signals` of the
+   * observations. Default true; it needs those signals (a `validatingResolver` when observing).
+   */
+  bootstrap?: boolean;
 }

@@ -15,6 +15,7 @@ import {
   type ParentChannel,
   type PostconditionSpec,
   type Signer,
+  type SignerLimit,
   type SignerReference,
   type SigningKey,
   type ZoneEvent,
@@ -610,6 +611,7 @@ export class SidecarRuntime {
       endpoints: [...signer.nameServers],
       ...(rollover ? { rollover } : {}),
       keyWatchSeconds: this.keyWatchSeconds,
+      ...limitsOf(signer),
     };
     let contentRecorded = false;
     for (let attempt = 0; attempt < 10; attempt += 1) {
@@ -1259,6 +1261,7 @@ export class SidecarRuntime {
           ...request,
           ...observed,
           now: this.now().getTime() / 1000,
+          parentTakesDs: typeof parent.requestDsUpdate === 'function',
           ...(decision.successorTag !== undefined ? { successorTag: decision.successorTag } : {}),
           ...(decision.role ? { role: decision.role } : {}),
         });
@@ -1282,7 +1285,7 @@ export class SidecarRuntime {
 }
 
 function referenceOf(signer: SignerReference): SignerReference {
-  const { id, kind, nameServerNames, endpoints, rollover, keyWatchSeconds } = signer;
+  const { id, kind, nameServerNames, endpoints, rollover, keyWatchSeconds, limits } = signer;
   return {
     id,
     kind,
@@ -1290,7 +1293,15 @@ function referenceOf(signer: SignerReference): SignerReference {
     endpoints,
     ...(rollover ? { rollover } : {}),
     ...(keyWatchSeconds !== undefined ? { keyWatchSeconds } : {}),
+    ...(limits ? { limits } : {}),
   };
+}
+
+/** What the plugin declares it cannot do that changes the plan, for the registration. */
+export function limitsOf(signer: Pick<Signer, 'capabilities'>): { limits?: SignerLimit[] } {
+  const note = signer.capabilities['cds-import-foreign'];
+  if (!note || note.status === 'can') return {};
+  return { limits: [{ capability: 'cds-import-foreign', reason: note.reason }] };
 }
 
 /** A process in flight, by id. */

@@ -52,6 +52,18 @@ export interface SignerReference {
   rollover?: RolloverTiming;
   /** How often the signer's sidecar reads its server's keys (its key watch), in seconds. */
   keyWatchSeconds?: number;
+  /** What the signer's plugin cannot do that changes the plan, with the plugin's reasons. */
+  limits?: SignerLimit[];
+}
+
+/**
+ * A capability the plan works around. `cds-import-foreign`: the signer publishes CDS/CDNSKEY for
+ * its own keys only (as Cloudflare does), so the group's CDS never agrees and the parent's DS must
+ * come through a parent channel that takes DS (a registrar).
+ */
+export interface SignerLimit {
+  capability: 'cds-import-foreign';
+  reason: string;
 }
 
 /**
