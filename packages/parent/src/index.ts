@@ -1,5 +1,7 @@
 export { observeChildServers } from './observe-child.js';
 export type { ObserveChildOptions } from './observe-child.js';
+export { observeBootstrapSignals, signallingName } from './observe-signals.js';
+export type { ObserveBootstrapSignalsOptions } from './observe-signals.js';
 export { createObserveOnlyParentChannel, observeDelegation } from './observe-only.js';
 export type { ObserveDelegationOptions, ObserveOnlyParentChannelOptions } from './observe-only.js';
 export { scanDelegation } from './scan.js';
@@ -7,6 +9,7 @@ export type { ParentScanOptions, ParentScanResult } from './scan.js';
 export { decideParentUpdate, isDeleteCdnskey, isDeleteCds } from './scanner.js';
 export type { CurrentDelegation } from './scanner.js';
 export type {
+  BootstrapSignals,
   ChildObservations,
   ChildServerData,
   ChildServerObservation,
@@ -19,6 +22,8 @@ export type {
   ScanReason,
   ScanReasonCode,
   ScanStatus,
+  SignalAnswer,
+  SignalNameObservation,
   UnresolvedNameserver,
 } from './types.js';
 export { buildParentUpdate } from './update.js';

@@ -4,14 +4,13 @@
  * NS at the apex, then A/AAAA of the in-bailiwick NS names, then SOA again
  * (draft-ietf-dnsop-cds-consistency §3, RFC 7477 §3.1). Nameservers that the child proposes in a
  * CSYNC-requested NS set are observed too (marked `inDelegation: false`), so that the scanner
- * can check that the change would not break the delegation.
+ * can check that the change would not break the delegation. For a delegation without DS, the
+ * RFC 9615 signalling records are asked of a validating resolver when one is given.
  */
 import { isIP } from 'node:net';
 import {
   AbortError,
   DEFAULT_DNS_PORT,
-  DnsNetworkError,
-  DnsTimeoutError,
   type Delegation,
   type NameServer,
   type RecordType,
@@ -32,12 +31,16 @@ import type {
   HostAddressObservation,
   UnresolvedNameserver,
 } from './types.js';
-import { directQueryOptions } from './direct-query.js';
+import { classifyFailure, directQueryOptions, type QueryFailure } from './direct-query.js';
+import { observeBootstrapSignals } from './observe-signals.js';
 
 export interface ObserveChildOptions {
   zone: string;
-  /** The current delegation: its NS names and glue say whom to ask. */
-  delegation: Pick<Delegation, 'ns' | 'glue'>;
+  /**
+   * The current delegation: its NS names and glue say whom to ask. Without `ds` (or with an empty
+   * one) the delegation counts as unsigned, for the RFC 9615 signals.
+   */
+  delegation: Pick<Delegation, 'ns' | 'glue'> & Partial<Pick<Delegation, 'ds'>>;
   /** DNS port of the child's nameservers (NS records carry none). Default 53. */
   port?: number;
   /** Per-query timeout. Default 2000 ms. */
@@ -55,6 +58,11 @@ export interface ObserveChildOptions {
   parentServers?: readonly NameServer[];
   /** Observe nameservers proposed by a CSYNC-requested NS set. Default true. */
   observeCandidates?: boolean;
+  /**
+   * A validating resolver (RD=1, DO=1; its AD bit is trusted). When given and the delegation has
+   * no DS, the RFC 9615 signalling names are asked through it (`observations.signals`).
+   */
+  validatingResolver?: NameServer;
 }
 
 class BadResponse extends Error {}
@@ -86,17 +94,6 @@ async function ask<T extends RecordType>(
   return (found as RRset<T> | undefined) ?? null;
 }
 
-type Failure = { status: 'unreachable' | 'bad-response'; error: string };
-
-function classify(error: unknown): Failure {
-  if (AbortError.isInstance(error)) throw error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (DnsTimeoutError.isInstance(error) || DnsNetworkError.isInstance(error)) {
-    return { status: 'unreachable', error: message };
-  }
-  return { status: 'bad-response', error: message };
-}
-
 interface Target {
   nameserver: string;
   address: string;
@@ -110,7 +107,7 @@ async function observeApex(
   options: QueryOptions,
 ): Promise<
   | { ok: true; endpoint: NameServer; apex: Omit<ChildServerData, 'hosts' | 'soaAfter'> }
-  | ({ ok: false } & Failure)
+  | ({ ok: false } & QueryFailure)
 > {
   const endpoint = { address: target.address, port };
   try {
@@ -130,7 +127,7 @@ async function observeApex(
       },
     };
   } catch (error) {
-    return { ok: false, ...classify(error) };
+    return { ok: false, ...classifyFailure(error) };
   }
 }
 
@@ -286,7 +283,7 @@ async function observeDelegated(
         const soaAfter = await ask(result.endpoint, zone, 'SOA', queryOptions);
         return { ...identity, status: 'answered', data: { ...result.apex, soaAfter, hosts } };
       } catch (error) {
-        return { ...identity, ...classify(error) };
+        return { ...identity, ...classifyFailure(error) };
       }
     }),
   );
@@ -373,5 +370,30 @@ export async function observeChildServers(
     servers.push(...candidates.servers);
     unresolved.push(...candidates.unresolved);
   }
-  return { zone: run.zone, observedAt: new Date().toISOString(), servers, unresolved };
+  const signals = await observeSignalsIfUnsigned(options, run, delegatedNames);
+  return {
+    zone: run.zone,
+    observedAt: new Date().toISOString(),
+    servers,
+    unresolved,
+    ...(signals ? { signals } : {}),
+  };
+}
+
+/** RFC 9615 signals: only for a delegation without DS, and only with a validating resolver. */
+async function observeSignalsIfUnsigned(
+  options: ObserveChildOptions,
+  run: Run,
+  delegatedNames: readonly string[],
+) {
+  const resolver = options.validatingResolver;
+  if (!resolver || (options.delegation.ds?.records.length ?? 0) > 0) return undefined;
+  return observeBootstrapSignals({
+    zone: run.zone,
+    nameservers: delegatedNames,
+    resolver,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
 }

@@ -20,6 +20,8 @@ export interface ParentScanOptions {
   retries?: number;
   signal?: AbortSignal;
   resolveAddresses?: ObserveChildOptions['resolveAddresses'];
+  /** A validating resolver for the RFC 9615 signalling names of a delegation without DS. */
+  validatingResolver?: NameServer;
   policy?: ParentScanPolicy;
 }
 
@@ -51,6 +53,7 @@ export async function scanDelegation(options: ParentScanOptions): Promise<Parent
     parentServers: options.parentServers,
     ...(options.childPort === undefined ? {} : { port: options.childPort }),
     ...(options.resolveAddresses ? { resolveAddresses: options.resolveAddresses } : {}),
+    ...(options.validatingResolver ? { validatingResolver: options.validatingResolver } : {}),
     ...common,
   });
   const decision = decideParentUpdate(observations, delegation, options.policy ?? {});

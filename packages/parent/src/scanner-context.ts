@@ -158,15 +158,19 @@ export class Context {
     pick: (data: ChildServerData) => RRset[],
     signers: 'dnskey-rrset' | 'ds-key',
   ): ScanReason[] {
-    if (this.currentDs.length === 0) {
-      return [
-        reason(
-          'no-current-ds',
-          `the parent has no DS for ${this.zone}, so nothing the child serves can be validated; initial enrollment needs authenticated bootstrapping (RFC 9615), which this scanner does not do`,
-        ),
-      ];
-    }
+    if (this.currentDs.length === 0) return [reason('no-current-ds', this.noCurrentDsMessage())];
     return this.answered.flatMap((entry) => this.validateServer(entry, pick, signers));
+  }
+
+  private noCurrentDsMessage(): string {
+    const prefix = `the parent has no DS for ${this.zone}, so nothing the child serves can be validated`;
+    if (this.observations.signals && this.policy.bootstrap === false) {
+      return `${prefix}; RFC 9615 bootstrapping is switched off by policy (bootstrap: false)`;
+    }
+    if (this.observations.signals) {
+      return `${prefix}; RFC 9615 bootstrapping covers the DS RRset only, the rest waits for a DS`;
+    }
+    return `${prefix}; initial enrollment needs authenticated bootstrapping (RFC 9615): give the scanner a validating resolver (validatingResolver) to check the signalling names`;
   }
 
   private validateServer(

@@ -1,6 +1,6 @@
 /**
- * The DS decision (draft §3.1, RFC 7344 §4.1, RFC 8078 §4) as a list of named rules, evaluated
- * in order: the first rule that returns a decision settles it.
+ * The DS decision (draft §3.1, RFC 7344 §4.1, RFC 8078 §4, RFC 9615 §4.2) as a list of named
+ * rules, evaluated in order: the first rule that returns a decision settles it.
  */
 import { computeDs, dnskeyIdentity, dsIdentity } from '@chorus/dns';
 import type { DnskeyData, DsData, RRset } from '@chorus/core';
@@ -18,6 +18,7 @@ import {
   variants,
 } from './scanner-context.js';
 import { KeyIdentities, type KeyedSignal, readServerRequests } from './scanner-ds-signals.js';
+import { checkBootstrap } from './scanner-bootstrap.js';
 import { validateDnskeyRrset } from './validation.js';
 
 interface DsState {
@@ -29,6 +30,8 @@ interface DsState {
   problems: ScanReason[];
   /** The DS RRset requested; `null` for a deletion. Set by `requestedDsSet`. */
   target: DsData[] | null;
+  /** RFC 9615: the signalling names checked, when the request is a bootstrap. */
+  bootstrapped: string[] | null;
 }
 
 type DsRule = Rule<DsState, DsDecision>;
@@ -119,8 +122,25 @@ const requestedDsSet: DsRule = (state) => {
   return { action: 'none', status: 'in-sync', reasons: [reason('in-sync', message)] };
 };
 
+/**
+ * RFC 9615 §4.2: without a current DS, the signalling names (observed through a validating
+ * resolver) must authenticate the request. Refuses on any failure; otherwise marks the state.
+ */
+const refuseUnbootstrapped: DsRule = (state) => {
+  const { context } = state;
+  const signals = context.observations.signals;
+  if (context.currentDs.length > 0 || !signals || context.policy.bootstrap === false) {
+    return undefined;
+  }
+  const outcome = checkBootstrap(context, signals);
+  if (!outcome.ok) return refused(outcome.reasons);
+  state.bootstrapped = outcome.names;
+  return undefined;
+};
+
 /** Every server's CDS and CDNSKEY must validate (with the keys `policy.cdsSigner` allows). */
-const refuseUnvalidated: DsRule = ({ context }) => {
+const refuseUnvalidated: DsRule = ({ context, bootstrapped }) => {
+  if (bootstrapped) return undefined;
   const validation = context.validateAll(
     (data) =>
       [data.cds, data.cdnskey].filter(
@@ -167,6 +187,26 @@ const refuseBrokenContinuity: DsRule = ({ context, target }) => {
   return breaks.length > 0 ? refused(breaks) : undefined;
 };
 
+/** RFC 9615: the DS set for an unsigned delegation, authenticated by the signalling names. */
+const bootstrapDs: DsRule = ({ context, target, bootstrapped }) => {
+  if (!bootstrapped) return undefined;
+  const records = target!;
+  const { zone, answered, observations } = context;
+  return {
+    action: 'replace',
+    status: 'change',
+    records,
+    reasons: [
+      reason(
+        'bootstrapped',
+        `bootstrapping DS ${describeTags(records)} (RFC 9615): every server requests it, and the validating resolver ${observations.signals!.resolver} authenticated the same CDS and CDNSKEY at ${bootstrapped.join(', ')}`,
+        answered.map(label),
+        records.map((ds) => show(zone, 'DS', ds)),
+      ),
+    ],
+  };
+};
+
 const replaceDs: DsRule = ({ context, target }) => {
   const records = target!;
   return {
@@ -190,9 +230,11 @@ const dsRules: readonly DsRule[] = [
   deletionAlreadyDone,
   requestedDsSet,
   refuseUnreachable,
+  refuseUnbootstrapped,
   refuseUnvalidated,
   deleteDs,
   refuseBrokenContinuity,
+  bootstrapDs,
   replaceDs,
 ];
 
@@ -258,5 +300,12 @@ export function decideDs(context: Context): DsDecision {
     context.policy,
     identities,
   );
-  return decideByRules(dsRules, { context, identities, signals, problems, target: null });
+  return decideByRules(dsRules, {
+    context,
+    identities,
+    signals,
+    problems,
+    target: null,
+    bootstrapped: null,
+  });
 }

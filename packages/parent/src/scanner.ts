@@ -3,7 +3,8 @@
  * current delegation, should the parent replace or delete the DS RRset, and replace the NS RRset
  * and glue? Implements draft-ietf-dnsop-cds-consistency (§3 all servers, §3.1 CDS/CDNSKEY,
  * §3.2 CSYNC) on top of RFC 7344 §4.1 (Signer, Continuity), RFC 8078 §4 (delete) and RFC 7477
- * (CSYNC flags, bitmap, soaminimum, NS and glue). All or nothing per RRset: any inconsistency,
+ * (CSYNC flags, bitmap, soaminimum, NS and glue), and RFC 9615 §4.2 (bootstrapping a DS for a
+ * delegation without one). All or nothing per RRset: any inconsistency,
  * unreachable server or validation failure means no change, with typed reasons.
  */
 import type { ChildObservations, ParentScanPolicy, ParentUpdateDecision } from './types.js';

@@ -68,7 +68,7 @@ export type SignalAnswer<T extends 'CDS' | 'CDNSKEY'> =
 /** The RFC 9615 signalling RRsets of one NS hostname outside the child. */
 export interface SignalNameObservation {
   nameserver: string;
-  /** `_dsboot.<child>._signal.<nameserver>` (RFC 9615 §3). */
+  /** `_dsboot.<child>._signal.<nameserver>` (RFC 9615). */
   name: string;
   cds: SignalAnswer<'CDS'>;
   cdnskey: SignalAnswer<'CDNSKEY'>;

@@ -15,6 +15,7 @@ import {
 } from '@chorus/core';
 import { createObserveOnlyParentChannel } from '../src/observe-only.js';
 import { observeChildServers } from '../src/observe-child.js';
+import { observeBootstrapSignals, signallingName } from '../src/observe-signals.js';
 import { decodeMessage, encodeMessage } from '@chorus/dns';
 
 type Handler = (request: DnsMessage) => Buffer | Partial<DnsMessage>;
@@ -267,5 +268,86 @@ describe('observeChildServers', () => {
     expect(observations.servers).toEqual([
       expect.objectContaining({ status: 'unreachable', server: `127.0.0.1:${closed.port}` }),
     ]);
+  });
+});
+
+describe('observeBootstrapSignals (RFC 9615)', () => {
+  const CDS = { keyTag: 4242, algorithm: 13, digestType: 2, digest: 'CD'.repeat(32) };
+  const outside = signallingName(CHILD, 'ns.elsewhere.example.');
+  const asked: { name: string; type: string; rd: boolean }[] = [];
+  let resolver: NameServer;
+
+  beforeAll(async () => {
+    // A validating resolver: CDS at the outside name with AD=1, NXDOMAIN for anything else.
+    resolver = await tcpServer((request) => {
+      const question = request.questions[0]!;
+      asked.push({ name: question.name, type: question.type, rd: request.flags.rd });
+      const flags = { qr: true, aa: false, tc: false, rd: true, ra: true, ad: true, cd: false };
+      if (question.name !== outside) return { flags, rcode: 'NXDOMAIN' };
+      if (question.type !== 'CDS') return { flags };
+      const answers: DnsRecord[] = [
+        { name: outside, type: 'CDS', class: 'IN', ttl: 300, data: CDS },
+      ];
+      return { flags, answers };
+    });
+  });
+
+  it('asks the resolver (RD=1) at every outside NS hostname and skips names in the child', async () => {
+    const found = await observeBootstrapSignals({
+      zone: CHILD,
+      nameservers: ['ns1.shop.example.', 'NS.Elsewhere.Example.', 'ns.gone.example.'],
+      resolver,
+      timeoutMs: 500,
+      retries: 0,
+    });
+    expect(found.resolver).toBe(`127.0.0.1:${resolver.port}`);
+    expect(found.skipped).toEqual(['ns1.shop.example.']);
+    expect(found.names.map((entry) => entry.name)).toEqual([
+      signallingName(CHILD, 'ns.elsewhere.example.'),
+      signallingName(CHILD, 'ns.gone.example.'),
+    ]);
+    const [elsewhere, gone] = found.names;
+    expect(elsewhere!.cds).toMatchObject({ status: 'answered', rcode: 'NOERROR', ad: true });
+    expect(elsewhere!.cds.status === 'answered' && elsewhere!.cds.rrset?.records).toEqual([CDS]);
+    expect(elsewhere!.cdnskey).toMatchObject({ status: 'answered', ad: true, rrset: null });
+    expect(gone!.cds).toMatchObject({ status: 'answered', rcode: 'NXDOMAIN', rrset: null });
+    expect(asked.every((question) => question.rd)).toBe(true);
+  });
+
+  it('records an unreachable resolver instead of throwing', async () => {
+    const found = await observeBootstrapSignals({
+      zone: CHILD,
+      nameservers: ['ns.elsewhere.example.'],
+      resolver: closed,
+      timeoutMs: 500,
+      retries: 0,
+    });
+    expect(found.names[0]!.cds).toMatchObject({ status: 'unreachable' });
+  });
+
+  it('is part of observeChildServers only for a delegation without DS', async () => {
+    const ns = {
+      name: CHILD,
+      type: 'NS' as const,
+      class: 'IN' as const,
+      ttl: 60,
+      records: ['ns.elsewhere.example.'],
+      signatures: [],
+    };
+    const common = {
+      zone: CHILD,
+      port: closed.port!,
+      timeoutMs: 500,
+      retries: 0,
+      validatingResolver: resolver,
+      resolveAddresses: () => Promise.resolve(['127.0.0.1']),
+    };
+    const unsigned = await observeChildServers({ ...common, delegation: { ns, glue: [] } });
+    expect(unsigned.signals?.names.map((entry) => entry.nameserver)).toEqual([
+      'ns.elsewhere.example.',
+    ]);
+    const ds = { ...ns, type: 'DS' as const, records: [DS_RDATA] };
+    const signed = await observeChildServers({ ...common, delegation: { ns, ds, glue: [] } });
+    expect(signed.signals).toBeUndefined();
   });
 });
