@@ -211,6 +211,10 @@ describe('pre-flight checks against the lab', () => {
       { parent },
     );
     expect(withPowerdns.met).toBe(false);
-    expect(withPowerdns.pending.join(' ')).toMatch(/waiting for/);
+    // It names the exact record the parent lacks: PowerDNS's DS.
+    const [powerdnsDs] = expectedDsFor(state, ['powerdns']);
+    expect(withPowerdns.pending.join(' ')).toMatch(
+      new RegExp(`the parent must add DS .* IN DS ${powerdnsDs!.keyTag} ${powerdnsDs!.algorithm} `),
+    );
   });
 });
