@@ -58,6 +58,21 @@ function namesPathWithin(argv: readonly string[], directory: string): boolean {
 }
 
 /**
+ * The program's own command line: in a namespace the lab starts `ip netns exec NS program …`,
+ * which becomes `program …` only once `ip` has entered the namespace and exec'd it.
+ */
+export function programCommandLine(argv: readonly string[]): readonly string[] {
+  const [wrapper, netns, exec, namespace] = argv;
+  const wrapped =
+    wrapper !== undefined &&
+    path.basename(wrapper) === 'ip' &&
+    netns === 'netns' &&
+    exec === 'exec' &&
+    namespace !== undefined;
+  return wrapped ? argv.slice(4) : argv;
+}
+
+/**
  * True when `pid` exists and runs `program` (compared by file name, from /proc/<pid>/cmdline),
  * and, given `within`, names a path inside that directory on its command line: PIDs wrap (32,768
  * of them on a default kernel) and a reused one may run the same program for another lab.
@@ -65,7 +80,8 @@ function namesPathWithin(argv: readonly string[], directory: string): boolean {
  */
 export async function isRunning(pid: number, program: string, within?: string): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 1) return false;
-  const argv = await commandLine(pid);
+  const raw = await commandLine(pid);
+  const argv = raw && programCommandLine(raw);
   const executable = argv?.[0];
   if (executable === undefined || path.basename(executable) !== path.basename(program))
     return false;

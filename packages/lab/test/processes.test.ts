@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, stopProcess } from '../src/processes.js';
+import { isRunning, programCommandLine, stopProcess } from '../src/processes.js';
 
 const children: number[] = [];
 afterEach(() => {
@@ -49,5 +49,29 @@ describe('process identity by program and directory', () => {
       'stopped',
     );
     await expect(isRunning(pid, '/bin/sh')).resolves.toBe(false);
+  });
+});
+
+describe('a daemon started in a network namespace', () => {
+  const program = ['/usr/sbin/nats-server', '-c', '/tmp/chorus-lab-a/nats/nats-3/nats.conf'];
+
+  it("is the program already while `ip netns exec` has not exec'd it yet", () => {
+    expect(
+      programCommandLine(['/usr/sbin/ip', 'netns', 'exec', 'chorus-nats-3', ...program]),
+    ).toEqual(program);
+    expect(programCommandLine(['ip', 'netns', 'exec', 'chorus-nats-3', ...program])).toEqual(
+      program,
+    );
+    expect(programCommandLine(program)).toEqual(program);
+  });
+
+  it('is not any other use of ip', () => {
+    const other = ['/usr/sbin/ip', 'netns', 'add', 'chorus-nats-3'];
+    expect(programCommandLine(other)).toEqual(other);
+    expect(programCommandLine(['/usr/sbin/ip', 'netns', 'exec'])).toEqual([
+      '/usr/sbin/ip',
+      'netns',
+      'exec',
+    ]);
   });
 });

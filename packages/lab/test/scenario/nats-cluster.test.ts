@@ -339,7 +339,12 @@ describe('lab up --event-log nats', () => {
 
     // Back to a quorum: restart waits until every replicated stream on them is current again.
     const restartedAt = performance.now();
-    const restarted = await labRestart({ directory, servers: ['nats-2', 'nats-3'] });
+    // A loaded machine may need a while for the meta leader election (as in nats-faults).
+    const restarted = await labRestart({
+      directory,
+      servers: ['nats-2', 'nats-3'],
+      readyTimeoutMs: 90_000,
+    });
     process.stderr.write(
       `[nats-cluster] restarting two nodes took ${((performance.now() - restartedAt) / 1000).toFixed(2)} s\n`,
     );
@@ -349,7 +354,7 @@ describe('lab up --event-log nats', () => {
     expect(nodes.find((entry) => entry.id === 'nats-3')?.restartedAt).toBeDefined();
     log = natsLog(restarted);
     expect(await publishEventually(subject, log.servers)).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('stops every node on down and removes the credentials, keys and stores', async () => {
     const before = natsLog(await labStatus({ directory }));
