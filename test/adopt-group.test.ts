@@ -308,5 +308,10 @@ describe('adopting a group signed by hand', () => {
     // 5. The adopted group is what status shows.
     const status = await chorusOnLog(sqliteFile, ['status', BUILT]);
     expect(status.stdout).toContain(`${BUILT}  group: bind, powerdns`);
+    // And its history says how: adopted as it stood, with each signer's NS names.
+    const history = await chorusOnLog(sqliteFile, ['events', BUILT]);
+    expect(history.stdout).toMatch(
+      /adopted as it stood on the wire at \S+ \(bind: ns\.bind\.test\.; powerdns: ns\.powerdns\.test\.\)/,
+    );
   }, 300_000);
 });

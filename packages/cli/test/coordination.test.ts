@@ -545,3 +545,24 @@ describe('the built CLI', () => {
     expect(code).toBe(0);
   }, 30_000);
 });
+
+describe('the history of an adopted zone', () => {
+  it('says the group was adopted as it stood, and whose NS names are whose', () => {
+    const [, defined] = definedZone();
+    const adopted = {
+      ...defined!,
+      data: {
+        ...(defined as Extract<ZoneEvent, { type: 'zone-defined' }>).data,
+        adopted: {
+          observedAt: at,
+          parentServers: ['127.53.0.1:53'],
+          nameServers: { bind: ['ns1.example.test.'], powerdns: ['ns.powerdns.test.'] },
+        },
+      },
+    } as ZoneEvent;
+    expect(describeEvent(adopted)).toMatch(
+      /defined with bind \(parent test\.\), adopted as it stood on the wire at \S+ \(bind: ns1\.example\.test\.; powerdns: ns\.powerdns\.test\.\)$/,
+    );
+    expect(describeEvent(defined!)).not.toMatch(/adopted/);
+  });
+});

@@ -93,7 +93,7 @@ type Describers = {
 /** One describer per event type: a new type in the catalogue fails to compile until it has one. */
 const DESCRIBERS: Describers = {
   'zone-defined': (event) =>
-    `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})`,
+    `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})${describeAdoption(event.data.adopted)}`,
   'trust-changed': ({ data, source }) =>
     `trust changed by ${source.id}: ${describeGrant(data.grant)}${data.reason ? ` (${data.reason})` : ''}`,
   'signer-registered': ({ data }) =>
@@ -136,6 +136,17 @@ export function describeEvent(event: ZoneEvent, state?: ZoneState): string {
     ((event: ZoneEvent, state?: ZoneState) => string) | undefined;
   const text = describe ? describe(event, state) : `an event of unknown type ${String(event.type)}`;
   return `${clock(event.occurredAt)} ${text}`;
+}
+
+/** An adopted group: checked on the wire, and whose NS names are whose. */
+function describeAdoption(
+  adopted: Extract<ZoneEvent, { type: 'zone-defined' }>['data']['adopted'],
+): string {
+  if (!adopted) return '';
+  const names = Object.entries(adopted.nameServers)
+    .map(([signerId, nameServers]) => `${signerId}: ${nameServers.join(' ')}`)
+    .join('; ');
+  return `, adopted as it stood on the wire at ${clock(adopted.observedAt)} (${names})`;
 }
 
 /** A step's pre-condition in words, for a step that waits for it before it starts. */
