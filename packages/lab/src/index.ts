@@ -110,6 +110,7 @@ export type {
   LabHosts,
   LabNatsEventLog,
   LabNatsNode,
+  LabFakeProcess,
   LabProviderApi,
   LabRegistrar,
   LabRegistryAgent,

@@ -245,6 +245,25 @@ export interface LabRegistryAgent extends ProcessStatus {
   restartedAt?: string;
 }
 
+/** What every REST API fake of the lab has: a Node process, its API address and its files. */
+export interface LabFakeProcess extends ProcessStatus {
+  software: 'node';
+  /** The command line after `binary`, exactly as started (liveness compares it). */
+  arguments: string[];
+  /** Base URL of the API, e.g. `http://127.53.0.61:8000/v1/` (deSEC: `…/api/v1/`). */
+  url: string;
+  address: string;
+  port: number;
+  /** The API token or key, mode 0600. */
+  tokenFile: string;
+  /** Opens the fake's `/_fake/` control endpoints. */
+  adminTokenFile: string;
+  /** One JSON line per request, never a token. */
+  requestLogFile: string;
+  /** The token state (valid, expired, revoked) across restarts. */
+  stateFile: string;
+}
+
 /**
  * A fake of a SaaS provider's REST API (a Node process), in front of the lab server `server` that
  * signs and serves the zones: what the API writes is what resolvers see. Point a plugin at `url`
@@ -252,23 +271,11 @@ export interface LabRegistryAgent extends ProcessStatus {
  * endpoints (faults, token state, the request record); `requestLogFile` has one JSON line per
  * request.
  */
-export interface LabProviderApi extends ProcessStatus {
+export interface LabProviderApi extends LabFakeProcess {
   id: `${ProviderId}-api`;
   provider: ProviderId;
-  software: 'node';
-  /** The command line after `binary`, exactly as started (liveness compares it). */
-  arguments: string[];
   /** The lab server behind the fake (PowerDNS): address of its zones on the wire. */
   server: ProviderId;
-  /** Base URL of the API: deSEC `http://…:8000/api/v1/`, NS1 `http://…:8000/v1/`. */
-  url: string;
-  address: string;
-  port: number;
-  /** The API token (deSEC) or API key (NS1), mode 0600. */
-  tokenFile: string;
-  adminTokenFile: string;
-  requestLogFile: string;
-  stateFile: string;
   /** The limits the fake enforces (the provider's documented ones unless `up --rate-limit`). */
   rateLimits: Record<string, unknown>;
 }
@@ -282,21 +289,8 @@ export interface LabProviderApi extends ProcessStatus {
  * `requestLogFile` has one JSON line per request. It runs on this host's loopback, also with
  * `--hosts netns`.
  */
-export interface LabRegistrar extends ProcessStatus {
+export interface LabRegistrar extends LabFakeProcess {
   id: RegistrarId;
-  software: 'node';
-  /** The command line after `binary`, exactly as started (liveness compares it). */
-  arguments: string[];
-  /** Base URL of the API, e.g. `http://127.53.0.61:8000/v1/`. */
-  url: string;
-  address: string;
-  port: number;
-  /** The account's API token, mode 0600. */
-  tokenFile: string;
-  adminTokenFile: string;
-  requestLogFile: string;
-  /** The token state (valid, expired, revoked) across restarts. */
-  stateFile: string;
   /** The zone it writes to (`test.`), with the parent's TSIG key. */
   parentZone: string;
   /** The account's domains: the lab's zones. Others under the parent are 403. */
