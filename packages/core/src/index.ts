@@ -170,6 +170,8 @@ export type {
   DesiredSignerState,
   KeyRole,
   KeyRoller,
+  BootstrapSignaller,
+  BootstrapSignalSet,
   PluginDependencies,
   Signer,
   SignerChange,

@@ -115,4 +115,11 @@ export type { TransferOptions, ZoneTransfer } from './axfr.js';
 export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
 export type { TcpPoolStats } from './tcp-pool.js';
 export { servedRecords } from './kit/served.js';
+export {
+  placeSignals,
+  readSignalsFromServer,
+  sameSignals,
+  signallingName,
+} from './kit/signals.js';
+export type { SignalPlacement } from './kit/signals.js';
 export type { ServedOptions } from './kit/served.js';

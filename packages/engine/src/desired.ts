@@ -1,5 +1,6 @@
 import { canonicalName, computeDs, isSupportedDigestType } from '@chorus/dns';
 import type {
+  BootstrapSignalSet,
   CsyncData,
   DesiredRecipe,
   DesiredSignerState,
@@ -55,6 +56,7 @@ export function desiredForRecipe(
     recipe.apexNs === 'unchanged'
       ? undefined
       : nameServersOf(state, groupOf(process, recipe.apexNs));
+  const signals = bootstrapSignalsFor(state, recipe, cdsFor);
   const desired: Record<string, DesiredSignerState> = {};
   for (const participant of groupOf(process, recipe.participants)) {
     const keys = keysFrom
@@ -71,10 +73,26 @@ export function desiredForRecipe(
       foreignCdnskeys: ksks.map((key) => key.dnskey),
       csync: recipe.csync ? GROUP_CSYNC : null,
       ...(apexNs ? { apexNs } : {}),
+      ...(signals !== undefined ? { bootstrapSignals: signals } : {}),
       ttl: state.recordTtlSeconds,
     };
   }
   return desired;
+}
+
+/** RFC 9615: the group-wide CDS/CDNSKEY the apex serves, for the `_signal` names; null withdraws. */
+function bootstrapSignalsFor(
+  state: ZoneState,
+  recipe: DesiredRecipe,
+  cdsFor: readonly string[],
+): BootstrapSignalSet | null | undefined {
+  if (recipe.bootstrapSignals === undefined) return undefined;
+  if (recipe.bootstrapSignals === 'withdraw') return null;
+  const keys = cdsFor.flatMap((id) => cdsKeysOf(state.signers[id]?.keys ?? []));
+  return {
+    cds: keys.flatMap((key) => cdsOfKey(state.zone, key)),
+    cdnskey: keys.map((key) => key.dnskey),
+  };
 }
 
 /**

@@ -5,8 +5,8 @@ import type { ProcessState, ZoneState } from './state.js';
  * The lock per resource. A process claims the resources its steps change; two processes run
  * together only when their claims are disjoint.
  *
- * - `membership`: who signs the zone, its NS set and DS set. ADD/REMOVE-SIGNER and a group
- *   algorithm roll claim it, and it conflicts with every other claim: their recipes rewrite every
+ * - `membership`: who signs the zone, its NS set and DS set. ADD/REMOVE-SIGNER, BOOTSTRAP and a
+ *   group algorithm roll claim it, and it conflicts with every other claim: their recipes rewrite every
  *   signer's DNSKEY, CDS and NS records from the group they started with.
  * - `keys:<signer>`: one signer's own keys. One roll per signer at a time.
  * - `parent-ds`: the shared CDS/CDNSKEY set and the parent's DS. KSK and CSK rolls are
@@ -23,6 +23,7 @@ export function resourcesOf(kind: ProcessKind, signerId: string): Resource[] {
     case 'add-signer':
     case 'remove-signer':
     case 'roll-algorithm':
+    case 'bootstrap':
       return ['membership'];
     case 'roll-zsk':
       return [`keys:${signerId}`];

@@ -400,6 +400,67 @@ export const ROLL_KSK_SERVER_TIMED_STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/**
+ * BOOTSTRAP (RFC 9615 with RFC 8901 model 2): a zone that is delegated to every signer but has
+ * no DS becomes a signed group without a leap of faith. Resolvers treat the zone as insecure until
+ * the DS appears, so the key sync is safe; the DS only comes once every provider signals the
+ * same group-wide CDS/CDNSKEY under its own authenticated `_signal` names.
+ */
+export const BOOTSTRAP_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'sync-dnskeys',
+    description:
+      "Every signer publishes every other signer's keys and the group's CDS/CDNSKEY, and serves the group's NS set. Pre: the parent holds no DS and delegates to the group. Safe: without a DS, validators treat the zone as insecure.",
+    action: recipe({
+      participants: 'after',
+      keysFrom: 'after',
+      cdsFor: 'after',
+      csync: false,
+      apexNs: 'after',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-signals',
+    description:
+      'Every signer copies the group\'s CDS/CDNSKEY to `_dsboot.<zone>._signal.<ns>` for each of its NS names, in its signed signalling zone (RFC 9615 §3). Post: every signer serves them, identical to the apex.',
+    action: recipe({
+      participants: 'after',
+      keysFrom: 'after',
+      cdsFor: 'after',
+      csync: false,
+      apexNs: 'after',
+      bootstrapSignals: 'publish',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent to authenticate the signals and publish DS for every signer's KSK (RFC 9615 §4; unbounded). Then wait until the DS and the DNSKEY set are in every cache.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'after' },
+    wait: 'ds-and-dnskey',
+  },
+  {
+    name: 'withdraw-signals',
+    description:
+      'Every signer removes its signalling records: a bootstrapped parent no longer reads them (RFC 9615 §4.1 allows their removal).',
+    action: recipe({
+      participants: 'after',
+      keysFrom: 'after',
+      cdsFor: 'after',
+      csync: false,
+      apexNs: 'after',
+      bootstrapSignals: 'withdraw',
+    }),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+];
+
 /** The steps of a process; a KSK/CSK roll at a server-timed signer follows the server's schedule. */
 export function stepsFor(
   kind: ProcessKind,
@@ -417,5 +478,7 @@ export function stepsFor(
     case 'roll-algorithm':
       // Refused at pre-flight with the missing capability named (see preflight.ts).
       return [];
+    case 'bootstrap':
+      return BOOTSTRAP_STEPS;
   }
 }

@@ -10,6 +10,7 @@ import {
   isSubdomain,
   normalizeName,
   query,
+  signallingName,
   type QueryOptions,
 } from '@chorus/dns';
 import type { BootstrapSignals, SignalAnswer, SignalNameObservation } from './types.js';
@@ -35,11 +36,7 @@ function canonical(name: string): string {
   return canonicalName(normalizeName(name));
 }
 
-/** `_dsboot.<child>._signal.<nameserver>` (RFC 9615). */
-export function signallingName(zone: string, nameserver: string): string {
-  const child = canonical(zone).replace(/\.$/, '');
-  return `_dsboot.${child}._signal.${canonical(nameserver)}`;
-}
+export { signallingName };
 
 async function askResolver<T extends 'CDS' | 'CDNSKEY'>(
   resolver: NameServer,

@@ -87,8 +87,9 @@ function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
     'roll-zsk': [],
     'roll-ksk': [],
     'roll-algorithm': [],
+    bootstrap: [],
   };
-  const valid = (['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk'] as const).flatMap((kind) =>
+  const valid = (['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk', 'bootstrap'] as const).flatMap((kind) =>
     stepsFor(kind)
       .filter((step) => step.wait !== null)
       .map((step) => `${kind}/${step.name}`),

@@ -59,10 +59,11 @@ export interface SignerReference {
 /**
  * A capability the plan works around. `cds-import-foreign`: the signer publishes CDS/CDNSKEY for
  * its own keys only (as Cloudflare does), so the group's CDS never agrees and the parent's DS must
- * come through a parent channel that takes DS (a registrar).
+ * come through a parent channel that takes DS (a registrar). `bootstrap-signal`: the signer cannot
+ * publish RFC 9615 signalling records, so the group cannot be bootstrapped through it.
  */
 export interface SignerLimit {
-  capability: 'cds-import-foreign';
+  capability: 'cds-import-foreign' | 'bootstrap-signal';
   reason: string;
 }
 
@@ -99,7 +100,12 @@ export interface TimingSettings {
 }
 
 export type ProcessKind =
-  'add-signer' | 'remove-signer' | 'roll-zsk' | 'roll-ksk' | 'roll-algorithm';
+  | 'add-signer'
+  | 'remove-signer'
+  | 'roll-zsk'
+  | 'roll-ksk'
+  | 'roll-algorithm'
+  | 'bootstrap';
 
 /** The roll a roll process performs: which of the rolling signer's keys it replaces. */
 export interface RollSubject {
@@ -394,6 +400,11 @@ export interface DesiredRecipe {
   csync: boolean;
   /** The apex NS set: the NS names of this group, or leave NS alone. */
   apexNs: GroupSelector | 'unchanged';
+  /**
+   * RFC 9615 signalling records: copy the group's CDS/CDNSKEY under every participant's
+   * `_signal` names, or withdraw them. Absent: leave them alone.
+   */
+  bootstrapSignals?: 'publish' | 'withdraw';
 }
 
 /** What must be observed on the wire before a step counts as done. */

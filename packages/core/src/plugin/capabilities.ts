@@ -42,6 +42,8 @@ export const SIGNER_CAPABILITIES = [
   'algorithm-roll',
   /** Change the apex NS RRset (join and leave publish the group's NS set). */
   'apex-ns-manage',
+  /** Publish RFC 9615 signalling records (`_dsboot.<zone>._signal.<ns>`) in the operator's signalling zone. */
+  'bootstrap-signal',
   /** Publish CDS and CDNSKEY records for other signers' KSKs (RFC 8901 §8, automation draft §4.3 item 3). */
   'cds-import-foreign',
   /**

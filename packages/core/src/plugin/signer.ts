@@ -69,6 +69,39 @@ export interface DesiredSignerState {
   apexNs?: string[];
   /** TTL for records Chorus adds, in seconds. Servers may override it (PowerDNS uses the SOA minimum for DNSKEY). */
   ttl: number;
+  /**
+   * RFC 9615: the CDS/CDNSKEY to serve at `_dsboot.<zone>._signal.<ns>` for each of this
+   * signer's NS names; null to withdraw them; absent to leave them alone.
+   */
+  bootstrapSignals?: BootstrapSignalSet | null;
+}
+
+/** RFC 9615 signalling RRsets: the zone's group-wide CDS and CDNSKEY sets, identical to the apex. */
+export interface BootstrapSignalSet {
+  cds: DsData[];
+  cdnskey: DnskeyData[];
+}
+
+/**
+ * Publishes RFC 9615 signalling records (capability `bootstrap-signal`) in the signalling zone
+ * the operator serves for its NS hostnames, e.g. `_dsboot.example.test._signal.ns.bind.test.` in
+ * `bind.test.`. That zone must be signed and securely delegated.
+ */
+export interface BootstrapSignaller {
+  /** The signalling zone(s) this signer writes, from its configuration. */
+  readonly signallingZones: readonly ZoneName[];
+  /**
+   * Makes the CDS and CDNSKEY RRsets at `_dsboot.<zone>._signal.<ns>`, for each of `nameservers`,
+   * exactly `signals` (empty sets delete them). Idempotent. Rejects with
+   * SignerConfigurationError for a hostname outside every signalling zone.
+   */
+  publishSignals(
+    zone: ZoneName,
+    nameservers: readonly string[],
+    signals: BootstrapSignalSet,
+    ttl: number,
+    options: CallOptions,
+  ): Promise<void>;
 }
 
 export type ChangeRecordType = 'DNSKEY' | 'CDS' | 'CDNSKEY' | 'CSYNC' | 'NS';
@@ -152,6 +185,9 @@ export interface Signer {
 
   /** Present when the plugin can roll the signer's own keys (capability `key-roll`). */
   readonly keyRoller?: KeyRoller;
+
+  /** Present when the plugin can publish RFC 9615 signalling records (capability `bootstrap-signal`). */
+  readonly bootstrapSignaller?: BootstrapSignaller;
 }
 
 /**
