@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { labCommand } from './commands/lab.js';
+import { bootstrapCommand } from './commands/bootstrap.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
@@ -40,6 +41,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return signerCommand(rest, io);
     case 'migrate':
       return migrateCommand(rest, io);
+    case 'bootstrap':
+      return bootstrapCommand(rest, io);
     case 'roll':
       return rollCommand(rest, io);
     case 'status':
@@ -60,7 +63,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, roll, status, events, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, roll, status, events, keygen or trust`,
       );
   }
 }

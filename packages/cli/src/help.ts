@@ -26,6 +26,8 @@ Commands:
                remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
                stop serving
   migrate      move a zone between signers without going insecure (adds, then removes)
+  bootstrap    sign a zone that is delegated to its signers without DS: sync their keys,
+               publish RFC 9615 signals, and let the parent authenticate the DS
   roll         roll one signer's ZSK inside the group (pre-publish, standards §7.3), or
                follow a roll its server began
   status       each zone's group, process, step, what it waits for, failing signers,
@@ -615,6 +617,41 @@ ${HELP_OPTION}
 Examples:
   chorus migrate example.com --to powerdns,knot --from bind --log events.sqlite
   chorus migrate --group customers --to powerdns,knot --from bind --log events.sqlite
+`;
+
+export const BOOTSTRAP_HELP = `Usage: chorus bootstrap ZONE --signer ID [--signer ID…] [options]
+
+Takes ZONE from unsigned at the parent to a signed multi-signer group, without a manual DS
+and without a leap of faith (RFC 9615 authenticated bootstrapping, RFC 8901 model 2). ZONE must
+be delegated to exactly the signers' NS names, with no DS, and each signer must serve it signed
+with its own keys (validators treat it as insecure until the DS appears). Defines ZONE with the
+--signer signers when it is not defined yet (no adoption check: the group is not consistent
+yet), then runs BOOTSTRAP and follows it:
+  1. sync-dnskeys      every signer publishes every other signer's keys and the group's
+                       CDS/CDNSKEY and NS set
+  2. publish-signals   every signer copies the group's CDS/CDNSKEY to
+                       _dsboot.ZONE._signal.NS for each of its NS names, in its signalling
+                       zone (the plugin's signallingZone: signed and securely delegated)
+  3. await-parent-ds   the parent authenticates the signals through a validating resolver
+                       and publishes the DS (a NOTIFY(CDS) to its DSYNC target asks it to look)
+  4. withdraw-signals  the signals are removed
+
+Refused before any change (exit 1) when the parent already holds a DS, when the delegation
+names other NS than the group's, when every NS name is inside ZONE, or when a signer cannot
+publish signals (its plugin's bootstrap-signal capability says why).
+
+Options:
+  --signer ID             a signer of the group (repeatable); leave out for a defined zone
+  --parent-zone Z         the parent zone (default: ZONE minus its first label)
+${TIMING_OPTIONS}
+  --detach                return once the sidecars accepted or refused the request
+${LOG_OPTION}
+  --json                  each event as one JSON line on stdout
+${HELP_OPTION}
+
+Examples:
+  chorus bootstrap boot.test --signer bind --signer powerdns --signer knot --log events.sqlite
+  chorus status boot.test --log events.sqlite
 `;
 
 export const STATUS_HELP = `Usage: chorus status [ZONE] [options]

@@ -172,6 +172,7 @@ export type {
   KeyRoller,
   BootstrapSignaller,
   BootstrapSignalSet,
+  DesiredBootstrapSignals,
   PluginDependencies,
   Signer,
   SignerChange,

@@ -115,6 +115,7 @@ export type { TransferOptions, ZoneTransfer } from './axfr.js';
 export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
 export type { TcpPoolStats } from './tcp-pool.js';
 export { servedRecords } from './kit/served.js';
+export { reconcileBootstrapSignals } from './kit/signal-reconcile.js';
 export {
   placeSignals,
   readSignalsFromServer,

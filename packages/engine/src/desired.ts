@@ -73,7 +73,14 @@ export function desiredForRecipe(
       foreignCdnskeys: ksks.map((key) => key.dnskey),
       csync: recipe.csync ? GROUP_CSYNC : null,
       ...(apexNs ? { apexNs } : {}),
-      ...(signals !== undefined ? { bootstrapSignals: signals } : {}),
+      ...(signals !== undefined
+        ? {
+            bootstrapSignals: {
+              nameservers: nameServersOf(state, [participant]),
+              signals,
+            },
+          }
+        : {}),
       ttl: state.recordTtlSeconds,
     };
   }

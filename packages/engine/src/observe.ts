@@ -5,13 +5,19 @@ import {
   dnskeyIdentity,
   isComparableContent,
   keyTag,
+  describeServer,
+  isSubdomain,
   planSignerChanges,
   query,
   readApexFromServer,
+  readSignalsFromServer,
+  sameSignals,
+  signallingName,
 } from '@chorus/dns';
 import type {
   ApexSnapshot,
   CallOptions,
+  DesiredBootstrapSignals,
   NameServer,
   ObservedTtls,
   ParentChange,
@@ -89,6 +95,16 @@ export async function observePostcondition(
             pending.push(
               `${signerId} at ${served.server}: ${changes.map(describeChange).join(', ')}`,
             );
+          if (desired.bootstrapSignals)
+            pending.push(
+              ...(await signalsPending(
+                state.zone,
+                signerId,
+                endpoint,
+                desired.bootstrapSignals,
+                queryOptions,
+              )),
+            );
         }
       }
       return { met: pending.length === 0, ttls: { dnskey: dnskeyTtl, childNs: nsTtl }, pending };
@@ -103,6 +119,33 @@ export async function observePostcondition(
     case 'successor-cds-published':
       return observeSuccessorCds(state, check, queryOptions);
   }
+}
+
+/**
+ * RFC 9615: what one endpoint of a signer serves at each of its signalling names, against the
+ * desired set (none when withdrawn). The signalling zone is asked at the signer's own endpoint.
+ */
+async function signalsPending(
+  zone: string,
+  signerId: string,
+  endpoint: NameServer,
+  desired: DesiredBootstrapSignals,
+  options: CallOptions & { timeoutMs: number; retries: number },
+): Promise<string[]> {
+  const wanted = desired.signals ?? { cds: [], cdnskey: [] };
+  const names = desired.nameservers
+    .filter((nameserver) => !isSubdomain(nameserver, zone))
+    .map((nameserver) => signallingName(zone, nameserver));
+  const pending: string[] = [];
+  for (const name of names) {
+    const served = await readSignalsFromServer(endpoint, name, options);
+    if (sameSignals(served, wanted)) continue;
+    const what = desired.signals
+      ? `serves ${served.cds.length} CDS and ${served.cdnskey.length} CDNSKEY, not the group's ${wanted.cds.length} and ${wanted.cdnskey.length}`
+      : `still serves ${served.cds.length + served.cdnskey.length} signalling record(s)`;
+    pending.push(`${signerId} at ${describeServer(endpoint)}: ${name} ${what}`);
+  }
+  return pending;
 }
 
 /** The parent's delegation against the step's expectation: what must change, exactly. */
@@ -327,7 +370,7 @@ export async function observeSignerForPreflight(
 /** What the pre-flight checks read on the wire; what could not be read is named, never thrown. */
 export type PreflightObservations = Pick<
   PreflightInput,
-  'observations' | 'unobserved' | 'parentDs' | 'parentUnobserved'
+  'observations' | 'unobserved' | 'parentDs' | 'parentNs' | 'parentUnobserved'
 >;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -390,6 +433,7 @@ export async function observeForPreflight(
       options.signal,
     );
     result.parentDs = delegation.ds?.records ?? [];
+    result.parentNs = (delegation.ns?.records ?? []).map(canonicalName).sort();
   } catch (error) {
     if (options.signal?.aborted) throw error;
     result.parentUnobserved = messageOf(error);

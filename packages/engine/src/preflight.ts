@@ -3,6 +3,7 @@ import type { ApexSnapshot, BlockReason, KeyRole, ProcessKind, SigningKey } from
 import { limitOf } from './desired.js';
 import { conflictingProcess, sharedResources } from './locks.js';
 import { contentChecks } from './preflight-content.js';
+import { bootstrapChecks } from './preflight-bootstrap.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 
@@ -32,6 +33,8 @@ export interface PreflightInput {
   unobserved?: Record<string, string>;
   /** DS records at the parent (every parent server agreed on these). */
   parentDs: { keyTag: number; algorithm: number }[];
+  /** The parent's NS names for the zone, lower-case and sorted (absent when not read). */
+  parentNs?: string[];
   /** Why the parent could not be read, when it could not. */
   parentUnobserved?: string;
   /** Epoch seconds. */
@@ -52,6 +55,7 @@ const CHANGES_PARENT_DS: ReadonlySet<ProcessKind> = new Set([
   'remove-signer',
   'roll-ksk',
   'roll-algorithm',
+  'bootstrap',
 ]);
 
 /**
@@ -133,6 +137,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   const members = state.members;
   if (kind === 'roll-zsk' || kind === 'roll-ksk' || kind === 'roll-algorithm')
     reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations), input.role));
+  if (kind === 'bootstrap') reasons.push(...bootstrapChecks(input));
   if (kind === 'add-signer' && members.includes(signerId))
     reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
   if (kind === 'remove-signer') {
@@ -211,6 +216,9 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   // Identical content (RFC 8901 §5).
   reasons.push(...contentChecks(state, observations, group, reference));
 
+  // Before a bootstrap the signers do not know one another yet: its first step syncs them.
+  if (kind === 'bootstrap') return [...reasons, ...signatureChecks(input, group)];
+
   // Steady state: every member serves every member's keys on every address; NS identical; DS for
   // every member. The keys of a signer whose roll is in flight are in motion: its roll syncs them.
   // So is a successor whose followed roll is requested and queued (its server began the roll).
@@ -263,18 +271,22 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     }
   }
 
-  // Signatures must outlive any cached copy (standards §7 C0 item 6).
-  const margin = state.timing.maxZoneTtlSeconds + state.timing.safetyMarginSeconds;
-  for (const id of group) {
-    const expiration = observations[id]!.earliestSignatureExpiration;
-    if (expiration !== undefined && expiration < input.now + margin) {
-      reasons.push(
-        block(
-          'signatures-expiring',
-          `${id} serves signatures expiring at ${new Date(expiration * 1000).toISOString()}, within the max zone TTL plus margin`,
-        ),
-      );
-    }
-  }
+  reasons.push(...signatureChecks(input, group));
   return reasons;
+}
+
+/** Signatures must outlive any cached copy (standards §7 C0 item 6). */
+function signatureChecks(input: PreflightInput, group: readonly string[]): BlockReason[] {
+  const { state, observations } = input;
+  const margin = state.timing.maxZoneTtlSeconds + state.timing.safetyMarginSeconds;
+  return group.flatMap((id) => {
+    const expiration = observations[id]!.earliestSignatureExpiration;
+    if (expiration === undefined || expiration >= input.now + margin) return [];
+    return [
+      block(
+        'signatures-expiring',
+        `${id} serves signatures expiring at ${new Date(expiration * 1000).toISOString()}, within the max zone TTL plus margin`,
+      ),
+    ];
+  });
 }

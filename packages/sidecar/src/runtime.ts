@@ -15,6 +15,7 @@ import {
   type ParentChannel,
   type PostconditionSpec,
   type Signer,
+  type DesiredSignerState,
   type SignerLimit,
   type SignerReference,
   type SigningKey,
@@ -53,7 +54,7 @@ import {
   recordStep,
   recordWait,
 } from '@chorus/engine';
-import { ConcurrencySlots, reconcileSigner } from '@chorus/dns';
+import { ConcurrencySlots, reconcileBootstrapSignals, reconcileSigner } from '@chorus/dns';
 import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -1149,9 +1150,25 @@ export class SidecarRuntime {
   }
 
   /** Carries out one decision. Returns how long to pause before deciding again (0 = at once). */
+  /** The apex, then the RFC 9615 signalling records when the step asks for them. */
+  private async reconcileDesired(
+    zone: string,
+    desired: DesiredSignerState,
+    applyGate: <T>(apply: () => Promise<T>) => Promise<T>,
+  ): Promise<{ changes: number }> {
+    const signal = this.abort.signal;
+    const apex = await reconcileSigner(this.signer, zone, desired, { signal, applyGate });
+    if (!desired.bootstrapSignals) return { changes: apex.plan.changes.length };
+    const signals = desired.bootstrapSignals;
+    const written = await applyGate(() =>
+      reconcileBootstrapSignals(this.signer, zone, signals, desired.ttl, { signal }),
+    );
+    return { changes: apex.plan.changes.length + written };
+  }
+
   private async act(zone: string, state: ZoneState, decision: Decision): Promise<number> {
     const { logger } = this.options;
-    const { signer, parent } = this;
+    const { parent } = this;
     const signal = this.abort.signal;
     const context = this.context(zone, processIdOf(decision));
     switch (decision.kind) {
@@ -1167,15 +1184,15 @@ export class SidecarRuntime {
         if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
         const applyGate = <T>(apply: () => Promise<T>) => this.changeSlots.run(apply);
         const result = await this.reconcileSlots
-          .run(() => reconcileSigner(signer, zone, decision.desired, { signal, applyGate }))
+          .run(() => this.reconcileDesired(zone, decision.desired, applyGate))
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);
         const key = `${decision.processId}/${decision.stepIndex}`;
-        const applied = (this.appliedInStep.get(key) ?? 0) + result.plan.changes.length;
+        const applied = (this.appliedInStep.get(key) ?? 0) + result.changes;
         this.appliedInStep.set(key, applied);
         logger.info(
-          { zone, step: decision.stepIndex, changes: result.plan.changes.length },
+          { zone, step: decision.stepIndex, changes: result.changes },
           'signer reconciled',
         );
         await this.append(
@@ -1299,10 +1316,18 @@ function referenceOf(signer: SignerReference): SignerReference {
 
 /** What the plugin declares it cannot do that changes the plan, for the registration. */
 export function limitsOf(signer: Pick<Signer, 'capabilities'>): { limits?: SignerLimit[] } {
-  const note = signer.capabilities['cds-import-foreign'];
-  if (!note || note.status === 'can') return {};
-  return { limits: [{ capability: 'cds-import-foreign', reason: note.reason }] };
+  const limits = LIMITING_CAPABILITIES.flatMap((capability): SignerLimit[] => {
+    const note = signer.capabilities[capability];
+    return note && note.status !== 'can' ? [{ capability, reason: note.reason }] : [];
+  });
+  return limits.length > 0 ? { limits } : {};
 }
+
+/** Capabilities whose absence changes what a process can do, registered with their reasons. */
+const LIMITING_CAPABILITIES: readonly SignerLimit['capability'][] = [
+  'cds-import-foreign',
+  'bootstrap-signal',
+];
 
 /** A process in flight, by id. */
 function inFlight(state: ZoneState, processId: string): ProcessState | undefined {

@@ -90,8 +90,8 @@ export function recordTtlFrom(values: TimingValues, fallback: number, command = 
 }
 
 /** The parent from --parent-zone, else the zone minus its first label. */
-function parentZoneOf(zone: string, value: string | undefined): string {
-  if (value !== undefined) return zoneArgument(value, COMMAND, USAGE);
+export function parentZoneOf(zone: string, value: string | undefined, command = COMMAND): string {
+  if (value !== undefined) return zoneArgument(value, command, USAGE);
   return zone.split('.').slice(1).join('.') || '.';
 }
 
@@ -105,7 +105,7 @@ export async function zoneCommand(args: string[], io: CliIo): Promise<number> {
   throw new UsageError(`expected "${USAGE}", not "zone ${sub}"`, 'zone');
 }
 
-interface Definition {
+export interface Definition {
   parentZone: string;
   signerIds: string[];
   timing: TimingSettings;
@@ -170,6 +170,18 @@ async function defineOne(
       ? { ...event, data: { ...event.data, adopted } }
       : event;
   });
+}
+
+/**
+ * Defines a zone without the adoption check: for a group not yet signed at the parent, whose
+ * signers do not know one another's keys yet (`chorus bootstrap`).
+ */
+export function defineUnsignedZone(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  definition: Definition,
+): Promise<ZoneEvent> {
+  return appendToZone(log, zone, (state) => definitionEvent(state, definition));
 }
 
 /** What `zone define` prints for a zone it defined. */

@@ -69,11 +69,16 @@ export interface DesiredSignerState {
   apexNs?: string[];
   /** TTL for records Chorus adds, in seconds. Servers may override it (PowerDNS uses the SOA minimum for DNSKEY). */
   ttl: number;
-  /**
-   * RFC 9615: the CDS/CDNSKEY to serve at `_dsboot.<zone>._signal.<ns>` for each of this
-   * signer's NS names; null to withdraw them; absent to leave them alone.
-   */
-  bootstrapSignals?: BootstrapSignalSet | null;
+  /** RFC 9615 signalling records to publish or withdraw; absent to leave them alone. */
+  bootstrapSignals?: DesiredBootstrapSignals;
+}
+
+/** The signalling records of one signer: at `_dsboot.<zone>._signal.<ns>` for each of its NS names. */
+export interface DesiredBootstrapSignals {
+  /** The signer's NS hostnames (those inside the zone get no signal). */
+  nameservers: string[];
+  /** The group's CDS/CDNSKEY to copy there; null to withdraw them. */
+  signals: BootstrapSignalSet | null;
 }
 
 /** RFC 9615 signalling RRsets: the zone's group-wide CDS and CDNSKEY sets, identical to the apex. */
