@@ -424,7 +424,7 @@ export const BOOTSTRAP_STEPS: readonly StepDefinition[] = [
   {
     name: 'publish-signals',
     description:
-      'Every signer copies the group\'s CDS/CDNSKEY to `_dsboot.<zone>._signal.<ns>` for each of its NS names, in its signed signalling zone (RFC 9615 §3). Post: every signer serves them, identical to the apex.',
+      "Every signer copies the group's CDS/CDNSKEY to `_dsboot.<zone>._signal.<ns>` for each of its NS names, in its signed signalling zone (RFC 9615 §3). Post: every signer serves them, identical to the apex.",
     action: recipe({
       participants: 'after',
       keysFrom: 'after',
