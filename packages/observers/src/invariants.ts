@@ -337,6 +337,24 @@ function dsVersions(evaluation: Evaluation, includeCached: boolean): ObservedVer
   );
 }
 
+/**
+ * True when the parent has answered for the zone's DS, and no answer up to t held a DS: an
+ * insecure delegation that was never secure. A zone that had a DS and lost it is not this.
+ */
+function neverSecure(evaluation: Evaluation): boolean {
+  const answered = evaluation.history
+    .versions({ provider: PARENT, owner: evaluation.zone, type: 'DS' })
+    .filter((version) => version.firstSeen <= evaluation.t && version.answer.rcode === 'NOERROR');
+  return answered.length > 0 && answered.every((version) => dsRecords(version).length === 0);
+}
+
+/** Whether a DS answer with records came before `version`: its "no DS" then means insecure. */
+function hadDsBefore(evaluation: Evaluation, version: ObservedVersion): boolean {
+  return evaluation.history
+    .versions({ provider: PARENT, owner: evaluation.zone, type: 'DS' })
+    .some((other) => other.firstSeen < version.firstSeen && dsRecords(other).length > 0);
+}
+
 const dsRecords = (version: ObservedVersion): DsData[] =>
   version.answer.rrset?.type === 'DS' ? (version.answer.rrset.records as DsData[]) : [];
 
@@ -527,6 +545,7 @@ function checkDsToDnskey(evaluation: Evaluation): void {
     for (const { version: dnskey, cached } of dnskeyVersions(evaluation, id, true))
       for (const ds of dsSets) {
         const records = dsRecords(ds);
+        if (records.length === 0 && !hadDsBefore(evaluation, ds)) continue;
         if (dsAuthenticates(evaluation, records, dnskey.answer.rrset)) continue;
         const rrset = dnskey.answer.rrset;
         const why = !rrset
@@ -1148,15 +1167,20 @@ export function evaluateInvariants(input: InvariantInput): InvariantViolation[] 
     verified: new WeakMap(),
     found: new Map(),
   };
+  // Before its first DS the zone is insecure: no resolver validates it, so only reachability,
+  // signature times, the parent's input and content are checked (RFC 9615 bootstrapping).
+  const validated = !neverSecure(evaluation);
   checkReachability(evaluation);
-  checkDsToDnskey(evaluation);
-  checkDnskeyToData(evaluation);
-  checkAlgorithms(evaluation);
+  if (validated) {
+    checkDsToDnskey(evaluation);
+    checkDnskeyToData(evaluation);
+    checkAlgorithms(evaluation);
+  }
   checkSignatureMargins(evaluation);
   checkParentInput(evaluation);
   checkContent(evaluation);
   if (model === 1) checkSharedDnskey(evaluation);
-  else checkSteadyState(evaluation);
+  else if (validated) checkSteadyState(evaluation);
   return [...evaluation.found.values()].sort((a, b) =>
     a.invariant === b.invariant
       ? a.key.localeCompare(b.key)

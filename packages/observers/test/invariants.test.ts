@@ -422,6 +422,38 @@ describe('evaluateInvariants: ADD-SIGNER glitch (I3)', () => {
   });
 });
 
+describe('evaluateInvariants: an insecure delegation being bootstrapped (RFC 9615)', () => {
+  // a and b each serve only their own keys, delegated without DS: nothing validates the zone yet.
+  const aAlone = publishA({ dnskeys: [aKsk, aZsk] });
+  const bAlone = publishB({ dnskeys: [bKsk, bZsk] });
+  const insecure = { ds: [], ns: [NS_A, NS_B] };
+
+  function history(parentLater: World['parent']): WireHistory {
+    const h = new WireHistory();
+    sampleEach(h, T0 - 30, T0, { a: aAlone, b: bAlone, parent: insecure });
+    sampleEach(h, T0 + 1, T0 + 2, { a: aAlone, b: bAlone, parent: parentLater });
+    return h;
+  }
+
+  it('reports nothing while no DS was ever served: no resolver validates the zone', () => {
+    expect(evaluate(history(insecure), T0 + 2)).toEqual([]);
+  });
+
+  it("negative control: from the first DS on, providers that lack each other's keys are reported", () => {
+    const violations = evaluate(history(BOTH), T0 + 2);
+    expect(invariantsOf(violations)).toEqual(expect.arrayContaining(['I3', 'I9']));
+  });
+
+  it('a zone that had a DS and lost it is still reported (I2), not taken for a bootstrap', () => {
+    const h = new WireHistory();
+    sampleEach(h, T0 - 30, T0, { a: publishA(), b: publishB(), parent: BOTH });
+    sampleEach(h, T0 + 1, T0 + 2, { a: publishA(), b: publishB(), parent: insecure });
+    const violations = only(evaluate(h, T0 + 2), 'I2');
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations[0]!.detail).toContain('serves no DS');
+  });
+});
+
 describe('evaluateInvariants: REMOVE-SIGNER glitch (I1)', () => {
   // Apex NS already {ns.b} everywhere; the parent drops ns.a at T0 but a stops at T0+1, while
   // resolvers may still hold the delegation naming ns.a.
