@@ -117,10 +117,22 @@ export type { TcpPoolStats } from './tcp-pool.js';
 export { servedRecords } from './kit/served.js';
 export { reconcileBootstrapSignals } from './kit/signal-reconcile.js';
 export {
+  bootstrapSignalCapability,
+  describeSignalWrite,
   placeSignals,
   readSignalsFromServer,
   sameSignals,
+  sendSignalUpdate,
   signallingName,
+  signallingZoneSetting,
+  signalUpdate,
+  signalWrites,
+  withBootstrapSignal,
 } from './kit/signals.js';
-export type { SignalPlacement } from './kit/signals.js';
+export type {
+  SignalPlacement,
+  SignalRrset,
+  SignalUpdateOptions,
+  SignalWrite,
+} from './kit/signals.js';
 export type { ServedOptions } from './kit/served.js';

@@ -39,13 +39,14 @@ import {
   transferZone,
   type TsigKey,
 } from '@chorus/dns';
-import { bindCapabilities } from './capabilities.js';
+import { bindCapabilitiesFor } from './capabilities.js';
 import { DEFAULT_DNS_PORT, DEFAULT_MAX_CONCURRENT_TRANSFERS, type BindConfig } from './config.js';
 import { KeyDirectories } from './key-directory.js';
 import type { BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
 import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
 import { Rndc, type CheckDsOutput, type DnssecStatus, type DnssecStatusKey } from './rndc.js';
+import { BindSignaller } from './signaller.js';
 
 export const BIND_PLUGIN_KIND = 'bind';
 
@@ -88,6 +89,11 @@ function endpoint(entry: { address: string; port?: number }): NameServer {
   return { address: entry.address, port: entry.port ?? DEFAULT_DNS_PORT };
 }
 
+/** The configured signalling zones as a list; undefined when none are. */
+function signallingZonesOf(config: BindConfig): ZoneName[] | undefined {
+  return config.signallingZone === undefined ? undefined : [config.signallingZone].flat();
+}
+
 function recordOf(zone: ZoneName, change: SignerChange, ttl: number): DnsRecord {
   return { name: zone, type: change.type, class: 'IN', ttl, data: change.data } as DnsRecord;
 }
@@ -105,10 +111,12 @@ export class BindSigner implements Signer {
   readonly specificationVersion = 'v1' as const;
   readonly kind = BIND_PLUGIN_KIND;
   readonly id: string;
-  readonly capabilities: SignerCapabilities = bindCapabilities;
+  readonly capabilities: SignerCapabilities;
   readonly nameServers: readonly NameServer[];
   /** Server-timed: BIND's dnssec-policy times every step once `rndc dnssec -rollover` starts it. */
   readonly keyRoller: BindKeyRoller;
+  /** RFC 9615 signals by DNS UPDATE; present when signallingZone is configured. */
+  readonly bootstrapSignaller?: BindSignaller;
 
   readonly #config: BindConfig;
   readonly #logger: Logger;
@@ -143,6 +151,16 @@ export class BindSigner implements Signer {
       servedDnskeys: async (zone, options) =>
         (await this.readApex(zone, options)).dnskey?.records ?? [],
     });
+    const signallingZones = signallingZonesOf(config);
+    this.capabilities = bindCapabilitiesFor(signallingZones);
+    if (signallingZones)
+      this.bootstrapSignaller = new BindSignaller({
+        signerId: this.id,
+        server: this.#server,
+        signallingZones,
+        tsigKey: () => this.#tsigKey(),
+        logger,
+      });
   }
 
   #tsigKey(): Promise<TsigKey> {

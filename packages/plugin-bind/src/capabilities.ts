@@ -1,4 +1,5 @@
-import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities, type ZoneName } from '@chorus/core';
+import { bootstrapSignalCapability, withBootstrapSignal } from '@chorus/dns';
 
 // The behaviour below was measured on BIND 9.18.49 (Debian 12) for the Chorus reference notes
 // (nameservers.md §2, "Last verified" dates in each reason) and again by this plugin's lab tests.
@@ -6,6 +7,10 @@ import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 const ARM_REFERENCE = 'https://bind9.readthedocs.io/en/v9.18.48/reference.html';
 const ARM_MANPAGES = 'https://bind9.readthedocs.io/en/v9.18.48/manpages.html';
 const ARM_DNSSEC_GUIDE = 'https://bind9.readthedocs.io/en/v9.18.48/dnssec-guide.html';
+
+/** `bootstrap-signal` with signallingZone set. */
+const BOOTSTRAP_SIGNAL_REASON =
+  'one TSIG-signed DNS UPDATE of the signalling zone (a dynamic dnssec-policy zone, inline-signing no) deletes the CDS and CDNSKEY RRsets at each _dsboot.<zone>._signal.<ns> name and adds the signals; BIND 9.18 takes CDS/CDNSKEY below the apex of any algorithm (its DNSKEY-algorithm check covers the apex only) and signs them. Last verified 2026-12-04 with BIND 9.18.49';
 
 /**
  * What a BIND 9.18 signer can do, on a dynamic zone (allow-update/update-policy) with
@@ -18,6 +23,7 @@ export const bindCapabilities: SignerCapabilities = {
   'apex-ns-manage': can(
     'DNS UPDATE (TSIG) adds and deletes single apex NS records. Last verified 2026-11-22 with BIND 9.18.49',
   ),
+  'bootstrap-signal': bootstrapSignalCapability(undefined, BOOTSTRAP_SIGNAL_REASON),
   'cds-import-foreign': can(
     'DNS UPDATE (TSIG) of single CDS/CDNSKEY records; BIND signs them with its KSK and keeps them next to its own. BIND 9.18 only checks that each CDS/CDNSKEY algorithm has a DNSKEY of that algorithm, so a whole plan goes in one UPDATE (nameservers.md §2.4). Last verified 2026-11-22 with BIND 9.18.49',
     ARM_DNSSEC_GUIDE,
@@ -55,3 +61,10 @@ export const bindCapabilities: SignerCapabilities = {
     ARM_DNSSEC_GUIDE,
   ),
 };
+
+/** The capabilities of a signer with these signalling zones (`bootstrap-signal` can with any). */
+export function bindCapabilitiesFor(
+  signallingZones: readonly ZoneName[] | undefined,
+): SignerCapabilities {
+  return withBootstrapSignal(bindCapabilities, signallingZones, BOOTSTRAP_SIGNAL_REASON);
+}

@@ -10,6 +10,7 @@ import {
   object,
   optional,
   port,
+  signallingZoneSetting,
   signerId,
   text,
   type ConfigParser,
@@ -74,6 +75,12 @@ export interface BindConfig {
    * answers SERVFAIL beyond it ("AXFR request denied: quota reached").
    */
   maxConcurrentTransfers?: number;
+  /**
+   * RFC 9615: the zone (or zones) this server serves for its own NS hostnames, signed, securely
+   * delegated and updatable with the TSIG key (e.g. `bind.test.` for `ns.bind.test.`). With it
+   * the signer publishes `_dsboot.<zone>._signal.<ns>` there. Parsed to a list.
+   */
+  signallingZone?: string | string[];
 }
 
 export const DEFAULT_DNS_PORT = 53;
@@ -119,6 +126,7 @@ const schema = object(
     namedConfigFile: optional(filePath()),
     namedCheckconfBinary: optional(text()),
     maxConcurrentTransfers: optional(integer({ min: 1, max: 1000, unit: 'transfers' })),
+    signallingZone: optional(signallingZoneSetting()),
   },
   { secretHint: SECRET_HINT },
 );
@@ -135,6 +143,7 @@ const schema = object(
  *   rndc: { configFile: '/etc/bind/rndc.conf' },
  *   keyDirectory: '/var/lib/bind/keys',
  *   namedConfigFile: '/etc/bind/named.conf',
+ *   signallingZone: 'bind.test.',
  * });
  */
 export const parseBindConfig: ConfigParser<BindConfig> = configParser(schema, SOURCE);

@@ -18,6 +18,10 @@ export const desecCapabilities: SignerCapabilities = {
     `the apex NS RRset is a user RRset, replaced in the bulk PATCH; a change that would leave it empty is refused before it is sent. ${SOURCE}`,
     RRSETS,
   ),
+  'bootstrap-signal': cannot(
+    "the signalling names of deSEC's NS hostnames (_dsboot.<zone>._signal.ns1.desec.io, …ns2.desec.org) lie in deSEC's own zones, which no user token can write; deSEC serves signals there itself, from the CDS/CDNSKEY of its own key only, never a group-wide set with the other signers' keys, so a multi-signer group cannot be bootstrapped through deSEC's signals",
+    RRSETS,
+  ),
   'cds-import-foreign': can(
     `foreign CDS/CDNSKEY are user RRsets at the apex (bulk PATCH), served next to the CDS/CDNSKEY deSEC publishes automatically for its own key. ${SOURCE}`,
     RRSETS,

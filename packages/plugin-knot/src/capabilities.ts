@@ -1,4 +1,9 @@
-import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities, type ZoneName } from '@chorus/core';
+import { bootstrapSignalCapability, withBootstrapSignal } from '@chorus/dns';
+
+/** `bootstrap-signal` with signallingZone set. */
+const BOOTSTRAP_SIGNAL_REASON =
+  'the signalling zone is written with the updateMethod of the child zones: one TSIG-signed DNS UPDATE (delete the CDS and CDNSKEY RRsets at each _dsboot.<zone>._signal.<ns> name, add the signals) or one knotc zone transaction (zone-get, zone-unset of a present RRset, zone-set); Knot takes CDS/CDNSKEY of any algorithm below the apex and signs them (Knot 3.2.6, Last verified 2026-12-04)';
 
 /**
  * What the Knot 3.2 plugin can do, each with the reason. Empirical statements were measured on
@@ -28,6 +33,7 @@ export const knotCapabilities: SignerCapabilities = {
   'apex-ns-manage': can(
     'DNS UPDATE (or knotc zone-set/zone-unset) of single apex NS records; Knot re-signs the NS RRset with its ZSK',
   ),
+  'bootstrap-signal': bootstrapSignalCapability(undefined, BOOTSTRAP_SIGNAL_REASON),
   'cds-import-foreign': can(
     "with dnskey-management: incremental, foreign CDS/CDNSKEY added by DNS UPDATE are merged with Knot's own and signed by its KSK. The merged RRset takes the foreign TTL instead of Knot's TTL 0 and keeps it after the foreign records are withdrawn (Knot 3.2.6, Last verified 2026-11-22)",
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#dnskey-management',
@@ -67,3 +73,10 @@ export const knotCapabilities: SignerCapabilities = {
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#cds-cdnskey-publish',
   ),
 };
+
+/** The capabilities of a signer with these signalling zones (`bootstrap-signal` can with any). */
+export function knotCapabilitiesFor(
+  signallingZones: readonly ZoneName[] | undefined,
+): SignerCapabilities {
+  return withBootstrapSignal(knotCapabilities, signallingZones, BOOTSTRAP_SIGNAL_REASON);
+}

@@ -1,4 +1,4 @@
-import type { NameServer } from '@chorus/core';
+import type { NameServer, ZoneName } from '@chorus/core';
 import {
   configParser,
   describeValue,
@@ -10,6 +10,7 @@ import {
   object,
   oneOf,
   optional,
+  signallingZoneSetting,
   signerId,
   text,
   timeoutMs,
@@ -48,6 +49,12 @@ export interface KnotSignerConfig {
   binaries: { knotc: string; keymgr: string };
   /** Timeout of one knotc/keymgr run and of one DNS exchange, in ms. Default 10000. */
   timeoutMs: number;
+  /**
+   * RFC 9615: the zone(s) knotd serves for its own NS hostnames, signed and securely delegated
+   * (e.g. `knot.test.` for `ns.knot.test.`), written with `updateMethod` like the child zones.
+   * A zone name or a list in JSON, parsed to a list. Absent: no signals.
+   */
+  signallingZone?: ZoneName[];
 }
 
 const SOURCE = 'knot plugin';
@@ -84,6 +91,7 @@ const schema = object(
       { knotc: 'knotc', keymgr: 'keymgr' },
     ),
     timeoutMs: timeoutMs(10_000),
+    signallingZone: optional(signallingZoneSetting()),
   },
   { secretHint: SECRET_HINT },
 );

@@ -1,4 +1,4 @@
-export { knotCapabilities } from './capabilities.js';
+export { knotCapabilities, knotCapabilitiesFor } from './capabilities.js';
 export { parseKnotConfig } from './config.js';
 export type { KnotControl, KnotSignerConfig, KnotUpdateMethod } from './config.js';
 export { KnotSigner } from './knot-signer.js';
@@ -12,6 +12,8 @@ export type { ConfEntry, KskSubmittedResult } from './knotc.js';
 export { KNOT_DEFAULTS, findMisconfigurations, resolveZoneConfig } from './zone-config.js';
 export type { Misconfiguration, ResolvedValue, ResolvedZoneConfig } from './zone-config.js';
 export { KnotKeyRoller } from './key-roller.js';
+export { KnotSignaller } from './signaller.js';
+export type { KnotSignallerContext } from './signaller.js';
 export type { KnotKeyRollerOptions, KnotRollerHost } from './key-roller.js';
 export {
   findSuccessor,

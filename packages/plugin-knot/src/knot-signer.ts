@@ -36,11 +36,12 @@ import {
   throwIfAborted,
 } from '@chorus/dns';
 import type { Logger } from 'pino';
-import { knotCapabilities } from './capabilities.js';
+import { knotCapabilitiesFor } from './capabilities.js';
 import type { KnotSignerConfig } from './config.js';
 import { KnotKeyRoller, type KnotKeyRollerOptions, type KnotRollerHost } from './key-roller.js';
 import { Keymgr, roleOf, stateOf, type KaspKey } from './keymgr.js';
 import { Knotc, type KskSubmittedResult } from './knotc.js';
+import { KnotSignaller } from './signaller.js';
 import {
   findMisconfigurations,
   resolveZoneConfig,
@@ -100,10 +101,12 @@ export class KnotSigner implements Signer {
   readonly specificationVersion = 'v1' as const;
   readonly kind = 'knot';
   readonly id: string;
-  readonly capabilities: SignerCapabilities = knotCapabilities;
+  readonly capabilities: SignerCapabilities;
   readonly nameServers: readonly NameServer[];
   /** Rolls in `server-timed` mode: Knot's automatic policy times each step (see rollover.ts). */
   readonly keyRoller: KnotKeyRoller;
+  /** RFC 9615 signals with `updateMethod`; present when signallingZone is configured. */
+  readonly bootstrapSignaller?: KnotSignaller;
 
   readonly #config: KnotSignerConfig;
   readonly #logger: Logger;
@@ -131,6 +134,18 @@ export class KnotSigner implements Signer {
       );
     }
     this.keyRoller = new KnotKeyRoller(this.#rollerHost(), options.keyRoll);
+    this.capabilities = knotCapabilitiesFor(config.signallingZone);
+    if (config.signallingZone)
+      this.bootstrapSignaller = new KnotSignaller({
+        signerId: this.id,
+        signallingZones: config.signallingZone,
+        updateMethod: config.updateMethod,
+        server: config.server,
+        tsigKeyFile: config.tsigKeyFile,
+        timeoutMs: config.timeoutMs,
+        knotc: this.#knotc,
+        logger: this.#logger,
+      });
   }
 
   /** The signer's reads and knotc, for the key roller. */

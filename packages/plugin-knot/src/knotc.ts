@@ -138,6 +138,22 @@ export class Knotc {
     return { stdout, stderr };
   }
 
+  /**
+   * Runs knotc and returns stdout, or undefined when every `error:` line matches `tolerated`
+   * (e.g. "no such node in zone found"). Any other error rejects like `run`.
+   */
+  async runTolerating(
+    args: string[],
+    tolerated: RegExp,
+    options: RunOptions = {},
+  ): Promise<string | undefined> {
+    const { stdout, stderr } = await this.runRaw(args, options, { allowErrors: true });
+    const errors = outputErrors(`${stdout}\n${stderr}`);
+    if (errors.length === 0) return stdout;
+    if (errors.every((line) => tolerated.test(line))) return undefined;
+    throw new SignerCommandError({ command: this.commandLine(args), stderr: errors.join('\n') });
+  }
+
   /** `knotc conf-read <section>`: the running server's configuration, explicitly set items only. */
   async confRead(section: string, options: RunOptions = {}): Promise<ConfEntry[]> {
     return parseConfRead(await this.run(['conf-read', section], options));
@@ -237,6 +253,24 @@ export class KnotcTransaction {
   /** `zone-unset @ <type> <rdata>`. Fails (and Knot empties the transaction) if it is absent. */
   async unset(type: string, rdata: string): Promise<void> {
     await this.#knotc.run(['zone-unset', this.#zone, '@', type, rdata], this.#options);
+  }
+
+  /** `zone-get <owner> <type>`: the transaction's records there; none when the name does not exist. */
+  async getAt(owner: string, type: string): Promise<DnsRecord[]> {
+    const args = ['zone-get', this.#zone, owner, type];
+    // A failed zone-get leaves the transaction as it was (Knot 3.2.6).
+    const output = await this.#knotc.runTolerating(args, /no such node in zone/i, this.#options);
+    return parseZoneRead(output ?? '').filter((record) => record.type === type);
+  }
+
+  /** `zone-set <owner> <ttl> <type> <rdata>`. Fails (and Knot empties the transaction) if it exists. */
+  async setAt(owner: string, ttl: number, type: string, rdata: string): Promise<void> {
+    await this.#knotc.run(['zone-set', this.#zone, owner, String(ttl), type, rdata], this.#options);
+  }
+
+  /** `zone-unset <owner> <type>`: the whole RRset. Fails (and Knot empties the transaction) if it is absent. */
+  async unsetRrset(owner: string, type: string): Promise<void> {
+    await this.#knotc.run(['zone-unset', this.#zone, owner, type], this.#options);
   }
 
   /** `zone-diff`: the pending changes, one `[zone] +record` / `-record` per line. */

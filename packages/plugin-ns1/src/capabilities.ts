@@ -17,6 +17,10 @@ export const ns1Capabilities: SignerCapabilities = {
     `the apex NS is an ordinary record (GET/PUT/POST /v1/zones/{zone}/{zone}/NS); a change that would leave it empty is refused before any write. ${BASIS}`,
     NS1_DOCS,
   ),
+  'bootstrap-signal': cannot(
+    "NS1's NS hostnames (dnsN.pNN.nsone.net) lie in NS1's own zones: the API writes records only in the account's zones, so no _dsboot.<zone>._signal.<ns> record can be published under them, and NS1 documents no RFC 9615 signalling of its own",
+    NS1_DOCS,
+  ),
   'cds-import-foreign': can(
     `foreign CDS and CDNSKEY are ordinary records of the apex (GET/PUT/POST/DELETE /v1/zones/{zone}/{zone}/CDS and …/CDNSKEY), merged with the plugin-written CDS/CDNSKEY of NS1's own KSK. ${BASIS}`,
     NS1_DOCS,

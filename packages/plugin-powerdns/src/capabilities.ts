@@ -1,4 +1,5 @@
-import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities, type ZoneName } from '@chorus/core';
+import { bootstrapSignalCapability, withBootstrapSignal } from '@chorus/dns';
 
 const VERIFIED = 'Last verified 2026-11-22 on pdns 4.7.3';
 const VERIFIED_CONTENT = 'Last verified 2026-12-03 on pdns 4.7.3';
@@ -7,6 +8,9 @@ const ZONE_API = 'https://doc.powerdns.com/authoritative/http-api/zone.html';
 const CRYPTOKEY_API = 'https://doc.powerdns.com/authoritative/http-api/cryptokey.html';
 const DIRECT_DNSKEY = 'https://doc.powerdns.com/authoritative/settings.html#direct-dnskey';
 const METADATA = 'https://doc.powerdns.com/authoritative/domainmetadata.html';
+
+/** `bootstrap-signal` with signallingZone set. */
+const BOOTSTRAP_SIGNAL_REASON = `one API PATCH of the signalling zone REPLACEs the CDS and CDNSKEY rrsets at each _dsboot.<zone>._signal.<ns> name (DELETE when empty); PowerDNS takes them below the apex, signs them live and drops the zone from its packet cache. Last verified 2026-12-04 on pdns 4.7.3`;
 
 /**
  * What the PowerDNS plugin can do, with PowerDNS Authoritative 4.7 on a gsql backend
@@ -20,6 +24,7 @@ export const powerdnsCapabilities: SignerCapabilities = {
     `API PATCH REPLACE of the apex NS rrset; a change that would leave it empty is refused before any call. ${VERIFIED}`,
     ZONE_API,
   ),
+  'bootstrap-signal': bootstrapSignalCapability(undefined, BOOTSTRAP_SIGNAL_REASON),
   'cds-import-foreign': can(
     `foreign CDS/CDNSKEY are backend records (API PATCH); with direct-dnskey=yes PowerDNS serves them together with the CDS/CDNSKEY it generates for its own KSK. ${VERIFIED}`,
     DIRECT_DNSKEY,
@@ -57,3 +62,10 @@ export const powerdnsCapabilities: SignerCapabilities = {
     METADATA,
   ),
 };
+
+/** The capabilities of a signer with these signalling zones (`bootstrap-signal` can with any). */
+export function powerdnsCapabilitiesFor(
+  signallingZones: readonly ZoneName[] | undefined,
+): SignerCapabilities {
+  return withBootstrapSignal(powerdnsCapabilities, signallingZones, BOOTSTRAP_SIGNAL_REASON);
+}

@@ -1,4 +1,4 @@
-import type { NameServer } from '@chorus/core';
+import type { NameServer, ZoneName } from '@chorus/core';
 import {
   apiUrl,
   configParser,
@@ -7,6 +7,7 @@ import {
   list,
   object,
   optional,
+  signallingZoneSetting,
   signerId,
   timeoutMs,
   withNameServers,
@@ -24,7 +25,8 @@ import {
  *   "api": {
  *     "url": "http://127.53.0.3:8081/api/v1/servers/localhost",
  *     "apiKeyFile": "/etc/chorus/powerdns-api.key"
- *   }
+ *   },
+ *   "signallingZone": "powerdns.test."
  * }
  */
 export interface PowerDnsConfig {
@@ -42,6 +44,12 @@ export interface PowerDnsConfig {
   };
   /** Time limit of each HTTP request and DNS query, in milliseconds. Default 10000. */
   requestTimeoutMs?: number;
+  /**
+   * RFC 9615: the zone (or zones) this PowerDNS serves for its own NS hostnames, signed and
+   * securely delegated (e.g. `powerdns.test.` for `ns.powerdns.test.`); the signer then
+   * publishes `_dsboot.<zone>._signal.<ns>` there through the API. Absent: no signals.
+   */
+  signallingZone?: ZoneName | ZoneName[];
 }
 
 /** The configuration with every default filled in. */
@@ -51,6 +59,8 @@ export interface ResolvedPowerDnsConfig {
   nameServers: NameServer[];
   api: { url: string; apiKeyFile: string };
   requestTimeoutMs: number;
+  /** The signalling zones, as a list. */
+  signallingZone?: ZoneName[];
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -75,6 +85,7 @@ const schema = object(
       { secretHint: SECRET_HINT },
     ),
     requestTimeoutMs: timeoutMs(DEFAULT_REQUEST_TIMEOUT_MS),
+    signallingZone: optional(signallingZoneSetting()),
   },
   { secretHint: SECRET_HINT },
 );

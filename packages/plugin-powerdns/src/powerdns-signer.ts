@@ -24,11 +24,12 @@ import {
 } from '@chorus/dns';
 import type { Logger } from 'pino';
 import { PowerDnsApi } from './api.js';
-import { powerdnsCapabilities } from './capabilities.js';
+import { powerdnsCapabilitiesFor } from './capabilities.js';
 import type { ResolvedPowerDnsConfig } from './config.js';
 import { PowerDnsKeyRoller } from './key-roller.js';
 import { signingKeyOf } from './keys.js';
 import { backendApex, buildPatch } from './rrsets.js';
+import { PowerDnsSignaller } from './signaller.js';
 import { zoneContentOf } from './zone-content.js';
 
 export { signingKeyOf } from './keys.js';
@@ -56,10 +57,12 @@ export class PowerDnsSigner implements Signer {
   readonly specificationVersion = 'v1' as const;
   readonly kind = 'powerdns';
   readonly id: string;
-  readonly capabilities: SignerCapabilities = powerdnsCapabilities;
+  readonly capabilities: SignerCapabilities;
   readonly nameServers: readonly NameServer[];
   /** Held rolls through the cryptokeys API (capability `key-roll`). */
   readonly keyRoller: KeyRoller;
+  /** RFC 9615 signals through the API; present when signallingZone is configured. */
+  readonly bootstrapSignaller?: PowerDnsSignaller;
   readonly #config: ResolvedPowerDnsConfig;
   readonly #api: PowerDnsApi;
   readonly #logger: Logger;
@@ -76,6 +79,14 @@ export class PowerDnsSigner implements Signer {
       logger: this.#logger,
     });
     this.keyRoller = new PowerDnsKeyRoller(this.#api, config.id, this.#logger);
+    this.capabilities = powerdnsCapabilitiesFor(config.signallingZone);
+    if (config.signallingZone)
+      this.bootstrapSignaller = new PowerDnsSignaller({
+        signerId: config.id,
+        signallingZones: config.signallingZone,
+        api: this.#api,
+        logger: this.#logger,
+      });
   }
 
   /**

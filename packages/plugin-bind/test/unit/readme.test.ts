@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { capabilityTable } from '@chorus/core';
-import { bindCapabilities } from '../../src/index.js';
+import { bindCapabilities, bindCapabilitiesFor } from '../../src/index.js';
 
 describe('README', () => {
   it('README capability table matches capabilityTable(bindCapabilities)', async () => {
@@ -14,12 +14,20 @@ describe('README', () => {
   it('gives every capability a reason, and dates the empirical ones', () => {
     for (const note of Object.values(bindCapabilities)) {
       expect(note.reason.length).toBeGreaterThan(20);
-      // Only what Chorus has not built yet is not a measurement of BIND.
-      if (/in Chorus yet/.test(note.reason)) continue;
+      // Only what Chorus has not built yet, or not configured, is not a measurement of BIND.
+      if (/in Chorus yet|no signallingZone configured/.test(note.reason)) continue;
       // A concurrency limit is a tuning value with its reasoning, not a measurement.
       if (note.limit !== undefined) continue;
       expect(note.reason).toMatch(/Last verified 2026-1[12]-\d\d with BIND 9\.18\.49/);
     }
+  });
+
+  it('quotes the bootstrap-signal reason of a signer with signallingZone, dated', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const match = /<!-- bootstrap-signal:start -->(.*?)<!-- bootstrap-signal:end -->/.exec(readme);
+    const note = bindCapabilitiesFor(['bind.test.'])['bootstrap-signal']!;
+    expect(match?.[1]).toBe(note.reason);
+    expect(note.reason).toMatch(/Last verified 2026-12-\d\d with BIND 9\.18\.49/);
   });
 
   it('declares the three roll capabilities', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { capabilityTable } from '@chorus/core';
 import { expect, test } from 'vitest';
-import { knotCapabilities } from '../../src/capabilities.js';
+import { knotCapabilities, knotCapabilitiesFor } from '../../src/capabilities.js';
 
 test('README capability table matches capabilityTable(knotCapabilities)', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -16,4 +16,10 @@ test('every capability has a reason, and the empirical ones are dated', () => {
     if (/Knot 3\.2\.6/.test(note.reason))
       expect(note.reason).toMatch(/Last verified 20\d\d-\d\d-\d\d\)/);
   }
+});
+
+test('the README quotes the bootstrap-signal reason of a signer with signallingZone', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const match = /<!-- bootstrap-signal:start -->(.*?)<!-- bootstrap-signal:end -->/.exec(readme);
+  expect(match?.[1]).toBe(knotCapabilitiesFor(['knot.test.'])['bootstrap-signal']!.reason);
 });

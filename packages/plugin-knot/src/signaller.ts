@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import {
+  SignerConfigurationError,
+  type BootstrapSignaller,
+  type BootstrapSignalSet,
+  type CallOptions,
+  type NameServer,
+  type ZoneName,
+} from '@chorus/core';
+import {
+  describeSignalWrite,
+  formatRdata,
+  normalizeName,
+  readTsigKeyFile,
+  sendSignalUpdate,
+  signalWrites,
+  throwIfAborted,
+  type SignalWrite,
+} from '@chorus/dns';
+import type { KnotUpdateMethod } from './config.js';
+import type { Knotc } from './knotc.js';
+
+/** What the Knot signaller shares with its signer. */
+export interface KnotSignallerContext {
+  signerId: string;
+  signallingZones: readonly ZoneName[];
+  /** The same path as the child zones' changes. */
+  updateMethod: KnotUpdateMethod;
+  /** Where knotd takes DNS UPDATE. */
+  server: NameServer;
+  tsigKeyFile: string | undefined;
+  timeoutMs: number;
+  knotc: Knotc;
+  logger: Logger;
+}
+
+/**
+ * RFC 9615 signals in Knot's signalling zone, written like the child zones' records: one
+ * TSIG-signed DNS UPDATE, or one knotc zone transaction, per signalling zone, that replaces the
+ * CDS and CDNSKEY RRsets at each signalling name.
+ */
+export class KnotSignaller implements BootstrapSignaller {
+  readonly signallingZones: readonly ZoneName[];
+  readonly #context: KnotSignallerContext;
+
+  constructor(context: KnotSignallerContext) {
+    this.#context = context;
+    this.signallingZones = Object.freeze([...context.signallingZones]);
+  }
+
+  async publishSignals(
+    zone: ZoneName,
+    nameservers: readonly string[],
+    signals: BootstrapSignalSet,
+    ttl: number,
+    options: CallOptions,
+  ): Promise<void> {
+    const child = normalizeName(zone);
+    throwIfAborted(options.signal, `publishSignals ${child}`);
+    const { signerId, logger } = this.#context;
+    const writes = signalWrites(child, nameservers, signals, ttl, this.signallingZones, signerId);
+    for (const write of writes) {
+      throwIfAborted(options.signal, `publishSignals ${child}`);
+      if (this.#context.updateMethod === 'knotc') await this.#writeWithKnotc(write, options);
+      else await this.#writeWithUpdate(child, write, options);
+      const { fields, message } = describeSignalWrite(child, write, signals);
+      logger.info({ ...fields, method: this.#context.updateMethod }, message);
+    }
+  }
+
+  async #writeWithUpdate(child: ZoneName, write: SignalWrite, options: CallOptions): Promise<void> {
+    const { signerId, server, tsigKeyFile, timeoutMs } = this.#context;
+    if (tsigKeyFile === undefined)
+      throw new SignerConfigurationError({
+        signerId,
+        zone: child,
+        setting: 'tsigKeyFile',
+        problem: 'the plugin is set to write by DNS UPDATE but has no TSIG key file',
+        fix: 'set tsigKeyFile to the key knotd allows to update the signalling zone, or updateMethod: "knotc"',
+      });
+    const tsig = await readTsigKeyFile(tsigKeyFile);
+    await sendSignalUpdate(server, write, { ...options, tsig, signerId, zone: child, timeoutMs });
+  }
+
+  /**
+   * One zone transaction. Knot empties it when zone-unset meets an absent RRset, so each RRset
+   * is read first and unset only when present; then every record is set.
+   */
+  async #writeWithKnotc(write: SignalWrite, options: CallOptions): Promise<void> {
+    await this.#context.knotc.transaction(
+      write.signallingZone,
+      async (transaction) => {
+        for (const rrset of write.rrsets) {
+          const present = await transaction.getAt(rrset.name, rrset.type);
+          if (present.length > 0) await transaction.unsetRrset(rrset.name, rrset.type);
+          for (const record of rrset.records)
+            await transaction.setAt(rrset.name, rrset.ttl, rrset.type, formatRdata(record));
+        }
+      },
+      { signal: options.signal },
+    );
+  }
+}
