@@ -134,6 +134,18 @@ ${DIRECTORY_OPTION}
                           ECDSAP256SHA256); 8 is RSASHA256 with 2048-bit KSK and ZSK. The
                           parent's DS and the trust anchor follow. up waits until each server
                           serves only keys of this algorithm and denies with --denial
+  --signalling            RFC 9615 signalling zones: bind, powerdns and knot each also serve
+                          their own bind.test., powerdns.test., knot.test. (SOA, NS, the
+                          address of ns.<id>.test.), signed like the lab's zones, writable the
+                          same way (BIND and Knot: UPDATE with the server's TSIG key; PowerDNS:
+                          its API), and delegated from test. with a DS, so that
+                          _dsboot.<zone>._signal.ns.<id>.test. validates. The registry agent
+                          then checks those signals through resolver-delegation before it
+                          bootstraps a first DS. Needs port 53
+  --insecure-zone NAME    also serve NAME under test. (repeatable) at bind, powerdns and knot,
+                          each signing with its own keys, with all three NS names at the apex,
+                          delegated to the three without DS: insecure, the starting point of
+                          chorus bootstrap. The registry agent and the registrar include it
   --hosts loopback|netns  loopback (default): every server on this host's loopback. netns:
                           separate hosts, simulated: the parent, each signer (with its API
                           fake), the registry agent and each NATS node in a network namespace
@@ -153,6 +165,7 @@ Examples:
   chorus lab up --key-lifetimes zsk=5m,ksk=1h
   chorus lab up --event-log nats
   chorus lab up --event-log nats --hosts netns
+  chorus lab up --signalling --insecure-zone boot.test
 `;
 
 export const LAB_STATUS_HELP = `Usage: chorus lab status [options]

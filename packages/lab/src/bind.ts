@@ -34,7 +34,8 @@ import {
 } from './server-kind.js';
 import { bindSettings } from './traps.js';
 import type { DenialMethod, LabAlgorithm, LabServer } from './types.js';
-import { childZoneFile, stripDot, zoneFileName } from './zones.js';
+import { serverZoneFile } from './server-zones.js';
+import { stripDot, zoneFileName } from './zones.js';
 
 export interface BindZone {
   zone: string;
@@ -381,10 +382,7 @@ async function prepareBind(server: LabServer, { config, programs }: PrepareConte
   const isParent = server.role === 'parent';
   if (!isParent) {
     await mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone) =>
-      writeFile(
-        bindZoneFile(server, zone),
-        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
-      ),
+      writeFile(bindZoneFile(server, zone), serverZoneFile(server, zone, config)),
     );
   }
   const keys = await mapLimited(server.zones, TOOLS_AT_ONCE, async (zone) => {

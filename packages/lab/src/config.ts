@@ -78,6 +78,17 @@ export interface LabOptions {
    * (RSASHA256, 2048-bit keys). The parent's DS and the trust anchor follow.
    */
   algorithm?: LabAlgorithm;
+  /**
+   * RFC 9615 signalling zones: each signer (bind, powerdns, knot) also serves its own `<id>.test.`,
+   * signed and delegated with a DS, so that `_dsboot` records under its NS name validate. Needs
+   * port 53 (resolvers follow NS records, which carry no port). Default false.
+   */
+  signalling?: boolean;
+  /**
+   * Zones under `test.` served and signed by bind, powerdns and knot, each with its own keys and
+   * all three NS names at the apex, delegated to the three without DS. Default none.
+   */
+  insecureZones?: readonly string[];
 }
 
 export type EventLogKind = LabEventLog['kind'];
@@ -107,6 +118,7 @@ export const LAB_DEFAULTS = {
   eventLog: 'sqlite',
   denial: 'nsec',
   algorithm: 13,
+  signalling: false,
 } as const;
 
 export const DENIAL_METHODS: readonly DenialMethod[] = ['nsec', 'nsec3'];
@@ -207,6 +219,11 @@ export const NAMESERVER_NAME: Record<ServerId, string> = {
   'knot-zonefile-revert': 'ns.knot-zonefile-revert.test.',
 };
 
+/** The NS names of the three signers: the apex NS of every insecure zone. */
+export const SIGNER_NAMESERVER_NAMES: readonly string[] = SIGNER_IDS.map(
+  (id) => NAMESERVER_NAME[id],
+);
+
 /** Labels under `test.` that the lab itself uses (reserved whether or not traps run). */
 const RESERVED_LABELS = new Set([
   'ns',
@@ -241,6 +258,10 @@ export interface LabConfig {
   eventLog: EventLogKind;
   denial: DenialMethod;
   algorithm: LabAlgorithm;
+  /** Whether each signer serves its signalling zone `<id>.test.` (RFC 9615). */
+  signalling: boolean;
+  /** Zones served by the three signers, delegated without DS. */
+  insecureZones: string[];
   /** Every process's address: on loopback, or in its namespace with `hosts.mode` netns. */
   addresses: Record<LabAddressId, string>;
   hosts: LabHosts;
@@ -307,29 +328,68 @@ export function numberedZones(count: number): string[] {
   ];
 }
 
+/** One zone name, absolute and lower-case: a single label under `test.`, not reserved. */
+function validateZoneName(input: string): string {
+  const zone = input.trim().toLowerCase().replace(/\.?$/, '.');
+  const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.test\.$/.exec(zone);
+  if (!match) {
+    throw new LabError(
+      `invalid zone ${JSON.stringify(input)}: the lab's zones are single labels under test., e.g. example.test`,
+    );
+  }
+  if (RESERVED_LABELS.has(match[1]!)) {
+    throw new LabError(
+      `zone ${zone} is reserved by the lab (it uses ${[...RESERVED_LABELS].map((label) => `${label}.test.`).join(', ')})`,
+    );
+  }
+  return zone;
+}
+
+/** Each name valid and listed once. */
+function validateZoneNames(zones: readonly string[]): string[] {
+  const result: string[] = [];
+  for (const zone of zones.map(validateZoneName)) {
+    if (result.includes(zone)) throw new LabError(`zone ${zone} is listed twice`);
+    result.push(zone);
+  }
+  return result;
+}
+
 /** Zones must be single labels under `test.` so the parent can delegate them directly. */
 export function validateZones(zones: readonly string[]): string[] {
   if (zones.length === 0) throw new LabError('at least one zone is needed, e.g. example.test');
   if (zones.length > MAX_LAB_ZONES)
     throw new LabError(`too many zones (${zones.length}); the lab takes at most ${MAX_LAB_ZONES}`);
-  const result: string[] = [];
-  for (const input of zones) {
-    const zone = input.trim().toLowerCase().replace(/\.?$/, '.');
-    const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.test\.$/.exec(zone);
-    if (!match) {
-      throw new LabError(
-        `invalid zone ${JSON.stringify(input)}: the lab's zones are single labels under test., e.g. example.test`,
-      );
-    }
-    if (RESERVED_LABELS.has(match[1]!)) {
-      throw new LabError(
-        `zone ${zone} is reserved by the lab (it uses ${[...RESERVED_LABELS].map((label) => `${label}.test.`).join(', ')})`,
-      );
-    }
-    if (result.includes(zone)) throw new LabError(`zone ${zone} is listed twice`);
-    result.push(zone);
-  }
+  return validateZoneNames(zones);
+}
+
+/** Insecure zones: named like the lab's zones, and none of them also a signed zone. */
+export function validateInsecureZones(
+  insecureZones: readonly string[],
+  zones: readonly string[],
+): string[] {
+  const result = validateZoneNames(insecureZones);
+  const signed = result.find((zone) => zones.includes(zone));
+  if (signed !== undefined)
+    throw new LabError(`zone ${signed} is given both as a zone and as an insecure zone`);
   return result;
+}
+
+/**
+ * Signalling needs port 53 (resolvers reach the signalling zones through NS records only) and,
+ * with `netns`, no registry agent (in its namespace it cannot reach the host's resolvers).
+ */
+function validateSignalling(options: LabOptions, port: number, hosts: LabHosts): boolean {
+  if (!(options.signalling ?? LAB_DEFAULTS.signalling)) return false;
+  if (port !== 53)
+    throw new LabError(
+      `signalling needs port 53, not ${port}: resolvers reach the signalling zones through NS records, which carry no port`,
+    );
+  if (hosts.mode === 'netns' && options.registryAgent !== false)
+    throw new LabError(
+      'signalling with hosts netns needs no registry agent (--no-registry-agent): in its namespace the agent cannot reach the validating resolver on this host',
+    );
+  return true;
 }
 
 /** Ten years: a longer lifetime is `unlimited` in all but name. */
@@ -399,12 +459,14 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
   ) as Record<LabAddressId, string>;
   const agent = options.registryAgent ?? LAB_DEFAULTS.registryAgent;
   const keyLifetimes = validateKeyLifetimes(options.keyLifetimes ?? {});
+  const port = validatePort(options.port ?? LAB_DEFAULTS.port);
+  const zones = validateZones(options.zones ?? LAB_DEFAULTS.zones);
   return {
     directory: path.resolve(options.directory ?? defaultLabDirectory()),
     addressPrefix,
-    port: validatePort(options.port ?? LAB_DEFAULTS.port),
+    port,
     ttl: validateInteger(options.ttl ?? LAB_DEFAULTS.ttl, 'TTL', 1, 86400),
-    zones: validateZones(options.zones ?? LAB_DEFAULTS.zones),
+    zones,
     traps: options.traps ?? LAB_DEFAULTS.traps,
     registryAgent:
       agent === false
@@ -425,6 +487,8 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     eventLog: parseEventLog(options.eventLog ?? LAB_DEFAULTS.eventLog),
     denial: validateDenial(options.denial ?? LAB_DEFAULTS.denial),
     algorithm: validateAlgorithm(options.algorithm ?? LAB_DEFAULTS.algorithm),
+    signalling: validateSignalling(options, port, hosts),
+    insecureZones: validateInsecureZones(options.insecureZones ?? [], zones),
     addresses,
     hosts,
   };

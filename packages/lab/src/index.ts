@@ -16,6 +16,7 @@ export {
   RSA_KEY_BITS,
   SERVER_IDS,
   SIGNER_IDS,
+  SIGNER_NAMESERVER_NAMES,
   TRAP_IDS,
   defaultLabDirectory,
   demoEventLogPath,
@@ -28,6 +29,7 @@ export {
   parseProviders,
   parseRateLimits,
   resolveLabConfig,
+  validateInsecureZones,
   validateZones,
   MAX_LAB_ZONES,
   numberedZones,
@@ -39,6 +41,7 @@ export type {
   LabOptions,
   ProviderRateLimits,
 } from './config.js';
+export { signallingZoneName } from './signalling.js';
 export { connectToLabNats } from './nats-stream.js';
 export type { LabNatsConnectOptions } from './nats-stream.js';
 export { findProgram } from './commands.js';
@@ -116,6 +119,7 @@ export type {
   LabRegistryAgent,
   LabResolver,
   LabServer,
+  LabSignallingZone,
   LabSqliteEventLog,
   LabStatus,
   LabTrustAnchor,

@@ -14,16 +14,24 @@
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { reportedVersion } from './commands.js';
+import { reportedVersion, runTool } from './commands.js';
 import { LabError } from './errors.js';
 import { toolSucceeds } from './readiness.js';
 import { FILE_WRITES_AT_ONCE, mapLimited } from './limit.js';
 import { knotKeySection, writeSecretFile } from './secrets.js';
-import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
+import {
+  programPath,
+  sha256DsFrom,
+  type LabServerKind,
+  type PrepareContext,
+  type ZoneDs,
+} from './server-kind.js';
+import { signallingZoneOf } from './signalling.js';
 import { isTrap, knotSettings } from './traps.js';
 import { CSK_ZONE, RSA_KEY_BITS, type LabConfig } from './config.js';
 import type { DenialMethod, LabAlgorithm, LabServer, ServerId } from './types.js';
-import { childZoneFile, zoneFileName } from './zones.js';
+import { serverZoneFile } from './server-zones.js';
+import { zoneFileName } from './zones.js';
 
 export interface KnotConfigOptions {
   directory: string;
@@ -197,8 +205,27 @@ function knotKeySectionFile(server: LabServer): string {
   return path.join(server.directory, 'tsig.knot.conf');
 }
 
-/** The TSIG key section (0600), knot.conf, the zone files and the KASP directory (0700). */
-async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareContext) {
+/**
+ * A KSK and a ZSK for `zone`, made up front by keymgr from the zone's policy in knot.conf: knotd
+ * signs with them from its start, so the parent can delegate with their DS before Knot runs.
+ */
+async function createKnotZoneKeys(
+  keymgr: string,
+  server: LabServer,
+  zone: string,
+): Promise<ZoneDs> {
+  const run = (...args: string[]) =>
+    runTool(keymgr, ['-c', server.configFile, zone, ...args], { cwd: server.directory });
+  await run('generate', 'ksk=yes');
+  await run('generate', 'ksk=no');
+  return sha256DsFrom(zone, (await run('ds')).stdout);
+}
+
+/**
+ * The TSIG key section (0600), knot.conf, the zone files and the KASP directory (0700); with a
+ * signalling zone, its keys, whose DS it returns.
+ */
+async function prepareKnot(server: LabServer, { config, programs, tsigSecret }: PrepareContext) {
   const propagationDelaySeconds = knotPropagationDelay(server.id);
   const lifetimes = knotKeyLifetimes(config.keyLifetimes, config.ttl, propagationDelaySeconds);
   await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
@@ -228,11 +255,13 @@ async function prepareKnot(server: LabServer, { config, tsigSecret }: PrepareCon
     mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone) =>
       writeFile(
         path.join(server.directory, zoneFileName(zone, 'zone')),
-        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
+        serverZoneFile(server, zone, config),
       ),
     ),
   ]);
-  return [];
+  const signalling = signallingZoneOf(server, config);
+  if (signalling === undefined) return [];
+  return [await createKnotZoneKeys(programPath(programs, 'keymgr'), server, signalling)];
 }
 
 /** Knot 3.2: the Knot signer and its two traps. */

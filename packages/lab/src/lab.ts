@@ -173,6 +173,16 @@ function signingSummary(status: LabStatus): string {
   return `algorithm ${status.algorithm} (${status.algorithmName}), ${denial}`;
 }
 
+/** `, insecure zones boot.test., signalling zones bind.test. …`, or nothing without them. */
+function optionalZonesSummary(status: LabStatus): string {
+  const insecure = status.insecureZones;
+  const signalling = status.signalling.map((entry) => entry.zone);
+  return [
+    ...(insecure.length > 0 ? [`, insecure zones ${zoneList(insecure)}`] : []),
+    ...(signalling.length > 0 ? [`, signalling zones ${signalling.join(' ')}`] : []),
+  ].join('');
+}
+
 /** Zones for a progress or status line: all of a few, or the first and last of many with their count. */
 export function zoneList(zones: readonly string[]): string {
   if (zones.length <= 6) return zones.join(' ');
@@ -460,6 +470,12 @@ async function refreshAll(status: LabStatus): Promise<LabStatus> {
   return status;
 }
 
+/** The delegation resolver validates every signalling zone too: their DS are in the parent. */
+function signallingChecks(resolver: LabResolver, status: LabStatus) {
+  if (resolver.mode !== 'delegation') return [];
+  return status.signalling.map(({ zone }) => resolvesCheck(resolver, zone, true));
+}
+
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
   return startDaemon({
     program: entry.binary,
@@ -490,7 +506,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
 
   const trapList = status.servers.filter((server) => server.role === 'trap');
   progress(
-    `preparing ${config.directory} (zones ${zoneList([...config.zones, BROKEN_ZONE])}, TTL ${config.ttl} s, ${signingSummary(status)}${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
+    `preparing ${config.directory} (zones ${zoneList([...config.zones, BROKEN_ZONE])}${optionalZonesSummary(status)}, TTL ${config.ttl} s, ${signingSummary(status)}${trapList.length > 0 ? `, traps ${trapList.map((server) => server.id).join(' ')}` : ''})`,
   );
   await prepareDirectory(config.directory);
   const namedAddresses = aliasedAddresses(status.servers);
@@ -575,6 +591,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
       ...status.resolvers.map(async (resolver) => {
         const check = allOf(
           resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
+          ...signallingChecks(resolver, status),
           controlCheck(resolver, programs),
         );
         await waitUntilReady(watch(resolver), check, deadline);

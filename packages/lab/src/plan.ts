@@ -17,6 +17,7 @@ import {
   type LabConfig,
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
+import { planSignallingZones, signallingZoneOf } from './signalling.js';
 import { LabError } from './errors.js';
 import { namespaceOf } from './hosts.js';
 import { planNatsEventLog } from './nats.js';
@@ -46,6 +47,10 @@ function isProvider(id: ServerId): id is ProviderId {
   return (PROVIDER_IDS as readonly ServerId[]).includes(id);
 }
 
+function isSigner(id: ServerId): id is SignerId {
+  return (SIGNER_IDS as readonly ServerId[]).includes(id);
+}
+
 /**
  * The software each server runs: the parent is BIND, a signer its namesake, a provider PowerDNS
  * (behind its API fake), a trap as listed.
@@ -62,14 +67,19 @@ function roleOf(id: ServerId): LabServer['role'] {
 }
 
 /**
- * The zones each server serves: the parent `test.`, the BIND signer also the broken zone, the
- * Knot signer also the CSK zone.
+ * The zones each server serves: the parent `test.`; every signer also the insecure zones and its
+ * signalling zone, the BIND signer also the broken zone, the Knot signer also the CSK zone.
  */
 function zonesOf(id: ServerId, config: LabConfig): string[] {
   if (id === 'parent') return [PARENT_ZONE];
-  if (id === 'bind') return [...config.zones, BROKEN_ZONE];
-  if (id === 'knot') return [...config.zones, CSK_ZONE];
-  return [...config.zones];
+  if (!isSigner(id)) return [...config.zones];
+  const signalling = signallingZoneOf({ id }, config);
+  return [
+    ...config.zones,
+    ...config.insecureZones,
+    ...(id === 'bind' ? [BROKEN_ZONE] : id === 'knot' ? [CSK_ZONE] : []),
+    ...(signalling === undefined ? [] : [signalling]),
+  ];
 }
 
 /** A server's entry: what every server shares, plus its kind's files, control and key store. */
@@ -121,7 +131,7 @@ function planRegistryAgent(config: LabConfig, command: readonly string[]): LabRe
     port: config.port,
     intervalMs: config.registryAgent.intervalMs,
     parentZone: PARENT_ZONE,
-    zones: [...config.zones],
+    zones: [...config.zones, ...config.insecureZones],
   };
 }
 
@@ -205,11 +215,13 @@ export function planLab(
   // NS records carry no port: off port 53 the delegation resolver needs the child zones spelled out.
   const childStubs = followsDelegations
     ? []
-    : [...config.zones, BROKEN_ZONE].map((zone) => stub(zone, 'bind'));
+    : [...config.zones, ...config.insecureZones, BROKEN_ZONE].map((zone) => stub(zone, 'bind'));
   const forced = (signer: SignerId | ProviderId) =>
     resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,
-      ...config.zones.map((zone) => stub(zone, signer)),
+      ...[...config.zones, ...(isSigner(signer) ? config.insecureZones : [])].map((zone) =>
+        stub(zone, signer),
+      ),
     ]);
   const cache = resolver('resolver-cache', 'cache', 'parent', [parentStub, ...childStubs]);
   const resolvers = [
@@ -240,6 +252,8 @@ export function planLab(
     zones: [...config.zones],
     brokenZone: BROKEN_ZONE,
     cskZone: CSK_ZONE,
+    signalling: planSignallingZones(config),
+    insecureZones: [...config.insecureZones],
     delegation: followsDelegations
       ? {
           followsDelegations: true,

@@ -15,10 +15,18 @@ import { FILE_WRITES_AT_ONCE, mapLimited } from './limit.js';
 import { controlClients } from './hosts.js';
 import type { CheckResult } from './readiness.js';
 import { newApiKey, TSIG_ALGORITHM, writeSecretFile } from './secrets.js';
-import { programPath, type LabServerKind, type PrepareContext } from './server-kind.js';
+import {
+  programPath,
+  sha256DsFrom,
+  type LabServerKind,
+  type PrepareContext,
+  type ZoneDs,
+} from './server-kind.js';
+import { signallingZoneOf } from './signalling.js';
 import { powerDnsSettings } from './traps.js';
 import type { DenialMethod, LabAlgorithm, LabServer, ServerId } from './types.js';
-import { childZoneFile, stripDot, zoneFileName } from './zones.js';
+import { serverZoneFile } from './server-zones.js';
+import { stripDot, zoneFileName } from './zones.js';
 
 export const POWERDNS_SCHEMA_FILE = '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql';
 
@@ -258,7 +266,10 @@ async function apiAnswers(server: LabServer): Promise<CheckResult> {
     : { ready: false, reason: `the API at ${url} answered HTTP ${response.status}` };
 }
 
-/** The API key (0600), pdns.conf (0600: it holds the key), zone files, then the database. */
+/**
+ * The API key (0600), pdns.conf (0600: it holds the key), zone files, then the database; with a
+ * signalling zone, the DS of its KSK.
+ */
 async function preparePowerDns(
   server: LabServer,
   { config, programs, tsigSecret }: PrepareContext,
@@ -290,10 +301,7 @@ async function preparePowerDns(
       }),
     ),
     mapLimited(server.zones, FILE_WRITES_AT_ONCE, (zone, index) =>
-      writeFile(
-        zones[index]!.file,
-        childZoneFile({ zone, ttl: config.ttl, nameserverName: server.nameserverName }),
-      ),
+      writeFile(zones[index]!.file, serverZoneFile(server, zone, config)),
     ),
   ]);
   await preparePowerDnsDatabase({
@@ -310,7 +318,19 @@ async function preparePowerDns(
     denial: config.denial,
   });
   await chmod(server.keys.path, 0o600);
-  return [];
+  const signalling = signallingZoneOf(server, config);
+  if (signalling === undefined) return [];
+  return [await exportZoneDs(programPath(programs, 'pdnsutil'), server, signalling)];
+}
+
+/** The SHA-256 DS of a zone's KSK, from the database before the server runs. */
+async function exportZoneDs(pdnsutil: string, server: LabServer, zone: string): Promise<ZoneDs> {
+  const printed = await runTool(
+    pdnsutil,
+    [`--config-dir=${server.directory}`, 'export-zone-ds', stripDot(zone)],
+    { cwd: server.directory },
+  );
+  return sha256DsFrom(zone, printed.stdout);
 }
 
 /** PowerDNS 4.7 with gsqlite3: the PowerDNS signer and the no-direct-dnskey trap. */

@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { bindZoneFile } from './bind.js';
-import { BROKEN_ZONE, DSYNC_TARGET_LABEL, PARENT_ZONE, type LabConfig } from './config.js';
+import {
+  BROKEN_ZONE,
+  DSYNC_TARGET_LABEL,
+  PARENT_ZONE,
+  SIGNER_IDS,
+  type LabConfig,
+} from './config.js';
 import { LabError } from './errors.js';
 import { serverById } from './plan.js';
 import { prepareProviderApis } from './provider-apis.js';
@@ -14,9 +20,9 @@ import { writeRegistryAgentConfig } from './registry-agent-process.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
 import type { Programs, ZoneDs } from './server-kind.js';
 import { serverKind } from './server-kinds.js';
-import type { DsRecordStatus, LabServer, LabStatus, LabTrustAnchor } from './types.js';
+import type { DsRecordStatus, LabServer, LabStatus, LabTrustAnchor, ServerId } from './types.js';
 import { unboundKind } from './unbound.js';
-import { parentZoneFile } from './zones.js';
+import { parentZoneFile, type Delegation, type ParentZoneOptions } from './zones.js';
 
 function parseDs(zone: string, ttl: number, rdata: string): DsRecordStatus {
   const [keyTag, algorithm, digestType, digest] = rdata.split(/\s+/);
@@ -41,10 +47,47 @@ function dsOf(keys: readonly ZoneDs[], zone: string): string {
   return found.ds;
 }
 
-/** The parent zone: nameserver addresses, and delegations to BIND only, with BIND's DS. */
-async function writeParentZone(status: LabStatus, bindKeys: readonly ZoneDs[]): Promise<void> {
+type KeysOf = (id: ServerId) => readonly ZoneDs[];
+
+/** The lab's zones to BIND with BIND's DS, and the broken zone with a DS that matches nothing. */
+function signedDelegations(status: LabStatus, keysOf: KeysOf): Delegation[] {
+  const bind = [serverById(status, 'bind').nameserverName];
+  return [
+    ...status.zones.map((zone) => ({
+      zone,
+      nameserverNames: bind,
+      ds: [dsOf(keysOf('bind'), zone)],
+    })),
+    // The negative control: a DS that matches none of the zone's keys.
+    { zone: BROKEN_ZONE, nameserverNames: bind, ds: [bogusDs(dsOf(keysOf('bind'), BROKEN_ZONE))] },
+  ];
+}
+
+/** Each insecure zone to the three signers, without DS. */
+function insecureDelegations(status: LabStatus): Delegation[] {
+  const names = SIGNER_IDS.map((id) => serverById(status, id).nameserverName);
+  return status.insecureZones.map((zone) => ({ zone, nameserverNames: names, ds: [] }));
+}
+
+/** Each signalling zone to its signer, with that signer's DS. */
+function signallingDelegations(status: LabStatus, keysOf: KeysOf): Delegation[] {
+  return status.signalling.map(({ server, zone, nameserver }) => ({
+    zone,
+    nameserverNames: [nameserver],
+    ds: [dsOf(keysOf(server), zone)],
+  }));
+}
+
+/** Where the registry agent takes NOTIFY, published as DSYNC; nothing without an agent. */
+function dsyncOf(status: LabStatus): Pick<ParentZoneOptions, 'dsync'> {
+  const agent = status.registryAgent;
+  if (!agent) return {};
+  return { dsync: { targetName: DSYNC_TARGET_LABEL, address: agent.address, port: agent.port } };
+}
+
+/** The parent zone: nameserver addresses (glue under a signalling zone) and every delegation. */
+async function writeParentZone(status: LabStatus, keysOf: KeysOf): Promise<void> {
   const parent = serverById(status, 'parent');
-  const bind = serverById(status, 'bind');
   await writeFile(
     bindZoneFile(parent, PARENT_ZONE),
     parentZoneFile({
@@ -56,27 +99,11 @@ async function writeParentZone(status: LabStatus, bindKeys: readonly ZoneDs[]): 
         address: server.address,
       })),
       delegations: [
-        ...status.zones.map((zone) => ({
-          zone,
-          nameserverName: bind.nameserverName,
-          ds: [dsOf(bindKeys, zone)],
-        })),
-        // The negative control: a DS that matches none of the zone's keys.
-        {
-          zone: BROKEN_ZONE,
-          nameserverName: bind.nameserverName,
-          ds: [bogusDs(dsOf(bindKeys, BROKEN_ZONE))],
-        },
+        ...signedDelegations(status, keysOf),
+        ...insecureDelegations(status),
+        ...signallingDelegations(status, keysOf),
       ],
-      ...(status.registryAgent
-        ? {
-            dsync: {
-              targetName: DSYNC_TARGET_LABEL,
-              address: status.registryAgent.address,
-              port: status.registryAgent.port,
-            },
-          }
-        : {}),
+      ...dsyncOf(status),
     }),
   );
 }
@@ -148,8 +175,9 @@ export async function prepareLab(
     recordVersions(status, programs),
     Promise.all(status.servers.map((server) => prepareServer(server, config, programs))),
   ]);
-  const keysOf = (id: string) => keys[status.servers.findIndex((server) => server.id === id)] ?? [];
-  await writeParentZone(status, keysOf('bind'));
+  const keysOf = (id: ServerId) =>
+    keys[status.servers.findIndex((server) => server.id === id)] ?? [];
+  await writeParentZone(status, keysOf);
 
   status.trustAnchor.ds = [parseDs(PARENT_ZONE, config.ttl, dsOf(keysOf('parent'), PARENT_ZONE))];
   await Promise.all([

@@ -65,7 +65,8 @@ export function planRegistrar(config: LabConfig): LabRegistrar | null {
   return registrarEntry({
     directory: path.join(config.directory, REGISTRAR_ID),
     address: config.addresses[REGISTRAR_ID],
-    domains: config.zones,
+    // The insecure zones too: a registrar can take their first DS.
+    domains: [...config.zones, ...config.insecureZones],
     rateLimits: { ...REGISTRAR_RATE_LIMITS, ...config.rateLimits.registrar },
   });
 }

@@ -53,6 +53,11 @@ export interface RegistryAgentConfig {
   pidFile?: string;
   /** Local policy handed to the scanner. */
   policy?: Omit<ParentScanPolicy, 'now'>;
+  /**
+   * A validating resolver for the RFC 9615 signals of a delegation without DS: with it the
+   * scanner bootstraps a first DS only from authenticated signals; without, never.
+   */
+  validatingResolver?: NameServer;
 }
 
 const DEFAULT_INTERVAL_MS = 1000;
@@ -78,6 +83,15 @@ const DEFAULT_TIMEOUT_MS = 1000;
 /** An unchanged decision is logged again after this long, with a repeat count. */
 const REPEAT_LOG_MS = 60_000;
 
+/** The lab's delegation-following resolver, when the lab has signalling zones to validate. */
+function validatingResolverOf(status: LabStatus): Pick<RegistryAgentConfig, 'validatingResolver'> {
+  // `?? []`: a status written before the option has no list.
+  if ((status.signalling ?? []).length === 0) return {};
+  const resolver = status.resolvers.find((entry) => entry.id === 'resolver-delegation');
+  if (!resolver) throw new LabError('the lab status has no resolver-delegation');
+  return { validatingResolver: { address: resolver.address, port: resolver.port } };
+}
+
 /** The agent's configuration for a lab, from its status. */
 export function registryAgentConfigFromStatus(
   status: LabStatus,
@@ -90,7 +104,7 @@ export function registryAgentConfigFromStatus(
     parentZone: status.parentZone,
     parentServers: [{ address: parent.address, port: parent.port }],
     tsigKeyFile: parent.tsig.keyFile,
-    zones: [...status.zones],
+    zones: [...status.zones, ...(status.insecureZones ?? [])],
     childPort: status.port,
     intervalMs: status.registryAgent?.intervalMs ?? DEFAULT_INTERVAL_MS,
     ttl: status.ttl,
@@ -99,6 +113,7 @@ export function registryAgentConfigFromStatus(
       : null,
     timeoutMs: DEFAULT_TIMEOUT_MS,
     ...(status.registryAgent ? { pidFile: status.registryAgent.pidFile } : {}),
+    ...validatingResolverOf(status),
     ...overrides,
   };
 }
@@ -134,6 +149,9 @@ export async function readRegistryAgentConfig(file: string): Promise<RegistryAge
   }
   if (config?.notify !== null && config?.notify !== undefined && !isNameServer(config.notify)) {
     problems.push('notify must be null or { address, port }');
+  }
+  if (config?.validatingResolver !== undefined && !isNameServer(config.validatingResolver)) {
+    problems.push('validatingResolver must be { address, port }');
   }
   if (problems.length > 0 || !config) {
     throw new LabError(`invalid registry agent configuration ${file}: ${problems.join('; ')}`);
@@ -232,6 +250,7 @@ export async function runRegistryScanOnce(
       retries: 0,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(config.policy ? { policy: config.policy } : {}),
+      ...(config.validatingResolver ? { validatingResolver: config.validatingResolver } : {}),
     });
     result.delegation = scan.delegation;
     result.decision = scan.decision;

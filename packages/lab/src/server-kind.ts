@@ -6,6 +6,7 @@
  */
 import type { LabConfig } from './config.js';
 import type { RequiredFile } from './commands.js';
+import { LabError } from './errors.js';
 import type { CheckResult } from './readiness.js';
 import type { LabResolver, LabServer } from './types.js';
 
@@ -52,6 +53,16 @@ export interface PrepareContext {
 export interface ZoneDs {
   zone: string;
   ds: string;
+}
+
+/**
+ * The first SHA-256 DS in a tool's output (`keymgr … ds`, `pdnsutil export-zone-ds`), as a
+ * ZoneDs with an upper-case digest.
+ */
+export function sha256DsFrom(zone: string, output: string): ZoneDs {
+  const match = /\sDS\s+(\d+)\s+(\d+)\s+2\s+([0-9a-f]+)/i.exec(output);
+  if (!match) throw new LabError(`no SHA-256 DS for ${zone} in: ${output.trim()}`);
+  return { zone, ds: `${match[1]} ${match[2]} 2 ${match[3]!.toUpperCase()}` };
 }
 
 export interface LabServerKind extends LabDaemonKind<LabServer> {

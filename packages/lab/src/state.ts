@@ -58,6 +58,9 @@ export async function readState(directory: string): Promise<LabStatus | undefine
   status.algorithm ??= 13;
   status.algorithmName ??= 'ECDSAP256SHA256';
   status.denial ??= 'nsec';
+  // Before `--signalling` and `--insecure-zone`: none.
+  status.signalling ??= [];
+  status.insecureZones ??= [];
   // Before `--event-log`: the demo's SQLite file.
   status.eventLog ??= { kind: 'sqlite', path: demoEventLogPath(directory) };
   return status as LabStatus;

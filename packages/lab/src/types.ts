@@ -352,6 +352,19 @@ export interface LabNatsEventLog {
 
 export type LabEventLog = LabSqliteEventLog | LabNatsEventLog;
 
+/**
+ * A signer's RFC 9615 signalling zone (`up --signalling`): `bind.test.` for `ns.bind.test.`,
+ * served and signed by that signer alone, delegated from the parent with a DS. Its plugin writes
+ * `_dsboot.<child>._signal.<nameserver>` CDS/CDNSKEY there as it writes to the lab's other zones
+ * (BIND and Knot: DNS UPDATE with the server's TSIG key; PowerDNS: its HTTP API).
+ */
+export interface LabSignallingZone {
+  server: SignerId;
+  zone: string;
+  /** The signer's NS name, inside `zone`. */
+  nameserver: string;
+}
+
 export interface LabStatus {
   schemaVersion: 1;
   directory: string;
@@ -390,6 +403,13 @@ export interface LabStatus {
   brokenZone: string;
   /** Served by the Knot signer alone, signed by one CSK; not delegated (absent in older state files). */
   cskZone?: string;
+  /** The signers' signalling zones (`up --signalling`); empty without them. */
+  signalling: LabSignallingZone[];
+  /**
+   * Zones served by bind, powerdns and knot, each signing with its own keys, with the three NS
+   * names at the apex, delegated without DS (`up --insecure-zone`); empty without them.
+   */
+  insecureZones: string[];
   /**
    * With port 53 the delegation resolver reaches the signers through NS and address records only.
    * With another port it cannot (NS records carry no port), so it gets stub zones for the child

@@ -17,8 +17,10 @@ export function stripDot(zone: string): string {
 export interface ChildZoneOptions {
   zone: string;
   ttl: number;
-  /** The signer's own name: SOA MNAME and the only apex NS. */
+  /** The signer's own name: SOA MNAME, and the only apex NS unless `apexNameservers` says others. */
   nameserverName: string;
+  /** The apex NS names (an insecure zone: every signer's); default `[nameserverName]`. */
+  apexNameservers?: readonly string[];
 }
 
 function soaLine(zone: string, primary: string, ttl: number): string {
@@ -33,7 +35,7 @@ export function childZoneFile(options: ChildZoneOptions): string {
     `$ORIGIN ${zone}`,
     `$TTL ${ttl}`,
     soaLine(zone, options.nameserverName, ttl),
-    `@ NS ${options.nameserverName}`,
+    ...(options.apexNameservers ?? [options.nameserverName]).map((name) => `@ NS ${name}`),
     `@ MX 10 mail.${zone}`,
     `www A 192.0.2.80`,
     `www AAAA 2001:db8::80`,
@@ -44,9 +46,31 @@ export function childZoneFile(options: ChildZoneOptions): string {
   ].join('\n');
 }
 
+export interface SignallingZoneOptions {
+  zone: string;
+  ttl: number;
+  /** The signer's NS name, inside `zone`. */
+  nameserverName: string;
+  /** The signer's address, for `nameserverName`. */
+  address: string;
+}
+
+/** A signer's signalling zone (RFC 9615): SOA, NS and the address of its NS name, nothing else. */
+export function signallingZoneFile(options: SignallingZoneOptions): string {
+  const { zone, ttl, nameserverName } = options;
+  return [
+    `$ORIGIN ${zone}`,
+    `$TTL ${ttl}`,
+    soaLine(zone, nameserverName, ttl),
+    `@ NS ${nameserverName}`,
+    `${nameserverName} A ${options.address}`,
+    '',
+  ].join('\n');
+}
+
 export interface Delegation {
   zone: string;
-  nameserverName: string;
+  nameserverNames: readonly string[];
   /** DS records in presentation rdata form: `keytag algorithm digesttype DIGEST`. */
   ds: string[];
 }
@@ -81,7 +105,7 @@ function dsyncLines(zone: string, dsync: DsyncPublication): string[] {
   return [`${dsync.targetName} A ${dsync.address}`, record('CDS'), record('CSYNC')];
 }
 
-/** The parent zone `test.`: nameserver addresses and delegations with DS. */
+/** The parent zone `test.`: nameserver addresses and delegations, with DS or without. */
 export function parentZoneFile(options: ParentZoneOptions): string {
   const { zone, ttl } = options;
   const lines = [
@@ -93,7 +117,7 @@ export function parentZoneFile(options: ParentZoneOptions): string {
   for (const { name, address } of options.addresses) lines.push(`${name} A ${address}`);
   if (options.dsync) lines.push(...dsyncLines(zone, options.dsync));
   for (const delegation of options.delegations) {
-    lines.push(`${delegation.zone} NS ${delegation.nameserverName}`);
+    for (const name of delegation.nameserverNames) lines.push(`${delegation.zone} NS ${name}`);
     for (const ds of delegation.ds) lines.push(`${delegation.zone} DS ${ds}`);
   }
   lines.push('');

@@ -7,7 +7,7 @@ const base = {
   ttl: 10,
   nameserverName: 'ns.test.',
   addresses: [{ name: 'ns.test.', address: '127.58.0.1' }],
-  delegations: [{ zone: 'example.test.', nameserverName: 'ns.bind.test.', ds: [] }],
+  delegations: [{ zone: 'example.test.', nameserverNames: ['ns.bind.test.'], ds: [] }],
 };
 
 /** The zone file's records (owners relative to `$ORIGIN test.` or absolute). */

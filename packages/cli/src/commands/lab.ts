@@ -160,12 +160,33 @@ function formatSigning(status: LabStatus): string[] {
   ];
 }
 
+/** The signalling zones (RFC 9615) and the insecure zones, when the lab has them. */
+function formatBootstrapZones(status: LabStatus): string[] {
+  const lines: string[] = [];
+  if (status.signalling.length > 0)
+    lines.push(
+      '',
+      'signalling zones (RFC 9615; each served and signed by its signer, delegated with a DS):',
+      ...status.signalling.map(
+        (entry) =>
+          `  ${entry.zone}  ${entry.server}  NS ${entry.nameserver}  signals at _dsboot.<zone>._signal.${entry.nameserver}`,
+      ),
+    );
+  if (status.insecureZones.length > 0)
+    lines.push(
+      '',
+      `insecure zones (served and signed by bind, powerdns and knot, each with its own keys; delegated without DS): ${zoneList(status.insecureZones)}`,
+    );
+  return lines;
+}
+
 /** The status table, plus the registry agent and what is wrong with each trap server. */
 function formatStatus(status: LabStatus): string {
   const traps = status.servers.filter((server) => server.role === 'trap' && server.trap);
   const lines = [
     ...formatSigning(status),
     ...formatKeyLifetimes(status),
+    ...formatBootstrapZones(status),
     ...formatRegistryAgent(status),
     ...formatProviders(status),
     ...formatRegistrar(status),
@@ -208,6 +229,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     hosts: { type: 'string' },
     denial: { type: 'string' },
     algorithm: { type: 'string' },
+    signalling: { type: 'boolean' },
+    'insecure-zone': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     help: HELP,
   });
@@ -251,6 +274,8 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...optional('algorithm', labOption(values.algorithm, 'algorithm', parseAlgorithm)),
     ...(values.traps ? { traps: true } : {}),
     ...(values.registrar ? { registrar: true } : {}),
+    ...(values.signalling ? { signalling: true } : {}),
+    ...optional('insecureZones', values['insecure-zone']),
     registryAgent: values['no-registry-agent']
       ? false
       : intervalMs === undefined
