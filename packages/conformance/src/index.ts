@@ -10,5 +10,6 @@ export {
   signerConformance,
 } from './signer-conformance.js';
 export type { SignerConformanceOptions, SignerGroupName } from './signer-conformance.js';
+export type { BootstrapSignalOptions } from './bootstrap-signal-group.js';
 export { cdsFor, makeForeignKeys } from './test-keys.js';
 export type { ForeignKey } from './test-keys.js';

@@ -25,6 +25,11 @@ import type {
   expect as vitestExpect,
   test as vitestTest,
 } from 'vitest';
+import {
+  bootstrapSignalGroup,
+  noSignalTarget,
+  type BootstrapSignalOptions,
+} from './bootstrap-signal-group.js';
 import { contentReadGroup } from './content-read-group.js';
 import { keyRollGroup, noRollZone } from './key-roll-group.js';
 import { cdsFor, makeForeignKeys, type ForeignKey } from './test-keys.js';
@@ -47,6 +52,7 @@ export type SignerGroupName =
   | 'apex-ns-manage'
   | 'content-read'
   | 'key-roll'
+  | 'bootstrap-signal'
   | 'capability-honesty'
   | 'failure-modes';
 
@@ -74,8 +80,16 @@ export interface SignerConformanceOptions {
    * `server-timed` mode the group leaves it mid-roll. Without it the group is skipped.
    */
   rollZone?: string;
+  /**
+   * Where the bootstrap-signal group publishes RFC 9615 signals (the signer configured with its
+   * signalling zone), and the validating resolver that must authenticate them. Without it the
+   * group is skipped.
+   */
+  bootstrapSignal?: BootstrapSignalOptions | (() => BootstrapSignalOptions);
   /** Groups to skip, each with the documented reason. */
   optOut?: Partial<Record<SignerGroupName, string>>;
+  /** Only these groups are registered (a scenario that proves one capability in a lab of its own). */
+  only?: SignerGroupName[];
   /** How long to wait for the wire to show an apply (servers may publish asynchronously). Default 10 s. */
   convergenceTimeoutMs?: number;
 }
@@ -186,12 +200,18 @@ export function signerConformance(options: SignerConformanceOptions): void {
     return options.optOut?.[name] ?? gate;
   }
 
+  /** Whether a group is registered at all: every group, or those in `only`. */
+  function selected(name: SignerGroupName): boolean {
+    return options.only === undefined || options.only.includes(name);
+  }
+
   /** Each group starts clean and ends clean, so groups do not depend on each other. */
   function group(
     name: SignerGroupName,
     requires: SignerCapability | undefined,
     body: (context: { signer: () => Signer; baseline: () => Baseline }) => void,
   ) {
+    if (!selected(name)) return;
     const skipReason = skipReasonFor(name, requires);
     describe.skipIf(skipReason !== undefined)(
       `signer conformance: ${name}${skipReason ? ` (skipped: ${skipReason})` : ''}`,
@@ -409,9 +429,18 @@ export function signerConformance(options: SignerConformanceOptions): void {
     });
   });
 
-  contentReadGroup(options, skipReasonFor('content-read', 'content-read'));
+  if (selected('content-read'))
+    contentReadGroup(options, skipReasonFor('content-read', 'content-read'));
 
-  keyRollGroup(options, skipReasonFor('key-roll', 'key-roll') ?? noRollZone(options), timeoutMs);
+  if (selected('key-roll'))
+    keyRollGroup(options, skipReasonFor('key-roll', 'key-roll') ?? noRollZone(options), timeoutMs);
+
+  if (selected('bootstrap-signal'))
+    bootstrapSignalGroup(
+      options,
+      skipReasonFor('bootstrap-signal', 'bootstrap-signal') ?? noSignalTarget(options),
+      timeoutMs,
+    );
 
   group('capability-honesty', undefined, ({ signer, baseline }) => {
     // A capability marked cannot or unimplemented must reject with UnsupportedCapabilityError;
@@ -435,6 +464,11 @@ export function signerConformance(options: SignerConformanceOptions): void {
         apexNs: [...baseline().ns, 'ns.conformance.invalid.'],
       }),
     };
+    test('has a bootstrapSignaller exactly when bootstrap-signal is declared can', () => {
+      const declared = capabilityStatus(signer().capabilities, 'bootstrap-signal') === 'can';
+      expect(signer().bootstrapSignaller !== undefined).toBe(declared);
+    });
+
     for (const type of Object.keys(samples) as ChangeRecordType[]) {
       const capability = CAPABILITY_FOR_TYPE[type];
       test(`a ${type} change is refused with UnsupportedCapabilityError unless ${capability} is declared can`, async ({
@@ -457,6 +491,7 @@ export function signerConformance(options: SignerConformanceOptions): void {
     }
   });
 
+  if (!selected('failure-modes')) return;
   describe.skipIf(options.optOut?.['failure-modes'] !== undefined)(
     'signer conformance: failure-modes',
     () => {
