@@ -22,6 +22,7 @@ const OWN_LAB_FILES = [
   'test/person-at-parent.test.ts',
   'test/adopt-group.test.ts',
   'test/registrar-demo.test.ts',
+  'test/bootstrap.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

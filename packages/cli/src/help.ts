@@ -295,12 +295,21 @@ in front of a real PowerDNS that signs and serves the zone) and the zone moves f
 deSEC + NS1 (add deSEC, add NS1, remove BIND), then from deSEC to Knot (add Knot, remove deSEC).
 The deSEC sidecar writes one atomic bulk request per step and honours the API's rate limits.
 
+With --scenario bootstrap, the lab also gives each signer a signed signalling zone (bind.test.,
+powerdns.test., knot.test.) and delegates boot.test to all three without DS, each serving it
+signed with its own keys. "chorus bootstrap" then takes it to a signed group of three (RFC 9615):
+key sync, signals under _dsboot.boot.test._signal.ns.<signer>.test., the registry agent
+authenticating them through a validating resolver before it writes the DS, and the signals
+withdrawn. Answers without AD before the DS reached every cache are counted as insecure, not as
+failures; a SERVFAIL is a failure at any time, and from the first DS on every invariant holds.
+
 Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
                           only PowerDNS's ZSK roll: the shortest roll scenario),
                           held-ksk-roll (the same with PowerDNS's KSK), or saas (BIND to
                           deSEC + NS1 through the lab's provider fakes, then deSEC to Knot),
-                          or saas-join (deSEC joining BIND only: the short SaaS run)
+                          or saas-join (deSEC joining BIND only: the short SaaS run), or
+                          bootstrap (boot.test from unsigned to BIND + PowerDNS + Knot)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,

@@ -410,7 +410,7 @@ export const BOOTSTRAP_STEPS: readonly StepDefinition[] = [
   {
     name: 'sync-dnskeys',
     description:
-      "Every signer publishes every other signer's keys and the group's CDS/CDNSKEY, and serves the group's NS set. Pre: the parent holds no DS and delegates to the group. Safe: without a DS, validators treat the zone as insecure.",
+      "Every signer publishes every other signer's keys and the group's CDS/CDNSKEY, and serves the group's NS set. Pre: the parent holds no DS and delegates to the group. Safe: without a DS, validators treat the zone as insecure. Then wait until no cache holds a DNSKEY RRset without every signer's keys (t_dnskey + DprpC + TTLkey + S): every provider is reachable already, so a DS beside such a copy would fail.",
     action: recipe({
       participants: 'after',
       keysFrom: 'after',
@@ -419,7 +419,7 @@ export const BOOTSTRAP_STEPS: readonly StepDefinition[] = [
       apexNs: 'after',
     }),
     postcondition: { kind: 'desired-state-served' },
-    wait: null,
+    wait: 'dnskey',
   },
   {
     name: 'publish-signals',

@@ -133,6 +133,13 @@ describe('BOOTSTRAP', () => {
       'withdraw',
     ]);
     expect(BOOTSTRAP_STEPS[0]!.action?.bootstrapSignals).toBeUndefined();
+    // Every provider is reachable before the DS: the old DNSKEY RRsets must expire before signals.
+    expect(BOOTSTRAP_STEPS.map((step) => step.wait)).toEqual([
+      'dnskey',
+      null,
+      'ds-and-dnskey',
+      null,
+    ]);
   });
 
   it("gives every signer the group's whole CDS/CDNSKEY set for its own NS names", () => {

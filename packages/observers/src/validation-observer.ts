@@ -275,6 +275,35 @@ function cachedCombinations(
   return combinations;
 }
 
+/** The negative TTL of a NODATA answer: min(SOA TTL, SOA MINIMUM) from its authority section. */
+function negativeTtl(version: ObservedVersion): number {
+  const soa = version.answer.authority.find((rrset) => rrset.type === 'SOA');
+  const minimum = (soa?.records[0] as { minimum?: number } | undefined)?.minimum;
+  return soa ? Math.min(soa.ttl, minimum ?? soa.ttl) : 0;
+}
+
+/**
+ * Whether a resolver may still hold the parent's "no DS" answer (a zone before its bootstrap's
+ * first DS): then it treats the zone as insecure, and an answer without AD is explained.
+ */
+function insecureMayBeCached(
+  wire: NonNullable<ValidationObserverOptions['wire']>,
+  zone: string,
+  t: number,
+  extraSeconds: number,
+): boolean {
+  return wire.history
+    .versions({ provider: 'parent', owner: zone, type: 'DS' })
+    .some(
+      (version) =>
+        version.answer.rcode === 'NOERROR' &&
+        (version.answer.rrset?.records.length ?? 0) === 0 &&
+        version.firstSeen <= t &&
+        WireHistory.servedUntil(version, t) >=
+          t - (negativeTtl(version) + wire.margins.parentSeconds + extraSeconds),
+    );
+}
+
 /** Which link of the chain failed: before the zone's DNSKEY RRset validated (I2), or after (I3). */
 function linkInvariant(verdict: Verdict): InvariantId {
   return verdict.chain.length >= 3 ? 'I3' : 'I2';
@@ -517,6 +546,14 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           );
         }
         if (detail === null) continue;
+        const insecureAnswer =
+          !answer.ad && (answer.rcode === 'NOERROR' || answer.rcode === 'NXDOMAIN');
+        if (
+          insecureAnswer &&
+          wire &&
+          insecureMayBeCached(wire, zone, t, options.badCacheSeconds ?? 5)
+        )
+          continue;
         // The resolver may have asked after the world changed: look again, afresh, before accusing.
         const again = await Promise.all(
           providers

@@ -32,6 +32,7 @@ import {
   readThroughLogOutages,
   providersOf,
   runScenario,
+  BOOTSTRAP_ZONE,
   SCENARIOS,
   startObservers,
   startSidecars,
@@ -40,6 +41,7 @@ import {
   type DemoParent,
   type Retirement,
   type Say,
+  type Scenario,
   type ScenarioName,
 } from '../demo/phases.js';
 import { glitchCount, printDemoSummary, type DemoOutcome } from '../demo/print-summary.js';
@@ -89,7 +91,9 @@ function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
     'roll-algorithm': [],
     bootstrap: [],
   };
-  const valid = (['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk', 'bootstrap'] as const).flatMap((kind) =>
+  const valid = (
+    ['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk', 'bootstrap'] as const
+  ).flatMap((kind) =>
     stepsFor(kind)
       .filter((step) => step.wait !== null)
       .map((step) => `${kind}/${step.name}`),
@@ -210,20 +214,26 @@ async function runMigration(
   options: DemoOptions & { io: CliIo; say: Say; began: string },
 ): Promise<DemoOutcome> {
   const { say } = options;
-  await defineDemoZone(log, lab, say);
+  const scenario: Scenario = SCENARIOS[options.scenario];
+  await defineDemoZone(log, lab, say, scenario.initialGroup);
   const retirement: Retirement = {};
-  const scenario = SCENARIOS[options.scenario];
   const observers = await startObservers(lab, log, retirement, {
     ...options,
     signers: scenario.signers,
   });
   running.observers = observers;
-  running.traffic = startTraffic(lab, observers);
+  // A bootstrap starts insecure: answers without AD are expected until its DS is in every cache.
+  let insecureAllowed = scenario.bootstrap === true;
+  running.traffic = startTraffic(lab, observers, () => insecureAllowed);
   say(
     'observers sample every server each second; resolvers query www and a missing name 8 times a second each, through every provider clients could reach',
   );
   warnUnsafe(options.skips, say);
-  await runScenario(log, lab, retirement, { ...options, scenario });
+  await runScenario(log, lab, retirement, {
+    ...options,
+    scenario,
+    afterSteps: () => void (insecureAllowed = false),
+  });
   const traffic = await running.traffic.stop();
   running.traffic = undefined;
   const observed = await observers.stop();
@@ -298,7 +308,16 @@ export async function demoCommand(
   const say: Say = (line) => io.stderr(`[demo] ${line}\n`);
   const began = new Date().toISOString();
   const { signers } = SCENARIOS[options.scenario];
-  const lab = await freshLab({ ...options, providers: providersOf(signers) }, io, say);
+  const bootstrap = 'bootstrap' in SCENARIOS[options.scenario];
+  const lab = await freshLab(
+    {
+      ...options,
+      providers: providersOf(signers),
+      ...(bootstrap ? { bootstrapZone: BOOTSTRAP_ZONE } : {}),
+    },
+    io,
+    say,
+  );
   const running: Running = { sidecars: [] };
   let log: EventLog<ZoneEvent> | undefined;
   try {

@@ -63,9 +63,19 @@ export interface Scenario {
   steps: readonly (ScenarioStep | readonly ScenarioStep[])[];
   /** The group at the end: the parent must hold exactly its DS and NS. */
   finalGroup: readonly DemoSignerId[];
+  /** The group the zone is defined with (default: BIND alone). */
+  initialGroup?: readonly DemoSignerId[];
+  /**
+   * RFC 9615: the zone starts delegated to `initialGroup` without DS, in a lab whose signers
+   * serve signalling zones; until the bootstrap ends, answers without AD are not failures.
+   */
+  bootstrap?: true;
 }
 
 const LAB_SIGNERS = ['bind', 'powerdns', 'knot'] as const;
+
+/** The zone `--scenario bootstrap` takes from unsigned to a signed group of the three. */
+export const BOOTSTRAP_ZONE = 'boot.test.';
 
 /**
  * The demo's scenarios. `migration`: add PowerDNS, add Knot, remove BIND. `rollovers`: the group
@@ -74,6 +84,7 @@ const LAB_SIGNERS = ['bind', 'powerdns', 'knot'] as const;
  * PowerDNS's ZSK roll; `held-ksk-roll`: the same with its KSK (the negative controls' short runs).
  * `saas`: BIND to deSEC + NS1 (the lab's provider fakes, each in front of a real PowerDNS), then
  * from deSEC to Knot; `saas-join`: only deSEC joining BIND (the short run for controls and quotas).
+ * `bootstrap`: `boot.test`, delegated to all three without DS, bootstrapped (RFC 9615).
  */
 export const SCENARIOS = {
   migration: {
@@ -114,6 +125,13 @@ export const SCENARIOS = {
       { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
     ],
     finalGroup: ['bind', 'powerdns'],
+  },
+  bootstrap: {
+    signers: LAB_SIGNERS,
+    initialGroup: LAB_SIGNERS,
+    steps: [{ kind: 'bootstrap', signerId: 'bind' }],
+    finalGroup: LAB_SIGNERS,
+    bootstrap: true,
   },
   'saas-join': {
     signers: ['bind', 'desec'],
@@ -220,6 +238,8 @@ export async function freshLab(
     scanIntervalMs?: number;
     /** `registrar`: the fake registrar instead of the registry agent. */
     parent?: DemoParent;
+    /** RFC 9615: signalling zones, and this zone delegated without DS (the demo's zone). */
+    bootstrapZone?: string;
   },
   io: CliIo,
   say: Say,
@@ -245,6 +265,7 @@ export async function freshLab(
     ...(options.zones ? { zones: options.zones } : {}),
     ...(options.scanIntervalMs ? { registryAgent: { intervalMs: options.scanIntervalMs } } : {}),
     ...(options.parent === 'registrar' ? { registrar: true, registryAgent: false } : {}),
+    ...(options.bootstrapZone ? { signalling: true, insecureZones: [options.bootstrapZone] } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -259,7 +280,8 @@ export async function freshLab(
   );
   if (status.eventLog.kind === 'nats')
     say(`the event log is the lab's NATS cluster (${status.eventLog.servers.join(', ')})`);
-  return { status, zone: status.zones[0]!, directory, eventLogPath, sqliteFile };
+  const zone = options.bootstrapZone ? status.insecureZones[0]! : status.zones[0]!;
+  return { status, zone, directory, eventLogPath, sqliteFile };
 }
 
 /** 2. One sidecar process per signer, each with only its own server's credentials. */
@@ -323,15 +345,20 @@ export function openWhenRegistered(
   });
 }
 
-/** 3. The group today: BIND alone. Waits come from the lab's TTLs and the agent's 1 s scans. */
-export async function defineDemoZone(log: EventLog<ZoneEvent>, lab: DemoLab, say: Say) {
+/** 3. The group today (BIND alone, unless told). Waits come from the lab's TTLs and the agent's 1 s scans. */
+export async function defineDemoZone(
+  log: EventLog<ZoneEvent>,
+  lab: DemoLab,
+  say: Say,
+  signerIds: readonly string[] = ['bind'],
+) {
   await appendToZone(log, lab.zone, (state) =>
     defineZone(
       state,
       { source: { kind: 'cli', id: 'demo' }, now: new Date().toISOString() },
       {
         parentZone: lab.status.parentZone,
-        signerIds: ['bind'],
+        signerIds,
         timing: {
           childPropagationSeconds: MARGINS.childSeconds,
           parentPropagationSeconds: MARGINS.parentSeconds,
@@ -342,7 +369,11 @@ export async function defineDemoZone(log: EventLog<ZoneEvent>, lab: DemoLab, say
       },
     ),
   );
-  say(`${lab.zone} defined with bind as its only signer`);
+  say(
+    signerIds.length === 1
+      ? `${lab.zone} defined with ${signerIds[0]} as its only signer`
+      : `${lab.zone} defined with ${signerIds.join(', ')}, not yet signed at the parent`,
+  );
 }
 
 /** The process in flight, which tells the watchers when the leaving provider may switch off. */
@@ -394,11 +425,16 @@ export function startObservers(
  * 4. Every validating resolver, 8 times a second: the delegation-following one, the one behind a
  * non-validating cache, and each pinned one while clients could reach its provider.
  */
-export function startTraffic(lab: DemoLab, observers: DemoObservers): TrafficMonitor {
+export function startTraffic(
+  lab: DemoLab,
+  observers: DemoObservers,
+  insecureAllowed?: () => boolean,
+): TrafficMonitor {
   const traffic = new TrafficMonitor({
     zone: lab.zone,
     ratePerSecond: 8,
     reachable: () => observers.reachable(),
+    ...(insecureAllowed ? { insecureAllowed } : {}),
     resolvers: lab.status.resolvers
       .filter((resolver) => resolver.validates)
       .map((resolver) => ({
@@ -422,7 +458,14 @@ export async function runScenario(
   log: EventLog<ZoneEvent>,
   lab: DemoLab,
   retirement: Retirement,
-  options: { scenario: Scenario; skips: Record<ProcessKind, string[]>; io: CliIo; say: Say },
+  options: {
+    scenario: Scenario;
+    skips: Record<ProcessKind, string[]>;
+    io: CliIo;
+    say: Say;
+    /** Called once every step has ended, before the last caches run out. */
+    afterSteps?: () => void;
+  },
 ): Promise<void> {
   for (const entry of options.scenario.steps) {
     const together: readonly ScenarioStep[] = isTogether(entry) ? entry : [entry];
@@ -449,6 +492,7 @@ export async function runScenario(
     );
   }
   retirement.current = undefined;
+  options.afterSteps?.();
   await retirement.stopping;
   const tail = lab.status.ttl + MARGINS.parentSeconds + 1;
   options.say(`watching ${tail} s more, until every cache of the last change has run out`);

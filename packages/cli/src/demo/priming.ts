@@ -158,6 +158,28 @@ async function keepOldDnskeyFresh(lab: DemoLab, say: Say, signerId: string): Pro
     say(`primed the resolvers' DNSKEY RRset ${times} more time(s) until ${signerId} changed it`);
 }
 
+/**
+ * A bootstrap's worst moment: the parent's first DS. The cache fetches it at once while it may
+ * still hold a DNSKEY RRset from before the key sync, and the resolver behind it forgets its own
+ * insecure view, so it validates the DS against the cache's old copy.
+ */
+async function meetFirstDs(lab: DemoLab, say: Say): Promise<void> {
+  const cache = lab.status.resolvers.find((resolver) => resolver.mode === 'cache');
+  const behind = lab.status.resolvers.filter((resolver) => resolver.mode === 'forwarded');
+  if (!cache) return;
+  // At most five minutes: a bootstrap that stalls before its DS must not leave this on.
+  for (let polls = 0; polls < 1500; polls += 1) {
+    if ((await parentDsTags(lab).catch(() => [])).length > 0) {
+      await flushResolverType(cache, lab.zone, 'DS');
+      for (const resolver of behind) await flushResolverZone(resolver, lab.zone);
+      say('the parent serves the first DS: the cache fetched it beside the DNSKEY RRset it held');
+      return;
+    }
+    // Unreferenced: a bootstrap that never gets its DS does not keep the demo alive.
+    await sleep(200, undefined, { ref: false });
+  }
+}
+
 /** What a KSK roll's priming needs to know of the process. */
 interface KskRoll {
   removalStep: number;
@@ -175,6 +197,14 @@ export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) 
   const kskRolls = new Map<string, KskRoll>();
   const cache = lab.status.resolvers.find((resolver) => resolver.mode === 'cache');
   return (event) => {
+    // A bootstrap: every resolver holds a DNSKEY RRset without the other signers' keys, which a
+    // DS published too early must meet.
+    if (event.type === 'process-requested' && event.data.kind === 'bootstrap') {
+      void primeResolverCaches(lab, say, ['DNSKEY'], 'before the keys are synced').catch(
+        () => undefined,
+      );
+      void meetFirstDs(lab, say).catch(() => undefined);
+    }
     if (event.type === 'process-requested' && event.data.kind.startsWith('roll-'))
       void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested').then(() =>
         keepOldDnskeyFresh(lab, say, event.data.signerId).catch(() => undefined),

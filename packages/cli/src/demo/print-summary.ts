@@ -51,6 +51,10 @@ function printTraffic(out: Out, traffic: TrafficReport): void {
   out(
     `  validating resolvers: ${traffic.queries} queries in ${traffic.seconds.toFixed(0)} s (${perResolver})`,
   );
+  if (traffic.insecure > 0)
+    out(
+      `  insecure answers (no AD) before the bootstrap's DS reached every cache: ${traffic.insecure}`,
+    );
   out(`  resolver failures while clients could reach the provider: ${traffic.failures.length}`);
   for (const failure of traffic.failures.slice(0, SHOWN))
     out(

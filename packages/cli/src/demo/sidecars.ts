@@ -63,7 +63,12 @@ function providerSignerConfig(status: LabStatus, server: LabServer, target: Targ
 /** The signer plugin and its configuration for one lab signer. */
 export function signerPluginConfigFor(status: LabStatus, server: LabServer) {
   const target = { address: server.address, port: server.port };
-  return providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
+  const plugin = providerSignerConfig(status, server, target) ?? serverSignerConfig(server, target);
+  // With `lab up --signalling`, the signer publishes RFC 9615 signals in its own zone.
+  const signalling = status.signalling.find((entry) => entry.server === server.id);
+  return signalling
+    ? { ...plugin, config: { ...plugin.config, signallingZone: signalling.zone } }
+    : plugin;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface TrafficFailure {
 
 export interface TrafficReport {
   queries: number;
+  /** Answers without AD while the zone was still allowed to be insecure (before a bootstrap's DS). */
+  insecure: number;
   /** Queries per resolver while it counted. */
   perResolver: Record<string, { queries: number; failures: number }>;
   failures: TrafficFailure[];
@@ -42,6 +44,11 @@ export interface TrafficOptions {
    * provider is in it.
    */
   reachable: () => ReadonlySet<string>;
+  /**
+   * Whether the zone may still be insecure (a bootstrap before its DS is in every cache): then an
+   * answer without AD is counted as insecure, not as a failure. A SERVFAIL is a failure always.
+   */
+  insecureAllowed?: () => boolean;
 }
 
 export class TrafficMonitor {
@@ -49,6 +56,7 @@ export class TrafficMonitor {
   private readonly started = Date.now();
   private readonly report: TrafficReport = {
     queries: 0,
+    insecure: 0,
     perResolver: {},
     failures: [],
     seconds: 0,
@@ -99,6 +107,10 @@ export class TrafficMonitor {
       // A timeout counts as a failure: a client got no answer.
     }
     const expected = positive ? 'NOERROR' : 'NXDOMAIN';
+    if (rcode === expected && !authenticated && this.options.insecureAllowed?.()) {
+      this.report.insecure += 1;
+      return;
+    }
     if (rcode !== expected || !authenticated) {
       entry.failures += 1;
       this.report.failures.push({

@@ -100,12 +100,7 @@ export interface TimingSettings {
 }
 
 export type ProcessKind =
-  | 'add-signer'
-  | 'remove-signer'
-  | 'roll-zsk'
-  | 'roll-ksk'
-  | 'roll-algorithm'
-  | 'bootstrap';
+  'add-signer' | 'remove-signer' | 'roll-zsk' | 'roll-ksk' | 'roll-algorithm' | 'bootstrap';
 
 /** The roll a roll process performs: which of the rolling signer's keys it replaces. */
 export interface RollSubject {

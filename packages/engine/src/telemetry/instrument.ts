@@ -5,6 +5,7 @@ import {
   type CallOptions,
   type DsData,
   type ParentChannel,
+  type BootstrapSignaller,
   type KeyRoller,
   type Signer,
 } from '@chorus/core';
@@ -98,6 +99,20 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
         }
       : {}),
   };
+  const signaller = signer.bootstrapSignaller;
+  const bootstrapSignaller: BootstrapSignaller | undefined = signaller && {
+    get signallingZones() {
+      return signaller.signallingZones;
+    },
+    publishSignals: (zone, nameservers, signals, ttl, callOptions) =>
+      call(
+        'publishSignals',
+        zone,
+        callOptions,
+        (o) => signaller.publishSignals(zone, nameservers, signals, ttl, o),
+        { 'chorus.signals': signals.cds.length + signals.cdnskey.length },
+      ),
+  };
   return {
     get specificationVersion() {
       return signer.specificationVersion;
@@ -127,6 +142,7 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
     ...(readZoneContent ? { readZoneContent } : {}),
     ...(close ? { close } : {}),
     ...(keyRoller ? { keyRoller } : {}),
+    ...(bootstrapSignaller ? { bootstrapSignaller } : {}),
   };
 }
 
