@@ -19,7 +19,7 @@ export const desecCapabilities: SignerCapabilities = {
     RRSETS,
   ),
   'bootstrap-signal': cannot(
-    "the signalling names of deSEC's NS hostnames (_dsboot.<zone>._signal.ns1.desec.io, …ns2.desec.org) lie in deSEC's own zones, which no user token can write; deSEC serves signals there itself, from the CDS/CDNSKEY of its own key only, never a group-wide set with the other signers' keys, so a multi-signer group cannot be bootstrapped through deSEC's signals",
+    "the signalling names of deSEC's NS hostnames (_dsboot.<zone>._signal.ns1.desec.io, …ns2.desec.org) lie in deSEC's own zones, which no user token can write, so the group-wide CDS/CDNSKEY set cannot be put there through the API; whatever deSEC publishes there by itself is not under the group's control",
     RRSETS,
   ),
   'cds-import-foreign': can(
