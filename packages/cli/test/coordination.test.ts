@@ -415,11 +415,22 @@ describe('coordination commands on a log', () => {
     ['status', 'example.test. extra'],
     ['signer', 'add', 'example.test. extra', 'knot'],
     ['migrate', 'example.test. extra', '--to', 'knot'],
+    ['bootstrap', 'example.test. extra', '--signer', 'bind'],
     ['report', 'example.test. extra'],
   ])('refuses a zone name with spaces, ";" or trailing words: %s %s %s', async (...args) => {
     const run = capture();
     expect(await runCli([...args, '--log', logFile], run.io)).toBe(2);
     expect(run.err()).toMatch(/invalid zone name/);
+  });
+
+  it('bootstraps a defined zone only as defined, and an undefined one only with its signers', async () => {
+    const other = capture();
+    const code = await runCli(['bootstrap', ZONE, '--signer', 'knot', '--log', logFile], other.io);
+    expect(code).toBe(1);
+    expect(other.err()).toContain('already defined with bind, not knot');
+    const unnamed = capture();
+    expect(await runCli(['bootstrap', 'new.test.', '--log', logFile], unnamed.io)).toBe(2);
+    expect(unnamed.err()).toContain('name its signers with --signer');
   });
 
   it('says which zones exist when asked for events of an unknown zone', async () => {

@@ -7,6 +7,7 @@ const COMMANDS = [
   ['signer', 'add'],
   ['signer', 'remove'],
   ['migrate'],
+  ['bootstrap'],
   ['roll'],
   ['status'],
   ['events'],

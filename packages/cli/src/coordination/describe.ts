@@ -103,11 +103,11 @@ const DESCRIBERS: Describers = {
   'signer-content-observed': ({ data }) =>
     `${data.signerId} zone content: ${data.content.rrsets} RRsets at serial ${data.content.serial}, ${data.content.algorithm} ${data.content.digest.slice(0, 16)}… (${data.content.source})`,
   'process-requested': ({ data }) =>
-    `${data.kind} ${data.signerId}${data.successorTag !== undefined ? ` (successor ${data.successorTag})` : ''} requested by ${data.requestedBy}`,
+    `${processName(data.kind, data.signerId)}${data.successorTag !== undefined ? ` (successor ${data.successorTag})` : ''} requested by ${data.requestedBy}`,
   'process-blocked': ({ data }) =>
-    `${data.kind} ${data.signerId} REFUSED before any change: ${data.reasons.map((reason) => `[${reason.code}] ${reason.message}`).join('; ')}`,
+    `${processName(data.kind, data.signerId)} REFUSED before any change: ${data.reasons.map((reason) => `[${reason.code}] ${reason.message}`).join('; ')}`,
   'process-started': ({ data }) =>
-    `${data.kind} ${data.signerId} started: ${data.steps.map((step) => step.name).join(' → ')}`,
+    `${processName(data.kind, data.signerId)} started: ${data.steps.map((step) => step.name).join(' → ')}`,
   'step-started': (event, state) =>
     `  ${stepLabel(state, event.data.processId, event.data.stepIndex)} started${signersOf(event.data.desired)} [${event.source.kind}:${event.source.id}]`,
   'signer-reconciled': ({ data }) => `    ${data.signerId} applied ${data.applied} change(s)`,
@@ -207,15 +207,21 @@ function describeWaiting(process: ProcessState, now: Date): string {
   }
 }
 
+/** How a process is named in output: `add-signer knot`; a bootstrap concerns the whole group. */
+export function processName(kind: string, signerId: string): string {
+  return kind === 'bootstrap' ? 'bootstrap of the group' : `${kind} ${signerId}`;
+}
+
 /** What a process waits for right now, in words. */
 export function describeProcess(process: ProcessState, now = new Date()): string {
   const total = process.steps.length;
   const index = process.currentStep;
   const where = `step ${Math.min(index + 1, total)}/${total} ${process.steps[index]?.name ?? 'finishing'}`;
   if (process.status === 'needs-operator')
-    return `${process.kind} ${process.signerId}: NEEDS THE OPERATOR at ${where}`;
-  if (process.status !== 'running') return `${process.kind} ${process.signerId}: ${process.status}`;
-  return `${process.kind} ${process.signerId}: ${where}, ${describeWaiting(process, now)}`;
+    return `${processName(process.kind, process.signerId)}: NEEDS THE OPERATOR at ${where}`;
+  const name = processName(process.kind, process.signerId);
+  if (process.status !== 'running') return `${name}: ${process.status}`;
+  return `${name}: ${where}, ${describeWaiting(process, now)}`;
 }
 
 /** The change a person must still make at the parent for the process's current step, if any. */

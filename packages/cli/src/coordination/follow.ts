@@ -24,6 +24,7 @@ import {
   describeParentChange,
   describeSignerFailure,
   pendingParentChange,
+  processName,
 } from './describe.js';
 import { foldPolicyOf, readZone } from './event-log.js';
 
@@ -169,7 +170,7 @@ function unansweredNotice(io: CliIo, zone: string, processId: string) {
 
 /** The error for a process that ended without completing; undefined when it completed or runs. */
 export function processEndError(process: ProcessState, zone: string): ChorusError | undefined {
-  const what = `${process.kind} ${process.signerId}`;
+  const what = processName(process.kind, process.signerId);
   const reasons = (process.reasons ?? []).map((reason) => `  - [${reason.code}] ${reason.message}`);
   switch (process.status) {
     case 'blocked':
