@@ -18,6 +18,7 @@ import { keygenCommand, trustCommand } from './commands/trust.js';
 import { zoneCommand } from './commands/zone-define.js';
 import { groupCommand } from './commands/group.js';
 import { MAIN_HELP } from './help.js';
+import { versionText } from './version.js';
 import { processIo, type CliIo } from './io.js';
 
 async function dispatch(args: string[], io: CliIo): Promise<number> {
@@ -53,6 +54,10 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return keygenCommand(rest, io);
     case 'trust':
       return trustCommand(rest, io);
+    case '--version':
+    case '-V':
+      io.stdout(versionText());
+      return 0;
     case '-h':
     case '--help':
     case 'help':

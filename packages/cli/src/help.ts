@@ -38,7 +38,8 @@ Commands:
                zone (an operator-signed trust-changed event), or show who is trusted
   report       the timeline report of a zone: an HTML page and an SVG per process
 
-Run "chorus <command> --help" (e.g. "chorus signer add --help") for a command's options.
+Run "chorus <command> --help" (e.g. "chorus signer add --help") for a command's options, and
+"chorus --version" for the version.
 Errors exit with 1, command-line mistakes with 2. Set CHORUS_DEBUG=1 to see stack traces.
 `;
 
