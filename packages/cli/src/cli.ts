@@ -14,6 +14,7 @@ import { sidecarCommand } from './commands/sidecar.js';
 import { rollCommand } from './commands/roll.js';
 import { signerCommand } from './commands/signer.js';
 import { statusCommand } from './commands/status.js';
+import { statsCommand } from './commands/stats.js';
 import { keygenCommand, trustCommand } from './commands/trust.js';
 import { zoneCommand } from './commands/zone-define.js';
 import { groupCommand } from './commands/group.js';
@@ -50,6 +51,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return statusCommand(rest, io);
     case 'events':
       return eventsCommand(rest, io);
+    case 'stats':
+      return statsCommand(rest, io);
     case 'keygen':
       return keygenCommand(rest, io);
     case 'trust':
@@ -68,7 +71,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, roll, status, events, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, roll, status, events, stats, keygen or trust`,
       );
   }
 }

@@ -33,6 +33,8 @@ Commands:
   status       each zone's group, process, step, what it waits for, failing signers,
                pending requests and changed registrations (--group G: a group summed up)
   events       a zone's event stream, one line per event (refused events marked REFUSED)
+  stats        statistics from the event log: processes, durations against mandated waits,
+               glitches, retries and their causes, writes per provider
   keygen       make an Ed25519 event key (0600 file) and print its public key
   trust        grant or revoke the event keys of sidecars, operators and observers in a
                zone (an operator-signed trust-changed event), or show who is trusted
@@ -716,6 +718,37 @@ ${HELP_OPTION}
 
 Example:
   chorus events example.com --log events.sqlite --json | jq -r .event.type
+`;
+
+export const STATS_HELP = `Usage: chorus stats [ZONE] [options]
+       chorus stats --group G [options]
+
+Statistics from the event log, for every zone in it (or ZONE only, or group G's zones):
+  processes      by kind and outcome: completed, failed, blocked, stopped, running, holding
+                 for the operator, pending
+  durations      per kind of completed process: the count, the median and longest total
+                 seconds, and the sums of the total, the mandated waits (from each
+                 post-condition to the wait's end), the time waiting for the parent
+                 (await-parent steps) and Chorus's overhead (total - waits - parent)
+  observations   glitches: invariant violations by invariant, validation failures and
+                 disagreements with a validating resolver; the observers' own totals
+  retries        signer-apply-failed events by signer and error (the message's first line):
+                 how many, how many retryable, and the attempts they stand for
+  writes         steps each signer applied and the changes they took; NOTIFYs to the
+                 parent, changes submitted through a parent channel and asked of a person
+With a trust file, events the fold refuses count nowhere (only their number is shown);
+observations are counted as recorded. Exits 1 for an unknown zone or group, or a log with no
+zone.
+
+Options:
+  --group G               the statistics of group G's zones
+${LOG_OPTION}
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus stats example.com --log events.sqlite
+  chorus stats --group customers --log events.sqlite --json | jq .durations
 `;
 
 export const REPORT_HELP = `Usage: chorus report ZONE [options]

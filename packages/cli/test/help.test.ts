@@ -11,6 +11,7 @@ const COMMANDS = [
   ['roll'],
   ['status'],
   ['events'],
+  ['stats'],
   ['report'],
   ['query'],
   ['demo'],
