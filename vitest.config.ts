@@ -23,6 +23,7 @@ const OWN_LAB_FILES = [
   'test/adopt-group.test.ts',
   'test/registrar-demo.test.ts',
   'test/bootstrap.test.ts',
+  'test/stop-undo-demo.test.ts',
   'test/lab-lifecycle.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];

@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { labCommand } from './commands/lab.js';
 import { bootstrapCommand } from './commands/bootstrap.js';
+import { stopCommand, undoCommand } from './commands/stop.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
@@ -45,6 +46,10 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return migrateCommand(rest, io);
     case 'bootstrap':
       return bootstrapCommand(rest, io);
+    case 'stop':
+      return stopCommand(rest, io);
+    case 'undo':
+      return undoCommand(rest, io);
     case 'roll':
       return rollCommand(rest, io);
     case 'status':
@@ -71,7 +76,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, roll, status, events, stats, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen or trust`,
       );
   }
 }

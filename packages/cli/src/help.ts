@@ -26,6 +26,9 @@ Commands:
                remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
                stop serving
   migrate      move a zone between signers without going insecure (adds, then removes)
+  stop         end the process in flight at its next safe point, never breaking validation
+  undo         reverse the last stopped process from where it stopped (a join by removing
+               the joiner, a leave by adding the leaver back), with the same waits and checks
   bootstrap    sign a zone that is delegated to its signers without DS: sync their keys,
                publish RFC 9615 signals, and let the parent authenticate the DS
   roll         roll one signer's ZSK inside the group (pre-publish, standards §7.3), or
@@ -312,7 +315,9 @@ Options:
                           held-ksk-roll (the same with PowerDNS's KSK), or saas (BIND to
                           deSEC + NS1 through the lab's provider fakes, then deSEC to Knot),
                           or saas-join (deSEC joining BIND only: the short SaaS run), or
-                          bootstrap (boot.test from unsigned to BIND + PowerDNS + Knot)
+                          bootstrap (boot.test from unsigned to BIND + PowerDNS + Knot), or
+                          stop-undo (PowerDNS joins; Knot's join is stopped after sync-ns and
+                          undone; BIND's leave is stopped after publish-csync and undone)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,
@@ -642,6 +647,51 @@ ${HELP_OPTION}
 Examples:
   chorus migrate example.com --to powerdns,knot --from bind --log events.sqlite
   chorus migrate --group customers --to powerdns,knot --from bind --log events.sqlite
+`;
+
+export const STOP_HELP = `Usage: chorus stop ZONE [--process ID] [--reason TEXT] [options]
+
+Ends the process in flight for ZONE at its next safe point, and follows it until it has
+stopped. A safe point is one of:
+  - between two steps: the step in progress finishes, its post-condition observed on the wire
+    and its wait over, and the next step does not start;
+  - inside a step that changes nothing itself (waiting for the parent's DS or NS, or the marker
+    after which a leaving signer may stop serving): the zone stays as the step before left it;
+  - inside a step a signer cannot apply (the process needs the operator): each change of a step
+    is safe on its own, so the signers that applied it may keep it.
+The group stays the one before the process; what the stopped process published stays published
+until "chorus undo ZONE" reverses it. The log records process-stop-requested (who asked, and
+why) and process-stopped (the first step not run).
+
+Options:
+  --process ID            the process to stop, when several are in flight (see chorus status)
+  --reason TEXT           why, recorded in the log
+${LOG_OPTION}
+  --json                  each event as one JSON line on stdout
+${HELP_OPTION}
+
+Example:
+  chorus stop example.test --reason "wrong signer" --log events.sqlite
+`;
+
+export const UNDO_HELP = `Usage: chorus undo ZONE [options]
+
+Runs the reverse of the last stopped process of ZONE, from wherever it stopped, and follows it
+as "chorus signer add|remove" do: a stopped ADD-SIGNER of X is undone by REMOVE-SIGNER of X
+(X leaves the NS sets, the CDS and the DNSKEY RRsets it may have entered), a stopped
+REMOVE-SIGNER of L by ADD-SIGNER of L (L's keys, DS and NS come back; L must still serve the
+zone). The undo has the reverse process's steps, waits and wire checks, and its pre-flight;
+when it cannot run safely it is refused with the reason (for example a leaver that no longer
+answers). A stopped roll or bootstrap cannot be undone, and says why.
+
+Options:
+  --detach                return once the sidecars accepted or refused the undo
+${LOG_OPTION}
+  --json                  each event as one JSON line on stdout
+${HELP_OPTION}
+
+Example:
+  chorus undo example.test --log events.sqlite
 `;
 
 export const BOOTSTRAP_HELP = `Usage: chorus bootstrap ZONE --signer ID [--signer ID…] [options]

@@ -8,6 +8,8 @@ const COMMANDS = [
   ['signer', 'remove'],
   ['migrate'],
   ['bootstrap'],
+  ['stop'],
+  ['undo'],
   ['roll'],
   ['status'],
   ['events'],

@@ -75,6 +75,8 @@ export type Decision =
       successorTag?: number;
       /** Roll requests: the key role to roll. */
       role?: KeyRole;
+      /** `chorus undo`: the stopped process this request reverses. */
+      undoOf?: string;
     }
   /** Nothing to do before this time. */
   | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
@@ -247,6 +249,7 @@ export function decideEach(state: ZoneState, context: DecideContext): Decision[]
       signerId: startable.signerId,
       ...(startable.successorTag !== undefined ? { successorTag: startable.successorTag } : {}),
       ...(startable.role ? { role: startable.role } : {}),
+      ...(startable.undoOf ? { undoOf: startable.undoOf } : {}),
     });
   return decisions.length > 0 ? decisions : [{ kind: 'idle' }];
 }
@@ -367,6 +370,17 @@ function decideProcess(state: ZoneState, process: ProcessState, context: DecideC
   }
   const definition = process.steps[stepIndex]!;
   const step = process.stepStates[stepIndex]!;
+  if (process.stopRequested && isSafePoint(process, definition, step)) {
+    const { by: requestedBy, reason } = process.stopRequested;
+    return {
+      kind: 'append',
+      event: envelope(state, context, 'process-stopped', {
+        ...common,
+        requestedBy,
+        ...(reason ? { reason } : {}),
+      }),
+    };
+  }
 
   switch (step.status) {
     case 'pending': {
@@ -461,6 +475,23 @@ function decideProcess(state: ZoneState, process: ProcessState, context: DecideC
       // Unreachable: completing a step advances currentStep.
       return { kind: 'idle' };
   }
+}
+
+/**
+ * Where a stop may end a process (docs/sidecar.md, "Stop and undo"): between two steps, once the
+ * previous one is done with its wait; inside a step that changes nothing itself (waiting for the
+ * parent, a marker), which leaves the state the previous step made; or inside a step that a
+ * signer cannot apply (the process needs the operator), whose changes are each safe alone.
+ */
+function isSafePoint(
+  process: ProcessState,
+  definition: ProcessState['steps'][number],
+  step: ProcessState['stepStates'][number],
+): boolean {
+  if (step.status === 'pending') return true;
+  if (step.status !== 'started') return false;
+  const changesNothing = !definition.action && !definition.rollAction;
+  return changesNothing || process.status === 'needs-operator';
 }
 
 /** The event to append once a post-condition has been observed to hold. */
@@ -563,9 +594,8 @@ export function requestProcess(
       reasons: request.preflight,
     });
   }
-  const skips = state.pendingRequests.find(
-    (pending) => pending.processId === processId,
-  )?.unsafeSkipWaits;
+  const pending = state.pendingRequests.find((entry) => entry.processId === processId);
+  const skips = pending?.unsafeSkipWaits;
   const steps = [...stepsFor(kind, state.signers[signerId]?.rollover?.mode)];
   const unknown = (skips ?? []).filter(
     (name) => !steps.some((step) => step.name === name && step.wait !== null),
@@ -586,13 +616,7 @@ export function requestProcess(
       ],
     });
   }
-  const groupBefore = [...state.members];
-  const groupAfter =
-    kind === 'add-signer'
-      ? [...groupBefore, signerId]
-      : kind === 'remove-signer'
-        ? groupBefore.filter((id) => id !== signerId)
-        : [...groupBefore];
+  const { groupBefore, groupAfter } = groupsOf(state.members, kind, signerId, pending?.undoOf);
   const roll = rollSubjectFor(state, kind, signerId, processId);
   return envelope(state, context, 'process-started', {
     processId,
@@ -603,7 +627,31 @@ export function requestProcess(
     groupAfter,
     ...(roll ? { roll } : {}),
     ...(skips && skips.length > 0 ? { unsafeSkipWaits: [...skips] } : {}),
+    ...(pending?.undoOf ? { undoOf: pending.undoOf } : {}),
   });
+}
+
+/**
+ * The groups a process runs between. An undo reverses a stopped process from wherever it
+ * stopped, back to the members it started with: undoing a join removes the joiner, who is not
+ * a member (before = members + joiner); undoing a leave adds back the leaver, who still is one
+ * (before = members − leaver).
+ */
+function groupsOf(
+  members: readonly string[],
+  kind: ProcessState['kind'],
+  signerId: string,
+  undoOf: string | undefined,
+): { groupBefore: string[]; groupAfter: string[] } {
+  const without = members.filter((id) => id !== signerId);
+  if (undoOf !== undefined && kind === 'remove-signer')
+    return { groupBefore: [...without, signerId], groupAfter: [...members] };
+  if (undoOf !== undefined && kind === 'add-signer')
+    return { groupBefore: without, groupAfter: [...members] };
+  if (kind === 'add-signer')
+    return { groupBefore: [...members], groupAfter: [...members, signerId] };
+  if (kind === 'remove-signer') return { groupBefore: [...members], groupAfter: without };
+  return { groupBefore: [...members], groupAfter: [...members] };
 }
 
 /**

@@ -48,7 +48,7 @@ export type {
   ParentCheck,
   RequestedChange,
 } from './parent-change.js';
-export { preflightChecks, processInFlight } from './preflight.js';
+export { preflightChecks, processInFlight, UNDO_KIND } from './preflight.js';
 export {
   prePublicationShortfall,
   requiredPrePublicationSeconds,

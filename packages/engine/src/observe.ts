@@ -405,7 +405,7 @@ async function retryingTransient<T>(
 
 export async function observeForPreflight(
   state: ZoneState,
-  request: Pick<PreflightInput, 'kind' | 'signerId'>,
+  request: Pick<PreflightInput, 'kind' | 'signerId' | 'undoOf'>,
   options: ObserveOptions,
 ): Promise<PreflightObservations> {
   const bounded = {
@@ -414,7 +414,9 @@ export async function observeForPreflight(
     retries: 1,
   };
   const group =
-    request.kind === 'add-signer' ? [...state.members, request.signerId] : state.members;
+    request.kind === 'add-signer' || request.undoOf !== undefined
+      ? [...new Set([...state.members, request.signerId])]
+      : state.members;
   const result: PreflightObservations = { observations: {}, unobserved: {}, parentDs: [] };
   for (const id of group.filter((candidate) => state.signers[candidate])) {
     try {

@@ -45,6 +45,8 @@ export interface PreflightInput {
   role?: KeyRole;
   /** Whether the parent channel takes DS changes (a registrar's API), not only observes. */
   parentTakesDs?: boolean;
+  /** `chorus undo`: the stopped process this request reverses. */
+  undoOf?: string;
 }
 
 const block = (code: string, message: string): BlockReason => ({ code, message });
@@ -134,13 +136,17 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
       ),
     ];
   }
-  const members = state.members;
+  const undo = input.undoOf !== undefined;
+  // The steady group: an undone leave's leaver may already lack what the others serve.
+  const members =
+    undo && kind === 'add-signer' ? state.members.filter((id) => id !== signerId) : state.members;
   if (kind === 'roll-zsk' || kind === 'roll-ksk' || kind === 'roll-algorithm')
     reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations), input.role));
   if (kind === 'bootstrap') reasons.push(...bootstrapChecks(input));
+  if (undo) reasons.push(...undoChecks(state, kind, signerId, input.undoOf!));
   if (kind === 'add-signer' && members.includes(signerId))
     reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
-  if (kind === 'remove-signer') {
+  if (kind === 'remove-signer' && !undo) {
     if (!members.includes(signerId))
       reasons.push(block('not-a-member', `${signerId} does not sign ${state.zone}`));
     else if (members.length === 1)
@@ -151,7 +157,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
         ),
       );
   }
-  const group = kind === 'add-signer' ? [...members, signerId] : members;
+  const group = kind === 'add-signer' || undo ? [...new Set([...members, signerId])] : members;
   reasons.push(...groupCdsChecks(state, kind, group, input.parentTakesDs === true));
   for (const id of group) {
     const why = input.unobserved?.[id];
@@ -273,6 +279,32 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
 
   reasons.push(...signatureChecks(input, group));
   return reasons;
+}
+
+/** What each stopped process kind is undone by. */
+export const UNDO_KIND: Partial<Record<ProcessKind, ProcessKind>> = {
+  'add-signer': 'remove-signer',
+  'remove-signer': 'add-signer',
+};
+
+/** An undo reverses one stopped process, once, with the reverse kind at the same signer. */
+function undoChecks(
+  state: PreflightInput['state'],
+  kind: ProcessKind,
+  signerId: string,
+  undoOf: string,
+): BlockReason[] {
+  const undone = state.processes.find((process) => process.id === undoOf);
+  const problem = !undone
+    ? `there is no process ${undoOf}`
+    : undone.status !== 'stopped'
+      ? `process ${undoOf} is ${undone.status}, not stopped`
+      : undone.undoneBy !== undefined
+        ? `process ${undoOf} was undone already by ${undone.undoneBy}`
+        : UNDO_KIND[undone.kind] !== kind || undone.signerId !== signerId
+          ? `${undone.kind} of ${undone.signerId} is undone by ${UNDO_KIND[undone.kind] ?? 'nothing'} of ${undone.signerId}, not ${kind} of ${signerId}`
+          : undefined;
+  return problem ? [block('not-undoable', problem)] : [];
 }
 
 /** Signatures must outlive any cached copy (standards §7 C0 item 6). */

@@ -60,7 +60,7 @@ export type RecordedParentChange = Omit<ParentChange, 'processId' | 'stepIndex'>
  * refused configuration); the process holds until the operator acts.
  */
 export type ProcessStatus =
-  'requested' | 'running' | 'completed' | 'blocked' | 'failed' | 'needs-operator';
+  'requested' | 'running' | 'completed' | 'blocked' | 'failed' | 'needs-operator' | 'stopped';
 
 /** Why one signer has not applied the current step yet (cleared once it reconciles the step). */
 export interface SignerFailure {
@@ -126,6 +126,14 @@ export interface ProcessState {
   leavingSigner?: LeavingSigner;
   /** Roll processes: the keys being replaced and who times the roll. */
   roll?: RollSubject;
+  /** `chorus stop` was asked: the process ends at its next safe point. */
+  stopRequested?: { by: string; at: string; reason?: string };
+  /** A stopped process: the first step it did not run. */
+  stoppedAtStep?: number;
+  /** `chorus undo`: the stopped process this one reverses. */
+  undoOf?: string;
+  /** A stopped process already reversed by this process. */
+  undoneBy?: string;
 }
 
 /** A key that left a member's DNSKEY RRset without a roll of that signer in flight. */
@@ -176,6 +184,7 @@ export interface ZoneState {
     unsafeSkipWaits?: string[];
     role?: KeyChange['role'];
     successorTag?: number;
+    undoOf?: string;
   }[];
   /** Registrations that changed a known signer, oldest first. */
   registrationChanges?: RegistrationChange[];
@@ -616,7 +625,12 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
           ? { leavingSigner: { signerId: event.data.signerId } }
           : {}),
         ...(event.data.roll ? { roll: event.data.roll } : {}),
+        ...(event.data.undoOf ? { undoOf: event.data.undoOf } : {}),
       };
+      const undone = event.data.undoOf
+        ? state.processes.find((known) => known.id === event.data.undoOf)
+        : undefined;
+      if (undone) undone.undoneBy = process.id;
       state.processes.push(process);
       break;
     }
@@ -710,6 +724,21 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       process.status = 'completed';
       process.endedAt = event.occurredAt;
       state.members = event.data.groupAfter;
+      break;
+    }
+    case 'process-stop-requested': {
+      const process = processOf(state, event.data.processId);
+      if (!isInFlight(process))
+        throw new ZoneStreamError(`stop requested for ${process.id}, which is ${process.status}`);
+      const { requestedBy: by, reason } = event.data;
+      process.stopRequested = { by, at: event.occurredAt, ...(reason ? { reason } : {}) };
+      break;
+    }
+    case 'process-stopped': {
+      const process = processOf(state, event.data.processId);
+      process.status = 'stopped';
+      process.endedAt = event.occurredAt;
+      process.stoppedAtStep = event.data.stepIndex;
       break;
     }
     case 'process-failed': {

@@ -117,19 +117,23 @@ function drive(
   sidecars: string[],
   ttls: ObservedTtls,
   start = Date.parse('2026-11-22T12:00:00Z'),
+  pauseWhen: (state: ZoneState) => boolean = () => false,
 ): Run {
   let state = initial;
   let clock = start;
   const events: ZoneEvent[] = [];
   const reconciled: string[] = [];
   const preconditions: string[] = [];
+  let paused = pauseWhen(state);
   const append = (next: ZoneEvent) => {
     state = applyZoneEvent(state, next);
     events.push(next);
+    paused ||= pauseWhen(state);
   };
-  for (let turn = 0; turn < 500 && state.activeProcess; turn += 1) {
+  for (let turn = 0; turn < 500 && state.activeProcess && !paused; turn += 1) {
     let progressed = false;
     for (const sidecar of sidecars) {
+      if (paused) break;
       const context = {
         selfSignerId: sidecar,
         source: { kind: 'sidecar', id: sidecar },
@@ -924,5 +928,152 @@ describe('--unsafe-skip-wait (negative controls only)', () => {
     expect(blocked.type).toBe('process-blocked');
     expect(JSON.stringify(blocked.data)).toContain('unknown-skip-wait');
     expect(JSON.stringify(blocked.data)).toContain('await-parent-ds');
+  });
+});
+
+describe('stop and undo', () => {
+  const TTLS = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+  const at = '2026-11-22T12:00:00.000Z';
+  const operator = { kind: 'cli', id: 'alice' };
+  const stepStatus = (state: ZoneState, index: number) =>
+    state.processes[0]!.stepStates[index]!.status;
+  const stopRequest = (processId: string) =>
+    zoneEvent(
+      'process-stop-requested',
+      { zone, occurredAt: at, source: operator },
+      { processId, requestedBy: 'alice', reason: 'test' },
+    );
+
+  /** ADD-SIGNER of PowerDNS, driven until `pauseWhen`, then a stop request appended. */
+  function addThenStop(pauseWhen: (state: ZoneState) => boolean) {
+    const start = requestProcess(
+      definedZone(),
+      { source, now: at },
+      { processId: 'p1', kind: 'add-signer', signerId: 'powerdns', preflight: [] },
+    );
+    const begun = drive(
+      applyZoneEvent(definedZone(), start),
+      ['bind', 'powerdns'],
+      TTLS,
+      undefined,
+      pauseWhen,
+    );
+    const stopping = applyZoneEvent(begun.state, stopRequest('p1'));
+    const rest = drive(stopping, ['bind', 'powerdns'], TTLS);
+    return {
+      events: [start, ...begun.events, stopRequest('p1'), ...rest.events],
+      state: rest.state,
+    };
+  }
+
+  it('inside a step that changes servers, finishes that step (and its wait), then stops', () => {
+    const run = addThenStop((state) => stepStatus(state, 1) === 'started');
+    const stopped = typesOf(run.events, 'process-stopped');
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.data).toMatchObject({ processId: 'p1', stepIndex: 2, requestedBy: 'alice' });
+    expect(typesOf(run.events, 'step-completed').map((event) => event.data)).toEqual([
+      { processId: 'p1', stepIndex: 0 },
+      { processId: 'p1', stepIndex: 1 },
+    ]);
+    expect(run.state.processes[0]!.status).toBe('stopped');
+    expect(run.state.members).toEqual(['bind']);
+    expect(run.state.activeProcess).toBeNull();
+  });
+
+  it('inside a step that changes nothing (waiting for the parent), stops at once', () => {
+    const run = addThenStop((state) => stepStatus(state, 2) === 'started');
+    expect(typesOf(run.events, 'process-stopped')[0]!.data.stepIndex).toBe(2);
+    const met = run.events.flatMap((event) =>
+      event.type === 'postcondition-met' ? [event.data.stepIndex] : [],
+    );
+    expect(met).toEqual([0, 1]);
+  });
+
+  it('undoes a stopped join by removing the joiner, who is not a member, back to the group before', () => {
+    const stopped = addThenStop((state) => stepStatus(state, 4) === 'started');
+    expect(typesOf(stopped.events, 'process-stopped')[0]!.data.stepIndex).toBe(5);
+    const request = zoneEvent(
+      'process-requested',
+      { zone, occurredAt: at, source: operator },
+      {
+        processId: 'p2',
+        kind: 'remove-signer',
+        signerId: 'powerdns',
+        requestedBy: 'alice',
+        undoOf: 'p1',
+      },
+    );
+    const requested = applyZoneEvent(stopped.state, request);
+    expect(
+      preflightChecks({
+        state: requested,
+        kind: 'remove-signer',
+        signerId: 'powerdns',
+        observations: {},
+        parentDs: [],
+        now: Date.parse(at) / 1000,
+        undoOf: 'p1',
+      }).map((reason) => reason.code),
+    ).not.toContain('not-a-member');
+    const start = requestProcess(
+      requested,
+      { source, now: at },
+      {
+        processId: 'p2',
+        kind: 'remove-signer',
+        signerId: 'powerdns',
+        preflight: [],
+      },
+    );
+    expect(start.type === 'process-started' && start.data).toMatchObject({
+      groupBefore: ['bind', 'powerdns'],
+      groupAfter: ['bind'],
+      undoOf: 'p1',
+    });
+    const run = drive(applyZoneEvent(requested, start), ['bind', 'powerdns'], TTLS);
+    expect(typesOf(run.events, 'process-completed')).toHaveLength(1);
+    expect(run.state.members).toEqual(['bind']);
+    expect(run.state.processes.find((process) => process.id === 'p1')!.undoneBy).toBe('p2');
+  });
+
+  it('refuses an undo of a process that did not stop, or was undone already, or with the wrong kind', () => {
+    const stopped = addThenStop((state) => stepStatus(state, 1) === 'started');
+    const check = (state: ZoneState, kind: 'add-signer' | 'remove-signer', undoOf: string) =>
+      preflightChecks({
+        state,
+        kind,
+        signerId: 'powerdns',
+        observations: {},
+        parentDs: [],
+        now: Date.parse(at) / 1000,
+        undoOf,
+      }).filter((reason) => reason.code === 'not-undoable');
+    expect(check(stopped.state, 'add-signer', 'p1')[0]!.message).toContain(
+      'is undone by remove-signer',
+    );
+    expect(check(stopped.state, 'remove-signer', 'nope')[0]!.message).toContain('no process nope');
+    const completed = drive(
+      applyZoneEvent(
+        definedZone(),
+        requestProcess(
+          definedZone(),
+          { source, now: at },
+          {
+            processId: 'p9',
+            kind: 'add-signer',
+            signerId: 'powerdns',
+            preflight: [],
+          },
+        ),
+      ),
+      ['bind', 'powerdns'],
+      TTLS,
+    ).state;
+    expect(check(completed, 'remove-signer', 'p9')[0]!.message).toContain('completed, not stopped');
+  });
+
+  it('refuses, in the fold, a stop request for a process that is not in flight', () => {
+    const run = addThenStop((state) => stepStatus(state, 1) === 'started');
+    expect(() => applyZoneEvent(run.state, stopRequest('p1'))).toThrow(ZoneStreamError);
   });
 });

@@ -110,7 +110,8 @@ export interface KeyEvent {
   processId?: string;
 }
 
-export type ProcessStatus = 'requested' | 'blocked' | 'running' | 'completed' | 'failed';
+export type ProcessStatus =
+  'requested' | 'blocked' | 'running' | 'completed' | 'failed' | 'stopped';
 
 export interface ProcessTimeline {
   id: string;

@@ -1271,7 +1271,11 @@ export class SidecarRuntime {
         return 0;
       }
       case 'preflight': {
-        const request = { kind: decision.processKind, signerId: decision.signerId };
+        const request = {
+          kind: decision.processKind,
+          signerId: decision.signerId,
+          ...(decision.undoOf ? { undoOf: decision.undoOf } : {}),
+        };
         const observed = await observeForPreflight(state, request, { parent, signal });
         const reasons = preflightChecks({
           state,

@@ -128,6 +128,10 @@ const DESCRIBERS: Describers = {
   'process-completed': ({ data }) =>
     `process completed; the group is now ${data.groupAfter.join(', ')}`,
   'process-failed': ({ data }) => `process FAILED: [${data.reason.code}] ${data.reason.message}`,
+  'process-stop-requested': ({ data }) =>
+    `STOP requested by ${data.requestedBy}${data.reason ? ` (${data.reason})` : ''}: the process ends at its next safe point`,
+  'process-stopped': ({ data }, state) =>
+    `process STOPPED at a safe point, before ${stepLabel(state, data.processId, data.stepIndex)}; the group is unchanged ("chorus undo" reverses what was done)`,
 };
 
 /** One line per event. `state` (the zone after the event) names the steps. */

@@ -189,6 +189,10 @@ export function processEndError(process: ProcessState, zone: string): ChorusErro
         message: `${what} holds and needs the operator:\n${failures.join('\n')}\nFix the fault (for example the TSIG key or credentials in that signer's sidecar configuration) and restart its sidecar: it retries the step and the process goes on. Watch it with "chorus status ${zone}".`,
       });
     }
+    case 'stopped':
+      return new ChorusError('Chorus_ProcessStoppedError', {
+        message: `${what} was stopped at a safe point${process.stopRequested ? ` by ${process.stopRequested.by}` : ''}, before step ${(process.stoppedAtStep ?? 0) + 1} of ${process.steps.length}; "chorus undo ${zone}" reverses what it did`,
+      });
     case 'requested':
     case 'running':
     case 'completed':
@@ -202,6 +206,7 @@ export function requestEvent(
   signerId: string,
   unsafeSkipWaits: string[] | undefined,
   role: KeyRole | undefined,
+  undoOf?: string,
 ): ZoneEventOf<'process-requested'> {
   return zoneEvent(
     'process-requested',
@@ -213,6 +218,7 @@ export function requestEvent(
       requestedBy: OPERATOR.id,
       ...(role ? { role } : {}),
       ...(unsafeSkipWaits?.length ? { unsafeSkipWaits } : {}),
+      ...(undoOf ? { undoOf } : {}),
     },
   );
 }
@@ -274,6 +280,8 @@ export interface RequestOptions {
   unsafeSkipWaits?: string[];
   /** Roll processes: the key role to roll. */
   role?: KeyRole;
+  /** `chorus undo`: the stopped process this request reverses. */
+  undoOf?: string;
 }
 
 /** Requests a process, prints its events as they come, and returns it once it ended (or started). */
@@ -285,7 +293,14 @@ export async function requestAndFollow(
   io: CliIo,
   options: RequestOptions,
 ): Promise<ProcessState> {
-  const event = requestEvent(zone, kind, signerId, options.unsafeSkipWaits, options.role);
+  const event = requestEvent(
+    zone,
+    kind,
+    signerId,
+    options.unsafeSkipWaits,
+    options.role,
+    options.undoOf,
+  );
   const { processId } = event.data;
   const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);
   const until = (state: ZoneState) => {

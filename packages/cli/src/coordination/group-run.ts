@@ -41,7 +41,7 @@ export interface GroupRunOptions {
 /** How one zone ended: every request completed (or was already true), or the first that did not. */
 export interface ZoneOutcome {
   zone: string;
-  status: 'completed' | 'already' | 'blocked' | 'failed' | 'needs-operator';
+  status: 'completed' | 'already' | 'blocked' | 'failed' | 'needs-operator' | 'stopped';
   /** The request that ended the zone's run (absent when all completed). */
   request?: GroupRequest;
   processId?: string;

@@ -38,6 +38,7 @@ import { startDemoObservers, type DemoObservers } from './observers.js';
 import { sidecarConfigFor, startSidecarProcess, type RunningSidecar } from './sidecars.js';
 import { primeAtWorstMoments } from './priming.js';
 import { followServerRoll } from './server-roll.js';
+import { stopThenUndo } from './stop-undo.js';
 import { TrafficMonitor } from './traffic.js';
 
 /** Every signer a demo scenario may use: the lab's servers and its SaaS provider fakes. */
@@ -50,6 +51,8 @@ export interface ScenarioStep {
   role?: KeyRole;
   /** A roll the server begins on its own (rndc, outside Chorus): the key watch requests it. */
   begunByServer?: boolean;
+  /** Stop the process once this step has started, then undo it (`chorus stop`, `chorus undo`). */
+  stopAfter?: string;
 }
 
 const isTogether = (
@@ -123,6 +126,15 @@ export const SCENARIOS = {
     steps: [
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK' },
+    ],
+    finalGroup: ['bind', 'powerdns'],
+  },
+  'stop-undo': {
+    signers: LAB_SIGNERS,
+    steps: [
+      { kind: 'add-signer', signerId: 'powerdns' },
+      { kind: 'add-signer', signerId: 'knot', stopAfter: 'sync-ns' },
+      { kind: 'remove-signer', signerId: 'bind', stopAfter: 'publish-csync' },
     ],
     finalGroup: ['bind', 'powerdns'],
   },
@@ -479,15 +491,24 @@ export async function runScenario(
     );
     retirement.current = together[0];
     await Promise.all(
-      together.map(({ kind, signerId, role, begunByServer }) =>
-        begunByServer && role
-          ? followServerRoll(log, lab, { signerId, role }, options.io)
-          : requestAndFollow(log, lab.zone, kind, signerId, options.io, {
-              json: false,
-              detach: false,
-              unsafeSkipWaits: options.skips[kind],
-              ...(role ? { role } : {}),
-            }),
+      together.map(({ kind, signerId, role, begunByServer, stopAfter }) =>
+        stopAfter
+          ? stopThenUndo(
+              log,
+              lab.zone,
+              { kind, signerId, stopAfter },
+              options.io,
+              options.say,
+              (undo) => void (retirement.current = undo),
+            )
+          : begunByServer && role
+            ? followServerRoll(log, lab, { signerId, role }, options.io)
+            : requestAndFollow(log, lab.zone, kind, signerId, options.io, {
+                json: false,
+                detach: false,
+                unsafeSkipWaits: options.skips[kind],
+                ...(role ? { role } : {}),
+              }),
       ),
     );
   }

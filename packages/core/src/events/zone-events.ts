@@ -292,6 +292,8 @@ export type ZoneEvent =
         successorTag?: number;
         /** Names of steps whose wait is skipped. UNSAFE: only for negative controls (`chorus demo --unsafe-skip-wait`). */
         unsafeSkipWaits?: string[];
+        /** `chorus undo`: the stopped process this one reverses (from wherever it stopped). */
+        undoOf?: string;
       }
     >
   | Envelope<
@@ -311,6 +313,8 @@ export type ZoneEvent =
         roll?: RollSubject;
         /** Copied from the request: steps whose wait is skipped (unsafe). */
         unsafeSkipWaits?: string[];
+        /** Copied from the request: the stopped process this one reverses. */
+        undoOf?: string;
       }
     >
   | Envelope<
@@ -372,6 +376,16 @@ export type ZoneEvent =
     >
   | Envelope<'step-completed', { processId: string; stepIndex: number }>
   | Envelope<'process-completed', { processId: string; groupAfter: string[] }>
+  /** `chorus stop`: end the process at its next safe point (the operator's request). */
+  | Envelope<'process-stop-requested', { processId: string; requestedBy: string; reason?: string }>
+  /**
+   * The process ended at a safe point: every step before `stepIndex` is done (post-condition and
+   * wait), none after it started. The group is the one before the process.
+   */
+  | Envelope<
+      'process-stopped',
+      { processId: string; stepIndex: number; requestedBy: string; reason?: string }
+    >
   | Envelope<'process-failed', { processId: string; reason: BlockReason }>;
 
 export type ZoneEventType = ZoneEvent['type'];

@@ -112,6 +112,8 @@ export const ZONE_EVENT_AUTHORITY: Record<ZoneEventType, Authority> = {
   'wait-scheduled': COORDINATION,
   'step-completed': COORDINATION,
   'process-completed': COORDINATION,
+  'process-stop-requested': { roles: ['operator'] },
+  'process-stopped': COORDINATION,
   'process-failed': COORDINATION,
 };
 

@@ -1,0 +1,84 @@
+/**
+ * A demo step that is stopped and undone: the process is requested, stopped once a named step
+ * has started (so it ends at the safe point after that step), and its reverse is run from there.
+ */
+import { zoneEvent, type EventLog, type ProcessKind, type ZoneEvent } from '@chorus/core';
+import { UNDO_KIND, type ProcessState, type ZoneState } from '@chorus/engine';
+import { LabError } from '@chorus/lab';
+import { appendToZone, readZone } from '../coordination/event-log.js';
+import { follow, OPERATOR, requestAndFollow } from '../coordination/follow.js';
+import type { CliIo } from '../io.js';
+
+export interface StopAndUndoStep {
+  kind: ProcessKind;
+  signerId: string;
+  /** Stop once this step has started: the process stops after it. */
+  stopAfter: string;
+}
+
+const inFlight = (process: ProcessState | undefined) =>
+  process?.status === 'running' || process?.status === 'needs-operator';
+
+/** Follows the zone until `until` holds for the process. */
+async function followProcess(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  io: CliIo,
+  processId: string,
+  until: (process: ProcessState | undefined) => boolean,
+): Promise<ProcessState | undefined> {
+  const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);
+  const state = await follow(log, zone, io, {
+    json: false,
+    afterVersion: (await readZone(log, zone)).version,
+    until: (next) => until(find(next)),
+    include: (event) => 'processId' in event.data && event.data.processId === processId,
+  });
+  return find(state);
+}
+
+/** Runs `step`, stops it after `stopAfter`, then undoes it; returns the undo's process. */
+export async function stopThenUndo(
+  log: EventLog<ZoneEvent>,
+  zone: string,
+  step: StopAndUndoStep,
+  io: CliIo,
+  say: (line: string) => void,
+  onUndo: (undo: { kind: ProcessKind; signerId: string }) => void,
+): Promise<ProcessState> {
+  const started = await requestAndFollow(log, zone, step.kind, step.signerId, io, {
+    json: false,
+    detach: true,
+  });
+  const index = started.steps.findIndex((definition) => definition.name === step.stopAfter);
+  if (index < 0) throw new LabError(`${step.kind} has no step named ${step.stopAfter}`);
+  await followProcess(
+    log,
+    zone,
+    io,
+    started.id,
+    (process) => !inFlight(process) || process!.stepStates[index]!.status !== 'pending',
+  );
+  say(`stopping ${step.kind} ${step.signerId} during its step ${step.stopAfter}`);
+  await appendToZone(log, zone, () =>
+    zoneEvent(
+      'process-stop-requested',
+      { zone, source: OPERATOR },
+      { processId: started.id, requestedBy: OPERATOR.id, reason: 'demo: stop, then undo' },
+    ),
+  );
+  const stopped = await followProcess(log, zone, io, started.id, (process) => !inFlight(process));
+  if (stopped?.status !== 'stopped')
+    throw new LabError(`${step.kind} ${step.signerId} ended ${stopped?.status}, not stopped`);
+  const kind = UNDO_KIND[step.kind];
+  if (!kind) throw new LabError(`${step.kind} cannot be undone`);
+  say(
+    `stopped before step ${(stopped.stoppedAtStep ?? 0) + 1} of ${stopped.steps.length}; undoing it with ${kind} ${step.signerId}`,
+  );
+  onUndo({ kind, signerId: step.signerId });
+  return requestAndFollow(log, zone, kind, step.signerId, io, {
+    json: false,
+    detach: false,
+    undoOf: started.id,
+  });
+}
