@@ -3,6 +3,7 @@
  * message only, unless CHORUS_DEBUG=1 asks for the stack.
  */
 import { UsageError } from './args.js';
+import { auditCommand } from './commands/audit.js';
 import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { labCommand } from './commands/lab.js';
@@ -30,6 +31,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return labCommand(rest, io);
     case 'query':
       return queryCommand(rest, io);
+    case 'audit':
+      return auditCommand(rest, io);
     case 'demo':
       return demoCommand(rest, io);
     case 'report':
@@ -76,7 +79,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, audit, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen or trust`,
       );
   }
 }

@@ -15,6 +15,7 @@ Commands:
                run the lab parent's registry agent (CDS/CDNSKEY and CSYNC scanner that
                updates test.); "lab up" starts it as a lab process
   query        ask one DNS question (a small dig) and show whether the answer is validated
+  audit        check a live zone from the public DNS alone, multi-signer aware (RFC 8901)
   demo         the migration demo on the lab: BIND → PowerDNS + Knot, watched by observers
                and validating resolvers, with a summary and the timeline report
   sidecar      run the sidecar of one signer (--config FILE)
@@ -273,6 +274,46 @@ ${DIRECTORY_OPTION.replace('lab directory', 'lab directory for --resolver')}
 Examples:
   chorus query www.example.test --resolver
   chorus query example.test DNSKEY --server 127.53.0.3 --dnssec
+`;
+
+export const AUDIT_HELP = `Usage: chorus audit ZONE [options]
+
+Checks ZONE as any resolver could see it, from the public DNS alone (no event log, no
+credentials), knowing that in a multi-signer zone (RFC 8901 model 2) each provider signs with
+its own keys. Asks every parent server for the delegation (NS, glue, DS), then every address of
+every NS name (delegated or at the apex) directly (RD=0, DO=1, TCP) for the apex SOA, NS,
+DNSKEY, CDS, CDNSKEY, CSYNC, NSEC3PARAM and a nonexistent name. One row per check:
+  reachable            every parent server and every child address answers
+  dnskey-consistent    every DNSKEY RRset holds the keys that sign what any address serves
+                       (RRsets that differ only in keys nothing needs, such as each
+                       provider's own KSK, are a warning)
+  ds-ksk               the parent's DS authenticates the DNSKEY RRset at every address; a DS
+                       for a key published nowhere is a warning
+  cds-consistent       CDS, CDNSKEY and CSYNC alike at every address, CDS matches CDNSKEY,
+                       and the DS set they ask for breaks no address
+  ns-agree             the parent's NS set is every apex NS set, and the glue matches
+  denial               NSEC or NSEC3 everywhere; mixed methods or NSEC3PARAM are a warning
+  signature-lifetimes  every RRSIG is valid now and outlives its RRset's TTL
+  key-tags             no two different DNSKEYs share a key tag
+Exits 0 when no check fails (warnings do not fail), 1 when one fails (an unreachable server is
+a failing row), 2 on a command-line mistake.
+
+Options:
+  --parent-server ADDR[:PORT]
+                          a parent nameserver address (repeatable; [ADDR]:PORT for IPv6);
+                          default: the parent zone's NS through the system resolver
+  --parent-zone Z         the parent zone (default: ZONE minus its first label)
+  --port N                DNS port of the zone's nameservers (default 53)
+  --timeout MS            per-query timeout (default 2000)
+  -4, --ipv4              ask only IPv4 addresses (a host without IPv6 would see every IPv6
+                          address as unreachable, a failing row); -6, --ipv6: only IPv6
+  --json                  one JSON document: each check with status pass/warn/fail, servers
+                          and details
+  -h, --help              show this help
+
+Examples:
+  chorus audit example.com
+  chorus audit example.test --parent-server 127.53.0.1 --json
 `;
 
 export const DEMO_HELP = `Usage: chorus demo [options]

@@ -16,6 +16,7 @@ const COMMANDS = [
   ['stats'],
   ['report'],
   ['query'],
+  ['audit'],
   ['demo'],
   ['lab', 'up'],
   ['lab', 'status'],
