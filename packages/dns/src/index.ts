@@ -115,7 +115,8 @@ export type { TransferOptions, ZoneTransfer } from './axfr.js';
 export { closeTcpPool, sendPooledTcp, tcpPoolStats } from './tcp-pool.js';
 export type { TcpPoolStats } from './tcp-pool.js';
 export { servedRecords } from './kit/served.js';
-export { reconcileBootstrapSignals } from './kit/signal-reconcile.js';
+export { reconcileBootstrapSignals, SignallerBase } from './kit/signal-reconcile.js';
+export type { SignalLogger } from './kit/signal-reconcile.js';
 export {
   bootstrapSignalCapability,
   describeSignalWrite,

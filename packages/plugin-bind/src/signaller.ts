@@ -1,19 +1,6 @@
 import type { Logger } from 'pino';
-import type {
-  BootstrapSignaller,
-  BootstrapSignalSet,
-  CallOptions,
-  NameServer,
-  ZoneName,
-} from '@chorus/core';
-import {
-  describeSignalWrite,
-  normalizeName,
-  sendSignalUpdate,
-  signalWrites,
-  throwIfAborted,
-  type TsigKey,
-} from '@chorus/dns';
+import type { CallOptions, NameServer, ZoneName } from '@chorus/core';
+import { sendSignalUpdate, SignallerBase, type SignalWrite, type TsigKey } from '@chorus/dns';
 
 /** What the BIND signaller shares with its signer. */
 export interface BindSignallerContext {
@@ -29,37 +16,21 @@ export interface BindSignallerContext {
  * RFC 9615 signals in BIND's signalling zone: one TSIG-signed DNS UPDATE per signalling zone
  * that replaces the CDS and CDNSKEY RRsets at each signalling name.
  */
-export class BindSignaller implements BootstrapSignaller {
-  readonly signallingZones: readonly ZoneName[];
+export class BindSignaller extends SignallerBase {
   readonly #context: BindSignallerContext;
 
   constructor(context: BindSignallerContext) {
+    super(context.signerId, context.signallingZones, context.logger);
     this.#context = context;
-    this.signallingZones = Object.freeze([...context.signallingZones]);
   }
 
-  async publishSignals(
-    zone: ZoneName,
-    nameservers: readonly string[],
-    signals: BootstrapSignalSet,
-    ttl: number,
+  protected async writeSignals(
+    child: ZoneName,
+    write: SignalWrite,
     options: CallOptions,
   ): Promise<void> {
-    const child = normalizeName(zone);
-    throwIfAborted(options.signal, `publishSignals ${child}`);
-    const { signerId, server, logger } = this.#context;
-    const writes = signalWrites(child, nameservers, signals, ttl, this.signallingZones, signerId);
+    const { signerId, server } = this.#context;
     const tsig = await this.#context.tsigKey();
-    for (const write of writes) {
-      throwIfAborted(options.signal, `publishSignals ${child}`);
-      await sendSignalUpdate(server, write, {
-        ...options,
-        tsig,
-        signerId,
-        zone: child,
-      });
-      const { fields, message } = describeSignalWrite(child, write, signals);
-      logger.info(fields, message);
-    }
+    await sendSignalUpdate(server, write, { ...options, tsig, signerId, zone: child });
   }
 }

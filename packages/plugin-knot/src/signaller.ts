@@ -1,20 +1,15 @@
 import type { Logger } from 'pino';
 import {
   SignerConfigurationError,
-  type BootstrapSignaller,
-  type BootstrapSignalSet,
   type CallOptions,
   type NameServer,
   type ZoneName,
 } from '@chorus/core';
 import {
-  describeSignalWrite,
   formatRdata,
-  normalizeName,
   readTsigKeyFile,
   sendSignalUpdate,
-  signalWrites,
-  throwIfAborted,
+  SignallerBase,
   type SignalWrite,
 } from '@chorus/dns';
 import type { KnotUpdateMethod } from './config.js';
@@ -39,33 +34,25 @@ export interface KnotSignallerContext {
  * TSIG-signed DNS UPDATE, or one knotc zone transaction, per signalling zone, that replaces the
  * CDS and CDNSKEY RRsets at each signalling name.
  */
-export class KnotSignaller implements BootstrapSignaller {
-  readonly signallingZones: readonly ZoneName[];
+export class KnotSignaller extends SignallerBase {
   readonly #context: KnotSignallerContext;
 
   constructor(context: KnotSignallerContext) {
+    super(context.signerId, context.signallingZones, context.logger);
     this.#context = context;
-    this.signallingZones = Object.freeze([...context.signallingZones]);
   }
 
-  async publishSignals(
-    zone: ZoneName,
-    nameservers: readonly string[],
-    signals: BootstrapSignalSet,
-    ttl: number,
+  protected async writeSignals(
+    child: ZoneName,
+    write: SignalWrite,
     options: CallOptions,
   ): Promise<void> {
-    const child = normalizeName(zone);
-    throwIfAborted(options.signal, `publishSignals ${child}`);
-    const { signerId, logger } = this.#context;
-    const writes = signalWrites(child, nameservers, signals, ttl, this.signallingZones, signerId);
-    for (const write of writes) {
-      throwIfAborted(options.signal, `publishSignals ${child}`);
-      if (this.#context.updateMethod === 'knotc') await this.#writeWithKnotc(write, options);
-      else await this.#writeWithUpdate(child, write, options);
-      const { fields, message } = describeSignalWrite(child, write, signals);
-      logger.info({ ...fields, method: this.#context.updateMethod }, message);
-    }
+    if (this.#context.updateMethod === 'knotc') await this.#writeWithKnotc(write, options);
+    else await this.#writeWithUpdate(child, write, options);
+  }
+
+  protected override logFields(): Record<string, unknown> {
+    return { method: this.#context.updateMethod };
   }
 
   async #writeWithUpdate(child: ZoneName, write: SignalWrite, options: CallOptions): Promise<void> {

@@ -2,19 +2,10 @@ import type { Logger } from 'pino';
 import {
   ApiCallError,
   SignerConfigurationError,
-  type BootstrapSignaller,
-  type BootstrapSignalSet,
   type CallOptions,
   type ZoneName,
 } from '@chorus/core';
-import {
-  describeSignalWrite,
-  formatRdata,
-  normalizeName,
-  signalWrites,
-  throwIfAborted,
-  type SignalWrite,
-} from '@chorus/dns';
+import { formatRdata, SignallerBase, type SignalWrite } from '@chorus/dns';
 import type { PdnsRrsetChange, PowerDnsApi } from './api.js';
 
 /** What the PowerDNS signaller shares with its signer. */
@@ -44,32 +35,16 @@ export function signalRrsetChanges(write: SignalWrite): PdnsRrsetChange[] {
  * RFC 9615 signals in PowerDNS's signalling zone through the HTTP API: one PATCH per signalling
  * zone (one transaction), which also drops the zone from the packet cache.
  */
-export class PowerDnsSignaller implements BootstrapSignaller {
-  readonly signallingZones: readonly ZoneName[];
+export class PowerDnsSignaller extends SignallerBase {
   readonly #context: PowerDnsSignallerContext;
 
   constructor(context: PowerDnsSignallerContext) {
+    super(context.signerId, context.signallingZones, context.logger);
     this.#context = context;
-    this.signallingZones = Object.freeze([...context.signallingZones]);
   }
 
-  async publishSignals(
-    zone: ZoneName,
-    nameservers: readonly string[],
-    signals: BootstrapSignalSet,
-    ttl: number,
-    options: CallOptions,
-  ): Promise<void> {
-    const child = normalizeName(zone);
-    throwIfAborted(options.signal, `publishSignals ${child}`);
-    const { signerId, logger } = this.#context;
-    const writes = signalWrites(child, nameservers, signals, ttl, this.signallingZones, signerId);
-    for (const write of writes) {
-      throwIfAborted(options.signal, `publishSignals ${child}`);
-      await this.#patch(child, write, options);
-      const { fields, message } = describeSignalWrite(child, write, signals);
-      logger.info(fields, message);
-    }
+  protected writeSignals(child: ZoneName, write: SignalWrite, options: CallOptions): Promise<void> {
+    return this.#patch(child, write, options);
   }
 
   /** A 404 (no such zone) or 422 (refused rrsets) names the signalling zone setting. */

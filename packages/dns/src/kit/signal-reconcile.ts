@@ -1,10 +1,12 @@
 /**
  * RFC 9615 signalling records, reconciled like the apex: read what the signer's servers serve
- * at each signalling name, publish through the plugin when any differs, then read again.
+ * at each signalling name, publish through the plugin when any differs, then read again; and
+ * the publishing loop the plugins' signallers share.
  */
 import {
   ConvergenceError,
   UnsupportedCapabilityError,
+  type BootstrapSignaller,
   type BootstrapSignalSet,
   type CallOptions,
   type DesiredBootstrapSignals,
@@ -12,7 +14,16 @@ import {
   type ZoneName,
 } from '@chorus/core';
 import { describeServer } from '../transport.js';
-import { placeSignals, readSignalsFromServer, sameSignals } from './signals.js';
+import { normalizeName } from '../names.js';
+import { throwIfAborted } from './abort.js';
+import {
+  describeSignalWrite,
+  placeSignals,
+  readSignalsFromServer,
+  sameSignals,
+  signalWrites,
+  type SignalWrite,
+} from './signals.js';
 
 const NONE: BootstrapSignalSet = { cds: [], cdnskey: [] };
 
@@ -70,4 +81,63 @@ export async function reconcileBootstrapSignals(
     });
   }
   return names.length;
+}
+
+/** Where a signaller logs each write (a pino logger fits). */
+export interface SignalLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * The publishing loop every plugin's signaller shares: the writes per signalling zone
+ * (`signalWrites`), each made by the plugin's own channel (`writeSignals`) and logged. A plugin
+ * subclasses it and supplies only how one signalling zone is written.
+ */
+export abstract class SignallerBase implements BootstrapSignaller {
+  readonly signallingZones: readonly ZoneName[];
+
+  protected constructor(
+    protected readonly signerId: string,
+    signallingZones: readonly ZoneName[],
+    protected readonly logger: SignalLogger,
+  ) {
+    this.signallingZones = Object.freeze([...signallingZones]);
+  }
+
+  /** Writes one signalling zone's RRsets: one UPDATE, transaction or PATCH. */
+  protected abstract writeSignals(
+    child: ZoneName,
+    write: SignalWrite,
+    options: CallOptions,
+  ): Promise<void>;
+
+  /** Extra fields for each write's log line (e.g. the method used). */
+  protected logFields(): Record<string, unknown> {
+    return {};
+  }
+
+  async publishSignals(
+    zone: ZoneName,
+    nameservers: readonly string[],
+    signals: BootstrapSignalSet,
+    ttl: number,
+    options: CallOptions,
+  ): Promise<void> {
+    const child = normalizeName(zone);
+    throwIfAborted(options.signal, `publishSignals ${child}`);
+    const writes = signalWrites(
+      child,
+      nameservers,
+      signals,
+      ttl,
+      this.signallingZones,
+      this.signerId,
+    );
+    for (const write of writes) {
+      throwIfAborted(options.signal, `publishSignals ${child}`);
+      await this.writeSignals(child, write, options);
+      const { fields, message } = describeSignalWrite(child, write, signals);
+      this.logger.info({ ...fields, ...this.logFields() }, message);
+    }
+  }
 }
