@@ -12,7 +12,7 @@
  *    one signal changed by a single digest character is refused naming that signal; restored, the
  *    scan writes the DS and the process completes.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,14 +33,13 @@ import {
   UpdateBuilder,
 } from '@chorus/dns';
 import {
-  labDown,
   labStatus,
   labUp,
   registryAgentConfigFromStatus,
   runRegistryScanOnce,
   type LabStatus,
 } from '@chorus/lab';
-import { runDemoOnOwnLab } from './helpers/demo.js';
+import { labDirectoriesRemovedAfterAll, runDemoOnOwnLab, type DemoJson } from './helpers/demo.js';
 import { chorusOnLog, until } from './helpers/operator.js';
 
 // CHORUS_TEST_BOOTSTRAP_PREFIX lets several test runs share one machine without colliding.
@@ -50,14 +49,11 @@ const UNSAFE_PREFIX = process.env.CHORUS_TEST_BOOTSTRAP_UNSAFE_PREFIX ?? '127.67
 const ZONE = 'boot.test.';
 const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
 
-const directories: string[] = [];
+const directories = labDirectoriesRemovedAfterAll();
 const cleanup: (() => Promise<unknown>)[] = [];
+// Registered after the directories' hook, so it runs first: sidecars stop before their lab.
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  for (const directory of directories) {
-    await labDown({ directory }).catch(() => undefined);
-    if (process.env.CHORUS_TEST_KEEP !== '1') await rm(directory, { recursive: true, force: true });
-  }
 });
 
 const serverOf = (lab: LabStatus, id: string) => lab.servers.find((entry) => entry.id === id)!;
@@ -79,14 +75,6 @@ async function validated(lab: LabStatus, name: string, type: 'SOA' | 'A') {
     dnssecOk: true,
   });
   return { rcode: answer.rcode, ad: answer.flags.ad };
-}
-
-interface DemoJson {
-  ok: boolean;
-  processes: { kind: string; signerId: string }[];
-  traffic: { queries: number; insecure: number; failures: unknown[] };
-  observers: { violations: unknown[]; validationFailures: unknown[]; disagreements: unknown[] };
-  parent: { asExpected: boolean; ds: string[] };
 }
 
 describe('RFC 9615 bootstrapping of a three-provider group', () => {

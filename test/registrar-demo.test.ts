@@ -5,32 +5,17 @@
  * sent by the sidecars; no resolver may fail.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { zoneStream, type ZoneEvent } from '@chorus/core';
 import { openLabEventLog } from '@chorus/cli';
-import { labDown, labStatus } from '@chorus/lab';
-import { rm } from 'node:fs/promises';
+import { labStatus } from '@chorus/lab';
 import path from 'node:path';
-import { runDemoOnOwnLab } from './helpers/demo.js';
+import { labDirectoriesRemovedAfterAll, runDemoOnOwnLab, type DemoJson } from './helpers/demo.js';
 
 // CHORUS_TEST_REGISTRAR_DEMO_PREFIX lets several test runs share one machine without colliding.
 const PREFIX = process.env.CHORUS_TEST_REGISTRAR_DEMO_PREFIX ?? '127.64.0';
 
-const directories: string[] = [];
-afterAll(async () => {
-  for (const directory of directories) {
-    await labDown({ directory }).catch(() => undefined);
-    if (process.env.CHORUS_TEST_KEEP !== '1') await rm(directory, { recursive: true, force: true });
-  }
-});
-
-interface DemoJson {
-  ok: boolean;
-  processes: { kind: string; signerId: string }[];
-  traffic: { queries: number; failures: unknown[] };
-  observers: { violations: unknown[]; validationFailures: unknown[]; disagreements: unknown[] };
-  parent: { asExpected: boolean };
-}
+const directories = labDirectoriesRemovedAfterAll();
 
 describe('the migration demo through a registrar', () => {
   it('runs glitch-free with every parent change sent through the registrar API', async () => {

@@ -5,31 +5,17 @@
  * the validating resolvers must see no glitch, and the parent ends with BIND and PowerDNS.
  */
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { zoneStream, type ZoneEvent } from '@chorus/core';
 import { openLabEventLog } from '@chorus/cli';
 import { applyZoneEvent, emptyZoneState } from '@chorus/engine';
-import { labDown, labStatus } from '@chorus/lab';
-import { runDemoOnOwnLab } from './helpers/demo.js';
+import { labStatus } from '@chorus/lab';
+import { labDirectoriesRemovedAfterAll, runDemoOnOwnLab, type DemoJson } from './helpers/demo.js';
 
 // CHORUS_TEST_STOP_UNDO_PREFIX lets several test runs share one machine without colliding.
 const PREFIX = process.env.CHORUS_TEST_STOP_UNDO_PREFIX ?? '127.68.0';
 
-const directories: string[] = [];
-afterAll(async () => {
-  for (const directory of directories) {
-    await labDown({ directory }).catch(() => undefined);
-    if (process.env.CHORUS_TEST_KEEP !== '1') await rm(directory, { recursive: true, force: true });
-  }
-});
-
-interface DemoJson {
-  ok: boolean;
-  traffic: { failures: unknown[] };
-  observers: { violations: unknown[]; validationFailures: unknown[]; disagreements: unknown[] };
-  parent: { asExpected: boolean };
-}
+const directories = labDirectoriesRemovedAfterAll();
 
 describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER', () => {
   it('stops at safe points and undoes both with no glitch', async () => {

@@ -3,9 +3,10 @@
  * the scenario tests run it. The lab is brought down afterwards (unless `keepLab`); the
  * directory stays for the caller's clean-up (and inspection).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import type { Observer, ZoneEvent } from '@chorus/core';
 import { demoCommand, type CliIo } from '@chorus/cli';
 import { labDown } from '@chorus/lab';
@@ -57,4 +58,29 @@ export async function runDemoOnOwnLab<Result>(options: {
   } finally {
     if (!options.keepLab) await labDown({ directory }).catch(() => undefined);
   }
+}
+
+/** What every demo test reads from `chorus demo --json`. */
+export interface DemoJson {
+  ok: boolean;
+  processes: { kind: string; signerId: string }[];
+  traffic: { queries: number; insecure: number; failures: unknown[] };
+  observers: { violations: unknown[]; validationFailures: unknown[]; disagreements: unknown[] };
+  parent: { asExpected: boolean; ds: string[] };
+}
+
+/**
+ * The lab directories a test file makes: pushed by `runDemoOnOwnLab` (or the test), brought
+ * down and removed after the file (kept with CHORUS_TEST_KEEP=1).
+ */
+export function labDirectoriesRemovedAfterAll(): string[] {
+  const directories: string[] = [];
+  afterAll(async () => {
+    for (const directory of directories) {
+      await labDown({ directory }).catch(() => undefined);
+      if (process.env.CHORUS_TEST_KEEP !== '1')
+        await rm(directory, { recursive: true, force: true });
+    }
+  });
+  return directories;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeDs, keyTag } from '@chorus/dns';
-import { zoneEvent, type DnskeyData, type SigningKey, type ZoneEvent } from '@chorus/core';
+import { computeDs } from '@chorus/dns';
+import { zoneEvent, type SigningKey, type ZoneEvent } from '@chorus/core';
+import { testKey } from './fixtures/keys.js';
 import { desiredForRecipe } from '../src/desired.js';
 import { preflightChecks, type SignerObservation } from '../src/preflight.js';
 import { BOOTSTRAP_STEPS, stepsFor } from '../src/processes.js';
@@ -10,15 +11,7 @@ const zone = 'boot.test.';
 const source = { kind: 'test', id: 'driver' };
 const SIGNERS = ['bind', 'powerdns', 'knot'] as const;
 
-function key(flags: 256 | 257, fill: number): SigningKey {
-  const dnskey: DnskeyData = {
-    flags,
-    protocol: 3,
-    algorithm: 13,
-    publicKey: Buffer.alloc(64, fill).toString('base64'),
-  };
-  return { role: flags === 257 ? 'KSK' : 'ZSK', algorithm: 13, keyTag: keyTag(dnskey), dnskey };
-}
+const key = testKey;
 
 const keys: Record<string, SigningKey[]> = {
   bind: [key(257, 1), key(256, 2)],
