@@ -12,6 +12,8 @@ import { stopCommand, undoCommand } from './commands/stop.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
 import { sidecarCommand } from './commands/sidecar.js';
 import { rollCommand } from './commands/roll.js';
 import { signerCommand } from './commands/signer.js';
@@ -65,6 +67,10 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return keygenCommand(rest, io);
     case 'trust':
       return trustCommand(rest, io);
+    case 'serve':
+      return serveCommand(rest, io);
+    case 'token':
+      return tokenCommand(rest, io);
     case '--version':
     case '-V':
       io.stdout(versionText());
@@ -79,7 +85,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, audit, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen or trust`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, audit, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen, trust, serve or token`,
       );
   }
 }

@@ -43,6 +43,9 @@ Commands:
   trust        grant or revoke the event keys of sidecars, operators and observers in a
                zone (an operator-signed trust-changed event), or show who is trusted
   report       the timeline report of a zone: an HTML page and an SVG per process
+  serve        the control-plane daemon: a REST API (OpenAPI 3.1) over the event log, with
+               bearer tokens (viewer, operator, admin)
+  token        create, list or revoke the API tokens of "chorus serve"
 
 Run "chorus <command> --help" (e.g. "chorus signer add --help") for a command's options, and
 "chorus --version" for the version.
@@ -901,4 +904,42 @@ ${HELP_OPTION}
 
 Example:
   chorus trust grant --zone example.com --sidecar knot=$(chorus keygen knot.key) --key op.key
+`;
+
+export const SERVE_HELP = `Usage: chorus serve --tokens FILE [options]
+
+Runs the control-plane REST API in the foreground over the event log the CLI uses: zones,
+their status, events and statistics, processes (request, follow as server-sent events, stop,
+undo). Requests are appended exactly as the CLI's commands append them, signed with --key;
+the token's name is recorded as who asked. The OpenAPI 3.1 document is at /openapi.json.
+Stop it with SIGTERM or Ctrl-C.
+
+Options:
+  --listen HOST:PORT      where to listen; default 127.0.0.1:8053. Any address outside
+                          127.0.0.0/8 (and ::1) needs --tls-cert and --tls-key
+  --tokens FILE           the tokens file (chorus token create); default $CHORUS_TOKENS
+  --tls-cert FILE         PEM certificate: serve HTTPS
+  --tls-key FILE          PEM private key of --tls-cert
+${LOG_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus serve --log chorus.db --trust trust.json --key op.key --tokens tokens.json
+`;
+
+export const TOKEN_HELP = `Usage: chorus token create|list|revoke [NAME] --tokens FILE [options]
+
+The bearer tokens of "chorus serve". "create" prints a new random token once; the file
+(mode 0600) keeps only its SHA-256, name, role and date. A viewer may read, an operator may
+also request, stop and undo processes, an admin may do everything. "revoke NAME" removes one.
+
+Options:
+  --tokens FILE           the tokens file; default $CHORUS_TOKENS
+  --name NAME             create: the token's name, recorded as requestedBy in the log
+  --role ROLE             create: viewer, operator or admin
+${JSON_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus token create --tokens tokens.json --name alice --role operator
 `;

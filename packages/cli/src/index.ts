@@ -25,3 +25,4 @@ export {
 } from './coordination/trust-kit.js';
 export { asOperator, readZone } from './coordination/event-log.js';
 export { labEventLogConfig, openLabEventLog } from './demo/demo-log.js';
+export { CLI_COORDINATION, parseListen, serveOnLog } from './commands/serve.js';

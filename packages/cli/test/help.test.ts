@@ -17,6 +17,8 @@ const COMMANDS = [
   ['report'],
   ['query'],
   ['audit'],
+  ['serve'],
+  ['token'],
   ['demo'],
   ['lab', 'up'],
   ['lab', 'status'],

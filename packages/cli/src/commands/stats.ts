@@ -24,7 +24,7 @@ import type { CliIo } from '../io.js';
 
 const USAGE = 'chorus stats [ZONE | --group G]';
 
-async function readHistory(log: EventLog<ZoneEvent>, zone: string): Promise<ZoneHistory> {
+export async function readHistory(log: EventLog<ZoneEvent>, zone: string): Promise<ZoneHistory> {
   const events = await log.readStream(zoneStream(zone));
   const observations = await (log as unknown as EventLog<ChorusEvent>).readStream(
     observationStream(zone),

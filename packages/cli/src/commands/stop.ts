@@ -17,7 +17,7 @@ const inFlight = (process: ProcessState) =>
   process.status === 'running' || process.status === 'needs-operator';
 
 /** The process to stop: the one named, or the only one in flight. */
-function processToStop(state: ZoneState, processId: string | undefined): ProcessState {
+export function processToStop(state: ZoneState, processId: string | undefined): ProcessState {
   const active = state.processes.filter(inFlight);
   if (processId !== undefined) {
     const named = state.processes.find((process) => process.id === processId);
@@ -84,7 +84,7 @@ export async function stopCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 /** The last stopped process of the zone that nothing has undone yet. */
-function processToUndo(state: ZoneState): ProcessState {
+export function processToUndo(state: ZoneState): ProcessState {
   const stopped = state.processes.filter(
     (process) => process.status === 'stopped' && process.undoneBy === undefined,
   );

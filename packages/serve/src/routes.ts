@@ -1,0 +1,43 @@
+/** The API's route table; `openapi.json` documents exactly these (a test checks both ways). */
+import { readFileSync } from 'node:fs';
+import type { ServedLog } from './coordination.js';
+import { createHandlers } from './handlers.js';
+import type { Route } from './router.js';
+
+/** The OpenAPI 3.1 document, read once from the package (beside src/ and dist/). */
+export function openApiDocument(): unknown {
+  return JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'));
+}
+
+export function createRoutes(served: ServedLog): Route[] {
+  const handlers = createHandlers(served);
+  const document = openApiDocument();
+  const zone = '/v1/zones/{zone}';
+  return [
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      role: null,
+      handler: () => Promise.resolve({ status: 200, body: document }),
+    },
+    { method: 'GET', path: '/v1/zones', role: 'viewer', handler: handlers.zones },
+    { method: 'GET', path: zone, role: 'viewer', handler: handlers.zone },
+    { method: 'GET', path: `${zone}/events`, role: 'viewer', handler: handlers.events },
+    { method: 'GET', path: `${zone}/stats`, role: 'viewer', handler: handlers.stats },
+    {
+      method: 'POST',
+      path: `${zone}/processes`,
+      role: 'operator',
+      handler: handlers.requestProcess,
+    },
+    { method: 'GET', path: `${zone}/processes/{id}`, role: 'viewer', handler: handlers.process },
+    {
+      method: 'GET',
+      path: `${zone}/processes/{id}/progress`,
+      role: 'viewer',
+      handler: handlers.progress,
+    },
+    { method: 'POST', path: `${zone}/stop`, role: 'operator', handler: handlers.stop },
+    { method: 'POST', path: `${zone}/undo`, role: 'operator', handler: handlers.undo },
+  ];
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixture, ZONE, type Fixture } from './fixture.js';
+
+let fixture: Fixture;
+beforeAll(async () => void (fixture = await startFixture()));
+afterAll(() => fixture.close());
+
+/** The JSON answers the tests look at. */
+interface Body {
+  error: { code: string; message: string; retryable: boolean };
+  processId: string;
+  pendingRequests: unknown[];
+  zones: unknown[];
+  events: { event: { type: string } }[];
+}
+
+async function call(method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${fixture.url}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Body };
+}
+
+const addSigner = { kind: 'add-signer', signerId: 'powerdns' };
+const processes = `/v1/zones/${ZONE}/processes`;
+
+describe('auth', () => {
+  it.each([
+    ['no token', undefined],
+    ['an unknown token', 'chorus_not-a-token'],
+  ])('answers 401 to %s and appends nothing', async (_what, token) => {
+    const before = await fixture.events();
+    const { status, body } = await call('POST', processes, token, addSigner);
+    expect(status).toBe(401);
+    expect(body.error).toMatchObject({ code: 'Chorus_UnauthorizedError', retryable: false });
+    expect(await fixture.events()).toEqual(before);
+  });
+
+  it('answers 403 to a viewer that POSTs, and appends nothing', async () => {
+    for (const path of [processes, `/v1/zones/${ZONE}/stop`, `/v1/zones/${ZONE}/undo`]) {
+      const before = await fixture.events();
+      const { status, body } = await call('POST', path, fixture.tokens.viewer, addSigner);
+      expect(status).toBe(403);
+      expect(body.error.code).toBe('Chorus_ForbiddenError');
+      expect(await fixture.events()).toEqual(before);
+    }
+  });
+
+  it('logs refused attempts without the token', () => {
+    const lines: { msg: string; code: string }[] = fixture
+      .logged()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; code: string });
+    const refused = lines.filter((line) => line.msg === 'refused API call');
+    expect(refused.map((line) => line.code)).toContain('Chorus_UnauthorizedError');
+    expect(refused.map((line) => line.code)).toContain('Chorus_ForbiddenError');
+    for (const token of Object.values(fixture.tokens))
+      expect(fixture.logged()).not.toContain(token);
+  });
+
+  it('lets a viewer read, without a token only /openapi.json', async () => {
+    expect((await call('GET', '/v1/zones', fixture.tokens.viewer)).status).toBe(200);
+    expect((await call('GET', '/v1/zones')).status).toBe(401);
+    expect((await call('GET', '/openapi.json')).status).toBe(200);
+  });
+});
+
+describe('processes', () => {
+  it('appends exactly one process-requested, signed, naming the token, for an operator', async () => {
+    const before = await fixture.events();
+    const { status, body } = await call('POST', processes, fixture.tokens.operator, addSigner);
+    expect(status).toBe(202);
+    const added = (await fixture.events()).slice(before.length);
+    expect(added).toHaveLength(1);
+    const event = added[0]!.event;
+    expect(event.type).toBe('process-requested');
+    expect(event.data).toMatchObject({
+      ...addSigner,
+      processId: body.processId,
+      requestedBy: 'otto',
+    });
+    expect(event.source).toEqual({ kind: 'cli', id: 'lab-operator' });
+    expect(event).toHaveProperty('signature');
+  });
+
+  it('shows the requested process in the zone status and by id', async () => {
+    const zone = await call('GET', `/v1/zones/${ZONE}`, fixture.tokens.viewer);
+    expect(zone.status).toBe(200);
+    expect(zone.body).toMatchObject({
+      zone: ZONE,
+      defined: true,
+      members: ['bind'],
+      verified: true,
+    });
+    expect(zone.body.pendingRequests).toHaveLength(1);
+    const zones = await call('GET', '/v1/zones', fixture.tokens.viewer);
+    expect(zones.body.zones).toEqual([
+      { zone: ZONE, group: null, members: ['bind'], defined: true },
+    ]);
+    const events = await call('GET', `/v1/zones/${ZONE}/events?after=2`, fixture.tokens.viewer);
+    expect(events.body.events.map((recorded) => recorded.event.type)).toEqual([
+      'process-requested',
+    ]);
+  });
+
+  it('refuses a malformed body with 400 and appends nothing', async () => {
+    const before = await fixture.events();
+    const { status, body } = await call('POST', processes, fixture.tokens.operator, { kind: 'x' });
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('Chorus_BadRequestError');
+    expect(await fixture.events()).toEqual(before);
+  });
+
+  it('answers 409 to a stop with no process in flight', async () => {
+    const { status, body } = await call(
+      'POST',
+      `/v1/zones/${ZONE}/stop`,
+      fixture.tokens.operator,
+      {},
+    );
+    expect(status).toBe(409);
+    expect(body.error.code).toBe('Chorus_NotInFlightError');
+  });
+});
+
+describe('errors', () => {
+  it('answers a bad zone name with 400 and the JSON error shape', async () => {
+    const { status, body } = await call('GET', '/v1/zones/bad..name', fixture.tokens.viewer);
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: { code: 'Chorus_InvalidZoneNameError', message: expect.any(String), retryable: false },
+    });
+  });
+
+  it('answers an unknown zone with 404 naming the known zones', async () => {
+    const { status, body } = await call('GET', '/v1/zones/nowhere.test.', fixture.tokens.viewer);
+    expect(status).toBe(404);
+    expect(body.error).toMatchObject({ code: 'Chorus_UnknownZoneError', retryable: false });
+    expect(body.error.message).toContain(ZONE);
+  });
+
+  it('answers an unknown process with 404 and an unknown route with 404', async () => {
+    expect((await call('GET', `${processes}/nope`, fixture.tokens.viewer)).body.error.code).toBe(
+      'Chorus_UnknownProcessError',
+    );
+    expect((await call('GET', '/v2/nothing', fixture.tokens.viewer)).status).toBe(404);
+  });
+});
