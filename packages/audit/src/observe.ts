@@ -120,22 +120,18 @@ async function completeChild(
   }
 }
 
-async function observeChildren(
-  options: ObserveZoneOptions,
-  parents: ParentView[],
-): Promise<Pick<AuditObservations, 'children' | 'unresolved'>> {
-  const zone = normalizeName(options.zone);
+/** Address lookups of the asked family only. */
+function addressLookup(options: ObserveZoneOptions): AddressLookup {
   const resolve =
-    options.resolveAddresses ??
-    defaultAddressLookup(
-      options.parentServers.filter(
-        (server) => ofFamily([server.address], options.family).length > 0,
-      ),
-      directOptions(options),
-    );
-  const lookup: AddressLookup = async (name, signal) =>
-    ofFamily(await resolve(name, signal), options.family);
-  const observe = (names: readonly string[], glue: DelegationGlue[]) =>
+    options.resolveAddresses ?? defaultAddressLookup(options.parentServers, directOptions(options));
+  return async (name, signal) => ofFamily(await resolve(name, signal), options.family);
+}
+
+/** Observes the apex at every address of `names` (observeChildServers of @chorus/parent). */
+function apexObserver(options: ObserveZoneOptions) {
+  const lookup = addressLookup(options);
+  const zone = normalizeName(options.zone);
+  return (names: readonly string[], glue: readonly DelegationGlue[]) =>
     observeChildServers({
       zone,
       delegation: {
@@ -152,12 +148,20 @@ async function observeChildren(
       ...(options.retries === undefined ? {} : { retries: options.retries }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+}
+
+/** The delegated NS names first, then the names only the apex lists; then the audit's own questions. */
+async function observeChildren(
+  options: ObserveZoneOptions,
+  parents: ParentView[],
+): Promise<Pick<AuditObservations, 'children' | 'unresolved'>> {
+  const observe = apexObserver(options);
   const delegation = delegationOf(parents);
   const delegated =
     delegation.names.length > 0 ? await observe(delegation.names, delegation.glue) : null;
   const extra = apexOnly(delegated?.servers ?? [], delegation.names);
   const listed = extra.names.length > 0 ? await observe(extra.names, extra.glue) : null;
-  const probeName = `chorus-audit-${randomBytes(4).toString('hex')}.${zone}`;
+  const probeName = `chorus-audit-${randomBytes(4).toString('hex')}.${normalizeName(options.zone)}`;
   const children = await Promise.all([
     ...(delegated?.servers ?? []).map((server) => completeChild(server, true, probeName, options)),
     ...(listed?.servers ?? []).map((server) => completeChild(server, false, probeName, options)),
@@ -175,8 +179,9 @@ export async function observeZone(options: ObserveZoneOptions): Promise<AuditObs
   const parentServers = options.parentServers.filter(
     (server) => ofFamily([server.address], options.family).length > 0,
   );
-  const parents = await observeParents({ ...options, parentServers });
-  const children = await observeChildren(options, parents);
+  const asked = { ...options, parentServers };
+  const parents = await observeParents(asked);
+  const children = await observeChildren(asked, parents);
   return {
     zone: normalizeName(options.zone),
     parentZone: normalizeName(options.parentZone),

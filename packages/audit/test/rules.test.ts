@@ -97,6 +97,29 @@ describe('negative controls: one fault per rule', () => {
     expect(check.servers).toEqual(['198.51.100.1:53', '192.0.2.1:53', '192.0.2.2:53']);
   });
 
+  it('dnskey-consistent: CDS/CDNSKEY signed by a KSK the other RRset lacks only warn, data fails', () => {
+    const kskOnly = (w: World) => {
+      w.a.dnskeys = [aKsk, aZsk, bZsk];
+      w.b.dnskeys = [bKsk, bZsk, aZsk];
+    };
+    const signals = audit((w) => {
+      kskOnly(w);
+      w.a.signalSigners = [aKsk];
+    });
+    expect(notPassing(signals)).toEqual({ 'dnskey-consistent': 'warn' });
+    expect(messages(row(signals, 'dnskey-consistent'))).toContain(
+      `the DNSKEY RRset at 198.51.100.1:53 lacks ${aKsk.tag} (KSK, algorithm 13), which signs example.test. CDS, example.test. CDNSKEY at 192.0.2.1:53, 192.0.2.2:53 with a KSK alone`,
+    );
+    const data = audit((w) => {
+      kskOnly(w);
+      w.a.signers = [aKsk];
+    });
+    expect(notPassing(data)).toEqual({ 'dnskey-consistent': 'fail' });
+    expect(messages(row(data, 'dnskey-consistent'))).toContain(
+      `the DNSKEY RRset at 198.51.100.1:53 lacks ${aKsk.tag} (KSK, algorithm 13), which signs example.test. SOA, example.test. NS, example.test. NSEC at 192.0.2.1:53, 192.0.2.2:53`,
+    );
+  });
+
   it("ds-ksk: without b's DS, b's DNSKEY RRset is authenticated by no DS", () => {
     const report = audit((w) => (w.parentDs = [dsOf(aKsk)]));
     expect(row(report, 'ds-ksk').status).toBe('fail');

@@ -289,7 +289,8 @@ DNSKEY, CDS, CDNSKEY, CSYNC, NSEC3PARAM and a nonexistent name. One row per chec
   reachable            every parent server and every child address answers
   dnskey-consistent    every DNSKEY RRset holds the keys that sign what any address serves
                        (RRsets that differ only in keys nothing needs, such as each
-                       provider's own KSK, are a warning)
+                       provider's own KSK, are a warning; so is CDS/CDNSKEY signed by a
+                       KSK alone that another RRset lacks)
   ds-ksk               the parent's DS authenticates the DNSKEY RRset at every address; a DS
                        for a key published nowhere is a warning
   cds-consistent       CDS, CDNSKEY and CSYNC alike at every address, CDS matches CDNSKEY,

@@ -2,11 +2,12 @@
  * `dnskey-consistent`: a resolver may hold the DNSKEY RRset of any address and fetch data from
  * any other (RFC 8901 §3), so every RRset served anywhere must verify under every DNSKEY RRset
  * (standards §8.2 I3). RRsets that differ only in keys no RRset needs are a warning: model 2
- * lets each provider keep its own KSKs (RFC 8901 §2.1.2).
+ * lets each provider keep its own KSKs (RFC 8901 §2.1.2). So is CDS/CDNSKEY signed by a KSK
+ * alone (see dnskey-cross.ts).
  */
-import type { DnskeyData, RRset } from '@chorus/core';
 import { dnskeyIdentity } from '@chorus/dns';
-import { signatureTags, verifyingKeys, zoneSignatures } from '../signatures.js';
+import { zoneSignatures } from '../signatures.js';
+import { crossValidation, keysOf } from './dnskey-cross.js';
 import type { AnsweredChild, AuditObservations, AuditRule, Finding } from '../types.js';
 import {
   answeredChildren,
@@ -16,8 +17,6 @@ import {
   isSigned,
   setIdentity,
 } from '../views.js';
-
-const keysOf = (child: AnsweredChild): DnskeyData[] => child.data.dnskey?.records ?? [];
 
 function missingDnskey(signed: readonly AnsweredChild[]): Finding[] {
   return signed
@@ -37,62 +36,6 @@ function unsignedData(zone: string, child: AnsweredChild): Finding[] {
       message: `${rrset.name} ${rrset.type} at ${child.server} has no RRSIG`,
       servers: [child.server],
     }));
-}
-
-/** The keys of `source`'s own DNSKEY RRset that sign `rrsets` and are absent from `holder`'s. */
-function keysToImport(
-  zone: string,
-  rrsets: readonly RRset[],
-  source: AnsweredChild,
-  holder: AnsweredChild,
-) {
-  const held = new Set(keysOf(holder).map(dnskeyIdentity));
-  const signers = rrsets.flatMap((rrset) => verifyingKeys(zone, rrset, keysOf(source)));
-  const missing = new Map(signers.map((key) => [dnskeyIdentity(key), key]));
-  return [...missing.values()].filter((key) => !held.has(dnskeyIdentity(key)));
-}
-
-/** What `holder`'s DNSKEY RRset cannot validate of what one source serves. */
-interface Gap {
-  holder: string;
-  source: string;
-  /** The finding's text without the source, so that sources alike merge into one finding. */
-  text: string;
-  missing: DnskeyData[];
-}
-
-function gapOf(zone: string, source: AnsweredChild, holder: AnsweredChild): Gap[] {
-  const failing = dataRrsets(source).filter(
-    (rrset) =>
-      zoneSignatures(zone, rrset).length > 0 &&
-      verifyingKeys(zone, rrset, keysOf(holder)).length === 0,
-  );
-  if (failing.length === 0) return [];
-  const types = failing.map((rrset) => `${rrset.name} ${rrset.type}`).join(', ');
-  const missing = keysToImport(zone, failing, source, holder);
-  const tags = [...new Set(failing.flatMap((rrset) => signatureTags(zone, rrset)))].join(', ');
-  const text =
-    missing.length > 0
-      ? `the DNSKEY RRset at ${holder.server} lacks ${missing.map(describeKey).join(', ')}, which signs ${types}`
-      : `the DNSKEY RRset at ${holder.server} verifies no RRSIG (key tags ${tags}) over ${types}`;
-  return [{ holder: holder.server, source: source.server, text, missing }];
-}
-
-/** Every gap, sources with the same gap at the same holder merged into one finding. */
-function crossValidation(zone: string, signed: readonly AnsweredChild[]): Finding[] {
-  const holders = signed.filter((child) => keysOf(child).length > 0);
-  const gaps = signed.flatMap((source) => holders.flatMap((holder) => gapOf(zone, source, holder)));
-  const merged = new Map<string, Gap[]>();
-  for (const gap of gaps) merged.set(gap.text, [...(merged.get(gap.text) ?? []), gap]);
-  return [...merged.values()].map((alike) => {
-    const sources = alike.map((gap) => gap.source);
-    return {
-      severity: 'fail',
-      message: `${alike[0]!.text} at ${sources.join(', ')}`,
-      servers: [...new Set([alike[0]!.holder, ...sources])],
-      records: alike[0]!.missing.map((key) => dnskeyText(zone, key)),
-    };
-  });
 }
 
 /** One warning per key that some DNSKEY RRsets lack, unless a failure already names it. */

@@ -44,7 +44,13 @@ export interface Provider {
   /** Validity of the SOA's signatures. */
   soaValidity?: Validity;
   soaTtl?: number;
+  /** Who signs the data (default: the ZSK) and CDS/CDNSKEY (default: the data signers). */
+  signers?: TestKey[];
+  signalSigners?: TestKey[];
 }
+
+const signersOf = (p: Provider, type: string): TestKey[] =>
+  (type === 'CDS' || type === 'CDNSKEY' ? p.signalSigners : undefined) ?? p.signers ?? [p.zsk];
 
 export interface World {
   a: Provider;
@@ -88,11 +94,12 @@ function set<T extends RRset['type']>(
   name = ZONE,
   ttl = TTL,
 ) {
-  return records.length === 0 ? null : signed(ZONE, { name, type, ttl, records }, [p.zsk], VALID);
+  const keys = signersOf(p, type);
+  return records.length === 0 ? null : signed(ZONE, { name, type, ttl, records }, keys, VALID);
 }
 
 function denial(p: Provider): RRset[] {
-  const soa = signed(ZONE, soaRrset(p), [p.zsk], p.soaValidity ?? VALID);
+  const soa = signed(ZONE, soaRrset(p), signersOf(p, 'SOA'), p.soaValidity ?? VALID);
   if (p.denial === 'none') return [soa];
   const proof =
     p.denial === 'NSEC'
@@ -104,7 +111,7 @@ function denial(p: Provider): RRset[] {
             ttl: TTL,
             records: [{ nextName: `www.${ZONE}`, types: ['SOA', 'NS'] }],
           },
-          [p.zsk],
+          signersOf(p, 'NSEC'),
           VALID,
         )
       : signed(
@@ -122,7 +129,7 @@ function denial(p: Provider): RRset[] {
               },
             ],
           },
-          [p.zsk],
+          signersOf(p, 'NSEC'),
           VALID,
         );
   return [soa, proof];
@@ -161,7 +168,7 @@ function child(p: Provider, address: string, down: boolean): ChildView {
     ...identity,
     status: 'answered',
     data: {
-      soa: signed(ZONE, soaRrset(p), [p.zsk], p.soaValidity ?? VALID),
+      soa: signed(ZONE, soaRrset(p), signersOf(p, 'SOA'), p.soaValidity ?? VALID),
       soaAfter: null,
       dnskey: signed(ZONE, { name: ZONE, type: 'DNSKEY', ttl: TTL, records: keys }, [p.ksk], VALID),
       cds: set('CDS', p.cds, p),
