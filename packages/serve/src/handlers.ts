@@ -43,13 +43,18 @@ const knownZone = (served: ServedLog, context: RequestContext): Promise<ZoneStat
 
 function processStatus(served: ServedLog, state: ZoneState, processId: string) {
   const process = state.processes.find((candidate) => candidate.id === processId);
+  const pending = state.pendingRequests.find((request) => request.processId === processId);
+  if (!process && pending) return { id: processId, status: 'requested', ...pending };
   if (!process)
     throw apiError('Chorus_UnknownProcessError', `${state.zone} has no process ${processId}`);
   const json = served.coordination.zoneStatusJson(state).processes.find((p) => p.id === processId);
   const error = served.coordination.processEndError(process, state.zone);
-  return error
-    ? { ...json, error: { code: error.name, message: error.message, retryable: error.isRetryable } }
-    : json;
+  if (!error) return json;
+  const reasons = process.reasons ? { reasons: process.reasons } : {};
+  return {
+    ...json,
+    error: { code: error.name, message: error.message, retryable: error.isRetryable, ...reasons },
+  };
 }
 
 /** A JSON object body, or a 400. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixture, ZONE, type Fixture } from './fixture.js';
+import { zoneEvent } from '@chorus/core';
+import { SIDECAR, startFixture, ZONE, type Fixture } from './fixture.js';
 
 let fixture: Fixture;
 beforeAll(async () => void (fixture = await startFixture()));
@@ -9,6 +10,7 @@ afterAll(() => fixture.close());
 interface Body {
   error: { code: string; message: string; retryable: boolean };
   processId: string;
+  status: string;
   pendingRequests: unknown[];
   zones: unknown[];
   events: { event: { type: string } }[];
@@ -125,6 +127,42 @@ describe('processes', () => {
     );
     expect(status).toBe(409);
     expect(body.error.code).toBe('Chorus_NotInFlightError');
+  });
+});
+
+describe('a process refused at pre-flight', () => {
+  const reasons = [{ code: 'last-signer', message: 'powerdns is not in the group' }];
+
+  it('streams its events over SSE until it ends, and shows its reasons', async () => {
+    const remove = { kind: 'remove-signer', signerId: 'powerdns' };
+    const { body } = await call('POST', processes, fixture.tokens.operator, remove);
+    const headers = { authorization: `Bearer ${fixture.tokens.viewer}` };
+    const progress = await fetch(`${fixture.url}${processes}/${body.processId}/progress`, {
+      headers,
+    });
+    expect(progress.headers.get('content-type')).toBe('text/event-stream');
+    const data = {
+      processId: body.processId,
+      kind: 'remove-signer' as const,
+      signerId: 'powerdns',
+      reasons,
+    };
+    await fixture.appendAsSidecar(
+      zoneEvent('process-blocked', { zone: ZONE, source: SIDECAR }, data),
+    );
+    const frames = (await progress.text()).split('\n\n').filter((frame) => frame !== '');
+    const types = frames.map(
+      (frame) => /"type":"([a-z-]+)"/.exec(frame)?.[1] ?? frame.split('\n')[0],
+    );
+    expect(types).toEqual(['process-requested', 'process-blocked', 'event: end']);
+    expect(frames[2]).toBe(
+      `event: end\ndata: {"processId":"${body.processId}","status":"blocked"}`,
+    );
+
+    const process = await call('GET', `${processes}/${body.processId}`, fixture.tokens.viewer);
+    expect(process.status).toBe(200);
+    expect(process.body).toMatchObject({ status: 'blocked', reasons });
+    expect(process.body.error).toMatchObject({ code: 'Chorus_ProcessBlockedError', reasons });
   });
 });
 

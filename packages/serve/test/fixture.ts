@@ -16,6 +16,7 @@ import { ensureTrustKit, kitOperatorLog, kitSidecarLog, serveOnLog } from '@chor
 import { createToken, type RunningServer } from '@chorus/serve';
 
 export const ZONE = 'example.test.';
+export const SIDECAR = { kind: 'sidecar', id: 'bind' };
 const at = '2026-01-01T10:00:00.000Z';
 const signer = {
   id: 'bind',
@@ -35,6 +36,8 @@ export interface Fixture {
   tokens: { viewer: string; operator: string; admin: string };
   /** Every event in the log. */
   events(): Promise<RecordedEvent<ZoneEvent>[]>;
+  /** Appends `event` at the end of the zone's stream as the bind sidecar (signed). */
+  appendAsSidecar(event: ZoneEvent): Promise<void>;
   /** What the server logged (JSON lines). */
   logged(): string;
   close(): Promise<void>;
@@ -80,6 +83,10 @@ export async function startFixture(): Promise<Fixture> {
     tokens,
     events: () => log.readAll({}),
     logged: () => logged,
+    appendAsSidecar: async (event) => {
+      const version = await log.streamVersion(zoneStream(ZONE));
+      await kitSidecarLog(log, kit, 'bind').append(zoneStream(ZONE), version, [event]);
+    },
     close: async () => {
       await server.close();
       await log.close();
