@@ -42,7 +42,7 @@ export interface RequestTrace {
   root: SpanContext | undefined;
 }
 
-export type ProcessEnd = 'completed' | 'failed' | 'blocked';
+export type ProcessEnd = 'completed' | 'failed' | 'blocked' | 'stopped';
 
 function toTime(iso: string | undefined): Date | undefined {
   if (!iso) return undefined;
@@ -210,7 +210,8 @@ export class ProcessTracer {
       : tracer.startSpan(name, options, this.rootContext(process));
     const started = toTime(process.startedAt);
     if (started && request) span.addEvent('process-started', {}, started);
-    if (outcome !== 'completed')
+    // A stop is the operator's choice, not an error.
+    if (outcome === 'failed' || outcome === 'blocked')
       span.setStatus({
         code: SpanStatusCode.ERROR,
         message: `${outcome}: ${reasons.map((reason) => reason.code).join(', ') || 'no reason given'}`,

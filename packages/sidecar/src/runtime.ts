@@ -468,10 +468,11 @@ export class SidecarRuntime {
         return;
       }
       case 'process-completed':
+      case 'process-stopped':
       case 'process-failed': {
         const process = processOf(event.data.processId);
         if (!process) return;
-        const outcome = event.type === 'process-completed' ? 'completed' : 'failed';
+        const outcome = PROCESS_END[event.type];
         recordProcess(process.kind, outcome);
         this.processTrace.emitProcess(
           zone,
@@ -521,6 +522,7 @@ export class SidecarRuntime {
       case 'parent-change-needed':
       case 'parent-notified':
       case 'parent-change-submitted':
+      case 'process-stop-requested':
         return;
     }
   }
@@ -1332,6 +1334,13 @@ const LIMITING_CAPABILITIES: readonly SignerLimit['capability'][] = [
   'cds-import-foreign',
   'bootstrap-signal',
 ];
+
+/** How each end event ends a process, for metrics and the process span. */
+const PROCESS_END = {
+  'process-completed': 'completed',
+  'process-stopped': 'stopped',
+  'process-failed': 'failed',
+} as const;
 
 /** A process in flight, by id. */
 function inFlight(state: ZoneState, processId: string): ProcessState | undefined {

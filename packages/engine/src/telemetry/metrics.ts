@@ -9,7 +9,7 @@ import { metrics, type Counter, type Histogram, type MeterProvider } from '@open
 
 export const METER_NAME = '@chorus/core';
 
-export type ProcessOutcome = 'started' | 'completed' | 'failed' | 'blocked';
+export type ProcessOutcome = 'started' | 'completed' | 'failed' | 'blocked' | 'stopped';
 export type ValidationVerdict = 'secure' | 'bogus' | 'indeterminate';
 export type CallOutcome = 'ok' | 'error';
 
