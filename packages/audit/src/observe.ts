@@ -15,10 +15,15 @@ import {
   type RRset,
 } from '@chorus/core';
 import { normalizeName } from '@chorus/dns';
-import { observeChildServers, type ChildServerObservation } from '@chorus/parent';
+import {
+  classifyFailure,
+  directQueryOptions,
+  observeChildServers,
+  type ChildServerObservation,
+} from '@chorus/parent';
 import { defaultAddressLookup, type AddressLookup } from './addresses.js';
 import { observeParents } from './observe-parent.js';
-import { askNsec3param, askProbe, directOptions, failureOf } from './probe.js';
+import { askNsec3param, askProbe } from './probe.js';
 import type { AuditObservations, ChildView, ParentView } from './types.js';
 import { canonical, unique } from './views.js';
 
@@ -107,7 +112,7 @@ async function completeChild(
   if (server.status !== 'answered')
     return { ...identity, status: server.status, error: server.error };
   const endpoint = { address: server.address, port: options.childPort ?? DEFAULT_DNS_PORT };
-  const queryOptions = directOptions(options);
+  const queryOptions = directQueryOptions(options);
   try {
     const [nsec3param, probe] = await Promise.all([
       askNsec3param(endpoint, options.zone, queryOptions),
@@ -116,14 +121,15 @@ async function completeChild(
     return { ...identity, status: 'answered', data: { ...server.data, nsec3param, probe } };
   } catch (error) {
     if (AbortError.isInstance(error)) throw error;
-    return { ...identity, ...failureOf(error) };
+    return { ...identity, ...classifyFailure(error) };
   }
 }
 
 /** Address lookups of the asked family only. */
 function addressLookup(options: ObserveZoneOptions): AddressLookup {
   const resolve =
-    options.resolveAddresses ?? defaultAddressLookup(options.parentServers, directOptions(options));
+    options.resolveAddresses ??
+    defaultAddressLookup(options.parentServers, directQueryOptions(options));
   return async (name, signal) => ofFamily(await resolve(name, signal), options.family);
 }
 

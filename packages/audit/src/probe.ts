@@ -1,30 +1,8 @@
 /** The audit's own questions to a child address: NSEC3PARAM and the nonexistent probe name. */
-import {
-  AbortError,
-  DnsNetworkError,
-  DnsTimeoutError,
-  type NameServer,
-  type RRset,
-} from '@chorus/core';
+import type { NameServer, RRset } from '@chorus/core';
 import { namesEqual, query, type QueryOptions, type QueryResponse } from '@chorus/dns';
 import { AuditAnswerError } from './errors.js';
-import type { ProbeAnswer, ServerFailure } from './types.js';
-
-/** TCP, DO=1, RD=0, bounded retries: how every audit question is asked. */
-export function directOptions(options: {
-  timeoutMs?: number | undefined;
-  retries?: number | undefined;
-  signal?: AbortSignal | undefined;
-}): QueryOptions {
-  return {
-    transport: 'tcp',
-    dnssecOk: true,
-    recursionDesired: false,
-    timeoutMs: options.timeoutMs ?? 2000,
-    retries: options.retries ?? 1,
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
-}
+import type { ProbeAnswer } from './types.js';
 
 function requireAuthoritative(
   response: QueryResponse,
@@ -66,14 +44,4 @@ export async function askProbe(
     answers: response.answers,
     authorities: response.authorities,
   };
-}
-
-/** Timeout and network errors are `unreachable`, anything else `bad-response`; an abort rethrows. */
-export function failureOf(error: unknown): ServerFailure {
-  if (AbortError.isInstance(error)) throw error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (DnsTimeoutError.isInstance(error) || DnsNetworkError.isInstance(error)) {
-    return { status: 'unreachable', error: message };
-  }
-  return { status: 'bad-response', error: message };
 }

@@ -54,3 +54,5 @@ export type {
 } from './registrar.js';
 export { DEFAULT_RETRY_POLICY, retryDelayMs, withRetries } from './registrar-retry.js';
 export type { RetryOptions, RetryPolicy } from './registrar-retry.js';
+export { classifyFailure, directQueryOptions } from './direct-query.js';
+export type { QueryFailure } from './direct-query.js';
