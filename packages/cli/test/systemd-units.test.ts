@@ -12,7 +12,10 @@ import { runCli } from '@chorus/cli';
 
 const run = promisify(execFile);
 const UNITS = new URL('../../../contrib/systemd/', import.meta.url);
-const UNIT = 'chorus-sidecar@.service';
+const UNITS_TESTED = [
+  ['chorus-sidecar@.service', 'chorus-sidecar@bind.service'],
+  ['chorus-serve.service', 'chorus-serve.service'],
+] as const;
 const directories: string[] = [];
 afterAll(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
@@ -29,13 +32,20 @@ const HARDENING = [
 ];
 
 describe('the systemd units', () => {
-  it('the sidecar unit passes systemd-analyze verify', async () => {
-    const text = await readFile(new URL(UNIT, UNITS), 'utf8');
+  it.each(UNITS_TESTED)('%s passes systemd-analyze verify', async (unit, instance) => {
+    const text = await readFile(new URL(unit, UNITS), 'utf8');
     const directory = await mkdtemp(path.join(tmpdir(), 'chorus-units-'));
     directories.push(directory);
-    // An instance name, and an ExecStart that exists on this machine.
-    const file = path.join(directory, 'chorus-sidecar@bind.service');
-    await writeFile(file, text.replace('/usr/local/bin/chorus', process.execPath));
+    // An instance name, an ExecStart that exists on this machine, and its EnvironmentFile.
+    const environment = path.join(directory, 'serve.env');
+    await writeFile(environment, 'CHORUS_TOKENS=/dev/null\n');
+    const file = path.join(directory, instance);
+    await writeFile(
+      file,
+      text
+        .replace('/usr/local/bin/chorus', process.execPath)
+        .replace('/etc/chorus/serve.env', environment),
+    );
     const { stdout, stderr } = await run('systemd-analyze', ['verify', file]);
     expect(`${stdout}${stderr}`.trim()).toBe('');
   });
@@ -51,12 +61,15 @@ describe('the systemd units', () => {
     expect(`${result.stdout}${result.stderr}`).toMatch(/ExecStart|absolute|executable/i);
   });
 
-  it('keeps its hardening, and starts a command the CLI documents', async () => {
-    const text = await readFile(new URL(UNIT, UNITS), 'utf8');
-    for (const line of HARDENING) expect(text.split('\n')).toContain(line);
-    const command = /^ExecStart=\S+ (\S+) (--\S+)/m.exec(text)!;
-    let help = '';
-    await runCli([command[1]!, '--help'], { stdout: (t) => void (help += t), stderr: () => {} });
-    expect(help).toContain(command[2]);
-  });
+  it.each(UNITS_TESTED)(
+    '%s keeps its hardening, and starts a command the CLI documents',
+    async (unit) => {
+      const text = await readFile(new URL(unit, UNITS), 'utf8');
+      for (const line of HARDENING) expect(text.split('\n')).toContain(line);
+      const command = /^ExecStart=\S+ (\S+) (--\S+)/m.exec(text)!;
+      let help = '';
+      await runCli([command[1]!, '--help'], { stdout: (t) => void (help += t), stderr: () => {} });
+      expect(help).toContain(command[2]);
+    },
+  );
 });
