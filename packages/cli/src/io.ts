@@ -2,11 +2,16 @@
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** stderr is a terminal: long waits may show a status line there. */
+  stderrIsTty?: boolean;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  get stderrIsTty() {
+    return process.stderr.isTTY;
+  },
 };
 
 /** A progress callback that prefixes each line, for the lab's `onProgress`. */

@@ -18,6 +18,7 @@ import {
 } from '@chorus/core';
 import { applyZoneEvent, emptyZoneState, type ProcessState, type ZoneState } from '@chorus/engine';
 import type { CliIo } from '../io.js';
+import { ttyStatus } from './tty-status.js';
 import {
   describeEvent,
   describeLeaving,
@@ -307,10 +308,17 @@ export async function requestAndFollow(
     const process = find(state);
     return process !== undefined && (options.detach || process.status !== 'running');
   };
-  const notice = unansweredNotice(io, zone, processId);
-  const leaving = leavingNotices(io, options.json, processId);
-  const parentChange = parentChangeNotices(io, options.json, processId);
-  const onState = (state: ZoneState) => (notice.update(state), leaving(state), parentChange(state));
+  const status = ttyStatus(io, io.stderrIsTty === true && !options.json);
+  const out = status.io;
+  const notice = unansweredNotice(out, zone, processId);
+  const leaving = leavingNotices(out, options.json, processId);
+  const parentChange = parentChangeNotices(out, options.json, processId);
+  const onState = (state: ZoneState) => (
+    notice.update(state),
+    leaving(state),
+    parentChange(state),
+    status.show(find(state))
+  );
   // A span in the process's trace (whose root span a sidecar emits when the process ends).
   const attributes = { 'chorus.process.id': processId, 'chorus.process.kind': kind };
   const final = await withSpan(
@@ -318,8 +326,8 @@ export async function requestAndFollow(
     attributes,
     contextFromTraceparent(event.traceparent),
     async () => {
-      const { afterVersion } = await appendRequest(log, zone, event, io);
-      return follow(log, zone, io, {
+      const { afterVersion } = await appendRequest(log, zone, event, out);
+      return follow(log, zone, out, {
         json: options.json,
         afterVersion,
         until,
@@ -327,7 +335,7 @@ export async function requestAndFollow(
         include: aboutProcessOrZone(processId),
       });
     },
-  ).finally(() => notice.stop());
+  ).finally(() => (notice.stop(), status.stop()));
   const process = find(final)!;
   const error = processEndError(process, zone);
   if (error) throw error;
