@@ -74,7 +74,7 @@ function group(bindTiming: RolloverTiming = BIND_TIMING): ZoneState {
 }
 
 /** Plays both sidecars through a roll of PowerDNS's ZSK; the server's keys move as asked. */
-function driveRoll(initial: ZoneState) {
+function driveRoll(initial: ZoneState, stopWhen: (state: ZoneState) => boolean = () => false) {
   let state = applyZoneEvent(
     initial,
     event('process-requested', {
@@ -85,7 +85,14 @@ function driveRoll(initial: ZoneState) {
       role: 'ZSK',
     }),
   );
-  const append = (next: ZoneEvent) => (state = applyZoneEvent(state, next));
+  let stopAsked = false;
+  const append = (next: ZoneEvent) => {
+    state = applyZoneEvent(state, next);
+    if (stopAsked || !stopWhen(state)) return;
+    stopAsked = true;
+    const stop = { processId: 'roll-1', requestedBy: 'alice', reason: 'test' };
+    state = applyZoneEvent(state, event('process-stop-requested', stop));
+  };
   const actions: string[] = [];
   const stepStarts: Record<string, number> = {};
   let powerdnsKeys = [pdnsKsk, pdnsZsk];
@@ -368,5 +375,23 @@ describe('a KSK roll timed by the server (BIND)', () => {
     expect(rollChecks(withKeys([bindKsk, bindZsk]), 'roll-ksk', 'bind', TTL, 'CSK')[0]!.code).toBe(
       'no-key-of-role',
     );
+  });
+});
+
+describe('stopping a roll', () => {
+  it('stops a held ZSK roll after the step in progress: the successor signs, the predecessor stays published', () => {
+    const activating = (state: ZoneState) =>
+      state.processes.find((process) => process.id === 'roll-1')?.stepStates[2]?.status ===
+      'started';
+    const { state, actions } = driveRoll(group(), activating);
+    const process = state.processes.find((candidate) => candidate.id === 'roll-1')!;
+    expect(process.status).toBe('stopped');
+    expect(process.stopRequested?.by).toBe('alice');
+    // Activation and its signature wait finished; the predecessor was not removed.
+    expect(process.stoppedAtStep).toBe(3);
+    expect(process.stepStates[2]!.status).toBe('completed');
+    expect(actions).toContain('powerdns:activate-successor');
+    expect(actions).not.toContain('powerdns:remove-predecessor');
+    expect(state.members).toEqual(['bind', 'powerdns']);
   });
 });
