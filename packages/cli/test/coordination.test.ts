@@ -375,6 +375,18 @@ describe('the status of a zone', () => {
     expect(failing).toMatch(
       /knot failing at step 1: \[Chorus_SignerCommandError\] timed out \(7 attempt\(s\).*retrying\)/,
     );
+    expect(failing).not.toContain('STOP requested');
+    await log.append(zoneStream(ZONE), 7, [
+      zoneEvent(
+        'process-stop-requested',
+        { zone: ZONE, source: { kind: 'cli', id: 'alice' } },
+        { processId: 'p1', requestedBy: 'alice', reason: 'wrong signer' },
+      ),
+    ]);
+    const stopping = await statusOf(log, capture().io);
+    expect(stopping).toMatch(
+      /STOP requested by alice at .* \(wrong signer\): it ends at its next safe point/,
+    );
     await log.close();
   });
 });

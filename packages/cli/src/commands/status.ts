@@ -42,8 +42,15 @@ function processLines(process: ProcessState, zone: string, now: Date): string[] 
   const roll = process.roll ? [`    ${describeRoll(process)}`] : [];
   const parentChange = pendingParentChange(process);
   const parent = parentChange ? describeParentChange(zone, parentChange) : [];
+  const stop = process.stopRequested;
+  const stopping = stop
+    ? [
+        `    STOP requested by ${stop.by} at ${stop.at}${stop.reason ? ` (${stop.reason})` : ''}: it ends at its next safe point`,
+      ]
+    : [];
   return [
     `  ${describeProcess(process, now)}`,
+    ...stopping,
     ...parent.map((line) => `    ${line}`),
     ...roll,
     ...failures,
