@@ -2,6 +2,7 @@
 import {
   InvalidNameError,
   zoneEvent,
+  observationStream,
   zoneStream,
   type KeyRole,
   type ProcessKind,
@@ -122,14 +123,25 @@ export function createHandlers(served: ServedLog) {
       ok(coordination.zoneStatusJson(await knownZone(served, context))),
     events: async (context: RequestContext) => {
       const state = await knownZone(served, context);
-      const after = Number(context.query.get('after') ?? '0');
-      if (!Number.isInteger(after) || after < 0)
-        throw apiError('Chorus_BadRequestError', 'after must be a whole number');
+      const after = afterVersion(context);
       const events = await log.readStream(zoneStream(state.zone));
       return ok({
         zone: state.zone,
         events: events.filter((recorded) => recorded.streamVersion > after),
       });
+    },
+    observations: async (context: RequestContext) => {
+      const state = await knownZone(served, context);
+      const after = afterVersion(context);
+      const events = await log.readStream(observationStream(state.zone));
+      return ok({
+        zone: state.zone,
+        events: events.filter((recorded) => recorded.streamVersion > after),
+      });
+    },
+    signers: async (context: RequestContext) => {
+      const state = await knownZone(served, context);
+      return ok({ zone: state.zone, signers: signersOf(state) });
     },
     requestProcess: async (context: RequestContext) => {
       const { kind, signerId, role } = processRequest(context);
@@ -178,4 +190,31 @@ export function createHandlers(served: ServedLog) {
       return ok(await coordination.zoneStats(log, state.zone));
     },
   };
+}
+
+/** `?after=N`: a whole number, 0 when absent. */
+function afterVersion(context: RequestContext): number {
+  const after = Number(context.query.get('after') ?? '0');
+  if (!Number.isInteger(after) || after < 0)
+    throw apiError('Chorus_BadRequestError', 'after must be a whole number');
+  return after;
+}
+
+/** Each registered signer: who it is, where it answers, its keys by tag and role, membership. */
+function signersOf(state: ZoneState) {
+  return Object.values(state.signers).map((signer) => ({
+    id: signer.id,
+    kind: signer.kind,
+    member: state.members.includes(signer.id),
+    nameServerNames: signer.nameServerNames,
+    endpoints: signer.endpoints,
+    keys: signer.keys.map(({ keyTag, role, algorithm, state: keyState }) => ({
+      keyTag,
+      role,
+      algorithm,
+      ...(keyState ? { state: keyState } : {}),
+    })),
+    ...(signer.keysObservedAt ? { keysObservedAt: signer.keysObservedAt } : {}),
+    ...(signer.limits ? { limits: signer.limits } : {}),
+  }));
 }

@@ -24,6 +24,13 @@ export function createRoutes(served: ServedLog): Route[] {
     { method: 'GET', path: zone, role: 'viewer', handler: handlers.zone },
     { method: 'GET', path: `${zone}/events`, role: 'viewer', handler: handlers.events },
     { method: 'GET', path: `${zone}/stats`, role: 'viewer', handler: handlers.stats },
+    { method: 'GET', path: `${zone}/signers`, role: 'viewer', handler: handlers.signers },
+    {
+      method: 'GET',
+      path: `${zone}/observations`,
+      role: 'viewer',
+      handler: handlers.observations,
+    },
     {
       method: 'POST',
       path: `${zone}/processes`,

@@ -65,6 +65,21 @@ describe('auth', () => {
       expect(fixture.logged()).not.toContain(token);
   });
 
+  it('shows a viewer the signers and the observation stream', async () => {
+    const signers = await fetch(`${fixture.url}/v1/zones/${ZONE}/signers`, {
+      headers: { authorization: `Bearer ${fixture.tokens.viewer}` },
+    });
+    expect(signers.status).toBe(200);
+    const listed = (await signers.json()) as { signers: { id: string; member: boolean }[] };
+    expect(listed.signers).toEqual([expect.objectContaining({ id: 'bind', member: true })]);
+    const observations = await call('GET', `/v1/zones/${ZONE}/observations`, fixture.tokens.viewer);
+    expect(observations.status).toBe(200);
+    expect(observations.body.events).toEqual([]);
+    const bad = `/v1/zones/${ZONE}/observations?after=-1`;
+    expect((await call('GET', bad, fixture.tokens.viewer)).status).toBe(400);
+    expect((await call('GET', `/v1/zones/${ZONE}/signers`)).status).toBe(401);
+  });
+
   it('lets a viewer read, without a token only /openapi.json', async () => {
     expect((await call('GET', '/v1/zones', fixture.tokens.viewer)).status).toBe(200);
     expect((await call('GET', '/v1/zones')).status).toBe(401);
