@@ -49,6 +49,8 @@ export interface Coordination {
   processEndError(process: ProcessState, zone: string): ChorusError | undefined;
   /** What `chorus stats ZONE --json` prints. */
   zoneStats(log: EventLog<ZoneEvent>, zone: string): Promise<unknown>;
+  /** A group as `chorus group show G` reads it (only trusted operators' events count). */
+  readGroup(log: EventLog<ZoneEvent>, name: string): Promise<{ defined: boolean }>;
 }
 
 /** The log the server reads and appends to (signed with the operator key), and its path. */

@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   Chorus_ForbiddenError: 403,
   Chorus_NotFoundError: 404,
   Chorus_UnknownZoneError: 404,
+  Chorus_UnknownGroupError: 404,
   Chorus_UnknownProcessError: 404,
   Chorus_MethodNotAllowedError: 405,
   Chorus_ZoneUndefinedError: 409,

@@ -2,6 +2,8 @@
 import {
   InvalidNameError,
   zoneEvent,
+  GROUP_NAME,
+  groupStream,
   observationStream,
   zoneStream,
   type KeyRole,
@@ -138,6 +140,20 @@ export function createHandlers(served: ServedLog) {
         zone: state.zone,
         events: events.filter((recorded) => recorded.streamVersion > after),
       });
+    },
+    groups: async () => {
+      const streams = await log.readAll({ streamPrefix: groupStream('') });
+      const names = [...new Set(streams.map((recorded) => recorded.stream.slice(6)))].sort();
+      const groups = await Promise.all(names.map((name) => coordination.readGroup(log, name)));
+      return ok({ groups: groups.filter((group) => group.defined) });
+    },
+    group: async (context: RequestContext) => {
+      const name = context.params.group ?? '';
+      if (!GROUP_NAME.test(name))
+        throw apiError('Chorus_BadRequestError', `${JSON.stringify(name)} is not a group name`);
+      const group = await coordination.readGroup(log, name);
+      if (!group.defined) throw apiError('Chorus_UnknownGroupError', `no group ${name}`);
+      return ok(group);
     },
     signers: async (context: RequestContext) => {
       const state = await knownZone(served, context);

@@ -22,6 +22,8 @@ export function createRoutes(served: ServedLog): Route[] {
     },
     { method: 'GET', path: '/v1/zones', role: 'viewer', handler: handlers.zones },
     { method: 'GET', path: zone, role: 'viewer', handler: handlers.zone },
+    { method: 'GET', path: '/v1/groups', role: 'viewer', handler: handlers.groups },
+    { method: 'GET', path: '/v1/groups/{group}', role: 'viewer', handler: handlers.group },
     { method: 'GET', path: `${zone}/events`, role: 'viewer', handler: handlers.events },
     { method: 'GET', path: `${zone}/stats`, role: 'viewer', handler: handlers.stats },
     { method: 'GET', path: `${zone}/signers`, role: 'viewer', handler: handlers.signers },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneEvent } from '@chorus/core';
-import { SIDECAR, startFixture, ZONE, type Fixture } from './fixture.js';
+import { GROUP, SIDECAR, startFixture, ZONE, type Fixture } from './fixture.js';
 
 let fixture: Fixture;
 beforeAll(async () => void (fixture = await startFixture()));
@@ -78,6 +78,19 @@ describe('auth', () => {
     const bad = `/v1/zones/${ZONE}/observations?after=-1`;
     expect((await call('GET', bad, fixture.tokens.viewer)).status).toBe(400);
     expect((await call('GET', `/v1/zones/${ZONE}/signers`)).status).toBe(401);
+  });
+
+  it('shows a viewer the groups, one group, and a clear error for an unknown or bad name', async () => {
+    const listed = await fetch(`${fixture.url}/v1/groups`, {
+      headers: { authorization: `Bearer ${fixture.tokens.viewer}` },
+    });
+    const { groups } = (await listed.json()) as { groups: { name: string; zones: string[] }[] };
+    expect(groups).toEqual([expect.objectContaining({ name: GROUP, zones: [ZONE] })]);
+    expect((await call('GET', `/v1/groups/${GROUP}`, fixture.tokens.viewer)).status).toBe(200);
+    const unknown = await call('GET', '/v1/groups/nosuch', fixture.tokens.viewer);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('Chorus_UnknownGroupError');
+    expect((await call('GET', '/v1/groups/-bad', fixture.tokens.viewer)).status).toBe(400);
   });
 
   it('lets a viewer read, without a token only /openapi.json', async () => {

@@ -5,9 +5,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import {
+  groupEvent,
+  groupStream,
   zoneEvent,
   zoneStream,
   type EventLog,
+  type GroupEvent,
   type RecordedEvent,
   type ZoneEvent,
 } from '@chorus/core';
@@ -60,11 +63,23 @@ async function defineZone(log: EventLog<ZoneEvent>, directory: string) {
   return kit;
 }
 
+/** A group "customers" holding the zone, defined by the trusted operator. */
+async function defineGroup(operator: EventLog<GroupEvent>): Promise<void> {
+  const fields = { group: GROUP, source: { kind: 'cli', id: 'test' }, occurredAt: at };
+  await operator.append(groupStream(GROUP), 0, [
+    groupEvent('group-defined', fields, { signers: ['bind'], timing, recordTtlSeconds: 30 }),
+    groupEvent('group-zones-added', fields, { zones: [ZONE] }),
+  ]);
+}
+
+export const GROUP = 'customers';
+
 export async function startFixture(): Promise<Fixture> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'chorus-serve-'));
   const logFile = path.join(directory, 'chorus.db');
   const log = createSqliteEventLog<ZoneEvent>({ path: logFile });
   const kit = await defineZone(log, directory);
+  await defineGroup(kitOperatorLog(log, kit) as unknown as EventLog<GroupEvent>);
   const tokensFile = path.join(directory, 'tokens.json');
   const tokens = {
     viewer: await createToken(tokensFile, 'vera', 'viewer'),

@@ -1,4 +1,5 @@
 /** `chorus serve`: the control-plane REST API (@chorus/serve) over the event log the CLI uses. */
+import { readGroup } from '../coordination/groups.js';
 import { readFile } from 'node:fs/promises';
 import type { EventLog, ZoneEvent } from '@chorus/core';
 import {
@@ -45,6 +46,7 @@ export const CLI_COORDINATION: Coordination = {
   processToUndo,
   processEndError,
   zoneStats: async (log, zone) => computeStats([await readHistory(log, zone)], foldPolicyOf(log)),
+  readGroup,
 };
 
 export interface ServeOnLogOptions {
