@@ -49,6 +49,14 @@ export interface Coordination {
   processEndError(process: ProcessState, zone: string): ChorusError | undefined;
   /** What `chorus stats ZONE --json` prints. */
   zoneStats(log: EventLog<ZoneEvent>, zone: string): Promise<unknown>;
+  /**
+   * `chorus audit ZONE --json` from the public DNS: the parent servers given, else the parent
+   * zone's nameservers through the system resolver. Throws a usage error for a bad server.
+   */
+  auditZone(
+    zone: string,
+    options: { parentServers: readonly string[]; childPort?: number },
+  ): Promise<unknown>;
   /** A group as `chorus group show G` reads it (only trusted operators' events count). */
   readGroup(log: EventLog<ZoneEvent>, name: string): Promise<{ defined: boolean }>;
 }

@@ -141,6 +141,23 @@ export function createHandlers(served: ServedLog) {
         events: events.filter((recorded) => recorded.streamVersion > after),
       });
     },
+    audit: async (context: RequestContext) => {
+      const zone = zoneParam(context);
+      const port = context.query.get('childPort');
+      const childPort = port === null ? undefined : Number(port);
+      if (
+        childPort !== undefined &&
+        !(Number.isInteger(childPort) && childPort > 0 && childPort < 65536)
+      )
+        throw apiError('Chorus_BadRequestError', 'childPort must be a port number');
+      const parentServers = context.query.getAll('parentServer');
+      return ok(
+        await coordination.auditZone(zone, {
+          parentServers,
+          ...(childPort !== undefined ? { childPort } : {}),
+        }),
+      );
+    },
     groups: async () => {
       const streams = await log.readAll({ streamPrefix: groupStream('') });
       const names = [...new Set(streams.map((recorded) => recorded.stream.slice(6)))].sort();

@@ -27,6 +27,7 @@ export function createRoutes(served: ServedLog): Route[] {
     { method: 'GET', path: `${zone}/events`, role: 'viewer', handler: handlers.events },
     { method: 'GET', path: `${zone}/stats`, role: 'viewer', handler: handlers.stats },
     { method: 'GET', path: `${zone}/signers`, role: 'viewer', handler: handlers.signers },
+    { method: 'GET', path: `${zone}/audit`, role: 'viewer', handler: handlers.audit },
     {
       method: 'GET',
       path: `${zone}/observations`,

@@ -93,6 +93,28 @@ describe('auth', () => {
     expect((await call('GET', '/v1/groups/-bad', fixture.tokens.viewer)).status).toBe(400);
   });
 
+  it('audits a live zone from the public DNS: an unreachable parent is a failing row', async () => {
+    const path = `/v1/zones/${ZONE}/audit?parentServer=127.0.0.1:1`;
+    const response = await fetch(`${fixture.url}${path}`, {
+      headers: { authorization: `Bearer ${fixture.tokens.viewer}` },
+    });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as {
+      status: string;
+      checks: { id: string; status: string }[];
+    };
+    expect(report.status).toBe('fail');
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ id: 'reachable', status: 'fail' }),
+    );
+    const bad = await call(
+      'GET',
+      `/v1/zones/${ZONE}/audit?parentServer=nowhere`,
+      fixture.tokens.viewer,
+    );
+    expect(bad.status).toBe(400);
+  });
+
   it('lets a viewer read, without a token only /openapi.json', async () => {
     expect((await call('GET', '/v1/zones', fixture.tokens.viewer)).status).toBe(200);
     expect((await call('GET', '/v1/zones')).status).toBe(401);

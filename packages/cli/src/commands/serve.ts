@@ -1,4 +1,7 @@
 /** `chorus serve`: the control-plane REST API (@chorus/serve) over the event log the CLI uses. */
+import { runAudit } from '@chorus/audit';
+import { parentServerOptions, parentServerSource } from '../coordination/adopt-parent.js';
+import { parentZoneOf } from './zone-define.js';
 import { readGroup } from '../coordination/groups.js';
 import { readFile } from 'node:fs/promises';
 import type { EventLog, ZoneEvent } from '@chorus/core';
@@ -47,6 +50,17 @@ export const CLI_COORDINATION: Coordination = {
   processEndError,
   zoneStats: async (log, zone) => computeStats([await readHistory(log, zone)], foldPolicyOf(log)),
   readGroup,
+  auditZone: async (zone, { parentServers, childPort }) => {
+    const parentZone = parentZoneOf(zone, undefined, 'serve');
+    const given = parentServerOptions(parentServers, 'serve');
+    const servers = await parentServerSource(given)(parentZone);
+    return runAudit({
+      zone,
+      parentZone,
+      parentServers: servers,
+      ...(childPort ? { childPort } : {}),
+    });
+  },
 };
 
 export interface ServeOnLogOptions {
