@@ -1,8 +1,9 @@
 /**
  * Stop and undo, watched: `chorus demo --scenario stop-undo`. PowerDNS joins BIND; Knot's join is
  * stopped after its NS went out at the signers (sync-ns) and undone by removing Knot; BIND's
- * leave is stopped after the CSYNC went out and undone by adding BIND back. The observers and
- * the validating resolvers must see no glitch, and the parent ends with BIND and PowerDNS.
+ * leave is stopped after the CSYNC went out and undone by adding BIND back; PowerDNS's ZSK roll is
+ * stopped once its successor signs (a roll has no reverse: it stays there, safe). The observers
+ * and the validating resolvers must see no glitch, and the parent ends with BIND and PowerDNS.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ const PREFIX = process.env.CHORUS_TEST_STOP_UNDO_PREFIX ?? '127.68.0';
 
 const directories = labDirectoriesRemovedAfterAll();
 
-describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER', () => {
+describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER, and a stop in a roll', () => {
   it('stops at safe points and undoes both with no glitch', async () => {
     const { code, result, stderr, directory } = await runDemoOnOwnLab<DemoJson>({
       name: 'stop-undo',
@@ -54,12 +55,14 @@ describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER', () => {
         'remove-signer knot completed (undo)',
         'remove-signer bind stopped',
         'add-signer bind completed (undo)',
+        'roll-zsk powerdns stopped',
       ]);
       // Each stop came after the named step and before the next one started.
       const stopped = state.processes.filter((process) => process.status === 'stopped');
       expect(stopped.map((process) => process.steps[process.stoppedAtStep! - 1]?.name)).toEqual([
         'sync-ns',
         'publish-csync',
+        'activate-successor',
       ]);
       for (const process of stopped)
         expect(process.stepStates[process.stoppedAtStep!]!.status).toBe('pending');

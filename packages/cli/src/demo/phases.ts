@@ -53,6 +53,8 @@ export interface ScenarioStep {
   begunByServer?: boolean;
   /** Stop the process once this step has started, then undo it (`chorus stop`, `chorus undo`). */
   stopAfter?: string;
+  /** With `stopAfter`: false stops only (a roll has no reverse). */
+  undo?: boolean;
 }
 
 const isTogether = (
@@ -135,6 +137,13 @@ export const SCENARIOS = {
       { kind: 'add-signer', signerId: 'powerdns' },
       { kind: 'add-signer', signerId: 'knot', stopAfter: 'sync-ns' },
       { kind: 'remove-signer', signerId: 'bind', stopAfter: 'publish-csync' },
+      {
+        kind: 'roll-zsk',
+        signerId: 'powerdns',
+        role: 'ZSK',
+        stopAfter: 'activate-successor',
+        undo: false,
+      },
     ],
     finalGroup: ['bind', 'powerdns'],
   },
@@ -491,12 +500,18 @@ export async function runScenario(
     );
     retirement.current = together[0];
     await Promise.all(
-      together.map(({ kind, signerId, role, begunByServer, stopAfter }) =>
+      together.map(({ kind, signerId, role, begunByServer, stopAfter, undo }) =>
         stopAfter
           ? stopThenUndo(
               log,
               lab.zone,
-              { kind, signerId, stopAfter },
+              {
+                kind,
+                signerId,
+                stopAfter,
+                ...(role ? { role } : {}),
+                ...(undo === false ? { undo } : {}),
+              },
               options.io,
               options.say,
               (undo) => void (retirement.current = undo),

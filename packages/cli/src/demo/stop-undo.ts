@@ -2,7 +2,13 @@
  * A demo step that is stopped and undone: the process is requested, stopped once a named step
  * has started (so it ends at the safe point after that step), and its reverse is run from there.
  */
-import { zoneEvent, type EventLog, type ProcessKind, type ZoneEvent } from '@chorus/core';
+import {
+  zoneEvent,
+  type EventLog,
+  type KeyRole,
+  type ProcessKind,
+  type ZoneEvent,
+} from '@chorus/core';
 import { UNDO_KIND, type ProcessState, type ZoneState } from '@chorus/engine';
 import { LabError } from '@chorus/lab';
 import { appendToZone, readZone } from '../coordination/event-log.js';
@@ -12,8 +18,11 @@ import type { CliIo } from '../io.js';
 export interface StopAndUndoStep {
   kind: ProcessKind;
   signerId: string;
+  role?: KeyRole;
   /** Stop once this step has started: the process stops after it. */
   stopAfter: string;
+  /** Run the reverse process afterwards (default true; a roll has none). */
+  undo?: boolean;
 }
 
 const inFlight = (process: ProcessState | undefined) =>
@@ -37,7 +46,7 @@ async function followProcess(
   return find(state);
 }
 
-/** Runs `step`, stops it after `stopAfter`, then undoes it; returns the undo's process. */
+/** Runs `step`, stops it after `stopAfter`, then undoes it (unless told not to); returns the last process. */
 export async function stopThenUndo(
   log: EventLog<ZoneEvent>,
   zone: string,
@@ -49,6 +58,7 @@ export async function stopThenUndo(
   const started = await requestAndFollow(log, zone, step.kind, step.signerId, io, {
     json: false,
     detach: true,
+    ...(step.role ? { role: step.role } : {}),
   });
   const index = started.steps.findIndex((definition) => definition.name === step.stopAfter);
   if (index < 0) throw new LabError(`${step.kind} has no step named ${step.stopAfter}`);
@@ -70,6 +80,10 @@ export async function stopThenUndo(
   const stopped = await followProcess(log, zone, io, started.id, (process) => !inFlight(process));
   if (stopped?.status !== 'stopped')
     throw new LabError(`${step.kind} ${step.signerId} ended ${stopped?.status}, not stopped`);
+  if (step.undo === false) {
+    say(`stopped before step ${(stopped.stoppedAtStep ?? 0) + 1} of ${stopped.steps.length}`);
+    return stopped;
+  }
   const kind = UNDO_KIND[step.kind];
   if (!kind) throw new LabError(`${step.kind} cannot be undone`);
   say(
