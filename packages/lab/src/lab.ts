@@ -47,6 +47,7 @@ import {
   type StopOutcome,
 } from './processes.js';
 import {
+  hasExited,
   allOf,
   answersDns,
   resolvesCheck,
@@ -68,7 +69,14 @@ import {
   LAB_PROGRAMS,
   serverKind,
 } from './server-kinds.js';
-import { readState, refreshLiveness, removeState, stateFilePath, writeState } from './state.js';
+import {
+  readState,
+  recordProcesses,
+  refreshLiveness,
+  removeState,
+  stateFilePath,
+  writeState,
+} from './state.js';
 import type {
   LabNatsNode,
   LabProviderApi,
@@ -326,17 +334,26 @@ async function waitForNatsNodes(
   clusterSize: number,
   deadline: number,
   report: (node: LabNatsNode) => Promise<void>,
+  startAgain?: (node: LabNatsNode, why: string) => Promise<void>,
 ): Promise<void> {
+  const watchedOf = (node: LabNatsNode) => ({
+    label: describeNatsNode(node),
+    pid: node.pid,
+    program: node.binary,
+    logFile: node.logFile,
+    directory: node.directory,
+  });
   await Promise.all(
     nodes.map(async (node) => {
-      const watched = {
-        label: describeNatsNode(node),
-        pid: node.pid,
-        program: node.binary,
-        logFile: node.logFile,
-        directory: node.directory,
-      };
-      await waitUntilReady(watched, natsNodeCheck(node, clusterSize), deadline);
+      const check = natsNodeCheck(node, clusterSize);
+      try {
+        await waitUntilReady(watchedOf(node), check, deadline);
+      } catch (error) {
+        // A restarted node that exited at once gets one more start, as a supervisor would.
+        if (!startAgain || !(await hasExited(watchedOf(node)))) throw error;
+        await startAgain(node, (error as Error).message.split('\n')[0]!);
+        await waitUntilReady(watchedOf(node), check, deadline);
+      }
       await report(node);
     }),
   );
@@ -751,7 +768,9 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
     ...natsTargets.map((node) => restartProcess(node, () => startNatsNode(node), progress)),
   ]);
   // Record the new PIDs before waiting, so that `down` finds them even if a server fails.
-  await writeState(status);
+  await recordProcesses(status, [...targets, ...natsTargets], (current) => {
+    current.loopbackAliases = [...new Set([...current.loopbackAliases, ...added])];
+  });
   const failed = restarted.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 
@@ -764,10 +783,19 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
         `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${zoneList(server.zones)} signed, after ${seconds(performance.now() - spawnedAt)}`,
       ),
     ),
-    waitForNatsNodes(natsTargets, nodes.length, deadline, async (node) =>
-      progress(
-        `ready: ${describeNatsNode(node)} pid ${node.pid} (was ${previousPids.get(node.id) ?? 0}), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - spawnedAt)}`,
-      ),
+    waitForNatsNodes(
+      natsTargets,
+      nodes.length,
+      deadline,
+      async (node) =>
+        progress(
+          `ready: ${describeNatsNode(node)} pid ${node.pid} (was ${previousPids.get(node.id) ?? 0}), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - spawnedAt)}`,
+        ),
+      async (node, why) => {
+        progress(`${why}; starting it once more`);
+        await restartProcess(node, () => startNatsNode(node), progress);
+        await recordProcesses(status, [node]);
+      },
     ),
   ]);
   if (restartAgent && agent) {
@@ -793,12 +821,15 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
       await ensurePidFile(entry.pidFile, entry.pid);
     }),
   );
-  await refreshAll(status);
-  await writeState(status);
+  await recordProcesses(status, [...targets, ...natsTargets], (current) => {
+    if (restartAgent) current.registryAgent = agent;
+  });
+  const latest = (await readState(status.directory)) ?? status;
+  await refreshAll(latest);
   progress(
     `restarted ${[...targets, ...natsTargets, ...(restartAgent ? [{ id: 'registry-agent' }] : [])].map((entry) => entry.id).join(' ')} in ${seconds(performance.now() - startTime)}`,
   );
-  return status;
+  return latest;
 }
 
 /**
@@ -823,7 +854,7 @@ export async function labStopServer(options: {
   }
   if (server.pid > 0) await stopProcess(server.pid, server.binary, { within: server.directory });
   server.alive = false;
-  await writeState(status);
+  await recordProcesses(status, [server]);
   return status;
 }
 

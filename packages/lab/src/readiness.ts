@@ -42,6 +42,15 @@ async function failure(watched: WatchedProcess, reason: string): Promise<LabErro
   );
 }
 
+/** Gone at three looks 100 ms apart: one unreadable /proc entry is not an exit. */
+export async function hasExited(watched: WatchedProcess): Promise<boolean> {
+  for (let look = 0; look < 3; look += 1) {
+    if (await isRunning(watched.pid, watched.program, watched.directory)) return false;
+    if (look < 2) await sleep(100);
+  }
+  return true;
+}
+
 /** Repeats `check` until it passes, the process dies, or the deadline passes. */
 export async function waitUntilReady(
   watched: WatchedProcess,
@@ -57,7 +66,7 @@ export async function waitUntilReady(
     } catch (error) {
       reason = error instanceof Error ? error.message : String(error);
     }
-    if (!(await isRunning(watched.pid, watched.program, watched.directory))) {
+    if (await hasExited(watched)) {
       throw await failure(watched, `exited during start-up (last check: ${reason})`);
     }
     if (Date.now() > deadline) throw await failure(watched, `was not ready in time: ${reason}`);

@@ -2,7 +2,7 @@
  * The lab state file (`<lab>/lab.json`): the LabStatus as `up` recorded it. Liveness is
  * recomputed from /proc whenever it is read.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { demoEventLogPath } from './config.js';
 import { LabError } from './errors.js';
@@ -12,14 +12,48 @@ import { isProviderApiRunning } from './provider-apis.js';
 import { isRegistryAgentRunning } from './registry-agent-process.js';
 import type { LabStatus } from './types.js';
 
+/** A server or NATS node as the state records it. */
+interface RecordedProcess {
+  id: string;
+  pid: number;
+  alive: boolean;
+  restartedAt?: string;
+}
+
 export const STATE_FILE_NAME = 'lab.json';
 
 export function stateFilePath(directory: string): string {
   return path.join(directory, STATE_FILE_NAME);
 }
 
+/** Writes the state whole: a temporary file renamed over it, so no reader sees half of it. */
 export async function writeState(status: LabStatus): Promise<void> {
-  await writeFile(status.stateFile, `${JSON.stringify(status, null, 2)}\n`);
+  const temporary = `${status.stateFile}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(status, null, 2)}\n`);
+  await rename(temporary, status.stateFile);
+}
+
+/**
+ * Records the PIDs and liveness of `entries` (servers or NATS nodes, by id) into the state as it
+ * is on disk now, with `also` for anything else: a `stop` or `restart` of other servers running
+ * at the same time keeps what it recorded.
+ */
+export async function recordProcesses(
+  status: LabStatus,
+  entries: readonly RecordedProcess[],
+  also: (current: LabStatus) => void = () => undefined,
+): Promise<void> {
+  const current = (await readState(status.directory)) ?? status;
+  const recorded: RecordedProcess[] = [...current.servers, ...natsNodes(current)];
+  for (const entry of entries) {
+    const target = recorded.find((candidate) => candidate.id === entry.id);
+    if (!target || target === entry) continue;
+    target.pid = entry.pid;
+    target.alive = entry.alive;
+    if (entry.restartedAt !== undefined) target.restartedAt = entry.restartedAt;
+  }
+  also(current);
+  await writeState(current);
 }
 
 /** The recorded state, or undefined when the directory holds no lab. */
