@@ -45,6 +45,21 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // The web page's script runs in the browser.
+    files: ['packages/serve/ui/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        URL: 'readonly',
+        Blob: 'readonly',
+        CSS: 'readonly',
+        setInterval: 'readonly',
+      },
+    },
+  },
+  {
     files: ['**/test/**/*.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

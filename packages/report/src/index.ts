@@ -2,7 +2,7 @@ export { buildTimeline, providerLaneId } from './timeline.js';
 export type { BuildTimelineOptions } from './timeline.js';
 export { renderProcessSvg } from './svg.js';
 export { renderReportHtml } from './html.js';
-export { svgFileName, writeReport } from './write.js';
+export { svgFileName, timelineFromLog, writeReport } from './write.js';
 export type { WriteReportOptions, WrittenReport, WrittenSvg } from './write.js';
 export { ReportError } from './errors.js';
 export { escapeXml } from './xml.js';

@@ -51,20 +51,27 @@ export function svgFileName(process: { number: number; kind: string; signerId: s
 }
 
 /** Writes the report of `zone`. Rejects with ReportError when the log holds no event of the zone. */
-export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
-  const zoneEvents = (await options.log.readStream(zoneStream(options.zone)))
+/** The timeline model of `zone` from its two streams in `log`; a ReportError when both are empty. */
+export async function timelineFromLog(
+  log: Pick<EventLog<ChorusEvent>, 'readStream'>,
+  zone: string,
+  now = new Date(),
+): Promise<TimelineModel> {
+  const zoneEvents = (await log.readStream(zoneStream(zone)))
     .map((recorded) => recorded.event)
     .filter(isZoneEvent);
-  const observations = (await options.log.readStream(observationStream(options.zone)))
+  const observations = (await log.readStream(observationStream(zone)))
     .map((recorded) => recorded.event)
     .filter(isObservationEvent);
   if (zoneEvents.length === 0 && observations.length === 0)
     throw new ReportError(
-      `the event log has no events for zone ${options.zone} (streams ${zoneStream(options.zone)} and ${observationStream(options.zone)} are empty)`,
+      `the event log has no events for zone ${zone} (streams ${zoneStream(zone)} and ${observationStream(zone)} are empty)`,
     );
-  const model = buildTimeline(options.zone, zoneEvents, observations, {
-    generatedAt: (options.now ?? new Date()).toISOString(),
-  });
+  return buildTimeline(zone, zoneEvents, observations, { generatedAt: now.toISOString() });
+}
+
+export async function writeReport(options: WriteReportOptions): Promise<WrittenReport> {
+  const model = await timelineFromLog(options.log, options.zone, options.now);
   const outDir = path.resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const svgs: WrittenSvg[] = [];

@@ -11,9 +11,11 @@ import {
 } from '@chorus/core';
 import { parseZoneName } from '@chorus/dns';
 import { UNDO_KIND, type ZoneState } from '@chorus/engine';
+import { renderProcessSvg, timelineFromLog } from '@chorus/report';
 import type { ServedLog } from './coordination.js';
 import { apiError } from './errors.js';
 import { streamProcess } from './progress.js';
+import { readTokens } from './tokens.js';
 import type { HandlerResult, RequestContext } from './router.js';
 
 export const PROCESS_KINDS: readonly ProcessKind[] = [
@@ -88,7 +90,7 @@ function processRequest(context: RequestContext) {
   return { kind, signerId, role };
 }
 
-export function createHandlers(served: ServedLog) {
+export function createHandlers(served: ServedLog, tokensFile: string) {
   const { log, coordination } = served;
   /** Appends a process request made by the token's owner; 202 with its id. */
   async function request(
@@ -108,6 +110,24 @@ export function createHandlers(served: ServedLog) {
     );
   }
   return {
+    whoami: (context: RequestContext) =>
+      Promise.resolve(ok({ name: context.caller, role: context.callerRole })),
+    tokens: async () =>
+      ok({
+        tokens: (await readTokens(tokensFile)).map(({ name, role, created }) => ({
+          name,
+          role,
+          created,
+        })),
+      }),
+    timeline: async (context: RequestContext) => {
+      const state = await knownZone(served, context);
+      const id = context.params.id ?? '';
+      const model = await timelineFromLog(log, state.zone);
+      if (!model.processes.some((process) => process.id === id))
+        throw apiError('Chorus_UnknownProcessError', `${state.zone} has no process ${id}`);
+      return { status: 200, raw: renderProcessSvg(model, id), contentType: 'image/svg+xml' };
+    },
     zones: async () => {
       const states = await Promise.all(
         (await coordination.knownZones(log)).map((zone) => coordination.readZone(log, zone)),

@@ -10,12 +10,20 @@ export interface RequestContext {
   body: unknown;
   /** The token's name; undefined on routes that need no token. */
   caller: string | undefined;
+  /** The token's role; undefined on routes that need no token. */
+  callerRole: Role | undefined;
   request: IncomingMessage;
   response: ServerResponse;
 }
 
-/** What a handler answers: a status and a JSON body, or nothing when it wrote the response itself. */
-export type HandlerResult = { status: number; body: unknown } | undefined;
+/**
+ * What a handler answers: a status and a JSON body; a file's bytes and type (the web page, a
+ * picture); or nothing when it wrote the response itself.
+ */
+export type HandlerResult =
+  | { status: number; body: unknown }
+  | { status: number; raw: string; contentType: string }
+  | undefined;
 
 export interface Route {
   method: Method;

@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { ServedLog } from './coordination.js';
 import { createHandlers } from './handlers.js';
 import type { Route } from './router.js';
+import { pageHandlers } from './ui.js';
 
 /** The OpenAPI 3.1 document, read once from the package (beside src/ and dist/). */
 export function openApiDocument(): unknown {
   return JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8'));
 }
 
-export function createRoutes(served: ServedLog): Route[] {
-  const handlers = createHandlers(served);
+export function createRoutes(served: ServedLog, tokensFile = ''): Route[] {
+  const handlers = createHandlers(served, tokensFile);
   const document = openApiDocument();
   const zone = '/v1/zones/{zone}';
   return [
@@ -20,6 +21,10 @@ export function createRoutes(served: ServedLog): Route[] {
       role: null,
       handler: () => Promise.resolve({ status: 200, body: document }),
     },
+    { method: 'GET', path: '/', role: null, handler: pageHandlers.index },
+    { method: 'GET', path: '/ui/{file}', role: null, handler: pageHandlers.file },
+    { method: 'GET', path: '/v1/whoami', role: 'viewer', handler: handlers.whoami },
+    { method: 'GET', path: '/v1/tokens', role: 'admin', handler: handlers.tokens },
     { method: 'GET', path: '/v1/zones', role: 'viewer', handler: handlers.zones },
     { method: 'GET', path: zone, role: 'viewer', handler: handlers.zone },
     { method: 'GET', path: '/v1/groups', role: 'viewer', handler: handlers.groups },
@@ -41,6 +46,12 @@ export function createRoutes(served: ServedLog): Route[] {
       handler: handlers.requestProcess,
     },
     { method: 'GET', path: `${zone}/processes/{id}`, role: 'viewer', handler: handlers.process },
+    {
+      method: 'GET',
+      path: `${zone}/processes/{id}/timeline.svg`,
+      role: 'viewer',
+      handler: handlers.timeline,
+    },
     {
       method: 'GET',
       path: `${zone}/processes/{id}/progress`,

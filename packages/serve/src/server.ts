@@ -54,6 +54,19 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The page and its files come from this server only: no script, style or picture from elsewhere. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+function sendRaw(response: ServerResponse, status: number, raw: string, contentType: string) {
+  response.writeHead(status, { 'content-type': contentType, ...PAGE_HEADERS });
+  response.end(raw);
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent) return void response.end();
   response.writeHead(status, { 'content-type': 'application/json' });
@@ -76,10 +89,10 @@ async function authorizeRoute(
           `${request.method} is not allowed on ${url.pathname}`,
         )
       : apiError('Chorus_NotFoundError', `no route ${url.pathname}`);
-  if (match.route.role === null) return { match, url, caller: undefined };
+  if (match.route.role === null) return { match, url, caller: undefined, callerRole: undefined };
   try {
     const stored = await authorize(request, options.tokensFile, match.route.role);
-    return { match, url, caller: stored.name };
+    return { match, url, caller: stored.name, callerRole: stored.role };
   } catch (error) {
     const attempt = {
       method: request.method,
@@ -94,18 +107,26 @@ async function authorizeRoute(
 function handler(routes: readonly Route[], options: ServeOptions, logger: Logger) {
   return async (request: IncomingMessage, response: ServerResponse) => {
     try {
-      const { match, url, caller } = await authorizeRoute(routes, request, options, logger);
+      const { match, url, caller, callerRole } = await authorizeRoute(
+        routes,
+        request,
+        options,
+        logger,
+      );
       const body = request.method === 'POST' ? await readJsonBody(request) : undefined;
       const context = {
         params: match.params,
         query: url.searchParams,
         body,
         caller,
+        callerRole,
         request,
         response,
       };
       const result = await match.route.handler(context);
-      if (result) sendJson(response, result.status, result.body);
+      if (result && 'raw' in result)
+        sendRaw(response, result.status, result.raw, result.contentType);
+      else if (result) sendJson(response, result.status, result.body);
     } catch (error) {
       const status = statusOf(error);
       if (status >= 500 && !ChorusError.isInstance(error))
@@ -122,7 +143,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       message: `refusing to listen on ${options.host} without TLS: give --tls-cert and --tls-key, or listen on 127.0.0.1`,
     });
   const logger = options.logger ?? pino({ name: 'chorus-serve' }, pino.destination(2));
-  const listener = handler(createRoutes(options.served), options, logger);
+  const listener = handler(createRoutes(options.served, options.tokensFile), options, logger);
   const onRequest = (request: IncomingMessage, response: ServerResponse) =>
     void listener(request, response);
   const server = options.tls

@@ -122,6 +122,39 @@ describe('auth', () => {
   });
 });
 
+describe('the web page and who calls', () => {
+  it('serves the page and its two files without a token, from this server only', async () => {
+    const page = await fetch(`${fixture.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    const html = await page.text();
+    expect(html).toContain('<script type="module" src="/ui/app.mjs">');
+    // Nothing from elsewhere: every src and href is a path on this server.
+    for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(url).toMatch(/^\//);
+    const script = await fetch(`${fixture.url}/ui/app.mjs`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await script.text()).toContain('/v1/whoami');
+    expect((await fetch(`${fixture.url}/ui/app.css`)).status).toBe(200);
+    const missing = await fetch(`${fixture.url}/ui/..%2Fpackage.json`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('tells a token its name and role, and lists tokens to an admin only, never their hashes', async () => {
+    expect((await call('GET', '/v1/whoami', fixture.tokens.viewer)).body).toEqual({
+      name: 'vera',
+      role: 'viewer',
+    });
+    expect((await call('GET', '/v1/whoami')).status).toBe(401);
+    expect((await call('GET', '/v1/tokens', fixture.tokens.operator)).status).toBe(403);
+    const listed = await call('GET', '/v1/tokens', fixture.tokens.admin);
+    expect(listed.status).toBe(200);
+    const text = JSON.stringify(listed.body);
+    expect(text).toContain('"ada"');
+    expect(text).not.toMatch(/sha256|chorus_/);
+  });
+});
+
 describe('processes', () => {
   it('appends exactly one process-requested, signed, naming the token, for an operator', async () => {
     const before = await fixture.events();

@@ -3,6 +3,7 @@ import type { NameServer } from '@chorus/core';
 import type { ProcessState, RegistrationChange, ZoneState } from '@chorus/engine';
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import {
+  currentWait,
   describeLeaving,
   describeParentChange,
   describeProcess,
@@ -138,6 +139,7 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
 function processJson(process: ProcessState) {
   const inFlight = process.status === 'running' || process.status === 'needs-operator';
   const parentChange = inFlight ? pendingParentChange(process) : undefined;
+  const wait = inFlight ? currentWait(process) : undefined;
   return {
     id: process.id,
     kind: process.kind,
@@ -151,6 +153,10 @@ function processJson(process: ProcessState) {
     ...(process.roll ? { roll: process.roll } : {}),
     /** What a person must still change at the parent for the current step. */
     ...(parentChange ? { parentChange } : {}),
+    /** The mandated wait the current step is in: `notBefore`, its formula and what it waits out. */
+    ...(wait ? { wait } : {}),
+    /** What it waits for now, in words, as `chorus status` prints it. */
+    description: describeProcess(process),
   };
 }
 

@@ -180,6 +180,26 @@ function describeParentWait(step: ProcessState['stepStates'][number]): string | 
   return undefined;
 }
 
+/** What a wait formula waits out, in words: "the parent's DS TTL and the DNSKEY TTL". */
+export function waitInWords(formula: string): string {
+  const skipped = formula.startsWith('SKIPPED') ? ' (SKIPPED, unsafe)' : '';
+  if (formula.includes('TTLnsP')) return `the NS TTLs at the parent and the child${skipped}`;
+  if (formula.includes('TTLsig')) return `the old signatures' TTL${skipped}`;
+  const ds = formula.includes('TTLds');
+  const dnskey = formula.includes('TTLkey');
+  if (ds && dnskey) return `the parent's DS TTL and the DNSKEY TTL${skipped}`;
+  if (ds) return `the parent's DS TTL${skipped}`;
+  if (dnskey) return `the DNSKEY TTL${skipped}`;
+  return `${formula}${skipped}`;
+}
+
+/** The current step's mandated wait, when it is in one: until when, and what it waits out. */
+export function currentWait(process: ProcessState) {
+  const step = process.stepStates[process.currentStep];
+  if (step?.status !== 'waiting' || !step.wait) return undefined;
+  return { ...step.wait, waitsFor: waitInWords(step.wait.formula) };
+}
+
 function describeWaiting(process: ProcessState, now: Date): string {
   const step = process.stepStates[process.currentStep];
   switch (step?.status) {
