@@ -53,6 +53,7 @@ export default tseslint.config(
         sessionStorage: 'readonly',
         fetch: 'readonly',
         URL: 'readonly',
+        URLSearchParams: 'readonly',
         Blob: 'readonly',
         CSS: 'readonly',
         setInterval: 'readonly',

@@ -9,6 +9,7 @@ const state = {
   role: '',
   zone: '',
   zoneStatus: null,
+  outcomes: '',
   signers: [],
   timelines: new Map(),
 };
@@ -133,8 +134,12 @@ async function refreshZone() {
     api(`/v1/zones/${zone}`),
     api(`/v1/zones/${zone}/signers`),
   ]);
+  const outcomes = status.processes.map((process) => process.status).join();
+  const changed = state.zoneStatus !== null && state.outcomes !== outcomes;
+  state.outcomes = outcomes;
   state.zoneStatus = status;
   state.signers = signers;
+  if (changed) void refreshStats().catch(() => undefined);
   $('zone-summary').textContent =
     `members: ${status.members.join(', ') || 'none'}${status.defined ? '' : ' (not defined yet)'}` +
     (status.verified ? '' : ' · events not verified (no trust file)');
@@ -267,14 +272,18 @@ function table(columns, rows) {
     {},
     columns.map(([title]) => element('th', title)),
   );
-  const body = rows.map((row) =>
-    element(
-      'tr',
-      null,
-      {},
-      columns.map(([, value]) => element('td', value(row))),
-    ),
-  );
+  const none = element('td', 'none yet', { colspan: String(columns.length) });
+  const body =
+    rows.length === 0
+      ? [element('tr', null, {}, [none])]
+      : rows.map((row) =>
+          element(
+            'tr',
+            null,
+            {},
+            columns.map(([, value]) => element('td', value(row))),
+          ),
+        );
   return element('table', null, {}, [
     element('thead', null, {}, [head]),
     element('tbody', null, {}, body),
@@ -341,7 +350,11 @@ async function refreshStats() {
 async function runAudit(event) {
   event.preventDefault();
   const server = $('parent-server').value.trim();
-  const query = server ? `?parentServer=${encodeURIComponent(server)}` : '';
+  const port = $('child-port').value.trim();
+  const parameters = new URLSearchParams();
+  if (server) parameters.set('parentServer', server);
+  if (port) parameters.set('childPort', port);
+  const query = parameters.size > 0 ? `?${parameters}` : '';
   $('audit-summary').textContent = 'auditing from the public DNS…';
   try {
     const report = await api(`/v1/zones/${encodeURIComponent(state.zone)}/audit${query}`);
