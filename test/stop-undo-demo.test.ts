@@ -2,12 +2,14 @@
  * Stop and undo, watched: `chorus demo --scenario stop-undo`. PowerDNS joins BIND; Knot's join is
  * stopped after its NS went out at the signers (sync-ns) and undone by removing Knot; BIND's
  * leave is stopped after the CSYNC went out and undone by adding BIND back; PowerDNS's ZSK roll is
- * stopped once its successor signs (a roll has no reverse: it stays there, safe). The observers
- * and the validating resolvers must see no glitch, and the parent ends with BIND and PowerDNS.
+ * stopped once its successor signs and rolled back: the predecessor signs again and the successor
+ * goes, everywhere. The observers and the validating resolvers must see no glitch, and the parent
+ * ends with BIND and PowerDNS.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { zoneStream, type ZoneEvent } from '@chorus/core';
+import { zoneStream, type DnskeyData, type ZoneEvent } from '@chorus/core';
+import { keyTag, query } from '@chorus/dns';
 import { openLabEventLog } from '@chorus/cli';
 import { applyZoneEvent, emptyZoneState } from '@chorus/engine';
 import { labStatus } from '@chorus/lab';
@@ -18,8 +20,8 @@ const PREFIX = process.env.CHORUS_TEST_STOP_UNDO_PREFIX ?? '127.68.0';
 
 const directories = labDirectoriesRemovedAfterAll();
 
-describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER, and a stop in a roll', () => {
-  it('stops at safe points and undoes both with no glitch', async () => {
+describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER and a ZSK roll', () => {
+  it('stops at safe points and undoes all three with no glitch', async () => {
     const { code, result, stderr, directory } = await runDemoOnOwnLab<DemoJson>({
       name: 'stop-undo',
       prefix: PREFIX,
@@ -56,6 +58,7 @@ describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER, and a sto
         'remove-signer bind stopped',
         'add-signer bind completed (undo)',
         'roll-zsk powerdns stopped',
+        'roll-zsk powerdns completed (undo)',
       ]);
       // Each stop came after the named step and before the next one started.
       const stopped = state.processes.filter((process) => process.status === 'stopped');
@@ -67,6 +70,33 @@ describe('stop and undo in the middle of ADD-SIGNER and REMOVE-SIGNER, and a sto
       for (const process of stopped)
         expect(process.stepStates[process.stoppedAtStep!]!.status).toBe('pending');
       expect(state.members).toEqual(['bind', 'powerdns']);
+
+      // The roll back: its successor is the stopped roll's predecessor, which signs again; the
+      // stopped roll's successor is gone from every signer.
+      const [roll, rollBack] = state.processes.slice(-2);
+      expect(rollBack!.roll).toMatchObject({
+        role: 'ZSK',
+        successorTag: roll!.roll!.predecessorTags[0],
+        mode: 'held',
+      });
+      const introduced = rollBack!.roll!.predecessorTags;
+      expect(introduced).toHaveLength(1);
+      expect(introduced).not.toEqual(roll!.roll!.predecessorTags);
+      for (const id of ['bind', 'powerdns']) {
+        const server = lab.servers.find((entry) => entry.id === id)!;
+        const answer = await query(server, lab.zones[0]!, 'DNSKEY', { transport: 'tcp' });
+        const tags = answer.answers
+          .filter((rrset) => rrset.type === 'DNSKEY')
+          .flatMap((rrset) => rrset.records.map((record) => keyTag(record as DnskeyData)));
+        expect(tags, id).toContain(roll!.roll!.predecessorTags[0]);
+        expect(tags, id).not.toContain(introduced[0]);
+      }
+      // PowerDNS signs its data with the predecessor again.
+      const powerdns = lab.servers.find((entry) => entry.id === 'powerdns')!;
+      const soa = await query(powerdns, lab.zones[0]!, 'SOA', { transport: 'tcp' });
+      const signers = soa.answers.flatMap((rrset) => rrset.signatures.map((sig) => sig.keyTag));
+      expect(signers).toContain(roll!.roll!.predecessorTags[0]);
+      expect(signers).not.toContain(introduced[0]);
     } finally {
       await log.close();
     }

@@ -728,7 +728,11 @@ as "chorus signer add|remove" do: a stopped ADD-SIGNER of X is undone by REMOVE-
 REMOVE-SIGNER of L by ADD-SIGNER of L (L's keys, DS and NS come back; L must still serve the
 zone). The undo has the reverse process's steps, waits and wire checks, and its pre-flight;
 when it cannot run safely it is refused with the reason (for example a leaver that no longer
-answers). A stopped roll or bootstrap cannot be undone, and says why.
+answers). A stopped ZSK or KSK roll of a signer that holds its keys (held mode) is rolled back:
+a roll of the same role whose successor is the stopped roll's predecessor, which signs again,
+while the key the stopped roll introduced leaves every signer (and the parent's DS, for a KSK),
+with a roll's waits. A roll the server times itself, a roll whose predecessor is gone already,
+and a bootstrap cannot be undone, and say why.
 
 Options:
   --detach                return once the sidecars accepted or refused the undo

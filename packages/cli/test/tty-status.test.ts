@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADD_SIGNER_STEPS, type ProcessState } from '@chorus/engine';
 import { durationInWords, statusLine, ttyStatus } from '../src/coordination/tty-status.js';
+import { currentWait, waitInWords } from '../src/coordination/describe.js';
 
 const NOW = new Date('2026-12-04T12:00:00.000Z');
 
@@ -82,5 +83,37 @@ describe('the status line for long waits', () => {
     status.io.stderr('an event\n');
     status.stop();
     expect(err).toBe('an event\n');
+  });
+});
+
+describe('a wait in words (the page and status --json)', () => {
+  it.each([
+    [
+      'max(t_ds + DprpP + TTLds, t_dnskey + DprpC + TTLkey) + S',
+      "the parent's DS TTL and the DNSKEY TTL",
+    ],
+    [
+      'max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S',
+      'the NS TTLs at the parent and the child',
+    ],
+    ['t_stop + DprpC + TTLsig + S', "the old signatures' TTL"],
+    ['t_pub + DprpC + TTLkey + S', 'the DNSKEY TTL'],
+    ['t_ds + DprpP + TTLds + S', "the parent's DS TTL"],
+    [
+      'SKIPPED (unsafe, requested with --unsafe-skip-wait): t_ds + DprpP + TTLds + S',
+      "the parent's DS TTL (SKIPPED, unsafe)",
+    ],
+  ])('%s waits for %s', (formula, words) => {
+    expect(waitInWords(formula)).toBe(words);
+  });
+
+  it('is given for the step in its wait only', () => {
+    const process = waiting(252);
+    expect(currentWait(process)).toMatchObject({ waitsFor: "the parent's DS TTL" });
+    const started = {
+      ...process,
+      stepStates: process.stepStates.map((step) => ({ ...step, status: 'started' as const })),
+    };
+    expect(currentWait(started)).toBeUndefined();
   });
 });

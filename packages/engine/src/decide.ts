@@ -20,6 +20,9 @@ import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desir
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
 import { processInFlight } from './preflight.js';
+import { successorOf } from './roll-subject.js';
+
+export { successorOf };
 import { conflictingProcess } from './locks.js';
 import { computeWait } from './waits.js';
 
@@ -196,15 +199,6 @@ function resolveCheck(
       };
     }
   }
-}
-
-/** The successor key of a roll, as the rolling signer's key watch last listed it. */
-export function successorOf(state: ZoneState, process: ProcessState): SigningKey | undefined {
-  const roll = process.roll;
-  if (!roll) return undefined;
-  const keys = state.signers[process.signerId]?.keys ?? [];
-  if (roll.successorTag !== undefined) return keys.find((key) => key.keyTag === roll.successorTag);
-  return keys.find((key) => key.role === roll.role && !roll.predecessorTags.includes(key.keyTag));
 }
 
 /** Requests from a signer's key watch (a roll its server began) wait for the process in flight. */

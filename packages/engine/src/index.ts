@@ -48,7 +48,9 @@ export type {
   ParentCheck,
   RequestedChange,
 } from './parent-change.js';
-export { preflightChecks, processInFlight, UNDO_KIND } from './preflight.js';
+export { preflightChecks, processInFlight } from './preflight.js';
+export { UNDO_KIND, undoRequestFor, whyNotUndoable } from './undo.js';
+export type { UndoRequest } from './undo.js';
 export {
   prePublicationShortfall,
   requiredPrePublicationSeconds,

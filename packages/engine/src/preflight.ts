@@ -6,6 +6,7 @@ import { contentChecks } from './preflight-content.js';
 import { bootstrapChecks } from './preflight-bootstrap.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
+import { undoneRollSuccessor, undoRequestFor, whyNotUndoable } from './undo.js';
 
 /** What one signer serves, as the pre-flight checks need it. Gathered on the wire. */
 export interface SignerObservation {
@@ -143,7 +144,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   if (kind === 'roll-zsk' || kind === 'roll-ksk' || kind === 'roll-algorithm')
     reasons.push(...rollChecks(state, kind, signerId, largestDnskeyTtl(observations), input.role));
   if (kind === 'bootstrap') reasons.push(...bootstrapChecks(input));
-  if (undo) reasons.push(...undoChecks(state, kind, signerId, input.undoOf!));
+  if (undo) reasons.push(...undoChecks(input, input.undoOf!));
   if (kind === 'add-signer' && members.includes(signerId))
     reasons.push(block('already-member', `${signerId} already signs ${state.zone}`));
   if (kind === 'remove-signer' && !undo) {
@@ -231,8 +232,9 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   const rolling = new Set(
     state.activeProcesses.filter((process) => process.roll).map((process) => process.signerId),
   );
+  const undoneSuccessor = undoneRollSuccessor(state, input.undoOf);
   const queuedSuccessor = (id: string, tag: number) =>
-    (id === signerId && tag === input.successorTag) ||
+    (id === signerId && (tag === input.successorTag || tag === undoneSuccessor)) ||
     state.pendingRequests.some(
       (request) => request.signerId === id && request.successorTag === tag,
     );
@@ -281,29 +283,27 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
   return reasons;
 }
 
-/** What each stopped process kind is undone by. */
-export const UNDO_KIND: Partial<Record<ProcessKind, ProcessKind>> = {
-  'add-signer': 'remove-signer',
-  'remove-signer': 'add-signer',
-};
-
-/** An undo reverses one stopped process, once, with the reverse kind at the same signer. */
-function undoChecks(
-  state: PreflightInput['state'],
-  kind: ProcessKind,
-  signerId: string,
-  undoOf: string,
-): BlockReason[] {
+/**
+ * An undo reverses one stopped process, once, with the reverse kind at the same signer; a roll
+ * back names the stopped roll's predecessor as its successor.
+ */
+function undoChecks(input: PreflightInput, undoOf: string): BlockReason[] {
+  const { state, kind, signerId } = input;
   const undone = state.processes.find((process) => process.id === undoOf);
-  const problem = !undone
-    ? `there is no process ${undoOf}`
-    : undone.status !== 'stopped'
+  if (!undone) return [block('not-undoable', `there is no process ${undoOf}`)];
+  const expected = undone.status === 'stopped' ? undoRequestFor(undone) : undefined;
+  const problem =
+    undone.status !== 'stopped'
       ? `process ${undoOf} is ${undone.status}, not stopped`
       : undone.undoneBy !== undefined
         ? `process ${undoOf} was undone already by ${undone.undoneBy}`
-        : UNDO_KIND[undone.kind] !== kind || undone.signerId !== signerId
-          ? `${undone.kind} of ${undone.signerId} is undone by ${UNDO_KIND[undone.kind] ?? 'nothing'} of ${undone.signerId}, not ${kind} of ${signerId}`
-          : undefined;
+        : (whyNotUndoable(state, undone) ??
+          (expected!.kind !== kind || undone.signerId !== signerId
+            ? `${undone.kind} of ${undone.signerId} is undone by ${expected!.kind} of ${undone.signerId}, not ${kind} of ${signerId}`
+            : expected!.successorTag !== undefined &&
+                (expected!.successorTag !== input.successorTag || expected!.role !== input.role)
+              ? `rolling back ${undone.kind} of ${undone.signerId} makes ${expected!.role} ${expected!.successorTag} sign again, not ${input.role ?? 'its role'} ${input.successorTag ?? '(none named)'}`
+              : undefined));
   return problem ? [block('not-undoable', problem)] : [];
 }
 

@@ -32,6 +32,7 @@ export interface Coordination {
     unsafeSkipWaits: string[] | undefined,
     role: KeyRole | undefined,
     undoOf?: string,
+    successorTag?: number,
   ): ZoneEventOf<'process-requested'>;
   appendRequest(
     log: EventLog<ZoneEvent>,

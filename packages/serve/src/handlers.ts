@@ -10,7 +10,7 @@ import {
   type ProcessKind,
 } from '@chorus/core';
 import { parseZoneName } from '@chorus/dns';
-import { UNDO_KIND, type ZoneState } from '@chorus/engine';
+import { undoRequestFor, type ZoneState } from '@chorus/engine';
 import { renderProcessSvg, timelineFromLog } from '@chorus/report';
 import type { ServedLog } from './coordination.js';
 import { apiError } from './errors.js';
@@ -100,8 +100,17 @@ export function createHandlers(served: ServedLog, tokensFile: string) {
     signerId: string,
     role?: KeyRole,
     undoOf?: string,
+    successorTag?: number,
   ) {
-    const built = coordination.requestEvent(zone, kind, signerId, undefined, role, undoOf);
+    const built = coordination.requestEvent(
+      zone,
+      kind,
+      signerId,
+      undefined,
+      role,
+      undoOf,
+      successorTag,
+    );
     const event = { ...built, data: { ...built.data, requestedBy: context.caller ?? 'api' } };
     await coordination.appendRequest(log, zone, event, silent);
     return ok(
@@ -229,13 +238,15 @@ export function createHandlers(served: ServedLog, tokensFile: string) {
     undo: async (context: RequestContext) => {
       const state = await knownZone(served, context);
       const undone = coordination.processToUndo(state);
+      const undo = undoRequestFor(undone);
       return request(
         context,
         state.zone,
-        UNDO_KIND[undone.kind]!,
-        undone.signerId,
-        undefined,
+        undo.kind,
+        undo.signerId,
+        undo.role,
         undone.id,
+        undo.successorTag,
       );
     },
     stats: async (context: RequestContext) => {

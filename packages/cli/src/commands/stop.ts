@@ -4,7 +4,7 @@
  * of the last stopped process from wherever it stopped, with the same waits and proofs.
  */
 import { ChorusError, zoneEvent } from '@chorus/core';
-import { UNDO_KIND, type ProcessState, type ZoneState } from '@chorus/engine';
+import { undoRequestFor, whyNotUndoable, type ProcessState, type ZoneState } from '@chorus/engine';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { describeEvent, processName } from '../coordination/describe.js';
 import { appendToZone, LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
@@ -93,9 +93,10 @@ export function processToUndo(state: ZoneState): ProcessState {
     throw new ChorusError('Chorus_NothingToUndoError', {
       message: `${state.zone} has no stopped process to undo ("chorus stop" ends one at a safe point first)`,
     });
-  if (!UNDO_KIND[last.kind])
+  const problem = whyNotUndoable(state, last);
+  if (problem)
     throw new ChorusError('Chorus_NotUndoableError', {
-      message: `${processName(last.kind, last.signerId)} cannot be undone: ${last.kind === 'bootstrap' ? 'the parent took the DS of every signer, and only a process that removes signers could change that' : 'a roll only goes forward; start a new roll of the same key role instead'}`,
+      message: `${processName(last.kind, last.signerId)} cannot be undone: ${problem}`,
     });
   return last;
 }
@@ -116,15 +117,17 @@ export async function undoCommand(args: string[], io: CliIo): Promise<number> {
   const json = values.json === true;
   const process = await withEventLog(values, 'undo', async (log) => {
     const undone = processToUndo(await readZone(log, zone));
-    const kind = UNDO_KIND[undone.kind]!;
+    const undo = undoRequestFor(undone);
     if (!json)
       io.stderr(
-        `undoing ${processName(undone.kind, undone.signerId)} (${undone.id}, stopped before step ${(undone.stoppedAtStep ?? 0) + 1}): ${processName(kind, undone.signerId)}\n`,
+        `undoing ${processName(undone.kind, undone.signerId)} (${undone.id}, stopped before step ${(undone.stoppedAtStep ?? 0) + 1}): ${processName(undo.kind, undo.signerId)}${undo.successorTag === undefined ? '' : `, back to ${undo.role} ${undo.successorTag}`}\n`,
       );
-    return requestAndFollow(log, zone, kind, undone.signerId, io, {
+    return requestAndFollow(log, zone, undo.kind, undo.signerId, io, {
       json,
       detach: values.detach === true,
       undoOf: undone.id,
+      ...(undo.role ? { role: undo.role } : {}),
+      ...(undo.successorTag !== undefined ? { successorTag: undo.successorTag } : {}),
     });
   });
   if (!json) io.stdout(`${processName(process.kind, process.signerId)}: ${process.status}\n`);

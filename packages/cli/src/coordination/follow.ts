@@ -208,6 +208,7 @@ export function requestEvent(
   unsafeSkipWaits: string[] | undefined,
   role: KeyRole | undefined,
   undoOf?: string,
+  successorTag?: number,
 ): ZoneEventOf<'process-requested'> {
   return zoneEvent(
     'process-requested',
@@ -220,6 +221,7 @@ export function requestEvent(
       ...(role ? { role } : {}),
       ...(unsafeSkipWaits?.length ? { unsafeSkipWaits } : {}),
       ...(undoOf ? { undoOf } : {}),
+      ...(successorTag !== undefined ? { successorTag } : {}),
     },
   );
 }
@@ -283,6 +285,8 @@ export interface RequestOptions {
   role?: KeyRole;
   /** `chorus undo`: the stopped process this request reverses. */
   undoOf?: string;
+  /** A roll back: the key that signs again (the stopped roll's predecessor). */
+  successorTag?: number;
 }
 
 /** Requests a process, prints its events as they come, and returns it once it ended (or started). */
@@ -301,6 +305,7 @@ export async function requestAndFollow(
     options.unsafeSkipWaits,
     options.role,
     options.undoOf,
+    options.successorTag,
   );
   const { processId } = event.data;
   const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);

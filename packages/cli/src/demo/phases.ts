@@ -53,7 +53,7 @@ export interface ScenarioStep {
   begunByServer?: boolean;
   /** Stop the process once this step has started, then undo it (`chorus stop`, `chorus undo`). */
   stopAfter?: string;
-  /** With `stopAfter`: false stops only (a roll has no reverse). */
+  /** With `stopAfter`: false stops only, leaving the process where it stopped. */
   undo?: boolean;
 }
 
@@ -142,7 +142,6 @@ export const SCENARIOS = {
         signerId: 'powerdns',
         role: 'ZSK',
         stopAfter: 'activate-successor',
-        undo: false,
       },
     ],
     finalGroup: ['bind', 'powerdns'],

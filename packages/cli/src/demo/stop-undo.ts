@@ -9,7 +9,7 @@ import {
   type ProcessKind,
   type ZoneEvent,
 } from '@chorus/core';
-import { UNDO_KIND, type ProcessState, type ZoneState } from '@chorus/engine';
+import { undoRequestFor, whyNotUndoable, type ProcessState, type ZoneState } from '@chorus/engine';
 import { LabError } from '@chorus/lab';
 import { appendToZone, readZone } from '../coordination/event-log.js';
 import { follow, OPERATOR, requestAndFollow } from '../coordination/follow.js';
@@ -21,7 +21,7 @@ export interface StopAndUndoStep {
   role?: KeyRole;
   /** Stop once this step has started: the process stops after it. */
   stopAfter: string;
-  /** Run the reverse process afterwards (default true; a roll has none). */
+  /** Run the reverse process afterwards (default true). */
   undo?: boolean;
 }
 
@@ -84,15 +84,18 @@ export async function stopThenUndo(
     say(`stopped before step ${(stopped.stoppedAtStep ?? 0) + 1} of ${stopped.steps.length}`);
     return stopped;
   }
-  const kind = UNDO_KIND[step.kind];
-  if (!kind) throw new LabError(`${step.kind} cannot be undone`);
+  const problem = whyNotUndoable(await readZone(log, zone), stopped);
+  if (problem) throw new LabError(`${step.kind} ${step.signerId} cannot be undone: ${problem}`);
+  const undo = undoRequestFor(stopped);
   say(
-    `stopped before step ${(stopped.stoppedAtStep ?? 0) + 1} of ${stopped.steps.length}; undoing it with ${kind} ${step.signerId}`,
+    `stopped before step ${(stopped.stoppedAtStep ?? 0) + 1} of ${stopped.steps.length}; undoing it with ${undo.kind} ${undo.signerId}${undo.successorTag === undefined ? '' : `, back to ${undo.role} ${undo.successorTag}`}`,
   );
-  onUndo({ kind, signerId: step.signerId });
-  return requestAndFollow(log, zone, kind, step.signerId, io, {
+  onUndo({ kind: undo.kind, signerId: undo.signerId });
+  return requestAndFollow(log, zone, undo.kind, undo.signerId, io, {
     json: false,
     detach: false,
     undoOf: started.id,
+    ...(undo.role ? { role: undo.role } : {}),
+    ...(undo.successorTag !== undefined ? { successorTag: undo.successorTag } : {}),
   });
 }
