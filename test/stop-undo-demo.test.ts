@@ -3,7 +3,8 @@
  * stopped after its NS went out at the signers (sync-ns) and undone by removing Knot; BIND's
  * leave is stopped after the CSYNC went out and undone by adding BIND back; PowerDNS's ZSK roll is
  * stopped once its successor signs and rolled back: the predecessor signs again and the successor
- * goes, everywhere. The observers and the validating resolvers must see no glitch, and the parent
+ * goes, everywhere; PowerDNS's KSK roll is stopped once both KSKs' CDS went out and rolled back:
+ * the parent's DS and every DNSKEY RRset end with the first KSK only. The observers and the validating resolvers must see no glitch, and the parent
  * ends with BIND and PowerDNS.
  */
 import path from 'node:path';
@@ -20,8 +21,8 @@ const PREFIX = process.env.CHORUS_TEST_STOP_UNDO_PREFIX ?? '127.68.0';
 
 const directories = labDirectoriesRemovedAfterAll();
 
-describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER and a ZSK roll', () => {
-  it('stops at safe points and undoes all three with no glitch', async () => {
+describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER, a ZSK roll and a KSK roll', () => {
+  it('stops at safe points and undoes all four with no glitch', async () => {
     const { code, result, stderr, directory } = await runDemoOnOwnLab<DemoJson>({
       name: 'stop-undo',
       prefix: PREFIX,
@@ -59,6 +60,8 @@ describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER and a ZSK rol
         'add-signer bind completed (undo)',
         'roll-zsk powerdns stopped',
         'roll-zsk powerdns completed (undo)',
+        'roll-ksk powerdns stopped',
+        'roll-ksk powerdns completed (undo)',
       ]);
       // Each stop came after the named step and before the next one started.
       const stopped = state.processes.filter((process) => process.status === 'stopped');
@@ -66,14 +69,20 @@ describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER and a ZSK rol
         'sync-ns',
         'publish-csync',
         'activate-successor',
+        'sync-dnskeys',
       ]);
       for (const process of stopped)
-        expect(process.stepStates[process.stoppedAtStep!]!.status).toBe('pending');
+        // Before the next step, or inside it when it changes nothing (waiting for the parent).
+        expect(
+          process.stepStates[process.stoppedAtStep!]!.status === 'pending' ||
+            (!process.steps[process.stoppedAtStep!]!.action &&
+              !process.steps[process.stoppedAtStep!]!.rollAction),
+        ).toBe(true);
       expect(state.members).toEqual(['bind', 'powerdns']);
 
       // The roll back: its successor is the stopped roll's predecessor, which signs again; the
       // stopped roll's successor is gone from every signer.
-      const [roll, rollBack] = state.processes.slice(-2);
+      const [roll, rollBack] = state.processes.filter((process) => process.kind === 'roll-zsk');
       expect(rollBack!.roll).toMatchObject({
         role: 'ZSK',
         successorTag: roll!.roll!.predecessorTags[0],
@@ -97,6 +106,29 @@ describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER and a ZSK rol
       const signers = soa.answers.flatMap((rrset) => rrset.signatures.map((sig) => sig.keyTag));
       expect(signers).toContain(roll!.roll!.predecessorTags[0]);
       expect(signers).not.toContain(introduced[0]);
+
+      // The KSK roll back: the parent's DS names PowerDNS's first KSK again, not the stopped
+      // roll's successor, and no signer publishes that successor.
+      const [kskRoll, kskRollBack] = state.processes.filter((p) => p.kind === 'roll-ksk');
+      const firstKsk = kskRoll!.roll!.predecessorTags[0]!;
+      const kskSuccessor = kskRollBack!.roll!.predecessorTags[0]!;
+      expect(kskRollBack!.roll!.successorTag).toBe(firstKsk);
+      const parent = lab.servers.find((entry) => entry.id === 'parent')!;
+      const ds = await query(parent, lab.zones[0]!, 'DS', { transport: 'tcp' });
+      const dsTags = ds.answers
+        .filter((rrset) => rrset.type === 'DS')
+        .flatMap((rrset) => rrset.records.map((record) => (record as { keyTag: number }).keyTag));
+      expect(dsTags).toContain(firstKsk);
+      expect(dsTags).not.toContain(kskSuccessor);
+      for (const id of ['bind', 'powerdns']) {
+        const server = lab.servers.find((entry) => entry.id === id)!;
+        const answer = await query(server, lab.zones[0]!, 'DNSKEY', { transport: 'tcp' });
+        const tags = answer.answers
+          .filter((rrset) => rrset.type === 'DNSKEY')
+          .flatMap((rrset) => rrset.records.map((record) => keyTag(record as DnskeyData)));
+        expect(tags, id).toContain(firstKsk);
+        expect(tags, id).not.toContain(kskSuccessor);
+      }
     } finally {
       await log.close();
     }

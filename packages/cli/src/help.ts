@@ -363,7 +363,8 @@ Options:
                           bootstrap (boot.test from unsigned to BIND + PowerDNS + Knot), or
                           stop-undo (PowerDNS joins; Knot's join is stopped after sync-ns and
                           undone; BIND's leave is stopped after publish-csync and undone;
-                          PowerDNS's ZSK roll is stopped after activate-successor)
+                          PowerDNS's ZSK roll is stopped after activate-successor and its KSK
+                          roll after sync-dnskeys, and both are rolled back)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,

@@ -161,6 +161,7 @@ export type {
   ParentChannel,
   ParentRequest,
 } from './plugin/parent-channel.js';
+export type { OwnerKey } from './plugin/owner-key.js';
 export { defineSignerPlugin } from './plugin/signer.js';
 export type {
   ApexSnapshot,

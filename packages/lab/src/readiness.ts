@@ -42,7 +42,10 @@ async function failure(watched: WatchedProcess, reason: string): Promise<LabErro
   );
 }
 
-/** Gone at three looks 100 ms apart: one unreadable /proc entry is not an exit. */
+/**
+ * Gone at three looks 100 ms apart. One look is not enough: while `ip netns exec` execs the
+ * program, /proc/<pid>/cmdline reads empty for a moment, as a zombie's does.
+ */
 export async function hasExited(watched: WatchedProcess): Promise<boolean> {
   for (let look = 0; look < 3; look += 1) {
     if (await isRunning(watched.pid, watched.program, watched.directory)) return false;

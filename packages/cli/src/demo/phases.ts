@@ -143,6 +143,7 @@ export const SCENARIOS = {
         role: 'ZSK',
         stopAfter: 'activate-successor',
       },
+      { kind: 'roll-ksk', signerId: 'powerdns', role: 'KSK', stopAfter: 'sync-dnskeys' },
     ],
     finalGroup: ['bind', 'powerdns'],
   },

@@ -1,74 +1,21 @@
 /**
- * ADD-SIGNER through the REST API alone: a lab of its own on 127.89.0 (or
+ * A whole migration through the REST API alone: a lab of its own on 127.89.0 (or
  * $CHORUS_TEST_SERVE_PREFIX) with the registry agent, sidecars for BIND and PowerDNS, the zone
- * defined with `chorus zone define`; then an operator token POSTs the process to `chorus serve`
- * and follows its server-sent progress until it ends. The parent then serves both signers' DS
- * and NS.
+ * defined with `chorus zone define`; then an operator token POSTs ADD-SIGNER powerdns to `chorus
+ * serve` and follows its server-sent progress until it ends (the parent serves both signers' DS
+ * and NS), then REMOVE-SIGNER bind the same way (the parent serves PowerDNS's alone).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ZoneEvent } from '@chorus/core';
 import { query } from '@chorus/dns';
-import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { labDown, labUp, type LabStatus } from '@chorus/lab';
-import {
-  runCli,
-  serveOnLog,
-  sidecarConfigFor,
-  startSidecarProcess,
-  stopSidecarProcess,
-  trustKitAt,
-  type RunningSidecar,
-} from '@chorus/cli';
 import { createToken } from '@chorus/serve';
+import { labServer, startServedLab, ZONE, type Cleanup } from './served-lab.js';
 
 const PREFIX = process.env.CHORUS_TEST_SERVE_PREFIX ?? '127.89.0';
-const ZONE = 'example.test.';
 
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup: Cleanup = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => undefined);
 });
-
-/** `chorus …` on the lab's log with the kit's trust file and operator key. */
-async function chorusOnLog(sqliteFile: string, args: string[]) {
-  const kit = trustKitAt(path.dirname(sqliteFile));
-  let output = '';
-  const io = {
-    stdout: (text: string) => void (output += text),
-    stderr: (text: string) => void (output += text),
-  };
-  const code = await runCli(
-    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
-    io,
-  );
-  return { code, output };
-}
-
-/** Asks `probe` every half second until it gives a value, at most 90 s. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function startSidecars(lab: LabStatus, demo: string, sqliteFile: string) {
-  const sidecars: RunningSidecar[] = [];
-  cleanup.push(() => Promise.all(sidecars.map((sidecar) => stopSidecarProcess(sidecar))));
-  for (const id of ['bind', 'powerdns']) {
-    const server = lab.servers.find((entry) => entry.id === id)!;
-    sidecars.push(await startSidecarProcess(demo, sidecarConfigFor(lab, server, sqliteFile, ZONE)));
-  }
-}
-
-const DEFINE = ['--signer', 'bind', '--record-ttl', '5', '--max-zone-ttl', '5'];
-const WAITS = ['--child-propagation', '1', '--parent-propagation', '1', '--safety-margin', '1'];
 
 /** The `data:` payloads of a server-sent event stream, and the `end` event's, until it closes. */
 async function readProgress(response: Response) {
@@ -88,37 +35,26 @@ async function readProgress(response: Response) {
   };
 }
 
-describe('ADD-SIGNER through chorus serve', () => {
-  it('is requested by POST, followed over SSE to its end, and the parent serves both DS and NS', async () => {
-    const directory = await mkdtemp(path.join(tmpdir(), 'chorus-serve-lab-'));
-    cleanup.push(() => rm(directory, { recursive: true, force: true }));
-    cleanup.push(() => labDown({ directory }));
-    const lab = await labUp({ directory, addressPrefix: PREFIX, ttl: 5, zones: [ZONE] });
-    const demo = path.join(lab.directory, 'demo');
-    await mkdir(demo, { recursive: true, mode: 0o700 });
-    const sqliteFile = path.join(demo, 'events.sqlite');
-    await startSidecars(lab, demo, sqliteFile);
-    const defined = await until('the zone to be defined', async () => {
-      const result = await chorusOnLog(sqliteFile, ['zone', 'define', ZONE, ...DEFINE, ...WAITS]);
-      return result.code === 0 ? result : undefined;
-    });
-    expect(defined.code).toBe(0);
+/** The NS names the parent delegates the zone to, lower case. */
+async function delegation(parentServer: { address: string; port: number }): Promise<string[]> {
+  const ns = await query(parentServer, ZONE, 'NS', { transport: 'tcp' });
+  const set = [...ns.answers, ...ns.authorities].find((rrset) => rrset.type === 'NS');
+  return (set?.records ?? []).map((record) => (record as string).toLowerCase()).sort();
+}
 
-    const kit = trustKitAt(demo);
-    const log = createSqliteEventLog<ZoneEvent>({ path: sqliteFile });
-    cleanup.push(() => log.close());
-    const tokensFile = path.join(demo, 'tokens.json');
-    const token = await createToken(tokensFile, 'rita', 'operator');
-    const values = { trust: kit.trustFile, key: kit.operatorKeyFile };
-    const server = await serveOnLog(log, sqliteFile, values, {
-      host: '127.0.0.1',
-      port: 0,
-      tokensFile,
+describe('a migration through chorus serve', () => {
+  it('adds PowerDNS, then removes BIND, each requested by POST and followed over SSE to its end', async () => {
+    const { lab, url, tokensFile } = await startServedLab({
+      name: 'serve-lab',
+      prefix: PREFIX,
+      signers: ['bind', 'powerdns'],
+      cleanup,
     });
-    cleanup.push(() => server.close());
+    const server = { url };
+    const token = await createToken(tokensFile, 'rita', 'operator');
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-    const parent = lab.servers.find((entry) => entry.id === 'parent')!;
+    const parent = labServer(lab, 'parent');
     const parentServer = { address: parent.address, port: parent.port };
     const dsCount = async () =>
       (await query(parentServer, ZONE, 'DS', { transport: 'tcp' })).answers.find(
@@ -150,12 +86,24 @@ describe('ADD-SIGNER through chorus serve', () => {
     ]);
 
     expect(await dsCount()).toBe(2);
-    const ns = await query(parentServer, ZONE, 'NS', { transport: 'tcp' });
-    const delegation = [...ns.answers, ...ns.authorities].find((set) => set.type === 'NS');
-    const names = (delegation?.records ?? []).map((record) => (record as string).toLowerCase());
-    for (const id of ['bind', 'powerdns'])
-      expect(names).toContain(
-        lab.servers.find((entry) => entry.id === id)!.nameserverName.toLowerCase(),
-      );
-  }, 300_000);
+    const nameOf = (id: string) => labServer(lab, id).nameserverName.toLowerCase();
+    expect(await delegation(parentServer)).toEqual([nameOf('bind'), nameOf('powerdns')].sort());
+
+    // The migration's second half: BIND leaves.
+    const removal = await fetch(`${server.url}/v1/zones/${ZONE}/processes`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ kind: 'remove-signer', signerId: 'bind' }),
+    });
+    expect(removal.status).toBe(202);
+    const removalId = ((await removal.json()) as { processId: string }).processId;
+    const removed = await readProgress(
+      await fetch(`${server.url}/v1/zones/${ZONE}/processes/${removalId}/progress`, { headers }),
+    );
+    expect(removed.end).toEqual({ processId: removalId, status: 'completed' });
+    const after = await fetch(`${server.url}/v1/zones/${ZONE}`, { headers });
+    expect(((await after.json()) as { members: string[] }).members).toEqual(['powerdns']);
+    expect(await dsCount()).toBe(1);
+    expect(await delegation(parentServer)).toEqual([nameOf('powerdns')]);
+  }, 400_000);
 });

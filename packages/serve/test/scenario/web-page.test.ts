@@ -9,89 +9,32 @@
  * $CHORUS_ARTIFACTS_DIR/web-page (default artifacts/web-page at the repository's root).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DnskeyData, ZoneEvent } from '@chorus/core';
+import type { DnskeyData } from '@chorus/core';
 import { keyTag, query } from '@chorus/dns';
-import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { labDown, labUp, type LabServer, type LabStatus } from '@chorus/lab';
-import {
-  runCli,
-  serveOnLog,
-  sidecarConfigFor,
-  startSidecarProcess,
-  stopSidecarProcess,
-  trustKitAt,
-  type RunningSidecar,
-} from '@chorus/cli';
+import type { LabServer, LabStatus } from '@chorus/lab';
 import { createToken } from '@chorus/serve';
+import { labServer, startServedLab, ZONE, type Cleanup } from './served-lab.js';
 
 const PREFIX = process.env.CHORUS_TEST_WEB_PREFIX ?? '127.91.0';
-const ZONE = 'example.test.';
 const CHROMIUM = process.env.CHORUS_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const ARTIFACTS = path.join(
   process.env.CHORUS_ARTIFACTS_DIR ?? path.join(ROOT, 'artifacts'),
   'web-page',
 );
-const DEFINE = ['--signer', 'bind', '--record-ttl', '5', '--max-zone-ttl', '5'];
-const WAITS = ['--child-propagation', '1', '--parent-propagation', '1', '--safety-margin', '1'];
 /** A process through the page: its waits at TTL 5 s, the parent's scans, a loaded machine. */
 const PROCESS_TIMEOUT_MS = 180_000;
 
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup: Cleanup = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => undefined);
 });
 
-async function chorusOnLog(sqliteFile: string, args: string[]) {
-  const kit = trustKitAt(path.dirname(sqliteFile));
-  let output = '';
-  const io = {
-    stdout: (text: string) => void (output += text),
-    stderr: (text: string) => void (output += text),
-  };
-  const code = await runCli(
-    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
-    io,
-  );
-  return { code, output };
-}
-
-async function defineZone(sqliteFile: string) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const result = await chorusOnLog(sqliteFile, ['zone', 'define', ZONE, ...DEFINE, ...WAITS]);
-    if (result.code === 0) return;
-    if (Date.now() > deadline) throw new Error(`zone define never succeeded: ${result.output}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function startLab(): Promise<{ lab: LabStatus; sqliteFile: string; demo: string }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-web-lab-'));
-  cleanup.push(() => rm(directory, { recursive: true, force: true }));
-  cleanup.push(() => labDown({ directory }));
-  const lab = await labUp({ directory, addressPrefix: PREFIX, ttl: 5, zones: [ZONE] });
-  const demo = path.join(lab.directory, 'demo');
-  await mkdir(demo, { recursive: true, mode: 0o700 });
-  const sqliteFile = path.join(demo, 'events.sqlite');
-  const sidecars: RunningSidecar[] = [];
-  cleanup.push(() => Promise.all(sidecars.map((sidecar) => stopSidecarProcess(sidecar))));
-  for (const id of ['bind', 'powerdns', 'knot']) {
-    const server = labServer(lab, id);
-    sidecars.push(await startSidecarProcess(demo, sidecarConfigFor(lab, server, sqliteFile, ZONE)));
-  }
-  await defineZone(sqliteFile);
-  return { lab, sqliteFile, demo };
-}
-
-const labServer = (lab: LabStatus, id: string): LabServer =>
-  lab.servers.find((entry) => entry.id === id)!;
 const endpoint = (server: LabServer) => ({ address: server.address, port: server.port });
 
 /** The key tags `server` publishes for the zone. */
@@ -156,20 +99,15 @@ describe('the web page in Chromium', () => {
     // Installed by the README's set-up (scripts/bootstrap.sh): a missing browser fails the test.
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     await mkdir(ARTIFACTS, { recursive: true });
-    const { lab, sqliteFile, demo } = await startLab();
-    const log = createSqliteEventLog<ZoneEvent>({ path: sqliteFile });
-    cleanup.push(() => log.close());
-    const tokensFile = path.join(demo, 'tokens.json');
+    const { lab, url, tokensFile } = await startServedLab({
+      name: 'web-lab',
+      prefix: PREFIX,
+      signers: ['bind', 'powerdns', 'knot'],
+      cleanup,
+    });
+    const server = { url };
     const operator = await createToken(tokensFile, 'olga', 'operator');
     const viewer = await createToken(tokensFile, 'vic', 'viewer');
-    const kit = trustKitAt(demo);
-    const server = await serveOnLog(
-      log,
-      sqliteFile,
-      { trust: kit.trustFile, key: kit.operatorKeyFile },
-      { host: '127.0.0.1', port: 0, tokensFile },
-    );
-    cleanup.push(() => server.close());
 
     const browser: Browser = await puppeteer.launch({
       executablePath: CHROMIUM,
