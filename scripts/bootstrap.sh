@@ -14,7 +14,7 @@ NODE_MAJOR=24
 PNPM_VERSION=10.34.9
 DEBIAN_PACKAGES=(bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 pdns-tools
   knot knot-dnsutils unbound ldnsutils sqlite3 iproute2 nats-server openssl nftables systemd
-  chromium softhsm2 opensc)
+  chromium softhsm2 opensc python3 make g++)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 

@@ -55,5 +55,6 @@ export async function openFileOwnerKey(file: string): Promise<OwnerKey> {
     description: `file ${file}`,
     dnskey,
     sign: (data) => Promise.resolve(signWith(key, algorithm, data)),
+    close: () => Promise.resolve(),
   };
 }

@@ -1,5 +1,9 @@
 export { OwnerKeyError } from './errors.js';
 export { openFileOwnerKey } from './file-key.js';
-export { openPkcs11OwnerKey, type Pkcs11OwnerKeyConfig } from './pkcs11-key.js';
+export {
+  generatePkcs11OwnerKey,
+  openPkcs11OwnerKey,
+  type Pkcs11OwnerKeyConfig,
+} from './pkcs11-key.js';
 export { algorithmOf, dnskeyOf, KSK_FLAGS, type OwnerAlgorithm } from './public-key.js';
 export { signDnskeyRrset, type DnskeyRrsetToSign } from './sign-dnskey.js';

@@ -1,103 +1,212 @@
 /**
- * An owner KSK in an HSM, reached through PKCS#11 with OpenSC's `pkcs11-tool` (Debian `opensc`):
- * the key pair is made and kept in the token, and only a hash goes in and a signature comes out.
- * The user PIN is read by the tool from an environment variable (`--pin env:NAME`), so it is on
- * no command line, in no log and in no error.
+ * An owner KSK in an HSM, through PKCS#11 with `pkcs11js` (SoftHSM2 in the lab and the tests):
+ * the key pair is made and kept in the token; only a hash goes in and a signature comes out. The
+ * user PIN is read from a named environment variable at open, handed to C_Login and not kept; no
+ * message shows it. `pkcs11js` is a native addon, loaded only when an HSM key is opened.
  */
-import { createHash, createPublicKey } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { DnssecAlgorithm, type CallOptions, type OwnerKey } from '@chorus/core';
-import { runCommand } from '@chorus/dns';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { DnssecAlgorithm, type OwnerKey } from '@chorus/core';
+import type * as Pkcs11Module from 'pkcs11js';
+import type { PKCS11 } from 'pkcs11js';
 import { OwnerKeyError } from './errors.js';
-import { dnskeyOf } from './public-key.js';
+import { KSK_FLAGS } from './public-key.js';
 
 export interface Pkcs11OwnerKeyConfig {
   /** The PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
   module: string;
   tokenLabel: string;
-  /** The key pair's CKA_ID, in hex (`pkcs11-tool --id`). */
+  /** The key pair's CKA_ID, in hex. */
   keyId: string;
   /** The environment variable that holds the token's user PIN (never the PIN itself). */
   pinEnv: string;
-  /** `pkcs11-tool`; default from PATH. */
-  tool?: string;
-  /** Environment for the module, e.g. `{ SOFTHSM2_CONF: … }`. */
+  /** Set in this process's environment before the module loads, e.g. `{ SOFTHSM2_CONF: … }`. */
   env?: Record<string, string>;
-  timeoutMs?: number;
 }
 
-const MISSING_TOOL = 'install opensc (it has pkcs11-tool), or set the owner key tool';
+type Pkcs11Api = typeof Pkcs11Module;
+const requireAddon = createRequire(import.meta.url);
+let api: Pkcs11Api | undefined;
 
-/** Runs pkcs11-tool on the configured module and token; failures become OwnerKeyError. */
-async function pkcs11Tool(config: Pkcs11OwnerKeyConfig, args: string[], options: CallOptions) {
-  const base = ['--module', config.module, '--token-label', config.tokenLabel];
+function pkcs11(): Pkcs11Api {
   try {
-    return await runCommand(config.tool ?? 'pkcs11-tool', [...base, ...args], {
-      timeoutMs: config.timeoutMs ?? 15_000,
-      signal: options.signal,
-      ...(config.env ? { env: config.env } : {}),
-      missingHint: MISSING_TOOL,
-    });
+    api ??= requireAddon('pkcs11js') as Pkcs11Api;
+    return api;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     throw new OwnerKeyError(
-      `PKCS#11 token ${config.tokenLabel} (${config.module}) refused: ${message}`,
-      { cause: error, isRetryable: /timed out/i.test(message) },
+      `the PKCS#11 binding pkcs11js could not be loaded (${(error as Error).message}); its native addon builds at install with python3, make and g++`,
+      { cause: error },
     );
   }
 }
 
-/** Runs `use` with a private temporary directory, removed afterwards. */
-async function withScratch<T>(use: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'chorus-owner-'));
+/** DER of the P-256 curve's OID (1.2.840.10045.3.1.7), as CKA_EC_PARAMS holds it. */
+const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
+
+/** One initialised library per module path: C_Initialize may run once per process. */
+const libraries = new Map<string, PKCS11>();
+
+function library(config: Pkcs11OwnerKeyConfig): PKCS11 {
+  const known = libraries.get(config.module);
+  if (known) return known;
+  const { PKCS11: Library, CKR_CRYPTOKI_ALREADY_INITIALIZED } = pkcs11();
+  Object.assign(process.env, config.env);
+  const loaded = new Library();
+  loaded.load(config.module);
   try {
-    return await use(directory);
-  } finally {
-    await rm(directory, { recursive: true, force: true });
+    loaded.C_Initialize();
+  } catch (error) {
+    if ((error as { code?: number }).code !== CKR_CRYPTOKI_ALREADY_INITIALIZED) throw error;
+  }
+  libraries.set(config.module, loaded);
+  return loaded;
+}
+
+/** The slot whose token has `label`. */
+function slotOf(library: PKCS11, label: string) {
+  const slot = library
+    .C_GetSlotList(true)
+    .find((candidate) => library.C_GetTokenInfo(candidate).label.trim() === label);
+  if (!slot) throw new OwnerKeyError(`no PKCS#11 token labelled ${label}`);
+  return slot;
+}
+
+/** The uncompressed P-256 point in CKA_EC_POINT (a DER OCTET STRING around 04‖X‖Y) as X‖Y. */
+function pointOf(value: Buffer, where: string): Buffer {
+  const point =
+    value.length === 67 && value[0] === 0x04 && value[1] === 65 ? value.subarray(2) : value;
+  if (point.length !== 65 || point[0] !== 0x04)
+    throw new OwnerKeyError(`${where} holds no uncompressed P-256 public point`);
+  return point.subarray(1);
+}
+
+/** Opens the key pair `keyId` of the token: its public key, and a session logged in for signing. */
+export function openPkcs11OwnerKey(config: Pkcs11OwnerKeyConfig): Promise<OwnerKey> {
+  const description = `pkcs11 token ${config.tokenLabel} id ${config.keyId}`;
+  const pin = process.env[config.pinEnv];
+  if (!pin)
+    return Promise.reject(
+      new OwnerKeyError(
+        `${description}: set ${config.pinEnv} to the token's user PIN in the environment`,
+      ),
+    );
+  try {
+    return Promise.resolve(open(config, description, pin));
+  } catch (error) {
+    if (OwnerKeyError.isInstance(error)) return Promise.reject(error);
+    return Promise.reject(
+      new OwnerKeyError(`${description}: ${(error as Error).message}`, { cause: error }),
+    );
   }
 }
 
-/** Opens the key pair `keyId` of the token: reads its public key, checks the PIN is set. */
-export async function openPkcs11OwnerKey(
-  config: Pkcs11OwnerKeyConfig,
-  options: CallOptions = {},
-): Promise<OwnerKey> {
-  const description = `pkcs11 token ${config.tokenLabel} id ${config.keyId}`;
-  if (!process.env[config.pinEnv])
+function open(config: Pkcs11OwnerKeyConfig, description: string, pin: string): OwnerKey {
+  const constants = pkcs11();
+  const hsm = library(config);
+  const session = hsm.C_OpenSession(
+    slotOf(hsm, config.tokenLabel),
+    constants.CKF_SERIAL_SESSION | constants.CKF_RW_SESSION,
+  );
+  const find = (objectClass: number) => {
+    hsm.C_FindObjectsInit(session, [
+      { type: constants.CKA_CLASS, value: objectClass },
+      { type: constants.CKA_ID, value: Buffer.from(config.keyId, 'hex') },
+    ]);
+    const found = hsm.C_FindObjects(session);
+    hsm.C_FindObjectsFinal(session);
+    if (!found) throw new OwnerKeyError(`${description}: no such key in the token`);
+    return found;
+  };
+  try {
+    hsm.C_Login(session, constants.CKU_USER, pin);
+  } catch (error) {
+    if ((error as { code?: number }).code !== constants.CKR_USER_ALREADY_LOGGED_IN) throw error;
+  }
+  const [params, point] = hsm.C_GetAttributeValue(session, find(constants.CKO_PUBLIC_KEY), [
+    { type: constants.CKA_EC_PARAMS },
+    { type: constants.CKA_EC_POINT },
+  ]);
+  if (!params?.value.equals(P256_PARAMS))
     throw new OwnerKeyError(
-      `${description}: set ${config.pinEnv} to the token's user PIN in the environment`,
+      `${description} is not an ECDSA P-256 key; through PKCS#11 Chorus signs with algorithm 13 only`,
     );
-  const der = await withScratch(async (directory) => {
-    const file = path.join(directory, 'public.der');
-    const read = ['--read-object', '--type', 'pubkey', '--id', config.keyId, '-o', file];
-    await pkcs11Tool(config, read, options);
-    return readFile(file);
-  });
-  const publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  const dnskey = dnskeyOf(publicKey, description);
-  if (dnskey.algorithm !== DnssecAlgorithm.ECDSAP256SHA256)
-    throw new OwnerKeyError(
-      `${description} is algorithm ${dnskey.algorithm}; through PKCS#11 Chorus signs with ECDSA P-256 (13) only`,
-    );
-  const sign = (data: Buffer, callOptions: CallOptions = {}) =>
-    withScratch(async (directory) => {
-      const input = path.join(directory, 'hash');
-      const output = path.join(directory, 'signature');
-      await writeFile(input, createHash('sha256').update(data).digest(), { mode: 0o600 });
-      const args = ['--login', '--pin', `env:${config.pinEnv}`, '--sign', '--mechanism', 'ECDSA'];
-      await pkcs11Tool(
-        config,
-        [...args, '--id', config.keyId, '-i', input, '-o', output],
-        callOptions,
+  const publicKey = pointOf(point!.value, description).toString('base64');
+  const privateKey = find(constants.CKO_PRIVATE_KEY);
+  // One operation at a time per session: signatures queue.
+  let queue: Promise<unknown> = Promise.resolve();
+  const signOnce = (data: Buffer) =>
+    new Promise<Buffer>((resolve, reject) => {
+      hsm.C_SignInit(session, { mechanism: constants.CKM_ECDSA }, privateKey);
+      const hash = createHash('sha256').update(data).digest();
+      hsm.C_Sign(session, hash, Buffer.alloc(64), (error, signature) =>
+        error
+          ? reject(
+              new OwnerKeyError(`${description} refused to sign: ${error.message}`, {
+                cause: error,
+              }),
+            )
+          : resolve(signature),
       );
-      const signature = await readFile(output);
-      if (signature.length !== 64)
-        throw new OwnerKeyError(
-          `${description} made a ${signature.length}-octet signature, not 64`,
-        );
-      return signature;
     });
-  return { description, dnskey, sign };
+  return {
+    description,
+    dnskey: {
+      flags: KSK_FLAGS,
+      protocol: 3,
+      algorithm: DnssecAlgorithm.ECDSAP256SHA256,
+      publicKey,
+    },
+    sign: (data) => {
+      const signed = queue.then(() => signOnce(data));
+      queue = signed.catch(() => undefined);
+      return signed;
+    },
+    close: () => {
+      hsm.C_CloseSession(session);
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Makes a P-256 key pair inside the token (sensitive, never extractable, for signing only) with
+ * `keyId` and `label`; returns nothing of the private key.
+ */
+export function generatePkcs11OwnerKey(config: Pkcs11OwnerKeyConfig, label: string): void {
+  const pin = process.env[config.pinEnv];
+  if (!pin)
+    throw new OwnerKeyError(`set ${config.pinEnv} to the token's user PIN in the environment`);
+  const constants = pkcs11();
+  const hsm = library(config);
+  const session = hsm.C_OpenSession(
+    slotOf(hsm, config.tokenLabel),
+    constants.CKF_SERIAL_SESSION | constants.CKF_RW_SESSION,
+  );
+  try {
+    hsm.C_Login(session, constants.CKU_USER, pin);
+    const id = Buffer.from(config.keyId, 'hex');
+    const common = [
+      { type: constants.CKA_TOKEN, value: true },
+      { type: constants.CKA_ID, value: id },
+      { type: constants.CKA_LABEL, value: label },
+    ];
+    hsm.C_GenerateKeyPair(
+      session,
+      { mechanism: constants.CKM_EC_KEY_PAIR_GEN },
+      [
+        ...common,
+        { type: constants.CKA_VERIFY, value: true },
+        { type: constants.CKA_EC_PARAMS, value: P256_PARAMS },
+      ],
+      [
+        ...common,
+        { type: constants.CKA_SIGN, value: true },
+        { type: constants.CKA_PRIVATE, value: true },
+        { type: constants.CKA_SENSITIVE, value: true },
+        { type: constants.CKA_EXTRACTABLE, value: false },
+      ],
+    );
+  } finally {
+    hsm.C_CloseSession(session);
+  }
 }

@@ -17,4 +17,6 @@ export interface OwnerKey {
    * canonical form) with the DNSKEY's algorithm; the signature as an RRSIG carries it.
    */
   sign(data: Buffer, options?: CallOptions): Promise<Buffer>;
+  /** Lets go of the key (an HSM session); the key cannot sign afterwards. */
+  close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
- * The owner KSK in SoftHSM2 (Debian `softhsm2`), through OpenSC's pkcs11-tool (`opensc`): a token
- * of its own in a temporary directory, a P-256 key pair made inside it, a DNSKEY RRset signed
- * with it and verified. The private key is sensitive and never extractable, no file outside the
+ * The owner KSK in SoftHSM2 (Debian `softhsm2`), through pkcs11js: a token of its own in a
+ * temporary directory, a P-256 key pair made inside it, a DNSKEY RRset signed with it and
+ * verified; OpenSC's pkcs11-tool (`opensc`) checks the key's protection independently. The private key is sensitive and never extractable, no file outside the
  * token directory holds it, and the PIN is on no command line and in no error.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnskeyData } from '@chorus/core';
 import { runCommand, verifyRrsig } from '@chorus/dns';
-import { openPkcs11OwnerKey, signDnskeyRrset, type Pkcs11OwnerKeyConfig } from '@chorus/owner';
+import {
+  generatePkcs11OwnerKey,
+  openPkcs11OwnerKey,
+  signDnskeyRrset,
+  type Pkcs11OwnerKeyConfig,
+} from '@chorus/owner';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const PIN = '4711-owner-pin';
@@ -35,17 +40,6 @@ beforeAll(async () => {
   const init = ['--init-token', '--free', '--label', 'owner', '--pin', PIN, '--so-pin', '0000'];
   await runCommand('softhsm2-util', init, { timeoutMs: 15_000, env, secrets: [PIN] });
   process.env.CHORUS_TEST_OWNER_PIN = PIN;
-  const base = [
-    '--module',
-    MODULE,
-    '--token-label',
-    'owner',
-    '--login',
-    '--pin',
-    'env:CHORUS_TEST_OWNER_PIN',
-  ];
-  const generate = ['--keypairgen', '--key-type', 'EC:prime256v1', '--id', '01', '--label', 'ksk'];
-  await runCommand('pkcs11-tool', [...base, ...generate], { timeoutMs: 15_000, env });
   config = {
     module: MODULE,
     tokenLabel: 'owner',
@@ -53,6 +47,7 @@ beforeAll(async () => {
     pinEnv: 'CHORUS_TEST_OWNER_PIN',
     env,
   };
+  generatePkcs11OwnerKey(config, 'ksk');
 });
 
 afterAll(async () => {
@@ -77,6 +72,13 @@ describe('an owner KSK in SoftHSM2', () => {
     expect(verifyRrsig({ rrset, signature: rrsig, key: owner.dnskey })).toEqual({ ok: true });
     const other = { ...rrset, records: [owner.dnskey] };
     expect(verifyRrsig({ rrset: other, signature: rrsig, key: owner.dnskey }).ok).toBe(false);
+    // Two signatures at once queue on the one session, and both verify.
+    const [first, second] = await Promise.all([
+      owner.sign(Buffer.from('a')),
+      owner.sign(Buffer.from('b')),
+    ]);
+    expect([first.length, second.length]).toEqual([64, 64]);
+    await owner.close();
   });
 
   it('keeps the private key sensitive and never extractable, in the token directory only', async () => {
@@ -106,10 +108,10 @@ describe('an owner KSK in SoftHSM2', () => {
     await expect(
       openPkcs11OwnerKey({ ...config, pinEnv: 'CHORUS_TEST_NO_SUCH_PIN' }),
     ).rejects.toThrow(/set CHORUS_TEST_NO_SUCH_PIN to the token's user PIN/);
+    // Every session of the first test is closed, so the token is logged out again.
     process.env.CHORUS_TEST_WRONG_PIN = 'wrong-pin-9876';
-    const owner = await openPkcs11OwnerKey({ ...config, pinEnv: 'CHORUS_TEST_WRONG_PIN' });
-    const error = (await owner.sign(Buffer.from('data')).then(
-      () => new Error('signed with a wrong PIN'),
+    const error = (await openPkcs11OwnerKey({ ...config, pinEnv: 'CHORUS_TEST_WRONG_PIN' }).then(
+      () => new Error('opened with a wrong PIN'),
       (caught: unknown) => caught,
     )) as Error;
     delete process.env.CHORUS_TEST_WRONG_PIN;
