@@ -60,6 +60,9 @@ export const bindCapabilities: SignerCapabilities = {
     "dnssec-policy publishes CDS (SHA-256) and CDNSKEY for its own KSK once the KSK's DS state is rumoured, and deletes copies that others inject before that, so Chorus mirrors them and never injects them (nameservers.md §2.4). Last verified 2026-11-22 with BIND 9.18.49",
     ARM_DNSSEC_GUIDE,
   ),
+  'presigned-dnskey': cannot(
+    "BIND 9.18 signs its DNSKEY RRset with its own KSK and cannot serve one signed elsewhere (its dnssec-policy has no offline-ksk option, and there is no dnssec-ksr); BIND 9.20's offline KSK (dnssec-ksr) can. Last verified 2026-12-04 with BIND 9.18.49",
+  ),
 };
 
 /** The capabilities of a signer with these signalling zones (`bootstrap-signal` can with any). */

@@ -58,4 +58,8 @@ export const desecCapabilities: SignerCapabilities = {
     `deSEC publishes CDS (digest types 2 and 4) and CDNSKEY for its own key by itself; they cannot be read or removed through the API, and Chorus never injects them. ${SOURCE}`,
     DOMAINS,
   ),
+  'presigned-dnskey': cannot(
+    `deSEC signs every zone with its own key, and a DNSKEY written through the API is only added to the RRset deSEC signs; no API takes a signature made elsewhere. ${SOURCE}`,
+    RRSETS,
+  ),
 };

@@ -1,4 +1,4 @@
-import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, unimplemented, type SignerCapabilities } from '@chorus/core';
 
 const BASIS = 'Request shapes from the NS1 API documentation and ns1-go, 2026-12';
 const EXTERNAL_KEYS =
@@ -55,6 +55,10 @@ export const ns1Capabilities: SignerCapabilities = {
   ),
   'own-cds-publish': can(
     `NS1 is not documented to publish CDS/CDNSKEY for its own KSK, so the plugin writes them itself (CDS digest type 2 and CDNSKEY, as ordinary records) at every apply with changes, merged into the same CDS/CDNSKEY records as the foreign ones, and never deletes them. ${BASIS}`,
+    NS1_DOCS,
+  ),
+  'presigned-dnskey': unimplemented(
+    `NS1 describes model 1 for owners who keep the KSK: read NS1's signing keys, then hand over the final DNSKEY RRset and its signatures. Neither the plugin nor the lab's NS1 fake does it yet. ${BASIS}`,
     NS1_DOCS,
   ),
 };

@@ -4,6 +4,7 @@ import { bootstrapSignalCapability, withBootstrapSignal } from '@chorus/dns';
 const VERIFIED = 'Last verified 2026-11-22 on pdns 4.7.3';
 const VERIFIED_CONTENT = 'Last verified 2026-12-03 on pdns 4.7.3';
 const ROLL_VERIFIED = 'Last verified 2026-12-02 on pdns 4.7.3';
+const MODEL1_VERIFIED = 'Last verified 2026-12-04 on pdns 4.7.3';
 const ZONE_API = 'https://doc.powerdns.com/authoritative/http-api/zone.html';
 const CRYPTOKEY_API = 'https://doc.powerdns.com/authoritative/http-api/cryptokey.html';
 const DIRECT_DNSKEY = 'https://doc.powerdns.com/authoritative/settings.html#direct-dnskey';
@@ -60,6 +61,9 @@ export const powerdnsCapabilities: SignerCapabilities = {
   'own-cds-publish': can(
     `PowerDNS generates CDS/CDNSKEY for its own KSK from the PUBLISH-CDS/PUBLISH-CDNSKEY zone metadata, which checkZone requires; Chorus never injects them. ${VERIFIED}`,
     METADATA,
+  ),
+  'presigned-dnskey': cannot(
+    `PowerDNS 4.7 signs every DNSKEY RRset itself, with its own active KSKs; direct-dnskey only adds records to the RRset it signs. PowerDNS 5's direct-dnskey-signature serves a signature made elsewhere. ${MODEL1_VERIFIED}`,
   ),
 };
 

@@ -68,6 +68,11 @@ export const SIGNER_CAPABILITIES = [
   'key-roll',
   /** The server publishes CDS/CDNSKEY for its own KSK by itself; Chorus mirrors them, never injects them. */
   'own-cds-publish',
+  /**
+   * Serve a DNSKEY RRset with an RRSIG made elsewhere, by the zone owner's KSK (RFC 8901 model 1),
+   * signing only the rest of the zone with its own ZSK.
+   */
+  'presigned-dnskey',
 ] as const;
 
 export type SignerCapability = (typeof SIGNER_CAPABILITIES)[number];
