@@ -7,3 +7,4 @@ export {
 } from './pkcs11-key.js';
 export { algorithmOf, dnskeyOf, KSK_FLAGS, type OwnerAlgorithm } from './public-key.js';
 export { signDnskeyRrset, type DnskeyRrsetToSign } from './sign-dnskey.js';
+export { parseKsr, signKsr, type KsrSnapshot, type SignKsrOptions } from './skr.js';
