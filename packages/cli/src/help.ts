@@ -919,7 +919,9 @@ Runs the control-plane REST API in the foreground over the event log the CLI use
 their status, events and statistics, processes (request, follow as server-sent events, stop,
 undo). Requests are appended exactly as the CLI's commands append them, signed with --key;
 the token's name is recorded as who asked. The OpenAPI 3.1 document is at /openapi.json.
-Stop it with SIGTERM or Ctrl-C.
+A web page at / shows the zones, each signer's keys, the processes in flight with a countdown,
+their timelines, statistics and an audit form, with Start, Stop and Undo buttons for operator
+tokens; it loads nothing from elsewhere. Stop it with SIGTERM or Ctrl-C.
 
 Options:
   --listen HOST:PORT      where to listen; default 127.0.0.1:8053. Any address outside
