@@ -13,13 +13,22 @@ import { zoneStream, type DnskeyData, type ZoneEvent } from '@chorus/core';
 import { keyTag, query } from '@chorus/dns';
 import { openLabEventLog } from '@chorus/cli';
 import { applyZoneEvent, emptyZoneState } from '@chorus/engine';
-import { labStatus } from '@chorus/lab';
+import { labStatus, type LabStatus } from '@chorus/lab';
 import { labDirectoriesRemovedAfterAll, runDemoOnOwnLab, type DemoJson } from './helpers/demo.js';
 
 // CHORUS_TEST_STOP_UNDO_PREFIX lets several test runs share one machine without colliding.
 const PREFIX = process.env.CHORUS_TEST_STOP_UNDO_PREFIX ?? '127.68.0';
 
 const directories = labDirectoriesRemovedAfterAll();
+
+/** The key tags of the DNSKEY RRset the lab server `id` serves for the zone. */
+async function publishedTags(lab: LabStatus, id: string): Promise<number[]> {
+  const server = lab.servers.find((entry) => entry.id === id)!;
+  const answer = await query(server, lab.zones[0]!, 'DNSKEY', { transport: 'tcp' });
+  return answer.answers
+    .filter((rrset) => rrset.type === 'DNSKEY')
+    .flatMap((rrset) => rrset.records.map((record) => keyTag(record as DnskeyData)));
+}
 
 describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER, a ZSK roll and a KSK roll', () => {
   it('stops at safe points and undoes all four with no glitch', async () => {
@@ -92,11 +101,7 @@ describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER, a ZSK roll a
       expect(introduced).toHaveLength(1);
       expect(introduced).not.toEqual(roll!.roll!.predecessorTags);
       for (const id of ['bind', 'powerdns']) {
-        const server = lab.servers.find((entry) => entry.id === id)!;
-        const answer = await query(server, lab.zones[0]!, 'DNSKEY', { transport: 'tcp' });
-        const tags = answer.answers
-          .filter((rrset) => rrset.type === 'DNSKEY')
-          .flatMap((rrset) => rrset.records.map((record) => keyTag(record as DnskeyData)));
+        const tags = await publishedTags(lab, id);
         expect(tags, id).toContain(roll!.roll!.predecessorTags[0]);
         expect(tags, id).not.toContain(introduced[0]);
       }
@@ -121,11 +126,7 @@ describe('stop and undo in the middle of ADD-SIGNER, REMOVE-SIGNER, a ZSK roll a
       expect(dsTags).toContain(firstKsk);
       expect(dsTags).not.toContain(kskSuccessor);
       for (const id of ['bind', 'powerdns']) {
-        const server = lab.servers.find((entry) => entry.id === id)!;
-        const answer = await query(server, lab.zones[0]!, 'DNSKEY', { transport: 'tcp' });
-        const tags = answer.answers
-          .filter((rrset) => rrset.type === 'DNSKEY')
-          .flatMap((rrset) => rrset.records.map((record) => keyTag(record as DnskeyData)));
+        const tags = await publishedTags(lab, id);
         expect(tags, id).toContain(firstKsk);
         expect(tags, id).not.toContain(kskSuccessor);
       }

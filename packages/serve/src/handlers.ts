@@ -279,6 +279,9 @@ function signersOf(state: ZoneState) {
       ...(keyState ? { state: keyState } : {}),
     })),
     ...(signer.keysObservedAt ? { keysObservedAt: signer.keysObservedAt } : {}),
+    ...(signer.content && signer.contentObservedAt
+      ? { content: { serial: signer.content.serial, observedAt: signer.contentObservedAt } }
+      : {}),
     ...(signer.limits ? { limits: signer.limits } : {}),
   }));
 }

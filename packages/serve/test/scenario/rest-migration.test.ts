@@ -74,7 +74,8 @@ describe('a migration through chorus serve', () => {
     });
     expect(progress.headers.get('content-type')).toBe('text/event-stream');
     const { events, end } = await readProgress(progress);
-    expect(end).toEqual({ processId, status: 'completed' });
+    // On a refusal, the last event names the pre-flight's reasons.
+    expect(end, JSON.stringify(events.at(-1))).toEqual({ processId, status: 'completed' });
     const types = events.map((recorded) => (recorded.event as { type: string }).type);
     expect(types[0]).toBe('process-requested');
     expect(types).toContain('process-completed');

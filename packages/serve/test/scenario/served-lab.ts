@@ -18,6 +18,7 @@ import {
   trustKitAt,
   type RunningSidecar,
 } from '@chorus/cli';
+import { createToken } from '@chorus/serve';
 
 export const ZONE = 'example.test.';
 const DEFINE = ['--signer', 'bind', '--record-ttl', '5', '--max-zone-ttl', '5'];
@@ -96,5 +97,35 @@ export async function startServedLab(options: {
     tokensFile,
   });
   cleanup.push(() => server.close());
+  await signersObserved(server.url, tokensFile, options.signers);
   return { lab, url: server.url, tokensFile };
+}
+
+/**
+ * Waits (at most 90 s) until every signer's sidecar has listed its server's keys and recorded a
+ * digest of its zone, as an operator waits to see them before asking for a process: the
+ * pre-flight compares them.
+ */
+async function signersObserved(url: string, tokensFile: string, ids: readonly string[]) {
+  const token = await createToken(tokensFile, 'set-up', 'viewer');
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const response = await fetch(`${url}/v1/zones/${ZONE}/signers`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { signers } = (await response.json()) as {
+      signers: { id: string; keys: unknown[]; keysObservedAt?: string; content?: unknown }[];
+    };
+    // Keys and a content digest: what the pre-flight compares.
+    const observed = ids.every((id) =>
+      signers.some(
+        (signer) =>
+          signer.id === id && signer.keys.length > 0 && signer.keysObservedAt && signer.content,
+      ),
+    );
+    if (observed) return;
+    if (Date.now() > deadline)
+      throw new Error(`the sidecars did not list their keys in 90 s: ${JSON.stringify(signers)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
