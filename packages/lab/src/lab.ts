@@ -47,7 +47,6 @@ import {
   type StopOutcome,
 } from './processes.js';
 import {
-  hasExited,
   allOf,
   answersDns,
   resolvesCheck,
@@ -334,26 +333,17 @@ async function waitForNatsNodes(
   clusterSize: number,
   deadline: number,
   report: (node: LabNatsNode) => Promise<void>,
-  startAgain?: (node: LabNatsNode, why: string) => Promise<void>,
 ): Promise<void> {
-  const watchedOf = (node: LabNatsNode) => ({
-    label: describeNatsNode(node),
-    pid: node.pid,
-    program: node.binary,
-    logFile: node.logFile,
-    directory: node.directory,
-  });
   await Promise.all(
     nodes.map(async (node) => {
-      const check = natsNodeCheck(node, clusterSize);
-      try {
-        await waitUntilReady(watchedOf(node), check, deadline);
-      } catch (error) {
-        // A restarted node that exited at once gets one more start, as a supervisor would.
-        if (!startAgain || !(await hasExited(watchedOf(node)))) throw error;
-        await startAgain(node, (error as Error).message.split('\n')[0]!);
-        await waitUntilReady(watchedOf(node), check, deadline);
-      }
+      const watched = {
+        label: describeNatsNode(node),
+        pid: node.pid,
+        program: node.binary,
+        logFile: node.logFile,
+        directory: node.directory,
+      };
+      await waitUntilReady(watched, natsNodeCheck(node, clusterSize), deadline);
       await report(node);
     }),
   );
@@ -783,19 +773,10 @@ export async function labRestart(options: RestartOptions = {}): Promise<LabStatu
         `ready: ${describe(server)} pid ${server.pid} (was ${previousPids.get(server.id) ?? 0}) serves ${zoneList(server.zones)} signed, after ${seconds(performance.now() - spawnedAt)}`,
       ),
     ),
-    waitForNatsNodes(
-      natsTargets,
-      nodes.length,
-      deadline,
-      async (node) =>
-        progress(
-          `ready: ${describeNatsNode(node)} pid ${node.pid} (was ${previousPids.get(node.id) ?? 0}), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - spawnedAt)}`,
-        ),
-      async (node, why) => {
-        progress(`${why}; starting it once more`);
-        await restartProcess(node, () => startNatsNode(node), progress);
-        await recordProcesses(status, [node]);
-      },
+    waitForNatsNodes(natsTargets, nodes.length, deadline, async (node) =>
+      progress(
+        `ready: ${describeNatsNode(node)} pid ${node.pid} (was ${previousPids.get(node.id) ?? 0}), JetStream meta leader ${await natsMetaLeader(node)}, after ${seconds(performance.now() - spawnedAt)}`,
+      ),
     ),
   ]);
   if (restartAgent && agent) {
