@@ -162,6 +162,11 @@ export type {
   ParentRequest,
 } from './plugin/parent-channel.js';
 export type { OwnerKey } from './plugin/owner-key.js';
+export type {
+  PlannedZsks,
+  PresignedDnskeyPublisher,
+  SignedDnskeySnapshot,
+} from './plugin/presigned-dnskey.js';
 export { defineSignerPlugin } from './plugin/signer.js';
 export type {
   ApexSnapshot,

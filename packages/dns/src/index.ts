@@ -137,3 +137,4 @@ export type {
   SignalWrite,
 } from './kit/signals.js';
 export type { ServedOptions } from './kit/served.js';
+export { formatSkr, inEffectAt, missingPlannedZsks, parseKsr } from './kit/offline-ksk.js';

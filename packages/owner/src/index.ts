@@ -7,4 +7,9 @@ export {
 } from './pkcs11-key.js';
 export { algorithmOf, dnskeyOf, KSK_FLAGS, type OwnerAlgorithm } from './public-key.js';
 export { signDnskeyRrset, type DnskeyRrsetToSign } from './sign-dnskey.js';
-export { parseKsr, signKsr, type KsrSnapshot, type SignKsrOptions } from './skr.js';
+export {
+  signDnskeySnapshots,
+  snapshotKeySets,
+  type DnskeySetPlan,
+  type SignatureValidity,
+} from './sign-snapshots.js';

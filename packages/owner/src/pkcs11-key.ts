@@ -1,10 +1,11 @@
 /**
  * An owner KSK in an HSM, through PKCS#11 with `pkcs11js` (SoftHSM2 in the lab and the tests):
  * the key pair is made and kept in the token; only a hash goes in and a signature comes out. The
- * user PIN is read from a named environment variable at open, handed to C_Login and not kept; no
+ * user PIN is read from a named environment variable or a 0600 file at open, handed to C_Login and not kept; no
  * message shows it. `pkcs11js` is a native addon, loaded only when an HSM key is opened.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DnssecAlgorithm, type OwnerKey } from '@chorus/core';
 import type * as Pkcs11Module from 'pkcs11js';
@@ -19,7 +20,9 @@ export interface Pkcs11OwnerKeyConfig {
   /** The key pair's CKA_ID, in hex. */
   keyId: string;
   /** The environment variable that holds the token's user PIN (never the PIN itself). */
-  pinEnv: string;
+  pinEnv?: string;
+  /** Or a file (mode 0600 or stricter) that holds it, e.g. a systemd credential. */
+  pinFile?: string;
   /** Set in this process's environment before the module loads, e.g. `{ SOFTHSM2_CONF: … }`. */
   env?: Record<string, string>;
 }
@@ -80,18 +83,39 @@ function pointOf(value: Buffer, where: string): Buffer {
   return point.subarray(1);
 }
 
+/** The user PIN from the configured file or environment variable; never part of a message. */
+function userPin(config: Pkcs11OwnerKeyConfig, description: string): string {
+  if ((config.pinEnv === undefined) === (config.pinFile === undefined))
+    throw new OwnerKeyError(`${description}: give exactly one of pinEnv and pinFile`);
+  if (config.pinEnv !== undefined) {
+    const pin = process.env[config.pinEnv];
+    if (!pin)
+      throw new OwnerKeyError(
+        `${description}: set ${config.pinEnv} to the token's user PIN in the environment`,
+      );
+    return pin;
+  }
+  const file = config.pinFile!;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (error) {
+    throw new OwnerKeyError(`${description}: cannot read the PIN file ${file}`, { cause: error });
+  }
+  if ((mode & 0o077) !== 0)
+    throw new OwnerKeyError(
+      `${description}: the PIN file ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+    );
+  const pin = readFileSync(file, 'utf8').trim();
+  if (!pin) throw new OwnerKeyError(`${description}: the PIN file ${file} is empty`);
+  return pin;
+}
+
 /** Opens the key pair `keyId` of the token: its public key, and a session logged in for signing. */
 export function openPkcs11OwnerKey(config: Pkcs11OwnerKeyConfig): Promise<OwnerKey> {
   const description = `pkcs11 token ${config.tokenLabel} id ${config.keyId}`;
-  const pin = process.env[config.pinEnv];
-  if (!pin)
-    return Promise.reject(
-      new OwnerKeyError(
-        `${description}: set ${config.pinEnv} to the token's user PIN in the environment`,
-      ),
-    );
   try {
-    return Promise.resolve(open(config, description, pin));
+    return Promise.resolve(open(config, description, userPin(config, description)));
   } catch (error) {
     if (OwnerKeyError.isInstance(error)) return Promise.reject(error);
     return Promise.reject(
@@ -173,9 +197,7 @@ function open(config: Pkcs11OwnerKeyConfig, description: string, pin: string): O
  * `keyId` and `label`; returns nothing of the private key.
  */
 export function generatePkcs11OwnerKey(config: Pkcs11OwnerKeyConfig, label: string): void {
-  const pin = process.env[config.pinEnv];
-  if (!pin)
-    throw new OwnerKeyError(`set ${config.pinEnv} to the token's user PIN in the environment`);
+  const pin = userPin(config, `pkcs11 token ${config.tokenLabel}`);
   const constants = pkcs11();
   const hsm = library(config);
   const session = hsm.C_OpenSession(

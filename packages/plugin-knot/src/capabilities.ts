@@ -1,11 +1,4 @@
-import {
-  can,
-  canAtOnce,
-  cannot,
-  unimplemented,
-  type SignerCapabilities,
-  type ZoneName,
-} from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities, type ZoneName } from '@chorus/core';
 import { bootstrapSignalCapability, withBootstrapSignal } from '@chorus/dns';
 
 /** `bootstrap-signal` with signallingZone set. */
@@ -79,8 +72,8 @@ export const knotCapabilities: SignerCapabilities = {
     'with cds-cdnskey-publish: always (checkZone requires it) Knot publishes CDS/CDNSKEY for its own KSK at once, with TTL 0, and keeps them through zone-ksk-submitted (Knot 3.2.6, Last verified 2026-11-22)',
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#cds-cdnskey-publish',
   ),
-  'presigned-dnskey': unimplemented(
-    'Knot can, in offline-KSK mode (policy offline-ksk: on): keymgr generate-ksr lists its pre-generated ZSKs, the owner signs the request, and keymgr import-skr loads the signed key sets. Chorus does not drive that yet (Knot 3.2.6, Last verified 2026-12-04)',
+  'presigned-dnskey': can(
+    'with a policy of offline-ksk: on, keymgr pregenerate and generate-ksr list the ZSKs Knot will sign with (plannedZsks), and keymgr import-skr loads the owner-signed DNSKEY RRsets, checking every RRSIG; knotc zone-sign then serves them. The plugin refuses a snapshot without a ZSK Knot signs with at its time (Knot 3.2.6, Last verified 2026-12-05)',
     'https://www.knot-dns.cz/docs/3.2/html/configuration.html#offline-ksk',
   ),
 };

@@ -1,5 +1,6 @@
 /**
- * The keymgr client, on the kit's command runner. It reads Knot's KASP database (own keys) and never writes to it.
+ * The keymgr client, on the kit's command runner. It reads Knot's KASP database (own keys); it
+ * writes to it only for model 1 (pregenerate, import-skr).
  * Every failure becomes a SignerCommandError, or AbortError when the caller's signal fired.
  */
 import { SignerCommandError, type DnskeyData, type KeyRole } from '@chorus/core';

@@ -41,6 +41,7 @@ import type { KnotSignerConfig } from './config.js';
 import { KnotKeyRoller, type KnotKeyRollerOptions, type KnotRollerHost } from './key-roller.js';
 import { Keymgr, roleOf, stateOf, type KaspKey } from './keymgr.js';
 import { Knotc, type KskSubmittedResult } from './knotc.js';
+import { KnotPresignedDnskey } from './presigned-dnskey.js';
 import { KnotSignaller } from './signaller.js';
 import {
   findMisconfigurations,
@@ -107,6 +108,8 @@ export class KnotSigner implements Signer {
   readonly keyRoller: KnotKeyRoller;
   /** RFC 9615 signals with `updateMethod`; present when signallingZone is configured. */
   readonly bootstrapSignaller?: KnotSignaller;
+  /** Model 1: serves the owner-signed DNSKEY RRset through offline-KSK (KSR/SKR). */
+  readonly presignedDnskey: KnotPresignedDnskey;
 
   readonly #config: KnotSignerConfig;
   readonly #logger: Logger;
@@ -134,6 +137,13 @@ export class KnotSigner implements Signer {
       );
     }
     this.keyRoller = new KnotKeyRoller(this.#rollerHost(), options.keyRoll);
+    this.presignedDnskey = new KnotPresignedDnskey({
+      signerId: this.id,
+      logger: this.#logger,
+      readZoneConfig: (zone, callOptions) => this.readZoneConfig(zone, callOptions),
+      keymgr: (callOptions) => this.keymgr(callOptions),
+      knotc: this.#knotc,
+    });
     this.capabilities = knotCapabilitiesFor(config.signallingZone);
     if (config.signallingZone)
       this.bootstrapSignaller = new KnotSignaller({

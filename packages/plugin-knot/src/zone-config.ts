@@ -24,6 +24,7 @@ export const KNOT_DEFAULTS = {
     'dnskey-management': 'full',
     'cds-cdnskey-publish': 'rollover',
     manual: 'off',
+    'offline-ksk': 'off',
     'single-type-signing': 'off',
     'propagation-delay': '3600',
     /** Unset: Knot uses the TTL of the zone's SOA record (policy.c, update_policy_from_zone). */
@@ -230,5 +231,33 @@ export function findMisconfigurations(config: ResolvedZoneConfig): Misconfigurat
       fix: 'set journal-content: all, or load the zone from a zone file with zonefile-sync: 0',
     });
   }
+  return problems;
+}
+
+/**
+ * What keeps Knot 3.2 from serving a DNSKEY RRset the zone owner signed (model 1) for this zone:
+ * it must sign the zone with its own ZSKs, and take its DNSKEY RRset from imported SKRs.
+ */
+export function findModel1Misconfigurations(config: ResolvedZoneConfig): Misconfiguration[] {
+  const unconfigured = findMisconfigurations(config).filter((entry) => entry.setting === 'zone');
+  if (unconfigured.length > 0) return unconfigured;
+  const problems: Misconfiguration[] = [];
+  const signing = config.zoneItem('dnssec-signing');
+  if (signing.value !== 'on')
+    problems.push({
+      setting: signing.location,
+      problem: `dnssec-signing is ${shown(signing)}, so Knot does not sign the zone with its ZSKs`,
+      fix: 'set dnssec-signing: on',
+    });
+  const offline = config.policyItem('offline-ksk');
+  if (offline.value !== 'on')
+    problems.push({
+      setting: offline.location,
+      problem: `offline-ksk is ${shown(offline)}, so Knot signs its DNSKEY RRset with a KSK of its own instead of serving the owner's signature`,
+      fix:
+        config.policy === undefined
+          ? 'define a policy with offline-ksk: on and name it in dnssec-policy'
+          : `set offline-ksk: on in policy ${config.policy}`,
+    });
   return problems;
 }

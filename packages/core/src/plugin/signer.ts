@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CsyncData, DnskeyData, DnsRecord, DsData, NameServer, RRset } from '../dns/types.js';
 import type { RolloverTiming } from '../events/zone-events.js';
 import type { SignerCapabilities } from './capabilities.js';
+import type { PresignedDnskeyPublisher } from './presigned-dnskey.js';
 
 /** Absolute zone name with a trailing dot, e.g. `example.test.` */
 export type ZoneName = string;
@@ -193,6 +194,9 @@ export interface Signer {
 
   /** Present when the plugin can publish RFC 9615 signalling records (capability `bootstrap-signal`). */
   readonly bootstrapSignaller?: BootstrapSignaller;
+
+  /** Present when the plugin can serve a DNSKEY RRset the zone owner signed (capability `presigned-dnskey`, model 1). */
+  readonly presignedDnskey?: PresignedDnskeyPublisher;
 }
 
 /**
