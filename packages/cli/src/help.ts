@@ -152,6 +152,10 @@ ${DIRECTORY_OPTION}
                           _dsboot.<zone>._signal.ns.<id>.test. validates. The registry agent
                           then checks those signals through resolver-delegation before it
                           bootstraps a first DS. Needs port 53
+  --owner                 model 1 (RFC 8901): knot also serves owner.test. with offline-KSK;
+                          up makes the zone owner's KSK in a SoftHSM2 token of the lab's own
+                          (PIN in a 0600 file), signs Knot's first DNSKEY RRset with it and
+                          delegates owner.test. with that KSK's DS. Needs softhsm2
   --insecure-zone NAME    also serve NAME under test. (repeatable) at bind, powerdns and knot,
                           each signing with its own keys, with all three NS names at the apex,
                           delegated to the three without DS: insecure, the starting point of

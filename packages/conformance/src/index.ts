@@ -11,5 +11,6 @@ export {
 } from './signer-conformance.js';
 export type { SignerConformanceOptions, SignerGroupName } from './signer-conformance.js';
 export type { BootstrapSignalOptions } from './bootstrap-signal-group.js';
+export type { PresignedDnskeyOptions } from './presigned-dnskey-group.js';
 export { cdsFor, makeForeignKeys } from './test-keys.js';
 export type { ForeignKey } from './test-keys.js';

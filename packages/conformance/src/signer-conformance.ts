@@ -31,6 +31,11 @@ import {
   type BootstrapSignalOptions,
 } from './bootstrap-signal-group.js';
 import { contentReadGroup } from './content-read-group.js';
+import {
+  noPresignedTarget,
+  presignedDnskeyGroup,
+  type PresignedDnskeyOptions,
+} from './presigned-dnskey-group.js';
 import { keyRollGroup, noRollZone } from './key-roll-group.js';
 import { cdsFor, makeForeignKeys, type ForeignKey } from './test-keys.js';
 
@@ -53,6 +58,7 @@ export type SignerGroupName =
   | 'content-read'
   | 'key-roll'
   | 'bootstrap-signal'
+  | 'presigned-dnskey'
   | 'capability-honesty'
   | 'failure-modes';
 
@@ -86,6 +92,11 @@ export interface SignerConformanceOptions {
    * group is skipped.
    */
   bootstrapSignal?: BootstrapSignalOptions | (() => BootstrapSignalOptions);
+  /**
+   * The model-1 zone where the presigned-dnskey group publishes owner-signed DNSKEY RRsets, and
+   * the owner's KSK. Without it the group is skipped.
+   */
+  presignedDnskey?: PresignedDnskeyOptions | (() => PresignedDnskeyOptions);
   /** Groups to skip, each with the documented reason. */
   optOut?: Partial<Record<SignerGroupName, string>>;
   /** Only these groups are registered (a scenario that proves one capability in a lab of its own). */
@@ -442,6 +453,13 @@ export function signerConformance(options: SignerConformanceOptions): void {
       timeoutMs,
     );
 
+  if (selected('presigned-dnskey'))
+    presignedDnskeyGroup(
+      options,
+      skipReasonFor('presigned-dnskey', 'presigned-dnskey') ?? noPresignedTarget(options),
+      timeoutMs,
+    );
+
   group('capability-honesty', undefined, ({ signer, baseline }) => {
     // A capability marked cannot or unimplemented must reject with UnsupportedCapabilityError;
     // one marked can is proven by its group above. Nobody under- or over-claims.
@@ -464,6 +482,11 @@ export function signerConformance(options: SignerConformanceOptions): void {
         apexNs: [...baseline().ns, 'ns.conformance.invalid.'],
       }),
     };
+    test('has a presignedDnskey publisher exactly when presigned-dnskey is declared can', () => {
+      const declared = capabilityStatus(signer().capabilities, 'presigned-dnskey') === 'can';
+      expect(signer().presignedDnskey !== undefined).toBe(declared);
+    });
+
     test('has a bootstrapSignaller exactly when bootstrap-signal is declared can', () => {
       const declared = capabilityStatus(signer().capabilities, 'bootstrap-signal') === 'can';
       expect(signer().bootstrapSignaller !== undefined).toBe(declared);

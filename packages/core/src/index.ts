@@ -130,6 +130,7 @@ export type {
   SignerReference,
   StepDefinition,
   TimingSettings,
+  ZoneOwner,
   WaitFormula,
   ZoneEvent,
   ZoneEventOf,

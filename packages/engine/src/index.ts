@@ -73,6 +73,7 @@ export type {
   RecordedParentChange,
   ProcessStatus,
   KeyFinding,
+  OwnerSignedState,
   RegistrationChange,
   SignerFacts,
   SignerFailure,
@@ -95,3 +96,4 @@ export {
 export type { CallOutcome, ProcessOutcome, ValidationVerdict } from './telemetry/metrics.js';
 export { WaitInputError, computeWait } from './waits.js';
 export type { ComputedWait } from './waits.js';
+export { ownerSignatureProblem } from './model1.js';

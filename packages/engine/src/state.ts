@@ -6,16 +6,21 @@ import type {
   ObservedTtls,
   ParentChange,
   ParentChangeSubmission,
+  PlannedZsks,
   ProcessKind,
   RollSubject,
   SignerReference,
+  SignedDnskeySnapshot,
   SigningKey,
   StepDefinition,
   TimingSettings,
   ZoneContentDigest,
   ZoneEvent,
+  ZoneEventOf,
+  ZoneOwner,
 } from '@chorus/core';
 import { conflictingProcess } from './locks.js';
+import { ownerSignatureProblem } from './model1.js';
 import {
   applyGrant,
   initialTrust,
@@ -151,6 +156,16 @@ export interface SignerState extends SignerReference {
   /** The digest of the zone content the signer's own server holds, as its sidecar last read it. */
   content?: ZoneContentDigest;
   contentObservedAt?: string;
+  /** Model 1: the ZSKs the signer signs with, by time, as its sidecar last read them. */
+  plannedZsks?: PlannedZsks[];
+  plannedZsksAt?: string;
+}
+
+/** Model 1: the newest DNSKEY RRsets the owner signed, verified by the fold. */
+export interface OwnerSignedState {
+  snapshots: SignedDnskeySnapshot[];
+  reason: ZoneEventOf<'dnskey-set-signed'>['data']['reason'];
+  signedAt: string;
 }
 
 /** The state of one zone: a deterministic fold of its stream, the same in every sidecar. */
@@ -195,6 +210,10 @@ export interface ZoneState {
    * unit tests): then nothing is verified. Sidecars and the CLI always fold with one.
    */
   trust: ZoneTrustState | null;
+  /** Model 1: the zone owner's KSKs and signature schedule; absent in model 2. */
+  owner?: ZoneOwner;
+  /** Model 1: what the owner signed last. */
+  ownerSigned?: OwnerSignedState;
   /** Events the fold refused (unsigned, forged, replayed, not the author's to write), oldest first. */
   securityFindings: SecurityFinding[];
   /** How many events the fold refused in all (only the last 50 are kept as findings). */
@@ -502,9 +521,27 @@ function estimateLeavingSignerStop(
     process.leavingSigner = { ...leaving, mayStopServingAt: notBefore };
 }
 
+/** A signed DNSKEY set that is not the owner's changes nothing but the findings. */
+function ownerSignatureRefusal(state: ZoneState, event: ZoneEvent): SecurityFinding | undefined {
+  if (event.type !== 'dnskey-set-signed') return undefined;
+  const problem = ownerSignatureProblem(state.zone, state.owner, event.data.snapshots);
+  if (!problem) return undefined;
+  return {
+    code: 'owner-signature-invalid',
+    streamVersion: state.version + 1,
+    eventType: event.type,
+    claimedSource: `${event.source.kind}:${event.source.id}`,
+    ...(event.id ? { eventId: event.id } : {}),
+    occurredAt: event.occurredAt,
+    message: `a signed DNSKEY set refused: ${problem}`,
+  };
+}
+
 /** Applies one event. Pure: returns a new state and never mutates its input. */
 export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState {
-  const refusal = previous.trust ? refusalOf(previous, previous.trust, event) : undefined;
+  const refusal =
+    (previous.trust ? refusalOf(previous, previous.trust, event) : undefined) ??
+    ownerSignatureRefusal(previous, event);
   if (refusal)
     return {
       ...previous,
@@ -533,6 +570,21 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
           keys: state.signers[signer.id]?.keys ?? [],
         };
       state.members = event.data.signers.map((signer) => signer.id);
+      if (event.data.owner) state.owner = event.data.owner;
+      else delete state.owner;
+      return state;
+    }
+    case 'dnskey-set-signed': {
+      const { snapshots, reason } = event.data;
+      state.ownerSigned = { snapshots, reason, signedAt: event.occurredAt };
+      return state;
+    }
+    case 'signer-zsks-planned': {
+      const signer = state.signers[event.data.signerId];
+      if (!signer)
+        throw new ZoneStreamError(`ZSKs planned by unregistered signer ${event.data.signerId}`);
+      signer.plannedZsks = event.data.planned;
+      signer.plannedZsksAt = event.occurredAt;
       return state;
     }
     case 'signer-registered': {

@@ -56,22 +56,37 @@ export interface ToolResult {
 export async function runTool(
   program: string,
   args: readonly string[],
-  options: { cwd?: string; timeoutMs?: number; allowFailure?: boolean } = {},
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    allowFailure?: boolean;
+    /** Added to the environment of the program. */
+    env?: Record<string, string>;
+    /** Arguments that must not appear in an error message (a PIN). */
+    secrets?: readonly string[];
+  } = {},
 ): Promise<ToolResult> {
   const result = await execa(program, args, {
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 30_000,
     reject: false,
     stdin: 'ignore',
+    ...(options.env ? { env: options.env } : {}),
   });
+  const redact = (text: string) =>
+    (options.secrets ?? []).reduce((shown, secret) => shown.split(secret).join('***'), text);
   if (result.failed && result.exitCode === undefined) {
-    throw new LabError(`could not run ${program}: ${result.shortMessage}`, { cause: result.cause });
+    throw new LabError(`could not run ${program}: ${redact(result.shortMessage ?? '')}`, {
+      cause: options.secrets ? undefined : result.cause,
+    });
   }
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !options.allowFailure) {
     const output = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
     throw new LabError(
-      `${path.basename(program)} ${args.join(' ')} failed with exit code ${exitCode}: ${output}`,
+      redact(
+        `${path.basename(program)} ${args.join(' ')} failed with exit code ${exitCode}: ${output}`,
+      ),
     );
   }
   return { stdout: result.stdout, stderr: result.stderr, exitCode };

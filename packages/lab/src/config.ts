@@ -85,6 +85,12 @@ export interface LabOptions {
    */
   signalling?: boolean;
   /**
+   * Model 1 (RFC 8901 §2.1.1): the Knot signer also serves `owner.test.` with offline-KSK, its
+   * DNSKEY RRset signed by the zone owner's KSK, which `up` makes in a SoftHSM2 token of the
+   * lab's own; the parent delegates with that KSK's DS. Default false.
+   */
+  owner?: boolean;
+  /**
    * Zones under `test.` served and signed by bind, powerdns and knot, each with its own keys and
    * all three NS names at the apex, delegated to the three without DS. Default none.
    */
@@ -119,6 +125,7 @@ export const LAB_DEFAULTS = {
   denial: 'nsec',
   algorithm: 13,
   signalling: false,
+  owner: false,
 } as const;
 
 export const DENIAL_METHODS: readonly DenialMethod[] = ['nsec', 'nsec3'];
@@ -142,6 +149,8 @@ export const NSEC3PARAM_TEXT = '1 0 0 -';
 
 export const PARENT_ZONE = 'test.';
 export const BROKEN_ZONE = 'broken.test.';
+/** The model-1 zone (`up --owner`): Knot serves it with the DNSKEY RRset the owner's KSK signed. */
+export const OWNER_ZONE = 'owner.test.';
 /** The registry agent's name in the parent zone (`scanner.test.`), the target of its DSYNC. */
 export const DSYNC_TARGET_LABEL = 'scanner';
 /** Served by the Knot signer alone, signed by one CSK (single-type-signing), not delegated. */
@@ -260,6 +269,8 @@ export interface LabConfig {
   algorithm: LabAlgorithm;
   /** Whether each signer serves its signalling zone `<id>.test.` (RFC 9615). */
   signalling: boolean;
+  /** Whether the Knot signer serves the model-1 zone `owner.test.` under an owner KSK in SoftHSM2. */
+  owner: boolean;
   /** Zones served by the three signers, delegated without DS. */
   insecureZones: string[];
   /** Every process's address: on loopback, or in its namespace with `hosts.mode` netns. */
@@ -488,6 +499,7 @@ export function resolveLabConfig(options: LabOptions = {}): LabConfig {
     denial: validateDenial(options.denial ?? LAB_DEFAULTS.denial),
     algorithm: validateAlgorithm(options.algorithm ?? LAB_DEFAULTS.algorithm),
     signalling: validateSignalling(options, port, hosts),
+    owner: options.owner ?? LAB_DEFAULTS.owner,
     insecureZones: validateInsecureZones(options.insecureZones ?? [], zones),
     addresses,
     hosts,

@@ -13,6 +13,7 @@
  * shorter interval is a negative control for Chorus's check of it.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { formatSkr, parseKsr } from '@chorus/dns';
 import path from 'node:path';
 import { reportedVersion, runTool } from './commands.js';
 import { LabError } from './errors.js';
@@ -26,9 +27,10 @@ import {
   type PrepareContext,
   type ZoneDs,
 } from './server-kind.js';
+import { signFirstSnapshots } from './owner.js';
 import { signallingZoneOf } from './signalling.js';
 import { isTrap, knotSettings } from './traps.js';
-import { CSK_ZONE, RSA_KEY_BITS, type LabConfig } from './config.js';
+import { CSK_ZONE, OWNER_ZONE, RSA_KEY_BITS, type LabConfig } from './config.js';
 import type { DenialMethod, LabAlgorithm, LabServer, ServerId } from './types.js';
 import { serverZoneFile } from './server-zones.js';
 import { zoneFileName } from './zones.js';
@@ -141,6 +143,31 @@ function knotPolicy(id: string, options: KnotConfigOptions, extra: string[]): st
   ];
 }
 
+/**
+ * Model 1 (OWNER_ZONE): offline-KSK, so Knot signs with its own ZSK and serves the DNSKEY RRset
+ * the owner signed (imported SKRs). One ZSK for ever (zsk-lifetime 0); no CDS of its own.
+ */
+function knotOwnerPolicy(options: KnotConfigOptions): string[] {
+  return [
+    '  - id: chorus-owner',
+    ...KNOT_ALGORITHM[options.algorithm],
+    '    offline-ksk: on',
+    '    manual: on',
+    '    zsk-lifetime: 0',
+    `    dnskey-ttl: ${options.ttl}`,
+    `    zone-max-ttl: ${options.ttl}`,
+    `    propagation-delay: ${options.propagationDelaySeconds}`,
+    ...KNOT_DENIAL[options.denial],
+    '    cds-cdnskey-publish: none',
+  ];
+}
+
+/** The zones with a policy other than the template's. */
+const ZONE_POLICY: Readonly<Record<string, string>> = {
+  [CSK_ZONE]: 'chorus-csk',
+  [OWNER_ZONE]: 'chorus-owner',
+};
+
 export function knotConfig(options: KnotConfigOptions): string {
   return [
     'server:',
@@ -173,6 +200,7 @@ export function knotConfig(options: KnotConfigOptions): string {
     ]),
     // The same, with one CSK instead of a KSK and a ZSK (for CSK_ZONE).
     ...knotPolicy('chorus-csk', options, ['    single-type-signing: on']),
+    ...knotOwnerPolicy(options),
     '',
     'template:',
     '  - id: default',
@@ -187,11 +215,10 @@ export function knotConfig(options: KnotConfigOptions): string {
     '    acl: tsig-update',
     '',
     'zone:',
-    ...options.zones.flatMap((zone) =>
-      zone === CSK_ZONE
-        ? [`  - domain: ${zone}`, '    dnssec-policy: chorus-csk']
-        : [`  - domain: ${zone}`],
-    ),
+    ...options.zones.flatMap((zone) => [
+      `  - domain: ${zone}`,
+      ...(ZONE_POLICY[zone] ? [`    dnssec-policy: ${ZONE_POLICY[zone]}`] : []),
+    ]),
     '',
   ].join('\n');
 }
@@ -225,7 +252,10 @@ async function createKnotZoneKeys(
  * The TSIG key section (0600), knot.conf, the zone files and the KASP directory (0700); with a
  * signalling zone, its keys, whose DS it returns.
  */
-async function prepareKnot(server: LabServer, { config, programs, tsigSecret }: PrepareContext) {
+async function prepareKnot(
+  server: LabServer,
+  { config, programs, tsigSecret, owner }: PrepareContext,
+) {
   const propagationDelaySeconds = knotPropagationDelay(server.id);
   const lifetimes = knotKeyLifetimes(config.keyLifetimes, config.ttl, propagationDelaySeconds);
   await mkdir(server.keys.path, { recursive: true, mode: 0o700 });
@@ -259,9 +289,32 @@ async function prepareKnot(server: LabServer, { config, programs, tsigSecret }: 
       ),
     ),
   ]);
+  if (owner) await importOwnerSkr(programPath(programs, 'keymgr'), server, owner, config.ttl);
   const signalling = signallingZoneOf(server, config);
   if (signalling === undefined) return [];
   return [await createKnotZoneKeys(programPath(programs, 'keymgr'), server, signalling)];
+}
+
+/**
+ * The model-1 zone's first DNSKEY RRset: Knot pre-generates its ZSK, the owner signs the KSR's
+ * snapshots, and keymgr imports them, so knotd serves the zone signed from its start.
+ */
+async function importOwnerSkr(
+  keymgr: string,
+  server: LabServer,
+  owner: NonNullable<PrepareContext['owner']>,
+  ttl: number,
+): Promise<void> {
+  const zone = owner.status.zone;
+  const run = (...args: string[]) =>
+    runTool(keymgr, ['-c', server.configFile, zone, ...args], { cwd: server.directory });
+  const until = String(Math.floor(Date.now() / 1000) + 30 * 86_400);
+  await run('pregenerate', until);
+  const planned = parseKsr((await run('generate-ksr', '+0', until)).stdout, zone);
+  const snapshots = await signFirstSnapshots(owner.key, owner.status, ttl, planned);
+  const file = path.join(server.directory, 'owner.skr');
+  await writeFile(file, formatSkr(zone, snapshots));
+  await run('import-skr', file);
 }
 
 /** Knot 3.2: the Knot signer and its two traps. */

@@ -483,6 +483,12 @@ function signallingChecks(resolver: LabResolver, status: LabStatus) {
   return status.signalling.map(({ zone }) => resolvesCheck(resolver, zone, true));
 }
 
+/** It validates the model-1 zone too: the DS is the owner's, the DNSKEY RRset the owner signed. */
+function ownerChecks(resolver: LabResolver, status: LabStatus) {
+  if (resolver.mode !== 'delegation' || !status.owner) return [];
+  return [resolvesCheck(resolver, status.owner.zone, true)];
+}
+
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
   return startDaemon({
     program: entry.binary,
@@ -599,6 +605,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         const check = allOf(
           resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
           ...signallingChecks(resolver, status),
+          ...ownerChecks(resolver, status),
           controlCheck(resolver, programs),
         );
         await waitUntilReady(watch(resolver), check, deadline);

@@ -7,6 +7,7 @@ import {
   ALGORITHM_NAMES,
   BROKEN_ZONE,
   CSK_ZONE,
+  OWNER_ZONE,
   demoEventLogPath,
   NAMESERVER_NAME,
   NSEC3PARAM_TEXT,
@@ -17,6 +18,7 @@ import {
   type LabConfig,
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
+import { planOwner } from './owner.js';
 import { planSignallingZones, signallingZoneOf } from './signalling.js';
 import { LabError } from './errors.js';
 import { namespaceOf } from './hosts.js';
@@ -68,7 +70,8 @@ function roleOf(id: ServerId): LabServer['role'] {
 
 /**
  * The zones each server serves: the parent `test.`; every signer also the insecure zones and its
- * signalling zone, the BIND signer also the broken zone, the Knot signer also the CSK zone.
+ * signalling zone, the BIND signer also the broken zone, the Knot signer also the CSK zone and,
+ * with `owner`, the model-1 zone.
  */
 function zonesOf(id: ServerId, config: LabConfig): string[] {
   if (id === 'parent') return [PARENT_ZONE];
@@ -78,6 +81,7 @@ function zonesOf(id: ServerId, config: LabConfig): string[] {
     ...config.zones,
     ...config.insecureZones,
     ...(id === 'bind' ? [BROKEN_ZONE] : id === 'knot' ? [CSK_ZONE] : []),
+    ...(id === 'knot' && config.owner ? [OWNER_ZONE] : []),
     ...(signalling === undefined ? [] : [signalling]),
   ];
 }
@@ -215,7 +219,12 @@ export function planLab(
   // NS records carry no port: off port 53 the delegation resolver needs the child zones spelled out.
   const childStubs = followsDelegations
     ? []
-    : [...config.zones, ...config.insecureZones, BROKEN_ZONE].map((zone) => stub(zone, 'bind'));
+    : [
+        ...[...config.zones, ...config.insecureZones, BROKEN_ZONE].map((zone) =>
+          stub(zone, 'bind'),
+        ),
+        ...(config.owner ? [stub(OWNER_ZONE, 'knot')] : []),
+      ];
   const forced = (signer: SignerId | ProviderId) =>
     resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,
@@ -253,6 +262,7 @@ export function planLab(
     brokenZone: BROKEN_ZONE,
     cskZone: CSK_ZONE,
     signalling: planSignallingZones(config),
+    ...(config.owner ? { owner: planOwner(config)! } : {}),
     insecureZones: [...config.insecureZones],
     delegation: followsDelegations
       ? {

@@ -18,7 +18,8 @@ import { serverById } from './plan.js';
 import { prepareProviderApis } from './provider-apis.js';
 import { writeRegistryAgentConfig } from './registry-agent-process.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
-import type { Programs, ZoneDs } from './server-kind.js';
+import { createOwnerKey } from './owner.js';
+import { programPath, type PrepareContext, type Programs, type ZoneDs } from './server-kind.js';
 import { serverKind } from './server-kinds.js';
 import type { DsRecordStatus, LabServer, LabStatus, LabTrustAnchor, ServerId } from './types.js';
 import { unboundKind } from './unbound.js';
@@ -102,6 +103,7 @@ async function writeParentZone(status: LabStatus, keysOf: KeysOf): Promise<void>
         ...signedDelegations(status, keysOf),
         ...insecureDelegations(status),
         ...signallingDelegations(status, keysOf),
+        ...ownerDelegations(status),
       ],
       ...dsyncOf(status),
     }),
@@ -155,10 +157,25 @@ async function prepareServer(
   server: LabServer,
   config: LabConfig,
   programs: Programs,
+  owner: PrepareContext['owner'],
 ): Promise<ZoneDs[]> {
   const tsigSecret = newTsigSecret();
   await writeSecretFile(server.tsig.keyFile, bindKeyStatement(server.tsig.name, tsigSecret));
-  return serverKind(server).prepare(server, { config, programs, tsigSecret });
+  const withOwner = owner && server.zones.includes(owner.status.zone) ? { owner } : {};
+  return serverKind(server).prepare(server, { config, programs, tsigSecret, ...withOwner });
+}
+
+/** The model-1 zone to the signers that serve it, with the owner's DS. */
+function ownerDelegations(status: LabStatus): Delegation[] {
+  const owner = status.owner;
+  if (!owner?.ds) return [];
+  return [
+    {
+      zone: owner.zone,
+      nameserverNames: owner.servers.map((id) => serverById(status, id).nameserverName),
+      ds: [owner.ds],
+    },
+  ];
 }
 
 /**
@@ -171,10 +188,14 @@ export async function prepareLab(
   programs: Programs,
 ): Promise<void> {
   await makeDirectories(status);
+  const ownerKey = status.owner
+    ? await createOwnerKey(status.owner, programPath(programs, 'softhsm2-util'))
+    : undefined;
+  const owner = ownerKey && status.owner ? { status: status.owner, key: ownerKey } : undefined;
   const [, keys] = await Promise.all([
     recordVersions(status, programs),
-    Promise.all(status.servers.map((server) => prepareServer(server, config, programs))),
-  ]);
+    Promise.all(status.servers.map((server) => prepareServer(server, config, programs, owner))),
+  ]).finally(() => ownerKey?.close());
   const keysOf = (id: ServerId) =>
     keys[status.servers.findIndex((server) => server.id === id)] ?? [];
   await writeParentZone(status, keysOf);

@@ -5,6 +5,7 @@
 import { bindKind } from './bind.js';
 import type { RequiredFile } from './commands.js';
 import { knotKind } from './knot.js';
+import { SOFTHSM_MODULE } from './owner.js';
 import { powerDnsKind } from './powerdns.js';
 import type { CheckResult } from './readiness.js';
 import type { LabDaemonKind, LabServerKind, Programs } from './server-kind.js';
@@ -29,6 +30,7 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   dig: 'bind9-dnsutils',
   delv: 'bind9-dnsutils',
   kdig: 'knot-dnsutils',
+  'softhsm2-util': 'softhsm2',
 };
 
 /** Which Debian package ships each program the lab knows (checked with `dpkg -S` on Debian 12). */
@@ -42,12 +44,15 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = Object.assign
 export const LAB_PROGRAMS: readonly string[] = [
   ...DAEMON_KINDS.flatMap((kind) => Object.keys(kind.programs)),
   'ip',
+  'softhsm2-util',
 ];
 
 /** Data files the lab needs, with their Debian package. */
-export const REQUIRED_FILES: readonly RequiredFile[] = DAEMON_KINDS.flatMap(
-  (kind) => kind.requiredFiles ?? [],
-);
+export const REQUIRED_FILES: readonly RequiredFile[] = [
+  ...DAEMON_KINDS.flatMap((kind) => kind.requiredFiles ?? []),
+  // The owner's KSK of `up --owner` (model 1).
+  { what: 'the SoftHSM2 PKCS#11 module', path: SOFTHSM_MODULE, debianPackage: 'softhsm2' },
+];
 
 export function serverKind(server: Pick<LabServer, 'software'>): LabServerKind {
   return SERVER_KINDS[server.software];

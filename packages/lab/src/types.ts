@@ -353,6 +353,28 @@ export interface LabNatsEventLog {
 export type LabEventLog = LabSqliteEventLog | LabNatsEventLog;
 
 /**
+ * Model 1 in the lab (`up --owner`): the zone whose DNSKEY RRset the owner's KSK signs, served by
+ * the Knot signer through offline-KSK. The KSK lives in a SoftHSM2 token under `directory`; an
+ * owner opens it with `hsm` (the PIN is in `hsm.pinFile`, mode 0600, never in this status).
+ */
+export interface LabOwner {
+  zone: string;
+  /** The signers serving the zone with the owner's DNSKEY RRset. */
+  servers: ServerId[];
+  directory: string;
+  hsm: {
+    module: string;
+    tokenLabel: string;
+    keyId: string;
+    pinFile: string;
+    env: { SOFTHSM2_CONF: string };
+  };
+  /** The owner's KSK as a DNSKEY (`flags protocol algorithm base64`) and its DS rdata, once `up` made it. */
+  dnskey?: string;
+  ds?: string;
+}
+
+/**
  * A signer's RFC 9615 signalling zone (`up --signalling`): `bind.test.` for `ns.bind.test.`,
  * served and signed by that signer alone, delegated from the parent with a DS. Its plugin writes
  * `_dsboot.<child>._signal.<nameserver>` CDS/CDNSKEY there as it writes to the lab's other zones
@@ -405,6 +427,8 @@ export interface LabStatus {
   cskZone?: string;
   /** The signers' signalling zones (`up --signalling`); empty without them. */
   signalling: LabSignallingZone[];
+  /** The model-1 zone and its owner's KSK (`up --owner`); absent without it. */
+  owner?: LabOwner;
   /**
    * Zones served by bind, powerdns and knot, each signing with its own keys, with the three NS
    * names at the apex, delegated without DS (`up --insecure-zone`); empty without them.

@@ -160,7 +160,7 @@ function formatSigning(status: LabStatus): string[] {
   ];
 }
 
-/** The signalling zones (RFC 9615) and the insecure zones, when the lab has them. */
+/** The signalling zones (RFC 9615), the model-1 zone and the insecure zones, when the lab has them. */
 function formatBootstrapZones(status: LabStatus): string[] {
   const lines: string[] = [];
   if (status.signalling.length > 0)
@@ -171,6 +171,13 @@ function formatBootstrapZones(status: LabStatus): string[] {
         (entry) =>
           `  ${entry.zone}  ${entry.server}  NS ${entry.nameserver}  signals at _dsboot.<zone>._signal.${entry.nameserver}`,
       ),
+    );
+  if (status.owner)
+    lines.push(
+      '',
+      `model-1 zone (RFC 8901 model 1): ${status.owner.zone}  served by ${status.owner.servers.join(', ')} with the DNSKEY RRset the owner's KSK signed`,
+      `  owner KSK in SoftHSM2: token ${status.owner.hsm.tokenLabel} id ${status.owner.hsm.keyId} (SOFTHSM2_CONF=${status.owner.hsm.env.SOFTHSM2_CONF}, PIN in ${status.owner.hsm.pinFile})`,
+      ...(status.owner.ds ? [`  parent DS ${status.owner.ds}`] : []),
     );
   if (status.insecureZones.length > 0)
     lines.push(
@@ -230,6 +237,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     denial: { type: 'string' },
     algorithm: { type: 'string' },
     signalling: { type: 'boolean' },
+    owner: { type: 'boolean' },
     'insecure-zone': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     help: HELP,
@@ -275,6 +283,7 @@ async function up(args: string[], io: CliIo): Promise<number> {
     ...(values.traps ? { traps: true } : {}),
     ...(values.registrar ? { registrar: true } : {}),
     ...(values.signalling ? { signalling: true } : {}),
+    ...(values.owner ? { owner: true } : {}),
     ...optional('insecureZones', values['insecure-zone']),
     registryAgent: values['no-registry-agent']
       ? false

@@ -16,6 +16,7 @@ import {
   type SignerFailure,
   type ZoneState,
 } from '@chorus/engine';
+import { keyTag } from '@chorus/dns';
 
 const clock = (iso: string) => iso.slice(11, 19);
 
@@ -93,7 +94,7 @@ type Describers = {
 /** One describer per event type: a new type in the catalogue fails to compile until it has one. */
 const DESCRIBERS: Describers = {
   'zone-defined': (event) =>
-    `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})${describeAdoption(event.data.adopted)}`,
+    `zone ${event.zone} defined with ${event.data.signers.map((signer) => signer.id).join(', ')} (parent ${event.data.parentZone})${describeAdoption(event.data.adopted)}${event.data.owner ? `, model 1 under owner KSK ${event.data.owner.dnskeys.map(keyTag).join(' ')}` : ''}`,
   'trust-changed': ({ data, source }) =>
     `trust changed by ${source.id}: ${describeGrant(data.grant)}${data.reason ? ` (${data.reason})` : ''}`,
   'signer-registered': ({ data }) =>
@@ -102,6 +103,10 @@ const DESCRIBERS: Describers = {
     `${data.signerId} keys: ${data.keys.map((key) => `${key.role} ${key.keyTag}${key.state ? ` (${key.state})` : ''}`).join(', ')}${data.changes?.length ? ` — ${data.changes.map(describeKeyChange).join('; ')}` : ''}`,
   'signer-content-observed': ({ data }) =>
     `${data.signerId} zone content: ${data.content.rrsets} RRsets at serial ${data.content.serial}, ${data.content.algorithm} ${data.content.digest.slice(0, 16)}… (${data.content.source})`,
+  'signer-zsks-planned': ({ data }) =>
+    `${data.signerId} plans ZSKs ${data.planned.map((entry) => `${entry.zsks.map(keyTag).join(' ')} from ${new Date(entry.at * 1000).toISOString()}`).join(', ')}`,
+  'dnskey-set-signed': ({ data, source }) =>
+    `owner ${source.id} signed the DNSKEY RRset (${data.reason}): ${data.snapshots.map((snapshot) => `${snapshot.dnskeys.map(keyTag).join(' ')} until ${new Date(Math.min(...snapshot.rrsigs.map((sig) => sig.expiration)) * 1000).toISOString()}`).join('; ')}`,
   'process-requested': ({ data }) =>
     `${processName(data.kind, data.signerId)}${data.successorTag !== undefined ? ` (successor ${data.successorTag})` : ''} requested by ${data.requestedBy}`,
   'process-blocked': ({ data }) =>

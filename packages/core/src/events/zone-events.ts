@@ -1,4 +1,5 @@
-import type { NameServer } from '../dns/types.js';
+import type { DnskeyData, NameServer } from '../dns/types.js';
+import type { PlannedZsks, SignedDnskeySnapshot } from '../plugin/presigned-dnskey.js';
 import type { DesiredSignerState, KeyRole, SigningKey } from '../plugin/signer.js';
 import type { TrustGrant } from '../trust/authority.js';
 import type { EventSignature } from '../trust/event-keys.js';
@@ -85,6 +86,22 @@ export interface RolloverTiming {
    * (BIND `rndc dnssec -checkds`, Knot `zone-ksk-submitted`), so Chorus can drive KSK/CSK rolls.
    */
   confirmsParentDs?: boolean;
+}
+
+/**
+ * Model 1 (RFC 8901 §2.1.1): the zone owner keeps the KSKs; every member serves the one DNSKEY
+ * RRset they sign. The private keys are never here: only the owner's own process opens them.
+ */
+export interface ZoneOwner {
+  /** The owner's KSKs (flags 257), whose DS the parent holds. */
+  dnskeys: DnskeyData[];
+  /** How long an owner signature lasts, in seconds. */
+  signatureValiditySeconds: number;
+  /**
+   * The owner re-signs when the newest signature has less than this left (seconds); a served
+   * signature with less left than this is a late refresh (I8).
+   */
+  refreshLeadSeconds: number;
 }
 
 /** Timing inputs that are configuration, not observation (standards §1). Seconds. */
@@ -244,6 +261,29 @@ export type ZoneEvent =
           parentServers: string[];
           nameServers: Record<string, string[]>;
         };
+        /** Model 1 (RFC 8901 §2.1.1): the zone owner's KSKs sign the one DNSKEY RRset. Absent: model 2. */
+        owner?: ZoneOwner;
+      }
+    >
+  | Envelope<
+      'dnskey-set-signed',
+      {
+        /**
+         * Model 1: the DNSKEY RRsets the owner signed, each served from its `at`; every member
+         * serves them byte for byte. A fold applies it only when every RRSIG verifies with an
+         * owner KSK of the zone's definition.
+         */
+        snapshots: SignedDnskeySnapshot[];
+        /** Why the owner signed: the first set, a member's planned ZSKs changed, or a refresh. */
+        reason: 'initial' | 'keys-changed' | 'refresh';
+      }
+    >
+  | Envelope<
+      'signer-zsks-planned',
+      {
+        signerId: string;
+        /** Model 1: the ZSKs the signer signs with, by time (its plugin's `plannedZsks`). */
+        planned: PlannedZsks[];
       }
     >
   | Envelope<

@@ -42,7 +42,8 @@ export type SecurityFindingCode =
   | 'role-not-allowed'
   | 'speaks-for-another-signer'
   | 'unsafe-skip-waits-refused'
-  | 'not-requested';
+  | 'not-requested'
+  | 'owner-signature-invalid';
 
 /** An event the fold refused: recorded, shown, never acted upon. */
 export interface SecurityFinding {
@@ -100,6 +101,9 @@ export const ZONE_EVENT_AUTHORITY: Record<ZoneEventType, Authority> = {
   },
   'signer-keys-observed': { roles: ['sidecar'], speaksFor: dataSignerId },
   'signer-content-observed': { roles: ['sidecar'], speaksFor: dataSignerId },
+  'signer-zsks-planned': { roles: ['sidecar'], speaksFor: dataSignerId },
+  // The owner speaks as an operator; the fold also verifies the owner's DNSSEC signatures.
+  'dnskey-set-signed': { roles: ['operator'] },
   'signer-reconciled': { roles: ['sidecar'], speaksFor: dataSignerId },
   'signer-apply-failed': { roles: ['sidecar'], speaksFor: dataSignerId },
   'process-blocked': COORDINATION,

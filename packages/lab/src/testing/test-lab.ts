@@ -81,6 +81,7 @@ export async function startTestLab(
       traps: true,
       providers: ['desec', 'ns1'],
       registryAgent: false,
+      owner: true,
       onProgress: log,
     });
   } catch (error) {

@@ -1,0 +1,125 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  zoneEvent,
+  type DnskeyData,
+  type OwnerKey,
+  type SignedDnskeySnapshot,
+  type ZoneEvent,
+  type ZoneOwner,
+} from '@chorus/core';
+import { dnskeyOf, openFileOwnerKey, signDnskeySnapshots } from '@chorus/owner';
+import { foldZone } from '../src/state.js';
+
+const zone = 'owner.test.';
+const source = { kind: 'operator', id: 'owner' };
+const at = { zone, occurredAt: '2026-12-05T02:00:00.000Z', source };
+const zsk = (): DnskeyData => ({
+  ...dnskeyOf(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey, 'zsk'),
+  flags: 256,
+});
+const [KNOT_ZSK, NS1_ZSK] = [zsk(), zsk()];
+
+let directory: string;
+const keys: OwnerKey[] = [];
+async function ownerKey(name: string): Promise<OwnerKey> {
+  const file = path.join(directory, name);
+  const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+    format: 'pem',
+    type: 'pkcs8',
+  });
+  await writeFile(file, pem);
+  await chmod(file, 0o600);
+  const key = await openFileOwnerKey(file);
+  keys.push(key);
+  return key;
+}
+beforeAll(async () => void (directory = await mkdtemp(path.join(tmpdir(), 'chorus-m1-'))));
+afterAll(async () => {
+  await Promise.all(keys.map((key) => key.close()));
+  await rm(directory, { recursive: true, force: true });
+});
+
+function defined(owner?: ZoneOwner): ZoneEvent {
+  return zoneEvent('zone-defined', at, {
+    parentZone: 'test.',
+    signers: ['knot', 'ns1'].map((id) => ({
+      id,
+      kind: id,
+      nameServerNames: [`ns.${id}.test.`],
+      endpoints: [{ address: '127.0.0.1' }],
+    })),
+    timing: {
+      childPropagationSeconds: 1,
+      parentPropagationSeconds: 1,
+      safetyMarginSeconds: 1,
+      maxZoneTtlSeconds: 10,
+    },
+    recordTtlSeconds: 10,
+    ...(owner ? { owner } : {}),
+  });
+}
+
+const signedBy = (owners: OwnerKey[]) =>
+  signDnskeySnapshots(owners, {
+    zone,
+    ttl: 10,
+    providers: {
+      knot: [{ at: 1_800_000_000, zsks: [KNOT_ZSK] }],
+      ns1: [{ at: 1_800_000_000, zsks: [NS1_ZSK] }],
+    },
+    now: 1_800_000_000,
+    validity: { inceptionSlackSeconds: 3600, overlapSeconds: 60, lastSnapshotSeconds: 3600 },
+  });
+const signedEvent = (snapshots: SignedDnskeySnapshot[]) =>
+  zoneEvent('dnskey-set-signed', at, { snapshots, reason: 'initial' });
+const ownerOf = (key: OwnerKey): ZoneOwner => ({
+  dnskeys: [key.dnskey],
+  signatureValiditySeconds: 3600,
+  refreshLeadSeconds: 1800,
+});
+
+describe("model 1 in the fold: only the owner's signatures change the zone", () => {
+  it('applies a set every RRSIG of which verifies with an owner KSK', async () => {
+    const owner = await ownerKey('owner.pem');
+    const snapshots = await signedBy([owner]);
+    const state = foldZone(zone, [defined(ownerOf(owner)), signedEvent(snapshots)]);
+    expect(state.owner?.dnskeys).toEqual([owner.dnskey]);
+    expect(state.ownerSigned?.snapshots).toEqual(snapshots);
+    expect(state.securityFindings).toEqual([]);
+  });
+
+  it('refuses a set changed after signing, one signed by another key, and any set in model 2', async () => {
+    const [owner, stranger] = [await ownerKey('a.pem'), await ownerKey('b.pem')];
+    const snapshots = await signedBy([owner]);
+    const tampered = snapshots.map((snapshot) => ({
+      ...snapshot,
+      dnskeys: [...snapshot.dnskeys, zsk()],
+    }));
+    const cases: [ZoneEvent[], RegExp][] = [
+      [[defined(ownerOf(owner)), signedEvent(tampered)], /RRSIG by owner KSK \d+ does not verify/],
+      [[defined(ownerOf(owner)), signedEvent(await signedBy([stranger]))], /holds no owner KSK/],
+      [[defined(), signedEvent(snapshots)], /the zone is in model 2/],
+    ];
+    for (const [events, message] of cases) {
+      const state = foldZone(zone, events);
+      expect(state.ownerSigned).toBeUndefined();
+      expect(state.securityFindings.map((finding) => finding.code)).toEqual([
+        'owner-signature-invalid',
+      ]);
+      expect(state.securityFindings[0]!.message).toMatch(message);
+    }
+  });
+
+  it("records each signer's planned ZSKs", () => {
+    const planned = [{ at: 1_800_000_000, zsks: [KNOT_ZSK] }];
+    const state = foldZone(zone, [
+      defined(),
+      zoneEvent('signer-zsks-planned', at, { signerId: 'knot', planned }),
+    ]);
+    expect(state.signers.knot?.plannedZsks).toEqual(planned);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Model 1 in the lab (`up --owner`): the zone owner's KSK, made in a SoftHSM2 token of the lab's
+ * own, signs the DNSKEY RRset the Knot signer serves for `owner.test.` through offline-KSK.
+ * The token and its PIN file stay in the lab directory (0700 and 0600); the private key never
+ * leaves the token.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DnsRecord, OwnerKey, PlannedZsks, SignedDnskeySnapshot } from '@chorus/core';
+import { computeDs, formatRdata } from '@chorus/dns';
+import { generatePkcs11OwnerKey, openPkcs11OwnerKey, signDnskeySnapshots } from '@chorus/owner';
+import { runTool } from './commands.js';
+import { OWNER_ZONE, type LabConfig } from './config.js';
+import { writeSecretFile } from './secrets.js';
+import type { LabOwner } from './types.js';
+
+/** Debian 12's SoftHSM2 PKCS#11 module (package softhsm2). */
+export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+const TOKEN_LABEL = 'chorus-owner';
+const KEY_ID = '01';
+/** How long the lab's first owner signatures last: the lab's life, at most. */
+const FIRST_SIGNATURE_SECONDS = 30 * 86_400;
+
+/** The owner's entry in the lab status, or undefined without `owner`. */
+export function planOwner(config: Pick<LabConfig, 'owner' | 'directory'>): LabOwner | undefined {
+  if (!config.owner) return undefined;
+  const directory = path.join(config.directory, 'owner');
+  return {
+    zone: OWNER_ZONE,
+    servers: ['knot'],
+    directory,
+    hsm: {
+      module: SOFTHSM_MODULE,
+      tokenLabel: TOKEN_LABEL,
+      keyId: KEY_ID,
+      pinFile: path.join(directory, 'user-pin'),
+      env: { SOFTHSM2_CONF: path.join(directory, 'softhsm2.conf') },
+    },
+  };
+}
+
+/** A fresh token with the owner's KSK (P-256, made inside it); records its DNSKEY and DS in `owner`. */
+export async function createOwnerKey(owner: LabOwner, softhsmUtil: string): Promise<OwnerKey> {
+  const tokens = path.join(owner.directory, 'tokens');
+  await mkdir(tokens, { recursive: true, mode: 0o700 });
+  await chmod(owner.directory, 0o700);
+  await writeFile(
+    owner.hsm.env.SOFTHSM2_CONF,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
+  const pin = randomBytes(12).toString('base64url');
+  await writeSecretFile(owner.hsm.pinFile, `${pin}\n`);
+  const soPin = randomBytes(12).toString('base64url');
+  await runTool(
+    softhsmUtil,
+    ['--init-token', '--free', '--label', TOKEN_LABEL, '--pin', pin, '--so-pin', soPin],
+    { env: owner.hsm.env, secrets: [pin, soPin] },
+  );
+  generatePkcs11OwnerKey(owner.hsm, 'owner-ksk');
+  const key = await openPkcs11OwnerKey(owner.hsm);
+  owner.dnskey = formatRdata({ type: 'DNSKEY', data: key.dnskey } as DnsRecord);
+  owner.ds = formatRdata({ type: 'DS', data: computeDs(owner.zone, key.dnskey, 2) } as DnsRecord);
+  return key;
+}
+
+/** The owner's first DNSKEY snapshots for a signer's planned ZSKs (a model-1 group of one). */
+export function signFirstSnapshots(
+  key: OwnerKey,
+  owner: LabOwner,
+  ttl: number,
+  planned: readonly PlannedZsks[],
+): Promise<SignedDnskeySnapshot[]> {
+  return signDnskeySnapshots([key], {
+    zone: owner.zone,
+    ttl,
+    providers: { knot: planned },
+    now: Math.floor(Date.now() / 1000),
+    validity: {
+      inceptionSlackSeconds: 3600,
+      overlapSeconds: ttl * 4,
+      lastSnapshotSeconds: FIRST_SIGNATURE_SECONDS,
+    },
+  });
+}
