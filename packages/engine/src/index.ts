@@ -96,4 +96,11 @@ export {
 export type { CallOutcome, ProcessOutcome, ValidationVerdict } from './telemetry/metrics.js';
 export { WaitInputError, computeWait } from './waits.js';
 export type { ComputedWait } from './waits.js';
-export { ownerSignatureProblem } from './model1.js';
+export {
+  ownerSignatureProblem,
+  ownerSignaturesExpireAt,
+  ownerSigningDue,
+  ownerSigningPlan,
+  wantedDnskeys,
+  type OwnerSigningDecision,
+} from './model1.js';

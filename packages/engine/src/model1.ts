@@ -4,6 +4,7 @@
  */
 import type { DnskeyData, SignedDnskeySnapshot, ZoneOwner } from '@chorus/core';
 import { keyTag, verifyRrsig } from '@chorus/dns';
+import type { OwnerSignedState, ZoneState } from './state.js';
 
 const sameKey = (a: DnskeyData, b: DnskeyData) =>
   a.flags === b.flags && a.algorithm === b.algorithm && a.publicKey === b.publicKey;
@@ -48,4 +49,85 @@ export function ownerSignatureProblem(
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** Why the owner signs now, or why it waits. */
+export type OwnerSigningDecision =
+  { kind: 'sign'; reason: 'initial' | 'keys-changed' | 'refresh' } | { kind: 'wait'; why: string };
+
+const identity = (key: DnskeyData) => `${key.flags} ${key.algorithm} ${key.publicKey}`;
+
+function inEffect<Entry extends { at: number }>(
+  entries: readonly Entry[],
+  at: number,
+): Entry | undefined {
+  let current: Entry | undefined;
+  for (const entry of entries) if (entry.at <= at) current = entry;
+  return current ?? entries[0];
+}
+
+/** The key set every member plans at `at`, with the owner's KSKs: what the owner must sign. */
+export function wantedDnskeys(state: ZoneState, at: number): Set<string> {
+  const wanted = new Set((state.owner?.dnskeys ?? []).map(identity));
+  for (const id of state.members)
+    for (const key of inEffect(state.signers[id]?.plannedZsks ?? [], at)?.zsks ?? [])
+      wanted.add(identity(key));
+  return wanted;
+}
+
+/** The latest expiration of the owner's newest signatures, seconds since the epoch. */
+export function ownerSignaturesExpireAt(signed: OwnerSignedState): number {
+  return Math.max(
+    ...signed.snapshots.flatMap((snapshot) => snapshot.rrsigs.map((sig) => sig.expiration)),
+  );
+}
+
+/**
+ * Model 1's PUSH(K) trigger (standards §7.5): sign when nothing is signed yet, when the members'
+ * planned ZSKs differ from the signed set in effect now, or when the newest signature has less
+ * than the refresh lead left. Waits while a member has not listed its planned ZSKs.
+ */
+export function ownerSigningDue(state: ZoneState, nowSeconds: number): OwnerSigningDecision {
+  if (!state.owner) return { kind: 'wait', why: 'the zone is in model 2' };
+  const unplanned = state.members.filter((id) => !state.signers[id]?.plannedZsks?.length);
+  if (unplanned.length > 0)
+    return { kind: 'wait', why: `waiting for the planned ZSKs of ${unplanned.join(', ')}` };
+  const signed = state.ownerSigned;
+  if (!signed) return { kind: 'sign', reason: 'initial' };
+  const current = inEffect(signed.snapshots, nowSeconds);
+  const servedNow = new Set((current?.dnskeys ?? []).map(identity));
+  const wanted = wantedDnskeys(state, nowSeconds);
+  if (servedNow.size !== wanted.size || [...wanted].some((key) => !servedNow.has(key)))
+    return { kind: 'sign', reason: 'keys-changed' };
+  const left = ownerSignaturesExpireAt(signed) - nowSeconds;
+  if (left < state.owner.refreshLeadSeconds) return { kind: 'sign', reason: 'refresh' };
+  return {
+    kind: 'wait',
+    why: `the owner's signatures have ${left} s left; refresh below ${state.owner.refreshLeadSeconds} s`,
+  };
+}
+
+/**
+ * What the owner signs: every member's planned ZSKs, its KSKs, signatures from an hour before
+ * each snapshot until the next one plus the time a cached RRset may live (TTL + DprpC + S), the
+ * last lasting the zone's signature validity.
+ */
+export function ownerSigningPlan(state: ZoneState, nowSeconds: number) {
+  const owner = state.owner!;
+  const timing = state.timing;
+  const providers = Object.fromEntries(
+    state.members.map((id) => [id, state.signers[id]?.plannedZsks ?? []]),
+  );
+  return {
+    zone: state.zone,
+    ttl: state.recordTtlSeconds,
+    providers,
+    now: nowSeconds,
+    validity: {
+      inceptionSlackSeconds: 3600,
+      overlapSeconds:
+        state.recordTtlSeconds + timing.childPropagationSeconds + timing.safetyMarginSeconds,
+      lastSnapshotSeconds: owner.signatureValiditySeconds,
+    },
+  };
 }

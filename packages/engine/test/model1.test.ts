@@ -12,6 +12,7 @@ import {
   type ZoneOwner,
 } from '@chorus/core';
 import { dnskeyOf, openFileOwnerKey, signDnskeySnapshots } from '@chorus/owner';
+import { ownerSigningDue, ownerSigningPlan } from '../src/model1.js';
 import { foldZone } from '../src/state.js';
 
 const zone = 'owner.test.';
@@ -121,5 +122,46 @@ describe("model 1 in the fold: only the owner's signatures change the zone", () 
       zoneEvent('signer-zsks-planned', at, { signerId: 'knot', planned }),
     ]);
     expect(state.signers.knot?.plannedZsks).toEqual(planned);
+  });
+});
+
+describe('when the owner signs (PUSH, standards §7.5)', () => {
+  const NOW = 1_800_000_000;
+  const planned = (id: string, key: DnskeyData) =>
+    zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks: [key] }] });
+
+  it('waits for every member to list its planned ZSKs, then signs the first set', async () => {
+    const owner = await ownerKey('due.pem');
+    const partial = foldZone(zone, [defined(ownerOf(owner)), planned('knot', KNOT_ZSK)]);
+    expect(ownerSigningDue(partial, NOW)).toEqual({
+      kind: 'wait',
+      why: 'waiting for the planned ZSKs of ns1',
+    });
+    const complete = foldZone(zone, [
+      defined(ownerOf(owner)),
+      planned('knot', KNOT_ZSK),
+      planned('ns1', NS1_ZSK),
+    ]);
+    expect(ownerSigningDue(complete, NOW)).toEqual({ kind: 'sign', reason: 'initial' });
+    expect(ownerSigningDue(foldZone(zone, [defined()]), NOW).kind).toBe('wait');
+  });
+
+  it('waits while the signed set is current, re-signs when a ZSK changes or the refresh is due', async () => {
+    const owner = await ownerKey('refresh.pem');
+    const base = [defined(ownerOf(owner)), planned('knot', KNOT_ZSK), planned('ns1', NS1_ZSK)];
+    const snapshots = await signDnskeySnapshots(
+      [owner],
+      ownerSigningPlan(foldZone(zone, base), NOW),
+    );
+    const signed = foldZone(zone, [...base, signedEvent(snapshots)]);
+    expect(signed.ownerSigned).toBeDefined();
+    const expires = Math.max(...snapshots[0]!.rrsigs.map((sig) => sig.expiration));
+    // The validity (3600 s) plus what a cache may keep: TTL 10 + DprpC 1 + S 1.
+    expect(expires).toBe(NOW + 3600 + 12);
+    expect(ownerSigningDue(signed, NOW + 60)).toMatchObject({ kind: 'wait' });
+    // Refresh lead 1800 s: with less left, the owner signs again.
+    expect(ownerSigningDue(signed, expires - 1799)).toEqual({ kind: 'sign', reason: 'refresh' });
+    const rolled = foldZone(zone, [...base, signedEvent(snapshots), planned('ns1', zsk())]);
+    expect(ownerSigningDue(rolled, NOW + 60)).toEqual({ kind: 'sign', reason: 'keys-changed' });
   });
 });
