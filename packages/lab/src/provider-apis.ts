@@ -87,7 +87,12 @@ function fakeConfig(api: LabProviderApi, backend: LabServer, ttl: number): Provi
     listen: { address: api.address, port: api.port },
     tokenFile: api.tokenFile,
     adminTokenFile: api.adminTokenFile,
-    backend: { url: backend.control.url, apiKeyFile: backend.control.apiKeyFile },
+    backend: {
+      url: backend.control.url,
+      apiKeyFile: backend.control.apiKeyFile,
+      // NS1's model-1 API writes a presigned zone straight into PowerDNS's database.
+      ...(api.provider === 'ns1' ? { database: backend.keys.path } : {}),
+    },
     stateFile: api.stateFile,
     requestLogFile: api.requestLogFile,
     // deSEC's minimum_ttl is 3600 in production; the lab's short TTLs need a lower floor.

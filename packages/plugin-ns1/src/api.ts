@@ -7,7 +7,12 @@
  * (rate-limit.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { ApiCallError, ConfigError, type DnskeyData } from '@chorus/core';
+import {
+  ApiCallError,
+  ConfigError,
+  type DnskeyData,
+  type SignedDnskeySnapshot,
+} from '@chorus/core';
 import { HttpClient, type HttpRequest, type HttpResponse } from '@chorus/dns';
 import type { Logger } from 'pino';
 import { answerFields, type ApexRecord, type RecordType } from './answers.js';
@@ -19,6 +24,7 @@ import {
   parseDnssecKeys,
   parseExternalKeySets,
   parseRecord,
+  parseSigningKeys,
   parseZone,
   parseZoneRecords,
   type ExternalKeySet,
@@ -55,6 +61,29 @@ export function externalKeySetBody(ttl: number, keys: readonly DnskeyData[]): un
         public_key: key.publicKey,
       })),
     },
+  };
+}
+
+/**
+ * The body of `PUT /zones/{zone}/dnssec/presigned_dnskey` [inferred: NS1 describes the call but
+ * documents no shape]: the whole DNSKEY RRset like an external key set, and the owner's RRSIGs
+ * over it field by field, times in seconds since the epoch.
+ */
+export function presignedDnskeyBody(snapshot: SignedDnskeySnapshot): unknown {
+  const { dnskey } = externalKeySetBody(snapshot.ttl, snapshot.dnskeys) as { dnskey: unknown };
+  return {
+    dnskey,
+    rrsig: snapshot.rrsigs.map((rrsig) => ({
+      type_covered: rrsig.typeCovered,
+      algorithm: rrsig.algorithm,
+      labels: rrsig.labels,
+      original_ttl: rrsig.originalTtl,
+      expiration: rrsig.expiration,
+      inception: rrsig.inception,
+      key_tag: rrsig.keyTag,
+      signer_name: rrsig.signerName,
+      signature: rrsig.signature,
+    })),
   };
 }
 
@@ -179,6 +208,48 @@ export class Ns1Api {
       { method: 'GET', path: `${zonePath(zone)}/dnssec`, signal: options.signal },
       parseDnssecKeys,
     );
+  }
+
+  /** `GET /zones/{zone}/dnssec/signing_keys` [inferred]: the ZSKs NS1 signs the zone with. */
+  async getSigningKeys(zone: string, options: RequestOptions): Promise<DnskeyData[]> {
+    return this.#json(
+      { method: 'GET', path: `${zonePath(zone)}/dnssec/signing_keys`, signal: options.signal },
+      parseSigningKeys,
+    );
+  }
+
+  /** `GET /zones/{zone}/dnssec/presigned_dnskey` [inferred]: the owner's keys NS1 serves, if any. */
+  async getPresignedDnskey(
+    zone: string,
+    options: RequestOptions,
+  ): Promise<DnskeyData[] | undefined> {
+    try {
+      return await this.#json(
+        {
+          method: 'GET',
+          path: `${zonePath(zone)}/dnssec/presigned_dnskey`,
+          signal: options.signal,
+        },
+        parseSigningKeys,
+      );
+    } catch (error) {
+      if (isApiError(error, 404) && !/zone not found/i.test(error.responseBody)) return undefined;
+      throw error;
+    }
+  }
+
+  /** `PUT /zones/{zone}/dnssec/presigned_dnskey` [inferred]: serve this owner-signed DNSKEY RRset. */
+  async putPresignedDnskey(
+    zone: string,
+    snapshot: SignedDnskeySnapshot,
+    options: RequestOptions,
+  ): Promise<void> {
+    await this.#send({
+      method: 'PUT',
+      path: `${zonePath(zone)}/dnssec/presigned_dnskey`,
+      body: presignedDnskeyBody(snapshot),
+      signal: options.signal,
+    });
   }
 
   /** `GET /zones/{zone}/dnssec/external_keys`; none when NS1 answers 404 for a zone it has. */

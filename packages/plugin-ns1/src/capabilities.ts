@@ -1,4 +1,4 @@
-import { can, canAtOnce, cannot, unimplemented, type SignerCapabilities } from '@chorus/core';
+import { can, canAtOnce, cannot, type SignerCapabilities } from '@chorus/core';
 
 const BASIS = 'Request shapes from the NS1 API documentation and ns1-go, 2026-12';
 const EXTERNAL_KEYS =
@@ -57,8 +57,8 @@ export const ns1Capabilities: SignerCapabilities = {
     `NS1 is not documented to publish CDS/CDNSKEY for its own KSK, so the plugin writes them itself (CDS digest type 2 and CDNSKEY, as ordinary records) at every apply with changes, merged into the same CDS/CDNSKEY records as the foreign ones, and never deletes them. ${BASIS}`,
     NS1_DOCS,
   ),
-  'presigned-dnskey': unimplemented(
-    `NS1 describes model 1 for owners who keep the KSK: read NS1's signing keys, then hand over the final DNSKEY RRset and its signatures. Neither the plugin nor the lab's NS1 fake does it yet. ${BASIS}`,
+  'presigned-dnskey': can(
+    `model 1 as NS1 describes it for owners who keep the KSK (blog "The Promise of Multi-Signer DNSSEC", 2019): GET /v1/zones/{zone}/dnssec/signing_keys reads NS1's ZSKs, PUT /v1/zones/{zone}/dnssec/presigned_dnskey hands over the whole DNSKEY RRset and the owner's RRSIGs, and NS1 keeps signing the rest with its ZSK. NS1 documents neither route: paths and bodies are inferred (the lab's fake accepts them leniently). Only the snapshot in effect now is sent; a set without NS1's ZSKs is refused before any write`,
     NS1_DOCS,
   ),
 };

@@ -39,6 +39,7 @@ import {
   type RecordWrite,
 } from './plan-writes.js';
 import type { ExternalKeySet } from './responses.js';
+import { Ns1PresignedDnskey } from './presigned-dnskey.js';
 import { servedRecords } from './served.js';
 
 /** The order of record writes: CDS/CDNSKEY after the keys they point at, NS before CSYNC. */
@@ -64,6 +65,8 @@ export class Ns1Signer implements Signer {
   readonly id: string;
   readonly capabilities: SignerCapabilities = ns1Capabilities;
   readonly nameServers: readonly NameServer[];
+  /** Model 1: serves the DNSKEY RRset the zone owner signed (inferred API, presigned-dnskey.ts). */
+  readonly presignedDnskey: Ns1PresignedDnskey;
   readonly #config: ResolvedNs1Config;
   readonly #api: Ns1Api;
   readonly #logger: Logger;
@@ -77,6 +80,11 @@ export class Ns1Signer implements Signer {
       url: config.api.url,
       apiKeyFile: config.api.apiKeyFile,
       timeoutMs: config.requestTimeoutMs,
+      logger: this.#logger,
+    });
+    this.presignedDnskey = new Ns1PresignedDnskey({
+      signerId: this.id,
+      api: this.#api,
       logger: this.#logger,
     });
   }
@@ -135,7 +143,7 @@ export class Ns1Signer implements Signer {
     this.#logger.debug({ zone: name, ksks: ksks.map((key) => key.keyTag) }, 'zone checked');
   }
 
-  /** The configured nameserver must answer for the zone, with NS1's KSK in its DNSKEY set. */
+  /** The configured nameserver must answer for the zone, with NS1's KSK (model 1: the owner's keys) in its DNSKEY set. */
   async #checkNameServer(
     zone: string,
     ksks: readonly SigningKey[],
@@ -156,12 +164,15 @@ export class Ns1Signer implements Signer {
       throw error;
     }
     const served = new Set((apex.dnskey?.records ?? []).map((key) => keyTag(key)));
-    if (!ksks.some((key) => served.has(key.keyTag)))
-      throw refuse(
-        'server',
-        `${server} does not serve NS1's KSK (key tag ${ksks.map((key) => key.keyTag).join(', ')}) in the zone's DNSKEY set`,
-        'set server to an NS1 nameserver of the zone (one of its dns_servers)',
-      );
+    if (ksks.some((key) => served.has(key.keyTag))) return;
+    // Model 1: the owner's DNSKEY RRset replaces NS1's KSK; it must be what the server serves.
+    const presigned = await this.#api.getPresignedDnskey(zone, { signal });
+    if (presigned !== undefined && presigned.every((key) => served.has(keyTag(key)))) return;
+    throw refuse(
+      'server',
+      `${server} does not serve NS1's KSK (key tag ${ksks.map((key) => key.keyTag).join(', ')}) in the zone's DNSKEY set${presigned ? ', nor the owner-signed DNSKEY RRset NS1 holds' : ''}`,
+      'set server to an NS1 nameserver of the zone (one of its dns_servers)',
+    );
   }
 
   /** `GET /dnssec`, less every key of the external key sets. */

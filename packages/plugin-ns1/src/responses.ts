@@ -131,6 +131,28 @@ export function parseDnssecKeys(body: unknown): DnskeyData[] {
   return (body.keys.dnskey as unknown[]).map(parseDnskey);
 }
 
+/**
+ * `GET /zones/{zone}/dnssec/signing_keys` [inferred]: the ZSKs NS1 signs the zone with, as
+ * `{ zsk: { ttl, data: [keys] } }`; a bare `{ ttl, data }`, `{ keys: [...] }` or list is read too.
+ * Also the keys of `GET …/presigned_dnskey` (`{ dnskey: { ttl, data } }`).
+ */
+export function parseSigningKeys(body: unknown): DnskeyData[] {
+  const what = 'signing keys as { zsk: { ttl, data: [keys] } }';
+  const holder =
+    isPlainObject(body) && isPlainObject(body.zsk)
+      ? body.zsk
+      : isPlainObject(body) && isPlainObject(body.dnskey)
+        ? body.dnskey
+        : body;
+  const list = Array.isArray(holder)
+    ? holder
+    : isPlainObject(holder)
+      ? [holder.data, holder.keys, holder.zsks].find(Array.isArray)
+      : undefined;
+  if (!Array.isArray(list)) throw new TypeError(what);
+  return (list as unknown[]).map(parseDnskey);
+}
+
 /** One key set: `{ name, dnskey: { ttl, data: [...] } }` (a few spellings accepted). */
 function parseKeySet(entry: unknown, fallbackName?: string): ExternalKeySet {
   const what = 'external key sets of { name, dnskey: { ttl, data: [keys] } }';

@@ -47,6 +47,12 @@ export interface ProviderFakeConfig {
     /** PowerDNS API base, e.g. `http://127.53.0.5:8081/api/v1/servers/localhost`. */
     url: string;
     apiKeyFile: string;
+    /**
+     * NS1 only: the backend's gsqlite3 database file. PowerDNS 4.7's API cannot make a zone
+     * presigned, so the NS1 fake's model-1 routes (`…/dnssec/presigned_dnskey`) write there;
+     * absent, they answer 501.
+     */
+    database?: string;
   };
   /** The fake's own state (NS1 key sets, token state) kept across restarts. */
   stateFile: string;

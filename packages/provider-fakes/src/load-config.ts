@@ -84,6 +84,8 @@ export function parseProviderFakeConfig(value: unknown): ProviderFakeConfig {
     stateFile: requireText(config.stateFile, 'stateFile'),
     requestLogFile: requireText(config.requestLogFile, 'requestLogFile'),
   };
+  if (backend.database !== undefined)
+    result.backend.database = requireText(backend.database, 'backend.database');
   if (config.minimumTtl !== undefined)
     result.minimumTtl = requireInteger(config.minimumTtl, 'minimumTtl', 1, 86400);
   const rateLimits = parseRateLimits(config.rateLimits, provider);

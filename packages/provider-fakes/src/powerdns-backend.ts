@@ -180,6 +180,26 @@ export class PowerDnsBackend {
     });
   }
 
+  /**
+   * The private key of one key, in PowerDNS's text form (`PrivateKey: …`). For the NS1 fake's
+   * own signing of presigned zones only: never logged, never returned by an API route.
+   */
+  async cryptokeyPrivateKey(zone: string, id: number): Promise<string> {
+    return this.#http.json(
+      { method: 'GET', path: `${zonePath(zone)}/cryptokeys/${id}` },
+      (body) => {
+        if (!isObject(body) || typeof body.privatekey !== 'string')
+          throw new TypeError('a cryptokey with its privatekey');
+        return body.privatekey;
+      },
+    );
+  }
+
+  /** `PUT /zones/{zone}/rectify`: order names and auth flags (refused for presigned zones). */
+  async rectify(zone: string): Promise<void> {
+    await this.#http.request({ method: 'PUT', path: `${zonePath(zone)}/rectify` });
+  }
+
   async #apiKey(): Promise<string> {
     return (await readFile(this.#apiKeyFile, 'utf8')).trim();
   }

@@ -3,6 +3,7 @@
  * token state, deSEC timestamps, NS1 DNSSEC flags, external key sets and record metadata.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { RrsigData } from '@chorus/core';
 
 export type TokenState = 'valid' | 'expired' | 'revoked';
 
@@ -30,6 +31,22 @@ export interface Ns1KeySet {
   data: Ns1ExternalKey[];
 }
 
+/** The DNSKEY RRset and RRSIGs the owner handed over (model 1). */
+export interface Ns1PresignedSet {
+  ttl: number;
+  data: Ns1ExternalKey[];
+  rrsig: RrsigData[];
+}
+
+/** A zone NS1 serves presigned: the owner's set, and what to restore when it ends. */
+export interface Ns1Presigned {
+  set: Ns1PresignedSet;
+  /** The backend's NSEC3PARAM before the switch to NSEC; absent: none. */
+  nsec3param?: string;
+  /** Seconds since the epoch: NS1's signatures are renewed at the next API call on the zone after this. */
+  resignAfter: number;
+}
+
 export interface Ns1RecordMeta {
   meta: Record<string, unknown>;
   filters: unknown[];
@@ -38,6 +55,8 @@ export interface Ns1RecordMeta {
 export interface Ns1ZoneState {
   dnssec?: boolean;
   externalKeys: Record<string, Ns1KeySet>;
+  /** Set while the zone serves an owner-signed DNSKEY RRset (model 1). */
+  presigned?: Ns1Presigned;
   /** `domain/type` → what the backend cannot hold. */
   records: Record<string, Ns1RecordMeta>;
 }

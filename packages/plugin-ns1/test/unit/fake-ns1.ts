@@ -39,6 +39,10 @@ export interface FakeNs1State {
   rate: RateHeaders | undefined;
   /** Answer every request with this instead (e.g. a 429). */
   override: FakeResponse | undefined;
+  /** The last body PUT to `…/dnssec/presigned_dnskey` (model 1). */
+  presigned: unknown;
+  /** When set, `PUT …/presigned_dnskey` is refused with this 400 message. */
+  presignedRefusal: string | undefined;
 }
 
 export interface FakeNs1 {
@@ -75,6 +79,8 @@ export async function startFakeNs1(initial: Partial<FakeNs1State> = {}): Promise
     recordPageSize: 100,
     rate: undefined,
     override: undefined,
+    presigned: undefined,
+    presignedRefusal: undefined,
     ...initial,
   };
   const times: number[] = [];
@@ -114,6 +120,31 @@ export async function startFakeNs1(initial: Partial<FakeNs1State> = {}): Promise
       path: '/v1/zones/:zone/dnssec/external_keys/:name',
       handler: handle((request) => keySetWrite(state, method, request)),
     })),
+    {
+      method: 'GET',
+      path: '/v1/zones/:zone/dnssec/signing_keys',
+      handler: handle(() => {
+        if (!state.dnssec) return message(400, 'DNSSEC is not enabled on the zone');
+        const data = state.ownKeys
+          .filter((key) => String(key[0]) === '256')
+          .map(([flags, protocol, algorithm, key]) => ({
+            flags,
+            protocol,
+            algorithm,
+            public_key: key,
+          }));
+        return { body: { zone: state.zone, zsk: { ttl: 3600, data } } };
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/zones/:zone/dnssec/presigned_dnskey',
+      handler: handle((request) => {
+        if (state.presignedRefusal !== undefined) return message(400, state.presignedRefusal);
+        state.presigned = request.body;
+        return { body: request.body };
+      }),
+    },
     {
       method: 'GET',
       path: '/v1/zones/:zone/dnssec',

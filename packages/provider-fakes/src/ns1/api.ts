@@ -19,6 +19,9 @@ import { TokenBucket } from '../rate-limit.js';
 import type { FakeState, Ns1ZoneState, TokenState } from '../state.js';
 import { contentToAnswer, invalidInput, readAnswers } from './answers.js';
 import { keySetObject, parseKeySet, unionOfKeys } from './external-keys.js';
+import { Ns1Model1 } from './model1.js';
+import { SIGNATURE_TYPES } from './zone-signer.js';
+import { PowerDnsDatabase } from '../powerdns-database.js';
 import { RECORD_PAGE_SIZE, recordPage } from './pagination.js';
 
 export interface Ns1ApiOptions {
@@ -27,6 +30,8 @@ export interface Ns1ApiOptions {
   state: FakeState;
   /** Tests only: records per page of a zone (default RECORD_PAGE_SIZE). */
   recordPageSize?: number;
+  /** Tests only: the clock of model 1's signatures, in seconds since the epoch. */
+  now?: () => number;
 }
 
 /** Record types only NS1 itself writes. */
@@ -38,6 +43,8 @@ const RECORD_NOT_FOUND = { message: 'record not found' };
 type Ns1Route =
   | { kind: 'zone'; zone: string }
   | { kind: 'dnssec'; zone: string }
+  | { kind: 'signingKeys'; zone: string }
+  | { kind: 'presigned'; zone: string }
   | { kind: 'keySets'; zone: string }
   | { kind: 'keySet'; zone: string; name: string }
   | { kind: 'record'; zone: string; domain: string; type: string };
@@ -50,6 +57,10 @@ function matchRoute(pathname: string): Ns1Route | undefined {
   const lower = zone.toLowerCase().replace(/\.$/, '');
   if (parts.length === 1) return { kind: 'zone', zone: lower };
   if (second === 'dnssec' && parts.length === 2) return { kind: 'dnssec', zone: lower };
+  if (second === 'dnssec' && parts.length === 3 && third === 'signing_keys')
+    return { kind: 'signingKeys', zone: lower };
+  if (second === 'dnssec' && parts.length === 3 && third === 'presigned_dnskey')
+    return { kind: 'presigned', zone: lower };
   if (second === 'dnssec' && third === 'external_keys') {
     if (parts.length === 3) return { kind: 'keySets', zone: lower };
     if (parts.length === 4 && fourth) return { kind: 'keySet', zone: lower, name: fourth };
@@ -98,9 +109,17 @@ export class Ns1Api implements ProviderApi {
   readonly #options: Ns1ApiOptions;
   #limits: Ns1RateLimits;
   #buckets: { read: TokenBucket; write: TokenBucket };
+  readonly #model1: Ns1Model1;
 
   constructor(options: Ns1ApiOptions) {
     this.#options = options;
+    const database = options.config.backend.database;
+    this.#model1 = new Ns1Model1({
+      backend: options.backend,
+      database: database === undefined ? undefined : new PowerDnsDatabase(database),
+      state: options.state,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
     this.#limits = ns1Limits(options.config.rateLimits);
     this.#buckets = this.#makeBuckets();
   }
@@ -171,6 +190,7 @@ export class Ns1Api implements ProviderApi {
 
   async #route(route: Ns1Route, request: ApiRequest): Promise<ApiResponse> {
     const zone = await this.#zone(route.zone);
+    await this.#model1.refreshIfDue(zone);
     const method = request.method;
     switch (route.kind) {
       case 'zone':
@@ -181,6 +201,11 @@ export class Ns1Api implements ProviderApi {
       case 'dnssec':
         if (method === 'GET') return this.#dnssec(zone);
         break;
+      case 'signingKeys':
+        if (method === 'GET') return this.#signingKeys(zone);
+        break;
+      case 'presigned':
+        return this.#presigned(zone, request);
       case 'keySets':
         if (method === 'GET') return this.#listKeySets(route.zone);
         break;
@@ -248,13 +273,19 @@ export class Ns1Api implements ProviderApi {
     const isApexDnskey = (rrset: BackendRrset) =>
       rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.name.toLowerCase();
     const dnskey = await this.#servedDnskey(zone);
-    const rrsets = zone.rrsets.filter((rrset) => rrset.type !== 'SOA' && !isApexDnskey(rrset));
+    const rrsets = zone.rrsets.filter(
+      (rrset) => rrset.type !== 'SOA' && !isApexDnskey(rrset) && !SIGNATURE_TYPES.has(rrset.type),
+    );
     return [...(dnskey ? [dnskey] : []), ...rrsets].map((rrset) => this.#summary(zone, rrset));
   }
 
   /** The apex DNSKEY RRset NS1 serves, or undefined while DNSSEC is off. */
   async #servedDnskey(zone: BackendZone): Promise<BackendRrset | undefined> {
     if (!(await this.#dnssecEnabled(zone))) return undefined;
+    if (this.#model1.isPresigned(zone))
+      return zone.rrsets.find(
+        (rrset) => rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.name.toLowerCase(),
+      );
     const own = (await this.#options.backend.listCryptokeys(zone.name))
       .filter((key) => key.active && key.published)
       .map((key) => ({ content: key.dnskey, disabled: false }));
@@ -306,6 +337,7 @@ export class Ns1Api implements ProviderApi {
   }
 
   async #setDnssec(zone: BackendZone, enabled: boolean): Promise<void> {
+    if (!enabled) await this.#model1.leave(zone, () => Promise.resolve());
     const keys = await this.#options.backend.listCryptokeys(zone.name);
     for (const key of keys)
       if (key.active !== enabled || key.published !== enabled)
@@ -341,6 +373,33 @@ export class Ns1Api implements ProviderApi {
         delegation: { dnskey: ksks.map((key) => split(key.dnskey)), ds, ttl },
       },
     };
+  }
+
+  // -- model 1: the owner's DNSKEY RRset [inferred routes, presigned.ts] -----------------------
+
+  async #requireDnssec(zone: BackendZone): Promise<void> {
+    if (!(await this.#dnssecEnabled(zone)))
+      throw new HttpError(400, { message: 'DNSSEC is not enabled on the zone' });
+  }
+
+  async #signingKeys(zone: BackendZone): Promise<ApiResponse> {
+    await this.#requireDnssec(zone);
+    return this.#model1.signingKeysResponse(zone);
+  }
+
+  async #presigned(zone: BackendZone, request: ApiRequest): Promise<ApiResponse> {
+    switch (request.method) {
+      case 'GET':
+        return this.#model1.get(zone);
+      case 'PUT':
+      case 'POST':
+        await this.#requireDnssec(zone);
+        return this.#model1.put(zone, parseBody(request.bodyText));
+      case 'DELETE':
+        return this.#model1.delete(zone, () => this.#syncExternalKeys(zone));
+      default:
+        throw new HttpError(405, { message: 'Method not allowed' });
+    }
   }
 
   #listKeySets(zone: string): ApiResponse {
@@ -383,8 +442,12 @@ export class Ns1Api implements ProviderApi {
     }
   }
 
-  /** The apex DNSKEY rrset = the union of the key sets while DNSSEC is on; none while off. */
+  /**
+   * The apex DNSKEY rrset = the union of the key sets while DNSSEC is on; none while off. A
+   * presigned zone keeps the owner's set: its key sets apply once it leaves model 1.
+   */
   async #syncExternalKeys(zone: BackendZone): Promise<void> {
+    if (this.#model1.isPresigned(zone)) return;
     const union = unionOfKeys(this.#zoneState(zone).externalKeys);
     const enabled = await this.#dnssecEnabled(zone);
     const change: BackendChange =
@@ -454,6 +517,7 @@ export class Ns1Api implements ProviderApi {
         await this.#options.backend.patchRrsets(zone.name, [
           { name: owner, type, changetype: 'DELETE' },
         ]);
+        await this.#model1.resign(zone.name);
         delete this.#zoneState(zone).records[`${domain}/${type}`];
         await this.#options.state.save();
         return { status: 200, body: {} };
@@ -506,6 +570,7 @@ export class Ns1Api implements ProviderApi {
         records: records.map((content) => ({ content, disabled: false })),
       },
     ]);
+    await this.#model1.resign(zone.name);
     const key = `${withoutDot(owner)}/${type}`;
     const stored = this.#zoneState(zone).records[key];
     this.#zoneState(zone).records[key] = {

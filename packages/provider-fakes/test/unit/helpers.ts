@@ -29,6 +29,8 @@ export interface StandInKey {
   published: boolean;
   dnskey: string;
   ds?: string[];
+  /** PowerDNS's private-key text, shown only by `GET …/cryptokeys/{id}`. */
+  privatekey?: string;
 }
 
 export interface StandInZone {
@@ -79,6 +81,8 @@ export class PdnsStandIn {
   readonly patches: Change[][] = [];
   /** When set, the next PATCHes are refused with this status (PowerDNS 422). */
   refusePatchStatus: number | undefined;
+  /** Zones rectified through `PUT …/rectify`, in order. */
+  readonly rectified: string[] = [];
   #server: Server | undefined;
   url = '';
 
@@ -142,7 +146,21 @@ export class PdnsStandIn {
         json: { id: zoneName, name: zoneName, serial: 1, rrsets: zone.rrsets },
       };
     if (sub === undefined && request.method === 'PATCH') return this.#patch(zone, payload);
-    if (sub === 'cryptokeys' && request.method === 'GET') return { status: 200, json: zone.keys };
+    if (sub === 'cryptokeys' && request.method === 'GET' && id !== undefined) {
+      const key = zone.keys.find((entry) => entry.id === Number(id));
+      return key === undefined
+        ? { status: 404, json: { error: 'no key' } }
+        : { status: 200, json: key };
+    }
+    if (sub === 'cryptokeys' && request.method === 'GET')
+      return {
+        status: 200,
+        json: zone.keys.map(({ privatekey: _privatekey, ...key }) => key),
+      };
+    if (sub === 'rectify' && request.method === 'PUT') {
+      this.rectified.push(zoneName);
+      return { status: 200, json: { result: 'Rectified' } };
+    }
     if (sub === 'cryptokeys' && request.method === 'PUT') {
       const key = zone.keys.find((entry) => entry.id === Number(id));
       if (key === undefined) return { status: 404, json: { error: 'no key' } };
@@ -208,6 +226,8 @@ export interface TestFakeOptions {
   ns1RecordPageSize?: number;
   /** Prepare the stand-in's zones (default: one zone `example.test.`). */
   zones?: (standIn: PdnsStandIn) => void;
+  /** NS1: the backend database file (`backend.database`) for model 1. */
+  database?: string;
 }
 
 /** Starts the stand-in and a fake in front of it. */
@@ -230,7 +250,11 @@ export async function startTestFake(
     listen: { address: '127.0.0.1', port: 0 },
     tokenFile: path.join(directory, 'token'),
     adminTokenFile: path.join(directory, 'admin'),
-    backend: { url: standIn.url, apiKeyFile: path.join(directory, 'api.key') },
+    backend: {
+      url: standIn.url,
+      apiKeyFile: path.join(directory, 'api.key'),
+      ...(options.database === undefined ? {} : { database: options.database }),
+    },
     stateFile: path.join(directory, 'state.json'),
     requestLogFile: path.join(directory, 'requests.jsonl'),
     ...(options.minimumTtl === undefined ? {} : { minimumTtl: options.minimumTtl }),
