@@ -10,6 +10,7 @@ import {
   prePublishGraceSeconds,
   type InvariantViolation,
 } from './invariants.js';
+import type { OwnerFacts } from './model1-checks.js';
 import { sampleWire } from './sampler.js';
 import { WireHistory, type CacheMargins, type ObservedVersion } from './wire-history.js';
 
@@ -52,6 +53,13 @@ export interface ConsistencyObserverOptions {
    * group's largest key watch (`ZoneGroup.keyWatchSeconds`, else 30 s) + DprpC + 20 s.
    */
   prePublishGraceSeconds?: number;
+  /**
+   * The RFC 8901 model, for embedders without a fold (a learned group replaces it): 1 when the
+   * zone owner signs the one DNSKEY RRset (I8), else 2 (I9). Default: 1 with `owner`, else 2.
+   */
+  model?: 1 | 2;
+  /** Model 1: the owner's KSKs and refresh lead (I8's owner-key and refresh checks). */
+  owner?: OwnerFacts;
   onVersion?: (version: ObservedVersion) => void;
   onViolation?: (violation: InvariantViolation & { processId?: string }, at: number) => void;
   onRestored?: (
@@ -64,12 +72,19 @@ export interface ConsistencyObserverOptions {
   evaluate?: typeof evaluateInvariants;
 }
 
-/** What the observers know of a zone's group: every provider it ever had, and the cache margins. */
+/**
+ * What the observers know of a zone's group: every provider it ever had, the cache margins and,
+ * in model 1, the zone owner.
+ */
 export interface ZoneGroup {
   providers: readonly ConsistencyProvider[];
   margins: CacheMargins;
   /** The largest key watch interval of the signers (seconds): how late a new key may be noticed. */
   keyWatchSeconds?: number;
+  /** The RFC 8901 model: 1 when the zone owner signs the DNSKEY RRset, else 2. */
+  model?: 1 | 2;
+  /** Model 1: the owner's KSKs and refresh lead. */
+  owner?: OwnerFacts;
 }
 
 export interface ConsistencyRound {
@@ -116,6 +131,8 @@ export function createConsistencyObserver(
   const providers = new Map(options.providers.map((provider) => [provider.id, provider]));
   let margins = options.margins;
   let keyWatchSeconds: number | undefined;
+  let model = options.model;
+  let owner = options.owner;
   const open = new Map<
     string,
     { violation: InvariantViolation & { processId?: string }; at: number }
@@ -152,6 +169,8 @@ export function createConsistencyObserver(
       t: at,
       margins,
       ...(options.skewSeconds === undefined ? {} : { skewSeconds: options.skewSeconds }),
+      ...(model === undefined ? {} : { model }),
+      ...(owner === undefined ? {} : { owner }),
       prePublishGraceSeconds:
         options.prePublishGraceSeconds ?? prePublishGraceSeconds(margins, keyWatchSeconds),
     });
@@ -222,6 +241,11 @@ export function createConsistencyObserver(
       for (const provider of group.providers) providers.set(provider.id, provider);
       margins = group.margins;
       if (group.keyWatchSeconds !== undefined) keyWatchSeconds = group.keyWatchSeconds;
+      // The fold knows the model: a group that names it replaces what the options said.
+      if (group.model !== undefined) {
+        model = group.model;
+        owner = group.owner;
+      }
       if (always && providers.size > 0) start();
     },
     onEvent(envelope: ChorusEventEnvelope): void {

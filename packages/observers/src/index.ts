@@ -9,6 +9,7 @@ export type {
 } from './consistency-observer.js';
 export { evaluateInvariants } from './invariants.js';
 export type { InvariantInput, InvariantViolation } from './invariants.js';
+export type { OwnerFacts } from './model1-checks.js';
 export { createObservationRecorder } from './observation-recorder.js';
 export type { ObservationLog, ObservationRecorder } from './observation-recorder.js';
 export { createObserverPipeline } from './pipeline.js';

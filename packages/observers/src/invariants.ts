@@ -4,7 +4,6 @@
  * each with a key that stays the same while the same fault lasts. Never throws on odd input: a
  * missing RRset where one is required is a violation, a server that does not answer is I1.
  */
-import { createHash } from 'node:crypto';
 import {
   DNSKEY_FLAG_REVOKE,
   DNSKEY_FLAG_SEP,
@@ -25,12 +24,13 @@ import {
   dsMatchesKey,
   formatRdata,
   isSubdomain,
-  keyTag,
   namesEqual,
   normalizeName,
   verifyRrsig,
 } from '@chorus/dns';
 import { isDeleteCdnskey, isDeleteCds } from '@chorus/parent';
+import { absoluteTime, digestOf, isoTime, safeTag, tagsText, unique } from './invariant-text.js';
+import { checkModel1, type OwnerFacts, type ServedDnskey } from './model1-checks.js';
 import {
   cachedWhileReachable,
   reachableProviders,
@@ -65,8 +65,13 @@ export interface InvariantInput {
   margins: CacheMargins;
   /** Clock skew allowed for RRSIG inception (I5). Default 0. */
   skewSeconds?: number;
-  /** Model 2 (default). I8 applies to model 1 only; I9 to model 2 only. */
+  /**
+   * The RFC 8901 model: 1 when the zone owner signs the one DNSKEY RRset, else 2. Default: 1 with
+   * `owner`, else 2. I8 applies to model 1 only; I9 to model 2 only.
+   */
   model?: 1 | 2;
+  /** Model 1: the owner's KSKs and refresh lead, for I8's owner-key and refresh checks. */
+  owner?: OwnerFacts;
   /**
    * I9 for pre-published ZSKs: how long a reachable provider may lack a ZSK that another reachable
    * provider pre-publishes (standards §7.3 step 1) before it is reported. It covers the key watch
@@ -148,18 +153,6 @@ interface ServedSet {
 // ---------------------------------------------------------------------------------------------
 // Small, total helpers
 
-function digestOf(parts: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
-}
-
-function safeTag(key: DnskeyData): number {
-  try {
-    return keyTag(key);
-  } catch {
-    return -1;
-  }
-}
-
 function sameName(a: string, b: string): boolean {
   try {
     return namesEqual(a, b);
@@ -184,10 +177,6 @@ function absoluteName(name: string): string {
   }
 }
 
-function unique(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort();
-}
-
 function rdataText(type: RecordType, data: unknown): string {
   try {
     const text = formatRdata({ type, data } as Parameters<typeof formatRdata>[0]);
@@ -206,11 +195,6 @@ function zoneKeys(rrset: RRset | null | undefined): DnskeyData[] {
 }
 
 const isSep = (key: DnskeyData) => (key.flags & DNSKEY_FLAG_SEP) !== 0;
-
-function tagsText(tags: Iterable<number>): string {
-  const sorted = [...new Set(tags)].sort((a, b) => a - b);
-  return sorted.length === 0 ? 'none' : sorted.join(',');
-}
 
 const keyTagsText = (keys: readonly DnskeyData[]) => tagsText(keys.map(safeTag));
 const signerTagsText = (rrset: RRset) => tagsText(rrset.signatures.map((sig) => sig.keyTag));
@@ -231,17 +215,6 @@ const versionLabel = (version: ObservedVersion) => `${version.server.provider}@$
 /** Answered at all (the server was reachable and gave a usable rcode). */
 const answered = (version: ObservedVersion) =>
   version.answer.rcode === 'NOERROR' || version.answer.rcode === 'NXDOMAIN';
-
-/** RFC 1982 serial time `value` as an absolute time near `t`. */
-function absoluteTime(value: number, t: number): number {
-  const now = Math.floor(t) >>> 0;
-  const difference = ((value >>> 0) - now + 2 ** 32) % 2 ** 32;
-  return Math.floor(t) + (difference >= 2 ** 31 ? difference - 2 ** 32 : difference);
-}
-
-function isoTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading the history
@@ -924,34 +897,6 @@ function checkContent(evaluation: Evaluation): void {
   }
 }
 
-/** I8 (standards §8.2, RFC 8901 §2.1.1): in model 1 the DNSKEY RRset and its RRSIGs are byte-identical everywhere. */
-function checkSharedDnskey(evaluation: Evaluation): void {
-  const entries = evaluation.reachable.flatMap((id) =>
-    servedAt(evaluation, { provider: id, owner: evaluation.zone, type: 'DNSKEY' })
-      .filter((version) => version.answer.rcode === 'NOERROR')
-      .map((version) => {
-        const rrset = version.answer.rrset;
-        const sigs = rrset ? rrset.signatures.map((sig) => rdataText('RRSIG', sig)) : [];
-        return {
-          provider: id,
-          label: serverLabel(version.server),
-          content: `${contentOf(version)} sigs ${digestOf(unique(sigs))}`,
-        };
-      }),
-  );
-  const groups = groupByContent(entries);
-  if (groups.size <= 1) return;
-  report(evaluation, {
-    invariant: 'I8',
-    key: `I8|dnskey|${digestOf([...groups.keys()].sort())}`,
-    providers: entries.map((entry) => entry.provider),
-    records: [...groups.keys()].map(
-      (content) => `${evaluation.zone} DNSKEY ${content.slice(0, 80)}`,
-    ),
-    detail: `Model 1: the DNSKEY RRset or its RRSIGs differ between servers (${groups.size} variants).`,
-  });
-}
-
 /** Z(q): q's ZSKs, and its SEP keys that sign zone data (CSKs), by identity. */
 function zoneSigningKeys(evaluation: Evaluation, id: string): Map<string, DnskeyData> {
   const current = servedAt(evaluation, { provider: id });
@@ -1146,12 +1091,21 @@ function checkSteadyState(evaluation: Evaluation): void {
   checkPrePublished(evaluation, new Set([...zsks.values()].flatMap((keys) => [...keys.keys()])));
 }
 
+/** The DNSKEY answers (NOERROR) the servers of reachable providers serve at t, for I8. */
+function servedDnskeys(evaluation: Evaluation): ServedDnskey[] {
+  return evaluation.reachable.flatMap((provider) =>
+    servedAt(evaluation, { provider, owner: evaluation.zone, type: 'DNSKEY' })
+      .filter((version) => version.answer.rcode === 'NOERROR')
+      .map((version) => ({ provider, version })),
+  );
+}
+
 /**
  * Evaluates I1–I9 (standards §8.2) at `input.t`. Returns every violation once, sorted by key.
  */
 export function evaluateInvariants(input: InvariantInput): InvariantViolation[] {
   const zone = absoluteName(input.zone);
-  const model = input.model ?? 2;
+  const model = input.model ?? (input.owner ? 1 : 2);
   const evaluation: Evaluation = {
     zone,
     parentZone: absoluteName(input.parentZone),
@@ -1179,7 +1133,14 @@ export function evaluateInvariants(input: InvariantInput): InvariantViolation[] 
   checkSignatureMargins(evaluation);
   checkParentInput(evaluation);
   checkContent(evaluation);
-  if (model === 1) checkSharedDnskey(evaluation);
+  if (model === 1)
+    checkModel1({
+      zone,
+      t: input.t,
+      ...(input.owner ? { owner: input.owner } : {}),
+      served: servedDnskeys(evaluation),
+      report: (violation) => report(evaluation, violation),
+    });
   else if (validated) checkSteadyState(evaluation);
   return [...evaluation.found.values()].sort((a, b) =>
     a.invariant === b.invariant

@@ -16,6 +16,7 @@ import type {
 } from '@chorus/core';
 import { recordValidationCheck, recordValidationFailure } from '@chorus/engine';
 import type { ZoneGroup } from './consistency-observer.js';
+import { explainOwnerSignature, type OwnerFacts } from './model1-checks.js';
 import { validateViaProvider, type ValidatorResolve, type Verdict } from './validator.js';
 import {
   WireHistory,
@@ -122,6 +123,11 @@ export interface ValidationObserverOptions {
    * val-bogus-ttl; the lab sets 5 s). Such answers are explained, not reported. Default 5.
    */
   badCacheSeconds?: number;
+  /**
+   * Model 1: the zone owner's KSKs (a learned group replaces them). A failure because an owner
+   * signature over the DNSKEY RRset expired then says so: only the owner re-signs it.
+   */
+  owner?: OwnerFacts;
 }
 
 export interface ValidationObserverStats {
@@ -338,6 +344,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
     : undefined;
   let lastStep: ProbeReport['lastStep'];
   let processId: string | undefined;
+  let owner = options.owner;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<ProbeReport> | undefined;
   let stopped = false;
@@ -480,7 +487,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
         if (result.verdict.status === 'bogus') {
           fail({
             provider: result.provider,
-            detail: result.verdict.reason,
+            detail: explainOwnerSignature(result.verdict.reason, owner, result.provider),
             invariant: linkInvariant(result.verdict),
           });
         } else if (wire && !providerAnswers(wire.history, result.provider)) {
@@ -494,7 +501,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           if (combination.verdict.status !== 'bogus' || !combination.strict) continue;
           fail({
             provider: result.provider,
-            detail: `a resolver holding ${combination.ds} and ${combination.dnskey}: ${combination.verdict.reason}`,
+            detail: `a resolver holding ${combination.ds} and ${combination.dnskey}: ${explainOwnerSignature(combination.verdict.reason, owner, undefined)}`,
             invariant: linkInvariant(combination.verdict),
           });
         }
@@ -644,6 +651,7 @@ export function createValidationObserver(options: ValidationObserverOptions): Va
           upsert(wire.providers, { id: provider.id, nameServerNames: provider.nameServerNames });
       }
       if (wire) wire.margins = group.margins;
+      if (group.model !== undefined) owner = group.owner;
     },
     probeOnce,
     stats: () => ({ ...stats }),

@@ -121,10 +121,14 @@ const DEFAULT_MARGINS: CacheMargins = { childSeconds: 2, parentSeconds: 2 };
 /** The sidecar's default key watch, for signers registered without one. */
 const DEFAULT_KEY_WATCH_SECONDS = 30;
 
-/** The group as the fold knows it: every signer ever registered, the zone's margins and the slowest key watch. */
+/**
+ * The group as the fold knows it: every signer ever registered, the zone's margins, the slowest
+ * key watch, and the model: 1 (with the owner's KSKs and refresh lead) when the zone has an owner.
+ */
 export function zoneGroup(state: ZoneState): ZoneGroup {
   const signers = Object.values(state.signers);
   const keyWatches = signers.map((signer) => signer.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS);
+  const owner = state.owner;
   return {
     providers: signers.map((signer) => ({
       id: signer.id,
@@ -136,6 +140,12 @@ export function zoneGroup(state: ZoneState): ZoneGroup {
       parentSeconds: state.timing.parentPropagationSeconds,
     },
     ...(keyWatches.length === 0 ? {} : { keyWatchSeconds: Math.max(...keyWatches) }),
+    ...(owner
+      ? {
+          model: 1 as const,
+          owner: { dnskeys: owner.dnskeys, refreshLeadSeconds: owner.refreshLeadSeconds },
+        }
+      : { model: 2 as const }),
   };
 }
 

@@ -47,7 +47,7 @@ function distinctKeys(specs: readonly [number, 13 | 15][]): TestKey[] {
   }
 }
 
-const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk, bZskNext] = distinctKeys([
+const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk, bZskNext, ownerKsk] = distinctKeys([
   [KSK_FLAGS, 13],
   [ZSK_FLAGS, 13],
   [KSK_FLAGS, 13],
@@ -56,7 +56,8 @@ const [aKsk, aZsk, bKsk, bZsk, bKsk2, parentKey, ed25519Zsk, bZskNext] = distinc
   [KSK_FLAGS, 13],
   [ZSK_FLAGS, 15],
   [ZSK_FLAGS, 13],
-]) as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
+  [KSK_FLAGS, 13],
+]) as [TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey, TestKey];
 
 const PROVIDERS: ObservedProvider[] = [
   { id: 'a', nameServerNames: [NS_A] },
@@ -96,6 +97,8 @@ interface Publication {
   soaSigned?: SignOptions;
   /** Extra DNSKEY records appended after signing (junk input). */
   junkKeys?: DnskeyData[];
+  /** Model 1: the owner-signed DNSKEY RRset, served as it is instead of `dnskeys` signed here. */
+  dnskeyRrset?: RRset<'DNSKEY'>;
 }
 
 interface World {
@@ -146,14 +149,16 @@ function providerAnswers(p: Publication): ServedAnswer[] {
         ])
       : data(ZONE, 'NSEC', [{ nextName: WWW, types: ['NS', 'SOA', 'RRSIG', 'NSEC', 'DNSKEY'] }]);
   const nodata = (type: ServedAnswer['type']) => answer(ZONE, type, null, [soa, denial]);
-  const dnskey = signedRrset(
-    ZONE,
-    'DNSKEY',
-    p.dnskeys.map((key) => key.dnskey),
-    TTL,
-    p.dnskeySigners,
-    SIGNED,
-  );
+  const dnskey =
+    p.dnskeyRrset ??
+    signedRrset(
+      ZONE,
+      'DNSKEY',
+      p.dnskeys.map((key) => key.dnskey),
+      TTL,
+      p.dnskeySigners,
+      SIGNED,
+    );
   if (p.junkKeys) dnskey.records.push(...p.junkKeys);
   const keySigned = (type: 'CDS' | 'CDNSKEY', records: unknown[]) =>
     signedRrset(ZONE, type, records as never, TTL, [...p.dnskeySigners, ...p.dataSigners], SIGNED);
@@ -780,5 +785,117 @@ describe('evaluateInvariants: model', () => {
     const model1 = evaluate(h, T0, { model: 1 });
     expect(keysOf(only(model1, 'I8'))).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
     expect(only(model1, 'I9')).toEqual([]);
+  });
+});
+
+// Model 1 (RFC 8901 §2.1.1): the owner's KSK signs one DNSKEY RRset, served as it is by a and b,
+// each signing its data with its own ZSK; the parent's DS is the owner's.
+const OWNER_LEAD = 3600;
+const OWNER = { dnskeys: [ownerKsk.dnskey], refreshLeadSeconds: OWNER_LEAD };
+const MODEL1_DS = { ds: [ownerKsk], ns: [NS_A, NS_B] };
+
+/** The DNSKEY RRset the owner signs: its KSK, both ZSKs and `extra`. */
+function ownerSigned(options: Partial<SignOptions> = {}, extra: TestKey[] = []): RRset<'DNSKEY'> {
+  const keys = [ownerKsk, aZsk, bZsk, ...extra].map((key) => key.dnskey);
+  return signedRrset(ZONE, 'DNSKEY', keys, TTL, [ownerKsk], { ...SIGNED, ...options });
+}
+
+const model1A = (dnskeyRrset: RRset<'DNSKEY'>): Publication =>
+  publishA({ dnskeys: [], dnskeySigners: [], dnskeyRrset });
+const model1B = (dnskeyRrset: RRset<'DNSKEY'>): Publication =>
+  publishB({ dnskeys: [], dnskeySigners: [], dnskeyRrset });
+
+function model1History(a: RRset<'DNSKEY'>, b: RRset<'DNSKEY'> = a): WireHistory {
+  const history = new WireHistory();
+  sampleEach(history, T0 - 30, T0, { a: model1A(a), b: model1B(b), parent: MODEL1_DS });
+  return history;
+}
+
+const model1 = (history: WireHistory, options: Partial<InvariantInput> = {}) =>
+  evaluate(history, T0, { model: 1, owner: OWNER, ...options });
+
+describe('evaluateInvariants: model 1 (I8)', () => {
+  const shared = ownerSigned();
+
+  it('the owner-signed RRset served byte for byte, refreshed on schedule: nothing to report', () => {
+    expect(model1(model1History(shared))).toEqual([]);
+    // The owner alone says model 1.
+    expect(evaluate(model1History(shared), T0, { owner: OWNER })).toEqual([]);
+  });
+
+  it('a DNSKEY RRset at b that differs by one key is I8, naming the key', () => {
+    const withExtra = ownerSigned({}, [bZskNext]);
+    const violations = model1(model1History(shared, withExtra));
+    expect(violations).toEqual([
+      expect.objectContaining({
+        invariant: 'I8',
+        key: expect.stringMatching(/^I8\|dnskey\|[0-9a-f]{12}$/),
+        providers: ['a', 'b'],
+      }),
+    ]);
+    expect(violations[0]!.detail).toContain(`key ${bZskNext.tag} not served everywhere`);
+    expect(violations[0]!.detail).toContain('b 198.51.100.1#53 serve keys');
+    // The same keys under another signature of the owner are not byte-identical either.
+    const resigned = model1(model1History(shared, ownerSigned()));
+    expect(keysOf(resigned)).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
+    expect(resigned[0]!.detail).toContain('the keys agree but the RRSIGs differ');
+  });
+
+  it('a signature with no more than the refresh lead left is late, per provider and key', () => {
+    const expiring = ownerSigned({ expiration: T0 + 1800 });
+    const violations = model1(model1History(shared, expiring));
+    const refresh = `I8|refresh|b|${ownerKsk.tag}`;
+    expect(keysOf(violations).filter((key) => key.startsWith('I8|refresh|'))).toEqual([refresh]);
+    const late = violations.find((violation) => violation.key === refresh)!;
+    expect(late.providers).toEqual(['b']);
+    expect(late.detail).toBe(
+      `Model 1: the owner's signature over the DNSKEY RRset at b expires at 2027-01-15T08:30:00Z (in 1800 s), later than its refresh was due (refresh lead ${OWNER_LEAD} s): the refresh is late or did not reach b.`,
+    );
+    // Both late: both reported. With a shorter lead, on schedule (the control).
+    const bothLate = model1(model1History(expiring));
+    expect(keysOf(bothLate)).toEqual([`I8|refresh|a|${ownerKsk.tag}`, refresh]);
+    expect(
+      model1(model1History(expiring), { owner: { ...OWNER, refreshLeadSeconds: 1799 } }),
+    ).toEqual([]);
+  });
+
+  it('an owner signature already expired says so', () => {
+    const expired = ownerSigned({ expiration: T0 - 60 });
+    const late = model1(model1History(expired)).find(
+      (violation) => violation.key === `I8|refresh|a|${ownerKsk.tag}`,
+    );
+    expect(late?.detail).toContain('expired at 2027-01-15T07:59:00Z (60 s ago)');
+  });
+
+  it('is not reported in model 2, even with the owner known', () => {
+    const expiring = ownerSigned({ expiration: T0 + 1800 }, [bZskNext]);
+    const h = model1History(shared, expiring);
+    expect(only(model1(h, { model: 2 }), 'I8')).toEqual([]);
+    expect(only(evaluate(h, T0), 'I8')).toEqual([]);
+    // Negative control: model 1 on the same history.
+    expect(only(model1(h), 'I8')).toHaveLength(2);
+  });
+
+  it('a provider whose DNSKEY RRset no owner KSK signed is I8 (its own KSK, or a signature that does not verify)', () => {
+    const ownKsk = signedRrset(
+      ZONE,
+      'DNSKEY',
+      [bKsk, aZsk, bZsk].map((key) => key.dnskey),
+      TTL,
+      [bKsk],
+      SIGNED,
+    );
+    const violations = only(model1(model1History(shared, ownKsk)), 'I8');
+    expect(keysOf(violations)).toEqual([expect.stringMatching(/^I8\|dnskey\|/), 'I8|owner-key|b']);
+    expect(violations[1]!.detail).toBe(
+      `Model 1: b (198.51.100.1#53) serves a DNSKEY RRset signed by key ${bKsk.tag}, not by the owner's KSK ${ownerKsk.tag}: the owner did not sign what b serves.`,
+    );
+    // The owner's tag on a signature over other keys: named right, but it does not verify.
+    const forged = { ...ownerSigned({}, [bZskNext]), signatures: shared.signatures };
+    expect(keysOf(only(model1(model1History(shared, forged)), 'I8'))).toContain('I8|owner-key|b');
+    // Without the owner's keys, only the byte identity is checked.
+    expect(keysOf(only(evaluate(model1History(shared, ownKsk), T0, { model: 1 }), 'I8'))).toEqual([
+      expect.stringMatching(/^I8\|dnskey\|/),
+    ]);
   });
 });

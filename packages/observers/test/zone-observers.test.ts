@@ -175,6 +175,56 @@ describe('the consistency observer learns the group', () => {
   });
 });
 
+describe('the model reaches the invariants', () => {
+  const ownerKey = { flags: 257, protocol: 3, algorithm: 13, publicKey: 'AAAA' };
+  const owner = { dnskeys: [ownerKey], signatureValiditySeconds: 86_400, refreshLeadSeconds: 600 };
+  const withOwner = zoneEvent('zone-defined', { zone, source }, { ...defined.data, owner });
+
+  it('zoneGroup: a zone with an owner is model 1 with its KSKs and refresh lead; without, model 2', () => {
+    const group = zoneGroup(foldZone(zone, [withOwner]));
+    expect(group.model).toBe(1);
+    expect(group.owner).toEqual({ dnskeys: [ownerKey], refreshLeadSeconds: 600 });
+    const plain = zoneGroup(foldZone(zone, [defined]));
+    expect(plain.model).toBe(2);
+    expect(plain.owner).toBeUndefined();
+    // A later definition without an owner goes back to model 2.
+    expect(zoneGroup(foldZone(zone, [withOwner, defined])).model).toBe(2);
+  });
+
+  it('the consistency observer passes the model and owner from its options, then from the learned group', async () => {
+    const inputs: InvariantInput[] = [];
+    const facts = { dnskeys: [ownerKey], refreshLeadSeconds: 600 };
+    const observer = createConsistencyObserver({
+      zone,
+      parentZone: 'test.',
+      parentServers: [],
+      providers: [],
+      margins: { childSeconds: 1, parentSeconds: 1 },
+      model: 1,
+      owner: facts,
+      evaluate: (input) => {
+        inputs.push(input);
+        return [];
+      },
+    });
+    await observer.checkOnce();
+    // A group that does not name the model (an embedder's) keeps the options'.
+    observer.learn({ providers: [], margins: { childSeconds: 1, parentSeconds: 1 } });
+    await observer.checkOnce();
+    observer.learn(zoneGroup(foldZone(zone, [defined])));
+    await observer.checkOnce();
+    observer.learn(zoneGroup(foldZone(zone, [withOwner])));
+    await observer.checkOnce();
+    expect(inputs.map((input) => [input.model, input.owner])).toEqual([
+      [1, facts],
+      [1, facts],
+      [2, undefined],
+      [1, facts],
+    ]);
+    await observer.shutdown?.();
+  });
+});
+
 describe('createZoneObservers', () => {
   it('folds the whole stream at the first event, learns the group once the zone is defined, and writes totals', async () => {
     const log = arrayLog();
