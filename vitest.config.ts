@@ -25,6 +25,7 @@ const OWN_LAB_FILES = [
   'test/bootstrap.test.ts',
   'test/stop-undo-demo.test.ts',
   'test/lab-lifecycle.test.ts',
+  'test/model1-owner.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];
 

@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js';
 import { eventsCommand } from './commands/events.js';
 import { labCommand } from './commands/lab.js';
 import { bootstrapCommand } from './commands/bootstrap.js';
+import { ownerCommand } from './commands/owner.js';
 import { stopCommand, undoCommand } from './commands/stop.js';
 import { migrateCommand } from './commands/migrate.js';
 import { queryCommand } from './commands/query.js';
@@ -51,6 +52,8 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return migrateCommand(rest, io);
     case 'bootstrap':
       return bootstrapCommand(rest, io);
+    case 'owner':
+      return ownerCommand(rest, io);
     case 'stop':
       return stopCommand(rest, io);
     case 'undo':
@@ -85,7 +88,7 @@ async function dispatch(args: string[], io: CliIo): Promise<number> {
       return 2;
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)}; expected lab, query, audit, demo, report, sidecar, zone, group, signer, migrate, bootstrap, stop, undo, roll, status, events, stats, keygen, trust, serve or token`,
+        `unknown command ${JSON.stringify(command)}; expected lab, query, audit, demo, report, sidecar, zone, group, signer, migrate, bootstrap, owner, stop, undo, roll, status, events, stats, keygen, trust, serve or token`,
       );
   }
 }

@@ -27,6 +27,8 @@ Commands:
                remove a signer from a zone's group (REMOVE-SIGNER), saying when it may
                stop serving
   migrate      move a zone between signers without going insecure (adds, then removes)
+  owner        the zone owner of a model-1 zone: signs the one DNSKEY RRset every member
+               serves, with the owner's KSK (a 0600 file or an HSM), and refreshes it in time
   stop         end the process in flight at its next safe point, never breaking validation
   undo         reverse the last stopped process from where it stopped (a join by removing
                the joiner, a leave by adding the leaver back), with the same waits and checks
@@ -520,6 +522,13 @@ Options:
   --parent-server A[:P]   an address of a parent nameserver to ask when adopting a group
                           (repeatable; give every one; IPv6 as [A]:P). Default: the parent
                           zone's NS addresses through the system resolver
+  --owner-dnskey TEXT     model 1 (RFC 8901 §2.1.1): the zone owner's KSK as DNSKEY rdata
+                          ("257 3 13 BASE64"; repeatable). Every signer then serves the one
+                          DNSKEY RRset the owner signs ("chorus owner ZONE"); without it,
+                          model 2
+  --owner-validity S      how long an owner signature lasts (default 1209600, two weeks)
+  --owner-refresh-lead S  the owner re-signs when less than this is left (default half the
+                          validity); a served signature with less left is an I8 finding
 ${TIMING_OPTIONS}
 ${LOG_OPTION}
 ${JSON_OPTION}; a refused adoption prints its findings
@@ -698,6 +707,35 @@ ${HELP_OPTION}
 Examples:
   chorus migrate example.com --to powerdns,knot --from bind --log events.sqlite
   chorus migrate --group customers --to powerdns,knot --from bind --log events.sqlite
+`;
+
+export const OWNER_HELP = `Usage: chorus owner ZONE (--owner-key FILE | --owner-hsm CONFIG.json) [options]
+
+Model 1 (RFC 8901 §2.1.1): runs the zone owner of ZONE, whose definition names the owner's KSKs
+(chorus zone define --owner-dnskey). Every --interval it folds the zone's stream and signs the one
+DNSKEY RRset every member serves (their planned ZSKs and the owner's KSK) when:
+  - nothing is signed yet;
+  - a member's planned ZSKs changed (a ZSK roll, a member joining or leaving);
+  - the newest signature has less than the zone's refresh lead left.
+Each signature lasts the zone's signature validity, plus what a cache may keep (TTL + DprpC + S).
+It appends the signed RRsets (dnskey-set-signed, signed with your operator key); each member's
+sidecar has its server serve them byte for byte. Sidecars apply only RRsets whose every RRSIG
+verifies with an owner KSK of the zone's definition. The KSK signs nothing else; no part of it
+enters the log, a log line or an error.
+
+Options:
+  --owner-key FILE        the owner's KSK: a PKCS#8 PEM file of mode 0600 (P-256, Ed25519 or
+                          RSA)
+  --owner-hsm FILE        the owner's KSK in an HSM: a JSON file {"module", "tokenLabel",
+                          "keyId", "pinFile" or "pinEnv", "env"} (chorus lab up --owner prints
+                          the lab's SoftHSM2 token)
+  --interval SECONDS      how often to look (default 2)
+  --once                  look once, sign if due, and exit
+${LOG_OPTION}
+${HELP_OPTION}
+
+Example:
+  chorus owner owner.test --owner-hsm owner-hsm.json --log events.sqlite --key operator.key
 `;
 
 export const STOP_HELP = `Usage: chorus stop ZONE [--process ID] [--reason TEXT] [options]

@@ -137,4 +137,10 @@ export type {
   SignalWrite,
 } from './kit/signals.js';
 export type { ServedOptions } from './kit/served.js';
-export { formatSkr, inEffectAt, missingPlannedZsks, parseKsr } from './kit/offline-ksk.js';
+export {
+  formatSkr,
+  inEffectAt,
+  missingPlannedZsks,
+  parseKsr,
+  withoutRepeats,
+} from './kit/offline-ksk.js';

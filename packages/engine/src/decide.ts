@@ -12,6 +12,7 @@ import {
   type RollSubject,
   type SigningKey,
   type TimingSettings,
+  type ZoneOwner,
   type ZoneEvent,
   type ZoneEventOf,
   type ZoneEventType,
@@ -687,6 +688,8 @@ export function defineZone(
     timing: TimingSettings;
     recordTtlSeconds: number;
     group?: string;
+    /** Model 1: the owner's KSKs and signature schedule. */
+    owner?: ZoneOwner;
   },
 ): ZoneEvent {
   const missing = definition.signerIds.filter((id) => !state.signers[id]);
@@ -704,5 +707,6 @@ export function defineZone(
     timing: definition.timing,
     recordTtlSeconds: definition.recordTtlSeconds,
     ...(definition.group ? { group: definition.group } : {}),
+    ...(definition.owner ? { owner: definition.owner } : {}),
   });
 }

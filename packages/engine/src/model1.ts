@@ -82,10 +82,30 @@ export function ownerSignaturesExpireAt(signed: OwnerSignedState): number {
   );
 }
 
+/** Members' default key watch, when they registered without one (the sidecar's default). */
+const DEFAULT_KEY_WATCH_SECONDS = 30;
+
+/**
+ * How long a new set takes to be served everywhere: the slowest member's key watch (its sidecar
+ * imports the set then), DprpC and S. The owner re-signs this much before the refresh lead, so
+ * no member ever serves a signature with less than the lead left (I8).
+ */
+export function refreshTransitSeconds(state: ZoneState): number {
+  const watches = state.members.map(
+    (id) => state.signers[id]?.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS,
+  );
+  return (
+    Math.max(0, ...watches) +
+    state.timing.childPropagationSeconds +
+    state.timing.safetyMarginSeconds
+  );
+}
+
 /**
  * Model 1's PUSH(K) trigger (standards §7.5): sign when nothing is signed yet, when the members'
  * planned ZSKs differ from the signed set in effect now, or when the newest signature has less
- * than the refresh lead left. Waits while a member has not listed its planned ZSKs.
+ * than the refresh lead plus the transit time left. Waits while a member has not listed its
+ * planned ZSKs.
  */
 export function ownerSigningDue(state: ZoneState, nowSeconds: number): OwnerSigningDecision {
   if (!state.owner) return { kind: 'wait', why: 'the zone is in model 2' };
@@ -100,10 +120,11 @@ export function ownerSigningDue(state: ZoneState, nowSeconds: number): OwnerSign
   if (servedNow.size !== wanted.size || [...wanted].some((key) => !servedNow.has(key)))
     return { kind: 'sign', reason: 'keys-changed' };
   const left = ownerSignaturesExpireAt(signed) - nowSeconds;
-  if (left < state.owner.refreshLeadSeconds) return { kind: 'sign', reason: 'refresh' };
+  const refreshBelow = state.owner.refreshLeadSeconds + refreshTransitSeconds(state);
+  if (left < refreshBelow) return { kind: 'sign', reason: 'refresh' };
   return {
     kind: 'wait',
-    why: `the owner's signatures have ${left} s left; refresh below ${state.owner.refreshLeadSeconds} s`,
+    why: `the owner's signatures have ${left} s left; refresh below ${refreshBelow} s`,
   };
 }
 

@@ -159,8 +159,10 @@ describe('when the owner signs (PUSH, standards §7.5)', () => {
     // The validity (3600 s) plus what a cache may keep: TTL 10 + DprpC 1 + S 1.
     expect(expires).toBe(NOW + 3600 + 12);
     expect(ownerSigningDue(signed, NOW + 60)).toMatchObject({ kind: 'wait' });
-    // Refresh lead 1800 s: with less left, the owner signs again.
-    expect(ownerSigningDue(signed, expires - 1799)).toEqual({ kind: 'sign', reason: 'refresh' });
+    // Refresh lead 1800 s, plus the transit (key watch 30 + DprpC 1 + S 1): with less left, the
+    // owner signs again.
+    expect(ownerSigningDue(signed, expires - 1831)).toEqual({ kind: 'sign', reason: 'refresh' });
+    expect(ownerSigningDue(signed, expires - 1833)).toMatchObject({ kind: 'wait' });
     const rolled = foldZone(zone, [...base, signedEvent(snapshots), planned('ns1', zsk())]);
     expect(ownerSigningDue(rolled, NOW + 60)).toEqual({ kind: 'sign', reason: 'keys-changed' });
   });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DnsRecord, OwnerKey, PlannedZsks, SignedDnskeySnapshot } from '@chorus/core';
+import type { OwnerKey, PlannedZsks, SignedDnskeySnapshot } from '@chorus/core';
 import { computeDs, formatRdata } from '@chorus/dns';
 import { generatePkcs11OwnerKey, openPkcs11OwnerKey, signDnskeySnapshots } from '@chorus/owner';
 import { runTool } from './commands.js';
@@ -59,8 +59,8 @@ export async function createOwnerKey(owner: LabOwner, softhsmUtil: string): Prom
   );
   generatePkcs11OwnerKey(owner.hsm, 'owner-ksk');
   const key = await openPkcs11OwnerKey(owner.hsm);
-  owner.dnskey = formatRdata({ type: 'DNSKEY', data: key.dnskey } as DnsRecord);
-  owner.ds = formatRdata({ type: 'DS', data: computeDs(owner.zone, key.dnskey, 2) } as DnsRecord);
+  owner.dnskey = formatRdata({ type: 'DNSKEY', data: key.dnskey });
+  owner.ds = formatRdata({ type: 'DS', data: computeDs(owner.zone, key.dnskey, 2) });
   return key;
 }
 

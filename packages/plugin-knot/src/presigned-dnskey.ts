@@ -22,6 +22,7 @@ import {
   normalizeName,
   parseKsr,
   throwIfAborted,
+  withoutRepeats,
 } from '@chorus/dns';
 import type { Logger } from 'pino';
 import type { Keymgr } from './keymgr.js';
@@ -59,7 +60,7 @@ export class KnotPresignedDnskey implements PresignedDnskeyPublisher {
     const args = [name, 'generate-ksr', '+0', until];
     const text = await keymgr.run(args, { signal: options.signal });
     try {
-      return parseKsr(text, name);
+      return withoutRepeats(parseKsr(text, name));
     } catch (error) {
       throw new SignerCommandError({
         command: ['keymgr', ...args],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChorusError,
+  UnsupportedCapabilityError,
   concurrentChangeLimit,
   SignerConfigurationError,
   childTraceparent,
@@ -61,6 +62,7 @@ import type { Logger } from 'pino';
 import { ApplyFailures, retryAfterMs, type ApplyFailureVerdict } from './apply-failures.js';
 import { probeEndpoints } from './endpoint-probe.js';
 import { ContentWatch } from './content-watch.js';
+import { Model1Watch } from './model1-watch.js';
 import { ProcessTracer } from './process-trace.js';
 import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
 import { KeyWatchLag } from './key-watch-lag.js';
@@ -198,6 +200,7 @@ export class SidecarRuntime {
   private readonly processTrace: ProcessTracer;
   private readonly applyFailures = new ApplyFailures();
   private readonly contentWatch: ContentWatch;
+  private readonly model1Watch: Model1Watch;
   private readonly parentNotifier: ParentNotifier;
   /** Per zone: the parent step whose change this sidecar has sent (or is sending) through the parent channel. */
   private readonly parentSubmissions = new Map<string, string>();
@@ -239,6 +242,22 @@ export class SidecarRuntime {
           zone,
           state,
           zoneEvent('signer-content-observed', fields, { signerId: options.id, content }),
+        );
+      },
+    });
+    this.model1Watch = new Model1Watch({
+      signer: this.signer,
+      signerId: options.id,
+      logger: options.logger,
+      signal: this.abort.signal,
+      refresh: (zone) => this.refresh(zone),
+      appendPlanned: (zone, state, planned) => {
+        const context = this.context(zone);
+        const fields = { zone, occurredAt: context.now, source: context.source };
+        return this.append(
+          zone,
+          state,
+          zoneEvent('signer-zsks-planned', fields, { signerId: options.id, planned }),
         );
       },
     });
@@ -357,9 +376,9 @@ export class SidecarRuntime {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await probeEndpoints(this.signer, zone, { signal });
-        await this.signer.checkZone(zone, { signal });
+        const model = await this.checkZone(zone);
         await this.refuseShortPrePublication(zone);
-        await this.register(zone);
+        await this.register(zone, model);
         return;
       } catch (error) {
         const logWait = isLogRetryable(error);
@@ -377,6 +396,47 @@ export class SidecarRuntime {
         signal.throwIfAborted();
       }
     }
+  }
+
+  /**
+   * The start-up check of the zone at the server: model 2's (checkZone), or, when the zone's
+   * definition names an owner, that the server can list the ZSKs it would sign with in model 1.
+   */
+  private async checkZone(zone: string): Promise<1 | 2> {
+    const signal = this.abort.signal;
+    const state = await this.refresh(zone);
+    if (state.owner) {
+      await this.checkModel1(zone);
+      return 1;
+    }
+    try {
+      await this.signer.checkZone(zone, { signal });
+      return 2;
+    } catch (error) {
+      // Before the definition, a server set up for model 1 only (Knot's offline-KSK) is accepted.
+      if (state.defined || !SignerConfigurationError.isInstance(error)) throw error;
+      await this.checkModel1(zone).catch(() => Promise.reject(error));
+      this.options.logger.info(
+        { zone },
+        'the server is set up for model 1 (it serves a DNSKEY RRset the owner signs); the zone definition must name an owner',
+      );
+      return 1;
+    }
+  }
+
+  /** Model 1: the server can list the ZSKs it signs with (and so serve the owner's RRset). */
+  private async checkModel1(zone: string): Promise<void> {
+    const signal = this.abort.signal;
+    const publisher = this.signer.presignedDnskey;
+    if (!publisher)
+      throw new UnsupportedCapabilityError({
+        capability: 'presigned-dnskey',
+        signerId: this.options.id,
+        reason:
+          this.signer.capabilities['presigned-dnskey']?.reason ??
+          'the plugin does not declare presigned-dnskey',
+      });
+    await publisher.plannedZsks(zone, Math.floor(Date.now() / 1000) + 60, { signal });
   }
 
   /** Stops following and releases everything. Idempotent; safe during `start()`, which then rejects. */
@@ -407,7 +467,10 @@ export class SidecarRuntime {
       state = applyZoneEvent(state, recorded.event);
       if (state.securityFindingCount === previousFindings) this.processTrace.note(recorded.event);
     }
-    reportNewFindings(this.options.logger, before, state);
+    // Refreshes overlap (run loop, key watch): one that read less is not newer than the cache.
+    const latest = this.states.get(zone);
+    if (latest && latest.version >= state.version) return latest;
+    reportNewFindings(this.options.logger, latest ?? before, state);
     state = withoutFinishedDetail(state);
     this.states.set(zone, state);
     return state;
@@ -514,6 +577,8 @@ export class SidecarRuntime {
       case 'signer-registered':
       case 'signer-keys-observed':
       case 'signer-content-observed':
+      case 'signer-zsks-planned':
+      case 'dnskey-set-signed':
       case 'process-requested':
       case 'step-started':
       case 'signer-reconciled':
@@ -602,11 +667,15 @@ export class SidecarRuntime {
    * registration that changes what the group knew says what it replaces (`before`), and the
    * fold lists it in `registrationChanges`.
    */
-  private async register(zone: string): Promise<void> {
+  private async register(zone: string, model: 1 | 2 = 2): Promise<void> {
     await this.untilTrusted(zone);
     const { id, logger } = this.options;
     const signer = this.signer;
-    const rollover = await signer.keyRoller?.rolloverTiming(zone, { signal: this.abort.signal });
+    // Model 1 has no model-2 roll timing: the owner signs every DNSKEY RRset.
+    const rollover =
+      model === 2
+        ? await signer.keyRoller?.rolloverTiming(zone, { signal: this.abort.signal })
+        : undefined;
     const reference: SignerReference = {
       id,
       kind: signer.kind,
@@ -685,7 +754,7 @@ export class SidecarRuntime {
    */
   private async refuseShortPrePublication(zone: string): Promise<void> {
     const state = await this.refresh(zone);
-    if (!state.defined) return;
+    if (!state.defined || state.owner) return;
     const signal = this.abort.signal;
     const rollover = await this.signer.keyRoller?.rolloverTiming(zone, { signal });
     if (rollover?.mode !== 'server-timed') return;
@@ -740,6 +809,7 @@ export class SidecarRuntime {
           if (!(await this.registeredHere(zone))) return;
           await this.recordKeyChanges(zone);
           await this.contentWatch.round(zone);
+          await this.model1Watch.round(zone);
         });
       } catch (error) {
         if (this.abort.signal.aborted) return;

@@ -13,7 +13,8 @@ import {
   type ZoneAdoption,
   type ZoneState,
 } from '@chorus/engine';
-import type { TimingSettings } from '@chorus/core';
+import type { DnskeyData, TimingSettings, ZoneOwner } from '@chorus/core';
+import { parseRdata } from '@chorus/dns';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { AdoptionRefusedError, describeAdoption, observeAdoption } from '../coordination/adopt.js';
 import { parentServerOptions, parentServerSource } from '../coordination/adopt-parent.js';
@@ -47,9 +48,61 @@ const OPTIONS = {
   group: { type: 'string' },
   'parent-zone': { type: 'string' },
   'parent-server': { type: 'string', multiple: true },
+  'owner-dnskey': { type: 'string', multiple: true },
+  'owner-validity': { type: 'string' },
+  'owner-refresh-lead': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Two weeks, as signers commonly sign; the owner re-signs with half of it left by default. */
+const DEFAULT_OWNER_VALIDITY_SECONDS = 14 * 86_400;
+
+/** Model 1: the owner section from --owner-dnskey (the KSKs' public keys) and its schedule. */
+export function ownerFrom(values: {
+  'owner-dnskey'?: string[] | undefined;
+  'owner-validity'?: string | undefined;
+  'owner-refresh-lead'?: string | undefined;
+}): ZoneOwner | undefined {
+  const texts = values['owner-dnskey'] ?? [];
+  if (texts.length === 0) {
+    if (values['owner-validity'] ?? values['owner-refresh-lead'])
+      throw new UsageError(
+        '--owner-validity and --owner-refresh-lead need --owner-dnskey',
+        COMMAND,
+      );
+    return undefined;
+  }
+  const dnskeys = texts.map((text) => {
+    let data: DnskeyData;
+    try {
+      data = parseRdata('DNSKEY', text) as DnskeyData;
+    } catch (error) {
+      throw new UsageError(
+        `--owner-dnskey ${JSON.stringify(text)}: ${(error as Error).message}`,
+        COMMAND,
+      );
+    }
+    if ((data.flags & 0x101) !== 0x101)
+      throw new UsageError(
+        `--owner-dnskey ${JSON.stringify(text)} is no KSK: flags ${data.flags}, not 257`,
+        COMMAND,
+      );
+    return data;
+  });
+  const validity =
+    integerOption(values['owner-validity'], 'owner-validity', COMMAND) ??
+    DEFAULT_OWNER_VALIDITY_SECONDS;
+  const lead =
+    integerOption(values['owner-refresh-lead'], 'owner-refresh-lead', COMMAND) ??
+    Math.floor(validity / 2);
+  if (!(lead > 0 && lead < validity))
+    throw new UsageError(
+      `--owner-refresh-lead ${lead} must be above 0 and below the validity ${validity}`,
+      COMMAND,
+    );
+  return { dnskeys, signatureValiditySeconds: validity, refreshLeadSeconds: lead };
+}
 
 type TimingValues = Partial<Record<keyof typeof TIMING_OPTIONS, string | undefined>>;
 
@@ -111,6 +164,8 @@ export interface Definition {
   timing: TimingSettings;
   recordTtlSeconds: number;
   group?: string;
+  /** Model 1: the zone owner's KSKs and signature schedule. */
+  owner?: ZoneOwner;
 }
 
 /** Where the parent servers of an adoption come from (see adopt-parent.ts). */
@@ -160,8 +215,9 @@ async function defineOne(
   definition: Definition,
   parentServers: ParentServers,
 ): Promise<ZoneEvent> {
+  // Adoption checks a model-2 group on the wire; a model-1 group is checked by I8 instead.
   const adopted =
-    definition.signerIds.length >= 2
+    definition.signerIds.length >= 2 && !definition.owner
       ? await checkAdoption(log, zone, definition, parentServers)
       : undefined;
   return appendToZone(log, zone, (state) => {
@@ -211,6 +267,8 @@ async function zoneDefineCommand(args: string[], io: CliIo): Promise<number> {
     timing: timingFrom(values),
     recordTtlSeconds: recordTtlFrom(values, DEFAULT_RECORD_TTL_SECONDS),
   };
+  const owner = ownerFrom(values);
+  if (owner) Object.assign(definition, { owner });
   const parentServers = parentServerSource(
     parentServerOptions(values['parent-server'] ?? [], COMMAND),
   );

@@ -98,8 +98,9 @@ export interface ZoneOwner {
   /** How long an owner signature lasts, in seconds. */
   signatureValiditySeconds: number;
   /**
-   * The owner re-signs when the newest signature has less than this left (seconds); a served
-   * signature with less left than this is a late refresh (I8).
+   * Every member serves owner signatures with more than this left (seconds); one with less is a
+   * late refresh (I8). The owner re-signs earlier by the time a new set takes to reach every
+   * member (key watch, DprpC and S).
    */
   refreshLeadSeconds: number;
 }

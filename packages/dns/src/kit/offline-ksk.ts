@@ -37,6 +37,19 @@ export function parseKsr(text: string, zone: string): PlannedZsks[] {
   return snapshots;
 }
 
+/**
+ * The snapshots whose ZSKs differ from the one before: Knot's KSR repeats an unchanged key set at
+ * the end of the requested period, which would otherwise look like a change at every read.
+ */
+export function withoutRepeats(planned: readonly PlannedZsks[]): PlannedZsks[] {
+  const keys = (entry: PlannedZsks) =>
+    entry.zsks
+      .map((key) => key.publicKey)
+      .sort()
+      .join(' ');
+  return planned.filter((entry, index) => index === 0 || keys(entry) !== keys(planned[index - 1]!));
+}
+
 const isoTime = (at: number) => new Date(at * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The SignedKeyResponse text Knot imports. Knot reads up to the footer line; without it the last snapshot counts as cut off. */

@@ -1,7 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { DnskeyData, RrsigData, SignedDnskeySnapshot } from '@chorus/core';
-import { formatSkr, keyTag, missingPlannedZsks, parseKsr, parseZone } from '@chorus/dns';
+import {
+  formatSkr,
+  keyTag,
+  missingPlannedZsks,
+  parseKsr,
+  parseZone,
+  withoutRepeats,
+} from '@chorus/dns';
 
 const ZONE = 'example.test.';
 const key = (flags: number): DnskeyData => {
@@ -50,6 +57,13 @@ describe("Knot's offline-KSK exchange", () => {
       [keyTag(KNOT_A)],
       [keyTag(KNOT_B), keyTag(KNOT_A)],
     ]);
+  });
+
+  it('drops a snapshot that repeats the key set before it (the end of the requested period)', () => {
+    const planned = parseKsr(KSR, ZONE);
+    const repeated = [...planned, { at: 1799999999, zsks: [KNOT_A, KNOT_B] }];
+    expect(withoutRepeats(repeated)).toEqual(planned);
+    expect(withoutRepeats(planned)).toEqual(planned);
   });
 
   it('refuses a KSR with records other than the zone DNSKEYs', () => {

@@ -6,6 +6,7 @@ import {
   type DsData,
   type ParentChannel,
   type BootstrapSignaller,
+  type PresignedDnskeyPublisher,
   type KeyRoller,
   type Signer,
 } from '@chorus/core';
@@ -113,6 +114,19 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
         { 'chorus.signals': signals.cds.length + signals.cdnskey.length },
       ),
   };
+  const publisher = signer.presignedDnskey;
+  const presignedDnskey: PresignedDnskeyPublisher | undefined = publisher && {
+    plannedZsks: (zone, untilSeconds, callOptions) =>
+      call('plannedZsks', zone, callOptions, (o) => publisher.plannedZsks(zone, untilSeconds, o)),
+    publishSignedDnskeys: (zone, snapshots, callOptions) =>
+      call(
+        'publishSignedDnskeys',
+        zone,
+        callOptions,
+        (o) => publisher.publishSignedDnskeys(zone, snapshots, o),
+        { 'chorus.snapshots': snapshots.length },
+      ),
+  };
   return {
     get specificationVersion() {
       return signer.specificationVersion;
@@ -143,6 +157,7 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
     ...(close ? { close } : {}),
     ...(keyRoller ? { keyRoller } : {}),
     ...(bootstrapSignaller ? { bootstrapSignaller } : {}),
+    ...(presignedDnskey ? { presignedDnskey } : {}),
   };
 }
 

@@ -1,0 +1,123 @@
+/**
+ * `chorus owner ZONE`: the zone owner of a model-1 zone (RFC 8901 §2.1.1). It keeps the owner's
+ * KSK open (a 0600 PKCS#8 file, or an HSM through PKCS#11) and signs the one DNSKEY RRset every
+ * member serves whenever the fold says so: the first set, a member's planned ZSKs changed, or
+ * the newest signature has less than the refresh lead left. The KSK signs nothing else, and
+ * nothing of it enters the log.
+ */
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChorusError, zoneEvent, type DnskeyData, type OwnerKey } from '@chorus/core';
+import { keyTag } from '@chorus/dns';
+import {
+  ownerSignaturesExpireAt,
+  ownerSigningDue,
+  ownerSigningPlan,
+  type ZoneState,
+} from '@chorus/engine';
+import {
+  openFileOwnerKey,
+  openPkcs11OwnerKey,
+  signDnskeySnapshots,
+  type Pkcs11OwnerKeyConfig,
+} from '@chorus/owner';
+import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
+import { appendToZone, LOG_OPTIONS, readZone, withEventLog } from '../coordination/event-log.js';
+import { OPERATOR } from '../coordination/follow.js';
+import { zoneArgument } from '../coordination/zone-argument.js';
+import { OWNER_HELP } from '../help.js';
+import type { CliIo } from '../io.js';
+
+const sameKey = (a: DnskeyData, b: DnskeyData) =>
+  a.algorithm === b.algorithm && a.publicKey === b.publicKey;
+
+/** The owner's KSK from `--owner-key FILE` or `--owner-hsm CONFIG.json`. */
+async function openOwnerKey(values: { 'owner-key'?: string; 'owner-hsm'?: string }) {
+  if ((values['owner-key'] === undefined) === (values['owner-hsm'] === undefined))
+    throw new UsageError(
+      'give the owner KSK with --owner-key FILE or --owner-hsm CONFIG.json',
+      'owner',
+    );
+  if (values['owner-key']) return openFileOwnerKey(values['owner-key']);
+  const file = values['owner-hsm']!;
+  let config: Pkcs11OwnerKeyConfig;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as Pkcs11OwnerKeyConfig;
+  } catch (error) {
+    throw new UsageError(`--owner-hsm ${file}: ${(error as Error).message}`, 'owner');
+  }
+  return openPkcs11OwnerKey(config);
+}
+
+/** Refuses a key that is not one of the zone's owner KSKs: its signatures would be refused. */
+function checkOwnerKey(state: ZoneState, key: OwnerKey): void {
+  if (!state.owner)
+    throw new ChorusError('Chorus_NotModel1Error', {
+      message: `${state.zone} is in model 2: define it with --owner-dnskey to give it an owner`,
+    });
+  if (!state.owner.dnskeys.some((known) => sameKey(known, key.dnskey)))
+    throw new ChorusError('Chorus_NotOwnerKeyError', {
+      message: `${key.description} (key ${keyTag(key.dnskey)}) is not an owner KSK of ${state.zone} (${state.owner.dnskeys.map(keyTag).join(', ')})`,
+    });
+}
+
+/** One look: signs and appends when due; returns what happened, in words. */
+async function signIfDue(
+  log: Parameters<Parameters<typeof withEventLog>[2]>[0],
+  zone: string,
+  key: OwnerKey,
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const state = await readZone(log, zone);
+  const decision = ownerSigningDue(state, now);
+  if (decision.kind === 'wait') return decision.why;
+  const snapshots = await signDnskeySnapshots([key], ownerSigningPlan(state, now));
+  await appendToZone(log, zone, () =>
+    zoneEvent(
+      'dnskey-set-signed',
+      { zone, source: OPERATOR },
+      { snapshots, reason: decision.reason },
+    ),
+  );
+  const until = new Date(
+    ownerSignaturesExpireAt({ snapshots, reason: decision.reason, signedAt: '' }) * 1000,
+  );
+  return `signed the DNSKEY RRset (${decision.reason}): keys ${snapshots[0]!.dnskeys.map(keyTag).join(' ')}, valid until ${until.toISOString()}`;
+}
+
+export async function ownerCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('owner', args, {
+    ...LOG_OPTIONS,
+    'owner-key': { type: 'string' },
+    'owner-hsm': { type: 'string' },
+    once: { type: 'boolean' },
+    interval: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(OWNER_HELP);
+    return 0;
+  }
+  expectPositionals(positionals, 1, 'owner');
+  const zone = zoneArgument(positionals[0], 'owner', 'chorus owner ZONE --owner-key FILE');
+  const intervalMs = Number(values.interval ?? '2') * 1000;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new UsageError(`--interval takes seconds, not ${values.interval}`, 'owner');
+  const key = await openOwnerKey(values);
+  try {
+    return await withEventLog(values, 'owner', async (log) => {
+      checkOwnerKey(await readZone(log, zone), key);
+      io.stderr(`owner of ${zone}: ${key.description} (key ${keyTag(key.dnskey)})\n`);
+      let last = '';
+      for (;;) {
+        const said = await signIfDue(log, zone, key);
+        if (said !== last) io.stdout(`${new Date().toISOString().slice(11, 19)} ${said}\n`);
+        last = said;
+        if (values.once) return 0;
+        await sleep(intervalMs);
+      }
+    });
+  } finally {
+    await key.close();
+  }
+}

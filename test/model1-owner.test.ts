@@ -1,0 +1,242 @@
+/**
+ * Model 1 end to end on a lab of its own (`up --owner`): Knot serves owner.test. through
+ * offline-KSK, its sidecar records the ZSKs Knot plans, and `chorus owner` signs the DNSKEY
+ * RRset with the owner's KSK in the lab's SoftHSM2 token, first and then again before the
+ * signatures run out (a refresh). Knot serves each set byte for byte, and a validating resolver
+ * authenticates the zone through the owner's DS throughout. Negative control: a signed set
+ * changed after signing, appended by a trusted operator, is refused by the fold and never served.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { zoneEvent, zoneStream, type DnskeyData, type ZoneEvent } from '@chorus/core';
+import { keyTag, query } from '@chorus/dns';
+import { createSqliteEventLog } from '@chorus/event-log-sqlite';
+import { labDown, labUp, type LabStatus } from '@chorus/lab';
+import {
+  asOperator,
+  readZone,
+  runCli,
+  sidecarConfigFor,
+  startSidecarProcess,
+  stopSidecarProcess,
+  trustKitAt,
+  type RunningSidecar,
+} from '@chorus/cli';
+
+const PREFIX = process.env.CHORUS_TEST_MODEL1_PREFIX ?? '127.97.0';
+const ZONE = 'owner.test.';
+const VALIDITY = 40;
+const LEAD = 25;
+
+let directory: string;
+let lab: LabStatus;
+let demo: string;
+let sqliteFile: string;
+let hsmFile: string;
+let sidecar: RunningSidecar | undefined;
+
+async function chorus(args: string[]) {
+  const kit = trustKitAt(demo);
+  let output = '';
+  const io = {
+    stdout: (text: string) => void (output += text),
+    stderr: (text: string) => void (output += text),
+  };
+  const code = await runCli(
+    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
+    io,
+  );
+  return { code, output };
+}
+
+async function until<T>(
+  what: string,
+  seconds: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const knot = () => lab.servers.find((server) => server.id === 'knot')!;
+const resolver = () => lab.resolvers.find((entry) => entry.id === 'resolver-delegation')!;
+
+async function servedDnskey() {
+  const answer = await query({ address: knot().address, port: knot().port }, ZONE, 'DNSKEY', {
+    transport: 'tcp',
+  });
+  return answer.answers.find((rrset) => rrset.type === 'DNSKEY');
+}
+
+async function ownerSigned() {
+  const log = createSqliteEventLog<ZoneEvent>({ path: sqliteFile });
+  try {
+    return (await readZone(log, ZONE)).ownerSigned;
+  } finally {
+    await log.close();
+  }
+}
+
+/** The owner's newest RRSIGs, once Knot serves exactly them. */
+async function servesOwnerSet() {
+  const signed = await ownerSigned();
+  const rrset = await servedDnskey();
+  if (!signed || !rrset) return undefined;
+  const wanted = signed.snapshots[0]!.rrsigs;
+  return JSON.stringify(rrset.signatures) === JSON.stringify(wanted) ? wanted : undefined;
+}
+
+async function resolverValidates(): Promise<boolean> {
+  const answer = await query(
+    { address: resolver().address, port: resolver().port },
+    `www.${ZONE}`,
+    'A',
+    {
+      recursionDesired: true,
+    },
+  );
+  return answer.rcode === 'NOERROR' && answer.flags.ad;
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'chorus-model1-'));
+  lab = await labUp({
+    directory,
+    addressPrefix: PREFIX,
+    ttl: 5,
+    zones: ['example.test.'],
+    owner: true,
+  });
+  demo = path.join(lab.directory, 'demo');
+  await mkdir(demo, { recursive: true, mode: 0o700 });
+  sqliteFile = path.join(demo, 'events.sqlite');
+  hsmFile = path.join(demo, 'owner-hsm.json');
+  await writeFile(hsmFile, JSON.stringify(lab.owner!.hsm));
+  sidecar = await startSidecarProcess(demo, sidecarConfigFor(lab, knot(), sqliteFile, ZONE));
+}, 120_000);
+
+afterAll(async () => {
+  if (sidecar) await stopSidecarProcess(sidecar);
+  if (process.env.CHORUS_KEEP_LAB) return;
+  await labDown({ directory });
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('model 1: the owner signs, Knot serves it, and the owner refreshes before expiry', () => {
+  it('defines the zone with its owner once the sidecar has registered', async () => {
+    const define = [
+      'zone',
+      'define',
+      ZONE,
+      '--signer',
+      'knot',
+      '--owner-dnskey',
+      lab.owner!.dnskey!,
+      '--owner-validity',
+      String(VALIDITY),
+      '--owner-refresh-lead',
+      String(LEAD),
+      '--record-ttl',
+      '5',
+      '--max-zone-ttl',
+      '5',
+      '--child-propagation',
+      '1',
+      '--parent-propagation',
+      '1',
+      '--safety-margin',
+      '1',
+    ];
+    let last = '';
+    const result = await until('zone define', 90, async () => {
+      const attempt = await chorus(define);
+      last = attempt.output;
+      return attempt.code === 0 ? attempt : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}: ${last}; sidecar log ${sidecar?.logFile}`);
+    });
+    expect(result.output).toMatch(/model 1 under owner KSK \d+/);
+  }, 120_000);
+
+  it("signs the first set once Knot's planned ZSKs are in the log; Knot serves it and the resolver validates", async () => {
+    const first = await until('the first signature', 60, async () => {
+      const once = await chorus(['owner', ZONE, '--owner-hsm', hsmFile, '--once']);
+      expect(once.code, once.output).toBe(0);
+      return /signed the DNSKEY RRset \(initial\)/.test(once.output) ? once.output : undefined;
+    });
+    expect(first).toMatch(new RegExp(`keys .*${keyTag(parseOwnerKey())}`));
+    await until('Knot serving the owner-signed set', 30, servesOwnerSet);
+    expect(
+      await until('AD from the resolver', 30, async () =>
+        (await resolverValidates()) ? true : undefined,
+      ),
+    ).toBe(true);
+  }, 120_000);
+
+  it('refuses a signed set changed after signing, and Knot keeps serving the owner set', async () => {
+    const served = await until('the owner set', 30, servesOwnerSet);
+    const signed = (await ownerSigned())!;
+    const extra: DnskeyData = {
+      ...signed.snapshots[0]!.dnskeys[0]!,
+      publicKey: Buffer.alloc(64, 9).toString('base64'),
+    };
+    const tampered = signed.snapshots.map((snapshot) => ({
+      ...snapshot,
+      dnskeys: [...snapshot.dnskeys, extra],
+    }));
+    const kit = trustKitAt(demo);
+    const log = asOperator(
+      createSqliteEventLog<ZoneEvent>({ path: sqliteFile }),
+      { trust: kit.trustFile, key: kit.operatorKeyFile },
+      'test',
+    );
+    try {
+      const state = await readZone(log, ZONE);
+      await log.append(zoneStream(ZONE), state.version, [
+        zoneEvent(
+          'dnskey-set-signed',
+          { zone: ZONE, source: { kind: 'cli', id: 'test' } },
+          { snapshots: tampered, reason: 'refresh' },
+        ),
+      ]);
+      const after = await readZone(log, ZONE);
+      expect(after.securityFindings.at(-1)).toMatchObject({ code: 'owner-signature-invalid' });
+      expect(after.ownerSigned).toEqual(signed);
+    } finally {
+      await log.close();
+    }
+    // Two key-watch rounds later, Knot still serves the owner's signatures.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect((await servedDnskey())!.signatures).toEqual(served);
+  }, 60_000);
+
+  it('re-signs when less than the refresh lead is left; Knot serves the later signatures and the zone still validates', async () => {
+    const before = (await ownerSigned())!;
+    const expiresBefore = Math.max(...before.snapshots[0]!.rrsigs.map((sig) => sig.expiration));
+    const refreshed = await until('the refresh', 60, async () => {
+      const once = await chorus(['owner', ZONE, '--owner-hsm', hsmFile, '--once']);
+      return /signed the DNSKEY RRset \(refresh\)/.test(once.output) ? once.output : undefined;
+    });
+    expect(refreshed).toMatch(/valid until/);
+    const served = await until('Knot serving the refreshed set', 30, servesOwnerSet);
+    expect(Math.max(...served.map((sig) => sig.expiration))).toBeGreaterThan(expiresBefore);
+    expect(await resolverValidates()).toBe(true);
+  }, 120_000);
+});
+
+function parseOwnerKey(): DnskeyData {
+  const [flags, protocol, algorithm, publicKey] = lab.owner!.dnskey!.split(/\s+/);
+  return {
+    flags: Number(flags),
+    protocol: Number(protocol),
+    algorithm: Number(algorithm),
+    publicKey: publicKey!,
+  };
+}
