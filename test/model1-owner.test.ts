@@ -173,6 +173,15 @@ describe('model 1: the owner signs, Knot serves it, and the owner refreshes befo
     });
     expect(first).toMatch(new RegExp(`keys .*${keyTag(parseOwnerKey())}`));
     await until('Knot serving the owner-signed set', 30, servesOwnerSet);
+    const status = await chorus(['status', ZONE]);
+    expect(status.output).toMatch(/model 1: owner KSK \d+/);
+    expect(status.output).toMatch(
+      /owner signed .* \(initial\); valid until \S+, refresh due at \S+/,
+    );
+    expect(status.output).toMatch(
+      /owner: the owner's signatures have \d+ s left; refresh below \d+ s/,
+    );
+    expect(status.output).toMatch(/knot plans ZSK \d+ from /);
     expect(
       await until('AD from the resolver', 30, async () =>
         (await resolverValidates()) ? true : undefined,

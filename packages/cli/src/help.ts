@@ -832,6 +832,8 @@ whether it retries), a process that holds for the operator, pending requests no 
 started yet, registrations that changed a signer's endpoints or names, when a leaving signer
 may stop serving, for a key roll whose keys it replaces and who times it, key findings (a
 member's key that left its DNSKEY RRset without a roll), and the last few processes. Exits 1 for an unknown zone or a log with none.
+For a model-1 zone also: the owner's KSK, what it signed last, until when and when its refresh is
+due, what the owner does next (sign now, or what it waits for), and each member's planned ZSKs.
 
 With --group G: the group summed up instead: how many zones are at each step of each process
 (or pending, or idle), the earliest and latest end of the waits in progress, and every zone

@@ -101,6 +101,7 @@ export {
   ownerSignaturesExpireAt,
   ownerSigningDue,
   ownerSigningPlan,
+  refreshTransitSeconds,
   wantedDnskeys,
   type OwnerSigningDecision,
 } from './model1.js';

@@ -2,6 +2,7 @@
 import type { NameServer } from '@chorus/core';
 import type { ProcessState, RegistrationChange, ZoneState } from '@chorus/engine';
 import { expectPositionals, parseCommandArgs } from '../args.js';
+import { model1Json, model1Lines } from '../coordination/model1-status.js';
 import {
   currentWait,
   describeLeaving,
@@ -119,6 +120,7 @@ export function zoneStatusLines(state: ZoneState, now = new Date()): string[] {
   const lines = [`${state.zone}  group: ${state.members.join(', ') || '(undefined)'}`];
   if (!state.defined)
     lines.push(`  not defined yet: run "chorus zone define ${state.zone} --signer ID"`);
+  lines.push(...model1Lines(state, now));
   for (const process of open) lines.push(...processLines(process, state.zone, now));
   for (const request of state.pendingRequests)
     lines.push(
@@ -166,6 +168,8 @@ export function zoneStatusJson(state: ZoneState) {
     zone: state.zone,
     defined: state.defined,
     members: state.members,
+    /** Model 1 only: the owner's KSKs, what it signed last, until when, and what it does next. */
+    ...(state.owner ? { model1: model1Json(state) } : {}),
     /** The oldest process in flight (kept for scripts written before processes could overlap). */
     activeProcess: state.activeProcess ? processJson(state.activeProcess) : null,
     /** Every process in flight, oldest first: they hold disjoint resources. */
