@@ -5,7 +5,6 @@
  */
 import {
   AbortError,
-  ConvergenceError,
   SignerConfigurationError,
   type BootstrapSignaller,
   type BootstrapSignalSet,
@@ -21,6 +20,7 @@ import {
   signallingName,
   type QueryResponse,
 } from '@chorus/dns';
+import { eventually } from './eventually.js';
 import type { SignerConformanceOptions } from './signer-conformance.js';
 import { cdsFor, makeForeignKeys } from './test-keys.js';
 
@@ -49,28 +49,6 @@ function signalSet(zone: string, count: number): BootstrapSignalSet {
 
 function describeSet(set: BootstrapSignalSet): string {
   return `${set.cds.length} CDS, ${set.cdnskey.length} CDNSKEY`;
-}
-
-/** Asks `check` until it finds nothing wrong, for at most `timeoutMs`. */
-async function eventually(
-  signer: Signer,
-  zone: string,
-  timeoutMs: number,
-  check: () => Promise<string[]>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = await check();
-    if (left.length === 0) return;
-    if (Date.now() > deadline)
-      throw new ConvergenceError({
-        zone,
-        signerId: signer.id,
-        remaining: left.length,
-        detail: `after ${timeoutMs} ms: ${left.join('; ')}`,
-      });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** The signalling names at every address that do not serve `wanted`. */

@@ -8,13 +8,13 @@
  */
 import {
   capabilityStatus,
-  ConvergenceError,
   type ApexSnapshot,
   type RolloverTiming,
   type Signer,
   type SigningKey,
 } from '@chorus/core';
 import { keyTag, readApexFromServer, verifyRrsig } from '@chorus/dns';
+import { eventually } from './eventually.js';
 import type { SignerConformanceOptions } from './signer-conformance.js';
 
 /** The skip reason when no roll zone is given. */
@@ -57,31 +57,6 @@ function soaSignedBy(apex: ApexSnapshot, key: SigningKey): boolean {
     (signature) =>
       signature.keyTag === key.keyTag && verifyRrsig({ rrset: soa, signature, key: key.dnskey }).ok,
   );
-}
-
-/**
- * Asks `check` until it finds nothing wrong, for at most `timeoutMs`. `check` returns what is
- * still wrong, per address, or an empty list.
- */
-async function eventually(
-  signer: Signer,
-  zone: string,
-  timeoutMs: number,
-  check: () => Promise<string[]>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = await check();
-    if (left.length === 0) return;
-    if (Date.now() > deadline)
-      throw new ConvergenceError({
-        zone,
-        signerId: signer.id,
-        remaining: left.length,
-        detail: `after ${timeoutMs} ms: ${left.join('; ')}`,
-      });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** What each address still gets wrong, by `wrong(apex)`. */

@@ -8,7 +8,6 @@
 import {
   AbortError,
   ChorusError,
-  ConvergenceError,
   type DnskeyData,
   type NameServer,
   type OwnerKey,
@@ -19,6 +18,7 @@ import {
 } from '@chorus/core';
 import { describeServer, formatRdata, keyTag, query } from '@chorus/dns';
 import { signDnskeySnapshots } from '@chorus/owner';
+import { eventually } from './eventually.js';
 import type { SignerConformanceOptions } from './signer-conformance.js';
 import { makeForeignKeys } from './test-keys.js';
 
@@ -61,27 +61,6 @@ async function differingAt(
       `${describeServer(server)} serves other RRSIGs over DNSKEY (key tags ${(rrset?.signatures ?? []).map((sig) => sig.keyTag).join(' ')})`,
     );
   return problems;
-}
-
-async function eventually(
-  signer: Signer,
-  zone: string,
-  timeoutMs: number,
-  check: () => Promise<string[]>,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = await check();
-    if (left.length === 0) return;
-    if (Date.now() > deadline)
-      throw new ConvergenceError({
-        zone,
-        signerId: signer.id,
-        remaining: left.length,
-        detail: `after ${timeoutMs} ms: ${left.join('; ')}`,
-      });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /**
