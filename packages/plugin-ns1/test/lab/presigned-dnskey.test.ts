@@ -27,7 +27,9 @@ import {
 } from '@chorus/dns';
 import { startProviderFake, type RunningFake } from '@chorus/provider-fakes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createNs1Signer, type Ns1Signer } from '../../src/index.js';
+import { signerConformance } from '@chorus/conformance';
+import { openFileOwnerKey } from '@chorus/owner';
+import { createNs1Signer, ns1Capabilities, type Ns1Signer } from '../../src/index.js';
 
 const ZONE = 'presigned.test.';
 const ADDRESS = process.env.CHORUS_TEST_NS1_PRESIGNED_ADDRESS ?? '127.94.0.1';
@@ -355,4 +357,28 @@ describe('NS1 model 1 on a real PowerDNS behind the NS1 fake', () => {
     const ownerAnchor = await anchor(owner.dnskey, 'owner-again.anchor');
     expect(await delv(ownerAnchor, `www.${ZONE}`, 'A')).not.toContain('fully validated');
   }, 60_000);
+});
+
+// The shared conformance group, on the same zone after the tests above (which leave it in model 2).
+signerConformance({
+  describe,
+  test,
+  expect,
+  capabilities: ns1Capabilities,
+  create: () => signer,
+  zone: ZONE,
+  only: ['presigned-dnskey'],
+  presignedDnskey: () => ({
+    zone: ZONE,
+    ttl: TTL,
+    openOwnerKey: async () => {
+      const file = path.join(directory, 'conformance-owner.pem');
+      const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+        format: 'pem',
+        type: 'pkcs8',
+      });
+      await writeFile(file, pem, { mode: 0o600 });
+      return openFileOwnerKey(file);
+    },
+  }),
 });
