@@ -13,6 +13,7 @@ import {
 } from '@chorus/core';
 import { dnskeyOf, openFileOwnerKey, signDnskeySnapshots } from '@chorus/owner';
 import { ownerSigningDue, ownerSigningPlan } from '../src/model1.js';
+import { preflightChecks } from '../src/preflight.js';
 import { foldZone } from '../src/state.js';
 
 const zone = 'owner.test.';
@@ -165,5 +166,27 @@ describe('when the owner signs (PUSH, standards §7.5)', () => {
     expect(ownerSigningDue(signed, expires - 1833)).toMatchObject({ kind: 'wait' });
     const rolled = foldZone(zone, [...base, signedEvent(snapshots), planned('ns1', zsk())]);
     expect(ownerSigningDue(rolled, NOW + 60)).toEqual({ kind: 'sign', reason: 'keys-changed' });
+  });
+});
+
+describe('processes on a model-1 zone', () => {
+  it("are refused with the reason: model 2's steps would publish keys the owner has not signed", async () => {
+    const owner = await ownerKey('refusal.pem');
+    const input = (state: ReturnType<typeof foldZone>) => ({
+      state,
+      kind: 'add-signer' as const,
+      signerId: 'ns1',
+      observations: {},
+      parentDs: [],
+      now: 1_800_000_000,
+    });
+    const model1 = preflightChecks(input(foldZone(zone, [defined(ownerOf(owner))])));
+    expect(model1.map((reason) => reason.code)).toEqual(['model-1-unsupported']);
+    expect(model1[0]!.message).toMatch(
+      /is in model 1 .* model 1's join, leave and rolls .* are not built yet/,
+    );
+    // Negative control: the same request on a model-2 zone is judged by model 2's checks.
+    const model2 = preflightChecks(input(foldZone(zone, [defined()])));
+    expect(model2.map((reason) => reason.code)).not.toContain('model-1-unsupported');
   });
 });
