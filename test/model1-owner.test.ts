@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneEvent, zoneStream, type DnskeyData, type ZoneEvent } from '@chorus/core';
 import { keyTag, query } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
-import { labDown, labUp, type LabStatus } from '@chorus/lab';
+import { flushResolverZone, labDown, labUp, type LabStatus } from '@chorus/lab';
+import { createConsistencyObserver, zoneGroup } from '@chorus/observers';
 import {
   asOperator,
   readZone,
@@ -75,13 +76,17 @@ async function servedDnskey() {
   return answer.answers.find((rrset) => rrset.type === 'DNSKEY');
 }
 
-async function ownerSigned() {
+async function readState() {
   const log = createSqliteEventLog<ZoneEvent>({ path: sqliteFile });
   try {
-    return (await readZone(log, ZONE)).ownerSigned;
+    return await readZone(log, ZONE);
   } finally {
     await log.close();
   }
+}
+
+async function ownerSigned() {
+  return (await readState()).ownerSigned;
 }
 
 /** The owner's newest RRSIGs, once Knot serves exactly them. */
@@ -93,15 +98,14 @@ async function servesOwnerSet() {
   return JSON.stringify(rrset.signatures) === JSON.stringify(wanted) ? wanted : undefined;
 }
 
+async function resolverAnswer() {
+  return query({ address: resolver().address, port: resolver().port }, `www.${ZONE}`, 'A', {
+    recursionDesired: true,
+  });
+}
+
 async function resolverValidates(): Promise<boolean> {
-  const answer = await query(
-    { address: resolver().address, port: resolver().port },
-    `www.${ZONE}`,
-    'A',
-    {
-      recursionDesired: true,
-    },
-  );
+  const answer = await resolverAnswer();
   return answer.rcode === 'NOERROR' && answer.flags.ad;
 }
 
@@ -258,6 +262,45 @@ describe('model 1: the owner signs, Knot serves it, and the owner refreshes befo
     // Negative control: the search finds the PIN where it is kept.
     expect((await readFile(lab.owner!.hsm.pinFile)).includes(pin)).toBe(true);
   });
+
+  it('a signature left to lapse on purpose: I8 names the late refresh, then a validating resolver fails, until the owner signs again', async () => {
+    const group = zoneGroup(await readState());
+    const parent = lab.servers.find((server) => server.id === 'parent')!;
+    const observer = createConsistencyObserver({
+      zone: ZONE,
+      parentZone: 'test.',
+      parentServers: [{ address: parent.address, port: parent.port }],
+      providers: group.providers,
+      margins: group.margins,
+      ...(group.model ? { model: group.model } : {}),
+      ...(group.owner ? { owner: group.owner } : {}),
+    });
+    try {
+      const i8 = async () =>
+        (await observer.checkOnce()).violations.filter((v) => v.invariant === 'I8');
+      expect(await i8()).toEqual([]);
+      // No owner runs now: the served signature passes its refresh lead, then expires.
+      const late = await until('I8 naming the late refresh', 60, async () =>
+        (await i8()).find((v) => v.key.startsWith('I8|refresh|knot|')),
+      );
+      expect(late.detail).toMatch(/the refresh is late or did not reach knot/);
+      // The lab's unbound allows no clock skew: it refuses the signature once it has expired.
+      await until('the resolver failing on the expired signature', 60, async () => {
+        await flushResolverZone(resolver(), ZONE);
+        return (await resolverAnswer()).rcode === 'SERVFAIL' ? true : undefined;
+      });
+      // Recovery: the owner signs again, and the zone validates again.
+      const again = await chorus(['owner', ZONE, '--owner-hsm', hsmFile, '--once']);
+      expect(again.output).toMatch(/signed the DNSKEY RRset \(refresh\)/);
+      await until('Knot serving the new set', 30, servesOwnerSet);
+      await until('the resolver validating again', 30, async () => {
+        await flushResolverZone(resolver(), ZONE);
+        return (await resolverValidates()) ? true : undefined;
+      });
+    } finally {
+      await observer.shutdown?.();
+    }
+  }, 180_000);
 });
 
 function parseOwnerKey(): DnskeyData {

@@ -200,7 +200,8 @@ export function knotConfig(options: KnotConfigOptions): string {
     ]),
     // The same, with one CSK instead of a KSK and a ZSK (for CSK_ZONE).
     ...knotPolicy('chorus-csk', options, ['    single-type-signing: on']),
-    ...knotOwnerPolicy(options),
+    // Model 1 (`up --owner`).
+    ...(options.zones.includes(OWNER_ZONE) ? knotOwnerPolicy(options) : []),
     '',
     'template:',
     '  - id: default',

@@ -90,6 +90,10 @@ export function unboundConfig(options: UnboundConfigOptions): string {
     `  cache-max-ttl: ${options.ttl}`,
     `  cache-max-negative-ttl: ${options.ttl}`,
     '  val-bogus-ttl: 5',
+    // Every lab server runs on this host's clock: a signature is good from its inception to its
+    // expiration exactly, so one left to lapse fails at once (unbound allows up to an hour).
+    '  val-sig-skew-min: 0',
+    '  val-sig-skew-max: 0',
     '  infra-host-ttl: 30',
     '  infra-keep-probing: yes',
     // No copy outlives its TTL or is refreshed early (the defaults, spelled out): a roll's waits

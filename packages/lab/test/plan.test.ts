@@ -91,6 +91,7 @@ describe('the lab plan, per server kind', () => {
         'unbound',
         'unbound-control',
         'ip',
+        'softhsm2-util',
       ].sort(),
     );
     expect(DEBIAN_PACKAGE_OF).toMatchObject({
@@ -101,8 +102,12 @@ describe('the lab plan, per server kind', () => {
       'unbound-control': 'unbound',
       ip: 'iproute2',
       delv: 'bind9-dnsutils',
+      'softhsm2-util': 'softhsm2',
     });
-    expect(REQUIRED_FILES.map((file) => file.debianPackage)).toEqual(['pdns-backend-sqlite3']);
+    expect(REQUIRED_FILES.map((file) => file.debianPackage)).toEqual([
+      'pdns-backend-sqlite3',
+      'softhsm2',
+    ]);
   });
 
   it('puts the delv trust-anchor file next to the unbound one', () => {
