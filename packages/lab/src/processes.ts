@@ -88,6 +88,31 @@ export async function isRunning(pid: number, program: string, within?: string): 
   return within === undefined || namesPathWithin(argv!, within);
 }
 
+/** The state letter of `/proc/<pid>/stat` (R, S, D, Z…), or undefined when there is no such process. */
+async function processState(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process we signalled is gone: no such process, or a zombie (its files, sockets
+ * included, are closed by then). An exiting process reads an empty command line before it
+ * closes its sockets, so an empty one is not gone yet: a restart would find the old control
+ * socket still answering ("controlsocket is in use").
+ */
+export async function processGone(pid: number, program: string, within?: string): Promise<boolean> {
+  const state = await processState(pid);
+  if (state === undefined || state === 'Z' || state === 'X') return true;
+  const raw = await commandLine(pid);
+  if (!raw || raw.length === 0) return false;
+  // Another program under this pid: ours is gone and the pid reused.
+  return !(await isRunning(pid, program, within));
+}
+
 async function waitForExit(
   pid: number,
   program: string,
@@ -96,10 +121,10 @@ async function waitForExit(
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!(await isRunning(pid, program, within))) return true;
+    if (await processGone(pid, program, within)) return true;
     await sleep(25);
   }
-  return !(await isRunning(pid, program, within));
+  return processGone(pid, program, within);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -125,7 +150,6 @@ export async function stopProcess(
   if (!(await isRunning(pid, program, within))) return 'not-running';
   signal(pid, 'SIGTERM');
   if (await waitForExit(pid, program, within, options.graceMs ?? 5000)) return 'stopped';
-  if (!(await isRunning(pid, program, within))) return 'stopped';
   signal(pid, 'SIGKILL');
   await waitForExit(pid, program, within, 2000);
   return 'killed';

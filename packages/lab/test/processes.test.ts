@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, programCommandLine, stopProcess } from '../src/processes.js';
+import { isRunning, processGone, programCommandLine, stopProcess } from '../src/processes.js';
 
 const children: number[] = [];
 afterEach(() => {
@@ -49,6 +49,26 @@ describe('process identity by program and directory', () => {
       'stopped',
     );
     await expect(isRunning(pid, '/bin/sh')).resolves.toBe(false);
+  });
+});
+
+describe('when a stopped process counts as gone', () => {
+  it('not while it runs; once it is a zombie (its sockets closed) or no longer exists', async () => {
+    // The shell's background sleep exits first and stays a zombie: the exec'd sleep never reaps it.
+    const child = spawn('/bin/sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child.pid!);
+    const zombie = Number(
+      await new Promise<string>((resolve) =>
+        child.stdout.once('data', (data) => resolve(String(data))),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await expect(processGone(child.pid!, 'sleep')).resolves.toBe(false);
+    await expect(processGone(zombie, '/usr/bin/sleep')).resolves.toBe(true);
+    await expect(stopProcess(child.pid!, 'sleep')).resolves.toBe('stopped');
+    await expect(processGone(child.pid!, 'sleep')).resolves.toBe(true);
   });
 });
 
