@@ -716,7 +716,9 @@ Model 1 (RFC 8901 §2.1.1): runs the zone owner of ZONE, whose definition names 
 DNSKEY RRset every member serves (their planned ZSKs and the owner's KSK) when:
   - nothing is signed yet;
   - a member's planned ZSKs changed (a ZSK roll, a member joining or leaving);
-  - the newest signature has less than the zone's refresh lead left.
+  - the newest signature would soon have less than the zone's refresh lead left (it signs
+    earlier by the time a new set takes to reach every member: the slowest key watch, DprpC
+    and S), so that no member ever serves a late signature (I8).
 Each signature lasts the zone's signature validity, plus what a cache may keep (TTL + DprpC + S).
 It appends the signed RRsets (dnskey-set-signed, signed with your operator key); each member's
 sidecar has its server serve them byte for byte. Sidecars apply only RRsets whose every RRSIG
