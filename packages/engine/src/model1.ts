@@ -3,7 +3,7 @@
  * every RRSIG verifies with an owner KSK of the zone's definition, whoever appended them.
  */
 import type { DnskeyData, SignedDnskeySnapshot, ZoneOwner } from '@chorus/core';
-import { keyTag, verifyRrsig } from '@chorus/dns';
+import { inEffectAt, keyTag, verifyRrsig } from '@chorus/dns';
 import type { OwnerSignedState, ZoneState } from './state.js';
 
 const sameKey = (a: DnskeyData, b: DnskeyData) =>
@@ -57,20 +57,11 @@ export type OwnerSigningDecision =
 
 const identity = (key: DnskeyData) => `${key.flags} ${key.algorithm} ${key.publicKey}`;
 
-function inEffect<Entry extends { at: number }>(
-  entries: readonly Entry[],
-  at: number,
-): Entry | undefined {
-  let current: Entry | undefined;
-  for (const entry of entries) if (entry.at <= at) current = entry;
-  return current ?? entries[0];
-}
-
 /** The key set every member plans at `at`, with the owner's KSKs: what the owner must sign. */
 export function wantedDnskeys(state: ZoneState, at: number): Set<string> {
   const wanted = new Set((state.owner?.dnskeys ?? []).map(identity));
   for (const id of state.members)
-    for (const key of inEffect(state.signers[id]?.plannedZsks ?? [], at)?.zsks ?? [])
+    for (const key of inEffectAt(state.signers[id]?.plannedZsks ?? [], at)?.zsks ?? [])
       wanted.add(identity(key));
   return wanted;
 }
@@ -114,7 +105,7 @@ export function ownerSigningDue(state: ZoneState, nowSeconds: number): OwnerSign
     return { kind: 'wait', why: `waiting for the planned ZSKs of ${unplanned.join(', ')}` };
   const signed = state.ownerSigned;
   if (!signed) return { kind: 'sign', reason: 'initial' };
-  const current = inEffect(signed.snapshots, nowSeconds);
+  const current = inEffectAt(signed.snapshots, nowSeconds);
   const servedNow = new Set((current?.dnskeys ?? []).map(identity));
   const wanted = wantedDnskeys(state, nowSeconds);
   if (servedNow.size !== wanted.size || [...wanted].some((key) => !servedNow.has(key)))

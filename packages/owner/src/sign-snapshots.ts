@@ -9,6 +9,7 @@ import type {
   PlannedZsks,
   SignedDnskeySnapshot,
 } from '@chorus/core';
+import { inEffectAt } from '@chorus/dns';
 import { OwnerKeyError } from './errors.js';
 import { signDnskeyRrset } from './sign-dnskey.js';
 
@@ -37,12 +38,6 @@ export interface SignatureValidity {
 const identity = (key: DnskeyData) =>
   `${key.flags} ${key.protocol} ${key.algorithm} ${key.publicKey}`;
 
-function inEffect(plan: readonly PlannedZsks[], at: number): PlannedZsks | undefined {
-  let current: PlannedZsks | undefined;
-  for (const entry of plan) if (entry.at <= at) current = entry;
-  return current ?? plan[0];
-}
-
 /**
  * The key set of each snapshot, without signatures: a snapshot begins at `now` and at every
  * later time a provider's plan changes, and holds every provider's ZSKs in effect then, the
@@ -61,7 +56,7 @@ export function snapshotKeySets(
     .map((at) => {
       const keys = new Map<string, DnskeyData>();
       const add = (key: DnskeyData) => keys.set(identity(key), key);
-      for (const entries of plans) inEffect(entries, at)?.zsks.forEach(add);
+      for (const entries of plans) inEffectAt(entries, at)?.zsks.forEach(add);
       plan.extraKeys?.forEach(add);
       ownerKeys.forEach(add);
       return { at, dnskeys: [...keys.values()] };

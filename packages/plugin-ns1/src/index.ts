@@ -8,4 +8,4 @@ export {
   parseConfig,
 } from './config.js';
 export type { Ns1Config, ResolvedNs1Config } from './config.js';
-export { Ns1PresignedDnskey, snapshotInEffect } from './presigned-dnskey.js';
+export { Ns1PresignedDnskey } from './presigned-dnskey.js';

@@ -15,7 +15,7 @@ import {
   type SignedDnskeySnapshot,
   type ZoneName,
 } from '@chorus/core';
-import { dnskeyIdentity, keyTag, normalizeName, throwIfAborted } from '@chorus/dns';
+import { dnskeyIdentity, inEffectAt, keyTag, normalizeName, throwIfAborted } from '@chorus/dns';
 import type { Logger } from 'pino';
 import { apexDomain, isApiError, type Ns1Api } from './api.js';
 
@@ -26,16 +26,6 @@ export interface Ns1PresignedHost {
   logger: Logger;
   /** Seconds since the epoch (tests may move it). */
   now?: () => number;
-}
-
-/** The snapshot in effect at `at`: the latest that begins at or before it, else the first. */
-export function snapshotInEffect(
-  snapshots: readonly SignedDnskeySnapshot[],
-  at: number,
-): SignedDnskeySnapshot | undefined {
-  let current: SignedDnskeySnapshot | undefined;
-  for (const snapshot of snapshots) if (snapshot.at <= at) current = snapshot;
-  return current ?? snapshots[0];
 }
 
 export class Ns1PresignedDnskey implements PresignedDnskeyPublisher {
@@ -72,7 +62,7 @@ export class Ns1PresignedDnskey implements PresignedDnskeyPublisher {
   ): Promise<void> {
     const name = normalizeName(zone);
     throwIfAborted(options.signal, `publishSignedDnskeys ${name}`);
-    const snapshot = snapshotInEffect(snapshots, this.#now());
+    const snapshot = inEffectAt(snapshots, this.#now());
     if (snapshot === undefined) throw this.#refusal(name, 'no signed DNSKEY snapshot to publish');
     const missing = this.#missingZsks(snapshot, await this.#signingKeys(name, options));
     if (missing.length > 0)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DnskeyData, RrsigData, SignedDnskeySnapshot } from '@chorus/core';
 import {
   formatSkr,
+  inEffectAt,
   keyTag,
   missingPlannedZsks,
   parseKsr,
@@ -57,6 +58,14 @@ describe("Knot's offline-KSK exchange", () => {
       [keyTag(KNOT_A)],
       [keyTag(KNOT_B), keyTag(KNOT_A)],
     ]);
+  });
+
+  it('takes the entry in effect at a time: the latest begun, else the first', () => {
+    const [a, b] = [snapshot(100, []), snapshot(200, [])];
+    expect(inEffectAt([a, b], 150)).toBe(a);
+    expect(inEffectAt([a, b], 200)).toBe(b);
+    expect(inEffectAt([a, b], 50)).toBe(a);
+    expect(inEffectAt([], 50)).toBeUndefined();
   });
 
   it('drops a snapshot that repeats the key set before it (the end of the requested period)', () => {

@@ -16,7 +16,7 @@ import {
 } from '@chorus/core';
 import { keyTag } from '@chorus/dns';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createNs1Signer, snapshotInEffect } from '../../src/index.js';
+import { createNs1Signer } from '../../src/index.js';
 import { API_KEY, startFakeNs1, type FakeNs1 } from './fake-ns1.js';
 
 const ZONE = 'example.test.';
@@ -123,14 +123,6 @@ describe('presignedDnskey', () => {
         },
       ],
     });
-  });
-
-  test('snapshotInEffect: the latest begun, else the first', () => {
-    const [a, b] = [snapshot(100, []), snapshot(200, [])];
-    expect(snapshotInEffect([a, b], 150)).toBe(a);
-    expect(snapshotInEffect([a, b], 200)).toBe(b);
-    expect(snapshotInEffect([a, b], 50)).toBe(a);
-    expect(snapshotInEffect([], 50)).toBeUndefined();
   });
 
   test('a set without NS1’s ZSK is refused before any write', async () => {
