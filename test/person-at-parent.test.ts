@@ -68,7 +68,7 @@ describe('a parent where a person acts', () => {
         await startSidecarProcess(demo, sidecarConfigFor(lab, server, sqliteFile, ZONE)),
       );
     }
-    // zone define needs both sidecars registered: asked again until they are.
+    // zone define needs BIND's sidecar registered: asked again until it is.
     const defined = await until('the zone to be defined', async () => {
       const result = await chorusOnLog(sqliteFile, [
         'zone',
@@ -90,6 +90,14 @@ describe('a parent where a person acts', () => {
       return result.code === 0 ? result : undefined;
     });
     expect(defined.code).toBe(0);
+    // The joiner's sidecar must have registered, listed its keys and read its zone: the
+    // pre-flight compares them, and refuses a request that comes first (unknown-signer).
+    await until('PowerDNS to list its keys and zone content', async () => {
+      const { stdout } = await chorusOnLog(sqliteFile, ['events', ZONE]);
+      return /powerdns keys: /.test(stdout) && /powerdns zone content: /.test(stdout)
+        ? true
+        : undefined;
+    });
 
     // The operator's command follows the process; the parent steps wait for the person.
     const adding = chorusOnLog(sqliteFile, ['signer', 'add', ZONE, 'powerdns', '--json']);
