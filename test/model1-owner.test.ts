@@ -15,10 +15,10 @@ import { keyTag, query } from '@chorus/dns';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { flushResolverZone, labDown, labUp, type LabStatus } from '@chorus/lab';
 import { createConsistencyObserver, zoneGroup } from '@chorus/observers';
+import { chorusOnLog } from './helpers/operator.js';
 import {
   asOperator,
   readZone,
-  runCli,
   sidecarConfigFor,
   startSidecarProcess,
   stopSidecarProcess,
@@ -38,18 +38,10 @@ let sqliteFile: string;
 let hsmFile: string;
 let sidecar: RunningSidecar | undefined;
 
+/** `chorus …` on the lab's log as its operator; stdout and stderr together. */
 async function chorus(args: string[]) {
-  const kit = trustKitAt(demo);
-  let output = '';
-  const io = {
-    stdout: (text: string) => void (output += text),
-    stderr: (text: string) => void (output += text),
-  };
-  const code = await runCli(
-    [...args, '--log', sqliteFile, '--trust', kit.trustFile, '--key', kit.operatorKeyFile],
-    io,
-  );
-  return { code, output };
+  const { code, stdout, stderr } = await chorusOnLog(sqliteFile, args);
+  return { code, output: `${stdout}${stderr}` };
 }
 
 async function until<T>(
