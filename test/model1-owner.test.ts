@@ -235,6 +235,55 @@ describe('model 1: the owner signs, Knot serves it, and the owner refreshes befo
     expect(await resolverValidates()).toBe(true);
   }, 120_000);
 
+  it("rolls Knot's ZSK (M1-ZSK): the owner signs each step's set, Knot holds the successor until every member serves it, and the resolver validates throughout", async () => {
+    const zsks = async () =>
+      (await readState()).signers['knot']!.keys.filter((key) => key.role === 'ZSK').map(
+        (key) => key.keyTag,
+      );
+    const before = await zsks();
+    expect(before).toHaveLength(1);
+    let rolling = true;
+    const ownerFailures: string[] = [];
+    const glitches: string[] = [];
+    const owner = (async () => {
+      while (rolling) {
+        const once = await chorus(['owner', ZONE, '--owner-hsm', hsmFile, '--once']);
+        if (once.code !== 0) ownerFailures.push(once.output);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    })();
+    const watch = (async () => {
+      while (rolling) {
+        const answer = await resolverAnswer();
+        if (answer.rcode !== 'NOERROR' || !answer.flags.ad)
+          glitches.push(`${new Date().toISOString()} ${answer.rcode} ad=${answer.flags.ad}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    let roll: Awaited<ReturnType<typeof chorus>>;
+    try {
+      roll = await chorus(['roll', ZONE, 'knot', '--zsk']);
+    } finally {
+      rolling = false;
+      await Promise.all([owner, watch]);
+    }
+    expect(roll.code, roll.output).toBe(0);
+    for (const step of [
+      'introduce-successor',
+      'push-owner-set',
+      'activate-successor',
+      'remove-predecessor',
+    ])
+      expect(roll.output).toContain(step);
+    expect(ownerFailures).toEqual([]);
+    expect(glitches).toEqual([]);
+    const after = await zsks();
+    expect(after).toHaveLength(1);
+    expect(before).not.toContain(after[0]);
+    const served = (await servedDnskey())!.records.map((record) => keyTag(record as DnskeyData));
+    expect(served.sort()).toEqual([after[0], keyTag(parseOwnerKey())].sort());
+  }, 240_000);
+
   it("keeps the owner's secrets where they belong: the PIN appears in no file of the lab, and no private key in the log, the sidecar's files or the owner's", async () => {
     const pin = (await readFile(lab.owner!.hsm.pinFile, 'utf8')).trim();
     const tokens = path.join(lab.owner!.directory, 'tokens');

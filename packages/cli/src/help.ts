@@ -635,6 +635,13 @@ set to follow, then t_ds + DprpP + TTLds + S, and only then tells the server (rn
 plugin cannot tell its server that the DS changed is refused with the reason. --algorithm is
 refused, naming the missing capability.
 
+In a model-1 zone (its definition names an owner KSK) --zsk runs M1-ZSK (standards §7.5):
+SIGNER's server plans a successor it holds published and inactive (Knot offline-KSK: keymgr
+timers), the owner ("chorus owner", which must run) signs a DNSKEY RRset with it, every member
+serves that set, Chorus waits DprpC + TTLkey + S, the successor signs, Chorus waits
+DprpC + TTLsig + S, the predecessor leaves SIGNER's plan, and every member serves the owner's
+set without it. --ksk and --csk are refused there: the KSK is the owner's.
+
 Rolls at different signers run together (each holds only its own keys); a second roll at the
 same signer, a second KSK roll (the parent's DS is shared) and a roll during ADD/REMOVE-SIGNER
 are refused, naming the process in flight.

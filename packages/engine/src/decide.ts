@@ -10,6 +10,7 @@ import {
   type PostconditionSpec,
   type RollAction,
   type RollSubject,
+  type SignedDnskeySnapshot,
   type SigningKey,
   type TimingSettings,
   type ZoneOwner,
@@ -17,6 +18,7 @@ import {
   type ZoneEventOf,
   type ZoneEventType,
 } from '@chorus/core';
+import { ownerSetCheck } from './model1.js';
 import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
@@ -102,6 +104,16 @@ export type PostconditionCheck =
       predecessorTags: number[];
       stillListed: number[];
     }
+  /**
+   * Model 1: `signed` is the owner's set in effect (null before the first), `unsigned` the keys
+   * the members plan that it lacks or holds beyond them; every IP of each of `members` serves it.
+   */
+  | {
+      kind: 'owner-set-served';
+      members: string[];
+      signed: SignedDnskeySnapshot | null;
+      unsigned: string[];
+    }
   /** Every IP of the rolling signer serves CDS for the successor and none for a predecessor. */
   | {
       kind: 'successor-cds-published';
@@ -144,8 +156,11 @@ function resolveCheck(
   process: ProcessState,
   spec: PostconditionSpec,
   desired: Record<string, DesiredSignerState>,
+  now: string,
 ): PostconditionCheck {
   switch (spec.kind) {
+    case 'owner-set-served':
+      return ownerSetCheck(state, process.groupAfter, Math.floor(Date.parse(now) / 1000));
     case 'desired-state-served':
       return { kind: 'desired-state-served', desired };
     case 'parent-ds-matches':
@@ -387,6 +402,7 @@ function decideProcess(state: ZoneState, process: ProcessState, context: DecideC
           process,
           definition.precondition,
           desiredNow(state, process, stepIndex),
+          context.now,
         );
         return { kind: 'check-precondition', ...common, check, event };
       }
@@ -432,6 +448,7 @@ function decideProcess(state: ZoneState, process: ProcessState, context: DecideC
           process,
           definition.postcondition,
           desiredNow(state, process, stepIndex),
+          context.now,
         ),
       };
     }
@@ -591,7 +608,8 @@ export function requestProcess(
   }
   const pending = state.pendingRequests.find((entry) => entry.processId === processId);
   const skips = pending?.unsafeSkipWaits;
-  const steps = [...stepsFor(kind, state.signers[signerId]?.rollover?.mode)];
+  const model = state.owner ? 1 : 2;
+  const steps = [...stepsFor(kind, state.signers[signerId]?.rollover?.mode, model)];
   const unknown = (skips ?? []).filter(
     (name) => !steps.some((step) => step.name === name && step.wait !== null),
   );

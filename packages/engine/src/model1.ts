@@ -143,3 +143,36 @@ export function ownerSigningPlan(state: ZoneState, nowSeconds: number) {
     },
   };
 }
+
+const describeKey = (identityText: string) => {
+  const [flags, algorithm, publicKey] = identityText.split(' ');
+  const key = {
+    flags: Number(flags),
+    protocol: 3,
+    algorithm: Number(algorithm),
+    publicKey: publicKey!,
+  };
+  return `${Number(flags) & 1 ? 'KSK' : 'ZSK'} ${keyTag(key)}`;
+};
+
+/**
+ * Model 1's PUSH post-condition resolved at `nowSeconds`: the owner's set in effect, and the
+ * keys the members plan (with the owner's KSKs) that it lacks or that it holds beyond them.
+ */
+export function ownerSetCheck(state: ZoneState, members: readonly string[], nowSeconds: number) {
+  const signed = state.ownerSigned
+    ? inEffectAt(state.ownerSigned.snapshots, nowSeconds)
+    : undefined;
+  const wanted = wantedDnskeys(state, nowSeconds);
+  const inSet = new Set((signed?.dnskeys ?? []).map(identity));
+  const unsigned = [
+    ...[...wanted].filter((key) => !inSet.has(key)).map((key) => `lacks ${describeKey(key)}`),
+    ...[...inSet].filter((key) => !wanted.has(key)).map((key) => `still holds ${describeKey(key)}`),
+  ];
+  return {
+    kind: 'owner-set-served' as const,
+    members: [...members],
+    signed: signed ?? null,
+    unsigned,
+  };
+}

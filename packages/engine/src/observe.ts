@@ -118,7 +118,40 @@ export async function observePostcondition(
       return observeRollCondition(state, check, queryOptions);
     case 'successor-cds-published':
       return observeSuccessorCds(state, check, queryOptions);
+    case 'owner-set-served':
+      return observeOwnerSet(state, check, queryOptions);
   }
+}
+
+/** Model 1's PUSH: the owner signed what the members plan, and every member serves it. */
+async function observeOwnerSet(
+  state: ZoneState,
+  check: Extract<PostconditionCheck, { kind: 'owner-set-served' }>,
+  options: QueryBounds,
+): Promise<PostconditionResult> {
+  if (!check.signed)
+    return { met: false, ttls: {}, pending: ['the owner has not signed a DNSKEY RRset yet'] };
+  const pending = check.unsigned.length
+    ? [`the owner's signed set ${check.unsigned.join(', ')}: waiting for the owner to sign`]
+    : [];
+  const keys = new Set(check.signed.dnskeys.map(dnskeyIdentity));
+  const signatures = new Set(check.signed.rrsigs.map((sig) => sig.signature));
+  let dnskeyTtl = 0;
+  for (const signerId of check.members)
+    for (const endpoint of endpointsOf(state, signerId)) {
+      const served = await readApexFromServer(endpoint, state.zone, options);
+      dnskeyTtl = Math.max(dnskeyTtl, served.dnskey?.ttl ?? 0);
+      const records = served.dnskey?.records ?? [];
+      const sameKeys =
+        records.length === keys.size && records.every((key) => keys.has(dnskeyIdentity(key)));
+      const sigs = served.dnskey?.signatures ?? [];
+      const ownerSigned = sigs.length > 0 && sigs.every((sig) => signatures.has(sig.signature));
+      if (!sameKeys || !ownerSigned)
+        pending.push(
+          `${signerId} at ${served.server} does not serve the owner's signed set yet (keys ${records.map((key) => keyTag(key)).join(', ') || 'none'})`,
+        );
+    }
+  return { met: pending.length === 0, ttls: dnskeyTtl > 0 ? { dnskey: dnskeyTtl } : {}, pending };
 }
 
 /**

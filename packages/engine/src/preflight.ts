@@ -4,6 +4,7 @@ import { limitOf } from './desired.js';
 import { conflictingProcess, sharedResources } from './locks.js';
 import { contentChecks } from './preflight-content.js';
 import { bootstrapChecks } from './preflight-bootstrap.js';
+import { model1PreflightChecks } from './preflight-model1.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 import { undoneRollSuccessor, undoRequestFor, whyNotUndoable } from './undo.js';
@@ -119,14 +120,6 @@ function algorithmsOf(keys: readonly SigningKey[]): string {
  * step 1) or the remove rules (§7.2 step 1). A non-empty result blocks the process before any
  * change, each reason naming the problem.
  */
-/** Why a process cannot run on a model-1 zone yet: its steps are model 2's. */
-function model1Refusal(state: PreflightInput['state'], kind: ProcessKind): BlockReason {
-  return block(
-    'model-1-unsupported',
-    `${state.zone} is in model 1 (its definition names an owner KSK): ${kind} runs model 2's steps, which would publish keys the owner has not signed at a provider that serves only the owner's DNSKEY RRset; model 1's join, leave and rolls (standards §7.5) are not built yet. What runs in model 1 now: "chorus owner ${state.zone}" signs every change of the members' planned ZSKs and refreshes the signatures`,
-  );
-}
-
 export function preflightChecks(input: PreflightInput): BlockReason[] {
   const { state, kind, signerId, observations } = input;
   const reasons: BlockReason[] = [];
@@ -134,8 +127,10 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     return [
       block('zone-undefined', `zone ${state.zone} is not defined; run "chorus zone define" first`),
     ];
-  // Model 2's steps would publish keys at a provider that the owner has not signed.
-  if (state.owner) return [model1Refusal(state, kind)];
+  if (state.owner)
+    return model1PreflightChecks(input, (active) =>
+      processInFlight(state, active, { kind, signerId }),
+    );
   const conflict = conflictingProcess(state, kind, signerId);
   if (conflict) reasons.push(processInFlight(state, conflict, { kind, signerId }));
   if (!state.signers[signerId]) {

@@ -461,11 +461,69 @@ export const BOOTSTRAP_STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/**
+ * ZSK roll by one signer S in model 1 (standards §7.5 M1-ZSK): the owner signs every DNSKEY
+ * RRset, so each key change at S reaches the wire when the owner has signed a set that follows
+ * S's plan and every member has imported it. S holds its keys: nothing signs before the wait.
+ */
+export const ROLL_ZSK_MODEL1_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'introduce-successor',
+    description:
+      "S plans a successor ZSK, published and not signing. Post: S's key watch lists it and every IP of S serves it in the owner's signed set (the owner signs when a member's plan changes).",
+    action: null,
+    rollAction: 'start-roll',
+    postcondition: { kind: 'successor-published' },
+    wait: null,
+  },
+  {
+    name: 'push-owner-set',
+    description:
+      "Every member serves the owner's set with the successor (§7.5 M1-ZSK step 1, PUSH). Then DprpC + TTLkey + S (step 2) before it may sign.",
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: 'dnskey',
+  },
+  {
+    name: 'activate-successor',
+    description:
+      'S signs with the successor and stops signing with the predecessor (step 3). Post: no RRSIG by the predecessor at any IP of S. Then t_sig + DprpC + TTLsig + S (step 4).',
+    action: null,
+    rollAction: 'activate-successor',
+    postcondition: { kind: 'predecessor-not-signing' },
+    wait: 'signatures',
+  },
+  {
+    name: 'remove-predecessor',
+    description:
+      'S drops the predecessor from its plan, and the owner signs a set without it (step 5). Post: S neither lists nor serves it.',
+    action: null,
+    rollAction: 'remove-predecessor',
+    postcondition: { kind: 'predecessor-removed' },
+    wait: null,
+  },
+  {
+    name: 'push-owner-set-without-predecessor',
+    description:
+      "Every member serves the owner's set without the predecessor (step 5, PUSH). Post: every IP of every member serves it.",
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: null,
+  },
+];
+
+/** The model-1 processes built so far; others are refused at pre-flight (see preflight.ts). */
+function model1StepsFor(kind: ProcessKind): readonly StepDefinition[] {
+  return kind === 'roll-zsk' ? ROLL_ZSK_MODEL1_STEPS : [];
+}
+
 /** The steps of a process; a KSK/CSK roll at a server-timed signer follows the server's schedule. */
 export function stepsFor(
   kind: ProcessKind,
   mode: RolloverTiming['mode'] = 'held',
+  model: 1 | 2 = 2,
 ): readonly StepDefinition[] {
+  if (model === 1) return model1StepsFor(kind);
   switch (kind) {
     case 'add-signer':
       return ADD_SIGNER_STEPS;

@@ -214,6 +214,8 @@ function drive(initial: ZoneState, servers: Record<SignerId, Server>) {
         return check.successor !== null;
       case 'predecessor-removed':
         return check.stillListed.length === 0;
+      case 'owner-set-served':
+        return check.signed !== null && check.unsigned.length === 0;
       case 'parent-ds-matches': {
         // The parent follows the CDS set at once.
         const expected = check.expectedDs.map((ds) => ds.keyTag).sort();

@@ -12,7 +12,8 @@ import {
   type ZoneOwner,
 } from '@chorus/core';
 import { dnskeyOf, openFileOwnerKey, signDnskeySnapshots } from '@chorus/owner';
-import { ownerSigningDue, ownerSigningPlan } from '../src/model1.js';
+import { ownerSetCheck, ownerSigningDue, ownerSigningPlan } from '../src/model1.js';
+import { stepsFor } from '../src/processes.js';
 import { preflightChecks } from '../src/preflight.js';
 import { foldZone } from '../src/state.js';
 
@@ -182,11 +183,98 @@ describe('processes on a model-1 zone', () => {
     });
     const model1 = preflightChecks(input(foldZone(zone, [defined(ownerOf(owner))])));
     expect(model1.map((reason) => reason.code)).toEqual(['model-1-unsupported']);
-    expect(model1[0]!.message).toMatch(
-      /is in model 1 .* model 1's join, leave and rolls .* are not built yet/,
-    );
+    expect(model1[0]!.message).toMatch(/is in model 1 .*add-signer has no model-1 steps yet/);
     // Negative control: the same request on a model-2 zone is judged by model 2's checks.
     const model2 = preflightChecks(input(foldZone(zone, [defined()])));
     expect(model2.map((reason) => reason.code)).not.toContain('model-1-unsupported');
+  });
+});
+
+describe("a provider's ZSK roll in model 1 (M1-ZSK, standards §7.5)", () => {
+  const NOW = 1_800_000_000;
+  const knotZsk = { role: 'ZSK' as const, algorithm: 13, keyTag: 1, dnskey: KNOT_ZSK };
+  const planned = (id: string, ...zsks: DnskeyData[]) =>
+    zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks }] });
+  const registered = (id: string, held: boolean) =>
+    zoneEvent('signer-registered', at, {
+      signer: {
+        id,
+        kind: id,
+        nameServerNames: [`ns.${id}.test.`],
+        endpoints: [{ address: '127.0.0.1' }],
+        ...(held ? { rollover: { mode: 'held' as const } } : {}),
+      },
+    });
+  const request = (state: ReturnType<typeof foldZone>, role?: 'KSK') => ({
+    state,
+    kind: 'roll-zsk' as const,
+    signerId: 'knot',
+    observations: {},
+    parentDs: [],
+    now: NOW,
+    ...(role ? { role } : {}),
+  });
+
+  it('has steps of its own: the owner pushes the successor everywhere before it signs, and the set without the predecessor after', () => {
+    const steps = stepsFor('roll-zsk', 'held', 1);
+    expect(steps.map((step) => `${step.name}:${step.postcondition.kind}:${step.wait}`)).toEqual([
+      'introduce-successor:successor-published:null',
+      'push-owner-set:owner-set-served:dnskey',
+      'activate-successor:predecessor-not-signing:signatures',
+      'remove-predecessor:predecessor-removed:null',
+      'push-owner-set-without-predecessor:owner-set-served:null',
+    ]);
+    // No step publishes keys through model 2's desired states.
+    expect(steps.every((step) => step.action === null)).toBe(true);
+    expect(stepsFor('add-signer', 'held', 1)).toEqual([]);
+  });
+
+  it('runs only once the owner has signed, at a signer that holds its keys, and never for the KSK', async () => {
+    const owner = await ownerKey('roll.pem');
+    const base = [
+      registered('knot', true),
+      registered('ns1', false),
+      zoneEvent('signer-keys-observed', at, { signerId: 'knot', keys: [knotZsk] }),
+      defined(ownerOf(owner)),
+      planned('knot', KNOT_ZSK),
+      planned('ns1', NS1_ZSK),
+    ];
+    const unsigned = foldZone(zone, base);
+    expect(preflightChecks(request(unsigned)).map((reason) => reason.code)).toEqual([
+      'owner-not-signed',
+    ]);
+    const snapshots = await signDnskeySnapshots([owner], ownerSigningPlan(unsigned, NOW));
+    const signed = foldZone(zone, [...base, signedEvent(snapshots)]);
+    expect(preflightChecks(request(signed))).toEqual([]);
+    expect(preflightChecks(request(signed, 'KSK')).map((reason) => reason.code)).toEqual([
+      'owner-key',
+    ]);
+    // Negative control: a signer that registered no key roller is refused, naming the capability.
+    const ns1 = { ...request(signed), signerId: 'ns1' };
+    expect(preflightChecks(ns1).map((reason) => reason.code)).toContain('capability-missing');
+  });
+
+  it("judges a PUSH by the owner's signed set against every member's plan", async () => {
+    const owner = await ownerKey('push.pem');
+    const base = [defined(ownerOf(owner)), planned('knot', KNOT_ZSK), planned('ns1', NS1_ZSK)];
+    const snapshots = await signDnskeySnapshots(
+      [owner],
+      ownerSigningPlan(foldZone(zone, base), NOW),
+    );
+    const signed = foldZone(zone, [...base, signedEvent(snapshots)]);
+    expect(ownerSetCheck(signed, ['knot', 'ns1'], NOW + 1).unsigned).toEqual([]);
+    const successor = zsk();
+    const introduced = foldZone(zone, [
+      ...base,
+      signedEvent(snapshots),
+      planned('knot', KNOT_ZSK, successor),
+    ]);
+    const check = ownerSetCheck(introduced, ['knot', 'ns1'], NOW + 1);
+    expect(check.unsigned).toEqual([expect.stringMatching(/^lacks ZSK \d+$/)]);
+    const removed = foldZone(zone, [...base, signedEvent(snapshots), planned('knot', successor)]);
+    expect(ownerSetCheck(removed, ['knot', 'ns1'], NOW + 1).unsigned).toEqual([
+      expect.stringMatching(/^lacks ZSK \d+$/),
+      expect.stringMatching(/^still holds ZSK \d+$/),
+    ]);
   });
 });

@@ -31,6 +31,7 @@ import {
   type RolloverPolicy,
 } from './rollover.js';
 import type { Misconfiguration, ResolvedZoneConfig } from './zone-config.js';
+import { OFFLINE_KSK_TIMING, type KnotOfflineKskRoller } from './offline-ksk-roller.js';
 
 /** What the roller needs from the signer: its reads and the one knotc command that starts a roll. */
 export interface KnotRollerHost {
@@ -45,6 +46,8 @@ export interface KnotRollerHost {
   kskSubmitted(zone: ZoneName, options: CallOptions): Promise<'submitted' | 'no-key-ready'>;
   /** The argv of `knotc <args>`, for errors. */
   knotcCommand(args: readonly string[]): string[];
+  /** Rolls of model-1 zones (offline-KSK), which Chorus holds step by step. */
+  offlineKsk: KnotOfflineKskRoller;
 }
 
 export interface KnotKeyRollerOptions {
@@ -85,6 +88,7 @@ export class KnotKeyRoller implements KeyRoller {
    */
   async rolloverTiming(zone: ZoneName, options: CallOptions = {}): Promise<RolloverTiming> {
     const name = normalizeName(zone);
+    if (await this.#offlineKsk(name, options)) return OFFLINE_KSK_TIMING;
     const policy = await this.#policy(name, options);
     const soaTtl = policy.dnskeyTtlSeconds === undefined ? await this.#soaTtl(name, options) : 0;
     return rolloverTimingOf(policy, soaTtl);
@@ -101,6 +105,8 @@ export class KnotKeyRoller implements KeyRoller {
     options: CallOptions = {},
   ): Promise<SigningKey> {
     const name = normalizeName(zone);
+    if (await this.#offlineKsk(name, options))
+      return this.#host.offlineKsk.startRoll(name, role, predecessorTags, options);
     if (predecessorTags.length === 0)
       throw new UnsafePlanError(
         `a ${role} roll of ${name} needs the key tags of the keys it replaces`,
@@ -146,14 +152,34 @@ export class KnotKeyRoller implements KeyRoller {
     this.#host.logger.info({ zone: name, ...change, result }, 'confirmed the parent DS to Knot');
   }
 
-  /** Rejects: Knot activates the successor itself (`held` mode only). */
-  activateSuccessor(zone: ZoneName): Promise<void> {
-    return Promise.reject(this.#heldOnly('activate a successor', zone));
+  /** Model 1 (offline-KSK) only; otherwise rejects: Knot activates the successor itself. */
+  async activateSuccessor(
+    zone: ZoneName,
+    successorTag: number,
+    predecessorTags: readonly number[],
+    options: CallOptions = {},
+  ): Promise<void> {
+    const name = normalizeName(zone);
+    if (!(await this.#offlineKsk(name, options)))
+      throw this.#heldOnly('activate a successor', name);
+    await this.#host.offlineKsk.activateSuccessor(name, successorTag, predecessorTags, options);
   }
 
-  /** Rejects: Knot removes the predecessor itself (`held` mode only). */
-  removeKeys(zone: ZoneName): Promise<void> {
-    return Promise.reject(this.#heldOnly('remove keys', zone));
+  /** Model 1 (offline-KSK) only; otherwise rejects: Knot removes the predecessor itself. */
+  async removeKeys(
+    zone: ZoneName,
+    keyTags: readonly number[],
+    options: CallOptions = {},
+  ): Promise<void> {
+    const name = normalizeName(zone);
+    if (!(await this.#offlineKsk(name, options))) throw this.#heldOnly('remove keys', name);
+    await this.#host.offlineKsk.removeKeys(name, keyTags, options);
+  }
+
+  /** Whether the zone's policy is offline-KSK (model 1), where Chorus holds every ZSK step. */
+  async #offlineKsk(zone: string, options: CallOptions): Promise<boolean> {
+    const config = await this.#host.readZoneConfig(zone, options);
+    return config.configured && config.policyItem('offline-ksk').value === 'on';
   }
 
   #heldOnly(what: string, zone: ZoneName): UnsupportedCapabilityError {

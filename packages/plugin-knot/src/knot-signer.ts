@@ -41,6 +41,7 @@ import type { KnotSignerConfig } from './config.js';
 import { KnotKeyRoller, type KnotKeyRollerOptions, type KnotRollerHost } from './key-roller.js';
 import { Keymgr, roleOf, stateOf, type KaspKey } from './keymgr.js';
 import { Knotc, type KskSubmittedResult } from './knotc.js';
+import { KnotOfflineKskRoller } from './offline-ksk-roller.js';
 import { KnotPresignedDnskey } from './presigned-dnskey.js';
 import { KnotSignaller } from './signaller.js';
 import {
@@ -172,6 +173,15 @@ export class KnotSigner implements Signer {
         this.#knotc.keyRollover(zone, keyType, { signal: options.signal }),
       knotcCommand: (args: readonly string[]) => this.#knotc.commandLine(args),
       kskSubmitted: (zone: ZoneName, options: CallOptions) => this.kskSubmitted(zone, options),
+      offlineKsk: new KnotOfflineKskRoller({
+        signerId: this.id,
+        logger: this.#logger,
+        keymgr: (options: CallOptions) => this.keymgr(options),
+        listKaspKeys: (zone: ZoneName, options: CallOptions) => this.listKaspKeys(zone, options),
+        dnskeyOf: async (zone: ZoneName, key: KaspKey, options: CallOptions) =>
+          (await this.keymgr(options)).dnskey(zone, key, { signal: options.signal }),
+        knotc: this.#knotc,
+      }),
     };
   }
 

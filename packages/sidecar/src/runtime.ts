@@ -19,6 +19,7 @@ import {
   type DesiredSignerState,
   type SignerLimit,
   type SignerReference,
+  type RolloverTiming,
   type SigningKey,
   type ZoneEvent,
   type EventSigningKey,
@@ -671,11 +672,7 @@ export class SidecarRuntime {
     await this.untilTrusted(zone);
     const { id, logger } = this.options;
     const signer = this.signer;
-    // Model 1 has no model-2 roll timing: the owner signs every DNSKEY RRset.
-    const rollover =
-      model === 2
-        ? await signer.keyRoller?.rolloverTiming(zone, { signal: this.abort.signal })
-        : undefined;
+    const rollover = await this.rolloverTiming(zone, model);
     const reference: SignerReference = {
       id,
       kind: signer.kind,
@@ -745,6 +742,22 @@ export class SidecarRuntime {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       this.abort.signal.throwIfAborted();
     }
+  }
+
+  /**
+   * How the server times its rolls. In model 1 only a plugin that holds ZSKs for the owner's
+   * set (Knot's offline-KSK) answers; any other is registered without a key roller, so a ZSK
+   * roll is refused at pre-flight with the missing capability named.
+   */
+  private async rolloverTiming(zone: string, model: 1 | 2): Promise<RolloverTiming | undefined> {
+    const roller = this.signer.keyRoller;
+    const signal = this.abort.signal;
+    if (model === 2) return roller?.rolloverTiming(zone, { signal });
+    const timing = await roller?.rolloverTiming(zone, { signal }).catch((error: unknown) => {
+      this.options.logger.info({ zone, err: error }, 'no key roller for this model-1 zone');
+      return undefined;
+    });
+    return timing?.mode === 'held' ? timing : undefined;
   }
 
   /**

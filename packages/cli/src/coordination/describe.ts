@@ -169,6 +169,8 @@ const PRECONDITION_WORDS: Record<PostconditionSpec['kind'], string> = {
   'predecessor-not-signing': 'the predecessor no longer signs',
   'predecessor-removed': 'the predecessor is gone',
   'successor-cds-published': "the rolling signer's server publishes CDS for the successor only",
+  'owner-set-served':
+    "every member serves the owner's signed DNSKEY RRset, which follows every member's plan",
 };
 
 /** A parent step's wait: what a person must change, or what the parent channel was sent. */

@@ -477,7 +477,12 @@ export type PostconditionSpec =
    * Server-timed KSK/CSK roll: every IP of the rolling signer serves its own CDS for the
    * successor and none for a predecessor (the server moved its CDS/CDNSKEY on its own schedule).
    */
-  | { kind: 'successor-cds-published' };
+  | { kind: 'successor-cds-published' }
+  /**
+   * Model 1: the owner has signed a DNSKEY RRset holding exactly the members' planned ZSKs and
+   * its KSKs, and every IP of every member serves that RRset with the owner's RRSIGs.
+   */
+  | { kind: 'owner-set-served' };
 
 /** Wait formulas of standards §7 (names refer to `computeWait`). `dnskey`: DprpC + TTLkey + S (Ipub). */
 export type WaitFormula = 'ds-and-dnskey' | 'ns' | 'signatures' | 'ds' | 'dnskey';
