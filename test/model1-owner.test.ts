@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneEvent, zoneStream, type DnskeyData, type ZoneEvent } from '@chorus/core';
-import { keyTag, query } from '@chorus/dns';
+import {
+  formatRdata,
+  keyTag,
+  parseRecord,
+  query,
+  readTsigKeyFile,
+  sendUpdate,
+  UpdateBuilder,
+} from '@chorus/dns';
+import { generatePkcs11OwnerKey, openPkcs11OwnerKey } from '@chorus/owner';
 import { createSqliteEventLog } from '@chorus/event-log-sqlite';
 import { flushResolverZone, labDown, labUp, type LabStatus } from '@chorus/lab';
 import { createConsistencyObserver, zoneGroup } from '@chorus/observers';
@@ -36,6 +45,8 @@ let lab: LabStatus;
 let demo: string;
 let sqliteFile: string;
 let hsmFile: string;
+/** The owner's HSM key in effect (after the KSK roll: the new one). */
+let ownerHsmFile: string;
 let sidecar: RunningSidecar | undefined;
 
 /** `chorus …` on the lab's log as its operator; stdout and stderr together. */
@@ -114,6 +125,7 @@ beforeAll(async () => {
   await mkdir(demo, { recursive: true, mode: 0o700 });
   sqliteFile = path.join(demo, 'events.sqlite');
   hsmFile = path.join(demo, 'owner-hsm.json');
+  ownerHsmFile = hsmFile;
   await writeFile(hsmFile, JSON.stringify(lab.owner!.hsm));
   sidecar = await startSidecarProcess(demo, sidecarConfigFor(lab, knot(), sqliteFile, ZONE));
 }, 120_000);
@@ -284,6 +296,91 @@ describe('model 1: the owner signs, Knot serves it, and the owner refreshes befo
     expect(served.sort()).toEqual([after[0], keyTag(parseOwnerKey())].sort());
   }, 240_000);
 
+  it("rolls the owner's KSK (M1-KSK, double signature): both KSKs sign, a person moves the parent's DS, then the new KSK signs alone, and the resolver validates throughout", async () => {
+    const next = { ...lab.owner!.hsm, keyId: '02' };
+    generatePkcs11OwnerKey(next, 'owner-ksk-next');
+    const nextKey = await openPkcs11OwnerKey(next);
+    const successor = nextKey.dnskey;
+    await nextKey.close();
+    const nextHsmFile = path.join(demo, 'owner-hsm-next.json');
+    await writeFile(nextHsmFile, JSON.stringify(next));
+    const parent = lab.servers.find((entry) => entry.id === 'parent')!;
+    const parentServer = { address: parent.address, port: parent.port };
+    const tsig = await readTsigKeyFile(parent.tsig.keyFile);
+    let rolling = true;
+    const ownerFailures: string[] = [];
+    const glitches: string[] = [];
+    const dsChanges: string[][] = [];
+    const owner = (async () => {
+      while (rolling) {
+        const args = ['owner', ZONE, '--owner-hsm', hsmFile, '--owner-hsm', nextHsmFile, '--once'];
+        const once = await chorus(args);
+        if (once.code !== 0) ownerFailures.push(once.output);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    })();
+    // The person at the parent: makes the DS change exactly as Chorus shows it.
+    const person = (async () => {
+      while (rolling) {
+        const status = await chorus(['status', ZONE, '--json']);
+        const [zone] = JSON.parse(status.output.slice(status.output.indexOf('['))) as {
+          activeProcess: { parentChange?: { ds?: { add: string[]; remove: string[] } } } | null;
+        }[];
+        const ds = zone?.activeProcess?.parentChange?.ds;
+        if (ds && ds.add.length > 0) {
+          const update = new UpdateBuilder(lab.parentZone);
+          for (const line of ds.remove) update.deleteRecord(parseRecord(line));
+          for (const line of ds.add) update.add(parseRecord(line));
+          await sendUpdate(parentServer, update, { tsig });
+          dsChanges.push([...ds.add]);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    })();
+    const watch = (async () => {
+      while (rolling) {
+        const answer = await resolverAnswer();
+        if (answer.rcode !== 'NOERROR' || !answer.flags.ad)
+          glitches.push(`${new Date().toISOString()} ${answer.rcode} ad=${answer.flags.ad}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    let roll: Awaited<ReturnType<typeof chorus>>;
+    try {
+      roll = await chorus([
+        'roll',
+        ZONE,
+        'owner',
+        '--ksk',
+        '--new-owner-dnskey',
+        formatRdata({ type: 'DNSKEY', data: successor }),
+      ]);
+    } finally {
+      rolling = false;
+      await Promise.all([owner, person, watch]);
+    }
+    expect(roll.code, roll.output).toBe(0);
+    for (const step of ['introduce-owner-ksk', 'await-parent-ds', 'retire-owner-ksk'])
+      expect(roll.output).toContain(step);
+    expect(ownerFailures).toEqual([]);
+    expect(glitches).toEqual([]);
+    expect(dsChanges.length).toBeGreaterThan(0);
+    const state = await readState();
+    expect(state.owner?.dnskeys).toEqual([successor]);
+    const served = (await servedDnskey())!;
+    expect(served.signatures.map((sig) => sig.keyTag)).toEqual([keyTag(successor)]);
+    expect(served.records.map((record) => keyTag(record as DnskeyData))).toContain(
+      keyTag(successor),
+    );
+    const parentDs = await query(parentServer, ZONE, 'DS', { transport: 'tcp' });
+    const dsTags = parentDs.answers
+      .find((set) => set.type === 'DS')!
+      .records.map((record) => (record as { keyTag: number }).keyTag);
+    expect(dsTags).toEqual([keyTag(successor)]);
+    ownerHsmFile = nextHsmFile;
+    expect(await resolverValidates()).toBe(true);
+  }, 300_000);
+
   it("keeps the owner's secrets where they belong: the PIN appears in no file of the lab, and no private key in the log, the sidecar's files or the owner's", async () => {
     const pin = (await readFile(lab.owner!.hsm.pinFile, 'utf8')).trim();
     const tokens = path.join(lab.owner!.directory, 'tokens');
@@ -331,7 +428,7 @@ describe('model 1: the owner signs, Knot serves it, and the owner refreshes befo
         return (await resolverAnswer()).rcode === 'SERVFAIL' ? true : undefined;
       });
       // Recovery: the owner signs again, and the zone validates again.
-      const again = await chorus(['owner', ZONE, '--owner-hsm', hsmFile, '--once']);
+      const again = await chorus(['owner', ZONE, '--owner-hsm', ownerHsmFile, '--once']);
       expect(again.output).toMatch(/signed the DNSKEY RRset \(refresh\)/);
       await until('Knot serving the new set', 30, servesOwnerSet);
       await until('the resolver validating again', 30, async () => {

@@ -154,10 +154,12 @@ ${DIRECTORY_OPTION}
                           _dsboot.<zone>._signal.ns.<id>.test. validates. The registry agent
                           then checks those signals through resolver-delegation before it
                           bootstraps a first DS. Needs port 53
-  --owner                 model 1 (RFC 8901): knot also serves owner.test. with offline-KSK;
-                          up makes the zone owner's KSK in a SoftHSM2 token of the lab's own
-                          (PIN in a 0600 file), signs Knot's first DNSKEY RRset with it and
-                          delegates owner.test. with that KSK's DS. Needs softhsm2
+  --owner                 model 1 (RFC 8901): knot also serves owner.test. with offline-KSK,
+                          and with --providers ns1 the NS1 fake too (presigned, the apex NS
+                          naming both); up makes the zone owner's KSK in a SoftHSM2 token of
+                          the lab's own (PIN in a 0600 file), signs one first DNSKEY RRset
+                          with it (its KSK, Knot's ZSK, NS1's ZSK) that each of them serves,
+                          and delegates owner.test. to them with that KSK's DS. Needs softhsm2
   --insecure-zone NAME    also serve NAME under test. (repeatable) at bind, powerdns and knot,
                           each signing with its own keys, with all three NS names at the apex,
                           delegated to the three without DS: insecure, the starting point of
@@ -640,7 +642,13 @@ SIGNER's server plans a successor it holds published and inactive (Knot offline-
 timers), the owner ("chorus owner", which must run) signs a DNSKEY RRset with it, every member
 serves that set, Chorus waits DprpC + TTLkey + S, the successor signs, Chorus waits
 DprpC + TTLsig + S, the predecessor leaves SIGNER's plan, and every member serves the owner's
-set without it. --ksk and --csk are refused there: the KSK is the owner's.
+set without it. The owner's KSK rolls with SIGNER "owner" (M1-KSK, double signature):
+"chorus roll ZONE owner --ksk --new-owner-dnskey '257 3 13 …'" has the owner (running with
+both keys) sign the set with the old and the new KSK, waits until every member serves it and
+then t_push + DprpC + TTLkey + S, waits for the parent's DS to name the new KSK alone (the
+parent channel, or a person told the exact records in "chorus status"), then
+t_ds + DprpP + TTLds + S, and has the owner sign with the new KSK alone. A member's --ksk is
+refused there: the KSK is the owner's.
 
 Rolls at different signers run together (each holds only its own keys); a second roll at the
 same signer, a second KSK roll (the parent's DS is shared) and a roll during ADD/REMOVE-SIGNER
@@ -649,11 +657,15 @@ are refused, naming the process in flight.
 ${REFUSAL_NOTE}
 
 ${SIGNER_OPTIONS}
+  --new-owner-dnskey RDATA
+                          model 1, with SIGNER "owner" and --ksk: the owner's new KSK, public
+                          only ("257 3 13 …")
 
 Examples:
   chorus roll example.com powerdns --zsk --log events.sqlite
   chorus roll example.com powerdns --ksk --json --log events.sqlite
   chorus roll --group customers powerdns --zsk --parallel 50 --log events.sqlite
+  chorus roll owner.test owner --ksk --new-owner-dnskey '257 3 13 mdsswUyr3…' --log events.sqlite
 `;
 
 export const SIGNER_ADD_HELP = `Usage: chorus signer add ZONE SIGNER [options]
@@ -716,7 +728,7 @@ Examples:
   chorus migrate --group customers --to powerdns,knot --from bind --log events.sqlite
 `;
 
-export const OWNER_HELP = `Usage: chorus owner ZONE (--owner-key FILE | --owner-hsm CONFIG.json) [options]
+export const OWNER_HELP = `Usage: chorus owner ZONE (--owner-key FILE | --owner-hsm CONFIG.json)… [options]
 
 Model 1 (RFC 8901 §2.1.1): runs the zone owner of ZONE, whose definition names the owner's KSKs
 (chorus zone define --owner-dnskey). Every --interval it folds the zone's stream and signs the one
@@ -732,12 +744,16 @@ sidecar has its server serve them byte for byte. Sidecars apply only RRsets whos
 verifies with an owner KSK of the zone's definition. The KSK signs nothing else; no part of it
 enters the log, a log line or an error.
 
+For the owner's KSK roll (chorus roll ZONE owner --ksk --new-owner-dnskey …) give both keys
+(the options repeat): it signs with the old and the new KSK, and with the new one alone once
+the parent's DS names it and the old DS has left every cache.
+
 Options:
   --owner-key FILE        the owner's KSK: a PKCS#8 PEM file of mode 0600 (P-256, Ed25519 or
-                          RSA)
+                          RSA); repeatable
   --owner-hsm FILE        the owner's KSK in an HSM: a JSON file {"module", "tokenLabel",
                           "keyId", "pinFile" or "pinEnv", "env"} (chorus lab up --owner prints
-                          the lab's SoftHSM2 token)
+                          the lab's SoftHSM2 token); repeatable
   --interval SECONDS      how often to look (default 2)
   --once                  look once, sign if due, and exit
 ${LOG_OPTION}

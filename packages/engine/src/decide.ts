@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { keyTag } from '@chorus/dns';
 import {
   zoneEvent,
   type BlockReason,
@@ -18,7 +19,7 @@ import {
   type ZoneEventOf,
   type ZoneEventType,
 } from '@chorus/core';
-import { ownerSetCheck } from './model1.js';
+import { ownerDsAfterRoll, ownerKsksInEffect, ownerSetCheck } from './model1.js';
 import { desiredForRecipe, expectedDsFor, groupOf, nameServersOf } from './desired.js';
 import { ZoneStreamError, type ProcessState, type ZoneState } from './state.js';
 import { stepsFor } from './processes.js';
@@ -166,7 +167,9 @@ function resolveCheck(
     case 'parent-ds-matches':
       return {
         kind: 'parent-ds-matches',
-        expectedDs: expectedDsFor(state, groupOf(process, spec.group)),
+        expectedDs: process.roll?.ownerSuccessor
+          ? ownerDsAfterRoll(state, process)
+          : expectedDsFor(state, groupOf(process, spec.group)),
       };
     case 'parent-ns-matches':
       return {
@@ -679,6 +682,14 @@ function rollSubjectFor(
 ): RollSubject | undefined {
   if (kind !== 'roll-zsk' && kind !== 'roll-ksk') return undefined;
   const request = state.pendingRequests.find((pending) => pending.processId === processId);
+  if (request?.ownerKsk)
+    return {
+      role: 'KSK',
+      predecessorTags: ownerKsksInEffect(state).map((key) => keyTag(key)),
+      successorTag: keyTag(request.ownerKsk),
+      mode: 'held',
+      ownerSuccessor: request.ownerKsk,
+    };
   const role = request?.role ?? (kind === 'roll-zsk' ? 'ZSK' : 'KSK');
   const signer = state.signers[signerId];
   const successorTag = request?.successorTag;

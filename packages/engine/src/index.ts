@@ -97,6 +97,9 @@ export type { CallOutcome, ProcessOutcome, ValidationVerdict } from './telemetry
 export { WaitInputError, computeWait } from './waits.js';
 export type { ComputedWait } from './waits.js';
 export {
+  OWNER_ID,
+  ownerKskRoll,
+  ownerKsksInEffect,
   ownerSignatureProblem,
   ownerSignaturesExpireAt,
   ownerSigningDue,

@@ -3,8 +3,61 @@
  * every RRSIG verifies with an owner KSK of the zone's definition, whoever appended them.
  */
 import type { DnskeyData, SignedDnskeySnapshot, ZoneOwner } from '@chorus/core';
-import { inEffectAt, keyTag, verifyRrsig } from '@chorus/dns';
-import type { OwnerSignedState, ZoneState } from './state.js';
+import { computeDs, inEffectAt, keyTag, verifyRrsig } from '@chorus/dns';
+import type { OwnerSignedState, ProcessState, ZoneState } from './state.js';
+
+/** The signer id that names the zone owner in model 1's KSK roll (`chorus roll ZONE owner --ksk`). */
+export const OWNER_ID = 'owner';
+
+/** The step of model 1's KSK roll from which the owner signs without the predecessor. */
+export const RETIRE_OWNER_KSK_STEP = 'retire-owner-ksk';
+
+/** The owner's KSK roll in flight, if any. */
+export function ownerKskRoll(state: ZoneState): ProcessState | undefined {
+  return state.activeProcesses.find((process) => process.roll?.ownerSuccessor !== undefined);
+}
+
+/**
+ * The owner KSKs the members serve now: the definition's, with a KSK roll's successor from the
+ * roll's start, and without its predecessors once it reaches the retire step.
+ */
+export function ownerKsksInEffect(state: ZoneState): DnskeyData[] {
+  const owner = state.owner;
+  if (!owner) return [];
+  const process = ownerKskRoll(state);
+  if (!process?.roll?.ownerSuccessor) return owner.dnskeys;
+  const retireAt = process.steps.findIndex((step) => step.name === RETIRE_OWNER_KSK_STEP);
+  // From the retire step's start: its pre-condition (the parent's DS) has been seen to hold.
+  const retiring =
+    retireAt >= 0 &&
+    (process.currentStep > retireAt ||
+      (process.currentStep === retireAt && process.stepStates[retireAt]?.status !== 'pending'));
+  const predecessors = process.roll.predecessorTags;
+  const kept = retiring
+    ? owner.dnskeys.filter((key) => !predecessors.includes(keyTag(key)))
+    : owner.dnskeys;
+  return [...kept, process.roll.ownerSuccessor];
+}
+
+/** The KSKs whose signatures the fold accepts: the definition's, and a roll's successor. */
+function acceptedOwnerKsks(state: ZoneState): DnskeyData[] {
+  const successor = ownerKskRoll(state)?.roll?.ownerSuccessor;
+  return [...(state.owner?.dnskeys ?? []), ...(successor ? [successor] : [])];
+}
+
+/** Model 1's zone-owner view for the fold's signature check (the accepted KSKs). */
+export function ownerForVerification(state: ZoneState): ZoneOwner | undefined {
+  return state.owner && { ...state.owner, dnskeys: acceptedOwnerKsks(state) };
+}
+
+/** The DS the parent holds at the end of the owner's KSK roll: the successor's (SHA-256). */
+export function ownerDsAfterRoll(state: ZoneState, process: ProcessState) {
+  const roll = process.roll!;
+  const kept = (state.owner?.dnskeys ?? []).filter(
+    (key) => !roll.predecessorTags.includes(keyTag(key)),
+  );
+  return [...kept, roll.ownerSuccessor!].map((key) => computeDs(state.zone, key, 2));
+}
 
 const sameKey = (a: DnskeyData, b: DnskeyData) =>
   a.flags === b.flags && a.algorithm === b.algorithm && a.publicKey === b.publicKey;
@@ -59,7 +112,7 @@ const identity = (key: DnskeyData) => `${key.flags} ${key.algorithm} ${key.publi
 
 /** The key set every member plans at `at`, with the owner's KSKs: what the owner must sign. */
 export function wantedDnskeys(state: ZoneState, at: number): Set<string> {
-  const wanted = new Set((state.owner?.dnskeys ?? []).map(identity));
+  const wanted = new Set(ownerKsksInEffect(state).map(identity));
   for (const id of state.members)
     for (const key of inEffectAt(state.signers[id]?.plannedZsks ?? [], at)?.zsks ?? [])
       wanted.add(identity(key));

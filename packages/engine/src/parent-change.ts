@@ -5,6 +5,7 @@ import {
   formatRdata,
   isSubdomain,
   isSupportedDigestType,
+  keyTag,
   normalizeName,
 } from '@chorus/dns';
 import {
@@ -18,6 +19,7 @@ import {
 } from '@chorus/core';
 import type { PostconditionCheck } from './decide.js';
 import { expectedDsFor, nameServersOf } from './desired.js';
+import { ownerForVerification } from './model1.js';
 import type { ProcessState, StepState, ZoneState } from './state.js';
 
 /**
@@ -149,7 +151,19 @@ function dsOfLine(line: string): DsData {
 }
 
 function allKeys(state: ZoneState): SigningKey[] {
-  return Object.values(state.signers).flatMap((signer) => signer.keys);
+  const signers = Object.values(state.signers).flatMap((signer) => signer.keys);
+  return [...signers, ...ownerSigningKeys(state)];
+}
+
+/** Model 1: the owner's KSKs (the definition's and a roll's successor) as keys a DS may name. */
+function ownerSigningKeys(state: ZoneState): SigningKey[] {
+  const owner = ownerForVerification(state);
+  return (owner?.dnskeys ?? []).map((dnskey) => ({
+    role: 'KSK',
+    algorithm: dnskey.algorithm,
+    keyTag: keyTag(dnskey),
+    dnskey,
+  }));
 }
 
 /**

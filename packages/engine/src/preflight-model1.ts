@@ -3,7 +3,9 @@
  * what a provider's ZSK roll needs before it starts.
  */
 import type { BlockReason, ProcessKind } from '@chorus/core';
+import { keyTag } from '@chorus/dns';
 import { conflictingProcess } from './locks.js';
+import { OWNER_ID } from './model1.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { PreflightInput } from './preflight.js';
 import type { ZoneState } from './state.js';
@@ -24,19 +26,11 @@ export function model1PreflightChecks(
   inFlight: (active: NonNullable<ReturnType<typeof conflictingProcess>>) => BlockReason,
 ): BlockReason[] {
   const { state, kind, signerId } = input;
-  if (kind !== 'roll-zsk' || input.undoOf !== undefined) return [unbuilt(state, kind)];
+  const supported = kind === 'roll-zsk' || kind === 'roll-ksk';
+  if (!supported || input.undoOf !== undefined) return [unbuilt(state, kind)];
   const reasons: BlockReason[] = [];
   const conflict = conflictingProcess(state, kind, signerId);
   if (conflict) reasons.push(inFlight(conflict));
-  if (input.role && input.role !== 'ZSK')
-    return [
-      ...reasons,
-      block(
-        'owner-key',
-        `${state.zone} is in model 1: its KSK is the owner's, and ${signerId} has no ${input.role} of its own to roll`,
-      ),
-    ];
-  reasons.push(...rollChecks(state, kind, signerId, 0, 'ZSK'));
   if (!state.ownerSigned)
     reasons.push(
       block(
@@ -44,11 +38,70 @@ export function model1PreflightChecks(
         `the owner has not signed a DNSKEY RRset of ${state.zone} yet: run "chorus owner ${state.zone}" first, and keep it running for the roll (it signs each step's set)`,
       ),
     );
+  if (kind === 'roll-ksk') return [...reasons, ...ownerKskRollChecks(input)];
+  reasons.push(...rollChecks(state, kind, signerId, 0, 'ZSK'));
   const signer = state.signers[signerId];
   if (signer && !signer.keys.some((key) => key.role === 'ZSK'))
     reasons.push(block('no-key-of-role', `${signerId} lists no ZSK of ${state.zone} to roll`));
   const why = input.unobserved?.[signerId];
   if (why !== undefined)
     reasons.push(block('not-observed', `${signerId} could not be observed on the wire: ${why}`));
+  return reasons;
+}
+
+/** The owner's KSK roll: named `owner`, a new KSK of the same algorithm, the parent's DS in place. */
+function ownerKskRollChecks(input: PreflightInput): BlockReason[] {
+  const { state, signerId } = input;
+  if (signerId !== OWNER_ID || (input.role && input.role !== 'KSK'))
+    return [
+      block(
+        'owner-key',
+        `${state.zone} is in model 1: its KSK is the owner's, and ${signerId} has no ${input.role ?? 'KSK'} of its own to roll; roll the owner's with "chorus roll ${state.zone} ${OWNER_ID} --ksk --new-owner-dnskey '257 3 …'"`,
+      ),
+    ];
+  const request = state.pendingRequests.find(
+    (pending) => pending.kind === 'roll-ksk' && pending.signerId === OWNER_ID,
+  );
+  const successor = request?.ownerKsk;
+  if (!successor)
+    return [block('owner-ksk-missing', `the request names no new owner KSK (--new-owner-dnskey)`)];
+  const current = state.owner?.dnskeys ?? [];
+  const reasons: BlockReason[] = [];
+  if ((successor.flags & 1) !== 1 || successor.protocol !== 3)
+    reasons.push(
+      block(
+        'not-a-ksk',
+        `the new owner key has flags ${successor.flags} and protocol ${successor.protocol}: a KSK has flags 257 (SEP) and protocol 3`,
+      ),
+    );
+  if (current.some((key) => key.publicKey === successor.publicKey))
+    reasons.push(
+      block(
+        'already-owner-ksk',
+        `key ${keyTag(successor)} is already an owner KSK of ${state.zone}`,
+      ),
+    );
+  if (current.some((key) => key.algorithm !== successor.algorithm))
+    reasons.push(
+      block(
+        'algorithm-mismatch',
+        `the new owner KSK uses algorithm ${successor.algorithm}, the current one ${current.map((key) => key.algorithm).join(', ')}: changing algorithm is an algorithm roll (standards §7.6), not built`,
+      ),
+    );
+  const tags = new Set(input.parentDs.map((ds) => ds.keyTag));
+  if (input.parentUnobserved !== undefined)
+    reasons.push(
+      block(
+        'parent-not-observed',
+        `the delegation of ${state.zone} could not be read at the parent: ${input.parentUnobserved}`,
+      ),
+    );
+  else if (!current.some((key) => tags.has(keyTag(key))))
+    reasons.push(
+      block(
+        'parent-ds-mismatch',
+        `the parent's DS (${[...tags].join(', ') || 'none'}) names no current owner KSK (${current.map((key) => keyTag(key)).join(', ')}): the roll starts from a DS that validates`,
+      ),
+    );
   return reasons;
 }

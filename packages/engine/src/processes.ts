@@ -512,9 +512,45 @@ export const ROLL_ZSK_MODEL1_STEPS: readonly StepDefinition[] = [
   },
 ];
 
-/** The model-1 processes built so far; others are refused at pre-flight (see preflight.ts). */
+/**
+ * The owner's KSK roll in model 1, double signature (standards §7.5 M1-KSK, RFC 8901 §6.1): the
+ * owner signs the set with both KSKs, the parent's DS moves to the successor, and once the old DS
+ * has left every cache the owner signs with the successor alone. The owner (`chorus owner` with
+ * both keys) makes every change; the steps observe it.
+ */
+export const ROLL_OWNER_KSK_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'introduce-owner-ksk',
+    description:
+      'The owner adds its new KSK and signs the DNSKEY RRset with the old and the new one (step 1). Post: every member serves that set. Then t_push + DprpC + TTLkey + S (step 2) before the DS may name the new KSK.',
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: 'dnskey',
+  },
+  {
+    name: 'await-parent-ds',
+    description:
+      "Wait for the parent's DS set to name the new KSK only, through the parent channel or a person at the parent (steps 3–4; unbounded). Then t_ds + DprpP + TTLds + S (step 5) before the old KSK may go.",
+    action: null,
+    postcondition: { kind: 'parent-ds-matches', group: 'after' },
+    wait: 'ds',
+  },
+  {
+    name: 'retire-owner-ksk',
+    precondition: { kind: 'parent-ds-matches', group: 'after' },
+    description:
+      'The owner signs the DNSKEY RRset with the new KSK alone, without the old one (step 6). Post: every member serves that set.',
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: null,
+  },
+];
+
+/** The model-1 processes built so far; others are refused at pre-flight (see preflight-model1.ts). */
 function model1StepsFor(kind: ProcessKind): readonly StepDefinition[] {
-  return kind === 'roll-zsk' ? ROLL_ZSK_MODEL1_STEPS : [];
+  if (kind === 'roll-zsk') return ROLL_ZSK_MODEL1_STEPS;
+  if (kind === 'roll-ksk') return ROLL_OWNER_KSK_STEPS;
+  return [];
 }
 
 /** The steps of a process; a KSK/CSK roll at a server-timed signer follows the server's schedule. */

@@ -2,6 +2,7 @@ import type {
   SecurityFinding,
   BlockReason,
   DesiredSignerState,
+  DnskeyData,
   KeyChange,
   ObservedTtls,
   ParentChange,
@@ -20,7 +21,7 @@ import type {
   ZoneOwner,
 } from '@chorus/core';
 import { conflictingProcess } from './locks.js';
-import { ownerSignatureProblem } from './model1.js';
+import { ownerForVerification, ownerKsksInEffect, ownerSignatureProblem } from './model1.js';
 import {
   applyGrant,
   initialTrust,
@@ -199,6 +200,8 @@ export interface ZoneState {
     unsafeSkipWaits?: string[];
     role?: KeyChange['role'];
     successorTag?: number;
+    /** Model 1's KSK roll: the owner's new KSK. */
+    ownerKsk?: DnskeyData;
     undoOf?: string;
   }[];
   /** Registrations that changed a known signer, oldest first. */
@@ -301,6 +304,15 @@ function copyForEvent(previous: ZoneState): ZoneState {
 }
 
 /** The process the event is about, owned by `state` (a shared finished one is copied first). */
+/**
+ * Model 1's KSK roll ends (completed, stopped or failed) with the owner KSKs it left in effect:
+ * the definition follows, so the owner keeps signing what the members serve and the parent holds.
+ */
+function keepOwnerKsks(state: ZoneState, process: ProcessState): void {
+  if (!state.owner || !process.roll?.ownerSuccessor) return;
+  state.owner = { ...state.owner, dnskeys: ownerKsksInEffect(state) };
+}
+
 function processOf(state: ZoneState, processId: string): ProcessState {
   const index = state.processes.findIndex((candidate) => candidate.id === processId);
   const found = state.processes[index];
@@ -524,7 +536,11 @@ function estimateLeavingSignerStop(
 /** A signed DNSKEY set that is not the owner's changes nothing but the findings. */
 function ownerSignatureRefusal(state: ZoneState, event: ZoneEvent): SecurityFinding | undefined {
   if (event.type !== 'dnskey-set-signed') return undefined;
-  const problem = ownerSignatureProblem(state.zone, state.owner, event.data.snapshots);
+  const problem = ownerSignatureProblem(
+    state.zone,
+    ownerForVerification(state),
+    event.data.snapshots,
+  );
   if (!problem) return undefined;
   return {
     code: 'owner-signature-invalid',
@@ -773,6 +789,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     }
     case 'process-completed': {
       const process = processOf(state, event.data.processId);
+      keepOwnerKsks(state, process);
       process.status = 'completed';
       process.endedAt = event.occurredAt;
       state.members = event.data.groupAfter;
@@ -788,6 +805,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     }
     case 'process-stopped': {
       const process = processOf(state, event.data.processId);
+      keepOwnerKsks(state, process);
       process.status = 'stopped';
       process.endedAt = event.occurredAt;
       process.stoppedAtStep = event.data.stepIndex;
@@ -795,6 +813,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     }
     case 'process-failed': {
       const process = processOf(state, event.data.processId);
+      keepOwnerKsks(state, process);
       process.status = 'failed';
       process.endedAt = event.occurredAt;
       process.reasons = [event.data.reason];

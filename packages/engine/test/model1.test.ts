@@ -12,7 +12,15 @@ import {
   type ZoneOwner,
 } from '@chorus/core';
 import { dnskeyOf, openFileOwnerKey, signDnskeySnapshots } from '@chorus/owner';
-import { ownerSetCheck, ownerSigningDue, ownerSigningPlan } from '../src/model1.js';
+import { keyTag as keyTagOf } from '@chorus/dns';
+import {
+  ownerKsksInEffect,
+  ownerSetCheck,
+  ownerSigningDue,
+  ownerSigningPlan,
+} from '../src/model1.js';
+import { decide, requestProcess } from '../src/decide.js';
+import { applyZoneEvent } from '../src/state.js';
 import { stepsFor } from '../src/processes.js';
 import { preflightChecks } from '../src/preflight.js';
 import { foldZone } from '../src/state.js';
@@ -207,7 +215,7 @@ describe("a provider's ZSK roll in model 1 (M1-ZSK, standards §7.5)", () => {
     });
   const request = (state: ReturnType<typeof foldZone>, role?: 'KSK') => ({
     state,
-    kind: 'roll-zsk' as const,
+    kind: role ? ('roll-ksk' as const) : ('roll-zsk' as const),
     signerId: 'knot',
     observations: {},
     parentDs: [],
@@ -275,6 +283,142 @@ describe("a provider's ZSK roll in model 1 (M1-ZSK, standards §7.5)", () => {
     expect(ownerSetCheck(removed, ['knot', 'ns1'], NOW + 1).unsigned).toEqual([
       expect.stringMatching(/^lacks ZSK \d+$/),
       expect.stringMatching(/^still holds ZSK \d+$/),
+    ]);
+  });
+});
+
+describe("the owner's KSK roll in model 1 (M1-KSK, double signature)", () => {
+  const NOW = 1_800_000_000;
+  const planned = (id: string, key: DnskeyData) =>
+    zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks: [key] }] });
+  const context = { source, now: new Date(NOW * 1000).toISOString() };
+
+  async function signedGroup() {
+    const [oldKey, newKey] = [await ownerKey('old-ksk.pem'), await ownerKey('new-ksk.pem')];
+    const base = [defined(ownerOf(oldKey)), planned('knot', KNOT_ZSK), planned('ns1', NS1_ZSK)];
+    const snapshots = await signDnskeySnapshots(
+      [oldKey],
+      ownerSigningPlan(foldZone(zone, base), NOW),
+    );
+    return { oldKey, newKey, state: foldZone(zone, [...base, signedEvent(snapshots)]) };
+  }
+
+  const requested = (signerId: string, ownerKsk?: DnskeyData) =>
+    zoneEvent('process-requested', at, {
+      processId: 'p1',
+      kind: 'roll-ksk',
+      signerId,
+      requestedBy: 'owner',
+      role: 'KSK',
+      ...(ownerKsk ? { ownerKsk } : {}),
+    });
+  const preflight = (state: ReturnType<typeof foldZone>, signerId: string, dsTags: number[]) =>
+    preflightChecks({
+      state,
+      kind: 'roll-ksk',
+      signerId,
+      role: 'KSK',
+      observations: {},
+      parentDs: dsTags.map((keyTag) => ({ keyTag, algorithm: 13 })),
+      now: NOW,
+    }).map((reason) => reason.code);
+
+  it("is the owner's: named owner, with a new KSK of the same algorithm, from a parent DS that validates", async () => {
+    const { oldKey, newKey, state } = await signedGroup();
+    const oldTag = keyTagOf(oldKey.dnskey);
+    expect(preflight(applyZoneEvent(state, requested('knot')), 'knot', [oldTag])).toEqual([
+      'owner-key',
+    ]);
+    expect(preflight(applyZoneEvent(state, requested('owner')), 'owner', [oldTag])).toEqual([
+      'owner-ksk-missing',
+    ]);
+    const asked = applyZoneEvent(state, requested('owner', newKey.dnskey));
+    expect(preflight(asked, 'owner', [oldTag])).toEqual([]);
+    // Negative controls: a parent DS naming no owner KSK, a key the owner already has.
+    expect(preflight(asked, 'owner', [1])).toEqual(['parent-ds-mismatch']);
+    const again = applyZoneEvent(state, requested('owner', oldKey.dnskey));
+    expect(preflight(again, 'owner', [oldTag])).toContain('already-owner-ksk');
+  });
+
+  it('signs with both KSKs, expects the DS of the new one alone, then signs with the new one only', async () => {
+    const { oldKey, newKey, state } = await signedGroup();
+    const tags = (keys: DnskeyData[]) => keys.map((key) => keyTagOf(key)).sort();
+    let current = applyZoneEvent(state, requested('owner', newKey.dnskey));
+    current = applyZoneEvent(
+      current,
+      requestProcess(current, context, {
+        processId: 'p1',
+        kind: 'roll-ksk',
+        signerId: 'owner',
+        preflight: [],
+      }),
+    );
+    const process = () => current.activeProcesses[0]!;
+    expect(process().steps.map((step) => step.name)).toEqual([
+      'introduce-owner-ksk',
+      'await-parent-ds',
+      'retire-owner-ksk',
+    ]);
+    expect(tags(ownerKsksInEffect(current))).toEqual(tags([oldKey.dnskey, newKey.dnskey]));
+    expect(ownerSigningDue(current, NOW + 1)).toEqual({ kind: 'sign', reason: 'keys-changed' });
+    // The fold accepts the set signed by both (the successor is the roll's).
+    const both = await signDnskeySnapshots([oldKey, newKey], ownerSigningPlan(current, NOW + 1));
+    current = applyZoneEvent(current, signedEvent(both));
+    expect(current.securityFindings).toEqual([]);
+    expect(ownerSetCheck(current, ['knot', 'ns1'], NOW + 2).unsigned).toEqual([]);
+    // Through the first two steps; the parent step expects the new KSK's DS alone.
+    const finish = (stepIndex: number) => {
+      for (const [type, data] of [
+        ['step-started', { processId: 'p1', stepIndex, desired: {} }],
+        ['postcondition-met', { processId: 'p1', stepIndex, observedAt: at.occurredAt, ttls: {} }],
+        ['step-completed', { processId: 'p1', stepIndex }],
+      ] as const)
+        current = applyZoneEvent(current, zoneEvent(type, at, data as never));
+    };
+    finish(0);
+    current = applyZoneEvent(
+      current,
+      zoneEvent('step-started', at, { processId: 'p1', stepIndex: 1, desired: {} }),
+    );
+    const observe = decide(current, { ...context, selfSignerId: 'knot' });
+    expect(observe.kind).toBe('observe');
+    const check = (observe as Extract<typeof observe, { kind: 'observe' }>).check;
+    expect(check.kind === 'parent-ds-matches' && check.expectedDs.map((ds) => ds.keyTag)).toEqual([
+      keyTagOf(newKey.dnskey),
+    ]);
+    current = applyZoneEvent(
+      current,
+      zoneEvent('postcondition-met', at, {
+        processId: 'p1',
+        stepIndex: 1,
+        observedAt: at.occurredAt,
+        ttls: {},
+      }),
+    );
+    current = applyZoneEvent(
+      current,
+      zoneEvent('step-completed', at, { processId: 'p1', stepIndex: 1 }),
+    );
+    // Until the retire step starts (its pre-condition seen), both KSKs stay.
+    expect(ownerKsksInEffect(current)).toHaveLength(2);
+    current = applyZoneEvent(
+      current,
+      zoneEvent('step-started', at, { processId: 'p1', stepIndex: 2, desired: {} }),
+    );
+    expect(tags(ownerKsksInEffect(current))).toEqual([keyTagOf(newKey.dnskey)]);
+    expect(ownerSigningDue(current, NOW + 3)).toEqual({ kind: 'sign', reason: 'keys-changed' });
+    const alone = await signDnskeySnapshots([newKey], ownerSigningPlan(current, NOW + 3));
+    current = applyZoneEvent(current, signedEvent(alone));
+    expect(current.securityFindings).toEqual([]);
+    current = applyZoneEvent(
+      current,
+      zoneEvent('process-completed', at, { processId: 'p1', groupAfter: ['knot', 'ns1'] }),
+    );
+    // The definition follows: the new KSK alone, whose signatures the fold keeps accepting.
+    expect(current.owner?.dnskeys).toEqual([newKey.dnskey]);
+    const stale = applyZoneEvent(current, signedEvent(both));
+    expect(stale.securityFindings.map((finding) => finding.code)).toEqual([
+      'owner-signature-invalid',
     ]);
   });
 });

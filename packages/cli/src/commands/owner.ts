@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChorusError, zoneEvent, type DnskeyData, type OwnerKey } from '@chorus/core';
 import { keyTag } from '@chorus/dns';
 import {
+  ownerKsksInEffect,
   ownerSignaturesExpireAt,
   ownerSigningDue,
   ownerSigningPlan,
@@ -31,47 +32,75 @@ import type { CliIo } from '../io.js';
 const sameKey = (a: DnskeyData, b: DnskeyData) =>
   a.algorithm === b.algorithm && a.publicKey === b.publicKey;
 
-/** The owner's KSK from `--owner-key FILE` or `--owner-hsm CONFIG.json`. */
-async function openOwnerKey(values: { 'owner-key'?: string; 'owner-hsm'?: string }) {
-  if ((values['owner-key'] === undefined) === (values['owner-hsm'] === undefined))
+/** The owner's KSKs from `--owner-key FILE` and `--owner-hsm CONFIG.json` (each repeatable). */
+async function openOwnerKeys(values: { 'owner-key'?: string[]; 'owner-hsm'?: string[] }) {
+  const files = values['owner-key'] ?? [];
+  const hsms = values['owner-hsm'] ?? [];
+  if (files.length + hsms.length === 0)
     throw new UsageError(
       'give the owner KSK with --owner-key FILE or --owner-hsm CONFIG.json',
       'owner',
     );
-  if (values['owner-key']) return openFileOwnerKey(values['owner-key']);
-  const file = values['owner-hsm']!;
-  let config: Pkcs11OwnerKeyConfig;
+  const keys: OwnerKey[] = [];
   try {
-    config = JSON.parse(await readFile(file, 'utf8')) as Pkcs11OwnerKeyConfig;
+    for (const file of files) keys.push(await openFileOwnerKey(file));
+    for (const file of hsms) keys.push(await openPkcs11OwnerKey(await hsmConfig(file)));
+  } catch (error) {
+    await Promise.all(keys.map((key) => key.close()));
+    throw error;
+  }
+  return keys;
+}
+
+async function hsmConfig(file: string): Promise<Pkcs11OwnerKeyConfig> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Pkcs11OwnerKeyConfig;
   } catch (error) {
     throw new UsageError(`--owner-hsm ${file}: ${(error as Error).message}`, 'owner');
   }
-  return openPkcs11OwnerKey(config);
 }
 
-/** Refuses a key that is not one of the zone's owner KSKs: its signatures would be refused. */
-function checkOwnerKey(state: ZoneState, key: OwnerKey): void {
+/**
+ * Refuses keys none of which is an owner KSK of the zone: their signatures would be refused. A
+ * key that is not one yet is kept for a KSK roll that introduces it.
+ */
+function checkOwnerKeys(state: ZoneState, keys: readonly OwnerKey[]): void {
   if (!state.owner)
     throw new ChorusError('Chorus_NotModel1Error', {
       message: `${state.zone} is in model 2: define it with --owner-dnskey to give it an owner`,
     });
-  if (!state.owner.dnskeys.some((known) => sameKey(known, key.dnskey)))
+  const accepted = ownerKsksInEffect(state);
+  if (!keys.some((key) => accepted.some((known) => sameKey(known, key.dnskey))))
     throw new ChorusError('Chorus_NotOwnerKeyError', {
-      message: `${key.description} (key ${keyTag(key.dnskey)}) is not an owner KSK of ${state.zone} (${state.owner.dnskeys.map(keyTag).join(', ')})`,
+      message: `${keys.map((key) => `${key.description} (key ${keyTag(key.dnskey)})`).join(', ')}: no owner KSK of ${state.zone} (${accepted.map(keyTag).join(', ')})`,
     });
+}
+
+/** The opened keys that sign now: exactly the owner KSKs in effect, each one held. */
+function signingKeys(state: ZoneState, keys: readonly OwnerKey[]): OwnerKey[] {
+  const inEffect = ownerKsksInEffect(state);
+  const missing = inEffect.filter((ksk) => !keys.some((key) => sameKey(ksk, key.dnskey)));
+  if (missing.length > 0)
+    throw new ChorusError('Chorus_OwnerKeyMissingError', {
+      message: `the DNSKEY RRset of ${state.zone} needs owner KSK ${missing.map(keyTag).join(', ')}, which this owner does not hold: start it with that key too (--owner-key or --owner-hsm, repeatable)`,
+    });
+  return keys.filter((key) => inEffect.some((ksk) => sameKey(ksk, key.dnskey)));
 }
 
 /** One look: signs and appends when due; returns what happened, in words. */
 async function signIfDue(
   log: Parameters<Parameters<typeof withEventLog>[2]>[0],
   zone: string,
-  key: OwnerKey,
+  keys: readonly OwnerKey[],
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const state = await readZone(log, zone);
   const decision = ownerSigningDue(state, now);
   if (decision.kind === 'wait') return decision.why;
-  const snapshots = await signDnskeySnapshots([key], ownerSigningPlan(state, now));
+  const snapshots = await signDnskeySnapshots(
+    signingKeys(state, keys),
+    ownerSigningPlan(state, now),
+  );
   await appendToZone(log, zone, () =>
     zoneEvent(
       'dnskey-set-signed',
@@ -88,8 +117,8 @@ async function signIfDue(
 export async function ownerCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('owner', args, {
     ...LOG_OPTIONS,
-    'owner-key': { type: 'string' },
-    'owner-hsm': { type: 'string' },
+    'owner-key': { type: 'string', multiple: true },
+    'owner-hsm': { type: 'string', multiple: true },
     once: { type: 'boolean' },
     interval: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -103,14 +132,15 @@ export async function ownerCommand(args: string[], io: CliIo): Promise<number> {
   const intervalMs = Number(values.interval ?? '2') * 1000;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0)
     throw new UsageError(`--interval takes seconds, not ${values.interval}`, 'owner');
-  const key = await openOwnerKey(values);
+  const keys = await openOwnerKeys(values);
   try {
     return await withEventLog(values, 'owner', async (log) => {
-      checkOwnerKey(await readZone(log, zone), key);
-      io.stderr(`owner of ${zone}: ${key.description} (key ${keyTag(key.dnskey)})\n`);
+      checkOwnerKeys(await readZone(log, zone), keys);
+      const held = keys.map((key) => `${key.description} (key ${keyTag(key.dnskey)})`);
+      io.stderr(`owner of ${zone}: ${held.join(', ')}\n`);
       let last = '';
       for (;;) {
-        const said = await signIfDue(log, zone, key);
+        const said = await signIfDue(log, zone, keys);
         if (said !== last) io.stdout(`${new Date().toISOString().slice(11, 19)} ${said}\n`);
         last = said;
         if (values.once) return 0;
@@ -118,6 +148,6 @@ export async function ownerCommand(args: string[], io: CliIo): Promise<number> {
       }
     });
   } finally {
-    await key.close();
+    await Promise.all(keys.map((key) => key.close()));
   }
 }

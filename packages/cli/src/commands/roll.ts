@@ -1,5 +1,6 @@
 /** `chorus roll ZONE SIGNER --zsk|--ksk|--csk|--algorithm`: a key roll inside the group, followed. */
-import type { KeyRole, ProcessKind } from '@chorus/core';
+import type { DnskeyData, KeyRole, ProcessKind } from '@chorus/core';
+import { parseRdata } from '@chorus/dns';
 import { expectPositionals, parseCommandArgs, UsageError } from '../args.js';
 import { withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
 import { requestAndFollow } from '../coordination/follow.js';
@@ -27,6 +28,7 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
     algorithm: { type: 'boolean' },
     ...LOG_OPTIONS,
     ...GROUP_REQUEST_OPTIONS,
+    'new-owner-dnskey': { type: 'string' },
     detach: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -56,13 +58,30 @@ export async function rollCommand(args: string[], io: CliIo): Promise<number> {
   const signerId = positionals[1];
   if (!signerId) throw new UsageError(`expected "${USAGE}"`, COMMAND);
   const json = values.json === true;
+  const ownerKsk = newOwnerKsk(values['new-owner-dnskey'], roll.kind);
   const process = await withEventLog(values, COMMAND, (log) =>
     requestAndFollow(log, zone, roll.kind, signerId, io, {
       json,
       detach: values.detach === true,
       ...(roll.role ? { role: roll.role } : {}),
+      ...(ownerKsk ? { ownerKsk } : {}),
     }),
   );
   if (!json) io.stdout(`${process.kind} ${process.signerId}: ${process.status}\n`);
   return 0;
+}
+
+/** Model 1's KSK roll: the owner's new KSK from `--new-owner-dnskey "257 3 13 …"`. */
+function newOwnerKsk(text: string | undefined, kind: ProcessKind): DnskeyData | undefined {
+  if (text === undefined) return undefined;
+  if (kind !== 'roll-ksk')
+    throw new UsageError("--new-owner-dnskey goes with --ksk (the owner's KSK roll)", COMMAND);
+  try {
+    return parseRdata('DNSKEY', text) as DnskeyData;
+  } catch (error) {
+    throw new UsageError(
+      `--new-owner-dnskey ${JSON.stringify(text)}: ${(error as Error).message}`,
+      COMMAND,
+    );
+  }
 }

@@ -221,6 +221,8 @@ function describeWaiting(process: ProcessState, now: Date): string {
         return `waiting for ${process.signerId} to ${definition.rollAction.replace('-', ' ')}`;
       const missing = Object.keys(step.desired ?? {}).filter((id) => !step.reconciled[id]);
       if (missing.length > 0) return `waiting for ${missing.join(', ')} to apply its changes`;
+      if (definition?.postcondition.kind === 'owner-set-served')
+        return 'waiting for the owner to sign the DNSKEY RRset this step needs ("chorus owner" must run) and for every member to serve it';
       return describeParentWait(step) ?? 'waiting to see the post-condition on the wire';
     }
     case 'postcondition-met':

@@ -10,6 +10,7 @@ import {
   zoneEvent,
   zoneStream,
   type EventLog,
+  type DnskeyData,
   type KeyRole,
   type ProcessKind,
   type RecordedEvent,
@@ -209,6 +210,7 @@ export function requestEvent(
   role: KeyRole | undefined,
   undoOf?: string,
   successorTag?: number,
+  ownerKsk?: DnskeyData,
 ): ZoneEventOf<'process-requested'> {
   return zoneEvent(
     'process-requested',
@@ -222,6 +224,7 @@ export function requestEvent(
       ...(unsafeSkipWaits?.length ? { unsafeSkipWaits } : {}),
       ...(undoOf ? { undoOf } : {}),
       ...(successorTag !== undefined ? { successorTag } : {}),
+      ...(ownerKsk ? { ownerKsk } : {}),
     },
   );
 }
@@ -287,6 +290,8 @@ export interface RequestOptions {
   undoOf?: string;
   /** A roll back: the key that signs again (the stopped roll's predecessor). */
   successorTag?: number;
+  /** Model 1's KSK roll: the owner's new KSK. */
+  ownerKsk?: DnskeyData;
 }
 
 /** Requests a process, prints its events as they come, and returns it once it ended (or started). */
@@ -306,6 +311,7 @@ export async function requestAndFollow(
     options.role,
     options.undoOf,
     options.successorTag,
+    options.ownerKsk,
   );
   const { processId } = event.data;
   const find = (state: ZoneState) => state.processes.find((process) => process.id === processId);

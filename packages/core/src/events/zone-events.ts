@@ -129,6 +129,8 @@ export interface RollSubject {
   successorTag?: number;
   /** Who times the roll (from the signer's registration). */
   mode: RolloverTiming['mode'];
+  /** Model 1's KSK roll: the owner's new KSK (public only), which the process introduces. */
+  ownerSuccessor?: DnskeyData;
 }
 
 /** One change of a signer's own keys, as its key watch saw it. */
@@ -331,6 +333,8 @@ export type ZoneEvent =
         role?: KeyRole;
         /** A roll the server began: the successor's key tag (the process follows it). */
         successorTag?: number;
+        /** Model 1's KSK roll (signer `owner`): the owner's new KSK, public only. */
+        ownerKsk?: DnskeyData;
         /** Names of steps whose wait is skipped. UNSAFE: only for negative controls (`chorus demo --unsafe-skip-wait`). */
         unsafeSkipWaits?: string[];
         /** `chorus undo`: the stopped process this one reverses (from wherever it stopped). */

@@ -176,7 +176,9 @@ function sidecarMayRequest(event: ZoneEvent): boolean {
   return (
     event.type === 'process-requested' &&
     event.data.kind.startsWith('roll-') &&
-    event.data.successorTag !== undefined
+    event.data.successorTag !== undefined &&
+    // The owner's KSK is the operator's to roll, never a sidecar's.
+    event.data.ownerKsk === undefined
   );
 }
 
