@@ -85,9 +85,10 @@ export interface LabOptions {
    */
   signalling?: boolean;
   /**
-   * Model 1 (RFC 8901 §2.1.1): the Knot signer also serves `owner.test.` with offline-KSK, its
-   * DNSKEY RRset signed by the zone owner's KSK, which `up` makes in a SoftHSM2 token of the
-   * lab's own; the parent delegates with that KSK's DS. Default false.
+   * Model 1 (RFC 8901 §2.1.1): the Knot signer also serves `owner.test.` with offline-KSK, and
+   * the NS1 fake too when it runs (presigned), with one DNSKEY RRset signed by the zone owner's
+   * KSK, which `up` makes in a SoftHSM2 token of the lab's own; the parent delegates to them
+   * with that KSK's DS. Default false.
    */
   owner?: boolean;
   /**
@@ -149,7 +150,7 @@ export const NSEC3PARAM_TEXT = '1 0 0 -';
 
 export const PARENT_ZONE = 'test.';
 export const BROKEN_ZONE = 'broken.test.';
-/** The model-1 zone (`up --owner`): Knot serves it with the DNSKEY RRset the owner's KSK signed. */
+/** The model-1 zone (`up --owner`): Knot and the NS1 fake serve the owner-signed DNSKEY RRset. */
 export const OWNER_ZONE = 'owner.test.';
 /** The registry agent's name in the parent zone (`scanner.test.`), the target of its DSYNC. */
 export const DSYNC_TARGET_LABEL = 'scanner';
@@ -269,7 +270,7 @@ export interface LabConfig {
   algorithm: LabAlgorithm;
   /** Whether each signer serves its signalling zone `<id>.test.` (RFC 9615). */
   signalling: boolean;
-  /** Whether the Knot signer serves the model-1 zone `owner.test.` under an owner KSK in SoftHSM2. */
+  /** Whether Knot (and the NS1 fake) serve the model-1 zone `owner.test.` (owner KSK in SoftHSM2). */
   owner: boolean;
   /** Zones served by the three signers, delegated without DS. */
   insecureZones: string[];

@@ -27,7 +27,6 @@ import {
   type PrepareContext,
   type ZoneDs,
 } from './server-kind.js';
-import { signFirstSnapshots } from './owner.js';
 import { signallingZoneOf } from './signalling.js';
 import { isTrap, knotSettings } from './traps.js';
 import { CSK_ZONE, OWNER_ZONE, RSA_KEY_BITS, type LabConfig } from './config.js';
@@ -290,7 +289,7 @@ async function prepareKnot(
       ),
     ),
   ]);
-  if (owner) await importOwnerSkr(programPath(programs, 'keymgr'), server, owner, config.ttl);
+  if (owner) await importOwnerSkr(programPath(programs, 'keymgr'), server, owner);
   const signalling = signallingZoneOf(server, config);
   if (signalling === undefined) return [];
   return [await createKnotZoneKeys(programPath(programs, 'keymgr'), server, signalling)];
@@ -298,13 +297,13 @@ async function prepareKnot(
 
 /**
  * The model-1 zone's first DNSKEY RRset: Knot pre-generates its ZSK, the owner signs the KSR's
- * snapshots, and keymgr imports them, so knotd serves the zone signed from its start.
+ * snapshots (with the other servers' ZSKs), and keymgr imports them, so knotd serves the zone
+ * signed from its start.
  */
 async function importOwnerSkr(
   keymgr: string,
   server: LabServer,
   owner: NonNullable<PrepareContext['owner']>,
-  ttl: number,
 ): Promise<void> {
   const zone = owner.status.zone;
   const run = (...args: string[]) =>
@@ -312,7 +311,7 @@ async function importOwnerSkr(
   const until = String(Math.floor(Date.now() / 1000) + 30 * 86_400);
   await run('pregenerate', until);
   const planned = parseKsr((await run('generate-ksr', '+0', until)).stdout, zone);
-  const snapshots = await signFirstSnapshots(owner.key, owner.status, ttl, planned);
+  const snapshots = await owner.signFirst(server.id, planned);
   const file = path.join(server.directory, 'owner.skr');
   await writeFile(file, formatSkr(zone, snapshots));
   await run('import-skr', file);

@@ -7,6 +7,7 @@
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SignedDnskeySnapshot } from '@chorus/core';
 import {
   BROKEN_ZONE,
   defaultLabDirectory,
@@ -29,6 +30,7 @@ import {
 } from './nats.js';
 import { createNatsStream } from './nats-stream.js';
 import { planLab } from './plan.js';
+import { ownerProviderApis, publishOwnerDnskeys } from './owner-providers.js';
 import { prepareLab } from './prepare.js';
 import { providerApiCheck, startProviderApi, stopProviderApi } from './provider-apis.js';
 import {
@@ -483,10 +485,38 @@ function signallingChecks(resolver: LabResolver, status: LabStatus) {
   return status.signalling.map(({ zone }) => resolvesCheck(resolver, zone, true));
 }
 
-/** It validates the model-1 zone too: the DS is the owner's, the DNSKEY RRset the owner signed. */
+/**
+ * The delegation resolver validates the model-1 zone too (the DS is the owner's, the DNSKEY RRset
+ * the owner signed), and so does a resolver pinned to a provider that serves it.
+ */
 function ownerChecks(resolver: LabResolver, status: LabStatus) {
-  if (resolver.mode !== 'delegation' || !status.owner) return [];
-  return [resolvesCheck(resolver, status.owner.zone, true)];
+  const zone = status.owner?.zone;
+  if (zone === undefined) return [];
+  const checks = resolver.mode === 'delegation' || resolver.target.zones.includes(zone);
+  return checks ? [resolvesCheck(resolver, zone, true)] : [];
+}
+
+/**
+ * Once the fakes answer, hands the owner's first DNSKEY RRset (the one Knot imported) to each
+ * provider fake of the model-1 zone. Resolves at once when none serves it.
+ */
+async function publishOwnerSet(
+  status: LabStatus,
+  snapshots: readonly SignedDnskeySnapshot[] | undefined,
+  fakesReady: Promise<unknown>,
+  progress: (line: string) => void,
+): Promise<void> {
+  const apis = ownerProviderApis(status);
+  const zone = status.owner?.zone;
+  if (apis.length === 0 || zone === undefined) return;
+  if (snapshots === undefined) throw new LabError(`internal: ${zone} has no owner-signed set`);
+  await fakesReady;
+  await Promise.all(
+    apis.map(async (api) => {
+      await publishOwnerDnskeys(api, zone, snapshots);
+      progress(`${api.id}: ${zone} presigned with the owner's DNSKEY RRset (as at knot)`);
+    }),
+  );
 }
 
 function startEntry(entry: LabServer | LabResolver): Promise<number> {
@@ -532,7 +562,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         `made ${status.hosts.namespaces.length} network namespaces on ${status.hosts.subnet} (the host is ${status.hosts.uplink!.address} on ${status.hosts.uplink!.interface}); one signer's host reaches another's on port 53 only (rules in ${status.hosts.firewallFile})`,
       );
     }
-    await Promise.all([
+    const [ownerSnapshots] = await Promise.all([
       prepareLab(status, config, programs),
       status.eventLog.kind === 'nats' ? prepareNats(status.eventLog, status, programs) : undefined,
       status.registrar ? prepareRegistrar(status.registrar, status) : undefined,
@@ -584,14 +614,20 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
     await spawnProviderApis(status);
     const registrar = status.registrar;
     if (registrar) await spawnRegistrar(registrar, status);
-    await Promise.all([
-      ...status.providers.map((api) =>
+    const fakesReady = Promise.all(
+      status.providers.map((api) =>
         waitForProviderApi(api, deadline).then(() =>
           progress(
             `ready: ${api.id} pid ${api.pid} serves the ${api.provider} API at ${api.url} in front of ${api.server} (token in ${api.tokenFile}), after ${seconds(performance.now() - spawnedAt)}`,
           ),
         ),
       ),
+    );
+    // Before any resolver asks for the model-1 zone: a bogus answer would stay in its cache.
+    const ownerPublished = publishOwnerSet(status, ownerSnapshots, fakesReady, progress);
+    await Promise.all([
+      fakesReady,
+      ownerPublished,
       ...(registrar
         ? [
             waitForRegistrar(registrar, deadline).then(() =>
@@ -602,6 +638,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
           ]
         : []),
       ...status.resolvers.map(async (resolver) => {
+        await ownerPublished;
         const check = allOf(
           resolvesCheck(resolver, PARENT_ZONE, resolver.validates),
           ...signallingChecks(resolver, status),

@@ -18,7 +18,7 @@ import {
   type LabConfig,
 } from './config.js';
 import { checkBindKeyLifetimes } from './bind.js';
-import { planOwner } from './owner.js';
+import { ownerServers, planOwner } from './owner.js';
 import { planSignallingZones, signallingZoneOf } from './signalling.js';
 import { LabError } from './errors.js';
 import { namespaceOf } from './hosts.js';
@@ -71,17 +71,18 @@ function roleOf(id: ServerId): LabServer['role'] {
 /**
  * The zones each server serves: the parent `test.`; every signer also the insecure zones and its
  * signalling zone, the BIND signer also the broken zone, the Knot signer also the CSK zone and,
- * with `owner`, the model-1 zone.
+ * with `owner`, the model-1 zone (as the NS1 fake's PowerDNS does when it runs).
  */
 function zonesOf(id: ServerId, config: LabConfig): string[] {
   if (id === 'parent') return [PARENT_ZONE];
-  if (!isSigner(id)) return [...config.zones];
+  const owner = ownerServers(config).includes(id) ? [OWNER_ZONE] : [];
+  if (!isSigner(id)) return [...config.zones, ...owner];
   const signalling = signallingZoneOf({ id }, config);
   return [
     ...config.zones,
     ...config.insecureZones,
     ...(id === 'bind' ? [BROKEN_ZONE] : id === 'knot' ? [CSK_ZONE] : []),
-    ...(id === 'knot' && config.owner ? [OWNER_ZONE] : []),
+    ...owner,
     ...(signalling === undefined ? [] : [signalling]),
   ];
 }
@@ -225,12 +226,17 @@ export function planLab(
         ),
         ...(config.owner ? [stub(OWNER_ZONE, 'knot')] : []),
       ];
+  // A provider serving the model-1 zone: its resolver asks it for that zone too.
+  const ownerZoneAt = (id: ServerId) =>
+    isProvider(id) && ownerServers(config).includes(id) ? [OWNER_ZONE] : [];
   const forced = (signer: SignerId | ProviderId) =>
     resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,
-      ...[...config.zones, ...(isSigner(signer) ? config.insecureZones : [])].map((zone) =>
-        stub(zone, signer),
-      ),
+      ...[
+        ...config.zones,
+        ...(isSigner(signer) ? config.insecureZones : []),
+        ...ownerZoneAt(signer),
+      ].map((zone) => stub(zone, signer)),
     ]);
   const cache = resolver('resolver-cache', 'cache', 'parent', [parentStub, ...childStubs]);
   const resolvers = [

@@ -8,6 +8,8 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as NodeSqlite from 'node:sqlite';
+import type { DnskeyData } from '@chorus/core';
+import { parseRdata } from '@chorus/dns';
 import { reportedVersion, runTool } from './commands.js';
 import { NSEC3PARAM_TEXT, POWERDNS_API_PORT, RSA_KEY_BITS } from './config.js';
 import { LabError } from './errors.js';
@@ -331,6 +333,39 @@ async function exportZoneDs(pdnsutil: string, server: LabServer, zone: string): 
     { cwd: server.directory },
   );
   return sha256DsFrom(zone, printed.stdout);
+}
+
+/**
+ * A zone's active, published ZSKs, from the database before the server runs (`pdnsutil list-keys`
+ * rows `zone ZSK Act Pub size algorithm id …`, then `export-zone-dnskey` for each).
+ */
+export async function powerDnsZsks(
+  pdnsutil: string,
+  server: LabServer,
+  zone: string,
+): Promise<DnskeyData[]> {
+  const run = async (...args: string[]) =>
+    (
+      await runTool(pdnsutil, [`--config-dir=${server.directory}`, ...args], {
+        cwd: server.directory,
+      })
+    ).stdout;
+  const ids = (await run('list-keys', stripDot(zone)))
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(
+      ([, type, active, published]) => type === 'ZSK' && active === 'Act' && published === 'Pub',
+    )
+    .map((fields) => fields[6]!);
+  return Promise.all(
+    ids.map(async (id) => {
+      const printed = await run('export-zone-dnskey', stripDot(zone), id);
+      const rdata = /\sDNSKEY\s+(.+)$/m.exec(printed)?.[1];
+      if (rdata === undefined)
+        throw new LabError(`no DNSKEY for key ${id} of ${zone} in: ${printed}`);
+      return parseRdata('DNSKEY', rdata) as DnskeyData;
+    }),
+  );
 }
 
 /** PowerDNS 4.7 with gsqlite3: the PowerDNS signer and the no-direct-dnskey trap. */

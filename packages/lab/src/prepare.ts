@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import type { OwnerKey, PlannedZsks, SignedDnskeySnapshot } from '@chorus/core';
 import { bindZoneFile } from './bind.js';
 import {
   BROKEN_ZONE,
@@ -18,8 +19,14 @@ import { serverById } from './plan.js';
 import { prepareProviderApis } from './provider-apis.js';
 import { writeRegistryAgentConfig } from './registry-agent-process.js';
 import { bindKeyStatement, newTsigSecret, writeSecretFile } from './secrets.js';
-import { createOwnerKey } from './owner.js';
-import { programPath, type PrepareContext, type Programs, type ZoneDs } from './server-kind.js';
+import {
+  createOwnerKey,
+  OWNER_PROVIDERS,
+  ownerFirstSigning,
+  type OwnerFirstSigning,
+} from './owner.js';
+import { powerDnsZsks } from './powerdns.js';
+import { programPath, type Programs, type ZoneDs } from './server-kind.js';
 import { serverKind } from './server-kinds.js';
 import type { DsRecordStatus, LabServer, LabStatus, LabTrustAnchor, ServerId } from './types.js';
 import { unboundKind } from './unbound.js';
@@ -157,7 +164,7 @@ async function prepareServer(
   server: LabServer,
   config: LabConfig,
   programs: Programs,
-  owner: PrepareContext['owner'],
+  owner: OwnerFirstSigning | undefined,
 ): Promise<ZoneDs[]> {
   const tsigSecret = newTsigSecret();
   await writeSecretFile(server.tsig.keyFile, bindKeyStatement(server.tsig.name, tsigSecret));
@@ -178,26 +185,95 @@ function ownerDelegations(status: LabStatus): Delegation[] {
   ];
 }
 
+/** The provider fakes' servers of the model-1 zone (Knot aside). */
+function ownerProviderServers(status: LabStatus): LabServer[] {
+  const servers: readonly ServerId[] = status.owner?.servers ?? [];
+  const providers: readonly ServerId[] = OWNER_PROVIDERS;
+  return status.servers.filter(
+    (server) => providers.includes(server.id) && servers.includes(server.id),
+  );
+}
+
+/** Each provider's ZSKs of the model-1 zone from now on (they keep them), by server id. */
+async function providerPlans(
+  servers: readonly LabServer[],
+  zone: string,
+  programs: Programs,
+): Promise<Record<string, PlannedZsks[]>> {
+  const at = Math.floor(Date.now() / 1000);
+  const pdnsutil = programPath(programs, 'pdnsutil');
+  const plans = await Promise.all(
+    servers.map(async (server) => {
+      const zsks = await powerDnsZsks(pdnsutil, server, zone);
+      const plan: PlannedZsks[] = [{ at, zsks }];
+      return [server.id, plan] as const;
+    }),
+  );
+  return Object.fromEntries(plans);
+}
+
+interface PreparedServers {
+  keysOf: KeysOf;
+  /** The owner's first DNSKEY snapshots (with `owner`), which the providers get once running. */
+  ownerSnapshots?: SignedDnskeySnapshot[];
+}
+
+/**
+ * Every server's files. The providers of the model-1 zone come first: the owner's one first
+ * DNSKEY RRset, signed while Knot prepares, holds their ZSKs too.
+ */
+async function prepareServers(
+  status: LabStatus,
+  config: LabConfig,
+  programs: Programs,
+  ownerKey: OwnerKey | undefined,
+): Promise<PreparedServers> {
+  const keys = new Map<ServerId, ZoneDs[]>();
+  const prepare = (servers: readonly LabServer[], owner?: OwnerFirstSigning) =>
+    Promise.all(
+      servers.map(async (server) =>
+        keys.set(server.id, await prepareServer(server, config, programs, owner)),
+      ),
+    );
+  const first = ownerProviderServers(status);
+  await prepare(first);
+  const owner =
+    ownerKey && status.owner
+      ? ownerFirstSigning(
+          ownerKey,
+          status.owner,
+          config.ttl,
+          await providerPlans(first, status.owner.zone, programs),
+        )
+      : undefined;
+  await prepare(
+    status.servers.filter((server) => !first.includes(server)),
+    owner,
+  );
+  return {
+    keysOf: (id) => keys.get(id) ?? [],
+    ...(owner?.snapshots ? { ownerSnapshots: owner.snapshots } : {}),
+  };
+}
+
 /**
  * Writes everything the daemons need into the prepared lab directory, and records the program
- * versions and the trust anchor's DS in `status`.
+ * versions and the trust anchor's DS in `status`. Returns the owner's first DNSKEY snapshots
+ * with `owner` (Knot has imported them; the provider fakes of the zone take them once running).
  */
 export async function prepareLab(
   status: LabStatus,
   config: LabConfig,
   programs: Programs,
-): Promise<void> {
+): Promise<SignedDnskeySnapshot[] | undefined> {
   await makeDirectories(status);
   const ownerKey = status.owner
     ? await createOwnerKey(status.owner, programPath(programs, 'softhsm2-util'))
     : undefined;
-  const owner = ownerKey && status.owner ? { status: status.owner, key: ownerKey } : undefined;
-  const [, keys] = await Promise.all([
+  const [, { keysOf, ownerSnapshots }] = await Promise.all([
     recordVersions(status, programs),
-    Promise.all(status.servers.map((server) => prepareServer(server, config, programs, owner))),
+    prepareServers(status, config, programs, ownerKey),
   ]).finally(() => ownerKey?.close());
-  const keysOf = (id: ServerId) =>
-    keys[status.servers.findIndex((server) => server.id === id)] ?? [];
   await writeParentZone(status, keysOf);
 
   status.trustAnchor.ds = [parseDs(PARENT_ZONE, config.ttl, dsOf(keysOf('parent'), PARENT_ZONE))];
@@ -207,4 +283,5 @@ export async function prepareLab(
     writeRegistryAgentConfig(status),
     prepareProviderApis(status.providers, status.servers, config.ttl),
   ]);
+  return ownerSnapshots;
 }

@@ -4,12 +4,12 @@
  * start, readiness, restart) only ever calls these hooks, so a new kind (NSD, a PowerDNS behind a
  * fake REST API…) is one new file.
  */
-import type { OwnerKey } from '@chorus/core';
 import type { LabConfig } from './config.js';
 import type { RequiredFile } from './commands.js';
 import { LabError } from './errors.js';
 import type { CheckResult } from './readiness.js';
-import type { LabOwner, LabResolver, LabServer } from './types.js';
+import type { OwnerFirstSigning } from './owner.js';
+import type { LabResolver, LabServer } from './types.js';
 
 /** Absolute path of each program, from `checkPrograms`. */
 export type Programs = Readonly<Record<string, string>>;
@@ -48,8 +48,8 @@ export interface PrepareContext {
   programs: Programs;
   /** The server's TSIG secret (the BIND-format key file is already written). */
   tsigSecret: string;
-  /** With `owner`: the owner's KSK, to sign the model-1 zone's first DNSKEY RRset. */
-  owner?: { status: LabOwner; key: OwnerKey };
+  /** With `owner`, at a server of the model-1 zone: the owner signs its first DNSKEY RRset. */
+  owner?: OwnerFirstSigning;
 }
 
 /** The DS (rdata `tag alg digest-type HEX`) of a server's KSK for one zone. */

@@ -354,12 +354,13 @@ export type LabEventLog = LabSqliteEventLog | LabNatsEventLog;
 
 /**
  * Model 1 in the lab (`up --owner`): the zone whose DNSKEY RRset the owner's KSK signs, served by
- * the Knot signer through offline-KSK. The KSK lives in a SoftHSM2 token under `directory`; an
- * owner opens it with `hsm` (the PIN is in `hsm.pinFile`, mode 0600, never in this status).
+ * the Knot signer through offline-KSK and, when the lab runs it, by the NS1 fake (presigned). The
+ * KSK lives in a SoftHSM2 token under `directory`; an owner opens it with `hsm` (the PIN is in
+ * `hsm.pinFile`, mode 0600, never in this status).
  */
 export interface LabOwner {
   zone: string;
-  /** The signers serving the zone with the owner's DNSKEY RRset. */
+  /** The zone's servers, each serving the owner's DNSKEY RRset: `knot`, and `ns1` when it runs. */
   servers: ServerId[];
   directory: string;
   hsm: {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveLabConfig } from '../src/config.js';
 import { planLab } from '../src/plan.js';
 import { delvTrustAnchors } from '../src/prepare.js';
+import { serverZoneFile } from '../src/server-zones.js';
 import { DEBIAN_PACKAGE_OF, LAB_PROGRAMS, REQUIRED_FILES } from '../src/server-kinds.js';
 import { controlSockets, daemonArguments, serverKind } from '../src/server-kinds.js';
 
@@ -115,6 +116,62 @@ describe('the lab plan, per server kind', () => {
       file: '/tmp/chorus-plan/trust-anchor.ds',
       delvFile: '/tmp/chorus-plan/trust-anchor.delv.conf',
     });
+  });
+});
+
+describe('the model-1 zone (owner)', () => {
+  const ownerPlan = (providers: ('desec' | 'ns1')[]) => {
+    const ownerConfig = resolveLabConfig({
+      directory: '/tmp/chorus-plan',
+      addressPrefix: '127.66.0',
+      owner: true,
+      providers,
+    });
+    return { ownerConfig, plan: planLab(ownerConfig, programs, ['node', 'agent.js']) };
+  };
+  const zonesBy = (plan: ReturnType<typeof planLab>) =>
+    Object.fromEntries(plan.servers.map((server) => [server.id, server.zones]));
+  const stubsOf = (plan: ReturnType<typeof planLab>, id: string) =>
+    plan.resolvers.find((resolver) => resolver.id === id)!.stubZones.map((stub) => stub.zone);
+  const apexNs = (text: string) => text.split('\n').filter((line) => line.startsWith('@ NS '));
+
+  it('is at Knot alone without the NS1 fake, with Knot’s NS name alone', () => {
+    for (const providers of [[], ['desec']] as const) {
+      const { ownerConfig, plan } = ownerPlan([...providers]);
+      expect(plan.owner?.servers).toEqual(['knot']);
+      const zones = zonesBy(plan);
+      expect(Object.keys(zones).filter((id) => zones[id]!.includes('owner.test.'))).toEqual([
+        'knot',
+      ]);
+      expect(stubsOf(plan, 'resolver-knot')).not.toContain('owner.test.');
+      const knot = plan.servers.find((server) => server.id === 'knot')!;
+      expect(apexNs(serverZoneFile(knot, 'owner.test.', ownerConfig))).toEqual([
+        '@ NS ns.knot.test.',
+      ]);
+    }
+  });
+
+  it('is also at the NS1 fake when it runs: both NS names at both, and resolver-ns1 asks NS1', () => {
+    const { ownerConfig, plan } = ownerPlan(['ns1']);
+    expect(plan.owner?.servers).toEqual(['knot', 'ns1']);
+    expect(zonesBy(plan).ns1).toEqual(['example.test.', 'owner.test.']);
+    expect(stubsOf(plan, 'resolver-ns1')).toEqual(['test.', 'example.test.', 'owner.test.']);
+    expect(plan.resolvers.find((resolver) => resolver.id === 'resolver-ns1')!.target).toEqual({
+      server: 'ns1',
+      zones: ['example.test.', 'owner.test.'],
+    });
+    expect(stubsOf(plan, 'resolver-knot')).not.toContain('owner.test.');
+    for (const id of ['knot', 'ns1']) {
+      const server = plan.servers.find((entry) => entry.id === id)!;
+      expect(apexNs(serverZoneFile(server, 'owner.test.', ownerConfig))).toEqual([
+        '@ NS ns.knot.test.',
+        '@ NS ns.ns1.test.',
+      ]);
+      // The lab zones keep the server's own NS name alone.
+      expect(apexNs(serverZoneFile(server, 'example.test.', ownerConfig))).toEqual([
+        `@ NS ns.${id}.test.`,
+      ]);
+    }
   });
 });
 
