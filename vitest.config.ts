@@ -26,6 +26,7 @@ const OWN_LAB_FILES = [
   'test/stop-undo-demo.test.ts',
   'test/lab-lifecycle.test.ts',
   'test/model1-owner.test.ts',
+  'test/model1-demo.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];
 

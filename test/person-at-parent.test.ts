@@ -69,26 +69,35 @@ describe('a parent where a person acts', () => {
       );
     }
     // zone define needs BIND's sidecar registered: asked again until it is.
-    const defined = await until('the zone to be defined', async () => {
-      const result = await chorusOnLog(sqliteFile, [
-        'zone',
-        'define',
-        ZONE,
-        '--signer',
-        'bind',
-        '--record-ttl',
-        '5',
-        '--max-zone-ttl',
-        '5',
-        '--child-propagation',
-        '1',
-        '--parent-propagation',
-        '1',
-        '--safety-margin',
-        '1',
-      ]);
-      return result.code === 0 ? result : undefined;
-    });
+    let lastDefine = '';
+    const defined = await until(
+      'the zone to be defined',
+      async () => {
+        const result = await chorusOnLog(sqliteFile, [
+          'zone',
+          'define',
+          ZONE,
+          '--signer',
+          'bind',
+          '--record-ttl',
+          '5',
+          '--max-zone-ttl',
+          '5',
+          '--child-propagation',
+          '1',
+          '--parent-propagation',
+          '1',
+          '--safety-margin',
+          '1',
+        ]);
+        lastDefine = `${result.stdout}${result.stderr}`;
+        return result.code === 0 ? result : undefined;
+      },
+      () =>
+        Promise.resolve(
+          `last "zone define": ${lastDefine.slice(-1500)}\nsidecar logs: ${sidecars.map((sidecar) => sidecar.logFile).join(', ')}`,
+        ),
+    );
     expect(defined.code).toBe(0);
     // The joiner's sidecar must have registered, listed its keys and read its zone: the
     // pre-flight compares them, and refuses a request that comes first (unknown-signer).

@@ -98,6 +98,7 @@ export { WaitInputError, computeWait } from './waits.js';
 export type { ComputedWait } from './waits.js';
 export {
   OWNER_ID,
+  ownerForVerification,
   ownerKskRoll,
   ownerKsksInEffect,
   ownerSignatureProblem,

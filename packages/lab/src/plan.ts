@@ -226,9 +226,8 @@ export function planLab(
         ),
         ...(config.owner ? [stub(OWNER_ZONE, 'knot')] : []),
       ];
-  // A provider serving the model-1 zone: its resolver asks it for that zone too.
-  const ownerZoneAt = (id: ServerId) =>
-    isProvider(id) && ownerServers(config).includes(id) ? [OWNER_ZONE] : [];
+  // A server of the model-1 zone: its pinned resolver asks it for that zone too.
+  const ownerZoneAt = (id: ServerId) => (ownerServers(config).includes(id) ? [OWNER_ZONE] : []);
   const forced = (signer: SignerId | ProviderId) =>
     resolver(`resolver-${signer}`, 'forced-signer', signer, [
       parentStub,

@@ -1139,6 +1139,9 @@ export function evaluateInvariants(input: InvariantInput): InvariantViolation[] 
       t: input.t,
       ...(input.owner ? { owner: input.owner } : {}),
       served: servedDnskeys(evaluation),
+      // Twice the I9 grace: a key-watch round that began just before the owner signed misses
+      // the new set, and the next one brings it.
+      transitGraceSeconds: 2 * evaluation.prePublishGrace,
       report: (violation) => report(evaluation, violation),
     });
   else if (validated) checkSteadyState(evaluation);

@@ -32,6 +32,11 @@ export interface Model1Input {
   /** Without it only the byte-identity is checked (the owner's keys are unknown). */
   owner?: OwnerFacts;
   served: readonly ServedDnskey[];
+  /**
+   * How long providers may differ after one of them changed its set: a new owner set reaches each
+   * provider in turn (its sidecar's next key-watch round, then DprpC), never at once. Default 0.
+   */
+  transitGraceSeconds?: number;
   report: (violation: InvariantViolation) => void;
 }
 
@@ -102,6 +107,9 @@ function describeVariant(variant: Variant): string {
 function checkIdenticalDnskey(input: Model1Input): void {
   const variants = variantsOf(input.served);
   if (variants.size <= 1) return;
+  // A set on its way to every provider: the newest change is within the transit grace.
+  const changedAt = Math.max(...input.served.map(({ version }) => version.firstSeen));
+  if (input.t - changedAt <= (input.transitGraceSeconds ?? 0)) return;
   const list = [...variants.values()];
   const differing = keysNotEverywhere(list);
   const what =

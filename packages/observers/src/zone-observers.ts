@@ -17,7 +17,13 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { canonicalName, normalizeName } from '@chorus/dns';
-import { applyZoneEvent, foldZone, type FoldPolicy, type ZoneState } from '@chorus/engine';
+import {
+  applyZoneEvent,
+  foldZone,
+  ownerForVerification,
+  type FoldPolicy,
+  type ZoneState,
+} from '@chorus/engine';
 import {
   createConsistencyObserver,
   type ConsistencyObserver,
@@ -128,7 +134,8 @@ const DEFAULT_KEY_WATCH_SECONDS = 30;
 export function zoneGroup(state: ZoneState): ZoneGroup {
   const signers = Object.values(state.signers);
   const keyWatches = signers.map((signer) => signer.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS);
-  const owner = state.owner;
+  // During the owner's KSK roll its successor's signatures are the owner's too.
+  const owner = ownerForVerification(state);
   return {
     providers: signers.map((signer) => ({
       id: signer.id,

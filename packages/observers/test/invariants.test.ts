@@ -782,7 +782,7 @@ describe('evaluateInvariants: model', () => {
     expect(only(evaluate(h, T0), 'I8')).toEqual([]);
     expect(only(evaluate(h, T0, { model: 2 }), 'I8')).toEqual([]);
     // Negative control: in model 1 the same history violates I8.
-    const model1 = evaluate(h, T0, { model: 1 });
+    const model1 = evaluate(h, T0, { model: 1, prePublishGraceSeconds: 0 });
     expect(keysOf(only(model1, 'I8'))).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
     expect(only(model1, 'I9')).toEqual([]);
   });
@@ -811,8 +811,9 @@ function model1History(a: RRset<'DNSKEY'>, b: RRset<'DNSKEY'> = a): WireHistory 
   return history;
 }
 
+// The histories differ for 30 s; the transit grace (key watch + DprpC + slack) is left out here.
 const model1 = (history: WireHistory, options: Partial<InvariantInput> = {}) =>
-  evaluate(history, T0, { model: 1, owner: OWNER, ...options });
+  evaluate(history, T0, { model: 1, owner: OWNER, prePublishGraceSeconds: 0, ...options });
 
 describe('evaluateInvariants: model 1 (I8)', () => {
   const shared = ownerSigned();
@@ -839,6 +840,17 @@ describe('evaluateInvariants: model 1 (I8)', () => {
     const resigned = model1(model1History(shared, ownerSigned()));
     expect(keysOf(resigned)).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
     expect(resigned[0]!.detail).toContain('the keys agree but the RRSIGs differ');
+  });
+
+  it('a new set on its way to every provider is not I8 within the transit grace, and is after it', () => {
+    const withExtra = ownerSigned({}, [bZskNext]);
+    // b has served the new set for 30 s (the history's span).
+    expect(
+      keysOf(model1(model1History(shared, withExtra), { prePublishGraceSeconds: 20 })),
+    ).toEqual([]);
+    expect(
+      keysOf(model1(model1History(shared, withExtra), { prePublishGraceSeconds: 10 })),
+    ).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
   });
 
   it('a signature with no more than the refresh lead left is late, per provider and key', () => {
@@ -894,8 +906,10 @@ describe('evaluateInvariants: model 1 (I8)', () => {
     const forged = { ...ownerSigned({}, [bZskNext]), signatures: shared.signatures };
     expect(keysOf(only(model1(model1History(shared, forged)), 'I8'))).toContain('I8|owner-key|b');
     // Without the owner's keys, only the byte identity is checked.
-    expect(keysOf(only(evaluate(model1History(shared, ownKsk), T0, { model: 1 }), 'I8'))).toEqual([
-      expect.stringMatching(/^I8\|dnskey\|/),
-    ]);
+    const withoutOwner = evaluate(model1History(shared, ownKsk), T0, {
+      model: 1,
+      prePublishGraceSeconds: 0,
+    });
+    expect(keysOf(only(withoutOwner, 'I8'))).toEqual([expect.stringMatching(/^I8\|dnskey\|/)]);
   });
 });

@@ -46,23 +46,37 @@ function pkcs11(): Pkcs11Api {
 /** DER of the P-256 curve's OID (1.2.840.10045.3.1.7), as CKA_EC_PARAMS holds it. */
 const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
-/** One initialised library per module path: C_Initialize may run once per process. */
-const libraries = new Map<string, PKCS11>();
+/**
+ * One initialised library per module path, with the environment it read at C_Initialize (e.g.
+ * SoftHSM2's SOFTHSM2_CONF, where its tokens are). Another environment re-initialises it.
+ */
+const libraries = new Map<string, { library: PKCS11; env: string }>();
 
 function library(config: Pkcs11OwnerKeyConfig): PKCS11 {
+  const env = JSON.stringify(config.env ?? {});
   const known = libraries.get(config.module);
-  if (known) return known;
+  if (known?.env === env) return known.library;
   const { PKCS11: Library, CKR_CRYPTOKI_ALREADY_INITIALIZED } = pkcs11();
+  if (known) finalize(known.library);
   Object.assign(process.env, config.env);
-  const loaded = new Library();
-  loaded.load(config.module);
+  const loaded = known?.library ?? new Library();
+  if (!known) loaded.load(config.module);
   try {
     loaded.C_Initialize();
   } catch (error) {
     if ((error as { code?: number }).code !== CKR_CRYPTOKI_ALREADY_INITIALIZED) throw error;
   }
-  libraries.set(config.module, loaded);
+  libraries.set(config.module, { library: loaded, env });
   return loaded;
+}
+
+/** C_Finalize, which closes the library's sessions; one never initialised is left as it is. */
+function finalize(loaded: PKCS11): void {
+  try {
+    loaded.C_Finalize();
+  } catch {
+    // CKR_CRYPTOKI_NOT_INITIALIZED: nothing to finalise.
+  }
 }
 
 /** The slot whose token has `label`. */

@@ -57,7 +57,7 @@ export const knotCapabilities: SignerCapabilities = {
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#dnskey-management',
   ),
   'key-hold-published': cannot(
-    "Knot's automatic policy activates a successor ZSK dnskey-ttl + propagation-delay after publishing it and removes the predecessor by itself, so a roll is server-timed: keyRoller.rolloverTiming reports that interval and Chorus refuses a group whose DNSKEY wait is longer. The exception is a model-1 zone (offline-ksk: on, manual: on), where Knot times nothing: there the roller holds each ZSK with keymgr timers (generate publish=+0 active=0, then set active/retire/remove) and reports held",
+    "Knot's automatic policy activates a successor ZSK dnskey-ttl + propagation-delay after publishing it and removes the predecessor by itself, so a roll is server-timed: keyRoller.rolloverTiming reports that interval and Chorus refuses a group whose DNSKEY wait is longer. The exception is a model-1 zone (offline-ksk: on, manual: on): there the roller holds each ZSK with explicit keymgr timers (generate publish=+0 active=+5y, then set active, retire with remove=+5y, then remove) and reports held; an unset active timer Knot fills in itself (dnskey-ttl + propagation-delay after publication, measured on 3.2.6, Last verified 2026-12-05)",
     'https://www.knot-dns.cz/docs/3.2/html/reference.html#propagation-delay',
   ),
   'key-list': can(

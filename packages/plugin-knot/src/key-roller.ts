@@ -31,7 +31,7 @@ import {
   type RolloverPolicy,
 } from './rollover.js';
 import type { Misconfiguration, ResolvedZoneConfig } from './zone-config.js';
-import { OFFLINE_KSK_TIMING, type KnotOfflineKskRoller } from './offline-ksk-roller.js';
+import type { KnotOfflineKskRoller } from './offline-ksk-roller.js';
 
 /** What the roller needs from the signer: its reads and the one knotc command that starts a roll. */
 export interface KnotRollerHost {
@@ -88,7 +88,8 @@ export class KnotKeyRoller implements KeyRoller {
    */
   async rolloverTiming(zone: ZoneName, options: CallOptions = {}): Promise<RolloverTiming> {
     const name = normalizeName(zone);
-    if (await this.#offlineKsk(name, options)) return OFFLINE_KSK_TIMING;
+    const offline = await this.#offlineKsk(name, options);
+    if (offline) return this.#host.offlineKsk.rolloverTiming(name, offline);
     const policy = await this.#policy(name, options);
     const soaTtl = policy.dnskeyTtlSeconds === undefined ? await this.#soaTtl(name, options) : 0;
     return rolloverTimingOf(policy, soaTtl);
@@ -176,10 +177,11 @@ export class KnotKeyRoller implements KeyRoller {
     await this.#host.offlineKsk.removeKeys(name, keyTags, options);
   }
 
-  /** Whether the zone's policy is offline-KSK (model 1), where Chorus holds every ZSK step. */
-  async #offlineKsk(zone: string, options: CallOptions): Promise<boolean> {
+  /** The zone's configuration when its policy is offline-KSK (model 1), else undefined. */
+  async #offlineKsk(zone: string, options: CallOptions): Promise<ResolvedZoneConfig | undefined> {
     const config = await this.#host.readZoneConfig(zone, options);
-    return config.configured && config.policyItem('offline-ksk').value === 'on';
+    const offline = config.configured && config.policyItem('offline-ksk').value === 'on';
+    return offline ? config : undefined;
   }
 
   #heldOnly(what: string, zone: ZoneName): UnsupportedCapabilityError {

@@ -29,6 +29,7 @@ import type { Keymgr } from './keymgr.js';
 import type { Knotc } from './knotc.js';
 
 import { findModel1Misconfigurations, type ResolvedZoneConfig } from './zone-config.js';
+import { knotTimesZskRolls } from './offline-ksk-roller.js';
 
 /** What the publisher needs of the signer. */
 export interface KnotPresignedHost {
@@ -53,10 +54,13 @@ export class KnotPresignedDnskey implements PresignedDnskeyPublisher {
     options: CallOptions,
   ): Promise<PlannedZsks[]> {
     const name = normalizeName(zone);
-    await this.#checkOfflineKsk(name, options);
+    const config = await this.#checkOfflineKsk(name, options);
     const keymgr = await this.#host.keymgr(options);
     const until = String(Math.ceil(untilSeconds));
-    await keymgr.run([name, 'pregenerate', until], { signal: options.signal });
+    // Only a policy that rolls ZSKs itself needs them pre-generated; pregenerate also re-times
+    // a ZSK that Chorus holds published (a model-1 roll) as Knot's own roll.
+    if (knotTimesZskRolls(config))
+      await keymgr.run([name, 'pregenerate', until], { signal: options.signal });
     const args = [name, 'generate-ksr', '+0', until];
     const text = await keymgr.run(args, { signal: options.signal });
     try {
@@ -89,8 +93,9 @@ export class KnotPresignedDnskey implements PresignedDnskeyPublisher {
     );
   }
 
-  async #checkOfflineKsk(zone: ZoneName, options: CallOptions): Promise<void> {
-    const [problem] = findModel1Misconfigurations(await this.#host.readZoneConfig(zone, options));
+  async #checkOfflineKsk(zone: ZoneName, options: CallOptions): Promise<ResolvedZoneConfig> {
+    const config = await this.#host.readZoneConfig(zone, options);
+    const [problem] = findModel1Misconfigurations(config);
     if (problem)
       throw new SignerConfigurationError({
         signerId: this.#host.signerId,
@@ -99,6 +104,7 @@ export class KnotPresignedDnskey implements PresignedDnskeyPublisher {
         problem: problem.problem,
         fix: problem.fix,
       });
+    return config;
   }
 
   #refusal(zone: ZoneName, problem: string): SignerConfigurationError {

@@ -73,8 +73,14 @@ export class PowerDnsDatabase {
    * Marks the zone presigned (metadata PRESIGNED=1, no NSEC3PARAM: the zone is served with NSEC)
    * and writes its signatures, NSEC rows and order names. Returns the NSEC3PARAM it removed.
    */
-  async writePresigned(zone: string, data: PresignedData): Promise<string | undefined> {
+  async writePresigned(
+    zone: string,
+    data: PresignedData,
+    /** A new apex DNSKEY RRset, written in the same transaction as its RRSIGs. */
+    dnskey?: { ttl: number; contents: string[] },
+  ): Promise<string | undefined> {
     return this.#transaction(zone, (db, domainId) => {
+      if (dnskey) this.#replaceDnskeys(db, domainId, rowName(zone), dnskey);
       const nsec3param = this.#metadata(db, domainId, 'NSEC3PARAM');
       for (const kind of ['NSEC3PARAM', 'NSEC3NARROW', 'PRESIGNED'])
         this.#deleteMetadata(db, domainId, kind);
@@ -123,6 +129,22 @@ export class PowerDnsDatabase {
       zone,
       (db, domainId) => this.#metadata(db, domainId, 'PRESIGNED') === '1',
     );
+  }
+
+  #replaceDnskeys(
+    db: NodeSqlite.DatabaseSync,
+    domainId: number,
+    apex: string,
+    dnskey: { ttl: number; contents: string[] },
+  ): void {
+    db.prepare("DELETE FROM records WHERE domain_id = ? AND name = ? AND type = 'DNSKEY'").run(
+      domainId,
+      apex,
+    );
+    const insert = db.prepare(
+      "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, 'DNSKEY', ?, ?, 0, 0, NULL, 1)",
+    );
+    for (const content of dnskey.contents) insert.run(domainId, apex, content, dnskey.ttl);
   }
 
   #deleteSignatureRows(db: NodeSqlite.DatabaseSync, domainId: number): void {

@@ -46,6 +46,7 @@ import {
 } from '../demo/phases.js';
 import { glitchCount, printDemoSummary, type DemoOutcome } from '../demo/print-summary.js';
 import { stopSidecarProcess, type RunningSidecar } from '../demo/sidecars.js';
+import { startDemoOwner, startPersonAtParent, type DemoOwner } from '../demo/model1.js';
 import { summarizeZone } from '../demo/summary.js';
 import type { TrafficMonitor } from '../demo/traffic.js';
 
@@ -64,6 +65,8 @@ interface DemoOptions {
   algorithm?: LabAlgorithm;
   /** Who changes the parent: the lab's CDS/CSYNC scanner (default), or the fake registrar's API. */
   parent?: DemoParent;
+  /** Model 1: the owner stops signing after the steps, until its signatures have lapsed. */
+  ownerLapse?: boolean;
 }
 
 function parseParent(text: string): DemoParent {
@@ -94,7 +97,7 @@ function parseSkips(values: readonly string[]): Record<ProcessKind, string[]> {
   const valid = (
     ['add-signer', 'remove-signer', 'roll-zsk', 'roll-ksk', 'bootstrap'] as const
   ).flatMap((kind) =>
-    stepsFor(kind)
+    [...new Set([...stepsFor(kind), ...stepsFor(kind, 'held', 1)])]
       .filter((step) => step.wait !== null)
       .map((step) => `${kind}/${step.name}`),
   );
@@ -138,6 +141,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ttl: { type: 'string' },
     scenario: { type: 'string' },
     'unsafe-skip-wait': { type: 'string', multiple: true },
+    'unsafe-owner-lapse': { type: 'boolean' },
     'rate-limit': { type: 'string' },
     'event-log': { type: 'string' },
     hosts: { type: 'string' },
@@ -158,6 +162,7 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
     ...(values['address-prefix'] === undefined ? {} : { addressPrefix: values['address-prefix'] }),
     ...(values.ttl === undefined ? {} : { ttl: parseTtl(values.ttl) }),
     skips: parseSkips(values['unsafe-skip-wait'] ?? []),
+    ...(values['unsafe-owner-lapse'] ? { ownerLapse: ownerLapseOption(values.scenario) } : {}),
     ...(values['rate-limit'] === undefined
       ? {}
       : { rateLimits: parseDemoRateLimits(values['rate-limit']) }),
@@ -174,6 +179,13 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
       : { algorithm: demoLabOption(values.algorithm, 'algorithm', parseAlgorithm) }),
     ...(values.parent === undefined ? {} : { parent: parseParent(values.parent) }),
   };
+}
+
+/** `--unsafe-owner-lapse` is model 1's negative control. */
+function ownerLapseOption(scenario: string | undefined): true {
+  if (scenario !== 'model1')
+    throw new UsageError('--unsafe-owner-lapse goes with --scenario model1', 'demo');
+  return true;
 }
 
 /** A lab option parsed by the lab's own parser; its LabError becomes a usage error. */
@@ -204,6 +216,62 @@ interface Running {
   sidecars: RunningSidecar[];
   traffic?: TrafficMonitor;
   observers?: DemoObservers;
+  /** Model 1: the owner and the person at the parent. */
+  model1?: { owner: DemoOwner; person: { stop(): Promise<void> } };
+}
+
+async function startModel1Roles(lab: DemoLab, log: EventLog<ZoneEvent>, say: Say) {
+  const owner = await startDemoOwner(lab.status, log, say);
+  const person = startPersonAtParent(lab.status, log, lab.zone, say);
+  say('the person at the parent (played by the demo) makes each DS change Chorus shows');
+  await untilOwnerSigned(log, lab.zone);
+  return { owner, person };
+}
+
+/** The first steps need the owner's first set in the log: it follows the members' plans. */
+async function untilOwnerSigned(log: EventLog<ZoneEvent>, zone: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await readZone(log, zone)).ownerSigned) {
+    if (Date.now() > deadline)
+      throw new LabError(
+        `the owner signed no DNSKEY RRset of ${zone} within 60 s: the members' planned ZSKs are not all in the log (see the sidecars' logs)`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function stopModel1Roles(running: Running): Promise<void> {
+  const roles = running.model1;
+  running.model1 = undefined;
+  await roles?.person.stop();
+  await roles?.owner.stop();
+}
+
+/** The owner's refresh: it re-signs the unchanged set before its signatures run out. */
+async function untilRefreshed(log: EventLog<ZoneEvent>, lab: DemoLab, say: Say): Promise<void> {
+  const since = new Date().toISOString();
+  const state = await readZone(log, lab.zone);
+  const seconds = state.owner!.signatureValiditySeconds;
+  say(`waiting for the owner's refresh (at most ${seconds} s)`);
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const signed = (await readZone(log, lab.zone)).ownerSigned;
+    if (signed?.reason === 'refresh' && signed.signedAt > since) return;
+    if (Date.now() > deadline)
+      throw new LabError(`the owner did not refresh ${lab.zone} within ${seconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** The negative control: the owner stops signing until its signatures have expired everywhere. */
+async function lapseOnPurpose(lab: DemoLab, owner: DemoOwner, say: Say): Promise<void> {
+  const seconds = lab.status.ttl * 20;
+  say(
+    `UNSAFE: the owner stops signing for ${seconds} s: its signatures lapse, and resolvers must fail`,
+  );
+  owner.pause();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  owner.resume();
 }
 
 /** Phases 3 to 6 on the registered log: define, watch, migrate, and gather the outcome. */
@@ -215,7 +283,8 @@ async function runMigration(
 ): Promise<DemoOutcome> {
   const { say } = options;
   const scenario: Scenario = SCENARIOS[options.scenario];
-  await defineDemoZone(log, lab, say, scenario.initialGroup);
+  const model1 = scenario.model1 === true;
+  await defineDemoZone(log, lab, say, scenario.initialGroup, model1);
   const retirement: Retirement = {};
   const observers = await startObservers(lab, log, retirement, {
     ...options,
@@ -229,11 +298,17 @@ async function runMigration(
     'observers sample every server each second; resolvers query www and a missing name 8 times a second each, through every provider clients could reach',
   );
   warnUnsafe(options.skips, say);
+  if (model1) running.model1 = await startModel1Roles(lab, log, say);
   await runScenario(log, lab, retirement, {
     ...options,
-    scenario,
+    // The lapse control skips the rolls: the owner stops signing after its first set.
+    scenario: options.ownerLapse ? { ...scenario, steps: [] } : scenario,
+    ...(running.model1 ? { ownerKsk: running.model1.owner.successor } : {}),
     afterSteps: () => void (insecureAllowed = false),
   });
+  if (running.model1 && options.ownerLapse) await lapseOnPurpose(lab, running.model1.owner, say);
+  else if (running.model1) await untilRefreshed(log, lab, say);
+  await stopModel1Roles(running);
   const traffic = await running.traffic.stop();
   running.traffic = undefined;
   const observed = await observers.stop();
@@ -242,7 +317,7 @@ async function runMigration(
   const final = await readThroughLogOutages('reading the final state', say, () =>
     readZone(log, lab.zone),
   );
-  const parent = await checkParent(lab, final, scenario.finalGroup);
+  const parent = await checkParent(lab, final, scenario.finalGroup, model1);
   say('writing the timeline report');
   const written = await readThroughLogOutages('writing the timeline report', say, () =>
     writeReport({ log, zone: lab.zone, outDir: path.join(lab.directory, 'report') }),
@@ -255,6 +330,11 @@ async function runMigration(
     reportHtml: written.html,
     eventLogPath: lab.eventLogPath,
     zone: lab.zone,
+    ...(model1
+      ? {
+          title: `Model 1 of ${lab.zone}: Knot and NS1 under the owner's KSK (SoftHSM2)${options.ownerLapse ? ', left to lapse' : ''}`,
+        }
+      : {}),
   };
 }
 
@@ -287,6 +367,7 @@ function conclude(outcome: DemoOutcome, options: DemoOptions, io: CliIo): number
 }
 
 async function stopEverything(running: Running, say: Say): Promise<void> {
+  await stopModel1Roles(running).catch(() => undefined);
   await running.traffic?.stop();
   await running.observers?.stop().catch(() => undefined);
   await Promise.all(
@@ -309,11 +390,13 @@ export async function demoCommand(
   const began = new Date().toISOString();
   const { signers } = SCENARIOS[options.scenario];
   const bootstrap = 'bootstrap' in SCENARIOS[options.scenario];
+  const model1 = 'model1' in SCENARIOS[options.scenario];
   const lab = await freshLab(
     {
       ...options,
       providers: providersOf(signers),
       ...(bootstrap ? { bootstrapZone: BOOTSTRAP_ZONE } : {}),
+      ...(model1 ? { owner: true } : {}),
     },
     io,
     say,

@@ -7,7 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChorusError, zoneEvent, type DnskeyData, type OwnerKey } from '@chorus/core';
+import {
+  ChorusError,
+  zoneEvent,
+  type DnskeyData,
+  type EventLog,
+  type OwnerKey,
+  type ZoneEvent,
+} from '@chorus/core';
 import { keyTag } from '@chorus/dns';
 import {
   ownerKsksInEffect,
@@ -88,8 +95,8 @@ function signingKeys(state: ZoneState, keys: readonly OwnerKey[]): OwnerKey[] {
 }
 
 /** One look: signs and appends when due; returns what happened, in words. */
-async function signIfDue(
-  log: Parameters<Parameters<typeof withEventLog>[2]>[0],
+export async function signIfDue(
+  log: EventLog<ZoneEvent>,
   zone: string,
   keys: readonly OwnerKey[],
 ): Promise<string> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   EventLogError,
   type ChorusEvent,
+  type DnskeyData,
   type EventLog,
   type KeyRole,
   type Observer,
@@ -14,7 +15,14 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { canonicalName, dsIdentity } from '@chorus/dns';
-import { defineZone, expectedDsFor, REMOVE_SIGNER_STEPS, type ZoneState } from '@chorus/engine';
+import {
+  defineZone,
+  expectedDsFor,
+  OWNER_ID,
+  REMOVE_SIGNER_STEPS,
+  type ZoneState,
+} from '@chorus/engine';
+import { demoOwnerSection, ownerDsIdentities } from './model1.js';
 import { openLabEventLog, writeOperatorLogFile } from './demo-log.js';
 import {
   labDown,
@@ -47,7 +55,8 @@ export type DemoSignerId = 'bind' | 'powerdns' | 'knot' | ProviderId;
 /** One process of a demo scenario: its kind, the signer, and for a roll the key role. */
 export interface ScenarioStep {
   kind: ProcessKind;
-  signerId: DemoSignerId;
+  /** `owner`: model 1's zone owner (its KSK roll). */
+  signerId: DemoSignerId | typeof OWNER_ID;
   role?: KeyRole;
   /** A roll the server begins on its own (rndc, outside Chorus): the key watch requests it. */
   begunByServer?: boolean;
@@ -75,6 +84,8 @@ export interface Scenario {
    * serve signalling zones; until the bootstrap ends, answers without AD are not failures.
    */
   bootstrap?: true;
+  /** Model 1: owner.test. under the lab's owner KSK (SoftHSM2), which the demo's owner signs with. */
+  model1?: true;
 }
 
 const LAB_SIGNERS = ['bind', 'powerdns', 'knot'] as const;
@@ -158,6 +169,16 @@ export const SCENARIOS = {
     signers: ['bind', 'desec'],
     steps: [{ kind: 'add-signer', signerId: 'desec' }],
     finalGroup: ['bind', 'desec'],
+  },
+  model1: {
+    signers: ['knot', 'ns1'],
+    initialGroup: ['knot', 'ns1'],
+    steps: [
+      { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
+      { kind: 'roll-ksk', signerId: 'owner', role: 'KSK' },
+    ],
+    finalGroup: ['knot', 'ns1'],
+    model1: true,
   },
   saas: {
     signers: ['bind', 'desec', 'ns1', 'knot'],
@@ -261,6 +282,8 @@ export async function freshLab(
     parent?: DemoParent;
     /** RFC 9615: signalling zones, and this zone delegated without DS (the demo's zone). */
     bootstrapZone?: string;
+    /** Model 1: the lab's owner.test. (Knot and, when started, the NS1 fake) is the demo's zone. */
+    owner?: boolean;
   },
   io: CliIo,
   say: Say,
@@ -287,6 +310,7 @@ export async function freshLab(
     ...(options.scanIntervalMs ? { registryAgent: { intervalMs: options.scanIntervalMs } } : {}),
     ...(options.parent === 'registrar' ? { registrar: true, registryAgent: false } : {}),
     ...(options.bootstrapZone ? { signalling: true, insecureZones: [options.bootstrapZone] } : {}),
+    ...(options.owner ? { owner: true } : {}),
     onProgress: progressTo(io),
   });
   const directory = path.join(status.directory, 'demo');
@@ -301,7 +325,11 @@ export async function freshLab(
   );
   if (status.eventLog.kind === 'nats')
     say(`the event log is the lab's NATS cluster (${status.eventLog.servers.join(', ')})`);
-  const zone = options.bootstrapZone ? status.insecureZones[0]! : status.zones[0]!;
+  const zone = options.bootstrapZone
+    ? status.insecureZones[0]!
+    : options.owner
+      ? status.owner!.zone
+      : status.zones[0]!;
   return { status, zone, directory, eventLogPath, sqliteFile };
 }
 
@@ -372,7 +400,9 @@ export async function defineDemoZone(
   lab: DemoLab,
   say: Say,
   signerIds: readonly string[] = ['bind'],
+  model1 = false,
 ) {
+  const owner = model1 ? demoOwnerSection(lab.status) : undefined;
   await appendToZone(log, lab.zone, (state) =>
     defineZone(
       state,
@@ -387,14 +417,20 @@ export async function defineDemoZone(
           maxZoneTtlSeconds: lab.status.ttl,
         },
         recordTtlSeconds: lab.status.ttl,
+        ...(owner ? { owner } : {}),
       },
     ),
   );
-  say(
-    signerIds.length === 1
-      ? `${lab.zone} defined with ${signerIds[0]} as its only signer`
-      : `${lab.zone} defined with ${signerIds.join(', ')}, not yet signed at the parent`,
-  );
+  if (owner)
+    say(
+      `${lab.zone} defined in model 1 with ${signerIds.join(', ')}: the owner's signatures last ${owner.signatureValiditySeconds} s, refreshed with ${owner.refreshLeadSeconds} s (plus transit) left`,
+    );
+  else
+    say(
+      signerIds.length === 1
+        ? `${lab.zone} defined with ${signerIds[0]} as its only signer`
+        : `${lab.zone} defined with ${signerIds.join(', ')}, not yet signed at the parent`,
+    );
 }
 
 /** The process in flight, which tells the watchers when the leaving provider may switch off. */
@@ -486,6 +522,8 @@ export async function runScenario(
     say: Say;
     /** Called once every step has ended, before the last caches run out. */
     afterSteps?: () => void;
+    /** Model 1: the owner's new KSK, for the step that rolls it. */
+    ownerKsk?: DnskeyData;
   },
 ): Promise<void> {
   for (const entry of options.scenario.steps) {
@@ -523,6 +561,9 @@ export async function runScenario(
                 detach: false,
                 unsafeSkipWaits: options.skips[kind],
                 ...(role ? { role } : {}),
+                ...(signerId === OWNER_ID && options.ownerKsk
+                  ? { ownerKsk: options.ownerKsk }
+                  : {}),
               }),
       ),
     );
@@ -540,6 +581,8 @@ export interface ParentCheck {
   finalGroup: string[];
   ds: string[];
   ns: string[];
+  /** Whose keys the DS must name, in words. */
+  dsOf: string;
   dsAsExpected: boolean;
   asExpected: boolean;
 }
@@ -549,6 +592,7 @@ export async function checkParent(
   lab: DemoLab,
   final: ZoneState,
   finalGroup: readonly string[],
+  model1 = false,
 ): Promise<ParentCheck> {
   const parent = serverOf(lab.status, 'parent');
   const channel = createObserveOnlyParentChannel({
@@ -557,7 +601,9 @@ export async function checkParent(
     parentServers: [{ address: parent.address, port: parent.port }],
   });
   const delegation = await channel.getDelegation(lab.zone, {});
-  const expectedDs = expectedDsFor(final, finalGroup).map(dsIdentity).sort();
+  const expectedDs = model1
+    ? ownerDsIdentities(final)
+    : expectedDsFor(final, finalGroup).map(dsIdentity).sort();
   const ds = (delegation.ds?.records ?? []).map(dsIdentity).sort();
   const ns = (delegation.ns?.records ?? []).map(canonicalName).sort();
   const expectedNs = finalGroup
@@ -568,6 +614,7 @@ export async function checkParent(
     finalGroup: [...finalGroup],
     ds,
     ns,
+    dsOf: model1 ? "the owner's KSK" : `the KSKs of ${finalGroup.join(' and ')}`,
     dsAsExpected,
     asExpected: dsAsExpected && JSON.stringify(ns) === JSON.stringify(expectedNs),
   };

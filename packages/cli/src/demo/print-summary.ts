@@ -12,6 +12,8 @@ export interface DemoOutcome {
   reportHtml: string;
   eventLogPath: string;
   zone: string;
+  /** What the run did, as the summary's heading. */
+  title?: string;
 }
 
 type Out = (line: string) => void;
@@ -25,6 +27,10 @@ function countBy(values: readonly string[]): Record<string, number> {
 }
 
 function printProcesses(out: Out, processes: readonly ProcessSummary[]): void {
+  if (processes.length === 0) {
+    out('  no process ran');
+    return;
+  }
   for (const process of processes) {
     out(
       `  ${process.kind} ${process.signerId}: ${process.seconds.toFixed(1)} s, of which ${process.mandatedWaitSeconds.toFixed(1)} s mandated waits`,
@@ -94,13 +100,13 @@ export function printDemoSummary(
   outcome: DemoOutcome,
   labDirectoryOption?: string,
 ): void {
-  out('\nMigration of example.test from BIND to PowerDNS + Knot');
+  out(`\n${outcome.title ?? 'Migration of example.test from BIND to PowerDNS + Knot'}`);
   printProcesses(out, outcome.processes);
   printTraffic(out, outcome.traffic);
   printObservers(out, outcome.observed);
   const { parent } = outcome;
   out(
-    `  parent DS: ${parent.ds.length} record(s) ${parent.dsAsExpected ? `= the CDS of the KSKs of ${parent.finalGroup.join(' and ')}` : '≠ expected!'}`,
+    `  parent DS: ${parent.ds.length} record(s) ${parent.dsAsExpected ? `= the CDS of ${parent.dsOf}` : '≠ expected!'}`,
   );
   out(`  parent NS: ${parent.ns.join(' ')}`);
   out(`\nTimeline report: ${outcome.reportHtml}`);

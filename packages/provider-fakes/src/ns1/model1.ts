@@ -12,7 +12,12 @@
  */
 import type { DnskeyData } from '@chorus/core';
 import { HttpError } from '../errors.js';
-import type { BackendCryptokey, BackendZone, PowerDnsBackend } from '../powerdns-backend.js';
+import type {
+  BackendCryptokey,
+  BackendRrset,
+  BackendZone,
+  PowerDnsBackend,
+} from '../powerdns-backend.js';
 import type { PowerDnsDatabase } from '../powerdns-database.js';
 import type { FakeState, Ns1PresignedSet, Ns1ZoneState } from '../state.js';
 import {
@@ -39,6 +44,21 @@ export interface Model1Options {
 }
 
 const withoutDot = (name: string) => name.replace(/\.$/, '');
+
+/** The zone's RRsets with the apex DNSKEY RRset about to be written. */
+function withDnskeys(
+  rrsets: readonly BackendRrset[],
+  zone: string,
+  dnskey: { ttl: number; contents: string[] },
+): BackendRrset[] {
+  const apex = (rrset: BackendRrset) =>
+    rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.toLowerCase();
+  const records = dnskey.contents.map((content) => ({ content, disabled: false }));
+  return [
+    ...rrsets.filter((rrset) => !apex(rrset)),
+    { name: zone, type: 'DNSKEY', ttl: dnskey.ttl, records },
+  ];
+}
 
 function parseDnskeyText(text: string): DnskeyData {
   const [flags = '', protocol = '', algorithm = '', ...key] = text.trim().split(/\s+/);
@@ -106,20 +126,14 @@ export class Ns1Model1 {
       zsks.map((key) => parseDnskeyText(key.dnskey)),
       this.#now(),
     );
-    await this.#options.backend.patchRrsets(zone.name, [
-      {
-        name: zone.name,
-        type: 'DNSKEY',
-        changetype: 'REPLACE',
-        ttl: set.ttl,
-        records: set.data.map((key) => ({
-          content: `${key.flags} ${key.protocol} ${key.algorithm} ${key.public_key}`,
-          disabled: false,
-        })),
-      },
-    ]);
     const state = this.#zoneState(zone);
-    const removed = await this.#sign(zone.name, set, database);
+    // The DNSKEY rows and their RRSIGs change in one transaction: never one without the other.
+    const removed = await this.#sign(zone.name, set, database, {
+      ttl: set.ttl,
+      contents: set.data.map(
+        (key) => `${key.flags} ${key.protocol} ${key.algorithm} ${key.public_key}`,
+      ),
+    });
     state.presigned = {
       set,
       ...pickNsec3(state.presigned?.nsec3param ?? removed),
@@ -169,6 +183,7 @@ export class Ns1Model1 {
     zoneName: string,
     set: Ns1PresignedSet,
     database: PowerDnsDatabase,
+    dnskey?: { ttl: number; contents: string[] },
   ): Promise<string | undefined> {
     const backend = this.#options.backend;
     const zone = await backend.getZone(zoneName);
@@ -184,7 +199,7 @@ export class Ns1Model1 {
     try {
       data = signZone({
         zone: zone.name,
-        rrsets: zone.rrsets,
+        rrsets: dnskey ? withDnskeys(zone.rrsets, zone.name, dnskey) : zone.rrsets,
         dnskeyRrsigs: set.rrsig,
         zsk,
         inception: now - INCEPTION_SLACK_SECONDS,
@@ -194,7 +209,7 @@ export class Ns1Model1 {
       if (error instanceof ZoneSigningError) throw new HttpError(500, { message: error.message });
       throw error;
     }
-    return database.writePresigned(zone.name, data);
+    return database.writePresigned(zone.name, data, dnskey);
   }
 
   #database(): PowerDnsDatabase {
