@@ -362,6 +362,14 @@ authenticating them through a validating resolver before it writes the DS, and t
 withdrawn. Answers without AD before the DS reached every cache are counted as insecure, not as
 failures; a SERVFAIL is a failure at any time, and from the first DS on every invariant holds.
 
+With --scenario model1, owner.test. runs in RFC 8901 model 1: Knot (offline-KSK) and the NS1
+fake serve one DNSKEY RRset that the zone owner signs with a KSK made in the lab's SoftHSM2
+token. The demo runs the owner (it signs whenever a member's plan changes, and refreshes before
+its signatures run out) and plays the person at the parent (it makes each DS change exactly as
+Chorus shows it). Knot's ZSK rolls (M1-ZSK), then the owner's KSK (M1-KSK, double signature,
+with a second KSK made in the token), then the demo waits for a refresh. --unsafe-owner-lapse
+is its negative control: no rolls, and the owner stops signing until its signatures expire.
+
 Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
                           only PowerDNS's ZSK roll: the shortest roll scenario),
@@ -372,7 +380,9 @@ Options:
                           stop-undo (PowerDNS joins; Knot's join is stopped after sync-ns and
                           undone; BIND's leave is stopped after publish-csync and undone;
                           PowerDNS's ZSK roll is stopped after activate-successor and its KSK
-                          roll after sync-dnskeys, and both are rolled back)
+                          roll after sync-dnskeys, and both are rolled back), or model1
+                          (owner.test. at Knot + NS1 under the owner's KSK: a ZSK roll, the
+                          owner's KSK roll and a refresh)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,
@@ -407,19 +417,25 @@ Options:
                           roll-zsk/sync-dnskeys (the DNSKEY wait before the successor signs),
                           roll-zsk/activate-successor (the signature wait before the predecessor
                           goes), roll-ksk/await-parent-ds (the DS and DNSKEY wait before the old
-                          KSK goes), roll-ksk/await-parent-ds-removed. Repeatable. Never available outside the demo.
+                          KSK goes), roll-ksk/await-parent-ds-removed; in model 1
+                          roll-zsk/push-owner-set and roll-ksk/introduce-owner-ksk. Repeatable.
+                          Never available outside the demo.
+  --unsafe-owner-lapse    UNSAFE, with --scenario model1: no rolls; the owner stops signing
+                          after its first set, so its signatures lapse (I8 names the late
+                          refresh, then resolvers fail)
   -h, --help              this text
 
 Exit status: 0 when the scenario completed with no glitch (no resolver failure, no invariant
 violation, no validation failure) and no disagreement with unbound, and the parent holds exactly
 the final group's DS and NS (migration: PowerDNS and Knot; rollovers: all three; saas: NS1
-and Knot); 1 otherwise
+and Knot; model1: the owner's KSK, Knot and NS1); 1 otherwise
 (a negative control exits 1 by design).
 
 Examples:
   chorus demo && chorus status --log .lab/demo/events.sqlite
   chorus demo --ttl 10 --unsafe-skip-wait add-signer/await-parent-ds
   chorus demo --scenario rollovers --ttl 10
+  chorus demo --scenario model1 --ttl 5
 `;
 
 const LOG_OPTION = `  --log FILE              the event log the sidecars share; default $CHORUS_EVENT_LOG: a
