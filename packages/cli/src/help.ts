@@ -770,8 +770,9 @@ Options:
   --owner-hsm FILE        the owner's KSK in an HSM: a JSON file {"module", "tokenLabel",
                           "keyId", "pinFile" or "pinEnv", "env"} (chorus lab up --owner prints
                           the lab's SoftHSM2 token); repeatable
-  --interval SECONDS      how often to look (default 2)
-  --once                  look once, sign if due, and exit
+  --interval SECONDS      how often to look (default 2); a look that fails (the log busy, a
+                          key the set needs not given) is said on stderr and tried again
+  --once                  look once, sign if due, and exit (1 when the look fails)
 ${LOG_OPTION}
 ${HELP_OPTION}
 

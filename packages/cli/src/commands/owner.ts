@@ -147,9 +147,22 @@ export async function ownerCommand(args: string[], io: CliIo): Promise<number> {
       io.stderr(`owner of ${zone}: ${held.join(', ')}\n`);
       let last = '';
       for (;;) {
-        const said = await signIfDue(log, zone, keys);
-        if (said !== last) io.stdout(`${new Date().toISOString().slice(11, 19)} ${said}\n`);
-        last = said;
+        const round = values.once
+          ? { said: await signIfDue(log, zone, keys) }
+          : await signIfDue(log, zone, keys).then(
+              (said) => ({ said }),
+              // A failed round (the log busy, a key missing for a roll) is said and tried again.
+              (error: unknown) => ({
+                failed: error instanceof Error ? error.message : String(error),
+              }),
+            );
+        const line = 'said' in round ? round.said : `cannot sign: ${round.failed}`;
+        const time = new Date().toISOString().slice(11, 19);
+        if (line !== last) {
+          if ('said' in round) io.stdout(`${time} ${line}\n`);
+          else io.stderr(`${time} ${line}\n`);
+        }
+        last = line;
         if (values.once) return 0;
         await sleep(intervalMs);
       }
