@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SignedDnskeySnapshot } from '@chorus/core';
 import { inEffectAt } from '@chorus/dns';
+import { presignedBody } from '@chorus/provider-fakes';
 import { LabError } from './errors.js';
 import type { LabProviderApi, LabStatus } from './types.js';
 import { stripDot } from './zones.js';
@@ -15,32 +16,6 @@ import { stripDot } from './zones.js';
 export function ownerProviderApis(status: LabStatus): LabProviderApi[] {
   const servers = status.owner?.servers ?? [];
   return status.providers.filter((api) => servers.includes(api.server));
-}
-
-/** The body NS1's model-1 API takes: the DNSKEY RRset and the owner's RRSIGs over it. */
-function presignedDnskeyBody(snapshot: SignedDnskeySnapshot): unknown {
-  return {
-    dnskey: {
-      ttl: snapshot.ttl,
-      data: snapshot.dnskeys.map((key) => ({
-        flags: key.flags,
-        protocol: key.protocol,
-        algorithm: key.algorithm,
-        public_key: key.publicKey,
-      })),
-    },
-    rrsig: snapshot.rrsigs.map((rrsig) => ({
-      type_covered: rrsig.typeCovered,
-      algorithm: rrsig.algorithm,
-      labels: rrsig.labels,
-      original_ttl: rrsig.originalTtl,
-      expiration: rrsig.expiration,
-      inception: rrsig.inception,
-      key_tag: rrsig.keyTag,
-      signer_name: rrsig.signerName,
-      signature: rrsig.signature,
-    })),
-  };
 }
 
 /** PUTs the snapshot in effect now at the fake, with the lab's token for it. */
@@ -57,7 +32,7 @@ export async function publishOwnerDnskeys(
   const response = await fetch(url, {
     method: 'PUT',
     headers: { 'X-NSONE-Key': token, 'Content-Type': 'application/json' },
-    body: JSON.stringify(presignedDnskeyBody(snapshot)),
+    body: JSON.stringify(presignedBody(snapshot)),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();

@@ -10,6 +10,7 @@ export {
   type Rate,
 } from './config.js';
 export { FakeConfigError, HttpError } from './errors.js';
+export { presignedBody } from './ns1/presigned.js';
 export { REPLAYED_HEADER } from './provider-api.js';
 export { startProviderFake, type RunningFake, type StartOptions } from './fake.js';
 export { parseProviderFakeConfig, readProviderFakeConfig } from './load-config.js';

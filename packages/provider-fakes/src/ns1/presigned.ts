@@ -7,7 +7,7 @@
  * RRSIG an object (snake_case or camelCase fields, times as seconds or `YYYYMMDDHHmmSS`) or its
  * presentation text (`"DNSKEY 13 2 3600 2027… 2026… 12345 example.com. base64"`).
  */
-import type { DnskeyData, RrsigData } from '@chorus/core';
+import type { DnskeyData, RrsigData, SignedDnskeySnapshot } from '@chorus/core';
 import { keyTag, parseRdata, rrsigLabelCount, verifyRrsig } from '@chorus/dns';
 import { HttpError } from '../errors.js';
 import type { Ns1ExternalKey, Ns1PresignedSet } from '../state.js';
@@ -167,22 +167,35 @@ export function checkPresignedSet(
   }
 }
 
+/** An RRSIG as the API shows it (and as clients send it): snake_case, times in seconds. */
+export function rrsigObject(rrsig: RrsigData) {
+  return {
+    type_covered: rrsig.typeCovered,
+    algorithm: rrsig.algorithm,
+    labels: rrsig.labels,
+    original_ttl: rrsig.originalTtl,
+    expiration: rrsig.expiration,
+    inception: rrsig.inception,
+    key_tag: rrsig.keyTag,
+    signer_name: rrsig.signerName,
+    signature: rrsig.signature,
+  };
+}
+
+/** The body of `PUT …/dnssec/presigned_dnskey` for one owner-signed snapshot. */
+export function presignedBody(snapshot: SignedDnskeySnapshot) {
+  return {
+    dnskey: { ttl: snapshot.ttl, data: snapshot.dnskeys.map(keyObject) },
+    rrsig: snapshot.rrsigs.map(rrsigObject),
+  };
+}
+
 /** The presigned set as the API shows it. */
 export function presignedObject(zone: string, set: Ns1PresignedSet) {
   return {
     zone: zone.replace(/\.$/, ''),
     dnskey: { ttl: set.ttl, data: set.data },
-    rrsig: set.rrsig.map((rrsig) => ({
-      type_covered: rrsig.typeCovered,
-      algorithm: rrsig.algorithm,
-      labels: rrsig.labels,
-      original_ttl: rrsig.originalTtl,
-      expiration: rrsig.expiration,
-      inception: rrsig.inception,
-      key_tag: rrsig.keyTag,
-      signer_name: rrsig.signerName,
-      signature: rrsig.signature,
-    })),
+    rrsig: set.rrsig.map(rrsigObject),
   };
 }
 
