@@ -109,7 +109,7 @@ function checkIdenticalDnskey(input: Model1Input): void {
   if (variants.size <= 1) return;
   // A set on its way to every provider: the newest change is within the transit grace.
   const changedAt = Math.max(...input.served.map(({ version }) => version.firstSeen));
-  if (input.t - changedAt <= (input.transitGraceSeconds ?? 0)) return;
+  if (input.t - changedAt < (input.transitGraceSeconds ?? 0)) return;
   const list = [...variants.values()];
   const differing = keysNotEverywhere(list);
   const what =
