@@ -90,6 +90,17 @@ describe('the fold judges every event', () => {
     expect(state.securityFindingCount).toBe(1);
   });
 
+  it("lets a sidecar request a roll its server began, never the owner's KSK roll (model 1)", () => {
+    const began = { kind: 'roll-ksk', signerId: 'knot', role: 'KSK', successorTag: 1 };
+    const control = fold([(s) => signed(request(sidecar('knot'), began), knot, s)]);
+    expect(control.securityFindings).toEqual([]);
+    expect(control.pendingRequests).toHaveLength(1);
+    const ownerKsk = { flags: 257, protocol: 3, algorithm: 13, publicKey: 'AAAA' };
+    const state = fold([(s) => signed(request(sidecar('knot'), { ...began, ownerKsk }), knot, s)]);
+    expect(state.securityFindings.map((f) => f.code)).toEqual(['role-not-allowed']);
+    expect(state.pendingRequests).toEqual([]);
+  });
+
   it('refuses a valid event replayed at another position', () => {
     let original: ZoneEvent | undefined;
     const state = fold([
