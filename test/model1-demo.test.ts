@@ -46,13 +46,17 @@ const runDemo = (extra: string[] = []) =>
 
 describe('the model-1 demo, watched', () => {
   it(
-    "rolls Knot's ZSK and the owner's KSK and refreshes the owner's signatures, with no glitch",
+    "rolls Knot's ZSK and the owner's KSK, has NS1 leave and join again, and refreshes the owner's signatures, with no glitch",
     async () => {
       const { code, result, stderr } = await runDemo();
       expect(result.processes.map((process) => `${process.kind} ${process.signerId}`)).toEqual([
         'roll-zsk knot',
         'roll-ksk owner',
+        'remove-signer ns1',
+        'add-signer ns1',
       ]);
+      // M1-REMOVE and M1-ADD: the owner signs NS1's ZSK out, then in again; NS1 keeps its server.
+      expect(stderr).toMatch(/ns1 may stop serving owner\.test\. now; it keeps serving/);
       expect(stderr).toMatch(/owner: signed the DNSKEY RRset \(refresh\)/);
       expect(stderr).toMatch(/the person at the parent: added DS owner\.test\. /);
       expect(result.traffic.queries).toBeGreaterThan(1000);

@@ -693,6 +693,12 @@ DNSKEYs, publish CDS/CDNSKEY, wait for the parent's DS, wait for caches, publish
 wait for the parent's NS. Every event is printed as it happens; the command ends with the
 process. If no sidecar answers within 15 s it says so; the request stays pending.
 
+On a model-1 zone (its definition names an owner KSK) the steps are M1-ADD: the owner signs a
+DNSKEY RRset with the joiner's ZSKs ("chorus owner" must be running), every signer and the
+joiner serve it, caches refresh, then the NS and CSYNC steps. The parent's DS does not change.
+The joiner's sidecar must have listed the ZSKs it would sign with (it does at its first
+key-watch round).
+
 ${REFUSAL_NOTE}
 
 ${SIGNER_OPTIONS}
@@ -711,6 +717,10 @@ and the parent drops it; once no cache can still send a resolver to it, Chorus s
 it serving ZONE. It still holds the other signers' DNSKEYs and NS, so never let it answer for
 ZONE again. The process then waits until caches dropped what the leaving keys signed
 (DprpC + TTLsig + S), has the parent drop its DS, and removes its keys from the others.
+
+On a model-1 zone the steps are M1-REMOVE: the same NS and CSYNC steps, the same wait for its
+signatures to leave every cache, then the owner signs a DNSKEY RRset without the leaving
+signer's ZSKs ("chorus owner" must be running). The parent's DS does not change.
 
 ${REFUSAL_NOTE}
 

@@ -73,6 +73,32 @@ describe('planSignerChanges', () => {
     expect(plan.changes.every((change) => change.ttl === 30)).toBe(true);
   });
 
+  it("leaves DNSKEY, CDS and CDNSKEY alone in model 1 (the owner's set), and still moves NS and CSYNC", () => {
+    // A model-1 provider serves the owner's KSK and other providers' ZSKs, which it does not own.
+    const ownerSet = served({ dnskey: rrset('DNSKEY', [foreignKsk, ownZsk, staleForeignZsk]) });
+    const model1 = { ...desired, foreignDnskeys: [], foreignCds: [], foreignCdnskeys: [] };
+    const plan = planSignerChanges({
+      signerId: 'knot',
+      ownKeys: own,
+      served: ownerSet,
+      desired: { ...model1, ownerSignsDnskey: true },
+    });
+    expect(plan.changes.map((change) => `${change.action} ${change.type}`)).toEqual([
+      'add NS',
+      'add CSYNC',
+    ]);
+    // Negative control: without the flag the same desired state would delete the owner's keys.
+    const model2 = planSignerChanges({
+      signerId: 'knot',
+      ownKeys: own,
+      served: ownerSet,
+      desired: model1,
+    });
+    expect(
+      model2.changes.filter((change) => change.action === 'delete').map((c) => c.type),
+    ).toEqual(['DNSKEY', 'DNSKEY']);
+  });
+
   it('is empty once the server serves the desired state (whatever the TTLs)', () => {
     const converged = served({
       dnskey: { ...rrset('DNSKEY', [ownKsk, ownZsk, foreignKsk, foreignZsk]), ttl: 300 },

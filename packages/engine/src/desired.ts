@@ -59,6 +59,10 @@ export function desiredForRecipe(
   const signals = bootstrapSignalsFor(state, recipe, cdsFor);
   const desired: Record<string, DesiredSignerState> = {};
   for (const participant of groupOf(process, recipe.participants)) {
+    if (recipe.keys === 'owner') {
+      desired[participant] = ownerSignedState(state, recipe, apexNs);
+      continue;
+    }
     const keys = keysFrom
       .filter((id) => id !== participant)
       .flatMap((id) => state.signers[id]?.keys ?? []);
@@ -85,6 +89,23 @@ export function desiredForRecipe(
     };
   }
   return desired;
+}
+
+/** Model 1: DNSKEY, CDS and CDNSKEY are the owner's; only NS and CSYNC follow the recipe. */
+function ownerSignedState(
+  state: ZoneState,
+  recipe: DesiredRecipe,
+  apexNs: string[] | undefined,
+): DesiredSignerState {
+  return {
+    foreignDnskeys: [],
+    foreignCds: [],
+    foreignCdnskeys: [],
+    csync: recipe.csync ? GROUP_CSYNC : null,
+    ...(apexNs ? { apexNs } : {}),
+    ttl: state.recordTtlSeconds,
+    ownerSignsDnskey: true,
+  };
 }
 
 /** RFC 9615: the group-wide CDS/CDNSKEY the apex serves, for the `_signal` names; null withdraws. */

@@ -104,6 +104,8 @@ export {
   ownerSignatureProblem,
   ownerSignaturesExpireAt,
   ownerSigningDue,
+  ownerSetMembers,
+  ownerSetServers,
   ownerSigningPlan,
   refreshTransitSeconds,
   wantedDnskeys,

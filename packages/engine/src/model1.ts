@@ -4,6 +4,7 @@
  */
 import type { DnskeyData, SignedDnskeySnapshot, ZoneOwner } from '@chorus/core';
 import { computeDs, inEffectAt, keyTag, verifyRrsig } from '@chorus/dns';
+import { PUSH_WITHOUT_LEAVER_STEP } from './processes.js';
 import type { OwnerSignedState, ProcessState, ZoneState } from './state.js';
 
 /** The signer id that names the zone owner in model 1's KSK roll (`chorus roll ZONE owner --ksk`). */
@@ -17,6 +18,42 @@ export function ownerKskRoll(state: ZoneState): ProcessState | undefined {
   return state.activeProcesses.find((process) => process.roll?.ownerSuccessor !== undefined);
 }
 
+/** Whether a process has started `stepName` (or passed it). */
+function hasReached(process: ProcessState, stepName: string): boolean {
+  const at = process.steps.findIndex((step) => step.name === stepName);
+  if (at < 0) return false;
+  return (
+    process.currentStep > at ||
+    (process.currentStep === at && process.stepStates[at]?.status !== 'pending')
+  );
+}
+
+/** Signers joining the group in a model-1 ADD-SIGNER in flight: they serve the owner's set too. */
+function joiners(state: ZoneState): string[] {
+  return state.activeProcesses
+    .filter((process) => process.kind === 'add-signer')
+    .flatMap((process) => process.groupAfter.filter((id) => !state.members.includes(id)));
+}
+
+/**
+ * Whose planned ZSKs the owner signs: the members and any joiner, without a leaving signer once
+ * M1-REMOVE reaches the step that drops its keys (its signatures have left every cache by then).
+ */
+export function ownerSetMembers(state: ZoneState): string[] {
+  const dropped = new Set(
+    state.activeProcesses
+      .filter((process) => process.kind === 'remove-signer')
+      .filter((process) => hasReached(process, PUSH_WITHOUT_LEAVER_STEP))
+      .map((process) => process.signerId),
+  );
+  return [...state.members, ...joiners(state)].filter((id) => !dropped.has(id));
+}
+
+/** Where the owner's newest set is served: the members and any joiner (a leaver until it is out). */
+export function ownerSetServers(state: ZoneState): string[] {
+  return [...new Set([...state.members, ...joiners(state)])];
+}
+
 /**
  * The owner KSKs the members serve now: the definition's, with a KSK roll's successor from the
  * roll's start, and without its predecessors once it reaches the retire step.
@@ -26,12 +63,8 @@ export function ownerKsksInEffect(state: ZoneState): DnskeyData[] {
   if (!owner) return [];
   const process = ownerKskRoll(state);
   if (!process?.roll?.ownerSuccessor) return owner.dnskeys;
-  const retireAt = process.steps.findIndex((step) => step.name === RETIRE_OWNER_KSK_STEP);
   // From the retire step's start: its pre-condition (the parent's DS) has been seen to hold.
-  const retiring =
-    retireAt >= 0 &&
-    (process.currentStep > retireAt ||
-      (process.currentStep === retireAt && process.stepStates[retireAt]?.status !== 'pending'));
+  const retiring = hasReached(process, RETIRE_OWNER_KSK_STEP);
   const predecessors = process.roll.predecessorTags;
   const kept = retiring
     ? owner.dnskeys.filter((key) => !predecessors.includes(keyTag(key)))
@@ -113,7 +146,7 @@ const identity = (key: DnskeyData) => `${key.flags} ${key.algorithm} ${key.publi
 /** The key set every member plans at `at`, with the owner's KSKs: what the owner must sign. */
 export function wantedDnskeys(state: ZoneState, at: number): Set<string> {
   const wanted = new Set(ownerKsksInEffect(state).map(identity));
-  for (const id of state.members)
+  for (const id of ownerSetMembers(state))
     for (const key of inEffectAt(state.signers[id]?.plannedZsks ?? [], at)?.zsks ?? [])
       wanted.add(identity(key));
   return wanted;
@@ -135,7 +168,7 @@ const DEFAULT_KEY_WATCH_SECONDS = 30;
  * no member ever serves a signature with less than the lead left (I8).
  */
 export function refreshTransitSeconds(state: ZoneState): number {
-  const watches = state.members.map(
+  const watches = ownerSetServers(state).map(
     (id) => state.signers[id]?.keyWatchSeconds ?? DEFAULT_KEY_WATCH_SECONDS,
   );
   return (
@@ -153,7 +186,7 @@ export function refreshTransitSeconds(state: ZoneState): number {
  */
 export function ownerSigningDue(state: ZoneState, nowSeconds: number): OwnerSigningDecision {
   if (!state.owner) return { kind: 'wait', why: 'the zone is in model 2' };
-  const unplanned = state.members.filter((id) => !state.signers[id]?.plannedZsks?.length);
+  const unplanned = ownerSetMembers(state).filter((id) => !state.signers[id]?.plannedZsks?.length);
   if (unplanned.length > 0)
     return { kind: 'wait', why: `waiting for the planned ZSKs of ${unplanned.join(', ')}` };
   const signed = state.ownerSigned;
@@ -181,7 +214,7 @@ export function ownerSigningPlan(state: ZoneState, nowSeconds: number) {
   const owner = state.owner!;
   const timing = state.timing;
   const providers = Object.fromEntries(
-    state.members.map((id) => [id, state.signers[id]?.plannedZsks ?? []]),
+    ownerSetMembers(state).map((id) => [id, state.signers[id]?.plannedZsks ?? []]),
   );
   return {
     zone: state.zone,

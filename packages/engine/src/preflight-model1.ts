@@ -16,8 +16,89 @@ const block = (code: string, message: string): BlockReason => ({ code, message }
 function unbuilt(state: ZoneState, kind: ProcessKind): BlockReason {
   return block(
     'model-1-unsupported',
-    `${state.zone} is in model 1 (its definition names an owner KSK): ${kind} has no model-1 steps yet, and model 2's would publish keys the owner has not signed at a provider that serves only the owner's DNSKEY RRset. What runs in model 1 now: a provider's ZSK roll ("chorus roll zsk"), and "chorus owner ${state.zone}", which signs every change of the members' planned ZSKs and refreshes the signatures`,
+    `${state.zone} is in model 1 (its definition names an owner KSK): ${kind} has no model-1 steps yet, and model 2's would publish keys the owner has not signed at a provider that serves only the owner's DNSKEY RRset. What runs in model 1 now: a provider's join and leave ("chorus signer add/remove"), its ZSK roll ("chorus roll ZONE SIGNER --zsk"), the owner's KSK roll ("chorus roll ZONE owner --ksk"), and "chorus owner ${state.zone}", which signs every change of the members' planned ZSKs and refreshes the signatures`,
   );
+}
+
+const MODEL1_KINDS: ReadonlySet<ProcessKind> = new Set([
+  'add-signer',
+  'remove-signer',
+  'roll-zsk',
+  'roll-ksk',
+]);
+
+/** Every signer of `group` observed on the wire, and the parent read. */
+function observedChecks(input: PreflightInput, group: readonly string[]): BlockReason[] {
+  const reasons = group
+    .filter((id) => input.unobserved?.[id] !== undefined || !input.observations[id])
+    .map((id) =>
+      block(
+        'not-observed',
+        `${id} could not be observed on the wire${input.unobserved?.[id] ? `: ${input.unobserved[id]}` : ''}`,
+      ),
+    );
+  if (input.parentUnobserved !== undefined)
+    reasons.push(
+      block(
+        'parent-not-observed',
+        `the delegation of ${input.state.zone} could not be read at the parent: ${input.parentUnobserved}`,
+      ),
+    );
+  return reasons;
+}
+
+/**
+ * M1-ADD: the joiner's sidecar is registered (so its server can serve the owner's set), has
+ * listed the ZSKs it would sign with, and signs with the owner KSK's algorithm (RFC 8901 §4).
+ */
+function joinChecks(input: PreflightInput): BlockReason[] {
+  const { state, signerId } = input;
+  const joiner = state.signers[signerId];
+  if (!joiner)
+    return [
+      block(
+        'unknown-signer',
+        `signer ${signerId} is not registered for ${state.zone}; start its sidecar first (in model 1 it must be able to serve the owner's DNSKEY RRset: capability presigned-dnskey)`,
+      ),
+    ];
+  if (state.members.includes(signerId))
+    return [block('already-member', `${signerId} already signs ${state.zone}`)];
+  const reasons = observedChecks(input, [...state.members, signerId]);
+  const planned = joiner.plannedZsks?.flatMap((entry) => entry.zsks) ?? [];
+  if (planned.length === 0)
+    reasons.push(
+      block(
+        'plan-unknown',
+        `${signerId} has not listed the ZSKs it would sign ${state.zone} with; its sidecar does so at its next key-watch round`,
+      ),
+    );
+  const algorithms = new Set((state.owner?.dnskeys ?? []).map((key) => key.algorithm));
+  const foreign = [...new Set(planned.map((key) => key.algorithm))].filter(
+    (algorithm) => !algorithms.has(algorithm),
+  );
+  if (foreign.length > 0)
+    reasons.push(
+      block(
+        'algorithm-mismatch',
+        `${signerId} signs with algorithm ${foreign.join(', ')}, the owner's KSK with ${[...algorithms].join(', ')}: a group needs one common algorithm (RFC 8901 §4)`,
+      ),
+    );
+  return reasons;
+}
+
+/** M1-REMOVE: a member leaves, and another stays to serve the zone. */
+function leaveChecks(input: PreflightInput): BlockReason[] {
+  const { state, signerId } = input;
+  if (!state.members.includes(signerId))
+    return [block('not-a-member', `${signerId} does not sign ${state.zone}`)];
+  if (state.members.length === 1)
+    return [
+      block(
+        'last-signer',
+        `${signerId} is the last signer of ${state.zone}; removing it would leave the zone unsigned and unserved`,
+      ),
+    ];
+  return observedChecks(input, state.members);
 }
 
 /** The checks of a process on a model-1 zone; `inFlight` names a conflicting process. */
@@ -26,8 +107,7 @@ export function model1PreflightChecks(
   inFlight: (active: NonNullable<ReturnType<typeof conflictingProcess>>) => BlockReason,
 ): BlockReason[] {
   const { state, kind, signerId } = input;
-  const supported = kind === 'roll-zsk' || kind === 'roll-ksk';
-  if (!supported || input.undoOf !== undefined) return [unbuilt(state, kind)];
+  if (!MODEL1_KINDS.has(kind) || input.undoOf !== undefined) return [unbuilt(state, kind)];
   const reasons: BlockReason[] = [];
   const conflict = conflictingProcess(state, kind, signerId);
   if (conflict) reasons.push(inFlight(conflict));
@@ -35,10 +115,13 @@ export function model1PreflightChecks(
     reasons.push(
       block(
         'owner-not-signed',
-        `the owner has not signed a DNSKEY RRset of ${state.zone} yet: run "chorus owner ${state.zone}" first, and keep it running for the roll (it signs each step's set)`,
+        `the owner has not signed a DNSKEY RRset of ${state.zone} yet: run "chorus owner ${state.zone}" first, and keep it running for the ${kind} (it signs each step's set)`,
       ),
     );
   if (kind === 'roll-ksk') return [...reasons, ...ownerKskRollChecks(input)];
+  if (kind === 'add-signer') return [...reasons, ...joinChecks(input)];
+  if (kind === 'remove-signer') return [...reasons, ...leaveChecks(input)];
+  if (kind !== 'roll-zsk') return [...reasons, unbuilt(state, kind)];
   reasons.push(...rollChecks(state, kind, signerId, 0, 'ZSK'));
   const signer = state.signers[signerId];
   if (signer && !signer.keys.some((key) => key.role === 'ZSK'))

@@ -546,11 +546,137 @@ export const ROLL_OWNER_KSK_STEPS: readonly StepDefinition[] = [
   },
 ];
 
+/** Model 1's NS steps: DNSKEY, CDS and CDNSKEY stay the owner's, NS and CSYNC follow the group. */
+const ownerNs = (apexNs: 'union' | 'after', csync: boolean): DesiredRecipe =>
+  recipe({
+    participants: 'union',
+    keysFrom: 'union',
+    cdsFor: 'union',
+    csync,
+    apexNs,
+    keys: 'owner',
+  });
+
+/** The step of M1-REMOVE from which the owner signs without the leaving signer's ZSKs. */
+export const PUSH_WITHOUT_LEAVER_STEP = 'push-owner-set-without-leaver';
+
+/**
+ * ADD-SIGNER in model 1 (standards §7.5 M1-ADD): the owner signs one set with the joiner's ZSKs,
+ * every member and the joiner serve it, then the NS steps of §7.1 (7–11). The KSK is the
+ * owner's, so the parent's DS does not change.
+ */
+export const ADD_SIGNER_MODEL1_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'push-owner-set',
+    description:
+      "The owner signs a DNSKEY RRset with the joiner's planned ZSKs, and every signer, the joiner included, serves it (M1-ADD steps 1–2, PUSH). Then t_push + DprpC + TTLkey + S (step 3) before resolvers may reach the joiner.",
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: 'dnskey',
+  },
+  {
+    name: 'sync-ns',
+    precondition: { kind: 'owner-set-served' },
+    description:
+      "Every signer serves the union NS set, the joiner's names included (§7.1 step 7). From here resolvers may reach the joiner; every cached DNSKEY RRset holds its ZSKs.",
+    action: ownerNs('union', false),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-csync',
+    description:
+      'Every signer publishes CSYNC 0 1 A NS AAAA so the parent copies the NS set (§7.1 step 8).',
+    action: ownerNs('union', true),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ns',
+    description:
+      'Wait for the parent to delegate to the union NS set (§7.1 step 9), then max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S (step 11).',
+    action: null,
+    postcondition: { kind: 'parent-ns-matches', group: 'union' },
+    wait: 'ns',
+  },
+  {
+    name: 'remove-csync',
+    description: 'Every signer withdraws the CSYNC (§7.1 step 10).',
+    action: ownerNs('union', false),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+];
+
+/**
+ * REMOVE-SIGNER in model 1 (standards §7.5 M1-REMOVE): the NS steps of §7.2 (2–6), the leaving
+ * signer's signatures leave every cache, then the owner signs a set without its ZSKs. No DS
+ * change: the KSK is the owner's.
+ */
+export const REMOVE_SIGNER_MODEL1_STEPS: readonly StepDefinition[] = [
+  {
+    name: 'sync-ns',
+    description:
+      "Every signer, the leaving one included, serves the NS set without the leaving signer's names (§7.2 step 2). Pre: at least one signer remains.",
+    action: ownerNs('after', false),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'publish-csync',
+    description: 'Every still-delegated signer publishes CSYNC 0 1 A NS AAAA (§7.2 step 3).',
+    action: ownerNs('after', true),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'await-parent-ns',
+    description:
+      'Wait for the parent to drop the leaving NS (§7.2 step 4), then NS-Wait-Time max(t_pns + DprpP + TTLnsP, t_ns + DprpC + TTLnsC) + S (step 6).',
+    action: null,
+    postcondition: { kind: 'parent-ns-matches', group: 'after' },
+    wait: 'ns',
+  },
+  {
+    name: 'remove-csync',
+    description: 'Every signer withdraws the CSYNC (§7.2 step 5).',
+    action: ownerNs('after', false),
+    postcondition: { kind: 'desired-state-served' },
+    wait: null,
+  },
+  {
+    name: 'retire-leaving-signer',
+    precondition: { kind: 'parent-ns-matches', group: 'after' },
+    description:
+      'The leaving signer is out of every NS set and every cache: it may stop serving (M1-REMOVE step 2). Its signatures may still be cached: t_stop + DprpC + TTLsig + S (step 3) before its ZSKs leave the set.',
+    action: null,
+    postcondition: { kind: 'none' },
+    wait: 'signatures',
+  },
+  {
+    name: PUSH_WITHOUT_LEAVER_STEP,
+    description:
+      "The owner signs a DNSKEY RRset without the leaving signer's ZSKs, and every remaining signer serves it (M1-REMOVE step 4, PUSH).",
+    action: null,
+    postcondition: { kind: 'owner-set-served' },
+    wait: null,
+  },
+];
+
 /** The model-1 processes built so far; others are refused at pre-flight (see preflight-model1.ts). */
 function model1StepsFor(kind: ProcessKind): readonly StepDefinition[] {
-  if (kind === 'roll-zsk') return ROLL_ZSK_MODEL1_STEPS;
-  if (kind === 'roll-ksk') return ROLL_OWNER_KSK_STEPS;
-  return [];
+  switch (kind) {
+    case 'add-signer':
+      return ADD_SIGNER_MODEL1_STEPS;
+    case 'remove-signer':
+      return REMOVE_SIGNER_MODEL1_STEPS;
+    case 'roll-zsk':
+      return ROLL_ZSK_MODEL1_STEPS;
+    case 'roll-ksk':
+      return ROLL_OWNER_KSK_STEPS;
+    default:
+      return [];
+  }
 }
 
 /** The steps of a process; a KSK/CSK roll at a server-timed signer follows the server's schedule. */

@@ -183,7 +183,7 @@ describe('processes on a model-1 zone', () => {
     const owner = await ownerKey('refusal.pem');
     const input = (state: ReturnType<typeof foldZone>) => ({
       state,
-      kind: 'add-signer' as const,
+      kind: 'bootstrap' as const,
       signerId: 'ns1',
       observations: {},
       parentDs: [],
@@ -191,7 +191,7 @@ describe('processes on a model-1 zone', () => {
     });
     const model1 = preflightChecks(input(foldZone(zone, [defined(ownerOf(owner))])));
     expect(model1.map((reason) => reason.code)).toEqual(['model-1-unsupported']);
-    expect(model1[0]!.message).toMatch(/is in model 1 .*add-signer has no model-1 steps yet/);
+    expect(model1[0]!.message).toMatch(/is in model 1 .*bootstrap has no model-1 steps yet/);
     // Negative control: the same request on a model-2 zone is judged by model 2's checks.
     const model2 = preflightChecks(input(foldZone(zone, [defined()])));
     expect(model2.map((reason) => reason.code)).not.toContain('model-1-unsupported');
@@ -234,7 +234,7 @@ describe("a provider's ZSK roll in model 1 (M1-ZSK, standards §7.5)", () => {
     ]);
     // No step publishes keys through model 2's desired states.
     expect(steps.every((step) => step.action === null)).toBe(true);
-    expect(stepsFor('add-signer', 'held', 1)).toEqual([]);
+    expect(stepsFor('bootstrap', 'held', 1)).toEqual([]);
   });
 
   it('runs only once the owner has signed, at a signer that holds its keys, and never for the KSK', async () => {
@@ -419,6 +419,152 @@ describe("the owner's KSK roll in model 1 (M1-KSK, double signature)", () => {
     const stale = applyZoneEvent(current, signedEvent(both));
     expect(stale.securityFindings.map((finding) => finding.code)).toEqual([
       'owner-signature-invalid',
+    ]);
+  });
+});
+
+describe('join and leave in model 1 (M1-ADD, M1-REMOVE, standards §7.5)', () => {
+  const NOW = 1_800_000_000;
+  const context = { source, now: new Date(NOW * 1000).toISOString() };
+  const PDNS_ZSK = zsk();
+  const planned = (id: string, key: DnskeyData) =>
+    zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks: [key] }] });
+  const registered = (id: string) =>
+    zoneEvent('signer-registered', at, {
+      signer: {
+        id,
+        kind: id,
+        nameServerNames: [`ns.${id}.test.`],
+        endpoints: [{ address: '127.0.0.1' }],
+      },
+    });
+  const observed = { keys: [], servers: [] } as never;
+  const preflight = (
+    state: ReturnType<typeof foldZone>,
+    kind: 'add-signer' | 'remove-signer',
+    signerId: string,
+  ) =>
+    preflightChecks({
+      state,
+      kind,
+      signerId,
+      observations: { knot: observed, ns1: observed, extra: observed },
+      parentDs: [],
+      now: NOW,
+    }).map((reason) => reason.code);
+
+  async function signedGroup() {
+    const owner = await ownerKey(`join-${Math.random()}.pem`);
+    const base = [
+      registered('knot'),
+      registered('ns1'),
+      registered('extra'),
+      defined(ownerOf(owner)),
+      planned('knot', KNOT_ZSK),
+      planned('ns1', NS1_ZSK),
+    ];
+    const snapshots = await signDnskeySnapshots(
+      [owner],
+      ownerSigningPlan(foldZone(zone, base), NOW),
+    );
+    return { owner, state: foldZone(zone, [...base, signedEvent(snapshots)]) };
+  }
+
+  const start = (
+    state: ReturnType<typeof foldZone>,
+    kind: 'add-signer' | 'remove-signer',
+    signerId: string,
+  ) => {
+    let current = applyZoneEvent(
+      state,
+      zoneEvent('process-requested', at, { processId: 'p1', kind, signerId, requestedBy: 'owner' }),
+    );
+    current = applyZoneEvent(
+      current,
+      requestProcess(current, context, { processId: 'p1', kind, signerId, preflight: [] }),
+    );
+    return current;
+  };
+  const started = (state: ReturnType<typeof foldZone>, stepIndex: number) =>
+    applyZoneEvent(
+      state,
+      zoneEvent('step-started', at, { processId: 'p1', stepIndex, desired: {} }),
+    );
+
+  const finished = (state: ReturnType<typeof foldZone>, stepIndex: number) => {
+    const observedAt = at.occurredAt;
+    return [
+      zoneEvent('postcondition-met', at, { processId: 'p1', stepIndex, observedAt, ttls: {} }),
+      zoneEvent('step-completed', at, { processId: 'p1', stepIndex }),
+    ].reduce(applyZoneEvent, started(state, stepIndex));
+  };
+
+  it('have steps of their own: the owner pushes before the NS change, and after the leaver is out of every cache', () => {
+    const shape = (kind: 'add-signer' | 'remove-signer') =>
+      stepsFor(kind, 'held', 1).map(
+        (step) => `${step.name}:${step.postcondition.kind}:${step.wait}`,
+      );
+    expect(shape('add-signer')).toEqual([
+      'push-owner-set:owner-set-served:dnskey',
+      'sync-ns:desired-state-served:null',
+      'publish-csync:desired-state-served:null',
+      'await-parent-ns:parent-ns-matches:ns',
+      'remove-csync:desired-state-served:null',
+    ]);
+    expect(shape('remove-signer')).toEqual([
+      'sync-ns:desired-state-served:null',
+      'publish-csync:desired-state-served:null',
+      'await-parent-ns:parent-ns-matches:ns',
+      'remove-csync:desired-state-served:null',
+      'retire-leaving-signer:none:signatures',
+      'push-owner-set-without-leaver:owner-set-served:null',
+    ]);
+    // Every recipe leaves DNSKEY, CDS and CDNSKEY to the owner; no step waits for the parent's DS.
+    for (const kind of ['add-signer', 'remove-signer'] as const)
+      for (const step of stepsFor(kind, 'held', 1)) {
+        if (step.action) expect(step.action.keys).toBe('owner');
+        expect(step.postcondition.kind).not.toBe('parent-ds-matches');
+      }
+  });
+
+  it("are refused until the joiner's plan is known, for a stranger, a member, and the last signer", async () => {
+    const { state } = await signedGroup();
+    expect(preflight(state, 'add-signer', 'extra')).toEqual(['plan-unknown']);
+    const known = applyZoneEvent(state, planned('extra', PDNS_ZSK));
+    expect(preflight(known, 'add-signer', 'extra')).toEqual([]);
+    expect(preflight(known, 'add-signer', 'knot')).toEqual(['already-member']);
+    expect(preflight(known, 'add-signer', 'stranger')).toEqual(['unknown-signer']);
+    const rsa = { ...zsk(), algorithm: 8 };
+    expect(preflight(applyZoneEvent(state, planned('extra', rsa)), 'add-signer', 'extra')).toEqual([
+      'algorithm-mismatch',
+    ]);
+    expect(preflight(known, 'remove-signer', 'ns1')).toEqual([]);
+    expect(preflight(known, 'remove-signer', 'extra')).toEqual(['not-a-member']);
+  });
+
+  it("sign the joiner's ZSK from the join's start, and the leaver's until its signatures are gone", async () => {
+    const { state } = await signedGroup();
+    const has = (current: ReturnType<typeof foldZone>) =>
+      ownerSigningPlan(current, NOW + 1).providers;
+    let joining = start(applyZoneEvent(state, planned('extra', PDNS_ZSK)), 'add-signer', 'extra');
+    expect(Object.keys(has(joining))).toEqual(['knot', 'ns1', 'extra']);
+    expect(ownerSigningDue(joining, NOW + 1)).toEqual({ kind: 'sign', reason: 'keys-changed' });
+    expect(ownerSetCheck(joining, ['knot', 'ns1', 'extra'], NOW + 1).unsigned).toEqual([
+      expect.stringMatching(/^lacks ZSK \d+$/),
+    ]);
+    joining = started(joining, 0);
+    expect(joining.activeProcesses[0]!.steps.map((step) => step.name)[0]).toBe('push-owner-set');
+
+    let leaving = start(state, 'remove-signer', 'ns1');
+    for (let step = 0; step < 5; step += 1) {
+      leaving = finished(leaving, step);
+      expect(ownerSigningDue(leaving, NOW + 1)).toMatchObject({ kind: 'wait' });
+    }
+    leaving = started(leaving, 5);
+    expect(Object.keys(ownerSigningPlan(leaving, NOW + 1).providers)).toEqual(['knot']);
+    expect(ownerSigningDue(leaving, NOW + 1)).toEqual({ kind: 'sign', reason: 'keys-changed' });
+    expect(ownerSetCheck(leaving, ['knot'], NOW + 1).unsigned).toEqual([
+      expect.stringMatching(/^still holds ZSK \d+$/),
     ]);
   });
 });

@@ -104,7 +104,12 @@ export function registryAgentConfigFromStatus(
     parentZone: status.parentZone,
     parentServers: [{ address: parent.address, port: parent.port }],
     tsigKeyFile: parent.tsig.keyFile,
-    zones: [...status.zones, ...(status.insecureZones ?? [])],
+    // The model-1 zone too: its NS moves by CSYNC (its DS only by the owner's KSK roll).
+    zones: [
+      ...status.zones,
+      ...(status.insecureZones ?? []),
+      ...(status.owner ? [status.owner.zone] : []),
+    ],
     childPort: status.port,
     intervalMs: status.registryAgent?.intervalMs ?? DEFAULT_INTERVAL_MS,
     ttl: status.ttl,

@@ -45,6 +45,7 @@ import { KnotOfflineKskRoller } from './offline-ksk-roller.js';
 import { KnotPresignedDnskey } from './presigned-dnskey.js';
 import { KnotSignaller } from './signaller.js';
 import {
+  findApplyMisconfigurations,
   findMisconfigurations,
   resolveZoneConfig,
   type ResolvedZoneConfig,
@@ -229,9 +230,16 @@ export class KnotSigner implements Signer {
     await this.#probeUpdate(zone, options);
   }
 
-  async #checkZoneConfig(zone: ZoneName, options: CallOptions): Promise<void> {
+  /** Model 2's settings; with `changedTypes` (applying a plan), model 1's for an offline-KSK zone. */
+  async #checkZoneConfig(
+    zone: ZoneName,
+    options: CallOptions,
+    changedTypes?: readonly string[],
+  ): Promise<void> {
     const config = await this.readZoneConfig(zone, options);
-    const [problem, ...others] = findMisconfigurations(config);
+    const [problem, ...others] = changedTypes
+      ? findApplyMisconfigurations(config, changedTypes)
+      : findMisconfigurations(config);
     if (problem) {
       if (others.length > 0)
         this.#logger.warn(
@@ -337,7 +345,12 @@ export class KnotSigner implements Signer {
     assertPlanAllowed(this, plan);
     if (plan.changes.length === 0) return { applied: 0, warnings: [] };
     const started = performance.now();
-    if (!this.#skipZoneCheck) await this.#checkZoneConfig(zone, options);
+    if (!this.#skipZoneCheck)
+      await this.#checkZoneConfig(
+        zone,
+        options,
+        plan.changes.map((change) => change.type),
+      );
     const warnings = await this.guardOwnKeys(zone, plan.changes, options);
     throwIfAborted(options.signal, `applying ${plan.changes.length} change(s) to ${zone}`);
     const changed =

@@ -261,3 +261,28 @@ export function findModel1Misconfigurations(config: ResolvedZoneConfig): Misconf
     });
   return problems;
 }
+
+/** The record types only model 2 writes at the apex: the owner's signed set carries them in model 1. */
+const KEY_RECORD_TYPES: ReadonlySet<string> = new Set(['DNSKEY', 'CDS', 'CDNSKEY']);
+
+/**
+ * What keeps Knot from applying changes of `types` to the zone. A zone whose policy has
+ * `offline-ksk: on` is in model 1: NS and CSYNC changes need only model 1's settings, and a
+ * DNSKEY, CDS or CDNSKEY change is refused (the owner's signed set is the zone's DNSKEY RRset).
+ */
+export function findApplyMisconfigurations(
+  config: ResolvedZoneConfig,
+  types: readonly string[],
+): Misconfiguration[] {
+  const offline = config.configured ? config.policyItem('offline-ksk') : undefined;
+  if (offline?.value !== 'on') return findMisconfigurations(config);
+  const problems = findModel1Misconfigurations(config);
+  const keyTypes = [...new Set(types.filter((type) => KEY_RECORD_TYPES.has(type)))];
+  if (keyTypes.length > 0)
+    problems.unshift({
+      setting: offline.location,
+      problem: `offline-ksk is on, so ${config.zone}'s DNSKEY RRset is the one its owner signed (model 1), and Knot takes no ${keyTypes.join(', ')} change by UPDATE`,
+      fix: "publish keys through the owner's signed set (model 1: the zone's definition names an owner), or set offline-ksk: off for model 2",
+    });
+  return problems;
+}

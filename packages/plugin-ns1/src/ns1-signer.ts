@@ -42,6 +42,8 @@ import type { ExternalKeySet } from './responses.js';
 import { Ns1PresignedDnskey } from './presigned-dnskey.js';
 import { servedRecords } from './served.js';
 
+const KEY_RECORD_TYPES: ReadonlySet<string> = new Set(['DNSKEY', 'CDS', 'CDNSKEY']);
+
 /** The order of record writes: CDS/CDNSKEY after the keys they point at, NS before CSYNC. */
 const RECORD_ORDER: readonly RecordType[] = ['CDS', 'CDNSKEY', 'NS', 'CSYNC'];
 
@@ -267,6 +269,20 @@ export class Ns1Signer implements Signer {
     return { applied: plan.changes.length, warnings: writes.warnings };
   }
 
+  /**
+   * Whether NS1 serves the owner's signed DNSKEY RRset (model 1). Asked only for a plan without
+   * key records: model 1's plans change NS and CSYNC alone.
+   */
+  async #servesOwnerSet(
+    zone: string,
+    changes: readonly SignerChange[],
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const keyRecords = changes.some((change) => KEY_RECORD_TYPES.has(change.type));
+    if (keyRecords) return false;
+    return (await this.#api.getPresignedDnskey(zone, { signal })) !== undefined;
+  }
+
   /** Every read of an apply, and the writes they call for. */
   async #planWrites(
     zone: string,
@@ -284,9 +300,11 @@ export class Ns1Signer implements Signer {
       alreadyApplied: keySet?.alreadyApplied ?? 0,
       warnings: [...(keySet?.warnings ?? [])],
     };
+    // Model 1: the owner's signed set is the DNSKEY RRset, and NS1's own KSK is not in it.
+    const ownerSigned = await this.#servesOwnerSet(zone, changes, signal);
     const required = {
-      CDS: ownCds(zone, ownKeys),
-      CDNSKEY: ownCdnskeys(ownKeys),
+      CDS: ownerSigned ? [] : ownCds(zone, ownKeys),
+      CDNSKEY: ownerSigned ? [] : ownCdnskeys(ownKeys),
       NS: [],
       CSYNC: [],
     };

@@ -16,6 +16,14 @@ export interface DatabaseRecord {
   content: string;
 }
 
+/** One RRset a presigned write replaces: absolute name, type, TTL and presentation contents. */
+export interface ReplacedRrset {
+  name: string;
+  type: string;
+  ttl: number;
+  contents: readonly string[];
+}
+
 /** How PowerDNS must see every name of a presigned zone (what a rectify would have written). */
 export interface NameOrder {
   /** Absolute, with the trailing dot. */
@@ -76,11 +84,11 @@ export class PowerDnsDatabase {
   async writePresigned(
     zone: string,
     data: PresignedData,
-    /** A new apex DNSKEY RRset, written in the same transaction as its RRSIGs. */
-    dnskey?: { ttl: number; contents: string[] },
+    /** RRsets to replace (no contents: delete), written in the same transaction as their RRSIGs. */
+    replaced: readonly ReplacedRrset[] = [],
   ): Promise<string | undefined> {
     return this.#transaction(zone, (db, domainId) => {
-      if (dnskey) this.#replaceDnskeys(db, domainId, rowName(zone), dnskey);
+      for (const rrset of replaced) this.#replaceRrset(db, domainId, rrset);
       const nsec3param = this.#metadata(db, domainId, 'NSEC3PARAM');
       for (const kind of ['NSEC3PARAM', 'NSEC3NARROW', 'PRESIGNED'])
         this.#deleteMetadata(db, domainId, kind);
@@ -131,20 +139,18 @@ export class PowerDnsDatabase {
     );
   }
 
-  #replaceDnskeys(
-    db: NodeSqlite.DatabaseSync,
-    domainId: number,
-    apex: string,
-    dnskey: { ttl: number; contents: string[] },
-  ): void {
-    db.prepare("DELETE FROM records WHERE domain_id = ? AND name = ? AND type = 'DNSKEY'").run(
+  #replaceRrset(db: NodeSqlite.DatabaseSync, domainId: number, rrset: ReplacedRrset): void {
+    const name = rowName(rrset.name);
+    db.prepare('DELETE FROM records WHERE domain_id = ? AND name = ? AND type = ?').run(
       domainId,
-      apex,
+      name,
+      rrset.type,
     );
     const insert = db.prepare(
-      "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, 'DNSKEY', ?, ?, 0, 0, NULL, 1)",
+      'INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES (?, ?, ?, ?, ?, 0, 0, NULL, 1)',
     );
-    for (const content of dnskey.contents) insert.run(domainId, apex, content, dnskey.ttl);
+    for (const content of rrset.contents)
+      insert.run(domainId, name, rrset.type, content, rrset.ttl);
   }
 
   #deleteSignatureRows(db: NodeSqlite.DatabaseSync, domainId: number): void {

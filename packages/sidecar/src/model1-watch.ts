@@ -5,7 +5,7 @@
  * accepted (`dnskey-set-signed`: every RRSIG verified with an owner KSK).
  */
 import type { PlannedZsks, PresignedDnskeyPublisher, Signer } from '@chorus/core';
-import type { ZoneState } from '@chorus/engine';
+import { ownerSetServers, type ZoneState } from '@chorus/engine';
 import type { Logger } from 'pino';
 
 export interface Model1WatchHost {
@@ -31,9 +31,12 @@ export class Model1Watch {
 
   constructor(private readonly host: Model1WatchHost) {}
 
-  /** Whether the zone is in model 1 with this signer a member. */
+  /**
+   * Whether the zone is in model 1 with this signer registered: every registered signer lists
+   * its planned ZSKs, so that a join can start with them known.
+   */
   static applies(state: ZoneState, signerId: string): boolean {
-    return state.owner !== undefined && state.members.includes(signerId);
+    return state.owner !== undefined && state.signers[signerId] !== undefined;
   }
 
   /** One round: records the planned ZSKs when they changed, then serves the newest owner set. */
@@ -69,6 +72,8 @@ export class Model1Watch {
   }
 
   private async serveSigned(zone: string, state: ZoneState, publisher: PresignedDnskeyPublisher) {
+    // A registered signer outside the group (before its join) keeps what it serves.
+    if (!ownerSetServers(state).includes(this.host.signerId)) return;
     const signed = state.ownerSigned;
     if (!signed || this.published.get(zone) === signed.signedAt) return;
     await publisher.publishSignedDnskeys(zone, signed.snapshots, { signal: this.host.signal });

@@ -176,6 +176,8 @@ export const SCENARIOS = {
     steps: [
       { kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' },
       { kind: 'roll-ksk', signerId: 'owner', role: 'KSK' },
+      { kind: 'remove-signer', signerId: 'ns1' },
+      { kind: 'add-signer', signerId: 'ns1' },
     ],
     finalGroup: ['knot', 'ns1'],
     model1: true,
@@ -198,7 +200,7 @@ export type ScenarioName = keyof typeof SCENARIOS;
 /** Propagation delays declared for the lab: loopback servers, a registry agent scanning each second. */
 const MARGINS = { childSeconds: 1, parentSeconds: 2, safetySeconds: 1 };
 
-/** Step 5 of REMOVE-SIGNER (0-based 4): the leaving signer may stop serving. */
+/** Step 5 of REMOVE-SIGNER (0-based 4), in model 1 too: the leaving signer may stop serving. */
 const RETIRE_STEP = REMOVE_SIGNER_STEPS.findIndex((step) => step.name === 'retire-leaving-signer');
 
 export type Say = (line: string) => void;
@@ -437,6 +439,8 @@ export async function defineDemoZone(
 export interface Retirement {
   current?: { kind: ProcessKind; signerId: string };
   stopping?: Promise<unknown>;
+  /** Signers that join again later in the scenario: they keep their servers when they leave. */
+  rejoining?: readonly string[];
 }
 
 /** The leaving provider switches its servers off as soon as Chorus says it may (§7.2 step 7). */
@@ -445,6 +449,10 @@ function retireOnCue(lab: DemoLab, retirement: Retirement, say: Say) {
     const current = retirement.current;
     if (event.type !== 'step-started' || current?.kind !== 'remove-signer') return;
     if (event.data.stepIndex !== RETIRE_STEP) return;
+    if (retirement.rejoining?.includes(current.signerId))
+      return say(
+        `${current.signerId} may stop serving ${lab.zone} now; it keeps serving, to join again later`,
+      );
     say(`${current.signerId} may stop serving ${lab.zone} now: stopping its server`);
     retirement.stopping = labStopServer({
       directory: lab.status.directory,
@@ -526,6 +534,7 @@ export async function runScenario(
     ownerKsk?: DnskeyData;
   },
 ): Promise<void> {
+  retirement.rejoining = options.scenario.finalGroup;
   for (const entry of options.scenario.steps) {
     const together: readonly ScenarioStep[] = isTogether(entry) ? entry : [entry];
     options.say(

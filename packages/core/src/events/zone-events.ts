@@ -459,6 +459,11 @@ export interface DesiredRecipe {
    * `_signal` names, or withdraw them. Absent: leave them alone.
    */
   bootstrapSignals?: 'publish' | 'withdraw';
+  /**
+   * Model 1: the owner's signed DNSKEY RRset carries every key, so DNSKEY, CDS and CDNSKEY are
+   * left alone (`keysFrom` and `cdsFor` are not used). Absent: model 2, Chorus writes them.
+   */
+  keys?: 'owner';
 }
 
 /** What must be observed on the wire before a step counts as done. */

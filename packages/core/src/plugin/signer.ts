@@ -72,6 +72,11 @@ export interface DesiredSignerState {
   ttl: number;
   /** RFC 9615 signalling records to publish or withdraw; absent to leave them alone. */
   bootstrapSignals?: DesiredBootstrapSignals;
+  /**
+   * Model 1: the DNSKEY RRset is the one the owner signed, served through the plugin's
+   * `presignedDnskey`; DNSKEY, CDS and CDNSKEY are left as served (the foreign lists are empty).
+   */
+  ownerSignsDnskey?: true;
 }
 
 /** The signalling records of one signer: at `_dsboot.<zone>._signal.<ns>` for each of its NS names. */

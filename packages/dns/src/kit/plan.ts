@@ -100,18 +100,13 @@ function diff<T>(
 
 const TYPE_ORDER: readonly ChangeRecordType[] = ['DNSKEY', 'CDS', 'CDNSKEY', 'NS', 'CSYNC'];
 
-/**
- * Computes the changes that take a signer from what it serves to `desired`. Pure.
- * Own keys and the CDS/CDNSKEY of own KSKs are never deleted; TTL differences are ignored
- * (servers normalise TTLs: PowerDNS serves DNSKEY with the SOA minimum, Knot its own CDS with 0).
- */
-export function planSignerChanges(input: {
-  signerId: string;
-  ownKeys: readonly SigningKey[];
-  served: ApexSnapshot;
-  desired: DesiredSignerState;
-}): SignerPlan {
-  const { served, desired, ownKeys } = input;
+/** DNSKEY, CDS and CDNSKEY changes towards `desired`; none in model 1 (the owner signs the set). */
+function keyRecordChanges(
+  served: ApexSnapshot,
+  desired: DesiredSignerState,
+  ownKeys: readonly SigningKey[],
+): SignerChange[] {
+  if (desired.ownerSignsDnskey) return [];
   const zone = served.zone;
   const ownKeyIds = new Set(ownKeys.map((key) => dnskeyIdentity(key.dnskey)));
   const ownKskIds = new Set(
@@ -127,7 +122,7 @@ export function planSignerChanges(input: {
   const foreignOnly = <T>(items: readonly T[], identity: (item: T) => string, own: Set<string>) =>
     items.filter((item) => !own.has(identity(item)));
   const ttl = desired.ttl;
-  const changes: SignerChange[] = [
+  return [
     ...diff(
       'DNSKEY',
       served.dnskey?.records ?? [],
@@ -152,6 +147,25 @@ export function planSignerChanges(input: {
       dnskeyIdentity,
       ttl,
     ),
+  ];
+}
+
+/**
+ * Computes the changes that take a signer from what it serves to `desired`. Pure.
+ * Own keys and the CDS/CDNSKEY of own KSKs are never deleted; TTL differences are ignored
+ * (servers normalise TTLs: PowerDNS serves DNSKEY with the SOA minimum, Knot its own CDS with 0).
+ */
+export function planSignerChanges(input: {
+  signerId: string;
+  ownKeys: readonly SigningKey[];
+  served: ApexSnapshot;
+  desired: DesiredSignerState;
+}): SignerPlan {
+  const { served, desired } = input;
+  const zone = served.zone;
+  const ttl = desired.ttl;
+  const changes: SignerChange[] = [
+    ...keyRecordChanges(served, desired, input.ownKeys),
     ...diff(
       'CSYNC',
       served.csync?.records ?? [],

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseConfRead } from '../../src/knotc.js';
-import { findMisconfigurations, resolveZoneConfig } from '../../src/zone-config.js';
+import {
+  findApplyMisconfigurations,
+  findMisconfigurations,
+  resolveZoneConfig,
+} from '../../src/zone-config.js';
 
 // conf-read output of the lab's normal Knot, its two traps, and a hand-written knot.conf with
 // zone-level settings, a named template and a zone without dnssec-policy (all Knot 3.2.6).
@@ -104,5 +108,41 @@ describe('effective zone configuration', () => {
     expect(findMisconfigurations(resolveZoneConfig(base, 'a.test.'))).toMatchObject([
       { setting: 'template[journal-only].journal-content' },
     ]);
+  });
+});
+
+describe('applying a plan to a model-1 zone (offline-ksk: on)', () => {
+  // The lab's owner.test. (Knot 3.2.6 conf-read): template default, policy chorus-owner.
+  const config = resolveZoneConfig(
+    parseConfRead(
+      [
+        'zone.domain = owner.test.',
+        'zone[owner.test.].dnssec-policy = chorus-owner',
+        'template.id = default',
+        'template[default].dnssec-signing = on',
+        'policy.id = chorus-owner',
+        'policy[chorus-owner].offline-ksk = on',
+        'policy[chorus-owner].zsk-lifetime = 0',
+      ].join('\n'),
+    ),
+    'owner.test.',
+  );
+
+  test('takes NS and CSYNC changes without the model-2 settings, and refuses DNSKEY, CDS and CDNSKEY', () => {
+    expect(findApplyMisconfigurations(config, ['NS', 'CSYNC'])).toEqual([]);
+    const [problem] = findApplyMisconfigurations(config, ['NS', 'DNSKEY', 'CDS']);
+    expect(problem?.setting).toBe('policy[chorus-owner].offline-ksk');
+    expect(problem?.problem).toMatch(/owner signed \(model 1\).*no DNSKEY, CDS change/);
+    // Negative control: model 2's check of the same zone names dnskey-management first.
+    expect(findMisconfigurations(config)[0]?.setting).toBe(
+      'policy[chorus-owner].dnskey-management',
+    );
+  });
+
+  test('a model-2 zone is judged by model 2 settings whatever the plan holds', () => {
+    const lab = resolveZoneConfig(entries('knot-full-management'), 'conformance.test.');
+    expect(findApplyMisconfigurations(lab, ['NS']).map((problem) => problem.setting)).toEqual(
+      findMisconfigurations(lab).map((problem) => problem.setting),
+    );
   });
 });

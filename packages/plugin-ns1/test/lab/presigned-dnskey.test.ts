@@ -15,7 +15,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SignerConfigurationError, type DnskeyData, type RrsigData } from '@chorus/core';
+import {
+  SignerConfigurationError,
+  type DnskeyData,
+  type RrsigData,
+  type SignerPlan,
+} from '@chorus/core';
 import {
   canonicalRrsetSigningData,
   dnskeyRdata,
@@ -238,11 +243,38 @@ afterAll(async () => {
   if (directory) await rm(directory, { recursive: true, force: true });
 });
 
+const csyncPlan = (action: 'add' | 'delete'): SignerPlan => ({
+  zone: ZONE,
+  signerId: signer.id,
+  changes: [
+    { action, type: 'CSYNC', data: { serial: 0, flags: 1, types: ['A', 'NS', 'AAAA'] }, ttl: TTL },
+  ],
+});
+
+async function soaSerial(): Promise<number> {
+  const answer = await query(SERVER, ZONE, 'SOA', { transport: 'tcp' });
+  return (answer.answers[0]!.records[0] as { serial: number }).serial;
+}
+
+/** NS1's ZSK as the API lists it. */
+let ns1ZskSeen: DnskeyData | undefined;
+const ns1Zsk = () => ns1ZskSeen!;
+
+/** How many CSYNC, CDS and CDNSKEY records PowerDNS serves at the apex. */
+async function apexTypes() {
+  const count = async (type: 'CSYNC' | 'CDS' | 'CDNSKEY') =>
+    (await query(SERVER, ZONE, type, { transport: 'tcp' })).answers.find(
+      (rrset) => rrset.type === type,
+    )?.records.length ?? 0;
+  return { csync: await count('CSYNC'), cds: await count('CDS'), cdnskey: await count('CDNSKEY') };
+}
+
 describe('NS1 model 1 on a real PowerDNS behind the NS1 fake', () => {
   test('serves the owner-signed DNSKEY RRset byte for byte, signs the rest with NS1’s ZSK, and delv validates from the owner KSK', async () => {
     const [planned] = await signer.presignedDnskey.plannedZsks(ZONE, nowSeconds() + 86_400, {});
     expect(planned?.zsks).toHaveLength(1);
     const ns1Zsk = planned!.zsks[0]!;
+    ns1ZskSeen = ns1Zsk;
     expect(ns1Zsk.flags).toBe(256);
     // NS1's ZSK is the one that signs the zone today (model 2).
     const before = await query(SERVER, `www.${ZONE}`, 'A', { transport: 'tcp' });
@@ -333,6 +365,20 @@ describe('NS1 model 1 on a real PowerDNS behind the NS1 fake', () => {
     expect(await servedDnskey()).toEqual(servedBefore);
   }, 60_000);
 
+  test('in model 1 a CSYNC plan writes CSYNC alone: no CDS/CDNSKEY for NS1’s own KSK, which the owner’s set does not hold', async () => {
+    const before = await servedDnskey();
+    const serialBefore = await soaSerial();
+    await signer.applyChanges(csyncPlan('add'), {});
+    expect(await apexTypes()).toEqual({ csync: 1, cds: 0, cdnskey: 0 });
+    expect(await servedDnskey()).toEqual(before);
+    // The rows, the serial and NS1's signatures change in one transaction.
+    expect(await soaSerial()).toBe(serialBefore + 1);
+    const csync = (await query(SERVER, ZONE, 'CSYNC', { transport: 'tcp' })).answers[0]!;
+    expect(csync.signatures.map((rrsig) => rrsig.keyTag)).toEqual([keyTag(ns1Zsk())]);
+    await signer.applyChanges(csyncPlan('delete'), {});
+    expect(await apexTypes()).toEqual({ csync: 0, cds: 0, cdnskey: 0 });
+  }, 60_000);
+
   test('DELETE presigned_dnskey gives the zone back to NS1’s own KSK (model 2)', async () => {
     const deleted = await ns1Call('DELETE', 'zones/presigned.test/dnssec/presigned_dnskey');
     expect(deleted.status).toBe(200);
@@ -356,6 +402,10 @@ describe('NS1 model 1 on a real PowerDNS behind the NS1 fake', () => {
     );
     const ownerAnchor = await anchor(owner.dnskey, 'owner-again.anchor');
     expect(await delv(ownerAnchor, `www.${ZONE}`, 'A')).not.toContain('fully validated');
+    // Negative control of the test above: in model 2 the same plan adds NS1's own CDS/CDNSKEY.
+    await signer.applyChanges(csyncPlan('add'), {});
+    expect(await apexTypes()).toEqual({ csync: 1, cds: 1, cdnskey: 1 });
+    await signer.applyChanges(csyncPlan('delete'), {});
   }, 60_000);
 });
 

@@ -21,7 +21,7 @@ import { contentToAnswer, invalidInput, readAnswers } from './answers.js';
 import { keySetObject, parseKeySet, unionOfKeys } from './external-keys.js';
 import { Ns1Model1 } from './model1.js';
 import { SIGNATURE_TYPES } from './zone-signer.js';
-import { PowerDnsDatabase } from '../powerdns-database.js';
+import { PowerDnsDatabase, type ReplacedRrset } from '../powerdns-database.js';
 import { RECORD_PAGE_SIZE, recordPage } from './pagination.js';
 
 export interface Ns1ApiOptions {
@@ -514,10 +514,7 @@ export class Ns1Api implements ProviderApi {
         return { status: 200, body: this.#recordObject(zone, current) };
       case 'DELETE':
         if (current === undefined) throw new HttpError(404, RECORD_NOT_FOUND);
-        await this.#options.backend.patchRrsets(zone.name, [
-          { name: owner, type, changetype: 'DELETE' },
-        ]);
-        await this.#model1.resign(zone.name);
+        await this.#replaceRrset(zone, { name: owner, type, ttl: current.ttl, contents: [] });
         delete this.#zoneState(zone).records[`${domain}/${type}`];
         await this.#options.state.save();
         return { status: 200, body: {} };
@@ -530,6 +527,25 @@ export class Ns1Api implements ProviderApi {
       default:
         throw new HttpError(405, { message: 'Method not allowed' });
     }
+  }
+
+  /**
+   * Writes one RRset (no contents: deletes it): in model 1 together with NS1's signatures in one
+   * transaction of the backend's database, else through the backend's API (PowerDNS signs).
+   */
+  async #replaceRrset(zone: BackendZone, rrset: ReplacedRrset): Promise<void> {
+    if (this.#model1.isPresigned(zone)) return this.#model1.writeRecords(zone, [rrset]);
+    await this.#options.backend.patchRrsets(zone.name, [
+      rrset.contents.length === 0
+        ? { name: rrset.name, type: rrset.type, changetype: 'DELETE' }
+        : {
+            name: rrset.name,
+            type: rrset.type,
+            changetype: 'REPLACE',
+            ttl: rrset.ttl,
+            records: rrset.contents.map((content) => ({ content, disabled: false })),
+          },
+    ]);
   }
 
   /** PUT (create, `current` undefined) or POST (update: only the fields sent change). */
@@ -561,16 +577,7 @@ export class Ns1Api implements ProviderApi {
     if (new Set(records.map((record) => record.toLowerCase())).size !== records.length)
       throw invalidInput('duplicate answers');
     const ttl = typeof body.ttl === 'number' ? body.ttl : (current?.ttl ?? 3600);
-    await this.#options.backend.patchRrsets(zone.name, [
-      {
-        name: owner,
-        type,
-        changetype: 'REPLACE',
-        ttl,
-        records: records.map((content) => ({ content, disabled: false })),
-      },
-    ]);
-    await this.#model1.resign(zone.name);
+    await this.#replaceRrset(zone, { name: owner, type, ttl, contents: records });
     const key = `${withoutDot(owner)}/${type}`;
     const stored = this.#zoneState(zone).records[key];
     this.#zoneState(zone).records[key] = {

@@ -18,7 +18,7 @@ import type {
   BackendZone,
   PowerDnsBackend,
 } from '../powerdns-backend.js';
-import type { PowerDnsDatabase } from '../powerdns-database.js';
+import type { PowerDnsDatabase, ReplacedRrset } from '../powerdns-database.js';
 import type { FakeState, Ns1PresignedSet, Ns1ZoneState } from '../state.js';
 import {
   asDnskey,
@@ -45,19 +45,35 @@ export interface Model1Options {
 
 const withoutDot = (name: string) => name.replace(/\.$/, '');
 
-/** The zone's RRsets with the apex DNSKEY RRset about to be written. */
-function withDnskeys(
+/** The zone's RRsets with the RRsets about to be written in their place (no contents: gone). */
+function withReplaced(
   rrsets: readonly BackendRrset[],
-  zone: string,
-  dnskey: { ttl: number; contents: string[] },
+  replaced: readonly ReplacedRrset[],
 ): BackendRrset[] {
-  const apex = (rrset: BackendRrset) =>
-    rrset.type === 'DNSKEY' && rrset.name.toLowerCase() === zone.toLowerCase();
-  const records = dnskey.contents.map((content) => ({ content, disabled: false }));
+  const key = (name: string, type: string) => `${name.toLowerCase()}|${type}`;
+  const gone = new Set(replaced.map((rrset) => key(rrset.name, rrset.type)));
   return [
-    ...rrsets.filter((rrset) => !apex(rrset)),
-    { name: zone, type: 'DNSKEY', ttl: dnskey.ttl, records },
+    ...rrsets.filter((rrset) => !gone.has(key(rrset.name, rrset.type))),
+    ...replaced
+      .filter((rrset) => rrset.contents.length > 0)
+      .map((rrset) => ({
+        name: rrset.name,
+        type: rrset.type,
+        ttl: rrset.ttl,
+        records: rrset.contents.map((content) => ({ content, disabled: false })),
+      })),
   ];
+}
+
+/** The apex SOA with its serial one higher, as NS1 bumps it on every change. */
+function bumpedSoa(rrsets: readonly BackendRrset[], zone: string): ReplacedRrset[] {
+  const soa = rrsets.find(
+    (rrset) => rrset.type === 'SOA' && rrset.name.toLowerCase() === zone.toLowerCase(),
+  );
+  const fields = soa?.records[0]?.content.split(/\s+/);
+  if (!soa || !fields || fields.length < 7) return [];
+  fields[2] = String((Number(fields[2]) + 1) % 2 ** 32);
+  return [{ name: soa.name, type: 'SOA', ttl: soa.ttl, contents: [fields.join(' ')] }];
 }
 
 function parseDnskeyText(text: string): DnskeyData {
@@ -128,12 +144,16 @@ export class Ns1Model1 {
     );
     const state = this.#zoneState(zone);
     // The DNSKEY rows and their RRSIGs change in one transaction: never one without the other.
-    const removed = await this.#sign(zone.name, set, database, {
-      ttl: set.ttl,
-      contents: set.data.map(
-        (key) => `${key.flags} ${key.protocol} ${key.algorithm} ${key.public_key}`,
-      ),
-    });
+    const removed = await this.#sign(zone.name, set, database, [
+      {
+        name: zone.name,
+        type: 'DNSKEY',
+        ttl: set.ttl,
+        contents: set.data.map(
+          (key) => `${key.flags} ${key.protocol} ${key.algorithm} ${key.public_key}`,
+        ),
+      },
+    ]);
     state.presigned = {
       set,
       ...pickNsec3(state.presigned?.nsec3param ?? removed),
@@ -162,6 +182,18 @@ export class Ns1Model1 {
     await this.#options.backend.rectify(zone.name);
   }
 
+  /**
+   * A record write to a zone in model 1: the rows, the SOA serial and every signature change in
+   * one transaction, so PowerDNS never serves a changed RRset without its RRSIG or NSEC chain.
+   */
+  async writeRecords(zone: BackendZone, replaced: readonly ReplacedRrset[]): Promise<void> {
+    const presigned = this.#zoneState(zone).presigned!;
+    const bumped = [...replaced, ...bumpedSoa(zone.rrsets, zone.name)];
+    await this.#sign(zone.name, presigned.set, this.#database(), bumped);
+    presigned.resignAfter = this.#now() + ZSK_SIGNATURE_SECONDS / 2;
+    await this.#options.state.save();
+  }
+
   /** Signs the zone again after a record write. */
   async resign(zoneName: string): Promise<void> {
     const presigned = this.#options.state.ns1Zone(withoutDot(zoneName)).presigned;
@@ -183,7 +215,7 @@ export class Ns1Model1 {
     zoneName: string,
     set: Ns1PresignedSet,
     database: PowerDnsDatabase,
-    dnskey?: { ttl: number; contents: string[] },
+    replaced: readonly ReplacedRrset[] = [],
   ): Promise<string | undefined> {
     const backend = this.#options.backend;
     const zone = await backend.getZone(zoneName);
@@ -199,7 +231,7 @@ export class Ns1Model1 {
     try {
       data = signZone({
         zone: zone.name,
-        rrsets: dnskey ? withDnskeys(zone.rrsets, zone.name, dnskey) : zone.rrsets,
+        rrsets: withReplaced(zone.rrsets, replaced),
         dnskeyRrsigs: set.rrsig,
         zsk,
         inception: now - INCEPTION_SLACK_SECONDS,
@@ -209,7 +241,7 @@ export class Ns1Model1 {
       if (error instanceof ZoneSigningError) throw new HttpError(500, { message: error.message });
       throw error;
     }
-    return database.writePresigned(zone.name, data, dnskey);
+    return database.writePresigned(zone.name, data, replaced);
   }
 
   #database(): PowerDnsDatabase {
