@@ -21,6 +21,7 @@ Commands:
   sidecar      run the sidecar of one signer (--config FILE)
   zone define  record the group that signs a zone now, and its timing (--group G: many zones
                at once, with a group's signers and timing)
+  zone model   move a zone between RFC 8901's models: the safe order, and why it is refused
   group        define a group of zones that follow one request together, or show it
   signer add   add a signer to a zone's group (ADD-SIGNER) and follow the process
   signer remove
@@ -485,8 +486,33 @@ const TIMING_OPTIONS = `  --record-ttl S          TTL of the records Chorus adds
 
 export const ZONE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]
        chorus zone define ZONE… --group G [options]
+       chorus zone model ZONE --to 1|2
 
   define   record the group that signs ZONE now (see "chorus zone define --help")
+  model    move ZONE between RFC 8901's models: prints the safe order and why it cannot run
+           (see "chorus zone model --help")
+`;
+
+export const ZONE_MODEL_HELP = `Usage: chorus zone model ZONE --to 1|2 [--json] [options]
+
+Asks to move ZONE from RFC 8901 model 2 (each provider's KSK signs its own DNSKEY RRset) to
+model 1 (the owner's KSK signs one RRset every provider serves), or back, without going
+insecure. Prints the safe order (a double DS around the step where each member changes who
+signs its DNSKEY RRset) and every reason the move cannot run now, then exits 1; nothing is
+recorded. Today the move is always refused: most plugins cannot change who signs the DNSKEY
+RRset of a zone their server is serving, and no process drives that step; members that cannot serve an owner-signed RRset at
+all (BIND 9.18, PowerDNS 4.7, deSEC) are named with their reason.
+
+Options:
+  --to 1|2                the model to move to
+  --json                  one JSON object on stdout: zone, from, to, order, refused, reasons
+${LOG_OPTION}
+${HELP_OPTION}
+
+Exit status: 1 when refused (always, today), 2 on a usage error.
+
+Example:
+  chorus zone model example.test. --to 1 --log events.sqlite
 `;
 
 export const ZONE_DEFINE_HELP = `Usage: chorus zone define ZONE --signer ID [--signer ID…] [options]

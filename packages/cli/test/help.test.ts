@@ -4,6 +4,7 @@ import { runCli } from '@chorus/cli';
 const COMMANDS = [
   ['sidecar'],
   ['zone', 'define'],
+  ['zone', 'model'],
   ['signer', 'add'],
   ['signer', 'remove'],
   ['migrate'],

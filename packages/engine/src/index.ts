@@ -58,6 +58,7 @@ export {
 } from './preflight-rolls.js';
 export type { PreflightInput, SignerObservation } from './preflight.js';
 export { ADD_SIGNER_STEPS, REMOVE_SIGNER_STEPS, stepsFor } from './processes.js';
+export { modelSwitchOrder, modelSwitchRefusal } from './preflight-model-switch.js';
 export {
   DEFAULT_TIMING,
   ZoneStreamError,

@@ -674,7 +674,8 @@ function model1StepsFor(kind: ProcessKind): readonly StepDefinition[] {
       return ROLL_ZSK_MODEL1_STEPS;
     case 'roll-ksk':
       return ROLL_OWNER_KSK_STEPS;
-    default:
+    case 'roll-algorithm':
+    case 'bootstrap':
       return [];
   }
 }

@@ -1416,6 +1416,7 @@ export function limitsOf(signer: Pick<Signer, 'capabilities'>): { limits?: Signe
 const LIMITING_CAPABILITIES: readonly SignerLimit['capability'][] = [
   'cds-import-foreign',
   'bootstrap-signal',
+  'presigned-dnskey',
 ];
 
 /** How each end event ends a process, for metrics and the process span. */

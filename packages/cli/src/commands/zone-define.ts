@@ -17,6 +17,7 @@ import type { DnskeyData, TimingSettings, ZoneOwner } from '@chorus/core';
 import { parseRdata } from '@chorus/dns';
 import { expectPositionals, integerOption, parseCommandArgs, UsageError } from '../args.js';
 import { AdoptionRefusedError, describeAdoption, observeAdoption } from '../coordination/adopt.js';
+import { zoneModelCommand } from './zone-model.js';
 import { parentServerOptions, parentServerSource } from '../coordination/adopt-parent.js';
 import { describeEvent } from '../coordination/describe.js';
 import { appendToZone, readZone, withEventLog, LOG_OPTIONS } from '../coordination/event-log.js';
@@ -151,6 +152,7 @@ export function parentZoneOf(zone: string, value: string | undefined, command = 
 export async function zoneCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'define') return zoneDefineCommand(rest, io);
+  if (sub === 'model') return zoneModelCommand(rest, io);
   if (sub === '-h' || sub === '--help' || sub === undefined) {
     io[sub === undefined ? 'stderr' : 'stdout'](ZONE_HELP);
     return sub === undefined ? 2 : 0;

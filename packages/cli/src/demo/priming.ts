@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordType, ZoneEvent } from '@chorus/core';
 import { query } from '@chorus/dns';
+import { OWNER_ID } from '@chorus/engine';
 import { flushResolverType, flushResolverZone, type LabResolver } from '@chorus/lab';
 import type { DemoLab, Say } from './phases.js';
 
@@ -130,7 +131,9 @@ async function keepOldDsFresh(lab: DemoLab, say: Say, roll: KskRoll): Promise<vo
 
 /** The DNSKEY RRset a lab signer serves, as sorted presentation lines ('' when none). */
 async function servedDnskeys(lab: DemoLab, signerId: string): Promise<string> {
-  const server = lab.status.servers.find((entry) => entry.id === signerId);
+  // The owner's set (model 1) is what every member serves: read it at the first.
+  const id = signerId === OWNER_ID ? lab.status.owner?.servers[0] : signerId;
+  const server = lab.status.servers.find((entry) => entry.id === id);
   if (!server) return '';
   const endpoint = { address: server.address, port: server.port };
   const answer = await query(endpoint, lab.zone, 'DNSKEY', { timeoutMs: 2000, retries: 0 });
@@ -148,7 +151,8 @@ async function keepOldDnskeyFresh(lab: DemoLab, say: Say, signerId: string): Pro
   let times = 0;
   // At most five minutes: a roll that stalls before its successor must not leave this on.
   while (times < 150) {
-    await sleep(DNSKEY_REPRIME_MS);
+    // Unreferenced: a change that never comes does not keep the demo alive.
+    await sleep(DNSKEY_REPRIME_MS, undefined, { ref: false });
     const now = await servedDnskeys(lab, signerId).catch(() => '');
     if (now !== before) break;
     await primeResolverCaches(lab, () => undefined, ['DNSKEY'], 'again');
@@ -190,7 +194,7 @@ interface KskRoll {
 
 /**
  * The handler for the zone's events: the DNSKEY RRsets when any roll is requested (before a
- * successor can appear), and for a KSK roll the DS set from its start until the parent changes
+ * successor can appear) and when a model-1 join starts, and for a KSK roll the DS set from its start until the parent changes
  * it and a fresh DNSKEY RRset just after the old KSK left.
  */
 export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) => void {
@@ -208,6 +212,16 @@ export function primeAtWorstMoments(lab: DemoLab, say: Say): (event: ZoneEvent) 
     if (event.type === 'process-requested' && event.data.kind.startsWith('roll-'))
       void primeResolverCaches(lab, say, ['DNSKEY'], 'as the roll is requested').then(() =>
         keepOldDnskeyFresh(lab, say, event.data.signerId).catch(() => undefined),
+      );
+    // Model 1's join: every resolver holds the owner's set without the joiner's ZSKs until the
+    // joiner serves the new one, which a join whose DNSKEY wait were skipped must meet.
+    if (
+      event.type === 'process-started' &&
+      event.data.kind === 'add-signer' &&
+      event.data.steps[0]?.name === 'push-owner-set'
+    )
+      void primeResolverCaches(lab, say, ['DNSKEY'], 'before the owner signs the joiner in').then(
+        () => keepOldDnskeyFresh(lab, say, event.data.signerId).catch(() => undefined),
       );
     if (event.type === 'process-started' && event.data.kind === 'roll-ksk' && cache) {
       // Before the successor's CDS: the parent cannot have changed yet, however late this runs.

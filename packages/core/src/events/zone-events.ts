@@ -62,9 +62,10 @@ export interface SignerReference {
  * its own keys only (as Cloudflare does), so the group's CDS never agrees and the parent's DS must
  * come through a parent channel that takes DS (a registrar). `bootstrap-signal`: the signer cannot
  * publish RFC 9615 signalling records, so the group cannot be bootstrapped through it.
+ * `presigned-dnskey`: the signer cannot serve a DNSKEY RRset the zone owner signed (model 1).
  */
 export interface SignerLimit {
-  capability: 'cds-import-foreign' | 'bootstrap-signal';
+  capability: 'cds-import-foreign' | 'bootstrap-signal' | 'presigned-dnskey';
   reason: string;
 }
 
