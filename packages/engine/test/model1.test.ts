@@ -85,6 +85,17 @@ const signedBy = (owners: OwnerKey[]) =>
     now: 1_800_000_000,
     validity: { inceptionSlackSeconds: 3600, overlapSeconds: 60, lastSnapshotSeconds: 3600 },
   });
+/** A sidecar's registration; `held`: its plugin holds key rolls (a key roller). */
+const registered = (id: string, held = false) =>
+  zoneEvent('signer-registered', at, {
+    signer: {
+      id,
+      kind: id,
+      nameServerNames: [`ns.${id}.test.`],
+      endpoints: [{ address: '127.0.0.1' }],
+      ...(held ? { rollover: { mode: 'held' as const } } : {}),
+    },
+  });
 const signedEvent = (snapshots: SignedDnskeySnapshot[]) =>
   zoneEvent('dnskey-set-signed', at, { snapshots, reason: 'initial' });
 const ownerOf = (key: OwnerKey): ZoneOwner => ({
@@ -203,16 +214,6 @@ describe("a provider's ZSK roll in model 1 (M1-ZSK, standards §7.5)", () => {
   const knotZsk = { role: 'ZSK' as const, algorithm: 13, keyTag: 1, dnskey: KNOT_ZSK };
   const planned = (id: string, ...zsks: DnskeyData[]) =>
     zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks }] });
-  const registered = (id: string, held: boolean) =>
-    zoneEvent('signer-registered', at, {
-      signer: {
-        id,
-        kind: id,
-        nameServerNames: [`ns.${id}.test.`],
-        endpoints: [{ address: '127.0.0.1' }],
-        ...(held ? { rollover: { mode: 'held' as const } } : {}),
-      },
-    });
   const request = (state: ReturnType<typeof foldZone>, role?: 'KSK') => ({
     state,
     kind: role ? ('roll-ksk' as const) : ('roll-zsk' as const),
@@ -429,15 +430,6 @@ describe('join and leave in model 1 (M1-ADD, M1-REMOVE, standards §7.5)', () =>
   const PDNS_ZSK = zsk();
   const planned = (id: string, key: DnskeyData) =>
     zoneEvent('signer-zsks-planned', at, { signerId: id, planned: [{ at: NOW, zsks: [key] }] });
-  const registered = (id: string) =>
-    zoneEvent('signer-registered', at, {
-      signer: {
-        id,
-        kind: id,
-        nameServerNames: [`ns.${id}.test.`],
-        endpoints: [{ address: '127.0.0.1' }],
-      },
-    });
   const observed = { keys: [], servers: [] } as never;
   const preflight = (
     state: ReturnType<typeof foldZone>,
