@@ -368,8 +368,11 @@ fake serve one DNSKEY RRset that the zone owner signs with a KSK made in the lab
 token. The demo runs the owner (it signs whenever a member's plan changes, and refreshes before
 its signatures run out) and plays the person at the parent (it makes each DS change exactly as
 Chorus shows it). Knot's ZSK rolls (M1-ZSK), then the owner's KSK (M1-KSK, double signature,
-with a second KSK made in the token), then the demo waits for a refresh. --unsafe-owner-lapse
-is its negative control: no rolls, and the owner stops signing until its signatures expire.
+with a second KSK made in the token), then NS1 leaves (M1-REMOVE; it keeps its server, as it
+joins again) and joins again (M1-ADD; the lab's registry agent follows each CSYNC), then the
+demo waits for a refresh. --unsafe-owner-lapse is its negative control: no rolls, and the owner
+stops signing until its signatures expire; --unsafe-skip-wait add-signer/push-owner-set lets
+NS1 be reached while caches still hold the owner's set without its ZSK.
 
 Options:
   --scenario NAME         migration (default), rollovers, held-roll (BIND and PowerDNS, then
@@ -419,7 +422,9 @@ Options:
                           roll-zsk/activate-successor (the signature wait before the predecessor
                           goes), roll-ksk/await-parent-ds (the DS and DNSKEY wait before the old
                           KSK goes), roll-ksk/await-parent-ds-removed; in model 1
-                          roll-zsk/push-owner-set and roll-ksk/introduce-owner-ksk. Repeatable.
+                          roll-zsk/push-owner-set, roll-ksk/introduce-owner-ksk,
+                          add-signer/push-owner-set and remove-signer/retire-leaving-signer.
+                          Repeatable.
                           Never available outside the demo.
   --unsafe-owner-lapse    UNSAFE, with --scenario model1: no rolls; the owner stops signing
                           after its first set, so its signatures lapse (I8 names the late
