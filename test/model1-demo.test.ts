@@ -35,12 +35,12 @@ afterAll(async () => {
   }
 });
 
-const runDemo = (extra: string[] = []) =>
+const runDemo = (extra: string[] = [], scenario = 'model1') =>
   runDemoOnOwnLab<DemoJson>({
-    name: 'model1',
+    name: scenario,
     prefix: PREFIX,
     ttl: TTL,
-    args: ['--scenario', 'model1', ...extra],
+    args: ['--scenario', scenario, ...extra],
     directories,
   });
 
@@ -68,6 +68,29 @@ describe('the model-1 demo, watched', () => {
       expect(result.parent.ns).toEqual(['ns.knot.test.', 'ns.ns1.test.']);
       expect(result.parent.asExpected).toBe(true);
       expect(code).toBe(0);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  it(
+    "negative control: Knot's successor signing before every cache holds the owner's set with it (--unsafe-skip-wait roll-zsk/push-owner-set) is named, and the demo fails",
+    async () => {
+      const { code, result } = await runDemo(
+        ['--unsafe-skip-wait', 'roll-zsk/push-owner-set'],
+        'model1-roll',
+      );
+      expect(code).toBe(1);
+      expect(result.processes.map((process) => `${process.kind} ${process.signerId}`)).toEqual([
+        'roll-zsk knot',
+      ]);
+      const named = [
+        ...result.observers.violations.map((violation) => violation.detail),
+        ...result.observers.validationFailures.map((failure) => failure.detail),
+      ];
+      expect(
+        named.filter((text) => /cannot validate|not in the DNSKEY RRset/.test(text)),
+        JSON.stringify(named.slice(0, 5)),
+      ).not.toEqual([]);
     },
     DEMO_TIMEOUT_MS,
   );

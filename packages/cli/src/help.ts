@@ -386,7 +386,9 @@ Options:
                           PowerDNS's ZSK roll is stopped after activate-successor and its KSK
                           roll after sync-dnskeys, and both are rolled back), or model1
                           (owner.test. at Knot + NS1 under the owner's KSK: a ZSK roll, the
-                          owner's KSK roll and a refresh)
+                          owner's KSK roll, NS1 leaving and joining again, and a refresh), or
+                          model1-roll (the same zone, only Knot's ZSK roll and a refresh: the
+                          short model-1 run for controls)
   --rate-limit P.CLASS=N/DURATION[,…]
                           tighten the provider fakes' rate limits, as "lab up --rate-limit"
                           (e.g. desec.write=1/8s): the deSEC sidecar waits for its quota,

@@ -183,8 +183,8 @@ function parseDemoOptions(args: string[], io: CliIo): DemoOptions | undefined {
 
 /** `--unsafe-owner-lapse` is model 1's negative control. */
 function ownerLapseOption(scenario: string | undefined): true {
-  if (scenario !== 'model1')
-    throw new UsageError('--unsafe-owner-lapse goes with --scenario model1', 'demo');
+  if (scenario !== 'model1' && scenario !== 'model1-roll')
+    throw new UsageError('--unsafe-owner-lapse goes with --scenario model1 or model1-roll', 'demo');
   return true;
 }
 

@@ -101,6 +101,8 @@ export const BOOTSTRAP_ZONE = 'boot.test.';
  * `saas`: BIND to deSEC + NS1 (the lab's provider fakes, each in front of a real PowerDNS), then
  * from deSEC to Knot; `saas-join`: only deSEC joining BIND (the short run for controls and quotas).
  * `bootstrap`: `boot.test`, delegated to all three without DS, bootstrapped (RFC 9615).
+ * `model1`: owner.test. in model 1 at Knot + NS1; `model1-roll`: only Knot's ZSK roll there (the
+ * short run for controls).
  */
 export const SCENARIOS = {
   migration: {
@@ -179,6 +181,13 @@ export const SCENARIOS = {
       { kind: 'remove-signer', signerId: 'ns1' },
       { kind: 'add-signer', signerId: 'ns1' },
     ],
+    finalGroup: ['knot', 'ns1'],
+    model1: true,
+  },
+  'model1-roll': {
+    signers: ['knot', 'ns1'],
+    initialGroup: ['knot', 'ns1'],
+    steps: [{ kind: 'roll-zsk', signerId: 'knot', role: 'ZSK' }],
     finalGroup: ['knot', 'ns1'],
     model1: true,
   },
