@@ -139,6 +139,23 @@ for (const r of reports)
       `  N = ${r.zones}: the lab's registry agent used ${(r.registryAgentCoreShare * 100).toFixed(0)} % of a core during the run\n`,
     );
 for (const r of reports) {
+  const { groupCommand, servers, registryAgent } = r.hostCpuSeconds;
+  const sidecarsCpu = r.sidecars.map(
+    (s) => `${s.id} sidecar ${(s.cpuSecondsPerZone * r.zones).toFixed(0)} s`,
+  );
+  const serversCpu = Object.entries(servers).map(
+    ([id, seconds]) => `${id} ${seconds.toFixed(0)} s`,
+  );
+  const all =
+    r.sidecars.reduce((total, s) => total + s.cpuSecondsPerZone * r.zones, 0) +
+    groupCommand +
+    (registryAgent ?? 0) +
+    Object.values(servers).reduce((total, seconds) => total + seconds, 0);
+  process.stdout.write(
+    `  N = ${r.zones}: host CPU during the run ${all.toFixed(0)} s in ${r.wallSeconds.toFixed(0)} s of wall time on 2 cores: ${[...sidecarsCpu, `the group command ${groupCommand.toFixed(0)} s`, ...serversCpu, `the registry agent ${(registryAgent ?? 0).toFixed(0)} s`].join(', ')}\n`,
+  );
+}
+for (const r of reports) {
   const notifies = r.sidecars.reduce(
     (total, s) => total + sum(s.calls, (key) => key.startsWith('dns notify ')),
     0,

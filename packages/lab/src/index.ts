@@ -64,6 +64,7 @@ export { ipProgram } from './commands.js';
 export { isRunning } from './processes.js';
 export { TRAPS } from './traps.js';
 export {
+  labScanPeriodMs,
   readRegistryAgentConfig,
   registryAgentConfigFromStatus,
   runRegistryAgent,

@@ -57,6 +57,7 @@ import {
   waitUntilReady,
   type CheckResult,
 } from './readiness.js';
+import { labScanPeriodMs } from './registry-agent.js';
 import {
   isRegistryAgentRunning,
   startRegistryAgent,
@@ -654,7 +655,7 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
         ? [
             waitForAgent(agent, deadline).then(() =>
               progress(
-                `ready: registry-agent pid ${agent.pid} scans ${zoneList(agent.zones)} every ${agent.intervalMs} ms, NOTIFY on ${agent.address}:${agent.port}, after ${seconds(performance.now() - spawnedAt)}`,
+                `ready: registry-agent pid ${agent.pid} scans ${zoneList(agent.zones)} every ${labScanPeriodMs(agent)} ms, at once on NOTIFY to ${agent.address}:${agent.port}, after ${seconds(performance.now() - spawnedAt)}`,
               ),
             ),
           ]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanSchedule } from '../src/registry-agent.js';
+import { labScanPeriodMs, maxScansPerSecondOf, scanSchedule } from '../src/registry-agent.js';
 
 describe('the registry agent schedule', () => {
   it('scans each zone every interval while the zones are few', () => {
@@ -18,5 +18,19 @@ describe('the registry agent schedule', () => {
       );
     }
     expect(scanSchedule(10_000, 1000, 50).periodMs).toBe(200_000);
+  });
+
+  it('scans at 10 a second when NOTIFY makes the schedule a backstop, 50 without, as configured when set', () => {
+    const notify = { address: '127.0.0.60' };
+    expect(maxScansPerSecondOf({ notify })).toBe(10);
+    expect(maxScansPerSecondOf({ notify: null })).toBe(50);
+    expect(maxScansPerSecondOf({ notify, maxScansPerSecond: 200 })).toBe(200);
+    // The lab's agent listens for NOTIFY: 1,000 zones come round every 100 s, 10 every second.
+    expect(labScanPeriodMs({ zones: Array.from({ length: 1000 }, String), intervalMs: 1000 })).toBe(
+      100_000,
+    );
+    expect(labScanPeriodMs({ zones: Array.from({ length: 10 }, String), intervalMs: 1000 })).toBe(
+      1000,
+    );
   });
 });

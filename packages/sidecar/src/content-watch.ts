@@ -88,6 +88,23 @@ export class ContentWatch {
     return true;
   }
 
+  /**
+   * Runs `apply`, a change of this sidecar to its own server's zone. Chorus writes only records
+   * the digest leaves out (DNSKEY, CDS, CDNSKEY, CSYNC, the apex NS), so when the watch had read
+   * the content at the serial before and the change moved the serial by exactly one (nobody else
+   * changed the zone meanwhile), the content is still what it read: the next round reads nothing.
+   */
+  async aroundOwnChange<T>(zone: string, apply: () => Promise<T>): Promise<T> {
+    const known = this.enabled ? this.servedSerial.get(zone) : undefined;
+    if (known === undefined) return apply();
+    const before = await this.servedSoaSerial(zone);
+    const result = await apply();
+    if (before !== known || this.servedSerial.get(zone) !== known) return result;
+    const after = await this.servedSoaSerial(zone);
+    if (after === serialAfter(before)) this.servedSerial.set(zone, after);
+    return result;
+  }
+
   private async servedSoaSerial(zone: string): Promise<number | undefined> {
     const server = this.host.signer.nameServers[0];
     if (!server) return undefined;
@@ -111,4 +128,9 @@ export class ContentWatch {
       'could not read the zone content; the pre-flight cannot compare it by digest',
     );
   }
+}
+
+/** The serial one change later (RFC 1982 arithmetic). */
+export function serialAfter(serial: number): number {
+  return (serial + 1) % 2 ** 32;
 }

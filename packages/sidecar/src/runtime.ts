@@ -134,8 +134,20 @@ const RECONCILE_CONCURRENCY = 8;
 /** Unmet observations of one step back off up to this many observe intervals. */
 const OBSERVE_BACKOFF_LIMIT = 8;
 
-/** The longest a zone loop sleeps without reading the log again. */
+/** The longest a zone loop sleeps without reading the log again, while the zones are few. */
 const MAX_SLEEP_MS = 5000;
+
+/**
+ * Beyond that, the sleeps lengthen so that all zone loops together read the log on their own at
+ * most this often a second: with 10,000 zones, a 5 s cap meant 2,000 reads and decisions a second
+ * that found nothing new, for the length of a run.
+ */
+const SAFETY_NET_WAKES_PER_SECOND = 100;
+
+/** The zone loops' sleep cap for a sidecar that follows `zoneCount` zones. */
+export function sleepCapMs(zoneCount: number): number {
+  return Math.max(MAX_SLEEP_MS, (zoneCount / SAFETY_NET_WAKES_PER_SECOND) * 1000);
+}
 
 /** How often a sidecar looks again while the event log does not answer. */
 const LOG_UNAVAILABLE_RETRY_MS = 2000;
@@ -979,7 +991,8 @@ export class SidecarRuntime {
   private sleep(zone: string, ms: number): Promise<void> {
     // Events wake the loop; the cap is a safety net for a subscription that went quiet
     // (a distributed log that lost and regained its quorum), never the way news arrives.
-    const { slept, wake } = this.sleeper(Math.max(0, Math.min(ms, MAX_SLEEP_MS)));
+    const cap = sleepCapMs(this.options.zones.length);
+    const { slept, wake } = this.sleeper(Math.max(0, Math.min(ms, cap)));
     this.wakers.set(zoneStream(zone), wake);
     return slept;
   }
@@ -1267,7 +1280,8 @@ export class SidecarRuntime {
         return 0;
       case 'reconcile': {
         if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
-        const applyGate = <T>(apply: () => Promise<T>) => this.changeSlots.run(apply);
+        const applyGate = <T>(apply: () => Promise<T>) =>
+          this.changeSlots.run(() => this.contentWatch.aroundOwnChange(zone, apply));
         const result = await this.reconcileSlots
           .run(() => this.reconcileDesired(zone, decision.desired, applyGate))
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));

@@ -5,6 +5,7 @@ import {
   cliRegistryAgentCommand,
   defaultLabDirectory,
   labDown,
+  labScanPeriodMs,
   labRestart,
   labStatus,
   labUp,
@@ -68,7 +69,7 @@ function formatRegistryAgent(status: LabStatus): string[] {
   if (!agent) return ['', 'registry agent: not running (lab up --no-registry-agent)'];
   return [
     '',
-    `registry agent (scans CDS/CDNSKEY and CSYNC of ${zoneList(agent.zones)} every ${agent.intervalMs} ms, updates ${agent.parentZone}):`,
+    `registry agent (scans CDS/CDNSKEY and CSYNC of ${zoneList(agent.zones)} every ${labScanPeriodMs(agent)} ms and at once on NOTIFY, updates ${agent.parentZone}):`,
     `  registry-agent  node  pid ${agent.pid}  ${agent.alive ? 'alive' : 'DEAD'}  NOTIFY(CDS/CSYNC) on ${agent.address}:${agent.port}/udp`,
     `  directory ${agent.directory}`,
     `  config ${agent.configFile}  log ${agent.logFile} (JSON lines)  pid file ${agent.pidFile}`,

@@ -96,6 +96,16 @@ export interface ScaleReport {
   /** The lab's registry agent (the parent's CDS/CSYNC scanner): its CPU over the run's wall time. */
   registryAgentCoreShare: number | null;
   /**
+   * Where the host's CPU went during the run, in seconds: the group command (this process, which
+   * folds every zone's events to follow them), each lab server and the registry agent. The run
+   * shares two cores with all of them: wall time beyond the waits is roughly their sum over two.
+   */
+  hostCpuSeconds: {
+    groupCommand: number;
+    servers: Record<string, number>;
+    registryAgent: number | null;
+  };
+  /**
    * Steps that wait for the parent (DS or NS): seconds from the step's start, with the CDS or
    * CSYNC served everywhere, until the parent served the group's DS or NS.
    */
@@ -117,6 +127,17 @@ async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds so far of each lab nameserver that runs (by id). */
+async function serverCpuSeconds(lab: DemoLab): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    lab.status.servers.map(async (server) => {
+      const seconds = await cpuSeconds(server.pid).catch(() => undefined);
+      return seconds === undefined ? [] : [[server.id, seconds] as const];
+    }),
+  );
+  return Object.fromEntries(entries.flat());
 }
 
 /** Peak resident memory of a process, in KB (Linux /proc VmHWM). */
@@ -334,15 +355,18 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
     const agentPid = lab.status.registryAgent?.pid;
     const agentBefore = agentPid ? await cpuSeconds(agentPid) : undefined;
     const callsBefore = await Promise.all(sidecars.map(callTallyOf));
+    const serversBefore = await serverCpuSeconds(lab);
+    const commandBefore = process.cpuUsage();
     const started = performance.now();
-    const process = options.process ?? 'add-signer';
-    const output = await chorus(groupCommand(process, options.parallel), lab, say, 1);
+    const kind = options.process ?? 'add-signer';
+    const output = await chorus(groupCommand(kind, options.parallel), lab, say, 1);
     const wallSeconds = (performance.now() - started) / 1000;
+    const commandCpu = process.cpuUsage(commandBefore);
+    const serversAfter = await serverCpuSeconds(lab);
     const after = await Promise.all(sidecars.map((sidecar) => cpuSeconds(sidecar.pid)));
-    const registryAgentCoreShare =
-      agentPid && agentBefore !== undefined
-        ? ((await cpuSeconds(agentPid)) - agentBefore) / wallSeconds
-        : null;
+    const agentCpu =
+      agentPid && agentBefore !== undefined ? (await cpuSeconds(agentPid)) - agentBefore : null;
+    const registryAgentCoreShare = agentCpu === null ? null : agentCpu / wallSeconds;
     const callsAfter = await Promise.all(sidecars.map(callTallyOf));
     const summary = (
       JSON.parse(output.trim().split('\n').at(-1)!) as {
@@ -354,7 +378,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       await Promise.all(
         zones.map(async (zone) => {
           const { processes } = await readZone(log!, zone);
-          const runs = KINDS_OF[process].map((kind) => processes.find((p) => p.kind === kind));
+          const runs = KINDS_OF[kind].map((kind) => processes.find((p) => p.kind === kind));
           const done = runs.every((run) => run?.status === 'completed');
           for (const run of runs) if (run) parentSeconds.push(...parentStepSeconds(run));
           return done ? runs.reduce((sum, run) => sum + mandatedWaits(run!), 0) : undefined;
@@ -387,7 +411,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
         : { server: 'powerdns' as const, changesPerSecond: powerdnsRaw.changesPerSecond };
     const beyondWaits = wallSeconds - oneZoneWaitsSeconds;
     return {
-      process,
+      process: kind,
       zones: options.zones,
       parallel: options.parallel,
       labUpSeconds,
@@ -415,6 +439,16 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       parentWrong,
       parentControlCaught,
       registryAgentCoreShare,
+      hostCpuSeconds: {
+        groupCommand: (commandCpu.user + commandCpu.system) / 1e6,
+        servers: Object.fromEntries(
+          Object.entries(serversAfter).map(([id, seconds]) => [
+            id,
+            seconds - (serversBefore[id] ?? 0),
+          ]),
+        ),
+        registryAgent: agentCpu,
+      },
       parentSteps: {
         ...parentStepFigures(parentSeconds),
         ds: parentStepFigures(parentSeconds.filter((step) => step.kind === 'ds')),
