@@ -208,9 +208,10 @@ async function startScaleSidecars(
       zones: lab.status.zones,
       // info: the sidecar answers SIGUSR2 with a `call tally` line.
       logLevel: 'info',
-      // Every zone read every 10 s, or at 50 zones a second (the default) when there are more:
-      // the lab's BIND pre-publishes for longer than that period (see refuseShortPrePublication).
-      keyWatchSeconds: 10,
+      // BIND rolls on its own: every zone read every 10 s, or at 50 zones a second (the default)
+      // when there are more; the lab's BIND pre-publishes for longer than that period (see
+      // refuseShortPrePublication). PowerDNS never rolls by itself: a sidecar's default (30 s).
+      keyWatchSeconds: id === 'bind' ? 10 : 30,
     };
     sidecars.push(await startSidecarProcess(lab.directory, config));
     say(`sidecar ${id} started for ${lab.status.zones.length} zone(s)`);
