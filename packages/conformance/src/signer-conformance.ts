@@ -325,6 +325,16 @@ export function signerConformance(options: SignerConformanceOptions): void {
       const served = new Set(apex.dnskey!.records.map((key) => keyTag(key)));
       for (const key of baseline().ownKeys) expect(served.has(key.keyTag)).toBe(true);
     });
+
+    test('a key fingerprint, when offered, reads the same twice while nothing changes', async ({
+      skip,
+    }) => {
+      const fingerprint = signer().ownKeysFingerprint?.bind(signer());
+      if (!fingerprint) skip('the plugin offers no ownKeysFingerprint');
+      const first = await fingerprint!(zone, {});
+      expect(first.length).toBeGreaterThan(0);
+      expect(await fingerprint!(zone, {})).toBe(first);
+    });
   });
 
   group('dnskey-import-foreign', 'dnskey-import-foreign', ({ signer, baseline }) => {

@@ -114,3 +114,32 @@ export function rollsToFollow(
   }
   return [...requests.values()];
 }
+
+/**
+ * The key watch's last listing per zone, with the server's fingerprint of its keys read just
+ * before it (plugins with `ownKeysFingerprint`). A round may keep that listing, and list nothing,
+ * while the fingerprint is the same, the log holds what was listed, and fewer than `maxReuses`
+ * rounds in a row kept it.
+ */
+export class KeyListings {
+  readonly #last = new Map<
+    string,
+    { fingerprint: string; keys: readonly SigningKey[]; reused: number }
+  >();
+
+  constructor(private readonly maxReuses: number) {}
+
+  /** Whether this round may skip the listing; counts the round when it may. */
+  mayReuse(zone: string, fingerprint: string, logged: readonly SigningKey[]): boolean {
+    const last = this.#last.get(zone);
+    if (!last || last.fingerprint !== fingerprint || last.reused >= this.maxReuses) return false;
+    if (keyChanges(logged, last.keys).length > 0) return false;
+    last.reused += 1;
+    return true;
+  }
+
+  /** Remembers a listing and the fingerprint read just before it. */
+  listed(zone: string, fingerprint: string, keys: readonly SigningKey[]): void {
+    this.#last.set(zone, { fingerprint, keys, reused: 0 });
+  }
+}

@@ -65,7 +65,13 @@ import { probeEndpoints } from './endpoint-probe.js';
 import { ContentWatch } from './content-watch.js';
 import { Model1Watch } from './model1-watch.js';
 import { ProcessTracer } from './process-trace.js';
-import { keyChanges, keyWatchRequester, rollsToFollow, withCdsFlags } from './key-watch.js';
+import {
+  KeyListings,
+  keyChanges,
+  keyWatchRequester,
+  rollsToFollow,
+  withCdsFlags,
+} from './key-watch.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
@@ -124,6 +130,9 @@ const KEY_WATCH_RATE = 50;
 
 /** Key-watch rounds between two reads of the apex for CDS flags while the keys stand still. */
 const CDS_RECHECK_ROUNDS = 5;
+
+/** Rounds in a row that may keep a listing on an unchanged key fingerprint; the next one lists. */
+const KEY_LISTING_REUSES = 4;
 
 /** Zones whose keys the key watch reads at once. */
 const KEY_WATCH_CONCURRENCY = 4;
@@ -202,6 +211,8 @@ export class SidecarRuntime {
     string,
     { listed: string; rounds: number; flagged: SigningKey[] }
   >();
+  /** The last listing of each zone's keys, kept while the server's fingerprint of them holds. */
+  private readonly keyListings = new KeyListings(KEY_LISTING_REUSES);
   /** Bounds the key watch's reads of the server across all zones. */
   private readonly keyWatchSlots = new ConcurrencySlots(KEY_WATCH_CONCURRENCY);
   private readonly keyWatchLag: KeyWatchLag;
@@ -866,6 +877,17 @@ export class SidecarRuntime {
     return flagged;
   }
 
+  /** The plugin's fingerprint of its own keys; undefined without one, or when it cannot be read. */
+  private async ownKeysFingerprint(zone: string): Promise<string | undefined> {
+    if (!this.signer.ownKeysFingerprint) return undefined;
+    try {
+      return await this.signer.ownKeysFingerprint(zone, { signal: this.abort.signal });
+    } catch (error) {
+      this.options.logger.debug({ err: error, zone }, 'no key fingerprint: listing the keys');
+      return undefined;
+    }
+  }
+
   /** Whether this sidecar's signer is registered for `zone` (from the folded state, else the log). */
   private async registeredHere(zone: string): Promise<boolean> {
     if (this.states.get(zone)?.signers[this.options.id]) return true;
@@ -878,7 +900,13 @@ export class SidecarRuntime {
    */
   private async recordKeyChanges(zone: string): Promise<void> {
     const { id, logger } = this.options;
+    const fingerprint = await this.ownKeysFingerprint(zone);
+    if (fingerprint !== undefined) {
+      const logged = (await this.refresh(zone)).signers[id]?.keys;
+      if (logged && this.keyListings.mayReuse(zone, fingerprint, logged)) return;
+    }
     const keys = await this.ownKeys(zone);
+    if (fingerprint !== undefined) this.keyListings.listed(zone, fingerprint, keys);
     for (let race = 0; race < 10; race += 1) {
       const state = await this.refresh(zone);
       const known = state.signers[id];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyZoneState, type ZoneState } from '@chorus/engine';
 import type { ApexSnapshot, SigningKey } from '@chorus/core';
-import { keyChanges, rollsToFollow, withCdsFlags } from '../src/key-watch.js';
+import { KeyListings, keyChanges, rollsToFollow, withCdsFlags } from '../src/key-watch.js';
 
 function key(keyTag: number, role: SigningKey['role'], state?: string): SigningKey {
   return {
@@ -131,5 +131,44 @@ describe('rollsToFollow', () => {
       roll: { role: 'ZSK', predecessorTags: [2], mode: 'server-timed' },
     });
     expect(rollsToFollow(rolling, 'bind', appeared)).toEqual([]);
+  });
+});
+
+describe('KeyListings', () => {
+  const zone = 'example.test.';
+  const listing = [key(1, 'KSK', 'active'), key(2, 'ZSK', 'active')];
+
+  it('keeps a listing while the fingerprint holds and the log holds the listing', () => {
+    const listings = new KeyListings(4);
+    expect(listings.mayReuse(zone, 'f1', listing)).toBe(false);
+    listings.listed(zone, 'f1', listing);
+    expect(listings.mayReuse(zone, 'f1', listing)).toBe(true);
+  });
+
+  it('lists again when the fingerprint changed', () => {
+    const listings = new KeyListings(4);
+    listings.listed(zone, 'f1', listing);
+    expect(listings.mayReuse(zone, 'f2', listing)).toBe(false);
+  });
+
+  it('lists again when the log holds other keys than the listing (another path recorded keys)', () => {
+    const listings = new KeyListings(4);
+    listings.listed(zone, 'f1', listing);
+    const afterRollAction = [...listing, key(3, 'ZSK', 'inactive')];
+    expect(listings.mayReuse(zone, 'f1', afterRollAction)).toBe(false);
+    const stateMoved = [key(1, 'KSK', 'active'), key(2, 'ZSK', 'inactive')];
+    expect(listings.mayReuse(zone, 'f1', stateMoved)).toBe(false);
+  });
+
+  it('keeps a listing at most maxReuses rounds in a row, then lists', () => {
+    const listings = new KeyListings(2);
+    listings.listed(zone, 'f1', listing);
+    expect([1, 2, 3].map(() => listings.mayReuse(zone, 'f1', listing))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    listings.listed(zone, 'f1', listing);
+    expect(listings.mayReuse(zone, 'f1', listing)).toBe(true);
   });
 });

@@ -174,6 +174,14 @@ export interface Signer {
   /** This signer's own keys. Never includes imported keys. */
   listOwnKeys(zone: ZoneName, options: CallOptions): Promise<SigningKey[]>;
 
+  /**
+   * Optional, for servers whose own keys' states all show on the wire: a fingerprint of what
+   * `listOwnKeys` would report, read more cheaply than the listing. While it stays the same, the
+   * sidecar's key watch keeps its last listing (and lists again at least every few rounds). Any
+   * change of the listing must change it; other changes may (they only cost a listing).
+   */
+  ownKeysFingerprint?(zone: ZoneName, options: CallOptions): Promise<string>;
+
   /** The apex RRsets as the server serves them (on the wire, not from its database). */
   readApex(zone: ZoneName, options: CallOptions): Promise<ApexSnapshot>;
 

@@ -14,6 +14,28 @@ import {
 const APEX_TYPES = ['SOA', 'NS', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC'] as const;
 
 /**
+ * One RRset of `name` as `server` serves it, directly (RD=0, DO=1, over TCP so nothing is
+ * truncated); null for NODATA. Anything but an authoritative NOERROR is a DnsResponseError.
+ */
+export async function servedRrset<T extends RecordType>(
+  server: NameServer,
+  name: string,
+  type: T,
+  options: CallOptions & Pick<QueryOptions, 'timeoutMs' | 'retries'> = {},
+): Promise<RRset<T> | null> {
+  const response = await query(server, name, type, { transport: 'tcp', ...options });
+  if (response.rcode !== 'NOERROR' || !response.flags.aa) {
+    throw new DnsResponseError({
+      server: describeServer(server),
+      rcode: response.rcode === 'NOERROR' ? 'REFUSED' : response.rcode,
+      what: `${name} ${type} (not authoritative for the zone)`,
+    });
+  }
+  const rrset = response.answers.find((set) => set.type === type && set.records.length > 0);
+  return (rrset ?? null) as RRset<T> | null;
+}
+
+/**
  * Reads the apex RRsets a server serves, directly (RD=0, DO=1, over TCP so nothing is truncated).
  * Requires an authoritative NOERROR for every type; anything else is a DnsResponseError.
  */
@@ -24,17 +46,7 @@ export async function readApexFromServer(
 ): Promise<ApexSnapshot> {
   const name = normalizeName(zone);
   const answers = await Promise.all(
-    APEX_TYPES.map(async (type) => {
-      const response = await query(server, name, type, { transport: 'tcp', ...options });
-      if (response.rcode !== 'NOERROR' || !response.flags.aa) {
-        throw new DnsResponseError({
-          server: describeServer(server),
-          rcode: response.rcode === 'NOERROR' ? 'REFUSED' : response.rcode,
-          what: `${name} ${type} (not authoritative for the zone)`,
-        });
-      }
-      return response.answers.find((set) => set.type === type && set.records.length > 0) ?? null;
-    }),
+    APEX_TYPES.map((type) => servedRrset(server, name, type, options)),
   );
   const pick = <T extends RecordType>(index: number) => (answers[index] ?? null) as RRset<T> | null;
   return {

@@ -72,6 +72,11 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
       fn,
     );
   const close = signer.close?.bind(signer);
+  const fingerprint = signer.ownKeysFingerprint?.bind(signer);
+  const ownKeysFingerprint: Signer['ownKeysFingerprint'] =
+    fingerprint &&
+    ((zone, callOptions) =>
+      call('ownKeysFingerprint', zone, callOptions, (o) => fingerprint(zone, o)));
   const readContent = signer.readZoneContent?.bind(signer);
   const readZoneContent: Signer['readZoneContent'] =
     readContent &&
@@ -154,6 +159,7 @@ export function instrumentSigner(signer: Signer, options: InstrumentOptions = {}
         'chorus.changes': plan.changes.length,
       }),
     ...(readZoneContent ? { readZoneContent } : {}),
+    ...(ownKeysFingerprint ? { ownKeysFingerprint } : {}),
     ...(close ? { close } : {}),
     ...(keyRoller ? { keyRoller } : {}),
     ...(bootstrapSignaller ? { bootstrapSignaller } : {}),

@@ -19,6 +19,9 @@ let signer: PowerDnsSigner;
 let predecessors: SigningKey[];
 let predecessorTags: number[];
 let successor: SigningKey;
+/** The key fingerprint before the roll and after each of its steps. */
+const fingerprints: string[] = [];
+const fingerprint = () => signer.ownKeysFingerprint(ROLL_ZONE, {});
 
 /** The key tags of the signatures over `rrset` that verify with one of `keys`. */
 function verifiedBy(rrset: RRset, keys: readonly SigningKey[]): number[] {
@@ -67,6 +70,7 @@ beforeAll(async () => {
   predecessors = keys.filter((key) => key.role === 'ZSK' && signing.has(key.keyTag));
   predecessorTags = predecessors.map((key) => key.keyTag);
   expect(predecessorTags.length).toBeGreaterThan(0);
+  fingerprints.push(await fingerprint());
 });
 
 describe('a held ZSK roll on PowerDNS 4.7 (roll.test.)', () => {
@@ -100,6 +104,7 @@ describe('a held ZSK roll on PowerDNS 4.7 (roll.test.)', () => {
     expect(verifiedBy(apex.soa!, predecessors)).toEqual(predecessorTags);
     expect(await soaSignerTags()).toEqual(predecessorTags);
     expect(await wwwSignerTags()).toEqual(predecessorTags);
+    fingerprints.push(await fingerprint());
   });
 
   test('startRoll again returns the same successor and generates nothing', async () => {
@@ -121,6 +126,7 @@ describe('a held ZSK roll on PowerDNS 4.7 (roll.test.)', () => {
     );
     expect(await stateOf(successor.keyTag)).toMatch(/^active, published/);
     for (const tag of predecessorTags) expect(await stateOf(tag)).toMatch(/^inactive, published/);
+    fingerprints.push(await fingerprint());
   });
 
   test('removeKeys: the predecessor is gone from the list and the wire; again is a no-op', async () => {
@@ -132,6 +138,7 @@ describe('a held ZSK roll on PowerDNS 4.7 (roll.test.)', () => {
     expect(served).toContain(successor.keyTag);
     expect(await soaSignerTags()).toEqual([successor.keyTag]);
     await signer.keyRoller.removeKeys(ROLL_ZONE, predecessorTags, {});
+    fingerprints.push(await fingerprint());
   });
 
   test('the successor is now the only active ZSK: removing it is refused', async () => {
@@ -141,5 +148,12 @@ describe('a held ZSK roll on PowerDNS 4.7 (roll.test.)', () => {
     );
     expect(UnsafePlanError.isInstance(error)).toBe(true);
     expect(await soaSignerTags()).toEqual([successor.keyTag]);
+  });
+
+  test('the key fingerprint changed at each step (publish, activate, remove) and holds between them', async () => {
+    expect(fingerprints).toHaveLength(4);
+    expect(new Set(fingerprints).size).toBe(4);
+    expect(await fingerprint()).toBe(fingerprints[3]);
+    expect(await fingerprint()).toBe(await fingerprint());
   });
 });
