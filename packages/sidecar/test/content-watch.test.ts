@@ -12,31 +12,35 @@ afterEach(() => {
   for (const socket of sockets.splice(0)) socket.close();
 });
 
+/** The zone's SOA with `serial`. */
+function soaRecord(serial: number): DnsRecord {
+  return {
+    name: ZONE,
+    type: 'SOA',
+    class: 'IN',
+    ttl: 10,
+    data: {
+      mname: `ns.${ZONE}`,
+      rname: `hostmaster.${ZONE}`,
+      serial,
+      refresh: 60,
+      retry: 60,
+      expire: 600,
+      minimum: 10,
+    },
+  };
+}
+
 /** A UDP server on loopback that answers SOA for ZONE with `serial.value`. */
 async function soaServer(serial: { value: number }) {
   const socket = dgram.createSocket('udp4');
   socket.on('message', (datagram, peer) => {
     const request = decodeMessage(datagram);
-    const soa: DnsRecord = {
-      name: ZONE,
-      type: 'SOA',
-      class: 'IN',
-      ttl: 10,
-      data: {
-        mname: `ns.${ZONE}`,
-        rname: `hostmaster.${ZONE}`,
-        serial: serial.value,
-        refresh: 60,
-        retry: 60,
-        expire: 600,
-        minimum: 10,
-      },
-    };
     const answer = encodeMessage({
       ...request,
       flags: { ...request.flags, qr: true, aa: true },
       rcode: 'NOERROR',
-      answers: [soa],
+      answers: [soaRecord(serial.value)],
     });
     socket.send(answer, peer.port, peer.address);
   });
@@ -55,22 +59,7 @@ async function watchWith(serial: { value: number }) {
     capabilities: { 'content-read': { status: 'can', reason: 'test' } },
     readZoneContent: () => {
       reads.count += 1;
-      const soa: DnsRecord = {
-        name: ZONE,
-        type: 'SOA',
-        class: 'IN',
-        ttl: 10,
-        data: {
-          mname: `ns.${ZONE}`,
-          rname: `hostmaster.${ZONE}`,
-          serial: serial.value,
-          refresh: 60,
-          retry: 60,
-          expire: 600,
-          minimum: 10,
-        },
-      };
-      return Promise.resolve([soa]);
+      return Promise.resolve([soaRecord(serial.value)]);
     },
   } as unknown as Signer;
   let recorded: ZoneContentDigest | undefined;
