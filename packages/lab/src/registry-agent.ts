@@ -95,9 +95,14 @@ export function scanSchedule(
   const zonesPerTick = Math.max(1, Math.round((zoneCount * tickMs) / periodMs));
   return { periodMs, tickMs, zonesPerTick };
 }
-/** How often the lab's agent (which always listens for NOTIFY) scans each of its zones. */
-export function labScanPeriodMs(agent: { zones: readonly string[]; intervalMs: number }): number {
-  const rate = maxScansPerSecondOf({ notify: { address: '127.0.0.1' } });
+/** How often the lab's agent, which listens for NOTIFY at its address, scans each of its zones. */
+export function labScanPeriodMs(agent: {
+  zones: readonly string[];
+  intervalMs: number;
+  address: string;
+  port: number;
+}): number {
+  const rate = maxScansPerSecondOf({ notify: { address: agent.address, port: agent.port } });
   return Math.round(scanSchedule(agent.zones.length, agent.intervalMs, rate).periodMs);
 }
 const DEFAULT_TIMEOUT_MS = 1000;

@@ -25,12 +25,17 @@ describe('the registry agent schedule', () => {
     expect(maxScansPerSecondOf({ notify })).toBe(10);
     expect(maxScansPerSecondOf({ notify: null })).toBe(50);
     expect(maxScansPerSecondOf({ notify, maxScansPerSecond: 200 })).toBe(200);
+    const notifyAt = { address: '127.0.0.60', port: 53 };
     // The lab's agent listens for NOTIFY: 1,000 zones come round every 100 s, 10 every second.
-    expect(labScanPeriodMs({ zones: Array.from({ length: 1000 }, String), intervalMs: 1000 })).toBe(
-      100_000,
-    );
-    expect(labScanPeriodMs({ zones: Array.from({ length: 10 }, String), intervalMs: 1000 })).toBe(
-      1000,
-    );
+    expect(
+      labScanPeriodMs({
+        zones: Array.from({ length: 1000 }, String),
+        intervalMs: 1000,
+        ...notifyAt,
+      }),
+    ).toBe(100_000);
+    expect(
+      labScanPeriodMs({ zones: Array.from({ length: 10 }, String), intervalMs: 1000, ...notifyAt }),
+    ).toBe(1000);
   });
 });

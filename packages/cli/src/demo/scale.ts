@@ -379,7 +379,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       await Promise.all(
         zones.map(async (zone) => {
           const { processes } = await readZone(log!, zone);
-          const runs = KINDS_OF[kind].map((kind) => processes.find((p) => p.kind === kind));
+          const runs = KINDS_OF[kind].map((runKind) => processes.find((p) => p.kind === runKind));
           const done = runs.every((run) => run?.status === 'completed');
           for (const run of runs) if (run) parentSeconds.push(...parentStepSeconds(run));
           return done ? runs.reduce((sum, run) => sum + mandatedWaits(run!), 0) : undefined;
