@@ -8,6 +8,7 @@ import {
   isPlainObject,
   list,
   object,
+  oneOf,
   optional,
   port,
   signallingZoneSetting,
@@ -33,6 +34,8 @@ export type BindRndcConfig =
       binary?: string;
       /** Per-command timeout in milliseconds. Default 10000. */
       timeoutMs?: number;
+      /** See BindRndcClient. */
+      client?: BindRndcClient;
     }
   | {
       /** `rndc -s <address> -p <port> -k <keyFile>`. */
@@ -43,7 +46,15 @@ export type BindRndcConfig =
       keyFile: string;
       binary?: string;
       timeoutMs?: number;
+      client?: BindRndcClient;
     };
+
+/**
+ * How commands reach named: `channel` speaks the control channel protocol itself (one TCP
+ * exchange, no process); `program` runs the rndc program. Default `channel`, or `program` when
+ * `binary` is set.
+ */
+export type BindRndcClient = 'channel' | 'program';
 
 /** The plain-JSON configuration of one BIND signer. Secrets appear only as file paths. */
 export interface BindConfig {
@@ -93,6 +104,7 @@ const SECRET_HINT = 'secrets are configured only as file paths: tsigKeyFile, rnd
 
 const common = {
   binary: optional(text()),
+  client: optional(oneOf(['channel', 'program'] as const)),
   timeoutMs: optional(integer({ min: 1, max: 600_000, unit: 'milliseconds' })),
 };
 

@@ -1,14 +1,22 @@
 /**
- * The rndc client (through the kit's command runner), and the parsers of its output.
+ * The rndc client (the control channel by default, or the rndc program through the kit's command
+ * runner), and the parsers of its output.
  *
  * rndc exits 0 on several errors ("Error executing checkds command: no matching key found",
  * "Zone does not have dnssec-policy"), so every answer is parsed and anything unexpected becomes
  * a SignerCommandError. The rndc secret stays in its file: argv holds only paths.
  */
 import type { Logger } from 'pino';
-import { SignerCommandError, type CallOptions } from '@chorus/core';
-import { runCommand } from '@chorus/dns';
+import { AbortError, SignerCommandError, type CallOptions } from '@chorus/core';
+import { countCall, runCommand } from '@chorus/dns';
 import { DEFAULT_RNDC_PORT, DEFAULT_RNDC_TIMEOUT_MS, type BindRndcConfig } from './config.js';
+import {
+  ControlChannelError,
+  ControlConnectionError,
+  sendControlCommand,
+  type ControlEndpoint,
+} from './control-channel.js';
+import { controlEndpointOf, RndcConfProblem } from './rndc-conf.js';
 
 /** What `rndc zonestatus ZONE` says about a zone (the lines this plugin relies on). */
 export interface ZoneStatus {
@@ -212,6 +220,7 @@ export class Rndc {
   readonly #logger: Logger;
 
   readonly #onZoneChanged: ((zone: string) => void) | undefined;
+  #endpoint: Promise<ControlEndpoint> | undefined;
 
   /** `onZoneChanged` hears of every command that changes a zone's key states (rollover, checkds). */
   constructor(config: BindRndcConfig, logger: Logger, onZoneChanged?: (zone: string) => void) {
@@ -235,16 +244,33 @@ export class Rndc {
         ];
   }
 
-  /** Runs `rndc <args>` and returns stdout. Rejects with SignerCommandError or AbortError. */
+  /** Whether commands go over the control channel (default) rather than through the program. */
+  get usesChannel(): boolean {
+    return (this.#config.client ?? (this.#config.binary ? 'program' : 'channel')) === 'channel';
+  }
+
+  /**
+   * Runs `rndc <args>` and returns its text (stdout, then stderr). Rejects with
+   * SignerCommandError or AbortError.
+   */
   async run(
     args: string[],
     options: CallOptions = {},
+  ): Promise<{ stdout: string; command: string[] }> {
+    if (options.signal?.aborted)
+      throw new AbortError(['rndc', ...args].join(' '), options.signal.reason);
+    return this.usesChannel ? this.#runOverChannel(args, options) : this.#runProgram(args, options);
+  }
+
+  async #runProgram(
+    args: string[],
+    options: CallOptions,
   ): Promise<{ stdout: string; command: string[] }> {
     const result = await runCommand(
       this.#config.binary ?? 'rndc',
       [...this.connectionArguments, ...args],
       {
-        timeoutMs: this.#config.timeoutMs ?? DEFAULT_RNDC_TIMEOUT_MS,
+        timeoutMs: this.#timeoutMs,
         signal: options.signal,
         isRetryable: (output) => UNREACHABLE.test(output),
         missingHint: 'install bind9-utils or set rndc.binary',
@@ -254,6 +280,63 @@ export class Rndc {
     // A few errors are printed on stdout with exit status 0; callers parse the text.
     const { stdout, stderr, command } = result;
     return { stdout: `${stdout}${stderr ? `\n${stderr}` : ''}`, command };
+  }
+
+  get #timeoutMs(): number {
+    return this.#config.timeoutMs ?? DEFAULT_RNDC_TIMEOUT_MS;
+  }
+
+  /** The same command over the control channel; failures read as the program's would. */
+  async #runOverChannel(
+    args: string[],
+    options: CallOptions,
+  ): Promise<{ stdout: string; command: string[] }> {
+    const command = ['rndc', ...args];
+    const started = performance.now();
+    countCall('command rndc (channel)');
+    try {
+      this.#endpoint ??= controlEndpointOf(this.#config);
+      const endpoint = await this.#endpoint;
+      const answer = await sendControlCommand(endpoint, args.join(' '), {
+        timeoutMs: this.#timeoutMs,
+        signal: options.signal,
+      });
+      this.#logger.debug(
+        { command, elapsedMs: Math.round(performance.now() - started) },
+        'rndc (control channel)',
+      );
+      if (answer.error === undefined) return { stdout: answer.text, command };
+      throw new SignerCommandError({
+        command,
+        exitCode: 1,
+        stderr: `'${args.join(' ')}' failed: ${answer.error}${answer.text ? `\n${answer.text}` : ''}`,
+      });
+    } catch (error) {
+      throw this.#channelFailure(command, error, options);
+    }
+  }
+
+  #channelFailure(command: string[], error: unknown, options: CallOptions): unknown {
+    if (options.signal?.aborted) return new AbortError(command.join(' '), options.signal.reason);
+    if (SignerCommandError.isInstance(error)) return error;
+    countCall('command rndc (channel) failed');
+    // The file is read again next time: a fixed rndc.conf or a new key needs no restart.
+    this.#endpoint = undefined;
+    if (error instanceof RndcConfProblem)
+      return new SignerCommandError({
+        command,
+        stderr: `${error.message} (or set rndc.client to "program" to run the rndc program)`,
+      });
+    if (error instanceof ControlConnectionError)
+      return new SignerCommandError({
+        command,
+        stderr: error.message,
+        timedOut: error.message === 'no answer in time',
+        retryable: !error.reachable || error.message === 'no answer in time',
+      });
+    if (error instanceof ControlChannelError)
+      return new SignerCommandError({ command, stderr: `control channel: ${error.message}` });
+    return error;
   }
 
   async zoneStatus(zone: string, options: CallOptions = {}): Promise<ZoneStatus> {

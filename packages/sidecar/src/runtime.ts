@@ -56,7 +56,12 @@ import {
   recordStep,
   recordWait,
 } from '@chorus/engine';
-import { ConcurrencySlots, reconcileBootstrapSignals, reconcileSigner } from '@chorus/dns';
+import {
+  ConcurrencySlots,
+  countCall,
+  reconcileBootstrapSignals,
+  reconcileSigner,
+} from '@chorus/dns';
 import { createObserverPipeline, type ObserverPipeline } from '@chorus/observers';
 import { ROOT_CONTEXT, type Attributes, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -514,9 +519,11 @@ export class SidecarRuntime {
     try {
       await this.log.append(zoneStream(zone), state.version, [stamped]);
     } catch (error) {
-      if (isWrongVersion(error)) return false;
-      throw error;
+      if (!isWrongVersion(error)) throw error;
+      countCall('event append lost the race');
+      return false;
     }
+    countCall('event appended');
     this.options.logger.info(
       {
         zone,
