@@ -38,6 +38,13 @@ const MIN_DSYNC_CACHE_MS = 30_000;
 const MAX_DSYNC_CACHE_MS = 3_600_000;
 /** A parent without DSYNC (or unreachable) is asked again after this long. */
 const NO_DSYNC_CACHE_MS = 300_000;
+/**
+ * A step still waiting for the parent this long after its NOTIFY is notified again, then after
+ * twice as long each time, up to the cap: a scan that came too early (or a lost NOTIFY) would
+ * otherwise leave the zone to the scanner's schedule, which at 10,000 zones is many minutes.
+ */
+const NOTIFY_AGAIN_AFTER_MS = 30_000;
+const NOTIFY_AGAIN_MAX_MS = 480_000;
 
 export interface ParentNotifierOptions {
   targets: ParentNotifyTargets;
@@ -45,6 +52,15 @@ export interface ParentNotifierOptions {
   signal: AbortSignal;
   /** Per attempt; default 1000 ms. */
   timeoutMs?: number;
+}
+
+/** The last NOTIFY of a zone's step: what went where, when, and how many times. */
+interface SentNotify {
+  step: string;
+  type: ParentNotifyType;
+  targets: readonly NotifyTarget[];
+  sentAt: number;
+  sends: number;
 }
 
 interface CachedTargets {
@@ -55,10 +71,10 @@ interface CachedTargets {
 export class ParentNotifier {
   private readonly slots = new ConcurrencySlots(NOTIFY_CONCURRENCY);
   /** Per zone: the step last notified for, so that this sidecar notifies each step once. */
-  private readonly notified = new Map<string, string>();
+  private readonly notified = new Map<string, SentNotify>();
   private readonly discovered = new Map<string, CachedTargets>();
-  /** NOTIFYs acknowledged and failed, and DSYNC lookups made. */
-  readonly counts = { sent: 0, failed: 0, dsyncLookups: 0 };
+  /** NOTIFYs acknowledged and failed, repeated for a step still waiting, and DSYNC lookups made. */
+  readonly counts = { sent: 0, failed: 0, repeated: 0, dsyncLookups: 0 };
 
   constructor(private readonly options: ParentNotifierOptions) {}
 
@@ -69,7 +85,7 @@ export class ParentNotifier {
 
   /** Whether this sidecar already notified `zone` for `step`. */
   hasNotified(zone: string, step: string): boolean {
-    return this.notified.get(canonicalName(normalizeName(zone))) === step;
+    return this.notified.get(canonicalName(normalizeName(zone)))?.step === step;
   }
 
   /** The targets for `zone` and `type`: the configured ones, or the parent's DSYNC (cached). */
@@ -89,11 +105,38 @@ export class ParentNotifier {
   }
 
   /** Sends NOTIFY(`type`) for `zone` to each target, once per `step` (e.g. `processId/stepIndex`). */
-  notify(zone: string, step: string, type: ParentNotifyType, targets: readonly NotifyTarget[]) {
+  notify(
+    zone: string,
+    step: string,
+    type: ParentNotifyType,
+    targets: readonly NotifyTarget[],
+    now = Date.now(),
+  ) {
     const name = canonicalName(normalizeName(zone));
-    if (this.notified.get(name) === step) return;
-    this.notified.set(name, step);
+    if (this.notified.get(name)?.step === step) return;
+    this.notified.set(name, { step, type, targets, sentAt: now, sends: 1 });
     for (const target of targets) void this.notifyTarget(name, type, target);
+  }
+
+  /**
+   * Sends this sidecar's NOTIFY for `step` again when the step still waits for the parent
+   * NOTIFY_AGAIN_AFTER_MS after it (doubling each time, up to NOTIFY_AGAIN_MAX_MS). Returns
+   * whether it sent.
+   */
+  notifyAgainIfDue(zone: string, step: string, now = Date.now()): boolean {
+    const name = canonicalName(normalizeName(zone));
+    const last = this.notified.get(name);
+    if (last?.step !== step) return false;
+    const after = Math.min(NOTIFY_AGAIN_MAX_MS, NOTIFY_AGAIN_AFTER_MS * 2 ** (last.sends - 1));
+    if (now - last.sentAt < after) return false;
+    this.notified.set(name, { ...last, sentAt: now, sends: last.sends + 1 });
+    this.counts.repeated += 1;
+    this.options.logger.info(
+      { zone: name, type: last.type, waitedSeconds: Math.round((now - last.sentAt) / 1000) },
+      `the parent has not acted on NOTIFY(${last.type}) yet: notifying its scanner again`,
+    );
+    for (const target of last.targets) void this.notifyTarget(name, last.type, target);
+    return true;
   }
 
   private async discover(

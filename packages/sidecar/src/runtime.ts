@@ -77,6 +77,7 @@ import {
   rollsToFollow,
   withCdsFlags,
 } from './key-watch.js';
+import { sameWorkIn } from './append-race.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
@@ -141,6 +142,8 @@ const KEY_LISTING_REUSES = 4;
 
 /** Zones whose keys the key watch reads at once. */
 const KEY_WATCH_CONCURRENCY = 4;
+/** How many times finished work is recorded again after losing the append to another writer. */
+const APPEND_RACE_RETRIES = 5;
 
 /** Reconciles in flight at once, across zones: their reads overlap; writes keep their own limit. */
 const RECONCILE_CONCURRENCY = 8;
@@ -506,6 +509,30 @@ export class SidecarRuntime {
   }
 
   /** Appends one event; false when another sidecar appended first (re-read and decide again). */
+  /**
+   * Appends the event that records `decision`'s finished work. When another writer's event got in
+   * first and the newer state still asks for the same work, the event is built again for that
+   * state and appended, instead of doing the work again (see append-race.ts).
+   */
+  private async appendAfterWork<D extends Decision>(
+    zone: string,
+    state: ZoneState,
+    decision: D,
+    eventFor: (state: ZoneState, decision: D) => ZoneEvent,
+  ): Promise<boolean> {
+    let current = state;
+    let again = decision;
+    for (let attempt = 0; attempt < APPEND_RACE_RETRIES; attempt += 1) {
+      if (await this.append(zone, current, eventFor(current, again))) return true;
+      current = await this.refresh(zone);
+      const same = sameWorkIn(decision, decideEach(current, this.context(zone)));
+      if (!same) return false;
+      countCall('event append kept the work');
+      again = same;
+    }
+    return false;
+  }
+
   private async append(zone: string, state: ZoneState, event: ZoneEvent): Promise<boolean> {
     // Inside a recorded span of the same trace, the event names that span: the log then points
     // at the exact span that wrote each event.
@@ -1329,12 +1356,10 @@ export class SidecarRuntime {
           { zone, step: decision.stepIndex, changes: result.changes },
           'signer reconciled',
         );
-        await this.append(
-          zone,
-          state,
+        await this.appendAfterWork(zone, state, decision, (fresh) =>
           signerReconciled(
-            state,
-            context,
+            fresh,
+            this.context(zone, decision.processId),
             decision.processId,
             decision.stepIndex,
             decision.signerId,
@@ -1355,7 +1380,7 @@ export class SidecarRuntime {
           );
           return this.options.observeIntervalMs ?? 500;
         }
-        await this.append(zone, state, decision.event);
+        await this.appendAfterWork(zone, state, decision, (_fresh, again) => again.event);
         return 0;
       }
       case 'observe': {
@@ -1374,6 +1399,7 @@ export class SidecarRuntime {
             { zone, step: decision.stepIndex, pending: result.pending },
             'post-condition not met yet',
           );
+          if (notifyType) this.parentNotifier.notifyAgainIfDue(zone, step);
           if (result.parentChange && this.parentChangeDue(state, result.parentChange)) {
             const context = this.context(zone, processId);
             if (
@@ -1391,11 +1417,9 @@ export class SidecarRuntime {
           return this.nextObservationIn(zone, step);
         }
         this.unmetObservations.delete(zone);
-        await this.append(
-          zone,
-          state,
+        await this.appendAfterWork(zone, state, decision, (fresh) =>
           postconditionMet(
-            state,
+            fresh,
             this.context(zone, decision.processId),
             decision.processId,
             decision.stepIndex,

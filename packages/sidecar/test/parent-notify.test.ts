@@ -98,6 +98,52 @@ describe('ParentNotifier', () => {
     });
     expect(notifier.enabled).toBe(false);
     expect(await notifier.targetsFor('example.test.', 'CDS')).toEqual([]);
-    expect(notifier.counts).toEqual({ sent: 0, failed: 0, dsyncLookups: 0 });
+    expect(notifier.counts).toEqual({ sent: 0, failed: 0, repeated: 0, dsyncLookups: 0 });
+  });
+  it('notifies a step still waiting again after 30 s, then after twice as long each time', async () => {
+    const live = await scanner('NOERROR');
+    const { logger, lines } = recordingLogger('info');
+    const notifier = new ParentNotifier({
+      targets: { kind: 'fixed', servers: [live.endpoint] },
+      logger,
+      signal: new AbortController().signal,
+    });
+    const zone = 'example.test.';
+    const start = 1_000_000;
+    notifier.notify(zone, 'p1/5', 'CSYNC', await notifier.targetsFor(zone, 'CSYNC'), start);
+    await vi.waitFor(() => expect(live.received).toHaveLength(1));
+    // Not yet, and never for another step (the controls).
+    expect(notifier.notifyAgainIfDue(zone, 'p1/5', start + 29_999)).toBe(false);
+    expect(notifier.notifyAgainIfDue(zone, 'p1/6', start + 60_000)).toBe(false);
+    expect(notifier.notifyAgainIfDue(zone, 'p1/5', start + 30_000)).toBe(true);
+    await vi.waitFor(() => expect(live.received).toHaveLength(2));
+    expect(notifier.notifyAgainIfDue(zone, 'p1/5', start + 30_000 + 59_999)).toBe(false);
+    expect(notifier.notifyAgainIfDue(zone, 'p1/5', start + 90_000)).toBe(true);
+    await vi.waitFor(() => expect(live.received).toHaveLength(3));
+    expect(live.received[2]!.questions[0]).toEqual({ name: zone, type: 'CSYNC', class: 'IN' });
+    expect(notifier.counts).toMatchObject({ sent: 3, repeated: 2, failed: 0 });
+    expect(
+      lines.filter((line) => /notifying its scanner again/.test(String(line.msg))),
+    ).toHaveLength(2);
+  });
+
+  it('waits at most 8 minutes between repeats', async () => {
+    const live = await scanner('NOERROR');
+    const { logger } = recordingLogger();
+    const notifier = new ParentNotifier({
+      targets: { kind: 'fixed', servers: [live.endpoint] },
+      logger,
+      signal: new AbortController().signal,
+    });
+    const targets = await notifier.targetsFor('example.test.', 'CDS');
+    let now = 0;
+    notifier.notify('example.test.', 'p1/3', 'CDS', targets, now);
+    const gaps: number[] = [];
+    for (let repeat = 0; repeat < 7; repeat += 1) {
+      const sentAt = now;
+      while (!notifier.notifyAgainIfDue('example.test.', 'p1/3', now)) now += 1_000;
+      gaps.push((now - sentAt) / 1000);
+    }
+    expect(gaps).toEqual([30, 60, 120, 240, 480, 480, 480]);
   });
 });
