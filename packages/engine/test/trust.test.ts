@@ -204,4 +204,12 @@ describe('canonical JSON (RFC 8785)', () => {
       canonicalJson({ b: [1e21, 0.1, -0], a: 'é\u2028', '\u20ac': 1, '\ud83d\ude00': 2, c: null }),
     ).toBe('{"a":"é\u2028","b":[1e+21,0.1,0],"c":null,"\u20ac":1,"\ud83d\ude00":2}');
   });
+
+  it('leaves out undefined members, keeps empty containers, and refuses what JSON cannot say', () => {
+    expect(canonicalJson({ z: { y: [], x: {} }, skipped: undefined, a: [[1, 'two'], false] })).toBe(
+      '{"a":[[1,"two"],false],"z":{"x":{},"y":[]}}',
+    );
+    expect(() => canonicalJson([undefined])).toThrow(TypeError);
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError);
+  });
 });
