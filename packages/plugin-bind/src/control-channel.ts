@@ -124,7 +124,8 @@ function decodeValue(bytes: Buffer, offset: number, end: number): [ControlValue,
 }
 
 function tableOf(entries: [string, ControlValue, number][]): ControlTable {
-  const table: ControlTable = {};
+  // No prototype: a key such as `__proto__` from the wire stays an ordinary entry.
+  const table = Object.create(null) as ControlTable;
   for (const [name, value] of entries) table[name] = value;
   return table;
 }
@@ -218,7 +219,7 @@ export interface ControlAnswer {
   error: string | undefined;
 }
 
-/** Why a connection ended before an answer: the server's own words are never sent back. */
+/** The connection ended, or never began, before an answer; `reachable` once it had connected. */
 export class ControlConnectionError extends Error {
   override readonly name = 'ControlConnectionError';
   constructor(

@@ -70,6 +70,20 @@ describe('control channel messages', () => {
     expect(decodeMessage(bodyOf(frame), signing)).toBeDefined();
   });
 
+  it('reads a `__proto__` key from the wire as an ordinary entry', () => {
+    const signing = key();
+    const hostile: ControlTable = { _data: {} };
+    Object.defineProperty(hostile._data, '__proto__', {
+      value: { polluted: Buffer.from('yes') },
+      enumerable: true,
+    });
+    const decoded = decodeMessage(bodyOf(encodeMessage(hostile, signing)), signing);
+    const data = decoded._data as ControlTable;
+    expect(Object.keys(data)).toEqual(['__proto__']);
+    expect(textOf(data, 'polluted')).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('refuses a truncated, unsigned or wrong-version message with ControlChannelError', () => {
     const signing = key();
     const frame = encodeMessage(message, signing);
