@@ -508,7 +508,6 @@ export class SidecarRuntime {
     return state;
   }
 
-  /** Appends one event; false when another sidecar appended first (re-read and decide again). */
   /**
    * Appends the event that records `decision`'s finished work. When another writer's event got in
    * first and the newer state still asks for the same work, the event is built again for that
@@ -533,6 +532,7 @@ export class SidecarRuntime {
     return false;
   }
 
+  /** Appends one event; false when another sidecar appended first (re-read and decide again). */
   private async append(zone: string, state: ZoneState, event: ZoneEvent): Promise<boolean> {
     // Inside a recorded span of the same trace, the event names that span: the log then points
     // at the exact span that wrote each event.
