@@ -302,6 +302,12 @@ const PROCESS_LISTS = new Set(['processes', 'activeProcesses', 'activeProcess'])
 const REPLACED_WHOLE = new Set(['trust']);
 
 /**
+ * Maps copied with their entries shared: an event that changes an entry replaces it first
+ * (`ownSigner`). A zone's signers are a third of its state, and few events change them.
+ */
+const ENTRIES_SHARED = new Set(['signers']);
+
+/**
  * The copy an event is applied to. Finished processes are shared with `previous` (with thousands
  * of zones and their histories, copying them on every event dominated the fold); `processOf`
  * copies one before anything changes it.
@@ -310,6 +316,7 @@ function copyForEvent(previous: ZoneState): ZoneState {
   const state = {} as Record<string, unknown>;
   for (const [key, field] of Object.entries(previous))
     if (REPLACED_WHOLE.has(key)) state[key] = field;
+    else if (ENTRIES_SHARED.has(key)) state[key] = { ...(field as object) };
     else if (!PROCESS_LISTS.has(key)) state[key] = clone(field);
   const copy = state as unknown as ZoneState;
   copy.processes = previous.processes.map((process) =>
@@ -328,6 +335,15 @@ function copyForEvent(previous: ZoneState): ZoneState {
 function keepOwnerKsks(state: ZoneState, process: ProcessState): void {
   if (!state.owner || !process.roll?.ownerSuccessor) return;
   state.owner = { ...state.owner, dnskeys: ownerKsksInEffect(state) };
+}
+
+/** The signer as `state` owns it (shared with the previous state until an event changes it). */
+function ownSigner(state: ZoneState, signerId: string): SignerState | undefined {
+  const shared = state.signers[signerId];
+  if (!shared) return undefined;
+  const owned = { ...shared };
+  state.signers[signerId] = owned;
+  return owned;
 }
 
 function processOf(state: ZoneState, processId: string): ProcessState {
@@ -613,7 +629,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'signer-zsks-planned': {
-      const signer = state.signers[event.data.signerId];
+      const signer = ownSigner(state, event.data.signerId);
       if (!signer)
         throw new ZoneStreamError(`ZSKs planned by unregistered signer ${event.data.signerId}`);
       signer.plannedZsks = event.data.planned;
@@ -634,10 +650,10 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'signer-keys-observed': {
-      const signer = state.signers[event.data.signerId];
-      if (!signer)
+      const before = state.signers[event.data.signerId];
+      const signer = ownSigner(state, event.data.signerId);
+      if (!before || !signer)
         throw new ZoneStreamError(`keys observed for unregistered signer ${event.data.signerId}`);
-      const before = clone(signer);
       signer.keys = event.data.keys;
       signer.keysObservedAt = event.occurredAt;
       if (before.keysObservedAt && !event.data.changes)
@@ -646,7 +662,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'signer-content-observed': {
-      const signer = state.signers[event.data.signerId];
+      const signer = ownSigner(state, event.data.signerId);
       if (!signer)
         throw new ZoneStreamError(
           `content observed for unregistered signer ${event.data.signerId}`,

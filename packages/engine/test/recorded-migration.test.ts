@@ -95,6 +95,30 @@ describe('the fold of a recorded migration', () => {
     expect(JSON.stringify(last)).toBe(snapshots.at(-1));
   });
 
+  it('shares the signers an event leaves alone, and copies the one it changes', () => {
+    const states = [emptyZoneState('example.test.')];
+    for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
+    const snapshots = states.map((one) => JSON.stringify(one));
+    let changedSigners = 0;
+    events.forEach((event, index) => {
+      const [before, after] = [states[index]!, states[index + 1]!];
+      const changed =
+        event.type === 'signer-keys-observed' || event.type === 'signer-content-observed'
+          ? event.data.signerId
+          : undefined;
+      if (!['signer-keys-observed', 'signer-content-observed', 'step-started'].includes(event.type))
+        return;
+      for (const id of Object.keys(before.signers)) {
+        if (id === changed) {
+          expect(after.signers[id]).not.toBe(before.signers[id]);
+          changedSigners += 1;
+        } else expect(after.signers[id], `${event.type}: ${id}`).toBe(before.signers[id]);
+      }
+    });
+    expect(changedSigners).toBeGreaterThan(0);
+    states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
+  });
+
   it('decides the same at every point without the finished processes’ desired states', () => {
     const context = { source: { kind: 'test', id: 'replay' }, now: '2030-01-01T00:00:00.000Z' };
     let replay = emptyZoneState('example.test.');

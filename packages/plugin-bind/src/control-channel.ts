@@ -219,12 +219,16 @@ export interface ControlAnswer {
   error: string | undefined;
 }
 
-/** The connection ended, or never began, before an answer; `reachable` once it had connected. */
+/**
+ * The connection ended, or never began, before an answer; `reachable` once it had connected,
+ * `timedOut` when the answer did not come within the time allowed.
+ */
 export class ControlConnectionError extends Error {
   override readonly name = 'ControlConnectionError';
   constructor(
     message: string,
     readonly reachable: boolean,
+    readonly timedOut = false,
   ) {
     super(message);
   }
@@ -295,7 +299,7 @@ export async function sendControlCommand(
     socket.destroy();
   };
   const timer = setTimeout(
-    () => ended(new ControlConnectionError('no answer in time', connected)),
+    () => ended(new ControlConnectionError('no answer in time', connected, true)),
     options.timeoutMs,
   );
   const onAbort = () => ended(options.signal?.reason as Error);

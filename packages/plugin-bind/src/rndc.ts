@@ -331,8 +331,8 @@ export class Rndc {
       return new SignerCommandError({
         command,
         stderr: error.message,
-        timedOut: error.message === 'no answer in time',
-        retryable: !error.reachable || error.message === 'no answer in time',
+        timedOut: error.timedOut,
+        retryable: !error.reachable || error.timedOut,
       });
     if (error instanceof ControlChannelError)
       return new SignerCommandError({ command, stderr: `control channel: ${error.message}` });

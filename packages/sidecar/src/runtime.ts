@@ -78,6 +78,7 @@ import {
   withCdsFlags,
 } from './key-watch.js';
 import { sameWorkIn } from './append-race.js';
+import { StreamHeads } from './stream-heads.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
@@ -205,13 +206,19 @@ const isWrongVersion = (error: unknown) =>
 export class SidecarRuntime {
   private readonly states = new Map<string, ZoneState>();
   private readonly wakers = new Map<string, () => void>();
+  /** Per followed stream: the newest version the subscription delivered (see StreamHeads). */
+  private readonly streamHeads: StreamHeads;
   /** Every loop sleeping now (`sleeper`), woken when the sidecar stops. */
   private readonly sleepers = new Set<() => void>();
   private readonly loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private stopping?: Promise<void>;
-  /** Changes applied per step, across attempts: an append that lost a race is retried with an idempotent re-apply of 0 changes. */
-  private readonly appliedInStep = new Map<string, number>();
+  /**
+   * Per zone: the changes applied in its current step across attempts (an append that lost a
+   * race is retried with an idempotent re-apply of 0 changes). One entry per zone, replaced when
+   * the step changes, so a long-running sidecar does not keep one per step it ever reconciled.
+   */
+  private readonly appliedInStep = new Map<string, { step: string; applied: number }>();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
   /** Per zone: the keys last listed, their CDS flags from the apex, and the rounds since. */
@@ -243,6 +250,7 @@ export class SidecarRuntime {
   constructor(private readonly options: SidecarRuntimeOptions) {
     this.observers = createObserverPipeline(options.observers ?? [], { logger: options.logger });
     this.keyWatchLag = new KeyWatchLag(options.logger);
+    this.streamHeads = new StreamHeads(new Set(options.zones.map(zoneStream)));
     this.signer = instrumentSigner(options.signer);
     this.parent = instrumentParentChannel(options.parent);
     this.processTrace = new ProcessTracer(options.id);
@@ -359,6 +367,7 @@ export class SidecarRuntime {
       afterPosition: head,
       onEvent: (recorded) => {
         feed(recorded);
+        this.streamHeads.noteDelivered(recorded.stream, recorded.streamVersion);
         this.wakers.get(recorded.stream)?.();
       },
       onError: (error) => logger.error({ err: error }, 'event log subscription failed'),
@@ -490,19 +499,22 @@ export class SidecarRuntime {
   /** Reads the stream from where the cached fold stopped. */
   private async refresh(zone: string): Promise<ZoneState> {
     const stream = zoneStream(zone);
-    const before = this.states.get(zone) ?? foldZone(zone, [], this.options.foldPolicy);
+    const cached = () => this.states.get(zone) ?? foldZone(zone, [], this.options.foldPolicy);
+    const fresh = await this.log.readStream(stream, { fromVersion: cached().version + 1 });
+    // Refreshes overlap (run loop, key watch, a lost append): events another one folded while
+    // this one read are not folded (and their signatures checked) again.
+    const before = cached();
     let state = before;
-    const fresh = await this.log.readStream(stream, { fromVersion: state.version + 1 });
     for (const recorded of fresh) {
+      if (recorded.streamVersion <= state.version) continue;
       if (!isZoneEvent(recorded.event)) continue;
       const previousFindings = state.securityFindingCount;
       state = applyZoneEvent(state, recorded.event);
       if (state.securityFindingCount === previousFindings) this.processTrace.note(recorded.event);
     }
-    // Refreshes overlap (run loop, key watch): one that read less is not newer than the cache.
-    const latest = this.states.get(zone);
-    if (latest && latest.version >= state.version) return latest;
-    reportNewFindings(this.options.logger, latest ?? before, state);
+    this.streamHeads.noteRead(stream, state.version);
+    if (state === before) return before;
+    reportNewFindings(this.options.logger, before, state);
     state = withoutFinishedDetail(state);
     this.states.set(zone, state);
     return state;
@@ -532,8 +544,16 @@ export class SidecarRuntime {
     return false;
   }
 
-  /** Appends one event; false when another sidecar appended first (re-read and decide again). */
+  /**
+   * Appends one event; false when another sidecar appended first (re-read and decide again).
+   * When the subscription already delivered a newer event of the stream, the append would lose:
+   * nothing is signed or sent.
+   */
   private async append(zone: string, state: ZoneState, event: ZoneEvent): Promise<boolean> {
+    if (this.streamHeads.isBehind(zoneStream(zone), state.version)) {
+      countCall('event append skipped (the log moved on)');
+      return false;
+    }
     // Inside a recorded span of the same trace, the event names that span: the log then points
     // at the exact span that wrote each event.
     const spanTraceparent = activeTraceparent();
@@ -1349,9 +1369,10 @@ export class SidecarRuntime {
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);
-        const key = `${decision.processId}/${decision.stepIndex}`;
-        const applied = (this.appliedInStep.get(key) ?? 0) + result.changes;
-        this.appliedInStep.set(key, applied);
+        const step = `${decision.processId}/${decision.stepIndex}`;
+        const before = this.appliedInStep.get(zone);
+        const applied = (before?.step === step ? before.applied : 0) + result.changes;
+        this.appliedInStep.set(zone, { step, applied });
         logger.info(
           { zone, step: decision.stepIndex, changes: result.changes },
           'signer reconciled',

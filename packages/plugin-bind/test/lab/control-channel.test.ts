@@ -3,6 +3,7 @@
  * program, and the real server's refusals (wrong key, nothing listening) as typed errors.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { SignerCommandError } from '@chorus/core';
@@ -76,5 +77,32 @@ describe('rndc over the control channel (real named)', () => {
     expect(SignerCommandError.isInstance(error)).toBe(true);
     expect((error as SignerCommandError).isRetryable).toBe(true);
     expect((error as Error).message).toMatch(/connect failed: ECONNREFUSED/);
+  });
+
+  it('calls a server that takes the connection and never answers timed out, and retryable', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port: silentPort } = silent.address() as { port: number };
+    try {
+      const mute = new Rndc(
+        {
+          address: '127.0.0.1',
+          port: silentPort,
+          keyFile: rndcKeyFile(lab, 'bind'),
+          timeoutMs: 300,
+        },
+        logger,
+      );
+      const error = await failureOf(mute.run(['status']));
+      expect(SignerCommandError.isInstance(error)).toBe(true);
+      expect((error as SignerCommandError).timedOut).toBe(true);
+      expect((error as SignerCommandError).isRetryable).toBe(true);
+      expect((error as Error).message).toMatch(/timed out.*no answer in time/);
+      expect(held.length).toBe(1);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
