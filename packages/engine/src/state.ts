@@ -279,13 +279,38 @@ function clone<T>(value: T): T {
   return copy as T;
 }
 
-/** A process owned by the new state; its step definitions are never changed, so they are shared. */
+/** Steps copied for the event being applied: the fold is synchronous, one event at a time. */
+let stepsOwned = new WeakSet<StepState>();
+
+/**
+ * A process owned by the new state. Its step definitions are never changed, and its step states
+ * are shared until the event changes one (`ownStep`): an event touches one step, and the steps'
+ * desired states are most of an in-flight process.
+ */
 function cloneProcess(process: ProcessState): ProcessState {
   const source = process as unknown as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(source))
-    copy[key] = key === 'steps' ? source[key] : clone(source[key]);
+    copy[key] =
+      key === 'steps'
+        ? source[key]
+        : key === 'stepStates'
+          ? [...process.stepStates]
+          : clone(source[key]);
   return copy as unknown as ProcessState;
+}
+
+/**
+ * Step `index` of a process the new state owns, copied before its first change in this event.
+ * Fields of a step are replaced, never changed in place, except the `reconciled` map.
+ */
+function ownStep(process: ProcessState, index: number): StepState | undefined {
+  const step = process.stepStates[index];
+  if (!step || stepsOwned.has(step)) return step;
+  const owned = { ...step, reconciled: { ...step.reconciled } };
+  stepsOwned.add(owned);
+  process.stepStates[index] = owned;
+  return owned;
 }
 
 /** Ended for good: nothing the fold does changes it again, so successive states share it. */
@@ -379,7 +404,7 @@ export function withoutFinishedDetail(state: ZoneState): ZoneState {
 }
 
 function stepOf(process: ProcessState, stepIndex: number): StepState {
-  const step = process.stepStates[stepIndex];
+  const step = ownStep(process, stepIndex);
   if (!step) throw new ZoneStreamError(`process ${process.id} has no step ${stepIndex}`);
   if (stepIndex !== process.currentStep) {
     throw new ZoneStreamError(
@@ -516,7 +541,7 @@ function noteParentChange(
   const known = state.processes.find((candidate) => candidate.id === processId);
   if (!known || known.currentStep !== stepIndex) return;
   const process = processOf(state, processId);
-  const step = process.stepStates[stepIndex];
+  const step = ownStep(process, stepIndex);
   if (step?.status !== 'started') return;
   const asked = change.kind === 'ds' ? change.ds : change.ns;
   step.parentChange = {
@@ -537,7 +562,7 @@ function noteParentSubmitted(
   const { processId, stepIndex, ...submission } = event.data;
   const known = state.processes.find((candidate) => candidate.id === processId);
   if (!known?.stepStates[stepIndex]) return;
-  const step = processOf(state, processId).stepStates[stepIndex]!;
+  const step = ownStep(processOf(state, processId), stepIndex)!;
   step.parentSubmitted = { ...submission, at: event.occurredAt };
 }
 
@@ -549,7 +574,7 @@ function noteParentNotified(
   const { processId, stepIndex, rrtype, targets } = event.data;
   const known = state.processes.find((candidate) => candidate.id === processId);
   if (!known?.stepStates[stepIndex] || known.stepStates[stepIndex].parentNotified) return;
-  const step = processOf(state, processId).stepStates[stepIndex]!;
+  const step = ownStep(processOf(state, processId), stepIndex)!;
   step.parentNotified = { at: event.occurredAt, rrtype, targets };
 }
 
@@ -598,6 +623,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       securityFindings: [...previous.securityFindings, refusal].slice(-MAX_SECURITY_FINDINGS),
       securityFindingCount: previous.securityFindingCount + 1,
     };
+  stepsOwned = new WeakSet();
   const state = copyForEvent(previous);
   state.version += 1;
   switch (event.type) {

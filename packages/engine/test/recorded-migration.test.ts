@@ -119,6 +119,28 @@ describe('the fold of a recorded migration', () => {
     states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
   });
 
+  it('shares the steps an event leaves alone, and copies the one it changes', () => {
+    const states = [emptyZoneState('example.test.')];
+    for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
+    const snapshots = states.map((one) => JSON.stringify(one));
+    let checked = 0;
+    events.forEach((event, index) => {
+      if (event.type !== 'signer-reconciled' && event.type !== 'postcondition-met') return;
+      const { processId, stepIndex } = event.data;
+      const find = (one: (typeof states)[number]) =>
+        one.processes.find((process) => process.id === processId)!;
+      const [before, after] = [find(states[index]!), find(states[index + 1]!)];
+      after.stepStates.forEach((step, at) => {
+        if (at === stepIndex) expect(step).not.toBe(before.stepStates[at]);
+        else
+          expect(step, `${event.type} step ${stepIndex}: step ${at}`).toBe(before.stepStates[at]);
+      });
+      checked += 1;
+    });
+    expect(checked).toBeGreaterThan(10);
+    states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
+  });
+
   it('decides the same at every point without the finished processes’ desired states', () => {
     const context = { source: { kind: 'test', id: 'replay' }, now: '2030-01-01T00:00:00.000Z' };
     let replay = emptyZoneState('example.test.');
