@@ -11,6 +11,13 @@ const events = JSON.parse(
   readFileSync(new URL('./fixtures/coordination/demo-migration.json', import.meta.url), 'utf8'),
 ) as ZoneEvent[];
 
+/** Every state of the fold, and each one's JSON right after it was made. */
+function everyState() {
+  const states = [emptyZoneState('example.test.')];
+  for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
+  return { states, snapshots: states.map((one) => JSON.stringify(one)) };
+}
+
 describe('the fold of a recorded migration', () => {
   const state = foldZone('example.test.', events);
 
@@ -96,9 +103,7 @@ describe('the fold of a recorded migration', () => {
   });
 
   it('shares the signers an event leaves alone, and copies the one it changes', () => {
-    const states = [emptyZoneState('example.test.')];
-    for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
-    const snapshots = states.map((one) => JSON.stringify(one));
+    const { states, snapshots } = everyState();
     let changedSigners = 0;
     events.forEach((event, index) => {
       const [before, after] = [states[index]!, states[index + 1]!];
@@ -116,13 +121,11 @@ describe('the fold of a recorded migration', () => {
       }
     });
     expect(changedSigners).toBeGreaterThan(0);
-    states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
+    expect(states.map((one) => JSON.stringify(one))).toEqual(snapshots);
   });
 
   it('shares the steps an event leaves alone, and copies the one it changes', () => {
-    const states = [emptyZoneState('example.test.')];
-    for (const event of events) states.push(applyZoneEvent(states.at(-1)!, event));
-    const snapshots = states.map((one) => JSON.stringify(one));
+    const { states, snapshots } = everyState();
     let checked = 0;
     events.forEach((event, index) => {
       if (event.type !== 'signer-reconciled' && event.type !== 'postcondition-met') return;
@@ -138,7 +141,7 @@ describe('the fold of a recorded migration', () => {
       checked += 1;
     });
     expect(checked).toBeGreaterThan(10);
-    states.forEach((one, index) => expect(JSON.stringify(one)).toBe(snapshots[index]));
+    expect(states.map((one) => JSON.stringify(one))).toEqual(snapshots);
   });
 
   it('decides the same at every point without the finished processes’ desired states', () => {
