@@ -123,23 +123,41 @@ async function existingNamespaces(ip: string): Promise<Set<string>> {
   return new Set(stdout.split('\n').map((line) => line.trim().split(/\s+/)[0]!));
 }
 
-/** Creates the switch, the uplink and every host's namespace, link, address and routes. */
-export async function createHosts(hosts: LabHosts): Promise<void> {
-  if (hosts.mode !== 'netns') return;
+/** The namespaces among `names` that some process still runs in. */
+async function occupiedNamespaces(ip: string, names: readonly string[]): Promise<string[]> {
+  const occupied: string[] = [];
+  for (const name of names) {
+    const { stdout } = await runTool(ip, ['netns', 'pids', name], { allowFailure: true });
+    if (stdout.trim() !== '') occupied.push(name);
+  }
+  return occupied;
+}
+
+/**
+ * Creates the switch, the uplink and every host's namespace, link, address and routes. Namespaces
+ * of this lab's names that a killed lab left behind, with no process in any of them, are deleted
+ * first and returned; ones a process still runs in are refused.
+ */
+export async function createHosts(hosts: LabHosts): Promise<string[]> {
+  if (hosts.mode !== 'netns') return [];
   const ip = ipProgram();
   const names = [hosts.switchNamespace!, ...hosts.namespaces.map((host) => host.namespace)];
   const present = await existingNamespaces(ip);
   const left = names.filter((name) => present.has(name));
-  if (left.length > 0)
+  const occupied = await occupiedNamespaces(ip, left);
+  if (occupied.length > 0)
     throw new LabError(
-      `network namespaces ${left.join(', ')} exist already (left by a lab that was not taken ` +
-        `down?); run chorus lab down --dir <its dir>, or ip netns delete each`,
+      `network namespaces ${occupied.join(', ')} exist already with processes in them (another ` +
+        `lab on this address prefix?); run chorus lab down --dir <its dir>, or use another ` +
+        `--address-prefix`,
     );
+  if (left.length > 0) await removeHosts(hosts);
   nftProgram();
   try {
     await createSwitch(ip, hosts);
     await loadFirewall(ip, hosts);
     for (const host of hosts.namespaces) await createHost(ip, hosts, host);
+    return left;
   } catch (error) {
     await removeHosts(hosts);
     throw new LabError(`cannot make the lab's network namespaces: ${String(error)}`, {

@@ -558,7 +558,11 @@ export async function labUp(options: UpOptions = {}): Promise<LabStatus> {
   const startedProcesses: LabProcess[] = [];
   try {
     if (status.hosts?.mode === 'netns') {
-      await createHosts(status.hosts);
+      const reclaimed = await createHosts(status.hosts);
+      if (reclaimed.length > 0)
+        progress(
+          `deleted ${reclaimed.length} empty network namespaces left by a lab that was not taken down (${reclaimed.join(', ')})`,
+        );
       progress(
         `made ${status.hosts.namespaces.length} network namespaces on ${status.hosts.subnet} (the host is ${status.hosts.uplink!.address} on ${status.hosts.uplink!.interface}); one signer's host reaches another's on port 53 only (rules in ${status.hosts.firewallFile})`,
       );
