@@ -20,6 +20,7 @@ import type {
   ZoneEventOf,
   ZoneOwner,
 } from '@chorus/core';
+import { interned, internedRegistration } from './interned.js';
 import { conflictingProcess } from './locks.js';
 import { ownerForVerification, ownerKsksInEffect, ownerSignatureProblem } from './model1.js';
 import {
@@ -324,7 +325,17 @@ function isFinished(process: ProcessState): boolean {
 const PROCESS_LISTS = new Set(['processes', 'activeProcesses', 'activeProcess']);
 
 /** Fields only ever replaced, never changed in place: shared between successive states. */
-const REPLACED_WHOLE = new Set(['trust']);
+const REPLACED_WHOLE = new Set([
+  'trust',
+  'timing',
+  'members',
+  'pendingRequests',
+  'registrationChanges',
+  'keyFindings',
+  'owner',
+  'ownerSigned',
+  'securityFindings',
+]);
 
 /**
  * Maps copied with their entries shared: an event that changes an entry replaces it first
@@ -448,14 +459,10 @@ function noteRegistrationChange(
         isInFlight(process) &&
         (process.groupBefore.includes(after.id) || process.groupAfter.includes(after.id)),
     );
-  (state.registrationChanges ??= []).push({
-    signerId: after.id,
-    at: event.occurredAt,
-    by: event.source.id,
-    changed,
-    member,
-    ...facts,
-  });
+  state.registrationChanges = [
+    ...(state.registrationChanges ?? []),
+    { signerId: after.id, at: event.occurredAt, by: event.source.id, changed, member, ...facts },
+  ];
 }
 
 function noteSignerFailure(
@@ -519,13 +526,16 @@ function noteVanishedKeys(
   for (const change of changes) {
     if (change.change !== 'disappeared') continue;
     if (rolling?.roll?.predecessorTags.includes(change.keyTag)) continue;
-    (state.keyFindings ??= []).push({
-      signerId,
-      keyTag: change.keyTag,
-      role: change.role,
-      at: event.occurredAt,
-      message: `${change.role} ${change.keyTag} of ${signerId} left its DNSKEY RRset without a roll in flight; resolvers holding data it signed may fail until their caches expire`,
-    });
+    state.keyFindings = [
+      ...(state.keyFindings ?? []),
+      {
+        signerId,
+        keyTag: change.keyTag,
+        role: change.role,
+        at: event.occurredAt,
+        message: `${change.role} ${change.keyTag} of ${signerId} left its DNSKEY RRset without a roll in flight; resolvers holding data it signed may fail until their caches expire`,
+      },
+    ];
   }
 }
 
@@ -634,14 +644,14 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
     case 'zone-defined': {
       state.defined = true;
       state.parentZone = event.data.parentZone;
-      state.timing = event.data.timing;
+      state.timing = interned(event.data.timing);
       state.recordTtlSeconds = event.data.recordTtlSeconds;
       if (event.data.group) state.group = event.data.group;
       // The definition names the group; what each signer registered (rollover timing…) stays.
       for (const signer of event.data.signers)
         state.signers[signer.id] = {
           ...state.signers[signer.id],
-          ...signer,
+          ...internedRegistration(signer),
           keys: state.signers[signer.id]?.keys ?? [],
         };
       state.members = event.data.signers.map((signer) => signer.id);
@@ -666,7 +676,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       const signer = event.data.signer;
       const known = state.signers[signer.id];
       state.signers[signer.id] = {
-        ...signer,
+        ...internedRegistration(signer),
         keys: known?.keys ?? [],
         ...(known?.keysObservedAt ? { keysObservedAt: known.keysObservedAt } : {}),
         ...(known?.content ? { content: known.content } : {}),
@@ -698,11 +708,14 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       return state;
     }
     case 'process-requested': {
-      state.pendingRequests.push({
-        ...event.data,
-        requestedAt: event.occurredAt,
-        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-      });
+      state.pendingRequests = [
+        ...state.pendingRequests,
+        {
+          ...event.data,
+          requestedAt: event.occurredAt,
+          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        },
+      ];
       return state;
     }
     case 'process-blocked': {
@@ -740,7 +753,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         kind: event.data.kind,
         signerId: event.data.signerId,
         status: 'running',
-        steps: event.data.steps,
+        steps: interned(event.data.steps),
         stepStates: event.data.steps.map(() => ({ status: 'pending', reconciled: {} })),
         currentStep: 0,
         groupBefore: event.data.groupBefore,

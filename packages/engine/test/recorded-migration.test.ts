@@ -144,6 +144,22 @@ describe('the fold of a recorded migration', () => {
     expect(states.map((one) => JSON.stringify(one))).toEqual(snapshots);
   });
 
+  it('keeps one frozen copy of what every zone holds alike, however many zones parse it', () => {
+    const parsed = () => JSON.parse(JSON.stringify(events)) as ZoneEvent[];
+    const [one, other] = [foldZone('example.test.', parsed()), foldZone('example.test.', parsed())];
+    for (const [index, process] of one.processes.entries()) {
+      expect(process.steps).toBe(other.processes[index]!.steps);
+      expect(Object.isFrozen(process.steps[0])).toBe(true);
+    }
+    for (const [id, signer] of Object.entries(one.signers)) {
+      expect(signer.endpoints).toBe(other.signers[id]!.endpoints);
+      expect(signer.nameServerNames).toBe(other.signers[id]!.nameServerNames);
+      expect(signer.keys).not.toBe(other.signers[id]!.keys);
+    }
+    expect(one.timing).toBe(other.timing);
+    expect(JSON.stringify(one)).toBe(JSON.stringify(state));
+  });
+
   it('decides the same at every point without the finished processes’ desired states', () => {
     const context = { source: { kind: 'test', id: 'replay' }, now: '2030-01-01T00:00:00.000Z' };
     let replay = emptyZoneState('example.test.');

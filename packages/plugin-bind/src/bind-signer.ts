@@ -41,7 +41,7 @@ import {
 } from '@chorus/dns';
 import { bindCapabilitiesFor } from './capabilities.js';
 import { DEFAULT_DNS_PORT, DEFAULT_MAX_CONCURRENT_TRANSFERS, type BindConfig } from './config.js';
-import { KeyDirectories } from './key-directory.js';
+import { detached, KeyDirectories } from './key-directory.js';
 import type { BindKeyFile } from './key-files.js';
 import { BindKeyRoller } from './key-roller.js';
 import { isPublished, toSigningKey, type OwnKey } from './own-keys.js';
@@ -303,7 +303,7 @@ export class BindSigner implements Signer {
     if (!after.racy && after.fingerprint === before.fingerprint)
       this.#statuses.set(key, {
         fingerprint: after.fingerprint,
-        status,
+        status: detached(status),
         readAt: performance.now(),
       });
     else this.#statuses.delete(key);

@@ -9,6 +9,7 @@
  * A stat taken within RACY_MS of the file's mtime is "racy" (a second write in the same clock
  * tick would leave the same mtime): nothing is reused on the strength of it.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -72,6 +73,14 @@ function statOf(file: string): Stats {
   }
 }
 
+/**
+ * `value` in strings of its own: V8 keeps a substring as a view of the text it was cut from, so
+ * a cached value parsed from a file would keep the whole file's text for as long as it is cached.
+ */
+export function detached<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 function signatureOf(stats: Stats): string {
   return `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
 }
@@ -115,7 +124,7 @@ export class KeyDirectory {
       files: files
         .filter((file): file is BindKeyFile => file !== undefined)
         .sort((a, b) => a.keyTag - b.keyTag),
-      fingerprint: parts.sort().join(' '),
+      fingerprint: createHash('sha256').update(parts.sort().join(' ')).digest('base64'),
       racy,
     };
   }
@@ -207,7 +216,7 @@ export class KeyDirectory {
     } catch (error) {
       throw readError(file, error);
     }
-    const value = parse(text);
+    const value = detached(parse(text));
     cache.set(file, { signature, value });
     return value;
   }

@@ -5,6 +5,7 @@
  * published, which are active and what is signalled, all that `listOwnKeys` reports, shows in
  * DNSKEY, the key tags signing DNSKEY and SOA, CDS and CDNSKEY. Pure: unit-tested on answers.
  */
+import { createHash } from 'node:crypto';
 import type { RRset } from '@chorus/core';
 
 /** The apex RRsets the fingerprint is made of, as served (null: NODATA). */
@@ -29,9 +30,14 @@ function sortedRecords(rrset: RRset | null): string[] {
 
 /**
  * One string that changes when a key is published or withdrawn, starts or stops signing, or its
- * CDS/CDNSKEY changes. Re-signing (new signature values, same keys) leaves it the same.
+ * CDS/CDNSKEY changes. Re-signing (new signature values, same keys) leaves it the same. A SHA-256
+ * of the facts, not the facts: the key watch keeps one per zone.
  */
 export function keyFingerprintOf(input: KeyFingerprintInput): string {
+  return createHash('sha256').update(keyFacts(input)).digest('base64');
+}
+
+function keyFacts(input: KeyFingerprintInput): string {
   return JSON.stringify({
     dnskey: sortedRecords(input.dnskey),
     dnskeySigners: signingTags(input.dnskey),
