@@ -280,8 +280,8 @@ function clone<T>(value: T): T {
   return copy as T;
 }
 
-/** Steps copied for the event being applied: the fold is synchronous, one event at a time. */
-let stepsOwned = new WeakSet<StepState>();
+/** Processes and steps copied for the event being applied: the fold is synchronous, one event at a time. */
+let ownedThisEvent = new WeakSet<object>();
 
 /**
  * A process owned by the new state. Its step definitions are never changed, and its step states
@@ -307,9 +307,9 @@ function cloneProcess(process: ProcessState): ProcessState {
  */
 function ownStep(process: ProcessState, index: number): StepState | undefined {
   const step = process.stepStates[index];
-  if (!step || stepsOwned.has(step)) return step;
+  if (!step || ownedThisEvent.has(step)) return step;
   const owned = { ...step, reconciled: { ...step.reconciled } };
-  stepsOwned.add(owned);
+  ownedThisEvent.add(owned);
   process.stepStates[index] = owned;
   return owned;
 }
@@ -386,8 +386,9 @@ function processOf(state: ZoneState, processId: string): ProcessState {
   const index = state.processes.findIndex((candidate) => candidate.id === processId);
   const found = state.processes[index];
   if (!found) throw new ZoneStreamError(`event refers to unknown process ${processId}`);
-  if (!isFinished(found)) return found;
-  const owned = clone(found);
+  if (!isFinished(found) || ownedThisEvent.has(found)) return found;
+  const owned = cloneProcess(found);
+  ownedThisEvent.add(owned);
   state.processes[index] = owned;
   return owned;
 }
@@ -633,7 +634,7 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
       securityFindings: [...previous.securityFindings, refusal].slice(-MAX_SECURITY_FINDINGS),
       securityFindingCount: previous.securityFindingCount + 1,
     };
-  stepsOwned = new WeakSet();
+  ownedThisEvent = new WeakSet();
   const state = copyForEvent(previous);
   state.version += 1;
   switch (event.type) {
@@ -767,8 +768,9 @@ export function applyZoneEvent(previous: ZoneState, event: ZoneEvent): ZoneState
         ...(event.data.roll ? { roll: event.data.roll } : {}),
         ...(event.data.undoOf ? { undoOf: event.data.undoOf } : {}),
       };
-      const undone = event.data.undoOf
-        ? state.processes.find((known) => known.id === event.data.undoOf)
+      const undoOf = event.data.undoOf;
+      const undone = state.processes.some((known) => known.id === undoOf)
+        ? processOf(state, undoOf!)
         : undefined;
       if (undone) undone.undoneBy = process.id;
       state.processes.push(process);

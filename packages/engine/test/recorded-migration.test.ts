@@ -144,6 +144,31 @@ describe('the fold of a recorded migration', () => {
     expect(states.map((one) => JSON.stringify(one))).toEqual(snapshots);
   });
 
+  it('copies a finished process an event changes again, once, leaving the state it was given', () => {
+    const before = foldZone('example.test.', events);
+    const snapshot = JSON.stringify(before);
+    const finished = before.processes[0]!;
+    const notified = (stepIndex: number): ZoneEvent => ({
+      schemaVersion: 1,
+      type: 'parent-notified',
+      zone: 'example.test.',
+      occurredAt: '2026-11-22T15:00:00.000Z',
+      source: { kind: 'sidecar', id: 'powerdns' },
+      data: { processId: finished.id, stepIndex, rrtype: 'CDS', targets: ['scanner.test.'] },
+    });
+    const once = applyZoneEvent(before, notified(0));
+    const twice = applyZoneEvent(once, notified(1));
+
+    expect(JSON.stringify(before)).toBe(snapshot);
+    expect(once.processes[0]).not.toBe(finished);
+    expect(once.processes[0]!.stepStates[0]!.parentNotified?.targets).toEqual(['scanner.test.']);
+    expect(once.processes[0]!.stepStates[1]).toBe(finished.stepStates[1]);
+    expect(once.processes[0]!.steps).toBe(finished.steps);
+    expect(twice.processes[0]!.stepStates[0]).toBe(once.processes[0]!.stepStates[0]);
+    expect(twice.processes[0]!.stepStates[1]!.parentNotified?.rrtype).toBe('CDS');
+    expect(once.processes[0]!.stepStates[1]!.parentNotified).toBeUndefined();
+  });
+
   it('keeps one frozen copy of what every zone holds alike, however many zones parse it', () => {
     const parsed = () => JSON.parse(JSON.stringify(events)) as ZoneEvent[];
     const [one, other] = [foldZone('example.test.', parsed()), foldZone('example.test.', parsed())];
