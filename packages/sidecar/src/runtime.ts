@@ -5,7 +5,6 @@ import {
   concurrentChangeLimit,
   SignerConfigurationError,
   childTraceparent,
-  isZoneEvent,
   zoneEvent,
   zoneStream,
   type Observer,
@@ -33,7 +32,6 @@ import {
   prePublicationShortfall,
   foldZone,
   withoutFinishedDetail,
-  applyZoneEvent,
   observeForPreflight,
   isNewParentChange,
   observePostcondition,
@@ -79,6 +77,7 @@ import {
 } from './key-watch.js';
 import { sameWorkIn } from './append-race.js';
 import { StreamHeads } from './stream-heads.js';
+import { foldFresh, StepChangeTally } from './fold-fresh.js';
 import { KeyWatchLag } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
@@ -213,12 +212,7 @@ export class SidecarRuntime {
   private readonly loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private stopping?: Promise<void>;
-  /**
-   * Per zone: the changes applied in its current step across attempts (an append that lost a
-   * race is retried with an idempotent re-apply of 0 changes). One entry per zone, replaced when
-   * the step changes, so a long-running sidecar does not keep one per step it ever reconciled.
-   */
-  private readonly appliedInStep = new Map<string, { step: string; applied: number }>();
+  private readonly appliedInStep = new StepChangeTally();
   private subscription: { close(): Promise<void> } | undefined;
   private readonly observers: ObserverPipeline<ZoneEvent>;
   /** Per zone: the keys last listed, their CDS flags from the apex, and the rounds since. */
@@ -501,17 +495,11 @@ export class SidecarRuntime {
     const stream = zoneStream(zone);
     const cached = () => this.states.get(zone) ?? foldZone(zone, [], this.options.foldPolicy);
     const fresh = await this.log.readStream(stream, { fromVersion: cached().version + 1 });
-    // Refreshes overlap (run loop, key watch, a lost append): events another one folded while
-    // this one read are not folded (and their signatures checked) again.
     const before = cached();
-    let state = before;
-    for (const recorded of fresh) {
-      if (recorded.streamVersion <= state.version) continue;
-      if (!isZoneEvent(recorded.event)) continue;
-      const previousFindings = state.securityFindingCount;
-      state = applyZoneEvent(state, recorded.event);
-      if (state.securityFindingCount === previousFindings) this.processTrace.note(recorded.event);
-    }
+    let state = foldFresh(before, fresh, (event, previous, next) => {
+      if (next.securityFindingCount === previous.securityFindingCount)
+        this.processTrace.note(event);
+    });
     this.streamHeads.noteRead(stream, state.version);
     if (state === before) return before;
     reportNewFindings(this.options.logger, before, state);
@@ -1369,10 +1357,11 @@ export class SidecarRuntime {
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);
-        const step = `${decision.processId}/${decision.stepIndex}`;
-        const before = this.appliedInStep.get(zone);
-        const applied = (before?.step === step ? before.applied : 0) + result.changes;
-        this.appliedInStep.set(zone, { step, applied });
+        const applied = this.appliedInStep.add(
+          zone,
+          `${decision.processId}/${decision.stepIndex}`,
+          result.changes,
+        );
         logger.info(
           { zone, step: decision.stepIndex, changes: result.changes },
           'signer reconciled',
