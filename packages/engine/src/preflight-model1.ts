@@ -6,6 +6,7 @@ import type { BlockReason, ProcessKind } from '@chorus/core';
 import { keyTag } from '@chorus/dns';
 import { conflictingProcess } from './locks.js';
 import { OWNER_ID } from './model1.js';
+import { parentNotObserved } from './preflight-parent.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { PreflightInput } from './preflight.js';
 import type { ZoneState } from './state.js';
@@ -37,13 +38,8 @@ function observedChecks(input: PreflightInput, group: readonly string[]): BlockR
         `${id} could not be observed on the wire${input.unobserved?.[id] ? `: ${input.unobserved[id]}` : ''}`,
       ),
     );
-  if (input.parentUnobserved !== undefined)
-    reasons.push(
-      block(
-        'parent-not-observed',
-        `the delegation of ${input.state.zone} could not be read at the parent: ${input.parentUnobserved}`,
-      ),
-    );
+  const parent = parentNotObserved(input);
+  if (parent) reasons.push(parent);
   return reasons;
 }
 
@@ -172,13 +168,8 @@ function ownerKskRollChecks(input: PreflightInput): BlockReason[] {
       ),
     );
   const tags = new Set(input.parentDs.map((ds) => ds.keyTag));
-  if (input.parentUnobserved !== undefined)
-    reasons.push(
-      block(
-        'parent-not-observed',
-        `the delegation of ${state.zone} could not be read at the parent: ${input.parentUnobserved}`,
-      ),
-    );
+  const parent = parentNotObserved(input);
+  if (parent) reasons.push(parent);
   else if (!current.some((key) => tags.has(keyTag(key))))
     reasons.push(
       block(

@@ -5,6 +5,7 @@ import { conflictingProcess, sharedResources } from './locks.js';
 import { contentChecks } from './preflight-content.js';
 import { bootstrapChecks } from './preflight-bootstrap.js';
 import { model1PreflightChecks } from './preflight-model1.js';
+import { parentNotObserved } from './preflight-parent.js';
 import { rollChecks } from './preflight-rolls.js';
 import type { ProcessState, ZoneState } from './state.js';
 import { undoneRollSuccessor, undoRequestFor, whyNotUndoable } from './undo.js';
@@ -172,13 +173,8 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
         block('not-observed', `${id} could not be observed on the wire${why ? `: ${why}` : ''}`),
       );
   }
-  if (input.parentUnobserved !== undefined)
-    reasons.push(
-      block(
-        'parent-not-observed',
-        `the delegation of ${state.zone} could not be read at the parent: ${input.parentUnobserved}`,
-      ),
-    );
+  const parent = parentNotObserved(input);
+  if (parent) reasons.push(parent);
   if (reasons.length > 0) return reasons;
 
   // Same algorithm set everywhere (RFC 8901 §4).
