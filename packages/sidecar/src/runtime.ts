@@ -317,16 +317,24 @@ export class SidecarRuntime {
     const trace = processId
       ? traceOf(processId)
       : (state?.pendingRequests[0]?.traceparent ?? state?.activeProcess?.traceparent);
-    return {
+    const context: DecideContext = {
       selfSignerId: this.options.id,
       source: { kind: 'sidecar', id: this.options.id },
       now: this.now().toISOString(),
-      ...(trace ? { traceparent: childTraceparent(trace) } : {}),
       traceparentFor: (id) => {
         const parent = traceOf(id);
         return parent ? childTraceparent(parent) : undefined;
       },
     };
+    // A new span id only for a context that makes an event (most decide nothing to append).
+    if (trace) {
+      let child: string | undefined;
+      Object.defineProperty(context, 'traceparent', {
+        enumerable: true,
+        get: () => (child ??= childTraceparent(trace)),
+      });
+    }
+    return context;
   }
 
   /** Checks the signer, registers it in every zone, and starts following the streams. */

@@ -72,11 +72,12 @@ export function classNumber(dnsClass: DnsClass): number {
   return CLASS_NUMBERS[dnsClass];
 }
 
+const CLASS_NAMES: ReadonlyMap<number, DnsClass> = new Map(
+  Object.entries(CLASS_NUMBERS).map(([name, number]) => [number, name as DnsClass]),
+);
+
 export function className(value: number): DnsClass | undefined {
-  for (const [name, number] of Object.entries(CLASS_NUMBERS)) {
-    if (number === value) return name as DnsClass;
-  }
-  return undefined;
+  return CLASS_NAMES.get(value);
 }
 
 const OPCODES: readonly Opcode[] = ['QUERY', 'OPCODE1', 'OPCODE2', 'OPCODE3', 'NOTIFY', 'UPDATE'];
