@@ -29,8 +29,9 @@ export class Interner {
     const known = this.#byJson.get(key);
     if (known !== undefined) return known as T;
     if (this.#byJson.size >= this.limit) this.#byJson.delete(this.#byJson.keys().next().value!);
-    this.#byJson.set(key, deepFreeze(structuredClone(value)));
-    return this.#byJson.get(key) as T;
+    const kept = deepFreeze(structuredClone(value));
+    this.#byJson.set(key, kept);
+    return kept;
   }
 
   get size(): number {
