@@ -107,19 +107,54 @@ const nameOf = (node: NatsServer) => `n${cluster.nodes.indexOf(node) + 1}`;
  * listed right after it is its consumer (no leftover of an earlier test).
  */
 async function newConsumers(known: Set<string>): Promise<{ name: string; host: NatsServer }[]> {
+  const listed = await untilAvailable(() => consumerHosts(), 'the consumer list');
+  const found = listed.filter(({ name }) => !known.has(name) && !name.startsWith('chorus_read_'));
+  for (const { name } of found) known.add(name);
+  return found;
+}
+
+/** Every consumer of the stream with the node leading it (none: left out). */
+async function consumerHosts(): Promise<{ name: string; host: NatsServer }[]> {
   const nc = await connect({ servers: [...cluster.urls], timeout: 2000 });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
     const found: { name: string; host: NatsServer }[] = [];
     for await (const info of jsm.consumers.list(DEFAULT_STREAM_NAME)) {
-      if (known.has(info.name) || info.name.startsWith('chorus_read_')) continue;
-      known.add(info.name);
       const host = cluster.nodes.find((node) => nameOf(node) === info.cluster?.leader);
       if (host !== undefined) found.push({ name: info.name, host });
     }
     return found;
   } finally {
     await nc.close();
+  }
+}
+
+/** Retries a JetStream admin call while the cluster says it is unavailable (no quorum yet). */
+async function untilAvailable<T>(call: () => Promise<T>, what: string): Promise<T> {
+  const deadline = Date.now() + RECOVERY_MS;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const text = String(error);
+      const transient = /temporarily unavailable|timeout|no responders/i.test(text);
+      if (!transient || Date.now() > deadline)
+        throw new Error(`${what}: ${text}`, { cause: error });
+      await pause(250);
+    }
+  }
+}
+
+/** Waits until every node says JetStream is current (`/healthz`), as after a restart. */
+async function clusterHealthy(): Promise<void> {
+  const healthy = async (node: NatsServer) => {
+    const response = await fetch(`${node.monitorUrl}/healthz`).catch(() => undefined);
+    return response?.ok === true;
+  };
+  const deadline = Date.now() + RECOVERY_MS;
+  while (!(await Promise.all(cluster.nodes.map(healthy))).every(Boolean)) {
+    if (Date.now() > deadline) throw new Error('the cluster did not become healthy');
+    await pause(250);
   }
 }
 
@@ -189,15 +224,31 @@ async function quorumLoss(
       .filter((entry) => (entry.consumer !== undefined) === durable && entry.level >= 30)
       .map((entry) => entry.msg)
       .filter((message) => message.startsWith('event-log subscription'));
-  /** When the live (or durable) subscription last got a consumer from the cluster. */
-  const lastConsuming = (durable: boolean) =>
+  /** When the live subscription last said one of `messages`. */
+  const lastSaid = (...messages: string[]) =>
     Math.max(
       0,
       ...entries()
-        .filter((entry) => (entry.consumer !== undefined) === durable)
-        .filter((entry) => entry.msg === 'event-log subscription consuming')
+        .filter((entry) => entry.consumer === undefined)
+        .filter((entry) => messages.some((message) => entry.msg.startsWith(message)))
         .map((entry) => entry.time),
     );
+  /**
+   * When event `at` must have reached the live subscriber: DELIVERY_BOUND_MS after its append or
+   * after the subscription got its consumer back, whichever is later. While it has said it lost
+   * its consumer and has no new one yet, the cluster is still giving quorum back (its retries
+   * wait for new consumers): that is not counted, up to RECOVERY_MS.
+   */
+  const deliveryDeadline = (at: number) => {
+    const consuming = lastSaid('event-log subscription consuming');
+    const lostOrWaiting = lastSaid(
+      'event-log subscription lost its consumer',
+      'event-log subscription waiting',
+      'event-log subscription still waiting',
+    );
+    if (lostOrWaiting > consuming) return at + RECOVERY_MS;
+    return Math.min(at + RECOVERY_MS, Math.max(at, consuming) + DELIVERY_BOUND_MS);
+  };
   // The subscriber keeps the default timeouts, as a sidecar does.
   const subscriberLog = await createNatsEventLog<TestEvent>({
     servers: [...cluster.urls],
@@ -209,6 +260,7 @@ async function quorumLoss(
     reconnectWaitMs: 250,
     requestTimeoutMs: 2000,
   });
+  await clusterHealthy(); // an earlier test's restarted nodes may still be catching up
   const started = Date.now();
   let live: ReturnType<typeof receiver> | undefined;
   let durable: ReturnType<typeof receiver> | undefined;
@@ -261,7 +313,7 @@ async function quorumLoss(
       await until(
         () => following.has(position),
         `event ${n} at the subscriber (its log: ${said(false).join(' | ')})`,
-        () => Math.min(at + RECOVERY_MS, Math.max(at, lastConsuming(false)) + DELIVERY_BOUND_MS),
+        () => deliveryDeadline(at),
       );
       delays.push(Date.now() - at);
       last = position;
@@ -318,7 +370,7 @@ describe('NATS event log on a 3-node cluster: a subscription through a quorum lo
       ({ own, host }) => host !== own,
       ({ own }) => cluster.nodes.filter((node) => node !== own),
     );
-  }, 120_000);
+  }, 180_000);
 
   it("follows again when its own node and its consumer's node were killed", async () => {
     await quorumLoss(
@@ -326,5 +378,5 @@ describe('NATS event log on a 3-node cluster: a subscription through a quorum lo
       () => true,
       ({ own, host }) => [own, host !== own ? host : cluster.nodes.find((node) => node !== own)!],
     );
-  }, 120_000);
+  }, 180_000);
 });
