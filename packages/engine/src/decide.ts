@@ -29,6 +29,7 @@ import { successorOf } from './roll-subject.js';
 export { successorOf };
 import { conflictingProcess } from './locks.js';
 import { computeWait } from './waits.js';
+import { bookkeepingReadySince, preflightScribeOf, scribeFallbackAt, scribeOf } from './scribe.js';
 
 /**
  * What a sidecar should do next for a zone. Pure: the same fold and time give the same answer
@@ -85,7 +86,7 @@ export type Decision =
       /** `chorus undo`: the stopped process this request reverses. */
       undoOf?: string;
     }
-  /** Nothing to do before this time. */
+  /** Nothing to do before this time (`stepIndex` -1: a request's pre-flight). */
   | { kind: 'sleep-until'; processId: string; stepIndex: number; until: string };
 
 /** A post-condition resolved to concrete expectations. Plain data. */
@@ -254,7 +255,21 @@ export function decideEach(state: ZoneState, context: DecideContext): Decision[]
   const startable = state.pendingRequests.find(
     (request) => !conflictingProcess(state, request.kind, request.signerId),
   );
-  if (startable)
+  const preflightAt =
+    startable &&
+    scribeFallbackAt(
+      preflightScribeOf(state, startable),
+      context.selfSignerId,
+      startable.requestedAt,
+    );
+  if (startable && preflightAt && Date.parse(context.now) < Date.parse(preflightAt))
+    decisions.push({
+      kind: 'sleep-until',
+      processId: startable.processId,
+      stepIndex: -1,
+      until: preflightAt,
+    });
+  else if (startable)
     decisions.push({
       kind: 'preflight',
       processId: startable.processId,
@@ -369,7 +384,41 @@ function observerFallbackAt(
   return new Date(readySince + OBSERVER_FALLBACK_MS).toISOString();
 }
 
+/**
+ * A bookkeeping decision (an event every sidecar would decide alike, or the pre-condition check
+ * that leads to one): this sidecar acts only as the process's scribe, or once the fallback is due.
+ */
+function byScribe(process: ProcessState, context: DecideContext, decision: Decision): Decision {
+  const until = scribeFallbackAt(
+    scribeOf(process),
+    context.selfSignerId,
+    bookkeepingReadySince(process),
+  );
+  if (until === undefined || Date.parse(context.now) >= Date.parse(until)) return decision;
+  return { kind: 'sleep-until', processId: process.id, stepIndex: process.currentStep, until };
+}
+
 function decideProcess(state: ZoneState, process: ProcessState, context: DecideContext): Decision {
+  const decision = decideProcessStep(state, process, context);
+  const bookkeeping =
+    decision.kind === 'check-precondition' ||
+    (decision.kind === 'append' && BOOKKEEPING.has(decision.event.type));
+  return bookkeeping ? byScribe(process, context, decision) : decision;
+}
+
+/** Events every sidecar decides alike from the fold: one scribe writes them (scribe.ts). */
+const BOOKKEEPING: ReadonlySet<ZoneEventType> = new Set([
+  'step-started',
+  'wait-scheduled',
+  'step-completed',
+  'process-completed',
+]);
+
+function decideProcessStep(
+  state: ZoneState,
+  process: ProcessState,
+  context: DecideContext,
+): Decision {
   const stepIndex = process.currentStep;
   const common = { processId: process.id, stepIndex };
   if (stepIndex >= process.steps.length) {

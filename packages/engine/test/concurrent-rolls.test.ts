@@ -269,11 +269,16 @@ describe('the lock per resource', () => {
     }
     // A roll at another signer is free to start (positive control).
     expect(conflictingProcess(state, 'roll-zsk', 'knot')).toBeUndefined();
-    const both = decideEach(
-      applyZoneEvent(state, request('roll-knot', 'roll-zsk', 'knot')),
-      context,
-    );
-    expect(both.map((decision) => decision.kind)).toEqual(['append', 'preflight']);
+    const withKnotRoll = applyZoneEvent(state, request('roll-knot', 'roll-zsk', 'knot'));
+    const atKnot = { ...context, selfSignerId: 'knot', source: { kind: 'sidecar', id: 'knot' } };
+    const both = decideEach(withKnotRoll, atKnot);
+    // Knot's sidecar runs its roll's pre-flight and leaves BIND's roll's next step to BIND's
+    // sidecar for a while; BIND's the other way round.
+    expect(both.map((decision) => decision.kind)).toEqual(['sleep-until', 'preflight']);
+    expect(decideEach(withKnotRoll, context).map((decision) => decision.kind)).toEqual([
+      'append',
+      'sleep-until',
+    ]);
   });
 
   it('refuses to fold a process that starts on a resource in use: the log is not ours', () => {

@@ -14,6 +14,7 @@ import {
   signerReconciled,
 } from '../src/decide.js';
 import { preflightChecks, type SignerObservation } from '../src/preflight.js';
+import { preflightScribeOf, SCRIBE_FALLBACK_MS, scribeOf } from '../src/scribe.js';
 import { computeDs, keyTag } from '@chorus/dns';
 import {
   zoneEvent,
@@ -132,6 +133,7 @@ function drive(
   };
   for (let turn = 0; turn < 500 && state.activeProcess && !paused; turn += 1) {
     let progressed = false;
+    let wakeAt = Infinity;
     for (const sidecar of sidecars) {
       if (paused) break;
       const context = {
@@ -158,14 +160,16 @@ function drive(
       else if (decision.kind === 'check-precondition') {
         preconditions.push(`${decision.stepIndex}:${decision.check.kind}`);
         append(decision.event);
-      } else continue;
+      } else {
+        if (decision.kind === 'sleep-until') wakeAt = Math.min(wakeAt, Date.parse(decision.until));
+        continue;
+      }
       progressed = true;
       clock += 100;
     }
     if (!progressed) {
-      const sleeping = decide(state, { source, now: new Date(clock).toISOString() });
-      if (sleeping.kind !== 'sleep-until') throw new Error(`stuck: ${JSON.stringify(sleeping)}`);
-      clock = Date.parse(sleeping.until);
+      if (wakeAt === Infinity) throw new Error(`stuck: no sidecar acts or sleeps at ${clock}`);
+      clock = wakeAt;
     }
   }
   return { state, events, reconciled, preconditions };
@@ -234,12 +238,14 @@ describe('ADD-SIGNER, model 2', () => {
     });
     expect(observers).toEqual(lastToReconcile);
     expect(observers).toHaveLength(7);
-    expect(new Set(observers)).toEqual(new Set(['bind', 'powerdns']));
+    // The joiner reconciles last at every step here (it starts each step as the process's scribe,
+    // and BIND reconciles in that same turn): the case where BIND observes follows.
+    expect(new Set(observers)).toEqual(new Set(['powerdns']));
     // BIND alone (PowerDNS's sidecar went down after reconciling) observes once the fallback is due.
     let state = applyZoneEvent(definedZone(), request);
     const at = (ms: number) => new Date(Date.parse('2026-11-22T12:00:00Z') + ms).toISOString();
     for (const [sidecar, ms] of [
-      ['bind', 0],
+      ['powerdns', 0],
       ['bind', 100],
       ['bind', 200],
       ['powerdns', 300],
@@ -358,11 +364,7 @@ describe('ADD-SIGNER, model 2', () => {
     let state = applyZoneEvent(definedZone(), start);
     // Play until the first step's post-condition is met.
     for (;;) {
-      const decision = decide(state, {
-        selfSignerId: 'bind',
-        source,
-        now: '2026-11-22T12:00:01.000Z',
-      });
+      const decision = decide(state, { source, now: '2026-11-22T12:00:01.000Z' });
       if (decision.kind === 'append') state = applyZoneEvent(state, decision.event);
       else if (decision.kind === 'reconcile')
         state = applyZoneEvent(
@@ -402,7 +404,20 @@ describe('ADD-SIGNER, model 2', () => {
         break;
       }
     }
-    // Both sidecars see the same fold and both decide to complete the step.
+    // The step's scribe completes it (the last to reconcile: both did at once, and a tie goes to
+    // the first id, bind); powerdns leaves it to bind until the fallback is due.
+    const metAt = Date.parse('2026-11-22T12:00:02.000Z');
+    const powerdnsEarly = decide(state, {
+      selfSignerId: 'powerdns',
+      source: { kind: 'sidecar', id: 'powerdns' },
+      now: '2026-11-22T12:00:03.000Z',
+    });
+    expect(powerdnsEarly).toMatchObject({
+      kind: 'sleep-until',
+      until: new Date(metAt + SCRIBE_FALLBACK_MS).toISOString(),
+    });
+    // Once the fallback is due, both sidecars see the same fold and decide to complete the step.
+    const due = new Date(metAt + SCRIBE_FALLBACK_MS).toISOString();
     const log: { version: number; event: ZoneEvent }[] = [];
     const appendIfAt = (expectedVersion: number, next: ZoneEvent) => {
       if (expectedVersion !== state.version + log.length) return false; // optimistic concurrency
@@ -412,12 +427,12 @@ describe('ADD-SIGNER, model 2', () => {
     const first = decide(state, {
       selfSignerId: 'bind',
       source: { kind: 'sidecar', id: 'bind' },
-      now: '2026-11-22T12:00:03.000Z',
+      now: due,
     });
     const second = decide(state, {
       selfSignerId: 'powerdns',
       source: { kind: 'sidecar', id: 'powerdns' },
-      now: '2026-11-22T12:00:03.000Z',
+      now: due,
     });
     expect(first.kind === 'append' && first.event.type).toBe('step-completed');
     expect(second.kind === 'append' && second.event.type).toBe('step-completed');
@@ -428,9 +443,10 @@ describe('ADD-SIGNER, model 2', () => {
     const retry = decide(after, {
       selfSignerId: 'powerdns',
       source,
-      now: '2026-11-22T12:00:03.000Z',
+      now: due,
     });
-    expect(retry.kind === 'append' && retry.event.type).toBe('step-started');
+    // (the next step is left to its scribe, bind, for now)
+    expect(retry).toMatchObject({ kind: 'sleep-until', stepIndex: 1 });
     expect(log.filter((entry) => entry.event.type === 'step-completed')).toHaveLength(1);
   });
 });
@@ -1081,5 +1097,115 @@ describe('stop and undo', () => {
   it('refuses, in the fold, a stop request for a process that is not in flight', () => {
     const run = addThenStop((state) => stepStatus(state, 1) === 'started');
     expect(() => applyZoneEvent(run.state, stopRequest('p1'))).toThrow(ZoneStreamError);
+  });
+});
+
+describe('one scribe per bookkeeping event', () => {
+  const BOOKKEEPING = new Set([
+    'step-started',
+    'wait-scheduled',
+    'step-completed',
+    'process-completed',
+  ]);
+  const sidecarContext = (id: string, now: number) => ({
+    selfSignerId: id,
+    source: { kind: 'sidecar', id },
+    now: new Date(now).toISOString(),
+  });
+  /** How many sidecars decide to append a bookkeeping event (or run the pre-flight) at `now`. */
+  const writersAt = (state: ZoneState, sidecars: string[], now: number) =>
+    sidecars.filter((id) => {
+      const decision = decide(state, sidecarContext(id, now));
+      return (
+        decision.kind === 'preflight' ||
+        decision.kind === 'check-precondition' ||
+        (decision.kind === 'append' && BOOKKEEPING.has(decision.event.type))
+      );
+    }).length;
+
+  it('ADD-SIGNER: one sidecar writes each, the others only once SCRIBE_FALLBACK_MS has passed', () => {
+    const sidecars = ['bind', 'powerdns'];
+    const request = { processId: 'p1', kind: 'add-signer', signerId: 'powerdns' } as const;
+    const asked = applyZoneEvent(
+      definedZone(),
+      event('process-requested', { ...request, requestedBy: 'test' }),
+    );
+    // The pre-flight: PowerDNS's sidecar runs it; BIND's too once the fallback is due.
+    const requestedAt = Date.parse('2026-11-22T12:00:00Z');
+    expect(writersAt(asked, sidecars, requestedAt)).toBe(1);
+    expect(decide(asked, sidecarContext('powerdns', requestedAt)).kind).toBe('preflight');
+    expect(writersAt(asked, sidecars, requestedAt + SCRIBE_FALLBACK_MS)).toBe(2);
+    const requested = applyZoneEvent(
+      definedZone(),
+      requestProcess(
+        asked,
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { ...request, preflight: [] },
+      ),
+    );
+    const counts = { alone: 0, raced: 0, racedLater: 0 };
+    let clock = Date.parse('2026-11-22T12:00:00Z');
+    const run = drive(requested, sidecars, { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 });
+    // Replay the stream: at each state, who would write at the time the next event came, and
+    // who would once the fallback is due (the control: without the scribe, all of them would).
+    let state = requested;
+    for (const next of run.events) {
+      clock = Date.parse(next.occurredAt);
+      const writers = writersAt(state, sidecars, clock);
+      if (writers === 1) counts.alone += 1;
+      if (writers > 1) counts.raced += 1;
+      if (writersAt(state, sidecars, clock + SCRIBE_FALLBACK_MS + 60_000) > 1)
+        counts.racedLater += 1;
+      state = applyZoneEvent(state, next);
+    }
+    expect(state.processes[0]!.status).toBe('completed');
+    expect(counts.raced).toBe(0);
+    expect(counts.alone).toBeGreaterThanOrEqual(15);
+    expect(counts.racedLater).toBeGreaterThanOrEqual(10);
+  });
+
+  it('REMOVE-SIGNER: the leaving signer is never the scribe, and the others finish without it', () => {
+    let state = definedZone();
+    const ttls = { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 };
+    for (const [index, signerId] of ['powerdns', 'knot'].entries()) {
+      state = applyZoneEvent(
+        state,
+        requestProcess(
+          state,
+          { source, now: '2026-11-22T12:00:00.000Z' },
+          { processId: `p${index}`, kind: 'add-signer', signerId, preflight: [] },
+        ),
+      );
+      state = drive(state, ['bind', 'powerdns', 'knot'], ttls).state;
+    }
+    const removal = { processId: 'remove', kind: 'remove-signer', signerId: 'bind' } as const;
+    const asked = applyZoneEvent(
+      state,
+      event('process-requested', { ...removal, requestedBy: 't' }),
+    );
+    expect(preflightScribeOf(asked, asked.pendingRequests[0]!)).toBe('knot');
+    state = applyZoneEvent(
+      state,
+      requestProcess(
+        state,
+        { source, now: '2026-11-22T12:00:00.000Z' },
+        { ...removal, preflight: [] },
+      ),
+    );
+    const scribes = new Set<string>();
+    const retired = (candidate: ZoneState) => {
+      const removal = candidate.activeProcess;
+      if (removal) scribes.add(scribeOf(removal));
+      return removal?.leavingSigner?.mayStopServingNow === true;
+    };
+    // All three until BIND is retired, then BIND's sidecar is gone.
+    const untilRetired = drive(state, ['bind', 'powerdns', 'knot'], ttls, undefined, retired);
+    const rest = drive(untilRetired.state, ['powerdns', 'knot'], ttls, undefined, (candidate) => {
+      if (candidate.activeProcess) scribes.add(scribeOf(candidate.activeProcess));
+      return false;
+    });
+    expect(rest.state.processes.at(-1)!.status).toBe('completed');
+    expect(rest.state.members).toEqual(['powerdns', 'knot']);
+    expect([...scribes].sort()).toEqual(['knot', 'powerdns']);
   });
 });

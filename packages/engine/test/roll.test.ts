@@ -99,6 +99,8 @@ function driveRoll(initial: ZoneState, stopWhen: (state: ZoneState) => boolean =
   for (let turn = 0; turn < 200; turn += 1) {
     const process = state.processes.find((candidate) => candidate.id === 'roll-1');
     if (process && process.status !== 'running') break;
+    const before = state;
+    let wakeAt = Infinity;
     for (const self of ['bind', 'powerdns']) {
       const context = { selfSignerId: self, source: { kind: 'sidecar', id: self }, now: at() };
       const decision = decide(state, context);
@@ -140,7 +142,7 @@ function driveRoll(initial: ZoneState, stopWhen: (state: ZoneState) => boolean =
           );
           break;
         case 'sleep-until':
-          clock = Math.max(clock, Date.parse(decision.until));
+          wakeAt = Math.min(wakeAt, Date.parse(decision.until));
           break;
         case 'idle':
         case 'await-others':
@@ -148,7 +150,8 @@ function driveRoll(initial: ZoneState, stopWhen: (state: ZoneState) => boolean =
           break;
       }
     }
-    clock += 1000;
+    // Time runs on by a second a turn, and skips to the first wake-up when no sidecar acted.
+    clock = state === before && wakeAt < Infinity ? Math.max(clock, wakeAt) : clock + 1000;
   }
   return { state, actions, stepStarts };
 }
