@@ -1144,13 +1144,12 @@ describe('one scribe per bookkeeping event', () => {
       ),
     );
     const counts = { alone: 0, raced: 0, racedLater: 0 };
-    let clock = Date.parse('2026-11-22T12:00:00Z');
     const run = drive(requested, sidecars, { dnskey: 30, ds: 30, parentNs: 30, childNs: 30 });
     // Replay the stream: at each state, who would write at the time the next event came, and
     // who would once the fallback is due (the control: without the scribe, all of them would).
     let state = requested;
     for (const next of run.events) {
-      clock = Date.parse(next.occurredAt);
+      const clock = Date.parse(next.occurredAt);
       const writers = writersAt(state, sidecars, clock);
       if (writers === 1) counts.alone += 1;
       if (writers > 1) counts.raced += 1;
