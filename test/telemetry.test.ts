@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('telemetry across the demo', () => {
-  it('exports one trace per process, rooted once, with spans from every sidecar', async () => {
+  it('exports one trace per process, rooted once, with spans from every sidecar it changes', async () => {
     const demo = await runNode(
       ['demo', '--ttl', '5', '--address-prefix', PREFIX, '--dir', directory],
       {
@@ -115,6 +115,12 @@ describe('telemetry across the demo', () => {
                     ? [started.data.steps.map((step) => step.name)]
                     : [],
                 )[0] ?? [],
+              participants: events.flatMap((started) =>
+                started.type === 'process-started' &&
+                started.data.processId === event.data.processId
+                  ? [...new Set([...started.data.groupBefore, ...started.data.groupAfter])].sort()
+                  : [],
+              ),
             },
           ]
         : [],
@@ -166,9 +172,14 @@ describe('telemetry across the demo', () => {
         orphans.map((span) => span.name),
         label,
       ).toEqual([]);
-      // Spans from every sidecar process, and from the CLI that requested it.
+      // Spans from the sidecar of every signer the process changes (a sidecar outside the group
+      // leaves its bookkeeping to the process's scribe), and from the CLI that requested it.
       const sidecars = new Set(inTrace.map((span) => span.resource['chorus.sidecar.id']));
-      for (const id of SIDECARS) expect(sidecars, `${label}: spans of ${id}`).toContain(id);
+      expect(process.participants.length, label).toBeGreaterThanOrEqual(2);
+      for (const id of process.participants) {
+        expect(SIDECARS, label).toContain(id);
+        expect(sidecars, `${label}: spans of ${id}`).toContain(id);
+      }
       for (const span of inTrace) expect(span.resource['service.name']).toBe('chorus');
       expect(
         inTrace.some((span) => span.resource['chorus.component'] === 'cli'),

@@ -13,8 +13,8 @@ type PendingRequest = ZoneState['pendingRequests'][number];
 
 /**
  * The process's scribe: the participant that applied a step last (it is up and just acted),
- * never a signer the process removes; before any has, the process's signer (a staying member
- * for REMOVE-SIGNER).
+ * never a signer the process removes; before any has, the process's signer when it is a
+ * participant that stays (not model 1's owner, which runs no sidecar), else the first that does.
  */
 export function scribeOf(process: ProcessState): string {
   const leaving = process.kind === 'remove-signer' ? process.signerId : undefined;
@@ -23,13 +23,19 @@ export function scribeOf(process: ProcessState): string {
     const actor = latestReconciler(process.stepStates[index]!.reconciled, leaving);
     if (actor !== undefined) return actor;
   }
-  return leaving === undefined ? process.signerId : firstStaying(process.groupAfter, leaving);
+  const staying = process.groupAfter.filter((id) => id !== leaving);
+  if (staying.includes(process.signerId)) return process.signerId;
+  return firstOf(staying) ?? process.signerId;
 }
 
-/** Who runs a request's pre-flight: its signer, or for REMOVE-SIGNER a member that stays. */
+/**
+ * Who runs a request's pre-flight: its signer when it is registered (it has a sidecar) and the
+ * request does not remove it, else the first member that stays.
+ */
 export function preflightScribeOf(state: ZoneState, request: PendingRequest): string {
-  if (request.kind !== 'remove-signer') return request.signerId;
-  return firstStaying(state.members, request.signerId);
+  const removing = request.kind === 'remove-signer';
+  if (!removing && state.signers[request.signerId] !== undefined) return request.signerId;
+  return firstOf(state.members.filter((id) => id !== request.signerId)) ?? request.signerId;
 }
 
 /**
@@ -71,6 +77,6 @@ function latestReconciler(
   return best?.id;
 }
 
-function firstStaying(members: readonly string[], leaving: string): string {
-  return [...members].filter((id) => id !== leaving).sort()[0] ?? leaving;
+function firstOf(ids: readonly string[]): string | undefined {
+  return [...ids].sort()[0];
 }

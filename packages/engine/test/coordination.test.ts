@@ -1208,3 +1208,36 @@ describe('one scribe per bookkeeping event', () => {
     expect([...scribes].sort()).toEqual(['knot', 'powerdns']);
   });
 });
+
+describe('the scribe of a process whose signer runs no sidecar', () => {
+  it("model 1's owner: a member that stays writes, and runs the pre-flight", () => {
+    const ownerRoll = {
+      id: 'roll-owner',
+      kind: 'roll-ksk',
+      signerId: 'owner',
+      status: 'running',
+      steps: [],
+      stepStates: [{ status: 'pending', reconciled: {} }],
+      currentStep: 0,
+      groupBefore: ['ns1', 'knot'],
+      groupAfter: ['ns1', 'knot'],
+      startedAt: '2026-11-22T12:00:00.000Z',
+    } satisfies ZoneState['processes'][number];
+    expect(scribeOf(ownerRoll)).toBe('knot');
+    // Control: a roll at a member is written by that member.
+    expect(scribeOf({ ...ownerRoll, signerId: 'ns1' })).toBe('ns1');
+    const state = {
+      ...definedZone(),
+      members: ['ns1', 'knot'],
+    } satisfies ZoneState;
+    const request = {
+      processId: 'roll-owner',
+      kind: 'roll-ksk',
+      signerId: 'owner',
+      requestedAt: '2026-11-22T12:00:00.000Z',
+    } as ZoneState['pendingRequests'][number];
+    expect(preflightScribeOf(state, request)).toBe('knot');
+    expect(preflightScribeOf(state, { ...request, signerId: 'knot' })).toBe('knot');
+    expect(preflightScribeOf(state, { ...request, signerId: 'powerdns' })).toBe('powerdns');
+  });
+});
