@@ -58,15 +58,28 @@ async function until(
   }
 }
 
-/** Retries `call` while it fails as `unavailable` (no quorum yet, reconnecting…). */
-async function retrying<T>(call: () => Promise<T>, what: string, ms = 60_000): Promise<T> {
+/** The event log's `unavailable` (no quorum yet, reconnecting…). */
+const logUnavailable = (error: unknown) =>
+  EventLogError.isInstance(error) && error.kind === 'unavailable';
+
+/** A JetStream admin call's answer while the cluster has no quorum yet. */
+const jetStreamUnavailable = (error: unknown) =>
+  /temporarily unavailable|timeout|no responders/i.test(String(error));
+
+/** Retries `call` while it fails as `transient` says, for up to `ms`. */
+async function retrying<T>(
+  call: () => Promise<T>,
+  what: string,
+  ms = 60_000,
+  transient: (error: unknown) => boolean = logUnavailable,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
       return await call();
     } catch (error) {
-      const retryable = EventLogError.isInstance(error) && error.kind === 'unavailable';
-      if (!retryable || Date.now() > deadline) throw error;
+      if (!transient(error) || Date.now() > deadline)
+        throw new Error(`${what}: ${String(error)}`, { cause: error });
       await pause(250);
     }
   }
@@ -107,7 +120,12 @@ const nameOf = (node: NatsServer) => `n${cluster.nodes.indexOf(node) + 1}`;
  * listed right after it is its consumer (no leftover of an earlier test).
  */
 async function newConsumers(known: Set<string>): Promise<{ name: string; host: NatsServer }[]> {
-  const listed = await untilAvailable(() => consumerHosts(), 'the consumer list');
+  const listed = await retrying(
+    () => consumerHosts(),
+    'the consumer list',
+    RECOVERY_MS,
+    jetStreamUnavailable,
+  );
   const found = listed.filter(({ name }) => !known.has(name) && !name.startsWith('chorus_read_'));
   for (const { name } of found) known.add(name);
   return found;
@@ -126,22 +144,6 @@ async function consumerHosts(): Promise<{ name: string; host: NatsServer }[]> {
     return found;
   } finally {
     await nc.close();
-  }
-}
-
-/** Retries a JetStream admin call while the cluster says it is unavailable (no quorum yet). */
-async function untilAvailable<T>(call: () => Promise<T>, what: string): Promise<T> {
-  const deadline = Date.now() + RECOVERY_MS;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      const text = String(error);
-      const transient = /temporarily unavailable|timeout|no responders/i.test(text);
-      if (!transient || Date.now() > deadline)
-        throw new Error(`${what}: ${text}`, { cause: error });
-      await pause(250);
-    }
   }
 }
 
