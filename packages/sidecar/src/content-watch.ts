@@ -2,10 +2,16 @@
  * The content watch: a sidecar reads its own server's zone (capability `content-read`) and
  * records a digest of it in the log (`signer-content-observed`) whenever the digest changes. The
  * pre-flight compares these digests, so content is compared under NSEC3 too, without walking.
- * It reads again when the served SOA serial moves, and every `fullReadEveryRounds` rounds.
+ * It reads again when the served SOA serial moves (asked over the pooled TCP connection), and
+ * every `fullReadEveryRounds` rounds.
  */
-import { capabilityStatus, type Signer, type ZoneContentDigest } from '@chorus/core';
-import { query, zoneContentDigest } from '@chorus/dns';
+import {
+  capabilityStatus,
+  type ApexSnapshot,
+  type Signer,
+  type ZoneContentDigest,
+} from '@chorus/core';
+import { describeServer, query, zoneContentDigest } from '@chorus/dns';
 import type { ZoneState } from '@chorus/engine';
 import type { Logger } from 'pino';
 
@@ -89,27 +95,34 @@ export class ContentWatch {
   }
 
   /**
-   * Runs `apply`, a change of this sidecar to its own server's zone. Chorus writes only records
-   * the digest leaves out (DNSKEY, CDS, CDNSKEY, CSYNC, the apex NS), so when the watch had read
-   * the content at the serial before and the change moved the serial by exactly one (nobody else
-   * changed the zone meanwhile), the content is still what it read: the next round reads nothing.
+   * Takes note of a change of this sidecar to its own server's zone, from the apex reads the
+   * reconcile made just before and after it. Chorus writes only records the digest leaves out
+   * (DNSKEY, CDS, CDNSKEY, CSYNC, the apex NS), so when the watch had read the content at the
+   * serial before and the change moved the serial by exactly one (nobody else changed the zone
+   * meanwhile), the content is still what it read: the next round reads nothing. Reads from
+   * another server than the one the watch asks prove nothing and are ignored.
    */
-  async aroundOwnChange<T>(zone: string, apply: () => Promise<T>): Promise<T> {
+  ownChangeApplied(zone: string, before: ApexSnapshot, after: ApexSnapshot): void {
     const known = this.enabled ? this.servedSerial.get(zone) : undefined;
-    if (known === undefined) return apply();
-    const before = await this.servedSoaSerial(zone);
-    const result = await apply();
-    if (before !== known || this.servedSerial.get(zone) !== known) return result;
-    const after = await this.servedSoaSerial(zone);
-    if (after === serialAfter(before)) this.servedSerial.set(zone, after);
-    return result;
+    if (known === undefined) return;
+    const server = this.host.signer.nameServers[0];
+    if (!server || before.server !== describeServer(server) || after.server !== before.server)
+      return;
+    const from = soaSerialOf(before);
+    const to = soaSerialOf(after);
+    if (from !== known || to === undefined) return;
+    if (to === serialAfter(from)) this.servedSerial.set(zone, to);
   }
 
   private async servedSoaSerial(zone: string): Promise<number | undefined> {
     const server = this.host.signer.nameServers[0];
     if (!server) return undefined;
     try {
-      const answer = await query(server, zone, 'SOA', { signal: this.host.signal, retries: 1 });
+      const answer = await query(server, zone, 'SOA', {
+        signal: this.host.signal,
+        retries: 1,
+        transport: 'tcp',
+      });
       const soa = answer.answers.find((set) => set.type === 'SOA')?.records[0] as
         { serial: number } | undefined;
       return soa?.serial;
@@ -128,6 +141,10 @@ export class ContentWatch {
       'could not read the zone content; the pre-flight cannot compare it by digest',
     );
   }
+}
+
+function soaSerialOf(apex: ApexSnapshot): number | undefined {
+  return apex.soa?.records[0]?.serial;
 }
 
 /** The serial one change later (RFC 1982 arithmetic). */

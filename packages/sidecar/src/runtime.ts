@@ -11,6 +11,7 @@ import {
   type ChorusEvent,
   type RecordedEvent,
   type EventLog,
+  type ApexSnapshot,
   type ParentChange,
   type ParentChannel,
   type PostconditionSpec,
@@ -1330,13 +1331,20 @@ export class SidecarRuntime {
   private async reconcileDesired(
     zone: string,
     desired: DesiredSignerState,
-    applyGate: <T>(apply: () => Promise<T>) => Promise<T>,
   ): Promise<{ changes: number }> {
     const signal = this.abort.signal;
-    const apex = await reconcileSigner(this.signer, zone, desired, { signal, applyGate });
+    let before: ApexSnapshot | undefined;
+    const apex = await reconcileSigner(this.signer, zone, desired, {
+      signal,
+      applyGate: (apply, served) => {
+        before = served;
+        return this.changeSlots.run(apply);
+      },
+    });
+    if (before) this.contentWatch.ownChangeApplied(zone, before, apex.served);
     if (!desired.bootstrapSignals) return { changes: apex.plan.changes.length };
     const signals = desired.bootstrapSignals;
-    const written = await applyGate(() =>
+    const written = await this.changeSlots.run(() =>
       reconcileBootstrapSignals(this.signer, zone, signals, desired.ttl, { signal }),
     );
     return { changes: apex.plan.changes.length + written };
@@ -1358,10 +1366,8 @@ export class SidecarRuntime {
         return 0;
       case 'reconcile': {
         if (this.applyFailures.gaveUp(decision.processId, decision.stepIndex)) return 60_000;
-        const applyGate = <T>(apply: () => Promise<T>) =>
-          this.changeSlots.run(() => this.contentWatch.aroundOwnChange(zone, apply));
         const result = await this.reconcileSlots
-          .run(() => this.reconcileDesired(zone, decision.desired, applyGate))
+          .run(() => this.reconcileDesired(zone, decision.desired))
           .catch((error: unknown) => this.applyFailed(zone, state, decision, error));
         if (!result) return 60_000;
         this.applyFailures.succeeded(decision.processId, decision.stepIndex);

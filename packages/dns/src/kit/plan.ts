@@ -232,8 +232,9 @@ export interface ReconcileOptions extends CallOptions {
   /**
    * Runs the apply, the only write. A caller that bounds writes to a server (a `concurrent-changes`
    * limit) passes its slots here, so reads and the check after the write run beside other zones'.
+   * `served` is the read the plan was made from.
    */
-  applyGate?: <T>(apply: () => Promise<T>) => Promise<T>;
+  applyGate?: <T>(apply: () => Promise<T>, served: ApexSnapshot) => Promise<T>;
 }
 
 /**
@@ -256,7 +257,7 @@ export async function reconcileSigner(
   const apply =
     plan.changes.length === 0
       ? { applied: 0, warnings: [] }
-      : await applyGate(() => signer.applyChanges(plan, callOptions));
+      : await applyGate(() => signer.applyChanges(plan, callOptions), served);
   // Nothing applied: what was just read is what is served.
   if (plan.changes.length === 0) return { plan, apply, served };
   const after = await signer.readApex(zone, callOptions);
