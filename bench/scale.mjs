@@ -154,6 +154,14 @@ for (const r of reports) {
   process.stdout.write(
     `  N = ${r.zones}: host CPU during the run ${all.toFixed(0)} s in ${r.wallSeconds.toFixed(0)} s of wall time on 2 cores: ${[...sidecarsCpu, `the group command ${groupCommand.toFixed(0)} s`, ...serversCpu, `the registry agent ${(registryAgent ?? 0).toFixed(0)} s`].join(', ')}\n`,
   );
+  // The same work costs more or less CPU as the machine varies: against its own server, it does not.
+  const againstServer = r.sidecars
+    .filter((s) => servers[s.id] > 0)
+    .map((s) => `${s.id} ${((s.cpuSecondsPerZone * r.zones) / servers[s.id]).toFixed(2)}×`);
+  if (againstServer.length > 0)
+    process.stdout.write(
+      `  N = ${r.zones}: each sidecar's CPU against its own server's in this run: ${againstServer.join(', ')}\n`,
+    );
 }
 for (const r of reports) {
   const notifies = r.sidecars.reduce(
