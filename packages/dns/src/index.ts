@@ -13,7 +13,7 @@ export {
 export type { Nsec3Parameters } from './dnssec/nsec3.js';
 export { verifyRrsig } from './dnssec/verify.js';
 export type { VerifyRrsigInput, VerifyRrsigResult } from './dnssec/verify.js';
-export { readApexFromServer, servedRrset } from './kit/apex.js';
+export { readApexFromServer, readPlannedApex, servedRrset, type PlannedApex } from './kit/apex.js';
 export { signalOption, throwIfAborted, withTimeout } from './kit/abort.js';
 export type { BoundedSignal } from './kit/abort.js';
 export { runCommand } from './kit/command.js';

@@ -10,6 +10,7 @@ import {
   planSignerChanges,
   query,
   readApexFromServer,
+  readPlannedApex,
   readSignalsFromServer,
   sameSignals,
   signallingName,
@@ -87,7 +88,7 @@ export async function observePostcondition(
       for (const [signerId, desired] of Object.entries(check.desired)) {
         const ownKeys = state.signers[signerId]?.keys ?? [];
         for (const endpoint of endpointsOf(state, signerId)) {
-          const served = await readApexFromServer(endpoint, state.zone, queryOptions);
+          const served = await readPlannedApex(endpoint, state.zone, queryOptions);
           dnskeyTtl = Math.max(dnskeyTtl, served.dnskey?.ttl ?? 0);
           nsTtl = Math.max(nsTtl, served.ns?.ttl ?? 0);
           const changes = planSignerChanges({ signerId, ownKeys, served, desired }).changes;

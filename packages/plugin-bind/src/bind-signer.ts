@@ -32,11 +32,13 @@ import {
   normalizeName,
   probeUpdateAccess,
   readApexFromServer,
+  readPlannedApex,
   readTsigKeyFile,
   sendUpdate,
   signalOption,
   throwIfAborted,
   transferZone,
+  type PlannedApex,
   type TsigKey,
 } from '@chorus/dns';
 import { bindCapabilitiesFor } from './capabilities.js';
@@ -370,7 +372,7 @@ export class BindSigner implements Signer {
     const started = performance.now();
     const [{ keys, files }, served, tsig] = await Promise.all([
       this.#ownKeys(zone, options),
-      this.readApex(zone, options),
+      readPlannedApex(this.#server, zone, signalOption(options.signal)),
       this.#tsigKey(),
     ]);
     this.#refuseUnsafe(zone, plan, keys, files, served);
@@ -399,7 +401,7 @@ export class BindSigner implements Signer {
     plan: SignerPlan,
     keys: readonly OwnKey[],
     files: readonly BindKeyFile[],
-    served: ApexSnapshot,
+    served: PlannedApex,
   ): void {
     // Every key BIND can sign with: listed by rndc, or with a .private in the key directory.
     const own: DnskeyData[] = [
@@ -464,7 +466,7 @@ export class BindSigner implements Signer {
   #buildUpdate(
     zone: ZoneName,
     plan: SignerPlan,
-    served: ApexSnapshot,
+    served: PlannedApex,
   ): { update: UpdateBuilder; warnings: Warning[] } {
     const servedTtl: Partial<Record<SignerChange['type'], number>> = {
       ...(served.dnskey ? { DNSKEY: served.dnskey.ttl } : {}),

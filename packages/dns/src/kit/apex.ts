@@ -11,7 +11,8 @@ import {
   type ZoneName,
 } from '@chorus/core';
 
-const APEX_TYPES = ['SOA', 'NS', 'DNSKEY', 'CDS', 'CDNSKEY', 'CSYNC'] as const;
+/** The apex RRsets a plan compares: all of a snapshot but the SOA. */
+export type PlannedApex = Omit<ApexSnapshot, 'soa'>;
 
 /**
  * One RRset of `name` as `server` serves it, directly (RD=0, DO=1, over TCP so nothing is
@@ -42,21 +43,34 @@ export async function servedRrset<T extends RecordType>(
 export async function readApexFromServer(
   server: NameServer,
   zone: ZoneName,
-  options: CallOptions & Pick<QueryOptions, 'timeoutMs' | 'retries'> = {},
+  options: ApexReadOptions = {},
 ): Promise<ApexSnapshot> {
   const name = normalizeName(zone);
-  const answers = await Promise.all(
-    APEX_TYPES.map((type) => servedRrset(server, name, type, options)),
-  );
-  const pick = <T extends RecordType>(index: number) => (answers[index] ?? null) as RRset<T> | null;
-  return {
-    zone: name,
-    server: describeServer(server),
-    soa: pick<'SOA'>(0),
-    ns: pick<'NS'>(1),
-    dnskey: pick<'DNSKEY'>(2),
-    cds: pick<'CDS'>(3),
-    cdnskey: pick<'CDNSKEY'>(4),
-    csync: pick<'CSYNC'>(5),
-  };
+  const [soa, planned] = await Promise.all([
+    servedRrset(server, name, 'SOA', options),
+    readPlannedApex(server, name, options),
+  ]);
+  return { ...planned, soa };
 }
+
+/**
+ * What a plan compares, read as {@link readApexFromServer} reads it, without the SOA: one query
+ * fewer for a check that never looks at the serial (a post-condition, an apply's safety check).
+ */
+export async function readPlannedApex(
+  server: NameServer,
+  zone: ZoneName,
+  options: ApexReadOptions = {},
+): Promise<PlannedApex> {
+  const name = normalizeName(zone);
+  const [ns, dnskey, cds, cdnskey, csync] = await Promise.all([
+    servedRrset(server, name, 'NS', options),
+    servedRrset(server, name, 'DNSKEY', options),
+    servedRrset(server, name, 'CDS', options),
+    servedRrset(server, name, 'CDNSKEY', options),
+    servedRrset(server, name, 'CSYNC', options),
+  ]);
+  return { zone: name, server: describeServer(server), ns, dnskey, cds, cdnskey, csync };
+}
+
+type ApexReadOptions = CallOptions & Pick<QueryOptions, 'timeoutMs' | 'retries'>;

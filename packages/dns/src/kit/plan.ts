@@ -1,4 +1,5 @@
 import { computeDs } from '../dnssec/ds.js';
+import type { PlannedApex } from './apex.js';
 import { canonicalName, normalizeName } from '../names.js';
 import {
   capabilityStatus,
@@ -102,7 +103,7 @@ const TYPE_ORDER: readonly ChangeRecordType[] = ['DNSKEY', 'CDS', 'CDNSKEY', 'NS
 
 /** DNSKEY, CDS and CDNSKEY changes towards `desired`; none in model 1 (the owner signs the set). */
 function keyRecordChanges(
-  served: ApexSnapshot,
+  served: PlannedApex,
   desired: DesiredSignerState,
   ownKeys: readonly SigningKey[],
 ): SignerChange[] {
@@ -158,7 +159,7 @@ function keyRecordChanges(
 export function planSignerChanges(input: {
   signerId: string;
   ownKeys: readonly SigningKey[];
-  served: ApexSnapshot;
+  served: PlannedApex;
   desired: DesiredSignerState;
 }): SignerPlan {
   const { served, desired } = input;
