@@ -391,6 +391,27 @@ describe('the status of a zone', () => {
   });
 });
 
+describe('who records a step', () => {
+  it('names the scribe of a step due to start, and says when nobody recorded it in time', async () => {
+    const log = createMemoryEventLog<ZoneEvent>();
+    await log.append(zoneStream(ZONE), 0, [...definedZone(), started('p1', 'add-signer', 'knot')]);
+    const state = await readZone(log, ZONE);
+    const startedAt = Date.parse(state.processes[0]!.startedAt);
+    const soon = zoneStatusLines(state, new Date(startedAt + 2_000)).join('\n');
+    expect(soon).toContain('about to start');
+    expect(soon).toContain('(the sidecar of knot records it)');
+    expect(soon).not.toContain('is one running?');
+    const late = zoneStatusLines(state, new Date(startedAt + 60_000)).join('\n');
+    expect(late).toMatch(
+      /due since \d\d:\d\d:\d\d, not recorded: the sidecar of knot records it, and after 10 s any sidecar of the zone; is one running\?/,
+    );
+    await log.append(zoneStream(ZONE), 3, [step('step-started', 'p1', 0)]);
+    const running = zoneStatusLines(await readZone(log, ZONE), new Date(startedAt + 60_000));
+    expect(running.join('\n')).not.toContain('is one running?');
+    await log.close();
+  });
+});
+
 describe('describing events', () => {
   it('names a step once, even without the state that knows its name', () => {
     const line = describeEvent(

@@ -49,7 +49,12 @@ export type {
   RequestedChange,
 } from './parent-change.js';
 export { preflightChecks, processInFlight } from './preflight.js';
-export { SCRIBE_FALLBACK_MS, preflightScribeOf, scribeOf } from './scribe.js';
+export {
+  SCRIBE_FALLBACK_MS,
+  bookkeepingReadySince,
+  preflightScribeOf,
+  scribeOf,
+} from './scribe.js';
 export { UNDO_KIND, undoRequestFor, whyNotUndoable } from './undo.js';
 export type { UndoRequest } from './undo.js';
 export {

@@ -10,7 +10,10 @@ import type {
   ZoneEventType,
 } from '@chorus/core';
 import {
+  SCRIBE_FALLBACK_MS,
+  bookkeepingReadySince,
   parentChangeSummary,
+  scribeOf,
   type ProcessState,
   type RecordedParentChange,
   type SignerFailure,
@@ -212,8 +215,9 @@ function describeWaiting(process: ProcessState, now: Date): string {
   switch (step?.status) {
     case 'pending': {
       const precondition = process.steps[process.currentStep]?.precondition;
-      if (!precondition || precondition.kind === 'none') return 'about to start';
-      return `about to start once its pre-condition holds on the wire: ${PRECONDITION_WORDS[precondition.kind]}`;
+      if (!precondition || precondition.kind === 'none')
+        return `about to start (${whoWrites(process, now)})`;
+      return `about to start once its pre-condition holds on the wire: ${PRECONDITION_WORDS[precondition.kind]} (${whoWrites(process, now)})`;
     }
     case 'started': {
       const definition = process.steps[process.currentStep];
@@ -226,18 +230,29 @@ function describeWaiting(process: ProcessState, now: Date): string {
       return describeParentWait(step) ?? 'waiting to see the post-condition on the wire';
     }
     case 'postcondition-met':
-      return 'scheduling its wait';
+      return `scheduling its wait (${whoWrites(process, now)})`;
     case 'waiting': {
-      const left = Math.max(
-        0,
-        Math.round((Date.parse(step.wait!.notBefore) - now.getTime()) / 1000),
-      );
+      const left = Math.round((Date.parse(step.wait!.notBefore) - now.getTime()) / 1000);
+      if (left <= 0)
+        return `its wait ended at ${clock(step.wait!.notBefore)} (${whoWrites(process, now)})`;
       return `waiting until ${step.wait!.notBefore} (${left} s left): ${step.wait!.formula}`;
     }
     case 'completed':
     case undefined:
-      return 'finishing';
+      return `finishing (${whoWrites(process, now)})`;
   }
+}
+
+/**
+ * Who writes the process's next bookkeeping event (its scribe), and, once every sidecar of the
+ * zone may write it too and none has, that it is late: a step stuck here has no sidecar up.
+ */
+function whoWrites(process: ProcessState, now: Date): string {
+  const scribe = scribeOf(process);
+  const since = Date.parse(bookkeepingReadySince(process));
+  const late = now.getTime() - since - SCRIBE_FALLBACK_MS;
+  if (Number.isNaN(since) || late < 0) return `the sidecar of ${scribe} records it`;
+  return `due since ${clock(new Date(since).toISOString())}, not recorded: the sidecar of ${scribe} records it, and after ${SCRIBE_FALLBACK_MS / 1000} s any sidecar of the zone; is one running?`;
 }
 
 /** How a process is named in output: `add-signer knot`; a bootstrap concerns the whole group. */
