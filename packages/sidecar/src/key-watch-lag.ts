@@ -11,6 +11,19 @@ import type { Logger } from 'pino';
 export const KEY_WATCH_GRACE_MS = 1000;
 const WARN_EVERY_MS = 60_000;
 
+/**
+ * The pause before a zone's next key read, so that reads start `periodMs` apart whatever a round
+ * took: pausing the whole period after each round would make every period late by the round.
+ */
+export function pauseBeforeNextRead(
+  lastReadAt: number | undefined,
+  periodMs: number,
+  now: number,
+): number {
+  if (lastReadAt === undefined) return periodMs;
+  return Math.max(0, lastReadAt + periodMs - now);
+}
+
 export class KeyWatchLag {
   readonly #logger: Logger;
   readonly #now: () => number;

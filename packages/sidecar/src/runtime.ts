@@ -79,7 +79,7 @@ import {
 import { sameWorkIn } from './append-race.js';
 import { StreamHeads } from './stream-heads.js';
 import { foldFresh, StepChangeTally } from './fold-fresh.js';
-import { KeyWatchLag } from './key-watch-lag.js';
+import { KeyWatchLag, pauseBeforeNextRead } from './key-watch-lag.js';
 import { performRollAction } from './roll-actions.js';
 import { parentSubmissionFor, type ParentSubmission } from './parent-submit.js';
 import {
@@ -875,16 +875,15 @@ export class SidecarRuntime {
   }
 
   /**
-   * The key watch of one zone: reads the server's keys every `everyMs` until stopped, and the
-   * zone content when its serial moved (see ContentWatch). At most KEY_WATCH_CONCURRENCY zones
-   * are read at once.
+   * The key watch of one zone: reads the server's keys every `everyMs` (from the start of one
+   * read to the next) until stopped, and the zone content when its serial moved (see
+   * ContentWatch). At most KEY_WATCH_CONCURRENCY zones are read at once.
    */
   private async watchKeys(zone: string, firstAfterMs: number, everyMs: number): Promise<void> {
     let pauseMs = firstAfterMs;
     let readAt: number | undefined;
     while (!this.abort.signal.aborted) {
       await this.pause(pauseMs);
-      pauseMs = everyMs;
       if (this.abort.signal.aborted) return;
       try {
         await this.keyWatchSlots.run(async () => {
@@ -905,6 +904,7 @@ export class SidecarRuntime {
           'key watch could not read the keys or content',
         );
       }
+      pauseMs = pauseBeforeNextRead(readAt, everyMs, Date.now());
     }
   }
 

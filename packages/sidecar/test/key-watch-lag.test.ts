@@ -1,6 +1,6 @@
 import { callTally } from '@chorus/dns';
 import { describe, expect, it } from 'vitest';
-import { KEY_WATCH_GRACE_MS, KeyWatchLag } from '../src/key-watch-lag.js';
+import { KEY_WATCH_GRACE_MS, KeyWatchLag, pauseBeforeNextRead } from '../src/key-watch-lag.js';
 import { recordingLogger } from './recording-logger.js';
 
 const lateCount = () => callTally()['key watch late'] ?? 0;
@@ -35,5 +35,41 @@ describe('KeyWatchLag', () => {
     lag.observe('d.test.', 20_000, 10_000);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({ zone: 'd.test.', lateReads: 3, worstSeconds: 40 });
+  });
+});
+
+describe('pauseBeforeNextRead', () => {
+  /** When each read starts, for rounds that take `roundMs`, pausing as `pause` says after each. */
+  function readStarts(pause: (readAt: number, now: number) => number, roundMs: number) {
+    const starts: number[] = [];
+    let now = 0;
+    for (let round = 0; round < 4; round += 1) {
+      starts.push(now);
+      now += roundMs;
+      now += pause(starts.at(-1)!, now);
+    }
+    return starts;
+  }
+
+  it('starts reads one period apart however long a round takes, so none is late', () => {
+    const { logger } = recordingLogger();
+    const lag = new KeyWatchLag(logger, () => 0);
+    const starts = readStarts((readAt, now) => pauseBeforeNextRead(readAt, 30_000, now), 3_000);
+    expect(starts).toEqual([0, 30_000, 60_000, 90_000]);
+    const gaps = starts.slice(1).map((start, index) => start - starts[index]!);
+    expect(gaps.map((gap) => lag.observe('a.test.', gap, 30_000))).toEqual([false, false, false]);
+  });
+
+  it('the control: a whole period after each round makes every read late by the round', () => {
+    const { logger } = recordingLogger();
+    const lag = new KeyWatchLag(logger, () => 0);
+    const starts = readStarts(() => 30_000, 3_000);
+    const gaps = starts.slice(1).map((start, index) => start - starts[index]!);
+    expect(gaps.map((gap) => lag.observe('a.test.', gap, 30_000))).toEqual([true, true, true]);
+  });
+
+  it('reads at once after a round longer than the period, and waits a period before the first', () => {
+    expect(pauseBeforeNextRead(0, 30_000, 45_000)).toBe(0);
+    expect(pauseBeforeNextRead(undefined, 30_000, 45_000)).toBe(30_000);
   });
 });
