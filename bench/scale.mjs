@@ -182,6 +182,18 @@ for (const r of reports)
     process.stdout.write(
       `  N = ${r.zones}: the parent's DS or NS is not the group's for ${r.parentWrong.slice(0, 20).join(' ')}${r.parentWrong.length > 20 ? ' …' : ''}\n`,
     );
+// A zone that did not complete is named with the reason its process gave, a few per run.
+for (const r of reports) {
+  const shown = r.notCompletedZones.slice(0, 10);
+  for (const z of shown)
+    process.stdout.write(
+      `  N = ${r.zones}: ${z.zone} ${z.status}${z.processId ? ` (${z.processId})` : ''}: ${z.message || 'no reason given'}\n`,
+    );
+  if (r.notCompletedZones.length > shown.length)
+    process.stdout.write(
+      `  N = ${r.zones}: … and ${r.notCompletedZones.length - shown.length} more zone(s) not completed\n`,
+    );
+}
 for (const r of reports)
   for (const s of r.sidecars)
     process.stdout.write(

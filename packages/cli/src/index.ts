@@ -12,8 +12,8 @@ export type { RunningSidecar } from './demo/sidecars.js';
 export { TrafficMonitor } from './demo/traffic.js';
 export type { TrafficFailure, TrafficReport, TrafficResolver } from './demo/traffic.js';
 export { runSoak } from './demo/soak.js';
-export { runScale } from './demo/scale.js';
-export type { ScaleOptions, ScaleReport } from './demo/scale.js';
+export { notCompletedZonesOf, runScale } from './demo/scale.js';
+export type { NotCompletedZone, ScaleOptions, ScaleReport } from './demo/scale.js';
 export type { SoakOptions, SoakReport } from './demo/soak.js';
 export {
   KIT_OPERATOR,

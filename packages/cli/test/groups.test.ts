@@ -20,7 +20,7 @@ import {
   type ZoneEvent,
 } from '@chorus/core';
 import { foldZone, stepsFor } from '@chorus/engine';
-import { ensureTrustKit, runCli, type TrustKit } from '@chorus/cli';
+import { ensureTrustKit, notCompletedZonesOf, runCli, type TrustKit } from '@chorus/cli';
 import { loadEventKey } from '@chorus/sidecar';
 import { capture } from './capture.js';
 
@@ -200,6 +200,15 @@ describe('groups', () => {
       'c.test.': 'completed',
     });
     expect(lines.at(-1)).toMatchObject({ summary: { zones: 3, completed: 2, failed: 1 } });
+    // What bench:scale prints of the same output: the blocked zone with its reason, no other.
+    expect(notCompletedZonesOf(run.out())).toEqual([
+      {
+        zone: 'b.test.',
+        status: 'blocked',
+        processId: expect.any(String) as string,
+        message: expect.stringContaining('[content-mismatch]') as string,
+      },
+    ]);
 
     const status = capture();
     expect(await runCli(['status', '--group', 'customers', ...logArgs()], status.io)).toBe(0);

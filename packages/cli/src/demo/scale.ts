@@ -55,6 +55,33 @@ function groupCommand(process: ScaleProcess, parallel: number): string[] {
   return ['signer', 'add', '--group', 'scale', 'powerdns', ...common];
 }
 
+/** A zone whose run did not complete, from the group command's `--json` outcome line. */
+export interface NotCompletedZone {
+  zone: string;
+  status: string;
+  processId?: string;
+  /** The pre-flight's reasons or the signers' failures, as `chorus status` gives them. */
+  message?: string;
+}
+
+/** The zones the group command's `--json` output reports as ended other than completed. */
+export function notCompletedZonesOf(output: string): NotCompletedZone[] {
+  const zones: NotCompletedZone[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const outcome = JSON.parse(line) as Partial<NotCompletedZone> & { summary?: unknown };
+    if (outcome.summary !== undefined || typeof outcome.zone !== 'string') continue;
+    if (outcome.status === 'completed' || outcome.status === 'already') continue;
+    zones.push({
+      zone: outcome.zone,
+      status: String(outcome.status),
+      ...(outcome.processId ? { processId: outcome.processId } : {}),
+      ...(outcome.message ? { message: outcome.message } : {}),
+    });
+  }
+  return zones;
+}
+
 export interface ScaleReport {
   process: ScaleProcess;
   zones: number;
@@ -62,6 +89,8 @@ export interface ScaleReport {
   labUpSeconds: number;
   completed: number;
   notCompleted: number;
+  /** Each zone that did not complete: how it ended and why, as the group command said. */
+  notCompletedZones: NotCompletedZone[];
   wallSeconds: number;
   /** The mandated waits of one zone's processes (the median zone). */
   oneZoneWaitsSeconds: number;
@@ -418,6 +447,7 @@ export async function runScale(options: ScaleOptions, io: CliIo): Promise<ScaleR
       labUpSeconds,
       completed: summary.completed,
       notCompleted: summary.failed,
+      notCompletedZones: notCompletedZonesOf(output),
       wallSeconds,
       oneZoneWaitsSeconds,
       sidecars: await Promise.all(
