@@ -27,6 +27,7 @@ const OWN_LAB_FILES = [
   'test/lab-lifecycle.test.ts',
   'test/model1-owner.test.ts',
   'test/model1-demo.test.ts',
+  'test/bootstrap-signal.test.ts',
   'packages/*/test/scenario/**/*.test.ts',
 ];
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Signer, SignerCapabilities } from '@chorus/core';
 import { isSubdomain } from '@chorus/dns';
-import { signerConformance, type BootstrapSignalOptions } from '../../src/index.js';
+import { signerConformance, type BootstrapSignalOptions } from '@chorus/conformance';
 import {
   flushResolverZone,
   labDown,
