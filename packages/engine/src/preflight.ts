@@ -117,6 +117,38 @@ function algorithmsOf(keys: readonly SigningKey[]): string {
 }
 
 /**
+ * Unique key tags across the group: the key watch and the processes tell keys apart by tag. A
+ * key of a signer that is not a member yet is published by nobody else, so the fix is to replace
+ * that one; between two members, a roll of either.
+ */
+function keyTagCollisions(
+  observations: PreflightInput['observations'],
+  group: readonly string[],
+  members: readonly string[],
+): BlockReason[] {
+  const reasons: BlockReason[] = [];
+  const owners = new Map<number, { id: string; role: string }>();
+  for (const id of group) {
+    for (const key of observations[id]!.keys) {
+      const other = owners.get(key.keyTag);
+      owners.set(key.keyTag, { id, role: key.role });
+      if (other === undefined || other.id === id) continue;
+      const joining = [other.id, id].find((signer) => !members.includes(signer));
+      const fix = joining
+        ? `have ${joining} make a new ${joining === id ? key.role : other.role} (it is not in the group yet, so no other signer publishes it), then ask again`
+        : 'roll one of the two keys first';
+      reasons.push(
+        block(
+          'key-tag-collision',
+          `key tag ${key.keyTag} is used by both ${other.id}'s ${other.role} and ${id}'s ${key.role}; ${fix}`,
+        ),
+      );
+    }
+  }
+  return reasons;
+}
+
+/**
  * The global pre-conditions C0 (standards §7) plus the joining signer's prerequisites (§7.1
  * step 1) or the remove rules (§7.2 step 1). A non-empty result blocks the process before any
  * change, each reason naming the problem.
@@ -192,21 +224,7 @@ export function preflightChecks(input: PreflightInput): BlockReason[] {
     }
   }
 
-  // Unique key tags across the group.
-  const owners = new Map<number, string>();
-  for (const id of group) {
-    for (const key of observations[id]!.keys) {
-      const other = owners.get(key.keyTag);
-      if (other !== undefined && other !== id)
-        reasons.push(
-          block(
-            'key-tag-collision',
-            `key tag ${key.keyTag} is used by both ${other} and ${id}; roll one of the keys first`,
-          ),
-        );
-      owners.set(key.keyTag, id);
-    }
-  }
+  reasons.push(...keyTagCollisions(observations, group, members));
 
   // One denial method and identical NSEC3 parameters (RFC 8901 §5).
   const denial = (id: string) =>

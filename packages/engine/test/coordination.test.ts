@@ -752,12 +752,22 @@ describe('pre-flight checks (C0)', () => {
       { ...keys.powerdns![0]!, keyTag: keys.bind![0]!.keyTag },
       keys.powerdns![1]!,
     ];
-    expect(
-      check('add-signer', 'powerdns', {
-        bind: observation('bind'),
-        powerdns: observation('powerdns', { keys: colliding }),
-      }).map((r) => r.code),
-    ).toContain('key-tag-collision');
+    const collision = check('add-signer', 'powerdns', {
+      bind: observation('bind'),
+      powerdns: observation('powerdns', { keys: colliding }),
+    }).find((r) => r.code === 'key-tag-collision');
+    // The joining signer's key is the one to replace: nobody else publishes it yet.
+    expect(collision?.message).toBe(
+      `key tag ${keys.bind![0]!.keyTag} is used by both bind's ${keys.bind![0]!.role} and powerdns's ${colliding[0]!.role}; have powerdns make a new ${colliding[0]!.role} (it is not in the group yet, so no other signer publishes it), then ask again`,
+    );
+    // Between two members, either key may be rolled.
+    const members = check(
+      'remove-signer',
+      'powerdns',
+      { bind: observation('bind'), powerdns: observation('powerdns', { keys: colliding }) },
+      { ...definedZone(), members: ['bind', 'powerdns'] },
+    ).find((r) => r.code === 'key-tag-collision');
+    expect(members?.message).toMatch(/; roll one of the two keys first$/);
     expect(
       check('add-signer', 'powerdns', {
         bind: observation('bind'),
