@@ -7,6 +7,7 @@
 // PATCHes) and BIND (an nsupdate session) measured in the same run, with Chorus's rate beyond the
 // waits as a ratio of the slower one.
 // It stops at the first N that fails, saying why.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { labDown } from '../packages/lab/dist/index.js';
 import { runScale } from '../packages/cli/dist/index.js';
@@ -162,6 +163,19 @@ for (const r of reports) {
     process.stdout.write(
       `  N = ${r.zones}: each sidecar's CPU against its own server's in this run: ${againstServer.join(', ')}\n`,
     );
+}
+// The wall-time target beside what the servers alone need: the same writes at their raw rates,
+// and their own CPU spread over every core, which no client of these servers can go below.
+for (const r of reports) {
+  const target = r.oneZoneWaitsSeconds + r.zones / (0.8 * r.slowestRaw.changesPerSecond);
+  const total = (keep) => r.sidecars.reduce((n, s) => n + sum(s.calls, keep), 0);
+  const patches = total((key) => key === 'http PATCH');
+  const updates = total((key) => key === 'dns update');
+  const serversCpu = Object.values(r.hostCpuSeconds.servers).reduce((n, seconds) => n + seconds, 0);
+  const cores = availableParallelism();
+  process.stdout.write(
+    `  N = ${r.zones}: the wall-time target (one zone's waits + N changes at 80 % of the slowest raw rate) is ${target.toFixed(0)} s; the run wrote ${patches} PATCHes to PowerDNS and ${updates} UPDATEs to BIND, ${(patches / r.powerdnsRaw.changesPerSecond).toFixed(0)} s and ${(updates / r.bindRaw.changesPerSecond).toFixed(0)} s at their raw rates; the lab's servers used ${serversCpu.toFixed(0)} s of CPU, at least ${(serversCpu / cores).toFixed(0)} s of wall time on ${cores} cores\n`,
+  );
 }
 for (const r of reports) {
   const notifies = r.sidecars.reduce(
