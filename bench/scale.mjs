@@ -94,8 +94,9 @@ const sum = (calls, keep) =>
   Object.entries(calls).reduce((total, [key, value]) => total + (keep(key) ? value : 0), 0);
 const isError = (key) =>
   / failed$/.test(key) || /^http \d{3}$/.test(key) || /^dns update [A-Z]+$/.test(key);
-const perZone = (r, keep) =>
-  (r.sidecars.reduce((total, s) => total + sum(s.calls, keep), 0) / r.zones).toFixed(1);
+/** The calls every sidecar of the run made that `keep` selects. */
+const allCalls = (r, keep) => r.sidecars.reduce((total, s) => total + sum(s.calls, keep), 0);
+const perZone = (r, keep) => (allCalls(r, keep) / r.zones).toFixed(1);
 const first = reports[0];
 const marginalHeap = (r, index) => {
   if (r === first) return 'n/a';
@@ -168,9 +169,8 @@ for (const r of reports) {
 // and their own CPU spread over every core, which no client of these servers can go below.
 for (const r of reports) {
   const target = r.oneZoneWaitsSeconds + r.zones / (0.8 * r.slowestRaw.changesPerSecond);
-  const total = (keep) => r.sidecars.reduce((n, s) => n + sum(s.calls, keep), 0);
-  const patches = total((key) => key === 'http PATCH');
-  const updates = total((key) => key === 'dns update');
+  const patches = allCalls(r, (key) => key === 'http PATCH');
+  const updates = allCalls(r, (key) => key === 'dns update');
   const serversCpu = Object.values(r.hostCpuSeconds.servers).reduce((n, seconds) => n + seconds, 0);
   const cores = availableParallelism();
   process.stdout.write(

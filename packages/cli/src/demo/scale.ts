@@ -13,6 +13,7 @@ import type { ZoneState } from '@chorus/engine';
 import type { ProcessState } from '@chorus/engine';
 import { runCli } from '../cli.js';
 import { readZone } from '../coordination/event-log.js';
+import type { ZoneOutcome } from '../coordination/group-run.js';
 import { trustKitAt } from '../coordination/trust-kit.js';
 import type { CliIo } from '../io.js';
 import { freshLab, openWhenRegistered, type DemoLab, type Say } from './phases.js';
@@ -55,28 +56,23 @@ function groupCommand(process: ScaleProcess, parallel: number): string[] {
   return ['signer', 'add', '--group', 'scale', 'powerdns', ...common];
 }
 
-/** A zone whose run did not complete, from the group command's `--json` outcome line. */
-export interface NotCompletedZone {
-  zone: string;
-  status: string;
-  processId?: string;
-  /** The pre-flight's reasons or the signers' failures, as `chorus status` gives them. */
-  message?: string;
-}
+/** A zone whose run did not complete: its `--json` outcome line, without the request. */
+export type NotCompletedZone = Omit<ZoneOutcome, 'request'>;
 
 /** The zones the group command's `--json` output reports as ended other than completed. */
 export function notCompletedZonesOf(output: string): NotCompletedZone[] {
   const zones: NotCompletedZone[] = [];
   for (const line of output.split('\n')) {
     if (!line.startsWith('{')) continue;
-    const outcome = JSON.parse(line) as Partial<NotCompletedZone> & { summary?: unknown };
-    if (outcome.summary !== undefined || typeof outcome.zone !== 'string') continue;
+    const outcome = JSON.parse(line) as Partial<ZoneOutcome> & { summary?: unknown };
+    if (outcome.summary !== undefined || !outcome.zone || !outcome.status) continue;
     if (outcome.status === 'completed' || outcome.status === 'already') continue;
+    const { zone, status, processId, message } = outcome;
     zones.push({
-      zone: outcome.zone,
-      status: String(outcome.status),
-      ...(outcome.processId ? { processId: outcome.processId } : {}),
-      ...(outcome.message ? { message: outcome.message } : {}),
+      zone,
+      status,
+      ...(processId ? { processId } : {}),
+      ...(message ? { message } : {}),
     });
   }
   return zones;
